@@ -1,0 +1,117 @@
+"""The shared HTTP client for one source: auth, error mapping, retry and circuit breaker.
+
+One ``httpx.AsyncClient`` per source, owned by whoever runs the sync (the app's lifespan or
+the CLI) and closed by it. Every call goes through the source's breaker; temporary failures
+are retried by the policy of ``connectors.retry`` — never a retry inside a retry.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from tenacity import RetryCallState
+from tenacity.wait import wait_base
+
+from connectors.auth import NoAuth, SourceAuth
+from connectors.breaker import CircuitBreaker
+from connectors.errors import (
+    SourceAuthError,
+    SourceConnectionError,
+    SourceRateLimited,
+    SourceRequestRejected,
+    SourceServerError,
+    SourceTimeout,
+    TemporarySourceError,
+)
+from connectors.retry import RetrySettings, Sleep, build_retrying
+from domain.enums import SourceSystem
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value)
+        return max(0.0, parsed.timestamp() - time.time())
+
+
+def raise_for_source_status(response: httpx.Response, who: SourceSystem) -> None:
+    """Map an HTTP error status onto the connector error tree."""
+    status = response.status_code
+    if status < 400:
+        return
+    if status == 429:
+        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+        raise SourceRateLimited(who, "rate limited (429)", retry_after)
+    if status >= 500:
+        raise SourceServerError(who, f"server error {status}")
+    if status in (401, 403):
+        raise SourceAuthError(who, f"credentials refused ({status})")
+    raise SourceRequestRejected(who, f"request rejected ({status})")
+
+
+@dataclass
+class SourceClient:
+    """Calls to one source with its auth, retry policy and breaker."""
+
+    source: SourceSystem
+    http: httpx.AsyncClient
+    auth: SourceAuth = field(default_factory=NoAuth)
+    retry: RetrySettings = field(default_factory=RetrySettings)
+    breaker: CircuitBreaker | None = None
+    sleep: Sleep | None = None
+    wait: wait_base | None = None
+    retries: int = 0
+    """Retries made so far (for ``sync_runs``)."""
+
+    def _count_retry(self, _state: RetryCallState) -> None:
+        self.retries += 1
+
+    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """Send with retries; return a 2xx/3xx response or raise from ``connectors.errors``."""
+        retrying = build_retrying(
+            self.retry, sleep=self.sleep, wait=self.wait, on_retry=self._count_retry
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._guarded(method, url, **kwargs)
+        raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
+
+    async def _guarded(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        if self.breaker is not None:
+            self.breaker.before_call()
+        try:
+            response = await self._send_authenticated(method, url, **kwargs)
+        except TemporarySourceError:
+            if self.breaker is not None:
+                self.breaker.record_failure()
+            raise
+        if self.breaker is not None:
+            self.breaker.record_success()
+        return response
+
+    async def _send_authenticated(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        response = await self._send_once(method, url, **kwargs)
+        if response.status_code == 401 and await self.auth.refresh(self.http):
+            response = await self._send_once(method, url, **kwargs)
+        raise_for_source_status(response, self.source)
+        return response
+
+    async def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        try:
+            request = self.http.build_request(method, url, **kwargs)
+            await self.auth.prepare(self.http, request)
+            response = await self.http.send(request)
+            await response.aread()
+        except httpx.TimeoutException as exc:
+            raise SourceTimeout(self.source, f"timed out ({type(exc).__name__})") from exc
+        except httpx.TransportError as exc:
+            problem = f"transport error ({type(exc).__name__})"
+            raise SourceConnectionError(self.source, problem) from exc
+        return response

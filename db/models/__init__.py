@@ -1,0 +1,28 @@
+"""All mapped tables; importing this module registers them on ``Base.metadata``."""
+
+from db.models.audit import AuditEntry
+from db.models.base import Base
+from db.models.parties import Link, Organisation, PartyMention, Person
+from db.models.records import CourtFiling, Dispute, GridEvent, Petition, PoliceAlert, Record
+from db.models.regions import Region
+from db.models.sync import DeadLetter, OutboxMessage, SyncRun, SyncState
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "CourtFiling",
+    "DeadLetter",
+    "Dispute",
+    "GridEvent",
+    "Link",
+    "Organisation",
+    "OutboxMessage",
+    "PartyMention",
+    "Person",
+    "Petition",
+    "PoliceAlert",
+    "Record",
+    "Region",
+    "SyncRun",
+    "SyncState",
+]

@@ -1,0 +1,77 @@
+"""A source record mapped onto the unified model, before it is stored (统一记录).
+
+Connectors turn each source's payload into a :class:`ParsedRecord`; the ingest step stores it.
+Keeping this free of SQLAlchemy lets mapping be tested (and replayed from dead letters) alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from domain.enums import (
+    KIND_OF_SOURCE,
+    CaseStatus,
+    DisputeCategory,
+    PartyRole,
+    RecordKind,
+    RiskLevel,
+    SourceSystem,
+)
+
+
+@dataclass(slots=True)
+class ParsedParty:
+    """A party as the record names it; identifiers already validated and normalised."""
+
+    role: PartyRole
+    name: str
+    source_role: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    is_organisation: bool = False
+    uscc: str | None = None
+    address: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedRecord:
+    """One source record in unified terms; ``fields`` holds its kind's own columns."""
+
+    source: SourceSystem
+    source_key: str
+    source_updated_at: datetime
+    raw: dict[str, Any]
+    deleted: bool = False
+    category: DisputeCategory = DisputeCategory.OTHER
+    title: str = ""
+    summary: str | None = None
+    occurred_at: datetime | None = None
+    reported_at: datetime | None = None
+    region_code: str | None = None
+    address: str | None = None
+    status: CaseStatus = CaseStatus.REPORTED
+    risk_level: RiskLevel = RiskLevel.NONE
+    source_status: str | None = None
+    source_category: str | None = None
+    source_version: str | None = None
+    """Orders two versions that share ``source_updated_at`` (e.g. a re-issued petition file)."""
+    fields: dict[str, Any] = field(default_factory=dict)
+    parties: list[ParsedParty] = field(default_factory=list)
+
+    @property
+    def kind(self) -> RecordKind:
+        return KIND_OF_SOURCE[self.source]
+
+    def version_key(self) -> tuple[datetime, str]:
+        return (self.source_updated_at, self.source_version or "")
+
+    def content_hash(self) -> str:
+        """A digest of everything stored, so an unchanged re-delivery writes nothing."""
+        document = asdict(self)
+        return hashlib.sha256(
+            json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        ).hexdigest()

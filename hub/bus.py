@@ -1,0 +1,85 @@
+"""Event fan-out between hub processes (事件总线): in-process alone, Redis pub/sub when several run.
+
+Used to tell every process (and its GraphQL subscriptions) that records changed. Messages are
+small JSON documents that never carry personal information.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from redis.asyncio import Redis
+
+
+class EventBus(Protocol):
+    """Publish a JSON message on a channel; subscribe to receive them."""
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None: ...
+
+    def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalBus:
+    """Fan-out inside one process: each subscriber gets its own queue."""
+
+    def __init__(self) -> None:
+        self._queues: dict[str, set[asyncio.Queue[dict[str, Any]]]] = {}
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        for queue in self._queues.get(channel, set()):
+            queue.put_nowait(message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._queues.setdefault(channel, set()).add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues[channel].discard(queue)
+
+    async def close(self) -> None:
+        self._queues.clear()
+
+
+class RedisBus:
+    """Fan-out across processes through Redis pub/sub."""
+
+    def __init__(self, url: str) -> None:
+        self._redis: Redis = Redis.from_url(url)
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self._redis.publish(f"govhub:{channel}", json.dumps(message, ensure_ascii=False))
+
+    async def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(f"govhub:{channel}")
+        try:
+            async for item in pubsub.listen():
+                if item["type"] == "message":
+                    yield json.loads(item["data"])
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]  # redis-py leaves it untyped
+
+    async def ping(self) -> bool:
+        return bool(await self._redis.ping())
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+@asynccontextmanager
+async def open_bus(redis_url: str | None) -> AsyncIterator[EventBus]:
+    """Redis when a URL is configured, in-process otherwise; closed on exit."""
+    bus: EventBus = RedisBus(redis_url) if redis_url else LocalBus()
+    try:
+        yield bus
+    finally:
+        await bus.close()

@@ -1,0 +1,120 @@
+"""The ``govhub`` command line (命令行)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from db.engine import create_engine, session_factory
+from db.migrate import upgrade
+from db.regions import seed_regions
+from hub.logging import configure_logging
+from hub.settings import Settings, SettingsError, load_settings
+
+app = typer.Typer(
+    help="govhub: one hub over the city's five dispute-resolution systems.", no_args_is_help=True
+)
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        console.print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    configure_logging(json=settings.env == "prod")
+    return settings
+
+
+async def _migrate(settings: Settings, *, seed: bool) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        if seed:
+            async with session_factory(engine).begin() as session:
+                inserted, updated = await seed_regions(session)
+            console.print(f"regions seeded: {inserted} inserted, {updated} updated")
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def migrate(
+    seed_regions_: Annotated[
+        bool, typer.Option("--seed-regions", help="Load the demo area's division codes.")
+    ] = False,
+) -> None:
+    """Bring the database schema to the newest migration."""
+    settings = _settings()
+    asyncio.run(_migrate(settings, seed=seed_regions_))
+    console.print("[green]database at head[/green]")
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    from hub.app import create_app
+
+    asyncio.run(_migrate(settings, seed=False))
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+) -> None:
+    """Run migrations, then serve GraphQL, /healthz, /readyz and /metrics."""
+    settings = _settings()
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+) -> None:
+    """Everything on the embedded SQLite database: migrate, seed regions, serve."""
+    settings = _settings()
+    asyncio.run(_migrate(settings, seed=True))
+    console.print(f"[bold]govhub[/bold] serving on http://{host}:{port}/graphql")
+    _serve(settings, host, port)
+
+
+@app.command()
+def sandbox(
+    seed: Annotated[int, typer.Option(help="World seed; the same seed gives the same world.")] = 7,
+    scale: Annotated[int, typer.Option(help="About this many source records in all.")] = 2000,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    base_port: Annotated[
+        int, typer.Option(help="First of five ports (110, grid, mediation, petition, court).")
+    ] = 9101,
+    profile: Annotated[
+        str, typer.Option(help="Faults at start-up: clean, flaky or hostile.")
+    ] = "clean",
+    truth: Annotated[Path | None, typer.Option(help="Write the ground truth JSON here.")] = None,
+) -> None:
+    """Start the five simulated legacy systems over real HTTP."""
+    from sandbox.runner import SandboxConfig, run_sandbox
+
+    if profile not in {"clean", "flaky", "hostile"}:
+        raise typer.BadParameter("profile must be clean, flaky or hostile", param_hint="--profile")
+    configure_logging(json=False)
+    run_sandbox(
+        SandboxConfig(
+            seed=seed,
+            scale=scale,
+            host=host,
+            base_port=base_port,
+            profile=profile,
+            truth_path=truth,
+        )
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,93 @@
+"""Structured logging (structlog): JSON in prod, readable in dev, never plaintext PII.
+
+Every event passes through :func:`redact_pii`, which masks anything shaped like a resident
+ID number or a mainland phone number — a last line of defence behind the rule that code
+does not log such values in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_RESIDENT_ID = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
+_LANDLINE = re.compile(r"(?<![0-9])(0\d{2,3})-?\d{3,4}(\d{4})(?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Mask ID-number-, mobile- and landline-shaped substrings in free text."""
+    text = _RESIDENT_ID.sub(lambda m: f"{m[1]}**********{m[2][-4:]}", text)
+    text = _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
+    return _LANDLINE.sub(lambda m: f"{m[1]}-****{m[2]}", text)
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(v) for v in value]
+    return value
+
+
+def redact_pii(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key, value in event_dict.items():
+        event_dict[key] = _mask_value(value)
+    return event_dict
+
+
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now (test capture and daemons replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_CURRENT_STDERR: Any = _CurrentStderr()
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        return True
+
+
+def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
+    """Configure structlog and the standard library's loggers (uvicorn, alembic) alike."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            redact_pii,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(_CURRENT_STDERR),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(_CURRENT_STDERR)
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)

@@ -1,0 +1,51 @@
+"""Prometheus metrics (监控指标) and the ASGI middleware that records HTTP traffic."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+HTTP_REQUESTS = Counter(
+    "govhub_http_requests_total",
+    "HTTP requests by route and status",
+    ["path", "status"],
+    registry=REGISTRY,
+)
+HTTP_LATENCY = Histogram(
+    "govhub_http_request_seconds",
+    "HTTP request latency by route",
+    ["path"],
+    registry=REGISTRY,
+)
+_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+
+class MetricsMiddleware:
+    """Counts requests and observes latency; unknown paths share one label."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] if scope["path"] in _KNOWN_PATHS else "other"
+        status = 500
+        started = time.perf_counter()
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            HTTP_REQUESTS.labels(path=path, status=str(status)).inc()
+            HTTP_LATENCY.labels(path=path).observe(time.perf_counter() - started)

@@ -1,0 +1,92 @@
+"""Settings from the environment (prefix ``GOVHUB_``), validated by pydantic-settings.
+
+In ``dev`` a missing secret (PII key, JWT secret) is generated once into the data directory
+with a logged warning, so ``make demo`` just works; in ``prod`` a missing secret stops
+start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Literal
+
+import structlog
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = structlog.get_logger(__name__)
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or invalid; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    """Everything govhub reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVHUB_", extra="ignore")
+
+    env: Literal["dev", "prod"] = "dev"
+    data_dir: Path = Path("./data")
+    database_url: str = "sqlite+aiosqlite:///./data/govhub.db"
+    redis_url: str | None = None
+    sources_file: Path | None = None
+    pii_key: SecretStr | None = Field(
+        default=None, description="32-byte AES-GCM key, url-safe base64; also keys the blind index"
+    )
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    cors_origins: list[str] = Field(default_factory=list)
+
+    def require_secrets(self) -> Settings:
+        """Return settings whose secrets are all present, generating them in ``dev``."""
+        updates: dict[str, SecretStr] = {}
+        if self.pii_key is None:
+            updates["pii_key"] = SecretStr(self._dev_secret("GOVHUB_PII_KEY", "pii.key"))
+        if self.jwt_secret is None and self.jwt_public_key is None:
+            updates["jwt_secret"] = SecretStr(self._dev_secret("GOVHUB_JWT_SECRET", "jwt.secret"))
+        result = self.model_copy(update=updates)
+        decode_key(result.pii_key_value())
+        return result
+
+    def pii_key_value(self) -> str:
+        if self.pii_key is None:
+            raise SettingsError("GOVHUB_PII_KEY is not set")
+        return self.pii_key.get_secret_value()
+
+    def _dev_secret(self, variable: str, filename: str) -> str:
+        if self.env == "prod":
+            raise SettingsError(f"{variable} is required when GOVHUB_ENV=prod")
+        path = self.data_dir / filename
+        if path.exists():
+            return path.read_text(encoding="ascii").strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii")
+        path.write_text(value, encoding="ascii")
+        path.chmod(0o600)
+        log.warning("generated_dev_secret", variable=variable, path=str(path))
+        return value
+
+
+def decode_key(value: str) -> bytes:
+    """Decode a url-safe base64 32-byte key, naming the variable when it is wrong."""
+    try:
+        key = base64.urlsafe_b64decode(value.encode("ascii"))
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise SettingsError("GOVHUB_PII_KEY is not url-safe base64") from exc
+    if len(key) != 32:
+        raise SettingsError("GOVHUB_PII_KEY must decode to 32 bytes")
+    return key
+
+
+def load_settings() -> Settings:
+    """Read the environment; raise :class:`SettingsError` naming what is wrong."""
+    try:
+        settings = Settings()
+    except ValueError as exc:  # pydantic's ValidationError names the field
+        raise SettingsError(f"invalid GOVHUB_ setting: {exc}") from exc
+    return settings.require_secrets()

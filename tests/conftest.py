@@ -1,0 +1,116 @@
+"""Shared fixtures: both storage backends, a rolled-back session per test, the PII key.
+
+PostgreSQL and Redis come from ``GOVHUB_TEST_DATABASE_URL`` / ``GOVHUB_TEST_REDIS_URL``.
+Under ``CI=true`` a missing service fails the tests that need it; elsewhere they are skipped
+with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from db.engine import create_engine
+from db.migrate import upgrade
+from db.pii import configure_pii
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def service_missing(what: str) -> None:
+    """Fail under CI, skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{what} (required when CI=true)", pytrace=False)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pii_key() -> bytes:
+    key = secrets.token_bytes(32)
+    configure_pii(key)
+    return key
+
+
+async def _postgres_engine() -> AsyncIterator[AsyncEngine]:
+    url = os.environ.get("GOVHUB_TEST_DATABASE_URL")
+    if not url:
+        service_missing("PostgreSQL not configured: set GOVHUB_TEST_DATABASE_URL")
+        return
+    schema = f"govhub_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OSError as exc:
+        await admin.dispose()
+        service_missing(f"PostgreSQL unreachable at {url}: {exc}")
+        return
+    engine = create_engine(url, schema=schema)
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        await admin.dispose()
+
+
+async def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
+    path = tmp_path_factory.mktemp("db") / "govhub.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=pytest.mark.postgres),
+    ],
+)
+async def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[AsyncEngine]:
+    """A migrated database on each backend, shared by the session's tests."""
+    if request.param == "sqlite":
+        async for engine in _sqlite_engine(tmp_path_factory):
+            yield engine
+    else:
+        async for engine in _postgres_engine():
+            yield engine
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session inside a transaction that is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture
+async def committing_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """The migrated engine for code that commits on its own; every row is removed afterwards."""
+    from db.models import Base
+
+    yield engine
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())

@@ -1,0 +1,149 @@
+"""The sync engine on both databases, with an in-memory connector standing in for a source."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from connectors.base import Batch, FetchedItem
+from connectors.errors import RecordError, SourceServerError
+from connectors.http import SourceClient
+from connectors.sync import sync_source
+from db.engine import session_factory
+from db.models import DeadLetter, Dispute, PartyMention, Record, SyncRun, SyncState
+from domain.enums import CaseStatus, DisputeCategory, PartyRole, SourceSystem
+from domain.records import ParsedParty, ParsedRecord
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+class ListConnector:
+    """Serves pages of dicts; a page can be made to fail once fetched."""
+
+    source = SourceSystem.MEDIATION
+
+    def __init__(self, pages: list[list[dict[str, Any]]], fail_at: int | None = None) -> None:
+        self.pages = pages
+        self.fail_at = fail_at
+        self.client = SourceClient(SourceSystem.MEDIATION, httpx.AsyncClient())
+        self.started_from: list[str | None] = []
+
+    async def fetch(self, checkpoint: str | None, *, full: bool) -> AsyncIterator[Batch]:
+        self.started_from.append(checkpoint)
+        start = 0 if checkpoint is None else int(checkpoint)
+        for index in range(start, len(self.pages)):
+            if index == self.fail_at:
+                raise SourceServerError(self.source, "server error 503")
+            items = [FetchedItem(key=item.get("caseNo"), raw=item) for item in self.pages[index]]
+            yield Batch(items=items, checkpoint=str(index + 1), watermark=f"page {index + 1}")
+
+    def parse(self, raw: Any) -> ParsedRecord:
+        if "caseNo" not in raw:
+            raise RecordError("MISSING_FIELD", "caseNo is missing")
+        if raw.get("idNo") == "bad":
+            raise RecordError("INVALID_ID_NUMBER", "check character mismatch", key=raw["caseNo"])
+        return ParsedRecord(
+            source=self.source,
+            source_key=raw["caseNo"],
+            source_updated_at=T0 + timedelta(minutes=raw["v"]),
+            raw=raw,
+            deleted=raw.get("deleted", False),
+            category=DisputeCategory.NEIGHBOUR,
+            title=raw.get("title", ""),
+            status=CaseStatus.ACCEPTED,
+            fields={"mediator": raw.get("mediator")},
+            parties=[ParsedParty(role=PartyRole.APPLICANT, name="张三", phone="13812345678")],
+        )
+
+
+def _case(key: str, v: int, **extra: Any) -> dict[str, Any]:
+    return {"caseNo": key, "v": v, "title": f"{key} v{v}", **extra}
+
+
+async def _records(sessions: async_sessionmaker[Any]) -> dict[str, tuple[str, bool]]:
+    async with sessions() as session:
+        rows = (await session.scalars(select(Dispute))).all()
+        return {r.source_key: (r.title, r.deleted) for r in rows}
+
+
+@pytest.fixture
+def sessions(committing_engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return session_factory(committing_engine)
+
+
+async def test_first_sync_inserts_and_records_the_run(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    connector = ListConnector([[_case("A", 1), _case("B", 1)], [_case("C", 1)]])
+    result = await sync_source(committing_engine, sessions, connector)
+    assert result.ok and result.counts.inserted == 3 and result.fetched == 3
+    assert await _records(sessions) == {
+        "A": ("A v1", False), "B": ("B v1", False), "C": ("C v1", False),
+    }  # fmt: skip
+    async with sessions() as session:
+        run = await session.scalar(select(SyncRun))
+        assert run is not None and (run.status, run.inserted, run.fetched) == ("SUCCEEDED", 3, 3)
+        state = await session.get(SyncState, SourceSystem.MEDIATION)
+        assert state is not None and state.cursor == "2" and state.last_success_at is not None
+        mentions = await session.scalar(select(func.count()).select_from(PartyMention))
+        assert mentions == 3
+
+
+async def test_a_rerun_with_no_change_writes_nothing(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    pages = [[_case("A", 1), _case("B", 1)]]
+    await sync_source(committing_engine, sessions, ListConnector(pages))
+    async with sessions() as session:
+        before = {r.source_key: r.updated_at for r in (await session.scalars(select(Record)))}
+    result = await sync_source(committing_engine, sessions, ListConnector(pages), full=True)
+    assert (result.counts.inserted, result.counts.updated, result.counts.unchanged) == (0, 0, 2)
+    async with sessions() as session:
+        after = {r.source_key: r.updated_at for r in (await session.scalars(select(Record)))}
+    assert after == before
+
+
+async def test_older_versions_never_overwrite_newer_and_tombstones_delete(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    pages = [
+        [_case("A", 5), _case("B", 1)],
+        [_case("A", 3), _case("B", 2, deleted=True), _case("A", 5)],  # late old A, B deleted
+    ]
+    result = await sync_source(committing_engine, sessions, ListConnector(pages))
+    assert await _records(sessions) == {"A": ("A v5", False), "B": ("B v1", True)}
+    assert result.counts.deleted == 1
+
+
+async def test_malformed_records_are_dead_lettered_without_blocking_the_batch(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    pages = [[_case("A", 1), {"v": 1, "title": "no key"}, _case("B", 1, idNo="bad"), _case("C", 1)]]
+    result = await sync_source(committing_engine, sessions, ListConnector(pages))
+    assert result.dead_lettered == 2 and result.counts.inserted == 2
+    async with sessions() as session:
+        letters = (await session.scalars(select(DeadLetter).order_by(DeadLetter.id))).all()
+    assert [(d.source_key, d.error_code) for d in letters] == [
+        (None, "MISSING_FIELD"), ("B", "INVALID_ID_NUMBER"),
+    ]  # fmt: skip
+    assert letters[1].raw["caseNo"] == "B"  # kept whole for replay
+
+
+async def test_a_failure_mid_run_keeps_committed_batches_and_resumes(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    pages = [[_case("A", 1)], [_case("B", 1)], [_case("C", 1)]]
+    failing = ListConnector(pages, fail_at=2)
+    first = await sync_source(committing_engine, sessions, failing)
+    assert first.status == "FAILED" and "503" in (first.error or "")
+    assert set(await _records(sessions)) == {"A", "B"}
+    resumed = ListConnector(pages)
+    second = await sync_source(committing_engine, sessions, resumed)
+    assert second.ok and resumed.started_from == ["2"]
+    assert set(await _records(sessions)) == {"A", "B", "C"}

@@ -1,0 +1,171 @@
+"""The shared source client: error mapping, retries, Retry-After, breaker, auth refresh."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from tenacity import wait_none
+
+from connectors.auth import BearerToken, HmacSigner, OAuthClientCredentials, canonical_query
+from connectors.breaker import BreakerState, CircuitBreaker
+from connectors.errors import (
+    BreakerOpen,
+    SourceAuthError,
+    SourceConnectionError,
+    SourceRateLimited,
+    SourceRequestRejected,
+    SourceServerError,
+)
+from connectors.http import SourceClient
+from connectors.retry import RetrySettings
+from domain.enums import SourceSystem
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class FakeSleep:
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+def _client(handler: Handler, **kwargs: object) -> SourceClient:
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler), base_url="http://src")
+    return SourceClient(
+        source=SourceSystem.COURT,
+        http=http,
+        retry=RetrySettings(attempts=4, total_seconds=60),
+        sleep=FakeSleep(),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def _sequence(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    queue = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        item = queue.pop(0) if len(queue) > 1 else queue[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler, seen
+
+
+async def test_5xx_then_success_is_retried_and_counted() -> None:
+    handler, seen = _sequence(httpx.Response(503), httpx.Response(502), httpx.Response(200))
+    client = _client(handler, wait=wait_none())
+    response = await client.request("GET", "/cases")
+    assert response.status_code == 200
+    assert len(seen) == 3
+    assert client.retries == 2
+
+
+async def test_persistent_5xx_gives_up_after_the_attempt_limit() -> None:
+    handler, seen = _sequence(httpx.Response(500))
+    client = _client(handler, wait=wait_none())
+    with pytest.raises(SourceServerError):
+        await client.request("GET", "/cases")
+    assert len(seen) == 4
+
+
+async def test_429_honours_retry_after() -> None:
+    handler, _ = _sequence(httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200))
+    client = _client(handler)
+    await client.request("GET", "/cases")
+    assert isinstance(client.sleep, FakeSleep)
+    assert client.sleep.slept == [7.0]
+
+
+async def test_429_storm_surfaces_rate_limited() -> None:
+    handler, _ = _sequence(httpx.Response(429, headers={"Retry-After": "1"}))
+    with pytest.raises(SourceRateLimited) as raised:
+        await _client(handler).request("GET", "/cases")
+    assert raised.value.retry_after == 1.0
+
+
+async def test_other_4xx_is_not_retried() -> None:
+    handler, seen = _sequence(httpx.Response(404))
+    with pytest.raises(SourceRequestRejected):
+        await _client(handler, wait=wait_none()).request("GET", "/cases")
+    assert len(seen) == 1
+
+
+async def test_transport_errors_are_mapped_and_retried() -> None:
+    handler, seen = _sequence(httpx.ConnectError("refused"), httpx.Response(200))
+    client = _client(handler, wait=wait_none())
+    assert (await client.request("GET", "/x")).status_code == 200
+    assert len(seen) == 2
+
+
+async def test_transport_error_chain_keeps_the_cause() -> None:
+    handler, _ = _sequence(httpx.ReadError("reset"))
+    with pytest.raises(SourceConnectionError) as raised:
+        await _client(handler, wait=wait_none()).request("GET", "/x")
+    assert isinstance(raised.value.__cause__, httpx.ReadError)
+
+
+async def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
+    now = [1000.0]
+    breaker = CircuitBreaker(SourceSystem.COURT, threshold=3, cooldown=30, clock=lambda: now[0])
+    handler, seen = _sequence(httpx.Response(500))
+    client = _client(handler, wait=wait_none(), breaker=breaker)
+    with pytest.raises(BreakerOpen):
+        await client.request("GET", "/x")  # three failures open it, the fourth is refused
+    assert breaker.state is BreakerState.OPEN
+    assert len(seen) == 3
+    now[0] += 31
+    ok_handler, _ = _sequence(httpx.Response(200))
+    client.http = httpx.AsyncClient(transport=httpx.MockTransport(ok_handler), base_url="http://s")
+    await client.request("GET", "/x")
+    assert breaker.state is BreakerState.CLOSED
+
+
+async def test_bearer_token_is_sent() -> None:
+    handler, seen = _sequence(httpx.Response(200))
+    await _client(handler, auth=BearerToken("t0k")).request("GET", "/x")
+    assert seen[0].headers["Authorization"] == "Bearer t0k"
+
+
+async def test_hmac_signature_covers_the_canonical_query() -> None:
+    handler, seen = _sequence(httpx.Response(200))
+    signer = HmacSigner("app", "secret", clock=lambda: 1_700_000_000.0)
+    await _client(handler, auth=signer).request("GET", "/cases", params={"limit": "5"})
+    params = dict(seen[0].url.params)
+    sign = params.pop("sign")
+    assert params["timestamp"] == "1700000000000"
+    assert sign == signer.sign(params)
+    assert canonical_query({"b": "2", "a": "x y"}) == "a=x%20y&b=2"
+
+
+async def test_oauth_token_is_cached_then_refreshed_on_401() -> None:
+    tokens: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            tokens.append(f"tok{len(tokens)}")
+            return httpx.Response(200, json={"access_token": tokens[-1], "expires_in": 300})
+        if request.headers["Authorization"] == "Bearer tok0" and len(tokens) == 1:
+            return httpx.Response(401) if request.url.path == "/expired" else httpx.Response(200)
+        return httpx.Response(200)
+
+    auth = OAuthClientCredentials(SourceSystem.COURT, "/oauth/token", "id", "secret")
+    client = _client(handler, auth=auth)
+    await client.request("GET", "/a")
+    await client.request("GET", "/b")
+    assert tokens == ["tok0"]  # cached across calls
+    await client.request("GET", "/expired")
+    assert tokens == ["tok0", "tok1"]  # refreshed after a 401
+
+
+async def test_refused_credentials_are_an_auth_error() -> None:
+    handler, seen = _sequence(httpx.Response(401))
+    with pytest.raises(SourceAuthError):
+        await _client(handler, auth=BearerToken("bad")).request("GET", "/x")
+    assert len(seen) == 1

@@ -1,0 +1,57 @@
+"""Settings: defaults, dev key generation, prod refusal naming the variable."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from hub.settings import Settings, SettingsError, load_settings
+
+
+def test_defaults_point_at_embedded_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
+    assert Settings().database_url == "sqlite+aiosqlite:///./data/govhub.db"
+    assert Settings().env == "dev"
+
+
+def test_dev_generates_missing_keys_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a dev environment without keys
+    monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("GOVHUB_PII_KEY", raising=False)
+    monkeypatch.delenv("GOVHUB_JWT_SECRET", raising=False)
+    # when settings load twice
+    first = load_settings()
+    second = load_settings()
+    # then keys were generated into the data directory, private, and reused
+    assert (tmp_path / "pii.key").stat().st_mode & 0o777 == 0o600
+    assert first.pii_key_value() == second.pii_key_value()
+    assert len(base64.urlsafe_b64decode(first.pii_key_value())) == 32
+    assert first.jwt_secret is not None
+
+
+@pytest.mark.parametrize("missing", ["GOVHUB_PII_KEY", "GOVHUB_JWT_SECRET"])
+def test_prod_refuses_to_start_without_a_key(
+    missing: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVHUB_ENV", "prod")
+    monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GOVHUB_PII_KEY", base64.urlsafe_b64encode(b"k" * 32).decode())
+    monkeypatch.setenv("GOVHUB_JWT_SECRET", "s" * 32)
+    monkeypatch.delenv(missing)
+    with pytest.raises(SettingsError, match=missing):
+        load_settings()
+    assert not (tmp_path / "pii.key").exists()
+
+
+def test_a_malformed_pii_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVHUB_PII_KEY", base64.urlsafe_b64encode(b"short").decode())
+    with pytest.raises(SettingsError, match="GOVHUB_PII_KEY must decode to 32 bytes"):
+        load_settings()
+
+
+def test_an_invalid_env_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVHUB_ENV", "staging")
+    with pytest.raises(SettingsError, match="env"):
+        load_settings()
