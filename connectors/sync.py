@@ -202,6 +202,9 @@ async def sync_source(
         except ConnectorError as exc:
             result.status, result.error = "FAILED", str(exc)
             log.warning("sync_failed", source=source.value, error=str(exc))
+        except Exception as exc:  # recorded as a failed run rather than left RUNNING
+            result.status, result.error = "FAILED", f"internal error ({type(exc).__name__})"
+            log.exception("sync_crashed", source=source.value)
         else:
             result.status = "SUCCEEDED"
         await _finish(sessions, connector, result)

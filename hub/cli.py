@@ -13,6 +13,7 @@ from rich.console import Console
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.regions import seed_regions
+from hub import sync_cli
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -114,6 +115,9 @@ def sandbox(
             truth_path=truth,
         )
     )
+
+
+sync_cli.register(app, _settings)
 
 
 def main() -> None:

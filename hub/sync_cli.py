@@ -1,0 +1,170 @@
+"""``govhub sync`` and ``govhub deadletter``: one-off runs with progress and a summary."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from connectors.config import SourceConfig, load_sources
+from connectors.deadletters import open_dead_letters, replay_dead_letters
+from connectors.errors import SourcesFileError
+from connectors.registry import open_connectors
+from connectors.sync import RunResult, sync_source
+from db.engine import create_engine, session_factory
+from db.migrate import upgrade
+from domain.enums import SourceSystem
+from hub.settings import Settings
+
+console = Console(stderr=True)
+
+
+def sources_of(settings: Settings) -> dict[SourceSystem, SourceConfig]:
+    if settings.sources_file is None:
+        console.print("[red]GOVHUB_SOURCES_FILE is not set[/red]: point it at a sources TOML")
+        raise typer.Exit(2)
+    try:
+        return load_sources(settings.sources_file)
+    except SourcesFileError as exc:
+        console.print(f"[red]sources file error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def parse_source_names(names: list[str]) -> set[SourceSystem] | None:
+    if not names:
+        return None
+    try:
+        return {SourceSystem(name.upper()) for name in names}
+    except ValueError as exc:
+        known = ", ".join(s.value for s in SourceSystem)
+        raise typer.BadParameter(f"unknown source; known: {known}") from exc
+
+
+def summary_table(results: list[RunResult]) -> Table:
+    table = Table(title="sync summary (同步结果)")
+    for column in ("source", "status", "fetched", "inserted", "updated", "unchanged", "deleted",
+                   "dead letters", "retries", "error"):  # fmt: skip
+        table.add_column(column)
+    for r in results:
+        colour = "green" if r.ok else "red"
+        table.add_row(
+            r.source.value, f"[{colour}]{r.status}[/{colour}]", str(r.fetched),
+            str(r.counts.inserted), str(r.counts.updated), str(r.counts.unchanged),
+            str(r.counts.deleted), str(r.dead_lettered), str(r.retries), r.error or "",
+        )  # fmt: skip
+    return table
+
+
+async def run_sync(
+    settings: Settings, only: set[SourceSystem] | None, *, full: bool, show: bool = True
+) -> list[RunResult]:
+    configs = sources_of(settings)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        await upgrade(engine)
+        async with open_connectors(configs, only) as connectors:
+            with Progress(
+                SpinnerColumn(), TextColumn("{task.description}"),
+                TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                console=console, disable=not show,
+            ) as progress:  # fmt: skip
+                tasks: dict[SourceSystem, TaskID] = {
+                    s: progress.add_task(s.value, total=None, info="starting") for s in connectors
+                }
+
+                def report(result: RunResult) -> None:
+                    info = (
+                        f"fetched {result.fetched}  new {result.counts.inserted}  "
+                        f"updated {result.counts.updated}  dead {result.dead_lettered}"
+                    )
+                    progress.update(tasks[result.source], info=info)
+
+                async def one(source: SourceSystem) -> RunResult:
+                    result = await sync_source(
+                        engine, sessions, connectors[source], full=full, progress=report
+                    )
+                    report(result)
+                    progress.update(tasks[source], total=1, completed=1)
+                    return result
+
+                return list(await asyncio.gather(*(one(s) for s in connectors)))
+    finally:
+        await engine.dispose()
+
+
+def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:
+    """Add ``sync`` and ``deadletter`` to the main CLI."""
+    deadletter = typer.Typer(help="Records that could not be ingested (死信).")
+    app.add_typer(deadletter, name="deadletter")
+
+    @app.command()
+    def sync(
+        sources: Annotated[list[str] | None, typer.Argument(help="Sources (default: all).")] = None,
+        full: Annotated[bool, typer.Option("--full", help="Ignore checkpoints.")] = False,
+    ) -> None:
+        """Sync sources now: a progress line per source, a summary, non-zero exit on failure."""
+        settings = settings_factory()
+        results = asyncio.run(run_sync(settings, parse_source_names(sources or []), full=full))
+        console.print(summary_table(results))
+        if not all(r.ok for r in results):
+            raise typer.Exit(1)
+
+    @deadletter.command("list")
+    def list_(
+        source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+        all_: Annotated[bool, typer.Option("--all", help="Include resolved ones.")] = False,
+    ) -> None:
+        """Show dead letters with their reason (the payload stays sealed)."""
+        settings = settings_factory()
+        chosen = parse_source_names([source] if source else [])
+        table = Table(title="dead letters (死信)")
+        columns = ("id", "source", "key", "code", "reason", "attempts", "last seen", "resolved")
+        for column in columns:
+            table.add_column(column)
+
+        async def load() -> None:
+            engine = create_engine(settings.database_url)
+            try:
+                async with session_factory(engine)() as session:
+                    only = next(iter(chosen)) if chosen else None
+                    for d in await open_dead_letters(session, only, include_resolved=all_):
+                        table.add_row(
+                            str(d.id), d.source.value, d.source_key or "-", d.error_code,
+                            d.reason, str(d.attempts), f"{d.last_seen_at:%Y-%m-%d %H:%M}",
+                            "yes" if d.resolved_at else "",
+                        )  # fmt: skip
+            finally:
+                await engine.dispose()
+
+        asyncio.run(load())
+        console.print(table)
+
+    @deadletter.command("replay")
+    def replay(
+        source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    ) -> None:
+        """Re-parse open dead letters with the current mapping; ingest what now passes."""
+        settings = settings_factory()
+        configs = sources_of(settings)
+        chosen = parse_source_names([source] if source else []) or set(configs)
+
+        async def run() -> None:
+            engine = create_engine(settings.database_url)
+            try:
+                async with open_connectors(configs, chosen) as connectors:
+                    for connector in connectors.values():
+                        r = await replay_dead_letters(session_factory(engine), connector)
+                        console.print(
+                            f"{r.source.value}: replayed {r.replayed}, ingested {r.ingested}, "
+                            f"still failing {r.still_failing}"
+                        )
+            finally:
+                await engine.dispose()
+
+        asyncio.run(run())
