@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from db.engine import create_engine, session_factory
 from db.migrate import is_at_head
 from db.pii import configure_pii
+from hub.background import scheduled_sync
 from hub.context import Context
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.settings import Settings, decode_key
@@ -63,7 +64,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     """Build the app; the engine (created here unless given) is disposed on shutdown."""
     configure_pii(decode_key(settings.pii_key_value()))
     owned = engine is None
-    engine = engine or create_engine(settings.database_url)
+    engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
     state = AppState(settings=settings, engine=engine, sessions=session_factory(engine))
 
     async def readyz(_request: Request) -> Response:
@@ -85,7 +86,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("hub_started", env=settings.env, database=engine.dialect.name)
         try:
-            yield
+            async with scheduled_sync(settings, engine, state.sessions):
+                yield
         finally:
             if owned:
                 await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from rich.console import Console
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.regions import seed_regions
-from hub import sync_cli
+from hub import security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.settings import Settings, SettingsError, load_settings
 
@@ -33,8 +34,8 @@ def _settings() -> Settings:
     return settings
 
 
-async def _migrate(settings: Settings, *, seed: bool) -> None:
-    engine = create_engine(settings.database_url)
+async def migrate_database(settings: Settings, *, seed: bool) -> None:
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
         await upgrade(engine)
         if seed:
@@ -53,14 +54,14 @@ def migrate(
 ) -> None:
     """Bring the database schema to the newest migration."""
     settings = _settings()
-    asyncio.run(_migrate(settings, seed=seed_regions_))
+    asyncio.run(migrate_database(settings, seed=seed_regions_))
     console.print("[green]database at head[/green]")
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
     from hub.app import create_app
 
-    asyncio.run(_migrate(settings, seed=False))
+    asyncio.run(migrate_database(settings, seed=False))
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
 
 
@@ -78,12 +79,19 @@ def serve(
 def demo(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
+    scale: Annotated[int, typer.Option(help="About this many sandbox records.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Sandbox world seed.")] = 7,
+    sandbox_port: Annotated[int, typer.Option(help="First sandbox port (five in a row).")] = 9101,
+    profile: Annotated[str, typer.Option(help="Sandbox faults: clean/flaky/hostile.")] = "clean",
 ) -> None:
-    """Everything on the embedded SQLite database: migrate, seed regions, serve."""
+    """Everything in one command on embedded SQLite: sandbox, migrate, sync, serve."""
+    from hub.demo import run_demo
+    from sandbox.runner import SandboxConfig
+
     settings = _settings()
-    asyncio.run(_migrate(settings, seed=True))
-    console.print(f"[bold]govhub[/bold] serving on http://{host}:{port}/graphql")
-    _serve(settings, host, port)
+    config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_demo(settings, host=host, port=port, sandbox=config))
 
 
 @app.command()
@@ -118,6 +126,7 @@ def sandbox(
 
 
 sync_cli.register(app, _settings)
+security_cli.register(app, _settings)
 
 
 def main() -> None:

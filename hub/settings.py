@@ -31,13 +31,19 @@ class Settings(BaseSettings):
     env: Literal["dev", "prod"] = "dev"
     data_dir: Path = Path("./data")
     database_url: str = "sqlite+aiosqlite:///./data/govhub.db"
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema to use (search_path); default: public"
+    )
     redis_url: str | None = None
     sources_file: Path | None = None
+    schedule_sync: bool = Field(default=True, description="run the sync scheduler in serve/demo")
     pii_key: SecretStr | None = Field(
         default=None, description="32-byte AES-GCM key, url-safe base64; also keys the blind index"
     )
     jwt_secret: SecretStr | None = None
     jwt_public_key: str | None = None
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(default_factory=list)

@@ -64,7 +64,7 @@ async def run_sync(
     settings: Settings, only: set[SourceSystem] | None, *, full: bool, show: bool = True
 ) -> list[RunResult]:
     configs = sources_of(settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
     try:
         await upgrade(engine)
@@ -129,7 +129,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             table.add_column(column)
 
         async def load() -> None:
-            engine = create_engine(settings.database_url)
+            engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
                 async with session_factory(engine)() as session:
                     only = next(iter(chosen)) if chosen else None
@@ -155,7 +155,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         chosen = parse_source_names([source] if source else []) or set(configs)
 
         async def run() -> None:
-            engine = create_engine(settings.database_url)
+            engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
                 async with open_connectors(configs, chosen) as connectors:
                     for connector in connectors.values():

@@ -1,0 +1,89 @@
+"""Roles (角色) and what each may read and do — data, not if-chains.
+
+Deny by default: a role reads only the record kinds listed for it, sees parties and free text
+only when allowed, and calls only the mutations listed. Jurisdiction (辖区) is separate: every
+principal carries division-code prefixes and sees records beneath them only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from domain.enums import RecordKind
+
+
+class Role(StrEnum):
+    ADMIN = "admin"  # 系统管理员
+    CENTER_STAFF = "center_staff"  # 综治中心工作人员
+    MEDIATOR = "mediator"  # 人民调解员
+    PARTNER_POLICE = "partner_police"  # 公安
+    PARTNER_COURT = "partner_court"  # 法院
+    PARTNER_PETITION = "partner_petition"  # 信访局
+    PARTNER_JUDICIAL = "partner_judicial"  # 司法局
+    DASHBOARD_VIEWER = "dashboard_viewer"  # 大屏/看板
+    AUDITOR = "auditor"  # 审计员
+
+
+@dataclass(frozen=True, slots=True)
+class RolePolicy:
+    kinds: frozenset[RecordKind]
+    """Record kinds the role may read."""
+    parties: bool
+    """May read parties (names; ID numbers and phones stay masked without ``pii:read``)."""
+    free_text: bool
+    """May read summaries and addresses (they often name people)."""
+    mutations: frozenset[str]
+    """GraphQL mutations the role may call."""
+    audit_log: bool = False
+    """May query the audit log."""
+
+
+ALL_KINDS = frozenset(RecordKind)
+LINK_DECISIONS = frozenset({"confirmLink", "rejectLink", "mergePersons", "splitPerson"})
+
+POLICIES: dict[Role, RolePolicy] = {
+    Role.ADMIN: RolePolicy(ALL_KINDS, parties=True, free_text=True, mutations=LINK_DECISIONS),
+    Role.CENTER_STAFF: RolePolicy(
+        ALL_KINDS, parties=True, free_text=True, mutations=LINK_DECISIONS
+    ),
+    Role.MEDIATOR: RolePolicy(
+        frozenset({RecordKind.DISPUTE, RecordKind.GRID_EVENT, RecordKind.COURT_FILING}),
+        parties=True,
+        free_text=True,
+        mutations=frozenset(),
+    ),
+    Role.PARTNER_POLICE: RolePolicy(
+        frozenset({RecordKind.POLICE_ALERT, RecordKind.DISPUTE, RecordKind.GRID_EVENT}),
+        parties=True,
+        free_text=True,
+        mutations=frozenset(),
+    ),
+    Role.PARTNER_COURT: RolePolicy(
+        frozenset({RecordKind.COURT_FILING, RecordKind.DISPUTE}),
+        parties=True,
+        free_text=True,
+        mutations=frozenset(),
+    ),
+    Role.PARTNER_PETITION: RolePolicy(
+        frozenset({RecordKind.PETITION, RecordKind.DISPUTE, RecordKind.COURT_FILING}),
+        parties=True,
+        free_text=True,
+        mutations=frozenset(),
+    ),
+    Role.PARTNER_JUDICIAL: RolePolicy(
+        frozenset({RecordKind.DISPUTE, RecordKind.GRID_EVENT, RecordKind.COURT_FILING}),
+        parties=True,
+        free_text=False,
+        mutations=frozenset(),
+    ),
+    Role.DASHBOARD_VIEWER: RolePolicy(
+        ALL_KINDS, parties=False, free_text=False, mutations=frozenset()
+    ),
+    Role.AUDITOR: RolePolicy(
+        frozenset(), parties=False, free_text=False, mutations=frozenset(), audit_log=True
+    ),
+}
+
+PII_SCOPE = "pii:read"
+"""The scope that, with a stated purpose (``X-Purpose``), unmasks ID numbers and phones."""

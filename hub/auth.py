@@ -1,0 +1,151 @@
+"""Authentication (身份认证): bearer JWTs → a :class:`Principal`.
+
+HS256 with ``GOVHUB_JWT_SECRET``, or RS256/ES256 with ``GOVHUB_JWT_PUBLIC_KEY`` (a PEM, or a
+path to a PEM or JWKS file). Only those algorithms are accepted — never ``none``. Required
+claims: ``sub``, ``role``, ``exp``; optional ``name``, ``org``, ``regions`` (division-code
+prefixes), ``scopes``. Audience and issuer are checked when configured.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+from domain.roles import POLICIES, Role, RolePolicy
+from domain.validators import InvalidIdentifier, division_prefix, validate_division_code
+from hub.settings import Settings
+
+
+class AuthenticationError(Exception):
+    """The request carries no usable credential; GraphQL code ``UNAUTHENTICATED``."""
+
+    code = "UNAUTHENTICATED"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking, in which role, over which jurisdiction (辖区)."""
+
+    sub: str
+    role: Role
+    name: str = ""
+    org: str = ""
+    regions: tuple[str, ...] = ()
+    """Division-code prefixes, e.g. ``("4112",)`` for all of 三门峡市; empty means none."""
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def policy(self) -> RolePolicy:
+        return POLICIES[self.role]
+
+    def covers(self, region_code: str | None) -> bool:
+        return region_code is not None and any(region_code.startswith(p) for p in self.regions)
+
+
+def _region_prefixes(raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(code, str) for code in raw):
+        raise AuthenticationError("claim 'regions' must be a list of division codes")
+    try:
+        return tuple(sorted({division_prefix(validate_division_code(code)) for code in raw}))
+    except InvalidIdentifier as exc:
+        raise AuthenticationError(f"claim 'regions' holds an invalid code: {exc}") from exc
+
+
+def _load_public_key(value: str) -> tuple[Any, list[str]]:
+    """A PEM string, a path to a PEM file, or a path to a JWKS file."""
+    text = value
+    path = Path(value)
+    if not value.lstrip().startswith("-----") and path.exists():
+        text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("{"):
+        keys = jwt.PyJWKSet.from_dict(json.loads(text)).keys
+        return {k.key_id: k.key for k in keys}, ["RS256", "ES256"]
+    return text, ["RS256", "ES256"]
+
+
+class TokenVerifier:
+    """Verifies bearer tokens against the configured key."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.audience = settings.jwt_audience
+        self.issuer = settings.jwt_issuer
+        if settings.jwt_public_key:
+            self._key, self.algorithms = _load_public_key(settings.jwt_public_key)
+        elif settings.jwt_secret is not None:
+            self._key, self.algorithms = settings.jwt_secret.get_secret_value(), ["HS256"]
+        else:
+            raise ValueError("no JWT key configured")
+
+    def _key_for(self, token: str) -> Any:
+        if isinstance(self._key, dict):
+            kid = jwt.get_unverified_header(token).get("kid")
+            if kid not in self._key:
+                raise AuthenticationError("token signed with an unknown key id")
+            return self._key[kid]
+        return self._key
+
+    def verify(self, authorization: str | None) -> Principal:
+        if not authorization:
+            raise AuthenticationError("missing Authorization: Bearer token")
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("Authorization must be 'Bearer <token>'")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._key_for(token.strip()),
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "role"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthenticationError("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"invalid token: {type(exc).__name__}") from exc
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise AuthenticationError("claim 'role' names no known role") from exc
+        scopes = claims.get("scopes", [])
+        if isinstance(scopes, str):
+            scopes = scopes.split()
+        return Principal(
+            sub=str(claims["sub"]),
+            role=role,
+            name=str(claims.get("name", "")),
+            org=str(claims.get("org", "")),
+            regions=_region_prefixes(claims.get("regions", [])),
+            scopes=frozenset(str(s) for s in scopes),
+        )
+
+
+def mint_token(
+    settings: Settings,
+    *,
+    role: Role,
+    regions: list[str],
+    scopes: list[str] | None = None,
+    ttl_seconds: int = 3600,
+    sub: str = "dev",
+    name: str = "开发用户",
+    org: str = "govhub-dev",
+) -> str:
+    """An HS256 development token (``govhub token``)."""
+    if settings.jwt_secret is None:
+        raise ValueError("minting needs GOVHUB_JWT_SECRET (HS256)")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": sub, "name": name, "org": org, "role": role.value, "regions": regions,
+        "scopes": scopes or [], "iat": now, "exp": now + ttl_seconds,
+    }  # fmt: skip
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")

@@ -1,0 +1,129 @@
+"""Bearer tokens: what is accepted, and every way a token is refused."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from domain.roles import Role
+from hub.auth import AuthenticationError, TokenVerifier, mint_token
+from hub.settings import Settings
+
+SECRET = "s" * 32
+
+
+def _settings(**kwargs: Any) -> Settings:
+    return Settings(jwt_secret=SECRET, **kwargs)
+
+
+def _claims(**overrides: Any) -> dict[str, Any]:
+    claims: dict[str, Any] = {
+        "sub": "u1", "role": "partner_police", "regions": ["411202"], "scopes": ["pii:read"],
+        "exp": int(time.time()) + 60, "name": "张警官", "org": "湖滨分局",
+    }  # fmt: skip
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _bearer(token: str) -> str:
+    return f"Bearer {token}"
+
+
+def test_a_minted_token_verifies_into_a_principal() -> None:
+    settings = _settings()
+    token = mint_token(settings, role=Role.CENTER_STAFF, regions=["411200", "510129"])
+    principal = TokenVerifier(settings).verify(_bearer(token))
+    assert principal.role is Role.CENTER_STAFF
+    assert principal.regions == ("4112", "510129")  # a city covers every county beneath it
+    assert principal.covers("411202001001") and not principal.covers("510104")
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (None, "missing"),
+        ("Basic abc", "Bearer"),
+        ("Bearer ", "Bearer"),
+        ("Bearer not-a-jwt", "invalid token"),
+    ],
+)
+def test_missing_or_malformed_credentials_are_refused(header: str | None, reason: str) -> None:
+    with pytest.raises(AuthenticationError, match=reason):
+        TokenVerifier(_settings()).verify(header)
+
+
+def test_a_forged_signature_is_refused() -> None:
+    token = jwt.encode(_claims(), "another-secret-of-sufficient-length", algorithm="HS256")
+    with pytest.raises(AuthenticationError, match="InvalidSignatureError"):
+        TokenVerifier(_settings()).verify(_bearer(token))
+
+
+def test_an_expired_token_is_refused() -> None:
+    token = jwt.encode(_claims(exp=int(time.time()) - 5), SECRET, algorithm="HS256")
+    with pytest.raises(AuthenticationError, match="expired"):
+        TokenVerifier(_settings()).verify(_bearer(token))
+
+
+def test_alg_none_is_refused() -> None:
+    token = jwt.encode(_claims(), None, algorithm="none")
+    with pytest.raises(AuthenticationError, match="invalid token"):
+        TokenVerifier(_settings()).verify(_bearer(token))
+
+
+@pytest.mark.parametrize("claim", ["sub", "role", "exp"])
+def test_a_missing_required_claim_is_refused(claim: str) -> None:
+    token = jwt.encode(_claims(**{claim: None}), SECRET, algorithm="HS256")
+    with pytest.raises(AuthenticationError):
+        TokenVerifier(_settings()).verify(_bearer(token))
+
+
+def test_an_unknown_role_or_bad_region_is_refused() -> None:
+    for claims in (_claims(role="superuser"), _claims(regions=["999999"]), _claims(regions="41")):
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        with pytest.raises(AuthenticationError, match="claim"):
+            TokenVerifier(_settings()).verify(_bearer(token))
+
+
+def test_audience_and_issuer_are_checked_when_configured() -> None:
+    settings = _settings(jwt_audience="govhub", jwt_issuer="https://idp.example")
+    good = jwt.encode(
+        _claims(aud="govhub", iss="https://idp.example"), SECRET, algorithm="HS256"
+    )
+    assert TokenVerifier(settings).verify(_bearer(good)).sub == "u1"
+    for claims in (_claims(aud="other", iss="https://idp.example"), _claims(aud="govhub")):
+        token = jwt.encode(claims, SECRET, algorithm="HS256")
+        with pytest.raises(AuthenticationError):
+            TokenVerifier(settings).verify(_bearer(token))
+
+
+def test_rs256_with_a_pem_public_key(tmp_path: Path) -> None:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    (tmp_path / "pub.pem").write_bytes(pem)
+    verifier = TokenVerifier(Settings(jwt_public_key=str(tmp_path / "pub.pem")))
+    assert verifier.verify(_bearer(jwt.encode(_claims(), private, algorithm="RS256"))).sub == "u1"
+    # an HS256 token "signed" with the public key text must not pass (algorithm confusion)
+    with pytest.raises(AuthenticationError):
+        verifier.verify(_bearer(jwt.encode(_claims(), SECRET, algorithm="HS256")))
+
+
+def test_es256_with_a_jwks_file(tmp_path: Path) -> None:
+    private = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(private.public_key()))
+    jwk["kid"] = "k1"
+    (tmp_path / "jwks.json").write_text(json.dumps({"keys": [jwk]}))
+    verifier = TokenVerifier(Settings(jwt_public_key=str(tmp_path / "jwks.json")))
+    token = jwt.encode(_claims(), private, algorithm="ES256", headers={"kid": "k1"})
+    assert verifier.verify(_bearer(token)).role is Role.PARTNER_POLICE
+    unknown = jwt.encode(_claims(), private, algorithm="ES256", headers={"kid": "k2"})
+    with pytest.raises(AuthenticationError, match="unknown key id"):
+        verifier.verify(_bearer(unknown))
