@@ -22,6 +22,7 @@ chained with ``raise ... from exc``. Only :class:`TemporarySourceError` is ever 
 from __future__ import annotations
 
 from domain.enums import SourceSystem
+from domain.masking import mask_text
 
 
 class ConnectorError(Exception):
@@ -32,7 +33,8 @@ class SourceError(ConnectorError):
     """A call to a source failed."""
 
     def __init__(self, source: SourceSystem, message: str) -> None:
-        super().__init__(f"{source.value}: {message}")
+        # Sources quote our requests and their data back; never let an identifier through.
+        super().__init__(f"{source.value}: {mask_text(message)}")
         self.source = source
 
 
@@ -94,6 +96,7 @@ class RecordError(ConnectorError):
     """
 
     def __init__(self, code: str, message: str, *, key: str | None = None) -> None:
+        message = mask_text(message)
         super().__init__(f"{code}: {message}")
         self.code = code
         self.reason = message

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,10 @@ def raise_for_source_status(response: httpx.Response, who: SourceSystem) -> None
     raise SourceRequestRejected(who, f"request rejected ({status})")
 
 
+StatusCheck = Callable[[httpx.Response, SourceSystem], None]
+"""Maps an error response onto ``connectors.errors`` (raises) or lets it pass (returns)."""
+
+
 @dataclass
 class SourceClient:
     """Calls to one source with its auth, retry policy and breaker."""
@@ -73,21 +78,35 @@ class SourceClient:
     def _count_retry(self, _state: RetryCallState) -> None:
         self.retries += 1
 
-    async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send with retries; return a 2xx/3xx response or raise from ``connectors.errors``."""
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        check: StatusCheck = raise_for_source_status,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        """Send with retries; return a 2xx/3xx response or raise from ``connectors.errors``.
+
+        ``check`` maps each response's status onto the error tree inside the retry loop, so a
+        ``TemporarySourceError`` it raises is retried and counted by the breaker. A protocol
+        whose errors need the body (SOAP faults arrive as HTTP 500) passes its own.
+        """
         retrying = build_retrying(
             self.retry, sleep=self.sleep, wait=self.wait, on_retry=self._count_retry
         )
         async for attempt in retrying:
             with attempt:
-                return await self._guarded(method, url, **kwargs)
+                return await self._guarded(method, url, check, **kwargs)
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
-    async def _guarded(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _guarded(
+        self, method: str, url: str, check: StatusCheck, **kwargs: Any
+    ) -> httpx.Response:
         if self.breaker is not None:
             self.breaker.before_call()
         try:
-            response = await self._send_authenticated(method, url, **kwargs)
+            response = await self._send_authenticated(method, url, check, **kwargs)
         except TemporarySourceError:
             if self.breaker is not None:
                 self.breaker.record_failure()
@@ -96,11 +115,13 @@ class SourceClient:
             self.breaker.record_success()
         return response
 
-    async def _send_authenticated(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    async def _send_authenticated(
+        self, method: str, url: str, check: StatusCheck, **kwargs: Any
+    ) -> httpx.Response:
         response = await self._send_once(method, url, **kwargs)
         if response.status_code == 401 and await self.auth.refresh(self.http):
             response = await self._send_once(method, url, **kwargs)
-        raise_for_source_status(response, self.source)
+        check(response, self.source)
         return response
 
     async def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:

@@ -8,24 +8,15 @@ does not log such values in the first place.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_RESIDENT_ID = re.compile(r"(?<![0-9])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9])")
-_MOBILE = re.compile(r"(?<![0-9])(1[3-9]\d)\d{4}(\d{4})(?![0-9])")
-_LANDLINE = re.compile(r"(?<![0-9])(0\d{2,3})-?\d{3,4}(\d{4})(?![0-9])")
+from domain.masking import mask_text
 
-
-def mask_text(text: str) -> str:
-    """Mask ID-number-, mobile- and landline-shaped substrings in free text."""
-    text = _RESIDENT_ID.sub(lambda m: f"{m[1]}**********{m[2][-4:]}", text)
-    text = _MOBILE.sub(lambda m: f"{m[1]}****{m[2]}", text)
-    return _LANDLINE.sub(lambda m: f"{m[1]}-****{m[2]}", text)
-
+__all__ = ["configure_logging", "mask_text", "redact_pii"]
 
 def _mask_value(value: Any) -> Any:
     if isinstance(value, str):

@@ -169,3 +169,21 @@ async def test_refused_credentials_are_an_auth_error() -> None:
     with pytest.raises(SourceAuthError):
         await _client(handler, auth=BearerToken("bad")).request("GET", "/x")
     assert len(seen) == 1
+
+
+async def test_a_custom_check_runs_inside_the_retry_loop() -> None:
+    def check(response: httpx.Response, who: SourceSystem) -> None:
+        if response.status_code == 500 and b"Fault" in response.content:
+            raise SourceRequestRejected(who, "fault")  # a body-level error: never retried
+        if response.status_code == 500:
+            raise SourceServerError(who, "server error 500")
+
+    handler, seen = _sequence(
+        httpx.Response(500), httpx.Response(200), httpx.Response(500, content=b"<Fault/>")
+    )
+    client = _client(handler, wait=wait_none())
+    assert (await client.request("POST", "/soap", check=check)).status_code == 200
+    assert len(seen) == 2  # the bare 500 was retried
+    with pytest.raises(SourceRequestRejected):
+        await client.request("POST", "/soap", check=check)
+    assert len(seen) == 3  # the fault was not

@@ -1,0 +1,129 @@
+"""The petition connector against the sandbox over real HTTP, into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors import petition
+from db.models import Petition
+from domain.enums import SourceSystem
+from sandbox.runner import Sandbox, SandboxConfig
+from tests.integration.sandbox_sync import FAULTS, Harness
+
+SYSTEM = SourceSystem.PETITION
+EXPECTED_CODE = {
+    "bad_id_check": "INVALID_ID_NUMBER",
+    "missing_required": "MISSING_FIELD",
+    "impossible_date": "INVALID_DATE",
+    "broken_encoding": "MALFORMED",  # undecodable bytes: dead-lettered before parsing
+}
+
+
+@pytest.fixture
+async def harness(committing_engine: AsyncEngine) -> AsyncIterator[Harness]:
+    async with (
+        Sandbox(SandboxConfig(base_port=0, scale=300, profile="clean")) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.urls[SYSTEM]) as http,
+    ):
+        yield Harness(sandbox, SYSTEM, http, committing_engine, petition)
+
+
+async def test_clean_sync_holds_every_valid_row_and_dead_letters_the_malformed(
+    harness: Harness,
+) -> None:
+    await harness.control({"malformed_rate": 0.25})  # every kind, at this seed
+
+    result = await harness.sync()
+
+    assert result.ok, result.error
+    stats = await harness.assert_matches_sandbox()
+    letters = await harness.dead_letters()
+    assert sorted(k for k in letters if k is not None) == stats["malformed_keys"]
+    for key, flaw in stats["malformed"].items():
+        assert letters[key].error_code == EXPECTED_CODE[flaw["kind"]], (key, flaw)
+        assert flaw["field"] in letters[key].reason
+        if flaw["kind"] == "broken_encoding":  # the row's bytes are kept for inspection
+            assert b"\xff\xfe" in base64.b64decode(letters[key].raw["_row_base64"])
+
+
+async def test_row_is_mapped_onto_the_unified_record(harness: Harness) -> None:
+    await harness.sync()
+
+    petitions = await harness.stored(Petition)
+    key = sorted(petitions)[0]
+    record, row = petitions[key], (await harness.sandbox_record(key))["payload"]
+    assert isinstance(record, Petition)
+    assert record.petition_numbers == {"county": key}
+    assert record.form == row["信访形式"]
+    accepted = record.accepted_on
+    assert (
+        accepted is not None
+        and row["信访日期"] == f"{accepted.year}年{accepted.month}月{accepted.day}日"
+    )
+    assert record.handling_unit == row["办理单位"]
+    assert record.petitioner_count == int(row["信访人数"])
+    assert record.source_status == row["办理状态"]
+    assert record.region_code is not None and row["问题属地"].startswith(record.region_code)
+    assert record.source_version == "001"
+
+
+async def test_second_sync_downloads_nothing(harness: Harness) -> None:
+    await harness.sync()
+    before = {k: r.updated_at for k, r in (await harness.stored()).items()}
+
+    result = await harness.sync()
+
+    assert result.ok, result.error
+    assert (result.fetched, result.counts.inserted, result.counts.updated) == (0, 0, 0)
+    assert {k: r.updated_at for k, r in (await harness.stored()).items()} == before
+
+
+async def test_reissued_file_is_picked_up_and_beats_the_original(harness: Harness) -> None:
+    await harness.sync()
+    response = await harness.http.post("/_sandbox/mutate", json={"count": 10})
+    changed = response.json()["changed"]
+    corrected = [c["key"] for c in changed if c["version"] > 1]
+    assert corrected
+
+    result = await harness.sync()
+
+    assert result.ok, result.error
+    assert result.counts.inserted == len(changed) - len(corrected)
+    await harness.assert_matches_sandbox()
+    stored = await harness.stored()
+    assert all(stored[k].source_version == "002" for k in corrected)
+    done = json.loads(await harness.cursor() or "{}")["files"]
+    assert any(name.endswith("_v2.csv") for name in done)
+    again = await harness.sync()  # and a re-issue that has not changed is not read again
+    assert again.fetched == 0
+
+
+async def test_sync_under_faults_converges_to_the_same_state(harness: Harness) -> None:
+    await harness.http.post("/_sandbox/mutate", json={"count": 10})  # re-issued files to list
+    await harness.control(FAULTS)
+
+    result = await harness.sync()
+
+    assert result.ok, result.error
+    assert result.retries > 0
+    assert result.dead_lettered == 0
+    stats = await harness.assert_matches_sandbox()
+    injected = stats["faults_injected"]
+    assert injected["duplicate"] > 0 and injected["out_of_order"] > 0
+    assert injected["schema_drift"] > 0
+
+
+async def test_api_key_alone_is_enough_and_a_wrong_one_fails_the_run(harness: Harness) -> None:
+    api_key = harness.sandbox.credentials[SYSTEM]["api_key"]
+
+    good = await harness.sync(credentials={"api_key": api_key})
+    bad = await harness.sync(credentials={"api_key": "wrong"}, full=True)
+
+    assert good.ok and good.counts.inserted > 0
+    assert not bad.ok and bad.error is not None and "401" in bad.error
