@@ -25,5 +25,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
+schema: $(STAMP)
+	$(BIN)/strawberry export-schema schema.root:schema --output schema.graphql
+
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

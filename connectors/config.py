@@ -67,6 +67,13 @@ class SourceConfig(_Strict):
     def url(self) -> str:
         return str(self.base_url).rstrip("/")
 
+    def credential(self, source: SourceSystem, name: str) -> str:
+        """A required credential, or a :class:`SourcesFileError` naming the missing key."""
+        value = self.credentials.get(name)
+        if not value:
+            raise SourcesFileError(f"sources.{source.value}.credentials.{name} is required")
+        return value
+
 
 class SourcesFile(_Strict):
     sources: dict[SourceSystem, SourceConfig]

@@ -23,6 +23,7 @@ from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
 from db.models import DeadLetter, SyncRun, SyncState
+from db.regions import seed_regions, upsert_regions
 from domain.enums import SourceSystem
 from domain.records import ParsedRecord
 
@@ -140,6 +141,11 @@ async def _store_batch(
 ) -> None:
     parsed, failures = parse_items(connector, batch)
     async with sessions.begin() as session:
+        if batch.extras.get("regions"):
+            # Region rows a connector delivers (the grid's tree) commit with their batch;
+            # townships hang under the seeded counties, so make sure those are there.
+            await seed_regions(session)
+            await upsert_regions(session, batch.extras["regions"])
         counts = await ingest_records(session, parsed)
         await record_dead_letters(session, connector.source, failures, result.run_id)
         state = await _state(session, connector.source)

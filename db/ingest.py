@@ -24,7 +24,7 @@ from db.models import (
     PoliceAlert,
     Record,
 )
-from domain.enums import RecordKind, SourceSystem
+from domain.enums import CaseStatus, RecordKind, SourceSystem
 from domain.records import ParsedRecord
 
 KIND_MODELS: dict[RecordKind, type[Record]] = {
@@ -89,6 +89,23 @@ def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
     ]
 
 
+def _tombstone(parsed: ParsedRecord) -> Record:
+    """A deleted record known only by its key and deletion time."""
+    when = parsed.source_updated_at
+    record = KIND_MODELS[parsed.kind](
+        kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
+        category=parsed.category, title=parsed.title, occurred_at=when,
+        status=CaseStatus.WITHDRAWN, source_updated_at=when,
+        source_version=parsed.source_version, deleted=True, raw=parsed.raw,
+    )  # fmt: skip
+    # Kinds whose own columns are required get the key and time they are named by.
+    for column, value in (("alert_number", parsed.source_key), ("alarm_time", when),
+                          ("case_number", parsed.source_key)):  # fmt: skip
+        if hasattr(record, column) and getattr(record, column) is None:
+            setattr(record, column, value)
+    return record
+
+
 async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -> IngestCounts:
     """Store a batch; returns what happened to each record. The caller commits."""
     counts = IngestCounts()
@@ -110,10 +127,14 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
         if parsed.source != source:
             raise ValueError("a batch holds records of one source")
         current = existing.get(parsed.source_key)
+        if current is None and parsed.deleted:
+            # Keep a tombstone even for a record we never held: an older version delivered
+            # late (out of order) must not bring the deleted record back to life.
+            existing[parsed.source_key] = _tombstone(parsed)
+            session.add(existing[parsed.source_key])
+            counts.deleted += 1
+            continue
         if current is None:
-            if parsed.deleted:
-                counts.unchanged += 1  # a tombstone for a record we never held
-                continue
             digest = parsed.content_hash()
             model = KIND_MODELS[parsed.kind]
             record = model(kind=parsed.kind, source=parsed.source, source_key=parsed.source_key)
@@ -136,8 +157,9 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
                 counts.deleted += 1
             continue
         digest = parsed.content_hash()
-        if digest == current.content_hash and not current.deleted:
-            counts.unchanged += 1
+        same_version = parsed.version_key() == _version_of(current)
+        if same_version and digest == current.content_hash and not current.deleted:
+            counts.unchanged += 1  # a re-delivery (overlap, duplicate, drifted extra field)
             continue
         _assign(current, parsed, digest)
         await session.execute(delete(PartyMention).where(PartyMention.record_id == current.id))

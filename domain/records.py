@@ -70,8 +70,13 @@ class ParsedRecord:
         return (self.source_updated_at, self.source_version or "")
 
     def content_hash(self) -> str:
-        """A digest of everything stored, so an unchanged re-delivery writes nothing."""
+        """A digest of the mapped content, so an unchanged re-delivery writes nothing.
+
+        The raw payload is left out: a source adding an unknown field (schema drift) to the
+        same version of a record is not a change of the record.
+        """
         document = asdict(self)
+        document.pop("raw")
         return hashlib.sha256(
             json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         ).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -85,6 +86,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         log.info("hub_started", env=settings.env, database=engine.dialect.name)
+        # Start-up objects (schema, models, modules) leave the collector's generations, so a
+        # full collection during a request stays short (GraphQL pages allocate many objects).
+        gc.freeze()
         try:
             async with scheduled_sync(settings, engine, state.sessions):
                 yield

@@ -13,10 +13,11 @@ from rich.console import Console
 
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
+from db.pii import configure_pii
 from db.regions import seed_regions
-from hub import security_cli, sync_cli
+from hub import eval_cli, security_cli, sync_cli
 from hub.logging import configure_logging
-from hub.settings import Settings, SettingsError, load_settings
+from hub.settings import Settings, SettingsError, decode_key, load_settings
 
 app = typer.Typer(
     help="govhub: one hub over the city's five dispute-resolution systems.", no_args_is_help=True
@@ -31,6 +32,7 @@ def _settings() -> Settings:
         console.print(f"[red]configuration error:[/red] {exc}")
         raise typer.Exit(2) from exc
     configure_logging(json=settings.env == "prod")
+    configure_pii(decode_key(settings.pii_key_value()))
     return settings
 
 
@@ -126,6 +128,7 @@ def sandbox(
 
 
 sync_cli.register(app, _settings)
+eval_cli.register(app, _settings)
 security_cli.register(app, _settings)
 
 

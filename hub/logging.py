@@ -49,36 +49,54 @@ class _CurrentStderr:
 _CURRENT_STDERR: Any = _CurrentStderr()
 
 
-class _RedactingFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
-        record.args = None
-        return True
+_configured = False
 
 
-def configure_logging(*, json: bool, level: int = logging.INFO) -> None:
-    """Configure structlog and the standard library's loggers (uvicorn, alembic) alike."""
+def configure_logging(
+    *,
+    json: bool,
+    level: int = logging.INFO,
+    streams: tuple[Any, ...] = (_CURRENT_STDERR,),
+    force: bool = False,
+) -> None:
+    """Route structlog and the standard library's loggers (uvicorn, alembic) through one
+    redacting formatter. Idempotent: the first configuration of a process wins unless
+    ``force`` (tests configure once, with an extra stream that collects every line)."""
+    global _configured  # one logging set-up per process, like logging.basicConfig
+    if _configured and not force:
+        return
+    _configured = True
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
     renderer: Any = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
         if json
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=False,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             redact_pii,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(_CURRENT_STDERR),
-        cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(_CURRENT_STDERR)
-    handler.addFilter(_RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = []
+    for stream in streams:
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise

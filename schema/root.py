@@ -1,11 +1,31 @@
-"""The assembled Strawberry schema (GraphQL 模式)."""
+"""The assembled Strawberry schema (GraphQL 模式): the ``Query`` type and its extensions."""
 
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
+from typing import Any
 
 import strawberry
+import structlog
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import ValidationCache
+from strawberry.types import ExecutionContext
+
+from domain.enums import RecordKind
+from resolvers import queries
+from resolvers.sync import resolve_sync_status
+from schema.errors import PublicErrors, error_code
+from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
+from schema.limits import PARSED_DOCUMENTS, QueryLimits
+from schema.pagination import Connection
+from schema.persons import Person
+from schema.records import Record
+from schema.regions import Region
+from schema.sync import SourceSyncStatus
+
+log = structlog.get_logger(__name__)
 
 
 def _govhub_version() -> str:
@@ -15,11 +35,89 @@ def _govhub_version() -> str:
         return "0.0.0+local"
 
 
+def _kind_connection(kind: RecordKind, node_type: type[Record], chinese: str) -> Any:
+    # Any: the field stands in for a Connection of the concrete kind in the class body.
+    return strawberry.field(
+        resolver=queries.kind_records_resolver(kind),
+        graphql_type=Connection[node_type],  # type: ignore[valid-type]  # a concrete kind type
+        description=f"{node_type.__name__} records only, with their own fields ({chinese}).",
+    )
+
+
 @strawberry.type(description="Entry points for reading govhub (查询入口).")
 class Query:
     @strawberry.field(description="The running govhub version (版本号).")
     def version(self) -> str:
         return _govhub_version()
 
+    node: relay.Node | None = strawberry.field(
+        resolver=queries.resolve_node,
+        description=(
+            "Any object by its global id (按全局 ID 查询). An unknown id answers null with a "
+            "NOT_FOUND error; a malformed one, BAD_USER_INPUT."
+        ),
+    )
+    nodes: list[relay.Node | None] = strawberry.field(
+        resolver=queries.resolve_nodes,
+        description="Objects by global id, null in the place of each unknown one (批量查询).",
+    )
+    records: Connection[Record] = strawberry.field(
+        resolver=queries.resolve_records,
+        description="Records of every kind, newest first by default (全部记录).",
+    )
+    disputes: Connection[Dispute] = _kind_connection(
+        RecordKind.DISPUTE, Dispute, "矛盾纠纷/人民调解案件"
+    )
+    grid_events: Connection[GridEvent] = _kind_connection(
+        RecordKind.GRID_EVENT, GridEvent, "网格事件"
+    )
+    police_alerts: Connection[PoliceAlert] = _kind_connection(
+        RecordKind.POLICE_ALERT, PoliceAlert, "110 警情"
+    )
+    petitions: Connection[Petition] = _kind_connection(RecordKind.PETITION, Petition, "信访件")
+    court_filings: Connection[CourtFiling] = _kind_connection(
+        RecordKind.COURT_FILING, CourtFiling, "诉讼/诉前调解案件"
+    )
+    person: Person | None = strawberry.field(
+        resolver=queries.resolve_person,
+        description="A resolved person by global id (自然人); unknown ids answer NOT_FOUND.",
+    )
+    persons: Connection[Person] = strawberry.field(
+        resolver=queries.resolve_persons,
+        description="Resolved persons whose name starts with `search` (自然人检索).",
+    )
+    region: Region | None = strawberry.field(
+        resolver=queries.resolve_region,
+        description="A region by code (行政区划); unknown codes answer NOT_FOUND.",
+    )
+    regions: list[Region] = strawberry.field(
+        resolver=queries.resolve_regions,
+        description="The regions directly beneath `parent`, or the top of the tree (下级区划).",
+    )
+    sync_status: list[SourceSyncStatus] = strawberry.field(
+        resolver=resolve_sync_status,
+        description="Sync health of each source system (数据源同步状态).",
+    )
 
-schema = strawberry.Schema(query=Query)
+
+class GovhubSchema(strawberry.Schema):
+    """Logs errors without their messages' data: codes and types only, never PII or SQL."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            original = error.original_error
+            log.warning(
+                "graphql_error",
+                code=error_code(error),
+                error=type(original).__name__ if original else type(error).__name__,
+                path=error.path,
+            )
+
+
+schema = GovhubSchema(
+    query=Query,
+    types=list(KIND_TYPES),
+    extensions=[lambda: ValidationCache(maxsize=PARSED_DOCUMENTS), QueryLimits, PublicErrors],
+)

@@ -7,8 +7,11 @@ with a one-line reason.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import secrets
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -18,8 +21,42 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from db.engine import create_engine
 from db.migrate import upgrade
 from db.pii import configure_pii
+from domain.validators import InvalidIdentifier, validate_resident_id
+from hub.logging import _CURRENT_STDERR, configure_logging
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+class LogLines(io.StringIO):
+    """Every log line the suite emits, as written (after redaction)."""
+
+
+LOG_LINES = LogLines()
+_MOBILE = re.compile(r"(?<![0-9])1[3-9]\d{9}(?![0-9])")
+_RESIDENT_ID = re.compile(r"(?<![0-9])\d{17}[0-9Xx](?![0-9])")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # One logging set-up for the whole run: JSON lines to stderr and into LOG_LINES.
+    configure_logging(json=True, streams=(_CURRENT_STDERR, LOG_LINES), force=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No plaintext ID number or phone in any log line captured across the suite."""
+    text = LOG_LINES.getvalue()
+    leaked = [m for m in _RESIDENT_ID.findall(text) if _is_resident_id(m)]
+    leaked += _MOBILE.findall(text)
+    if leaked:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        sys.stderr.write(f"\nPII LEAK: {len(leaked)} plaintext identifiers in log lines\n")
+
+
+def _is_resident_id(candidate: str) -> bool:
+    try:
+        validate_resident_id(candidate)
+    except InvalidIdentifier:
+        return False
+    return True
 
 
 def service_missing(what: str) -> None:
@@ -112,5 +149,7 @@ async def committing_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
     yield engine
     async with engine.begin() as connection:
+        regions = Base.metadata.tables["regions"]
+        await connection.execute(regions.update().values(parent_code=None))  # self-reference
         for table in reversed(Base.metadata.sorted_tables):
             await connection.execute(table.delete())

@@ -88,11 +88,17 @@ class SimClock:
     def now(self) -> datetime:
         return self.start + timedelta(seconds=self._monotonic() - self._t0)
 
-    def after(self, earlier: datetime | None) -> datetime:
-        """Now, but strictly later than ``earlier`` (update times never go backwards)."""
+    def after(
+        self, earlier: datetime | None, resolution: timedelta = timedelta(milliseconds=1)
+    ) -> datetime:
+        """Now, but later than ``earlier`` by at least the system's time ``resolution``.
+
+        A system that stamps updates to the second must never give two versions of one
+        record the same stamp, or nobody could tell which is newer.
+        """
         now = self.now()
-        if earlier is not None and now <= earlier:
-            return earlier + timedelta(milliseconds=1)
+        if earlier is not None and now - earlier < resolution:
+            return earlier + resolution
         return now
 
 
@@ -123,9 +129,15 @@ class SystemContext:
     malformed_kinds: tuple[str, ...] = ()
     """The malformation kinds this system can show (empty: the generic ones)."""
 
+    @property
+    def resolution(self) -> timedelta:
+        """The precision of this system's update-time field."""
+        millis = self.system in (SourceSystem.GRID, SourceSystem.COURT)
+        return timedelta(milliseconds=1) if millis else timedelta(seconds=1)
+
     def apply_mutation(self, count: int) -> list[SourceRecord]:
         """Run the world's mutator once and store what it changed."""
-        at = self.clock.after(self.store.newest_update())
+        at = self.clock.after(self.store.newest_update(), self.resolution)
         changed = self.mutator(self.world, self.system, self.mutate_rng, at, count)
         for record in changed:
             self.store.put(record)
@@ -133,7 +145,7 @@ class SystemContext:
 
     def write(self, record: SourceRecord, payload: dict[str, Any], time_field: str) -> SourceRecord:
         """Store a write-back: a new version with ``payload``, its update time restamped."""
-        at = self.clock.after(record.updated_at)
+        at = self.clock.after(record.updated_at, self.resolution)
         new_payload = dict(payload)
         if time_field in new_payload:
             new_payload[time_field] = restamp(new_payload[time_field], at)

@@ -13,8 +13,12 @@ from sandbox.runner import Sandbox, SandboxConfig
 from sandbox.systems.sample import sample_mutator, sample_world
 
 SYSTEM = SourceSystem.COURT
-FILING = {"caseType": "民事", "plaintiff": {"name": "张伟"}, "defendant": {"name": "某物业公司"},
-          "claims": "请求判令被告返还押金 3000 元"}
+FILING = {
+    "caseType": "民事",
+    "plaintiff": {"name": "张伟"},
+    "defendant": {"name": "某物业公司"},
+    "claims": "请求判令被告返还押金 3000 元",
+}
 
 
 class FakeClock:
@@ -34,8 +38,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def sb(clock: FakeClock) -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(30), mutator=sample_mutator,
-                       monotonic=clock) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(30), mutator=sample_mutator, monotonic=clock
+    ) as sandbox:
         yield sandbox
 
 
@@ -46,8 +51,10 @@ async def client(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def token(client: httpx.AsyncClient, secret: str = "court-secret-5b7e") -> httpx.Response:  # noqa: S107  # the sandbox's published dev secret
-    return await client.post("/oauth/token", data={
-        "grant_type": "client_credentials", "client_id": "govhub", "client_secret": secret})
+    return await client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": "govhub", "client_secret": secret},
+    )
 
 
 async def bearer(client: httpx.AsyncClient) -> dict[str, str]:
@@ -74,7 +81,8 @@ async def test_wrong_client_secret_is_401(client: httpx.AsyncClient) -> None:
 
 
 async def test_expired_token_is_401_and_a_new_token_works(
-    client: httpx.AsyncClient, clock: FakeClock,
+    client: httpx.AsyncClient,
+    clock: FakeClock,
 ) -> None:
     await client.post("/_sandbox/control", json={"token_ttl_s": 60})
     headers = await bearer(client)
@@ -90,7 +98,8 @@ async def test_expired_token_is_401_and_a_new_token_works(
 
 
 async def test_empty_bucket_answers_429_with_retry_after(
-    client: httpx.AsyncClient, clock: FakeClock,
+    client: httpx.AsyncClient,
+    clock: FakeClock,
 ) -> None:
     headers = await bearer(client)
     await client.post("/_sandbox/control", json={"rate_per_s": 0.5, "rate_burst": 2})
@@ -103,14 +112,23 @@ async def test_empty_bucket_answers_429_with_retry_after(
 
 
 async def test_cases_modified_after_with_offset_paging(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     headers = await bearer(client)
     ordered = sorted(sb.world.records[SYSTEM], key=lambda r: (r.updated_at, r.key))
     after = ordered[9].updated_at.isoformat()
 
-    pages = [(await client.get("/api/v1/cases", headers=headers, params={
-        "modifiedAfter": after, "offset": offset, "limit": 8})).json() for offset in (0, 8, 16)]
+    pages = [
+        (
+            await client.get(
+                "/api/v1/cases",
+                headers=headers,
+                params={"modifiedAfter": after, "offset": offset, "limit": 8},
+            )
+        ).json()
+        for offset in (0, 8, 16)
+    ]
 
     assert pages[0]["total"] == 20
     assert [i["caseNo"] for p in pages for i in p["items"]] == [r.key for r in ordered[10:]]
@@ -126,12 +144,14 @@ async def test_same_idempotency_key_returns_the_same_filing(client: httpx.AsyncC
     headers = {**await bearer(client), "Idempotency-Key": "k-1"}
 
     first = await client.post("/api/v1/filings", json=FILING, headers=headers)
-    again = await client.post("/api/v1/filings", json=dict(reversed(FILING.items())),
-                              headers=headers)
+    again = await client.post(
+        "/api/v1/filings", json=dict(reversed(FILING.items())), headers=headers
+    )
     other: dict[str, Any] = {**FILING, "claims": "另一项诉求"}
     conflict = await client.post("/api/v1/filings", json=other, headers=headers)
-    second = await client.post("/api/v1/filings", json=other,
-                               headers={**headers, "Idempotency-Key": "k-2"})
+    second = await client.post(
+        "/api/v1/filings", json=other, headers={**headers, "Idempotency-Key": "k-2"}
+    )
 
     assert first.status_code == 201
     assert again.status_code == 200

@@ -21,16 +21,18 @@ GRID = SourceSystem.GRID
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(40),
-                       mutator=sample_mutator) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(40), mutator=sample_mutator
+    ) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 async def grid(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
     token = sb.credentials[GRID]["token"]
-    async with httpx.AsyncClient(base_url=sb.urls[GRID], timeout=2,
-                                 headers={"Authorization": f"Bearer {token}"}) as c:
+    async with httpx.AsyncClient(
+        base_url=sb.urls[GRID], timeout=2, headers={"Authorization": f"Bearer {token}"}
+    ) as c:
         yield c
 
 
@@ -103,7 +105,8 @@ async def test_latency_is_added(grid: httpx.AsyncClient) -> None:
 
 
 async def test_hang_outlasts_the_client_timeout_and_is_released_on_stop(
-    sb: Sandbox, grid: httpx.AsyncClient,
+    sb: Sandbox,
+    grid: httpx.AsyncClient,
 ) -> None:
     await control(grid, hang_rate=1.0, hang_seconds=30)
 
@@ -120,7 +123,8 @@ async def test_reset_breaks_the_connection(grid: httpx.AsyncClient) -> None:
 
 
 async def test_malformed_records_are_deterministic_and_consistent(
-    sb: Sandbox, grid: httpx.AsyncClient,
+    sb: Sandbox,
+    grid: httpx.AsyncClient,
 ) -> None:
     await control(grid, malformed_rate=0.25)
     first, second = await page(grid), await page(grid)
@@ -150,8 +154,9 @@ async def test_malformed_records_are_deterministic_and_consistent(
 async def test_malformed_choice_depends_only_on_seed_and_rate() -> None:
     chosen = []
     for _ in range(2):
-        async with Sandbox(SandboxConfig(base_port=0, profile="hostile"), sample_world(40),
-                           mutator=sample_mutator) as sandbox:
+        async with Sandbox(
+            SandboxConfig(base_port=0, profile="hostile"), sample_world(40), mutator=sample_mutator
+        ) as sandbox:
             await control_all_off(sandbox)
             chosen.append({s: dict(c.malformed) for s, c in sandbox.systems.items()})
 
@@ -175,7 +180,8 @@ async def test_duplicates_repeat_a_record_on_the_page(grid: httpx.AsyncClient) -
 
 
 async def test_out_of_order_delivers_an_older_version_after_the_newer(
-    sb: Sandbox, grid: httpx.AsyncClient,
+    sb: Sandbox,
+    grid: httpx.AsyncClient,
 ) -> None:
     changed = [r for r in sb.mutate(GRID, 3) if r.version > 1]
     await control(grid, out_of_order=True)
@@ -212,8 +218,12 @@ async def test_110_faults_stay_parseable_by_zeep(sb: Sandbox) -> None:
     def fetch() -> Any:
         service = zeep.Client(f"{url}/services/AlarmService?wsdl").service
         return service.QueryAlarms(
-            startTime="2024-01-01 00:00:00", endTime="2025-01-01 00:00:00", pageNo=1,
-            pageSize=100, _soapheaders={"auth": sb.credentials[SourceSystem.POLICE_110]})
+            startTime="2024-01-01 00:00:00",
+            endTime="2025-01-01 00:00:00",
+            pageNo=1,
+            pageSize=100,
+            _soapheaders={"auth": sb.credentials[SourceSystem.POLICE_110]},
+        )
 
     result = await asyncio.to_thread(fetch)
 
@@ -229,8 +239,12 @@ async def test_110_faults_stay_parseable_by_zeep(sb: Sandbox) -> None:
 
 
 async def test_profiles_set_faults_at_start_up() -> None:
-    async with Sandbox(SandboxConfig(base_port=0, profile="hostile"), sample_world(10),
-                       mutator=sample_mutator) as sandbox, httpx.AsyncClient() as client:
+    async with (
+        Sandbox(
+            SandboxConfig(base_port=0, profile="hostile"), sample_world(10), mutator=sample_mutator
+        ) as sandbox,
+        httpx.AsyncClient() as client,
+    ):
         hostile = (await client.get(f"{sandbox.urls[GRID]}/_sandbox/control")).json()
         await control_all_off(sandbox)
 
@@ -241,16 +255,29 @@ async def test_profiles_set_faults_at_start_up() -> None:
 
 
 async def test_generated_world_reconciles_record_by_record() -> None:
-    async with Sandbox(SandboxConfig(base_port=0, scale=200, profile="flaky")) as sandbox, \
-            httpx.AsyncClient(base_url=sandbox.urls[SourceSystem.COURT]) as client:
-        await control(client, error_rate=0, rate_429=0, latency_ms=0, malformed_rate=0.1,
-                      duplicate_rate=0.2, out_of_order=True)
+    async with (
+        Sandbox(SandboxConfig(base_port=0, scale=200, profile="flaky")) as sandbox,
+        httpx.AsyncClient(base_url=sandbox.urls[SourceSystem.COURT]) as client,
+    ):
+        await control(
+            client,
+            error_rate=0,
+            rate_429=0,
+            latency_ms=0,
+            malformed_rate=0.1,
+            duplicate_rate=0.2,
+            out_of_order=True,
+        )
         sandbox.mutate(SourceSystem.COURT, 10)
         creds = sandbox.credentials[SourceSystem.COURT]
-        token = (await client.post("/oauth/token", data={
-            "grant_type": "client_credentials", **creds})).json()["access_token"]
-        items = (await client.get("/api/v1/cases", params={"limit": 200},
-                                  headers={"Authorization": f"Bearer {token}"})).json()["items"]
+        token = (
+            await client.post("/oauth/token", data={"grant_type": "client_credentials", **creds})
+        ).json()["access_token"]
+        items = (
+            await client.get(
+                "/api/v1/cases", params={"limit": 200}, headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()["items"]
         report = await stats(client)
 
     latest: dict[str, dict[str, Any]] = {}

@@ -18,16 +18,18 @@ SYSTEM = SourceSystem.GRID
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(30),
-                       mutator=sample_mutator) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(30), mutator=sample_mutator
+    ) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 async def client(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
     token = sb.credentials[SYSTEM]["token"]
-    async with httpx.AsyncClient(base_url=sb.urls[SYSTEM],
-                                 headers={"Authorization": f"Bearer {token}"}) as c:
+    async with httpx.AsyncClient(
+        base_url=sb.urls[SYSTEM], headers={"Authorization": f"Bearer {token}"}
+    ) as c:
         yield c
 
 
@@ -49,18 +51,21 @@ async def test_missing_or_wrong_bearer_token_is_rejected(sb: Sandbox, header: st
 
 
 async def test_pages_are_ordered_by_update_time_then_event_no(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     first, second = await events(client, page=1, size=20), await events(client, page=2, size=20)
 
-    expected = [r.key for r in sorted(sb.world.records[SYSTEM],
-                                      key=lambda r: (r.updated_at, r.key))]
+    expected = [
+        r.key for r in sorted(sb.world.records[SYSTEM], key=lambda r: (r.updated_at, r.key))
+    ]
     assert first["total"] == 30
     assert [e["eventNo"] for e in first["data"] + second["data"]] == expected
 
 
 async def test_updated_since_accepts_epoch_ms_and_iso(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     pivot = sorted(sb.world.records[SYSTEM], key=lambda r: r.updated_at)[25].updated_at
 
@@ -89,12 +94,15 @@ async def test_region_tree_nests_township_village_grid(client: httpx.AsyncClient
 
 
 async def test_feedback_is_stored_and_bumps_update_time(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     first = (await events(client, size=1))["data"][0]
 
-    response = await client.post(f"/api/v2/events/{first['eventNo']}/feedback",
-                                 json={"content": "已上门调解", "handler": "网格员甲"})
+    response = await client.post(
+        f"/api/v2/events/{first['eventNo']}/feedback",
+        json={"content": "已上门调解", "handler": "网格员甲"},
+    )
 
     assert response.status_code == 200
     latest = (await events(client, size=100))["data"][-1]
@@ -111,10 +119,10 @@ async def test_feedback_on_unknown_event_is_404(client: httpx.AsyncClient) -> No
 
 
 async def test_pages_shift_when_records_change_while_paging(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
-    ordered = [r.key for r in sorted(sb.world.records[SYSTEM],
-                                     key=lambda r: (r.updated_at, r.key))]
+    ordered = [r.key for r in sorted(sb.world.records[SYSTEM], key=lambda r: (r.updated_at, r.key))]
     page1 = await events(client, page=1, size=10)
     moved = page1["data"][0]["eventNo"]
     await client.post(f"/api/v2/events/{moved}/feedback", json={"content": "处置中"})
@@ -125,7 +133,8 @@ async def test_pages_shift_when_records_change_while_paging(
 
 
 async def test_background_mutate_changes_what_incremental_sync_sees(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     since = int(NOW.timestamp() * 1000)
     assert (await events(client, updatedSince=since))["total"] == 0

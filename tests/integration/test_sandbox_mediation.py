@@ -20,16 +20,26 @@ SYSTEM = SourceSystem.MEDIATION
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(25),
-                       mutator=sample_mutator) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(25), mutator=sample_mutator
+    ) as sandbox:
         yield sandbox
 
 
-def signed(sb: Sandbox, timestamp: int | None = None, nonce: str | None = None,
-           secret: str | None = None, **params: str) -> dict[str, str]:
+def signed(
+    sb: Sandbox,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+    secret: str | None = None,
+    **params: str,
+) -> dict[str, str]:
     creds = sb.credentials[SYSTEM]
-    query = {"appKey": creds["app_key"], "timestamp": str(timestamp or int(time.time() * 1000)),
-             "nonce": nonce or uuid.uuid4().hex, **params}
+    query = {
+        "appKey": creds["app_key"],
+        "timestamp": str(timestamp or int(time.time() * 1000)),
+        "nonce": nonce or uuid.uuid4().hex,
+        **params,
+    }
     return {**query, "sign": sign_params(query, secret or creds["app_secret"])}
 
 
@@ -51,18 +61,24 @@ async def read_all(sb: Sandbox, limit: int = 7, cursor: str = "") -> tuple[list[
 async def test_signed_request_pages_through_every_case_by_cursor(sb: Sandbox) -> None:
     items, _ = await read_all(sb)
 
-    expected = [r.key for r in sorted(sb.world.records[SYSTEM],
-                                      key=lambda r: (r.updated_at, r.key))]
+    expected = [
+        r.key for r in sorted(sb.world.records[SYSTEM], key=lambda r: (r.updated_at, r.key))
+    ]
     assert [i["caseNo"] for i in items] == expected
     assert items[0]["applicant"]["name"] == "张伟"
 
 
-@pytest.mark.parametrize(("tamper", "errcode"), [
-    ({"secret": "wrong-secret"}, 40101),
-    ({"timestamp": int(time.time() * 1000) - 6 * 60 * 1000}, 40102),
-])
+@pytest.mark.parametrize(
+    ("tamper", "errcode"),
+    [
+        ({"secret": "wrong-secret"}, 40101),
+        ({"timestamp": int(time.time() * 1000) - 6 * 60 * 1000}, 40102),
+    ],
+)
 async def test_wrong_or_stale_signature_is_rejected(
-    sb: Sandbox, tamper: dict[str, Any], errcode: int,
+    sb: Sandbox,
+    tamper: dict[str, Any],
+    errcode: int,
 ) -> None:
     response = await get_cases(sb, signed(sb, **tamper))
 

@@ -20,16 +20,18 @@ SYSTEM = SourceSystem.PETITION
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(20),
-                       mutator=sample_mutator) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(20), mutator=sample_mutator
+    ) as sandbox:
         yield sandbox
 
 
 @pytest.fixture
 async def client(sb: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
     creds = sb.credentials[SYSTEM]
-    async with httpx.AsyncClient(base_url=sb.urls[SYSTEM],
-                                 auth=(creds["username"], creds["password"])) as c:
+    async with httpx.AsyncClient(
+        base_url=sb.urls[SYSTEM], auth=(creds["username"], creds["password"])
+    ) as c:
         yield c
 
 
@@ -55,14 +57,16 @@ async def test_listing_needs_credentials(sb: Sandbox, auth: tuple[str, str] | No
 
 async def test_api_key_header_is_an_alternative(sb: Sandbox) -> None:
     async with httpx.AsyncClient() as client:
-        response = await client.get(f"{sb.urls[SYSTEM]}/exports/",
-                                    headers={"X-API-Key": sb.credentials[SYSTEM]["api_key"]})
+        response = await client.get(
+            f"{sb.urls[SYSTEM]}/exports/", headers={"X-API-Key": sb.credentials[SYSTEM]["api_key"]}
+        )
 
     assert response.status_code == 200
 
 
 async def test_daily_files_are_gbk_csv_with_chinese_headers(
-    sb: Sandbox, client: httpx.AsyncClient,
+    sb: Sandbox,
+    client: httpx.AsyncClient,
 ) -> None:
     files = await listing(client)
     assert files and all(f["name"].startswith("xf_") for f in files)
@@ -77,7 +81,8 @@ async def test_daily_files_are_gbk_csv_with_chinese_headers(
     parsed = [row for r in downloads for row in rows(r.content)]
     assert list(parsed[0]) == list(COLUMNS)
     assert sorted(r["信访件编号"] for r in parsed) == sorted(
-        r.key for r in sb.world.records[SYSTEM])
+        r.key for r in sb.world.records[SYSTEM]
+    )
 
 
 async def test_changed_rows_reissue_the_day_as_v2(sb: Sandbox, client: httpx.AsyncClient) -> None:
@@ -93,8 +98,9 @@ async def test_changed_rows_reissue_the_day_as_v2(sb: Sandbox, client: httpx.Asy
     assert day is not None
     v2_name = f"xf_{day:%Y%m%d}_v2.csv"
     assert v2_name in names
-    assert {f["name"]: (await client.get(f["url"])).content
-            for f in after if f["name"] in originals} == originals
+    assert {
+        f["name"]: (await client.get(f["url"])).content for f in after if f["name"] in originals
+    } == originals
     v2_rows = {r["信访件编号"]: r for r in rows((await client.get(f"/exports/{v2_name}")).content)}
     for record in updated:
         assert v2_rows[record.key]["办理状态"] == record.payload["办理状态"]

@@ -25,30 +25,39 @@ WIDE = ("2024-01-01 00:00:00", "2025-01-01 00:00:00")
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0), sample_world(40),
-                       mutator=sample_mutator) as sandbox:
+    async with Sandbox(
+        SandboxConfig(base_port=0), sample_world(40), mutator=sample_mutator
+    ) as sandbox:
         yield sandbox
 
 
-def envelope(params: dict[str, Any], user: str = "jjpt_sync",
-             password: str = "Police@110") -> str:  # noqa: S107  # the sandbox's dev password
+def envelope(params: dict[str, Any], user: str = "jjpt_sync", password: str = "Police@110") -> str:  # noqa: S107  # the sandbox's dev password
     body = "".join(f"<a:{k}>{v}</a:{k}>" for k, v in params.items())
-    return (f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:a="{NAMESPACE}"><soap:Header>'
-            f"<a:auth><a:username>{user}</a:username><a:password>{password}</a:password></a:auth>"
-            f"</soap:Header><soap:Body><a:QueryAlarms>{body}</a:QueryAlarms></soap:Body>"
-            "</soap:Envelope>")
+    return (
+        f'<soap:Envelope xmlns:soap="{SOAP_ENV}" xmlns:a="{NAMESPACE}"><soap:Header>'
+        f"<a:auth><a:username>{user}</a:username><a:password>{password}</a:password></a:auth>"
+        f"</soap:Header><soap:Body><a:QueryAlarms>{body}</a:QueryAlarms></soap:Body>"
+        "</soap:Envelope>"
+    )
 
 
 async def call(sb: Sandbox, xml: str) -> httpx.Response:
     async with httpx.AsyncClient() as client:
         return await client.post(
-            f"{sb.urls[SYSTEM]}/services/AlarmService", content=xml.encode(),
-            headers={"SOAPAction": f'"{NAMESPACE}/QueryAlarms"',
-                     "Content-Type": "text/xml; charset=utf-8"})
+            f"{sb.urls[SYSTEM]}/services/AlarmService",
+            content=xml.encode(),
+            headers={
+                "SOAPAction": f'"{NAMESPACE}/QueryAlarms"',
+                "Content-Type": "text/xml; charset=utf-8",
+            },
+        )
 
 
 def query(
-    start: str = WIDE[0], end: str = WIDE[1], page: int = 1, size: int = 10,
+    start: str = WIDE[0],
+    end: str = WIDE[1],
+    page: int = 1,
+    size: int = 10,
 ) -> dict[str, Any]:
     return {"startTime": start, "endTime": end, "pageNo": page, "pageSize": size}
 
@@ -66,46 +75,71 @@ async def test_response_is_gbk_encoded_xml_with_pinyin_fields(sb: Sandbox) -> No
     assert len(alarms) == 5
     assert root.findtext(f".//{{{NAMESPACE}}}total") == "40"
     assert alarms[0].findtext(f"{{{NAMESPACE}}}BJRXM") == "张伟"
-    assert alarms[0].findtext(f"{{{NAMESPACE}}}JJDBH") == sorted(
-        r.key for r in sb.world.records[SYSTEM])[0]
+    assert (
+        alarms[0].findtext(f"{{{NAMESPACE}}}JJDBH")
+        == sorted(r.key for r in sb.world.records[SYSTEM])[0]
+    )
 
 
 async def test_zeep_client_from_wsdl_calls_query_alarms(sb: Sandbox) -> None:
     def fetch() -> Any:
-        client = zeep.Client(f"{sb.urls[SYSTEM]}/services/AlarmService?wsdl",
-                             transport=Transport(timeout=5))
+        client = zeep.Client(
+            f"{sb.urls[SYSTEM]}/services/AlarmService?wsdl", transport=Transport(timeout=5)
+        )
         return client.service.QueryAlarms(
-            startTime=WIDE[0], endTime=WIDE[1], pageNo=2, pageSize=15,
-            _soapheaders={"auth": {"username": "jjpt_sync", "password": "Police@110"}})
+            startTime=WIDE[0],
+            endTime=WIDE[1],
+            pageNo=2,
+            pageSize=15,
+            _soapheaders={"auth": {"username": "jjpt_sync", "password": "Police@110"}},
+        )
 
     result = await asyncio.to_thread(fetch)
 
     assert result.total == 40
     assert len(result.alarms.alarm) == 15
-    assert result.alarms.alarm[0].BJRXM in {"张伟", "王芳", "李娜", "刘洋", "陈静", "杨磊", "赵敏",
-                                            "黄强", "周杰", "吴倩"}
+    assert result.alarms.alarm[0].BJRXM in {
+        "张伟",
+        "王芳",
+        "李娜",
+        "刘洋",
+        "陈静",
+        "杨磊",
+        "赵敏",
+        "黄强",
+        "周杰",
+        "吴倩",
+    }
     assert all(len(a.GXSJ) == 14 for a in result.alarms.alarm)
 
 
 async def test_zeep_with_ws_security_username_token(sb: Sandbox) -> None:
     def fetch() -> Any:
-        client = zeep.Client(f"{sb.urls[SYSTEM]}/services/AlarmService?wsdl",
-                             wsse=UsernameToken("jjpt_sync", "Police@110"))
-        return client.service.QueryAlarms(startTime=WIDE[0], endTime=WIDE[1], pageNo=1,
-                                          pageSize=3, _soapheaders={"auth": None})
+        client = zeep.Client(
+            f"{sb.urls[SYSTEM]}/services/AlarmService?wsdl",
+            wsse=UsernameToken("jjpt_sync", "Police@110"),
+        )
+        return client.service.QueryAlarms(
+            startTime=WIDE[0], endTime=WIDE[1], pageNo=1, pageSize=3, _soapheaders={"auth": None}
+        )
 
     result = await asyncio.to_thread(fetch)
 
     assert result.total == 40
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    (query(start="2024/01/01"), "startTime"),
-    (query(size=501), "pageSize"),
-    ({"startTime": WIDE[0], "endTime": WIDE[1], "pageNo": 1}, "missing parameter pageSize"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (query(start="2024/01/01"), "startTime"),
+        (query(size=501), "pageSize"),
+        ({"startTime": WIDE[0], "endTime": WIDE[1], "pageNo": 1}, "missing parameter pageSize"),
+    ],
+)
 async def test_bad_input_is_a_client_soap_fault(
-    sb: Sandbox, params: dict[str, Any], message: str,
+    sb: Sandbox,
+    params: dict[str, Any],
+    message: str,
 ) -> None:
     response = await call(sb, envelope(params))
 

@@ -1,0 +1,321 @@
+"""Reusable selects for the read API (查询构建): filters, keyset pages and batch lookups.
+
+Everything here is SQLAlchemy Core over the mapped tables, so a page of records is one
+statement whatever its kinds (the kind tables are outer-joined), and batch lookups take a list
+of keys for DataLoaders. Sealed columns are selected still sealed (``type_coerce`` to text):
+callers open only what a client asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    Table,
+    Text,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
+
+from db.models import (
+    CourtFiling,
+    DeadLetter,
+    Dispute,
+    GridEvent,
+    Link,
+    PartyMention,
+    Person,
+    Petition,
+    PoliceAlert,
+    Record,
+    Region,
+    SyncRun,
+    SyncState,
+)
+from db.models.base import UtcDateTime
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+
+RECORDS: Table = Record.__table__  # type: ignore[assignment]  # declarative tables are Tables
+PARTIES: Table = PartyMention.__table__  # type: ignore[assignment]
+PERSONS: Table = Person.__table__  # type: ignore[assignment]
+REGIONS: Table = Region.__table__  # type: ignore[assignment]
+LINKS: Table = Link.__table__  # type: ignore[assignment]
+
+KIND_TABLES: dict[RecordKind, Table] = {
+    RecordKind.DISPUTE: Dispute.__table__,  # type: ignore[dict-item]
+    RecordKind.GRID_EVENT: GridEvent.__table__,  # type: ignore[dict-item]
+    RecordKind.POLICE_ALERT: PoliceAlert.__table__,  # type: ignore[dict-item]
+    RecordKind.PETITION: Petition.__table__,  # type: ignore[dict-item]
+    RecordKind.COURT_FILING: CourtFiling.__table__,  # type: ignore[dict-item]
+}
+
+# The shared columns a client can read (``raw`` and ``content_hash`` stay inside).
+RECORD_COLUMNS: tuple[str, ...] = (
+    "id", "kind", "source", "source_key", "category", "source_category", "title", "summary",
+    "occurred_at", "reported_at", "region_code", "address", "status", "source_status",
+    "risk_level", "source_updated_at", "updated_at", "deleted",
+)  # fmt: skip
+
+
+def kind_label(kind: RecordKind, column: str) -> str:
+    """The label of a kind table's column in a record select (two kinds share names)."""
+    return f"{KIND_TABLES[kind].name}__{column}"
+
+
+KIND_COLUMNS: dict[RecordKind, tuple[str, ...]] = {
+    kind: tuple(column.name for column in table.c if column.name != "id")
+    for kind, table in KIND_TABLES.items()
+}
+
+# Any select: the column types are read back by label, not by position.
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+SORT_LABEL = "sort_key"
+_SORT_COLUMNS = {"occurred_at", "reported_at", "updated_at"}
+
+
+@dataclass(frozen=True, slots=True)
+class RecordCriteria:
+    """What a record list is filtered by; empty tuples and ``None`` mean "any"."""
+
+    kinds: tuple[RecordKind, ...] = ()
+    sources: tuple[SourceSystem, ...] = ()
+    categories: tuple[DisputeCategory, ...] = ()
+    statuses: tuple[CaseStatus, ...] = ()
+    risk_levels: tuple[RiskLevel, ...] = ()
+    region_code: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    search: str | None = None
+    party_name: str | None = None
+    include_deleted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Keyset:
+    """A position in an ordered list: the sort key and the id of the item it follows."""
+
+    sort_value: datetime
+    record_id: int
+
+
+def region_prefix(code: str) -> str:
+    """The code prefix shared by a region and everything beneath it.
+
+    Six-digit GB/T 2260 codes pad with "00" pairs (411200 is a city, 410000 a province), so
+    those are stripped; longer codes (township, village, grid) are their own prefix.
+    """
+    prefix = code
+    if len(code) == 6:
+        while len(prefix) > 2 and prefix.endswith("00"):
+            prefix = prefix[:-2]
+    return prefix
+
+
+def region_range(code: str) -> tuple[str, str]:
+    """``[low, high)`` bounds on ``region_code`` for a region's subtree: a range scan, not LIKE."""
+    prefix = region_prefix(code)
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def like_pattern(text: str, *, prefix_only: bool = False) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{escaped}%" if prefix_only else f"%{escaped}%"
+
+
+def record_conditions(criteria: RecordCriteria) -> list[ColumnElement[bool]]:
+    c = RECORDS.c
+    conditions: list[ColumnElement[bool]] = []
+    if not criteria.include_deleted:
+        conditions.append(c.deleted == false())
+    for column, values in (
+        (c.kind, criteria.kinds),
+        (c.source, criteria.sources),
+        (c.category, criteria.categories),
+        (c.status, criteria.statuses),
+        (c.risk_level, criteria.risk_levels),
+    ):
+        if values:
+            conditions.append(column.in_(values) if len(values) > 1 else column == values[0])
+    if criteria.region_code is not None:
+        low, high = region_range(criteria.region_code)
+        conditions += [c.region_code >= low, c.region_code < high]
+    if criteria.occurred_from is not None:
+        conditions.append(c.occurred_at >= criteria.occurred_from)
+    if criteria.occurred_to is not None:
+        conditions.append(c.occurred_at < criteria.occurred_to)
+    if criteria.search:
+        pattern = like_pattern(criteria.search)
+        conditions.append(
+            or_(*(column.ilike(pattern, escape="\\") for column in (c.title, c.summary, c.address)))
+        )
+    if criteria.party_name:
+        pattern = like_pattern(criteria.party_name, prefix_only=True)
+        conditions.append(
+            exists().where(PARTIES.c.record_id == c.id, PARTIES.c.name.ilike(pattern, escape="\\"))
+        )
+    return conditions
+
+
+def sort_expression(column: str) -> ColumnElement[datetime]:
+    """The sort key of an order; a record never reported sorts by when it occurred."""
+    if column not in _SORT_COLUMNS:
+        raise ValueError(f"cannot sort records by {column!r}")
+    if column == "reported_at":
+        return func.coalesce(RECORDS.c.reported_at, RECORDS.c.occurred_at, type_=UtcDateTime)
+    return RECORDS.c[column]
+
+
+def _record_select(kinds: Sequence[RecordKind], extra: Sequence[ColumnElement[Any]]) -> AnySelect:
+    joined: FromClause = RECORDS
+    columns: list[ColumnElement[Any]] = [RECORDS.c[name] for name in RECORD_COLUMNS]
+    for kind in kinds:
+        table = KIND_TABLES[kind]
+        joined = joined.outerjoin(table, table.c.id == RECORDS.c.id)
+        columns += [table.c[name].label(kind_label(kind, name)) for name in KIND_COLUMNS[kind]]
+    return select(*columns, *extra).select_from(joined)
+
+
+def record_page(
+    criteria: RecordCriteria,
+    *,
+    sort_column: str,
+    descending: bool,
+    after: Keyset | None,
+    limit: int,
+) -> AnySelect:
+    """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic."""
+    key = sort_expression(sort_column)
+    kinds = criteria.kinds or tuple(RecordKind)
+    statement = _record_select(kinds, [key.label(SORT_LABEL)]).where(*record_conditions(criteria))
+    if after is not None:
+        position = tuple_(key, RECORDS.c.id)
+        bound = tuple_(
+            literal(after.sort_value, UtcDateTime()), literal(after.record_id, Integer())
+        )
+        statement = statement.where(position < bound if descending else position > bound)
+    order = (key.desc(), RECORDS.c.id.desc()) if descending else (key.asc(), RECORDS.c.id.asc())
+    return statement.order_by(*order).limit(limit)
+
+
+def record_count(criteria: RecordCriteria) -> Select[int]:
+    return select(func.count()).select_from(RECORDS).where(*record_conditions(criteria))
+
+
+def records_by_id(ids: Sequence[int]) -> AnySelect:
+    """Records by id, whatever their kind; withdrawn (deleted) ones are left out."""
+    return _record_select(tuple(RecordKind), []).where(
+        RECORDS.c.id.in_(ids), RECORDS.c.deleted == false()
+    )
+
+
+def regions_by_code(codes: Sequence[str]) -> AnySelect:
+    return select(REGIONS).where(REGIONS.c.code.in_(codes))
+
+
+def region_children(parent_codes: Sequence[str]) -> AnySelect:
+    return select(REGIONS).where(REGIONS.c.parent_code.in_(parent_codes)).order_by(REGIONS.c.code)
+
+
+def top_regions() -> AnySelect:
+    return select(REGIONS).where(REGIONS.c.parent_code.is_(None)).order_by(REGIONS.c.code)
+
+
+def parties_of_records(record_ids: Sequence[int]) -> AnySelect:
+    p = PARTIES.c
+    return (
+        select(
+            p.record_id,
+            p.role,
+            p.source_role,
+            p.name,
+            p.is_organisation,
+            p.person_id,
+            type_coerce(p.id_number, Text).label("sealed_id_number"),
+            type_coerce(p.phone, Text).label("sealed_phone"),
+        )
+        .where(p.record_id.in_(record_ids))
+        .order_by(p.record_id, p.position)
+    )
+
+
+def _person_columns() -> list[ColumnElement[Any]]:
+    p = PERSONS.c
+    return [
+        p.id,
+        p.name,
+        p.region_code,
+        type_coerce(p.id_number, Text).label("sealed_id_number"),
+        type_coerce(p.phone, Text).label("sealed_phone"),
+    ]
+
+
+def persons_by_id(ids: Sequence[int]) -> AnySelect:
+    return select(*_person_columns()).where(PERSONS.c.id.in_(ids))
+
+
+def _person_conditions(name_prefix: str | None) -> list[ColumnElement[bool]]:
+    if not name_prefix:
+        return []
+    return [PERSONS.c.name.ilike(like_pattern(name_prefix, prefix_only=True), escape="\\")]
+
+
+def person_page(name_prefix: str | None, *, after_id: int | None, limit: int) -> AnySelect:
+    """Persons whose name starts with ``name_prefix``, by id ascending, after ``after_id``."""
+    statement = select(*_person_columns()).where(*_person_conditions(name_prefix))
+    if after_id is not None:
+        statement = statement.where(PERSONS.c.id > after_id)
+    return statement.order_by(PERSONS.c.id).limit(limit)
+
+
+def person_count(name_prefix: str | None) -> Select[int]:
+    return select(func.count()).select_from(PERSONS).where(*_person_conditions(name_prefix))
+
+
+def links_of_records(record_ids: Sequence[int]) -> AnySelect:
+    """Links touching the records either way; links staff rejected are left out."""
+    c = LINKS.c
+    return (
+        select(c.from_record_id, c.to_record_id, c.link_kind, c.confidence, c.evidence, c.decision)
+        .where(
+            or_(c.from_record_id.in_(record_ids), c.to_record_id.in_(record_ids)),
+            or_(c.decision.is_(None), c.decision != "REJECTED"),
+        )
+        .order_by(c.confidence.desc(), c.id)
+    )
+
+
+def sync_states() -> AnySelect:
+    return select(SyncState.__table__)
+
+
+def latest_sync_runs() -> AnySelect:
+    """The newest run of each source."""
+    newest = (
+        select(SyncRun.source, func.max(SyncRun.id).label("run_id"))
+        .group_by(SyncRun.source)
+        .subquery()
+    )
+    return select(SyncRun.__table__).join(newest, and_(SyncRun.id == newest.c.run_id))
+
+
+def open_dead_letter_counts() -> AnySelect:
+    return (
+        select(DeadLetter.source, func.count().label("open_count"))
+        .where(DeadLetter.resolved_at.is_(None))
+        .group_by(DeadLetter.source)
+    )

@@ -1,0 +1,312 @@
+"""Storing person and organisation resolution (人员归一入库).
+
+Two entry points:
+
+* :func:`resolve_all` — a full run: every mention not fixed by staff is re-clustered. Clusters
+  keep the person id most of their mentions already had, so ids stay stable across runs.
+* :func:`resolve_new_mentions` — the incremental step, meant to run after each sync batch:
+  only mentions with no person (or organisation) yet are resolved, against the stored persons
+  that could match them (same ID index, same phone index, or a record in the same county).
+  It then re-links the records those mentions belong to. The sync engine does not call it
+  yet; call it with the session of the batch, or on a schedule.
+
+ID numbers and phones are decrypted only in memory — the birth date and, for a new person,
+the sealed copy on its row come from them; everything else matches on blind indexes.
+Staff decisions are never overridden: ``staff_decided`` mentions keep their person (and
+anchor the clustering), and a person merged by staff (``merged_into_id``) stands for its
+target. Neither kind of run merges two stored persons; that stays a staff decision.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.linking_facts import canonical_persons, load_mention_rows
+from db.matter_links import link_records
+from db.models import Organisation, PartyMention, Person, Record
+from domain.linking import (
+    MentionFacts,
+    NewPerson,
+    OrganisationFacts,
+    PersonMatch,
+    PersonResolver,
+    resolve_organisations,
+    resolve_persons,
+)
+from domain.linking.organisations import KnownOrganisation
+from domain.linking.persons import PersonKey
+from domain.validators import InvalidIdentifier, birth_date_from_resident_id
+
+_WRITE_BATCH = 2000
+
+
+@dataclass
+class ResolutionCounts:
+    """What a run did."""
+
+    mentions: int = 0
+    persons_created: int = 0
+    organisations_created: int = 0
+    reassigned: int = 0
+    links_written: int = 0
+    links_removed: int = 0
+    records_linked: set[int] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    """A person mention as loaded, with its plaintext identifiers (memory only)."""
+
+    facts: MentionFacts
+    id_number: str | None
+    phone: str | None
+
+
+def _birth(id_number: str | None) -> Any:
+    if not id_number:
+        return None
+    try:
+        return birth_date_from_resident_id(id_number)
+    except InvalidIdentifier:
+        return None
+
+
+async def _load(
+    session: AsyncSession, where: Any = None, records: set[int] | None = None
+) -> tuple[list[_Loaded], list[OrganisationFacts]]:
+    canonical = await canonical_persons(session)
+    persons: list[_Loaded] = []
+    organisations: list[OrganisationFacts] = []
+    for row in await load_mention_rows(session, where):
+        if records is not None:
+            records.add(row.record_id)
+        if row.organisation:
+            organisations.append(
+                OrganisationFacts(
+                    row.mention_id, row.name, row.uscc, row.region_code, row.organisation_id,
+                    row.staff_decided,
+                )
+            )  # fmt: skip
+            continue
+        person_id = canonical.get(row.person_id, row.person_id) if row.person_id else None
+        facts = MentionFacts(
+            mention_id=row.mention_id,
+            name=row.name,
+            record_id=None if row.reporter else row.record_id,
+            id_index=row.id_index,
+            phone_index=row.phone_index,
+            birth_date=_birth(row.id_number),
+            region_code=row.region_code,
+            address=row.address,
+            person_id=person_id,
+            staff_decided=row.staff_decided,
+        )
+        persons.append(_Loaded(facts, row.id_number, row.phone))
+    return persons, organisations
+
+
+def _most_common(values: Sequence[str | None]) -> str | None:
+    counted = Counter(v for v in values if v)
+    return counted.most_common(1)[0][0] if counted else None
+
+
+async def _materialise(
+    session: AsyncSession, matches: Sequence[PersonMatch], loaded: dict[int, _Loaded]
+) -> tuple[dict[PersonKey, int], int]:
+    """Choose a stored person for every cluster: the one most members had, else a new row."""
+    members: dict[PersonKey, list[_Loaded]] = {}
+    for match in matches:
+        members.setdefault(match.person, []).append(loaded[match.mention_id])
+    chosen: dict[PersonKey, int] = {k: k for k in members if isinstance(k, int)}
+    taken = set(chosen.values())
+    created = 0
+    for key, group in sorted(members.items(), key=lambda kv: -len(kv[1])):
+        if isinstance(key, int):
+            continue
+        votes = Counter(m.facts.person_id for m in group if m.facts.person_id is not None)
+        previous = next((pid for pid, _ in votes.most_common() if pid not in taken), None)
+        if previous is None:
+            person = Person(name=group[0].facts.name[:64])
+            session.add(person)
+            await session.flush()
+            previous, created = person.id, created + 1
+        chosen[key] = previous
+        taken.add(previous)
+    await _refresh_persons(session, members, chosen)
+    return chosen, created
+
+
+async def _refresh_persons(
+    session: AsyncSession, members: dict[PersonKey, list[_Loaded]], chosen: dict[PersonKey, int]
+) -> None:
+    """Keep each person's summary (name, sealed identifiers, birth date, region) current."""
+    ids = sorted(set(chosen.values()))
+    for start in range(0, len(ids), _WRITE_BATCH):
+        rows = await session.scalars(
+            select(Person).where(Person.id.in_(ids[start : start + _WRITE_BATCH]))
+        )
+        by_id = {p.id: p for p in rows}
+        for key, group in members.items():
+            person = by_id.get(chosen[key])
+            if person is None or person.merged_into_id is not None:
+                continue
+            full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
+            name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
+            person.name = (name or person.name)[:64]
+            id_number = _most_common([m.id_number for m in group])
+            if id_number and person.id_number != id_number:
+                person.id_number = id_number
+                person.birth_date = _birth(id_number)
+            phone = _most_common([m.phone for m in group])
+            if phone and person.phone != phone:
+                person.phone = phone
+            region = max((m.facts.region_code or "" for m in group), key=len)
+            person.region_code = region or person.region_code
+
+
+async def _write_matches(
+    session: AsyncSession,
+    matches: Sequence[PersonMatch],
+    chosen: dict[PersonKey, int],
+    loaded: dict[int, _Loaded],
+) -> int:
+    rows = []
+    moved = 0
+    for match in matches:
+        mention = loaded[match.mention_id].facts
+        if mention.staff_decided:
+            continue
+        person_id = chosen[match.person]
+        moved += mention.person_id is not None and mention.person_id != person_id
+        rows.append(
+            {"mid": match.mention_id, "pid": person_id, "conf": match.confidence,
+             "ev": match.evidence}
+        )  # fmt: skip
+    await _bulk_update(session, rows, person_id="pid")
+    return moved
+
+
+async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **target: str) -> None:
+    statement = (
+        update(PartyMention.__table__)  # type: ignore[arg-type]  # a Core update on the table
+        .where(PartyMention.__table__.c.id == bindparam("mid"))
+        .values(
+            match_confidence=bindparam("conf"),
+            match_evidence=bindparam("ev"),
+            **{column: bindparam(param) for column, param in target.items()},
+        )
+    )
+    for start in range(0, len(rows), _WRITE_BATCH):
+        await session.execute(statement, rows[start : start + _WRITE_BATCH])
+
+
+async def _resolve_organisations(
+    session: AsyncSession, mentions: list[OrganisationFacts], counts: ResolutionCounts
+) -> None:
+    if not mentions:
+        return
+    known = [
+        KnownOrganisation(o.id, o.name, o.uscc) for o in await session.scalars(select(Organisation))
+    ]
+    matches = resolve_organisations(mentions, known)
+    by_key: dict[object, int] = {}
+    facts = {m.mention_id: m for m in mentions}
+    rows = []
+    for match in matches:
+        target = match.organisation
+        if isinstance(target, NewPerson):
+            if target not in by_key:
+                fact = facts[match.mention_id]
+                organisation = Organisation(
+                    name=fact.name[:128], uscc=fact.uscc, region_code=fact.region_code
+                )
+                session.add(organisation)
+                await session.flush()
+                by_key[target] = organisation.id
+                counts.organisations_created += 1
+            target = by_key[target]
+        if facts[match.mention_id].staff_decided:
+            continue
+        rows.append(
+            {"mid": match.mention_id, "oid": target, "conf": match.confidence,
+             "ev": match.evidence}
+        )  # fmt: skip
+    await _bulk_update(session, rows, organisation_id="oid")
+
+
+async def _finish(
+    session: AsyncSession,
+    matches: list[PersonMatch],
+    loaded: dict[int, _Loaded],
+    organisations: list[OrganisationFacts],
+    counts: ResolutionCounts,
+) -> None:
+    chosen, created = await _materialise(session, matches, loaded)
+    counts.persons_created += created
+    counts.reassigned += await _write_matches(session, matches, chosen, loaded)
+    counts.mentions += len(matches) + len(organisations)
+    await _resolve_organisations(session, organisations, counts)
+    await session.flush()
+
+
+async def resolve_all(session: AsyncSession, *, link: bool = True) -> ResolutionCounts:
+    """Full run: re-cluster every mention (staff decisions kept), then re-link all records."""
+    counts = ResolutionCounts()
+    persons, organisations = await _load(session)
+    loaded = {m.facts.mention_id: m for m in persons}
+    matches = resolve_persons([m.facts for m in persons])
+    free = [o for o in organisations if not o.staff_decided]
+    await _finish(session, matches, loaded, free, counts)
+    if link:
+        written, removed = await link_records(session, None)
+        counts.links_written, counts.links_removed = written, removed
+    return counts
+
+
+def _candidates(new: Sequence[_Loaded]) -> Any:
+    """Stored mentions that could match ``new``: shared identifier, or the same county."""
+    ids = sorted({m.facts.id_index for m in new if m.facts.id_index})
+    phones = sorted({m.facts.phone_index for m in new if m.facts.phone_index})
+    counties = sorted({m.facts.region_code[:6] for m in new if m.facts.region_code})
+    clauses: list[Any] = [PartyMention.id_number_index.in_(ids)] if ids else []
+    if phones:
+        clauses.append(PartyMention.phone_index.in_(phones))
+    clauses.extend(Record.region_code.startswith(county) for county in counties)
+    return and_(PartyMention.person_id.is_not(None), or_(*clauses)) if clauses else None
+
+
+async def resolve_new_mentions(session: AsyncSession, *, link: bool = True) -> ResolutionCounts:
+    """Resolve mentions that have no person or organisation yet, then re-link their records.
+
+    Safe to call after every sync batch (the caller commits). Existing persons are never
+    merged or split here; see :func:`resolve_all` for a full re-clustering.
+    """
+    counts = ResolutionCounts()
+    unassigned = and_(
+        PartyMention.person_id.is_(None),
+        PartyMention.organisation_id.is_(None),
+        PartyMention.staff_decided.is_(False),
+    )
+    touched: set[int] = set()
+    new, organisations = await _load(session, unassigned, touched)
+    if not new and not organisations:
+        return counts
+    resolver = PersonResolver()
+    where = _candidates(new)
+    if where is not None:
+        existing, _ = await _load(session, where)
+        resolver.add_existing(m.facts for m in existing if m.facts.person_id is not None)
+    loaded = {m.facts.mention_id: m for m in new}
+    matches = resolver.resolve([m.facts for m in new])
+    await _finish(session, matches, loaded, organisations, counts)
+    if link:
+        counts.records_linked = touched
+        written, removed = await link_records(session, counts.records_linked)
+        counts.links_written, counts.links_removed = written, removed
+    return counts

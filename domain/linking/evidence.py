@@ -1,0 +1,145 @@
+"""Scoring one pair of person mentions (比对打分): a confidence and the evidence behind it.
+
+Decision rules, strongest first — each is a reason a clerk would accept:
+
+* the same ID number (blind index) → the same person;
+* the same phone and a compatible name (at least the surname) → the same person; a shared
+  phone under an unrelated name is a family phone, not a match;
+* no shared identifier: a close name (exact, homophone, one character off) at the same or
+  the neighbouring house, or an exact name in the same village.
+
+Two different ID numbers, or two different birth dates, are never the same person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from domain.linking.names import NAME_WEIGHT, NameAgreement, NameKey, compare_names, name_key
+from domain.linking.places import (
+    AddressParts,
+    PlaceAgreement,
+    address_parts,
+    canonical_region,
+    compare_addresses,
+    compare_regions,
+)
+
+Evidence = list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class MentionFacts:
+    """What resolution may know about one person mention; identifiers only as blind indexes."""
+
+    mention_id: int
+    name: str
+    record_id: int | None = None
+    """Two parties of one record are two people: mentions of one record never match. Leave
+    it None for a mention that may repeat a party of its record (a grid 上报人 who is also
+    one of the parties, 随手拍)."""
+    id_index: str | None = None
+    phone_index: str | None = None
+    birth_date: date | None = None
+    """From the ID number (出生日期码), read in memory by the caller; never stored here."""
+    region_code: str | None = None
+    address: str | None = None
+    """Where this party lives or the matter happened; give it only when it is this party's
+    (a record's address is usually its first party's home, not the other side's)."""
+    person_id: int | None = None
+    """The person this mention is assigned to now, if any."""
+    staff_decided: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMention:
+    facts: MentionFacts
+    name: NameKey
+    region: str | None
+    place: AddressParts
+
+    @classmethod
+    def of(cls, facts: MentionFacts) -> PreparedMention:
+        return cls(
+            facts,
+            name_key(facts.name),
+            canonical_region(facts.region_code),
+            address_parts(facts.address),
+        )
+
+    def blocking_keys(self) -> list[str]:
+        f = self.facts
+        keys = []
+        if f.id_index:
+            keys.append("id:" + f.id_index)
+        if f.phone_index:
+            keys.append("ph:" + f.phone_index)
+        county = self.region[:6] if self.region else "?"
+        keys.extend(f"{key}@{county}" for key in self.name.blocking_keys())
+        return keys
+
+
+ID_MATCH = 0.99
+_FIELD = "field"
+
+
+def _item(field: str, agreement: str, weight: float) -> dict[str, Any]:
+    return {_FIELD: field, "agreement": agreement, "weight": round(weight, 3)}
+
+
+def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence] | None:
+    """The confidence that two mentions name the same person, with evidence; None if not."""
+    fa, fb = a.facts, b.facts
+    if fa.record_id is not None and fa.record_id == fb.record_id:
+        return None
+    if fa.id_index and fb.id_index:
+        if fa.id_index != fb.id_index:
+            return None
+        return ID_MATCH, [_item("id_number", "EXACT", 1.0)]
+    if fa.birth_date and fb.birth_date and fa.birth_date != fb.birth_date:
+        return None
+    names = compare_names(a.name, b.name)
+    if names is NameAgreement.NONE:
+        return None
+    name_weight = NAME_WEIGHT[names]
+    region = compare_regions(a.region, b.region)
+    address = compare_addresses(a.place, b.place)
+    place = max(region, address) if region is not PlaceAgreement.CONFLICT else region
+    evidence = [_item("name", names.value, name_weight)]
+    if place is not PlaceAgreement.UNKNOWN:
+        evidence.append(_item("place", place.name, place / PlaceAgreement.SAME_HOUSE))
+    if fa.birth_date and fb.birth_date:
+        evidence.append(_item("birth_date", "EXACT", 1.0))
+    if fa.phone_index and fa.phone_index == fb.phone_index:
+        evidence.insert(0, _item("phone", "EXACT", 1.0))
+        return 0.9 + 0.08 * name_weight, evidence
+    if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
+        return None
+    if names is NameAgreement.ONE_CHARACTER and len(a.name.simplified) < 3:
+        return None  # 王伟/李伟: in a two-character name one character is half the name
+    if place >= PlaceAgreement.NEIGHBOUR:
+        bonus = 0.1 if place is PlaceAgreement.SAME_HOUSE else 0.05
+        return 0.6 + 0.2 * name_weight + bonus, evidence
+    long_name = len(a.name.simplified) >= 3
+    if place is PlaceAgreement.VILLAGE and (names is NameAgreement.EXACT or long_name):
+        return 0.55 + 0.2 * name_weight, evidence
+    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
+    if names is NameAgreement.EXACT and long_name and place is not PlaceAgreement.UNKNOWN:
+        # a full three-character name within one county, unless two phones disagree
+        return None if phones_differ else (0.72, evidence)
+    return None
+
+
+def new_person_evidence() -> Evidence:
+    """Evidence for a mention that matched nobody: it starts a person of its own."""
+    return [_item("new_person", "NONE", 1.0)]
+
+
+def staff_evidence() -> Evidence:
+    return [_item("staff_decision", "CONFIRMED", 1.0)]
+
+
+MATCH_THRESHOLD = 0.7
+"""Pairs scoring below this are not joined (the rules above never produce less than 0.74)."""

@@ -1,0 +1,173 @@
+"""Person resolution (人员归一): cluster party mentions into persons, incrementally.
+
+A :class:`PersonResolver` holds an index of mentions already assigned to persons. Resolving
+a batch of new mentions compares each only with the mentions that share a blocking key
+(ID number, phone, or a name key within one county — see :mod:`domain.linking.names`), and
+only with the most recent ``window`` members of a block, so cost grows near-linearly with the
+number of mentions and never all-pairs. Candidate pairs are scored
+(:func:`~domain.linking.evidence.score_pair`) and joined strongest first by a guarded
+union-find: two different ID numbers, two different birth dates or two existing persons
+never merge. Resolving everything from scratch is the same call on an empty resolver.
+
+Existing persons are fixed: a batch may attach new mentions to one of them or start new
+persons, but never merges or splits existing ones; that is a full run's (or staff's) job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from domain.linking.clusters import GuardedUnionFind
+from domain.linking.evidence import (
+    ID_MATCH,
+    MATCH_THRESHOLD,
+    Evidence,
+    MentionFacts,
+    PreparedMention,
+    new_person_evidence,
+    score_pair,
+    staff_evidence,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person this run found who is not stored yet; ``number`` is unique within a resolver."""
+
+    number: int
+
+
+PersonKey = int | NewPerson
+"""An existing person's id, or a new person to create."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonMatch:
+    """A mention's assignment with the confidence and evidence behind it."""
+
+    mention_id: int
+    person: PersonKey
+    confidence: float
+    evidence: Evidence
+
+
+BLOCK_WINDOW = 24
+"""A mention is compared with at most this many earlier members of each of its blocks."""
+MAX_NAME_BLOCK = 400
+"""A name block this large (a very common name in one county) adds no pairs by name alone."""
+
+
+class PersonResolver:
+    """Resolves batches of mentions against the persons it has seen so far."""
+
+    def __init__(self, window: int = BLOCK_WINDOW) -> None:
+        self._window = window
+        self._uf = GuardedUnionFind()
+        self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
+        self._blocks: dict[str, list[int]] = {}
+        self._anchors: dict[PersonKey, int] = {}
+        self._next_new = 0
+
+    @property
+    def mention_count(self) -> int:
+        return sum(1 for m in self._mentions if m is not None)
+
+    def _anchor(self, person: PersonKey) -> int:
+        node = self._anchors.get(person)
+        if node is None:
+            node = self._uf.add(anchor=person)
+            self._mentions.append(None)
+            self._anchors[person] = node
+        return node
+
+    def _index(self, node: int, mention: PreparedMention) -> None:
+        for key in mention.blocking_keys():
+            self._blocks.setdefault(key, []).append(node)
+
+    def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
+        """Index mentions already assigned (``person_id`` set); they will not move."""
+        uf = self._uf
+        for facts in mentions:
+            if facts.person_id is None:
+                raise ValueError("add_existing needs mentions with a person_id")
+            prepared = PreparedMention.of(facts)
+            anchor = uf.find(self._anchor(facts.person_id))
+            node = uf.add(facts.id_index, facts.birth_date)
+            self._mentions.append(prepared)
+            if uf.conflict(node, anchor) is None:
+                uf.union(node, anchor)
+            else:  # a staff decision against the evidence: keep it, minus the guard values
+                uf.attach(node, anchor)
+            self._index(node, prepared)
+
+    def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
+        """Assign each new mention to an existing or a new person, in input order."""
+        uf = self._uf
+        nodes: list[int] = []
+        pairs: list[tuple[float, int, int]] = []
+        for facts in mentions:
+            prepared = PreparedMention.of(facts)
+            node = uf.add(facts.id_index, facts.birth_date)
+            self._mentions.append(prepared)
+            nodes.append(node)
+            for key in prepared.blocking_keys():
+                block = self._blocks.setdefault(key, [])
+                if key.startswith("id:"):
+                    if block:
+                        pairs.append((ID_MATCH, node, block[-1]))
+                elif not (key.startswith(("py:", "mk:")) and len(block) > MAX_NAME_BLOCK):
+                    for other in block[-self._window :]:
+                        scored = score_pair(prepared, self._prepared(other))
+                        if scored is not None and scored[0] >= MATCH_THRESHOLD:
+                            pairs.append((scored[0], node, other))
+                block.append(node)
+        best: dict[int, tuple[float, int]] = {}
+        pairs.sort(key=lambda pair: -pair[0])
+        for score, a, b in pairs:
+            if uf.find(a) == uf.find(b) or uf.union(a, b):
+                for mine, theirs in ((a, b), (b, a)):
+                    if score > best.get(mine, (0.0, -1))[0]:
+                        best[mine] = (score, theirs)
+        return [self._assign(node, best.get(node)) for node in nodes]
+
+    def _prepared(self, node: int) -> PreparedMention:
+        mention = self._mentions[node]
+        assert mention is not None  # anchors are never in a block
+        return mention
+
+    def _assign(self, node: int, best: tuple[float, int] | None) -> PersonMatch:
+        root = self._uf.find(node)
+        person = self._uf.anchor(root)
+        if person is None:
+            self._next_new += 1
+            person = NewPerson(self._next_new)
+            anchor = self._uf.add(anchor=person)
+            self._mentions.append(None)
+            self._uf.union(anchor, root)
+            self._anchors[person] = anchor
+        assert isinstance(person, int | NewPerson)
+        mention = self._prepared(node)
+        if best is None:
+            confidence, evidence = 1.0, new_person_evidence()
+        else:
+            scored = score_pair(mention, self._prepared(best[1]))
+            confidence, evidence = scored if scored is not None else (best[0], [])
+        return PersonMatch(mention.facts.mention_id, person, round(confidence, 3), evidence)
+
+
+def staff_match(facts: MentionFacts) -> PersonMatch:
+    """The match a staff decision fixed (人工确认): never recomputed."""
+    assert facts.person_id is not None
+    return PersonMatch(facts.mention_id, facts.person_id, 1.0, staff_evidence())
+
+
+def resolve_persons(
+    mentions: Sequence[MentionFacts], *, window: int = BLOCK_WINDOW
+) -> list[PersonMatch]:
+    """Resolve from scratch; staff-decided mentions keep their person and anchor the rest."""
+    resolver = PersonResolver(window)
+    pinned = [m for m in mentions if m.staff_decided and m.person_id is not None]
+    resolver.add_existing(pinned)
+    free = [m for m in mentions if not (m.staff_decided and m.person_id is not None)]
+    return [staff_match(m) for m in pinned] + resolver.resolve(free)

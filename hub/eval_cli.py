@@ -1,0 +1,75 @@
+"""``govhub eval linking``: precision, recall and F1 of linking against sandbox ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from db.engine import create_engine, session_factory
+from db.linking_eval import LinkingEvaluation, evaluate_linking, load_truth
+from db.migrate import upgrade
+from db.pii import configure_pii
+from db.resolution import resolve_all
+from hub.settings import Settings, decode_key
+
+console = Console()
+
+
+async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> LinkingEvaluation:
+    """Optionally resolve and link everything first (committed), then score the database."""
+    configure_pii(decode_key(settings.pii_key_value()))
+    document = load_truth(truth)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await upgrade(engine)
+        sessions = session_factory(engine)
+        if resolve:
+            async with sessions.begin() as session:
+                await resolve_all(session)
+        async with sessions() as session:
+            return await evaluate_linking(session, document)
+    finally:
+        await engine.dispose()
+
+
+def evaluation_table(result: LinkingEvaluation) -> Table:
+    table = Table(title=f"linking quality (关联质量) over {result.records} records")
+    for column in ("", "precision", "recall", "F1", "true pairs", "predicted pairs", "items"):
+        table.add_column(column)
+    for name, score in (("persons", result.persons), ("matters", result.matters)):
+        table.add_row(
+            name, f"{score.precision:.4f}", f"{score.recall:.4f}", f"{score.f1:.4f}",
+            str(score.true_pairs), str(score.predicted_pairs), str(score.items),
+        )  # fmt: skip
+    return table
+
+
+def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:
+    """Add ``eval`` to the main CLI."""
+    evaluation = typer.Typer(help="Measure quality against the sandbox's ground truth (评估).")
+    app.add_typer(evaluation, name="eval")
+
+    @evaluation.command("linking")
+    def linking(
+        truth: Annotated[
+            Path, typer.Option(help="Ground truth JSON (govhub sandbox --truth PATH).", exists=True)
+        ],
+        resolve: Annotated[
+            bool, typer.Option(help="Run a full resolution and linking first (committed).")
+        ] = True,
+    ) -> None:
+        """Person-resolution and matter-linking precision/recall/F1 for the stored records."""
+        settings = settings_factory()
+        result = asyncio.run(run_evaluation(settings, truth, resolve=resolve))
+        console.print(evaluation_table(result))
+        if result.skipped_records:
+            console.print(
+                f"{result.skipped_records} records left out of the person score "
+                "(stored parties do not line up with the truth's)"
+            )

@@ -1,0 +1,61 @@
+"""Filter inputs to query criteria, validated (筛选校验): bad values are BAD_USER_INPUT."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from db.queries import RecordCriteria
+from domain.enums import RecordKind
+from schema.errors import BadUserInput
+from schema.filters import RecordFilter
+
+_REGION_CODE = re.compile(r"[0-9A-Za-z_-]{2,32}")
+MAX_SEARCH_LENGTH = 100
+MAX_NAME_LENGTH = 64
+
+
+def _text(value: str | None, name: str, max_length: int) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        raise BadUserInput(f"{name} is longer than {max_length} characters.")
+    return value or None
+
+
+def _moment(value: datetime | None, name: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise BadUserInput(f"{name} needs a time zone offset, e.g. 2024-05-01T00:00:00+08:00.")
+    return value
+
+
+def record_criteria(
+    record_filter: RecordFilter | None, *, kind: RecordKind | None = None
+) -> RecordCriteria:
+    """The criteria for a filter; ``kind`` is the kind a per-kind connection is bound to."""
+    f = record_filter or RecordFilter()
+    kinds = tuple(dict.fromkeys(f.kind or ()))
+    if kind is not None:
+        if kinds and kind not in kinds:
+            raise BadUserInput(f"filter.kind excludes {kind.value}, the kind of this list.")
+        kinds = (kind,)
+    if f.region is not None and not _REGION_CODE.fullmatch(f.region):
+        raise BadUserInput("filter.region is not a region code.")
+    occurred_from = _moment(f.occurred_from, "filter.occurredFrom")
+    occurred_to = _moment(f.occurred_to, "filter.occurredTo")
+    if occurred_from and occurred_to and occurred_from > occurred_to:
+        raise BadUserInput("filter.occurredFrom is after filter.occurredTo.")
+    return RecordCriteria(
+        kinds=kinds,
+        sources=tuple(dict.fromkeys(f.source or ())),
+        categories=tuple(dict.fromkeys(f.category or ())),
+        statuses=tuple(dict.fromkeys(f.status or ())),
+        risk_levels=tuple(dict.fromkeys(f.risk_level or ())),
+        region_code=f.region,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        search=_text(f.search, "filter.search", MAX_SEARCH_LENGTH),
+        party_name=_text(f.party_name, "filter.partyName", MAX_NAME_LENGTH),
+        include_deleted=f.include_deleted,
+    )

@@ -1,0 +1,264 @@
+"""Resolvers of the ``Query`` fields (查询解析): validate arguments, build selects, map rows.
+
+``node(id)`` and ``person(id)``/``region(code)`` answer null *and* a ``NOT_FOUND`` error for a
+well-formed id that names nothing (a client sees both why and where); ``nodes(ids)`` answers
+null in the place of each unknown id, without an error, as Relay expects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import strawberry
+from strawberry import relay
+
+from db import queries
+from domain.enums import RecordKind
+from resolvers.cursors import (
+    decode_person_cursor,
+    decode_record_cursor,
+    encode_person_cursor,
+    encode_record_cursor,
+    parse_global_id,
+)
+from resolvers.filters import MAX_NAME_LENGTH, record_criteria
+from resolvers.pagination import page_request
+from resolvers.rows import (
+    KIND_OF_TYPE_NAME,
+    fetch_all,
+    fetch_count,
+    person_from_row,
+    record_from_row,
+    region_from_row,
+)
+from schema.context import Info
+from schema.enums import RecordOrder
+from schema.errors import BadUserInput, NotFound
+from schema.filters import RecordFilter
+from schema.pagination import MAX_PAGE_SIZE, Connection, Edge
+from schema.persons import Person
+from schema.records import Record
+from schema.regions import Region
+
+# Each order: the column it sorts by and whether descending; ties break on id the same way.
+ORDERS: dict[RecordOrder, tuple[str, bool]] = {
+    RecordOrder.OCCURRED_AT_DESC: ("occurred_at", True),
+    RecordOrder.OCCURRED_AT_ASC: ("occurred_at", False),
+    RecordOrder.REPORTED_AT_DESC: ("reported_at", True),
+    RecordOrder.REPORTED_AT_ASC: ("reported_at", False),
+    RecordOrder.UPDATED_AT_DESC: ("updated_at", True),
+    RecordOrder.UPDATED_AT_ASC: ("updated_at", False),
+}
+
+FilterArg = Annotated[
+    RecordFilter | None, strawberry.argument(description="Which records (筛选条件).")
+]
+OrderArg = Annotated[RecordOrder, strawberry.argument(description="Sort order (排序).")]
+FirstArg = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size forwards, at most {MAX_PAGE_SIZE} (每页条数)."),
+]
+AfterArg = Annotated[
+    str | None, strawberry.argument(description="Cursor to continue after (起始游标之后).")
+]
+LastArg = Annotated[
+    int | None,
+    strawberry.argument(description=f"Page size backwards, at most {MAX_PAGE_SIZE} (向前条数)."),
+]
+BeforeArg = Annotated[
+    str | None, strawberry.argument(description="Cursor to continue before (游标之前).")
+]
+
+
+async def record_connection(
+    info: Info,
+    record_filter: RecordFilter | None,
+    order_by: RecordOrder,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    kind: RecordKind | None = None,
+) -> Connection[Record]:
+    """A keyset page of records: one statement for the rows, one more only for ``totalCount``."""
+    request = page_request(first, after, last, before)
+    criteria = record_criteria(record_filter, kind=kind)
+    keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
+    sort_column, descending = ORDERS[order_by]
+    sessions = info.context.sessions
+    statement = queries.record_page(
+        criteria,
+        sort_column=sort_column,
+        descending=descending != request.backwards,
+        after=keyset,
+        limit=request.size + 1,
+    )
+    rows = list(await fetch_all(sessions, statement))
+    has_more = len(rows) > request.size
+    rows = rows[: request.size]
+    if request.backwards:
+        rows.reverse()
+    edges = [
+        Edge(
+            cursor=encode_record_cursor(order_by, row[queries.SORT_LABEL], row["id"]),
+            node=record_from_row(row),
+        )
+        for row in rows
+    ]
+
+    async def count_all() -> int:
+        return await fetch_count(sessions, queries.record_count(criteria))
+
+    return Connection(
+        edges=edges,
+        page_info=request.page_info(
+            has_more=has_more,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_all=count_all,
+    )
+
+
+async def resolve_records(
+    info: Info,
+    filter: FilterArg = None,
+    order_by: OrderArg = RecordOrder.OCCURRED_AT_DESC,
+    first: FirstArg = None,
+    after: AfterArg = None,
+    last: LastArg = None,
+    before: BeforeArg = None,
+) -> Connection[Record]:
+    return await record_connection(info, filter, order_by, first, after, last, before)
+
+
+def kind_records_resolver(kind: RecordKind):  # type: ignore[no-untyped-def]  # strawberry reads its signature
+    """The resolver of one kind's connection (``disputes``, ``gridEvents``, …)."""
+
+    async def resolve_kind_records(
+        info: Info,
+        filter: FilterArg = None,
+        order_by: OrderArg = RecordOrder.OCCURRED_AT_DESC,
+        first: FirstArg = None,
+        after: AfterArg = None,
+        last: LastArg = None,
+        before: BeforeArg = None,
+    ) -> Connection[Record]:
+        return await record_connection(
+            info, filter, order_by, first, after, last, before, kind=kind
+        )
+
+    return resolve_kind_records
+
+
+async def _node(info: Info, global_id: str) -> relay.Node | None:
+    type_name, pk = parse_global_id(global_id)
+    if type_name == "Person":
+        return await info.context.loaders.person.load(pk)
+    kind = KIND_OF_TYPE_NAME.get(type_name)
+    if kind is None:
+        raise BadUserInput("Invalid id.")
+    record = await info.context.loaders.record.load(pk)
+    return record if record is not None and record.kind == kind else None
+
+
+async def resolve_node(
+    info: Info,
+    id: Annotated[strawberry.ID, strawberry.argument(description="A global id (全局 ID).")],
+) -> relay.Node | None:
+    node = await _node(info, id)
+    if node is None:
+        raise NotFound("No object has this id.")
+    return node
+
+
+async def resolve_nodes(
+    info: Info,
+    ids: Annotated[
+        list[strawberry.ID],
+        strawberry.argument(description=f"Global ids, at most {MAX_PAGE_SIZE} (全局 ID 列表)."),
+    ],
+) -> list[relay.Node | None]:
+    if len(ids) > MAX_PAGE_SIZE:
+        raise BadUserInput(f"Pass at most {MAX_PAGE_SIZE} ids.")
+    # Gathered, so the record and person loaders batch every id into one statement each.
+    return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
+
+
+async def resolve_person(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The person's global id (全局 ID).")
+    ],
+) -> Person | None:
+    type_name, pk = parse_global_id(id)
+    if type_name != "Person":
+        raise BadUserInput("Invalid id: not a Person.")
+    person = await info.context.loaders.person.load(pk)
+    if person is None:
+        raise NotFound("No person has this id.")
+    return person
+
+
+async def resolve_persons(
+    info: Info,
+    search: Annotated[
+        str | None, strawberry.argument(description="Name starts with (姓名前缀).")
+    ] = None,
+    first: FirstArg = None,
+    after: AfterArg = None,
+) -> Connection[Person]:
+    """Resolved persons by name prefix, in id order (the order they were first resolved)."""
+    request = page_request(first, after, None, None)
+    prefix = (search or "").strip() or None
+    if prefix is not None and len(prefix) > MAX_NAME_LENGTH:
+        raise BadUserInput(f"search is longer than {MAX_NAME_LENGTH} characters.")
+    after_id = decode_person_cursor(request.cursor) if request.cursor else None
+    sessions = info.context.sessions
+    rows = await fetch_all(
+        sessions, queries.person_page(prefix, after_id=after_id, limit=request.size + 1)
+    )
+    edges = [
+        Edge(cursor=encode_person_cursor(row["id"]), node=person_from_row(row))
+        for row in rows[: request.size]
+    ]
+
+    async def count_all() -> int:
+        return await fetch_count(sessions, queries.person_count(prefix))
+
+    return Connection(
+        edges=edges,
+        page_info=request.page_info(
+            has_more=len(rows) > request.size,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        count_all=count_all,
+    )
+
+
+async def resolve_region(
+    info: Info,
+    code: Annotated[str, strawberry.argument(description="Region code (区划代码).")],
+) -> Region | None:
+    if not 2 <= len(code) <= 32:
+        raise BadUserInput("Invalid region code.")
+    region = await info.context.loaders.region.load(code)
+    if region is None:
+        raise NotFound("No region has this code.")
+    return region
+
+
+async def resolve_regions(
+    info: Info,
+    parent: Annotated[
+        str | None,
+        strawberry.argument(description="Parent code; omit for the top of the tree (上级代码)."),
+    ] = None,
+) -> list[Region]:
+    if parent is not None:
+        return await info.context.loaders.region_children.load(parent)
+    rows = await fetch_all(info.context.sessions, queries.top_regions())
+    return [region_from_row(row) for row in rows]

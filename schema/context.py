@@ -1,0 +1,25 @@
+"""What schema types need from the per-request context (请求上下文), as a protocol.
+
+``hub.context.Context`` satisfies it; types depend on this protocol, not on ``hub``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol, TypeAlias
+
+import strawberry
+
+if TYPE_CHECKING:
+    from resolvers.dataloaders import Loaders
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+
+class GraphQLContext(Protocol):
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+    @property
+    def loaders(self) -> Loaders: ...
+
+
+Info: TypeAlias = strawberry.Info[GraphQLContext, None]

@@ -1,0 +1,112 @@
+"""Errors a client may see, each with a stable ``extensions.code`` (错误码).
+
+The tree::
+
+    GovhubError                 code (abstract)
+    ├── BadUserInput            BAD_USER_INPUT     malformed cursor, id, filter or page size
+    ├── NotFound                NOT_FOUND          a well-formed id that names nothing
+    └── QueryTooComplex         QUERY_TOO_COMPLEX  depth, aliases, tokens or cost over a limit
+
+Resolvers raise these; graphql-core copies ``extensions`` onto the GraphQL error. Anything
+else raised while executing is masked by :class:`PublicErrors` as ``INTERNAL_SERVER_ERROR``:
+no SQL, stack trace or personal data reaches a response. Messages of the classes above are
+written for the client and must never quote an ID number or a phone number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import structlog
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+log = structlog.get_logger(__name__)
+
+
+class ErrorCode(StrEnum):
+    """Values of ``extensions.code`` in GraphQL errors."""
+
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+
+
+class GovhubError(Exception):
+    """An expected failure whose message is safe to show; ``code`` names it for programs."""
+
+    code: ClassVar[ErrorCode]
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        # graphql-core copies an original error's ``extensions`` onto the GraphQLError.
+        return {"code": self.code.value}
+
+
+class BadUserInput(GovhubError):
+    """The request is malformed: a cursor, id, filter value or page size the API rejects."""
+
+    code = ErrorCode.BAD_USER_INPUT
+
+
+class NotFound(GovhubError):
+    """A well-formed id or code that names no (visible) object."""
+
+    code = ErrorCode.NOT_FOUND
+
+
+class QueryTooComplex(GovhubError):
+    """The document is over a depth, alias, token or cost limit; it was not executed."""
+
+    code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+def error_code(error: GraphQLError) -> str | None:
+    code = (error.extensions or {}).get("code")
+    return str(code) if code is not None else None
+
+
+def public_error(error: GraphQLError) -> GraphQLError:
+    """The error as a client may see it: ours kept, GraphQL's own coded, the rest masked."""
+    original = error.original_error
+    if isinstance(original, GovhubError):
+        return error
+    if original is None or isinstance(original, GraphQLError):
+        # Syntax, validation and variable-coercion errors describe the document, not the data.
+        if error_code(error) is None:
+            code = (
+                ErrorCode.GRAPHQL_PARSE_FAILED
+                if isinstance(error, GraphQLSyntaxError)
+                else ErrorCode.GRAPHQL_VALIDATION_FAILED
+            )
+            error.extensions = {**(error.extensions or {}), "code": code.value}
+        return error
+    log.error("graphql_unexpected_error", error=type(original).__name__, path=error.path)
+    return GraphQLError(
+        "Unexpected error.",
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        extensions={"code": ErrorCode.INTERNAL_SERVER_ERROR.value},
+    )
+
+
+class PublicErrors(SchemaExtension):
+    """Mask unexpected errors and give every error an ``extensions.code``."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [public_error(error) for error in errors]

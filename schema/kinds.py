@@ -1,0 +1,121 @@
+"""The five record kinds (记录类型), each with its own source's typed fields.
+
+Attribute names equal the column names of the kind's table (db/models/records.py), so rows
+map onto these types by name.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import strawberry
+
+from schema.records import Record
+
+
+@strawberry.type(
+    description="Dispute / people's mediation case (矛盾纠纷/人民调解案件), MEDIATION."
+)
+class Dispute(Record):
+    mediation_org: str | None = strawberry.field(description="Mediation committee (调解组织).")
+    mediation_org_code: str | None = strawberry.field(
+        description="Its unified social credit code (调解组织统一社会信用代码)."
+    )
+    mediator: str | None = strawberry.field(description="Mediator (调解员).")
+    agreement_number: str | None = strawberry.field(description="Agreement number (协议书编号).")
+    agreement_signed_on: date | None = strawberry.field(
+        description="Date the agreement was signed (协议签订日期)."
+    )
+    judicial_confirmation_status: str | None = strawberry.field(
+        description="Judicial confirmation status (司法确认状态)."
+    )
+    judicial_confirmation_applied_on: date | None = strawberry.field(
+        description="Judicial confirmation applied for on (司法确认申请日期)."
+    )
+    judicial_confirmation_confirmed_on: date | None = strawberry.field(
+        description="Judicial confirmation granted on (司法确认日期)."
+    )
+    judicial_confirmation_case_number: str | None = strawberry.field(
+        description="Court case number of the confirmation (司法确认案号)."
+    )
+    amount_involved: Decimal | None = strawberry.field(description="Amount involved (涉及金额).")
+    party_count: int | None = strawberry.field(description="Number of parties (当事人数).")
+    alert_number: str | None = strawberry.field(
+        description="110 alert number it came from (来源警情编号)."
+    )
+    accepted_on: date | None = strawberry.field(description="Accepted on (受理日期).")
+
+
+@strawberry.type(description="Grid event (网格事件), GRID.")
+class GridEvent(Record):
+    grid_code: str | None = strawberry.field(description="Grid code (网格编码).")
+    reporter: str | None = strawberry.field(description="Grid worker who reported it (网格员).")
+    event_type: str | None = strawberry.field(description="Event type code (事件类型).")
+    longitude: float | None = strawberry.field(description="Longitude (经度).")
+    latitude: float | None = strawberry.field(description="Latitude (纬度).")
+
+
+@strawberry.type(description="Police alert (110 警情), POLICE_110.")
+class PoliceAlert(Record):
+    alert_number: str = strawberry.field(description="Alert number (接警编号, JJDBH).")
+    alarm_time: datetime = strawberry.field(description="When the call came in (报警时间, BJSJ).")
+    category_code_l1: str | None = strawberry.field(
+        description="Alert category, level 1 (警情类别一级)."
+    )
+    category_code_l2: str | None = strawberry.field(
+        description="Alert category, level 2 (警情类别二级)."
+    )
+    category_code_l3: str | None = strawberry.field(
+        description="Alert category, level 3 (警情类别三级)."
+    )
+    disposal_result: str | None = strawberry.field(description="Disposal result (处警结果, CJJG).")
+
+
+@strawberry.type(description="A petition number issued by one level (信访件编号).")
+class PetitionNumber:
+    level: str = strawberry.field(description="Issuing level, e.g. county, city (层级).")
+    number: str = strawberry.field(description="The number (编号).")
+
+
+@strawberry.type(description="Petition (信访件), PETITION.")
+class Petition(Record):
+    form: str | None = strawberry.field(description="Form: letter, visit, online… (信访形式).")
+    accepted_on: date | None = strawberry.field(description="Accepted on (受理日期).")
+    deadline: date | None = strawberry.field(description="Reply due by (办理期限).")
+    handling_unit: str | None = strawberry.field(description="Unit handling it (承办单位).")
+    repeat_count: int | None = strawberry.field(
+        description="Times petitioned before (重复信访次数)."
+    )
+    petitioner_count: int | None = strawberry.field(description="Number of petitioners (信访人数).")
+    cited_case_number: str | None = strawberry.field(
+        description="Court case number the petition cites (涉及案号)."
+    )
+    petition_numbers: strawberry.Private[dict[str, str] | None]
+
+    @strawberry.field(description="Numbers issued by each level's bureau (各级信访件编号).")
+    def numbers(self) -> list[PetitionNumber]:
+        return [
+            PetitionNumber(level=level, number=number)
+            for level, number in sorted((self.petition_numbers or {}).items())
+        ]
+
+
+@strawberry.type(
+    description="Court case: litigation or pre-litigation mediation (诉讼/诉前调解案件), COURT."
+)
+class CourtFiling(Record):
+    case_number: str = strawberry.field(description="Case number (案号).")
+    cause: str | None = strawberry.field(description="Cause of action (案由).")
+    court: str | None = strawberry.field(description="Court (法院).")
+    court_code: str | None = strawberry.field(description="Court code (法院代码).")
+    case_type: str | None = strawberry.field(description="Case type code (案件类型).")
+    filed_on: date | None = strawberry.field(description="Filed on (立案日期).")
+    judge: str | None = strawberry.field(description="Presiding judge (承办法官).")
+    outcome: str | None = strawberry.field(description="Outcome (结案方式).")
+    mediation_case_number: str | None = strawberry.field(
+        description="Pre-litigation mediation number (诉前调解编号)."
+    )
+
+
+KIND_TYPES: tuple[type[Record], ...] = (Dispute, GridEvent, PoliceAlert, Petition, CourtFiling)

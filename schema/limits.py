@@ -1,0 +1,219 @@
+"""Query limits (查询复杂度限制): tokens, depth, aliases and cost, checked before execution.
+
+An over-limit document is answered with one error coded ``QUERY_TOO_COMPLEX`` and never
+executed. Cost estimates the objects a query fetches: each object-typed field costs 1, and a
+list multiplies the cost of its selection by ``first``/``last`` (the default page size when
+absent), by the length of a ``nodes(ids)`` list, or by :data:`LIST_ESTIMATE` for unpaged lists
+(parties, linked records, children). Lists inside a connection (its ``edges``/``nodes``) are
+already counted by the connection's page size. Introspection (``__schema``) is not counted,
+so GraphiQL works.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    IntValueNode,
+    ListValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    parse,
+)
+from strawberry.extensions import SchemaExtension
+
+from schema.errors import ErrorCode
+from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+
+MAX_TOKENS = 2_000
+MAX_DEPTH = 10
+MAX_ALIASES = 20
+MAX_COST = 10_000
+LIST_ESTIMATE = 10
+PARSED_DOCUMENTS = 512  # distinct documents kept parsed (and validated) in memory
+
+_PAGE_ARGUMENTS = ("first", "last", "ids")
+
+
+@dataclass
+class QueryUsage:
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+
+
+class _Analysis:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+        self.usage = QueryUsage()
+
+    def _argument(self, field: FieldNode) -> int | None:
+        for argument in field.arguments or ():
+            if argument.name.value not in _PAGE_ARGUMENTS:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                resolved = self.variables.get(value.name.value)
+                if isinstance(resolved, list):
+                    return len(resolved)
+                return resolved if isinstance(resolved, int) else MAX_PAGE_SIZE
+            if isinstance(value, IntValueNode):
+                return int(value.value)
+            if isinstance(value, ListValueNode):
+                return len(value.values)
+        return None
+
+    def _multiplier(self, parent: Any, field: FieldNode, field_type: Any) -> int:
+        page = self._argument(field)
+        if page is not None:
+            return max(page, 0)
+        if isinstance(field_type, GraphQLNonNull):
+            field_type = field_type.of_type
+        if not isinstance(field_type, GraphQLList):
+            return 1
+        if parent.name.endswith("Connection"):
+            return 1  # edges / nodes: counted by the connection's page size
+        if get_named_type(field_type).name.endswith("Edge"):
+            return DEFAULT_PAGE_SIZE
+        return LIST_ESTIMATE
+
+    def selection_cost(
+        self, selection_set: SelectionSetNode | None, parent: Any, depth: int, seen: frozenset[str]
+    ) -> int:
+        if selection_set is None:
+            return 0
+        self.usage.depth = max(self.usage.depth, depth)
+        cost = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                cost += self._field_cost(selection, parent, depth, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                scope = self.schema.get_type(condition.name.value) if condition else parent
+                cost += self.selection_cost(selection.selection_set, scope or parent, depth, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                scope = self.schema.get_type(fragment.type_condition.name.value) or parent
+                cost += self.selection_cost(fragment.selection_set, scope, depth, seen | {name})
+        return cost
+
+    def _field_cost(self, field: FieldNode, parent: Any, depth: int, seen: frozenset[str]) -> int:
+        if field.name.value.startswith("__"):
+            return 0  # introspection and __typename
+        if field.alias is not None:
+            self.usage.aliases += 1
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+            return 0
+        definition = parent.fields.get(field.name.value)
+        if definition is None or field.selection_set is None:
+            return 0  # unknown fields are validation's business; leaves are free
+        child = get_named_type(definition.type)
+        below = self.selection_cost(field.selection_set, child, depth + 1, seen)
+        return self._multiplier(parent, field, definition.type) * (1 + below)
+
+
+def query_usage(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None,
+) -> QueryUsage:
+    analysis = _Analysis(schema, fragments, variables or {})
+    root = schema.get_root_type(operation.operation)
+    analysis.usage.cost = analysis.selection_cost(operation.selection_set, root, 1, frozenset())
+    return analysis.usage
+
+
+def _too_complex(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value})
+
+
+def limit_errors(usage: QueryUsage) -> list[GraphQLError]:
+    errors = []
+    if usage.depth > MAX_DEPTH:
+        errors.append(_too_complex(f"Query depth {usage.depth} exceeds {MAX_DEPTH}."))
+    if usage.aliases > MAX_ALIASES:
+        errors.append(_too_complex(f"Query uses {usage.aliases} aliases, over {MAX_ALIASES}."))
+    if usage.cost > MAX_COST:
+        errors.append(
+            _too_complex(
+                f"Query cost {usage.cost} exceeds {MAX_COST}; request smaller pages or fewer "
+                "nested lists."
+            )
+        )
+    return errors
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def _parse(query: str) -> DocumentNode:
+    return parse(query, max_tokens=MAX_TOKENS)
+
+
+class QueryLimits(SchemaExtension):
+    """Parse (cached, token-limited), then refuse over-limit documents before execution.
+
+    List it after strawberry's ``ValidationCache``: validation errors, when any, win; a valid
+    document is then measured against the limits with this request's variables.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.parse_options["max_tokens"] = MAX_TOKENS
+        if context.query is not None and context.graphql_document is None:
+            with contextlib.suppress(GraphQLError):  # strawberry parses again and reports it
+                context.graphql_document = _parse(context.query)
+        yield
+        for error in self.execution_context.pre_execution_errors or ():
+            if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
+                error.extensions = {"code": ErrorCode.QUERY_TOO_COMPLEX.value}
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if document is not None and not context.pre_execution_errors:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            fragments = {
+                d.name.value: d
+                for d in document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            chosen = [
+                o
+                for o in operations
+                if context.operation_name is None
+                or (o.name is not None and o.name.value == context.operation_name)
+            ]
+            if len(chosen) == 1:
+                usage = query_usage(context.schema._schema, chosen[0], fragments, context.variables)
+                if errors := limit_errors(usage):
+                    # Strawberry returns these instead of executing.
+                    context.pre_execution_errors = errors
+        yield

@@ -1,0 +1,81 @@
+"""People as sources name them (当事人) and as resolved persons (自然人).
+
+ID numbers and phones are read from the database still sealed and only opened, then masked,
+when a client selects them: the API never returns them in full.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import strawberry
+from strawberry import relay
+
+from db.pii import cipher
+from domain.enums import PartyRole
+from domain.validators import mask_phone, mask_resident_id
+from schema.context import Info
+from schema.regions import Region
+
+
+def _masked(sealed: str | None, mask: Callable[[str], str]) -> str | None:
+    if sealed is None:
+        return None
+    return mask(cipher().open(sealed).decode("utf-8"))
+
+
+@strawberry.type(description="A resolved natural person (自然人), possibly named by many records.")
+class Person(relay.Node):
+    id: strawberry.ID = strawberry.field(
+        description="Global id (全局 ID): base64 of `Person:number`."
+    )
+    person_id: relay.NodeID[int]
+    name: str = strawberry.field(description="Name (姓名).")
+    region_code: str | None = strawberry.field(description="Home region code (所在区划代码).")
+    sealed_id_number: strawberry.Private[str | None]
+    sealed_phone: strawberry.Private[str | None]
+
+    @strawberry.field(description="Resident ID number, masked: 4112**********1234 (身份证号).")
+    def id_number(self) -> str | None:
+        return _masked(self.sealed_id_number, mask_resident_id)
+
+    @strawberry.field(description="Phone number, masked: 138****5678 (联系电话).")
+    def phone(self) -> str | None:
+        return _masked(self.sealed_phone, mask_phone)
+
+    @strawberry.field(description="Home region (所在区划).")
+    async def region(self, info: Info) -> Region | None:
+        if self.region_code is None:
+            return None
+        return await info.context.loaders.region.load(self.region_code)
+
+
+@strawberry.type(description="A party exactly as one source record names it (当事人).")
+class Party:
+    role: PartyRole = strawberry.field(description="Role in this record (当事人角色).")
+    source_role: str | None = strawberry.field(
+        description="The role as the source wrote it (来源角色)."
+    )
+    name: str = strawberry.field(description="Name as the source wrote it (姓名/名称).")
+    is_organisation: bool = strawberry.field(
+        description="An organisation rather than a natural person (是否单位)."
+    )
+    person_id: strawberry.Private[int | None]
+    sealed_id_number: strawberry.Private[str | None]
+    sealed_phone: strawberry.Private[str | None]
+
+    @strawberry.field(description="Resident ID number, masked: 4112**********1234 (身份证号).")
+    def id_number(self) -> str | None:
+        return _masked(self.sealed_id_number, mask_resident_id)
+
+    @strawberry.field(description="Phone number, masked: 138****5678 (联系电话).")
+    def phone(self) -> str | None:
+        return _masked(self.sealed_phone, mask_phone)
+
+    @strawberry.field(
+        description="The person this mention was resolved to (关联自然人); null until resolved."
+    )
+    async def person(self, info: Info) -> Person | None:
+        if self.person_id is None:
+            return None
+        return await info.context.loaders.person.load(self.person_id)

@@ -1,0 +1,107 @@
+"""Persons, regions and sync status over GraphQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.integration.graphql_world import (
+    graphql,
+    graphql_client,
+    seed_sync,
+    seed_world,
+    unlink_regions,
+)
+
+QUERY_PERSONS = """
+query($search: String, $first: Int, $after: String) {
+  persons(search: $search, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { id name idNumber phone region { name } }
+  }
+}
+"""
+QUERY_PERSON = (
+    "query($id: ID!) { person(id: $id) { name } node(id: $id) { ... on Person { name } } }"
+)
+QUERY_REGIONS = """
+query { top: regions { code } city: regions(parent: "411200") { code name level }
+        region(code: "411202001") { name level parent { code parent { code } } } }
+"""
+QUERY_SYNC = """
+query { syncStatus { source watermark breakerState consecutiveFailures lastSuccessAt
+  openDeadLetters lastRun { status fetched inserted updated deadLettered } } }
+"""
+
+
+@pytest.fixture
+async def client(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_world(committing_engine, records=10)
+    await seed_sync(committing_engine)
+    async with graphql_client(committing_engine, pii_key) as client:
+        yield client
+    await unlink_regions(committing_engine)
+
+
+async def test_persons_search_by_name_prefix_with_masked_identifiers(
+    client: httpx.AsyncClient,
+) -> None:
+    # when persons are searched by a surname
+    body = await graphql(client, QUERY_PERSONS, {"search": "张"})
+    persons = body["data"]["persons"]
+    # then the matching person comes back, identifiers masked
+    assert persons["totalCount"] == 1
+    assert persons["nodes"] == [
+        {"id": persons["nodes"][0]["id"], "name": "张三", "idNumber": "4112**********123X",
+         "phone": "138****5678", "region": {"name": "湖滨区"}}
+    ]  # fmt: skip
+
+
+async def test_persons_page_through_everyone(client: httpx.AsyncClient) -> None:
+    first = (await graphql(client, QUERY_PERSONS, {"first": 5}))["data"]["persons"]
+    rest = (
+        await graphql(client, QUERY_PERSONS, {"first": 5, "after": first["pageInfo"]["endCursor"]})
+    )["data"]["persons"]
+    names = [p["name"] for p in first["nodes"] + rest["nodes"]]
+    assert first["pageInfo"]["hasNextPage"] and not rest["pageInfo"]["hasNextPage"]
+    assert len(names) == len(set(names)) == first["totalCount"] == 8
+
+
+async def test_person_by_id_and_as_a_node(client: httpx.AsyncClient) -> None:
+    search = await graphql(client, QUERY_PERSONS, {"search": "李"})
+    person_id = search["data"]["persons"]["nodes"][0]["id"]
+    body = await graphql(client, QUERY_PERSON, {"id": person_id})
+    assert body["data"] == {"person": {"name": "李四"}, "node": {"name": "李四"}}
+
+
+async def test_regions_walk_the_tree(client: httpx.AsyncClient) -> None:
+    body = await graphql(client, QUERY_REGIONS)
+    data = body["data"]
+    assert [r["code"] for r in data["top"]] == ["410000"]
+    assert [r["code"] for r in data["city"]] == ["411202", "411221"]
+    assert data["region"] == {
+        "name": "湖滨街道", "level": "TOWNSHIP",
+        "parent": {"code": "411202", "parent": {"code": "411200"}},
+    }  # fmt: skip
+
+
+async def test_sync_status_reports_every_source(client: httpx.AsyncClient) -> None:
+    body = await graphql(client, QUERY_SYNC)
+    statuses = {s["source"]: s for s in body["data"]["syncStatus"]}
+    assert set(statuses) == {"MEDIATION", "GRID", "POLICE_110", "PETITION", "COURT"}
+    police = statuses["POLICE_110"]
+    assert police["breakerState"] == "OPEN"
+    assert police["consecutiveFailures"] == 3
+    assert police["openDeadLetters"] == 2
+    assert police["lastRun"] == {
+        "status": "FAILED", "fetched": 10, "inserted": 4, "updated": 3, "deadLettered": 2,
+    }  # fmt: skip
+    assert statuses["COURT"] == {
+        "source": "COURT", "watermark": None, "breakerState": "CLOSED",
+        "consecutiveFailures": 0, "lastSuccessAt": None, "openDeadLetters": 0, "lastRun": None,
+    }  # fmt: skip

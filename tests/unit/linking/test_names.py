@@ -1,0 +1,41 @@
+"""Name comparison: homophones, traditional characters, look-alikes, polite forms."""
+
+from __future__ import annotations
+
+from domain.linking.names import NameAgreement, compare_names, name_key
+
+
+def agreement(a: str, b: str) -> NameAgreement:
+    return compare_names(name_key(a), name_key(b))
+
+
+def test_traditional_characters_are_the_same_name() -> None:
+    assert agreement("陳偉", "陈伟") is NameAgreement.EXACT
+
+
+def test_homophones_agree_by_pinyin() -> None:
+    assert agreement("张伟", "张玮") is NameAgreement.HOMOPHONE
+    assert agreement("刘丽华", "刘莉华") is NameAgreement.HOMOPHONE
+
+
+def test_a_look_alike_character_is_one_character_off() -> None:
+    assert agreement("王小明", "玉小明") is NameAgreement.ONE_CHARACTER
+
+
+def test_a_polite_form_agrees_only_on_the_surname() -> None:
+    assert agreement("王先生", "王建国") is NameAgreement.SURNAME_ONLY
+    assert agreement("李女士", "王芳") is NameAgreement.NONE
+
+
+def test_unrelated_names_do_not_agree() -> None:
+    assert agreement("张伟", "李娜") is NameAgreement.NONE
+    assert agreement("张伟", "张伟明") is NameAgreement.NONE
+
+
+def test_blocking_keys_bring_variants_together() -> None:
+    # given a name and its three kinds of variant
+    keys = set(name_key("王小明").blocking_keys())
+    for variant in ("王晓明", "玉小明", "王小朋"):
+        # then each shares at least one blocking key with it
+        assert keys & set(name_key(variant).blocking_keys()), variant
+    assert name_key("王先生").blocking_keys() == []

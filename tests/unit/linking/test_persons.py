@@ -1,0 +1,168 @@
+"""Person resolution: exact identifiers, fuzzy names with place, guards, incremental runs."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.linking import MentionFacts, NewPerson, PersonResolver, resolve_persons
+from domain.linking.persons import BLOCK_WINDOW
+
+VILLAGE = "411202001001"
+HOME = "湖滨区车站街道建设路12号"
+
+
+def mention(mid: int, name: str, **facts: object) -> MentionFacts:
+    return MentionFacts(mention_id=mid, name=name, record_id=mid, **facts)  # type: ignore[arg-type]
+
+
+def people(matches: list) -> list[set[int]]:  # type: ignore[type-arg]
+    groups: dict[object, set[int]] = {}
+    for m in matches:
+        groups.setdefault(m.person, set()).add(m.mention_id)
+    return sorted(groups.values(), key=min)
+
+
+def test_the_same_id_number_is_one_person_whatever_the_name() -> None:
+    matches = resolve_persons([mention(1, "张伟", id_index="A"), mention(2, "张玮", id_index="A")])
+    assert people(matches) == [{1, 2}]
+    assert matches[1].confidence >= 0.99 and matches[1].evidence[0]["field"] == "id_number"
+
+
+def test_a_shared_phone_joins_a_variant_name_and_a_polite_form() -> None:
+    matches = resolve_persons(
+        [
+            mention(1, "陈建国", phone_index="P"),
+            mention(2, "陳建国", phone_index="P"),
+            mention(3, "陈先生", phone_index="P"),
+        ]
+    )
+    assert people(matches) == [{1, 2, 3}]
+
+
+def test_a_family_phone_under_another_name_is_not_a_match() -> None:
+    matches = resolve_persons(
+        [mention(1, "陈建国", phone_index="P"), mention(2, "李秀英", phone_index="P")]
+    )
+    assert people(matches) == [{1}, {2}]
+
+
+def test_homophone_and_look_alike_match_at_the_same_house() -> None:
+    # given three spellings of one person at one address, no identifiers in common
+    matches = resolve_persons(
+        [
+            mention(1, "王小明", region_code=VILLAGE, address=HOME),
+            mention(2, "王晓明", region_code=VILLAGE, address="三门峡市湖滨区建设路12号院"),
+            mention(3, "玉小明", region_code=VILLAGE, address="建设路12号3-2-401"),
+        ]
+    )
+    assert people(matches) == [{1, 2, 3}]
+    names = {e["agreement"] for m in matches for e in m.evidence if e["field"] == "name"}
+    assert names <= {"HOMOPHONE", "ONE_CHARACTER", "EXACT"}
+
+
+def test_the_same_name_in_another_county_is_another_person() -> None:
+    matches = resolve_persons(
+        [
+            mention(1, "王小明", region_code="411202001001", address=HOME),
+            mention(2, "王小明", region_code="510129001001", address=HOME),
+        ]
+    )
+    assert people(matches) == [{1}, {2}]
+
+
+def test_conflicting_id_numbers_never_merge_even_through_a_chain() -> None:
+    # given two people with one name and one phone but different ID numbers, and a third
+    # mention (no ID) that matches both
+    matches = resolve_persons(
+        [
+            mention(1, "王小明", id_index="A", phone_index="P"),
+            mention(2, "王小明", id_index="B", phone_index="P"),
+            mention(3, "王小明", phone_index="P"),
+        ]
+    )
+    groups = people(matches)
+    assert {1} in groups or {1, 3} in groups
+    assert not any({1, 2} <= g for g in groups)
+
+
+def test_conflicting_birth_dates_never_merge() -> None:
+    matches = resolve_persons(
+        [
+            mention(1, "王小明", phone_index="P", birth_date=date(1980, 1, 1)),
+            mention(2, "王小明", phone_index="P", birth_date=date(1990, 1, 1)),
+        ]
+    )
+    assert people(matches) == [{1}, {2}]
+
+
+def test_two_parties_of_one_record_are_two_people() -> None:
+    a = MentionFacts(1, "王小明", record_id=9, region_code=VILLAGE, address=HOME)
+    b = MentionFacts(2, "王小明", record_id=9, region_code=VILLAGE, address=HOME)
+    assert people(resolve_persons([a, b])) == [{1}, {2}]
+
+
+def test_blocking_compares_only_within_a_window() -> None:
+    # given many mentions sharing a phone (a switchboard), each is compared with a bounded
+    # number of others, yet they still end up in one person through the chain
+    resolver = PersonResolver()
+    many = [mention(i, "王小明", phone_index="P") for i in range(1, 200)]
+    matches = resolver.resolve(many)
+    assert len({m.person for m in matches}) == 1
+    assert BLOCK_WINDOW < 200
+
+
+def test_new_mentions_join_existing_persons_incrementally() -> None:
+    # given stored persons 10 and 20
+    resolver = PersonResolver()
+    resolver.add_existing(
+        [
+            MentionFacts(1, "张伟", id_index="A", person_id=10),
+            MentionFacts(2, "李娜", phone_index="Q", person_id=20),
+        ]
+    )
+    # when a batch arrives
+    matches = resolver.resolve(
+        [
+            MentionFacts(3, "张玮", id_index="A"),
+            MentionFacts(4, "李女士", phone_index="Q"),
+            MentionFacts(5, "赵六", phone_index="R"),
+            MentionFacts(6, "赵六", phone_index="R"),
+        ]
+    )
+    # then known people keep their ids and the stranger becomes one new person
+    by_id = {m.mention_id: m.person for m in matches}
+    assert by_id[3] == 10 and by_id[4] == 20
+    assert isinstance(by_id[5], NewPerson) and by_id[5] == by_id[6]
+
+
+def test_a_new_mention_never_merges_two_stored_persons() -> None:
+    resolver = PersonResolver()
+    resolver.add_existing(
+        [
+            MentionFacts(1, "张伟", id_index="A", person_id=10),
+            MentionFacts(2, "张伟", phone_index="P", person_id=20),
+        ]
+    )
+    [match] = resolver.resolve([MentionFacts(3, "张伟", id_index="A", phone_index="P")])
+    assert match.person == 10
+
+
+def test_staff_decisions_are_kept_against_the_evidence() -> None:
+    # given staff put a mention with ID A on person 7, against another mention with ID A
+    matches = resolve_persons(
+        [
+            MentionFacts(1, "张伟", id_index="A", person_id=7, staff_decided=True),
+            MentionFacts(2, "王芳", phone_index="P", person_id=7, staff_decided=True),
+            MentionFacts(3, "张伟", id_index="A", person_id=99),
+        ]
+    )
+    by_id = {m.mention_id: m for m in matches}
+    assert by_id[1].person == 7 and by_id[2].person == 7
+    assert by_id[1].evidence[0]["field"] == "staff_decision"
+    assert by_id[3].person == 7
+
+
+def test_unmatched_mentions_start_their_own_person_with_full_confidence() -> None:
+    [match] = resolve_persons([mention(1, "欧阳修")])
+    assert isinstance(match.person, NewPerson) and match.confidence == 1.0
+    assert match.evidence[0]["field"] == "new_person"
