@@ -4,7 +4,11 @@ Seeds a database (SQLite file, and a throwaway PostgreSQL database when reachabl
 100,000 records, starts ``uvicorn`` with 1 and then 2 workers, and drives it from a separate
 load-generator process (``wrk`` is not installed here: a small httpx asyncio client, run as
 a subprocess, with N concurrent connections for a fixed time after a warm-up).
-Run: ``.venv/bin/python bench/query_load.py [--records N] [--duration S] [--concurrency C]``.
+Every request carries a centre-staff bearer token, and each configuration runs with the audit
+trail on (every operation one hash-chained row, group-committed) and off
+(``GOVHUB_AUDIT_ENABLED=false``, for measurement only), so the audit's cost is visible.
+Run: ``.venv/bin/python bench/query_load.py [--records N] [--duration S] [--concurrency C]
+[--audit on|off|both] [--workers 1,2]``.
 """
 
 from __future__ import annotations
@@ -56,12 +60,15 @@ def create_bench_app() -> Any:
 
 
 # ---------------------------------------------------------------- load generator (subprocess)
-async def generate(url: str, duration: float, concurrency: int, warmup: float) -> dict[str, Any]:
+async def generate(
+    url: str, duration: float, concurrency: int, warmup: float, token: str
+) -> dict[str, Any]:
     payload = {"query": QUERY_PAGE, "variables": {"first": 50}}
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
         started = time.perf_counter()
         measure_from = started + warmup
         stop_at = measure_from + duration
@@ -109,16 +116,33 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("uvicorn did not become ready")
 
 
+def _bench_token(secret: str) -> str:
+    from domain.roles import Role
+    from hub.auth import mint_token
+    from hub.settings import Settings
+
+    settings = Settings(jwt_secret=secret)
+    return mint_token(settings, role=Role.CENTER_STAFF, regions=["410000"], ttl_seconds=3600)
+
+
 def run_server_and_load(
-    label: str, database_url: str, pii_key: str, workers: int, args: argparse.Namespace
+    label: str,
+    database_url: str,
+    pii_key: str,
+    workers: int,
+    args: argparse.Namespace,
+    *,
+    audit: bool,
 ) -> None:
     port = _free_port()
+    secret = secrets.token_urlsafe(32)
     env = {
         **os.environ,
         "GOVHUB_DATABASE_URL": database_url,
         "GOVHUB_PII_KEY": pii_key,
-        "GOVHUB_JWT_SECRET": secrets.token_urlsafe(32),
+        "GOVHUB_JWT_SECRET": secret,
         "GOVHUB_ENV": "prod",
+        "GOVHUB_AUDIT_ENABLED": "true" if audit else "false",
         "PYTHONPATH": str(ROOT),
     }
     server = subprocess.Popen(
@@ -132,12 +156,14 @@ def run_server_and_load(
         _wait_ready(base, server)
         generator = subprocess.run(
             [sys.executable, __file__, "generate", f"{base}/graphql",
-             "--duration", str(args.duration), "--concurrency", str(args.concurrency)],
+             "--duration", str(args.duration), "--concurrency", str(args.concurrency),
+             "--token", _bench_token(secret)],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         result = json.loads(generator.stdout)
         print(
-            f"[{label}] uvicorn x{workers}: {result['rps']:7.1f} req/s   "
+            f"[{label}] uvicorn x{workers} audit {'on ' if audit else 'off'}: "
+            f"{result['rps']:7.1f} req/s   "
             f"p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
             f"({result['requests']} requests, {result['errors']} errors, "
             f"{args.concurrency} connections, {args.duration:.0f}s)",
@@ -149,6 +175,8 @@ def run_server_and_load(
 
 
 async def _seed(engine_url: str, records: int) -> None:
+    from sqlalchemy import text
+
     from db.engine import create_engine
     from db.migrate import upgrade
     from tests.integration.graphql_world import seed_world
@@ -157,6 +185,9 @@ async def _seed(engine_url: str, records: int) -> None:
     try:
         await upgrade(engine)
         await seed_world(engine, records=records)
+        if engine.dialect.name == "postgresql":  # fresh tables: give the planner statistics
+            async with engine.begin() as connection:
+                await connection.execute(text("ANALYZE"))
     finally:
         await engine.dispose()
 
@@ -170,9 +201,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument("--audit", choices=["on", "off", "both"], default="both")
+    parser.add_argument("--workers", default="1,2", help="uvicorn worker counts to try")
+    parser.add_argument("--token", help="bearer token (generate mode)")
     args = parser.parse_args()
     if args.mode == "generate":
-        result = asyncio.run(generate(args.url, args.duration, args.concurrency, args.warmup))
+        result = asyncio.run(
+            generate(args.url, args.duration, args.concurrency, args.warmup, args.token)
+        )
         print(json.dumps(result))
         return
     from db.pii import configure_pii
@@ -185,10 +221,16 @@ def main() -> None:
             url = f"sqlite+aiosqlite:///{directory}/load.db"
             asyncio.run(_seed(url, args.records))
             print(f"[sqlite] seeded {args.records:,} records", flush=True)
-            for workers in (1, 2):
-                run_server_and_load("sqlite", url, pii_key, workers, args)
+            run_configurations("sqlite", url, pii_key, args)
     if args.only != "sqlite":
         run_postgres(args, pii_key)
+
+
+def run_configurations(label: str, url: str, pii_key: str, args: argparse.Namespace) -> None:
+    audits = {"on": [True], "off": [False], "both": [True, False]}[args.audit]
+    for workers in (int(n) for n in args.workers.split(",")):
+        for audit in audits:
+            run_server_and_load(label, url, pii_key, workers, args, audit=audit)
 
 
 def run_postgres(args: argparse.Namespace, pii_key: str) -> None:
@@ -204,8 +246,7 @@ def run_postgres(args: argparse.Namespace, pii_key: str) -> None:
             await asyncio.to_thread(action, url)
 
     def load(url: str) -> None:
-        for workers in (1, 2):
-            run_server_and_load("postgres", url, pii_key, workers, args)
+        run_configurations("postgres", url, pii_key, args)
 
     try:
         asyncio.run(with_database(load))

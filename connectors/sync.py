@@ -4,11 +4,17 @@ Each batch — its records, its dead letters, its run counts and the checkpoint 
 is committed in one transaction, so a crash between batches loses nothing and duplicates
 nothing: the next run resumes from the last committed checkpoint and re-applies at most one
 batch, which the idempotent upsert absorbs.
+
+After each batch commits, the new party mentions of the source are resolved to persons and
+the batch's records re-linked (人员归一、事项关联), in a transaction of its own under the
+linking lock. That step can fail without losing the batch: its mentions stay unresolved and
+the source's next resolution (the next batch, or the catch-up at the end of every run) picks
+them up, because it resolves every unresolved mention of the source, not only the batch's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +28,10 @@ from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
+from db.linking_lock import linking_lock
 from db.models import DeadLetter, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
+from db.resolution import resolve_new_mentions
 from domain.enums import SourceSystem
 from domain.records import ParsedRecord
 
@@ -45,6 +53,8 @@ class RunResult:
     retries: int = 0
     batches: int = 0
     error: str | None = None
+    resolved_mentions: int = 0
+    resolution_failures: int = 0
 
     @property
     def ok(self) -> bool:
@@ -133,12 +143,35 @@ def _persist_breaker(breaker: CircuitBreaker | None, state: SyncState) -> None:
     )
 
 
+async def resolve_after_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    source: SourceSystem,
+    record_ids: Collection[int],
+    result: RunResult,
+) -> bool:
+    """Resolve the source's unresolved mentions and re-link ``record_ids``; never raises.
+
+    Returns False when the step failed (and was rolled back).
+    """
+    try:
+        async with sessions.begin() as session, linking_lock(session):
+            counts = await resolve_new_mentions(session, source=source, relink=record_ids)
+    except Exception as exc:  # the batch is committed; the next step retries these mentions
+        result.resolution_failures += 1
+        # the type only: a database error's text can carry bound values
+        log.warning("resolution_failed", source=source.value, error=type(exc).__name__)
+        return False
+    result.resolved_mentions += counts.mentions
+    return True
+
+
 async def _store_batch(
     sessions: async_sessionmaker[AsyncSession],
     connector: Connector,
     batch: Batch,
     result: RunResult,
-) -> None:
+) -> list[int]:
+    """Commit one batch; returns the ids of the records it inserted, changed or withdrew."""
     parsed, failures = parse_items(connector, batch)
     async with sessions.begin() as session:
         if batch.extras.get("regions"):
@@ -162,6 +195,7 @@ async def _store_batch(
         run = await session.get(SyncRun, result.run_id)
         assert run is not None
         _write_counts(run, result)
+    return counts.changed_ids
 
 
 def _write_counts(run: SyncRun, result: RunResult) -> None:
@@ -181,8 +215,13 @@ async def sync_source(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    resolve: bool = True,
 ) -> RunResult:
-    """Run one sync of one source; never raises for source failures (see ``result.error``)."""
+    """Run one sync of one source; never raises for source failures (see ``result.error``).
+
+    With ``resolve`` (the default) new party mentions are resolved batch by batch (see the
+    module docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
+    """
     source = connector.source
     result = RunResult(source=source)
     async with source_lock(engine, source) as held:
@@ -200,9 +239,15 @@ async def sync_source(
             await session.flush()
             result.run_id = run.id
         connector.client.retries = 0
+        unlinked: set[int] = set()  # records of batches whose resolution step failed
         try:
             async for batch in connector.fetch(checkpoint, full=full):
-                await _store_batch(sessions, connector, batch, result)
+                changed = await _store_batch(sessions, connector, batch, result)
+                resolved = not (resolve and changed) or await resolve_after_batch(
+                    sessions, source, changed, result
+                )
+                if not resolved:
+                    unlinked.update(changed)
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
@@ -213,6 +258,8 @@ async def sync_source(
             log.exception("sync_crashed", source=source.value)
         else:
             result.status = "SUCCEEDED"
+        if resolve:  # catch up on mentions an earlier step (or a crash) left unresolved
+            await resolve_after_batch(sessions, source, unlinked, result)
         await _finish(sessions, connector, result)
     return result
 

@@ -2,14 +2,18 @@
 
 Keyed on ``(source, source_key)``. A version older than the stored one never overwrites it; an
 unchanged re-delivery (same content hash) writes nothing; a tombstone marks the record deleted.
-Party mentions are replaced whenever their record changes.
+Party mentions are replaced whenever their record changes; a new mention that is the same
+party as an old one (see :func:`same_party_level`) keeps its resolution — person,
+organisation, match confidence and evidence, and a staff decision (人工确认) — so a source
+update never undoes what staff decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +52,8 @@ class IngestCounts:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    # records this batch inserted, changed or withdrew (not summed by ``add``: per batch)
+    changed_ids: list[int] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, other: IngestCounts) -> None:
         self.inserted += other.inserted
@@ -106,11 +112,65 @@ def _tombstone(parsed: ParsedRecord) -> Record:
     return record
 
 
+_RESOLUTION = (
+    "person_id", "organisation_id", "match_confidence", "match_evidence", "staff_decided",
+)  # fmt: skip
+_IDENTITY = ("position", "name", "is_organisation", "id_number_index", "phone_index", "uscc")
+
+
+def same_party_level(old: Any, new: PartyMention) -> int | None:
+    """How surely ``new`` names the party ``old`` did: 0 (surest) to 3, or None when not.
+
+    Different ID numbers (blind indexes) or credit codes are never the same party. Otherwise
+    a shared ID number or credit code is, best at the same position; then the same name at
+    the same position; then the same name with the same phone.
+    """
+    if bool(old.is_organisation) != bool(new.is_organisation):
+        return None
+    keys = [(old.id_number_index, new.id_number_index), (old.uscc, new.uscc)]
+    if any(a is not None and b is not None and a != b for a, b in keys):
+        return None
+    same_position = old.position == new.position
+    if any(a is not None and a == b for a, b in keys):
+        return 0 if same_position else 1
+    if old.name == new.name:
+        if same_position:
+            return 2
+        if old.phone_index is not None and old.phone_index == new.phone_index:
+            return 3
+    return None
+
+
+async def _replace_mentions(session: AsyncSession, record_id: int, parsed: ParsedRecord) -> None:
+    """Replace a changed record's mentions, carrying resolution over to the same parties."""
+    columns = [getattr(PartyMention, name) for name in _IDENTITY + _RESOLUTION]
+    old = list(
+        (await session.execute(select(*columns).where(PartyMention.record_id == record_id))).all()
+    )
+    await session.execute(delete(PartyMention).where(PartyMention.record_id == record_id))
+    new = _mentions(record_id, parsed)
+    unmatched_old = [row for row in old if row.person_id or row.organisation_id]
+    unmatched_new = list(new)
+    for level in range(4):  # surest pairs first, each old mention used once
+        for mention in list(unmatched_new):
+            match = next(
+                (row for row in unmatched_old if same_party_level(row, mention) == level), None
+            )
+            if match is None:
+                continue
+            for name in _RESOLUTION:
+                setattr(mention, name, getattr(match, name))
+            unmatched_old.remove(match)
+            unmatched_new.remove(mention)
+    session.add_all(new)
+
+
 async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -> IngestCounts:
     """Store a batch; returns what happened to each record. The caller commits."""
     counts = IngestCounts()
     if not batch:
         return counts
+    changed: list[Record] = []
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
     existing: dict[str, Record] = {
@@ -132,6 +192,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             # late (out of order) must not bring the deleted record back to life.
             existing[parsed.source_key] = _tombstone(parsed)
             session.add(existing[parsed.source_key])
+            changed.append(existing[parsed.source_key])
             counts.deleted += 1
             continue
         if current is None:
@@ -143,6 +204,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             await session.flush()
             session.add_all(_mentions(record.id, parsed))
             existing[parsed.source_key] = record
+            changed.append(record)
             counts.inserted += 1
             continue
         if parsed.version_key() < _version_of(current):
@@ -154,6 +216,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             else:
                 current.deleted = True
                 current.source_updated_at = parsed.source_updated_at
+                changed.append(current)
                 counts.deleted += 1
             continue
         digest = parsed.content_hash()
@@ -162,10 +225,11 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             counts.unchanged += 1  # a re-delivery (overlap, duplicate, drifted extra field)
             continue
         _assign(current, parsed, digest)
-        await session.execute(delete(PartyMention).where(PartyMention.record_id == current.id))
-        session.add_all(_mentions(current.id, parsed))
+        await _replace_mentions(session, current.id, parsed)
+        changed.append(current)
         counts.updated += 1
     await session.flush()
+    counts.changed_ids = sorted({record.id for record in changed})
     await resolve_dead_letters(session, source, keys)
     return counts
 

@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    FunctionElement,
     Integer,
     Select,
     Table,
@@ -30,8 +31,10 @@ from sqlalchemy import (
     tuple_,
     type_coerce,
 )
+from sqlalchemy.ext.compiler import compiles
 
 from db.models import (
+    AuditEntry,
     CourtFiling,
     DeadLetter,
     Dispute,
@@ -106,6 +109,72 @@ class RecordCriteria:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordScope:
+    """What one principal may read (辖区与类型), applied in SQL to every record select.
+
+    ``kinds``: the record kinds the role reads (empty: none). ``region_prefixes``: division-code
+    prefixes; a record is inside when its code starts with one (empty: nothing is).
+    ``unplaced``: whether records without a region code are visible too.
+    """
+
+    kinds: frozenset[RecordKind]
+    region_prefixes: tuple[str, ...]
+    unplaced: bool = False
+
+
+NOTHING = RecordScope(kinds=frozenset(), region_prefixes=())
+
+
+def prefix_range(prefix: str) -> tuple[str, str]:
+    """``[low, high)`` bounds on a code for everything starting with ``prefix``."""
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class filter_only(FunctionElement[Any]):
+    """A column compared without choosing its index: ``+column`` on SQLite, as is elsewhere.
+
+    SQLite's planner has no range statistics and, offered a jurisdiction's region range,
+    sorts the whole range instead of walking the ``(occurred_at, id)`` index and filtering;
+    a province-wide page then costs ten times more. PostgreSQL decides from its statistics.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any]) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(filter_only)
+def _filter_only(element: filter_only, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(filter_only, "sqlite")
+def _filter_only_sqlite(element: filter_only, compiler: Any, **kw: Any) -> str:
+    return "+" + str(compiler.process(element.clauses, **kw))
+
+
+def scope_conditions(scope: RecordScope) -> list[ColumnElement[bool]]:
+    """Kind and jurisdiction: an OR of prefix ranges (index range scans), never LIKE."""
+    kind, region_code = filter_only(RECORDS.c.kind), filter_only(RECORDS.c.region_code)
+    if not scope.kinds or not (scope.region_prefixes or scope.unplaced):
+        return [false()]
+    conditions: list[ColumnElement[bool]] = []
+    if scope.kinds != frozenset(RecordKind):
+        kinds = sorted(scope.kinds)
+        conditions.append(kind.in_(kinds) if len(kinds) > 1 else kind == kinds[0])
+    places: list[ColumnElement[bool]] = [
+        and_(region_code >= low, region_code < high)
+        for low, high in map(prefix_range, scope.region_prefixes)
+    ]
+    if scope.unplaced:
+        places.append(RECORDS.c.region_code.is_(None))
+    conditions.append(or_(*places) if len(places) > 1 else places[0])
+    return conditions
+
+
+@dataclass(frozen=True, slots=True)
 class Keyset:
     """A position in an ordered list: the sort key and the id of the item it follows."""
 
@@ -128,8 +197,7 @@ def region_prefix(code: str) -> str:
 
 def region_range(code: str) -> tuple[str, str]:
     """``[low, high)`` bounds on ``region_code`` for a region's subtree: a range scan, not LIKE."""
-    prefix = region_prefix(code)
-    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return prefix_range(region_prefix(code))
 
 
 def like_pattern(text: str, *, prefix_only: bool = False) -> str:
@@ -137,9 +205,9 @@ def like_pattern(text: str, *, prefix_only: bool = False) -> str:
     return f"{escaped}%" if prefix_only else f"%{escaped}%"
 
 
-def record_conditions(criteria: RecordCriteria) -> list[ColumnElement[bool]]:
+def record_conditions(criteria: RecordCriteria, scope: RecordScope) -> list[ColumnElement[bool]]:
     c = RECORDS.c
-    conditions: list[ColumnElement[bool]] = []
+    conditions = scope_conditions(scope)
     if not criteria.include_deleted:
         conditions.append(c.deleted == false())
     for column, values in (
@@ -192,6 +260,7 @@ def _record_select(kinds: Sequence[RecordKind], extra: Sequence[ColumnElement[An
 
 def record_page(
     criteria: RecordCriteria,
+    scope: RecordScope,
     *,
     sort_column: str,
     descending: bool,
@@ -200,8 +269,10 @@ def record_page(
 ) -> AnySelect:
     """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic."""
     key = sort_expression(sort_column)
-    kinds = criteria.kinds or tuple(RecordKind)
-    statement = _record_select(kinds, [key.label(SORT_LABEL)]).where(*record_conditions(criteria))
+    kinds = criteria.kinds or tuple(kind for kind in RecordKind if kind in scope.kinds)
+    statement = _record_select(kinds, [key.label(SORT_LABEL)]).where(
+        *record_conditions(criteria, scope)
+    )
     if after is not None:
         position = tuple_(key, RECORDS.c.id)
         bound = tuple_(
@@ -212,14 +283,19 @@ def record_page(
     return statement.order_by(*order).limit(limit)
 
 
-def record_count(criteria: RecordCriteria) -> Select[int]:
-    return select(func.count()).select_from(RECORDS).where(*record_conditions(criteria))
+def record_count(criteria: RecordCriteria, scope: RecordScope) -> Select[int]:
+    return select(func.count()).select_from(RECORDS).where(*record_conditions(criteria, scope))
 
 
-def records_by_id(ids: Sequence[int]) -> AnySelect:
-    """Records by id, whatever their kind; withdrawn (deleted) ones are left out."""
-    return _record_select(tuple(RecordKind), []).where(
-        RECORDS.c.id.in_(ids), RECORDS.c.deleted == false()
+def records_by_id(ids: Sequence[int], scope: RecordScope | None = None) -> AnySelect:
+    """Records by id within ``scope`` (``None``: unrestricted); withdrawn ones are left out."""
+    if scope is None:
+        return _record_select(tuple(RecordKind), []).where(
+            RECORDS.c.id.in_(ids), RECORDS.c.deleted == false()
+        )
+    kinds = [kind for kind in RecordKind if kind in scope.kinds]
+    return _record_select(kinds, []).where(
+        RECORDS.c.id.in_(ids), RECORDS.c.deleted == false(), *scope_conditions(scope)
     )
 
 
@@ -264,35 +340,60 @@ def _person_columns() -> list[ColumnElement[Any]]:
     ]
 
 
-def persons_by_id(ids: Sequence[int]) -> AnySelect:
-    return select(*_person_columns()).where(PERSONS.c.id.in_(ids))
+def _person_visible(scope: RecordScope) -> ColumnElement[bool]:
+    """A person is visible when a record within ``scope`` names them (a semi-join)."""
+    return exists().where(
+        PARTIES.c.person_id == PERSONS.c.id,
+        RECORDS.c.id == PARTIES.c.record_id,
+        RECORDS.c.deleted == false(),
+        *scope_conditions(scope),
+    )
 
 
-def _person_conditions(name_prefix: str | None) -> list[ColumnElement[bool]]:
-    if not name_prefix:
-        return []
-    return [PERSONS.c.name.ilike(like_pattern(name_prefix, prefix_only=True), escape="\\")]
+def persons_by_id(ids: Sequence[int], scope: RecordScope) -> AnySelect:
+    return select(*_person_columns()).where(PERSONS.c.id.in_(ids), _person_visible(scope))
 
 
-def person_page(name_prefix: str | None, *, after_id: int | None, limit: int) -> AnySelect:
+def _person_conditions(name_prefix: str | None, scope: RecordScope) -> list[ColumnElement[bool]]:
+    conditions = [_person_visible(scope)]
+    if name_prefix:
+        pattern = like_pattern(name_prefix, prefix_only=True)
+        conditions.append(PERSONS.c.name.ilike(pattern, escape="\\"))
+    return conditions
+
+
+def person_page(
+    name_prefix: str | None, scope: RecordScope, *, after_id: int | None, limit: int
+) -> AnySelect:
     """Persons whose name starts with ``name_prefix``, by id ascending, after ``after_id``."""
-    statement = select(*_person_columns()).where(*_person_conditions(name_prefix))
+    statement = select(*_person_columns()).where(*_person_conditions(name_prefix, scope))
     if after_id is not None:
         statement = statement.where(PERSONS.c.id > after_id)
     return statement.order_by(PERSONS.c.id).limit(limit)
 
 
-def person_count(name_prefix: str | None) -> Select[int]:
-    return select(func.count()).select_from(PERSONS).where(*_person_conditions(name_prefix))
+def person_count(name_prefix: str | None, scope: RecordScope) -> Select[int]:
+    conditions = _person_conditions(name_prefix, scope)
+    return select(func.count()).select_from(PERSONS).where(*conditions)
 
 
-def links_of_records(record_ids: Sequence[int]) -> AnySelect:
-    """Links touching the records either way; links staff rejected are left out."""
+def links_of_records(record_ids: Sequence[int], scope: RecordScope) -> AnySelect:
+    """Links touching the records either way whose other end is within ``scope``; links staff
+    rejected are left out (a link to a record out of reach would leak that it exists)."""
     c = LINKS.c
+
+    def visible(record_id: ColumnElement[int]) -> ColumnElement[bool]:
+        return exists().where(
+            RECORDS.c.id == record_id, RECORDS.c.deleted == false(), *scope_conditions(scope)
+        )
+
     return (
         select(c.from_record_id, c.to_record_id, c.link_kind, c.confidence, c.evidence, c.decision)
         .where(
-            or_(c.from_record_id.in_(record_ids), c.to_record_id.in_(record_ids)),
+            or_(
+                and_(c.from_record_id.in_(record_ids), visible(c.to_record_id)),
+                and_(c.to_record_id.in_(record_ids), visible(c.from_record_id)),
+            ),
             or_(c.decision.is_(None), c.decision != "REJECTED"),
         )
         .order_by(c.confidence.desc(), c.id)
@@ -319,3 +420,40 @@ def open_dead_letter_counts() -> AnySelect:
         .where(DeadLetter.resolved_at.is_(None))
         .group_by(DeadLetter.source)
     )
+
+
+def _audit_conditions(
+    principal: str | None, occurred_from: datetime | None, occurred_to: datetime | None
+) -> list[ColumnElement[bool]]:
+    c = AuditEntry.__table__.c
+    conditions: list[ColumnElement[bool]] = []
+    if principal is not None:
+        conditions.append(c.principal == principal)
+    if occurred_from is not None:
+        conditions.append(c.occurred_at >= occurred_from)
+    if occurred_to is not None:
+        conditions.append(c.occurred_at < occurred_to)
+    return conditions
+
+
+def audit_page(
+    *,
+    principal: str | None,
+    occurred_from: datetime | None,
+    occurred_to: datetime | None,
+    before_id: int | None,
+    limit: int,
+) -> AnySelect:
+    """Audit entries, newest first, strictly before ``before_id`` (the keyset)."""
+    table = AuditEntry.__table__
+    statement = select(table).where(*_audit_conditions(principal, occurred_from, occurred_to))
+    if before_id is not None:
+        statement = statement.where(table.c.id < before_id)
+    return statement.order_by(table.c.id.desc()).limit(limit)
+
+
+def audit_count(
+    *, principal: str | None, occurred_from: datetime | None, occurred_to: datetime | None
+) -> Select[int]:
+    conditions = _audit_conditions(principal, occurred_from, occurred_to)
+    return select(func.count()).select_from(AuditEntry.__table__).where(*conditions)

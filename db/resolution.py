@@ -7,8 +7,8 @@ Two entry points:
 * :func:`resolve_new_mentions` — the incremental step, meant to run after each sync batch:
   only mentions with no person (or organisation) yet are resolved, against the stored persons
   that could match them (same ID index, same phone index, or a record in the same county).
-  It then re-links the records those mentions belong to. The sync engine does not call it
-  yet; call it with the session of the batch, or on a schedule.
+  It then re-links the records those mentions belong to. The sync engine calls it after
+  each batch (see :mod:`db.batch_resolution`).
 
 ID numbers and phones are decrypted only in memory — the birth date and, for a new person,
 the sealed copy on its row come from them; everything else matches on blind indexes.
@@ -20,7 +20,7 @@ target. Neither kind of run merges two stored persons; that stays a staff decisi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
+from domain.enums import SourceSystem
 from domain.linking import (
     MentionFacts,
     NewPerson,
@@ -125,21 +126,25 @@ async def _materialise(
         members.setdefault(match.person, []).append(loaded[match.mention_id])
     chosen: dict[PersonKey, int] = {k: k for k in members if isinstance(k, int)}
     taken = set(chosen.values())
-    created = 0
+    created: dict[PersonKey, Person] = {}
     for key, group in sorted(members.items(), key=lambda kv: -len(kv[1])):
         if isinstance(key, int):
             continue
         votes = Counter(m.facts.person_id for m in group if m.facts.person_id is not None)
         previous = next((pid for pid, _ in votes.most_common() if pid not in taken), None)
         if previous is None:
-            person = Person(name=group[0].facts.name[:64])
-            session.add(person)
-            await session.flush()
-            previous, created = person.id, created + 1
+            created[key] = Person(name=group[0].facts.name[:64])
+            _summarise(created[key], group)
+            continue
         chosen[key] = previous
         taken.add(previous)
-    await _refresh_persons(session, members, chosen)
-    return chosen, created
+    if created:  # one multi-row INSERT: a flush per person was most of a sync batch's cost
+        session.add_all(created.values())
+        await session.flush()
+        chosen.update((key, person.id) for key, person in created.items())
+    stored = {key: pid for key, pid in chosen.items() if key not in created}
+    await _refresh_persons(session, members, stored)
+    return chosen, len(created)
 
 
 async def _refresh_persons(
@@ -152,22 +157,27 @@ async def _refresh_persons(
             select(Person).where(Person.id.in_(ids[start : start + _WRITE_BATCH]))
         )
         by_id = {p.id: p for p in rows}
-        for key, group in members.items():
-            person = by_id.get(chosen[key])
+        for key, pid in chosen.items():
+            person, group = by_id.get(pid), members[key]
             if person is None or person.merged_into_id is not None:
                 continue
-            full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
-            name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
-            person.name = (name or person.name)[:64]
-            id_number = _most_common([m.id_number for m in group])
-            if id_number and person.id_number != id_number:
-                person.id_number = id_number
-                person.birth_date = _birth(id_number)
-            phone = _most_common([m.phone for m in group])
-            if phone and person.phone != phone:
-                person.phone = phone
-            region = max((m.facts.region_code or "" for m in group), key=len)
-            person.region_code = region or person.region_code
+            _summarise(person, group)
+
+
+def _summarise(person: Person, group: Sequence[_Loaded]) -> None:
+    """Set a person's summary (name, sealed identifiers, birth date, region) from mentions."""
+    full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
+    name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
+    person.name = (name or person.name)[:64]
+    id_number = _most_common([m.id_number for m in group])
+    if id_number and person.id_number != id_number:
+        person.id_number = id_number
+        person.birth_date = _birth(id_number)
+    phone = _most_common([m.phone for m in group])
+    if phone and person.phone != phone:
+        person.phone = phone
+    region = max((m.facts.region_code or "" for m in group), key=len)
+    person.region_code = region or person.region_code
 
 
 async def _write_matches(
@@ -281,31 +291,40 @@ def _candidates(new: Sequence[_Loaded]) -> Any:
     return and_(PartyMention.person_id.is_not(None), or_(*clauses)) if clauses else None
 
 
-async def resolve_new_mentions(session: AsyncSession, *, link: bool = True) -> ResolutionCounts:
+async def resolve_new_mentions(
+    session: AsyncSession,
+    *,
+    link: bool = True,
+    source: SourceSystem | None = None,
+    relink: Collection[int] = (),
+) -> ResolutionCounts:
     """Resolve mentions that have no person or organisation yet, then re-link their records.
 
-    Safe to call after every sync batch (the caller commits). Existing persons are never
-    merged or split here; see :func:`resolve_all` for a full re-clustering.
+    ``source`` limits the run to that source's records (the sync engine resolves each batch
+    this way, so a source's resolution never touches rows another source is writing);
+    ``relink`` names further records to re-link though none of their mentions is new (a
+    changed or withdrawn record). Safe to call after every sync batch (the caller commits).
+    Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
     unassigned = and_(
         PartyMention.person_id.is_(None),
         PartyMention.organisation_id.is_(None),
         PartyMention.staff_decided.is_(False),
+        *([Record.source == source] if source is not None else []),
     )
-    touched: set[int] = set()
+    touched: set[int] = set(relink)
     new, organisations = await _load(session, unassigned, touched)
-    if not new and not organisations:
-        return counts
-    resolver = PersonResolver()
-    where = _candidates(new)
-    if where is not None:
-        existing, _ = await _load(session, where)
-        resolver.add_existing(m.facts for m in existing if m.facts.person_id is not None)
-    loaded = {m.facts.mention_id: m for m in new}
-    matches = resolver.resolve([m.facts for m in new])
-    await _finish(session, matches, loaded, organisations, counts)
-    if link:
+    if new or organisations:
+        resolver = PersonResolver()
+        where = _candidates(new)
+        if where is not None:
+            existing, _ = await _load(session, where)
+            resolver.add_existing(m.facts for m in existing if m.facts.person_id is not None)
+        loaded = {m.facts.mention_id: m for m in new}
+        matches = resolver.resolve([m.facts for m in new])
+        await _finish(session, matches, loaded, organisations, counts)
+    if link and touched:
         counts.records_linked = touched
         written, removed = await link_records(session, counts.records_linked)
         counts.links_written, counts.links_removed = written, removed

@@ -7,7 +7,7 @@ principal carries division-code prefixes and sees records beneath them only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from domain.enums import RecordKind
@@ -87,3 +87,56 @@ POLICIES: dict[Role, RolePolicy] = {
 
 PII_SCOPE = "pii:read"
 """The scope that, with a stated purpose (``X-Purpose``), unmasks ID numbers and phones."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleLimits:
+    """How much one operation of a role may ask for (查询限额): see schema/limits.py."""
+
+    max_page_size: int
+    max_cost: int
+    max_depth: int = 10
+
+
+LIMITS: dict[Role, RoleLimits] = {
+    Role.ADMIN: RoleLimits(max_page_size=100, max_cost=10_000),
+    Role.CENTER_STAFF: RoleLimits(max_page_size=100, max_cost=10_000),
+    Role.MEDIATOR: RoleLimits(max_page_size=100, max_cost=5_000),
+    Role.PARTNER_POLICE: RoleLimits(max_page_size=50, max_cost=3_000, max_depth=8),
+    Role.PARTNER_COURT: RoleLimits(max_page_size=50, max_cost=3_000, max_depth=8),
+    Role.PARTNER_PETITION: RoleLimits(max_page_size=50, max_cost=3_000, max_depth=8),
+    Role.PARTNER_JUDICIAL: RoleLimits(max_page_size=50, max_cost=3_000, max_depth=8),
+    Role.DASHBOARD_VIEWER: RoleLimits(max_page_size=20, max_cost=1_000, max_depth=6),
+    Role.AUDITOR: RoleLimits(max_page_size=100, max_cost=2_000, max_depth=6),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is asking, in which role, over which jurisdiction (辖区)."""
+
+    sub: str
+    role: Role
+    name: str = ""
+    org: str = ""
+    regions: tuple[str, ...] = ()
+    """Division-code prefixes, e.g. ``("4112",)`` for all of 三门峡市; empty means none."""
+    scopes: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def policy(self) -> RolePolicy:
+        return POLICIES[self.role]
+
+    @property
+    def limits(self) -> RoleLimits:
+        return LIMITS[self.role]
+
+    @property
+    def sees_unplaced(self) -> bool:
+        """Records without a region code (区划不明) lie outside every jurisdiction but admin's."""
+        return self.role is Role.ADMIN
+
+    def covers(self, region_code: str | None) -> bool:
+        if region_code is None:
+            return self.sees_unplaced
+        return any(region_code.startswith(p) for p in self.regions)

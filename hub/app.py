@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+import hmac
+import json
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
+from cross_web import AsyncHTTPRequestAdapter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,15 +23,21 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 
 from db.engine import create_engine, session_factory
 from db.migrate import is_at_head
 from db.pii import configure_pii
+from domain.roles import Role
+from hub.audit import AuditWriter
+from hub.auth import AuthenticationError, TokenVerifier
 from hub.background import scheduled_sync
-from hub.context import Context
+from hub.context import Context, header_text
 from hub.metrics import REGISTRY, MetricsMiddleware
+from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.settings import Settings, decode_key
 from schema.root import schema
+from schema.security import RequestSecurity, clean_purpose
 
 log = structlog.get_logger(__name__)
 
@@ -37,14 +47,40 @@ class AppState:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    verifier: TokenVerifier
+    audit: AuditWriter
+    persisted_documents: Mapping[str, str] = field(default_factory=dict)
+    persisted_roles: frozenset[Role] = frozenset()
 
 
 class GovhubGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI app with govhub's typed per-request context."""
+    """Strawberry's ASGI app with govhub's typed per-request context.
+
+    Every operation needs ``Authorization: Bearer <JWT>``. A refused credential is answered
+    the GraphQL way, HTTP 200 with one error coded ``UNAUTHENTICATED`` (and audited), so
+    clients handle it like every other error; GraphiQL is served in ``dev`` only.
+    """
 
     def __init__(self, state: AppState) -> None:
         super().__init__(schema, graphql_ide="graphiql" if state.settings.env == "dev" else None)
         self.state = state
+
+    def security(self, request: Request | WebSocket) -> RequestSecurity:
+        state = self.state
+        try:
+            principal = state.verifier.verify(request.headers.get("authorization"))
+            problem = None
+        except AuthenticationError as exc:
+            principal, problem = None, str(exc)
+        return RequestSecurity(
+            principal,
+            authentication_error=problem,
+            purpose=clean_purpose(header_text(request.headers.get("x-purpose"))),
+            env=state.settings.env,
+            audit=state.audit if state.settings.audit_enabled else None,
+            persisted_documents=state.persisted_documents,
+            persisted_roles=state.persisted_roles,
+        )
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
@@ -54,7 +90,20 @@ class GovhubGraphQL(GraphQL[Context, None]):
             response=response if isinstance(response, Response) else None,
             settings=self.state.settings,
             sessions=self.state.sessions,
+            security=self.security(request),
         )
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """Also accept ``{"documentId": ...}`` (GraphQL over HTTP's persisted documents)."""
+        parsed = await super().parse_http_body(request)
+        if isinstance(parsed, GraphQLRequestData) and parsed.query is None:
+            with contextlib.suppress(ValueError, TypeError):
+                body: Any = json.loads(await request.get_body())
+                if isinstance(body, dict) and (extensions := with_document_id(body)):
+                    parsed.extensions = extensions
+        return parsed
 
 
 async def healthz(_request: Request) -> Response:
@@ -66,7 +115,16 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     configure_pii(decode_key(settings.pii_key_value()))
     owned = engine is None
     engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
-    state = AppState(settings=settings, engine=engine, sessions=session_factory(engine))
+    sessions = session_factory(engine)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        verifier=TokenVerifier(settings),
+        audit=AuditWriter(sessions),
+        persisted_documents=load_persisted_documents(settings),
+        persisted_roles=persisted_roles(settings),
+    )
 
     async def readyz(_request: Request) -> Response:
         try:
@@ -80,7 +138,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
         return JSONResponse({"status": "ready", "database": "ok", "migrations": "head"})
 
-    async def metrics(_request: Request) -> Response:
+    async def metrics(request: Request) -> Response:
+        if settings.metrics_token is not None:
+            expected = f"Bearer {settings.metrics_token.get_secret_value()}".encode()
+            given = request.headers.get("authorization", "").encode("latin-1", "replace")
+            if not hmac.compare_digest(given, expected):
+                return JSONResponse({"error": "UNAUTHENTICATED"}, 401)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager
@@ -89,10 +152,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         # Start-up objects (schema, models, modules) leave the collector's generations, so a
         # full collection during a request stays short (GraphQL pages allocate many objects).
         gc.freeze()
+        state.audit.start()  # group commit: concurrent requests share one audit transaction
         try:
             async with scheduled_sync(settings, engine, state.sessions):
                 yield
         finally:
+            await state.audit.stop()
             if owned:
                 await engine.dispose()
 
@@ -101,7 +166,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics),
+            *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),
         ],

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 
 import structlog
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import AuditEvent, append_events
@@ -18,6 +19,18 @@ from db.audit import AuditEvent, append_events
 log = structlog.get_logger(__name__)
 
 _Pending = tuple[AuditEvent, asyncio.Future[None]]
+
+
+async def _append(session: AsyncSession, events: list[AuditEvent]) -> None:
+    """Append in this transaction, serialised against every other process.
+
+    PostgreSQL: ``append_events`` takes an advisory lock. SQLite: a no-op write first takes
+    the database's write lock, so no other process (``uvicorn --workers 2``) reads the same
+    chain tail between our read and our insert.
+    """
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        await session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
+    await append_events(session, events)
 
 
 class AuditWriter:
@@ -44,7 +57,7 @@ class AuditWriter:
     async def record(self, event: AuditEvent) -> None:
         if self._task is None:  # no lifespan (tests, one-off tools): write directly
             async with self.sessions.begin() as session:
-                await append_events(session, [event])
+                await _append(session, [event])
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await self._queue.put((event, done))
@@ -57,7 +70,7 @@ class AuditWriter:
                 batch.append(self._queue.get_nowait())
             try:
                 async with self.sessions.begin() as session:
-                    await append_events(session, [event for event, _ in batch])
+                    await _append(session, [event for event, _ in batch])
             except Exception as exc:  # each waiter learns its row was not written
                 log.exception("audit_write_failed", rows=len(batch))
                 for _, done in batch:

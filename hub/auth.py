@@ -10,41 +10,22 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jwt
 
-from domain.roles import POLICIES, Role, RolePolicy
+from domain.roles import Principal, Role
 from domain.validators import InvalidIdentifier, division_prefix, validate_division_code
 from hub.settings import Settings
+
+__all__ = ["AuthenticationError", "Principal", "TokenVerifier", "mint_token"]
 
 
 class AuthenticationError(Exception):
     """The request carries no usable credential; GraphQL code ``UNAUTHENTICATED``."""
 
     code = "UNAUTHENTICATED"
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is asking, in which role, over which jurisdiction (辖区)."""
-
-    sub: str
-    role: Role
-    name: str = ""
-    org: str = ""
-    regions: tuple[str, ...] = ()
-    """Division-code prefixes, e.g. ``("4112",)`` for all of 三门峡市; empty means none."""
-    scopes: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def policy(self) -> RolePolicy:
-        return POLICIES[self.role]
-
-    def covers(self, region_code: str | None) -> bool:
-        return region_code is not None and any(region_code.startswith(p) for p in self.regions)
 
 
 def _region_prefixes(raw: Any) -> tuple[str, ...]:

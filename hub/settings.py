@@ -10,11 +10,11 @@ from __future__ import annotations
 import base64
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import structlog
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     cors_origins: list[str] = Field(default_factory=list)
+    metrics_enabled: bool = Field(default=True, description="serve GET /metrics")
+    metrics_token: SecretStr | None = Field(
+        default=None, description="when set, /metrics needs `Authorization: Bearer <token>`"
+    )
+    audit_enabled: bool = Field(
+        default=True, description="audit every GraphQL operation; off only to measure its cost"
+    )
+    persisted_documents: Path | None = Field(
+        default=None, description="JSON file: sha256 of a document → its text (持久化查询)"
+    )
+    persisted_roles: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="roles that may run persisted documents only, comma-separated",
+    )
+
+    @field_validator("persisted_roles", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     def require_secrets(self) -> Settings:
         """Return settings whose secrets are all present, generating them in ``dev``."""

@@ -19,6 +19,7 @@ from schema.errors import BadUserInput
 
 _RECORD_CURSOR = "r1"
 _PERSON_CURSOR = "p1"
+_AUDIT_CURSOR = "a1"
 _MAX_CURSOR_LENGTH = 200
 
 
@@ -67,6 +68,17 @@ def encode_person_cursor(person_id: int) -> str:
 
 def decode_person_cursor(cursor: str) -> int:
     payload = _decode(cursor, _PERSON_CURSOR)
+    if len(payload) != 2 or type(payload[1]) is not int:
+        raise BadUserInput("Invalid cursor.")
+    return payload[1]
+
+
+def encode_audit_cursor(sequence: int) -> str:
+    return _encode([_AUDIT_CURSOR, sequence])
+
+
+def decode_audit_cursor(cursor: str) -> int:
+    payload = _decode(cursor, _AUDIT_CURSOR)
     if len(payload) != 2 or type(payload[1]) is not int:
         raise BadUserInput("Invalid cursor.")
     return payload[1]

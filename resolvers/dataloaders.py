@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from db import queries
+from db.queries import RecordScope
+from domain.roles import Principal
 from resolvers.rows import (
     fetch_all,
     party_from_row,
@@ -26,16 +28,22 @@ from schema.enums import LinkDirection
 from schema.persons import Party, Person
 from schema.records import LinkedRecord, Record
 from schema.regions import Region
+from schema.security import RequestSecurity
 
 if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
 
 class Loaders:
-    """The loaders of one request, keyed by record id, region code or person id."""
+    """The loaders of one request, keyed by record id, region code or person id.
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    Records, persons and links are read within ``scope`` (the principal's kinds and
+    jurisdiction), in SQL: what lies outside loads as ``None`` or is left out.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], scope: RecordScope) -> None:
         self._sessions = sessions
+        self._scope = scope
         self.record: DataLoader[int, Record | None] = DataLoader(self._records)
         self.region: DataLoader[str, Region | None] = DataLoader(self._regions)
         self.region_children: DataLoader[str, list[Region]] = DataLoader(self._region_children)
@@ -44,7 +52,7 @@ class Loaders:
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
 
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
-        rows = await fetch_all(self._sessions, queries.records_by_id(ids))
+        rows = await fetch_all(self._sessions, queries.records_by_id(ids, self._scope))
         found = {row["id"]: record_from_row(row) for row in rows}
         return [found.get(record_id) for record_id in ids]
 
@@ -68,12 +76,12 @@ class Loaders:
         return [parties[record_id] for record_id in record_ids]
 
     async def _persons(self, ids: Sequence[int]) -> list[Person | None]:
-        rows = await fetch_all(self._sessions, queries.persons_by_id(ids))
+        rows = await fetch_all(self._sessions, queries.persons_by_id(ids, self._scope))
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
 
     async def _links(self, record_ids: Sequence[int]) -> list[list[LinkedRecord]]:
-        rows = await fetch_all(self._sessions, queries.links_of_records(record_ids))
+        rows = await fetch_all(self._sessions, queries.links_of_records(record_ids, self._scope))
         wanted = set(record_ids)
         links: defaultdict[int, list[LinkedRecord]] = defaultdict(list)
         for row in rows:
@@ -98,10 +106,14 @@ class Loaders:
 
 @dataclass
 class LoaderContext:
-    """A context for running the schema in-process (tests, benchmarks, jobs)."""
+    """A context for running the schema in-process (tests, benchmarks, jobs) as ``principal``."""
 
     sessions: async_sessionmaker[AsyncSession]
+    principal: Principal
+    purpose: str | None = None
+    security: RequestSecurity = field(init=False)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sessions)
+        self.security = RequestSecurity(self.principal, purpose=self.purpose)
+        self.loaders = Loaders(self.sessions, self.security.scope)

@@ -24,7 +24,7 @@ def _text(value: str | None, name: str, max_length: int) -> str | None:
     return value or None
 
 
-def _moment(value: datetime | None, name: str) -> datetime | None:
+def timezone_aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise BadUserInput(f"{name} needs a time zone offset, e.g. 2024-05-01T00:00:00+08:00.")
     return value
@@ -42,8 +42,8 @@ def record_criteria(
         kinds = (kind,)
     if f.region is not None and not _REGION_CODE.fullmatch(f.region):
         raise BadUserInput("filter.region is not a region code.")
-    occurred_from = _moment(f.occurred_from, "filter.occurredFrom")
-    occurred_to = _moment(f.occurred_to, "filter.occurredTo")
+    occurred_from = timezone_aware(f.occurred_from, "filter.occurredFrom")
+    occurred_to = timezone_aware(f.occurred_to, "filter.occurredTo")
     if occurred_from and occurred_to and occurred_from > occurred_to:
         raise BadUserInput("filter.occurredFrom is after filter.occurredTo.")
     return RecordCriteria(

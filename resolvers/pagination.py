@@ -27,17 +27,25 @@ class PageRequest:
         )
 
 
-def _size(value: int, name: str) -> int:
+def _size(value: int, name: str, max_size: int) -> int:
     if value < 0:
         raise BadUserInput(f"{name} must not be negative.")
-    if value > MAX_PAGE_SIZE:
-        raise BadUserInput(f"{name} must be at most {MAX_PAGE_SIZE}.")
+    if value > max_size:
+        raise BadUserInput(f"{name} must be at most {max_size}.")
     return value
 
 
 def page_request(
-    first: int | None, after: str | None, last: int | None, before: str | None
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
+    *,
+    max_size: int = MAX_PAGE_SIZE,
 ) -> PageRequest:
+    """The page asked for; ``max_size`` is the role's page limit (never above the API's)."""
+    max_size = min(max_size, MAX_PAGE_SIZE)
+    default = min(DEFAULT_PAGE_SIZE, max_size)
     if first is not None and last is not None:
         raise BadUserInput("Pass first or last, not both.")
     if after is not None and before is not None:
@@ -45,7 +53,7 @@ def page_request(
     if (first is not None and before is not None) or (last is not None and after is not None):
         raise BadUserInput("Combine first with after, or last with before.")
     if last is not None or before is not None:
-        size = DEFAULT_PAGE_SIZE if last is None else _size(last, "last")
+        size = default if last is None else _size(last, "last", max_size)
         return PageRequest(size=size, backwards=True, cursor=before)
-    size = DEFAULT_PAGE_SIZE if first is None else _size(first, "first")
+    size = default if first is None else _size(first, "first", max_size)
     return PageRequest(size=size, backwards=False, cursor=after)

@@ -34,7 +34,7 @@ from resolvers.rows import (
 )
 from schema.context import Info
 from schema.enums import RecordOrder
-from schema.errors import BadUserInput, NotFound
+from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.filters import RecordFilter
 from schema.pagination import MAX_PAGE_SIZE, Connection, Edge
 from schema.persons import Person
@@ -83,13 +83,15 @@ async def record_connection(
     kind: RecordKind | None = None,
 ) -> Connection[Record]:
     """A keyset page of records: one statement for the rows, one more only for ``totalCount``."""
-    request = page_request(first, after, last, before)
+    security = info.context.security
+    request = page_request(first, after, last, before, max_size=security.limits.max_page_size)
     criteria = record_criteria(record_filter, kind=kind)
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
     sessions = info.context.sessions
     statement = queries.record_page(
         criteria,
+        security.scope,
         sort_column=sort_column,
         descending=descending != request.backwards,
         after=keyset,
@@ -109,7 +111,7 @@ async def record_connection(
     ]
 
     async def count_all() -> int:
-        return await fetch_count(sessions, queries.record_count(criteria))
+        return await fetch_count(sessions, queries.record_count(criteria, security.scope))
 
     return Connection(
         edges=edges,
@@ -156,12 +158,19 @@ def kind_records_resolver(kind: RecordKind):  # type: ignore[no-untyped-def]  # 
 async def _node(info: Info, global_id: str) -> relay.Node | None:
     type_name, pk = parse_global_id(global_id)
     if type_name == "Person":
+        _require_parties(info)
         return await info.context.loaders.person.load(pk)
     kind = KIND_OF_TYPE_NAME.get(type_name)
     if kind is None:
         raise BadUserInput("Invalid id.")
     record = await info.context.loaders.record.load(pk)
     return record if record is not None and record.kind == kind else None
+
+
+def _require_parties(info: Info) -> None:
+    principal = info.context.security.principal
+    if principal is None or not principal.policy.parties:
+        raise Forbidden("This role may not read persons.")
 
 
 async def resolve_node(
@@ -181,8 +190,9 @@ async def resolve_nodes(
         strawberry.argument(description=f"Global ids, at most {MAX_PAGE_SIZE} (全局 ID 列表)."),
     ],
 ) -> list[relay.Node | None]:
-    if len(ids) > MAX_PAGE_SIZE:
-        raise BadUserInput(f"Pass at most {MAX_PAGE_SIZE} ids.")
+    max_ids = min(MAX_PAGE_SIZE, info.context.security.limits.max_page_size)
+    if len(ids) > max_ids:
+        raise BadUserInput(f"Pass at most {max_ids} ids.")
     # Gathered, so the record and person loaders batch every id into one statement each.
     return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
 
@@ -196,6 +206,7 @@ async def resolve_person(
     type_name, pk = parse_global_id(id)
     if type_name != "Person":
         raise BadUserInput("Invalid id: not a Person.")
+    _require_parties(info)
     person = await info.context.loaders.person.load(pk)
     if person is None:
         raise NotFound("No person has this id.")
@@ -210,15 +221,19 @@ async def resolve_persons(
     first: FirstArg = None,
     after: AfterArg = None,
 ) -> Connection[Person]:
-    """Resolved persons by name prefix, in id order (the order they were first resolved)."""
-    request = page_request(first, after, None, None)
+    """Resolved persons by name prefix, in id order (the order they were first resolved);
+    only persons named by a record the principal may read."""
+    _require_parties(info)
+    security = info.context.security
+    request = page_request(first, after, None, None, max_size=security.limits.max_page_size)
     prefix = (search or "").strip() or None
     if prefix is not None and len(prefix) > MAX_NAME_LENGTH:
         raise BadUserInput(f"search is longer than {MAX_NAME_LENGTH} characters.")
     after_id = decode_person_cursor(request.cursor) if request.cursor else None
     sessions = info.context.sessions
     rows = await fetch_all(
-        sessions, queries.person_page(prefix, after_id=after_id, limit=request.size + 1)
+        sessions,
+        queries.person_page(prefix, security.scope, after_id=after_id, limit=request.size + 1),
     )
     edges = [
         Edge(cursor=encode_person_cursor(row["id"]), node=person_from_row(row))
@@ -226,7 +241,7 @@ async def resolve_persons(
     ]
 
     async def count_all() -> int:
-        return await fetch_count(sessions, queries.person_count(prefix))
+        return await fetch_count(sessions, queries.person_count(prefix, security.scope))
 
     return Connection(
         edges=edges,

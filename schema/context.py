@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Protocol, TypeAlias
 import strawberry
 
 if TYPE_CHECKING:
-    from resolvers.dataloaders import Loaders
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from resolvers.dataloaders import Loaders
+    from schema.security import RequestSecurity
 
 
 class GraphQLContext(Protocol):
@@ -20,6 +22,9 @@ class GraphQLContext(Protocol):
 
     @property
     def loaders(self) -> Loaders: ...
+
+    @property
+    def security(self) -> RequestSecurity: ...
 
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]

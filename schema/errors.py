@@ -2,10 +2,16 @@
 
 The tree::
 
-    GovhubError                 code (abstract)
-    ├── BadUserInput            BAD_USER_INPUT     malformed cursor, id, filter or page size
-    ├── NotFound                NOT_FOUND          a well-formed id that names nothing
-    └── QueryTooComplex         QUERY_TOO_COMPLEX  depth, aliases, tokens or cost over a limit
+    GovhubError                   code (abstract)
+    ├── BadUserInput              BAD_USER_INPUT     malformed cursor, id, filter or page size
+    ├── NotFound                  NOT_FOUND          a well-formed id that names nothing (visible)
+    ├── QueryTooComplex           QUERY_TOO_COMPLEX  depth, aliases, tokens or cost over a limit
+    ├── Unauthenticated           UNAUTHENTICATED    no, or no valid, bearer token
+    ├── Forbidden                 FORBIDDEN          the role may not read a selected field
+    ├── PurposeRequired           PURPOSE_REQUIRED   pii:read selecting identifiers, no X-Purpose
+    ├── PersistedDocumentRequired PERSISTED_DOCUMENT_REQUIRED  ad-hoc document from a locked role
+    ├── PersistedDocumentNotFound PERSISTED_DOCUMENT_NOT_FOUND unknown document hash
+    └── AuditUnavailable          INTERNAL_SERVER_ERROR  audit row not written: data withheld
 
 Resolvers raise these; graphql-core copies ``extensions`` onto the GraphQL error. Anything
 else raised while executing is masked by :class:`PublicErrors` as ``INTERNAL_SERVER_ERROR``:
@@ -32,6 +38,11 @@ class ErrorCode(StrEnum):
     BAD_USER_INPUT = "BAD_USER_INPUT"
     NOT_FOUND = "NOT_FOUND"
     QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    PURPOSE_REQUIRED = "PURPOSE_REQUIRED"
+    PERSISTED_DOCUMENT_REQUIRED = "PERSISTED_DOCUMENT_REQUIRED"
+    PERSISTED_DOCUMENT_NOT_FOUND = "PERSISTED_DOCUMENT_NOT_FOUND"
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
@@ -68,6 +79,47 @@ class QueryTooComplex(GovhubError):
     """The document is over a depth, alias, token or cost limit; it was not executed."""
 
     code = ErrorCode.QUERY_TOO_COMPLEX
+
+
+class Unauthenticated(GovhubError):
+    """The request carries no usable bearer token; nothing was parsed or executed."""
+
+    code = ErrorCode.UNAUTHENTICATED
+
+
+class Forbidden(GovhubError):
+    """The principal's role may not read what the document selects (deny by default)."""
+
+    code = ErrorCode.FORBIDDEN
+
+
+class PurposeRequired(GovhubError):
+    """A ``pii:read`` principal selected ID numbers or phones without stating ``X-Purpose``."""
+
+    code = ErrorCode.PURPOSE_REQUIRED
+
+
+class PersistedDocumentRequired(GovhubError):
+    """The role may run registered (persisted) documents only, by their hash."""
+
+    code = ErrorCode.PERSISTED_DOCUMENT_REQUIRED
+
+
+class PersistedDocumentNotFound(GovhubError):
+    """No registered document has the requested hash."""
+
+    code = ErrorCode.PERSISTED_DOCUMENT_NOT_FOUND
+
+
+class AuditUnavailable(GovhubError):
+    """The audit row could not be written: the operation's data is withheld (fail closed)."""
+
+    code = ErrorCode.INTERNAL_SERVER_ERROR
+
+
+DENIED_CODES = frozenset(
+    {ErrorCode.FORBIDDEN, ErrorCode.PURPOSE_REQUIRED, ErrorCode.PERSISTED_DOCUMENT_REQUIRED}
+)
 
 
 def error_code(error: GraphQLError) -> str | None:

@@ -7,6 +7,9 @@ absent), by the length of a ``nodes(ids)`` list, or by :data:`LIST_ESTIMATE` for
 (parties, linked records, children). Lists inside a connection (its ``edges``/``nodes``) are
 already counted by the connection's page size. Introspection (``__schema``) is not counted,
 so GraphiQL works.
+
+Depth and cost are capped per role (``domain.roles.LIMITS``: a dashboard viewer gets a
+smaller budget than centre staff); the constants below are the ceilings for every role.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from domain.roles import RoleLimits
 from schema.errors import ErrorCode
 from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -156,16 +160,18 @@ def _too_complex(message: str) -> GraphQLError:
     return GraphQLError(message, extensions={"code": ErrorCode.QUERY_TOO_COMPLEX.value})
 
 
-def limit_errors(usage: QueryUsage) -> list[GraphQLError]:
+def limit_errors(usage: QueryUsage, limits: RoleLimits | None = None) -> list[GraphQLError]:
+    max_depth = min(MAX_DEPTH, limits.max_depth) if limits else MAX_DEPTH
+    max_cost = min(MAX_COST, limits.max_cost) if limits else MAX_COST
     errors = []
-    if usage.depth > MAX_DEPTH:
-        errors.append(_too_complex(f"Query depth {usage.depth} exceeds {MAX_DEPTH}."))
+    if usage.depth > max_depth:
+        errors.append(_too_complex(f"Query depth {usage.depth} exceeds {max_depth}."))
     if usage.aliases > MAX_ALIASES:
         errors.append(_too_complex(f"Query uses {usage.aliases} aliases, over {MAX_ALIASES}."))
-    if usage.cost > MAX_COST:
+    if usage.cost > max_cost:
         errors.append(
             _too_complex(
-                f"Query cost {usage.cost} exceeds {MAX_COST}; request smaller pages or fewer "
+                f"Query cost {usage.cost} exceeds {max_cost}; request smaller pages or fewer "
                 "nested lists."
             )
         )
@@ -173,7 +179,8 @@ def limit_errors(usage: QueryUsage) -> list[GraphQLError]:
 
 
 @functools.lru_cache(maxsize=PARSED_DOCUMENTS)
-def _parse(query: str) -> DocumentNode:
+def parse_document(query: str) -> DocumentNode:
+    """Parse once per distinct document (token-limited); the cached tree is shared."""
     return parse(query, max_tokens=MAX_TOKENS)
 
 
@@ -189,7 +196,7 @@ class QueryLimits(SchemaExtension):
         context.parse_options["max_tokens"] = MAX_TOKENS
         if context.query is not None and context.graphql_document is None:
             with contextlib.suppress(GraphQLError):  # strawberry parses again and reports it
-                context.graphql_document = _parse(context.query)
+                context.graphql_document = parse_document(context.query)
         yield
         for error in self.execution_context.pre_execution_errors or ():
             if isinstance(error, GraphQLSyntaxError) and "tokens" in error.message:
@@ -213,7 +220,8 @@ class QueryLimits(SchemaExtension):
             ]
             if len(chosen) == 1:
                 usage = query_usage(context.schema._schema, chosen[0], fragments, context.variables)
-                if errors := limit_errors(usage):
+                security = getattr(context.context, "security", None)
+                if errors := limit_errors(usage, security.limits if security else None):
                     # Strawberry returns these instead of executing.
                     context.pre_execution_errors = errors
         yield

@@ -1,7 +1,8 @@
 """People as sources name them (当事人) and as resolved persons (自然人).
 
-ID numbers and phones are read from the database still sealed and only opened, then masked,
-when a client selects them: the API never returns them in full.
+ID numbers and phones are read from the database still sealed and only opened when a client
+selects them: masked by default, in full only for a principal with the ``pii:read`` scope who
+stated a purpose (``X-Purpose``). Both the grant and the purpose go into the audit row.
 """
 
 from __future__ import annotations
@@ -18,10 +19,21 @@ from schema.context import Info
 from schema.regions import Region
 
 
-def _masked(sealed: str | None, mask: Callable[[str], str]) -> str | None:
+def _opened(info: Info, sealed: str | None, mask: Callable[[str], str]) -> str | None:
     if sealed is None:
         return None
-    return mask(cipher().open(sealed).decode("utf-8"))
+    plain = cipher().open(sealed).decode("utf-8")
+    return plain if info.context.security.reveal_pii else mask(plain)
+
+
+ID_NUMBER_DESCRIPTION = (
+    "Resident ID number (身份证号), masked: 4112**********1234; in full only with the pii:read "
+    "scope and an X-Purpose header."
+)
+PHONE_DESCRIPTION = (
+    "Phone number (联系电话), masked: 138****5678; in full only with the pii:read scope and an "
+    "X-Purpose header."
+)
 
 
 @strawberry.type(description="A resolved natural person (自然人), possibly named by many records.")
@@ -35,13 +47,13 @@ class Person(relay.Node):
     sealed_id_number: strawberry.Private[str | None]
     sealed_phone: strawberry.Private[str | None]
 
-    @strawberry.field(description="Resident ID number, masked: 4112**********1234 (身份证号).")
-    def id_number(self) -> str | None:
-        return _masked(self.sealed_id_number, mask_resident_id)
+    @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    def id_number(self, info: Info) -> str | None:
+        return _opened(info, self.sealed_id_number, mask_resident_id)
 
-    @strawberry.field(description="Phone number, masked: 138****5678 (联系电话).")
-    def phone(self) -> str | None:
-        return _masked(self.sealed_phone, mask_phone)
+    @strawberry.field(description=PHONE_DESCRIPTION)
+    def phone(self, info: Info) -> str | None:
+        return _opened(info, self.sealed_phone, mask_phone)
 
     @strawberry.field(description="Home region (所在区划).")
     async def region(self, info: Info) -> Region | None:
@@ -64,13 +76,13 @@ class Party:
     sealed_id_number: strawberry.Private[str | None]
     sealed_phone: strawberry.Private[str | None]
 
-    @strawberry.field(description="Resident ID number, masked: 4112**********1234 (身份证号).")
-    def id_number(self) -> str | None:
-        return _masked(self.sealed_id_number, mask_resident_id)
+    @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    def id_number(self, info: Info) -> str | None:
+        return _opened(info, self.sealed_id_number, mask_resident_id)
 
-    @strawberry.field(description="Phone number, masked: 138****5678 (联系电话).")
-    def phone(self) -> str | None:
-        return _masked(self.sealed_phone, mask_phone)
+    @strawberry.field(description=PHONE_DESCRIPTION)
+    def phone(self, info: Info) -> str | None:
+        return _opened(info, self.sealed_phone, mask_phone)
 
     @strawberry.field(
         description="The person this mention was resolved to (关联自然人); null until resolved."

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from schema.context import Info
 from schema.enums import LinkDirection
+from schema.errors import Forbidden
 from schema.persons import Party
 from schema.regions import Region
 
@@ -63,6 +64,10 @@ class Record(relay.Node):
 
     @strawberry.field(description="The parties the source names, in its order (当事人).")
     async def parties(self, info: Info) -> list[Party]:
+        security = info.context.security
+        if security.principal is None or not security.principal.policy.parties:
+            raise Forbidden("This role may not read parties.")
+        security.pii_record_ids.add(self.record_id)  # personal data returned: audited
         return await info.context.loaders.parties.load(self.record_id)
 
     @strawberry.field(

@@ -15,7 +15,11 @@ from strawberry.types import ExecutionContext
 
 from domain.enums import RecordKind
 from resolvers import queries
+from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.sync import resolve_sync_status
+from schema.access import Authenticate, FieldRules
+from schema.audit import AuditChainStatus, AuditLogEntry
+from schema.audit_trail import AuditTrail
 from schema.errors import PublicErrors, error_code
 from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
@@ -98,6 +102,14 @@ class Query:
         resolver=resolve_sync_status,
         description="Sync health of each source system (数据源同步状态).",
     )
+    audit_log: Connection[AuditLogEntry] = strawberry.field(
+        resolver=resolve_audit_log,
+        description="Audited operations, newest first; auditor role only (审计日志).",
+    )
+    audit_chain_status: AuditChainStatus = strawberry.field(
+        resolver=resolve_audit_chain_status,
+        description="Verify the audit log's hash chain now; auditor role only (审计链校验).",
+    )
 
 
 class GovhubSchema(strawberry.Schema):
@@ -119,5 +131,14 @@ class GovhubSchema(strawberry.Schema):
 schema = GovhubSchema(
     query=Query,
     types=list(KIND_TYPES),
-    extensions=[lambda: ValidationCache(maxsize=PARSED_DOCUMENTS), QueryLimits, PublicErrors],
+    # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
+    # authentication runs before parsing; field rules after validation, before the limits.
+    extensions=[
+        AuditTrail,
+        Authenticate,
+        lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+        FieldRules,
+        QueryLimits,
+        PublicErrors,
+    ],
 )

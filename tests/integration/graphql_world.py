@@ -46,8 +46,10 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.roles import Role
 from hub.app import create_app
 from hub.settings import Settings
+from tests.integration.auth_support import JWT_SECRET, bearer
 
 BASE_TIME = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 REGIONS = [
@@ -234,24 +236,45 @@ async def seed_sync(engine: AsyncEngine) -> None:
         )  # fmt: skip
 
 
-def hub_settings(pii_key: bytes) -> Settings:
-    return Settings(pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret="x" * 32)
+def hub_settings(pii_key: bytes, **overrides: Any) -> Settings:
+    return Settings(
+        pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret=JWT_SECRET, **overrides
+    )
 
 
 @contextlib.asynccontextmanager
-async def graphql_client(engine: AsyncEngine, pii_key: bytes) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the real app (in-process, over ASGI) on ``engine``."""
-    app = create_app(hub_settings(pii_key), engine=engine)
+async def graphql_client(
+    engine: AsyncEngine,
+    pii_key: bytes,
+    *,
+    role: Role | None = Role.ADMIN,
+    regions: list[str] | None = None,
+    scopes: list[str] | None = None,
+    **settings: Any,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the real app (in-process, over ASGI, lifespan running) on
+    ``engine``, sending a bearer token for ``role`` (an admin over every test region by
+    default; ``None`` sends none)."""
+    app = create_app(hub_settings(pii_key, **settings), engine=engine)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
+    headers = bearer(role, regions, scopes) if role is not None else {}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://hub", headers=headers) as client,
+    ):
         yield client
 
 
 async def graphql(
-    client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """POST a document; the parsed JSON body (``data`` and ``errors``)."""
-    response = await client.post("/graphql", json={"query": query, "variables": variables or {}})
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

@@ -13,17 +13,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_engine
 from hub.app import create_app
 from hub.settings import Settings
+from tests.integration.auth_support import JWT_SECRET, bearer
 
 QUERY_VERSION = "{ version }"
 
 
 def _settings(pii_key: bytes) -> Settings:
-    return Settings(pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret="x" * 32)
+    return Settings(pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret=JWT_SECRET)
 
 
 @pytest.fixture
-async def client(engine: AsyncEngine, pii_key: bytes) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(_settings(pii_key), engine=engine)
+async def client(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> AsyncIterator[httpx.AsyncClient]:
+    # committing: every GraphQL operation writes (and commits) its audit row
+    app = create_app(_settings(pii_key), engine=committing_engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub") as client:
         yield client
@@ -58,7 +62,7 @@ async def test_readyz_reports_pending_migrations(tmp_path: Path, pii_key: bytes)
 
 
 async def test_graphql_answers_version(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": QUERY_VERSION})
+    response = await client.post("/graphql", json={"query": QUERY_VERSION}, headers=bearer())
     assert response.status_code == 200
     assert response.json()["data"]["version"]
 

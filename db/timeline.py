@@ -1,0 +1,153 @@
+"""A person's records across the five systems, and a record's linked records (时间线、关联记录).
+
+Both filter by what the caller may see *in SQL*: ``region_prefixes`` are the division-code
+prefixes of the caller's jurisdiction, as ranges on ``records.region_code``
+(:func:`db.queries.prefix_range`, as ``RecordScope`` does: a record is inside when its code
+starts with one; a record without a code is outside), and ``kinds`` are the record kinds
+their role may read. ``None`` means unrestricted, an empty collection means nothing. Records
+withdrawn by their source are left out. Each entry carries the record's row as
+:func:`db.queries.records_by_id` selects it, for the GraphQL layer to map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, RowMapping, and_, case, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.linking_facts import canonical_persons
+from db.models import Link, PartyMention, Person, Record
+from db.queries import prefix_range, records_by_id
+from domain.enums import PartyRole, RecordKind
+from domain.linking.errors import LinkingNotFound
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    """One record of a person's timeline, with the roles they play in it."""
+
+    record_id: int
+    kind: RecordKind
+    occurred_at: datetime
+    roles: tuple[PartyRole, ...]
+    row: RowMapping
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedRecordEntry:
+    """A record linked to the one asked about; ``direction`` is OUTGOING or INCOMING."""
+
+    link_id: int
+    direction: str
+    link_kind: str
+    confidence: float
+    evidence: list[dict[str, Any]]
+    decision: str | None
+    record_id: int
+    kind: RecordKind
+    row: RowMapping
+
+
+def visible(
+    region_prefixes: Collection[str] | None, kinds: Collection[RecordKind] | None
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``records`` for a caller limited to those regions and kinds."""
+    conditions: list[ColumnElement[bool]] = [Record.deleted.is_(False)]
+    if kinds is not None:
+        conditions.append(Record.kind.in_(sorted(kinds)) if kinds else false())
+    if region_prefixes is not None:
+        prefixes = sorted(set(region_prefixes))
+        if "" in prefixes:  # the empty prefix covers every placed record
+            conditions.append(Record.region_code.is_not(None))
+        else:
+            ranges = [prefix_range(prefix) for prefix in prefixes]
+            conditions.append(
+                or_(*(and_(Record.region_code >= low, Record.region_code < high)
+                      for low, high in ranges)) if ranges else false()
+            )  # fmt: skip
+    return conditions
+
+
+async def _rows(session: AsyncSession, ids: Sequence[int]) -> dict[int, RowMapping]:
+    if not ids:
+        return {}
+    result = await session.execute(records_by_id(sorted(set(ids))))
+    return {row["id"]: row for row in result.mappings()}
+
+
+async def person_timeline(
+    session: AsyncSession,
+    person_id: int,
+    *,
+    region_prefixes: Collection[str] | None,
+    kinds: Collection[RecordKind] | None,
+) -> list[TimelineEntry]:
+    """The person's records in order of occurrence (a merged person answers for the one kept)."""
+    if await session.get(Person, person_id) is None:
+        raise LinkingNotFound(f"person {person_id} does not exist")
+    canonical = await canonical_persons(session)
+    kept = canonical.get(person_id, person_id)
+    group = {kept} | {pid for pid, target in canonical.items() if target == kept}
+    query = (
+        select(Record.id, Record.kind, Record.occurred_at, PartyMention.role)
+        .join(PartyMention, PartyMention.record_id == Record.id)
+        .where(PartyMention.person_id.in_(sorted(group)), *visible(region_prefixes, kinds))
+        .order_by(Record.occurred_at, Record.id, PartyMention.position)
+    )
+    ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole]]] = {}
+    for record_id, kind, occurred_at, role in await session.execute(query):
+        entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, []))
+        if role not in entry[2]:
+            entry[2].append(PartyRole(role))
+    rows = await _rows(session, list(ordered))
+    return [
+        TimelineEntry(record_id, kind, occurred_at, tuple(roles), rows[record_id])
+        for record_id, (kind, occurred_at, roles) in ordered.items()
+    ]
+
+
+async def linked_records(
+    session: AsyncSession,
+    record_id: int,
+    *,
+    region_prefixes: Collection[str] | None,
+    kinds: Collection[RecordKind] | None,
+) -> list[LinkedRecordEntry]:
+    """Records linked to ``record_id`` either way, strongest first; rejected links left out.
+
+    A record the caller may not see (or that does not exist) raises NOT_FOUND, so its links
+    reveal nothing of it.
+    """
+    anchor = await session.scalar(
+        select(Record.id).where(Record.id == record_id, *visible(region_prefixes, kinds))
+    )
+    if anchor is None:
+        raise LinkingNotFound(f"record {record_id} does not exist")
+    outgoing = Link.from_record_id == record_id
+    other = case((outgoing, Link.to_record_id), else_=Link.from_record_id)
+    query = (
+        select(Link, other.label("other_id"), Record.kind)
+        .join(Record, Record.id == other)
+        .where(
+            or_(outgoing, Link.to_record_id == record_id),
+            or_(Link.decision.is_(None), Link.decision != "REJECTED"),
+            *visible(region_prefixes, kinds),
+        )
+        .order_by(Link.confidence.desc(), Record.occurred_at, Link.id)
+    )
+    found = (await session.execute(query)).all()
+    rows = await _rows(session, [other_id for _, other_id, _ in found])
+    return [
+        LinkedRecordEntry(
+            link_id=link.id,
+            direction="OUTGOING" if link.from_record_id == record_id else "INCOMING",
+            link_kind=link.link_kind, confidence=link.confidence,
+            evidence=list(link.evidence or []), decision=link.decision,
+            record_id=other_id, kind=RecordKind(kind), row=rows[other_id],
+        )
+        for link, other_id, kind in found
+    ]  # fmt: skip

@@ -1,0 +1,221 @@
+"""Access control (访问控制): authentication, persisted documents, and field rules by role.
+
+Deny by default, decided once per operation before anything executes:
+
+- no principal (missing, malformed, expired or wrongly signed token) → ``UNAUTHENTICATED``;
+- a role listed in ``GOVHUB_PERSISTED_ROLES`` sending an ad-hoc document →
+  ``PERSISTED_DOCUMENT_REQUIRED`` (registered documents run by ``sha256Hash``/``documentId``);
+- a document selecting what the role may not read → ``FORBIDDEN``: records for a role reading
+  no kinds (``auditor``), a per-kind list of a kind it does not read, ``parties`` and persons
+  without the ``parties`` right, ``summary``/``address`` without ``free_text``, the audit log
+  without ``audit_log``, a mutation not listed for the role, introspection in ``prod``;
+- a ``pii:read`` principal selecting ``idNumber``/``phone`` without ``X-Purpose`` →
+  ``PURPOSE_REQUIRED``. The whole operation is refused, not just those fields: a client learns
+  at once that it must state why, and nothing half-answered is audited as read.
+
+Which records (kinds and jurisdiction) is decided in SQL by the resolvers and loaders.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLSchema,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    visit,
+)
+from strawberry.extensions import SchemaExtension
+
+from domain.enums import RecordKind
+from domain.roles import PII_SCOPE, Principal
+from schema.errors import (
+    Forbidden,
+    GovhubError,
+    PersistedDocumentNotFound,
+    PersistedDocumentRequired,
+    PurposeRequired,
+    Unauthenticated,
+)
+from schema.limits import PARSED_DOCUMENTS, parse_document
+from schema.security import RequestSecurity
+
+RECORD_TYPES = frozenset(
+    {"Record", "Dispute", "GridEvent", "PoliceAlert", "Petition", "CourtFiling"}
+)
+PERSON_TYPES = frozenset({"Person", "Party"})
+RECORD_ROOTS = frozenset({"records", "node", "nodes"})
+KIND_ROOTS: dict[str, RecordKind] = {
+    "disputes": RecordKind.DISPUTE,
+    "gridEvents": RecordKind.GRID_EVENT,
+    "policeAlerts": RecordKind.POLICE_ALERT,
+    "petitions": RecordKind.PETITION,
+    "courtFilings": RecordKind.COURT_FILING,
+}
+AUDIT_ROOTS = frozenset({"auditLog", "auditChainStatus"})
+FREE_TEXT_FIELDS = frozenset({"summary", "address"})
+IDENTIFIER_FIELDS = frozenset({"idNumber", "phone"})
+INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
+
+Coordinate = tuple[str, str]
+
+
+class _FieldCollector(Visitor):
+    def __init__(self, type_info: TypeInfo) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.fields: set[Coordinate] = set()
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        parent = self.type_info.get_parent_type()
+        if parent is not None:
+            self.fields.add((parent.name, node.name.value))
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def selected_fields(schema: GraphQLSchema, query: str) -> frozenset[Coordinate]:
+    """Every ``(parent type, field)`` the document selects, in any operation or fragment."""
+    type_info = TypeInfo(schema)
+    collector = _FieldCollector(type_info)
+    visit(parse_document(query), TypeInfoVisitor(type_info, collector))
+    return frozenset(collector.fields)
+
+
+def _no_parties(principal: Principal) -> Forbidden:
+    return Forbidden(f"Role {principal.role} may not read parties or persons.")
+
+
+def _field_problem(
+    principal: Principal, purpose: str | None, env: str, coordinate: Coordinate
+) -> GovhubError | None:
+    parent, name = coordinate
+    policy = principal.policy
+    if name in INTROSPECTION_FIELDS and env == "prod":
+        return Forbidden("Introspection is disabled.")
+    if parent == "Query":
+        if name in RECORD_ROOTS and not policy.kinds:
+            return Forbidden(f"Role {principal.role} reads no records.")
+        kind = KIND_ROOTS.get(name)
+        if kind is not None and kind not in policy.kinds:
+            return Forbidden(f"Role {principal.role} may not read {kind.value} records.")
+        if name in {"person", "persons"} and not policy.parties:
+            return _no_parties(principal)
+        if name in AUDIT_ROOTS and not policy.audit_log:
+            return Forbidden("Only the auditor role reads the audit log.")
+    if parent == "Mutation" and name not in policy.mutations:
+        return Forbidden(f"Role {principal.role} may not call {name}.")
+    if parent in RECORD_TYPES:
+        if name == "parties" and not policy.parties:
+            return _no_parties(principal)
+        if name in FREE_TEXT_FIELDS and not policy.free_text:
+            return Forbidden(f"Role {principal.role} may not read {name}.")
+    if parent in PERSON_TYPES:
+        if not policy.parties:
+            return _no_parties(principal)
+        if name in IDENTIFIER_FIELDS and PII_SCOPE in principal.scopes and purpose is None:
+            return PurposeRequired(
+                "Reading ID numbers or phones in full needs a stated purpose: send the header "
+                "X-Purpose (4–200 characters, e.g. the case number), or leave them out."
+            )
+    return None
+
+
+def access_problems(
+    principal: Principal, purpose: str | None, env: str, fields: frozenset[Coordinate]
+) -> list[GovhubError]:
+    """The distinct reasons to refuse a document, most fundamental first."""
+    problems: dict[str, GovhubError] = {}
+    for coordinate in sorted(fields):
+        problem = _field_problem(principal, purpose, env, coordinate)
+        if problem is not None:
+            problems.setdefault(problem.message, problem)
+    return sorted(problems.values(), key=lambda p: isinstance(p, PurposeRequired))
+
+
+def document_hash(query: str) -> str:
+    return hashlib.sha256(query.encode("utf-8")).hexdigest()
+
+
+def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
+    persisted = (extensions or {}).get("persistedQuery")
+    if not isinstance(persisted, dict):
+        return None
+    value = persisted.get("sha256Hash")
+    if not isinstance(value, str):
+        return None
+    return value.removeprefix("sha256:").lower()
+
+
+# What a refused operation runs instead of the client's document: nothing of it is parsed,
+# validated or executed, and strawberry still passes through every hook (so it is audited).
+REFUSED_DOCUMENT = parse_document("{ __typename }")
+
+
+class Authenticate(SchemaExtension):
+    """Before parsing: a principal is required; persisted documents are resolved and enforced.
+
+    A refusal is not raised here (an exception while entering the hooks would skip the audit
+    trail's exit); it is kept on the request and reported by :class:`FieldRules`.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        security: RequestSecurity = context.context.security
+        security.refusal = self._refusal(security)
+        if security.refusal is not None:
+            security.operation_name = context.operation_name if context.query else None
+            context.graphql_document = REFUSED_DOCUMENT
+            # The client's operation name would not be found in the stand-in document.
+            context._provided_operation_name = None
+        yield
+
+    def _refusal(self, security: RequestSecurity) -> GovhubError | None:
+        context = self.execution_context
+        principal = security.principal
+        if principal is None:
+            return Unauthenticated(security.authentication_error or "Authentication required.")
+        requested = _requested_hash(context.operation_extensions)
+        if requested is not None:
+            document = security.persisted_documents.get(requested)
+            if document is None:
+                return PersistedDocumentNotFound("No registered document has this hash.")
+            if context.query is not None and document_hash(context.query) != requested:
+                return PersistedDocumentNotFound("The document does not match its hash.")
+            context.query = document
+        elif principal.role in security.persisted_roles:
+            return PersistedDocumentRequired(
+                f"Role {principal.role} runs registered documents only: send "
+                '{"extensions": {"persistedQuery": {"sha256Hash": ...}}} or {"documentId": ...}.'
+            )
+        return None
+
+
+class FieldRules(SchemaExtension):
+    """After validation (list it after ``ValidationCache``): the role's field rules."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        security: RequestSecurity = context.context.security
+        if security.refusal is not None:
+            refusal = security.refusal
+            context.pre_execution_errors = [GraphQLError(refusal.message, original_error=refusal)]
+        elif (
+            security.principal is not None
+            and context.query is not None
+            and context.graphql_document is not None
+            and not context.pre_execution_errors
+        ):
+            fields = selected_fields(context.schema._schema, context.query)
+            problems = access_problems(security.principal, security.purpose, security.env, fields)
+            if problems:
+                context.pre_execution_errors = [
+                    GraphQLError(problem.message, original_error=problem) for problem in problems
+                ]
+        yield

@@ -1,0 +1,81 @@
+"""Who is asking and what they may see, for one request (请求安全上下文).
+
+Built by the HTTP layer (``hub.context``) or by in-process callers (``LoaderContext``); read by
+the access-control and audit extensions and by resolvers. No HTTP and no token handling here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from db.audit import AuditEvent
+from db.queries import NOTHING, RecordScope
+from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
+from schema.errors import GovhubError
+
+UNAUTHENTICATED_LIMITS = LIMITS[Role.DASHBOARD_VIEWER]
+PURPOSE_LENGTH = (4, 200)
+
+
+class AuditSink(Protocol):
+    """Where audit events go (``hub.audit.AuditWriter``); ``record`` returns once committed."""
+
+    async def record(self, event: AuditEvent) -> None: ...
+
+
+def record_scope(principal: Principal | None) -> RecordScope:
+    """The SQL scope of a principal: its role's kinds, its regions, NULL regions for admin."""
+    if principal is None:
+        return NOTHING
+    return RecordScope(
+        kinds=principal.policy.kinds,
+        region_prefixes=principal.regions,
+        unplaced=principal.sees_unplaced,
+    )
+
+
+def clean_purpose(raw: str | None) -> str | None:
+    """A stated purpose (``X-Purpose``), trimmed; ``None`` unless 4–200 characters."""
+    if raw is None:
+        return None
+    purpose = raw.strip()
+    low, high = PURPOSE_LENGTH
+    return purpose if low <= len(purpose) <= high else None
+
+
+@dataclass
+class RequestSecurity:
+    """The principal (``None`` when the credential was refused) and what follows from it."""
+
+    principal: Principal | None
+    authentication_error: str | None = None
+    purpose: str | None = None
+    env: str = "dev"
+    audit: AuditSink | None = None
+    persisted_documents: Mapping[str, str] = field(default_factory=dict)
+    persisted_roles: frozenset[Role] = frozenset()
+    refusal: GovhubError | None = None
+    """Why the operation is refused before parsing (no principal, persisted-document rules)."""
+    operation_name: str | None = None
+    """The client's operation name when refused (the stand-in document has none)."""
+    pii_record_ids: set[int] = field(default_factory=set)
+    """Records whose parties (personal data) this request returned, for the audit row."""
+    scope: RecordScope = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scope = record_scope(self.principal)
+
+    @property
+    def limits(self) -> RoleLimits:
+        return self.principal.limits if self.principal else UNAUTHENTICATED_LIMITS
+
+    @property
+    def reveal_pii(self) -> bool:
+        """Full ID numbers and phones: the ``pii:read`` scope *and* a stated purpose."""
+        return (
+            self.principal is not None
+            and PII_SCOPE in self.principal.scopes
+            and self.purpose is not None
+        )

@@ -1,0 +1,155 @@
+"""Every operation on the record: one chained row each, personal data masked, auditor-only."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.audit import verify_chain
+from db.engine import session_factory
+from db.models import AuditEntry
+from domain.roles import Role
+from tests.integration.auth_support import bearer, token
+from tests.integration.graphql_world import codes, graphql, graphql_client
+from tests.integration.security_world import INSIDE, PHONES, seed_security_world
+
+QUERY_RECORDS = """
+query PartiesOfRecords($filter: RecordFilter) {
+  records(filter: $filter, first: 20) { nodes { id ... on Record { parties { name } } } }
+}
+"""
+QUERY_TITLES = "query Titles { records(first: 20) { nodes { id title } } }"
+QUERY_AUDIT = """
+query Audit($principal: String, $first: Int, $after: String) {
+  auditLog(principal: $principal, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    nodes { sequence principal role operation documentHash variables recordIds outcome purpose }
+  }
+}
+"""
+QUERY_CHAIN = "query { auditChainStatus { rowsChecked intact firstProblem { sequence } } }"
+
+
+@pytest.fixture
+async def client(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_security_world(committing_engine)
+    async with graphql_client(committing_engine, pii_key, role=None) as client:
+        yield client
+
+
+async def _rows(engine: AsyncEngine) -> list[AuditEntry]:
+    async with session_factory(engine)() as session:
+        return list((await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all())
+
+
+def _as(role: Role, **claims: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, [INSIDE], **claims)}"}
+
+
+async def test_an_operation_is_one_row_with_who_what_and_which_records(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # when staff search records by a phone number, stating a purpose, and read their parties
+    variables = {"filter": {"search": f"电话{PHONES[INSIDE]}"}}
+    headers = _as(Role.CENTER_STAFF, sub="staff-1", org="湖滨区综治中心")
+    headers["X-Purpose"] = quote("(2026)豫1202民初1号 核查当事人")  # %-encoded UTF-8
+    await graphql(client, QUERY_RECORDS, variables, headers=headers)
+    await graphql(client, QUERY_RECORDS, {}, headers=headers)
+    # then each operation wrote exactly one row
+    first, second = await _rows(committing_engine)
+    assert (first.principal, first.role, first.org) == ("staff-1", "center_staff", "湖滨区综治中心")
+    assert first.operation == "PartiesOfRecords" and first.outcome == "OK"
+    assert first.document_hash == hashlib.sha256(QUERY_RECORDS.encode()).hexdigest()
+    assert first.purpose == "(2026)豫1202民初1号 核查当事人"
+    assert first.duration_ms is not None and first.duration_ms > 0
+    # and the phone in the variables is stored masked
+    assert first.variables == {"filter": {"search": "电话138****5678"}}
+    assert PHONES[INSIDE] not in str(first.variables)
+    # and the second names every record whose parties it returned (the five kinds inside)
+    assert first.record_ids is None  # the search matched nothing
+    assert second.record_ids == [1, 3, 5, 7, 9]
+
+
+async def test_records_read_without_personal_data_name_no_records(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    await graphql(client, QUERY_TITLES, headers=_as(Role.CENTER_STAFF))
+    [row] = await _rows(committing_engine)
+    assert row.record_ids is None and row.outcome == "OK"
+
+
+async def test_denied_and_failed_operations_are_on_the_record(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    denied = await graphql(client, QUERY_RECORDS, headers=_as(Role.DASHBOARD_VIEWER))
+    failed = await graphql(
+        client, 'query { node(id: "bm90IGFuIGlk") { id } }', headers=_as(Role.CENTER_STAFF)
+    )
+    assert codes(denied) == ["FORBIDDEN"] and codes(failed) == ["BAD_USER_INPUT"]
+    rows = await _rows(committing_engine)
+    assert [(r.role, r.outcome, r.record_ids) for r in rows] == [
+        ("dashboard_viewer", "DENIED", None),
+        ("center_staff", "ERROR", None),
+    ]
+
+
+async def test_a_burst_of_concurrent_operations_keeps_the_chain_intact(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # when 40 operations arrive at once (group commit shares transactions between them)
+    headers = bearer(Role.CENTER_STAFF, [INSIDE])
+    bodies = await asyncio.gather(
+        *(graphql(client, QUERY_RECORDS, {}, headers=headers) for _ in range(40))
+    )
+    assert all("errors" not in body for body in bodies)
+    # then there are 40 rows and the chain verifies
+    assert len(await _rows(committing_engine)) == 40
+    async with session_factory(committing_engine)() as session:
+        assert await verify_chain(session) == (40, None)
+
+
+async def test_the_auditor_reads_the_log_and_the_chain(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given operations by two principals
+    for sub in ("police-1", "police-2", "police-1"):
+        await graphql(client, QUERY_RECORDS, {}, headers=_as(Role.PARTNER_POLICE, sub=sub))
+    auditor = _as(Role.AUDITOR, sub="auditor-1")
+    # when the auditor asks for one principal's entries, a page at a time
+    body = await graphql(client, QUERY_AUDIT, {"principal": "police-1", "first": 1}, auditor)
+    log = body["data"]["auditLog"]
+    assert log["totalCount"] == 2 and log["pageInfo"]["hasNextPage"]
+    assert log["nodes"][0]["principal"] == "police-1" and log["nodes"][0]["sequence"] == 3
+    assert log["nodes"][0]["recordIds"] == [1, 3, 5]  # dispute, grid event, police alert inside
+    after = log["pageInfo"]["endCursor"]
+    body = await graphql(
+        client, QUERY_AUDIT, {"principal": "police-1", "first": 5, "after": after}, auditor
+    )
+    assert [n["sequence"] for n in body["data"]["auditLog"]["nodes"]] == [1]
+    # and verifies the chain (the auditor's own reads are on it too)
+    chain = await graphql(client, QUERY_CHAIN, headers=auditor)
+    assert chain["data"]["auditChainStatus"] == {
+        "rowsChecked": 5,
+        "intact": True,
+        "firstProblem": None,
+    }
+
+
+@pytest.mark.parametrize("role", [r for r in Role if r is not Role.AUDITOR])
+async def test_no_one_else_reads_the_audit_log(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine, role: Role
+) -> None:
+    log = await graphql(client, QUERY_AUDIT, {}, headers=_as(role))
+    chain = await graphql(client, QUERY_CHAIN, headers=_as(role))
+    assert codes(log) == ["FORBIDDEN"] and log["data"] is None
+    assert codes(chain) == ["FORBIDDEN"] and chain["data"] is None
+    assert [row.outcome for row in await _rows(committing_engine)] == ["DENIED", "DENIED"]

@@ -1,0 +1,181 @@
+"""Who sees what: every role × every record kind × inside/outside the jurisdiction.
+
+The principal's jurisdiction is 湖滨区 (411202); each kind has one record there and one in
+双流区 (510129). Visible, masked and refused are asserted for each cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.relay.utils import to_base64
+
+from domain.enums import RecordKind
+from domain.roles import POLICIES, Role
+from resolvers.rows import TYPE_OF_KIND
+from tests.integration.auth_support import bearer
+from tests.integration.graphql_world import codes, graphql, graphql_client
+from tests.integration.security_world import (
+    INSIDE,
+    LINK_ACROSS,
+    MASKED_ID,
+    MASKED_PHONE,
+    OUTSIDE,
+    SUMMARY,
+    UNPLACED_ID,
+    SecurityWorld,
+    seed_security_world,
+    wipe,
+)
+
+QUERY_NODE = "query($id: ID!) { node(id: $id) { id ... on Record { kind } } }"
+QUERY_PARTIES = "query($id: ID!) { node(id: $id) { ... on Record { parties { idNumber phone } } } }"
+QUERY_SUMMARY = "query($id: ID!) { node(id: $id) { ... on Record { summary address } } }"
+QUERY_KIND_LIST = "query { %s(first: 20) { totalCount nodes { id } } }"
+QUERY_TOTAL = "query { records(first: 20) { totalCount nodes { id kind } } }"
+QUERY_LINKS = (
+    "query($id: ID!) { node(id: $id) { ... on Record { linkedRecords { record { id } } } } }"
+)
+QUERY_PERSONS = "query { persons { totalCount nodes { name } } }"
+LIST_FIELD = {
+    RecordKind.DISPUTE: "disputes", RecordKind.GRID_EVENT: "gridEvents",
+    RecordKind.POLICE_ALERT: "policeAlerts", RecordKind.PETITION: "petitions",
+    RecordKind.COURT_FILING: "courtFilings",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def world(engine: AsyncEngine) -> AsyncIterator[SecurityWorld]:
+    await wipe(engine)
+    yield await seed_security_world(engine)
+    await wipe(engine)
+
+
+@pytest.fixture(scope="module")
+async def client(
+    engine: AsyncEngine, pii_key: bytes, world: SecurityWorld
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with graphql_client(engine, pii_key, role=None) as client:
+        yield client
+
+
+def _gid(kind: RecordKind, pk: int) -> str:
+    return to_base64(TYPE_OF_KIND[kind].__name__, pk)
+
+
+def _unplaced(role: Role, kind: RecordKind) -> list[str]:
+    """The record without a region: listed for admin only (it is a dispute)."""
+    if role is Role.ADMIN and kind is RecordKind.DISPUTE:
+        return [_gid(kind, UNPLACED_ID)]
+    return []
+
+
+async def _ask(
+    client: httpx.AsyncClient, role: Role, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return await graphql(client, query, variables, headers=bearer(role, [INSIDE]))
+
+
+@pytest.mark.parametrize("kind", list(RecordKind))
+@pytest.mark.parametrize("role", list(Role))
+async def test_role_kind_and_jurisdiction(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role, kind: RecordKind
+) -> None:
+    policy = POLICIES[role]
+    reads_kind = kind in policy.kinds
+    for region in (INSIDE, OUTSIDE):
+        gid = _gid(kind, world.ids[(kind, region)])
+        visible = reads_kind and region == INSIDE
+        # node(): visible, or NOT_FOUND (its existence does not leak); auditor reads no records
+        body = await _ask(client, role, QUERY_NODE, {"id": gid})
+        if not policy.kinds:
+            assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+            continue
+        if visible:
+            assert body["data"]["node"] == {"id": gid, "kind": kind.value}, (role, region)
+        else:
+            assert body["data"]["node"] is None and codes(body) == ["NOT_FOUND"], (role, region)
+            continue
+        # parties: masked for roles that read parties, refused for the rest
+        body = await _ask(client, role, QUERY_PARTIES, {"id": gid})
+        if policy.parties:
+            assert body["data"]["node"]["parties"] == [
+                {"idNumber": MASKED_ID[region], "phone": MASKED_PHONE[region]}
+            ]
+        else:
+            assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+        # free text: summary and address, refused without the right
+        body = await _ask(client, role, QUERY_SUMMARY, {"id": gid})
+        if policy.free_text:
+            assert body["data"]["node"]["summary"] == SUMMARY
+        else:
+            assert codes(body) == ["FORBIDDEN", "FORBIDDEN"]  # summary and address, each named
+            assert body["data"] is None
+    # the kind's own list: only the record inside, counted alone; refused if the kind is not read
+    body = await _ask(client, role, QUERY_KIND_LIST % LIST_FIELD[kind])
+    if reads_kind:
+        listed = body["data"][LIST_FIELD[kind]]
+        expected = [_gid(kind, world.ids[kind, INSIDE]), *_unplaced(role, kind)]
+        assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
+    else:
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_records_and_totals_hold_only_readable_kinds_inside(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role
+) -> None:
+    body = await _ask(client, role, QUERY_TOTAL)
+    policy = POLICIES[role]
+    if not policy.kinds:
+        assert codes(body) == ["FORBIDDEN"]
+        return
+    page = body["data"]["records"]
+    expected = {_gid(kind, world.ids[(kind, INSIDE)]) for kind in policy.kinds}
+    expected |= set(_unplaced(role, RecordKind.DISPUTE))
+    assert {node["id"] for node in page["nodes"]} == expected
+    assert page["totalCount"] == len(expected)
+
+
+async def test_records_without_a_region_are_seen_by_admin_only(
+    client: httpx.AsyncClient, world: SecurityWorld
+) -> None:
+    gid = _gid(RecordKind.DISPUTE, UNPLACED_ID)
+    admin = await graphql(client, QUERY_NODE, {"id": gid}, headers=bearer(Role.ADMIN, [INSIDE]))
+    staff = await graphql(
+        client, QUERY_NODE, {"id": gid}, headers=bearer(Role.CENTER_STAFF, ["410000", "510000"])
+    )
+    assert admin["data"]["node"] == {"id": gid, "kind": "DISPUTE"}
+    assert staff["data"]["node"] is None and codes(staff) == ["NOT_FOUND"]
+
+
+async def test_a_link_to_a_record_outside_is_not_shown(
+    client: httpx.AsyncClient, world: SecurityWorld
+) -> None:
+    gid = _gid(RecordKind.DISPUTE, LINK_ACROSS[0])
+    inside = await _ask(client, Role.CENTER_STAFF, QUERY_LINKS, {"id": gid})
+    both = await graphql(
+        client, QUERY_LINKS, {"id": gid}, headers=bearer(Role.CENTER_STAFF, [INSIDE, OUTSIDE])
+    )
+    assert inside["data"]["node"]["linkedRecords"] == []
+    assert both["data"]["node"]["linkedRecords"] == [
+        {"record": {"id": _gid(RecordKind.DISPUTE, LINK_ACROSS[1])}}
+    ]
+
+
+async def test_persons_are_those_named_by_records_in_reach(
+    client: httpx.AsyncClient, world: SecurityWorld
+) -> None:
+    staff = await _ask(client, Role.CENTER_STAFF, QUERY_PERSONS)
+    viewer = await _ask(client, Role.DASHBOARD_VIEWER, QUERY_PERSONS)
+    assert staff["data"]["persons"] == {"totalCount": 1, "nodes": [{"name": "张三"}]}
+    assert codes(viewer) == ["FORBIDDEN"] and viewer["data"] is None
+
+
+async def test_no_regions_means_nothing(client: httpx.AsyncClient, world: SecurityWorld) -> None:
+    body = await graphql(client, QUERY_TOTAL, headers=bearer(Role.CENTER_STAFF, []))
+    assert body["data"]["records"] == {"totalCount": 0, "nodes": []}
