@@ -13,12 +13,16 @@ from pathlib import Path
 import uvicorn
 from rich.console import Console
 
-from domain.enums import SourceSystem
+from domain.divisions import SEED_REGIONS
+from domain.enums import RegionLevel, SourceSystem
+from domain.roles import Role
+from hub.auth import mint_token
 from hub.settings import Settings
 from hub.sync_cli import run_sync, summary_table
 from sandbox.runner import Sandbox, SandboxConfig
 
 console = Console(stderr=True)
+SEED_CITIES = [r for r in SEED_REGIONS if r.level is RegionLevel.CITY]
 
 
 def render_sources_file(
@@ -61,6 +65,19 @@ async def run_demo(
         console.print("first sync from the sandbox …")
         results = await run_sync(settings, None, full=False)
         console.print(summary_table(results))
+        token = mint_token(
+            settings, role=Role.CENTER_STAFF, regions=[r.code for r in SEED_CITIES],
+            ttl_seconds=12 * 3600, sub="demo", name="演示用户", org="综治中心(演示)",
+        )  # fmt: skip
+        token_path = Path(settings.data_dir) / "demo-token.txt"
+        token_path.write_text(token + "\n", encoding="ascii")
+        token_path.chmod(0o600)
+        console.print(
+            f"demo token (center_staff, 三门峡市 + 成都市, 12 h) written to {token_path}; e.g.\n"
+            f"  curl -s localhost:{port}/graphql -H 'content-type: application/json' "
+            f'-H "Authorization: Bearer $(cat {token_path})" '
+            "-d '{\"query\": \"{ records(first: 3) { totalCount edges { node { title } } } }\"}'"
+        )
         console.print(
             f"[bold]govhub[/bold] serving on http://{host}:{port}/graphql "
             f"(sources: {sources_path}; syncing every 30 s)"
