@@ -16,8 +16,9 @@ from domain.enums import SourceSystem
 _LOCAL: dict[tuple[int, SourceSystem], asyncio.Lock] = {}
 
 
-def advisory_key(source: SourceSystem) -> int:
-    return zlib.crc32(f"govhub:sync:{source.value}".encode()) & 0x7FFFFFFF
+def advisory_key(source: SourceSystem, schema: str = "public") -> int:
+    """Advisory locks are per database; the schema keeps two deployments sharing one apart."""
+    return zlib.crc32(f"govhub:sync:{schema}:{source.value}".encode()) & 0x7FFFFFFF
 
 
 @asynccontextmanager
@@ -32,7 +33,8 @@ async def source_lock(engine: AsyncEngine, source: SourceSystem) -> AsyncIterato
             yield True
             return
         async with engine.connect() as connection:
-            key = advisory_key(source)
+            schema = await connection.scalar(text("SELECT current_schema()"))
+            key = advisory_key(source, str(schema))
             got = await connection.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})
             try:
                 yield bool(got)
