@@ -4,8 +4,9 @@ Both filter by what the caller may see *in SQL*: ``region_prefixes`` are the div
 prefixes of the caller's jurisdiction, as ranges on ``records.region_code``
 (:func:`db.queries.prefix_range`, as ``RecordScope`` does: a record is inside when its code
 starts with one; a record without a code is outside), and ``kinds`` are the record kinds
-their role may read. ``None`` means unrestricted, an empty collection means nothing. Records
-withdrawn by their source are left out. Each entry carries the record's row as
+their role may read. ``None`` means unrestricted, an empty collection means nothing;
+``unplaced`` lets records without a code through as well (``RecordScope.unplaced``, admin's
+view). Records withdrawn by their source are left out. Each entry carries the record's row as
 :func:`db.queries.records_by_id` selects it, for the GraphQL layer to map.
 """
 
@@ -35,6 +36,9 @@ class TimelineEntry:
     occurred_at: datetime
     roles: tuple[PartyRole, ...]
     row: RowMapping
+    mention_ids: tuple[int, ...] = ()
+    """The person's mentions (当事人提及) in the record, in the source's order: what staff
+    name to split them off (:func:`db.decisions.split_person`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +57,10 @@ class LinkedRecordEntry:
 
 
 def visible(
-    region_prefixes: Collection[str] | None, kinds: Collection[RecordKind] | None
+    region_prefixes: Collection[str] | None,
+    kinds: Collection[RecordKind] | None,
+    *,
+    unplaced: bool = False,
 ) -> list[ColumnElement[bool]]:
     """Conditions on ``records`` for a caller limited to those regions and kinds."""
     conditions: list[ColumnElement[bool]] = [Record.deleted.is_(False)]
@@ -62,13 +69,16 @@ def visible(
     if region_prefixes is not None:
         prefixes = sorted(set(region_prefixes))
         if "" in prefixes:  # the empty prefix covers every placed record
-            conditions.append(Record.region_code.is_not(None))
+            if not unplaced:
+                conditions.append(Record.region_code.is_not(None))
         else:
-            ranges = [prefix_range(prefix) for prefix in prefixes]
-            conditions.append(
-                or_(*(and_(Record.region_code >= low, Record.region_code < high)
-                      for low, high in ranges)) if ranges else false()
-            )  # fmt: skip
+            places: list[ColumnElement[bool]] = [
+                and_(Record.region_code >= low, Record.region_code < high)
+                for low, high in map(prefix_range, prefixes)
+            ]
+            if unplaced:
+                places.append(Record.region_code.is_(None))
+            conditions.append(or_(*places) if places else false())
     return conditions
 
 
@@ -85,6 +95,7 @@ async def person_timeline(
     *,
     region_prefixes: Collection[str] | None,
     kinds: Collection[RecordKind] | None,
+    unplaced: bool = False,
 ) -> list[TimelineEntry]:
     """The person's records in order of occurrence (a merged person answers for the one kept)."""
     if await session.get(Person, person_id) is None:
@@ -93,20 +104,26 @@ async def person_timeline(
     kept = canonical.get(person_id, person_id)
     group = {kept} | {pid for pid, target in canonical.items() if target == kept}
     query = (
-        select(Record.id, Record.kind, Record.occurred_at, PartyMention.role)
+        select(Record.id, Record.kind, Record.occurred_at, PartyMention.role, PartyMention.id)
         .join(PartyMention, PartyMention.record_id == Record.id)
-        .where(PartyMention.person_id.in_(sorted(group)), *visible(region_prefixes, kinds))
+        .where(
+            PartyMention.person_id.in_(sorted(group)),
+            *visible(region_prefixes, kinds, unplaced=unplaced),
+        )
         .order_by(Record.occurred_at, Record.id, PartyMention.position)
     )
-    ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole]]] = {}
-    for record_id, kind, occurred_at, role in await session.execute(query):
-        entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, []))
+    ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole], list[int]]] = {}
+    for record_id, kind, occurred_at, role, mention_id in await session.execute(query):
+        entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, [], []))
         if role not in entry[2]:
             entry[2].append(PartyRole(role))
+        entry[3].append(mention_id)
     rows = await _rows(session, list(ordered))
     return [
-        TimelineEntry(record_id, kind, occurred_at, tuple(roles), rows[record_id])
-        for record_id, (kind, occurred_at, roles) in ordered.items()
+        TimelineEntry(
+            record_id, kind, occurred_at, tuple(roles), rows[record_id], tuple(mention_ids)
+        )
+        for record_id, (kind, occurred_at, roles, mention_ids) in ordered.items()
     ]
 
 
@@ -116,6 +133,7 @@ async def linked_records(
     *,
     region_prefixes: Collection[str] | None,
     kinds: Collection[RecordKind] | None,
+    unplaced: bool = False,
 ) -> list[LinkedRecordEntry]:
     """Records linked to ``record_id`` either way, strongest first; rejected links left out.
 
@@ -123,7 +141,9 @@ async def linked_records(
     reveal nothing of it.
     """
     anchor = await session.scalar(
-        select(Record.id).where(Record.id == record_id, *visible(region_prefixes, kinds))
+        select(Record.id).where(
+            Record.id == record_id, *visible(region_prefixes, kinds, unplaced=unplaced)
+        )
     )
     if anchor is None:
         raise LinkingNotFound(f"record {record_id} does not exist")
@@ -135,7 +155,7 @@ async def linked_records(
         .where(
             or_(outgoing, Link.to_record_id == record_id),
             or_(Link.decision.is_(None), Link.decision != "REJECTED"),
-            *visible(region_prefixes, kinds),
+            *visible(region_prefixes, kinds, unplaced=unplaced),
         )
         .order_by(Link.confidence.desc(), Record.occurred_at, Link.id)
     )

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from db import queries
@@ -19,6 +20,7 @@ from db.queries import RecordScope
 from domain.roles import Principal
 from resolvers.rows import (
     fetch_all,
+    global_id,
     party_from_row,
     person_from_row,
     record_from_row,
@@ -32,6 +34,19 @@ from schema.security import RequestSecurity
 
 if TYPE_CHECKING:
     from strawberry.scalars import JSON
+
+
+def _person(row: RowMapping) -> Person:
+    """The person beside a party in a :func:`db.queries.parties_with_persons` row."""
+    label = queries.PERSON_LABEL
+    return Person(
+        id=global_id("Person", row[label + "id"]),
+        person_id=row[label + "id"],
+        name=row[label + "name"],
+        region_code=row[label + "region_code"],
+        sealed_id_number=row[label + "sealed_id_number"],
+        sealed_phone=row[label + "sealed_phone"],
+    )
 
 
 class Loaders:
@@ -51,13 +66,63 @@ class Loaders:
         self.person: DataLoader[int, Person | None] = DataLoader(self._persons)
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
 
+    async def prefetch_page(
+        self,
+        records: Sequence[Record],
+        connection: AsyncConnection,
+        *,
+        regions: bool,
+        parties: bool,
+        persons: bool,
+    ) -> None:
+        """Load a page's regions, and its parties with their persons, up front.
+
+        What the loaders would batch when the fields resolve, read now on the caller's
+        ``connection`` (the page's own, no further checkout), parties and persons in one
+        statement (``queries.parties_with_persons``, the same visibility rule as
+        ``persons_by_id``): the fields then find their values loaded
+        (``resolvers.loading.loaded_or_load``) and complete without awaiting. Only what the
+        client selected is loaded; anything missed still loads lazily.
+        """
+        if regions:
+            codes = sorted({r.region_code for r in records if r.region_code is not None})
+            codes = [code for code in codes if self.region.cache_map.get(code) is None]
+            if codes:
+                found_regions = await self._regions(codes, connection)
+                self.region.prime_many(dict(zip(codes, found_regions, strict=True)))
+        if not parties:
+            return
+        ids = [r.record_id for r in records if self.parties.cache_map.get(r.record_id) is None]
+        if not ids:
+            return
+        if not persons:
+            lists = await self._parties(ids, connection)
+            self.parties.prime_many(dict(zip(ids, lists, strict=True)))
+            return
+        rows = await fetch_all(
+            self._sessions, queries.parties_with_persons(ids, self._scope), connection
+        )
+        by_record: defaultdict[int, list[Party]] = defaultdict(list)
+        found: dict[int, Person | None] = {}
+        for row in rows:
+            by_record[row["record_id"]].append(party_from_row(row))
+            person_id = row["person_id"]
+            if person_id is not None and person_id not in found:
+                found[person_id] = (
+                    None if row[f"{queries.PERSON_LABEL}id"] is None else _person(row)
+                )
+        self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
+        self.person.prime_many(found)
+
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
         rows = await fetch_all(self._sessions, queries.records_by_id(ids, self._scope))
         found = {row["id"]: record_from_row(row) for row in rows}
         return [found.get(record_id) for record_id in ids]
 
-    async def _regions(self, codes: Sequence[str]) -> list[Region | None]:
-        rows = await fetch_all(self._sessions, queries.regions_by_code(codes))
+    async def _regions(
+        self, codes: Sequence[str], connection: AsyncConnection | None = None
+    ) -> list[Region | None]:
+        rows = await fetch_all(self._sessions, queries.regions_by_code(codes), connection)
         found = {row["code"]: region_from_row(row) for row in rows}
         return [found.get(code) for code in codes]
 
@@ -68,15 +133,19 @@ class Loaders:
             children[row["parent_code"]].append(region_from_row(row))
         return [children[code] for code in codes]
 
-    async def _parties(self, record_ids: Sequence[int]) -> list[list[Party]]:
-        rows = await fetch_all(self._sessions, queries.parties_of_records(record_ids))
+    async def _parties(
+        self, record_ids: Sequence[int], connection: AsyncConnection | None = None
+    ) -> list[list[Party]]:
+        rows = await fetch_all(self._sessions, queries.parties_of_records(record_ids), connection)
         parties: defaultdict[int, list[Party]] = defaultdict(list)
         for row in rows:
             parties[row["record_id"]].append(party_from_row(row))
         return [parties[record_id] for record_id in record_ids]
 
-    async def _persons(self, ids: Sequence[int]) -> list[Person | None]:
-        rows = await fetch_all(self._sessions, queries.persons_by_id(ids, self._scope))
+    async def _persons(
+        self, ids: Sequence[int], connection: AsyncConnection | None = None
+    ) -> list[Person | None]:
+        rows = await fetch_all(self._sessions, queries.persons_by_id(ids, self._scope), connection)
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
 

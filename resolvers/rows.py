@@ -7,7 +7,7 @@ from typing import Any
 
 import strawberry
 from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from strawberry.relay.utils import to_base64
 
 from db.queries import KIND_COLUMNS, RECORD_COLUMNS, AnySelect, kind_label
@@ -41,16 +41,26 @@ def _engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     return bind
 
 
+def connect(sessions: async_sessionmaker[AsyncSession]) -> AsyncConnection:
+    """A bare connection from the sessions' engine, for one resolver's statements in turn."""
+    return _engine(sessions).connect()
+
+
 async def fetch_all(
-    sessions: async_sessionmaker[AsyncSession], statement: AnySelect
+    sessions: async_sessionmaker[AsyncSession],
+    statement: AnySelect,
+    connection: AsyncConnection | None = None,
 ) -> Sequence[RowMapping]:
-    """Run one select on a short connection of its own (never one shared across resolvers).
+    """Run one select on a short connection of its own (never one shared across resolvers),
+    or on ``connection``, which the caller holds and uses one statement at a time.
 
     Reads are Core selects, so a bare connection from the sessions' engine does: it skips
     the ORM session's unit-of-work set-up, which cost more than the query on small pages.
     """
-    async with _engine(sessions).connect() as connection:
+    if connection is not None:
         return (await connection.execute(statement)).mappings().all()
+    async with connect(sessions) as own:
+        return (await own.execute(statement)).mappings().all()
 
 
 async def fetch_count(sessions: async_sessionmaker[AsyncSession], statement: Any) -> int:

@@ -50,8 +50,9 @@ from schema.security import RequestSecurity
 RECORD_TYPES = frozenset(
     {"Record", "Dispute", "GridEvent", "PoliceAlert", "Petition", "CourtFiling"}
 )
-PERSON_TYPES = frozenset({"Person", "Party"})
-RECORD_ROOTS = frozenset({"records", "node", "nodes"})
+PERSON_TYPES = frozenset({"Person", "Party", "TimelineEntry"})
+RECORD_ROOTS = frozenset({"records", "node", "nodes", "linkedRecords"})
+PERSON_ROOTS = frozenset({"person", "persons", "personTimeline"})
 KIND_ROOTS: dict[str, RecordKind] = {
     "disputes": RecordKind.DISPUTE,
     "gridEvents": RecordKind.GRID_EVENT,
@@ -105,7 +106,7 @@ def _field_problem(
         kind = KIND_ROOTS.get(name)
         if kind is not None and kind not in policy.kinds:
             return Forbidden(f"Role {principal.role} may not read {kind.value} records.")
-        if name in {"person", "persons"} and not policy.parties:
+        if name in PERSON_ROOTS and not policy.parties:
             return _no_parties(principal)
         if name in AUDIT_ROOTS and not policy.audit_log:
             return Forbidden("Only the auditor role reads the audit log.")

@@ -7,7 +7,8 @@ stated a purpose (``X-Purpose``). Both the grant and the purpose go into the aud
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -15,8 +16,12 @@ from strawberry import relay
 from db.pii import cipher
 from domain.enums import PartyRole
 from domain.validators import mask_phone, mask_resident_id
+from resolvers.loading import loaded_or_load
 from schema.context import Info
 from schema.regions import Region
+
+if TYPE_CHECKING:
+    from schema.linking import TimelineEntry
 
 
 def _opened(info: Info, sealed: str | None, mask: Callable[[str], str]) -> str | None:
@@ -61,6 +66,21 @@ class Person(relay.Node):
             return None
         return await info.context.loaders.region.load(self.region_code)
 
+    @strawberry.field(
+        description=(
+            "The person's records across the five systems, by occurrence (人员时间线), as "
+            "personTimeline answers them."
+        )
+    )
+    async def records(
+        self, info: Info
+    ) -> list[Annotated[TimelineEntry, strawberry.lazy("schema.linking")]]:
+        # Imported here: the resolver's module imports this one (a timeline entry holds records,
+        # and records hold parties and persons).
+        from resolvers.linking import timeline_entries
+
+        return await timeline_entries(info, self.person_id)
+
 
 @strawberry.type(description="A party exactly as one source record names it (当事人).")
 class Party:
@@ -85,9 +105,11 @@ class Party:
         return _opened(info, self.sealed_phone, mask_phone)
 
     @strawberry.field(
-        description="The person this mention was resolved to (关联自然人); null until resolved."
+        description="The person this mention was resolved to (关联自然人); null until resolved.",
+        graphql_type=Person | None,
     )
-    async def person(self, info: Info) -> Person | None:
+    def person(self, info: Info) -> Person | Awaitable[Person | None] | None:
         if self.person_id is None:
             return None
-        return await info.context.loaders.person.load(self.person_id)
+        # Prefetched with the page: answered synchronously, no awaitable per party.
+        return loaded_or_load(info.context.loaders.person, self.person_id)

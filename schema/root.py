@@ -16,13 +16,16 @@ from strawberry.types import ExecutionContext
 from domain.enums import RecordKind
 from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
+from resolvers.linking import resolve_linked_records, resolve_person_timeline
 from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
+from schema.decisions import Mutation
 from schema.errors import PublicErrors, error_code
 from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
+from schema.linking import RecordLink, TimelineEntry
 from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
@@ -90,6 +93,22 @@ class Query:
         resolver=queries.resolve_persons,
         description="Resolved persons whose name starts with `search` (自然人检索).",
     )
+    linked_records: list[RecordLink] | None = strawberry.field(
+        resolver=resolve_linked_records,
+        description=(
+            "A record's linked records in other systems, both ways, strongest first (关联记录): "
+            "link kind, confidence, evidence and decision; rejected links and records out of "
+            "reach are left out. An unknown or out-of-reach record answers NOT_FOUND."
+        ),
+    )
+    person_timeline: list[TimelineEntry] | None = strawberry.field(
+        resolver=resolve_person_timeline,
+        description=(
+            "A person's records across the five systems, by occurrence (人员时间线); a merged "
+            "person answers with the one kept. Records out of reach are left out; a person "
+            "none within reach names answers NOT_FOUND."
+        ),
+    )
     region: Region | None = strawberry.field(
         resolver=queries.resolve_region,
         description="A region by code (行政区划); unknown codes answer NOT_FOUND.",
@@ -130,6 +149,7 @@ class GovhubSchema(strawberry.Schema):
 
 schema = GovhubSchema(
     query=Query,
+    mutation=Mutation,
     types=list(KIND_TYPES),
     # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
     # authentication runs before parsing; field rules after validation, before the limits.

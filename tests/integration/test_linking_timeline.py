@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.decisions import merge_persons, reject_link
 from db.ingest import ingest_records
-from db.models import Link, Record
+from db.models import Link, PartyMention, Record
 from db.resolution import resolve_all
 from db.timeline import linked_records, person_timeline
 from domain.enums import RecordKind
@@ -88,3 +90,25 @@ async def test_linked_records_leave_out_rejected_and_invisible_ones(
     assert link is not None
     await reject_link(session, link.id, "staff")
     assert await linked_records(session, ids["TJ1"], **EVERYWHERE) == []
+
+
+async def test_a_timeline_names_mentions_and_lets_unplaced_records_in_on_request(
+    session: AsyncSession,
+) -> None:
+    ids = await _world(session)
+    unplaced = replace(alert("J5", "张伟", "13800000001", days=9), region_code=None)
+    await ingest_records(session, [unplaced])
+    await resolve_all(session)
+    ids["J5"] = await session.scalar(select(Record.id).where(Record.source_key == "J5")) or 0
+    person = (await persons_by_name(session))["张伟"] or 0
+    city = await person_timeline(session, person, region_prefixes=["4112"], kinds=None)
+    admin = await person_timeline(
+        session, person, region_prefixes=["4112"], kinds=None, unplaced=True
+    )
+    assert [e.record_id for e in city] == [ids["J1"], ids["TJ1"]]
+    assert [e.record_id for e in admin] == [ids["J1"], ids["TJ1"], ids["J5"]]
+    # each entry names the person's own mentions in the record: what a split moves
+    mention = await session.scalar(
+        select(PartyMention.id).where(PartyMention.record_id == ids["J1"])
+    )
+    assert city[0].mention_ids == (mention,)

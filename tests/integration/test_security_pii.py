@@ -69,8 +69,12 @@ async def test_pii_read_with_a_purpose_sees_identifiers_in_full(
         {"idNumber": ID_NUMBERS[INSIDE], "phone": PHONES[INSIDE]}]}}  # fmt: skip
     # and the purpose is on the record, beside the records read
     async with committing_engine.connect() as connection:
+        # The first operation's row (by id: after earlier tests' DELETEs, heap order is not
+        # insertion order on PostgreSQL).
         purpose, record_ids = (
-            await connection.execute(select(AuditEntry.purpose, AuditEntry.record_ids).limit(1))
+            await connection.execute(
+                select(AuditEntry.purpose, AuditEntry.record_ids).order_by(AuditEntry.id).limit(1)
+            )
         ).one()
     assert (purpose, record_ids) == (PURPOSE, [1])
 

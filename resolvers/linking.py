@@ -1,0 +1,119 @@
+"""Resolvers of linked records and person timelines (关联记录、人员时间线), scoped in SQL.
+
+The request's ``RecordScope`` goes down to :mod:`db.timeline`: records the principal may not
+read are simply absent. An anchor (record or person) outside the scope answers null with a
+``NOT_FOUND`` error, exactly like one that does not exist (as ``node`` does).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from db.queries import RecordScope
+from db.timeline import linked_records, person_timeline
+from domain.linking.errors import LinkingNotFound
+from resolvers.cursors import parse_global_id
+from resolvers.rows import KIND_OF_TYPE_NAME, global_id, record_from_row
+from schema.context import Info
+from schema.enums import LinkDirection
+from schema.errors import BadUserInput, Forbidden, NotFound
+from schema.linking import LINK_TYPE_NAME, MENTION_TYPE_NAME, RecordLink, TimelineEntry
+
+
+def _scope(info: Info) -> RecordScope:
+    return info.context.security.scope
+
+
+async def resolve_linked_records(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="A record's global id (记录 ID).")
+    ],
+) -> list[RecordLink] | None:
+    type_name, record_id = parse_global_id(id)
+    kind = KIND_OF_TYPE_NAME.get(type_name)
+    if kind is None:
+        raise BadUserInput("Invalid id: not a record.")
+    anchor = await info.context.loaders.record.load(record_id)
+    if anchor is None or anchor.kind != kind:
+        raise NotFound("No record has this id.")
+    scope = _scope(info)
+    async with info.context.sessions() as session:
+        try:
+            entries = await linked_records(
+                session,
+                record_id,
+                region_prefixes=scope.region_prefixes,
+                kinds=scope.kinds,
+                unplaced=scope.unplaced,
+            )
+        except LinkingNotFound as exc:
+            raise NotFound("No record has this id.") from exc
+    links = []
+    for entry in entries:
+        # The rows are read already: the record loader answers from them, not from SQL again.
+        info.context.loaders.record.prime(entry.record_id, record_from_row(entry.row))
+        links.append(
+            RecordLink(
+                id=global_id(LINK_TYPE_NAME, entry.link_id),
+                direction=LinkDirection[entry.direction],
+                link_kind=entry.link_kind,
+                confidence=entry.confidence,
+                evidence=cast("JSON", entry.evidence),
+                decision=entry.decision,
+                other_record_id=entry.record_id,
+            )
+        )
+    return links
+
+
+async def timeline_entries(info: Info, person_id: int) -> list[TimelineEntry]:
+    """The person's records the principal may read, by occurrence; merges followed.
+
+    Each entry says the person is a party to the record, so its record goes into the audit
+    row's record ids, as when parties are read.
+    """
+    principal = info.context.security.principal
+    if principal is None or not principal.policy.parties:
+        raise Forbidden("This role may not read persons.")
+    scope = _scope(info)
+    async with info.context.sessions() as session:
+        try:
+            entries = await person_timeline(
+                session,
+                person_id,
+                region_prefixes=scope.region_prefixes,
+                kinds=scope.kinds,
+                unplaced=scope.unplaced,
+            )
+        except LinkingNotFound as exc:
+            raise NotFound("No person has this id.") from exc
+    info.context.security.pii_record_ids.update(entry.record_id for entry in entries)
+    return [
+        TimelineEntry(
+            occurred_at=entry.occurred_at,
+            kind=entry.kind,
+            roles=list(entry.roles),
+            mention_ids=[global_id(MENTION_TYPE_NAME, mid) for mid in entry.mention_ids],
+            record=record_from_row(entry.row),
+        )
+        for entry in entries
+    ]
+
+
+async def resolve_person_timeline(
+    info: Info,
+    id: Annotated[
+        strawberry.ID, strawberry.argument(description="The person's global id (人员 ID).")
+    ],
+) -> list[TimelineEntry] | None:
+    type_name, person_id = parse_global_id(id)
+    if type_name != "Person":
+        raise BadUserInput("Invalid id: not a Person.")
+    entries = await timeline_entries(info, person_id)
+    if not entries:  # a person no record within reach names lies outside the jurisdiction
+        raise NotFound("No person has this id.")
+    return entries

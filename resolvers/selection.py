@@ -1,0 +1,68 @@
+"""Which relations of a page's records a client selected (选择集), read from the document.
+
+Only a hint for prefetching: a relation missed here is still loaded lazily by its loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+
+_NODE_PATHS = (("edges", "node"), ("nodes",))
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, fragments (inline or named) flattened."""
+    if selection_set is None:
+        return
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _fields(selection.selection_set, fragments, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in seen:
+                yield from _fields(fragment.selection_set, fragments, seen | {name})
+
+
+def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
+    """``region``, ``parties`` and ``parties.person`` as selected on a connection's nodes."""
+    fragments = info.fragments
+    found: set[str] = set()
+    for path in _NODE_PATHS:
+        level = list(info.field_nodes)
+        for name in path:
+            level = [
+                field
+                for node in level
+                for field in _fields(node.selection_set, fragments)
+                if field.name.value == name
+            ]
+        for node in level:
+            for field in _fields(node.selection_set, fragments):
+                name = field.name.value
+                if name == "region":
+                    found.add("region")
+                elif name == "parties":
+                    found.add("parties")
+                    if any(
+                        sub.name.value == "person"
+                        for sub in _fields(field.selection_set, fragments)
+                    ):
+                        found.add("parties.person")
+    return frozenset(found)

@@ -1,0 +1,43 @@
+"""The ``Mutation`` type: staff decisions on linking (人工研判), for roles whose policy lists them.
+
+Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
+"""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import decisions
+from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
+
+
+@strawberry.type(description="Staff decisions on linking (人工研判): center staff and admin only.")
+class Mutation:
+    confirm_link: LinkDecisionResult = strawberry.field(
+        resolver=decisions.resolve_confirm_link,
+        description=(
+            "Confirm a link (确认关联): no automatic run changes or removes it afterwards, and "
+            "other undecided links between the two records go."
+        ),
+    )
+    reject_link: LinkDecisionResult = strawberry.field(
+        resolver=decisions.resolve_reject_link,
+        description=(
+            "Reject a link (驳回关联): it is kept as REJECTED, left out of linkedRecords, and "
+            "the two records are never linked again."
+        ),
+    )
+    merge_persons: MergePersonsResult = strawberry.field(
+        resolver=decisions.resolve_merge_persons,
+        description=(
+            "Merge persons into the one kept (合并人员): their mentions are pinned to it and "
+            "no automatic run separates them again."
+        ),
+    )
+    split_person: SplitPersonResult = strawberry.field(
+        resolver=decisions.resolve_split_person,
+        description=(
+            "Move mentions off a person to a new one (拆分人员): both sides are pinned and no "
+            "automatic run joins them again."
+        ),
+    )
