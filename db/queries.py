@@ -36,9 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 
 from db.models import (
-    AuditEntry,
     CourtFiling,
-    DeadLetter,
     Dispute,
     GridEvent,
     Link,
@@ -48,8 +46,6 @@ from db.models import (
     PoliceAlert,
     Record,
     Region,
-    SyncRun,
-    SyncState,
 )
 from db.models.base import UtcDateTime
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
@@ -464,62 +460,3 @@ def links_of_records(record_ids: Sequence[int], scope: RecordScope) -> AnySelect
         )
         .order_by(c.confidence.desc(), c.id)
     )
-
-
-def sync_states() -> AnySelect:
-    return select(SyncState.__table__)
-
-
-def latest_sync_runs() -> AnySelect:
-    """The newest run of each source."""
-    newest = (
-        select(SyncRun.source, func.max(SyncRun.id).label("run_id"))
-        .group_by(SyncRun.source)
-        .subquery()
-    )
-    return select(SyncRun.__table__).join(newest, and_(SyncRun.id == newest.c.run_id))
-
-
-def open_dead_letter_counts() -> AnySelect:
-    return (
-        select(DeadLetter.source, func.count().label("open_count"))
-        .where(DeadLetter.resolved_at.is_(None))
-        .group_by(DeadLetter.source)
-    )
-
-
-def _audit_conditions(
-    principal: str | None, occurred_from: datetime | None, occurred_to: datetime | None
-) -> list[ColumnElement[bool]]:
-    c = AuditEntry.__table__.c
-    conditions: list[ColumnElement[bool]] = []
-    if principal is not None:
-        conditions.append(c.principal == principal)
-    if occurred_from is not None:
-        conditions.append(c.occurred_at >= occurred_from)
-    if occurred_to is not None:
-        conditions.append(c.occurred_at < occurred_to)
-    return conditions
-
-
-def audit_page(
-    *,
-    principal: str | None,
-    occurred_from: datetime | None,
-    occurred_to: datetime | None,
-    before_id: int | None,
-    limit: int,
-) -> AnySelect:
-    """Audit entries, newest first, strictly before ``before_id`` (the keyset)."""
-    table = AuditEntry.__table__
-    statement = select(table).where(*_audit_conditions(principal, occurred_from, occurred_to))
-    if before_id is not None:
-        statement = statement.where(table.c.id < before_id)
-    return statement.order_by(table.c.id.desc()).limit(limit)
-
-
-def audit_count(
-    *, principal: str | None, occurred_from: datetime | None, occurred_to: datetime | None
-) -> Select[int]:
-    conditions = _audit_conditions(principal, occurred_from, occurred_to)
-    return select(func.count()).select_from(AuditEntry.__table__).where(*conditions)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, cast
 import strawberry
 from sqlalchemy import RowMapping
 
-from db import queries
+from db import status_queries
 from db.audit import verify_chain
 from resolvers.cursors import decode_audit_cursor, encode_audit_cursor
 from resolvers.filters import timezone_aware
@@ -73,7 +73,7 @@ async def resolve_audit_log(
     sessions = info.context.sessions
     rows = await fetch_all(
         sessions,
-        queries.audit_page(
+        status_queries.audit_page(
             principal=principal,
             occurred_from=occurred_from,
             occurred_to=occurred_to,
@@ -85,7 +85,7 @@ async def resolve_audit_log(
     page = edges[: request.size]
 
     async def count_all() -> int:
-        statement = queries.audit_count(
+        statement = status_queries.audit_count(
             principal=principal, occurred_from=occurred_from, occurred_to=occurred_to
         )
         return await fetch_count(sessions, statement)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from db import queries
+from db import status_queries
 from domain.enums import SourceSystem
 from resolvers.rows import fetch_all
 from schema.context import Info
@@ -17,9 +17,11 @@ _RUN_COUNTS = (
 async def resolve_sync_status(info: Info) -> list[SourceSyncStatus]:
     sessions = info.context.sessions
     # One resolver, so these three run one after another: no session is shared concurrently.
-    states = {row["source"]: row for row in await fetch_all(sessions, queries.sync_states())}
-    runs = {row["source"]: row for row in await fetch_all(sessions, queries.latest_sync_runs())}
-    dead_rows = await fetch_all(sessions, queries.open_dead_letter_counts())
+    state_rows = await fetch_all(sessions, status_queries.sync_states())
+    run_rows = await fetch_all(sessions, status_queries.latest_sync_runs())
+    states = {row["source"]: row for row in state_rows}
+    runs = {row["source"]: row for row in run_rows}
+    dead_rows = await fetch_all(sessions, status_queries.open_dead_letter_counts())
     dead = {row["source"]: int(row["open_count"]) for row in dead_rows}
     statuses = []
     for source in SourceSystem:
