@@ -28,6 +28,7 @@ import httpx
 from connectors import values
 from connectors.auth import OAuthClientCredentials
 from connectors.base import Batch, FetchedItem
+from connectors.beijing import BEIJING
 from connectors.breaker import CircuitBreaker
 from connectors.config import SourceConfig
 from connectors.errors import RecordError, SourceResponseError
@@ -59,7 +60,7 @@ def _millis(item: Any) -> int | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=values.BEIJING)
+        moment = moment.replace(tzinfo=BEIJING)
     return (moment - _EPOCH) // _ONE_MS
 
 
@@ -144,21 +145,13 @@ class CourtConnector:
         if outcome is not None:
             status = codes.STATUS_BY_OUTCOME.get(outcome.split("（")[0].strip(), status)
         filed = values.day(values.required(raw, "filingDate", key), "filingDate", key)
-        parties = []
-        for position, entry in enumerate(values.entries(raw, "parties", key)):
-            label = values.text(entry, "role", key) if isinstance(entry, dict) else None
-            role = values.coded(codes.ROLE_BY_LABEL, label or "", f"parties[{position}].role", key)
-            parties.append(
-                values.party(
-                    entry,
-                    role=role,
-                    fields=("name", "idNumber", "phone"),
-                    key=key,
-                    position=position,
-                    source_role=label,
-                    organisation=entry.get("partyType") == codes.ORGANISATION_PARTY_TYPE,
-                )
-            )
+        parties = values.role_labelled_parties(
+            raw,
+            key,
+            roles=codes.ROLE_BY_LABEL,
+            fields=("name", "idNumber", "phone"),
+            organisation_type=codes.ORGANISATION_PARTY_TYPE,
+        )
         return ParsedRecord(
             source=self.source,
             source_key=key,

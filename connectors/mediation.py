@@ -109,21 +109,13 @@ class MediationConnector:
         accepted = values.day(
             values.text(raw, "acceptDate", key), "acceptDate", key, codes.DATE_FORMAT
         )
-        parties = []
-        for position, entry in enumerate(values.entries(raw, "parties", key)):
-            label = values.text(entry, "role", key) if isinstance(entry, dict) else None
-            role = values.coded(codes.ROLE_BY_LABEL, label or "", f"parties[{position}].role", key)
-            parties.append(
-                values.party(
-                    entry,
-                    role=role,
-                    fields=("name", "idNo", "mobile"),
-                    key=key,
-                    position=position,
-                    organisation=entry.get("partyType") == codes.ORGANISATION_PARTY_TYPE,
-                    source_role=label,
-                )
-            )
+        parties = values.role_labelled_parties(
+            raw,
+            key,
+            roles=codes.ROLE_BY_LABEL,
+            fields=("name", "idNo", "mobile"),
+            organisation_type=codes.ORGANISATION_PARTY_TYPE,
+        )
         org_code = values.text(raw, "orgCode", key)
         return ParsedRecord(
             source=self.source,

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from connectors.beijing import BEIJING, midnight_utc
 from connectors.errors import RecordError
 from domain.enums import PartyRole
 from domain.records import ParsedParty
@@ -26,7 +27,6 @@ from domain.validators import (
     validate_uscc,
 )
 
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 REPLACEMENT = "\ufffd"
 """What a byte sequence that is not valid text becomes once scrubbed (see :func:`scrub_text`)."""
 
@@ -111,7 +111,7 @@ def day(value: str | None, name: str, key: str | None, fmt: str = "%Y-%m-%d") ->
 
 def start_of_day(value: date | None) -> datetime | None:
     """Midnight Beijing time of a source's local date, as an aware instant."""
-    return None if value is None else datetime.combine(value, time(), BEIJING)
+    return None if value is None else midnight_utc(value)
 
 
 def instant(value: str | None, name: str, key: str | None) -> datetime | None:
@@ -220,6 +220,35 @@ def party(
         is_organisation=organisation,
         uscc=uscc,
     )
+
+
+def role_labelled_parties(
+    raw: Mapping[str, Any],
+    key: str | None,
+    *,
+    roles: Mapping[str, PartyRole],
+    fields: tuple[str, str, str],
+    organisation_type: str,
+) -> list[ParsedParty]:
+    """``raw["parties"]`` whose entries carry a Chinese ``role`` label and a ``partyType``
+    (法人 for organisations) — the shape the mediation platform and the court share."""
+    parties = []
+    for position, entry in enumerate(entries(raw, "parties", key)):
+        is_object = isinstance(entry, dict)  # party() dead-letters anything else
+        label = text(entry, "role", key) if is_object else None
+        role = coded(roles, label or "", f"parties[{position}].role", key)
+        parties.append(
+            party(
+                entry,
+                role=role,
+                fields=fields,
+                key=key,
+                position=position,
+                source_role=label,
+                organisation=is_object and entry.get("partyType") == organisation_type,
+            )
+        )
+    return parties
 
 
 def phone_number(value: str | None, name: str, key: str | None) -> str | None:
