@@ -8,6 +8,8 @@ PostgreSQL database, then times, in one process against the same database:
 - ``raw sql``: the same four statements (page with kind tables joined, regions, parties,
   persons) as hand-written SQL through the same engine, rows fetched, nothing mapped.
 
+The two are timed alternately, run by run, in one process.
+
 PostgreSQL comes from ``GOVHUB_BENCH_DATABASE_URL`` (default: the local test server); it is
 skipped with a note when unreachable. Run: ``.venv/bin/python bench/query_latency.py``.
 """
@@ -122,14 +124,20 @@ async def graphql_page(engine: AsyncEngine) -> int:
     return len(result.data["records"]["edges"])
 
 
-async def timed(run: Callable[[], Awaitable[int]], iterations: int) -> list[float]:
+async def timed_pair(
+    first: Callable[[], Awaitable[int]], second: Callable[[], Awaitable[int]], iterations: int
+) -> tuple[list[float], list[float]]:
+    """Samples of both, interleaved run by run, so a noisy spell on a shared machine lands on
+    both sides of the ratio instead of on whichever happened to be running."""
     for _ in range(20):  # warm caches, pools and the statement cache
-        assert await run() == PAGE
-    samples = []
+        assert await first() == PAGE
+        assert await second() == PAGE
+    samples: tuple[list[float], list[float]] = ([], [])
     for _ in range(iterations):
-        started = time.perf_counter()
-        await run()
-        samples.append((time.perf_counter() - started) * 1000)
+        for run, into in ((first, samples[0]), (second, samples[1])):
+            started = time.perf_counter()
+            await run()
+            into.append((time.perf_counter() - started) * 1000)
     return samples
 
 
@@ -177,8 +185,7 @@ async def measure(label: str, engine: AsyncEngine, records: int, iterations: int
     # so a collection during a request does not walk the whole heap (p95 spikes otherwise).
     gc.collect()
     gc.freeze()
-    raw = await timed(lambda: raw_page(engine), iterations)
-    gql = await timed(lambda: graphql_page(engine), iterations)
+    raw, gql = await timed_pair(lambda: raw_page(engine), lambda: graphql_page(engine), iterations)
     for name, samples in (("raw sql", raw), ("graphql", gql)):
         print(
             f"[{label}] {name:8} p50 {statistics.median(samples):6.2f} ms   "

@@ -23,6 +23,7 @@ from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.decisions import Mutation
 from schema.errors import PublicErrors, error_code
+from schema.execution import PlainFieldExecutor
 from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
@@ -151,6 +152,7 @@ schema = GovhubSchema(
     query=Query,
     mutation=Mutation,
     types=list(KIND_TYPES),
+    execution_context_class=PlainFieldExecutor,
     # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
     # authentication runs before parsing; field rules after validation, before the limits.
     extensions=[

@@ -1,0 +1,129 @@
+"""The plain-field executor gives exactly what graphql-core's own path gives, errors included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from graphql import ExecutionResult
+from strawberry.extensions import SchemaExtension
+
+from schema.execution import PlainFieldExecutor, plain_leaf
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    DARK_BLUE = "dark-blue"
+
+
+@dataclass
+class Thing:
+    name: str | None
+    count: Any
+    colour: Any
+    note: str | None = "n"
+
+
+@strawberry.type
+class Item:
+    name: str
+    count: int
+    colour: Colour
+    note: str | None
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:
+        return self.name.upper() * times
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [
+            Thing("a", 1, Colour.RED),  # type: ignore[list-item]
+            Thing("b", 2, Colour.DARK_BLUE, None),  # type: ignore[list-item]
+            Thing("c", 3, "dark-blue"),  # type: ignore[list-item]  # a raw enum value
+        ]
+
+    @strawberry.field
+    def broken(self) -> list[Item]:
+        return [
+            Thing(None, 1, Colour.RED),  # type: ignore[list-item]  # null in a non-null field
+            Thing("d", "not a number", Colour.RED),  # type: ignore[list-item]
+            Thing("e", 2**40, Colour.RED),  # type: ignore[list-item]  # beyond GraphQL's Int
+            Thing("f", 4, "no-such-colour"),  # type: ignore[list-item]
+        ]
+
+
+class CountResolves(SchemaExtension):
+    calls = 0
+
+    def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+        CountResolves.calls += 1
+        return _next(root, info, *args, **kwargs)
+
+
+fast = strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutor)
+stock = strawberry.Schema(query=Query)
+
+DOCUMENTS = [
+    "{ items { name count colour note } }",
+    "{ items { __typename b: name a: name name count } }",
+    "{ items { ...F note } } fragment F on Item { colour name }",
+    "query($skip: Boolean!) { items { name @skip(if: $skip) count @include(if: $skip) } }",
+    "{ items { name shout(times: 2) colour } }",
+    "{ broken { name } }",
+    "{ broken { count } }",
+    "{ broken { colour } }",
+    "{ broken { note colour count name } items { name } }",
+]
+
+
+def _plain(result: ExecutionResult) -> str:
+    """Data with key order kept, and errors (message, path, locations) as the client sees them."""
+    errors = [error.formatted for error in result.errors or []]
+    return json.dumps({"data": result.data, "errors": errors}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+async def test_the_fast_path_answers_exactly_as_the_general_path(document: str) -> None:
+    variables = {"skip": True}
+    expected = await stock.execute(document, variable_values=variables)
+    got = await fast.execute(document, variable_values=variables)
+    assert _plain(got) == _plain(expected)
+
+
+async def test_errors_on_plain_fields_keep_their_message_and_path() -> None:
+    result = await fast.execute("{ broken { name count colour } }")
+    # a null in the non-null name nulls the whole (non-null) list, up to the data itself
+    assert result.data is None
+    assert result.errors
+    assert result.errors[0].path == ["broken", 0, "name"]
+    assert "Cannot return null for non-nullable field Item.name" in result.errors[0].message
+
+
+def test_only_attribute_leaves_are_plain() -> None:
+    schema = fast._schema
+    item = schema.type_map["Item"]
+    query = schema.type_map["Query"]
+    assert plain_leaf(schema, item, "name") is not None  # type: ignore[arg-type]
+    assert plain_leaf(schema, item, "colour") is not None  # type: ignore[arg-type]
+    assert plain_leaf(schema, item, "shout") is None  # type: ignore[arg-type]  # a resolver
+    assert plain_leaf(schema, query, "items") is None  # type: ignore[arg-type]
+    assert plain_leaf(schema, item, "nope") is None  # type: ignore[arg-type]
+
+
+async def test_an_extension_that_hooks_resolve_sees_every_field() -> None:
+    hooked = strawberry.Schema(
+        query=Query, execution_context_class=PlainFieldExecutor, extensions=[CountResolves]
+    )
+    CountResolves.calls = 0
+    result = await hooked.execute("{ items { name count } }")
+    assert result.errors is None
+    assert CountResolves.calls == 1 + 3 * 2  # items, then name and count of three items
