@@ -8,6 +8,7 @@ null in the place of each unknown id, without an error, as Relay expects.
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -39,7 +40,7 @@ from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.filters import RecordFilter
-from schema.pagination import MAX_PAGE_SIZE, Connection, Edge
+from schema.pagination import MAX_PAGE_SIZE, Connection, Edge, LazyEdge
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
@@ -110,10 +111,10 @@ async def record_connection(
         rows = rows[: request.size]
         if request.backwards:
             rows.reverse()
-        edges = [
-            Edge(
-                cursor=encode_record_cursor(order_by, row[queries.SORT_LABEL], row["id"]),
-                node=record_from_row(row),
+        edges: list[Edge[Record]] = [
+            LazyEdge(
+                record_from_row(row),
+                partial(encode_record_cursor, order_by, row[queries.SORT_LABEL], row["id"]),
             )
             for row in rows
         ]

@@ -1,32 +1,40 @@
-"""A lighter execution path for plain leaf fields (普通标量字段的快速执行).
+"""A lighter execution path for list pages (列表页的轻量执行).
 
 A 50-record page selects about a thousand scalar fields (``title``, ``status``, ``occurredAt``
-…) that only read an attribute of an already-loaded object. graphql-core runs each through
-the full field machinery: a ``ResolveInfo`` object, the resolver chain, ``complete_value``,
-the awaitable checks. :class:`PlainFieldExecutor` reads such a field directly and coerces it
-with the field's own scalar or enum type.
+…) that only read an attribute of an already-loaded object, and a few hundred relation fields
+(``region``, ``parties``, ``person``) whose resolvers hand back a prefetched value. Two
+changes take the general machinery off that path, both decided once from what Strawberry
+recorded when it built the schema:
 
-"Plain" is decided once per field definition from what Strawberry recorded when it built the
-schema: no resolver of ours, no field extensions, no arguments, and a scalar or enum type.
-Anything else, and any value the fast path cannot settle (``None`` for a non-null field, a
-value the type refuses), goes through graphql-core's own ``execute_field``, so results and
-errors are exactly what the general path gives. Schema extensions that hook ``resolve`` turn
-the fast path off for the request.
+- :class:`PlainFieldExecutor` reads a plain scalar or enum field directly and coerces it with
+  the field's own type, instead of a ``ResolveInfo``, the resolver chain, ``complete_value``
+  and the awaitable checks per field.
+- :func:`streamline_resolvers` calls a resolver that takes no arguments straight, with the
+  ``Info`` it asks for, instead of through Strawberry's argument conversion and
+  field-extension chain, which such a field does not use.
+
+For the executor, a field is plain when it has no resolver of ours, no field extensions, no
+arguments, and a scalar or enum type. Anything else, and any value the fast path cannot
+settle (``None`` for a non-null field, a value the type refuses), goes through graphql-core's
+own ``execute_field``, so results and errors are exactly what the general path gives. Schema
+extensions that hook ``resolve`` turn the fast path off for the request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from enum import Enum, EnumMeta
 from typing import Any, NamedTuple
 from weakref import WeakKeyDictionary
 
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLLeafType,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
     Undefined,
@@ -36,6 +44,7 @@ from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
+from strawberry.types.info import Info
 
 
 class PlainLeaf(NamedTuple):
@@ -186,3 +195,51 @@ def _in_order(
     """Both halves' results in the order the fields were selected (the response order)."""
     combined = plain | others
     return {name: combined[name] for name in grouped_field_set if name in combined}
+
+
+def streamline_resolvers(schema: strawberry.Schema) -> int:
+    """Give fields whose resolvers take no arguments a direct call; returns how many.
+
+    Strawberry wraps every resolver in one general function: it converts the arguments,
+    runs field extensions (permissions among them), applies exception handlers, then calls
+    the resolver with ``self``/``info`` as it asks. A field with no arguments, no field
+    extensions and no exception handlers needs only the last step, so it gets exactly that:
+    the same call, the same ``Info``, without the rest. Everything graphql-core does around a
+    resolver (completion, errors, middleware from schema extensions) is unchanged.
+    """
+    converter = schema.schema_converter
+    if getattr(converter, "_exception_handler_specs", ()):
+        return 0
+    streamlined = 0
+    for named_type in schema._schema.type_map.values():
+        if not isinstance(named_type, GraphQLObjectType) or named_type.name.startswith("__"):
+            continue
+        for field_def in named_type.fields.values():
+            direct = _direct_resolver(field_def, schema.config.info_class)
+            if direct is not None:
+                field_def.resolve = direct
+                streamlined += 1
+    return streamlined
+
+
+def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    resolver = definition.base_resolver
+    if resolver is None or definition.arguments or field_def.args:
+        return None
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return None
+    function: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+    takes_self = resolver.self_parameter is not None
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **_: Any) -> Any:
+        kwargs = (
+            {} if info_name is None else {info_name: info_class(_raw_info=info, _field=definition)}
+        )
+        return function(source, **kwargs) if takes_self else function(**kwargs)
+
+    resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks resolvers
+    return resolve

@@ -35,6 +35,25 @@ class Edge(Generic[NodeT]):
     node: NodeT = strawberry.field(description="The item (条目).")
 
 
+class LazyEdge(Edge[NodeT]):
+    """An edge whose cursor is encoded only when read: most pages select no per-item cursor."""
+
+    def __init__(self, node: NodeT, encode_cursor: Callable[[], str]) -> None:
+        self.node = node
+        self._encode_cursor = encode_cursor
+        self._cursor: str | None = None
+
+    @property
+    def cursor(self) -> str:
+        if self._cursor is None:
+            self._cursor = self._encode_cursor()
+        return self._cursor
+
+    @cursor.setter
+    def cursor(self, value: str) -> None:
+        self._cursor = value
+
+
 @strawberry.type(
     description=(
         "A page of a list (分页连接): `first`/`after` page forwards, `last`/`before` backwards; "

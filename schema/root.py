@@ -23,7 +23,7 @@ from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.decisions import Mutation
 from schema.errors import PublicErrors, error_code
-from schema.execution import PlainFieldExecutor
+from schema.execution import PlainFieldExecutor, streamline_resolvers
 from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
@@ -148,19 +148,28 @@ class GovhubSchema(strawberry.Schema):
             )
 
 
-schema = GovhubSchema(
-    query=Query,
-    mutation=Mutation,
-    types=list(KIND_TYPES),
-    execution_context_class=PlainFieldExecutor,
-    # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
-    # authentication runs before parsing; field rules after validation, before the limits.
-    extensions=[
-        AuditTrail,
-        Authenticate,
-        lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
-        FieldRules,
-        QueryLimits,
-        PublicErrors,
-    ],
-)
+def build_schema(*, streamlined: bool = True) -> GovhubSchema:
+    """The schema; ``streamlined=False`` keeps graphql-core's and Strawberry's general paths
+    (schema.execution), which the tests compare the lighter ones against."""
+    built = GovhubSchema(
+        query=Query,
+        mutation=Mutation,
+        types=list(KIND_TYPES),
+        execution_context_class=PlainFieldExecutor if streamlined else None,
+        # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
+        # authentication runs before parsing; field rules after validation, before the limits.
+        extensions=[
+            AuditTrail,
+            Authenticate,
+            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+            FieldRules,
+            QueryLimits,
+            PublicErrors,
+        ],
+    )
+    if streamlined:
+        streamline_resolvers(built)
+    return built
+
+
+schema = build_schema()

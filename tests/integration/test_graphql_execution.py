@@ -1,4 +1,4 @@
-"""Over the real schema and database, the plain-field executor answers as graphql-core does."""
+"""Over the real schema and database, the lighter execution path answers as the general one."""
 
 from __future__ import annotations
 
@@ -6,13 +6,12 @@ import json
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from db.engine import session_factory
 from domain.roles import Principal, Role
 from resolvers.dataloaders import LoaderContext
 from schema.execution import PlainFieldExecutor
-from schema.root import schema
+from schema.root import GovhubSchema, build_schema, schema
 from tests.integration.graphql_world import seed_world, unlink_regions
 from tests.integration.test_graphql_records import QUERY_RECORDS
 
@@ -24,8 +23,13 @@ query { persons(search: "") { edges { node { id name regionCode idNumber phone
 """
 
 
-async def _answer(engine: AsyncEngine, document: str, variables: dict[str, object]) -> str:
-    result = await schema.execute(
+GENERAL = build_schema(streamlined=False)
+
+
+async def _answer(
+    on: GovhubSchema, engine: AsyncEngine, document: str, variables: dict[str, object]
+) -> str:
+    result = await on.execute(
         document,
         variable_values=variables,
         context_value=LoaderContext(session_factory(engine), STAFF),
@@ -42,18 +46,15 @@ async def _answer(engine: AsyncEngine, document: str, variables: dict[str, objec
 async def test_pages_are_identical_on_both_execution_paths(
     committing_engine: AsyncEngine,
     pii_key: bytes,
-    monkeypatch: pytest.MonkeyPatch,
     document: str,
     variables: dict[str, object],
 ) -> None:
     await seed_world(committing_engine, records=40)
     try:
         assert schema.execution_context_class is PlainFieldExecutor
-        fast = await _answer(committing_engine, document, variables)
-        monkeypatch.setattr(
-            schema, "execution_context_class", StrawberryGraphQLCoreExecutionContext
-        )
-        general = await _answer(committing_engine, document, variables)
+        assert GENERAL.execution_context_class is not PlainFieldExecutor
+        fast = await _answer(schema, committing_engine, document, variables)
+        general = await _answer(GENERAL, committing_engine, document, variables)
     finally:
         await unlink_regions(committing_engine)
     assert '"errors": []' in fast
