@@ -8,7 +8,7 @@ PostgreSQL database, then times, in one process against the same database:
 - ``raw sql``: the same four statements (page with kind tables joined, regions, parties,
   persons) as hand-written SQL through the same engine, rows fetched, nothing mapped.
 
-The two are timed alternately, run by run, in one process.
+The two are timed one after the other in one process (``--interleave`` alternates them).
 
 PostgreSQL comes from ``GOVHUB_BENCH_DATABASE_URL`` (default: the local test server); it is
 skipped with a note when unreachable. Run: ``.venv/bin/python bench/query_latency.py``.
@@ -125,16 +125,23 @@ async def graphql_page(engine: AsyncEngine) -> int:
 
 
 async def timed_pair(
-    first: Callable[[], Awaitable[int]], second: Callable[[], Awaitable[int]], iterations: int
+    first: Callable[[], Awaitable[int]],
+    second: Callable[[], Awaitable[int]],
+    iterations: int,
+    *,
+    blocks: bool = True,
 ) -> tuple[list[float], list[float]]:
-    """Samples of both, interleaved run by run, so a noisy spell on a shared machine lands on
-    both sides of the ratio instead of on whichever happened to be running."""
+    """Samples of both: all of ``first``, then all of ``second`` (``blocks``, the default), or
+    alternating run by run (a noisy spell on a shared machine then lands on both sides, but
+    each raw run follows a GraphQL one and measures slower than it does alone)."""
     for _ in range(20):  # warm caches, pools and the statement cache
         assert await first() == PAGE
         assert await second() == PAGE
     samples: tuple[list[float], list[float]] = ([], [])
-    for _ in range(iterations):
-        for run, into in ((first, samples[0]), (second, samples[1])):
+    pairs = ((first, samples[0]), (second, samples[1]))
+    rounds = [[pair] * iterations for pair in pairs] if blocks else [list(pairs)] * iterations
+    for round_ in rounds:
+        for run, into in round_:
             started = time.perf_counter()
             await run()
             into.append((time.perf_counter() - started) * 1000)
@@ -173,7 +180,9 @@ async def postgres_database(url: str) -> AsyncIterator[AsyncEngine]:
         await admin.dispose()
 
 
-async def measure(label: str, engine: AsyncEngine, records: int, iterations: int) -> None:
+async def measure(
+    label: str, engine: AsyncEngine, records: int, iterations: int, *, blocks: bool
+) -> None:
     await upgrade(engine)
     started = time.perf_counter()
     await seed_world(engine, records=records)
@@ -185,7 +194,9 @@ async def measure(label: str, engine: AsyncEngine, records: int, iterations: int
     # so a collection during a request does not walk the whole heap (p95 spikes otherwise).
     gc.collect()
     gc.freeze()
-    raw, gql = await timed_pair(lambda: raw_page(engine), lambda: graphql_page(engine), iterations)
+    raw, gql = await timed_pair(
+        lambda: raw_page(engine), lambda: graphql_page(engine), iterations, blocks=blocks
+    )
     for name, samples in (("raw sql", raw), ("graphql", gql)):
         print(
             f"[{label}] {name:8} p50 {statistics.median(samples):6.2f} ms   "
@@ -200,16 +211,25 @@ async def main() -> None:
     parser.add_argument("--records", type=int, default=RECORDS)
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--only", choices=["sqlite", "postgres"])
+    parser.add_argument(
+        "--interleave",
+        action="store_true",
+        help="alternate raw and GraphQL run by run (default: all raw runs, then all GraphQL)",
+    )
     args = parser.parse_args()
     configure_pii(secrets.token_bytes(32))
     if args.only != "postgres":
         async with sqlite_database() as engine:
-            await measure("sqlite", engine, args.records, args.iterations)
+            await measure(
+                "sqlite", engine, args.records, args.iterations, blocks=not args.interleave
+            )
     if args.only != "sqlite":
         url = os.environ.get("GOVHUB_BENCH_DATABASE_URL", DEFAULT_PG)
         try:
             async with postgres_database(url) as engine:
-                await measure("postgres", engine, args.records, args.iterations)
+                await measure(
+                    "postgres", engine, args.records, args.iterations, blocks=not args.interleave
+                )
         except OSError as exc:
             print(f"[postgres] skipped: {url} unreachable ({type(exc).__name__})")
 

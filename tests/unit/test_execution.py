@@ -1,4 +1,4 @@
-"""The plain-field executor gives exactly what graphql-core's own path gives, errors included."""
+"""The lighter execution path gives exactly what graphql-core's own path gives, errors included."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pytest
 import strawberry
 from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import PlainFieldExecutor, plain_leaf
+from schema.compiled_fields import plain_leaf
+from schema.execution import PlainFieldExecutor, streamline_resolvers
 
 
 @strawberry.enum
@@ -21,12 +23,40 @@ class Colour(Enum):
     DARK_BLUE = "dark-blue"
 
 
+@strawberry.interface
+class Animal:
+    name: str
+
+
+@strawberry.type
+class Dog(Animal):
+    barks: bool
+
+
+@strawberry.type
+class Cat(Animal):
+    lives: int
+
+
+@strawberry.type
+class Owner:
+    name: str
+    tags: list[str]
+    pets: list[Animal]
+
+
+def _owner(name: Any = "o", tags: Any = ("t",), pets: Any = ()) -> Owner:
+    return Owner(name=name, tags=list(tags), pets=list(pets))
+
+
 @dataclass
 class Thing:
     name: str | None
     count: Any
     colour: Any
     note: str | None = "n"
+    owner: Any = None
+    friends: Any = ()
 
 
 @strawberry.type
@@ -35,20 +65,38 @@ class Item:
     count: int
     colour: Colour
     note: str | None
+    owner: Owner | None
+    friends: list[Owner]
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
         return self.name.upper() * times
+
+    @strawberry.field
+    def best_friend(self, info: strawberry.Info) -> Owner | None:
+        if self.name == "boom":
+            raise ValueError("no best friend")
+        assert info.field_name == "bestFriend"
+        return self.owner
+
+    @strawberry.field
+    def later(self) -> Owner | None:  # a sync resolver handing back a coroutine
+        return _eventually(self.owner)  # type: ignore[return-value]
+
+
+async def _eventually(owner: Owner | None) -> Owner | None:
+    return owner
 
 
 @strawberry.type
 class Query:
     @strawberry.field
     def items(self) -> list[Item]:
+        pets = [Dog(name="d", barks=True), Cat(name="c", lives=9)]
         return [
-            Thing("a", 1, Colour.RED),  # type: ignore[list-item]
+            Thing("a", 1, Colour.RED, owner=_owner(pets=pets), friends=[_owner("f")]),  # type: ignore[list-item]
             Thing("b", 2, Colour.DARK_BLUE, None),  # type: ignore[list-item]
-            Thing("c", 3, "dark-blue"),  # type: ignore[list-item]  # a raw enum value
+            Thing("c", 3, "dark-blue", owner=_owner(tags=[1, 2])),  # type: ignore[list-item]  # a raw enum value; ints as strings
         ]
 
     @strawberry.field
@@ -58,6 +106,10 @@ class Query:
             Thing("d", "not a number", Colour.RED),  # type: ignore[list-item]
             Thing("e", 2**40, Colour.RED),  # type: ignore[list-item]  # beyond GraphQL's Int
             Thing("f", 4, "no-such-colour"),  # type: ignore[list-item]
+            Thing("boom", 5, Colour.RED, owner=_owner(None)),  # type: ignore[list-item]  # a raising resolver; a null name below
+            Thing("g", 6, Colour.RED, friends=[_owner(), None]),  # type: ignore[list-item]  # null in [Owner!]!
+            Thing("h", 7, Colour.RED, owner=_owner(pets=[object()])),  # type: ignore[list-item]  # not an Animal
+            Thing("i", 8, Colour.RED, owner=_owner(tags=[object()])),  # type: ignore[list-item]  # not a String
         ]
 
 
@@ -69,8 +121,9 @@ class CountResolves(SchemaExtension):
         return _next(root, info, *args, **kwargs)
 
 
-fast = strawberry.Schema(query=Query, execution_context_class=PlainFieldExecutor)
-stock = strawberry.Schema(query=Query)
+fast = strawberry.Schema(query=Query, types=[Dog, Cat], execution_context_class=PlainFieldExecutor)
+streamline_resolvers(fast)
+stock = strawberry.Schema(query=Query, types=[Dog, Cat])
 
 DOCUMENTS = [
     "{ items { name count colour note } }",
@@ -82,6 +135,14 @@ DOCUMENTS = [
     "{ broken { count } }",
     "{ broken { colour } }",
     "{ broken { note colour count name } items { name } }",
+    PETS := "{ items { name owner { name tags pets { __typename name ... on Dog { barks } "
+    "... on Cat { lives } } } friends { name tags } bestFriend { name } later { name } } }",
+    PETS.replace("items", "broken"),
+    "{ broken { owner { pets { name } } } }",
+    "{ broken { owner { tags } } }",
+    "{ broken { bestFriend { name } } }",
+    "{ broken { friends { name } } }",
+    "{ broken { later { name tags } } items { later { name } } }",
 ]
 
 
@@ -127,3 +188,28 @@ async def test_an_extension_that_hooks_resolve_sees_every_field() -> None:
     result = await hooked.execute("{ items { name count } }")
     assert result.errors is None
     assert CountResolves.calls == 1 + 3 * 2  # items, then name and count of three items
+
+
+async def test_a_selection_that_compiles_never_reaches_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    general: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, *args: Any, **kwargs: Any) -> Any:
+        general.append(parent_type.name)
+        return original(self, parent_type, *args, **kwargs)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
+    document = PETS.replace(" later { name }", "")
+    result = await fast.execute(document)
+    assert result.errors is None
+    assert result.data is not None
+    assert result.data["items"][0]["owner"]["pets"] == [
+        {"__typename": "Dog", "name": "d", "barks": True},
+        {"__typename": "Cat", "name": "c", "lives": 9},
+    ]
+    assert general == []
+    # a value still on its way (here a coroutine) sends the field to the general path
+    assert (await fast.execute("{ items { later { name } } }")).errors is None
+    assert general == ["Query", "Item", "Item", "Item"]

@@ -1,0 +1,375 @@
+"""Field readers compiled once per request for the lighter execution path (字段快速读取).
+
+A reader takes the object a field belongs to and that object's response path, and gives the
+field's completed value: a coerced scalar, or for an object (or list of them) the dict of its
+own selected fields, read the same way. A reader never reports an error. Whenever the general
+path could answer differently — a ``None`` in a non-null field, a value its type refuses, a
+resolver that raises or is still waiting, an object of an unexpected class, an abstract type it
+cannot place — it raises :class:`Fallback`, and graphql-core's own executor runs the whole
+field again from the start and reports exactly what it always would.
+
+What compiles: ``__typename``, and fields without arguments or directives that read an
+attribute (Strawberry's basic fields) or call a synchronous resolver given a direct call by
+:func:`schema.execution.streamline_resolvers`, over scalars, enums, objects, lists, and
+abstract types whose members compile. Anything else (an async resolver, a field with
+arguments, ``@defer``) leaves the field to the general path; its own sub-fields are then
+read through this path again where they can be.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum, EnumMeta
+from typing import TYPE_CHECKING, Any, NamedTuple
+from weakref import WeakKeyDictionary
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInterfaceType,
+    GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    Undefined,
+)
+from graphql.execution.collect_fields import FieldDetailsList
+from graphql.pyutils import Path
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.field import StrawberryField
+
+if TYPE_CHECKING:
+    from schema.execution import PlainFieldExecutor
+
+Read = Callable[[Any, Path | None], Any]
+"""(the field's object, that object's path) → the field's completed value; may raise Fallback."""
+
+DIRECT_SYNC = "_govhub_direct_sync"
+"""Marks a resolver :func:`schema.execution.streamline_resolvers` made: direct and synchronous."""
+
+
+class Fallback(Exception):
+    """The compiled reader cannot settle this field; the general path runs it again."""
+
+
+class PlainLeaf(NamedTuple):
+    """How to read one plain leaf field: its attribute, its leaf type, whether it is nullable."""
+
+    attribute: str
+    leaf_type: GraphQLLeafType
+    nullable: bool
+    # For enums: each Python member's GraphQL name, looked up instead of a scan of the values.
+    enum_names: dict[Any, str]
+
+
+# Per schema (weakly, so a schema that is dropped takes its plans with it), per type and field
+# name; ``None`` marks a field that is not a plain leaf.
+_PLANS: WeakKeyDictionary[GraphQLSchema, dict[tuple[str, str], PlainLeaf | None]] = (
+    WeakKeyDictionary()
+)
+
+
+def plain_leaf(
+    schema: GraphQLSchema, parent_type: GraphQLObjectType, name: str
+) -> PlainLeaf | None:
+    """How to read ``parent_type.name`` directly, or ``None`` when it is not a plain leaf:
+    a Strawberry basic field (an attribute, no resolver, no extensions, no arguments) of a
+    scalar or enum type."""
+    plans = _PLANS.setdefault(schema, {})
+    key = (parent_type.name, name)
+    if key not in plans:
+        plans[key] = _leaf_plan(schema.get_field(parent_type, name))
+    return plans[key]
+
+
+def _leaf_plan(field_def: GraphQLField | None) -> PlainLeaf | None:
+    attribute = None if field_def is None else _attribute(field_def)
+    if field_def is None or attribute is None:
+        return None
+    field_type = field_def.type
+    leaf = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+    if not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+        return None
+    return PlainLeaf(attribute, leaf, leaf is field_type, _enum_names(leaf))
+
+
+def _attribute(field_def: GraphQLField) -> str | None:
+    """The attribute a Strawberry basic field reads with the stock lookup, else ``None``."""
+    if field_def.args or field_def.resolve is None:
+        return None
+    definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
+    if not getattr(field_def.resolve, "_is_default", False):
+        return None
+    if definition.default_resolver is not getattr:
+        return None
+    return definition.python_name
+
+
+def _enum_names(leaf: GraphQLLeafType) -> dict[Any, str]:
+    wrapped = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(leaf, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return {}
+    by_value = {value.value: name for name, value in leaf.values.items()}
+    members: list[Enum] = list(wrapped)
+    return {member: by_value[member.value] for member in members if member.value in by_value}
+
+
+def leaf_reader(plan: PlainLeaf) -> Read:
+    """A reader for a plain leaf field."""
+    attribute, leaf_type, nullable, names = plan
+    coerce = leaf_type.coerce_output_value
+
+    def read(source: Any, _path: Path | None) -> Any:
+        try:
+            value = getattr(source, attribute)
+            if value is None:
+                if nullable:
+                    return None
+                raise Fallback
+            coerced = names.get(value, Undefined) if names else coerce(value)
+        except Exception:  # the general path runs it again and reports the error
+            raise Fallback from None
+        if coerced is None or coerced is Undefined:
+            raise Fallback
+        return coerced
+
+    return read
+
+
+class FieldCompiler:
+    """Compiles readers for one request's selections (they depend on its variables)."""
+
+    def __init__(self, executor: PlainFieldExecutor) -> None:
+        self._executor = executor
+        self._schema: GraphQLSchema = executor.schema
+        # Keyed by the field details list's identity, which graphql-core keeps alive (and
+        # unique) for the request in its own sub-field cache.
+        self._fields: dict[tuple[str, int], Read | None] = {}
+
+    def field(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Read | None:
+        """A reader for one selected field of ``parent_type``, or ``None`` if it cannot have one."""
+        key = (parent_type.name, id(details))
+        if key not in self._fields:
+            self._fields[key] = self._compile_field(parent_type, details)
+        return self._fields[key]
+
+    def _compile_field(
+        self, parent_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> Read | None:
+        node = details[0].node
+        if node.arguments or node.directives:
+            return None
+        if node.name.value == "__typename":
+            type_name = parent_type.name
+            return lambda _source, _path: type_name
+        plan = plain_leaf(self._schema, parent_type, node.name.value)
+        if plan is not None:
+            return leaf_reader(plan)
+        field_def = self._schema.get_field(parent_type, node.name.value)
+        if field_def is None or field_def.args:
+            return None
+        fetch = self._fetcher(parent_type, field_def, details)
+        complete = (
+            None
+            if fetch is None
+            else self._completer(field_def.type, details, parent_type, field_def)
+        )
+        if fetch is None or complete is None:
+            return None
+        response_name = node.alias.value if node.alias else node.name.value
+        type_name = parent_type.name
+
+        def read(source: Any, path: Path | None) -> Any:
+            own = Path(path, response_name, type_name)
+            return complete(fetch(source, own), own)
+
+        return read
+
+    def _fetcher(
+        self, parent_type: GraphQLObjectType, field_def: GraphQLField, details: FieldDetailsList
+    ) -> Callable[[Any, Path], Any] | None:
+        attribute = _attribute(field_def)
+        if attribute is not None:
+
+            def fetch_attribute(source: Any, _path: Path) -> Any:
+                try:
+                    return getattr(source, attribute)
+                except Exception:
+                    raise Fallback from None
+
+            return fetch_attribute
+        resolve = field_def.resolve
+        if resolve is None or not getattr(resolve, DIRECT_SYNC, False):
+            return None
+        nodes = [detail.node for detail in details]
+        build_info = self._executor.build_resolve_info
+
+        def fetch_resolved(source: Any, path: Path) -> Any:
+            try:
+                value = resolve(source, build_info(field_def, nodes, parent_type, path))
+            except Exception:
+                raise Fallback from None
+            return _settled(value)
+
+        return fetch_resolved
+
+    def _completer(
+        self,
+        return_type: GraphQLOutputType,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        field_def: GraphQLField,
+    ) -> Callable[[Any, Path], Any] | None:
+        if isinstance(return_type, GraphQLNonNull):
+            inner = self._completer(return_type.of_type, details, parent_type, field_def)
+            if inner is None:
+                return None
+
+            def complete_non_null(value: Any, path: Path) -> Any:
+                if value is None:
+                    raise Fallback
+                return inner(value, path)
+
+            return complete_non_null
+        if isinstance(return_type, GraphQLList):
+            item = self._completer(return_type.of_type, details, parent_type, field_def)
+            return None if item is None else _list_completer(item)
+        if isinstance(return_type, GraphQLScalarType | GraphQLEnumType):
+            return _leaf_completer(return_type)
+        if isinstance(return_type, GraphQLObjectType):
+            fields = self._object(return_type, details)
+            return None if fields is None else _nullable(fields)
+        if isinstance(return_type, GraphQLInterfaceType | GraphQLUnionType):
+            return self._abstract(return_type, details, parent_type, field_def)
+        return None
+
+    def _object(
+        self, object_type: GraphQLObjectType, details: FieldDetailsList
+    ) -> Callable[[Any, Path], dict[str, Any]] | None:
+        """A completer for a non-null object of ``object_type``: its selected fields' dict."""
+        grouped_field_set, defer_usages, _ = self._executor.collect_subfields(object_type, details)
+        if defer_usages:
+            return None
+        definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if not isinstance(definition, StrawberryObjectDefinition) or definition.is_type_of:
+            return None  # a type check of our own would have to run: leave it to graphql-core
+        is_type_of = object_type.is_type_of  # Strawberry's generated class check, or none
+        readers: list[tuple[str, Read]] = []
+        for response_name, sub_details in grouped_field_set.items():
+            reader = self.field(object_type, sub_details)
+            if reader is None:
+                return None
+            readers.append((response_name, reader))
+
+        def complete_object(value: Any, path: Path) -> dict[str, Any]:
+            # Strawberry's generated check is a class test that never reads the info.
+            if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+                raise Fallback
+            return {name: reader(value, path) for name, reader in readers}
+
+        return complete_object
+
+    def _abstract(
+        self,
+        abstract_type: GraphQLAbstractType,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        field_def: GraphQLField,
+    ) -> Callable[[Any, Path], Any] | None:
+        resolve_type = abstract_type.resolve_type
+        if resolve_type is None:
+            return None
+        nodes = [detail.node for detail in details]
+        build_info = self._executor.build_resolve_info
+        schema = self._schema
+        by_type: dict[str, Callable[[Any, Path], dict[str, Any]] | None] = {}
+
+        def complete_abstract(value: Any, path: Path) -> Any:
+            if value is None:
+                return None
+            try:
+                name = resolve_type(
+                    value, build_info(field_def, nodes, parent_type, path), abstract_type
+                )
+            except Exception:
+                raise Fallback from None
+            if not isinstance(name, str):
+                _discard(name)
+                raise Fallback
+            if name not in by_type:
+                runtime = schema.get_type(name)
+                fits = isinstance(runtime, GraphQLObjectType) and schema.is_sub_type(
+                    abstract_type, runtime
+                )
+                by_type[name] = self._object(runtime, details) if fits else None  # type: ignore[arg-type]
+            complete = by_type[name]
+            if complete is None:
+                raise Fallback
+            return complete(value, path)
+
+        return complete_abstract
+
+
+def _nullable(complete: Callable[[Any, Path], Any]) -> Callable[[Any, Path], Any]:
+    def complete_nullable(value: Any, path: Path) -> Any:
+        return None if value is None else complete(value, path)
+
+    return complete_nullable
+
+
+def _list_completer(item: Callable[[Any, Path], Any]) -> Callable[[Any, Path], Any]:
+    def complete_list(value: Any, path: Path) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+            raise Fallback
+        return [item(entry, path.add_key(index)) for index, entry in enumerate(value)]
+
+    return complete_list
+
+
+def _leaf_completer(leaf_type: GraphQLLeafType) -> Callable[[Any, Path], Any]:
+    coerce = leaf_type.coerce_output_value
+
+    def complete_leaf(value: Any, _path: Path) -> Any:
+        if value is None:
+            return None
+        try:
+            coerced = coerce(value)
+        except Exception:
+            raise Fallback from None
+        if coerced is None or coerced is Undefined:
+            raise Fallback
+        return coerced
+
+    return complete_leaf
+
+
+def _settled(value: Any) -> Any:
+    """A resolver's value when it has one now; a loader's finished future counts."""
+    if isinstance(value, asyncio.Future):
+        if value.done() and not value.cancelled() and value.exception() is None:
+            return value.result()
+        raise Fallback
+    if inspect.isawaitable(value):
+        _discard(value)
+        raise Fallback
+    if isinstance(value, Exception):
+        raise Fallback
+    return value
+
+
+def _discard(value: Any) -> None:
+    """Close a coroutine nobody will await (the general path makes its own)."""
+    if inspect.iscoroutine(value):
+        value.close()
