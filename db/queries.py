@@ -21,17 +21,14 @@ from sqlalchemy import (
     Integer,
     Select,
     Table,
-    Text,
     and_,
     exists,
     false,
     func,
     literal,
-    literal_column,
     or_,
     select,
     tuple_,
-    type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
 
@@ -278,6 +275,7 @@ def _cached_record_select(kinds: tuple[RecordKind, ...], sort_column: str | None
     return select(*columns).select_from(joined)
 
 
+@functools.lru_cache(maxsize=512)
 def record_page(
     criteria: RecordCriteria,
     scope: RecordScope,
@@ -287,7 +285,12 @@ def record_page(
     after: Keyset | None,
     limit: int,
 ) -> AnySelect:
-    """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic."""
+    """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic.
+
+    Cached: the first page of a list is asked for again and again with the same filter and
+    scope, and a statement reused keeps its SQLAlchemy cache key, which is otherwise worked
+    out afresh on every execution. Statements are immutable, so sharing one is safe.
+    """
     key = sort_expression(sort_column)
     kinds = criteria.kinds or tuple(kind for kind in RecordKind if kind in scope.kinds)
     statement = _record_select(kinds, sort_column).where(*record_conditions(criteria, scope))
@@ -327,116 +330,6 @@ def region_children(parent_codes: Sequence[str]) -> AnySelect:
 
 def top_regions() -> AnySelect:
     return select(REGIONS).where(REGIONS.c.parent_code.is_(None)).order_by(REGIONS.c.code)
-
-
-def parties_of_records(record_ids: Sequence[int]) -> AnySelect:
-    p = PARTIES.c
-    return (
-        select(
-            p.record_id,
-            p.role,
-            p.source_role,
-            p.name,
-            p.is_organisation,
-            p.person_id,
-            type_coerce(p.id_number, Text).label("sealed_id_number"),
-            type_coerce(p.phone, Text).label("sealed_phone"),
-        )
-        .where(p.record_id.in_(record_ids))
-        .order_by(p.record_id, p.position)
-    )
-
-
-PERSON_LABEL = "person__"
-_PERSON_NAMES = ("id", "name", "region_code", "sealed_id_number", "sealed_phone")
-
-
-def parties_with_persons(record_ids: Sequence[int], scope: RecordScope) -> AnySelect:
-    """:func:`parties_of_records` with each party's person beside it (columns labelled
-    ``person__…``), null unless :func:`persons_by_id` would answer it: one statement, not two."""
-    person = and_(PERSONS.c.id == PARTIES.c.person_id, _person_visible_first(scope))
-    return (
-        parties_of_records(record_ids)
-        .add_columns(
-            *(
-                column.label(PERSON_LABEL + name)
-                for column, name in zip(_person_columns(), _PERSON_NAMES, strict=True)
-            )
-        )
-        .select_from(PARTIES.outerjoin(PERSONS, person))
-    )
-
-
-def _person_columns() -> list[ColumnElement[Any]]:
-    p = PERSONS.c
-    return [
-        p.id,
-        p.name,
-        p.region_code,
-        type_coerce(p.id_number, Text).label("sealed_id_number"),
-        type_coerce(p.phone, Text).label("sealed_phone"),
-    ]
-
-
-def _person_visible(scope: RecordScope) -> ColumnElement[bool]:
-    """A person is visible when a record within ``scope`` names them (a semi-join)."""
-    return exists().where(
-        PARTIES.c.person_id == PERSONS.c.id,
-        RECORDS.c.id == PARTIES.c.record_id,
-        RECORDS.c.deleted == false(),
-        *scope_conditions(scope),
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _person_visible_first(scope: RecordScope) -> ColumnElement[bool]:
-    """:func:`_person_visible` as a per-row subplan that stops at the first naming record."""
-    naming = PARTIES.alias("naming")  # not the outer party_mentions of parties_with_persons
-    first: AnySelect = (
-        select(literal_column("1"))
-        .select_from(naming.join(RECORDS, RECORDS.c.id == naming.c.record_id))
-        .where(
-            naming.c.person_id == PERSONS.c.id,
-            RECORDS.c.deleted == false(),
-            *scope_conditions(scope),
-        )
-        .offset(literal_column("0"))
-        .correlate(PERSONS)
-    )
-    return first.exists()
-
-
-def persons_by_id(ids: Sequence[int], scope: RecordScope) -> AnySelect:
-    """Persons by id, each only when a record within ``scope`` names them.
-
-    The visibility check is planned per person, stopping at the first naming record
-    (``OFFSET 0`` keeps PostgreSQL from turning it into a semi-join that hashes every
-    mention of each person: a widely named person cost milliseconds per lookup).
-    """
-    return select(*_person_columns()).where(PERSONS.c.id.in_(ids), _person_visible_first(scope))
-
-
-def _person_conditions(name_prefix: str | None, scope: RecordScope) -> list[ColumnElement[bool]]:
-    conditions = [_person_visible(scope)]
-    if name_prefix:
-        pattern = like_pattern(name_prefix, prefix_only=True)
-        conditions.append(PERSONS.c.name.ilike(pattern, escape="\\"))
-    return conditions
-
-
-def person_page(
-    name_prefix: str | None, scope: RecordScope, *, after_id: int | None, limit: int
-) -> AnySelect:
-    """Persons whose name starts with ``name_prefix``, by id ascending, after ``after_id``."""
-    statement = select(*_person_columns()).where(*_person_conditions(name_prefix, scope))
-    if after_id is not None:
-        statement = statement.where(PERSONS.c.id > after_id)
-    return statement.order_by(PERSONS.c.id).limit(limit)
-
-
-def person_count(name_prefix: str | None, scope: RecordScope) -> Select[int]:
-    conditions = _person_conditions(name_prefix, scope)
-    return select(func.count()).select_from(PERSONS).where(*conditions)
 
 
 def links_of_records(record_ids: Sequence[int], scope: RecordScope) -> AnySelect:

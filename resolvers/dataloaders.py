@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from db import queries
+from db import people_queries, queries
 from db.queries import RecordScope
 from domain.roles import Principal
 from resolvers.rows import (
@@ -37,8 +37,8 @@ if TYPE_CHECKING:
 
 
 def _person(row: RowMapping) -> Person:
-    """The person beside a party in a :func:`db.queries.parties_with_persons` row."""
-    label = queries.PERSON_LABEL
+    """The person beside a party in a :func:`db.people_queries.parties_with_persons` row."""
+    label = people_queries.PERSON_LABEL
     return Person(
         id=global_id("Person", row[label + "id"]),
         person_id=row[label + "id"],
@@ -79,7 +79,7 @@ class Loaders:
 
         What the loaders would batch when the fields resolve, read now on the caller's
         ``connection`` (the page's own, no further checkout), parties and persons in one
-        statement (``queries.parties_with_persons``, the same visibility rule as
+        statement (``people_queries.parties_with_persons``, the same visibility rule as
         ``persons_by_id``): the fields then find their values loaded
         (``resolvers.loading.loaded_or_load``) and complete without awaiting. Only what the
         client selected is loaded; anything missed still loads lazily.
@@ -100,7 +100,10 @@ class Loaders:
             self.parties.prime_many(dict(zip(ids, lists, strict=True)))
             return
         rows = await fetch_all(
-            self._sessions, queries.parties_with_persons(ids, self._scope), connection
+            self._sessions,
+            people_queries.parties_with_persons(self._scope),
+            connection,
+            {people_queries.RECORD_IDS: ids},
         )
         by_record: defaultdict[int, list[Party]] = defaultdict(list)
         found: dict[int, Person | None] = {}
@@ -109,7 +112,7 @@ class Loaders:
             person_id = row["person_id"]
             if person_id is not None and person_id not in found:
                 found[person_id] = (
-                    None if row[f"{queries.PERSON_LABEL}id"] is None else _person(row)
+                    None if row[f"{people_queries.PERSON_LABEL}id"] is None else _person(row)
                 )
         self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
         self.person.prime_many(found)
@@ -136,7 +139,12 @@ class Loaders:
     async def _parties(
         self, record_ids: Sequence[int], connection: AsyncConnection | None = None
     ) -> list[list[Party]]:
-        rows = await fetch_all(self._sessions, queries.parties_of_records(record_ids), connection)
+        rows = await fetch_all(
+            self._sessions,
+            people_queries.parties_of_records(),
+            connection,
+            {people_queries.RECORD_IDS: list(record_ids)},
+        )
         parties: defaultdict[int, list[Party]] = defaultdict(list)
         for row in rows:
             parties[row["record_id"]].append(party_from_row(row))
@@ -145,7 +153,9 @@ class Loaders:
     async def _persons(
         self, ids: Sequence[int], connection: AsyncConnection | None = None
     ) -> list[Person | None]:
-        rows = await fetch_all(self._sessions, queries.persons_by_id(ids, self._scope), connection)
+        rows = await fetch_all(
+            self._sessions, people_queries.persons_by_id(ids, self._scope), connection
+        )
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
 

@@ -15,7 +15,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import relay
 
-from db import queries
+from db import people_queries, queries
 from domain.enums import RecordKind
 from resolvers.cursors import (
     decode_person_cursor,
@@ -260,7 +260,9 @@ async def resolve_persons(
     sessions = info.context.sessions
     rows = await fetch_all(
         sessions,
-        queries.person_page(prefix, security.scope, after_id=after_id, limit=request.size + 1),
+        people_queries.person_page(
+            prefix, security.scope, after_id=after_id, limit=request.size + 1
+        ),
     )
     edges = [
         Edge(cursor=encode_person_cursor(row["id"]), node=person_from_row(row))
@@ -268,7 +270,7 @@ async def resolve_persons(
     ]
 
     async def count_all() -> int:
-        return await fetch_count(sessions, queries.person_count(prefix, security.scope))
+        return await fetch_count(sessions, people_queries.person_count(prefix, security.scope))
 
     return Connection(
         edges=edges,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import strawberry
@@ -50,17 +50,19 @@ async def fetch_all(
     sessions: async_sessionmaker[AsyncSession],
     statement: AnySelect,
     connection: AsyncConnection | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Sequence[RowMapping]:
-    """Run one select on a short connection of its own (never one shared across resolvers),
-    or on ``connection``, which the caller holds and uses one statement at a time.
+    """Run one select (with ``params`` for its bound parameters) on a short connection of its
+    own (never one shared across resolvers), or on ``connection``, which the caller holds
+    and uses one statement at a time.
 
     Reads are Core selects, so a bare connection from the sessions' engine does: it skips
     the ORM session's unit-of-work set-up, which cost more than the query on small pages.
     """
     if connection is not None:
-        return (await connection.execute(statement)).mappings().all()
+        return (await connection.execute(statement, params)).mappings().all()
     async with connect(sessions) as own:
-        return (await own.execute(statement)).mappings().all()
+        return (await own.execute(statement, params)).mappings().all()
 
 
 async def fetch_count(sessions: async_sessionmaker[AsyncSession], statement: Any) -> int:

@@ -83,7 +83,22 @@ def plain_leaf(
     """How to read ``parent_type.name`` directly, or ``None`` when it is not a plain leaf:
     a Strawberry basic field (an attribute, no resolver, no extensions, no arguments) of a
     scalar or enum type."""
-    plans = _PLANS.setdefault(schema, {})
+    return _plain_leaf(_plans_of(schema), schema, parent_type, name)
+
+
+def _plans_of(schema: GraphQLSchema) -> dict[tuple[str, str], PlainLeaf | None]:
+    plans = _PLANS.get(schema)
+    if plans is None:
+        plans = _PLANS.setdefault(schema, {})
+    return plans
+
+
+def _plain_leaf(
+    plans: dict[tuple[str, str], PlainLeaf | None],
+    schema: GraphQLSchema,
+    parent_type: GraphQLObjectType,
+    name: str,
+) -> PlainLeaf | None:
     key = (parent_type.name, name)
     if key not in plans:
         plans[key] = _leaf_plan(schema.get_field(parent_type, name))
@@ -152,6 +167,7 @@ class FieldCompiler:
     def __init__(self, executor: PlainFieldExecutor) -> None:
         self._executor = executor
         self._schema: GraphQLSchema = executor.schema
+        self._plans = _plans_of(self._schema)
         # Keyed by the field details list's identity, which graphql-core keeps alive (and
         # unique) for the request in its own sub-field cache.
         self._fields: dict[tuple[str, int], Read | None] = {}
@@ -172,7 +188,7 @@ class FieldCompiler:
         if node.name.value == "__typename":
             type_name = parent_type.name
             return lambda _source, _path: type_name
-        plan = plain_leaf(self._schema, parent_type, node.name.value)
+        plan = _plain_leaf(self._plans, self._schema, parent_type, node.name.value)
         if plan is not None:
             return leaf_reader(plan)
         field_def = self._schema.get_field(parent_type, node.name.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db import queries
+from db import people_queries
 from db.queries import RecordScope
 from domain.enums import RecordKind
 from tests.integration.graphql_world import seed_world, unlink_regions
@@ -27,16 +27,23 @@ async def test_parties_with_persons_match_the_two_statements_they_replace(
     try:
         async with committing_engine.connect() as connection:
             ids = world.record_ids  # withdrawn ones too, as includeDeleted lists them
+            by_ids = {people_queries.RECORD_IDS: ids}
             combined = (
-                (await connection.execute(queries.parties_with_persons(ids, scope)))
+                (await connection.execute(people_queries.parties_with_persons(scope), by_ids))
                 .mappings()
                 .all()
             )
-            parties = (await connection.execute(queries.parties_of_records(ids))).mappings().all()
+            parties = (
+                (await connection.execute(people_queries.parties_of_records(), by_ids))
+                .mappings()
+                .all()
+            )
             person_ids = sorted({p["person_id"] for p in parties if p["person_id"] is not None})
             visible = {
                 row["id"]: dict(row)
-                for row in (await connection.execute(queries.persons_by_id(person_ids, scope)))
+                for row in (
+                    await connection.execute(people_queries.persons_by_id(person_ids, scope))
+                )
                 .mappings()
                 .all()
             }
@@ -45,7 +52,7 @@ async def test_parties_with_persons_match_the_two_statements_they_replace(
     # then the parties are the same, in the same order
     assert [{k: row[k] for k in parties[0]} for row in combined] == [dict(p) for p in parties]
     # and each party's person is there exactly when persons_by_id answers it
-    label = queries.PERSON_LABEL
+    label = people_queries.PERSON_LABEL
     for row in combined:
         expected = visible.get(row["person_id"]) if row["person_id"] is not None else None
         got = (
