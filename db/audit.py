@@ -39,10 +39,11 @@ class AuditEvent:
     outcome: str
     duration_ms: float | None
     occurred_at: datetime
+    person_ids: list[int] | None = None
 
 
 def _fields(entry: AuditEntry) -> dict[str, Any]:
-    return {
+    fields = {
         "id": entry.id,
         "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
         "principal": entry.principal,
@@ -57,6 +58,10 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
         "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
         "prev_hash": entry.prev_hash,
     }
+    # Only when set: rows written before the column existed hash exactly as they did.
+    if entry.person_ids is not None:
+        fields["person_ids"] = entry.person_ids
+    return fields
 
 
 def chain_hash(entry: AuditEntry) -> str:
@@ -86,6 +91,7 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
             document_hash=event.document_hash,
             variables=event.variables,
             record_ids=event.record_ids,
+            person_ids=event.person_ids,
             purpose=event.purpose,
             outcome=event.outcome,
             duration_ms=event.duration_ms,

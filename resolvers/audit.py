@@ -37,6 +37,7 @@ def _entry(row: RowMapping) -> AuditLogEntry:
         document_hash=row["document_hash"],
         variables=cast("Any", row["variables"]),
         record_ids=row["record_ids"],
+        person_ids=row["person_ids"],
         purpose=row["purpose"],
         outcome=row["outcome"],
         duration_ms=row["duration_ms"],

@@ -70,7 +70,7 @@ async def _person(info: Info, person_id: int) -> Person:
     person = await info.context.loaders.person.load(person_id)
     if person is None:  # committed just now within the scope; gone only if raced away
         raise LinkingNotFound(f"person {person_id} does not exist")
-    return person
+    return info.context.security.saw_person(person)
 
 
 async def _decide_link(

@@ -186,7 +186,7 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     type_name, pk = parse_global_id(global_id)
     if type_name == "Person":
         _require_parties(info)
-        return await info.context.loaders.person.load(pk)
+        return info.context.security.saw_person(await info.context.loaders.person.load(pk))
     kind = KIND_OF_TYPE_NAME.get(type_name)
     if kind is None:
         raise BadUserInput("Invalid id.")
@@ -237,7 +237,7 @@ async def resolve_person(
     person = await info.context.loaders.person.load(pk)
     if person is None:
         raise NotFound("No person has this id.")
-    return person
+    return info.context.security.saw_person(person)
 
 
 async def resolve_persons(
@@ -265,7 +265,10 @@ async def resolve_persons(
         ),
     )
     edges = [
-        Edge(cursor=encode_person_cursor(row["id"]), node=person_from_row(row))
+        Edge(
+            cursor=encode_person_cursor(row["id"]),
+            node=security.saw_person(person_from_row(row)),
+        )
         for row in rows[: request.size]
     ]
 

@@ -27,6 +27,9 @@ class AuditLogEntry:
     record_ids: list[int] | None = strawberry.field(
         description="Records whose personal data was returned (返回个人信息的记录)."
     )
+    person_ids: list[int] | None = strawberry.field(
+        description="Persons returned, each personal data in itself (返回的自然人)."
+    )
     purpose: str | None = strawberry.field(description="Stated purpose, X-Purpose (查询事由).")
     outcome: str = strawberry.field(description="OK, ERROR, DENIED or UNAUTHENTICATED (结果).")
     duration_ms: float | None = strawberry.field(description="Duration in ms (耗时毫秒).")

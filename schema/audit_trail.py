@@ -111,6 +111,7 @@ class AuditTrail(SchemaExtension):
             document_hash=document_hash(context.query) if context.query else None,
             variables=masked(context.variables) if context.variables else None,
             record_ids=sorted(security.pii_record_ids) or None,
+            person_ids=sorted(security.pii_person_ids) or None,
             purpose=mask_text(security.purpose) if security.purpose else None,
             outcome=outcome_of(codes).value,
             duration_ms=(time.perf_counter() - started) * 1000,

@@ -112,4 +112,12 @@ class Party:
         if self.person_id is None:
             return None
         # Prefetched with the page: answered synchronously, no awaitable per party.
-        return loaded_or_load(info.context.loaders.person, self.person_id)
+        security = info.context.security
+        person = loaded_or_load(info.context.loaders.person, self.person_id)
+        if not isinstance(person, Awaitable):
+            return security.saw_person(person)
+
+        async def seen(pending: Awaitable[Person | None]) -> Person | None:
+            return security.saw_person(await pending)
+
+        return seen(person)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from db.audit import AuditEvent
 from db.queries import NOTHING, RecordScope
@@ -16,6 +16,14 @@ from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
 from schema.errors import GovhubError
 
 UNAUTHENTICATED_LIMITS = LIMITS[Role.DASHBOARD_VIEWER]
+
+
+class HasPersonId(Protocol):
+    @property
+    def person_id(self) -> int: ...
+
+
+PersonT = TypeVar("PersonT", bound=HasPersonId | None)
 PURPOSE_LENGTH = (4, 200)
 
 
@@ -62,10 +70,18 @@ class RequestSecurity:
     """The client's operation name when refused (the stand-in document has none)."""
     pii_record_ids: set[int] = field(default_factory=set)
     """Records whose parties (personal data) this request returned, for the audit row."""
+    pii_person_ids: set[int] = field(default_factory=set)
+    """Persons this request returned (a person is personal data), for the audit row."""
     scope: RecordScope = field(init=False)
 
     def __post_init__(self) -> None:
         self.scope = record_scope(self.principal)
+
+    def saw_person(self, person: PersonT) -> PersonT:
+        """``person`` (or ``None``) unchanged, noted for the audit row when it is one."""
+        if person is not None:
+            self.pii_person_ids.add(person.person_id)
+        return person
 
     @property
     def limits(self) -> RoleLimits:

@@ -25,6 +25,7 @@ class AuditEntry(Base):
     document_hash: Mapped[str | None] = mapped_column(String(64))
     variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     record_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    person_ids: Mapped[list[int] | None] = mapped_column(JSON)
     purpose: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(32))
     duration_ms: Mapped[float | None] = mapped_column(Float)

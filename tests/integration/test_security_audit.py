@@ -30,7 +30,8 @@ QUERY_AUDIT = """
 query Audit($principal: String, $first: Int, $after: String) {
   auditLog(principal: $principal, first: $first, after: $after) {
     totalCount pageInfo { hasNextPage endCursor }
-    nodes { sequence principal role operation documentHash variables recordIds outcome purpose }
+    nodes { sequence principal role operation documentHash variables recordIds personIds
+            outcome purpose }
   }
 }
 """
@@ -85,6 +86,42 @@ async def test_records_read_without_personal_data_name_no_records(
     await graphql(client, QUERY_TITLES, headers=_as(Role.CENTER_STAFF))
     [row] = await _rows(committing_engine)
     assert row.record_ids is None and row.outcome == "OK"
+
+
+QUERY_PERSONS = "query People { persons(search: \"\") { nodes { id name } } }"
+QUERY_PARTY_PERSONS = (
+    "query PartyPersons { records(first: 20) { nodes { id parties { person { name } } } } }"
+)
+
+
+async def test_persons_returned_are_named_on_the_row_however_they_were_reached(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    headers = _as(Role.CENTER_STAFF)
+    person = "UGVyc29uOjE="  # Person:1, named by the records inside the jurisdiction
+    # when persons are read by search, through the parties of a page, by id, and not at all
+    for document, variables in (
+        (QUERY_PERSONS, {}),
+        (QUERY_PARTY_PERSONS, {}),
+        ("query One($id: ID!) { person(id: $id) { name } }", {"id": person}),
+        ("query Node($id: ID!) { node(id: $id) { id } }", {"id": person}),
+        (QUERY_RECORDS, {}),
+    ):
+        body = await graphql(client, document, variables, headers=headers)
+        assert "errors" not in body, body
+    # then each row names exactly the persons it returned: the one inside, never the other
+    rows = await _rows(committing_engine)
+    assert [row.person_ids for row in rows] == [[1], [1], [1], [1], None]
+    assert rows[1].record_ids == [1, 3, 5, 7, 9]
+    # and the chain, with and without the new column filled, verifies
+    async with session_factory(committing_engine)() as session:
+        assert await verify_chain(session) == (5, None)
+    # and the auditor sees them
+    auditor = _as(Role.AUDITOR)
+    body = await graphql(client, QUERY_AUDIT, {"first": 10}, auditor)
+    assert [n["personIds"] for n in body["data"]["auditLog"]["nodes"]] == [
+        None, [1], [1], [1], [1]
+    ]  # fmt: skip
 
 
 async def test_denied_and_failed_operations_are_on_the_record(
