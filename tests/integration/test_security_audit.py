@@ -190,3 +190,26 @@ async def test_no_one_else_reads_the_audit_log(
     assert codes(log) == ["FORBIDDEN"] and log["data"] is None
     assert codes(chain) == ["FORBIDDEN"] and chain["data"] is None
     assert [row.outcome for row in await _rows(committing_engine)] == ["DENIED", "DENIED"]
+
+
+async def test_an_operation_that_cannot_be_audited_returns_nothing(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the audit log cannot be written (the database refuses the insert)
+    async def refuse(*_: object, **__: object) -> None:
+        raise RuntimeError("audit_log is read-only")
+
+    monkeypatch.setattr("hub.audit.append_events", refuse)
+    # when staff read parties
+    body = await graphql(client, QUERY_RECORDS, {}, headers=_as(Role.CENTER_STAFF))
+    # then the whole operation fails closed: no data, one masked error, nothing on the record
+    assert body.get("data") is None
+    assert codes(body) == ["INTERNAL_SERVER_ERROR"]
+    assert "read-only" not in str(body)
+    assert await _rows(committing_engine) == []
+    # and once the log can be written again, operations are answered and audited as before
+    monkeypatch.undo()
+    body = await graphql(client, QUERY_RECORDS, {}, headers=_as(Role.CENTER_STAFF))
+    assert "errors" not in body and body["data"]["records"]["nodes"]
+    [row] = await _rows(committing_engine)
+    assert row.outcome == "OK" and row.record_ids == [1, 3, 5, 7, 9]
