@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Connector
 from connectors.config import SourceConfig
-from connectors.sync import RunResult, sync_source
+from connectors.sync import ChangeListener, RunResult, sync_source
 from domain.enums import SourceSystem
 
 log = structlog.get_logger(__name__)
@@ -26,8 +26,10 @@ class SyncScheduler:
         sessions: async_sessionmaker[AsyncSession],
         connectors: dict[SourceSystem, Connector],
         configs: dict[SourceSystem, SourceConfig],
+        on_changes: ChangeListener | None = None,
     ) -> None:
         self.engine = engine
+        self.on_changes = on_changes
         self.sessions = sessions
         self.connectors = connectors
         self.configs = configs
@@ -39,7 +41,10 @@ class SyncScheduler:
         while True:
             try:
                 self.last[source] = await sync_source(
-                    self.engine, self.sessions, self.connectors[source]
+                    self.engine,
+                    self.sessions,
+                    self.connectors[source],
+                    on_changes=self.on_changes,
                 )
             except Exception:  # a scheduler must outlive any one run's surprise
                 log.exception("scheduled_sync_crashed", source=source.value)

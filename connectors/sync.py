@@ -14,7 +14,7 @@ them up, because it resolves every unresolved mention of the source, not only th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,11 +33,13 @@ from db.models import DeadLetter, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
 from domain.enums import SourceSystem
+from domain.events import ChangedRecord
 from domain.records import ParsedRecord
 
 log = structlog.get_logger(__name__)
 
 Progress = Callable[["RunResult"], None]
+ChangeListener = Callable[[SourceSystem, Sequence[ChangedRecord]], Awaitable[None]]
 
 
 @dataclass
@@ -170,8 +172,8 @@ async def _store_batch(
     connector: Connector,
     batch: Batch,
     result: RunResult,
-) -> list[int]:
-    """Commit one batch; returns the ids of the records it inserted, changed or withdrew."""
+) -> IngestCounts:
+    """Commit one batch; returns its counts with the records it inserted, changed or withdrew."""
     parsed, failures = parse_items(connector, batch)
     async with sessions.begin() as session:
         if batch.extras.get("regions"):
@@ -195,7 +197,7 @@ async def _store_batch(
         run = await session.get(SyncRun, result.run_id)
         assert run is not None
         _write_counts(run, result)
-    return counts.changed_ids
+    return counts
 
 
 def _write_counts(run: SyncRun, result: RunResult) -> None:
@@ -216,11 +218,14 @@ async def sync_source(
     full: bool = False,
     progress: Progress | None = None,
     resolve: bool = True,
+    on_changes: ChangeListener | None = None,
 ) -> RunResult:
     """Run one sync of one source; never raises for source failures (see ``result.error``).
 
     With ``resolve`` (the default) new party mentions are resolved batch by batch (see the
     module docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
+    ``on_changes`` hears of each committed batch's changed records (subscriptions); it cannot
+    fail the sync.
     """
     source = connector.source
     result = RunResult(source=source)
@@ -242,7 +247,9 @@ async def sync_source(
         unlinked: set[int] = set()  # records of batches whose resolution step failed
         try:
             async for batch in connector.fetch(checkpoint, full=full):
-                changed = await _store_batch(sessions, connector, batch, result)
+                counts = await _store_batch(sessions, connector, batch, result)
+                changed = counts.changed_ids
+                await _announce(on_changes, source, counts.changes)
                 resolved = not (resolve and changed) or await resolve_after_batch(
                     sessions, source, changed, result
                 )
@@ -262,6 +269,18 @@ async def sync_source(
             await resolve_after_batch(sessions, source, unlinked, result)
         await _finish(sessions, connector, result)
     return result
+
+
+async def _announce(
+    listener: ChangeListener | None, source: SourceSystem, changes: Sequence[ChangedRecord]
+) -> None:
+    """Tell ``listener`` what a committed batch changed; a failure is logged, never raised."""
+    if listener is None or not changes:
+        return
+    try:
+        await listener(source, changes)
+    except Exception as exc:  # subscribers miss this batch; the data itself is committed
+        log.warning("change_announcement_failed", source=source.value, error=type(exc).__name__)
 
 
 async def _finish(

@@ -28,7 +28,8 @@ from db.models import (
     PoliceAlert,
     Record,
 )
-from domain.enums import CaseStatus, RecordKind, SourceSystem
+from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
+from domain.events import ChangedRecord
 from domain.records import ParsedRecord
 
 KIND_MODELS: dict[RecordKind, type[Record]] = {
@@ -54,12 +55,21 @@ class IngestCounts:
     deleted: int = 0
     # records this batch inserted, changed or withdrew (not summed by ``add``: per batch)
     changed_ids: list[int] = field(default_factory=list, repr=False, compare=False)
+    # the same records with what happened to each, for subscribers (per batch too)
+    changes: list[ChangedRecord] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, other: IngestCounts) -> None:
         self.inserted += other.inserted
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.deleted += other.deleted
+
+
+def _change_facts(changed: dict[int, tuple[Record, RecordChangeKind]]) -> list[ChangedRecord]:
+    return [
+        ChangedRecord(record.id, record.kind, record.source, record.region_code, change)
+        for record_id, (record, change) in sorted(changed.items())
+    ]
 
 
 def _version_of(record: Record) -> tuple[datetime, str]:
@@ -170,7 +180,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
     counts = IngestCounts()
     if not batch:
         return counts
-    changed: list[Record] = []
+    changed: list[tuple[Record, RecordChangeKind]] = []
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
     existing: dict[str, Record] = {
@@ -192,7 +202,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             # late (out of order) must not bring the deleted record back to life.
             existing[parsed.source_key] = _tombstone(parsed)
             session.add(existing[parsed.source_key])
-            changed.append(existing[parsed.source_key])
+            changed.append((existing[parsed.source_key], RecordChangeKind.WITHDRAWN))
             counts.deleted += 1
             continue
         if current is None:
@@ -204,7 +214,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             await session.flush()
             session.add_all(_mentions(record.id, parsed))
             existing[parsed.source_key] = record
-            changed.append(record)
+            changed.append((record, RecordChangeKind.CREATED))
             counts.inserted += 1
             continue
         if parsed.version_key() < _version_of(current):
@@ -216,7 +226,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             else:
                 current.deleted = True
                 current.source_updated_at = parsed.source_updated_at
-                changed.append(current)
+                changed.append((current, RecordChangeKind.WITHDRAWN))
                 counts.deleted += 1
             continue
         digest = parsed.content_hash()
@@ -226,10 +236,20 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             continue
         _assign(current, parsed, digest)
         await _replace_mentions(session, current.id, parsed)
-        changed.append(current)
+        changed.append((current, RecordChangeKind.UPDATED))
         counts.updated += 1
     await session.flush()
-    counts.changed_ids = sorted({record.id for record in changed})
+    facts: dict[int, tuple[Record, RecordChangeKind]] = {}
+    for record, change in changed:  # a record created and changed again in one batch: CREATED
+        earlier = facts.get(record.id)
+        if not (
+            earlier
+            and earlier[1] is RecordChangeKind.CREATED
+            and change is RecordChangeKind.UPDATED
+        ):
+            facts[record.id] = (record, change)
+    counts.changed_ids = sorted(facts)
+    counts.changes = _change_facts(facts)
     await resolve_dead_letters(session, source, keys)
     return counts
 

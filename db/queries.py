@@ -116,6 +116,14 @@ class RecordScope:
     region_prefixes: tuple[str, ...]
     unplaced: bool = False
 
+    def admits(self, kind: RecordKind, region_code: str | None) -> bool:
+        """The rule of :func:`scope_conditions`, for a record already in hand (an event)."""
+        if kind not in self.kinds:
+            return False
+        if region_code is None:
+            return self.unplaced
+        return region_code.startswith(self.region_prefixes) if self.region_prefixes else False
+
 
 NOTHING = RecordScope(kinds=frozenset(), region_prefixes=())
 

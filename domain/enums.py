@@ -106,6 +106,14 @@ class RegionLevel(StrEnum):
     GRID = "GRID"  # 网格
 
 
+class RecordChangeKind(StrEnum):
+    """What a sync did to a record (记录变更类型), as announced to subscribers."""
+
+    CREATED = "CREATED"  # 新增
+    UPDATED = "UPDATED"  # 更新
+    WITHDRAWN = "WITHDRAWN"  # 来源撤销/删除
+
+
 LABELS: dict[str, str] = {
     **{
         m.value: label

@@ -23,7 +23,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
+from strawberry.types.unset import UNSET, UnsetType
 
 from db.engine import create_engine, session_factory
 from db.migrate import is_at_head
@@ -32,6 +34,7 @@ from domain.roles import Role
 from hub.audit import AuditWriter
 from hub.auth import AuthenticationError, TokenVerifier
 from hub.background import scheduled_sync
+from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
@@ -51,6 +54,7 @@ class AppState:
     audit: AuditWriter
     persisted_documents: Mapping[str, str] = field(default_factory=dict)
     persisted_roles: frozenset[Role] = frozenset()
+    bus: EventBus | None = None  # open while the app runs (lifespan)
 
 
 class GovhubGraphQL(GraphQL[Context, None]):
@@ -62,13 +66,22 @@ class GovhubGraphQL(GraphQL[Context, None]):
     """
 
     def __init__(self, state: AppState) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if state.settings.env == "dev" else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if state.settings.env == "dev" else None,
+            # One operation at a time per WebSocket: the connection's context (principal,
+            # loaders, audit state) is then never shared by two operations at once.
+            max_subscriptions_per_connection=1,
+        )
         self.state = state
 
-    def security(self, request: Request | WebSocket) -> RequestSecurity:
+    def security(
+        self, request: Request | WebSocket, authorization: str | None = None
+    ) -> RequestSecurity:
+        """Who is asking: the bearer token in ``authorization``, else in the request headers."""
         state = self.state
         try:
-            principal = state.verifier.verify(request.headers.get("authorization"))
+            principal = state.verifier.verify(authorization or request.headers.get("authorization"))
             problem = None
         except AuthenticationError as exc:
             principal, problem = None, str(exc)
@@ -91,7 +104,23 @@ class GovhubGraphQL(GraphQL[Context, None]):
             settings=self.state.settings,
             sessions=self.state.sessions,
             security=self.security(request),
+            bus=self.state.bus,
         )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """WebSocket (``graphql-transport-ws``): the token comes in ``connection_init``'s
+        payload as ``{"Authorization": "Bearer ..."}`` (browsers cannot set headers on a
+        WebSocket) or on the upgrade request; a connection without a valid one is closed
+        with 4403 before any operation runs."""
+        params = context.connection_params or {}
+        given = params.get("Authorization", params.get("authorization"))
+        authorization = given if isinstance(given, str) else None
+        context.replace_security(self.security(context.request, authorization))
+        if context.security.principal is None:
+            log.warning("websocket_refused", reason=context.security.authentication_error)
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        acknowledged: UnsetType = UNSET
+        return acknowledged
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
@@ -154,9 +183,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         gc.freeze()
         state.audit.start()  # group commit: concurrent requests share one audit transaction
         try:
-            async with scheduled_sync(settings, engine, state.sessions):
-                yield
+            async with open_bus(settings.redis_url) as bus:
+                state.bus = bus
+                announce = record_announcer(bus)
+                async with scheduled_sync(settings, engine, state.sessions, announce):
+                    yield
         finally:
+            state.bus = None
             await state.audit.stop()
             if owned:
                 await engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from connectors.config import load_sources
 from connectors.registry import open_connectors
 from connectors.scheduler import SyncScheduler
+from connectors.sync import ChangeListener
 from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -18,7 +19,10 @@ log = structlog.get_logger(__name__)
 
 @asynccontextmanager
 async def scheduled_sync(
-    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    on_changes: ChangeListener | None = None,
 ) -> AsyncIterator[SyncScheduler | None]:
     """Sync every enabled source on its schedule while the app runs (when a sources file is set).
 
@@ -30,7 +34,7 @@ async def scheduled_sync(
         return
     configs = load_sources(settings.sources_file)
     async with open_connectors(configs) as connectors:
-        scheduler = SyncScheduler(engine, sessions, connectors, configs)
+        scheduler = SyncScheduler(engine, sessions, connectors, configs, on_changes)
         scheduler.start()
         log.info("sync_scheduler_started", sources=sorted(s.value for s in connectors))
         try:

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+
+from connectors.sync import ChangeListener
+from domain.enums import SourceSystem
+from domain.events import RECORDS_CHANNEL, ChangedRecord, change_message
 
 
 class EventBus(Protocol):
@@ -73,6 +78,15 @@ class RedisBus:
 
     async def close(self) -> None:
         await self._redis.aclose()
+
+
+def record_announcer(bus: EventBus) -> ChangeListener:
+    """A sync listener that publishes each committed batch's changes on ``records``."""
+
+    async def announce(_source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        await bus.publish(RECORDS_CHANNEL, change_message(changes, datetime.now(UTC)))
+
+    return announce
 
 
 @asynccontextmanager

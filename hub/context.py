@@ -12,6 +12,7 @@ from starlette.websockets import WebSocket
 
 from hub.settings import Settings
 from resolvers.dataloaders import Loaders
+from schema.context import EventSource
 from schema.security import RequestSecurity
 
 
@@ -35,9 +36,26 @@ class Context:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     security: RequestSecurity
-    # Created per request, so a DataLoader's cache never outlives the request that filled it,
-    # and every loader reads within this principal's scope.
+    bus: EventSource | None = None
+    # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
+    connection_params: dict[str, object] | None = None
+    # Created per operation, so a DataLoader's cache never outlives the operation that filled
+    # it, and every loader reads within this principal's scope.
     loaders: Loaders = field(init=False)
+    _operations: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sessions, self.security.scope)
+
+    def replace_security(self, security: RequestSecurity) -> None:
+        """Another principal for this context (a WebSocket's token arrives after it opened)."""
+        self.security = security
+        self.loaders = Loaders(self.sessions, security.scope)
+
+    def start_operation(self) -> None:
+        """Fresh per-operation state when one context serves several (a WebSocket's operations
+        run one after another on it): loaders and audit notes never carry over."""
+        self._operations += 1
+        if self._operations > 1:
+            self.security.start_operation()
+            self.loaders = Loaders(self.sessions, self.security.scope)

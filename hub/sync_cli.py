@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Annotated
 
@@ -19,6 +20,7 @@ from connectors.sync import RunResult, sync_source
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from domain.enums import SourceSystem
+from hub.bus import open_bus, record_announcer
 from hub.settings import Settings
 
 console = Console(stderr=True)
@@ -68,7 +70,13 @@ async def run_sync(
     sessions = session_factory(engine)
     try:
         await upgrade(engine)
-        async with open_connectors(configs, only) as connectors:
+        async with contextlib.AsyncExitStack() as stack:
+            # Serving processes hear of the changes through Redis; alone, nobody would.
+            announce = None
+            if settings.redis_url:
+                bus = await stack.enter_async_context(open_bus(settings.redis_url))
+                announce = record_announcer(bus)
+            connectors = await stack.enter_async_context(open_connectors(configs, only))
             with Progress(
                 SpinnerColumn(), TextColumn("{task.description}"),
                 TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
@@ -87,7 +95,12 @@ async def run_sync(
 
                 async def one(source: SourceSystem) -> RunResult:
                     result = await sync_source(
-                        engine, sessions, connectors[source], full=full, progress=report
+                        engine,
+                        sessions,
+                        connectors[source],
+                        full=full,
+                        progress=report,
+                        on_changes=announce,
                     )
                     report(result)
                     progress.update(tasks[source], total=1, completed=1)

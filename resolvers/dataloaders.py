@@ -35,6 +35,8 @@ from schema.security import RequestSecurity
 if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
+    from schema.context import EventSource
+
 
 def _person(row: RowMapping) -> Person:
     """The person beside a party in a :func:`db.people_queries.parties_with_persons` row."""
@@ -193,6 +195,16 @@ class LoaderContext:
     security: RequestSecurity = field(init=False)
     loaders: Loaders = field(init=False)
 
+    bus: EventSource | None = None
+    _operations: int = field(default=0, init=False)
+
     def __post_init__(self) -> None:
         self.security = RequestSecurity(self.principal, purpose=self.purpose)
         self.loaders = Loaders(self.sessions, self.security.scope)
+
+    def start_operation(self) -> None:
+        """As :meth:`hub.context.Context.start_operation`: fresh state for a second operation."""
+        self._operations += 1
+        if self._operations > 1:
+            self.security.start_operation()
+            self.loaders = Loaders(self.sessions, self.security.scope)

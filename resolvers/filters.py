@@ -30,6 +30,13 @@ def timezone_aware(value: datetime | None, name: str) -> datetime | None:
     return value
 
 
+def checked_region(code: str | None, name: str) -> str | None:
+    """``code`` when it looks like a division or grid code; ``BAD_USER_INPUT`` naming ``name``."""
+    if code is not None and not _REGION_CODE.fullmatch(code):
+        raise BadUserInput(f"{name} is not a region code.")
+    return code
+
+
 def record_criteria(
     record_filter: RecordFilter | None, *, kind: RecordKind | None = None
 ) -> RecordCriteria:
@@ -40,8 +47,7 @@ def record_criteria(
         if kinds and kind not in kinds:
             raise BadUserInput(f"filter.kind excludes {kind.value}, the kind of this list.")
         kinds = (kind,)
-    if f.region is not None and not _REGION_CODE.fullmatch(f.region):
-        raise BadUserInput("filter.region is not a region code.")
+    checked_region(f.region, "filter.region")
     occurred_from = timezone_aware(f.occurred_from, "filter.occurredFrom")
     occurred_to = timezone_aware(f.occurred_to, "filter.occurredTo")
     if occurred_from and occurred_to and occurred_from > occurred_to:

@@ -168,6 +168,7 @@ class Authenticate(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
+        context.context.start_operation()
         security: RequestSecurity = context.context.security
         security.refusal = self._refusal(security)
         if security.refusal is not None:

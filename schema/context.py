@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import strawberry
 
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
 
     from resolvers.dataloaders import Loaders
     from schema.security import RequestSecurity
+
+
+class EventSource(Protocol):
+    """Where subscriptions hear of changes (``hub.bus``): JSON messages per channel."""
+
+    def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
 
 
 class GraphQLContext(Protocol):
@@ -25,6 +32,11 @@ class GraphQLContext(Protocol):
 
     @property
     def security(self) -> RequestSecurity: ...
+
+    @property
+    def bus(self) -> EventSource | None: ...
+
+    def start_operation(self) -> None: ...
 
 
 Info: TypeAlias = strawberry.Info[GraphQLContext, None]

@@ -15,6 +15,7 @@ from domain.enums import (
     CaseStatus,
     DisputeCategory,
     PartyRole,
+    RecordChangeKind,
     RecordKind,
     RegionLevel,
     RiskLevel,
@@ -30,6 +31,13 @@ def _labelled(enum: type[StrEnum]) -> dict[str, str]:
     return {member.value: LABELS[member.value] for member in enum}
 
 
+strawberry.enum(
+    RecordChangeKind,
+    description=_described(
+        "What a sync did to a record (记录变更类型)",
+        {"CREATED": "新增", "UPDATED": "更新", "WITHDRAWN": "来源撤销"},
+    ),
+)
 strawberry.enum(
     SourceSystem, description=_described("Source system (数据来源系统)", _labelled(SourceSystem))
 )

@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+    SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 
 
 class GovhubError(Exception):
@@ -109,6 +110,12 @@ class PersistedDocumentNotFound(GovhubError):
     """No registered document has the requested hash."""
 
     code = ErrorCode.PERSISTED_DOCUMENT_NOT_FOUND
+
+
+class ServiceUnavailable(GovhubError):
+    """Something the operation needs is not running here (subscriptions outside the server)."""
+
+    code = ErrorCode.SERVICE_UNAVAILABLE
 
 
 class AuditUnavailable(GovhubError):

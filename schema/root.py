@@ -31,6 +31,7 @@ from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
+from schema.subscriptions import Subscription
 from schema.sync import SourceSyncStatus
 
 log = structlog.get_logger(__name__)
@@ -154,6 +155,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
     built = GovhubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(KIND_TYPES),
         execution_context_class=PlainFieldExecutor if streamlined else None,
         # Order matters: the audit trail wraps everything (it sees every outcome, codes final);

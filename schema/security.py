@@ -77,6 +77,13 @@ class RequestSecurity:
     def __post_init__(self) -> None:
         self.scope = record_scope(self.principal)
 
+    def start_operation(self) -> None:
+        """Forget what the previous operation on this context noted (refusal, audit ids)."""
+        self.refusal = None
+        self.operation_name = None
+        self.pii_record_ids = set()
+        self.pii_person_ids = set()
+
     def saw_person(self, person: PersonT) -> PersonT:
         """``person`` (or ``None``) unchanged, noted for the audit row when it is one."""
         if person is not None:

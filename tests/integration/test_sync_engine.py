@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from connectors.sync import sync_source
 from db.engine import session_factory
 from db.models import DeadLetter, Dispute, PartyMention, Record, SyncRun, SyncState
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, SourceSystem
+from domain.events import ChangedRecord
 from domain.records import ParsedParty, ParsedRecord
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -147,3 +148,41 @@ async def test_a_failure_mid_run_keeps_committed_batches_and_resumes(
     second = await sync_source(committing_engine, sessions, resumed)
     assert second.ok and resumed.started_from == ["2"]
     assert set(await _records(sessions)) == {"A", "B", "C"}
+
+
+async def test_each_committed_batch_announces_what_it_changed(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given a listener (the event bus in the app) and a run that creates, updates, withdraws
+    heard: list[list[tuple[str, str]]] = []
+
+    async def listen(source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        assert source is SourceSystem.MEDIATION
+        async with sessions() as session:  # the batch is committed before it is announced
+            keys = {r.id: r.source_key for r in (await session.scalars(select(Record)))}
+        heard.append([(keys[c.record_id], c.change.value) for c in changes])
+
+    pages = [
+        [_case("A", 1), _case("B", 1), _case("A", 2)],  # A created then changed: still CREATED
+        [_case("A", 3), _case("B", 2, deleted=True), _case("C", 1), _case("C", 1)],
+        [_case("C", 1)],  # nothing changed: nothing announced
+    ]
+    result = await sync_source(committing_engine, sessions, ListConnector(pages), on_changes=listen)
+    assert result.ok
+    assert heard == [
+        [("A", "CREATED"), ("B", "CREATED")],
+        [("A", "UPDATED"), ("B", "WITHDRAWN"), ("C", "CREATED")],
+    ]
+
+
+async def test_a_failing_listener_never_fails_the_sync(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    async def broken(_source: SourceSystem, _changes: Sequence[ChangedRecord]) -> None:
+        raise ConnectionError("redis is down")
+
+    result = await sync_source(
+        committing_engine, sessions, ListConnector([[_case("A", 1)]]), on_changes=broken
+    )
+    assert result.ok and result.counts.inserted == 1
+    assert await _records(sessions) == {"A": ("A v1", False)}

@@ -1,0 +1,75 @@
+"""Record changes as events (记录变更事件): what a sync announces and subscribers receive.
+
+A message on the ``records`` channel lists the records one committed batch created, updated
+or withdrew, by id, kind, source and region code. It never carries personal information:
+a subscriber that wants a record reads it through the API, within its own jurisdiction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.enums import RecordChangeKind, RecordKind, SourceSystem
+
+RECORDS_CHANNEL = "records"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedRecord:
+    """One record a batch created, updated or withdrew: ids and codes, no personal data."""
+
+    record_id: int
+    kind: RecordKind
+    source: SourceSystem
+    region_code: str | None
+    change: RecordChangeKind
+
+
+@dataclass(frozen=True, slots=True)
+class RecordChangeEvent:
+    """A :class:`ChangedRecord` as a subscriber receives it, with when it was announced."""
+
+    record: ChangedRecord
+    announced_at: datetime
+
+
+def change_message(changes: Sequence[ChangedRecord], at: datetime) -> dict[str, Any]:
+    """The JSON message announcing ``changes`` (one committed batch)."""
+    return {
+        "at": at.isoformat(),
+        "changes": [
+            {
+                "id": change.record_id,
+                "kind": change.kind.value,
+                "source": change.source.value,
+                "regionCode": change.region_code,
+                "change": change.change.value,
+            }
+            for change in changes
+        ],
+    }
+
+
+def read_change_message(message: dict[str, Any]) -> list[RecordChangeEvent]:
+    """The events in a message; a malformed message (another version, a stray publisher)
+    yields nothing rather than breaking every subscriber."""
+    try:
+        at = datetime.fromisoformat(message["at"])
+        return [
+            RecordChangeEvent(
+                ChangedRecord(
+                    record_id=int(item["id"]),
+                    kind=RecordKind(item["kind"]),
+                    source=SourceSystem(item["source"]),
+                    region_code=item["regionCode"],
+                    change=RecordChangeKind(item["change"]),
+                ),
+                at,
+            )
+            for item in message["changes"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        return []

@@ -1,0 +1,27 @@
+"""Subscriptions (订阅) over WebSocket (``graphql-transport-ws`` on ``/graphql``).
+
+``recordChanges`` streams what syncs commit, within the subscriber's record kinds and
+jurisdiction. An event names the record and what happened to it, never personal data: a
+console that wants the record reads it with ``node(id)``, which is answered and audited like
+any read. The subscription itself is one audited operation, its row written when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from resolvers.subscriptions import resolve_record_changes
+from schema.changes import RecordChange
+
+
+@strawberry.type(description="Streams over WebSocket, graphql-transport-ws (订阅).")
+class Subscription:
+    record_changes: AsyncGenerator[RecordChange, None] = strawberry.subscription(
+        resolver=resolve_record_changes,
+        description=(
+            "Records as syncs change them (记录变更推送), within your kinds and jurisdiction, "
+            "optionally narrowed to some kinds and a region and everything beneath it."
+        ),
+    )
