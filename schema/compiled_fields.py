@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+import weakref
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum, EnumMeta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -53,7 +56,24 @@ Read = Callable[[Any, Path | None], Any]
 """(the field's object, that object's path) → the field's completed value; may raise Fallback."""
 
 DIRECT_SYNC = "_govhub_direct_sync"
-"""Marks a resolver :func:`schema.execution.streamline_resolvers` made: direct and synchronous."""
+"""Marks a resolver :func:`schema.execution.streamline_resolvers` made: direct, synchronous, and
+over a function declared :func:`rereadable`."""
+_REREADABLE = "_govhub_rereadable"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def rereadable(function: F) -> F:
+    """Declare a synchronous, argument-less resolver safe for compiled readers: it only reads
+    (what it notes for the audit goes into a set), so calling it again when the general path
+    takes a field over changes nothing. Resolvers without this mark are only ever called by
+    graphql-core, once, in its order."""
+    setattr(function, _REREADABLE, True)
+    return function
+
+
+def is_rereadable(function: object) -> bool:
+    return getattr(function, _REREADABLE, False) is True
 
 
 class Fallback(Exception):
@@ -134,9 +154,12 @@ def _enum_names(leaf: GraphQLLeafType) -> dict[Any, str]:
     wrapped = getattr(leaf, "wrapped_cls", None)
     if not isinstance(leaf, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
         return {}
-    by_value = {value.value: name for name, value in leaf.values.items()}
     members: list[Enum] = list(wrapped)
-    return {member: by_value[member.value] for member in members if member.value in by_value}
+    try:  # values a dict can hold; otherwise the type's own coercion, member by member
+        by_value = {value.value: name for name, value in leaf.values.items()}
+        return {member: by_value[member.value] for member in members if member.value in by_value}
+    except TypeError:
+        return {}
 
 
 def leaf_reader(plan: PlainLeaf) -> Read:
@@ -151,6 +174,8 @@ def leaf_reader(plan: PlainLeaf) -> Read:
                 if nullable:
                     return None
                 raise Fallback
+            if not isinstance(value, _PLAIN_VALUES):
+                _check_settled(value)
             coerced = names.get(value, Undefined) if names else coerce(value)
         except Exception:  # the general path runs it again and reports the error
             raise Fallback from None
@@ -161,11 +186,25 @@ def leaf_reader(plan: PlainLeaf) -> Read:
     return read
 
 
+# Values a leaf takes as they are; anything else is first checked for what graphql-core
+# treats specially (something to await, an exception to report, Undefined).
+_PLAIN_VALUES = (str, int, float, datetime, date, Decimal, Enum)
+
+
+def _check_settled(value: Any) -> None:
+    """Fallback unless ``value`` is a plain value graphql-core would complete as it is."""
+    if value is Undefined or isinstance(value, Exception) or inspect.isawaitable(value):
+        raise Fallback
+
+
 class FieldCompiler:
     """Compiles readers for one request's selections (they depend on its variables)."""
 
     def __init__(self, executor: PlainFieldExecutor) -> None:
-        self._executor = executor
+        # Weakly: the readers live in the executor's own caches, and a strong reference back
+        # would keep each request's whole result (errors and their tracebacks included) alive
+        # until the cycle collector runs.
+        self._executor: PlainFieldExecutor = weakref.proxy(executor)
         self._schema: GraphQLSchema = executor.schema
         self._plans = _plans_of(self._schema)
         # Keyed by the field details list's identity, which graphql-core keeps alive (and
@@ -185,6 +224,8 @@ class FieldCompiler:
         node = details[0].node
         if node.arguments or node.directives:
             return None
+        if any(detail.defer_usage is not None for detail in details):
+            return None  # deferred delivery is graphql-core's
         if node.name.value == "__typename":
             type_name = parent_type.name
             return lambda _source, _path: type_name
@@ -228,11 +269,13 @@ class FieldCompiler:
         if resolve is None or not getattr(resolve, DIRECT_SYNC, False):
             return None
         nodes = [detail.node for detail in details]
-        build_info = self._executor.build_resolve_info
+        executor = self._executor
 
         def fetch_resolved(source: Any, path: Path) -> Any:
             try:
-                value = resolve(source, build_info(field_def, nodes, parent_type, path))
+                value = resolve(
+                    source, executor.build_resolve_info(field_def, nodes, parent_type, path)
+                )
             except Exception:
                 raise Fallback from None
             return _settled(value)
@@ -288,8 +331,13 @@ class FieldCompiler:
             readers.append((response_name, reader))
 
         def complete_object(value: Any, path: Path) -> dict[str, Any]:
+            _check_settled(value)
             # Strawberry's generated check is a class test that never reads the info.
-            if is_type_of is not None and is_type_of(value, None) is not True:  # type: ignore[arg-type]
+            try:
+                fits = is_type_of is None or is_type_of(value, None) is True  # type: ignore[arg-type]
+            except Exception:
+                raise Fallback from None
+            if not fits:
                 raise Fallback
             return {name: reader(value, path) for name, reader in readers}
 
@@ -306,16 +354,19 @@ class FieldCompiler:
         if resolve_type is None:
             return None
         nodes = [detail.node for detail in details]
-        build_info = self._executor.build_resolve_info
+        executor = self._executor
         schema = self._schema
         by_type: dict[str, Callable[[Any, Path], dict[str, Any]] | None] = {}
 
         def complete_abstract(value: Any, path: Path) -> Any:
             if value is None:
                 return None
+            _check_settled(value)
             try:
                 name = resolve_type(
-                    value, build_info(field_def, nodes, parent_type, path), abstract_type
+                    value,
+                    executor.build_resolve_info(field_def, nodes, parent_type, path),
+                    abstract_type,
                 )
             except Exception:
                 raise Fallback from None
@@ -347,7 +398,7 @@ def _list_completer(item: Callable[[Any, Path], Any]) -> Callable[[Any, Path], A
     def complete_list(value: Any, path: Path) -> Any:
         if value is None:
             return None
-        if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        if not isinstance(value, list | tuple):  # iterators and the like: graphql-core's
             raise Fallback
         return [item(entry, path.add_key(index)) for index, entry in enumerate(value)]
 
@@ -360,6 +411,8 @@ def _leaf_completer(leaf_type: GraphQLLeafType) -> Callable[[Any, Path], Any]:
     def complete_leaf(value: Any, _path: Path) -> Any:
         if value is None:
             return None
+        if not isinstance(value, _PLAIN_VALUES):
+            _check_settled(value)
         try:
             coerced = coerce(value)
         except Exception:

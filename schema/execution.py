@@ -22,32 +22,45 @@ Schema extensions that hook ``resolve`` turn the compiled path off for the reque
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
-from graphql.execution.collect_fields import GroupedFieldSet
-from graphql.pyutils import Path
+from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
-from schema.compiled_fields import DIRECT_SYNC, Fallback, FieldCompiler, Read
+from schema.compiled_fields import DIRECT_SYNC, FieldCompiler, Read, is_rereadable
+
+MAX_FALLBACKS = 1
+"""Fields handed back per request before the compiled path is switched off for the rest of it.
+A hand-back means graphql-core reads that field's subtree again; after the first, the request
+stays on the general path, so a response full of errors costs what it costs there, plus at
+most one partial compiled attempt."""
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, reading what compiles (schema.compiled_fields) directly."""
+    """graphql-core's executor, reading what compiles (schema.compiled_fields) directly.
+
+    :meth:`execute_fields` follows graphql-core's own loop field by field, in selection order:
+    a compiled field is read in place; any other field, and a compiled one its reader hands
+    back, goes through graphql-core's ``execute_field`` at that same point. Errors, their
+    order, side effects and null propagation are therefore those of the general path.
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         fast = manager is None or not manager.middlewares
         self._compiler = FieldCompiler(self) if fast else None
+        self._fallbacks = 0
         # graphql-core hands every object of one type and selection the same grouped field
-        # set, so its split into compiled and other fields is worked out once per request.
-        self._splits: dict[tuple[int, str], _Split] = {}
+        # set, so its readers are looked up once per request.
+        self._plans: dict[tuple[int, str], _Plan] = {}
 
     def execute_fields(
         self,
@@ -57,64 +70,72 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> Any:
-        split = self._split(parent_type, grouped_field_set)
-        if split is None or not split.fast:
+        plan = self._plan(parent_type, grouped_field_set)
+        if plan is None:
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        settled: dict[str, Any] = {}
-        rest = split.rest
-        for response_name, read in split.fast:
-            try:
-                settled[response_name] = read(source_value, path)
-            except Fallback:  # the general path runs this field again and reports what it finds
-                if rest is split.rest:
-                    rest = dict(split.rest)
-                rest[response_name] = grouped_field_set[response_name]
-        if not rest:
-            return settled
-        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
-        if isinstance(others, dict):  # everything settled synchronously
-            return _in_order(grouped_field_set, settled, others)
+        results: dict[str, Any] = {}
+        awaitable_fields: list[str] = []
+        try:
+            for response_name, details, read in plan.fields:
+                if read is not None and self._compiler is not None:
+                    try:
+                        results[response_name] = read(source_value, path)
+                        continue
+                    except Exception:  # Fallback, or anything unforeseen: the general path
+                        self._fell_back()
+                result = self.execute_field(
+                    parent_type,
+                    source_value,
+                    details,
+                    Path(path, response_name, parent_type.name),
+                    position_context,
+                )
+                if result is not Undefined:
+                    results[response_name] = result
+                    if self.is_awaitable(result):
+                        awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:  # as graphql-core: settle what was started, then raise
+                self.settle_in_background([results[name] for name in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
 
-        async def merged(pending: Awaitable[dict[str, Any]]) -> dict[str, Any]:
-            return _in_order(grouped_field_set, settled, await pending)
+        async def get_results() -> dict[str, Any]:
+            awaited = await gather_with_cancel(*(results[name] for name in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
 
-        return merged(others)
+        return get_results()
 
-    def _split(
+    def _fell_back(self) -> None:
+        self._fallbacks += 1
+        if self._fallbacks >= MAX_FALLBACKS:
+            self._compiler = None
+
+    def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
-    ) -> _Split | None:
+    ) -> _Plan | None:
         if self._compiler is None:
             return None
         key = (id(grouped_field_set), parent_type.name)
-        split = self._splits.get(key)
-        if split is None or split.fields is not grouped_field_set:
-            fast: list[tuple[str, Read]] = []
-            rest: GroupedFieldSet = {}
-            for response_name, field_details_list in grouped_field_set.items():
-                read = self._compiler.field(parent_type, field_details_list)
-                if read is None:
-                    rest[response_name] = field_details_list
-                else:
-                    fast.append((response_name, read))
-            split = _Split(grouped_field_set, tuple(fast), rest)
-            self._splits[key] = split
-        return split
+        plan = self._plans.get(key)
+        if plan is None or plan.grouped is not grouped_field_set:
+            fields = tuple(
+                (name, details, self._compiler.field(parent_type, details))
+                for name, details in grouped_field_set.items()
+            )
+            plan = _Plan(grouped_field_set, fields, any(read for _, _, read in fields))
+            self._plans[key] = plan
+        return plan if plan.compiled else None
 
 
-class _Split(NamedTuple):
-    fields: GroupedFieldSet
-    fast: tuple[tuple[str, Read], ...]
-    rest: GroupedFieldSet
-
-
-def _in_order(
-    grouped_field_set: GroupedFieldSet, settled: dict[str, Any], others: dict[str, Any]
-) -> dict[str, Any]:
-    """Both halves' results in the order the fields were selected (the response order)."""
-    combined = settled | others
-    return {name: combined[name] for name in grouped_field_set if name in combined}
+class _Plan(NamedTuple):
+    grouped: GroupedFieldSet
+    fields: tuple[tuple[str, FieldDetailsList, Read | None], ...]
+    compiled: bool
 
 
 def streamline_resolvers(schema: strawberry.Schema) -> int:
@@ -131,8 +152,11 @@ def streamline_resolvers(schema: strawberry.Schema) -> int:
     if getattr(converter, "_exception_handler_specs", ()):
         return 0
     streamlined = 0
+    subscription = schema._schema.subscription_type
     for named_type in schema._schema.type_map.values():
         if not isinstance(named_type, GraphQLObjectType) or named_type.name.startswith("__"):
+            continue
+        if named_type is subscription:  # its resolvers make streams; events resolve apart
             continue
         for field_def in named_type.fields.values():
             direct = _direct_resolver(field_def, schema.config.info_class)
@@ -145,6 +169,8 @@ def streamline_resolvers(schema: strawberry.Schema) -> int:
 def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or definition.extensions:
+        return None
+    if definition.is_subscription:
         return None
     resolver = definition.base_resolver
     if resolver is None or definition.arguments or field_def.args:
@@ -162,5 +188,6 @@ def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
         return function(source, **kwargs) if takes_self else function(**kwargs)
 
     resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks resolvers
-    setattr(resolve, DIRECT_SYNC, not definition.is_async)
+    # Compiled readers call only resolvers declared safe to call again (see ``rereadable``).
+    setattr(resolve, DIRECT_SYNC, not definition.is_async and is_rereadable(function))
     return resolve

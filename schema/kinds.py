@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import strawberry
 
+from schema.compiled_fields import rereadable
 from schema.records import Record
 
 
@@ -94,6 +95,7 @@ class Petition(Record):
     petition_numbers: strawberry.Private[dict[str, str] | None]
 
     @strawberry.field(description="Numbers issued by each level's bureau (各级信访件编号).")
+    @rereadable
     def numbers(self) -> list[PetitionNumber]:
         return [
             PetitionNumber(level=level, number=number)

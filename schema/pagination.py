@@ -7,6 +7,8 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from schema.compiled_fields import rereadable
+
 NodeT = TypeVar("NodeT")
 
 DEFAULT_PAGE_SIZE = 20
@@ -66,6 +68,7 @@ class Connection(Generic[NodeT]):
     count_all: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(description="The items of this page without cursors (本页条目).")
+    @rereadable
     def nodes(self) -> list[NodeT]:
         return [edge.node for edge in self.edges]
 

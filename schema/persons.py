@@ -17,6 +17,7 @@ from db.pii import cipher
 from domain.enums import PartyRole
 from domain.validators import mask_phone, mask_resident_id
 from resolvers.loading import loaded_or_load
+from schema.compiled_fields import rereadable
 from schema.context import Info
 from schema.regions import Region
 
@@ -53,10 +54,12 @@ class Person(relay.Node):
     sealed_phone: strawberry.Private[str | None]
 
     @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    @rereadable
     def id_number(self, info: Info) -> str | None:
         return _opened(info, self.sealed_id_number, mask_resident_id)
 
     @strawberry.field(description=PHONE_DESCRIPTION)
+    @rereadable
     def phone(self, info: Info) -> str | None:
         return _opened(info, self.sealed_phone, mask_phone)
 
@@ -97,10 +100,12 @@ class Party:
     sealed_phone: strawberry.Private[str | None]
 
     @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    @rereadable
     def id_number(self, info: Info) -> str | None:
         return _opened(info, self.sealed_id_number, mask_resident_id)
 
     @strawberry.field(description=PHONE_DESCRIPTION)
+    @rereadable
     def phone(self, info: Info) -> str | None:
         return _opened(info, self.sealed_phone, mask_phone)
 
@@ -108,6 +113,7 @@ class Party:
         description="The person this mention was resolved to (关联自然人); null until resolved.",
         graphql_type=Person | None,
     )
+    @rereadable
     def person(self, info: Info) -> Person | Awaitable[Person | None] | None:
         if self.person_id is None:
             return None

@@ -14,6 +14,7 @@ from strawberry.types.base import get_object_definition
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from resolvers.loading import loaded_or_load
+from schema.compiled_fields import rereadable
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import Forbidden
@@ -84,6 +85,7 @@ class Record(relay.Node):
         description="The region it happened in (所属区划).",
         graphql_type=Region | None,
     )
+    @rereadable
     def region(self, info: Info) -> Region | Awaitable[Region | None] | None:
         if self.region_code is None:
             return None
@@ -93,6 +95,7 @@ class Record(relay.Node):
         description="The parties the source names, in its order (当事人).",
         graphql_type=list[Party],
     )
+    @rereadable
     def parties(self, info: Info) -> list[Party] | Awaitable[list[Party]]:
         security = info.context.security
         if security.principal is None or not security.principal.policy.parties:
