@@ -21,14 +21,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.config import parse_sources
 from connectors.registry import open_connectors
 from connectors.sync import sync_source
-from db.engine import create_engine, session_factory
-from db.migrate import upgrade
+from db.engine import scratch_schema, session_factory
+from db.migrate import migrated_engine
 from db.models import Link, PartyMention, Person
 from db.pii import configure_pii
 from db.regions import seed_regions
@@ -41,26 +41,14 @@ from sandbox.runner import Sandbox, SandboxConfig
 async def fresh_database(url: str | None) -> AsyncIterator[AsyncEngine]:
     if url is None:
         with tempfile.TemporaryDirectory() as directory:
-            engine = create_engine(f"sqlite+aiosqlite:///{directory}/bench.db")
-            await upgrade(engine)
-            try:
+            async with migrated_engine(f"sqlite+aiosqlite:///{directory}/bench.db") as engine:
                 yield engine
-            finally:
-                await engine.dispose()
         return
-    schema = f"bench_{secrets.token_hex(4)}"
-    admin = create_engine(url)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, schema=schema)
-    try:
-        await upgrade(engine)
+    async with (
+        scratch_schema(url, "bench") as schema,
+        migrated_engine(url, schema=schema) as engine,
+    ):
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 async def measure(sb: Sandbox, url: str | None, page_size: int, resolve: bool) -> None:

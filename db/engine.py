@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -54,3 +58,21 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+@asynccontextmanager
+async def scratch_schema(url: str, prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL schema on the server at ``url``, dropped on exit (tests and
+    benchmarks); yields its name, for ``create_engine(url, schema=...)``."""
+    schema = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url)
+    try:
+        async with admin.begin() as connection:
+            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield schema
+        finally:
+            async with admin.begin() as connection:
+                await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        await admin.dispose()

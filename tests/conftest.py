@@ -7,6 +7,7 @@ with a one-line reason.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -15,11 +16,10 @@ import sys
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.engine import create_engine
-from db.migrate import upgrade
+from db.engine import scratch_schema as postgres_scratch_schema
+from db.migrate import migrated_engine
 from db.pii import configure_pii
 from domain.validators import InvalidIdentifier, validate_resident_id
 from hub.logging import _CURRENT_STDERR, configure_logging
@@ -73,39 +73,37 @@ def pii_key() -> bytes:
     return key
 
 
-async def _postgres_engine() -> AsyncIterator[AsyncEngine]:
+@contextlib.asynccontextmanager
+async def scratch_schema(prefix: str) -> AsyncIterator[tuple[str, str]]:
+    """A new, empty PostgreSQL schema on the test server: yields (url, schema), then drops it.
+
+    Skips (fails under CI) when the server is not configured or unreachable.
+    """
     url = os.environ.get("GOVHUB_TEST_DATABASE_URL")
     if not url:
         service_missing("PostgreSQL not configured: set GOVHUB_TEST_DATABASE_URL")
-        return
-    schema = f"govhub_test_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_engine(url)
-    try:
-        async with admin.begin() as connection:
-            await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OSError as exc:
-        await admin.dispose()
-        service_missing(f"PostgreSQL unreachable at {url}: {exc}")
-        return
-    engine = create_engine(url, schema=schema)
-    try:
-        await upgrade(engine)
+        raise AssertionError("unreachable")  # service_missing skips or fails
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            schema = await stack.enter_async_context(postgres_scratch_schema(url, prefix))
+        except OSError as exc:
+            service_missing(f"PostgreSQL unreachable at {url}: {exc}")
+            raise AssertionError("unreachable") from exc
+        yield url, schema
+
+
+async def _postgres_engine() -> AsyncIterator[AsyncEngine]:
+    async with (
+        scratch_schema("govhub_test") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+    ):
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 async def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
     path = tmp_path_factory.mktemp("db") / "govhub.db"
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
-    try:
-        await upgrade(engine)
+    async with migrated_engine(f"sqlite+aiosqlite:///{path}") as engine:
         yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture(

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import create_engine
+from db.migrate import is_at_head, upgrade
 from db.models import Base
+from tests.conftest import scratch_schema
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -25,3 +30,19 @@ async def test_the_migrated_database_matches_the_models(engine: AsyncEngine) -> 
         differences = await connection.run_sync(_differences)
     # then autogenerate finds nothing left to migrate: no model change went without a migration
     assert differences == []
+
+
+@pytest.mark.postgres
+async def test_replicas_starting_together_migrate_once_without_failing() -> None:
+    # given a new, empty schema and three hub processes starting at once (each migrates first)
+    async with scratch_schema("govhub_migrate") as (url, schema):
+        replicas = [create_engine(url, schema=schema) for _ in range(3)]
+        try:
+            # when they upgrade concurrently (without a lock they block one another: fail, not hang)
+            async with asyncio.timeout(60):
+                await asyncio.gather(*(upgrade(engine) for engine in replicas))
+            # then every one of them finds the schema at head
+            assert [await is_at_head(engine) for engine in replicas] == [True, True, True]
+        finally:
+            for engine in replicas:
+                await engine.dispose()
