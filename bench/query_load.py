@@ -7,8 +7,10 @@ a subprocess, with N concurrent connections for a fixed time after a warm-up).
 Every request carries a centre-staff bearer token, and each configuration runs with the audit
 trail on (every operation one hash-chained row, group-committed) and off
 (``GOVHUB_AUDIT_ENABLED=false``, for measurement only), so the audit's cost is visible.
-Run: ``.venv/bin/python bench/query_load.py [--records N] [--duration S] [--concurrency C]
-[--audit on|off|both] [--workers 1,2]``.
+``--rate R`` switches to an open loop: R requests start every second whatever the answers do,
+and latency counts from each scheduled start, so a cost shows as latency rather than as fewer
+requests. Run: ``.venv/bin/python bench/query_load.py [--records N] [--duration S]
+[--concurrency C | --rate R] [--audit on|off|both] [--workers 1,2]``.
 """
 
 from __future__ import annotations
@@ -61,11 +63,21 @@ def create_bench_app() -> Any:
 
 # ---------------------------------------------------------------- load generator (subprocess)
 async def generate(
-    url: str, duration: float, concurrency: int, warmup: float, token: str
+    url: str,
+    duration: float,
+    concurrency: int,
+    warmup: float,
+    token: str,
+    rate: float | None = None,
 ) -> dict[str, Any]:
+    """Closed loop (``concurrency`` clients, each sending when its last answer came), or with
+    ``rate`` an open loop: requests start on a fixed schedule whatever the answers do, and each
+    latency counts from its scheduled start (queueing included)."""
     payload = {"query": QUERY_PAGE, "variables": {"first": 50}}
     latencies: list[float] = []
     errors = 0
+    if rate is not None:
+        concurrency = 512  # connections are not the limit in an open loop
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(limits=limits, timeout=30, headers=headers) as client:
@@ -83,7 +95,28 @@ async def generate(
                         errors += 1
                     latencies.append((done - now) * 1000)
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        async def scheduled(at: float) -> None:
+            nonlocal errors
+            response = await client.post(url, json=payload)
+            if at >= measure_from:
+                if response.status_code != 200 or "errors" in response.json():
+                    errors += 1
+                latencies.append((time.perf_counter() - at) * 1000)
+
+        async def open_loop(interval: float) -> None:
+            requests: list[asyncio.Task[None]] = []
+            at = started
+            while at < stop_at:
+                if (wait := at - time.perf_counter()) > 0:
+                    await asyncio.sleep(wait)
+                requests.append(asyncio.create_task(scheduled(at)))
+                at += interval
+            await asyncio.gather(*requests)
+
+        if rate is None:
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            await open_loop(1 / rate)
     latencies.sort()
     return {
         "requests": len(latencies),
@@ -157,7 +190,8 @@ def run_server_and_load(
         generator = subprocess.run(
             [sys.executable, __file__, "generate", f"{base}/graphql",
              "--duration", str(args.duration), "--concurrency", str(args.concurrency),
-             "--token", _bench_token(secret)],
+             "--token", _bench_token(secret),
+             *(["--rate", str(args.rate)] if args.rate else [])],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         result = json.loads(generator.stdout)
@@ -166,7 +200,12 @@ def run_server_and_load(
             f"{result['rps']:7.1f} req/s   "
             f"p50 {result['p50']:6.1f} ms   p99 {result['p99']:6.1f} ms   "
             f"({result['requests']} requests, {result['errors']} errors, "
-            f"{args.concurrency} connections, {args.duration:.0f}s)",
+            + (
+                f"open loop at {args.rate:g} req/s, "
+                if args.rate
+                else f"{args.concurrency} connections, "
+            )
+            + f"{args.duration:.0f}s)",
             flush=True,
         )
     finally:
@@ -204,10 +243,18 @@ def main() -> None:
     parser.add_argument("--audit", choices=["on", "off", "both"], default="both")
     parser.add_argument("--workers", default="1,2", help="uvicorn worker counts to try")
     parser.add_argument("--token", help="bearer token (generate mode)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open loop: start this many requests per second whatever the answers "
+        "(latency counts queueing); default: closed loop over --concurrency connections",
+    )
     args = parser.parse_args()
     if args.mode == "generate":
         result = asyncio.run(
-            generate(args.url, args.duration, args.concurrency, args.warmup, args.token)
+            generate(
+                args.url, args.duration, args.concurrency, args.warmup, args.token, args.rate
+            )
         )
         print(json.dumps(result))
         return
