@@ -32,6 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from page_query import QUERY_PAGE
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -49,22 +50,7 @@ DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 # Centre staff over 河南 (every seeded region): the jurisdiction filter is part of what is timed.
 BENCH_PRINCIPAL = Principal(sub="bench", role=Role.CENTER_STAFF, regions=("41",))
 
-QUERY_PAGE = """
-query Page($first: Int!) {
-  records(first: $first) {
-    edges { node {
-      id kind source sourceKey title occurredAt status riskLevel
-      region { code name level }
-      parties { role name person { id name } }
-      ... on Dispute { mediator mediationOrg amountInvolved }
-      ... on GridEvent { gridCode reporter }
-      ... on PoliceAlert { alertNumber alarmTime }
-      ... on Petition { handlingUnit form }
-      ... on CourtFiling { caseNumber cause }
-    } }
-  }
-}
-"""
+
 
 _KINDS = ("disputes", "grid_events", "police_alerts", "petitions", "court_filings")
 RAW_PAGE = (

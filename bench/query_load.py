@@ -34,23 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402 -- after the path set-up above
-
-QUERY_PAGE = """
-query Page($first: Int!) {
-  records(first: $first) {
-    edges { node {
-      id kind source sourceKey title occurredAt status riskLevel
-      region { code name level }
-      parties { role name person { id name } }
-      ... on Dispute { mediator mediationOrg amountInvolved }
-      ... on GridEvent { gridCode reporter }
-      ... on PoliceAlert { alertNumber alarmTime }
-      ... on Petition { handlingUnit form }
-      ... on CourtFiling { caseNumber cause }
-    } }
-  }
-}
-"""
+from page_query import QUERY_PAGE  # noqa: E402
 
 
 def create_bench_app() -> Any:

@@ -42,7 +42,6 @@ class Context:
     # Created per operation, so a DataLoader's cache never outlives the operation that filled
     # it, and every loader reads within this principal's scope.
     loaders: Loaders = field(init=False)
-    _operations: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.sessions, self.security.scope)
@@ -53,9 +52,7 @@ class Context:
         self.loaders = Loaders(self.sessions, security.scope)
 
     def start_operation(self) -> None:
-        """Fresh per-operation state when one context serves several (a WebSocket's operations
-        run one after another on it): loaders and audit notes never carry over."""
-        self._operations += 1
-        if self._operations > 1:
-            self.security.start_operation()
-            self.loaders = Loaders(self.sessions, self.security.scope)
+        """Fresh per-operation state, for a context that serves several (a WebSocket's
+        operations run one after another on it): loaders and audit notes never carry over."""
+        self.security.start_operation()
+        self.loaders = Loaders(self.sessions, self.security.scope)

@@ -194,17 +194,13 @@ class LoaderContext:
     purpose: str | None = None
     security: RequestSecurity = field(init=False)
     loaders: Loaders = field(init=False)
-
     bus: EventSource | None = None
-    _operations: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
         self.security = RequestSecurity(self.principal, purpose=self.purpose)
         self.loaders = Loaders(self.sessions, self.security.scope)
 
     def start_operation(self) -> None:
-        """As :meth:`hub.context.Context.start_operation`: fresh state for a second operation."""
-        self._operations += 1
-        if self._operations > 1:
-            self.security.start_operation()
-            self.loaders = Loaders(self.sessions, self.security.scope)
+        """As :meth:`hub.context.Context.start_operation`: fresh state for each operation."""
+        self.security.start_operation()
+        self.loaders = Loaders(self.sessions, self.security.scope)

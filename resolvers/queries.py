@@ -151,22 +151,10 @@ async def _prefetch(info: Info, records: list[Record], connection: AsyncConnecti
         )
 
 
-async def resolve_records(
-    info: Info,
-    filter: FilterArg = None,
-    order_by: OrderArg = RecordOrder.OCCURRED_AT_DESC,
-    first: FirstArg = None,
-    after: AfterArg = None,
-    last: LastArg = None,
-    before: BeforeArg = None,
-) -> Connection[Record]:
-    return await record_connection(info, filter, order_by, first, after, last, before)
+def records_resolver(kind: RecordKind | None = None):  # type: ignore[no-untyped-def]  # strawberry reads its signature
+    """The resolver of ``records`` (every kind), or of one kind's connection (``disputes``, …)."""
 
-
-def kind_records_resolver(kind: RecordKind):  # type: ignore[no-untyped-def]  # strawberry reads its signature
-    """The resolver of one kind's connection (``disputes``, ``gridEvents``, …)."""
-
-    async def resolve_kind_records(
+    async def resolve_records(
         info: Info,
         filter: FilterArg = None,
         order_by: OrderArg = RecordOrder.OCCURRED_AT_DESC,
@@ -179,7 +167,7 @@ def kind_records_resolver(kind: RecordKind):  # type: ignore[no-untyped-def]  # 
             info, filter, order_by, first, after, last, before, kind=kind
         )
 
-    return resolve_kind_records
+    return resolve_records
 
 
 async def _node(info: Info, global_id: str) -> relay.Node | None:

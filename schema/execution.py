@@ -36,12 +36,6 @@ from strawberry.types.info import Info
 
 from schema.compiled_fields import DIRECT_SYNC, FieldCompiler, Read, is_rereadable
 
-MAX_FALLBACKS = 1
-"""Fields handed back per request before the compiled path is switched off for the rest of it.
-A hand-back means graphql-core reads that field's subtree again; after the first, the request
-stays on the general path, so a response full of errors costs what it costs there, plus at
-most one partial compiled attempt."""
-
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor, reading what compiles (schema.compiled_fields) directly.
@@ -50,14 +44,17 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     a compiled field is read in place; any other field, and a compiled one its reader hands
     back, goes through graphql-core's ``execute_field`` at that same point. Errors, their
     order, side effects and null propagation are therefore those of the general path.
+
+    The first hand-back switches the compiled path off for the rest of the request: graphql-core
+    reads that field's subtree again, and a response full of errors should not pay for a
+    compiled attempt at every level.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         manager = self.middleware_manager
         fast = manager is None or not manager.middlewares
-        self._compiler = FieldCompiler(self) if fast else None
-        self._fallbacks = 0
+        self._compiler: FieldCompiler | None = FieldCompiler(self) if fast else None
         # graphql-core hands every object of one type and selection the same grouped field
         # set, so its readers are looked up once per request.
         self._plans: dict[tuple[int, str], _Plan] = {}
@@ -84,7 +81,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[response_name] = read(source_value, path)
                         continue
                     except Exception:  # Fallback, or anything unforeseen: the general path
-                        self._fell_back()
+                        self._compiler = None
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -109,11 +106,6 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
-
-    def _fell_back(self) -> None:
-        self._fallbacks += 1
-        if self._fallbacks >= MAX_FALLBACKS:
-            self._compiler = None
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
@@ -152,11 +144,8 @@ def streamline_resolvers(schema: strawberry.Schema) -> int:
     if getattr(converter, "_exception_handler_specs", ()):
         return 0
     streamlined = 0
-    subscription = schema._schema.subscription_type
     for named_type in schema._schema.type_map.values():
         if not isinstance(named_type, GraphQLObjectType) or named_type.name.startswith("__"):
-            continue
-        if named_type is subscription:  # its resolvers make streams; events resolve apart
             continue
         for field_def in named_type.fields.values():
             direct = _direct_resolver(field_def, schema.config.info_class)
@@ -170,7 +159,7 @@ def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
     definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
     if not isinstance(definition, StrawberryField) or definition.extensions:
         return None
-    if definition.is_subscription:
+    if definition.is_subscription:  # its resolver makes the stream; events resolve apart
         return None
     resolver = definition.base_resolver
     if resolver is None or definition.arguments or field_def.args:

@@ -47,7 +47,7 @@ def _govhub_version() -> str:
 def _kind_connection(kind: RecordKind, node_type: type[Record], chinese: str) -> Any:
     # Any: the field stands in for a Connection of the concrete kind in the class body.
     return strawberry.field(
-        resolver=queries.kind_records_resolver(kind),
+        resolver=queries.records_resolver(kind),
         graphql_type=Connection[node_type],  # type: ignore[valid-type]  # a concrete kind type
         description=f"{node_type.__name__} records only, with their own fields ({chinese}).",
     )
@@ -71,7 +71,7 @@ class Query:
         description="Objects by global id, null in the place of each unknown one (批量查询).",
     )
     records: Connection[Record] = strawberry.field(
-        resolver=queries.resolve_records,
+        resolver=queries.records_resolver(),
         description="Records of every kind, newest first by default (全部记录).",
     )
     disputes: Connection[Dispute] = _kind_connection(
