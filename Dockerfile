@@ -8,7 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /opt/govhub
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY hub ./hub
 COPY schema ./schema
 COPY resolvers ./resolvers
@@ -17,7 +17,8 @@ COPY connectors ./connectors
 COPY db ./db
 COPY sandbox ./sandbox
 COPY console ./console
-RUN pip install . && useradd --system --uid 10001 --home-dir /var/lib/govhub --create-home govhub
+# The same pinned set as make and CI (requirements.lock), then govhub without re-resolving.
+RUN pip install -r requirements.lock && pip install --no-deps . && useradd --system --uid 10001 --home-dir /var/lib/govhub --create-home govhub
 
 USER govhub
 WORKDIR /var/lib/govhub
