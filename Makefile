@@ -29,7 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 schema: $(STAMP)
-	$(BIN)/strawberry export-schema schema.root:schema --output schema.graphql
+	$(BIN)/strawberry export-schema resolvers.root:schema --output schema.graphql
 
 # After changing a bound in pyproject.toml: re-pin, then run `make test`.
 lock: $(BIN)/python

@@ -41,7 +41,7 @@ from db.migrate import upgrade
 from db.pii import configure_pii
 from domain.roles import Principal, Role
 from resolvers.dataloaders import LoaderContext
-from schema.root import schema
+from resolvers.root import schema
 from tests.integration.graphql_world import seed_world
 
 RECORDS = 100_000

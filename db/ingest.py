@@ -18,27 +18,13 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import (
-    CourtFiling,
-    DeadLetter,
-    Dispute,
-    GridEvent,
-    PartyMention,
-    Petition,
-    PoliceAlert,
-    Record,
-)
+from db.models import DeadLetter, PartyMention, Record
+from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
 
-KIND_MODELS: dict[RecordKind, type[Record]] = {
-    RecordKind.DISPUTE: Dispute,
-    RecordKind.GRID_EVENT: GridEvent,
-    RecordKind.POLICE_ALERT: PoliceAlert,
-    RecordKind.PETITION: Petition,
-    RecordKind.COURT_FILING: CourtFiling,
-}
+KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
 _COMMON = (
     "category", "title", "summary", "reported_at", "region_code", "address", "status",

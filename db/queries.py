@@ -32,19 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.compiler import compiles
 
-from db.models import (
-    CourtFiling,
-    Dispute,
-    GridEvent,
-    Link,
-    PartyMention,
-    Person,
-    Petition,
-    PoliceAlert,
-    Record,
-    Region,
-)
+from db.models import Link, PartyMention, Person, Record, Region
 from db.models.base import UtcDateTime
+from db.models.records import kind_models
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]  # declarative tables are Tables
@@ -54,11 +44,8 @@ REGIONS: Table = Region.__table__  # type: ignore[assignment]
 LINKS: Table = Link.__table__  # type: ignore[assignment]
 
 KIND_TABLES: dict[RecordKind, Table] = {
-    RecordKind.DISPUTE: Dispute.__table__,  # type: ignore[dict-item]
-    RecordKind.GRID_EVENT: GridEvent.__table__,  # type: ignore[dict-item]
-    RecordKind.POLICE_ALERT: PoliceAlert.__table__,  # type: ignore[dict-item]
-    RecordKind.PETITION: Petition.__table__,  # type: ignore[dict-item]
-    RecordKind.COURT_FILING: CourtFiling.__table__,  # type: ignore[dict-item]
+    kind: model.__table__  # type: ignore[misc]  # declarative tables are Tables
+    for kind, model in kind_models().items()
 }
 
 # The shared columns a client can read (``raw`` and ``content_hash`` stay inside).

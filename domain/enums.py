@@ -28,13 +28,19 @@ class RecordKind(StrEnum):
     COURT_FILING = "COURT_FILING"  # 诉讼 / 诉前调解案件
 
 
-KIND_OF_SOURCE: dict[SourceSystem, RecordKind] = {
-    SourceSystem.MEDIATION: RecordKind.DISPUTE,
-    SourceSystem.GRID: RecordKind.GRID_EVENT,
-    SourceSystem.POLICE_110: RecordKind.POLICE_ALERT,
-    SourceSystem.PETITION: RecordKind.PETITION,
-    SourceSystem.COURT: RecordKind.COURT_FILING,
-}
+
+class Role(StrEnum):
+    """Roles (角色); what each may read and do is data in ``domain.roles`` and ``domain.kinds``."""
+
+    ADMIN = "admin"  # 系统管理员
+    CENTER_STAFF = "center_staff"  # 综治中心工作人员
+    MEDIATOR = "mediator"  # 人民调解员
+    PARTNER_POLICE = "partner_police"  # 公安
+    PARTNER_COURT = "partner_court"  # 法院
+    PARTNER_PETITION = "partner_petition"  # 信访局
+    PARTNER_JUDICIAL = "partner_judicial"  # 司法局
+    DASHBOARD_VIEWER = "dashboard_viewer"  # 大屏/看板
+    AUDITOR = "auditor"  # 审计员
 
 
 class DisputeCategory(StrEnum):

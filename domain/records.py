@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from domain.enums import (
-    KIND_OF_SOURCE,
     CaseStatus,
     DisputeCategory,
     PartyRole,
@@ -21,6 +20,7 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.kinds import KIND_OF_SOURCE
 
 
 @dataclass(slots=True)

@@ -7,28 +7,16 @@ principal carries division-code prefixes and sees records beneath them only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass, field, replace
 
-from domain.enums import RecordKind
+from domain.enums import RecordKind, Role
+from domain.kinds import kinds_read_by
 
-
-class Role(StrEnum):
-    ADMIN = "admin"  # 系统管理员
-    CENTER_STAFF = "center_staff"  # 综治中心工作人员
-    MEDIATOR = "mediator"  # 人民调解员
-    PARTNER_POLICE = "partner_police"  # 公安
-    PARTNER_COURT = "partner_court"  # 法院
-    PARTNER_PETITION = "partner_petition"  # 信访局
-    PARTNER_JUDICIAL = "partner_judicial"  # 司法局
-    DASHBOARD_VIEWER = "dashboard_viewer"  # 大屏/看板
-    AUDITOR = "auditor"  # 审计员
+__all__ = ["Role"]  # re-exported: callers import the role names with the policies
 
 
 @dataclass(frozen=True, slots=True)
 class RolePolicy:
-    kinds: frozenset[RecordKind]
-    """Record kinds the role may read."""
     parties: bool
     """May read parties (names; ID numbers and phones stay masked without ``pii:read``)."""
     free_text: bool
@@ -37,53 +25,30 @@ class RolePolicy:
     """GraphQL mutations the role may call."""
     audit_log: bool = False
     """May query the audit log."""
+    kinds: frozenset[RecordKind] = frozenset()
+    """Record kinds the role may read: derived from the kind table's ``readers``."""
 
 
-ALL_KINDS = frozenset(RecordKind)
 LINK_DECISIONS = frozenset({"confirmLink", "rejectLink", "mergePersons", "splitPerson"})
 
-POLICIES: dict[Role, RolePolicy] = {
-    Role.ADMIN: RolePolicy(ALL_KINDS, parties=True, free_text=True, mutations=LINK_DECISIONS),
-    Role.CENTER_STAFF: RolePolicy(
-        ALL_KINDS, parties=True, free_text=True, mutations=LINK_DECISIONS
-    ),
-    Role.MEDIATOR: RolePolicy(
-        frozenset({RecordKind.DISPUTE, RecordKind.GRID_EVENT, RecordKind.COURT_FILING}),
-        parties=True,
-        free_text=True,
-        mutations=frozenset(),
-    ),
-    Role.PARTNER_POLICE: RolePolicy(
-        frozenset({RecordKind.POLICE_ALERT, RecordKind.DISPUTE, RecordKind.GRID_EVENT}),
-        parties=True,
-        free_text=True,
-        mutations=frozenset(),
-    ),
-    Role.PARTNER_COURT: RolePolicy(
-        frozenset({RecordKind.COURT_FILING, RecordKind.DISPUTE}),
-        parties=True,
-        free_text=True,
-        mutations=frozenset(),
-    ),
-    Role.PARTNER_PETITION: RolePolicy(
-        frozenset({RecordKind.PETITION, RecordKind.DISPUTE, RecordKind.COURT_FILING}),
-        parties=True,
-        free_text=True,
-        mutations=frozenset(),
-    ),
-    Role.PARTNER_JUDICIAL: RolePolicy(
-        frozenset({RecordKind.DISPUTE, RecordKind.GRID_EVENT, RecordKind.COURT_FILING}),
-        parties=True,
-        free_text=False,
-        mutations=frozenset(),
-    ),
-    Role.DASHBOARD_VIEWER: RolePolicy(
-        ALL_KINDS, parties=False, free_text=False, mutations=frozenset()
-    ),
+_RIGHTS: dict[Role, RolePolicy] = {
+    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
+    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
+    Role.MEDIATOR: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
+    Role.PARTNER_POLICE: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
+    Role.PARTNER_COURT: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
+    Role.PARTNER_PETITION: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
+    Role.PARTNER_JUDICIAL: RolePolicy(parties=True, free_text=False, mutations=frozenset()),
+    Role.DASHBOARD_VIEWER: RolePolicy(parties=False, free_text=False, mutations=frozenset()),
     Role.AUDITOR: RolePolicy(
-        frozenset(), parties=False, free_text=False, mutations=frozenset(), audit_log=True
+        parties=False, free_text=False, mutations=frozenset(), audit_log=True
     ),
 }
+
+POLICIES: dict[Role, RolePolicy] = {
+    role: replace(rights, kinds=kinds_read_by(role)) for role, rights in _RIGHTS.items()
+}
+"""Each role's rights, with the kinds it reads taken from the kind table (domain.kinds)."""
 
 PII_SCOPE = "pii:read"
 """The scope that, with a stated purpose (``X-Purpose``), unmasks ID numbers and phones."""

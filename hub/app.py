@@ -39,7 +39,7 @@ from hub.context import Context, header_text
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.settings import Settings, decode_key
-from schema.root import schema
+from resolvers.root import schema
 from schema.security import RequestSecurity, clean_purpose
 
 log = structlog.get_logger(__name__)

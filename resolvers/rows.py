@@ -1,38 +1,32 @@
-"""Database rows to schema objects (行映射), and the two ways resolvers read rows."""
+"""The two ways resolvers read rows; the schema types map rows onto themselves (行映射)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import strawberry
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from strawberry.relay.utils import to_base64
 
-from db.queries import KIND_COLUMNS, RECORD_COLUMNS, AnySelect, kind_label
-from domain.enums import RecordKind
-from schema.kinds import CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
-from schema.persons import Party, Person
-from schema.records import Record
-from schema.regions import Region
+from db.queries import AnySelect
+from domain.kinds import KIND_OF_TYPE_NAME
+from schema.ids import global_id
+from schema.kinds import TYPE_OF_KIND, record_from_row
+from schema.persons import party_from_row, person_from_row
+from schema.regions import region_from_row
 
-TYPE_OF_KIND: dict[RecordKind, type[Record]] = {
-    RecordKind.DISPUTE: Dispute,
-    RecordKind.GRID_EVENT: GridEvent,
-    RecordKind.POLICE_ALERT: PoliceAlert,
-    RecordKind.PETITION: Petition,
-    RecordKind.COURT_FILING: CourtFiling,
-}
-KIND_OF_TYPE_NAME: dict[str, RecordKind] = {t.__name__: k for k, t in TYPE_OF_KIND.items()}
-
-_SHARED = tuple(("record_id" if name == "id" else name, name) for name in RECORD_COLUMNS)
-# (attribute, label) pairs per kind: the shared columns, then the kind table's own.
-_FIELDS: dict[RecordKind, tuple[tuple[str, str], ...]] = {
-    kind: _SHARED + tuple((name, kind_label(kind, name)) for name in columns)
-    for kind, columns in KIND_COLUMNS.items()
-}
-
+__all__ = [  # re-exported for the resolvers: one import for reading and mapping rows
+    "KIND_OF_TYPE_NAME",
+    "TYPE_OF_KIND",
+    "connect",
+    "fetch_all",
+    "fetch_count",
+    "global_id",
+    "party_from_row",
+    "person_from_row",
+    "record_from_row",
+    "region_from_row",
+]
 
 def _engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
     bind = sessions.kw.get("bind")
@@ -68,49 +62,3 @@ async def fetch_all(
 async def fetch_count(sessions: async_sessionmaker[AsyncSession], statement: Any) -> int:
     async with _engine(sessions).connect() as connection:
         return int((await connection.execute(statement)).scalar_one())
-
-
-def global_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(to_base64(type_name, pk))
-
-
-def record_from_row(row: RowMapping) -> Record:
-    kind: RecordKind = row["kind"]
-    node_type = TYPE_OF_KIND[kind]
-    return node_type(
-        id=global_id(node_type.__name__, row["id"]),
-        **{attribute: row[label] for attribute, label in _FIELDS[kind]},
-    )
-
-
-def region_from_row(row: RowMapping) -> Region:
-    return Region(
-        code=row["code"],
-        name=row["name"],
-        level=row["level"],
-        population=row["population"],
-        parent_code=row["parent_code"],
-    )
-
-
-def party_from_row(row: RowMapping) -> Party:
-    return Party(
-        role=row["role"],
-        source_role=row["source_role"],
-        name=row["name"],
-        is_organisation=row["is_organisation"],
-        person_id=row["person_id"],
-        sealed_id_number=row["sealed_id_number"],
-        sealed_phone=row["sealed_phone"],
-    )
-
-
-def person_from_row(row: RowMapping) -> Person:
-    return Person(
-        id=global_id("Person", row["id"]),
-        person_id=row["id"],
-        name=row["name"],
-        region_code=row["region_code"],
-        sealed_id_number=row["sealed_id_number"],
-        sealed_phone=row["sealed_phone"],
-    )

@@ -5,10 +5,12 @@ Deny by default, decided once per operation before anything executes:
 - no principal (missing, malformed, expired or wrongly signed token) → ``UNAUTHENTICATED``;
 - a role listed in ``GOVHUB_PERSISTED_ROLES`` sending an ad-hoc document →
   ``PERSISTED_DOCUMENT_REQUIRED`` (registered documents run by ``sha256Hash``/``documentId``);
-- a document selecting what the role may not read → ``FORBIDDEN``: records for a role reading
-  no kinds (``auditor``), a per-kind list of a kind it does not read, ``parties`` and persons
-  without the ``parties`` right, ``summary``/``address`` without ``free_text``, the audit log
-  without ``audit_log``, a mutation not listed for the role, introspection in ``prod``;
+- a document selecting what the role may not read → ``FORBIDDEN``, decided from the
+  sensitivity each field declares (``schema.sensitivity``): records for a role reading no
+  kinds (``auditor``), a per-kind list of a kind it does not read, anything personal without
+  the ``parties`` right, free text without ``free_text``, the audit log without
+  ``audit_log``, a mutation not listed for the role, introspection in ``prod``, and any field
+  of a guarded type that declares no sensitivity at all;
 - a ``pii:read`` principal selecting ``idNumber``/``phone`` without ``X-Purpose`` →
   ``PURPOSE_REQUIRED``. The whole operation is refused, not just those fields: a client learns
   at once that it must state why, and nothing half-answered is audited as read.
@@ -21,11 +23,14 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
     FieldNode,
     GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
     GraphQLSchema,
     TypeInfo,
     TypeInfoVisitor,
@@ -46,23 +51,14 @@ from schema.errors import (
 )
 from schema.limits import PARSED_DOCUMENTS, parse_document
 from schema.security import RequestSecurity
-
-RECORD_TYPES = frozenset(
-    {"Record", "Dispute", "GridEvent", "PoliceAlert", "Petition", "CourtFiling"}
+from schema.sensitivity import (
+    Sensitivity,
+    guarded_type_names,
+    kind_of,
+    personal_type_names,
+    sensitivity_of,
 )
-PERSON_TYPES = frozenset({"Person", "Party", "TimelineEntry"})
-RECORD_ROOTS = frozenset({"records", "node", "nodes", "linkedRecords"})
-PERSON_ROOTS = frozenset({"person", "persons", "personTimeline"})
-KIND_ROOTS: dict[str, RecordKind] = {
-    "disputes": RecordKind.DISPUTE,
-    "gridEvents": RecordKind.GRID_EVENT,
-    "policeAlerts": RecordKind.POLICE_ALERT,
-    "petitions": RecordKind.PETITION,
-    "courtFilings": RecordKind.COURT_FILING,
-}
-AUDIT_ROOTS = frozenset({"auditLog", "auditChainStatus"})
-FREE_TEXT_FIELDS = frozenset({"summary", "address"})
-IDENTIFIER_FIELDS = frozenset({"idNumber", "phone"})
+
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
 Coordinate = tuple[str, str]
@@ -93,34 +89,64 @@ def _no_parties(principal: Principal) -> Forbidden:
     return Forbidden(f"Role {principal.role} may not read parties or persons.")
 
 
+@dataclass(frozen=True, slots=True)
+class FieldMarker:
+    sensitivity: Sensitivity | None
+    kind: RecordKind | None = None
+
+
+@functools.cache
+def field_markers(schema: GraphQLSchema) -> dict[Coordinate, FieldMarker]:
+    """Every field's declared sensitivity, by ``(parent type, field)``, read off ``schema``."""
+    markers: dict[Coordinate, FieldMarker] = {}
+    for type_ in schema.type_map.values():
+        if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
+            for name, field in type_.fields.items():
+                markers[(type_.name, name)] = FieldMarker(sensitivity_of(field), kind_of(field))
+    return markers
+
+
+def _marker(schema: GraphQLSchema, coordinate: Coordinate) -> FieldMarker:
+    parent, name = coordinate
+    marker = field_markers(schema).get(coordinate)
+    if marker is not None and marker.sensitivity is not None:
+        return marker
+    if name == "__typename" and parent in personal_type_names():
+        return FieldMarker(Sensitivity.PERSONAL)
+    if name == "__typename" or parent not in guarded_type_names(schema):
+        return FieldMarker(Sensitivity.PUBLIC)
+    return FieldMarker(None)  # a guarded type's field that declares nothing: refused
+
+
 def _field_problem(
-    principal: Principal, purpose: str | None, env: str, coordinate: Coordinate
+    principal: Principal,
+    purpose: str | None,
+    env: str,
+    coordinate: Coordinate,
+    schema: GraphQLSchema,
 ) -> GovhubError | None:
     parent, name = coordinate
     policy = principal.policy
-    if name in INTROSPECTION_FIELDS and env == "prod":
-        return Forbidden("Introspection is disabled.")
-    if parent == "Query":
-        if name in RECORD_ROOTS and not policy.kinds:
-            return Forbidden(f"Role {principal.role} reads no records.")
-        kind = KIND_ROOTS.get(name)
-        if kind is not None and kind not in policy.kinds:
-            return Forbidden(f"Role {principal.role} may not read {kind.value} records.")
-        if name in PERSON_ROOTS and not policy.parties:
-            return _no_parties(principal)
-        if name in AUDIT_ROOTS and not policy.audit_log:
-            return Forbidden("Only the auditor role reads the audit log.")
-    if parent == "Mutation" and name not in policy.mutations:
+    if name in INTROSPECTION_FIELDS:
+        return Forbidden("Introspection is disabled.") if env == "prod" else None
+    mutation = schema.mutation_type
+    if mutation is not None and parent == mutation.name and name not in policy.mutations:
         return Forbidden(f"Role {principal.role} may not call {name}.")
-    if parent in RECORD_TYPES:
-        if name == "parties" and not policy.parties:
-            return _no_parties(principal)
-        if name in FREE_TEXT_FIELDS and not policy.free_text:
+    marker = _marker(schema, coordinate)
+    match marker.sensitivity:
+        case None:
+            return Forbidden(f"{parent}.{name} declares no sensitivity; no role may read it.")
+        case Sensitivity.RECORDS if marker.kind is not None and marker.kind not in policy.kinds:
+            return Forbidden(f"Role {principal.role} may not read {marker.kind.value} records.")
+        case Sensitivity.RECORDS if not policy.kinds:
+            return Forbidden(f"Role {principal.role} reads no records.")
+        case Sensitivity.AUDIT if not policy.audit_log:
+            return Forbidden("Only the auditor role reads the audit log.")
+        case Sensitivity.FREE_TEXT if not policy.free_text:
             return Forbidden(f"Role {principal.role} may not read {name}.")
-    if parent in PERSON_TYPES:
-        if not policy.parties:
+        case Sensitivity.PERSONAL | Sensitivity.IDENTIFIER if not policy.parties:
             return _no_parties(principal)
-        if name in IDENTIFIER_FIELDS and PII_SCOPE in principal.scopes and purpose is None:
+        case Sensitivity.IDENTIFIER if PII_SCOPE in principal.scopes and purpose is None:
             return PurposeRequired(
                 "Reading ID numbers or phones in full needs a stated purpose: send the header "
                 "X-Purpose (4–200 characters, e.g. the case number), or leave them out."
@@ -129,12 +155,16 @@ def _field_problem(
 
 
 def access_problems(
-    principal: Principal, purpose: str | None, env: str, fields: frozenset[Coordinate]
+    principal: Principal,
+    purpose: str | None,
+    env: str,
+    fields: frozenset[Coordinate],
+    schema: GraphQLSchema,
 ) -> list[GovhubError]:
     """The distinct reasons to refuse a document, most fundamental first."""
     problems: dict[str, GovhubError] = {}
     for coordinate in sorted(fields):
-        problem = _field_problem(principal, purpose, env, coordinate)
+        problem = _field_problem(principal, purpose, env, coordinate, schema)
         if problem is not None:
             problems.setdefault(problem.message, problem)
     return sorted(problems.values(), key=lambda p: isinstance(p, PurposeRequired))
@@ -214,8 +244,11 @@ class FieldRules(SchemaExtension):
             and context.graphql_document is not None
             and not context.pre_execution_errors
         ):
-            fields = selected_fields(context.schema._schema, context.query)
-            problems = access_problems(security.principal, security.purpose, security.env, fields)
+            graphql_schema = context.schema._schema
+            fields = selected_fields(graphql_schema, context.query)
+            problems = access_problems(
+                security.principal, security.purpose, security.env, fields, graphql_schema
+            )
             if problems:
                 context.pre_execution_errors = [
                     GraphQLError(problem.message, original_error=problem) for problem in problems

@@ -21,6 +21,7 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.kinds import KINDS
 
 
 def _described(title: str, labels: dict[str, str]) -> str:
@@ -48,14 +49,7 @@ strawberry.enum(
 strawberry.enum(
     RecordKind,
     description=_described(
-        "Record kind (记录类型)",
-        {
-            "DISPUTE": "矛盾纠纷/人民调解案件",
-            "GRID_EVENT": "网格事件",
-            "POLICE_ALERT": "110警情",
-            "PETITION": "信访件",
-            "COURT_FILING": "诉讼/诉前调解案件",
-        },
+        "Record kind (记录类型)", {spec.kind.value: spec.label for spec in KINDS}
     ),
 )
 strawberry.enum(

@@ -17,6 +17,7 @@ from domain.linking.errors import LinkingError, LinkingErrorCode
 from schema.context import Info
 from schema.persons import Person
 from schema.records import LinkedRecord, Record
+from schema.sensitivity import PERSONAL, personal_type
 
 LINK_TYPE_NAME = "Link"
 MENTION_TYPE_NAME = "PartyMention"
@@ -43,20 +44,25 @@ class RecordLink(LinkedRecord):
     )
 
 
+@personal_type
 @strawberry.type(description="One record of a person's timeline (人员时间线条目).")
 class TimelineEntry:
-    occurred_at: datetime = strawberry.field(description="When it happened (发生时间).")
-    kind: RecordKind = strawberry.field(description="Record kind (记录类型).")
+    occurred_at: datetime = strawberry.field(
+        metadata=PERSONAL, description="When it happened (发生时间)."
+    )
+    kind: RecordKind = strawberry.field(metadata=PERSONAL, description="Record kind (记录类型).")
     roles: list[PartyRole] = strawberry.field(
-        description="The parts the person plays in it, in the source's order (当事人角色)."
+        metadata=PERSONAL,
+        description="The parts the person plays in it, in the source's order (当事人角色).",
     )
     mention_ids: list[strawberry.ID] = strawberry.field(
+        metadata=PERSONAL,
         description=(
             "Global ids of the person's mentions in it (当事人提及 ID), base64 of "
             "`PartyMention:number`: what splitPerson moves to a new person."
-        )
+        ),
     )
-    record: Record = strawberry.field(description="The record itself (记录).")
+    record: Record = strawberry.field(metadata=PERSONAL, description="The record itself (记录).")
 
 
 @strawberry.type(description="A link after a staff decision (已研判关联).")
@@ -80,13 +86,15 @@ class LinkDecided:
 
 @strawberry.type(description="Persons merged (合并人员结果): the one kept answers for them all.")
 class PersonsMerged:
-    person: Person = strawberry.field(description="The person kept (保留人员).")
+    person: Person = strawberry.field(metadata=PERSONAL, description="The person kept (保留人员).")
 
 
 @strawberry.type(description="A person split (拆分人员结果): the mentions moved to a new person.")
 class PersonSplit:
-    person: Person = strawberry.field(description="The person split (原人员).")
-    split_off: Person = strawberry.field(description="The new person (新建人员).")
+    person: Person = strawberry.field(metadata=PERSONAL, description="The person split (原人员).")
+    split_off: Person = strawberry.field(
+        metadata=PERSONAL, description="The new person (新建人员)."
+    )
 
 
 @strawberry.type(description="A staff decision that was not applied, and why (研判失败).")

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from sqlalchemy import RowMapping
 from strawberry import relay
 
 from db.pii import cipher
@@ -19,7 +20,9 @@ from domain.validators import mask_phone, mask_resident_id
 from resolvers.loading import loaded_or_load
 from schema.compiled_fields import rereadable
 from schema.context import Info
+from schema.ids import global_id
 from schema.regions import Region
+from schema.sensitivity import IDENTIFIER, PERSONAL, personal_type
 
 if TYPE_CHECKING:
     from schema.linking import TimelineEntry
@@ -42,38 +45,42 @@ PHONE_DESCRIPTION = (
 )
 
 
+@personal_type
 @strawberry.type(description="A resolved natural person (自然人), possibly named by many records.")
 class Person(relay.Node):
     id: strawberry.ID = strawberry.field(
-        description="Global id (全局 ID): base64 of `Person:number`."
+        metadata=PERSONAL, description="Global id (全局 ID): base64 of `Person:number`."
     )
     person_id: relay.NodeID[int]
-    name: str = strawberry.field(description="Name (姓名).")
-    region_code: str | None = strawberry.field(description="Home region code (所在区划代码).")
+    name: str = strawberry.field(metadata=PERSONAL, description="Name (姓名).")
+    region_code: str | None = strawberry.field(
+        metadata=PERSONAL, description="Home region code (所在区划代码)."
+    )
     sealed_id_number: strawberry.Private[str | None]
     sealed_phone: strawberry.Private[str | None]
 
-    @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    @strawberry.field(metadata=IDENTIFIER, description=ID_NUMBER_DESCRIPTION)
     @rereadable
     def id_number(self, info: Info) -> str | None:
         return _opened(info, self.sealed_id_number, mask_resident_id)
 
-    @strawberry.field(description=PHONE_DESCRIPTION)
+    @strawberry.field(metadata=IDENTIFIER, description=PHONE_DESCRIPTION)
     @rereadable
     def phone(self, info: Info) -> str | None:
         return _opened(info, self.sealed_phone, mask_phone)
 
-    @strawberry.field(description="Home region (所在区划).")
+    @strawberry.field(metadata=PERSONAL, description="Home region (所在区划).")
     async def region(self, info: Info) -> Region | None:
         if self.region_code is None:
             return None
         return await info.context.loaders.region.load(self.region_code)
 
     @strawberry.field(
+        metadata=PERSONAL,
         description=(
             "The person's records across the five systems, by occurrence (人员时间线), as "
             "personTimeline answers them."
-        )
+        ),
     )
     async def records(
         self, info: Info
@@ -85,31 +92,37 @@ class Person(relay.Node):
         return await timeline_entries(info, self.person_id)
 
 
+@personal_type
 @strawberry.type(description="A party exactly as one source record names it (当事人).")
 class Party:
-    role: PartyRole = strawberry.field(description="Role in this record (当事人角色).")
-    source_role: str | None = strawberry.field(
-        description="The role as the source wrote it (来源角色)."
+    role: PartyRole = strawberry.field(
+        metadata=PERSONAL, description="Role in this record (当事人角色)."
     )
-    name: str = strawberry.field(description="Name as the source wrote it (姓名/名称).")
+    source_role: str | None = strawberry.field(
+        metadata=PERSONAL, description="The role as the source wrote it (来源角色)."
+    )
+    name: str = strawberry.field(
+        metadata=PERSONAL, description="Name as the source wrote it (姓名/名称)."
+    )
     is_organisation: bool = strawberry.field(
-        description="An organisation rather than a natural person (是否单位)."
+        metadata=PERSONAL, description="An organisation rather than a natural person (是否单位)."
     )
     person_id: strawberry.Private[int | None]
     sealed_id_number: strawberry.Private[str | None]
     sealed_phone: strawberry.Private[str | None]
 
-    @strawberry.field(description=ID_NUMBER_DESCRIPTION)
+    @strawberry.field(metadata=IDENTIFIER, description=ID_NUMBER_DESCRIPTION)
     @rereadable
     def id_number(self, info: Info) -> str | None:
         return _opened(info, self.sealed_id_number, mask_resident_id)
 
-    @strawberry.field(description=PHONE_DESCRIPTION)
+    @strawberry.field(metadata=IDENTIFIER, description=PHONE_DESCRIPTION)
     @rereadable
     def phone(self, info: Info) -> str | None:
         return _opened(info, self.sealed_phone, mask_phone)
 
     @strawberry.field(
+        metadata=PERSONAL,
         description="The person this mention was resolved to (关联自然人); null until resolved.",
         graphql_type=Person | None,
     )
@@ -127,3 +140,26 @@ class Party:
             return security.saw_person(await pending)
 
         return seen(person)
+
+
+def party_from_row(row: RowMapping) -> Party:
+    return Party(
+        role=row["role"],
+        source_role=row["source_role"],
+        name=row["name"],
+        is_organisation=row["is_organisation"],
+        person_id=row["person_id"],
+        sealed_id_number=row["sealed_id_number"],
+        sealed_phone=row["sealed_phone"],
+    )
+
+
+def person_from_row(row: RowMapping) -> Person:
+    return Person(
+        id=global_id("Person", row["id"]),
+        person_id=row["id"],
+        name=row["name"],
+        region_code=row["region_code"],
+        sealed_id_number=row["sealed_id_number"],
+        sealed_phone=row["sealed_phone"],
+    )

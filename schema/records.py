@@ -20,10 +20,12 @@ from schema.enums import LinkDirection
 from schema.errors import Forbidden
 from schema.persons import Party
 from schema.regions import Region
+from schema.sensitivity import FREE_TEXT, PERSONAL, PUBLIC, guarded_type
 
 _TYPE_NAMES: dict[type, str] = {}
 
 
+@guarded_type
 @strawberry.interface(
     description=(
         "A record from one of the five source systems (记录): its unified fields beside the "
@@ -35,33 +37,53 @@ class Record(relay.Node):
     # The global id is encoded once when the row is mapped: a plain attribute resolves far
     # faster than relay.Node's per-object id resolver, and a page has many objects.
     id: strawberry.ID = strawberry.field(
-        description="Global id (全局 ID): base64 of `Type:number`, stable across requests."
+        metadata=PUBLIC,
+        description="Global id (全局 ID): base64 of `Type:number`, stable across requests.",
     )
     record_id: relay.NodeID[int]
-    kind: RecordKind = strawberry.field(description="Record kind (记录类型).")
-    source: SourceSystem = strawberry.field(description="Source system (来源系统).")
-    source_key: str = strawberry.field(description="The source's own key (来源编号).")
-    category: DisputeCategory = strawberry.field(description="Unified category (纠纷类别).")
+    kind: RecordKind = strawberry.field(metadata=PUBLIC, description="Record kind (记录类型).")
+    source: SourceSystem = strawberry.field(
+        metadata=PUBLIC, description="Source system (来源系统)."
+    )
+    source_key: str = strawberry.field(
+        metadata=PUBLIC, description="The source's own key (来源编号)."
+    )
+    category: DisputeCategory = strawberry.field(
+        metadata=PUBLIC, description="Unified category (纠纷类别)."
+    )
     source_category: str | None = strawberry.field(
-        description="The category code as the source wrote it (来源类别代码)."
+        metadata=PUBLIC, description="The category code as the source wrote it (来源类别代码)."
     )
-    title: str = strawberry.field(description="Title (标题).")
-    summary: str | None = strawberry.field(description="Summary of the matter (简要情况).")
-    occurred_at: datetime = strawberry.field(description="When it happened (发生时间).")
-    reported_at: datetime | None = strawberry.field(description="When it was reported (上报时间).")
-    region_code: str | None = strawberry.field(description="Region code (区划代码).")
-    address: str | None = strawberry.field(description="Where it happened (发生地址).")
-    status: CaseStatus = strawberry.field(description="Unified status (案件状态).")
+    title: str = strawberry.field(metadata=PUBLIC, description="Title (标题).")
+    summary: str | None = strawberry.field(
+        metadata=FREE_TEXT, description="Summary of the matter (简要情况)."
+    )
+    occurred_at: datetime = strawberry.field(
+        metadata=PUBLIC, description="When it happened (发生时间)."
+    )
+    reported_at: datetime | None = strawberry.field(
+        metadata=PUBLIC, description="When it was reported (上报时间)."
+    )
+    region_code: str | None = strawberry.field(
+        metadata=PUBLIC, description="Region code (区划代码)."
+    )
+    address: str | None = strawberry.field(
+        metadata=FREE_TEXT, description="Where it happened (发生地址)."
+    )
+    status: CaseStatus = strawberry.field(metadata=PUBLIC, description="Unified status (案件状态).")
     source_status: str | None = strawberry.field(
-        description="The status as the source wrote it (来源状态)."
+        metadata=PUBLIC, description="The status as the source wrote it (来源状态)."
     )
-    risk_level: RiskLevel = strawberry.field(description="Risk level (风险等级).")
+    risk_level: RiskLevel = strawberry.field(metadata=PUBLIC, description="Risk level (风险等级).")
     source_updated_at: datetime = strawberry.field(
-        description="When the source last changed it (来源更新时间)."
+        metadata=PUBLIC, description="When the source last changed it (来源更新时间)."
     )
-    updated_at: datetime = strawberry.field(description="When govhub last changed it (更新时间).")
+    updated_at: datetime = strawberry.field(
+        metadata=PUBLIC, description="When govhub last changed it (更新时间)."
+    )
     deleted: bool = strawberry.field(
-        description="Withdrawn by the source (已删除); only listed when the filter asks."
+        metadata=PUBLIC,
+        description="Withdrawn by the source (已删除); only listed when the filter asks.",
     )
 
     @classmethod
@@ -82,6 +104,7 @@ class Record(relay.Node):
     # Sync resolvers handing back the loader's future: graphql-core awaits it directly,
     # with no coroutine per record (a page has fifty of each).
     @strawberry.field(
+        metadata=PUBLIC,
         description="The region it happened in (所属区划).",
         graphql_type=Region | None,
     )
@@ -92,6 +115,7 @@ class Record(relay.Node):
         return loaded_or_load(info.context.loaders.region, self.region_code)
 
     @strawberry.field(
+        metadata=PERSONAL,
         description="The parties the source names, in its order (当事人).",
         graphql_type=list[Party],
     )
@@ -104,7 +128,8 @@ class Record(relay.Node):
         return loaded_or_load(info.context.loaders.parties, self.record_id)
 
     @strawberry.field(
-        description="Records in other systems on the same matter or people, both ways (关联记录)."
+        metadata=PUBLIC,
+        description="Records in other systems on the same matter or people, both ways (关联记录).",
     )
     async def linked_records(self, info: Info) -> list[LinkedRecord]:
         return await info.context.loaders.links.load(self.record_id)
@@ -112,15 +137,22 @@ class Record(relay.Node):
 
 @strawberry.type(description="A link from this record to another (关联), with its evidence.")
 class LinkedRecord:
-    direction: LinkDirection = strawberry.field(description="Which way it points (关联方向).")
-    link_kind: str = strawberry.field(description="What kind of link (关联类型).")
-    confidence: float = strawberry.field(description="Confidence 0–1 (置信度).")
-    evidence: JSON = strawberry.field(description="Why they were linked (关联依据).")
+    direction: LinkDirection = strawberry.field(
+        metadata=PUBLIC, description="Which way it points (关联方向)."
+    )
+    link_kind: str = strawberry.field(metadata=PUBLIC, description="What kind of link (关联类型).")
+    confidence: float = strawberry.field(metadata=PUBLIC, description="Confidence 0–1 (置信度).")
+    evidence: JSON = strawberry.field(
+        metadata=PUBLIC, description="Why they were linked (关联依据)."
+    )
     decision: str | None = strawberry.field(
-        description="Staff decision: CONFIRMED or REJECTED; null while undecided (人工确认)."
+        metadata=PUBLIC,
+        description="Staff decision: CONFIRMED or REJECTED; null while undecided (人工确认).",
     )
     other_record_id: strawberry.Private[int]
 
-    @strawberry.field(description="The record at the other end (对方记录); null if withdrawn.")
+    @strawberry.field(
+        metadata=PUBLIC, description="The record at the other end (对方记录); null if withdrawn."
+    )
     async def record(self, info: Info) -> Record | None:
         return await info.context.loaders.record.load(self.other_record_id)

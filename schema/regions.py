@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from sqlalchemy import RowMapping
 
 from domain.enums import RegionLevel
 from schema.context import Info
@@ -30,3 +31,13 @@ class Region:
     @strawberry.field(description="The regions directly beneath this one (下级区划), by code.")
     async def children(self, info: Info) -> list[Region]:
         return await info.context.loaders.region_children.load(self.code)
+
+
+def region_from_row(row: RowMapping) -> Region:
+    return Region(
+        code=row["code"],
+        name=row["name"],
+        level=row["level"],
+        population=row["population"],
+        parent_code=row["parent_code"],
+    )

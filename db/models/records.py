@@ -161,3 +161,13 @@ class CourtFiling(Record):
     judge: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(128))
     mediation_case_number: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+def kind_models() -> dict[RecordKind, type[Record]]:
+    """Each kind's model, read off the polymorphic map its ``polymorphic_identity`` entered:
+    a kind's ORM class is declared once, on the class."""
+    return {
+        RecordKind(identity): mapper.class_
+        for identity, mapper in Record.__mapper__.polymorphic_map.items()
+        if mapper.class_ is not Record
+    }

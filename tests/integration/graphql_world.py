@@ -37,7 +37,6 @@ from db.models import (
 )
 from db.pii import blind_index
 from domain.enums import (
-    KIND_OF_SOURCE,
     CaseStatus,
     DisputeCategory,
     PartyRole,
@@ -46,6 +45,7 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.kinds import KIND_OF_SOURCE
 from domain.roles import Role
 from hub.app import create_app
 from hub.settings import Settings

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.models import Base, Link, PartyMention, Person, Record
 from db.pii import blind_index
 from domain.enums import (
-    KIND_OF_SOURCE,
     CaseStatus,
     DisputeCategory,
     PartyRole,
@@ -23,6 +22,7 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.kinds import KIND_OF_SOURCE
 from domain.validators import resident_id_check_char
 from tests.integration.graphql_world import BASE_TIME, KIND_MODELS, _insert, _kind_row
 

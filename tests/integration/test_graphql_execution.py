@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import session_factory
 from domain.roles import Principal, Role
 from resolvers.dataloaders import LoaderContext
+from resolvers.root import GovhubSchema, build_schema, schema
 from resolvers.rows import global_id
 from schema.execution import PlainFieldExecutor
-from schema.root import GovhubSchema, build_schema, schema
 from tests.integration.graphql_world import seed_world, unlink_regions
 from tests.integration.test_graphql_records import QUERY_RECORDS
 

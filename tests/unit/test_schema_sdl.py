@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schema.root import schema
+from resolvers.root import schema
 
 SDL = Path(__file__).resolve().parents[2] / "schema.graphql"
 
@@ -16,7 +16,7 @@ def test_committed_sdl_matches_the_code() -> None:
     # then they are the same; a change to the schema regenerates the file in the same commit
     assert printed == committed, (
         "schema.graphql differs from the code: run `make schema` (or "
-        "`.venv/bin/strawberry export-schema schema.root:schema --output schema.graphql`), "
+        "`.venv/bin/strawberry export-schema resolvers.root:schema --output schema.graphql`), "
         "review the diff for breaking changes, and commit it."
     )
 

@@ -18,7 +18,8 @@ from connectors.mappings.grid import CATEGORY_BY_EVENT_TYPE
 from connectors.mappings.mediation import CATEGORY_BY_DISPUTE_TYPE
 from connectors.mappings.petition import CATEGORY_BY_CLASS
 from connectors.mappings.police import CATEGORY_BY_CODE_PREFIX
-from domain.enums import KIND_OF_SOURCE, DisputeCategory, SourceSystem
+from domain.enums import DisputeCategory, SourceSystem
+from domain.kinds import KIND_OF_SOURCE
 from domain.linking import MentionFacts, OrganisationFacts, RecordFacts
 from domain.linking.organisations import looks_like_organisation
 from domain.validators import InvalidIdentifier, birth_date_from_resident_id

@@ -1,4 +1,10 @@
-"""The assembled Strawberry schema (GraphQL 模式): the ``Query`` type and its extensions."""
+"""The assembled Strawberry schema (GraphQL 模式): the root types bound to their resolvers,
+and the extensions every operation passes through.
+
+The root types live here, above ``schema/`` (the types) and beside the resolvers they bind,
+so that schema types never import resolvers. The typed list field of each record kind is
+generated from the kind table (``domain.kinds``).
+"""
 
 from __future__ import annotations
 
@@ -13,25 +19,26 @@ from strawberry import relay
 from strawberry.extensions import ValidationCache
 from strawberry.types import ExecutionContext
 
-from domain.enums import RecordKind
+from domain.kinds import KINDS, KindSpec
 from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
+from resolvers.mutation import Mutation
+from resolvers.subscription import Subscription
 from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
-from schema.decisions import Mutation
 from schema.errors import PublicErrors, error_code
 from schema.execution import PlainFieldExecutor, streamline_resolvers
-from schema.kinds import KIND_TYPES, CourtFiling, Dispute, GridEvent, Petition, PoliceAlert
+from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
 from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
-from schema.subscriptions import Subscription
+from schema.sensitivity import AUDIT, PERSONAL, RECORDS, records_of_kind
 from schema.sync import SourceSyncStatus
 
 log = structlog.get_logger(__name__)
@@ -44,22 +51,50 @@ def _govhub_version() -> str:
         return "0.0.0+local"
 
 
-def _kind_connection(kind: RecordKind, node_type: type[Record], chinese: str) -> Any:
+def _kind_connection(spec: KindSpec) -> Any:
     # Any: the field stands in for a Connection of the concrete kind in the class body.
+    node_type = TYPE_OF_KIND[spec.kind]
     return strawberry.field(
-        resolver=queries.records_resolver(kind),
+        name=spec.list_field,
+        metadata=records_of_kind(spec.kind),
+        resolver=queries.records_resolver(spec.kind),
         graphql_type=Connection[node_type],  # type: ignore[valid-type]  # a concrete kind type
-        description=f"{node_type.__name__} records only, with their own fields ({chinese}).",
+        description=f"{node_type.__name__} records only, with their own fields ({spec.label}).",
     )
 
 
+def _with_kind_connections(cls: type) -> type:
+    """``cls`` with one typed connection per kind of the kind table, right after ``records``.
+
+    Strawberry reads a type's fields in annotation order, so the class is rebuilt with the
+    generated fields (and their annotations) in place: the SDL keeps its order as kinds are
+    added.
+    """
+    namespace: dict[str, Any] = {}
+    annotations: dict[str, Any] = {}
+    for name, annotation in cls.__annotations__.items():
+        annotations[name] = annotation
+        if name == "records":
+            for spec in KINDS:
+                attribute = f"kind_{spec.list_field}"
+                annotations[attribute] = Connection[TYPE_OF_KIND[spec.kind]]  # type: ignore[misc]
+                namespace[attribute] = _kind_connection(spec)
+    for name, value in vars(cls).items():
+        if name not in ("__dict__", "__weakref__", "__annotations__"):
+            namespace.setdefault(name, value)
+    namespace["__annotations__"] = annotations
+    return type(cls.__name__, cls.__bases__, namespace)
+
+
 @strawberry.type(description="Entry points for reading govhub (查询入口).")
+@_with_kind_connections
 class Query:
     @strawberry.field(description="The running govhub version (版本号).")
     def version(self) -> str:
         return _govhub_version()
 
     node: relay.Node | None = strawberry.field(
+        metadata=RECORDS,
         resolver=queries.resolve_node,
         description=(
             "Any object by its global id (按全局 ID 查询). An unknown id answers null with a "
@@ -67,35 +102,27 @@ class Query:
         ),
     )
     nodes: list[relay.Node | None] = strawberry.field(
+        metadata=RECORDS,
         resolver=queries.resolve_nodes,
         description="Objects by global id, null in the place of each unknown one (批量查询).",
     )
     records: Connection[Record] = strawberry.field(
+        metadata=RECORDS,
         resolver=queries.records_resolver(),
         description="Records of every kind, newest first by default (全部记录).",
     )
-    disputes: Connection[Dispute] = _kind_connection(
-        RecordKind.DISPUTE, Dispute, "矛盾纠纷/人民调解案件"
-    )
-    grid_events: Connection[GridEvent] = _kind_connection(
-        RecordKind.GRID_EVENT, GridEvent, "网格事件"
-    )
-    police_alerts: Connection[PoliceAlert] = _kind_connection(
-        RecordKind.POLICE_ALERT, PoliceAlert, "110 警情"
-    )
-    petitions: Connection[Petition] = _kind_connection(RecordKind.PETITION, Petition, "信访件")
-    court_filings: Connection[CourtFiling] = _kind_connection(
-        RecordKind.COURT_FILING, CourtFiling, "诉讼/诉前调解案件"
-    )
     person: Person | None = strawberry.field(
+        metadata=PERSONAL,
         resolver=queries.resolve_person,
         description="A resolved person by global id (自然人); unknown ids answer NOT_FOUND.",
     )
     persons: Connection[Person] = strawberry.field(
+        metadata=PERSONAL,
         resolver=queries.resolve_persons,
         description="Resolved persons whose name starts with `search` (自然人检索).",
     )
     linked_records: list[RecordLink] | None = strawberry.field(
+        metadata=RECORDS,
         resolver=resolve_linked_records,
         description=(
             "A record's linked records in other systems, both ways, strongest first (关联记录): "
@@ -104,6 +131,7 @@ class Query:
         ),
     )
     person_timeline: list[TimelineEntry] | None = strawberry.field(
+        metadata=PERSONAL,
         resolver=resolve_person_timeline,
         description=(
             "A person's records across the five systems, by occurrence (人员时间线); a merged "
@@ -124,10 +152,12 @@ class Query:
         description="Sync health of each source system (数据源同步状态).",
     )
     audit_log: Connection[AuditLogEntry] = strawberry.field(
+        metadata=AUDIT,
         resolver=resolve_audit_log,
         description="Audited operations, newest first; auditor role only (审计日志).",
     )
     audit_chain_status: AuditChainStatus = strawberry.field(
+        metadata=AUDIT,
         resolver=resolve_audit_chain_status,
         description="Verify the audit log's hash chain now; auditor role only (审计链校验).",
     )

@@ -1,4 +1,5 @@
-"""The ``Mutation`` type: staff decisions on linking (人工研判), for roles whose policy lists them.
+"""The ``Mutation`` root type: staff decisions on linking (人工研判), for roles whose policy
+lists them.
 
 Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
 """

@@ -1,4 +1,4 @@
-"""Subscriptions (订阅) over WebSocket (``graphql-transport-ws`` on ``/graphql``).
+"""The ``Subscription`` root type (订阅) over WebSocket (``graphql-transport-ws`` on ``/graphql``).
 
 ``recordChanges`` streams what syncs commit, within the subscriber's record kinds and
 jurisdiction. An event names the record and what happened to it, never personal data: a
