@@ -1,7 +1,7 @@
 """What a staff decision may touch (研判范围): only links, persons and mentions the decider sees.
 
 Checked in SQL before :mod:`db.decisions` runs, with the decider's ``RecordScope`` (their
-kinds and jurisdiction, as :func:`db.timeline.visible` applies it). Anything outside raises
+kinds and jurisdiction, the one scope rule of ``domain.scope``). Anything outside raises
 the same :class:`~domain.linking.errors.LinkingNotFound` as an id that names nothing, so a
 decision reveals nothing of what lies beyond the jurisdiction:
 
@@ -20,14 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.linking_facts import canonical_persons
 from db.models import Link, PartyMention, Record
-from db.queries import RecordScope
-from db.timeline import visible
+from db.queries import RecordScope, scope_conditions
 from domain.linking.errors import LinkingNotFound
 
 
 def within(scope: RecordScope) -> list[ColumnElement[bool]]:
     """Conditions on ``records`` for what ``scope`` lets its principal read."""
-    return visible(scope.region_prefixes, scope.kinds, unplaced=scope.unplaced)
+    return [Record.deleted.is_(False), *scope_conditions(scope)]
 
 
 async def ensure_link_within(session: AsyncSession, link_id: int, scope: RecordScope) -> None:

@@ -36,6 +36,9 @@ from db.models import Link, PartyMention, Person, Record, Region
 from db.models.base import UtcDateTime
 from db.models.records import kind_models
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.scope import NOTHING, RecordScope
+
+__all__ = ["NOTHING", "RecordScope"]  # re-exported: the scope every query here takes
 
 RECORDS: Table = Record.__table__  # type: ignore[assignment]  # declarative tables are Tables
 PARTIES: Table = PartyMention.__table__  # type: ignore[assignment]
@@ -90,31 +93,6 @@ class RecordCriteria:
     include_deleted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class RecordScope:
-    """What one principal may read (辖区与类型), applied in SQL to every record select.
-
-    ``kinds``: the record kinds the role reads (empty: none). ``region_prefixes``: division-code
-    prefixes; a record is inside when its code starts with one (empty: nothing is).
-    ``unplaced``: whether records without a region code are visible too.
-    """
-
-    kinds: frozenset[RecordKind]
-    region_prefixes: tuple[str, ...]
-    unplaced: bool = False
-
-    def admits(self, kind: RecordKind, region_code: str | None) -> bool:
-        """The rule of :func:`scope_conditions`, for a record already in hand (an event)."""
-        if kind not in self.kinds:
-            return False
-        if region_code is None:
-            return self.unplaced
-        return region_code.startswith(self.region_prefixes) if self.region_prefixes else False
-
-
-NOTHING = RecordScope(kinds=frozenset(), region_prefixes=())
-
-
 def prefix_range(prefix: str) -> tuple[str, str]:
     """``[low, high)`` bounds on a code for everything starting with ``prefix``."""
     return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -157,21 +135,30 @@ def _fixed(value: Any, like: ColumnElement[Any]) -> ColumnElement[Any]:
     return literal(value, like.type, literal_execute=True)
 
 
-def scope_conditions(scope: RecordScope) -> list[ColumnElement[bool]]:
-    """Kind and jurisdiction: an OR of prefix ranges (index range scans), never LIKE."""
-    kind, region_code = filter_only(RECORDS.c.kind), filter_only(RECORDS.c.region_code)
-    if not scope.kinds or not (scope.region_prefixes or scope.unplaced):
+def scope_conditions(
+    scope: RecordScope, records: FromClause | None = None
+) -> list[ColumnElement[bool]]:
+    """The one SQL translation of the scope rule (``domain.scope``), on ``records`` (the
+    records table unless an alias is given): an OR of prefix ranges (index range scans),
+    never LIKE."""
+    table = RECORDS if records is None else records
+    kind, region_code = filter_only(table.c.kind), filter_only(table.c.region_code)
+    if scope.reads_nothing:
         return [false()]
     conditions: list[ColumnElement[bool]] = []
     if scope.kinds != frozenset(RecordKind):
         kinds = sorted(scope.kinds)
         conditions.append(kind.in_(kinds) if len(kinds) > 1 else kind == kinds[0])
+    if "" in scope.region_prefixes:  # the empty prefix covers every placed record
+        if not scope.unplaced:
+            conditions.append(table.c.region_code.is_not(None))
+        return conditions
     places: list[ColumnElement[bool]] = [
         and_(region_code >= _fixed(low, region_code), region_code < _fixed(high, region_code))
         for low, high in map(prefix_range, scope.region_prefixes)
     ]
     if scope.unplaced:
-        places.append(RECORDS.c.region_code.is_(None))
+        places.append(table.c.region_code.is_(None))
     conditions.append(or_(*places) if len(places) > 1 else places[0])
     return conditions
 

@@ -17,14 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, and_, case, false, or_, select
+from sqlalchemy import ColumnElement, RowMapping, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.linking_facts import canonical_persons
 from db.models import Link, PartyMention, Person, Record
-from db.queries import prefix_range, records_by_id
+from db.queries import records_by_id, scope_conditions
 from domain.enums import PartyRole, RecordKind
 from domain.linking.errors import LinkingNotFound
+from domain.scope import RecordScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +63,10 @@ def visible(
     *,
     unplaced: bool = False,
 ) -> list[ColumnElement[bool]]:
-    """Conditions on ``records`` for a caller limited to those regions and kinds."""
-    conditions: list[ColumnElement[bool]] = [Record.deleted.is_(False)]
-    if kinds is not None:
-        conditions.append(Record.kind.in_(sorted(kinds)) if kinds else false())
-    if region_prefixes is not None:
-        prefixes = sorted(set(region_prefixes))
-        if "" in prefixes:  # the empty prefix covers every placed record
-            if not unplaced:
-                conditions.append(Record.region_code.is_not(None))
-        else:
-            places: list[ColumnElement[bool]] = [
-                and_(Record.region_code >= low, Record.region_code < high)
-                for low, high in map(prefix_range, prefixes)
-            ]
-            if unplaced:
-                places.append(Record.region_code.is_(None))
-            conditions.append(or_(*places) if places else false())
-    return conditions
+    """Conditions on ``records`` for a caller limited to those regions and kinds (``None``:
+    no limit): the one scope rule, on records not withdrawn."""
+    scope = RecordScope.of(region_prefixes, kinds, unplaced=unplaced)
+    return [Record.deleted.is_(False), *scope_conditions(scope)]
 
 
 async def _rows(session: AsyncSession, ids: Sequence[int]) -> dict[int, RowMapping]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from domain.enums import RecordKind, Role
 from domain.kinds import kinds_read_by
+from domain.scope import RecordScope
 
 __all__ = ["Role"]  # re-exported: callers import the role names with the policies
 
@@ -101,7 +102,12 @@ class Principal:
         """Records without a region code (区划不明) lie outside every jurisdiction but admin's."""
         return self.role is Role.ADMIN
 
+    @property
+    def scope(self) -> RecordScope:
+        """The records this principal may see: its role's kinds within its regions."""
+        return RecordScope(
+            kinds=self.policy.kinds, region_prefixes=self.regions, unplaced=self.sees_unplaced
+        )
+
     def covers(self, region_code: str | None) -> bool:
-        if region_code is None:
-            return self.sees_unplaced
-        return any(region_code.startswith(p) for p in self.regions)
+        return self.scope.covers(region_code)

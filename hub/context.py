@@ -12,7 +12,8 @@ from starlette.websockets import WebSocket
 
 from hub.settings import Settings
 from resolvers.dataloaders import Loaders
-from schema.context import EventSource
+from resolvers.services import SERVICES
+from schema.context import EventSource, TypeServices
 from schema.security import RequestSecurity
 
 
@@ -37,6 +38,7 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     security: RequestSecurity
     bus: EventSource | None = None
+    services: TypeServices = field(default=SERVICES)
     # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
     connection_params: dict[str, object] | None = None
     # Created per operation, so a DataLoader's cache never outlives the operation that filled

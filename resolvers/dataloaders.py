@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
-from db.queries import RecordScope
 from domain.roles import Principal
+from domain.scope import RecordScope
 from resolvers.rows import (
     fetch_all,
     global_id,
@@ -35,7 +35,7 @@ from schema.security import RequestSecurity
 if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
-    from schema.context import EventSource
+    from schema.context import EventSource, TypeServices
 
 
 def _person(row: RowMapping) -> Person:
@@ -83,7 +83,7 @@ class Loaders:
         ``connection`` (the page's own, no further checkout), parties and persons in one
         statement (``people_queries.parties_with_persons``, the same visibility rule as
         ``persons_by_id``): the fields then find their values loaded
-        (``resolvers.loading.loaded_or_load``) and complete without awaiting. Only what the
+        (``schema.loading.loaded_or_load``) and complete without awaiting. Only what the
         client selected is loaded; anything missed still loads lazily.
         """
         if regions:
@@ -185,6 +185,14 @@ class Loaders:
         return [links[record_id] for record_id in record_ids]
 
 
+def _services() -> TypeServices:
+    # Imported when a context is made: the services reach the resolvers that load through
+    # this module.
+    from resolvers.services import SERVICES
+
+    return SERVICES
+
+
 @dataclass
 class LoaderContext:
     """A context for running the schema in-process (tests, benchmarks, jobs) as ``principal``."""
@@ -195,6 +203,7 @@ class LoaderContext:
     security: RequestSecurity = field(init=False)
     loaders: Loaders = field(init=False)
     bus: EventSource | None = None
+    services: TypeServices = field(default_factory=_services)
 
     def __post_init__(self) -> None:
         self.security = RequestSecurity(self.principal, purpose=self.purpose)

@@ -12,9 +12,9 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from db.queries import RecordScope
 from db.timeline import linked_records, person_timeline
 from domain.linking.errors import LinkingNotFound
+from domain.scope import RecordScope
 from resolvers.cursors import parse_global_id
 from resolvers.rows import KIND_OF_TYPE_NAME, global_id, record_from_row
 from schema.context import Info

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from functools import partial
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,6 +24,7 @@ from resolvers.cursors import (
     encode_record_cursor,
     parse_global_id,
 )
+from resolvers.dataloaders import Loaders
 from resolvers.filters import MAX_NAME_LENGTH, record_criteria
 from resolvers.pagination import page_request
 from resolvers.rows import (
@@ -142,7 +143,9 @@ async def _prefetch(info: Info, records: list[Record], connection: AsyncConnecti
     # Parties (and persons) only for a role that reads them; field rules refused the rest.
     parties = "parties" in wanted and principal is not None and principal.policy.parties
     if "region" in wanted or parties:
-        await info.context.loaders.prefetch_page(
+        # The context's loaders are this layer's Loaders; the types see them as a protocol.
+        loaders = cast("Loaders", info.context.loaders)
+        await loaders.prefetch_page(
             records,
             connection,
             regions="region" in wanted,

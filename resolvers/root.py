@@ -77,7 +77,8 @@ def _with_kind_connections(cls: type) -> type:
         if name == "records":
             for spec in KINDS:
                 attribute = f"kind_{spec.list_field}"
-                annotations[attribute] = Connection[TYPE_OF_KIND[spec.kind]]  # type: ignore[misc]
+                node_type: Any = TYPE_OF_KIND[spec.kind]  # a concrete kind type, known at run time
+                annotations[attribute] = Connection[node_type]
                 namespace[attribute] = _kind_connection(spec)
     for name, value in vars(cls).items():
         if name not in ("__dict__", "__weakref__", "__annotations__"):

@@ -51,13 +51,7 @@ from schema.errors import (
 )
 from schema.limits import PARSED_DOCUMENTS, parse_document
 from schema.security import RequestSecurity
-from schema.sensitivity import (
-    Sensitivity,
-    guarded_type_names,
-    kind_of,
-    personal_type_names,
-    sensitivity_of,
-)
+from schema.sensitivity import Sensitivity, declared_sensitivity, kind_of
 
 INTROSPECTION_FIELDS = frozenset({"__schema", "__type"})
 
@@ -102,20 +96,17 @@ def field_markers(schema: GraphQLSchema) -> dict[Coordinate, FieldMarker]:
     for type_ in schema.type_map.values():
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType):
             for name, field in type_.fields.items():
-                markers[(type_.name, name)] = FieldMarker(sensitivity_of(field), kind_of(field))
+                sensitivity = declared_sensitivity(schema, type_.name, field, name)
+                markers[(type_.name, name)] = FieldMarker(sensitivity, kind_of(field))
     return markers
 
 
 def _marker(schema: GraphQLSchema, coordinate: Coordinate) -> FieldMarker:
-    parent, name = coordinate
     marker = field_markers(schema).get(coordinate)
-    if marker is not None and marker.sensitivity is not None:
+    if marker is not None:
         return marker
-    if name == "__typename" and parent in personal_type_names():
-        return FieldMarker(Sensitivity.PERSONAL)
-    if name == "__typename" or parent not in guarded_type_names(schema):
-        return FieldMarker(Sensitivity.PUBLIC)
-    return FieldMarker(None)  # a guarded type's field that declares nothing: refused
+    parent, name = coordinate  # a meta field such as __typename
+    return FieldMarker(declared_sensitivity(schema, parent, None, name))
 
 
 def _field_problem(

@@ -1,6 +1,9 @@
-"""What schema types need from the per-request context (请求上下文), as a protocol.
+"""What schema types need from the per-request context (请求上下文), as protocols.
 
-``hub.context.Context`` satisfies it; types depend on this protocol, not on ``hub``.
+``hub.context.Context`` (and ``resolvers.dataloaders.LoaderContext`` in-process) satisfies
+them; types depend on these protocols, never on ``hub`` or ``resolvers``: the loaders they
+read through, and the services the resolvers layer provides (opening sealed identifiers, a
+person's records).
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import strawberry
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+    from strawberry.dataloader import DataLoader
 
-    from resolvers.dataloaders import Loaders
+    from schema.linking import TimelineEntry
+    from schema.persons import Party, Person
+    from schema.records import LinkedRecord, Record
+    from schema.regions import Region
     from schema.security import RequestSecurity
 
 
@@ -23,12 +30,49 @@ class EventSource(Protocol):
     def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
 
 
+class TypeLoaders(Protocol):
+    """The per-operation DataLoaders the types read through (``resolvers.dataloaders``)."""
+
+    @property
+    def record(self) -> DataLoader[int, Record | None]: ...
+
+    @property
+    def region(self) -> DataLoader[str, Region | None]: ...
+
+    @property
+    def region_children(self) -> DataLoader[str, list[Region]]: ...
+
+    @property
+    def parties(self) -> DataLoader[int, list[Party]]: ...
+
+    @property
+    def person(self) -> DataLoader[int, Person | None]: ...
+
+    @property
+    def links(self) -> DataLoader[int, list[LinkedRecord]]: ...
+
+
+class TypeServices(Protocol):
+    """What the types ask of the resolvers layer (``resolvers.services``)."""
+
+    def open_sealed(self, sealed: str) -> str:
+        """The plaintext of a sealed identifier (ID number or phone), for masking."""
+        ...
+
+    async def person_records(self, info: Info, person_id: int) -> list[TimelineEntry]:
+        """A person's records the principal may read, by occurrence."""
+        ...
+
+
 class GraphQLContext(Protocol):
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...
 
     @property
-    def loaders(self) -> Loaders: ...
+    def loaders(self) -> TypeLoaders: ...
+
+    @property
+    def services(self) -> TypeServices: ...
 
     @property
     def security(self) -> RequestSecurity: ...

@@ -14,13 +14,12 @@ import strawberry
 from sqlalchemy import RowMapping
 from strawberry import relay
 
-from db.pii import cipher
 from domain.enums import PartyRole
 from domain.validators import mask_phone, mask_resident_id
-from resolvers.loading import loaded_or_load
 from schema.compiled_fields import rereadable
 from schema.context import Info
 from schema.ids import global_id
+from schema.loading import loaded_or_load
 from schema.regions import Region
 from schema.sensitivity import IDENTIFIER, PERSONAL, personal_type
 
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
 def _opened(info: Info, sealed: str | None, mask: Callable[[str], str]) -> str | None:
     if sealed is None:
         return None
-    plain = cipher().open(sealed).decode("utf-8")
+    plain = info.context.services.open_sealed(sealed)
     return plain if info.context.security.reveal_pii else mask(plain)
 
 
@@ -85,11 +84,7 @@ class Person(relay.Node):
     async def records(
         self, info: Info
     ) -> list[Annotated[TimelineEntry, strawberry.lazy("schema.linking")]]:
-        # Imported here: the resolver's module imports this one (a timeline entry holds records,
-        # and records hold parties and persons).
-        from resolvers.linking import timeline_entries
-
-        return await timeline_entries(info, self.person_id)
+        return await info.context.services.person_records(info, self.person_id)
 
 
 @personal_type

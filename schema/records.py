@@ -13,11 +13,11 @@ from strawberry.scalars import JSON
 from strawberry.types.base import get_object_definition
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
-from resolvers.loading import loaded_or_load
 from schema.compiled_fields import rereadable
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import Forbidden
+from schema.loading import loaded_or_load
 from schema.persons import Party
 from schema.regions import Region
 from schema.sensitivity import FREE_TEXT, PERSONAL, PUBLIC, guarded_type

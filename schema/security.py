@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from db.audit import AuditEvent
-from db.queries import NOTHING, RecordScope
 from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
+from domain.scope import NOTHING, RecordScope
 from schema.errors import GovhubError
 
 UNAUTHENTICATED_LIMITS = LIMITS[Role.DASHBOARD_VIEWER]
@@ -35,13 +35,7 @@ class AuditSink(Protocol):
 
 def record_scope(principal: Principal | None) -> RecordScope:
     """The SQL scope of a principal: its role's kinds, its regions, NULL regions for admin."""
-    if principal is None:
-        return NOTHING
-    return RecordScope(
-        kinds=principal.policy.kinds,
-        region_prefixes=principal.regions,
-        unplaced=principal.sees_unplaced,
-    )
+    return NOTHING if principal is None else principal.scope
 
 
 def clean_purpose(raw: str | None) -> str | None:

@@ -93,14 +93,38 @@ def personal_type_names() -> frozenset[str]:
     return frozenset(_PERSONAL_TYPES)
 
 
+def _wrappers(names: frozenset[str]) -> frozenset[str]:
+    """The Relay connection and edge types of ``names`` (``PersonConnection``,
+    ``PersonEdge``): they carry nothing but what they wrap, so they are as sensitive."""
+    return frozenset(f"{name}{suffix}" for name in names for suffix in ("Connection", "Edge"))
+
+
 @functools.cache
 def guarded_type_names(schema: GraphQLSchema) -> frozenset[str]:
-    """Guarded types of ``schema``: those marked, and every implementation of a marked
-    interface."""
-    names = set(_GUARDED_TYPES)
+    """Guarded types of ``schema``: those marked, every implementation of a marked interface,
+    and the connections and edges of personal types."""
+    names = set(_GUARDED_TYPES) | _wrappers(personal_type_names())
     for type_ in schema.type_map.values():
         if isinstance(type_, GraphQLObjectType | GraphQLInterfaceType) and any(
             interface.name in _GUARDED_TYPES for interface in type_.interfaces
         ):
             names.add(type_.name)
     return frozenset(names & set(schema.type_map))
+
+
+def declared_sensitivity(
+    schema: GraphQLSchema, parent: str, field: GraphQLField | None, name: str
+) -> Sensitivity | None:
+    """What a field reveals: its own marker; else PERSONAL on a personal type's connection
+    or edge, and for ``__typename`` of a personal type; PUBLIC outside guarded types;
+    ``None`` (refused) for anything else of a guarded type."""
+    if field is not None:
+        marked = sensitivity_of(field)
+        if marked is not None:
+            return marked
+    personal = personal_type_names()
+    if parent in _wrappers(personal) or (name == "__typename" and parent in personal):
+        return Sensitivity.PERSONAL
+    if name == "__typename" or parent not in guarded_type_names(schema):
+        return Sensitivity.PUBLIC
+    return None

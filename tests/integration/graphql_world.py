@@ -21,20 +21,16 @@ from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models import (
-    CourtFiling,
     DeadLetter,
-    Dispute,
-    GridEvent,
     Link,
     PartyMention,
     Person,
-    Petition,
-    PoliceAlert,
     Record,
     Region,
     SyncRun,
     SyncState,
 )
+from db.models.records import kind_models
 from db.pii import blind_index
 from domain.enums import (
     CaseStatus,
@@ -98,13 +94,7 @@ def _kind_row(kind: RecordKind, record_id: int, n: int, occurred: datetime) -> d
     return row
 
 
-KIND_MODELS: dict[RecordKind, type[Record]] = {
-    RecordKind.DISPUTE: Dispute,
-    RecordKind.GRID_EVENT: GridEvent,
-    RecordKind.POLICE_ALERT: PoliceAlert,
-    RecordKind.PETITION: Petition,
-    RecordKind.COURT_FILING: CourtFiling,
-}
+KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
 
 def _chunks(rows: list[dict[str, Any]], size: int = 5_000) -> Iterator[list[dict[str, Any]]]:

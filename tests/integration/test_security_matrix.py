@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.relay.utils import to_base64
 
 from domain.enums import RecordKind
+from domain.kinds import KINDS
 from domain.roles import POLICIES, Role
 from resolvers.rows import TYPE_OF_KIND
 from tests.integration.auth_support import bearer
@@ -41,11 +42,7 @@ QUERY_LINKS = (
     "query($id: ID!) { node(id: $id) { ... on Record { linkedRecords { record { id } } } } }"
 )
 QUERY_PERSONS = "query { persons { totalCount nodes { name } } }"
-LIST_FIELD = {
-    RecordKind.DISPUTE: "disputes", RecordKind.GRID_EVENT: "gridEvents",
-    RecordKind.POLICE_ALERT: "policeAlerts", RecordKind.PETITION: "petitions",
-    RecordKind.COURT_FILING: "courtFilings",
-}  # fmt: skip
+LIST_FIELD = {spec.kind: spec.list_field for spec in KINDS}
 
 
 @pytest.fixture(scope="module")
