@@ -30,7 +30,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     # WAL lets dashboards read while a sync writes; foreign keys are off by default in SQLite.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # Five sources may sync at once into one file: a writer waits its turn rather than fail
+    # a batch (it is retried at the next sync anyway, but a failed batch costs a whole round).
+    cursor.execute("PRAGMA busy_timeout=120000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -43,7 +45,7 @@ def create_engine(
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
         _prepare_sqlite_path(url)
-        connect_args["timeout"] = 30
+        connect_args["timeout"] = 120
     elif schema is not None:
         connect_args["server_settings"] = {"search_path": schema}
     engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
