@@ -114,7 +114,13 @@ def region_above(region_code: str | None) -> str | None:
 
 
 def breach_target(rule: DeadlineRule, matter: MatterState, centre_org: str) -> str | None:
-    """Whom a breach of ``rule``'s clock on ``matter`` supervises; None: a reminder only."""
+    """Whom a breach of ``rule``'s clock on ``matter`` supervises; None: a reminder only.
+
+    A breached 督办 reply (duty ``supervised_org``) is not a new target: escalate its order
+    (``ESCALATE_SUPERVISION``) instead.
+    """
+    if rule.duty is Duty.SUPERVISED_ORG:
+        raise ValueError(f"a breach of {rule.id} escalates its supervision order")
     if rule.duty is Duty.PARTIES:
         return None
     if rule.duty is Duty.ASSIGNEE and matter.assigned_org:
@@ -166,7 +172,11 @@ class SupervisionMachine:
         prior_breaches: int,
         now: datetime,
     ) -> SupervisionTransition:
-        """The automatic 督办 when ``rule``'s clock on ``matter`` runs out (逾期)."""
+        """The automatic 督办 when ``rule``'s clock on ``matter`` runs out (逾期).
+
+        ``target_org`` comes from :func:`breach_target`; ``prior_breaches`` counts the
+        automatic orders the matter already had, so repeated breach climbs (:func:`escalation`).
+        """
         level, issuing = escalation(prior_breaches, matter.region_code)
         order = SupervisionOrder(
             matter_region=matter.region_code,

@@ -36,6 +36,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from domain.calendar import ONE_DAY, WorkingCalendar, local_date, start_of_day, to_local
+from domain.deadlines.counting import Counter
 from domain.deadlines.rules import DeadlineRule, RollRule, TimeUnit
 from domain.workflow.errors import BadInput, IllegalTransition
 
@@ -252,6 +253,13 @@ class Clock:
 
     # -- derived ----------------------------------------------------------------------------
 
+    @property
+    def _spans(self) -> tuple[tuple[datetime, datetime | None], ...]:
+        return tuple((s.start, s.end) for s in self.suspensions)
+
+    def _counter(self, calendar: WorkingCalendar) -> Counter:
+        return Counter(calendar, self.unit)
+
     def schedule(self, calendar: WorkingCalendar) -> Schedule:
         """Due instant and rungs under ``calendar``."""
         total = self.total_budget
@@ -263,7 +271,8 @@ class Clock:
     def _day_schedule(
         self, calendar: WorkingCalendar, total: int, warnings: list[tuple[int, int]]
     ) -> Schedule:
-        counted, provisional = self._counted_days(calendar, total)
+        first = local_date(self.started_at) + (timedelta() if self.start_day_counts else ONE_DAY)
+        counted, provisional = self._counter(calendar).counted_days(first, self._spans, total)
         rungs = [
             Rung(warn_key(p), start_of_day(counted[units - 1] + ONE_DAY))
             for p, units in warnings
@@ -279,31 +288,8 @@ class Clock:
         rungs.append(Rung(DUE, due_at))
         return Schedule(due_at, last_day, tuple(rungs), provisional, calendar.version)
 
-    def _counted_days(self, calendar: WorkingCalendar, total: int) -> tuple[list[date], bool]:
-        """The counted days in order, up to ``total`` of them (fewer when a suspension has not
-        ended), and whether any day consulted lies beyond the published calendar."""
-        day = local_date(self.started_at) + (timedelta() if self.start_day_counts else ONE_DAY)
-        paused = [
-            (local_date(s.start), local_date(s.end) if s.end else None) for s in self.suspensions
-        ]
-        counted: list[date] = []
-        provisional = False
-        while len(counted) < total:
-            if any(start <= day and end is None for start, end in paused):
-                break
-            if any(end is not None and start <= day < end for start, end in paused):
-                day += ONE_DAY
-                continue
-            if self.unit is TimeUnit.WORKING_DAY:
-                provisional |= not calendar.is_published(day)
-                if not calendar.is_working_day(day):
-                    day += ONE_DAY
-                    continue
-            counted.append(day)
-            day += ONE_DAY
-        return counted, provisional
-
     def _time_schedule(self, calendar: WorkingCalendar, total: int) -> Schedule:
+        counter = self._counter(calendar)
         budget = timedelta(hours=total)
         provisional = False
         rungs = []
@@ -311,61 +297,15 @@ class Clock:
             amount = budget * p / 100
             if amount >= budget:
                 continue
-            at, prov = self._when_used(calendar, amount)
+            at, prov = counter.when_used(self.started_at, self._spans, amount)
             provisional |= prov
             if at is not None:
                 rungs.append(Rung(warn_key(p), at))
-        due_at, prov = self._when_used(calendar, budget)
+        due_at, prov = counter.when_used(self.started_at, self._spans, budget)
         provisional |= prov
         if due_at is not None:
             rungs.append(Rung(DUE, due_at))
         return Schedule(due_at, None, tuple(rungs), provisional, calendar.version)
-
-    def _when_used(
-        self, calendar: WorkingCalendar, amount: timedelta
-    ) -> tuple[datetime | None, bool]:
-        """The instant ``amount`` of counted time is used, skipping suspensions."""
-        position, provisional = self.started_at, False
-        for suspension in self.suspensions:
-            candidate, prov = self._advance(calendar, position, amount)
-            if candidate <= suspension.start:
-                return candidate, provisional or prov
-            used, prov = self._counted(calendar, position, suspension.start)
-            provisional |= prov
-            amount -= used
-            if suspension.end is None:
-                return None, provisional
-            position = max(position, suspension.end)
-        at, prov = self._advance(calendar, position, amount)
-        return at, provisional or prov
-
-    def _advance(
-        self, calendar: WorkingCalendar, start: datetime, amount: timedelta
-    ) -> tuple[datetime, bool]:
-        if self.unit is TimeUnit.WORKING_HOUR:
-            answer = calendar.add_working_time(start, amount)
-            return answer.instant, answer.provisional
-        return to_local(start) + amount, False
-
-    def _counted(
-        self, calendar: WorkingCalendar, start: datetime, end: datetime
-    ) -> tuple[timedelta, bool]:
-        """Counted time in ``[start, end)`` for this clock's unit."""
-        if end <= start:
-            return timedelta(), False
-        if self.unit is TimeUnit.WORKING_HOUR:
-            return calendar.working_time_between(start, end)
-        if self.unit is TimeUnit.WORKING_DAY:
-            total, provisional = timedelta(), False
-            day = local_date(start)
-            while day <= local_date(end):
-                provisional |= not calendar.is_published(day)
-                if calendar.is_working_day(day):
-                    overlap = min(end, start_of_day(day + ONE_DAY)) - max(start, start_of_day(day))
-                    total += max(overlap, timedelta())
-                day += ONE_DAY
-            return total, provisional
-        return end - start, False
 
     def read(self, calendar: WorkingCalendar, now: datetime) -> ClockReading:
         """The clock's state, due instant and remaining time at ``now``."""
@@ -399,9 +339,10 @@ class Clock:
     ) -> timedelta:
         if due_at is None:
             return timedelta()
+        counter = self._counter(calendar)
         if at <= due_at:
-            return self._counted(calendar, at, due_at)[0]
-        return -self._counted(calendar, due_at, at)[0]
+            return counter.counted(at, due_at)[0]
+        return -counter.counted(due_at, at)[0]
 
     def pending_rungs(
         self, calendar: WorkingCalendar, now: datetime, fired: Collection[str] = ()

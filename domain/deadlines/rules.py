@@ -21,7 +21,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from domain.enums import CaseStatus
 from domain.workflow.vocabulary import (
@@ -154,16 +163,16 @@ class DeadlineRule(BaseModel):
     starts_on: tuple[Trigger, ...] = Field(min_length=1)
     stops_on: tuple[Trigger, ...] = Field(min_length=1)
     when: RuleConditions = RuleConditions()
-    budget: int = Field(gt=0)
+    budget: int = Field(gt=0, strict=True)
     unit: TimeUnit
-    start_day_counts: bool = False
+    start_day_counts: StrictBool = False
     """False: the day of the start event is not counted (民法典 §201, 民诉法 §85)."""
     roll: RollRule = RollRule.NONE
     duty: Duty
-    suspendable: bool = False
+    suspendable: StrictBool = False
     max_extension: int | Literal["unlimited"] = 0
     extension_approver: ExtensionApprover = ExtensionApprover.NONE
-    warn_at: tuple[float, ...] = (0.5, 0.8)
+    warn_at: tuple[StrictFloat, ...] = (0.5, 0.8)
     """Shares of the budget elapsed at which a warning (预警) fires, as whole percentages."""
     note: str = ""
 

@@ -27,6 +27,7 @@ from domain.deadlines import (
     ClockOp,
     ClockOpKind,
     DeadlineRule,
+    Duty,
     ExtensionApprover,
     RuleBook,
     RuleFacts,
@@ -151,6 +152,8 @@ class MatterMachine:
         rule = self.rules.rules.get(data.rule_id)
         if rule is None:
             raise BadInput(f"rule_id: rule {data.rule_id} is not in force")
+        if actor.kind is ActorKind.PARTNER and not _partner_may_extend(rule):
+            raise Forbidden(f"only the centre extends clock {data.rule_id}")
         limit = rule.extension_limit
         if limit == 0:
             raise IllegalTransition(f"clock {data.rule_id} cannot be extended")
@@ -319,6 +322,14 @@ _CHANGES: dict[MatterAction, _ChangeFn] = {
     A.SUSPEND: _suspend,
     A.RESUME: _resume,
 }
+
+
+def _partner_may_extend(rule: DeadlineRule) -> bool:
+    """A partner extends its own limits (e.g. 信访 §34 by its head, mediation by the parties'
+    consent), never the centre's nor one the centre's leader must approve."""
+    return rule.duty is Duty.ASSIGNEE and rule.extension_approver is not (
+        ExtensionApprover.CENTRE_LEADER
+    )
 
 
 def _details(changes: _Changes) -> dict[str, str]:

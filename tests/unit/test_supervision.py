@@ -1,0 +1,243 @@
+"""督办: issuing, replying, closing, escalating — and repeated breach climbing region levels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from domain.calendar import ChineseWorkingCalendar
+from domain.deadlines import Clock, ClockOpKind, load_rules
+from domain.roles import Principal, Role
+from domain.supervision import (
+    SupervisionMachine,
+    SupervisionStatus,
+    breach_target,
+    escalation,
+    region_above,
+)
+from domain.workflow.actors import Actor
+from domain.workflow.errors import WorkflowError, WorkflowErrorCode
+from domain.workflow.state import MatterState
+from domain.workflow.vocabulary import (
+    MatterOrigin,
+    MatterStep,
+    SupervisionAction,
+    SupervisionLevel,
+)
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2025, 3, 3, 10, tzinfo=SH)
+RULES = load_rules()
+MACHINE = SupervisionMachine(RULES)
+CALENDAR = ChineseWorkingCalendar()
+L = SupervisionLevel
+
+MATTER = MatterState(
+    step=MatterStep.IN_PROGRESS,
+    origin=MatterOrigin.GRID_EVENT,
+    region_code="411202001",
+    assigned_org="org:tjw",
+)
+STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("4112",)))
+STAFF_ELSEWHERE = Actor.of(Principal("staff-2", Role.CENTER_STAFF, regions=("5101",)))
+TARGET = Actor.of(Principal("m-1", Role.MEDIATOR, org="org:tjw"))
+OTHER = Actor.of(Principal("c-1", Role.PARTNER_COURT, org="org:court"))
+SCANNER = Actor.system("deadline-scanner")
+
+
+@pytest.mark.parametrize(
+    ("prior", "region", "expected"),
+    [
+        (0, "411202001", (L.REMINDER, "411202001")),  # 提醒 from the township itself
+        (1, "411202001", (L.SUPERVISE, "411202")),  # 督办 from 湖滨区
+        (2, "411202001", (L.LISTED, "411200")),  # 挂牌督办 from 三门峡市
+        (3, "411202001", (L.LISTED, "410000")),  # … from 河南省
+        (4, "411202001", (L.LISTED, "410000")),  # the province is the top
+        (1, "411202001001", (L.SUPERVISE, "411202001")),  # village → township
+        (1, "419001", (L.SUPERVISE, "410000")),  # 济源 sits directly under the province
+        (1, None, (L.SUPERVISE, None)),
+    ],
+)
+def test_repeated_breach_climbs_levels_and_regions(
+    prior: int, region: str | None, expected: tuple[SupervisionLevel, str | None]
+) -> None:
+    assert escalation(prior, region) == expected
+
+
+def test_region_above_keeps_what_it_cannot_raise() -> None:
+    assert region_above("410000") == "410000"
+    assert region_above("grid-17") == "grid-17"
+    assert region_above(None) is None
+
+
+def test_who_a_breach_supervises() -> None:
+    assert breach_target(RULES["dispatch.accept"], MATTER, "centre") == "org:tjw"
+    unassigned = MatterState(MatterStep.ASSESSED, MatterOrigin.GRID_EVENT, "411202001")
+    assert breach_target(RULES["matter.tier.simple"], unassigned, "centre") == "centre"
+    assert breach_target(RULES["matter.revisit"], MATTER, "centre") == "centre"
+    assert breach_target(RULES["judicial_confirmation.apply"], MATTER, "centre") is None
+    with pytest.raises(ValueError, match="escalates"):
+        breach_target(RULES["supervision.reply"], MATTER, "centre")
+
+
+def test_a_breached_clock_becomes_an_automatic_order_with_a_reply_clock() -> None:
+    # the scanner's path: the clock's due rung is pending → 督办 its duty holder
+    clock = Clock.start(RULES["dispatch.accept"], datetime(2025, 2, 24, 9, tzinfo=SH))
+    # 3 wd from Mon 2/24: 2/25, 2/26, 2/27 → due 2/28 00:00; warn80 (ceil 2.4 = 3 days)
+    # would coincide with it and is left out
+    due = [r.key for r in clock.pending_rungs(CALENDAR, NOW)]
+    assert due == ["warn50", "due"]
+
+    issued = MACHINE.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 0, NOW)
+    order = issued.order
+    assert (order.level, order.issuing_region, order.automatic) == (
+        L.REMINDER, "411202001", True,
+    )
+    assert order.breach_rule_id == "dispatch.accept" and order.status is SupervisionStatus.OPEN
+    assert [(op.kind, op.rule_id) for op in issued.clock_ops] == [
+        (ClockOpKind.START, "supervision.reply")
+    ]
+    assert issued.events[0].action is SupervisionAction.ISSUE_SUPERVISION
+    # 5 working days from Mon 3/3/2025: 3/4..3/10 (Mon)
+    reply = Clock.start(RULES["supervision.reply"], NOW).schedule(CALENDAR)
+    assert reply.last_day == datetime(2025, 3, 10).date()
+
+
+def test_staff_issue_reply_and_close() -> None:
+    issued = MACHINE.issue(
+        MATTER, STAFF, {"level": "SUPERVISE", "target_org": "org:tjw", "reason": "推诿拖延"}, NOW
+    )
+    assert (issued.order.level, issued.order.issuing_region) == (L.SUPERVISE, "411202001")
+
+    replied = MACHINE.apply(
+        issued.order, SupervisionAction.REPLY_SUPERVISION, TARGET, {"reply": "已约双方面谈"}, NOW,
+        expected_version=1,
+    )
+    assert (replied.order.status, replied.order.version) == (SupervisionStatus.REPLIED, 2)
+    assert [(op.kind, op.rule_id) for op in replied.clock_ops] == [
+        (ClockOpKind.STOP, "supervision.reply")
+    ]
+    closed = MACHINE.apply(
+        replied.order, SupervisionAction.CLOSE_SUPERVISION, STAFF, {"reason": "回复属实"}, NOW
+    )
+    assert closed.order.status is SupervisionStatus.CLOSED and closed.clock_ops == ()
+
+
+def test_escalation_supersedes_the_order_with_a_higher_one() -> None:
+    first = MACHINE.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 0, NOW).order
+    escalated = MACHINE.apply(
+        first, SupervisionAction.ESCALATE_SUPERVISION, SCANNER, {"reason": "督办逾期未回复"}, NOW
+    )
+    assert escalated.order.status is SupervisionStatus.ESCALATED
+    successor = escalated.successor
+    assert successor is not None
+    assert (successor.level, successor.issuing_region, successor.rung) == (
+        L.SUPERVISE, "411202", 1,
+    )
+    assert successor.target_org == "org:tjw" and successor.status is SupervisionStatus.OPEN
+    assert [(op.kind, op.rule_id) for op in escalated.clock_ops] == [
+        (ClockOpKind.STOP, "supervision.reply")
+    ]
+    assert [(op.kind, op.rule_id) for op in escalated.successor_clock_ops] == [
+        (ClockOpKind.START, "supervision.reply")
+    ]
+    assert [e.action for e in escalated.events] == [
+        SupervisionAction.ESCALATE_SUPERVISION, SupervisionAction.ISSUE_SUPERVISION,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "payload", "code"),
+    [
+        (SupervisionAction.REPLY_SUPERVISION, OTHER, {"reply": "x"}, "FORBIDDEN"),
+        (SupervisionAction.REPLY_SUPERVISION, SCANNER, {"reply": "x"}, "FORBIDDEN"),
+        (SupervisionAction.REPLY_SUPERVISION, TARGET, {"reply": ""}, "BAD_USER_INPUT"),
+        (SupervisionAction.CLOSE_SUPERVISION, TARGET, {"reason": "x"}, "FORBIDDEN"),
+        (SupervisionAction.CLOSE_SUPERVISION, STAFF_ELSEWHERE, {"reason": "x"}, "FORBIDDEN"),
+        (SupervisionAction.ESCALATE_SUPERVISION, TARGET, {"reason": "x"}, "FORBIDDEN"),
+        (SupervisionAction.ISSUE_SUPERVISION, STAFF, {}, "ILLEGAL_TRANSITION"),
+    ],
+)
+def test_refusals_carry_codes(
+    action: SupervisionAction, actor: Actor, payload: dict[str, str], code: str
+) -> None:
+    order = MACHINE.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 0, NOW).order
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.apply(order, action, actor, payload, NOW)
+    assert caught.value.code is WorkflowErrorCode(code)
+
+
+def test_a_closed_order_moves_no_more_and_a_stale_version_conflicts() -> None:
+    order = MACHINE.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 0, NOW).order
+    closed = MACHINE.apply(
+        order, SupervisionAction.CLOSE_SUPERVISION, STAFF, {"reason": "已处理"}, NOW
+    ).order
+    for action, actor, payload in [
+        (SupervisionAction.REPLY_SUPERVISION, TARGET, {"reply": "x"}),
+        (SupervisionAction.ESCALATE_SUPERVISION, STAFF, {"reason": "x"}),
+    ]:
+        with pytest.raises(WorkflowError) as caught:
+            MACHINE.apply(closed, action, actor, payload, NOW)
+        assert caught.value.code is WorkflowErrorCode.ILLEGAL_TRANSITION
+    with pytest.raises(WorkflowError) as stale:
+        MACHINE.apply(order, SupervisionAction.CLOSE_SUPERVISION, STAFF, {"reason": "x"}, NOW,
+                      expected_version=5)
+    assert stale.value.code is WorkflowErrorCode.CONFLICT
+
+
+@pytest.mark.parametrize(
+    ("actor", "payload", "code"),
+    [
+        (TARGET, {"level": "REMINDER", "target_org": "org:tjw", "reason": "x"}, "FORBIDDEN"),
+        (SCANNER, {"level": "REMINDER", "target_org": "org:tjw", "reason": "x"}, "FORBIDDEN"),
+        (STAFF_ELSEWHERE, {"level": "REMINDER", "target_org": "org:tjw", "reason": "x"},
+         "FORBIDDEN"),
+        (STAFF, {"level": "URGENT", "target_org": "org:tjw", "reason": "x"}, "BAD_USER_INPUT"),
+        (STAFF, {"level": "LISTED", "target_org": "org:tjw", "reason": "x",
+                 "issuing_region": "4112"}, "BAD_USER_INPUT"),
+    ],
+)
+def test_manual_issue_refusals(actor: Actor, payload: dict[str, str], code: str) -> None:
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.issue(MATTER, actor, payload, NOW)
+    assert caught.value.code is WorkflowErrorCode(code)
+
+
+def test_a_reply_limit_per_level_is_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(
+        """include_defaults = true
+
+[[rule]]
+id = "supervision.reply"
+name = "督办回复"
+scope = "local"
+basis = "Local practice."
+starts_on = ["ISSUE_SUPERVISION"]
+stops_on = ["REPLY_SUPERVISION", "CLOSE_SUPERVISION", "ESCALATE_SUPERVISION"]
+when = { levels = ["REMINDER", "SUPERVISE"] }
+budget = 5
+unit = "working_day"
+duty = "supervised_org"
+
+[[rule]]
+id = "supervision.reply.listed"
+name = "挂牌督办回复"
+scope = "local"
+basis = "Local practice."
+starts_on = ["ISSUE_SUPERVISION"]
+stops_on = ["REPLY_SUPERVISION", "CLOSE_SUPERVISION", "ESCALATE_SUPERVISION"]
+when = { levels = ["LISTED"] }
+budget = 2
+unit = "working_day"
+duty = "supervised_org"
+""",
+        encoding="utf-8",
+    )
+    machine = SupervisionMachine(load_rules(path))
+    issued = machine.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 2, NOW)
+    assert issued.order.level is L.LISTED
+    assert [op.rule_id for op in issued.clock_ops] == ["supervision.reply.listed"]
