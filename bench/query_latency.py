@@ -41,7 +41,7 @@ from db.migrate import upgrade
 from db.pii import configure_pii
 from domain.roles import Principal, Role
 from resolvers.dataloaders import LoaderContext
-from resolvers.root import schema
+from resolvers.root import GovhubSchema, general_schema, schema
 from tests.integration.graphql_world import seed_world
 
 RECORDS = 100_000
@@ -98,9 +98,12 @@ async def raw_page(engine: AsyncEngine) -> int:
         return len(rows)
 
 
+SCHEMAS: dict[str, GovhubSchema] = {"fast": schema}
+
+
 async def graphql_page(engine: AsyncEngine) -> int:
     sessions = session_factory(engine)
-    result = await schema.execute(
+    result = await SCHEMAS["fast"].execute(
         QUERY_PAGE,
         variable_values={"first": PAGE},
         context_value=LoaderContext(sessions, BENCH_PRINCIPAL),
@@ -202,7 +205,15 @@ async def main() -> None:
         action="store_true",
         help="alternate raw and GraphQL run by run (default: all raw runs, then all GraphQL)",
     )
+    parser.add_argument(
+        "--general",
+        action="store_true",
+        help="time graphql-core's general execution path (GOVHUB_FAST_PATH=false)",
+    )
     args = parser.parse_args()
+    if args.general:
+        SCHEMAS["fast"] = general_schema()
+    print(f"execution path: {'general' if args.general else 'fast'}")
     configure_pii(secrets.token_bytes(32))
     if args.only != "postgres":
         async with sqlite_database() as engine:

@@ -39,7 +39,7 @@ from hub.context import Context, header_text
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.settings import Settings, decode_key
-from resolvers.root import schema
+from resolvers.root import general_schema, schema
 from schema.security import RequestSecurity, clean_purpose
 
 log = structlog.get_logger(__name__)
@@ -67,7 +67,7 @@ class GovhubGraphQL(GraphQL[Context, None]):
 
     def __init__(self, state: AppState) -> None:
         super().__init__(
-            schema,
+            schema if state.settings.fast_path else general_schema(),
             graphql_ide="graphiql" if state.settings.env == "dev" else None,
             # One operation at a time per WebSocket: the connection's context (principal,
             # loaders, audit state) is then never shared by two operations at once.
@@ -177,7 +177,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        log.info("hub_started", env=settings.env, database=engine.dialect.name)
+        log.info(
+            "hub_started",
+            env=settings.env,
+            database=engine.dialect.name,
+            fast_path=settings.fast_path,
+        )
         # Start-up objects (schema, models, modules) leave the collector's generations, so a
         # full collection during a request stays short (GraphQL pages allocate many objects).
         gc.freeze()

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schema.fastpath.handbacks import hand_back_counts
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -21,6 +26,25 @@ HTTP_LATENCY = Histogram(
     ["path"],
     registry=REGISTRY,
 )
+
+
+class FastPathHandBacks(Collector):
+    """``govhub_fast_path_hand_backs_total{reason}``: fields the lighter execution path handed
+    back to graphql-core (schema.fastpath.handbacks keeps the counts; no Prometheus there)."""
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "govhub_fast_path_hand_backs",
+            "Fields the lighter execution path handed back to graphql-core, by reason",
+            labels=["reason"],
+        )
+        for reason, count in hand_back_counts().items():
+            family.add_metric([reason.value], count)
+        yield family
+
+
+REGISTRY.register(FastPathHandBacks())
+
 _KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
 
 

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     audit_enabled: bool = Field(
         default=True, description="audit every GraphQL operation; off only to measure its cost"
     )
+    fast_path: bool = Field(
+        default=True,
+        description="read pages through the lighter execution path (schema/fastpath); "
+        "false runs every field through graphql-core's general path",
+    )
     persisted_documents: Path | None = Field(
         default=None, description="JSON file: sha256 of a document → its text (持久化查询)"
     )

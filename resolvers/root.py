@@ -8,6 +8,7 @@ generated from the kind table (``domain.kinds``).
 
 from __future__ import annotations
 
+import functools
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
@@ -30,7 +31,7 @@ from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.errors import PublicErrors, error_code
-from schema.execution import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
@@ -182,7 +183,8 @@ class GovhubSchema(strawberry.Schema):
 
 def build_schema(*, streamlined: bool = True) -> GovhubSchema:
     """The schema; ``streamlined=False`` keeps graphql-core's and Strawberry's general paths
-    (schema.execution), which the tests compare the lighter ones against."""
+    instead of the lighter ones (schema.fastpath): the tests compare the two, and
+    ``GOVHUB_FAST_PATH=false`` serves the general one."""
     built = GovhubSchema(
         query=Query,
         mutation=Mutation,
@@ -206,3 +208,9 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
 
 
 schema = build_schema()
+
+
+@functools.cache
+def general_schema() -> GovhubSchema:
+    """The same schema on graphql-core's general execution path only (built on first use)."""
+    return build_schema(streamlined=False)

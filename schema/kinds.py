@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping
 from db.queries import KIND_COLUMNS, RECORD_COLUMNS, kind_label
 from domain.enums import RecordKind
 from domain.kinds import KINDS
-from schema.compiled_fields import rereadable
+from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.records import Record
 from schema.sensitivity import PUBLIC

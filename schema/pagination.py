@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
-from schema.compiled_fields import rereadable
+from schema.fastpath.marks import rereadable
 
 NodeT = TypeVar("NodeT")
 

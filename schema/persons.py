@@ -16,8 +16,8 @@ from strawberry import relay
 
 from domain.enums import PartyRole
 from domain.validators import mask_phone, mask_resident_id
-from schema.compiled_fields import rereadable
 from schema.context import Info
+from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.loading import loaded_or_load
 from schema.regions import Region

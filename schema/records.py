@@ -13,10 +13,10 @@ from strawberry.scalars import JSON
 from strawberry.types.base import get_object_definition
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
-from schema.compiled_fields import rereadable
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import Forbidden
+from schema.fastpath.marks import rereadable
 from schema.loading import loaded_or_load
 from schema.persons import Party
 from schema.regions import Region

@@ -12,7 +12,7 @@ from domain.roles import Principal, Role
 from resolvers.dataloaders import LoaderContext
 from resolvers.root import GovhubSchema, build_schema, schema
 from resolvers.rows import global_id
-from schema.execution import PlainFieldExecutor
+from schema.fastpath.executor import PlainFieldExecutor
 from tests.integration.graphql_world import seed_world, unlink_regions
 from tests.integration.test_graphql_records import QUERY_RECORDS
 

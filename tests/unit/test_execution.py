@@ -13,8 +13,9 @@ from graphql import ExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.compiled_fields import plain_leaf, rereadable
-from schema.execution import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.marks import rereadable
+from schema.fastpath.readers import plain_leaf
 
 
 @strawberry.enum

@@ -17,8 +17,8 @@ import strawberry
 from graphql import ExecutionResult, Undefined
 from strawberry.scalars import JSON
 
-from schema.compiled_fields import rereadable
-from schema.execution import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.marks import rereadable
 
 
 class Gone(Exception):

@@ -10,7 +10,7 @@ field again from the start and reports exactly what it always would.
 
 What compiles: ``__typename``, and fields without arguments or directives that read an
 attribute (Strawberry's basic fields) or call a synchronous resolver given a direct call by
-:func:`schema.execution.streamline_resolvers`, over scalars, enums, objects, lists, and
+:func:`schema.fastpath.executor.streamline_resolvers`, over scalars, enums, objects, lists, and
 abstract types whose members compile. Anything else (an async resolver, a field with
 arguments, ``@defer``) leaves the field to the general path; its own sub-fields are then
 read through this path again where they can be.
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, EnumMeta
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
@@ -49,31 +49,13 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from schema.fastpath.marks import DIRECT_SYNC
+
 if TYPE_CHECKING:
-    from schema.execution import PlainFieldExecutor
+    from schema.fastpath.executor import PlainFieldExecutor
 
 Read = Callable[[Any, Path | None], Any]
 """(the field's object, that object's path) → the field's completed value; may raise Fallback."""
-
-DIRECT_SYNC = "_govhub_direct_sync"
-"""Marks a resolver :func:`schema.execution.streamline_resolvers` made: direct, synchronous, and
-over a function declared :func:`rereadable`."""
-_REREADABLE = "_govhub_rereadable"
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def rereadable(function: F) -> F:
-    """Declare a synchronous, argument-less resolver safe for compiled readers: it only reads
-    (what it notes for the audit goes into a set), so calling it again when the general path
-    takes a field over changes nothing. Resolvers without this mark are only ever called by
-    graphql-core, once, in its order."""
-    setattr(function, _REREADABLE, True)
-    return function
-
-
-def is_rereadable(function: object) -> bool:
-    return getattr(function, _REREADABLE, False) is True
 
 
 class Fallback(Exception):

@@ -1,4 +1,4 @@
-"""A lighter execution path for list pages (列表页的轻量执行).
+"""The execution context of the lighter path (轻量执行器).
 
 A 50-record page selects about a thousand scalar fields (``title``, ``status``, ``occurredAt``
 …) that only read an attribute of an already-loaded object, and a few hundred relation fields
@@ -10,14 +10,16 @@ machinery off the path, both decided from what Strawberry recorded when it built
 - :func:`streamline_resolvers` gives a resolver that takes no arguments a direct call, with
   the ``Info`` it asks for, instead of Strawberry's argument conversion and field-extension
   chain, which such a field does not use.
-- :class:`PlainFieldExecutor` reads the fields that compile (:mod:`schema.compiled_fields`):
+- :class:`PlainFieldExecutor` reads the fields that compile (:mod:`schema.fastpath.readers`):
   plain scalars and enums, and objects and lists of them reached through attributes or those
   direct resolvers, as long as every value is at hand. Whatever the compiled reader cannot
   settle exactly (an error, a value still loading, an unexpected type) it hands back, and
   graphql-core's own ``execute_field`` runs that field from the start, so results and errors
   are exactly what the general path gives.
 
-Schema extensions that hook ``resolve`` turn the compiled path off for the request.
+Schema extensions that hook ``resolve`` turn the compiled path off for the request. Every
+hand-back is counted (:mod:`schema.fastpath.handbacks`); an exception of the path itself is a
+hand-back of kind ``unexpected``, logged with its traceback, never a failed request.
 """
 
 from __future__ import annotations
@@ -34,11 +36,13 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
-from schema.compiled_fields import DIRECT_SYNC, FieldCompiler, Read, is_rereadable
+from schema.fastpath.handbacks import HandBack, document_key, record_hand_back
+from schema.fastpath.marks import DIRECT_SYNC, is_rereadable
+from schema.fastpath.readers import Fallback, FieldCompiler, Read
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
-    """graphql-core's executor, reading what compiles (schema.compiled_fields) directly.
+    """graphql-core's executor, reading what compiles (schema.fastpath.readers) directly.
 
     :meth:`execute_fields` follows graphql-core's own loop field by field, in selection order:
     a compiled field is read in place; any other field, and a compiled one its reader hands
@@ -80,8 +84,10 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
                     try:
                         results[response_name] = read(source_value, path)
                         continue
-                    except Exception:  # Fallback, or anything unforeseen: the general path
-                        self._compiler = None
+                    except Fallback:
+                        self._hand_back(HandBack.FALLBACK, parent_type, response_name)
+                    except Exception as error:  # a defect of the path: the general path answers
+                        self._hand_back(HandBack.UNEXPECTED, parent_type, response_name, error)
                 result = self.execute_field(
                     parent_type,
                     source_value,
@@ -115,13 +121,36 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (id(grouped_field_set), parent_type.name)
         plan = self._plans.get(key)
         if plan is None or plan.grouped is not grouped_field_set:
-            fields = tuple(
-                (name, details, self._compiler.field(parent_type, details))
-                for name, details in grouped_field_set.items()
-            )
+            try:
+                fields = tuple(
+                    (name, details, self._compiler.field(parent_type, details))
+                    for name, details in grouped_field_set.items()
+                )
+            except Exception as error:  # a defect of the path: the general path answers
+                self._hand_back(HandBack.UNEXPECTED, parent_type, "", error)
+                return None
             plan = _Plan(grouped_field_set, fields, any(read for _, _, read in fields))
             self._plans[key] = plan
         return plan if plan.compiled else None
+
+    def _hand_back(
+        self,
+        reason: HandBack,
+        parent_type: GraphQLObjectType,
+        field: str,
+        error: BaseException | None = None,
+    ) -> None:
+        """Switch the compiled path off for the rest of the request, and say so."""
+        self._compiler = None
+        location = self.operation.loc
+        record_hand_back(
+            reason,
+            document=document_key(location.source.body if location is not None else None),
+            operation=self.operation.name.value if self.operation.name else None,
+            type_name=parent_type.name,
+            field=field,
+            error=error,
+        )
 
 
 class _Plan(NamedTuple):

@@ -1,0 +1,74 @@
+"""Hand-backs of the lighter execution path are counted and logged; a defect of the path is a
+hand-back, never a failed request; ``GOVHUB_FAST_PATH=false`` serves the general path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from hub.metrics import REGISTRY
+from resolvers.root import general_schema, schema
+from schema.fastpath.executor import PlainFieldExecutor
+from schema.fastpath.handbacks import HandBack, hand_back_counts
+from schema.fastpath.readers import FieldCompiler
+from tests.unit.test_execution import fast, stock
+
+
+def _delta(before: dict[HandBack, int]) -> dict[HandBack, int]:
+    return {reason: count - before[reason] for reason, count in hand_back_counts().items()}
+
+
+async def test_a_fallback_is_counted_and_logged_once_per_document() -> None:
+    document = "{ broken { bestFriend { name } } unique: items { name } }"  # not seen before
+    before = hand_back_counts()
+    with capture_logs() as logs:
+        first = await fast.execute(document)
+        second = await fast.execute(document)
+    assert first.errors is not None  # the raising resolver's error, reported as always
+    assert [e.formatted for e in first.errors] == [e.formatted for e in second.errors or []]
+    assert _delta(before) == {HandBack.FALLBACK: 2, HandBack.UNEXPECTED: 0}
+    lines = [line for line in logs if line["event"] == "fast_path_hand_back"]
+    assert len(lines) == 1
+    # the outermost compiled field that was handed back, and the document by a digest only
+    assert (lines[0]["type"], lines[0]["field"]) == ("Query", "broken")
+    assert len(lines[0]["document"]) == 12
+    assert "bestFriend" not in str(lines[0])
+
+
+async def test_a_defect_of_the_path_is_answered_by_the_general_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken_compiler(*_args: Any, **_kwargs: Any) -> Any:
+        raise AttributeError("an internal that moved in an upgrade")
+
+    monkeypatch.setattr(FieldCompiler, "field", broken_compiler)
+    document = "{ items { name count colour owner { name tags } } }"
+    before = hand_back_counts()
+    with capture_logs() as logs:
+        result = await fast.execute(document)
+    expected = await stock.execute(document)
+    assert result.errors is None
+    assert result.data == expected.data
+    assert _delta(before)[HandBack.UNEXPECTED] == 1
+    failures = [line for line in logs if line["event"] == "fast_path_failed"]
+    assert failures and failures[0]["error"] == "AttributeError"
+    assert failures[0]["log_level"] == "error"
+
+
+def test_hand_backs_are_exported_to_prometheus() -> None:
+    names = {
+        (sample.name, sample.labels.get("reason"))
+        for family in REGISTRY.collect()
+        for sample in family.samples
+    }
+    assert ("govhub_fast_path_hand_backs_total", "fallback") in names
+    assert ("govhub_fast_path_hand_backs_total", "unexpected") in names
+
+
+def test_the_kill_switch_schema_runs_the_general_path() -> None:
+    assert schema.execution_context_class is PlainFieldExecutor
+    assert general_schema().execution_context_class is not PlainFieldExecutor
+    assert general_schema() is general_schema()
+    assert general_schema().as_str() == schema.as_str()
