@@ -13,6 +13,11 @@ from sandbox import formats
 from sandbox.codes import (
     COURT_CASE_TYPE_CODES,
     COURT_CAUSES,
+    COURT_CONFIRMATION_OUTCOME,
+    COURT_LITIGATION_OUTCOMES,
+    COURT_PRE_MEDIATION_OUTCOMES,
+    MEDIATION_OUTCOMES,
+    MEDIATION_STATES,
     MEDIATION_TOPIC_TYPES,
     MEDIATION_TYPES,
 )
@@ -21,8 +26,6 @@ from sandbox.model import SourceRecord
 from sandbox.noise import mention_id, mention_name, mention_phone, render_address
 from sandbox.people import Address, Organisation, Party
 from sandbox.regions import County
-
-MEDIATION_OUTCOMES = {"success": "调解成功", "failed": "调解失败", "ended": "终止"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,16 +72,16 @@ def mediation_case(f: Forge, matter: Matter, applicants: Sequence[Party],
     year = formats.beijing(accepted).year
     key = f.keys.next(SourceSystem.MEDIATION, f"TJ{township.code}{year}",
                       lambda n: f"TJ{township.code}{year}{n:05d}")
-    history = [("受理", accepted)]
+    history = [(MEDIATION_STATES[0], accepted)]
     working = f.later(accepted, 4, 24 * 5)
     if working < f.latest:
-        history.append(("调解中", working))
+        history.append((MEDIATION_STATES[1], working))
         closed = f.later(working, 24, 24 * 30)
         if closed < f.latest and outcome in MEDIATION_OUTCOMES:
             history.append((MEDIATION_OUTCOMES[outcome], closed))
     status, last = history[-1]
     agreement = None
-    if status == "调解成功":
+    if status == MEDIATION_OUTCOMES["success"]:
         agreement = {"agreementNo": f"XY{key[2:]}",
                      "amount": round(amount * rng.uniform(0.3, 1), 2),
                      "signedDate": formats.mediation_date(last)}
@@ -147,9 +150,9 @@ def court_case(f: Forge, matter: Matter, plaintiffs: Sequence[Party],
     closing = decided or f.later(moment, 24 * 10, 24 * 120)
     if closing < f.latest:
         moment, status = closing, "已结案"
-        outcome = ("确认调解协议有效" if confirming else
-                   rng.choice(("调解成功", "调解不成", "撤回申请")) if case_type == "诉前调解" else
-                   rng.choice(("判决", "判决", "调解结案", "准许撤诉")))
+        outcome = (COURT_CONFIRMATION_OUTCOME if confirming else
+                   rng.choice(COURT_PRE_MEDIATION_OUTCOMES) if case_type == "诉前调解" else
+                   rng.choice(COURT_LITIGATION_OUTCOMES))
     updated = formats.truncate(f.millis(moment), millis=True)
     payload = {
         "caseNo": case_no, "cause": COURT_CAUSES["confirmation" if confirming else topic],

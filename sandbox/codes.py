@@ -78,6 +78,10 @@ MEDIATION_LONE_TOPICS = ("family", "neighbour", "housing", "contract", "business
                          "land", "acquisition", "environment", "labour", "consumer", "medical",
                          "traffic", "property_mgmt", "other")
 MEDIATION_LONE_WEIGHTS = (18, 22, 9, 8, 3, 8, 5, 2, 2, 5, 4, 2, 5, 4, 3)
+MEDIATION_STATES = ("受理", "调解中")
+"""案件状态 while a case is open."""
+MEDIATION_OUTCOMES: dict[str, str] = {"success": "调解成功", "failed": "调解失败", "ended": "终止"}
+"""案件状态 of a closed case, by the generator's outcome."""
 
 # --- 信访信息系统 --------------------------------------------------------------------------
 PETITION_FORMS = ("来信", "来访", "网上信访", "电话", "传真")
@@ -110,3 +114,9 @@ COURT_LONE_TOPICS = ("debt", "family", "contract", "traffic", "housing", "proper
                      "labour", "damages", "business")
 COURT_LONE_WEIGHTS = (24, 18, 14, 12, 8, 8, 6, 6, 4)
 COURT_STATES = ("已立案", "审理中", "已结案")
+COURT_PRE_MEDIATION_OUTCOMES = ("调解成功", "调解不成", "撤回申请")
+"""结案方式 of a closed 诉前调解."""
+COURT_LITIGATION_OUTCOMES = ("判决", "判决", "调解结案", "准许撤诉")
+"""结案方式 of a closed lawsuit (判决 twice: it is the commonest)."""
+COURT_CONFIRMATION_OUTCOME = "确认调解协议有效"
+"""结案方式 of a granted 司法确认."""
