@@ -8,7 +8,7 @@ the GraphQL types from ``type_name`` (``schema.kinds``), the per-kind Query fiel
 role's readable kinds from ``readers`` (``domain.roles``). ``tests/unit/test_kind_table.py``
 fails when a :class:`~domain.enums.RecordKind` lacks any of them.
 
-Adding a kind: see docs/extending.md.
+Adding a kind, or a source of an existing kind: see docs/extending.md.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ class KindSpec:
     """One record kind and everything the rest of govhub needs to know of it."""
 
     kind: RecordKind
-    source: SourceSystem
-    """The one source system that delivers this kind."""
+    sources: tuple[SourceSystem, ...]
+    """The source systems that deliver this kind (a source delivers one kind)."""
     label: str
     """Chinese name (中文名), used in descriptions, reports and the console."""
     type_name: str
@@ -41,7 +41,7 @@ _STAFF = frozenset({Role.ADMIN, Role.CENTER_STAFF, Role.DASHBOARD_VIEWER})
 KINDS: tuple[KindSpec, ...] = (
     KindSpec(
         RecordKind.DISPUTE,
-        SourceSystem.MEDIATION,
+        (SourceSystem.MEDIATION,),
         "矛盾纠纷/人民调解案件",
         "Dispute",
         "disputes",
@@ -56,7 +56,7 @@ KINDS: tuple[KindSpec, ...] = (
     ),
     KindSpec(
         RecordKind.GRID_EVENT,
-        SourceSystem.GRID,
+        (SourceSystem.GRID,),
         "网格事件",
         "GridEvent",
         "gridEvents",
@@ -64,7 +64,7 @@ KINDS: tuple[KindSpec, ...] = (
     ),
     KindSpec(
         RecordKind.POLICE_ALERT,
-        SourceSystem.POLICE_110,
+        (SourceSystem.POLICE_110,),
         "110 警情",
         "PoliceAlert",
         "policeAlerts",
@@ -72,7 +72,7 @@ KINDS: tuple[KindSpec, ...] = (
     ),
     KindSpec(
         RecordKind.PETITION,
-        SourceSystem.PETITION,
+        (SourceSystem.PETITION,),
         "信访件",
         "Petition",
         "petitions",
@@ -80,7 +80,7 @@ KINDS: tuple[KindSpec, ...] = (
     ),
     KindSpec(
         RecordKind.COURT_FILING,
-        SourceSystem.COURT,
+        (SourceSystem.COURT,),
         "诉讼/诉前调解案件",
         "CourtFiling",
         "courtFilings",
@@ -90,7 +90,9 @@ KINDS: tuple[KindSpec, ...] = (
 )
 
 KIND_SPECS: dict[RecordKind, KindSpec] = {spec.kind: spec for spec in KINDS}
-KIND_OF_SOURCE: dict[SourceSystem, RecordKind] = {spec.source: spec.kind for spec in KINDS}
+KIND_OF_SOURCE: dict[SourceSystem, RecordKind] = {
+    source: spec.kind for spec in KINDS for source in spec.sources
+}
 KIND_OF_TYPE_NAME: dict[str, RecordKind] = {spec.type_name: spec.kind for spec in KINDS}
 
 

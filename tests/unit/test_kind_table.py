@@ -20,7 +20,8 @@ _CHINESE = re.compile(r"[\u4e00-\u9fff]")
 
 def test_every_kind_is_declared_once() -> None:
     assert [spec.kind for spec in KINDS] == list(RecordKind)
-    assert len({spec.source for spec in KINDS}) == len(KINDS)
+    sources = [source for spec in KINDS for source in spec.sources]
+    assert len(set(sources)) == len(sources), "a source delivers one kind"
     assert len({spec.type_name for spec in KINDS}) == len(KINDS)
     assert len({spec.list_field for spec in KINDS}) == len(KINDS)
 

@@ -8,16 +8,12 @@ kind is in the schema, the access rules and the scope without any other registry
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("hub", "schema", "resolvers", "domain", "connectors", "db", "sandbox", "console")
+from tests.unit.throwaway import Edits, check_edited_copy
 
-EDITS: dict[str, list[tuple[str, str]]] = {
+EDITS: Edits = {
     "domain/enums.py": [
         (
             '    COURT = "COURT"  # 法院案件系统 / 调解平台\n',
@@ -34,7 +30,7 @@ EDITS: dict[str, list[tuple[str, str]]] = {
     "domain/kinds.py": [
         (
             "KIND_SPECS: dict",
-            "KINDS = (*KINDS, KindSpec(RecordKind.LABOUR_ARBITRATION, SourceSystem.ARBITRATION,"
+            "KINDS = (*KINDS, KindSpec(RecordKind.LABOUR_ARBITRATION, (SourceSystem.ARBITRATION,),"
             ' "劳动仲裁案件", "LabourArbitration", "labourArbitrations",'
             " frozenset({Role.ADMIN, Role.CENTER_STAFF, Role.PARTNER_JUDICIAL})))\n\n"
             "KIND_SPECS: dict",
@@ -112,25 +108,4 @@ CHECK = textwrap.dedent(
 
 
 def test_a_new_kind_needs_only_the_kind_table_a_model_and_a_type(tmp_path: Path) -> None:
-    for package in PACKAGES:
-        shutil.copytree(
-            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
-        )
-    for path, edits in EDITS.items():
-        target = tmp_path / path
-        text = target.read_text(encoding="utf-8")
-        for anchor, replacement in edits:
-            assert text.count(anchor) == 1, f"{path}: anchor {anchor!r} moved"
-            text = text.replace(anchor, replacement)
-        target.write_text(text, encoding="utf-8")
-    result = subprocess.run(  # noqa: S603 -- the test's own interpreter on its own script
-        [sys.executable, "-c", CHECK],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "PYTHONSAFEPATH": "1"},
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "NEW KIND OK" in result.stdout
+    check_edited_copy(tmp_path, EDITS, CHECK, "NEW KIND OK")
