@@ -48,7 +48,7 @@ async def _world(session: AsyncSession) -> dict[int, tuple[RecordKind, str | Non
             session.add(
                 model(
                     kind=kind,
-                    source=KIND_SPECS[kind].source,
+                    source=KIND_SPECS[kind].sources[0],
                     source_key=f"SCOPE-{n}",
                     category=DisputeCategory.OTHER,
                     title="t",
