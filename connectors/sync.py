@@ -5,11 +5,14 @@ is committed in one transaction, so a crash between batches loses nothing and du
 nothing: the next run resumes from the last committed checkpoint and re-applies at most one
 batch, which the idempotent upsert absorbs.
 
-After each batch commits, the new party mentions of the source are resolved to persons and
-the batch's records re-linked (人员归一、事项关联), in a transaction of its own under the
-linking lock. That step can fail without losing the batch: its mentions stay unresolved and
-the source's next resolution (the next batch, or the catch-up at the end of every run) picks
-them up, because it resolves every unresolved mention of the source, not only the batch's.
+Once about :data:`RESOLVE_EVERY` changed records have committed (and at the end of every
+run), the new party mentions of the source are resolved to persons and those records re-linked
+(人员归一、事项关联), in a transaction of its own under the linking lock. Resolving per chunk
+of the run rather than per batch keeps the fixed cost of a resolution pass (loading the
+candidate persons of the counties involved) from being paid by every small batch or CSV file.
+That step can fail without losing anything: the mentions stay unresolved and the source's next
+resolution (the next chunk, or the catch-up at the end of every run) picks them up, because it
+resolves every unresolved mention of the source, not only the chunk's.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from domain.events import ChangedRecord
 from domain.records import ParsedRecord
 
 log = structlog.get_logger(__name__)
+
+RESOLVE_EVERY = 1000
+"""Changed records committed between two resolution passes of one run."""
 
 Progress = Callable[["RunResult"], None]
 ChangeListener = Callable[[SourceSystem, Sequence[ChangedRecord]], Awaitable[None]]
@@ -222,8 +228,9 @@ async def sync_source(
 ) -> RunResult:
     """Run one sync of one source; never raises for source failures (see ``result.error``).
 
-    With ``resolve`` (the default) new party mentions are resolved batch by batch (see the
-    module docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
+    With ``resolve`` (the default) new party mentions are resolved every
+    :data:`RESOLVE_EVERY` changed records and at the end of the run (see the module
+    docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
     ``on_changes`` hears of each committed batch's changed records (subscriptions); it cannot
     fail the sync.
     """
@@ -244,17 +251,17 @@ async def sync_source(
             await session.flush()
             result.run_id = run.id
         connector.client.retries = 0
-        unlinked: set[int] = set()  # records of batches whose resolution step failed
+        pending: set[int] = set()  # changed records not yet through a resolution pass
         try:
             async for batch in connector.fetch(checkpoint, full=full):
                 counts = await _store_batch(sessions, connector, batch, result)
-                changed = counts.changed_ids
                 await _announce(on_changes, source, counts.changes)
-                resolved = not (resolve and changed) or await resolve_after_batch(
-                    sessions, source, changed, result
-                )
-                if not resolved:
-                    unlinked.update(changed)
+                if resolve:
+                    pending.update(counts.changed_ids)
+                if len(pending) >= RESOLVE_EVERY and await resolve_after_batch(
+                    sessions, source, pending, result
+                ):
+                    pending.clear()  # on failure they stay pending for the next pass
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
@@ -265,8 +272,8 @@ async def sync_source(
             log.exception("sync_crashed", source=source.value)
         else:
             result.status = "SUCCEEDED"
-        if resolve:  # catch up on mentions an earlier step (or a crash) left unresolved
-            await resolve_after_batch(sessions, source, unlinked, result)
+        if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
+            await resolve_after_batch(sessions, source, pending, result)
         await _finish(sessions, connector, result)
     return result
 

@@ -167,6 +167,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
     if not batch:
         return counts
     changed: list[tuple[Record, RecordChangeKind]] = []
+    created: dict[str, tuple[Record, ParsedRecord]] = {}
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
     existing: dict[str, Record] = {
@@ -197,8 +198,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             record = model(kind=parsed.kind, source=parsed.source, source_key=parsed.source_key)
             _assign(record, parsed, digest)
             session.add(record)
-            await session.flush()
-            session.add_all(_mentions(record.id, parsed))
+            created[parsed.source_key] = (record, parsed)  # mentions once the ids exist
             existing[parsed.source_key] = record
             changed.append((record, RecordChangeKind.CREATED))
             counts.inserted += 1
@@ -221,9 +221,17 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             counts.unchanged += 1  # a re-delivery (overlap, duplicate, drifted extra field)
             continue
         _assign(current, parsed, digest)
-        await _replace_mentions(session, current.id, parsed)
+        if parsed.source_key in created or current.id is None:
+            # created (or tombstoned) earlier in this batch: its mentions are not stored yet
+            created[parsed.source_key] = (current, parsed)
+        else:
+            await _replace_mentions(session, current.id, parsed)
         changed.append((current, RecordChangeKind.UPDATED))
         counts.updated += 1
+    await session.flush()  # one round of INSERTs for the batch's new records
+    session.add_all(
+        mention for record, parsed in created.values() for mention in _mentions(record.id, parsed)
+    )
     await session.flush()
     facts: dict[int, tuple[Record, RecordChangeKind]] = {}
     for record, change in changed:  # a record created and changed again in one batch: CREATED

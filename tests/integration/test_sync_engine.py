@@ -186,3 +186,21 @@ async def test_a_failing_listener_never_fails_the_sync(
     )
     assert result.ok and result.counts.inserted == 1
     assert await _records(sessions) == {"A": ("A v1", False)}
+
+
+async def test_a_record_created_and_changed_in_one_batch_is_stored_once_with_its_last_version(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given one batch holding a new record, a second new one, then the first one again, newer
+    pages = [[_case("D1", 1), _case("D2", 1), _case("D1", 2), _case("D3", 1, deleted=True)]]
+    result = await sync_source(committing_engine, sessions, ListConnector(pages), resolve=False)
+    # then each key is one record, the first at its last version, with one mention each
+    assert result.ok and result.counts.inserted == 2 and result.counts.updated == 1
+    assert await _records(sessions) == {
+        "D1": ("D1 v2", False),
+        "D2": ("D2 v1", False),
+        "D3": ("D3 v1", True),  # a tombstone for a record never held
+    }
+    async with sessions() as session:
+        mentions = (await session.scalars(select(PartyMention.record_id))).all()
+    assert len(mentions) == len(set(mentions)) == 2

@@ -80,6 +80,7 @@ async def test_a_failing_resolution_step_keeps_the_batch(
         return await real(session, **kwargs)
 
     monkeypatch.setattr(connectors.sync, "resolve_new_mentions", flaky)
+    monkeypatch.setattr(connectors.sync, "RESOLVE_EVERY", 1)  # a pass after every batch
     pages = [[_case("A1", 1), _case("A2", 1)], [_case("A3", 1)]]
     # when the source syncs two batches
     result = await sync_source(committing_engine, sessions, ListConnector(pages))
@@ -89,6 +90,30 @@ async def test_a_failing_resolution_step_keeps_the_batch(
         assert (await session.scalar(select(func.count()).select_from(Dispute))) == 3
     assert await _unresolved(sessions) == (3, 0)
     assert set(calls[-1]["relink"]) and len(calls) == 3  # the failed batches were re-linked
+
+
+async def test_resolution_runs_per_chunk_of_the_run_not_per_batch(
+    committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given batches of one record each (a source whose files hold a row or two)
+    sessions = session_factory(committing_engine)
+    real = connectors.sync.resolve_new_mentions
+    passes: list[set[int]] = []
+
+    async def counting(session: AsyncSession, **kwargs: Any) -> Any:
+        passes.append(set(kwargs["relink"]))
+        return await real(session, **kwargs)
+
+    monkeypatch.setattr(connectors.sync, "resolve_new_mentions", counting)
+    monkeypatch.setattr(connectors.sync, "RESOLVE_EVERY", 3)
+    pages = [[_case(f"C{n}", 1)] for n in range(7)]
+    # when the source syncs seven batches
+    result = await sync_source(committing_engine, sessions, ListConnector(pages))
+    # then resolution ran after the third and sixth record and once at the end, covering all
+    assert result.ok and result.counts.inserted == 7
+    assert [len(p) for p in passes] == [3, 3, 1]
+    assert len(set().union(*passes)) == 7
+    assert await _unresolved(sessions) == (7, 0)
 
 
 async def test_a_sync_without_resolution_leaves_mentions_for_a_full_run(
