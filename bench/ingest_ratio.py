@@ -1,0 +1,161 @@
+"""Ingest near the hardware: a full sync's rate as a share of a plain batched INSERT of the same
+rows, on PostgreSQL (入库速率与裸插入之比).
+
+1. The sandbox runs in its own process (``govhub sandbox``), so its CPU is not the hub's.
+2. ``sync_source`` for all five sources at once, linking on, into a fresh schema: wall time,
+   the hub process's CPU time and peak RSS, records per second.
+3. The rows that sync stored (records, each kind's own rows, party mentions) are read back and
+   written into a second fresh schema with plain ``executemany`` INSERTs in batches of 1,000:
+   records per second. The ratio of the two rates is the figure (goal ≥ 0.3).
+
+    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+from sqlalchemy import MetaData, Table, insert, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors.base import Connector
+from connectors.config import parse_sources
+from connectors.registry import open_connectors
+from connectors.sync import sync_source
+from db.engine import scratch_schema, session_factory
+from db.migrate import migrated_engine
+from db.pii import configure_pii
+from db.regions import seed_regions
+from domain.enums import SourceSystem
+from hub.demo import render_sources_file
+from sandbox.runner import DEFAULT_CREDENTIALS, PORT_OFFSETS
+
+DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+BASE_PORT = 19301
+COPIED = ("records", "disputes", "grid_events", "police_alerts", "petitions", "court_filings",
+          "persons", "organisations", "party_mentions")  # fmt: skip
+"""Tables whose rows the plain INSERT writes again (parents before the rows that name them)."""
+
+
+@contextlib.contextmanager
+def sandbox_process(scale: int) -> Iterator[dict[SourceSystem, str]]:
+    govhub = Path(sys.executable).with_name("govhub")
+    process = subprocess.Popen(
+        [str(govhub), "sandbox", "--scale", str(scale), "--base-port", str(BASE_PORT)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    urls = {s: f"http://127.0.0.1:{BASE_PORT + offset}" for s, offset in PORT_OFFSETS.items()}
+    try:
+        deadline = time.monotonic() + 600
+        while True:  # the world is generated before the ports open
+            try:
+                for url in urls.values():
+                    httpx.get(url, timeout=1)
+                break
+            except httpx.HTTPError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the sandbox did not start") from None
+                time.sleep(0.5)
+        yield urls
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def full_sync(engine: AsyncEngine, urls: dict[SourceSystem, str]) -> tuple[int, float, float]:
+    """(records stored, wall seconds, CPU seconds) of a full sync of the five sources."""
+    configs = parse_sources(render_sources_file(urls, DEFAULT_CREDENTIALS))
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        await seed_regions(session)
+    wall, cpu = time.perf_counter(), time.process_time()
+    async with open_connectors(configs) as connectors:
+        results = await asyncio.gather(
+            *(sync_source(engine, sessions, c, full=True) for c in connectors.values())
+        )
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert all(r.ok for r in results), [r.error for r in results]
+    stored = sum(r.counts.inserted + r.counts.deleted for r in results)
+    return stored, wall, cpu
+
+
+async def fetch_only(urls: dict[SourceSystem, str]) -> tuple[int, float]:
+    """(items, seconds) the five connectors fetch concurrently, storing nothing."""
+    configs = parse_sources(render_sources_file(urls, DEFAULT_CREDENTIALS))
+
+    async def drain(connector: Connector) -> int:
+        return sum([len(batch.items) async for batch in connector.fetch(None, full=True)])
+
+    started = time.perf_counter()
+    async with open_connectors(configs) as connectors:
+        counts = await asyncio.gather(*(drain(c) for c in connectors.values()))
+    return sum(counts), time.perf_counter() - started
+
+
+async def plain_insert(source: AsyncEngine, target: AsyncEngine) -> tuple[int, float]:
+    """(rows written, seconds) for executemany INSERTs of ``source``'s synced rows."""
+    metadata = MetaData()
+    async with source.connect() as connection:
+        await connection.run_sync(metadata.reflect, only=list(COPIED))
+        rows = {
+            name: [dict(row._mapping) for row in await connection.execute(select(table))]
+            for name, table in ((n, Table(n, metadata)) for n in COPIED)
+        }
+    # a merged person names the one it went into: those first
+    rows["persons"].sort(key=lambda row: row["merged_into_id"] is not None)
+    written = 0
+    started = time.perf_counter()
+    async with target.begin() as connection:
+        for name in COPIED:
+            table = Table(name, metadata)
+            for start in range(0, len(rows[name]), 1000):
+                chunk = rows[name][start : start + 1000]
+                await connection.execute(insert(table), chunk)
+                written += len(chunk)
+    return written, time.perf_counter() - started
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=20000)
+    parser.add_argument("--database-url", default=os.environ.get("GOVHUB_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    url = args.database_url or DEFAULT_PG
+    configure_pii(secrets.token_bytes(32))
+    with sandbox_process(args.scale) as urls:
+        async with (
+            scratch_schema(url, "bench_sync") as synced,
+            migrated_engine(url, schema=synced) as engine,
+            scratch_schema(url, "bench_plain") as plain,
+            migrated_engine(url, schema=plain) as target,
+        ):
+            stored, wall, cpu = await full_sync(engine, urls)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"full sync : {stored:,} records in {wall:6.1f} s wall, {cpu:6.1f} s CPU "
+                  f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB")  # fmt: skip
+            items, fetching = await fetch_only(urls)
+            print(f"fetch only: {items:,} items in {fetching:6.1f} s ({items / fetching:,.0f} "
+                  f"items/s): what the five connectors deliver without storing", flush=True)
+            rows, seconds = await plain_insert(engine, target)
+            rate = stored / seconds
+            print(f"plain     : {rows:,} rows ({stored:,} records with their kind rows, "
+                  f"mentions, persons) in {seconds:6.1f} s ({rate:,.0f} records/s)")  # fmt: skip
+            print(f"ratio     : {stored / wall / rate:.3f} of the plain INSERT rate (goal ≥ 0.3)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
