@@ -9,8 +9,9 @@ not GBK is dead-lettered as ``MALFORMED``, its bytes kept base64 in the raw payl
 
 Checkpoint. JSON ``{"files": {name: "size|modified"}}`` — the files already ingested, as
 listed. A file not in it, or listed with another size or time (a refreshed re-issue), is
-processed again; the idempotent upsert makes a repeat harmless. A big file is split into
-batches of ``page_size`` rows and only its last batch marks it done. Files no longer listed
+processed again; the idempotent upsert makes a repeat harmless. Rows go in batches of
+``page_size`` across files (many small daily files share one batch); a file is marked done
+by the batch that holds its last row. Files no longer listed
 are dropped from the checkpoint so it does not grow without bound.
 
 Versions. ``source_updated_at`` is the row's ``更新时间``; ``source_version`` is the file's
@@ -96,18 +97,24 @@ class PetitionConnector:
         files = await self._listing()
         listed = {export.name for export in files}
         done = {n: s for n, s in _done_files(None if full else checkpoint).items() if n in listed}
+        # Rows of several files share a batch: a day's file holds a handful of rows, and each
+        # batch pays a commit and a resolution step. A file counts as done in the checkpoint
+        # of the batch that holds its last row (or of any later one).
+        chunk: list[FetchedItem] = []
+        last = ""
         for export in sorted(files, key=lambda f: (f.day, f.version, f.name)):
             if done.get(export.name) == export.signature:
                 continue
             response = await self.client.request("GET", f"{LISTING}{export.name}")
-            chunk: list[FetchedItem] = []
             for row in _rows(response.content, export.name, self.source):
                 chunk.append(_item(row, export.name))
                 if len(chunk) >= self.page_size:
-                    yield Batch(items=chunk, checkpoint=_dump(done), watermark=export.name)
+                    yield Batch(items=chunk, checkpoint=_dump(done), watermark=last or None)
                     chunk = []
             done[export.name] = export.signature
-            yield Batch(items=chunk, checkpoint=_dump(done), watermark=export.name)
+            last = export.name
+        if chunk or last:
+            yield Batch(items=chunk, checkpoint=_dump(done), watermark=last or None)
 
     async def _listing(self) -> list[ExportFile]:
         response = await self.client.request("GET", LISTING)

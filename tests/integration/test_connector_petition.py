@@ -73,6 +73,28 @@ async def test_row_is_mapped_onto_the_unified_record(harness: Harness) -> None:
     assert record.source_version == "001"
 
 
+async def test_small_daily_files_share_batches(harness: Harness) -> None:
+    # Given many daily files of a few rows each
+    listing = (await harness.http.get(petition.LISTING, auth=_basic(harness))).json()
+    files = [entry for entry in listing if petition.file_version(entry["name"]) is not None]
+    assert len(files) > 10
+
+    # When the first sync runs with batches of 50 rows
+    result = await harness.sync(page_size=50)
+
+    # Then rows of several files go in one batch, and every file is marked done
+    assert result.ok, result.error
+    assert result.batches == -(-result.fetched // 50) < len(files)
+    done = json.loads(await harness.cursor() or "{}")["files"]
+    assert sorted(done) == sorted(entry["name"] for entry in files)
+    await harness.assert_matches_sandbox()
+
+
+def _basic(harness: Harness) -> httpx.BasicAuth:
+    credentials = harness.sandbox.credentials[SYSTEM]
+    return httpx.BasicAuth(credentials["username"], credentials["password"])
+
+
 async def test_second_sync_downloads_nothing(harness: Harness) -> None:
     await harness.sync()
     before = {k: r.updated_at for k, r in (await harness.stored()).items()}
