@@ -26,7 +26,10 @@ def _text(value: str | None, name: str, max_length: int) -> str | None:
 
 def timezone_aware(value: datetime | None, name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise BadUserInput(f"{name} needs a time zone offset, e.g. 2024-05-01T00:00:00+08:00.")
+        raise BadUserInput(
+            f"{name} needs a time zone offset, e.g. 2024-05-01T00:00:00+08:00, or a plain "
+            "date 2024-05-01 (a Beijing day)."
+        )
     return value
 
 

@@ -9,6 +9,7 @@ generated from the kind table (``domain.kinds``).
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from typing import Any
@@ -39,6 +40,7 @@ from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
+from schema.scalars import BEIJING_DATETIME
 from schema.sensitivity import AUDIT, PERSONAL, RECORDS, records_of_kind
 from schema.sync import SourceSyncStatus
 
@@ -191,6 +193,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
         subscription=Subscription,
         types=list(KIND_TYPES),
         execution_context_class=PlainFieldExecutor if streamlined else None,
+        scalar_overrides={datetime: BEIJING_DATETIME},
         # Order matters: the audit trail wraps everything (it sees every outcome, codes final);
         # authentication runs before parsing; field rules after validation, before the limits.
         extensions=[

@@ -39,10 +39,19 @@ class RecordFilter:
         ),
     )
     occurred_from: datetime | None = strawberry.field(
-        default=None, description="Occurred at or after, with a time zone (发生时间起)."
+        default=None,
+        description=(
+            "Occurred at or after (发生时间起): a time with its offset, or a plain date "
+            "`2026-08-17` for the start of that Beijing day (00:00+08:00)."
+        ),
     )
     occurred_to: datetime | None = strawberry.field(
-        default=None, description="Occurred before, with a time zone (发生时间止, exclusive)."
+        default=None,
+        description=(
+            "Occurred before (发生时间止, exclusive): a time with its offset, or a plain date "
+            "for the start of that Beijing day; one day's records are `occurredFrom: "
+            '"2026-08-17", occurredTo: "2026-08-18"`.'
+        ),
     )
     search: str | None = strawberry.field(
         default=None,

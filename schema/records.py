@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import strawberry
@@ -20,6 +20,7 @@ from schema.fastpath.marks import rereadable
 from schema.loading import loaded_or_load
 from schema.persons import Party
 from schema.regions import Region
+from schema.scalars import beijing_day
 from schema.sensitivity import FREE_TEXT, PERSONAL, PUBLIC, guarded_type
 
 _TYPE_NAMES: dict[type, str] = {}
@@ -59,10 +60,18 @@ class Record(relay.Node):
         metadata=FREE_TEXT, description="Summary of the matter (简要情况)."
     )
     occurred_at: datetime = strawberry.field(
-        metadata=PUBLIC, description="When it happened (发生时间)."
+        metadata=PUBLIC,
+        description=(
+            "When it happened (发生时间). Where the source gives only a date (MEDIATION, "
+            "PETITION, COURT) this is Beijing midnight of it, 00:00+08:00: read `occurredOn`."
+        ),
     )
     reported_at: datetime | None = strawberry.field(
-        metadata=PUBLIC, description="When it was reported (上报时间)."
+        metadata=PUBLIC,
+        description=(
+            "When it was reported (上报时间); Beijing midnight where the source gives only a "
+            "date (see `reportedOn`)."
+        ),
     )
     region_code: str | None = strawberry.field(
         metadata=PUBLIC, description="Region code (区划代码)."
@@ -85,6 +94,25 @@ class Record(relay.Node):
         metadata=PUBLIC,
         description="Withdrawn by the source (已删除); only listed when the filter asks.",
     )
+
+    @strawberry.field(
+        metadata=PUBLIC,
+        description=(
+            "The Beijing calendar date it happened on (发生日期): the source's own date where "
+            "it gives only a date, else the date of `occurredAt` in Beijing time."
+        ),
+    )
+    @rereadable
+    def occurred_on(self) -> date:
+        return beijing_day(self.occurred_at)
+
+    @strawberry.field(
+        metadata=PUBLIC,
+        description="The Beijing calendar date it was reported on (上报日期).",
+    )
+    @rereadable
+    def reported_on(self) -> date | None:
+        return None if self.reported_at is None else beijing_day(self.reported_at)
 
     @classmethod
     def resolve_type(

@@ -197,9 +197,9 @@ async def test_filters_combine(client: httpx.AsyncClient) -> None:
     assert party["edges"] and all(
         any(p["name"].startswith("黄") for p in edge["node"]["parties"]) for edge in party["edges"]
     )
-    assert [edge["node"]["occurredAt"][11:13] for edge in window["edges"]] == [
-        "11", "10", "09", "08",
-    ]  # fmt: skip
+    assert [edge["node"]["occurredAt"][11:] for edge in window["edges"]] == [
+        "19:00:00+08:00", "18:00:00+08:00", "17:00:00+08:00", "16:00:00+08:00",
+    ]  # fmt: skip  # 11:00 to 08:00 UTC, served in Beijing time
     assert all(
         edge["node"]["riskLevel"] == "RED" and edge["node"]["source"] == "GRID"
         for edge in red["edges"]
