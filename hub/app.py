@@ -22,7 +22,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET, UnsetType
@@ -36,6 +35,7 @@ from hub.auth import AuthenticationError, TokenVerifier
 from hub.background import scheduled_sync
 from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
+from hub.graphql_http import GraphQLOverHTTP
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.settings import Settings, decode_key
@@ -57,12 +57,13 @@ class AppState:
     bus: EventBus | None = None  # open while the app runs (lifespan)
 
 
-class GovhubGraphQL(GraphQL[Context, None]):
+class GovhubGraphQL(GraphQLOverHTTP):
     """Strawberry's ASGI app with govhub's typed per-request context.
 
     Every operation needs ``Authorization: Bearer <JWT>``. A refused credential is answered
-    the GraphQL way, HTTP 200 with one error coded ``UNAUTHENTICATED`` (and audited), so
-    clients handle it like every other error; GraphiQL is served in ``dev`` only.
+    HTTP 401 with ``WWW-Authenticate: Bearer`` and one GraphQL error coded
+    ``UNAUTHENTICATED`` (and audited); statuses and bodies follow ``hub.graphql_http``.
+    GraphiQL is served in ``dev`` only.
     """
 
     def __init__(self, state: AppState) -> None:

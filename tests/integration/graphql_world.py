@@ -260,12 +260,14 @@ async def graphql(
     query: str,
     variables: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    status: int = 200,
 ) -> dict[str, Any]:
-    """POST a document; the parsed JSON body (``data`` and ``errors``)."""
+    """POST a document; the parsed JSON body (``data`` and ``errors``), answered ``status``."""
     response = await client.post(
         "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
     )
-    assert response.status_code == 200, response.text
+    assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
     return body
 

@@ -1,4 +1,5 @@
-"""Every operation needs a valid bearer token; each refusal is UNAUTHENTICATED and audited."""
+"""Every operation needs a valid bearer token; each refusal is HTTP 401, UNAUTHENTICATED, and
+audited."""
 
 from __future__ import annotations
 
@@ -74,8 +75,11 @@ async def test_a_refused_credential_is_unauthenticated_and_audited(
     # when an operation comes with a credential that must be refused
     authorization = REFUSED[why]
     headers = {"Authorization": authorization} if authorization is not None else {}
-    body = await graphql(client, QUERY_VERSION, headers=headers)
-    # then nothing ran: one UNAUTHENTICATED error, no data
+    response = await client.post("/graphql", json={"query": QUERY_VERSION}, headers=headers)
+    # then nothing ran: HTTP 401 with a Bearer challenge, one UNAUTHENTICATED error, no data
+    assert response.status_code == 401, why
+    assert response.headers["www-authenticate"].startswith("Bearer "), why
+    body = response.json()
     assert body["data"] is None
     assert codes(body) == ["UNAUTHENTICATED"], why
     # and the attempt is on the record, with no principal
