@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 
 from db.queries import RecordCriteria
 from domain.enums import RecordKind
-from schema.errors import BadUserInput
+from schema.errors import BadUserInput, Forbidden
 from schema.filters import RecordFilter
 
 _REGION_CODE = re.compile(r"[0-9A-Za-z_-]{2,32}")
@@ -41,11 +42,21 @@ def checked_region(code: str | None, name: str) -> str | None:
 
 
 def record_criteria(
-    record_filter: RecordFilter | None, *, kind: RecordKind | None = None
+    record_filter: RecordFilter | None,
+    *,
+    kind: RecordKind | None = None,
+    readable: Collection[RecordKind] | None = None,
 ) -> RecordCriteria:
-    """The criteria for a filter; ``kind`` is the kind a per-kind connection is bound to."""
+    """The criteria for a filter; ``kind`` is the kind a per-kind connection is bound to.
+
+    A kind the filter names explicitly that is not ``readable`` (the role's kinds) is
+    ``FORBIDDEN``, as its per-kind list is: asking for it is an error, not an empty page.
+    """
     f = record_filter or RecordFilter()
     kinds = tuple(dict.fromkeys(f.kind or ()))
+    refused = [k.value for k in kinds if readable is not None and k not in readable]
+    if refused:
+        raise Forbidden(f"This role may not read {', '.join(refused)} records (filter.kind).")
     if kind is not None:
         if kinds and kind not in kinds:
             raise BadUserInput(f"filter.kind excludes {kind.value}, the kind of this list.")

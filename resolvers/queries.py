@@ -94,7 +94,9 @@ async def record_connection(
     """
     security = info.context.security
     request = page_request(first, after, last, before, max_size=security.limits.max_page_size)
-    criteria = record_criteria(record_filter, kind=kind)
+    principal = security.principal
+    readable = principal.policy.kinds if principal is not None else frozenset()
+    criteria = record_criteria(record_filter, kind=kind, readable=readable)
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
     sessions = info.context.sessions

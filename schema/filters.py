@@ -17,7 +17,11 @@ from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, Sou
 )
 class RecordFilter:
     kind: list[RecordKind] | None = strawberry.field(
-        default=None, description="Record kinds (记录类型)."
+        default=None,
+        description=(
+            "Record kinds (记录类型). Naming a kind the role may not read is FORBIDDEN, as its "
+            "own list is; without this filter, records of the kinds the role reads are listed."
+        ),
     )
     source: list[SourceSystem] | None = strawberry.field(
         default=None, description="Source systems (来源系统)."

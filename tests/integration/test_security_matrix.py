@@ -38,6 +38,10 @@ QUERY_PARTIES = "query($id: ID!) { node(id: $id) { ... on Record { parties { idN
 QUERY_SUMMARY = "query($id: ID!) { node(id: $id) { ... on Record { summary address } } }"
 QUERY_KIND_LIST = "query { %s(first: 20) { totalCount nodes { id } } }"
 QUERY_TOTAL = "query { records(first: 20) { totalCount nodes { id kind } } }"
+QUERY_RECORDS_OF_KIND = (
+    "query($kind: [RecordKind!]) { records(first: 20, filter: {kind: $kind}) "
+    "{ totalCount nodes { id } } }"
+)
 QUERY_LINKS = (
     "query($id: ID!) { node(id: $id) { ... on Record { linkedRecords { record { id } } } } }"
 )
@@ -120,6 +124,14 @@ async def test_role_kind_and_jurisdiction(
         assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
     else:
         assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+    # records filtered by the kind: the same answer as the kind's own list, FORBIDDEN included
+    body = await _ask(client, role, QUERY_RECORDS_OF_KIND, {"kind": [kind.value]})
+    if reads_kind:
+        listed = body["data"]["records"]
+        expected = [_gid(kind, world.ids[kind, INSIDE]), *_unplaced(role, kind)]
+        assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
+    else:
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None, role
 
 
 @pytest.mark.parametrize("role", list(Role))
