@@ -19,8 +19,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
@@ -35,6 +36,7 @@ from hub.auth import AuthenticationError, TokenVerifier
 from hub.background import scheduled_sync
 from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
+from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
@@ -107,6 +109,10 @@ class GovhubGraphQL(GraphQLOverHTTP):
             security=self.security(request),
             bus=self.state.bus,
         )
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from govhub's own pinned assets, the header editor holding a token."""
+        return HTMLResponse(graphiql_page(initial_token(self.state.settings)))
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """WebSocket (``graphql-transport-ws``): the token comes in ``connection_init``'s
@@ -201,14 +207,17 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 await engine.dispose()
 
     graphql_app = GovhubGraphQL(state)
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
+    ]
+    if graphql_app.graphql_ide:  # GraphiQL's scripts, from govhub itself (no CDN)
+        routes.append(Mount(ASSET_PATH, StaticFiles(directory=ASSETS), name="graphiql-assets"))
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            *([Route("/metrics", metrics)] if settings.metrics_enabled else []),
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", graphql_app),
-        ],
+        routes=routes,
         middleware=[
             Middleware(MetricsMiddleware),
             Middleware(
