@@ -36,6 +36,7 @@ from hub.auth import AuthenticationError, TokenVerifier
 from hub.background import scheduled_sync
 from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
+from hub.cors import CorsPolicy, cors_policy
 from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.metrics import REGISTRY, MetricsMiddleware
@@ -56,6 +57,7 @@ class AppState:
     audit: AuditWriter
     persisted_documents: Mapping[str, str] = field(default_factory=dict)
     persisted_roles: frozenset[Role] = frozenset()
+    cors: CorsPolicy = field(default_factory=lambda: CorsPolicy(origins=(), localhost=False))
     bus: EventBus | None = None  # open while the app runs (lifespan)
 
 
@@ -75,8 +77,13 @@ class GovhubGraphQL(GraphQLOverHTTP):
             # One operation at a time per WebSocket: the connection's context (principal,
             # loaders, audit state) is then never shared by two operations at once.
             max_subscriptions_per_connection=1,
+            allowed_origins=list(state.cors.origins),
         )
         self.state = state
+
+    def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
+        """A page on another origin may subscribe when CORS would let it query (hub.cors)."""
+        return self.state.cors.allows(origin)
 
     def security(
         self, request: Request | WebSocket, authorization: str | None = None
@@ -160,6 +167,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         audit=AuditWriter(sessions),
         persisted_documents=load_persisted_documents(settings),
         persisted_roles=persisted_roles(settings),
+        cors=cors_policy(settings),
     )
 
     async def readyz(_request: Request) -> Response:
@@ -190,6 +198,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             database=engine.dialect.name,
             fast_path=settings.fast_path,
         )
+        if state.cors.localhost:
+            log.info(
+                "cors_localhost_allowed",
+                note="dev: pages on localhost, any port, may call this hub (prod: the list only)",
+                origins=list(state.cors.origins),
+            )
         # Start-up objects (schema, models, modules) leave the collector's generations, so a
         # full collection during a request stays short (GraphQL pages allocate many objects).
         gc.freeze()
@@ -222,7 +236,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             Middleware(MetricsMiddleware),
             Middleware(
                 CORSMiddleware,
-                allow_origins=settings.cors_origins,
+                allow_origins=list(state.cors.origins),
+                allow_origin_regex=state.cors.origin_regex,
                 allow_methods=["GET", "POST"],
                 allow_headers=["*"],
             ),

@@ -71,6 +71,12 @@ async def test_graphiql_is_served_in_dev(client: httpx.AsyncClient) -> None:
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200
     assert "graphiql" in response.text.lower()
+    # from govhub's own pinned copies, never a CDN, with a token hint in the header editor
+    assert "/graphiql-assets/graphiql.min.js" in response.text
+    assert "unpkg.com" not in response.text and "jsdelivr" not in response.text
+    assert "govhub token --role" in response.text
+    asset = await client.get("/graphiql-assets/react.production.min.js")
+    assert asset.status_code == 200 and asset.headers["content-type"].startswith("text/javascript")
 
 
 async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
@@ -78,3 +84,39 @@ async def test_metrics_count_requests(client: httpx.AsyncClient) -> None:
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert 'govhub_http_requests_total{path="/healthz",status="200"}' in response.text
+
+
+PREFLIGHT = {
+    "Access-Control-Request-Method": "POST",
+    "Access-Control-Request-Headers": "authorization,content-type",
+}
+
+
+@pytest.mark.parametrize(
+    ("env", "origins", "origin", "allowed"),
+    [
+        ("dev", [], "http://localhost:3000", True),
+        ("dev", [], "http://127.0.0.1:5173", True),
+        ("dev", [], "https://evil.example", False),
+        ("dev", [], "http://localhost.evil.example", False),
+        ("prod", [], "http://localhost:3000", False),
+        ("prod", ["https://dash.example.gov.cn"], "https://dash.example.gov.cn", True),
+        ("prod", ["https://dash.example.gov.cn"], "http://localhost:3000", False),
+    ],
+)
+async def test_cors_preflight_allows_localhost_in_dev_and_the_list_in_prod(
+    committing_engine: AsyncEngine,
+    pii_key: bytes,
+    env: str,
+    origins: list[str],
+    origin: str,
+    allowed: bool,
+) -> None:
+    settings = _settings(pii_key).model_copy(update={"env": env, "cors_origins": origins})
+    app = create_app(settings, engine=committing_engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+        response = await client.options("/graphql", headers={**PREFLIGHT, "Origin": origin})
+    assert (response.status_code == 200) is allowed, response.text
+    assert (response.headers.get("access-control-allow-origin") == origin) is allowed
