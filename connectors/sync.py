@@ -303,12 +303,19 @@ async def _finish(
         _persist_breaker(connector.client.breaker, state)
         if result.status == "SUCCEEDED":
             state.last_success_at = run.finished_at
-    log.info(
+    # One line per run that changed something or failed; a quiet run (the scheduler's
+    # every 30 s, nothing new) is debug, so a log shows what happened, not that time passed.
+    changed = (
+        result.counts.inserted or result.counts.updated or result.counts.deleted
+        or result.dead_lettered or result.status != "SUCCEEDED"
+    )  # fmt: skip
+    (log.info if changed else log.debug)(
         "sync_finished",
         source=result.source.value,
         status=result.status,
         fetched=result.fetched,
         inserted=result.counts.inserted,
         updated=result.counts.updated,
+        deleted=result.counts.deleted,
         dead_lettered=result.dead_lettered,
     )

@@ -131,7 +131,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
         authorization = given if isinstance(given, str) else None
         context.replace_security(self.security(context.request, authorization))
         if context.security.principal is None:
-            log.warning("websocket_refused", reason=context.security.authentication_error)
+            log.info("websocket_refused", reason=context.security.authentication_error)
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         acknowledged: UnsetType = UNSET
         return acknowledged

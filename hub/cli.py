@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
 
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
@@ -17,12 +16,13 @@ from db.pii import configure_pii
 from db.regions import seed_regions
 from hub import eval_cli, security_cli, sync_cli
 from hub.logging import configure_logging
+from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
 
 app = typer.Typer(
     help="govhub: one hub over the city's five dispute-resolution systems.", no_args_is_help=True
 )
-console = Console(stderr=True)
+console = output_console()
 
 
 def _settings() -> Settings:

@@ -11,17 +11,17 @@ import json
 from pathlib import Path
 
 import uvicorn
-from rich.console import Console
 
 from domain.divisions import SEED_REGIONS
 from domain.enums import RegionLevel, SourceSystem
 from domain.roles import Role
 from hub.auth import mint_token
+from hub.output import output_console
 from hub.settings import Settings
 from hub.sync_cli import run_sync, summary_table
 from sandbox.runner import Sandbox, SandboxConfig
 
-console = Console(stderr=True)
+console = output_console()
 SEED_CITIES = [r for r in SEED_REGIONS if r.level is RegionLevel.CITY]
 
 

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from db.audit import verify_chain
 from db.engine import create_engine, session_factory
 from domain.roles import Role
 from hub.auth import mint_token
+from hub.output import output_console
 from hub.settings import Settings
 
-console = Console(stderr=True)
+console = output_console()
 
 
 def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,9 +20,10 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
+from hub.output import output_console, readable_table
 from hub.settings import Settings
 
-console = Console(stderr=True)
+console = output_console()
 
 
 def sources_of(settings: Settings) -> dict[SourceSystem, SourceConfig]:
@@ -48,10 +48,11 @@ def parse_source_names(names: list[str]) -> set[SourceSystem] | None:
 
 
 def summary_table(results: list[RunResult]) -> Table:
-    table = Table(title="sync summary (同步结果)")
-    for column in ("source", "status", "fetched", "inserted", "updated", "unchanged", "deleted",
-                   "dead letters", "retries", "error"):  # fmt: skip
-        table.add_column(column)
+    table = readable_table(
+        "sync summary (同步结果)",
+        ("source", "status", "fetched", "inserted", "updated", "unchanged", "deleted",
+         "dead letters", "retries", "error"),
+    )  # fmt: skip
     for r in results:
         colour = "green" if r.ok else "red"
         table.add_row(
@@ -136,10 +137,8 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         """Show dead letters with their reason (the payload stays sealed)."""
         settings = settings_factory()
         chosen = parse_source_names([source] if source else [])
-        table = Table(title="dead letters (死信)")
         columns = ("id", "source", "key", "code", "reason", "attempts", "last seen", "resolved")
-        for column in columns:
-            table.add_column(column)
+        table = readable_table("dead letters (死信)", columns)
 
         async def load() -> None:
             engine = create_engine(settings.database_url, schema=settings.database_schema)

@@ -31,7 +31,7 @@ from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
-from schema.errors import PublicErrors, error_code
+from schema.errors import ErrorCode, PublicErrors, error_code
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
@@ -167,6 +167,11 @@ class Query:
     )
 
 
+# Failures of govhub itself; every other code is a client's (bad input, no token, not
+# allowed, not found) and is logged at info: the client was told, nothing needs an operator.
+SERVER_ERRORS = frozenset({ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.SERVICE_UNAVAILABLE})
+
+
 class GovhubSchema(strawberry.Schema):
     """Logs errors without their messages' data: codes and types only, never PII or SQL."""
 
@@ -175,9 +180,10 @@ class GovhubSchema(strawberry.Schema):
     ) -> None:
         for error in errors:
             original = error.original_error
-            log.warning(
+            code = error_code(error)
+            (log.warning if code is None or code in SERVER_ERRORS else log.info)(
                 "graphql_error",
-                code=error_code(error),
+                code=code,
                 error=type(original).__name__ if original else type(error).__name__,
                 path=error.path,
             )

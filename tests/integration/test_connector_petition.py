@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
 from connectors import petition
 from db.models import Petition
@@ -96,10 +97,18 @@ def _basic(harness: Harness) -> httpx.BasicAuth:
 
 
 async def test_second_sync_downloads_nothing(harness: Harness) -> None:
-    await harness.sync()
+    with capture_logs() as first_logs:
+        await harness.sync()
     before = {k: r.updated_at for k, r in (await harness.stored()).items()}
 
-    result = await harness.sync()
+    with capture_logs() as second_logs:
+        result = await harness.sync()
+
+    # one info line for the run that changed something, none for the quiet one
+    assert [e["log_level"] for e in first_logs if e["event"] == "sync_finished"] == ["info"]
+    assert [
+        e for e in second_logs if e["event"] == "sync_finished" and e["log_level"] != "debug"
+    ] == []
 
     assert result.ok, result.error
     assert (result.fetched, result.counts.inserted, result.counts.updated) == (0, 0, 0)

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from structlog.testing import capture_logs
 
 from domain.roles import Role
 from hub.graphql_http import accepted_media_type
@@ -118,3 +119,11 @@ async def test_a_body_without_a_query_gets_a_json_error_body(client: httpx.Async
 )
 def test_accept_header_negotiation(accept: str | None, chosen: str) -> None:
     assert accepted_media_type(accept) == chosen
+
+
+async def test_client_errors_are_logged_at_info_not_warning(client: httpx.AsyncClient) -> None:
+    with capture_logs() as logs:
+        await client.post("/graphql", json={"query": QUERY_NOT_FOUND}, headers=VALID)
+        await client.post("/graphql", json={"query": QUERY_VERSION})  # no token
+    levels = {e["code"]: e["log_level"] for e in logs if e["event"] == "graphql_error"}
+    assert levels == {"NOT_FOUND": "info", "UNAUTHENTICATED": "info"}

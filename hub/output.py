@@ -1,0 +1,33 @@
+"""Terminal output of the CLI (命令行输出): the same tables on a terminal and in a log file.
+
+Rich sizes a console to the terminal; without one (``govhub demo > demo.log``, a container's
+log, CI) it falls back to 80 columns and cuts table headers to ``sour… stat…``. Off a terminal
+the console is wide enough for govhub's tables instead, and their columns never shrink below
+their headers.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+
+LOG_WIDTH = 160
+"""Columns a console writes when it is not a terminal (no line is padded to it)."""
+
+
+def output_console(*, stderr: bool = True, file: IO[str] | None = None) -> Console:
+    """A console on stderr (or ``file``): the terminal's width, else :data:`LOG_WIDTH`."""
+    console = Console(stderr=stderr, file=file)
+    if not console.is_terminal:
+        console.width = max(console.width, LOG_WIDTH)
+    return console
+
+
+def readable_table(title: str, headers: tuple[str, ...]) -> Table:
+    """A table whose columns are never narrower than their headers."""
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, min_width=len(header))
+    return table
