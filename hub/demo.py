@@ -76,11 +76,14 @@ async def run_demo(
             f"demo token (center_staff, 三门峡市 + 成都市, 12 h) written to {token_path}; e.g.\n"
             f"  curl -s localhost:{port}/graphql -H 'content-type: application/json' "
             f'-H "Authorization: Bearer $(cat {token_path})" '
-            "-d '{\"query\": \"{ records(first: 3) { totalCount edges { node { title } } } }\"}'"
+            "-d '{\"query\": \"{ records(first: 3) { totalCount edges { node { title } } } }\"}'",
+            soft_wrap=True,  # one line, so it can be copied whole (also in a log file)
         )
         console.print(
             f"[bold]govhub[/bold] serving on http://{host}:{port}/graphql "
-            f"(sources: {sources_path}; syncing every 30 s)"
+            f"(GraphiQL in a browser, token filled in; sources: {sources_path}; "
+            "syncing every 30 s)",
+            soft_wrap=True,
         )
         config = uvicorn.Config(
             create_app(settings), host=host, port=port, log_config=None, lifespan="on"
