@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator
@@ -22,7 +23,8 @@ from tests.conftest import service_missing
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import hub_settings, seed_world, unlink_regions
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `apt-get install chromium` (.ci/run does)
+# Debian's Chromium (`apt-get install chromium`; .ci/run does), or another build's binary.
+CHROMIUM = Path(os.environ.get("GOVHUB_TEST_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_INSTALLED = CHROMIUM.exists()
 
 
