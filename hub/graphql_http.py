@@ -13,7 +13,8 @@ What a client sees at the HTTP level, decided from the operation's outcome:
 - **200** for everything that happened inside a valid operation: ``FORBIDDEN``,
   ``NOT_FOUND``, ``BAD_USER_INPUT`` from a resolver and the like.
 - A request that is not GraphQL at all (malformed JSON, an unsupported content type, no
-  query) answers its 4xx with a JSON error body coded ``BAD_REQUEST``, not plain text.
+  query) answers its 4xx with a JSON error body coded ``BAD_REQUEST`` (``NOT_FOUND`` for
+  GraphiQL where it is not served, ``METHOD_NOT_ALLOWED``), not plain text.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from schema.errors import ErrorCode
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
 REQUEST_ERRORS = frozenset({ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED})
-BAD_REQUEST = "BAD_REQUEST"
+REQUEST_ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+"""``extensions.code`` of a refused request by HTTP status; any other is ``BAD_REQUEST``."""
 
 
 def accepted_media_type(accept: str | None) -> str:
@@ -87,7 +89,8 @@ def www_authenticate(authorization: str | None) -> str:
 
 def request_error(status: int, message: str, media_type: str = JSON) -> Response:
     """A request refused before any GraphQL ran, as a GraphQL error body (no ``data``)."""
-    body = {"errors": [{"message": message, "extensions": {"code": BAD_REQUEST}}]}
+    code = REQUEST_ERROR_CODES.get(status, "BAD_REQUEST")
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, media_type=media_type)
 
 

@@ -127,3 +127,15 @@ async def test_client_errors_are_logged_at_info_not_warning(client: httpx.AsyncC
         await client.post("/graphql", json={"query": QUERY_VERSION})  # no token
     levels = {e["code"]: e["log_level"] for e in logs if e["event"] == "graphql_error"}
     assert levels == {"NOT_FOUND": "info", "UNAUTHENTICATED": "info"}
+
+
+async def test_other_refused_requests_get_json_bodies_coded_by_status(
+    client: httpx.AsyncClient,
+) -> None:
+    wrong_type = await client.post(
+        "/graphql", content=b"{ version }", headers={**VALID, "Content-Type": "text/plain"}
+    )
+    wrong_method = await client.put("/graphql", json={"query": QUERY_VERSION}, headers=VALID)
+    assert wrong_type.status_code == 400
+    assert wrong_type.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert wrong_method.status_code == 405
