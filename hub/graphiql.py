@@ -5,7 +5,7 @@ The page's scripts and styles (React, GraphiQL, the explorer plugin) are pinned 
 :data:`ASSET_PATH`; nothing is fetched from a CDN. The header editor starts with a bearer token:
 in ``dev`` the demo's (``<data_dir>/demo-token.txt``, written by ``govhub demo``) when there is
 one, else a hint naming the command that mints one. Subscriptions run over the same path with
-``graphql-transport-ws`` and the same token in ``connection_init``.
+``graphql-transport-ws``; GraphiQL sends the header editor's headers in ``connection_init``.
 """
 
 from __future__ import annotations
@@ -59,11 +59,11 @@ _PAGE = """<!doctype html>
       url.hash = "";
       const wsUrl = new URL(url);
       wsUrl.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-      // The WebSocket carries the token in connection_init (browsers set no headers on it).
+      // Subscriptions: GraphiQL sends the header editor's headers, the token among them, as
+      // connection_init's payload (browsers set no headers on a WebSocket).
       const fetcher = GraphiQL.createFetcher({{
         url: url.toString(),
         subscriptionUrl: wsUrl.toString(),
-        wsConnectionParams: {{ Authorization: settings.authorization }},
       }});
       const explorer = GraphiQLPluginExplorer.explorerPlugin();
       ReactDOM.createRoot(document.getElementById("graphiql")).render(
