@@ -11,8 +11,8 @@ Checkpoint. JSON ``{"files": {name: "size|modified"}}`` — the files already in
 listed. A file not in it, or listed with another size or time (a refreshed re-issue), is
 processed again; the idempotent upsert makes a repeat harmless. Rows go in batches of
 ``page_size`` across files (many small daily files share one batch); a file is marked done
-by the batch that holds its last row. Files no longer listed
-are dropped from the checkpoint so it does not grow without bound.
+by the batch that holds its last row. Files no longer listed are dropped from the checkpoint
+so it does not grow without bound.
 
 Versions. ``source_updated_at`` is the row's ``更新时间``; ``source_version`` is the file's
 version (``001`` for the original, ``002`` for ``_v2``…), so a re-issued row beats the
