@@ -6,6 +6,8 @@ The page's scripts and styles (React, GraphiQL, the explorer plugin) are pinned 
 in ``dev`` the demo's (``<data_dir>/demo-token.txt``, written by ``govhub demo``) when there is
 one, else a hint naming the command that mints one. Subscriptions run over the same path with
 ``graphql-transport-ws``; GraphiQL sends the header editor's headers in ``connection_init``.
+``/graphql?q=…`` opens the page with that document in the editor (a link to share;
+``?query=`` is a GraphQL request over GET).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ _PAGE = """<!doctype html>
     <script>
       const settings = JSON.parse(document.getElementById("govhub-settings").textContent);
       const url = new URL(window.location.href);
+      // A link may carry a document to start with, as ?q= (?query= is a GraphQL GET request).
+      const shared = url.searchParams.get("q");
       url.search = "";
       url.hash = "";
       const wsUrl = new URL(url);
@@ -70,6 +74,8 @@ _PAGE = """<!doctype html>
         React.createElement(GraphiQL, {{
           fetcher,
           defaultQuery: settings.query,
+          // over what GraphiQL kept from the last visit (its storage), when a link brings one
+          query: shared || undefined,
           defaultHeaders: JSON.stringify({{ Authorization: settings.authorization }}, null, 2),
           defaultEditorToolsVisibility: "headers",
           shouldPersistHeaders: false,
