@@ -32,6 +32,9 @@ class RolePolicy:
 
 LINK_DECISIONS = frozenset({"confirmLink", "rejectLink", "mergePersons", "splitPerson"})
 
+DEV_MUTATIONS = frozenset({"devToken"})
+"""Mutations any caller may use in ``GOVHUB_ENV=dev`` only, even without a token (开发令牌)."""
+
 _RIGHTS: dict[Role, RolePolicy] = {
     Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
     Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),

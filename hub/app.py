@@ -27,12 +27,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET, UnsetType
 
+from console import CONSOLE, CONSOLE_PATH
 from db.engine import create_engine, session_factory
 from db.migrate import is_at_head
 from db.pii import configure_pii
 from domain.roles import Role
 from hub.audit import AuditWriter
-from hub.auth import AuthenticationError, TokenVerifier
+from hub.auth import AuthenticationError, DevTokens, TokenVerifier
 from hub.background import scheduled_sync
 from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
@@ -59,6 +60,7 @@ class AppState:
     persisted_roles: frozenset[Role] = frozenset()
     cors: CorsPolicy = field(default_factory=lambda: CorsPolicy(origins=(), localhost=False))
     bus: EventBus | None = None  # open while the app runs (lifespan)
+    dev_tokens: DevTokens | None = None  # the devToken mutation's minter: dev only
 
 
 class GovhubGraphQL(GraphQLOverHTTP):
@@ -115,6 +117,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
             sessions=self.state.sessions,
             security=self.security(request),
             bus=self.state.bus,
+            dev_tokens=self.state.dev_tokens,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -168,6 +171,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         persisted_documents=load_persisted_documents(settings),
         persisted_roles=persisted_roles(settings),
         cors=cors_policy(settings),
+        dev_tokens=DevTokens(settings) if settings.env == "dev" else None,
     )
 
     async def readyz(_request: Request) -> Response:
@@ -230,6 +234,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     ]
     if graphql_app.graphql_ide:  # GraphiQL's scripts, from govhub itself (no CDN)
         routes.append(Mount(ASSET_PATH, StaticFiles(directory=ASSETS), name="graphiql-assets"))
+    # The staff console (综治中心工作台): static files calling /graphql like any client.
+    routes.append(Mount(CONSOLE_PATH, StaticFiles(directory=CONSOLE, html=True), name="console"))
     app = Starlette(
         routes=routes,
         middleware=[

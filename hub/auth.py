@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import jwt
 
-from domain.roles import Principal, Role
+from domain.roles import PII_SCOPE, Principal, Role
 from domain.validators import InvalidIdentifier, division_prefix, validate_division_code
 from hub.settings import Settings
 
-__all__ = ["AuthenticationError", "Principal", "TokenVerifier", "mint_token"]
+__all__ = ["AuthenticationError", "DevTokens", "Principal", "TokenVerifier", "mint_token"]
 
 
 class AuthenticationError(Exception):
@@ -130,3 +131,41 @@ def mint_token(
     if settings.jwt_issuer:
         claims["iss"] = settings.jwt_issuer
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+DEV_TOKEN_TTL_SECONDS = 8 * 3600
+"""A working day: the console sends its user back to 登录 when the token expires."""
+DEV_TOKEN_SCOPES = frozenset({PII_SCOPE})
+
+
+class DevTokens:
+    """The ``devToken`` mutation's minter (开发令牌), given to the GraphQL context in ``dev``
+    only: the staff console's role picker. Tokens name the role as subject (``dev:<role>``)."""
+
+    def __init__(self, settings: Settings, ttl_seconds: int = DEV_TOKEN_TTL_SECONDS) -> None:
+        if settings.env != "dev":
+            raise ValueError("development tokens are minted in GOVHUB_ENV=dev only")
+        self.settings = settings
+        self.ttl_seconds = ttl_seconds
+
+    def mint(self, role: str, regions: list[str], scopes: list[str]) -> tuple[str, datetime]:
+        try:
+            known = Role(role)
+        except ValueError as exc:
+            raise ValueError(f"unknown role {role[:40]!r}") from exc
+        if not regions:
+            raise ValueError("name at least one region")
+        try:
+            codes = [validate_division_code(code) for code in regions]
+        except InvalidIdentifier as exc:
+            raise ValueError(f"invalid region code: {exc}") from exc
+        unknown = set(scopes) - DEV_TOKEN_SCOPES
+        if unknown:
+            raise ValueError(f"unknown scope(s): {', '.join(sorted(unknown))[:80]}")
+        minted = mint_token(
+            self.settings, role=known, regions=codes, scopes=sorted(set(scopes)),
+            ttl_seconds=self.ttl_seconds, sub=f"dev:{known.value}", name=f"演示用户({known.value})",
+            org="综治中心(演示)",
+        )  # fmt: skip
+        expires = datetime.fromtimestamp(time.time() + self.ttl_seconds, UTC)
+        return minted, expires

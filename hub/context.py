@@ -13,7 +13,7 @@ from starlette.websockets import WebSocket
 from hub.settings import Settings
 from resolvers.dataloaders import Loaders
 from resolvers.services import SERVICES
-from schema.context import EventSource, TypeServices
+from schema.context import DevTokenMinter, EventSource, TypeServices
 from schema.security import RequestSecurity
 
 
@@ -38,6 +38,8 @@ class Context:
     sessions: async_sessionmaker[AsyncSession]
     security: RequestSecurity
     bus: EventSource | None = None
+    dev_tokens: DevTokenMinter | None = None
+    """Mints development tokens (``devToken``): set in ``dev`` only."""
     services: TypeServices = field(default=SERVICES)
     # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
     connection_params: dict[str, object] | None = None

@@ -35,7 +35,7 @@ from schema.security import RequestSecurity
 if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
-    from schema.context import EventSource, TypeServices
+    from schema.context import DevTokenMinter, EventSource, TypeServices
 
 
 def _person(row: RowMapping) -> Person:
@@ -204,6 +204,7 @@ class LoaderContext:
     loaders: Loaders = field(init=False)
     bus: EventSource | None = None
     services: TypeServices = field(default_factory=_services)
+    dev_tokens: DevTokenMinter | None = None  # minted over HTTP in dev only
 
     def __post_init__(self) -> None:
         self.security = RequestSecurity(self.principal, purpose=self.purpose)

@@ -1,5 +1,5 @@
 """The ``Mutation`` root type: staff decisions on linking (人工研判), for roles whose policy
-lists them.
+lists them; and ``devToken`` (开发令牌) in dev only.
 
 Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
 """
@@ -9,10 +9,17 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import decisions
+from resolvers.dev_token import resolve_dev_token
+from schema.dev_token import DevToken
 from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
 
 
-@strawberry.type(description="Staff decisions on linking (人工研判): center staff and admin only.")
+@strawberry.type(
+    description=(
+        "Staff decisions on linking (人工研判): center staff and admin only; in dev also a "
+        "demo token (开发令牌)."
+    )
+)
 class Mutation:
     confirm_link: LinkDecisionResult = strawberry.field(
         resolver=decisions.resolve_confirm_link,
@@ -40,5 +47,12 @@ class Mutation:
         description=(
             "Move mentions off a person to a new one (拆分人员): both sides are pinned and no "
             "automatic run joins them again."
+        ),
+    )
+    dev_token: DevToken = strawberry.field(
+        resolver=resolve_dev_token,
+        description=(
+            "Mint a bearer token for a demo role and jurisdiction (开发令牌): GOVHUB_ENV=dev "
+            "only, callable without a token, audited; refused in prod."
         ),
     )

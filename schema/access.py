@@ -32,6 +32,8 @@ from graphql import (
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
@@ -40,7 +42,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from domain.enums import RecordKind
-from domain.roles import PII_SCOPE, Principal
+from domain.roles import DEV_MUTATIONS, PII_SCOPE, Principal
 from schema.errors import (
     Forbidden,
     GovhubError,
@@ -121,8 +123,9 @@ def _field_problem(
     if name in INTROSPECTION_FIELDS:
         return Forbidden("Introspection is disabled.") if env == "prod" else None
     mutation = schema.mutation_type
+    dev_only = env == "dev" and name in DEV_MUTATIONS  # the console's demo tokens
     if mutation is not None and parent == mutation.name and name not in policy.mutations:
-        return Forbidden(f"Role {principal.role} may not call {name}.")
+        return None if dev_only else Forbidden(f"Role {principal.role} may not call {name}.")
     marker = _marker(schema, coordinate)
     match marker.sensitivity:
         case None:
@@ -175,6 +178,26 @@ def _requested_hash(extensions: dict[str, Any] | None) -> str | None:
     return value.removeprefix("sha256:").lower()
 
 
+def dev_mutations_only(query: str) -> bool:
+    """One mutation selecting nothing at its root but dev-only fields (``devToken``): the one
+    document a caller without a token may run, and only in ``dev``."""
+    try:
+        document = parse_document(query)
+    except GraphQLError:
+        return False
+    if len(document.definitions) != 1:
+        return False
+    [operation] = document.definitions
+    return (
+        isinstance(operation, OperationDefinitionNode)
+        and operation.operation is OperationType.MUTATION
+        and all(
+            isinstance(selection, FieldNode) and selection.name.value in DEV_MUTATIONS
+            for selection in operation.selection_set.selections
+        )
+    )
+
+
 # What a refused operation runs instead of the client's document: nothing of it is parsed,
 # validated or executed, and strawberry still passes through every hook (so it is audited).
 REFUSED_DOCUMENT = parse_document("{ __typename }")
@@ -203,6 +226,8 @@ class Authenticate(SchemaExtension):
         context = self.execution_context
         principal = security.principal
         if principal is None:
+            if security.env == "dev" and context.query and dev_mutations_only(context.query):
+                return None  # a demo token for the console's role picker (开发令牌)
             return Unauthenticated(security.authentication_error or "Authentication required.")
         requested = _requested_hash(context.operation_extensions)
         if requested is not None:

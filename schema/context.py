@@ -9,6 +9,7 @@ person's records).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 import strawberry
@@ -64,6 +65,15 @@ class TypeServices(Protocol):
         ...
 
 
+class DevTokenMinter(Protocol):
+    """Mints development tokens (``hub.auth.DevTokens``): present in ``dev`` only."""
+
+    def mint(self, role: str, regions: list[str], scopes: list[str]) -> tuple[str, datetime]:
+        """A signed token and when it expires; ``ValueError`` for a role, region or scope
+        the hub does not know."""
+        ...
+
+
 class GraphQLContext(Protocol):
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...
@@ -79,6 +89,9 @@ class GraphQLContext(Protocol):
 
     @property
     def bus(self) -> EventSource | None: ...
+
+    @property
+    def dev_tokens(self) -> DevTokenMinter | None: ...
 
     def start_operation(self) -> None: ...
 
