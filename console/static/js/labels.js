@@ -1,0 +1,87 @@
+// Chinese names of the API's codes (中文标签): enums, roles, error codes. One table each.
+
+export const KIND = {
+  DISPUTE: '矛盾纠纷', GRID_EVENT: '网格事件', POLICE_ALERT: '110 警情', PETITION: '信访件',
+  COURT_FILING: '诉讼/诉前调解',
+};
+export const SOURCE = {
+  MEDIATION: '人民调解平台', GRID: '网格化服务管理平台', POLICE_110: '110 接处警平台',
+  PETITION: '信访信息系统', COURT: '法院案件系统',
+};
+export const CATEGORY = {
+  MARRIAGE_FAMILY: '婚姻家庭', NEIGHBOUR: '邻里', HOUSING_HOMESTEAD: '房屋宅基地', CONTRACT: '合同',
+  BUSINESS: '生产经营', DAMAGES: '损害赔偿', LAND_FOREST: '山林土地', LAND_ACQUISITION: '征地拆迁',
+  ENVIRONMENT: '环境污染', LABOUR: '劳动争议', CONSUMER: '消费', MEDICAL: '医疗',
+  TRAFFIC: '道路交通事故', PROPERTY_MGMT: '物业', OTHER: '其他',
+};
+export const STATUS = {
+  REPORTED: '已上报', ACCEPTED: '已受理', ASSESSED: '已研判', DISPATCHED: '已分流',
+  IN_PROGRESS: '处置中', RESOLVED: '已化解', FAILED: '化解不成', CLOSED: '已结案',
+  REVISITED: '已回访', WITHDRAWN: '已撤回',
+};
+export const RISK = { RED: '红色', YELLOW: '黄色', BLUE: '蓝色', NONE: '无' };
+export const PARTY_ROLE = {
+  APPLICANT: '申请人', RESPONDENT: '被申请人', PLAINTIFF: '原告', DEFENDANT: '被告',
+  CALLER: '报警人', PETITIONER: '信访人', REPORTER: '报告人', INVOLVED: '涉事人',
+  THIRD_PARTY: '第三人',
+};
+export const LINK_KIND = {
+  SAME_MATTER: '同一事项', ESCALATED_TO: '升级/转入', REFERRED_FROM: '来源于',
+  SAME_PARTIES: '同一当事人', SAME_PARTY: '同一当事人', SAME_PLACE: '同一地点',
+};
+export const DIRECTION = { OUTGOING: '本记录指向对方', INCOMING: '对方指向本记录' };
+export const DECISION = { CONFIRMED: '已确认', REJECTED: '已驳回' };
+export const EVIDENCE = {
+  alert_number: '警情编号', birth_date: '出生日期', category: '纠纷类别',
+  cited_case_number: '引用案号', id_number: '身份证号', id_number_match: '身份证号一致',
+  judicial_confirmation: '司法确认', mediation_case_number: '调解案号', name: '姓名',
+  new_person: '新建人员', phone: '电话', place: '地点', shared_organisations: '共同单位',
+  shared_persons: '共同当事人', staff_decision: '人工研判', time: '时间',
+  rule: '规则', field: '字段', agreement: '一致程度', weight: '权重', EXACT: '完全一致', MATCH: '一致', PARTIAL: '部分一致',
+  CONFIRMED: '已确认',
+};
+export const ROLE = {
+  admin: '系统管理员', center_staff: '综治中心工作人员', mediator: '人民调解员',
+  partner_police: '公安', partner_court: '法院', partner_petition: '信访局',
+  partner_judicial: '司法局', dashboard_viewer: '大屏/看板', auditor: '审计员',
+};
+export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
+export const RUN_STATUS = { RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败' };
+export const CHANGE = { CREATED: '新增', UPDATED: '更新', DELETED: '撤回' };
+
+export const ERROR = {
+  UNAUTHENTICATED: '登录已失效或令牌无效，请重新登录。',
+  FORBIDDEN: '您的角色无权执行此操作或查看此内容。',
+  PURPOSE_REQUIRED: '查看完整证件号码和电话需要先说明查询用途（4–200 个字）。',
+  BAD_USER_INPUT: '输入有误，请检查后重试。',
+  NOT_FOUND: '未找到该对象，或它不在您的辖区内。',
+  CONFLICT: '该数据已被他人处理或发生冲突，请刷新后重试。',
+  QUERY_TOO_COMPLEX: '查询范围过大，请缩小筛选条件后重试。',
+  PERSISTED_DOCUMENT_REQUIRED: '您的角色只能使用预先登记的查询，控制台暂不支持。',
+  PERSISTED_DOCUMENT_NOT_FOUND: '服务器未登记该查询。',
+  GRAPHQL_VALIDATION_FAILED: '请求与服务器接口不一致，请刷新页面后重试。',
+  GRAPHQL_PARSE_FAILED: '请求格式有误，请刷新页面后重试。',
+  INTERNAL_SERVER_ERROR: '服务器内部错误，请稍后重试。',
+  NETWORK: '无法连接服务器，请检查网络后重试。',
+  BAD_RESPONSE: '服务器返回了无法识别的应答，请稍后重试。',
+};
+
+export function label(table, code) {
+  if (code === null || code === undefined || code === '') return '—';
+  return table[code] ?? code;
+}
+
+export function errorMessage(code) {
+  return ERROR[code] ?? `操作失败（错误代码 ${code}），请稍后重试。`;
+}
+
+const BEIJING = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', hour12: false,
+});
+
+export function beijingTime(value) {
+  if (!value) return '—';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? value : BEIJING.format(date);
+}

@@ -1,0 +1,80 @@
+"""govhub on a real port for browser tests, and the browser that only reaches it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import uvicorn
+from playwright.async_api import Route
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.migrate import migrated_engine
+from domain.roles import Role
+from hub.app import create_app
+from tests.conftest import service_missing
+from tests.integration.auth_support import token
+from tests.integration.graphql_world import hub_settings, seed_world, unlink_regions
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `apt-get install chromium` (.ci/run does)
+
+
+def require_chromium() -> str:
+    if not CHROMIUM.exists():
+        service_missing(f"Chromium not installed at {CHROMIUM} (apt-get install chromium)")
+    return str(CHROMIUM)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def _seed_small_world(engine: AsyncEngine) -> None:
+    await seed_world(engine, records=12)
+
+
+@contextlib.asynccontextmanager
+async def serving(
+    pii_key: bytes, seed: Callable[[AsyncEngine], Awaitable[None]] = _seed_small_world
+) -> AsyncIterator[str]:
+    """govhub on a real port (dev mode, a demo token in its data directory), seeded."""
+    with tempfile.TemporaryDirectory() as directory:
+        async with migrated_engine(f"sqlite+aiosqlite:///{directory}/e2e.db") as engine:
+            await seed(engine)
+            data_dir = Path(directory) / "data"
+            data_dir.mkdir()
+            (data_dir / "demo-token.txt").write_text(token(Role.ADMIN) + "\n", encoding="ascii")
+            app = create_app(hub_settings(pii_key, data_dir=data_dir), engine=engine)
+            port = _free_port()
+            config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None)
+            server = uvicorn.Server(config)
+            task = asyncio.create_task(server.serve())
+            try:
+                while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, no event)
+                    await asyncio.sleep(0.05)
+                yield f"http://127.0.0.1:{port}"
+            finally:
+                server.should_exit = True
+                await task
+                await unlink_regions(engine)
+
+
+def only_hub(base: str, blocked: list[str]) -> Callable[[Route], Awaitable[None]]:
+    """A route handler for ``page.route("**/*", ...)``: the intranet, where nothing but govhub
+    answers; every other request is aborted and noted in ``blocked``."""
+
+    async def handle(route: Route) -> None:
+        if route.request.url.startswith(base):
+            await route.continue_()
+        else:
+            blocked.append(route.request.url)
+            await route.abort()
+
+    return handle
