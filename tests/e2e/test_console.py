@@ -16,6 +16,8 @@ from tests.e2e.serving import only_hub, require_chromium, serving
 from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core, pinned (vendor/README.md)
+ACCESSIBILITY_PROBLEMS: list[str] = []
 FIRST_LOAD_BUDGET_MS = 1000
 QUERY_COUNT = "query Count { records { totalCount } }"
 QUERY_DISPUTES = "query Disputes { records(filter: {kind: [DISPUTE]}) { totalCount } }"
@@ -28,8 +30,18 @@ async def _seed(engine: AsyncEngine) -> None:
 
 
 async def _shot(page: Page, name: str) -> None:
+    """A screenshot of the page, and its accessibility problems (axe-core) kept for the end."""
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if not await page.evaluate("typeof axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    print(f"axe {name}: {len(result['passes'])} rules passed, {len(result['violations'])} violated")
+    ACCESSIBILITY_PROBLEMS.extend(
+        f"{name}: {v['id']} ({v['impact']}) {v['help']}: {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("critical", "serious")
+    )
 
 
 async def _sign_in(page: Page, role: str, regions: str = "411200", pii: bool = False) -> None:
@@ -164,6 +176,7 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
 
             assert blocked == []
             assert script_errors == []
+            assert ACCESSIBILITY_PROBLEMS == [], "\n".join(ACCESSIBILITY_PROBLEMS)
         finally:
             await browser.close()
 
