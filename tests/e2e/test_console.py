@@ -18,6 +18,7 @@ from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core, pinned (vendor/README.md)
 ACCESSIBILITY_PROBLEMS: list[str] = []
+SIGN_IN = "获取演示令牌并登录"
 FIRST_LOAD_BUDGET_MS = 1000
 QUERY_COUNT = "query Count { records { totalCount } }"
 QUERY_DISPUTES = "query Disputes { records(filter: {kind: [DISPUTE]}) { totalCount } }"
@@ -49,7 +50,7 @@ async def _sign_in(page: Page, role: str, regions: str = "411200", pii: bool = F
     await page.get_by_label("辖区区划代码", exact=True).fill(regions)
     if pii:
         await page.get_by_label("包含 pii:read").check()
-    await page.get_by_role("button", name="获取演示令牌并登录").click()
+    await page.get_by_role("button", name=SIGN_IN).click()
 
 
 def _menu(page: Page, name: str) -> Locator:
@@ -138,6 +139,14 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await expect(page.locator("ol.timeline > li")).to_have_count(len(person["records"]))
             await _shot(page, "04-person-timeline")
 
+            # Split the earliest record off to a new person (拆分人员)
+            heading = f"人员时间线：{person['name']}"
+            await page.get_by_label("选中，拆分为另一人").first.check()
+            await page.get_by_role("button", name="将勾选的记录拆分为新人员").click()
+            await expect(page).not_to_have_url(f"{base}/console/#/person/{person['id']}")
+            await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+            await expect(page.locator("ol.timeline > li")).to_have_count(1)
+
             # The token is refused mid-task: back to 登录, and what was typed comes back
             await page.get_by_label("并入人员编号", exact=True).fill("UGVyc29uOjk5OQ==")
             await page.evaluate("sessionStorage.setItem('govhub.token', 'a.b.c')")
@@ -147,6 +156,13 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await expect(page.get_by_label("并入人员编号", exact=True)).to_have_value(
                 "UGVyc29uOjk5OQ=="
             )
+            # no such person: the decision's error, in Chinese
+            await page.get_by_role("button", name="合并到本人员").click()
+            await expect(page.get_by_role("alert")).to_contain_text("人员或当事人记录不存在")
+            # merge the first person back into the new one (合并人员): all records again
+            await page.get_by_label("并入人员编号", exact=True).fill(person["id"])
+            await page.get_by_role("button", name="合并到本人员").click()
+            await expect(page.locator("ol.timeline > li")).to_have_count(len(person["records"]))
 
             # The ops page: sync status per source
             await _menu(page, "同步与运维").click()
@@ -161,7 +177,14 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
 
             # A mediator may read the record but not decide links: FORBIDDEN in Chinese
             await page.get_by_role("button", name="退出").click()
-            await _sign_in(page, "mediator")
+            # the role list has focus; the keyboard alone reaches the sign-in button and uses it
+            await page.get_by_label("角色", exact=True).select_option("mediator")
+            for _ in range(8):
+                await page.keyboard.press("Tab")
+                if await page.evaluate("document.activeElement.textContent") == SIGN_IN:
+                    break
+            await page.keyboard.press("Enter")
+            await expect(page.get_by_role("heading", name="记录", exact=True)).to_be_visible()
             await page.locator("tbody tr").first.get_by_role("link").click()
             await page.get_by_role("button", name="驳回关联").first.click()
             await expect(page.get_by_role("alert")).to_contain_text("您的角色无权执行此操作")
