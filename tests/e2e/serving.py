@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -12,6 +13,7 @@ from pathlib import Path
 import uvicorn
 from playwright.async_api import Route
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from db.migrate import migrated_engine
 from domain.roles import Role
@@ -20,7 +22,8 @@ from tests.conftest import service_missing
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import hub_settings, seed_world, unlink_regions
 
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's; `apt-get install chromium` (.ci/run does)
+# Debian's Chromium (`apt-get install chromium`; .ci/run does), or another build's binary.
+CHROMIUM = Path(os.environ.get("GOVHUB_TEST_CHROMIUM", "/usr/bin/chromium"))
 
 
 def require_chromium() -> str:
@@ -43,8 +46,9 @@ async def _seed_small_world(engine: AsyncEngine) -> None:
 @contextlib.asynccontextmanager
 async def serving(
     pii_key: bytes, seed: Callable[[AsyncEngine], Awaitable[None]] = _seed_small_world
-) -> AsyncIterator[str]:
-    """govhub on a real port (dev mode, a demo token in its data directory), seeded."""
+) -> AsyncIterator[tuple[str, Starlette]]:
+    """govhub on a real port (dev mode, a demo token in its data directory), seeded by
+    ``seed``: its base URL and the app (whose ``state.govhub.bus`` announces changes)."""
     with tempfile.TemporaryDirectory() as directory:
         async with migrated_engine(f"sqlite+aiosqlite:///{directory}/e2e.db") as engine:
             await seed(engine)
@@ -59,7 +63,7 @@ async def serving(
             try:
                 while not server.started:  # noqa: ASYNC110  (uvicorn offers a flag, no event)
                     await asyncio.sleep(0.05)
-                yield f"http://127.0.0.1:{port}"
+                yield f"http://127.0.0.1:{port}", app
             finally:
                 server.should_exit = True
                 await task

@@ -5,6 +5,7 @@ to the page after the token is refused with what was typed kept, and the ops pag
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,9 @@ import httpx
 from playwright.async_api import Locator, Page, async_playwright, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.enums import RecordChangeKind, RecordKind, SourceSystem
+from domain.events import ChangedRecord
+from hub.bus import record_announcer
 from tests.e2e.serving import only_hub, require_chromium, serving
 from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 
@@ -71,7 +75,7 @@ async def _api(base: str, page: Page, query: str) -> dict[str, Any]:
 
 async def test_the_console_in_a_browser(pii_key: bytes) -> None:
     chromium = require_chromium()
-    async with serving(pii_key, _seed) as base, async_playwright() as playwright:
+    async with serving(pii_key, _seed) as (base, app), async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium)
         try:
             context = await browser.new_context(viewport={"width": 1366, "height": 768})
@@ -99,6 +103,18 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             total = (await _api(base, page, QUERY_COUNT))["records"]["totalCount"]
             await expect(page.get_by_text(f"共 {total} 条")).to_be_visible()
             await _shot(page, "02-records")
+
+            # A sync changes a record: the list says so live (recordChanges over WebSocket)
+            announce = record_announcer(app.state.govhub.bus)
+            change = ChangedRecord(1, RecordKind.DISPUTE, SourceSystem.MEDIATION, "411202",
+                                   RecordChangeKind.UPDATED)  # fmt: skip
+            heard = page.get_by_text("条记录刚刚同步变更")
+            for _ in range(40):  # until the subscription is registered and the change shown
+                await announce(SourceSystem.MEDIATION, [change])
+                if await heard.count():
+                    break
+                await asyncio.sleep(0.25)
+            await expect(heard).to_contain_text("更新 矛盾纠纷")
 
             # Filter: disputes only
             await page.get_by_label("记录类型", exact=True).select_option("DISPUTE")
@@ -217,7 +233,7 @@ async def test_first_load_is_under_a_second(pii_key: bytes) -> None:
     """Each load in a fresh browser context (empty cache); the machine running the suite is
     shared, so the best of three is held to the budget and all three are printed."""
     chromium = require_chromium()
-    async with serving(pii_key) as base, async_playwright() as playwright:
+    async with serving(pii_key) as (base, _app), async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium)
         try:
             loads: list[dict[str, float]] = []
@@ -243,7 +259,7 @@ async def test_first_load_is_under_a_second(pii_key: bytes) -> None:
 
 
 async def test_the_console_is_served_by_govhub(pii_key: bytes) -> None:
-    async with serving(pii_key) as base, httpx.AsyncClient(base_url=base) as client:
+    async with serving(pii_key) as (base, _app), httpx.AsyncClient(base_url=base) as client:
         index = await client.get("/console/")
         script = await client.get("/console/js/app.js")
     assert index.status_code == 200 and "综治中心工作台" in index.text
