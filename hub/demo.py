@@ -82,7 +82,7 @@ async def run_demo(
         console.print(
             f"[bold]govhub[/bold] serving on http://{host}:{port}/graphql "
             f"(GraphiQL in a browser, token filled in; sources: {sources_path}; "
-            "syncing every 30 s)",
+            f"syncing every 30 s); the staff console on http://{host}:{port}/console",
             soft_wrap=True,
         )
         config = uvicorn.Config(

@@ -175,9 +175,9 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             # no such person: the decision's error, in Chinese
             await page.get_by_role("button", name="合并到本人员").click()
             await expect(page.get_by_role("alert")).to_contain_text("人员或当事人记录不存在")
-            # merge the first person back into the new one (合并人员): all records again
-            await page.get_by_label("并入人员编号", exact=True).fill(person["id"])
-            await page.get_by_role("button", name="合并到本人员").click()
+            # merge the first person, listed as a namesake, into the new one: all records again
+            namesake = f"将编号 {person['id']} 的{person['name']}并入本人员"  # 同名人员
+            await page.get_by_role("button", name=namesake).click()
             await expect(page.locator("ol.timeline > li")).to_have_count(len(person["records"]))
 
             # The ops page: sync status per source

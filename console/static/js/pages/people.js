@@ -104,13 +104,7 @@ export async function timeline(main, { arg: id }) {
     h('fieldset', {}, h('legend', {}, '合并人员：另一人员实为同一人时，并入本人员'),
       field('并入人员编号', mergeId, '在“人员”中查到对方后复制其编号（地址栏 #/person/ 之后的部分）'),
       h('p', { class: 'actions' }, h('button', { type: 'submit' }, '合并到本人员'))));
-  mergeForm.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const other = mergeId.value.trim();
-    if (!other || other === person.id) {
-      status.replaceChildren(alertBox({ message: '请填写另一人员的编号。' }));
-      return;
-    }
+  const merge = async (other) => {
     try {
       const { mergePersons } = await gql(MUTATION_MERGE, { keepId: person.id, mergeIds: [other] });
       if (mergePersons.__typename === 'LinkDecisionError') return decisionFailed(mergePersons);
@@ -119,7 +113,17 @@ export async function timeline(main, { arg: id }) {
     } catch (error) {
       status.replaceChildren(alertBox(error));
     }
+  };
+  mergeForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const other = mergeId.value.trim();
+    if (!other || other === person.id) {
+      status.replaceChildren(alertBox({ message: '请填写另一人员的编号。' }));
+      return;
+    }
+    merge(other);
   });
+  const namesakes = h('div', {});
   const splitButton = h('button', { type: 'button', class: 'secondary', onclick: async () => {
     const mentionIds = boxes.filter((b) => b.checked).flatMap((b) => b.value.split(',').filter(Boolean));
     if (!mentionIds.length) {
@@ -147,7 +151,23 @@ export async function timeline(main, { arg: id }) {
         entries.length > 1 ? h('p', { class: 'actions' }, splitButton) : null),
       h('section', { class: 'panel', 'aria-labelledby': 'id-title' },
         h('h3', { id: 'id-title' }, '身份信息'), identifiers,
-        h('h3', {}, '人工研判'), mergeForm)));
+        h('h3', {}, '人工研判'), namesakes, mergeForm)));
+
+  // Persons of the same name (同名人员): the likeliest to merge, each a button away.
+  try {
+    const { persons } = await gql(QUERY_PERSONS, { search: person.name, first: 20 });
+    const others = persons.nodes.filter((p) => p.id !== person.id && p.name === person.name);
+    if (others.length) {
+      namesakes.replaceChildren(h('p', { class: 'label' }, '同名人员（核实为同一人后可并入本人员）：'),
+        h('ul', {}, others.map((p) => h('li', { class: 'actions' },
+          h('a', { href: `#/person/${encodeURIComponent(p.id)}` },
+            `${p.name}（${p.region?.name ?? p.regionCode ?? '区划不明'}，编号 ${p.id}）`),
+          h('button', { type: 'button', class: 'secondary', 'aria-label': `将编号 ${p.id} 的${p.name}并入本人员`,
+            onclick: () => merge(p.id) }, '并入本人员')))));
+    }
+  } catch {
+    // the list is a convenience; the form below still merges by number
+  }
 
   if (session.hasScope('pii:read')) {
     identifiers.replaceChildren(revealForm(async (purpose) => {
