@@ -72,6 +72,7 @@ async function route() {
   const mine = generation;
   const main = document.getElementById('main');
   main.replaceChildren();
+  if (current.path !== 'login') main.focus({ preventScroll: true });
   main.dataset.route = current.raw;
   await entry.page(main, { ...current, isCurrent: () => mine === generation });
   const saved = drafts.take(current.raw);

@@ -44,7 +44,16 @@ export function loading(text = '正在加载…') {
   return h('p', { class: 'muted', role: 'status' }, text);
 }
 
+// A short note (5 s) at the top right, away from the page's controls. Moving to another page
+// clears it, unless the note just announced that very move (合并后刷新, 拆分后跳转).
+let shownAt = 0;
+window.addEventListener('hashchange', () => {
+  const box = document.getElementById('toast');
+  if (box && Date.now() - shownAt > 1000) box.textContent = '';
+});
+
 export function toast(text) {
+  shownAt = Date.now();
   const box = document.getElementById('toast');
   box.textContent = text;
   clearTimeout(toast.timer);
