@@ -47,7 +47,7 @@ export const ROLE = {
 };
 export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
 export const RUN_STATUS = { RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败' };
-export const CHANGE = { CREATED: '新增', UPDATED: '更新', DELETED: '撤回' };
+export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
 
 export const ERROR = {
   UNAUTHENTICATED: '登录已失效或令牌无效，请重新登录。',
@@ -62,6 +62,7 @@ export const ERROR = {
   GRAPHQL_VALIDATION_FAILED: '请求与服务器接口不一致，请刷新页面后重试。',
   GRAPHQL_PARSE_FAILED: '请求格式有误，请刷新页面后重试。',
   INTERNAL_SERVER_ERROR: '服务器内部错误，请稍后重试。',
+  SERVICE_UNAVAILABLE: '该服务暂不可用，请稍后重试。',
   NETWORK: '无法连接服务器，请检查网络后重试。',
   BAD_RESPONSE: '服务器返回了无法识别的应答，请稍后重试。',
 };

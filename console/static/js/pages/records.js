@@ -3,7 +3,7 @@
 import { gql } from '../api.js';
 import { session } from '../session.js';
 import {
-  CATEGORY, DECISION, DIRECTION, EVIDENCE, KIND, LINK_KIND, PARTY_ROLE, RISK, SOURCE, STATUS,
+  CATEGORY, CHANGE, DECISION, DIRECTION, EVIDENCE, KIND, LINK_KIND, PARTY_ROLE, RISK, SOURCE, STATUS,
   beijingTime, label,
 } from '../labels.js';
 import { h, field, options, alertBox, loading, toast } from '../dom.js';
@@ -137,13 +137,11 @@ export async function list(main, { params, isCurrent }) {
     if (!isCurrent()) return false;
     changed += 1;
     live.replaceChildren(h('div', { class: 'notice' }, `有 ${changed} 条记录刚刚同步变更（最近：`,
-      label(CHANGE_TEXT, change.change), ' ', label(KIND, change.kind), '）。 ',
+      label(CHANGE, change.change), ' ', label(KIND, change.kind), '）。 ',
       h('button', { type: 'button', class: 'secondary', onclick: reload }, '刷新列表')));
     return true;
   });
 }
-
-const CHANGE_TEXT = { CREATED: '新增', UPDATED: '更新', DELETED: '撤回' };
 
 function reload() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
 

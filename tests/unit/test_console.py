@@ -1,0 +1,83 @@
+"""The staff console's sources against the API they call: every GraphQL document in them is
+valid against the schema, every enum value the API can send has a Chinese name, and nothing
+in them points anywhere but govhub."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLEnumType, parse, validate
+
+from console import CONSOLE
+from domain.enums import Role
+from resolvers.root import schema
+
+SOURCES = sorted(CONSOLE.rglob("*.js"))
+# A template literal that is a GraphQL document: starts with query, mutation or subscription.
+DOCUMENT = re.compile(r"`\s*((?:query|mutation|subscription)\b[^`]*)`")
+# Chinese names per API enum, by the constant in labels.js that holds them.
+LABELLED_ENUMS = {
+    "KIND": "RecordKind",
+    "SOURCE": "SourceSystem",
+    "CATEGORY": "DisputeCategory",
+    "STATUS": "CaseStatus",
+    "RISK": "RiskLevel",
+    "PARTY_ROLE": "PartyRole",
+    "DIRECTION": "LinkDirection",
+    "CHANGE": "RecordChangeKind",
+}
+
+
+def _documents() -> list[tuple[str, str]]:
+    found = []
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        found += [
+            (f"{path.name}:{m.group(1).split('(')[0][:40]}", m.group(1))
+            for m in DOCUMENT.finditer(text)
+        ]
+    return found
+
+
+def _table(name: str) -> set[str]:
+    labels = (CONSOLE / "js" / "labels.js").read_text(encoding="utf-8")
+    match = re.search(rf"export const {name} = \{{(.*?)\}};", labels, re.DOTALL)
+    assert match, f"labels.js has no table {name}"
+    return set(re.findall(r"(\w+):\s*'", match.group(1)))
+
+
+def test_the_console_holds_graphql_documents() -> None:
+    assert len(_documents()) >= 15
+
+
+@pytest.mark.parametrize(("where", "document"), _documents(), ids=lambda value: value[:40])
+def test_every_document_is_valid_against_the_schema(where: str, document: str) -> None:
+    errors = validate(schema._schema, parse(document))
+    assert errors == [], f"{where}: {[error.message for error in errors]}"
+
+
+@pytest.mark.parametrize(("table", "enum"), LABELLED_ENUMS.items())
+def test_every_enum_value_has_a_chinese_name(table: str, enum: str) -> None:
+    graphql_enum = schema._schema.type_map[enum]
+    assert isinstance(graphql_enum, GraphQLEnumType)
+    assert set(graphql_enum.values) <= _table(table)
+
+
+def test_every_role_has_a_chinese_name() -> None:
+    assert {role.value for role in Role} <= _table("ROLE")
+
+
+def test_every_error_code_has_a_chinese_message() -> None:
+    from schema.errors import ErrorCode
+
+    assert {code.value for code in ErrorCode} <= _table("ERROR")
+
+
+@pytest.mark.parametrize("path", [*SOURCES, CONSOLE / "index.html"], ids=lambda p: p.name)
+def test_nothing_points_outside_govhub(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), path
+    for target in re.findall(r"fetch\(\s*'([^']*)'", text):
+        assert target == "/graphql", f"{path.name} fetches {target}"
