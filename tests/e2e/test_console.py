@@ -162,6 +162,7 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await expect(page).not_to_have_url(f"{base}/console/#/person/{person['id']}")
             await expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
             await expect(page.locator("ol.timeline > li")).to_have_count(1)
+            await expect(page.get_by_text("同名人员", exact=False)).to_be_visible()  # all loaded
 
             # The token is refused mid-task: back to 登录, and what was typed comes back
             await page.get_by_label("并入人员编号", exact=True).fill("UGVyc29uOjk5OQ==")
