@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.enums import RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
+from domain.roles import Role
 from hub.bus import record_announcer
 from tests.e2e.serving import only_hub, require_chromium, serving
+from tests.integration.auth_support import token
 from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -217,6 +219,35 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             assert blocked == []
             assert script_errors == []
             assert ACCESSIBILITY_PROBLEMS == [], "\n".join(ACCESSIBILITY_PROBLEMS)
+        finally:
+            await browser.close()
+
+
+async def test_sign_in_with_a_pasted_token(pii_key: bytes) -> None:
+    chromium = require_chromium()
+    expired = token(Role.ADMIN, ttl_seconds=-60)
+    async with serving(pii_key) as (base, _app), async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium)
+        try:
+            page = await browser.new_page(viewport={"width": 1366, "height": 768})
+            blocked: list[str] = []
+            await page.route("**/*", only_hub(base, blocked))
+            await page.goto(f"{base}/console/#/sync")
+            box = page.get_by_label("访问令牌（Bearer JWT）", exact=True)
+            # not a token at all: said so before anything is sent
+            await box.fill("不是令牌")
+            await page.get_by_role("button", name="登录", exact=True).click()
+            await expect(page.get_by_role("alert")).to_contain_text("这不是有效的访问令牌")
+            # an expired one: the API refuses it, and the page says so in Chinese
+            await box.fill(f"Bearer {expired}")
+            await page.get_by_role("button", name="登录", exact=True).click()
+            await expect(page.get_by_role("alert")).to_contain_text("登录已失效或令牌无效")
+            # a valid admin token: on to the page first asked for
+            await box.fill(token(Role.ADMIN))
+            await page.get_by_role("button", name="登录", exact=True).click()
+            await expect(page.get_by_role("heading", name="同步与运维", exact=True)).to_be_visible()
+            await expect(page.get_by_text("系统管理员")).to_be_visible()
+            assert blocked == []
         finally:
             await browser.close()
 
