@@ -105,6 +105,8 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             total = (await _api(base, page, QUERY_COUNT))["records"]["totalCount"]
             await expect(page.get_by_text(f"共 {total} 条")).to_be_visible()
             await _shot(page, "02-records")
+            # the region filter suggests the jurisdiction's regions (湖滨区 beneath 三门峡市)
+            await expect(page.locator("#region-choices option[value='411202']")).to_have_count(1)
 
             # A sync changes a record: the list says so live (recordChanges over WebSocket)
             announce = record_announcer(app.state.govhub.bus)

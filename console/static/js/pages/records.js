@@ -21,6 +21,10 @@ query Records($filter: RecordFilter, $first: Int, $after: String) {
                    region { name } } }
   }
 }`;
+const QUERY_REGION = `
+query RegionChoices($code: String!) {
+  region(code: $code) { code name children { code name children { code name } } }
+}`;
 const QUERY_RECORD = `
 query Record($id: ID!) {
   node(id: $id) {
@@ -82,7 +86,8 @@ export async function list(main, { params, isCurrent }) {
     field('状态', select('status', STATUS)),
     field('风险等级', select('riskLevel', RISK)),
     field('区划代码', h('input', { name: 'region', value: params.get('region') ?? '',
-      inputmode: 'numeric', autocomplete: 'off' }), '含下级区划'),
+      inputmode: 'numeric', autocomplete: 'off', list: 'region-choices' }), '含下级区划'),
+    regionChoices(),
     field('关键词', h('input', { name: 'search', type: 'search', value: params.get('search') ?? '' })),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '查询'),
       h('button', { type: 'button', class: 'secondary', onclick: () => go('records') }, '重置')));
@@ -144,6 +149,23 @@ export async function list(main, { params, isCurrent }) {
 }
 
 function reload() { window.dispatchEvent(new HashChangeEvent('hashchange')); }
+
+// The regions of the signed-in jurisdiction, two levels down, as suggestions for the filter.
+function regionChoices() {
+  const list = h('datalist', { id: 'region-choices' });
+  const codes = (session.claims()?.regions ?? []).slice(0, 5);
+  Promise.all(codes.map((code) => gql(QUERY_REGION, { code }).catch(() => null))).then((answers) => {
+    const seen = new Set();
+    const add = (region, depth) => {
+      if (!region || seen.has(region.code)) return;
+      seen.add(region.code);
+      list.append(h('option', { value: region.code }, `${'　'.repeat(depth)}${region.name}`));
+      (region.children ?? []).forEach((child) => add(child, depth + 1));
+    };
+    answers.forEach((answer) => add(answer?.region, 0));
+  });
+  return list;
+}
 
 export function riskBadge(level) {
   return h('span', { class: `badge risk-${level}` }, label(RISK, level));
