@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from domain.roles import Role
-from hub.auth import AuthenticationError, TokenVerifier, mint_token
+from hub.auth import AuthenticationError, DevTokens, TokenVerifier, mint_token
 from hub.settings import Settings
 
 SECRET = "s" * 32
@@ -127,3 +127,21 @@ def test_es256_with_a_jwks_file(tmp_path: Path) -> None:
     unknown = jwt.encode(_claims(), private, algorithm="ES256", headers={"kid": "k2"})
     with pytest.raises(AuthenticationError, match="unknown key id"):
         verifier.verify(_bearer(unknown))
+
+
+def test_dev_tokens_verify_as_the_role_asked_for_and_expire_when_they_say() -> None:
+    settings = _settings(env="dev")
+    minted, expires_at = DevTokens(settings).mint("partner_court", ["411202"], ["pii:read"])
+    principal = TokenVerifier(settings).verify(f"Bearer {minted}")
+    assert (principal.sub, principal.role, principal.regions) == (
+        "dev:partner_court",
+        Role.PARTNER_COURT,
+        ("411202",),
+    )
+    assert principal.scopes == frozenset({"pii:read"})
+    assert expires_at.timestamp() == jwt.decode(minted, options={"verify_signature": False})["exp"]
+
+
+def test_dev_tokens_are_not_minted_in_prod() -> None:
+    with pytest.raises(ValueError, match="GOVHUB_ENV=dev"):
+        DevTokens(_settings(env="prod"))
