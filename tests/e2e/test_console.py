@@ -37,9 +37,12 @@ async def _seed(engine: AsyncEngine) -> None:
 
 
 async def _shot(page: Page, name: str) -> None:
-    """A screenshot of the page, and its accessibility problems (axe-core) kept for the end."""
+    """A screenshot of the page, no JavaScript value leaking into its text, and its
+    accessibility problems (axe-core) kept for the end."""
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    text = await page.inner_text("body")
+    assert not any(slip in text for slip in ("null", "undefined", "[object")), f"{name}: {text}"
     if not await page.evaluate("typeof axe !== 'undefined'"):
         await page.add_script_tag(path=str(AXE))
     result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")

@@ -81,12 +81,12 @@ export async function page(main, { params }) {
     }
   });
 
-  main.append(
+  main.append(...[
     h('h2', {}, '登录'),
     params.get('expired')
       ? h('div', { class: 'notice', role: 'status' }, '登录已失效，请重新登录；您先前填写的内容已保留，登录后自动恢复。')
       : null,
     message, devForm, pasteForm,
-  );
+  ].filter(Boolean));
   (params.get('expired') ? tokenBox : role).focus();
 }
