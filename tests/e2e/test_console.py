@@ -22,6 +22,7 @@ from tests.integration.auth_support import token
 from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
+expect.set_options(timeout=15_000)  # the suite shares a busy machine; 5 s is Playwright's default
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core, pinned (vendor/README.md)
 ACCESSIBILITY_PROBLEMS: list[str] = []
 SIGN_IN = "获取演示令牌并登录"
@@ -116,7 +117,7 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             change = ChangedRecord(1, RecordKind.DISPUTE, SourceSystem.MEDIATION, "411202",
                                    RecordChangeKind.UPDATED)  # fmt: skip
             heard = page.get_by_text("条记录刚刚同步变更")
-            for _ in range(40):  # until the subscription is registered and the change shown
+            for _ in range(120):  # until the subscription is registered and the change shown
                 await announce(SourceSystem.MEDIATION, [change])
                 if await heard.count():
                     break
