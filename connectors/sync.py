@@ -13,6 +13,12 @@ candidate persons of the counties involved) from being paid by every small batch
 That step can fail without losing anything: the mentions stay unresolved and the source's next
 resolution (the next chunk, or the catch-up at the end of every run) picks them up, because it
 resolves every unresolved mention of the source, not only the chunk's.
+
+After each resolution pass (each batch when the run does not resolve) the records changed
+since the last grading are graded (风险研判, ``db.risk``): they, the records linked to them and
+the persons they name, in a transaction of its own under the same lock. Grades that rose to
+the alert level are announced to ``on_risk_alerts``. A failed grading step is tried again for
+its records with the next pass, and at the end of the run; it never fails the sync.
 """
 
 from __future__ import annotations
@@ -35,9 +41,11 @@ from db.linking_lock import linking_lock
 from db.models import DeadLetter, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
+from db.risk import RiskConfig, grade_touched
 from domain.enums import SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
+from domain.risk.alerts import RiskAlert
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +54,7 @@ RESOLVE_EVERY = 1000
 
 Progress = Callable[["RunResult"], None]
 ChangeListener = Callable[[SourceSystem, Sequence[ChangedRecord]], Awaitable[None]]
+RiskListener = Callable[[Sequence[RiskAlert]], Awaitable[None]]
 
 
 @dataclass
@@ -63,6 +72,8 @@ class RunResult:
     error: str | None = None
     resolved_mentions: int = 0
     resolution_failures: int = 0
+    risk_alerts: int = 0
+    grading_failures: int = 0
 
     @property
     def ok(self) -> bool:
@@ -173,6 +184,36 @@ async def resolve_after_batch(
     return True
 
 
+async def grade_after_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    source: SourceSystem,
+    record_ids: Collection[int],
+    result: RunResult,
+    risk: RiskConfig,
+    listener: RiskListener | None,
+) -> bool:
+    """Grade what ``record_ids`` affect and announce the alerts; never raises.
+
+    Returns False when the step failed (and was rolled back).
+    """
+    if not record_ids:
+        return True
+    try:
+        async with sessions.begin() as session, linking_lock(session):
+            alerts = await grade_touched(session, record_ids, risk)
+    except Exception as exc:  # the batch is committed; the run's catch-up grades these again
+        result.grading_failures += 1
+        log.warning("grading_failed", source=source.value, error=type(exc).__name__)
+        return False
+    result.risk_alerts += len(alerts)
+    if listener is not None and alerts:
+        try:
+            await listener(alerts)
+        except Exception as exc:  # subscribers miss these alerts; the grades are committed
+            log.warning("risk_alert_failed", source=source.value, error=type(exc).__name__)
+    return True
+
+
 async def _store_batch(
     sessions: async_sessionmaker[AsyncSession],
     connector: Connector,
@@ -225,6 +266,8 @@ async def sync_source(
     progress: Progress | None = None,
     resolve: bool = True,
     on_changes: ChangeListener | None = None,
+    risk: RiskConfig | None = None,
+    on_risk_alerts: RiskListener | None = None,
 ) -> RunResult:
     """Run one sync of one source; never raises for source failures (see ``result.error``).
 
@@ -232,9 +275,11 @@ async def sync_source(
     :data:`RESOLVE_EVERY` changed records and at the end of the run (see the module
     docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
     ``on_changes`` hears of each committed batch's changed records (subscriptions); it cannot
-    fail the sync.
+    fail the sync. ``risk`` (the shipped rules by default) grades each batch's records after
+    resolution; ``on_risk_alerts`` hears of grades that rose to the alert level.
     """
     source = connector.source
+    risk = risk or RiskConfig.default()
     result = RunResult(source=source)
     async with source_lock(engine, source) as held:
         if not held:
@@ -252,16 +297,23 @@ async def sync_source(
             result.run_id = run.id
         connector.client.retries = 0
         pending: set[int] = set()  # changed records not yet through a resolution pass
+        ungraded: set[int] = set()  # changed records not yet graded
         try:
             async for batch in connector.fetch(checkpoint, full=full):
                 counts = await _store_batch(sessions, connector, batch, result)
                 await _announce(on_changes, source, counts.changes)
+                ungraded.update(counts.changed_ids)
                 if resolve:
                     pending.update(counts.changed_ids)
                 if len(pending) >= RESOLVE_EVERY and await resolve_after_batch(
                     sessions, source, pending, result
                 ):
                     pending.clear()  # on failure they stay pending for the next pass
+                # grade once the chunk's parties are resolved (every batch without resolution)
+                if ungraded and not pending and await grade_after_batch(
+                    sessions, source, ungraded, result, risk, on_risk_alerts
+                ):
+                    ungraded.clear()
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
@@ -274,6 +326,7 @@ async def sync_source(
             result.status = "SUCCEEDED"
         if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
             await resolve_after_batch(sessions, source, pending, result)
+        await grade_after_batch(sessions, source, ungraded, result, risk, on_risk_alerts)
         await _finish(sessions, connector, result)
     return result
 

@@ -28,8 +28,7 @@ KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
 _COMMON = (
     "category", "title", "summary", "reported_at", "region_code", "address", "status",
-    "risk_level", "source_status", "source_category", "source_updated_at", "source_version",
-    "raw",
+    "source_status", "source_category", "source_updated_at", "source_version", "raw",
 )  # fmt: skip
 
 
@@ -66,6 +65,11 @@ def _assign(target: Record, parsed: ParsedRecord, digest: str) -> None:
     for name in _COMMON:
         setattr(target, name, getattr(parsed, name))
     target.occurred_at = parsed.occurred_at or parsed.reported_at or parsed.source_updated_at
+    # The source's grade is a fact the risk rules read; ``risk_level`` is what they compute
+    # (``db.risk``), and until then a new record shows the source's.
+    target.source_risk_level = parsed.risk_level
+    if target.risk_level is None:
+        target.risk_level = parsed.risk_level
     target.title = parsed.title[:256]
     target.deleted = False
     target.content_hash = digest

@@ -48,6 +48,11 @@ class Record(Base):
     address: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.NONE)
+    """The grade govhub shows (风险等级): computed by the risk rules, or a staff override."""
+    source_risk_level: Mapped[RiskLevel] = mapped_column(
+        enum_column(RiskLevel), default=RiskLevel.NONE
+    )
+    """The grade the source itself gave (来源定级): one fact among those the rules read."""
     source_status: Mapped[str | None] = mapped_column(String(64))
     source_category: Mapped[str | None] = mapped_column(String(64))
     source_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -277,7 +277,7 @@ def _words(
 
 
 def _source_grade(condition: SourceGrade, record: RecordFacts) -> Evidence | None:
-    if level_rank(record.source_grade) < level_rank(condition.at_least):
+    if record.source_grade not in condition.grades:
         return None
     return {"sourceGrade": record.source_grade.value, "records": [record.ref],
             "dates": [_day(record)]}  # fmt: skip

@@ -103,17 +103,17 @@ class LexiconWords(BaseModel):
 
 
 class SourceGrade(BaseModel):
-    """The source system graded the record ``at_least`` this level itself (来源定级)."""
+    """The source system graded the record itself as one of ``grades`` (来源定级)."""
 
     model_config = _FROZEN
     kind: Literal["source_grade"]
-    at_least: RiskLevel
+    grades: frozenset[RiskLevel] = Field(min_length=1)
 
-    @field_validator("at_least")
+    @field_validator("grades")
     @classmethod
-    def _a_level(cls, value: RiskLevel) -> RiskLevel:
-        if value is RiskLevel.NONE:
-            raise ValueError("must be BLUE, YELLOW or RED")
+    def _levels(cls, value: frozenset[RiskLevel]) -> frozenset[RiskLevel]:
+        if RiskLevel.NONE in value:
+            raise ValueError("may name BLUE, YELLOW and RED, not NONE")
         return value
 
 
