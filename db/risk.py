@@ -14,11 +14,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Person, Record, RiskAssessment, RiskGradeChange
+from db.decisions import audit_decision
+from db.models import PartyMention, Person, Record, RiskAssessment, RiskGradeChange
 from db.risk_facts import FactBase, chunks, load_fact_base
 from domain.enums import RiskLevel
 from domain.risk import (
@@ -187,6 +189,14 @@ async def _grade_persons(
     return alerts
 
 
+def assessments_of(target: TargetKind, ids: Collection[int]) -> Select[Any]:
+    """The stored grades of ``ids`` (a Core select, for the loaders)."""
+    table = RiskAssessment.__table__
+    return select(table).where(
+        table.c.target_kind == target.value, table.c.target_id.in_(sorted(set(ids)))
+    )
+
+
 class GradeNotFound(LookupError):
     """No grade is stored for that target (it has not been assessed yet)."""
 
@@ -224,5 +234,13 @@ async def override_grade(
             update(Record).where(Record.id == target_id).values(risk_level=level)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
+        records = [target_id]
+    else:
+        records = sorted(set(await session.scalars(
+            select(PartyMention.record_id).where(PartyMention.person_id == target_id)
+        )))  # fmt: skip
+    # the reason is free text (it may name people): kept on the grade, not in the audit log
+    variables = {"target": target.value, "id": target_id, "level": level.value}
+    await audit_decision(session, "overrideRiskGrade", by, variables, records)
     await session.flush()
     return row

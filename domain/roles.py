@@ -31,10 +31,12 @@ class RolePolicy:
 
 
 LINK_DECISIONS = frozenset({"confirmLink", "rejectLink", "mergePersons", "splitPerson"})
+RISK_DECISIONS = frozenset({"overrideRiskGrade"})
+STAFF_DECISIONS = LINK_DECISIONS | RISK_DECISIONS
 
 _RIGHTS: dict[Role, RolePolicy] = {
-    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
-    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
+    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
+    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
     Role.MEDIATOR: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_POLICE: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_COURT: RolePolicy(parties=True, free_text=True, mutations=frozenset()),

@@ -41,6 +41,7 @@ from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
+from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings, decode_key
 from resolvers.root import general_schema, schema
 from schema.security import RequestSecurity, clean_purpose
@@ -159,6 +160,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     owned = engine is None
     engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
+    risk = risk_config(settings)
     state = AppState(
         settings=settings,
         engine=engine,
@@ -212,7 +214,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             async with open_bus(settings.redis_url) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
-                async with scheduled_sync(settings, engine, state.sessions, announce):
+                async with scheduled_sync(
+                    settings, engine, state.sessions, announce, risk, risk_alert_announcer(bus)
+                ):
                     yield
         finally:
             state.bus = None

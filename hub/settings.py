@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     persisted_documents: Path | None = Field(
         default=None, description="JSON file: sha256 of a document → its text (持久化查询)"
     )
+    risk_rules_file: Path | None = Field(
+        default=None,
+        description="TOML risk rules (风险研判规则); default: the shipped rules",
+    )
+    risk_alert_level: Literal["RED", "YELLOW"] = Field(
+        default="RED", description="grades rising to this level or above raise an alert (预警)"
+    )
     persisted_roles: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="roles that may run persisted documents only, comma-separated",

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
+from db.risk import assessments_of
+from domain.risk import TargetKind
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.rows import (
@@ -30,6 +32,7 @@ from schema.enums import LinkDirection
 from schema.persons import Party, Person
 from schema.records import LinkedRecord, Record
 from schema.regions import Region
+from schema.risk import RiskAssessment, risk_assessment_from_row
 from schema.security import RequestSecurity
 
 if TYPE_CHECKING:
@@ -67,6 +70,8 @@ class Loaders:
         self.parties: DataLoader[int, list[Party]] = DataLoader(self._parties)
         self.person: DataLoader[int, Person | None] = DataLoader(self._persons)
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
+        self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
+        self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
 
     async def prefetch_page(
         self,
@@ -160,6 +165,18 @@ class Loaders:
         )
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
+
+    async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
+        # The records and persons asked about were read within the scope already.
+        rows = await fetch_all(self._sessions, assessments_of(target, ids))
+        found = {row["target_id"]: risk_assessment_from_row(row) for row in rows}
+        return [found.get(target_id) for target_id in ids]
+
+    async def _record_risk(self, record_ids: Sequence[int]) -> list[RiskAssessment | None]:
+        return await self._risk(TargetKind.RECORD, record_ids)
+
+    async def _person_risk(self, person_ids: Sequence[int]) -> list[RiskAssessment | None]:
+        return await self._risk(TargetKind.PERSON, person_ids)
 
     async def _links(self, record_ids: Sequence[int]) -> list[list[LinkedRecord]]:
         rows = await fetch_all(self._sessions, queries.links_of_records(record_ids, self._scope))

@@ -1,5 +1,5 @@
-"""The ``Mutation`` root type: staff decisions on linking (人工研判), for roles whose policy
-lists them.
+"""The ``Mutation`` root type: staff decisions on linking and risk grades (人工研判), for roles
+whose policy lists them.
 
 Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
 """
@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import decisions
+from resolvers import decisions, risk
 from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
+from schema.risk import OverrideRiskResult
 
 
-@strawberry.type(description="Staff decisions on linking (人工研判): center staff and admin only.")
+@strawberry.type(
+    description="Staff decisions on linking and risk (人工研判): center staff and admin only."
+)
 class Mutation:
     confirm_link: LinkDecisionResult = strawberry.field(
         resolver=decisions.resolve_confirm_link,
@@ -40,5 +43,12 @@ class Mutation:
         description=(
             "Move mentions off a person to a new one (拆分人员): both sides are pinned and no "
             "automatic run joins them again."
+        ),
+    )
+    override_risk_grade: OverrideRiskResult = strawberry.field(
+        resolver=risk.resolve_override_risk_grade,
+        description=(
+            "Set a record's or person's risk grade by hand, with a reason (人工调整风险等级): "
+            "it holds until the facts it was made on change, then the rules grade it again."
         ),
     )

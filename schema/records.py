@@ -20,6 +20,7 @@ from schema.fastpath.marks import rereadable
 from schema.loading import loaded_or_load
 from schema.persons import Party
 from schema.regions import Region
+from schema.risk import RiskAssessment
 from schema.scalars import beijing_day
 from schema.sensitivity import FREE_TEXT, PERSONAL, PUBLIC, guarded_type
 
@@ -154,6 +155,16 @@ class Record(relay.Node):
             raise Forbidden("This role may not read parties.")
         security.pii_record_ids.add(self.record_id)  # personal data returned: audited
         return loaded_or_load(info.context.loaders.parties, self.record_id)
+
+    @strawberry.field(
+        metadata=PUBLIC,
+        description=(
+            "Its risk grade with the rules that fired and their evidence (风险研判); null until "
+            "graded. riskLevel is its level."
+        ),
+    )
+    async def risk_assessment(self, info: Info) -> RiskAssessment | None:
+        return await info.context.loaders.record_risk.load(self.record_id)
 
     @strawberry.field(
         metadata=PUBLIC,
