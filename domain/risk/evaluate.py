@@ -150,7 +150,11 @@ def _densest_window(
 
 
 def _repeat_alerts(condition: RepeatAlerts, facts: RiskFacts) -> Evidence | None:
-    alerts = [r for r in facts.all_records if r.kind is RecordKind.POLICE_ALERT]
+    alerts = [
+        r for r in facts.all_records
+        if r.kind is RecordKind.POLICE_ALERT
+        and (condition.categories is None or r.category in condition.categories)
+    ]  # fmt: skip
     groups: dict[object, list[RecordFacts]] = defaultdict(list)
     for alert in alerts:
         keys: Iterable[object] = (

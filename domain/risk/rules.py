@@ -30,13 +30,15 @@ _RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 
 
 class RepeatAlerts(BaseModel):
-    """≥ ``at_least`` 110 alerts at one place, or with one person, within ``within_days``."""
+    """≥ ``at_least`` 110 alerts at one place, or with one person, within ``within_days``;
+    only alerts of ``categories`` count when given (disputes, not 求助 or 盗窃)."""
 
     model_config = _FROZEN
     kind: Literal["repeat_alerts"]
     by: Literal["place", "person"]
     at_least: int = Field(ge=2, strict=True)
     within_days: int = Field(gt=0, strict=True)
+    categories: frozenset[DisputeCategory] | None = Field(default=None, min_length=1)
 
 
 class Escalation(BaseModel):

@@ -211,3 +211,10 @@ def test_an_override_wins_until_the_facts_change() -> None:
     assert again.fingerprint != result.fingerprint
     assert effective_level(again, override) is RiskLevel.YELLOW
     assert effective_level(result, None) is RiskLevel.YELLOW
+
+
+def test_repeat_calls_for_help_are_not_a_dispute_pattern() -> None:
+    # three 求助 calls (keys locked in, an elderly parent lost) map to OTHER: no pattern
+    calls = [record(i, day=5 * i, category=DisputeCategory.OTHER, text="请求帮助")
+             for i in range(3)]  # fmt: skip
+    assert assess(facts(calls[0], history=tuple(calls[1:])), BOOK).level is RiskLevel.NONE
