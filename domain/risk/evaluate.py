@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RiskLevel
 from domain.risk.facts import RecordFacts, RiskFacts, fingerprint, highest, level_rank
 from domain.risk.lexicon import matcher_for
@@ -128,7 +129,8 @@ def _when(record: RecordFacts) -> tuple[datetime, int]:
 
 
 def _day(record: RecordFacts) -> str:
-    return record.occurred_at.date().isoformat()
+    """The Beijing day (北京时间) it happened on."""
+    return record.occurred_at.astimezone(SHANGHAI).date().isoformat()
 
 
 def _densest_window(
@@ -277,7 +279,8 @@ def _words(
                          for h in hits)  # fmt: skip
     if not found:
         return None
-    return {"words": found, "records": refs}
+    dates = [_day(r) for r in sorted(records, key=_when) if r.ref in refs]
+    return {"words": found, "records": refs, "dates": dates}
 
 
 def _source_grade(condition: SourceGrade, record: RecordFacts) -> Evidence | None:

@@ -116,7 +116,7 @@ async def test_a_record_shows_its_grade_with_the_rules_and_evidence(
     assert (grade["level"], grade["computedLevel"], grade["overriddenBy"]) == ("RED", "RED", None)
     assert datetime.fromisoformat(grade["assessedAt"]).tzinfo is not None
     place = next(rule for rule in grade["rules"] if rule["id"] == "alerts.repeat_place")
-    assert place["description"] == "同一地点30日内3次以上纠纷类110报警（民转刑风险）"
+    assert place["description"] == "同一地点60日内3次以上纠纷类110报警（民转刑风险）"
     assert place["evidence"]["records"] == ["POLICE_110/J1", "POLICE_110/J2", "POLICE_110/J3"]
     assert place["evidence"]["count"] == 3
 

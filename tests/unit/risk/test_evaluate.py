@@ -51,21 +51,21 @@ def fired(result_facts: RiskFacts) -> set[str]:
 # ------------------------------------------------------------------ repeated 110 alerts
 
 
-def test_three_alerts_at_one_place_within_thirty_days_are_red() -> None:
+def test_three_alerts_at_one_place_within_sixty_days_are_red() -> None:
     alerts = [record(i, day=d, place=HOME, persons=frozenset({i})) for i, d in
-              ((1, 0), (2, 12), (3, 30))]  # fmt: skip
+              ((1, 0), (2, 12), (3, 60))]  # fmt: skip
     result = assess(facts(alerts[2], history=tuple(alerts[:2])), BOOK)
     assert result.level is RiskLevel.RED
     rule = next(f for f in result.fired if f.rule_id == "alerts.repeat_place")
     assert rule.evidence["count"] == 3
     assert rule.evidence["records"] == ["POLICE_ALERT/1", "POLICE_ALERT/2", "POLICE_ALERT/3"]
-    assert rule.evidence["dates"] == ["2026-03-01", "2026-03-13", "2026-03-31"]
+    assert rule.evidence["dates"] == ["2026-03-01", "2026-03-13", "2026-04-30"]
     assert rule.evidence["place"] == HOME
 
 
 def test_three_alerts_a_day_past_the_window_do_not_fire_the_place_rule() -> None:
     alerts = [record(i, day=d, place=HOME, persons=frozenset({i})) for i, d in
-              ((1, 0), (2, 12), (3, 31))]  # fmt: skip
+              ((1, 0), (2, 12), (3, 61))]  # fmt: skip
     assert "alerts.repeat_place" not in fired(facts(alerts[2], history=tuple(alerts[:2])))
 
 
@@ -172,8 +172,8 @@ def test_threats_in_the_text_are_yellow_and_weapons_red() -> None:
     assert result.level is RiskLevel.YELLOW
     assert result.fired[0].evidence == {
         "words": [{"word": "扬言", "class": "threat", "record": "POLICE_ALERT/1"}],
-        "records": ["POLICE_ALERT/1"],
-    }
+        "records": ["POLICE_ALERT/1"], "dates": ["2026-03-01"],
+    }  # fmt: skip
     knife = record(2, text="报警人称其丈夫酒后持菜刀追砍")
     assert assess(facts(knife), BOOK).level is RiskLevel.RED
 
