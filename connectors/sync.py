@@ -23,6 +23,7 @@ its records with the next pass, and at the end of the run; it never fails the sy
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,6 +75,7 @@ class RunResult:
     resolution_failures: int = 0
     risk_alerts: int = 0
     grading_failures: int = 0
+    grading_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -198,6 +200,7 @@ async def grade_after_batch(
     """
     if not record_ids:
         return True
+    started = time.perf_counter()
     try:
         async with sessions.begin() as session, linking_lock(session):
             alerts = await grade_touched(session, record_ids, risk)
@@ -205,6 +208,8 @@ async def grade_after_batch(
         result.grading_failures += 1
         log.warning("grading_failed", source=source.value, error=type(exc).__name__)
         return False
+    finally:
+        result.grading_seconds += time.perf_counter() - started
     result.risk_alerts += len(alerts)
     if listener is not None and alerts:
         try:
@@ -371,4 +376,6 @@ async def _finish(
         updated=result.counts.updated,
         deleted=result.counts.deleted,
         dead_lettered=result.dead_lettered,
+        risk_alerts=result.risk_alerts,
+        grading_seconds=round(result.grading_seconds, 3),
     )
