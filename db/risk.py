@@ -60,7 +60,10 @@ def _record_facts(base: FactBase, record_id: int) -> RiskFacts:
     subject_ids = {record_id} | base.linked.get(record_id, set())
     subject = tuple(base.records[r] for r in sorted(subject_ids) if r in base.records)
     persons = {p for r in subject for p in r.person_ids}
-    history_ids = {r for p in persons for r in base.records_of_person.get(p, ())} - subject_ids
+    places = {r.place for r in subject if r.place is not None}
+    history_ids = {r for p in persons for r in base.records_of_person.get(p, ())}
+    history_ids |= {r for place in places for r in base.records_at_place.get(place, ())}
+    history_ids -= subject_ids
     history = tuple(base.records[r] for r in sorted(history_ids) if r in base.records)
     return RiskFacts(TargetKind.RECORD, record_id, subject, history)
 

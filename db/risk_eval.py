@@ -78,8 +78,14 @@ def _latest_cited(rules: list[dict[str, Any]], at: RiskLevel) -> date | None:
     return min(days) if days else None
 
 
-async def evaluate_risk(session: AsyncSession, truth: dict[str, Any]) -> RiskEvaluation:
-    """Score what the database holds now against ``truth`` (``sandbox.world.write_truth``)."""
+async def evaluate_risk(
+    session: AsyncSession, truth: dict[str, Any], *, complete_only: bool = False
+) -> RiskEvaluation:
+    """Score what the database holds now against ``truth`` (``sandbox.world.write_truth``).
+
+    With ``complete_only`` only matters whose every record is stored count: what the grading
+    does with what it was given, apart from what a failing source never delivered.
+    """
     matter_of = {(r["system"], r["key"]): r["matter"] for r in truth["records"]}
     storyline = {r["matter"]: r["storyline"] for r in truth["records"]}
     listed = {r["matter"]: r for r in truth.get("risk", [])}
@@ -94,6 +100,10 @@ async def evaluate_risk(session: AsyncSession, truth: dict[str, Any]) -> RiskEva
         if matter is not None:
             records[rid] = matter
             shown.setdefault(matter, []).append(level)
+    if complete_only:
+        expected = Counter(matter_of.values())
+        shown = {m: levels for m, levels in shown.items() if len(levels) >= expected[m]}
+        records = {rid: m for rid, m in records.items() if m in shown}
     predicted = {matter: highest(levels) for matter, levels in shown.items()}
     actual = {
         matter: RiskLevel(listed[matter]["level"]) if matter in listed else RiskLevel.NONE

@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.models import Dispute, Link, PartyMention, Petition, Record
-from domain.enums import PartyRole
+from domain.enums import PartyRole, RecordKind
 from domain.risk import RecordFacts
 
 _CHUNK = 2000
@@ -37,6 +38,7 @@ class FactBase:
     linked: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     records_of_person: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     region_of: dict[int, str | None] = field(default_factory=dict)
+    records_at_place: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
 async def _links(session: AsyncSession, record_ids: Collection[int]) -> list[tuple[int, int, str]]:
@@ -69,6 +71,25 @@ async def _mentions(
                 persons.add(person_id)
             result[record_id] = (persons, count + 1)
     return result
+
+
+async def _alerts_at_same_address(
+    session: AsyncSession, record_ids: Collection[int]
+) -> set[int]:
+    """110 alerts written at the very address of an alert among ``record_ids``: a home that
+    calls again through another caller, unlinked, is still one place."""
+    found: set[int] = set()
+    other = aliased(Record)
+    for chunk in chunks(record_ids):
+        found.update(
+            await session.scalars(
+                select(other.id).join(Record, Record.address == other.address).where(
+                    Record.id.in_(chunk), Record.kind == RecordKind.POLICE_ALERT,
+                    other.kind == RecordKind.POLICE_ALERT, other.deleted.is_(False),
+                )
+            )
+        )  # fmt: skip
+    return found
 
 
 async def _records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
@@ -128,6 +149,7 @@ async def load_fact_base(
     """
     first_links = await _links(session, touched)
     around = set(touched) | {a for a, _, _ in first_links} | {b for _, b, _ in first_links}
+    around |= await _alerts_at_same_address(session, touched)
     named = await _mentions(session, around)
     persons = {p for rid in touched if rid in named for p in named[rid][0]}
     regrade = around | await _records_of_persons(session, persons)
@@ -137,6 +159,7 @@ async def load_fact_base(
     named.update(await _mentions(session, subjects - set(named)))
     subject_persons = {p for rid in subjects if rid in named for p in named[rid][0]}
     everything = subjects | await _records_of_persons(session, subject_persons)
+    everything |= await _alerts_at_same_address(session, subjects)
     named.update(await _mentions(session, everything - set(named)))
     base = FactBase()
     rows = await _rows(session, everything)
@@ -151,6 +174,8 @@ async def load_fact_base(
         for person in record_persons:
             base.records_of_person[person].add(row.id)
         base.region_of[row.id] = row.region_code
+        if row.id in places:
+            base.records_at_place[places[row.id]].add(row.id)
         base.records[row.id] = RecordFacts(
             record_id=row.id, ref=f"{row.source.value}/{row.source_key}", kind=row.kind,
             category=row.category, status=row.status, occurred_at=row.occurred_at,

@@ -41,7 +41,9 @@ async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> L
         await engine.dispose()
 
 
-async def run_risk_evaluation(settings: Settings, truth: Path) -> RiskEvaluation:
+async def run_risk_evaluation(
+    settings: Settings, truth: Path, *, complete_only: bool = False
+) -> RiskEvaluation:
     """Score the grades the database holds now (a sync grades as it goes)."""
     configure_pii(decode_key(settings.pii_key_value()))
     document = load_truth(truth)
@@ -49,7 +51,7 @@ async def run_risk_evaluation(settings: Settings, truth: Path) -> RiskEvaluation
     try:
         await upgrade(engine)
         async with session_factory(engine)() as session:
-            return await evaluate_risk(session, document)
+            return await evaluate_risk(session, document, complete_only=complete_only)
     finally:
         await engine.dispose()
 
@@ -119,10 +121,13 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             Path, typer.Option(help="Ground truth JSON (govhub sandbox --truth PATH).", exists=True)
         ],
         misses: Annotated[int, typer.Option(help="List this many disagreements.")] = 0,
+        complete_only: Annotated[
+            bool, typer.Option(help="Score only matters whose every record is stored.")
+        ] = False,
     ) -> None:
         """Risk-grade precision/recall for RED and RED+YELLOW per matter, and detection delay."""
         settings = settings_factory()
-        result = asyncio.run(run_risk_evaluation(settings, truth))
+        result = asyncio.run(run_risk_evaluation(settings, truth, complete_only=complete_only))
         console.print(risk_table(result))
         console.print(confusion_table(result))
         delay = result.median_delay

@@ -70,6 +70,8 @@ class Record(Base):
         # time; ordering is occurred_at desc then id.
         Index("ix_records_kind_occurred_at", "kind", "occurred_at"),
         Index("ix_records_region_code", "region_code"),
+        # Risk grading looks up 110 alerts at one address (repeat calls from one home).
+        Index("ix_records_address", "address"),
         Index("ix_records_category", "category"),
         Index("ix_records_status", "status"),
         Index("ix_records_risk_level", "risk_level"),

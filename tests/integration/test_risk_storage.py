@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -143,3 +144,16 @@ async def test_the_alert_level_is_configurable(session: AsyncSession) -> None:
     config = RiskConfig(load_risk_rules(), alert_level=RiskLevel.YELLOW)
     alerts = await ingest_and_grade(session, alert("J1", 0, story="扬言要打她"), config=config)
     assert {a.target for a in alerts} == {TargetKind.RECORD, TargetKind.PERSON}  # type: ignore[attr-defined]
+
+
+async def test_calls_from_one_home_by_different_callers_count_together(
+    session: AsyncSession,
+) -> None:
+    # given three calls from one home within sixty days, the middle one by a neighbour
+    caller = ParsedParty(role=PartyRole.CALLER, name="李强", phone="13900000009")
+    neighbour = replace(alert("J2", 25), parties=[caller])
+    await ingest_and_grade(session, alert("J1", 0))
+    await ingest_and_grade(session, neighbour)
+    await ingest_and_grade(session, alert("J3", 50))
+    # then the neighbour's call is RED too, and so is the first, graded again
+    assert [await level_of(session, k) for k in ("J1", "J2", "J3")] == [RiskLevel.RED] * 3

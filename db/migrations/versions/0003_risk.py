@@ -31,6 +31,8 @@ def upgrade() -> None:
     op.execute("UPDATE records SET source_risk_level = risk_level")
     with op.batch_alter_table("records") as batch:
         batch.alter_column("source_risk_level", server_default=None)
+        # risk grading looks up 110 alerts at one address (repeat calls from one home)
+        batch.create_index("ix_records_address", ["address"])
     op.create_table(
         "risk_assessments",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
@@ -79,4 +81,5 @@ def downgrade() -> None:
     op.drop_table("risk_assessments")
     op.execute("UPDATE records SET risk_level = source_risk_level")
     with op.batch_alter_table("records") as batch:
+        batch.drop_index("ix_records_address")
         batch.drop_column("source_risk_level")
