@@ -200,16 +200,18 @@ async def grade_after_batch(
     """
     if not record_ids:
         return True
-    started = time.perf_counter()
+    started = 0.0
     try:
         async with sessions.begin() as session, linking_lock(session):
+            started = time.perf_counter()  # the wait for the lock is not grading
             alerts = await grade_touched(session, record_ids, risk)
     except Exception as exc:  # the batch is committed; the run's catch-up grades these again
         result.grading_failures += 1
         log.warning("grading_failed", source=source.value, error=type(exc).__name__)
         return False
     finally:
-        result.grading_seconds += time.perf_counter() - started
+        if started:
+            result.grading_seconds += time.perf_counter() - started
     result.risk_alerts += len(alerts)
     if listener is not None and alerts:
         try:

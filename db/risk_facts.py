@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from db.models import Dispute, Link, PartyMention, Petition, Record
 from domain.enums import PartyRole, RecordKind
@@ -78,14 +77,24 @@ async def _alerts_at_same_address(
 ) -> set[int]:
     """110 alerts written at the very address of an alert among ``record_ids``: a home that
     calls again through another caller, unlinked, is still one place."""
-    found: set[int] = set()
-    other = aliased(Record)
+    addresses: set[str] = set()
     for chunk in chunks(record_ids):
+        addresses.update(
+            await session.scalars(
+                select(Record.address).where(
+                    Record.id.in_(chunk), Record.kind == RecordKind.POLICE_ALERT,
+                    Record.address.is_not(None),
+                )
+            )
+        )  # fmt: skip
+    found: set[int] = set()
+    ordered = sorted(addresses)
+    for start in range(0, len(ordered), _CHUNK):  # by address: the index answers each
         found.update(
             await session.scalars(
-                select(other.id).join(Record, Record.address == other.address).where(
-                    Record.id.in_(chunk), Record.kind == RecordKind.POLICE_ALERT,
-                    other.kind == RecordKind.POLICE_ALERT, other.deleted.is_(False),
+                select(Record.id).where(
+                    Record.address.in_(ordered[start : start + _CHUNK]),
+                    Record.kind == RecordKind.POLICE_ALERT, Record.deleted.is_(False),
                 )
             )
         )  # fmt: skip

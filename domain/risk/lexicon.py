@@ -9,6 +9,7 @@ condition (如/如果/若 …) — 不给钱就砍死他 and 如不解决将跳�
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -46,18 +47,22 @@ class LexiconMatcher:
         self._tokenizer = jieba.Tokenizer()
         for word in (*self._classes, *self._negations):
             self._tokenizer.add_word(word, freq=200000)
+        # Segmenting is most of a grade's cost, and a text is read again for every record
+        # and person whose facts include it: each text is cut once.
+        self._hits = functools.lru_cache(maxsize=65536)(self._find)
 
     def find(self, text: str) -> list[WordHit]:
         """Lexicon words in ``text`` that no negator cancels, in order of appearance."""
-        if not text:
-            return []
+        return list(self._hits(text)) if text else []
+
+    def _find(self, text: str) -> tuple[WordHit, ...]:
         tokens = [t for t in self._tokenizer.lcut(text) if t.strip()]
         hits: list[WordHit] = []
         for index, token in enumerate(tokens):
             word_class = self._classes.get(token)
             if word_class is not None and not self._negated(tokens, index):
                 hits.append(WordHit(token, word_class))
-        return hits
+        return tuple(hits)
 
     def _negated(self, tokens: list[str], index: int) -> bool:
         for back in range(index - 1, max(-1, index - 1 - _LOOKBACK), -1):
