@@ -6,6 +6,11 @@ persons they name, keeps each grade with the rules fired, sets ``records.risk_le
 the shown grade, logs every change of the shown grade, and returns one alert per target
 whose grade rose to the alert level. :func:`override_grade` records a staff decision that
 holds until the target's facts change.
+
+Matters (the closed loop) are not stored on this branch yet. When they are, a matter is graded
+like a person: ``TargetKind.MATTER`` with the matter's records as its subject, re-graded here
+for the matters of the touched records and after each workflow step; its ``overdue`` state
+becomes one more fact (an overdue rule kind).
 """
 
 from __future__ import annotations
