@@ -1,8 +1,9 @@
 """Gathering risk facts (研判事实) from stored rows, in a few batched queries.
 
-For the records a sync batch touched, the facts reach one step out: the records linked to
-them (the same matter), and every record of the persons they name (their history). Places are
-the address as written, joined across records that matter linking found at the same place
+For the records a sync touched, the facts reach one step out: the records linked to them (the
+same matter), every record of the persons they name (their history), and the 110 alerts
+written at the same address though unlinked (a neighbour calling from the same home). Places
+are the address as written, joined across records that matter linking found at the same place
 (``SAME_PLACE``): clerks write one home several ways.
 """
 
