@@ -103,6 +103,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
             audit=state.audit if state.settings.audit_enabled else None,
             persisted_documents=state.persisted_documents,
             persisted_roles=state.persisted_roles,
+            stats_min_cell=state.settings.stats_min_cell,
         )
 
     async def get_context(

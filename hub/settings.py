@@ -16,6 +16,8 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.stats import DEFAULT_MIN_CELL
+
 log = structlog.get_logger(__name__)
 
 
@@ -58,6 +60,11 @@ class Settings(BaseSettings):
         default=True,
         description="read pages through the lighter execution path (schema/fastpath); "
         "false runs every field through graphql-core's general path",
+    )
+    stats_min_cell: int = Field(
+        default=DEFAULT_MIN_CELL,
+        ge=1,
+        description="smallest count figures show roles that may not read parties (小数抑制)",
     )
     persisted_documents: Path | None = Field(
         default=None, description="JSON file: sha256 of a document → its text (持久化查询)"

@@ -26,6 +26,7 @@ from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
 from resolvers.mutation import Mutation
+from resolvers.stats import resolve_kpi_definitions, resolve_record_kpis, resolve_record_stats
 from resolvers.subscription import Subscription
 from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
@@ -41,7 +42,8 @@ from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
 from schema.scalars import BEIJING_DATETIME
-from schema.sensitivity import AUDIT, PERSONAL, RECORDS, records_of_kind
+from schema.sensitivity import AUDIT, FIGURES, PERSONAL, RECORDS, records_of_kind
+from schema.stats import KpiDefinitionType, KpiRow, StatRow
 from schema.sync import SourceSyncStatus
 
 log = structlog.get_logger(__name__)
@@ -142,6 +144,29 @@ class Query:
             "person answers with the one kept. Records out of reach are left out; a person "
             "none within reach names answers NOT_FOUND."
         ),
+    )
+    record_stats: list[StatRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_record_stats,
+        description=(
+            "Record counts grouped by any of kind, source, category, status, risk level, region "
+            "(rolled up to a level) and a Beijing calendar period, over the same filter as "
+            "`records` and only what the role may read (分组统计). Rankings: `top`."
+        ),
+    )
+    record_kpis: list[KpiRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_record_kpis,
+        description=(
+            "KPIs over records with numerator, denominator and definition, grouped like "
+            "`recordStats` (考核指标): 调解成功率, 诉前调解成功率, 万人起诉率, 重复信访率, "
+            "非警务警情分流率."
+        ),
+    )
+    kpi_definitions: list[KpiDefinitionType] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_kpi_definitions,
+        description="How each KPI is counted (指标口径).",
     )
     region: Region | None = strawberry.field(
         resolver=queries.resolve_region,

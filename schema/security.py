@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 from db.audit import AuditEvent
 from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
 from domain.scope import NOTHING, RecordScope
+from domain.stats import DEFAULT_MIN_CELL
 from schema.errors import GovhubError
 
 UNAUTHENTICATED_LIMITS = LIMITS[Role.DASHBOARD_VIEWER]
@@ -58,6 +59,8 @@ class RequestSecurity:
     audit: AuditSink | None = None
     persisted_documents: Mapping[str, str] = field(default_factory=dict)
     persisted_roles: frozenset[Role] = frozenset()
+    stats_min_cell: int = DEFAULT_MIN_CELL
+    """The smallest count figures show a role that may not read parties (小数抑制)."""
     refusal: GovhubError | None = None
     """Why the operation is refused before parsing (no principal, persisted-document rules)."""
     operation_name: str | None = None

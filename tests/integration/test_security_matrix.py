@@ -46,6 +46,7 @@ QUERY_LINKS = (
     "query($id: ID!) { node(id: $id) { ... on Record { linkedRecords { record { id } } } } }"
 )
 QUERY_PERSONS = "query { persons { totalCount nodes { name } } }"
+QUERY_FIGURES = "query { recordStats(groupBy: [KIND]) { key { kind } count suppressed } }"
 LIST_FIELD = {spec.kind: spec.list_field for spec in KINDS}
 
 
@@ -91,9 +92,10 @@ async def test_role_kind_and_jurisdiction(
     for region in (INSIDE, OUTSIDE):
         gid = _gid(kind, world.ids[(kind, region)])
         visible = reads_kind and region == INSIDE
-        # node(): visible, or NOT_FOUND (its existence does not leak); auditor reads no records
+        # node(): visible, or NOT_FOUND (its existence does not leak); auditor reads no records,
+        # the dashboard figures only
         body = await _ask(client, role, QUERY_NODE, {"id": gid})
-        if not policy.kinds:
+        if not policy.kinds or not policy.records:
             assert codes(body) == ["FORBIDDEN"] and body["data"] is None
             continue
         if visible:
@@ -118,7 +120,7 @@ async def test_role_kind_and_jurisdiction(
             assert body["data"] is None
     # the kind's own list: only the record inside, counted alone; refused if the kind is not read
     body = await _ask(client, role, QUERY_KIND_LIST % LIST_FIELD[kind])
-    if reads_kind:
+    if reads_kind and policy.records:
         listed = body["data"][LIST_FIELD[kind]]
         expected = [_gid(kind, world.ids[kind, INSIDE]), *_unplaced(role, kind)]
         assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
@@ -140,7 +142,7 @@ async def test_records_and_totals_hold_only_readable_kinds_inside(
 ) -> None:
     body = await _ask(client, role, QUERY_TOTAL)
     policy = POLICIES[role]
-    if not policy.kinds:
+    if not policy.kinds or not policy.records:
         assert codes(body) == ["FORBIDDEN"]
         return
     page = body["data"]["records"]
@@ -188,3 +190,23 @@ async def test_persons_are_those_named_by_records_in_reach(
 async def test_no_regions_means_nothing(client: httpx.AsyncClient, world: SecurityWorld) -> None:
     body = await graphql(client, QUERY_TOTAL, headers=bearer(Role.CENTER_STAFF, []))
     assert body["data"]["records"] == {"totalCount": 0, "nodes": []}
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_figures_count_only_readable_kinds_inside(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role
+) -> None:
+    body = await _ask(client, role, QUERY_FIGURES)
+    policy = POLICIES[role]
+    if not policy.kinds:
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+        return
+    expected = {kind: 1 + len(_unplaced(role, kind)) for kind in policy.kinds}
+    # one record each: a cell too small to show a role that may not read parties
+    assert {
+        RecordKind(row["key"]["kind"]): (row["count"], row["suppressed"])
+        for row in body["data"]["recordStats"]
+    } == {
+        kind: (count, False) if policy.parties else (None, True)
+        for kind, count in expected.items()
+    }

@@ -1,0 +1,338 @@
+"""Grouped counts over records (统计查询): one GROUP BY per request, inside the scope rule.
+
+The filter and the scope are those of a record list (``db.queries.record_conditions``, hence
+``scope_conditions``), applied before anything is counted. Time buckets are Beijing calendar
+periods computed in SQL per dialect (``date_trunc`` at ``Asia/Shanghai`` on PostgreSQL,
+``date(…, '+8 hours', …)`` on SQLite, China having kept UTC+8 without daylight saving since
+1991) and settled in Python (:func:`domain.stats.bucket_start`), which also turns SQLite's
+months into quarters. KPI numerators and denominators are conditional counts in the same
+scan; 万人起诉率's denominator is the regions' population.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    FunctionElement,
+    Integer,
+    Table,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
+
+from db.queries import (
+    KIND_TABLES,
+    LINKS,
+    RECORDS,
+    REGIONS,
+    RecordCriteria,
+    RecordScope,
+    record_conditions,
+)
+from domain.enums import (
+    CaseStatus,
+    DisputeCategory,
+    RecordKind,
+    RegionLevel,
+    RiskLevel,
+    SourceSystem,
+)
+from domain.stats import (
+    REGION_PREFIX_LENGTH,
+    KpiId,
+    StatDimension,
+    TimeBucket,
+    bucket_start,
+    buckets_between,
+    region_padding,
+)
+
+COURT: Table = KIND_TABLES[RecordKind.COURT_FILING]
+POLICE: Table = KIND_TABLES[RecordKind.POLICE_ALERT]
+
+_ENUM_DIMENSIONS: dict[StatDimension, tuple[str, type[Any]]] = {
+    StatDimension.KIND: ("kind", RecordKind),
+    StatDimension.SOURCE: ("source", SourceSystem),
+    StatDimension.CATEGORY: ("category", DisputeCategory),
+    StatDimension.STATUS: ("status", CaseStatus),
+    StatDimension.RISK_LEVEL: ("risk_level", RiskLevel),
+}
+_PERIOD = "period"
+_REGION = "region"
+
+
+class beijing_bucket(FunctionElement[Any]):
+    """The start of the Beijing calendar bucket an instant falls in (dialect-specific SQL)."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any], bucket: TimeBucket) -> None:
+        super().__init__(column)
+        self.bucket = bucket
+
+
+@compiles(beijing_bucket)
+def _bucket_postgresql(element: beijing_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    unit = element.bucket.value.lower()
+    return f"date_trunc('{unit}', {column} AT TIME ZONE 'Asia/Shanghai')"
+
+
+_SQLITE_MODIFIERS: dict[TimeBucket, str] = {
+    TimeBucket.DAY: "",
+    # 'weekday 0' moves forward to Sunday (or stays on one); six days back is that week's Monday.
+    TimeBucket.WEEK: ", 'weekday 0', '-6 days'",
+    TimeBucket.MONTH: ", 'start of month'",
+    TimeBucket.QUARTER: ", 'start of month'",  # months, gathered into quarters in Python
+    TimeBucket.YEAR: ", 'start of year'",
+}
+
+
+@compiles(beijing_bucket, "sqlite")
+def _bucket_sqlite(element: beijing_bucket, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"date({column}, '+8 hours'{_SQLITE_MODIFIERS[element.bucket]})"
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def region_expression(level: RegionLevel, records: FromClause = RECORDS) -> ColumnElement[Any]:
+    """A record's region code rolled up to ``level``; a coarser code stays as it is."""
+    code = records.c.region_code
+    length = REGION_PREFIX_LENGTH[level]
+    rolled: ColumnElement[Any] = func.substr(
+        code, 1, literal(length, Integer, literal_execute=True)
+    )
+    padding = region_padding(level)
+    if padding:
+        rolled = rolled.concat(literal(padding, literal_execute=True))
+    return case((func.length(code) > length, rolled), else_=code)
+
+
+@dataclass(frozen=True, slots=True)
+class StatQuery:
+    """What to count (统计请求): a record filter, the dimensions, a region level, a bucket."""
+
+    criteria: RecordCriteria
+    dimensions: tuple[StatDimension, ...] = ()
+    region_level: RegionLevel = RegionLevel.COUNTY
+    bucket: TimeBucket | None = None
+    kpis: tuple[KpiId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """One group's values; ``None`` where the figures are not grouped by that dimension."""
+
+    kind: RecordKind | None = None
+    source: SourceSystem | None = None
+    category: DisputeCategory | None = None
+    status: CaseStatus | None = None
+    risk_level: RiskLevel | None = None
+    region_code: str | None = None
+    period: date | None = None
+
+
+@dataclass(slots=True)
+class Group:
+    """A group's record count and, per KPI asked for, its numerator and denominator."""
+
+    key: GroupKey
+    count: int = 0
+    kpis: dict[KpiId, tuple[int, int]] = field(default_factory=dict)
+
+
+def _not_rejected(links: FromClause) -> ColumnElement[bool]:
+    return or_(links.c.decision.is_(None), links.c.decision != "REJECTED")
+
+
+def _repeat_petition() -> ColumnElement[bool]:
+    """A petition linked (same matter or same parties, not rejected) to an earlier one."""
+    earlier = RECORDS.alias("earlier")
+    links = LINKS.c
+    other = case(
+        (links.from_record_id == RECORDS.c.id, links.to_record_id), else_=links.from_record_id
+    )
+    return exists().where(
+        or_(links.from_record_id == RECORDS.c.id, links.to_record_id == RECORDS.c.id),
+        links.link_kind.in_(("SAME_MATTER", "SAME_PARTIES")),
+        _not_rejected(LINKS),
+        earlier.c.id == other,
+        earlier.c.kind == RecordKind.PETITION,
+        earlier.c.deleted == false(),
+        or_(
+            earlier.c.occurred_at < RECORDS.c.occurred_at,
+            and_(earlier.c.occurred_at == RECORDS.c.occurred_at, earlier.c.id < RECORDS.c.id),
+        ),
+    )
+
+
+def _referred_to_mediation() -> ColumnElement[bool]:
+    """A 110 alert some mediation case names as its source (转人民调解)."""
+    links = LINKS.c
+    return exists().where(
+        links.to_record_id == RECORDS.c.id,
+        links.link_kind == "REFERRED_FROM",
+        _not_rejected(LINKS),
+    )
+
+
+_CONCLUDED = (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED)
+
+
+def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+    """``(denominator, numerator)`` of a KPI as conditions on a record (the numerator within
+    the denominator); ``None`` numerator-side for none. 万人起诉率 counts its numerator here
+    and takes its denominator from the population (:func:`region_population`)."""
+    c = RECORDS.c
+    match kpi:
+        case KpiId.MEDIATION_SUCCESS_RATE:
+            return (
+                and_(c.kind == RecordKind.DISPUTE, c.status.in_(_CONCLUDED)),
+                c.status == CaseStatus.RESOLVED,
+            )
+        case KpiId.PRE_SUIT_MEDIATION_SUCCESS_RATE:
+            return (
+                and_(
+                    c.kind == RecordKind.COURT_FILING,
+                    COURT.c.case_type == "诉前调解",
+                    c.status.in_(_CONCLUDED),
+                ),
+                c.status == CaseStatus.RESOLVED,
+            )
+        case KpiId.LITIGATION_PER_10K:
+            return (
+                and_(c.kind == RecordKind.COURT_FILING, COURT.c.case_type.in_(("民初", "行初"))),
+                None,
+            )
+        case KpiId.REPEAT_PETITION_RATE:
+            return c.kind == RecordKind.PETITION, _repeat_petition()
+        case KpiId.POLICE_DIVERSION_RATE:
+            return (
+                and_(
+                    c.kind == RecordKind.POLICE_ALERT,
+                    func.substr(POLICE.c.category_code_l1, 1, 2).in_(("03", "04")),
+                ),
+                _referred_to_mediation(),
+            )
+
+
+def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def stat_select(query: StatQuery, scope: RecordScope) -> Any:
+    """The one GROUP BY of a request: key columns, ``count``, then a denominator and a
+    numerator column per KPI."""
+    keys: list[ColumnElement[Any]] = []
+    for dimension in query.dimensions:
+        if dimension is StatDimension.REGION:
+            keys.append(region_expression(query.region_level).label(_REGION))
+        else:
+            name, _ = _ENUM_DIMENSIONS[dimension]
+            keys.append(RECORDS.c[name].label(name))
+    if query.bucket is not None:
+        keys.append(beijing_bucket(RECORDS.c.occurred_at, query.bucket).label(_PERIOD))
+    measures: list[ColumnElement[Any]] = [func.count().label("count")]
+    joined: FromClause = RECORDS
+    if {KpiId.PRE_SUIT_MEDIATION_SUCCESS_RATE, KpiId.LITIGATION_PER_10K} & set(query.kpis):
+        joined = joined.outerjoin(COURT, COURT.c.id == RECORDS.c.id)
+    if KpiId.POLICE_DIVERSION_RATE in query.kpis:
+        joined = joined.outerjoin(POLICE, POLICE.c.id == RECORDS.c.id)
+    for kpi in query.kpis:
+        denominator, numerator = kpi_conditions(kpi)
+        measures.append(_tally(denominator).label(f"{kpi.value}_d"))
+        counted = denominator if numerator is None else and_(denominator, numerator)
+        measures.append(_tally(counted).label(f"{kpi.value}_n"))
+    statement = (
+        select(*keys, *measures)
+        .select_from(joined)
+        .where(*record_conditions(query.criteria, scope))
+    )
+    return statement.group_by(*keys) if keys else statement
+
+
+def _key(row: Any, query: StatQuery) -> GroupKey:
+    values: dict[str, Any] = {}
+    for dimension in query.dimensions:
+        if dimension is StatDimension.REGION:
+            values["region_code"] = row[_REGION]
+        else:
+            name, enum = _ENUM_DIMENSIONS[dimension]
+            values[name] = enum(row[name])
+    if query.bucket is not None and row[_PERIOD] is not None:
+        values["period"] = bucket_start(_as_date(row[_PERIOD]), query.bucket)
+    return GroupKey(**values)
+
+
+async def grouped_counts(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope
+) -> list[Group]:
+    """The groups with at least one record, merged by key (SQLite's months into quarters)."""
+    groups: dict[GroupKey, Group] = {}
+    for row in (await connection.execute(stat_select(query, scope))).mappings():
+        key = _key(row, query)
+        group = groups.setdefault(key, Group(key))
+        group.count += int(row["count"])
+        for kpi in query.kpis:
+            numerator, denominator = group.kpis.get(kpi, (0, 0))
+            group.kpis[kpi] = (
+                numerator + int(row[f"{kpi.value}_n"]),
+                denominator + int(row[f"{kpi.value}_d"]),
+            )
+    return list(groups.values())
+
+
+async def region_population(
+    connection: AsyncConnection, codes: Sequence[str]
+) -> dict[str, int | None]:
+    """Each region's population as the region tree records it (``None`` when unknown)."""
+    if not codes:
+        return {}
+    rows = await connection.execute(
+        select(REGIONS.c.code, REGIONS.c.population).where(REGIONS.c.code.in_(sorted(set(codes))))
+    )
+    return {code: population for code, population in rows}
+
+
+def with_empty_buckets(
+    groups: list[Group], bucket: TimeBucket, first: date | None, last: date | None
+) -> list[Group]:
+    """``groups`` plus a zero group for every bucket from ``first`` to ``last`` (defaults: the
+    first and last bucket counted) that a series (the groups sharing all but the period)
+    lacks, so a chart has no holes. With nothing counted and no other dimension, one series
+    of zeros."""
+    periods = [group.key.period for group in groups if group.key.period is not None]
+    low = first or (min(periods) if periods else None)
+    high = last or (max(periods) if periods else None)
+    if low is None or high is None:
+        return groups
+    series = {replace(group.key, period=None) for group in groups} or {GroupKey()}
+    present = {group.key for group in groups}
+    filled = list(groups)
+    for start in buckets_between(low, high, bucket):
+        for base in series:
+            key = replace(base, period=start)
+            if key not in present:
+                filled.append(Group(key))
+    return filled
