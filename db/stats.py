@@ -11,8 +11,7 @@ scan; 万人起诉率's denominator is the regions' population.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -38,7 +37,6 @@ from db.queries import (
     KIND_TABLES,
     LINKS,
     RECORDS,
-    REGIONS,
     RecordCriteria,
     RecordScope,
     record_conditions,
@@ -57,7 +55,6 @@ from domain.stats import (
     StatDimension,
     TimeBucket,
     bucket_start,
-    buckets_between,
     region_padding,
 )
 
@@ -159,7 +156,8 @@ class Group:
 
     key: GroupKey
     count: int = 0
-    kpis: dict[KpiId, tuple[int, int]] = field(default_factory=dict)
+    kpis: dict[KpiId, tuple[int, int | None]] = field(default_factory=dict)
+    """``(numerator, denominator)``; the denominator is ``None`` when unknown (a population)."""
 
 
 def _not_rejected(links: FromClause) -> ColumnElement[bool]:
@@ -298,41 +296,6 @@ async def grouped_counts(
             numerator, denominator = group.kpis.get(kpi, (0, 0))
             group.kpis[kpi] = (
                 numerator + int(row[f"{kpi.value}_n"]),
-                denominator + int(row[f"{kpi.value}_d"]),
+                (denominator or 0) + int(row[f"{kpi.value}_d"]),
             )
     return list(groups.values())
-
-
-async def region_population(
-    connection: AsyncConnection, codes: Sequence[str]
-) -> dict[str, int | None]:
-    """Each region's population as the region tree records it (``None`` when unknown)."""
-    if not codes:
-        return {}
-    rows = await connection.execute(
-        select(REGIONS.c.code, REGIONS.c.population).where(REGIONS.c.code.in_(sorted(set(codes))))
-    )
-    return {code: population for code, population in rows}
-
-
-def with_empty_buckets(
-    groups: list[Group], bucket: TimeBucket, first: date | None, last: date | None
-) -> list[Group]:
-    """``groups`` plus a zero group for every bucket from ``first`` to ``last`` (defaults: the
-    first and last bucket counted) that a series (the groups sharing all but the period)
-    lacks, so a chart has no holes. With nothing counted and no other dimension, one series
-    of zeros."""
-    periods = [group.key.period for group in groups if group.key.period is not None]
-    low = first or (min(periods) if periods else None)
-    high = last or (max(periods) if periods else None)
-    if low is None or high is None:
-        return groups
-    series = {replace(group.key, period=None) for group in groups} or {GroupKey()}
-    present = {group.key for group in groups}
-    filled = list(groups)
-    for start in buckets_between(low, high, bucket):
-        for base in series:
-            key = replace(base, period=start)
-            if key not in present:
-                filled.append(Group(key))
-    return filled

@@ -7,6 +7,7 @@ role may not see in full (small-cell suppression) is null with ``suppressed: tru
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import strawberry
@@ -176,7 +177,8 @@ class KpiFigure:
         return KpiDefinitionType.of(KPI_DEFINITIONS[self.kpi])
 
     @classmethod
-    def of(cls, kpi: KpiId, numerator: int, denominator: int | None, min_cell: int) -> KpiFigure:
+    def of(cls, kpi: KpiId, group: Group, min_cell: int) -> KpiFigure:
+        numerator, denominator = group.kpis.get(kpi, (0, 0))
         # A person-counting side (not a population) under the minimum hides the whole figure.
         counted = [numerator] if kpi is KpiId.LITIGATION_PER_10K else [numerator, denominator]
         hidden = any(n is not None and suppressed(n, min_cell) for n in counted)
@@ -193,3 +195,12 @@ class KpiFigure:
 class KpiRow:
     key: StatKey = strawberry.field(description="The group (分组).")
     figures: list[KpiFigure] = strawberry.field(description="One per KPI asked for (指标值).")
+
+    @classmethod
+    def of(
+        cls, group: Group, kpis: Sequence[KpiId], bucket: TimeBucket | None, min_cell: int
+    ) -> KpiRow:
+        return cls(
+            key=StatKey.of(group.key, bucket),
+            figures=[KpiFigure.of(kpi, group, min_cell) for kpi in kpis],
+        )

@@ -47,8 +47,9 @@ query Stats($filter: RecordFilter, $groupBy: [StatDimension!], $level: RegionLev
 """
 QUERY_KPIS = """
 query Kpis($filter: RecordFilter, $groupBy: [StatDimension!], $bucket: TimeBucket,
-           $kpis: [KpiId!]) {
-  recordKpis(filter: $filter, groupBy: $groupBy, bucket: $bucket, kpis: $kpis) {
+           $kpis: [KpiId!], $top: Int, $level: RegionLevel! = COUNTY) {
+  recordKpis(filter: $filter, groupBy: $groupBy, bucket: $bucket, kpis: $kpis, top: $top,
+             regionLevel: $level) {
     key { regionCode period { start } }
     figures { kpi numerator denominator value suppressed definition { name version scale } }
   }
@@ -307,6 +308,30 @@ async def test_kpis_by_region_add_up_as_sums_of_parts(client: httpx.AsyncClient)
     numerators = sum(f["numerator"] for f in by_region.values())
     denominators = sum(f["denominator"] for f in by_region.values())
     assert total["MEDIATION_SUCCESS_RATE"] == _ratio(numerators, denominators)
+
+
+async def test_regions_ranked_by_rate(client: httpx.AsyncClient) -> None:
+    body = await _ask(
+        client,
+        QUERY_KPIS,
+        {"groupBy": ["REGION"], "kpis": ["MEDIATION_SUCCESS_RATE"], "top": 2, "level": "TOWNSHIP"},
+    )
+    by_region: dict[str | None, list[Row]] = {}
+    for row in LIVE:
+        by_region.setdefault(region_key(row.region, RegionLevel.TOWNSHIP), []).append(row)
+    rates = {
+        code: _expected_kpis(rows, None)["MEDIATION_SUCCESS_RATE"]
+        for code, rows in by_region.items()
+    }
+    ranked = sorted(
+        (item for item in rates.items() if item[1]["value"] is not None),
+        key=lambda item: -item[1]["value"],
+    )[:2]
+    got = [
+        (row["key"]["regionCode"], row["figures"][0]["value"]) for row in body["data"]["recordKpis"]
+    ]
+    assert got == [(code, rate["value"]) for code, rate in ranked]
+    assert len(got) == 2 and got[0][1] > got[1][1]
 
 
 async def test_kpi_definitions_name_numerator_and_denominator(client: httpx.AsyncClient) -> None:
