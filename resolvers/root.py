@@ -26,7 +26,12 @@ from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
 from resolvers.mutation import Mutation
-from resolvers.stats import resolve_kpi_definitions, resolve_record_kpis, resolve_record_stats
+from resolvers.stats import (
+    resolve_kpi_definitions,
+    resolve_open_risks,
+    resolve_record_kpis,
+    resolve_record_stats,
+)
 from resolvers.subscription import Subscription
 from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
@@ -41,6 +46,7 @@ from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
+from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
 from schema.sensitivity import AUDIT, FIGURES, PERSONAL, RECORDS, records_of_kind
 from schema.stats import KpiDefinitionType, KpiRow, StatRow
@@ -161,6 +167,15 @@ class Query:
             "KPIs over records with numerator, denominator and definition, grouped like "
             "`recordStats` (考核指标): 调解成功率, 诉前调解成功率, 万人起诉率, 重复信访率, "
             "非警务警情分流率."
+        ),
+    )
+    open_risks: list[RiskItem] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_open_risks,
+        description=(
+            "Records at a risk level (RED by default) not yet resolved, closed or withdrawn, "
+            "newest first, within the filter and the role's reach (风险清单): kind, category, "
+            "status, place, time and title only."
         ),
     )
     kpi_definitions: list[KpiDefinitionType] = strawberry.field(

@@ -1,5 +1,5 @@
 """Resolvers of the dashboard figures (统计解析): ``recordStats``, ``recordKpis``,
-``kpiDefinitions``.
+``kpiDefinitions`` and the open risk list ``openRisks``.
 
 Thin: the filter is a record list's (``resolvers.filters``), the counting one GROUP BY within
 the principal's scope (``db.stats``), the suppression rule and definitions the domain's
@@ -13,15 +13,17 @@ from typing import Annotated
 import strawberry
 
 from db.figures import TooManyGroups, figures
+from db.risk_queries import open_risks
 from db.stats import Group, StatQuery
-from domain.enums import RegionLevel
+from domain.enums import RegionLevel, RiskLevel
 from domain.stats import KPI_DEFINITIONS, KpiId, StatDimension, TimeBucket
 from resolvers.filters import record_criteria
 from resolvers.queries import FilterArg
-from resolvers.rows import connect
+from resolvers.rows import connect, fetch_all
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.filters import RecordFilter
+from schema.risks import RiskItem
 from schema.stats import KpiDefinitionType, KpiRow, StatRow
 
 MAX_TOP = 100
@@ -145,3 +147,22 @@ async def resolve_record_kpis(
 
 def resolve_kpi_definitions() -> list[KpiDefinitionType]:
     return [KpiDefinitionType.of(definition) for definition in KPI_DEFINITIONS.values()]
+
+
+async def resolve_open_risks(
+    info: Info,
+    level: Annotated[
+        RiskLevel, strawberry.argument(description="Risk level listed (风险等级).")
+    ] = RiskLevel.RED,
+    filter: FilterArg = None,
+    first: Annotated[
+        int | None, strawberry.argument(description="How many, newest first (条数).")
+    ] = None,
+) -> list[RiskItem]:
+    security = info.context.security
+    limit = first if first is not None else security.limits.max_page_size
+    if not 1 <= limit <= security.limits.max_page_size:
+        raise BadUserInput(f"first must be between 1 and {security.limits.max_page_size}.")
+    statement = open_risks(record_criteria(filter), security.scope, level, limit)
+    rows = await fetch_all(info.context.sessions, statement)
+    return [RiskItem.from_row(row) for row in rows]

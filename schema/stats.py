@@ -25,7 +25,7 @@ from domain.stats import (
     suppressed,
 )
 from schema.context import Info
-from schema.regions import Region
+from schema.regions import Region, region_of
 
 strawberry.enum(
     TimeBucket,
@@ -90,9 +90,7 @@ class StatKey:
 
     @strawberry.field(description="The region (区划); null when unplaced or not in the tree.")
     async def region(self, info: Info) -> Region | None:
-        if self.region_code is None:
-            return None
-        return await info.context.loaders.region.load(self.region_code)
+        return await region_of(info, self.region_code)
 
     @classmethod
     def of(cls, key: GroupKey, bucket: TimeBucket | None) -> StatKey:

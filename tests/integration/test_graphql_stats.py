@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models.audit import AuditEntry
-from domain.enums import CaseStatus, RecordKind, RegionLevel, Role
+from domain.enums import CaseStatus, RecordKind, RegionLevel, RiskLevel, Role
 from domain.roles import POLICIES
 from domain.stats import TimeBucket, bucket_start, buckets_between, region_key
 from tests.integration.auth_support import bearer
@@ -56,6 +56,13 @@ query Kpis($filter: RecordFilter, $groupBy: [StatDimension!], $bucket: TimeBucke
 }
 """
 QUERY_RECORDS = "query { records(first: 5) { totalCount } }"
+QUERY_RISKS = """
+query Risks($level: RiskLevel! = RED, $filter: RecordFilter, $first: Int) {
+  openRisks(level: $level, filter: $filter, first: $first) {
+    kind status riskLevel regionCode title occurredAt region { name }
+  }
+}
+"""
 QUERY_DEFINITIONS = "query { kpiDefinitions { id name numerator denominator scale text } }"
 
 LIVE = [row for row in ROWS if not row.deleted]
@@ -239,6 +246,27 @@ async def test_a_dashboard_sees_figures_not_records_and_small_cells_are_hidden(
         (row["key"]["regionCode"], row["key"]["kind"]): row["count"]
         for row in staff["data"]["recordStats"]
     } == dict(expected)
+
+
+FINISHED = {CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED, CaseStatus.REVISITED,
+            CaseStatus.WITHDRAWN}  # fmt: skip
+
+
+async def test_the_open_red_list_for_a_dashboard(client: httpx.AsyncClient) -> None:
+    role, regions = Role.DASHBOARD_VIEWER, ["411200"]
+    body = await _ask(client, QUERY_RISKS, {"first": 20}, role=role, regions=regions)
+    expected = sorted(
+        (r for r in LIVE
+         if r.risk is RiskLevel.RED and r.status not in FINISHED and _in_scope(r, role, regions)),
+        key=lambda r: (r.occurred_at, r.id),
+        reverse=True,
+    )[:20]  # fmt: skip
+    listed = body["data"]["openRisks"]
+    assert [item["title"] for item in listed] == [f"记录{r.id}" for r in expected]
+    assert {item["riskLevel"] for item in listed} == {"RED"} and len(listed) >= 3
+    # no more than the role's page size
+    too_many = await _ask(client, QUERY_RISKS, {"first": 50}, role=role, regions=regions)
+    assert codes(too_many) == ["BAD_USER_INPUT"]
 
 
 async def test_the_auditor_reads_no_figures(client: httpx.AsyncClient) -> None:
