@@ -220,3 +220,40 @@ async def seed_stats_world(engine: AsyncEngine) -> None:
                 for a, b, kind, decision in LINKS
             ],
         )
+
+
+def ratio(numerator: int, denominator: int, scale: int = 1) -> dict[str, Any]:
+    return {
+        "numerator": numerator,
+        "denominator": denominator,
+        "value": numerator / denominator * scale if denominator else None,
+    }
+
+
+CONCLUDED = {CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED}
+
+
+def expected_kpis(rows: list[Row], population: int | None) -> dict[str, dict[str, Any]]:
+    """Every KPI over ``rows`` (live ones), as the GraphQL figures show them."""
+    disputes = [r for r in rows if r.kind is RecordKind.DISPUTE and r.status in CONCLUDED]
+    pre_suit = [r for r in rows if r.case_type == "诉前调解" and r.status in CONCLUDED]
+    filings = [r for r in rows if r.case_type in ("民初", "行初")]
+    petitions = [r for r in rows if r.kind is RecordKind.PETITION]
+    repeats = repeat_petition_ids()
+    non_police = [r for r in rows if r.police_l1 in ("030000", "040000")]
+    diverted = diverted_alert_ids()
+    return {
+        "MEDIATION_SUCCESS_RATE": ratio(
+            sum(r.status is CaseStatus.RESOLVED for r in disputes), len(disputes)
+        ),
+        "PRE_SUIT_MEDIATION_SUCCESS_RATE": ratio(
+            sum(r.status is CaseStatus.RESOLVED for r in pre_suit), len(pre_suit)
+        ),
+        "LITIGATION_PER_10K": {
+            "numerator": len(filings),
+            "denominator": population,
+            "value": len(filings) / population * 10_000 if population else None,
+        },
+        "REPEAT_PETITION_RATE": ratio(sum(r.id in repeats for r in petitions), len(petitions)),
+        "POLICE_DIVERSION_RATE": ratio(sum(r.id in diverted for r in non_police), len(non_police)),
+    }

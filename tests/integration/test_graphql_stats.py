@@ -26,8 +26,8 @@ from tests.integration.stats_world import (
     REGIONS,
     ROWS,
     Row,
-    diverted_alert_ids,
-    repeat_petition_ids,
+    expected_kpis,
+    ratio,
     seed_stats_world,
 )
 
@@ -274,14 +274,6 @@ async def test_the_auditor_reads_no_figures(client: httpx.AsyncClient) -> None:
     assert codes(body) == ["FORBIDDEN"] and body["data"] is None
 
 
-def _ratio(numerator: int, denominator: int, scale: int = 1) -> dict[str, Any]:
-    return {
-        "numerator": numerator,
-        "denominator": denominator,
-        "value": numerator / denominator * scale if denominator else None,
-    }
-
-
 def _figures(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     (row,) = body["data"]["recordKpis"]
     return {
@@ -289,38 +281,10 @@ def _figures(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-CONCLUDED = {CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED}
-
-
-def _expected_kpis(rows: list[Row], population: int | None) -> dict[str, dict[str, Any]]:
-    disputes = [r for r in rows if r.kind is RecordKind.DISPUTE and r.status in CONCLUDED]
-    pre_suit = [r for r in rows if r.case_type == "诉前调解" and r.status in CONCLUDED]
-    filings = [r for r in rows if r.case_type in ("民初", "行初")]
-    petitions = [r for r in rows if r.kind is RecordKind.PETITION]
-    repeats = repeat_petition_ids()
-    non_police = [r for r in rows if r.police_l1 in ("030000", "040000")]
-    diverted = diverted_alert_ids()
-    return {
-        "MEDIATION_SUCCESS_RATE": _ratio(
-            sum(r.status is CaseStatus.RESOLVED for r in disputes), len(disputes)
-        ),
-        "PRE_SUIT_MEDIATION_SUCCESS_RATE": _ratio(
-            sum(r.status is CaseStatus.RESOLVED for r in pre_suit), len(pre_suit)
-        ),
-        "LITIGATION_PER_10K": {
-            "numerator": len(filings),
-            "denominator": population,
-            "value": len(filings) / population * 10_000 if population else None,
-        },
-        "REPEAT_PETITION_RATE": _ratio(sum(r.id in repeats for r in petitions), len(petitions)),
-        "POLICE_DIVERSION_RATE": _ratio(sum(r.id in diverted for r in non_police), len(non_police)),
-    }
-
-
 async def test_kpis_for_a_county_against_python(client: httpx.AsyncClient) -> None:
     body = await _ask(client, QUERY_KPIS, {"filter": {"region": "411202"}})
     rows = [r for r in LIVE if r.region and r.region.startswith("411202")]
-    expected = _expected_kpis(rows, 337_058)
+    expected = expected_kpis(rows, 337_058)
     assert _figures(body) == expected
     # the world exercises every KPI: none is 0 ÷ 0
     assert all(figure["denominator"] for figure in expected.values())
@@ -335,7 +299,7 @@ async def test_kpis_by_region_add_up_as_sums_of_parts(client: httpx.AsyncClient)
     total = _figures(await _ask(client, QUERY_KPIS, {"kpis": ["MEDIATION_SUCCESS_RATE"]}))
     numerators = sum(f["numerator"] for f in by_region.values())
     denominators = sum(f["denominator"] for f in by_region.values())
-    assert total["MEDIATION_SUCCESS_RATE"] == _ratio(numerators, denominators)
+    assert total["MEDIATION_SUCCESS_RATE"] == ratio(numerators, denominators)
 
 
 async def test_regions_ranked_by_rate(client: httpx.AsyncClient) -> None:
@@ -348,7 +312,7 @@ async def test_regions_ranked_by_rate(client: httpx.AsyncClient) -> None:
     for row in LIVE:
         by_region.setdefault(region_key(row.region, RegionLevel.TOWNSHIP), []).append(row)
     rates = {
-        code: _expected_kpis(rows, None)["MEDIATION_SUCCESS_RATE"]
+        code: expected_kpis(rows, None)["MEDIATION_SUCCESS_RATE"]
         for code, rows in by_region.items()
     }
     ranked = sorted(
