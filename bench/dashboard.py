@@ -51,6 +51,7 @@ from domain.divisions import SEED_REGIONS
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RegionLevel, RiskLevel, Role
 from domain.kinds import KIND_SPECS
 from domain.roles import Principal
+from domain.stats import kpi_class
 from resolvers.dataloaders import LoaderContext
 from resolvers.root import schema
 from sandbox.regions import build_region_tree
@@ -97,21 +98,21 @@ RAW_COMMON = {
         "SELECT "
         f"sum(CASE WHEN r.kind = 'DISPUTE' AND r.status IN {_CONCLUDED} THEN 1 ELSE 0 END), "
         "sum(CASE WHEN r.kind = 'DISPUTE' AND r.status = 'RESOLVED' THEN 1 ELSE 0 END), "
-        f"sum(CASE WHEN c.case_type = '诉前调解' AND r.status IN {_CONCLUDED} THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN c.case_type = '诉前调解' AND r.status = 'RESOLVED' THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN c.case_type IN ('民初', '行初') THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN r.kpi_class = 'PRE_SUIT_MEDIATION' AND r.status IN {_CONCLUDED} "
+        "THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN r.kpi_class = 'PRE_SUIT_MEDIATION' AND r.status = 'RESOLVED' "
+        "THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN r.kpi_class = 'FIRST_INSTANCE' THEN 1 ELSE 0 END), "
         "sum(CASE WHEN r.kind = 'PETITION' THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN r.kind = 'PETITION' AND EXISTS (SELECT 1 FROM links l JOIN records e "
-        "ON e.id = CASE WHEN l.from_record_id = r.id THEN l.to_record_id ELSE l.from_record_id "
-        "END WHERE (l.from_record_id = r.id OR l.to_record_id = r.id) AND l.link_kind IN "
-        "('SAME_MATTER', 'SAME_PARTIES') AND e.kind = 'PETITION' AND e.occurred_at < "
-        "r.occurred_at) THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN substr(p.category_code_l1, 1, 2) IN ('03', '04') THEN 1 ELSE 0 END), "
-        "sum(CASE WHEN substr(p.category_code_l1, 1, 2) IN ('03', '04') AND EXISTS (SELECT 1 "
-        "FROM links l WHERE l.to_record_id = r.id AND l.link_kind = 'REFERRED_FROM') "
-        "THEN 1 ELSE 0 END) "
-        "FROM records r LEFT JOIN court_filings c ON c.id = r.id "
-        f"LEFT JOIN police_alerts p ON p.id = r.id WHERE {_WHERE}"
+        "sum(CASE WHEN r.kind = 'PETITION' AND r.id IN (SELECT CASE WHEN a.occurred_at > "
+        "b.occurred_at THEN a.id ELSE b.id END FROM links l JOIN records a ON a.id = "
+        "l.from_record_id JOIN records b ON b.id = l.to_record_id WHERE l.link_kind IN "
+        "('SAME_MATTER', 'SAME_PARTIES') AND a.kind = 'PETITION' AND b.kind = 'PETITION') "
+        "THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN r.kpi_class = 'NON_POLICE_ALERT' THEN 1 ELSE 0 END), "
+        "sum(CASE WHEN r.kpi_class = 'NON_POLICE_ALERT' AND r.id IN (SELECT to_record_id "
+        "FROM links WHERE link_kind = 'REFERRED_FROM') THEN 1 ELSE 0 END) "
+        f"FROM records r WHERE {_WHERE}"
     ),
 }
 
@@ -147,7 +148,7 @@ def _records(count: int, grids: list[str]) -> Iterator[dict[str, Any]]:
             "title": f"记录{n}", "occurred_at": occurred, "region_code": rng.choice(grids),
             "status": rng.choice(statuses).value, "risk_level": rng.choice(risks).value,
             "source_updated_at": occurred, "deleted": n % 97 == 0, "created_at": now,
-            "updated_at": now,
+            "updated_at": now, "kpi_class": None,
         }  # fmt: skip
 
 
@@ -201,7 +202,10 @@ async def load(engine: AsyncEngine, count: int) -> None:
         records = list(itertools.islice(generated, 100_000))
         by_kind: dict[RecordKind, list[dict[str, Any]]] = {kind: [] for kind in RecordKind}
         for record in records:
-            by_kind[RecordKind(record["kind"])].append(_kind_row(record, rng))
+            kind = RecordKind(record["kind"])
+            row = _kind_row(record, rng)
+            record["kpi_class"] = (found := kpi_class(kind, row)) and found.value
+            by_kind[kind].append(row)
         if engine.dialect.name == "postgresql":
             await _copy(engine, "records", records)
             for kind, rows in by_kind.items():

@@ -23,6 +23,7 @@ from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
+from domain.stats import kpi_class
 
 KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
@@ -71,6 +72,7 @@ def _assign(target: Record, parsed: ParsedRecord, digest: str) -> None:
     target.content_hash = digest
     for name, value in parsed.fields.items():
         setattr(target, name, value)
+    target.kpi_class = kpi_class(parsed.kind, parsed.fields)
 
 
 def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:

@@ -20,10 +20,9 @@ from sqlalchemy import (
     FromClause,
     FunctionElement,
     Integer,
-    Table,
+    Select,
     and_,
     case,
-    exists,
     false,
     func,
     literal,
@@ -34,7 +33,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 
 from db.queries import (
-    KIND_TABLES,
     LINKS,
     RECORDS,
     RecordCriteria,
@@ -51,15 +49,13 @@ from domain.enums import (
 )
 from domain.stats import (
     REGION_PREFIX_LENGTH,
+    KpiClass,
     KpiId,
     StatDimension,
     TimeBucket,
     bucket_start,
     region_padding,
 )
-
-COURT: Table = KIND_TABLES[RecordKind.COURT_FILING]
-POLICE: Table = KIND_TABLES[RecordKind.POLICE_ALERT]
 
 _ENUM_DIMENSIONS: dict[StatDimension, tuple[str, type[Any]]] = {
     StatDimension.KIND: ("kind", RecordKind),
@@ -164,34 +160,37 @@ def _not_rejected(links: FromClause) -> ColumnElement[bool]:
     return or_(links.c.decision.is_(None), links.c.decision != "REJECTED")
 
 
-def _repeat_petition() -> ColumnElement[bool]:
-    """A petition linked (same matter or same parties, not rejected) to an earlier one."""
-    earlier = RECORDS.alias("earlier")
+def _repeat_petitions() -> Select[tuple[int]]:
+    """The later of every two petitions linked as the same matter or the same parties (not
+    rejected by staff), the earlier one not withdrawn: 重复信访 (one set, hashed once)."""
     links = LINKS.c
-    other = case(
-        (links.from_record_id == RECORDS.c.id, links.to_record_id), else_=links.from_record_id
+    a, b = RECORDS.alias("petition_a"), RECORDS.alias("petition_b")
+    a_later = or_(
+        a.c.occurred_at > b.c.occurred_at,
+        and_(a.c.occurred_at == b.c.occurred_at, a.c.id > b.c.id),
     )
-    return exists().where(
-        or_(links.from_record_id == RECORDS.c.id, links.to_record_id == RECORDS.c.id),
-        links.link_kind.in_(("SAME_MATTER", "SAME_PARTIES")),
-        _not_rejected(LINKS),
-        earlier.c.id == other,
-        earlier.c.kind == RecordKind.PETITION,
-        earlier.c.deleted == false(),
-        or_(
-            earlier.c.occurred_at < RECORDS.c.occurred_at,
-            and_(earlier.c.occurred_at == RECORDS.c.occurred_at, earlier.c.id < RECORDS.c.id),
-        ),
+    later = case((a_later, a.c.id), else_=b.c.id)
+    earlier_withdrawn = case((a_later, b.c.deleted), else_=a.c.deleted)
+    return (
+        select(later)
+        .select_from(
+            LINKS.join(a, a.c.id == links.from_record_id).join(b, b.c.id == links.to_record_id)
+        )
+        .where(
+            links.link_kind.in_(("SAME_MATTER", "SAME_PARTIES")),
+            _not_rejected(LINKS),
+            a.c.kind == RecordKind.PETITION,
+            b.c.kind == RecordKind.PETITION,
+            earlier_withdrawn == false(),
+        )
     )
 
 
-def _referred_to_mediation() -> ColumnElement[bool]:
-    """A 110 alert some mediation case names as its source (转人民调解)."""
+def _referred_alerts() -> Select[tuple[int]]:
+    """110 alerts some mediation case names as its source (转人民调解), not rejected."""
     links = LINKS.c
-    return exists().where(
-        links.to_record_id == RECORDS.c.id,
-        links.link_kind == "REFERRED_FROM",
-        _not_rejected(LINKS),
+    return select(links.to_record_id).where(
+        links.link_kind == "REFERRED_FROM", _not_rejected(LINKS)
     )
 
 
@@ -201,7 +200,8 @@ _CONCLUDED = (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED)
 def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
     """``(denominator, numerator)`` of a KPI as conditions on a record (the numerator within
     the denominator); ``None`` numerator-side for none. 万人起诉率 counts its numerator here
-    and takes its denominator from the population (:func:`region_population`)."""
+    and takes its denominator from the population (``db.figures``). Everything but the links
+    is on the record itself (``kpi_class``), so the figures read the covering index alone."""
     c = RECORDS.c
     match kpi:
         case KpiId.MEDIATION_SUCCESS_RATE:
@@ -211,28 +211,15 @@ def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool]
             )
         case KpiId.PRE_SUIT_MEDIATION_SUCCESS_RATE:
             return (
-                and_(
-                    c.kind == RecordKind.COURT_FILING,
-                    COURT.c.case_type == "诉前调解",
-                    c.status.in_(_CONCLUDED),
-                ),
+                and_(c.kpi_class == KpiClass.PRE_SUIT_MEDIATION, c.status.in_(_CONCLUDED)),
                 c.status == CaseStatus.RESOLVED,
             )
         case KpiId.LITIGATION_PER_10K:
-            return (
-                and_(c.kind == RecordKind.COURT_FILING, COURT.c.case_type.in_(("民初", "行初"))),
-                None,
-            )
+            return c.kpi_class == KpiClass.FIRST_INSTANCE, None
         case KpiId.REPEAT_PETITION_RATE:
-            return c.kind == RecordKind.PETITION, _repeat_petition()
+            return c.kind == RecordKind.PETITION, c.id.in_(_repeat_petitions())
         case KpiId.POLICE_DIVERSION_RATE:
-            return (
-                and_(
-                    c.kind == RecordKind.POLICE_ALERT,
-                    func.substr(POLICE.c.category_code_l1, 1, 2).in_(("03", "04")),
-                ),
-                _referred_to_mediation(),
-            )
+            return c.kpi_class == KpiClass.NON_POLICE_ALERT, c.id.in_(_referred_alerts())
 
 
 def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -252,11 +239,6 @@ def stat_select(query: StatQuery, scope: RecordScope) -> Any:
     if query.bucket is not None:
         keys.append(beijing_bucket(RECORDS.c.occurred_at, query.bucket).label(_PERIOD))
     measures: list[ColumnElement[Any]] = [func.count().label("count")]
-    joined: FromClause = RECORDS
-    if {KpiId.PRE_SUIT_MEDIATION_SUCCESS_RATE, KpiId.LITIGATION_PER_10K} & set(query.kpis):
-        joined = joined.outerjoin(COURT, COURT.c.id == RECORDS.c.id)
-    if KpiId.POLICE_DIVERSION_RATE in query.kpis:
-        joined = joined.outerjoin(POLICE, POLICE.c.id == RECORDS.c.id)
     for kpi in query.kpis:
         denominator, numerator = kpi_conditions(kpi)
         measures.append(_tally(denominator).label(f"{kpi.value}_d"))
@@ -264,7 +246,7 @@ def stat_select(query: StatQuery, scope: RecordScope) -> Any:
         measures.append(_tally(counted).label(f"{kpi.value}_n"))
     statement = (
         select(*keys, *measures)
-        .select_from(joined)
+        .select_from(RECORDS)
         .where(*record_conditions(query.criteria, scope))
     )
     return statement.group_by(*keys) if keys else statement

@@ -14,13 +14,14 @@ KPI definitions and small-cell suppression — rules with no SQL and no GraphQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from domain.enums import RegionLevel
+from domain.enums import RecordKind, RegionLevel
 
 DEFAULT_MIN_CELL = 5
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -134,6 +135,37 @@ def region_key(code: str | None, level: RegionLevel) -> str | None:
 def suppressed(count: int, min_cell: int) -> bool:
     """Whether a count is too small to show (小数抑制): 1 to ``min_cell - 1``."""
     return 0 < count < min_cell
+
+
+class KpiClass(StrEnum):
+    """What a record counts as in a KPI beyond its kind, from its kind's own fields (指标类别);
+    kept on the record so figures need not join the kind tables."""
+
+    PRE_SUIT_MEDIATION = "PRE_SUIT_MEDIATION"  # 诉前调解案件
+    FIRST_INSTANCE = "FIRST_INSTANCE"  # 一审民事、行政案件 (民初, 行初)
+    NON_POLICE_ALERT = "NON_POLICE_ALERT"  # 非警务警情 (纠纷 03, 群众求助 04)
+
+
+PRE_SUIT_CASE_TYPES = frozenset({"诉前调解"})
+FIRST_INSTANCE_CASE_TYPES = frozenset({"民初", "行初"})
+NON_POLICE_ALERT_PREFIXES = frozenset({"03", "04"})
+"""警情类别 top-level codes of 非警务警情: 纠纷 (03) and 群众求助 (04)."""
+
+
+def kpi_class(kind: RecordKind, fields: Mapping[str, Any]) -> KpiClass | None:
+    """A record's KPI class from its kind's own fields (``None``: only its kind counts)."""
+    if kind is RecordKind.COURT_FILING:
+        case_type = fields.get("case_type")
+        if case_type in PRE_SUIT_CASE_TYPES:
+            return KpiClass.PRE_SUIT_MEDIATION
+        if case_type in FIRST_INSTANCE_CASE_TYPES:
+            return KpiClass.FIRST_INSTANCE
+    if kind is RecordKind.POLICE_ALERT:
+        codes = [fields.get(f"category_code_l{level}") for level in (1, 2, 3)]
+        code = next((c for c in codes if c), None)
+        if code is not None and code[:2] in NON_POLICE_ALERT_PREFIXES:
+            return KpiClass.NON_POLICE_ALERT
+    return None
 
 
 class KpiId(StrEnum):

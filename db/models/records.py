@@ -28,9 +28,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import SealedJSON
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.stats import KpiClass
 
 FIGURES_INDEX_COLUMNS = (
     "region_code", "occurred_at", "deleted", "kind", "source", "category", "status", "risk_level",
+    "kpi_class", "id",
 )  # fmt: skip
 
 
@@ -59,6 +61,8 @@ class Record(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    kpi_class: Mapped[KpiClass | None] = mapped_column(enum_column(KpiClass))
+    """What it counts as in a KPI beyond its kind (domain.stats.kpi_class), set on ingest."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

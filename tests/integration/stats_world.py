@@ -21,6 +21,7 @@ from db.models import Link, Record, Region
 from db.models.records import kind_models
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RegionLevel, RiskLevel
 from domain.kinds import KIND_SPECS
+from domain.stats import kpi_class
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -195,6 +196,7 @@ async def seed_stats_world(engine: AsyncEngine) -> None:
                     "risk_level": r.risk,
                     "source_updated_at": r.occurred_at,
                     "deleted": r.deleted,
+                    "kpi_class": kpi_class(r.kind, _kind_row(r)),
                 }
                 for r in ROWS
             ],

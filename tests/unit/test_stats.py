@@ -6,15 +6,17 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from domain.enums import RegionLevel
+from domain.enums import RecordKind, RegionLevel
 from domain.stats import (
     KPI_DEFINITIONS,
+    KpiClass,
     KpiId,
     TimeBucket,
     beijing_date,
     bucket_label,
     bucket_start,
     buckets_between,
+    kpi_class,
     next_bucket,
     region_key,
     suppressed,
@@ -79,3 +81,24 @@ def test_every_kpi_has_a_definition_with_both_sides() -> None:
     assert set(KPI_DEFINITIONS) == set(KpiId)
     per_10k = KPI_DEFINITIONS[KpiId.LITIGATION_PER_10K]
     assert per_10k.scale == 10_000 and per_10k.text.endswith("× 10,000")
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "expected"),
+    [
+        (RecordKind.COURT_FILING, {"case_type": "诉前调解"}, KpiClass.PRE_SUIT_MEDIATION),
+        (RecordKind.COURT_FILING, {"case_type": "民初"}, KpiClass.FIRST_INSTANCE),
+        (RecordKind.COURT_FILING, {"case_type": "行初"}, KpiClass.FIRST_INSTANCE),
+        (RecordKind.COURT_FILING, {"case_type": "民特"}, None),
+        (RecordKind.POLICE_ALERT, {"category_code_l1": "030000"}, KpiClass.NON_POLICE_ALERT),
+        (RecordKind.POLICE_ALERT, {"category_code_l1": "040000"}, KpiClass.NON_POLICE_ALERT),
+        (RecordKind.POLICE_ALERT, {"category_code_l1": None, "category_code_l3": "030201"},
+         KpiClass.NON_POLICE_ALERT),
+        (RecordKind.POLICE_ALERT, {"category_code_l1": "010000"}, None),
+        (RecordKind.DISPUTE, {"case_type": "民初"}, None),
+    ],
+)  # fmt: skip
+def test_kpi_class_from_a_kinds_own_fields(
+    kind: RecordKind, fields: dict[str, str | None], expected: KpiClass | None
+) -> None:
+    assert kpi_class(kind, fields) is expected
