@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.queries import REGIONS, RecordScope
-from db.stats import Group, GroupKey, StatQuery, grouped_counts
+from db.stats import Group, GroupKey, StatQuery, grouped_counts_many
 from domain.stats import (
     KpiId,
     StatDimension,
@@ -104,14 +104,10 @@ async def _with_populations(
         group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
 
 
-async def figures(
-    connection: AsyncConnection, query: StatQuery, scope: RecordScope, *, top: int | None = None
-) -> list[Group]:
-    """The groups of ``query`` within ``scope``, in key order (periods first). With a bucket,
-    every period of the filter's range (else from the first to the last counted) is there,
-    empty ones as zero; with ``top``, only the ``top`` largest groups, largest first.
-    ``TooManyGroups`` past :data:`MAX_GROUPS`."""
-    groups = await grouped_counts(connection, query, scope)
+def _settled(groups: list[Group], query: StatQuery, top: int | None) -> list[Group]:
+    """In key order (periods first); with a bucket, every period of the filter's range (else
+    from the first to the last counted), empty ones as zero; with ``top``, only the ``top``
+    largest groups, largest first. ``TooManyGroups`` past :data:`MAX_GROUPS`."""
     if top is not None:
         groups = sorted(groups, key=lambda group: (-group.count, _order(group)))[:top]
     elif query.bucket is not None:
@@ -124,12 +120,45 @@ async def figures(
         )
         groups = sorted(with_empty_buckets(groups, query.bucket, first, last), key=_order)
     else:
-        groups.sort(key=_order)
+        groups = sorted(groups, key=_order)
     if len(groups) > MAX_GROUPS:
         raise TooManyGroups(
             f"These figures have {len(groups)} groups, more than {MAX_GROUPS}: group by less, "
             "use a coarser bucket or a shorter period."
         )
-    if KpiId.LITIGATION_PER_10K in query.kpis:
-        await _with_populations(connection, query, scope, groups)
     return groups
+
+
+FigureRequest = tuple[StatQuery, int | None]
+"""A query and its ``top`` (``None``: every group)."""
+
+
+async def figures_many(
+    connection: AsyncConnection, requests: Sequence[FigureRequest], scope: RecordScope
+) -> list[list[Group] | TooManyGroups]:
+    """The settled groups of each request (see :func:`figures`), counted together
+    (``db.stats.grouped_counts_many``); a request with too many groups gets its error."""
+    counted = await grouped_counts_many(connection, [query for query, _ in requests], scope)
+    results: list[list[Group] | TooManyGroups] = []
+    for (query, top), groups in zip(requests, counted, strict=True):
+        try:
+            settled = _settled(groups, query, top)
+        except TooManyGroups as exc:
+            results.append(exc)
+            continue
+        if KpiId.LITIGATION_PER_10K in query.kpis:
+            await _with_populations(connection, query, scope, settled)
+        results.append(settled)
+    return results
+
+
+async def figures(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope, *, top: int | None = None
+) -> list[Group]:
+    """The groups of ``query`` within ``scope``, settled: in key order (periods first), every
+    period of a bucketed range there (empty ones as zero), or the ``top`` largest first.
+    ``TooManyGroups`` past :data:`MAX_GROUPS`."""
+    (result,) = await figures_many(connection, [(query, top)], scope)
+    if isinstance(result, TooManyGroups):
+        raise result
+    return result

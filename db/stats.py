@@ -11,6 +11,7 @@ scan; 万人起诉率's denominator is the regions' population.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -28,9 +29,11 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import Label
 
 from db.queries import (
     LINKS,
@@ -64,8 +67,6 @@ _ENUM_DIMENSIONS: dict[StatDimension, tuple[str, type[Any]]] = {
     StatDimension.STATUS: ("status", CaseStatus),
     StatDimension.RISK_LEVEL: ("risk_level", RiskLevel),
 }
-_PERIOD = "period"
-_REGION = "region"
 
 
 class beijing_bucket(FunctionElement[Any]):
@@ -226,51 +227,88 @@ def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def stat_select(query: StatQuery, scope: RecordScope) -> Any:
-    """The one GROUP BY of a request: key columns, ``count``, then a denominator and a
-    numerator column per KPI."""
-    keys: list[ColumnElement[Any]] = []
+def _keys(query: StatQuery) -> list[Label[Any]]:
+    """The labelled key expressions of a query (a region per level, a period per bucket)."""
+    keys: list[Label[Any]] = []
     for dimension in query.dimensions:
         if dimension is StatDimension.REGION:
-            keys.append(region_expression(query.region_level).label(_REGION))
+            label = f"region_{query.region_level.value.lower()}"
+            keys.append(region_expression(query.region_level).label(label))
         else:
             name, _ = _ENUM_DIMENSIONS[dimension]
             keys.append(RECORDS.c[name].label(name))
     if query.bucket is not None:
-        keys.append(beijing_bucket(RECORDS.c.occurred_at, query.bucket).label(_PERIOD))
+        label = f"period_{query.bucket.value.lower()}"
+        keys.append(beijing_bucket(RECORDS.c.occurred_at, query.bucket).label(label))
+    return keys
+
+
+def _measures(kpis: Sequence[KpiId]) -> list[ColumnElement[Any]]:
+    """``count``, then a denominator and a numerator column per KPI."""
     measures: list[ColumnElement[Any]] = [func.count().label("count")]
-    for kpi in query.kpis:
+    for kpi in kpis:
         denominator, numerator = kpi_conditions(kpi)
         measures.append(_tally(denominator).label(f"{kpi.value}_d"))
         counted = denominator if numerator is None else and_(denominator, numerator)
         measures.append(_tally(counted).label(f"{kpi.value}_n"))
+    return measures
+
+
+def stat_select(query: StatQuery, scope: RecordScope) -> Any:
+    """The one GROUP BY of a query: its key columns and measures."""
+    keys = _keys(query)
     statement = (
-        select(*keys, *measures)
+        select(*keys, *_measures(query.kpis))
         .select_from(RECORDS)
         .where(*record_conditions(query.criteria, scope))
     )
-    return statement.group_by(*keys) if keys else statement
+    return statement.group_by(*(key.element for key in keys)) if keys else statement
+
+
+_GROUPING = "grouping__"
+
+
+def batch_select(queries: Sequence[StatQuery], scope: RecordScope) -> Any:
+    """One scan for several queries over the same criteria (PostgreSQL ``GROUPING SETS``):
+    every query's keys, a ``grouping__<key>`` flag per key (1 where a row is not grouped by
+    it), and the measures of every KPI any of them asks for."""
+    keys: dict[str, Label[Any]] = {}
+    for query in queries:
+        for key in _keys(query):
+            keys.setdefault(key.name, key)
+    flags = [func.grouping(key.element).label(_GROUPING + name) for name, key in keys.items()]
+    sets = dict.fromkeys(tuple(key.name for key in _keys(query)) for query in queries)
+    grouping_sets = func.grouping_sets(
+        *(tuple_(*(keys[name].element for name in names)) for names in sets)
+    )
+    kpis = tuple(dict.fromkeys(kpi for query in queries for kpi in query.kpis))
+    return (
+        select(*keys.values(), *flags, *_measures(kpis))
+        .select_from(RECORDS)
+        .where(*record_conditions(queries[0].criteria, scope))
+        .group_by(grouping_sets)
+    )
 
 
 def _key(row: Any, query: StatQuery) -> GroupKey:
     values: dict[str, Any] = {}
-    for dimension in query.dimensions:
+    for dimension, key in zip(query.dimensions, _keys(query), strict=False):
         if dimension is StatDimension.REGION:
-            values["region_code"] = row[_REGION]
+            values["region_code"] = row[key.name]
         else:
             name, enum = _ENUM_DIMENSIONS[dimension]
-            values[name] = enum(row[name])
-    if query.bucket is not None and row[_PERIOD] is not None:
-        values["period"] = bucket_start(_as_date(row[_PERIOD]), query.bucket)
+            values[name] = enum(row[key.name])
+    if query.bucket is not None:
+        period = row[f"period_{query.bucket.value.lower()}"]
+        if period is not None:
+            values["period"] = bucket_start(_as_date(period), query.bucket)
     return GroupKey(**values)
 
 
-async def grouped_counts(
-    connection: AsyncConnection, query: StatQuery, scope: RecordScope
-) -> list[Group]:
-    """The groups with at least one record, merged by key (SQLite's months into quarters)."""
+def _merged(rows: Iterable[Any], query: StatQuery) -> list[Group]:
+    """Groups from rows, merged by key (SQLite's months into quarters)."""
     groups: dict[GroupKey, Group] = {}
-    for row in (await connection.execute(stat_select(query, scope))).mappings():
+    for row in rows:
         key = _key(row, query)
         group = groups.setdefault(key, Group(key))
         group.count += int(row["count"])
@@ -281,3 +319,40 @@ async def grouped_counts(
                 (denominator or 0) + int(row[f"{kpi.value}_d"]),
             )
     return list(groups.values())
+
+
+async def grouped_counts(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope
+) -> list[Group]:
+    """The groups of one query with at least one record."""
+    return _merged((await connection.execute(stat_select(query, scope))).mappings(), query)
+
+
+async def grouped_counts_many(
+    connection: AsyncConnection, queries: Sequence[StatQuery], scope: RecordScope
+) -> list[list[Group]]:
+    """The groups of each query; on PostgreSQL, one scan per distinct filter for them all
+    (a dashboard's trend, breakdowns and KPIs over one region and period read the index
+    once), elsewhere one statement each."""
+    results: dict[StatQuery, list[Group]] = {}
+    by_criteria: dict[RecordCriteria, list[StatQuery]] = {}
+    for query in dict.fromkeys(queries):
+        by_criteria.setdefault(query.criteria, []).append(query)
+    for same in by_criteria.values():
+        if connection.dialect.name != "postgresql" or len(same) == 1:
+            for query in same:
+                results[query] = await grouped_counts(connection, query, scope)
+            continue
+        rows = (await connection.execute(batch_select(same, scope))).mappings().all()
+        for query in same:
+            mine = {key.name for key in _keys(query)}
+            flags = [name for name in rows[0] if name.startswith(_GROUPING)] if rows else []
+            results[query] = _merged(
+                (
+                    row
+                    for row in rows
+                    if all((row[flag] == 0) == (flag[len(_GROUPING) :] in mine) for flag in flags)
+                ),
+                query,
+            )
+    return [results[query] for query in queries]

@@ -8,18 +8,19 @@ the principal's scope (``db.stats``), the suppression rule and definitions the d
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, cast
 
 import strawberry
 
-from db.figures import TooManyGroups, figures
+from db.figures import TooManyGroups
 from db.risk_queries import open_risks
 from db.stats import Group, StatQuery
 from domain.enums import RegionLevel, RiskLevel
 from domain.stats import KPI_DEFINITIONS, KpiId, StatDimension, TimeBucket
+from resolvers.dataloaders import Loaders
 from resolvers.filters import record_criteria
 from resolvers.queries import FilterArg
-from resolvers.rows import connect, fetch_all
+from resolvers.rows import fetch_all
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.filters import RecordFilter
@@ -86,11 +87,12 @@ def _checked_top(top: int | None) -> int | None:
 
 
 async def _figures(info: Info, query: StatQuery, top: int | None = None) -> list[Group]:
-    async with connect(info.context.sessions) as connection:
-        try:
-            return await figures(connection, query, info.context.security.scope, top=top)
-        except TooManyGroups as exc:
-            raise BadUserInput(str(exc)) from exc
+    """Through the request's figures loader: an operation's figures are counted together."""
+    loaders = cast("Loaders", info.context.loaders)  # this layer's loaders (see queries.py)
+    try:
+        return await loaders.figures.load((query, top))
+    except TooManyGroups as exc:
+        raise BadUserInput(str(exc)) from exc
 
 
 async def resolve_record_stats(

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.models.audit import AuditEntry
@@ -342,3 +342,80 @@ async def test_figures_are_audited(client: httpx.AsyncClient, engine: AsyncEngin
             await connection.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
         ).one()
     assert (last.role, last.operation, last.outcome) == ("dashboard_viewer", "Stats", "OK")
+
+
+QUERY_DASHBOARD = """
+query Dashboard($filter: RecordFilter!) {
+  kpis: recordKpis(filter: $filter) { figures { kpi numerator denominator value } }
+  trend: recordStats(filter: $filter, bucket: MONTH) { key { period { start } } count }
+  weeks: recordStats(filter: $filter, bucket: WEEK, groupBy: [KIND]) {
+    key { kind period { start } } count
+  }
+  byTownship: recordStats(filter: $filter, groupBy: [REGION], regionLevel: TOWNSHIP) {
+    key { regionCode } count
+  }
+  byCounty: recordKpis(filter: $filter, groupBy: [REGION], kpis: [LITIGATION_PER_10K]) {
+    key { regionCode } figures { numerator denominator value }
+  }
+  byCategory: recordStats(filter: $filter, groupBy: [CATEGORY, RISK_LEVEL]) {
+    key { category riskLevel } count
+  }
+  total: recordStats(filter: $filter) { count }
+  top: recordStats(filter: $filter, groupBy: [STATUS], top: 3) { key { status } count }
+}
+"""
+
+
+async def test_a_dashboard_in_one_operation_equals_its_figures_one_by_one(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # given a dashboard's figures over one region and period in one operation
+    variables = {
+        "filter": {"region": "411200", "occurredFrom": "2026-01-01T00:00:00+08:00",
+                   "occurredTo": "2026-06-01T00:00:00+08:00"},
+    }  # fmt: skip
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        together = await _ask(client, QUERY_DASHBOARD, variables)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert "errors" not in together, together
+    # then on PostgreSQL they are counted in one scan (GROUPING SETS), one statement each
+    # elsewhere — and the figures are those each field gives when asked alone
+    scans = [s for s in statements if "FROM records" in s and "GROUP BY" in s]
+    if engine.dialect.name == "postgresql":
+        assert len(scans) == 1 and "GROUPING SETS" in scans[0]
+    else:
+        assert len(scans) == 6  # ``kpis`` and ``total`` group by nothing
+    document = QUERY_DASHBOARD.split("{", 1)[1].rsplit("}", 1)[0]
+    for alias in ("kpis", "trend", "weeks", "byTownship", "byCounty", "byCategory", "total",
+                  "top"):  # fmt: skip
+        alone = await _ask(
+            client,
+            "query($filter: RecordFilter!) { " + _field(document, alias) + " }",
+            variables,
+        )
+        assert alone["data"][alias] == together["data"][alias], alias
+    trend = Counter(
+        r.day.replace(day=1) for r in LIVE
+        if _in_scope(r, Role.ADMIN, ["411200"]) and date(2026, 1, 1) <= r.day < date(2026, 6, 1)
+    )  # fmt: skip
+    assert [row["count"] for row in together["data"]["trend"]] == [
+        trend.get(date(2026, month, 1), 0) for month in range(1, 6)
+    ]
+
+
+def _field(document: str, alias: str) -> str:
+    """One aliased field of the document, braces balanced."""
+    start = document.index(f"{alias}:")
+    depth, position = 0, document.index("{", start)
+    while True:
+        depth += {"{": 1, "}": -1}.get(document[position], 0)
+        position += 1
+        if depth == 0:
+            return document[start:position]
