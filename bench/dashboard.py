@@ -143,7 +143,7 @@ def _records(count: int, grids: list[str]) -> Iterator[dict[str, Any]]:
         kind = kinds[n % len(kinds)]
         occurred = START + timedelta(minutes=rng.randrange(SPAN_MINUTES))
         yield {
-            "id": n, "kind": kind.value, "source": KIND_SPECS[kind].source.value,
+            "id": n, "kind": kind.value, "source": KIND_SPECS[kind].sources[0].value,
             "source_key": f"B{n}", "category": rng.choice(categories).value,
             "title": f"记录{n}", "occurred_at": occurred, "region_code": rng.choice(grids),
             "status": rng.choice(statuses).value, "risk_level": rng.choice(risks).value,

@@ -186,7 +186,7 @@ async def seed_stats_world(engine: AsyncEngine) -> None:
                 {
                     "id": r.id,
                     "kind": r.kind,
-                    "source": KIND_SPECS[r.kind].source,
+                    "source": KIND_SPECS[r.kind].sources[0],
                     "source_key": f"S{r.id}",
                     "category": r.category,
                     "title": f"记录{r.id}",
