@@ -224,7 +224,8 @@ def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool]
 
 
 def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    # count(*) FILTER (WHERE …): cheaper per row than sum(CASE …), and 0 (not NULL) when empty
+    return func.count().filter(condition)
 
 
 def _keys(query: StatQuery) -> list[Label[Any]]:
