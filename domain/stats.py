@@ -19,12 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RegionLevel
 
 DEFAULT_MIN_CELL = 5
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def beijing_date(moment: datetime) -> date:

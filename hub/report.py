@@ -21,12 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.figures import figures
 from db.queries import RecordCriteria
 from db.stats import Group, StatQuery
+from domain.calendar import SHANGHAI
 from domain.enums import LABELS, RegionLevel
 from domain.kinds import KIND_SPECS
 from domain.scope import EVERYTHING
 from domain.stats import (
     KPI_DEFINITIONS,
-    SHANGHAI,
     KpiId,
     StatDimension,
     TimeBucket,
