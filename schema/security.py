@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from db.audit import AuditEvent
+from db.audit import Anchor, AuditEvent
 from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
 from domain.scope import NOTHING, RecordScope
 from schema.errors import GovhubError
@@ -31,6 +31,10 @@ class AuditSink(Protocol):
     """Where audit events go (``hub.audit.AuditWriter``); ``record`` returns once committed."""
 
     async def record(self, event: AuditEvent) -> None: ...
+
+    def latest_checkpoint(self) -> Anchor | None:
+        """The newest signed checkpoint of the chain, kept outside the database."""
+        ...
 
 
 def record_scope(principal: Principal | None) -> RecordScope:
@@ -58,6 +62,8 @@ class RequestSecurity:
     audit: AuditSink | None = None
     persisted_documents: Mapping[str, str] = field(default_factory=dict)
     persisted_roles: frozenset[Role] = frozenset()
+    over_websocket: bool = False
+    """The operation came over the WebSocket (subscriptions may run only there)."""
     refusal: GovhubError | None = None
     """Why the operation is refused before parsing (no principal, persisted-document rules)."""
     operation_name: str | None = None

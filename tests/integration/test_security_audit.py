@@ -73,7 +73,8 @@ async def test_an_operation_is_one_row_with_who_what_and_which_records(
     assert first.purpose == "(2026)豫1202民初1号 核查当事人"
     assert first.duration_ms is not None and first.duration_ms > 0
     # and the phone in the variables is stored masked
-    assert first.variables == {"filter": {"search": "电话138****5678"}}
+    assert first.variables["preview"] == {"filter": {"search": "电话138****5678"}}
+    assert first.variables["digest"].startswith("hmac-sha256:")
     assert PHONES[INSIDE] not in str(first.variables)
     # and the second names every record whose parties it returned (the five kinds inside)
     assert first.record_ids is None  # the search matched nothing
