@@ -94,7 +94,8 @@ def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
 
 
 def _tombstone(parsed: ParsedRecord) -> Record:
-    """A deleted record known only by its key and deletion time."""
+    """A deleted record known only by its key and deletion time: deleted, WITHDRAWN, like a
+    held record once deleted, but with no content (no region: outside every jurisdiction)."""
     when = parsed.source_updated_at
     record = KIND_MODELS[parsed.kind](
         kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
@@ -212,8 +213,12 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             if current.deleted:
                 counts.unchanged += 1
             else:
+                # One representation of a deleted record, however it was first seen: deleted,
+                # status WITHDRAWN, the last content govhub held (none for a tombstone).
                 current.deleted = True
+                current.status = CaseStatus.WITHDRAWN
                 current.source_updated_at = parsed.source_updated_at
+                current.source_version = parsed.source_version
                 changed.append((current, RecordChangeKind.WITHDRAWN))
                 counts.deleted += 1
             continue

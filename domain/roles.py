@@ -92,6 +92,11 @@ class Principal:
     regions: tuple[str, ...] = ()
     """Division-code prefixes, e.g. ``("4112",)`` for all of 三门峡市; empty means none."""
     scopes: frozenset[str] = field(default_factory=frozenset)
+    expires_at: float | None = None
+    """The token's ``exp`` (Unix seconds): past it, the principal may do nothing more."""
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     @property
     def policy(self) -> RolePolicy:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from db.audit import configure_audit_key
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
@@ -33,6 +34,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
     configure_logging(json=settings.env == "prod")
     configure_pii(decode_key(settings.pii_key_value()))
+    configure_audit_key(settings.audit_key_bytes())
     return settings
 
 

@@ -39,6 +39,7 @@ from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.errors import ErrorCode, PublicErrors, error_code
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
+from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
@@ -247,6 +248,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
             Authenticate,
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
             FieldRules,
+            HostileInput,
             QueryLimits,
             PublicErrors,
         ],

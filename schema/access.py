@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -207,6 +208,8 @@ class Authenticate(SchemaExtension):
         principal = security.principal
         if principal is None:
             return Unauthenticated(security.authentication_error or "Authentication required.")
+        if principal.expired(time.time()):  # a WebSocket's operations outlive the handshake
+            return Unauthenticated("token expired")
         requested = _requested_hash(context.operation_extensions)
         if requested is not None:
             document = security.persisted_documents.get(requested)
