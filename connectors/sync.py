@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Batch, Connector
@@ -39,7 +39,7 @@ from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
 from db.linking_lock import linking_lock
-from db.models import DeadLetter, SyncRun, SyncState
+from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
 from db.risk import RiskConfig, grade_touched
@@ -103,13 +103,23 @@ def parse_items(
     return parsed, failures
 
 
+VersionOf = Callable[[Any], datetime | None]
+
+
 async def record_dead_letters(
     session: AsyncSession,
     source: SourceSystem,
     failures: list[tuple[str | None, str, str, Any]],
     run_id: int | None,
+    version_of: VersionOf | None = None,
 ) -> None:
-    """Keep each failure whole; a repeat of an open one bumps its attempt count."""
+    """Keep each failure whole; a repeat of an open one bumps its attempt count.
+
+    A failure for a key whose stored record is as new or newer — its update time, read with
+    ``version_of`` even from a payload that does not parse, is not after the stored one's, or
+    it repeats a letter already resolved — is a stale delivery, out of order: no letter is
+    (re)opened for it. A newer failure for such a key opens one as usual.
+    """
     for key, code, reason, raw in failures:
         existing = None
         if key is not None:
@@ -120,6 +130,9 @@ async def record_dead_letters(
                     DeadLetter.resolved_at.is_(None),
                 )
             )
+            if existing is None and await _superseded(session, source, key, raw, version_of):
+                log.info("stale_dead_letter_ignored", source=source.value)
+                continue
         if existing is not None:
             existing.attempts += 1
             existing.error_code, existing.reason, existing.raw = code, reason, raw
@@ -135,6 +148,51 @@ async def record_dead_letters(
                     run_id=run_id,
                 )
             )
+
+
+async def _superseded(
+    session: AsyncSession, source: SourceSystem, key: str, raw: Any, version_of: VersionOf | None
+) -> bool:
+    """Whether a failed delivery of ``key`` is older than (or a repeat of) what is stored."""
+    stored = (
+        await session.execute(
+            select(Record.id, Record.source_updated_at).where(
+                Record.source == source, Record.source_key == key
+            )
+        )
+    ).first()
+    if stored is None:
+        return False
+    delivered = version_of(raw) if version_of is not None else None
+    if delivered is not None:
+        stored_at: datetime = stored.source_updated_at
+        return delivered <= stored_at
+    resolved = await session.scalars(
+        select(DeadLetter).where(
+            DeadLetter.source == source,
+            DeadLetter.source_key == key,
+            DeadLetter.resolved_at.is_not(None),
+        )
+    )
+    return any(letter.raw == raw for letter in resolved)
+
+
+async def abandon_stale_runs(session: AsyncSession, source: SourceSystem) -> int:
+    """Mark the source's runs still ``RUNNING`` as ``ABANDONED``; call it holding the source's
+    lock, when no run of it can be alive (its process was killed, ``kill -9``)."""
+    result = await session.execute(
+        update(SyncRun)
+        .where(SyncRun.source == source, SyncRun.status == "RUNNING")
+        .values(
+            status="ABANDONED",
+            finished_at=_now(),
+            error="abandoned: its process ended without finishing the run",
+        )
+    )
+    abandoned = int(getattr(result, "rowcount", 0) or 0)
+    if abandoned:
+        log.warning("sync_runs_abandoned", source=source.value, runs=abandoned)
+    return abandoned
 
 
 async def _state(session: AsyncSession, source: SourceSystem) -> SyncState:
@@ -236,7 +294,13 @@ async def _store_batch(
             await seed_regions(session)
             await upsert_regions(session, batch.extras["regions"])
         counts = await ingest_records(session, parsed)
-        await record_dead_letters(session, connector.source, failures, result.run_id)
+        await record_dead_letters(
+            session,
+            connector.source,
+            failures,
+            result.run_id,
+            getattr(connector, "updated_at_of", None),
+        )
         state = await _state(session, connector.source)
         if batch.checkpoint is not None:
             state.cursor = batch.checkpoint
@@ -294,6 +358,7 @@ async def sync_source(
             result.error = "another process is syncing this source"
             return result
         async with sessions.begin() as session:
+            await abandon_stale_runs(session, source)
             state = await _state(session, source)
             checkpoint = None if full else state.cursor
             _restore_breaker(connector.client.breaker, state)

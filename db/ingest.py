@@ -23,6 +23,7 @@ from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
+from domain.stats import kpi_class
 
 KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
@@ -75,6 +76,7 @@ def _assign(target: Record, parsed: ParsedRecord, digest: str) -> None:
     target.content_hash = digest
     for name, value in parsed.fields.items():
         setattr(target, name, value)
+    target.kpi_class = kpi_class(parsed.kind, parsed.fields)
 
 
 def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
@@ -96,7 +98,8 @@ def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
 
 
 def _tombstone(parsed: ParsedRecord) -> Record:
-    """A deleted record known only by its key and deletion time."""
+    """A deleted record known only by its key and deletion time: deleted, WITHDRAWN, like a
+    held record once deleted, but with no content (no region: outside every jurisdiction)."""
     when = parsed.source_updated_at
     record = KIND_MODELS[parsed.kind](
         kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
@@ -214,8 +217,12 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             if current.deleted:
                 counts.unchanged += 1
             else:
+                # One representation of a deleted record, however it was first seen: deleted,
+                # status WITHDRAWN, the last content govhub held (none for a tombstone).
                 current.deleted = True
+                current.status = CaseStatus.WITHDRAWN
                 current.source_updated_at = parsed.source_updated_at
+                current.source_version = parsed.source_version
                 changed.append((current, RecordChangeKind.WITHDRAWN))
                 counts.deleted += 1
             continue

@@ -16,11 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
+from db.figures import FigureRequest, figures_many
 from db.risk import assessments_of
+from db.stats import Group
 from domain.risk import TargetKind
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.rows import (
+    connect,
     fetch_all,
     global_id,
     party_from_row,
@@ -72,6 +75,9 @@ class Loaders:
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
         self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
         self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
+        # Figures asked for by one operation's fields are counted together (one scan on
+        # PostgreSQL); keys are (query, top).
+        self.figures: DataLoader[FigureRequest, list[Group]] = DataLoader(self._figures)
 
     async def prefetch_page(
         self,
@@ -123,6 +129,12 @@ class Loaders:
                 )
         self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
         self.person.prime_many(found)
+
+    async def _figures(
+        self, requests: Sequence[FigureRequest]
+    ) -> Sequence[list[Group] | BaseException]:
+        async with connect(self._sessions) as connection:
+            return await figures_many(connection, requests, self._scope)
 
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
         rows = await fetch_all(self._sessions, queries.records_by_id(ids, self._scope))

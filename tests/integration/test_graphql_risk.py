@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from graphql import GraphQLObjectType
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.relay.utils import to_base64
@@ -25,6 +26,8 @@ from domain.risk import TargetKind
 from domain.risk.alerts import RiskAlert
 from domain.roles import Role
 from hub.risk import risk_alert_announcer
+from resolvers.root import schema
+from schema.sensitivity import Sensitivity, sensitivity_of
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import codes, graphql, graphql_client
 from tests.integration.security_world import INSIDE, OUTSIDE
@@ -134,14 +137,22 @@ async def test_a_person_shows_the_grade_over_all_their_records(
 async def test_evidence_is_free_text_and_refused_to_roles_without_it(
     client: httpx.AsyncClient, world: RiskWorld
 ) -> None:
-    # a dashboard reads police alerts but no free text: the grade and rule ids, not evidence
+    # evidence quotes summaries: free text, refused by the access rules to every role that may
+    # not read it (tests/unit/test_sensitivity.py checks the rules follow the markers)
+    rule_type = schema._schema.get_type("RiskRuleHit")
+    assert isinstance(rule_type, GraphQLObjectType)
+    assert sensitivity_of(rule_type.fields["evidence"]) is Sensitivity.FREE_TEXT
+    # a dashboard reads figures, not records: neither the grade nor its evidence
     variables = {"id": world.records["J2"]}
     dashboard = _as(Role.DASHBOARD_VIEWER)
     refused = await graphql(client, QUERY_RECORD_RISK, variables, headers=dashboard)
-    allowed = await graphql(client, QUERY_RULE_IDS, variables, headers=dashboard)
-    assert set(codes(refused)) == {"FORBIDDEN"}  # evidence and the override reason
-    assert "errors" not in allowed, allowed
-    assert allowed["data"]["node"]["riskAssessment"]["level"] == "RED"
+    levels = await graphql(client, QUERY_RULE_IDS, variables, headers=dashboard)
+    assert set(codes(refused)) == {"FORBIDDEN"}
+    assert set(codes(levels)) == {"FORBIDDEN"}
+    # the police read the grade and its rule ids
+    police = await graphql(client, QUERY_RULE_IDS, variables, headers=_as(Role.PARTNER_POLICE))
+    assert "errors" not in police, police
+    assert police["data"]["node"]["riskAssessment"]["level"] == "RED"
 
 
 async def test_staff_override_a_grade_with_a_reason_and_it_is_audited(
