@@ -19,6 +19,7 @@ RESPONDENT, ``mediationCaseNo`` â†’ ``mediation_case_number``; ``filingDate`` â†
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -126,6 +127,12 @@ class CourtConnector:
         if not isinstance(receipt, dict) or "filingId" not in receipt:
             raise SourceResponseError(self.source, f"{FILINGS_PATH}: no filingId in receipt")
         return receipt
+
+    def updated_at_of(self, raw: Any) -> datetime | None:
+        """The update time of a payload, even one that does not parse (dead letters)."""
+        with contextlib.suppress(RecordError, AttributeError, TypeError):
+            return values.instant(raw.get("modifiedAt"), "modifiedAt", None)
+        return None
 
     def parse(self, raw: Any) -> ParsedRecord:
         """Map one case; raises ``RecordError`` (see :mod:`connectors.values`)."""

@@ -19,6 +19,7 @@ and ``gridCode`` → ``grid_code``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +121,12 @@ class GridConnector:
             items = [FetchedItem(_key(item), values.scrub_text(item)) for item in step.items]
             checkpoint = None if step.since is None else str(step.since)
             yield Batch(items=items, checkpoint=checkpoint, watermark=_iso(step.since))
+
+    def updated_at_of(self, raw: Any) -> datetime | None:
+        """The update time of a payload, even one that does not parse (dead letters)."""
+        with contextlib.suppress(RecordError, AttributeError, TypeError):
+            return values.epoch_millis(raw.get("updateTime"), "updateTime", None)
+        return None
 
     def parse(self, raw: Any) -> ParsedRecord:
         """Map one event; raises ``RecordError`` (see :mod:`connectors.values`)."""

@@ -19,7 +19,9 @@ USCC), ``agreement`` and ``judicialConfirmation`` → the Dispute columns, ``ale
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -87,6 +89,12 @@ class MediationConnector:
             yield Batch(items=items, checkpoint=cursor, watermark=newest)
             if not body.get("hasMore") or not data:
                 return
+
+    def updated_at_of(self, raw: Any) -> datetime | None:
+        """The update time of a payload, even one that does not parse (dead letters)."""
+        with contextlib.suppress(RecordError, AttributeError, TypeError):
+            return values.instant(raw.get("updatedAt"), "updatedAt", None)
+        return None
 
     def parse(self, raw: Any) -> ParsedRecord:
         """Map one case or tombstone; raises ``RecordError`` (see :mod:`connectors.values`)."""

@@ -22,6 +22,7 @@ number or phone of the caller (报警人) → ``INVALID_ID_NUMBER`` / ``INVALID_
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -125,6 +126,12 @@ class PoliceConnector:
         if result is None or total_text is None or not total_text.strip().isdigit():
             raise SourceResponseError(self.source, "QueryAlarmsResponse without a total")
         return int(total_text), list(result.iterfind(f"{{{NAMESPACE}}}alarms/{{{NAMESPACE}}}alarm"))
+
+    def updated_at_of(self, raw: Any) -> datetime | None:
+        """The update time of a payload, even one that does not parse (dead letters)."""
+        with contextlib.suppress(RecordError, AttributeError, TypeError, KeyError, ValueError):
+            return _time(raw, "GXSJ", GXSJ_TIME, "")
+        return None
 
     def parse(self, raw: Any) -> ParsedRecord:
         """Map one alarm (a dict of element name → text); raise ``RecordError`` if it cannot."""

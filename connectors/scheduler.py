@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Connector
 from connectors.config import SourceConfig
-from connectors.sync import ChangeListener, RunResult, sync_source
+from connectors.sync import ChangeListener, RiskListener, RunResult, sync_source
+from db.risk import RiskConfig
 from domain.enums import SourceSystem
 
 log = structlog.get_logger(__name__)
@@ -27,9 +28,13 @@ class SyncScheduler:
         connectors: dict[SourceSystem, Connector],
         configs: dict[SourceSystem, SourceConfig],
         on_changes: ChangeListener | None = None,
+        risk: RiskConfig | None = None,
+        on_risk_alerts: RiskListener | None = None,
     ) -> None:
         self.engine = engine
         self.on_changes = on_changes
+        self.risk = risk
+        self.on_risk_alerts = on_risk_alerts
         self.sessions = sessions
         self.connectors = connectors
         self.configs = configs
@@ -45,6 +50,8 @@ class SyncScheduler:
                     self.sessions,
                     self.connectors[source],
                     on_changes=self.on_changes,
+                    risk=self.risk,
+                    on_risk_alerts=self.on_risk_alerts,
                 )
             except Exception:  # a scheduler must outlive any one run's surprise
                 log.exception("scheduled_sync_crashed", source=source.value)

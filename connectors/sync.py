@@ -13,17 +13,24 @@ candidate persons of the counties involved) from being paid by every small batch
 That step can fail without losing anything: the mentions stay unresolved and the source's next
 resolution (the next chunk, or the catch-up at the end of every run) picks them up, because it
 resolves every unresolved mention of the source, not only the chunk's.
+
+After each resolution pass (each batch when the run does not resolve) the records changed
+since the last grading are graded (风险研判, ``db.risk``): they, the records linked to them and
+the persons they name, in a transaction of its own under the same lock. Grades that rose to
+the alert level are announced to ``on_risk_alerts``. A failed grading step is tried again for
+its records with the next pass, and at the end of the run; it never fails the sync.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Batch, Connector
@@ -32,12 +39,14 @@ from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
 from db.linking_lock import linking_lock
-from db.models import DeadLetter, SyncRun, SyncState
+from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
+from db.risk import RiskConfig, grade_touched
 from domain.enums import SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
+from domain.risk.alerts import RiskAlert
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +55,7 @@ RESOLVE_EVERY = 1000
 
 Progress = Callable[["RunResult"], None]
 ChangeListener = Callable[[SourceSystem, Sequence[ChangedRecord]], Awaitable[None]]
+RiskListener = Callable[[Sequence[RiskAlert]], Awaitable[None]]
 
 
 @dataclass
@@ -63,6 +73,9 @@ class RunResult:
     error: str | None = None
     resolved_mentions: int = 0
     resolution_failures: int = 0
+    risk_alerts: int = 0
+    grading_failures: int = 0
+    grading_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -90,13 +103,23 @@ def parse_items(
     return parsed, failures
 
 
+VersionOf = Callable[[Any], datetime | None]
+
+
 async def record_dead_letters(
     session: AsyncSession,
     source: SourceSystem,
     failures: list[tuple[str | None, str, str, Any]],
     run_id: int | None,
+    version_of: VersionOf | None = None,
 ) -> None:
-    """Keep each failure whole; a repeat of an open one bumps its attempt count."""
+    """Keep each failure whole; a repeat of an open one bumps its attempt count.
+
+    A failure for a key whose stored record is as new or newer — its update time, read with
+    ``version_of`` even from a payload that does not parse, is not after the stored one's, or
+    it repeats a letter already resolved — is a stale delivery, out of order: no letter is
+    (re)opened for it. A newer failure for such a key opens one as usual.
+    """
     for key, code, reason, raw in failures:
         existing = None
         if key is not None:
@@ -107,6 +130,9 @@ async def record_dead_letters(
                     DeadLetter.resolved_at.is_(None),
                 )
             )
+            if existing is None and await _superseded(session, source, key, raw, version_of):
+                log.info("stale_dead_letter_ignored", source=source.value)
+                continue
         if existing is not None:
             existing.attempts += 1
             existing.error_code, existing.reason, existing.raw = code, reason, raw
@@ -122,6 +148,51 @@ async def record_dead_letters(
                     run_id=run_id,
                 )
             )
+
+
+async def _superseded(
+    session: AsyncSession, source: SourceSystem, key: str, raw: Any, version_of: VersionOf | None
+) -> bool:
+    """Whether a failed delivery of ``key`` is older than (or a repeat of) what is stored."""
+    stored = (
+        await session.execute(
+            select(Record.id, Record.source_updated_at).where(
+                Record.source == source, Record.source_key == key
+            )
+        )
+    ).first()
+    if stored is None:
+        return False
+    delivered = version_of(raw) if version_of is not None else None
+    if delivered is not None:
+        stored_at: datetime = stored.source_updated_at
+        return delivered <= stored_at
+    resolved = await session.scalars(
+        select(DeadLetter).where(
+            DeadLetter.source == source,
+            DeadLetter.source_key == key,
+            DeadLetter.resolved_at.is_not(None),
+        )
+    )
+    return any(letter.raw == raw for letter in resolved)
+
+
+async def abandon_stale_runs(session: AsyncSession, source: SourceSystem) -> int:
+    """Mark the source's runs still ``RUNNING`` as ``ABANDONED``; call it holding the source's
+    lock, when no run of it can be alive (its process was killed, ``kill -9``)."""
+    result = await session.execute(
+        update(SyncRun)
+        .where(SyncRun.source == source, SyncRun.status == "RUNNING")
+        .values(
+            status="ABANDONED",
+            finished_at=_now(),
+            error="abandoned: its process ended without finishing the run",
+        )
+    )
+    abandoned = int(getattr(result, "rowcount", 0) or 0)
+    if abandoned:
+        log.warning("sync_runs_abandoned", source=source.value, runs=abandoned)
+    return abandoned
 
 
 async def _state(session: AsyncSession, source: SourceSystem) -> SyncState:
@@ -173,6 +244,41 @@ async def resolve_after_batch(
     return True
 
 
+async def grade_after_batch(
+    sessions: async_sessionmaker[AsyncSession],
+    source: SourceSystem,
+    record_ids: Collection[int],
+    result: RunResult,
+    risk: RiskConfig,
+    listener: RiskListener | None,
+) -> bool:
+    """Grade what ``record_ids`` affect and announce the alerts; never raises.
+
+    Returns False when the step failed (and was rolled back).
+    """
+    if not record_ids:
+        return True
+    started = 0.0
+    try:
+        async with sessions.begin() as session, linking_lock(session):
+            started = time.perf_counter()  # the wait for the lock is not grading
+            alerts = await grade_touched(session, record_ids, risk)
+    except Exception as exc:  # the batch is committed; the run's catch-up grades these again
+        result.grading_failures += 1
+        log.warning("grading_failed", source=source.value, error=type(exc).__name__)
+        return False
+    finally:
+        if started:
+            result.grading_seconds += time.perf_counter() - started
+    result.risk_alerts += len(alerts)
+    if listener is not None and alerts:
+        try:
+            await listener(alerts)
+        except Exception as exc:  # subscribers miss these alerts; the grades are committed
+            log.warning("risk_alert_failed", source=source.value, error=type(exc).__name__)
+    return True
+
+
 async def _store_batch(
     sessions: async_sessionmaker[AsyncSession],
     connector: Connector,
@@ -188,7 +294,13 @@ async def _store_batch(
             await seed_regions(session)
             await upsert_regions(session, batch.extras["regions"])
         counts = await ingest_records(session, parsed)
-        await record_dead_letters(session, connector.source, failures, result.run_id)
+        await record_dead_letters(
+            session,
+            connector.source,
+            failures,
+            result.run_id,
+            getattr(connector, "updated_at_of", None),
+        )
         state = await _state(session, connector.source)
         if batch.checkpoint is not None:
             state.cursor = batch.checkpoint
@@ -225,6 +337,8 @@ async def sync_source(
     progress: Progress | None = None,
     resolve: bool = True,
     on_changes: ChangeListener | None = None,
+    risk: RiskConfig | None = None,
+    on_risk_alerts: RiskListener | None = None,
 ) -> RunResult:
     """Run one sync of one source; never raises for source failures (see ``result.error``).
 
@@ -232,9 +346,11 @@ async def sync_source(
     :data:`RESOLVE_EVERY` changed records and at the end of the run (see the module
     docstring); without it they wait for a full :func:`db.resolution.resolve_all`.
     ``on_changes`` hears of each committed batch's changed records (subscriptions); it cannot
-    fail the sync.
+    fail the sync. ``risk`` (the shipped rules by default) grades each batch's records after
+    resolution; ``on_risk_alerts`` hears of grades that rose to the alert level.
     """
     source = connector.source
+    risk = risk or RiskConfig.default()
     result = RunResult(source=source)
     async with source_lock(engine, source) as held:
         if not held:
@@ -242,6 +358,7 @@ async def sync_source(
             result.error = "another process is syncing this source"
             return result
         async with sessions.begin() as session:
+            await abandon_stale_runs(session, source)
             state = await _state(session, source)
             checkpoint = None if full else state.cursor
             _restore_breaker(connector.client.breaker, state)
@@ -252,16 +369,23 @@ async def sync_source(
             result.run_id = run.id
         connector.client.retries = 0
         pending: set[int] = set()  # changed records not yet through a resolution pass
+        ungraded: set[int] = set()  # changed records not yet graded
         try:
             async for batch in connector.fetch(checkpoint, full=full):
                 counts = await _store_batch(sessions, connector, batch, result)
                 await _announce(on_changes, source, counts.changes)
+                ungraded.update(counts.changed_ids)
                 if resolve:
                     pending.update(counts.changed_ids)
                 if len(pending) >= RESOLVE_EVERY and await resolve_after_batch(
                     sessions, source, pending, result
                 ):
                     pending.clear()  # on failure they stay pending for the next pass
+                # grade once the chunk's parties are resolved (every batch without resolution)
+                if ungraded and not pending and await grade_after_batch(
+                    sessions, source, ungraded, result, risk, on_risk_alerts
+                ):
+                    ungraded.clear()
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
@@ -274,6 +398,7 @@ async def sync_source(
             result.status = "SUCCEEDED"
         if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
             await resolve_after_batch(sessions, source, pending, result)
+        await grade_after_batch(sessions, source, ungraded, result, risk, on_risk_alerts)
         await _finish(sessions, connector, result)
     return result
 
@@ -318,4 +443,6 @@ async def _finish(
         updated=result.counts.updated,
         deleted=result.counts.deleted,
         dead_lettered=result.dead_lettered,
+        risk_alerts=result.risk_alerts,
+        grading_seconds=round(result.grading_seconds, 3),
     )

@@ -1,8 +1,13 @@
 """The hash-chained audit log (审计日志): append in batches, verify the chain.
 
-Each row's ``hash`` is SHA-256 over its own id and content plus the previous row's hash, so
-editing a row, deleting one or moving rows breaks the chain at a row that ``verify_chain``
-names. Appends are serialised (a PostgreSQL transaction-level advisory lock across processes)
+Each row's ``hash`` is an HMAC-SHA-256, keyed with a key the database does not hold (the
+audit key, by default derived from the PII key), over its own id and content plus the previous
+row's hash, so editing a row, deleting one, moving rows, re-chaining after an edit or appending
+a forged row breaks the chain at a row that ``verify_chain`` names. Rows written before the
+chain was keyed (``scheme`` null) keep their plain SHA-256 and verify as before, but none may
+follow a keyed row. Deleting the newest rows leaves a shorter chain that is still whole; the
+signed checkpoints (``db.audit_checkpoints``), kept outside the database, catch that.
+Appends are serialised (a PostgreSQL transaction-level advisory lock across processes)
 and grouped: many requests' rows share one transaction (group commit), so auditing every
 read does not become the bottleneck.
 """
@@ -10,18 +15,42 @@ read does not become the bottleneck.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry
+from db.pii import cipher
+from db.storable import optional_text, storable_json, storable_text
 
 GENESIS = "0" * 64
+KEYED = "hmac-sha256"
 _LOCK_KEY = 0x60B4A0D1  # advisory-lock key reserved for audit appends
+_key: bytes | None = None
+
+
+def configure_audit_key(key: bytes | None) -> None:
+    """Install the chain key (``GOVHUB_AUDIT_KEY``); ``None`` derives it from the PII key."""
+    global _key  # like the PII cipher: one key per process, set at start-up
+    if key is not None and len(key) < 32:
+        raise ValueError("the audit key must be at least 32 bytes")
+    _key = key
+
+
+def audit_key() -> bytes:
+    if _key is not None:
+        return _key
+    return hmac.new(cipher().key, b"govhub audit chain v1", hashlib.sha256).digest()
+
+
+def keyed_digest(document: str) -> str:
+    """HMAC-SHA-256 of ``document`` under the audit key, hex (also digests variables)."""
+    return hmac.new(audit_key(), document.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +70,26 @@ class AuditEvent:
     occurred_at: datetime
     person_ids: list[int] | None = None
 
+    def storable(self) -> AuditEvent:
+        """This event with every caller-controlled value storable (``db.storable``) and cut
+        to its column's size, so no value of one request can fail another's batch."""
+        return AuditEvent(
+            principal=optional_text(self.principal, 128),
+            role=optional_text(self.role, 32),
+            org=optional_text(self.org, 128),
+            operation=optional_text(self.operation, 128),
+            document_hash=optional_text(self.document_hash, 64),
+            variables=storable_json(self.variables) if self.variables is not None else None,
+            record_ids=self.record_ids,
+            purpose=optional_text(self.purpose, 400),
+            outcome=storable_text(self.outcome, 32),
+            duration_ms=self.duration_ms,
+            occurred_at=self.occurred_at,
+            person_ids=self.person_ids,
+        )
 
-def _fields(entry: AuditEntry) -> dict[str, Any]:
+
+def chain_fields(entry: AuditEntry) -> dict[str, Any]:
     fields = {
         "id": entry.id,
         "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
@@ -61,11 +108,15 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
     # Only when set: rows written before the column existed hash exactly as they did.
     if entry.person_ids is not None:
         fields["person_ids"] = entry.person_ids
+    if entry.scheme is not None:
+        fields["scheme"] = entry.scheme
     return fields
 
 
 def chain_hash(entry: AuditEntry) -> str:
-    document = json.dumps(_fields(entry), sort_keys=True, ensure_ascii=False, default=str)
+    document = json.dumps(chain_fields(entry), sort_keys=True, ensure_ascii=False, default=str)
+    if entry.scheme == KEYED:
+        return keyed_digest(document)
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
@@ -80,7 +131,7 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
     ).first()
     next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     entries = []
-    for event in events:
+    for event in (event.storable() for event in events):
         entry = AuditEntry(
             id=next_id,
             occurred_at=event.occurred_at,
@@ -96,6 +147,7 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
             outcome=event.outcome,
             duration_ms=event.duration_ms,
             prev_hash=prev,
+            scheme=KEYED,
         )
         entry.hash = chain_hash(entry)
         session.add(entry)
@@ -108,20 +160,40 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
     row_id: int
-    problem: str  # EDITED | DELETED_BEFORE | MOVED
+    problem: str  # EDITED | DELETED_BEFORE | MOVED | UNKEYED | TRUNCATED | REWRITTEN
+    missing: int = 0
 
     def describe(self) -> str:
         return {
             "EDITED": f"row {self.row_id} was edited (its hash no longer matches its content)",
             "DELETED_BEFORE": f"a row before row {self.row_id} was deleted",
             "MOVED": f"row {self.row_id} was moved (it does not follow the row before it)",
+            "UNKEYED": f"row {self.row_id} is chained without the key after keyed rows "
+            "(the chain was rewritten from there)",
+            "TRUNCATED": f"the newest {self.missing} rows (up to row {self.row_id}, the latest "
+            "checkpoint) were deleted",
+            "REWRITTEN": f"row {self.row_id} differs from the latest checkpoint "
+            "(the chain was rewritten)",
         }[self.problem]
 
 
-async def verify_chain(session: AsyncSession, batch: int = 5000) -> tuple[int, ChainProblem | None]:
-    """Walk the chain in id order; return (rows checked, the first problem or None)."""
+class Anchor(Protocol):
+    """What the chain is checked against at its end (``db.audit_checkpoints.Checkpoint``)."""
+
+    @property
+    def sequence(self) -> int: ...
+
+    @property
+    def head(self) -> str: ...
+
+
+async def verify_chain(
+    session: AsyncSession, batch: int = 5000, checkpoint: Anchor | None = None
+) -> tuple[int, ChainProblem | None]:
+    """Walk the chain in id order, then compare it with ``checkpoint`` (a signed one, kept
+    outside the database): return (rows checked, the first problem or None)."""
     expected_prev, expected_id, checked = GENESIS, 1, 0
-    after = 0
+    after, keyed, anchored = 0, False, checkpoint is None
     while True:
         rows = (
             await session.scalars(
@@ -129,13 +201,24 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> tuple[int, C
             )
         ).all()
         if not rows:
-            return checked, None
+            break
         for entry in rows:
             if entry.id != expected_id:
                 return checked, ChainProblem(entry.id, "DELETED_BEFORE")
+            if keyed and entry.scheme != KEYED:
+                return checked, ChainProblem(entry.id, "UNKEYED")
             if chain_hash(entry) != entry.hash:
                 return checked, ChainProblem(entry.id, "EDITED")
             if entry.prev_hash != expected_prev:
                 return checked, ChainProblem(entry.id, "MOVED")
+            if checkpoint is not None and entry.id == checkpoint.sequence:
+                if not hmac.compare_digest(entry.hash, checkpoint.head):
+                    return checked, ChainProblem(entry.id, "REWRITTEN")
+                anchored = True
+            keyed = keyed or entry.scheme == KEYED
             expected_prev, expected_id, checked = entry.hash, entry.id + 1, checked + 1
         after = rows[-1].id
+    if not anchored and checkpoint is not None:
+        missing = checkpoint.sequence - checked
+        return checked, ChainProblem(checkpoint.sequence, "TRUNCATED", missing)
+    return checked, None

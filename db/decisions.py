@@ -39,9 +39,10 @@ CONFIRMED = "CONFIRMED"
 REJECTED = "REJECTED"
 
 
-async def _audit(
+async def audit_decision(
     session: AsyncSession, operation: str, by: str, variables: dict[str, Any], records: list[int]
 ) -> None:
+    """One audit row for a staff decision, in the decision's own transaction."""
     event = AuditEvent(
         principal=by, role=None, org=None, operation=operation, document_hash=None,
         variables=variables, record_ids=sorted(set(records)), purpose=None, outcome="OK",
@@ -65,7 +66,7 @@ async def _decide_link(session: AsyncSession, link_id: int, by: str, decision: s
             )
         )  # fmt: skip
         operation = "confirmLink" if decision == CONFIRMED else "rejectLink"
-        await _audit(session, operation, by, {"linkId": link_id}, list(ends))
+        await audit_decision(session, operation, by, {"linkId": link_id}, list(ends))
         await session.flush()
     return link
 
@@ -148,7 +149,7 @@ async def merge_persons(
         await session.flush()
         await link_records(session, set(records))
         variables = {"keepId": keep_id, "mergeIds": merging}
-        await _audit(session, "mergePersons", by, variables, records)
+        await audit_decision(session, "mergePersons", by, variables, records)
     return keep
 
 
@@ -190,5 +191,5 @@ async def split_person(
         await session.flush()
         await link_records(session, set(records))
         variables = {"personId": person_id, "mentionIds": moving, "newPersonId": split_off.id}
-        await _audit(session, "splitPerson", by, variables, records)
+        await audit_decision(session, "splitPerson", by, variables, records)
     return split_off

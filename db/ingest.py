@@ -23,13 +23,13 @@ from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
+from domain.stats import kpi_class
 
 KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
 _COMMON = (
     "category", "title", "summary", "reported_at", "region_code", "address", "status",
-    "risk_level", "source_status", "source_category", "source_updated_at", "source_version",
-    "raw",
+    "source_status", "source_category", "source_updated_at", "source_version", "raw",
 )  # fmt: skip
 
 
@@ -66,11 +66,17 @@ def _assign(target: Record, parsed: ParsedRecord, digest: str) -> None:
     for name in _COMMON:
         setattr(target, name, getattr(parsed, name))
     target.occurred_at = parsed.occurred_at or parsed.reported_at or parsed.source_updated_at
+    # The source's grade is a fact the risk rules read; ``risk_level`` is what they compute
+    # (``db.risk``), and until then a new record shows the source's.
+    target.source_risk_level = parsed.risk_level
+    if target.risk_level is None:
+        target.risk_level = parsed.risk_level
     target.title = parsed.title[:256]
     target.deleted = False
     target.content_hash = digest
     for name, value in parsed.fields.items():
         setattr(target, name, value)
+    target.kpi_class = kpi_class(parsed.kind, parsed.fields)
 
 
 def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
@@ -92,7 +98,8 @@ def _mentions(record_id: int, parsed: ParsedRecord) -> list[PartyMention]:
 
 
 def _tombstone(parsed: ParsedRecord) -> Record:
-    """A deleted record known only by its key and deletion time."""
+    """A deleted record known only by its key and deletion time: deleted, WITHDRAWN, like a
+    held record once deleted, but with no content (no region: outside every jurisdiction)."""
     when = parsed.source_updated_at
     record = KIND_MODELS[parsed.kind](
         kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
@@ -210,8 +217,12 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             if current.deleted:
                 counts.unchanged += 1
             else:
+                # One representation of a deleted record, however it was first seen: deleted,
+                # status WITHDRAWN, the last content govhub held (none for a tombstone).
                 current.deleted = True
+                current.status = CaseStatus.WITHDRAWN
                 current.source_updated_at = parsed.source_updated_at
+                current.source_version = parsed.source_version
                 changed.append((current, RecordChangeKind.WITHDRAWN))
                 counts.deleted += 1
             continue

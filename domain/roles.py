@@ -26,24 +26,30 @@ class RolePolicy:
     """GraphQL mutations the role may call."""
     audit_log: bool = False
     """May query the audit log."""
+    records: bool = True
+    """May read records themselves; without it, only figures over the kinds it reads."""
     kinds: frozenset[RecordKind] = frozenset()
     """Record kinds the role may read: derived from the kind table's ``readers``."""
 
 
 LINK_DECISIONS = frozenset({"confirmLink", "rejectLink", "mergePersons", "splitPerson"})
+RISK_DECISIONS = frozenset({"overrideRiskGrade"})
+STAFF_DECISIONS = LINK_DECISIONS | RISK_DECISIONS
 
 DEV_MUTATIONS = frozenset({"devToken"})
 """Mutations any caller may use in ``GOVHUB_ENV=dev`` only, even without a token (开发令牌)."""
 
 _RIGHTS: dict[Role, RolePolicy] = {
-    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
-    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=LINK_DECISIONS),
+    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
+    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
     Role.MEDIATOR: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_POLICE: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_COURT: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_PETITION: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_JUDICIAL: RolePolicy(parties=True, free_text=False, mutations=frozenset()),
-    Role.DASHBOARD_VIEWER: RolePolicy(parties=False, free_text=False, mutations=frozenset()),
+    Role.DASHBOARD_VIEWER: RolePolicy(
+        parties=False, free_text=False, mutations=frozenset(), records=False
+    ),
     Role.AUDITOR: RolePolicy(
         parties=False, free_text=False, mutations=frozenset(), audit_log=True
     ),
@@ -91,6 +97,11 @@ class Principal:
     regions: tuple[str, ...] = ()
     """Division-code prefixes, e.g. ``("4112",)`` for all of 三门峡市; empty means none."""
     scopes: frozenset[str] = field(default_factory=frozenset)
+    expires_at: float | None = None
+    """The token's ``exp`` (Unix seconds): past it, the principal may do nothing more."""
+
+    def expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
 
     @property
     def policy(self) -> RolePolicy:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
 from cross_web import AsyncHTTPRequestAdapter
+from cross_web.exceptions import HTTPException
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -22,16 +25,18 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketState
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLRequestData
 from strawberry.types.unset import UNSET, UnsetType
 
 from console import CONSOLE, CONSOLE_PATH
+from db.audit import configure_audit_key
+from db.audit_checkpoints import CheckpointFile
 from db.engine import create_engine, session_factory
 from db.migrate import is_at_head
 from db.pii import configure_pii
-from domain.roles import Role
+from domain.roles import Principal, Role
 from hub.audit import AuditWriter
 from hub.auth import AuthenticationError, DevTokens, TokenVerifier
 from hub.background import scheduled_sync
@@ -40,10 +45,13 @@ from hub.context import Context, header_text
 from hub.cors import CorsPolicy, cors_policy
 from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
+from hub.guard import BodyLimit, UnauthenticatedLimit, attempt_counter
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
+from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings, decode_key
 from resolvers.root import general_schema, schema
+from schema.audit_trail import expiry_event
 from schema.security import RequestSecurity, clean_purpose
 
 log = structlog.get_logger(__name__)
@@ -82,6 +90,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
             allowed_origins=list(state.cors.origins),
         )
         self.state = state
+        self._expiries: set[asyncio.Future[None]] = set()
 
     def is_websocket_origin_allowed(self, request: WebSocket, origin: str) -> bool:
         """A page on another origin may subscribe when CORS would let it query (hub.cors)."""
@@ -105,6 +114,8 @@ class GovhubGraphQL(GraphQLOverHTTP):
             audit=state.audit if state.settings.audit_enabled else None,
             persisted_documents=state.persisted_documents,
             persisted_roles=state.persisted_roles,
+            stats_min_cell=state.settings.stats_min_cell,
+            over_websocket=isinstance(request, WebSocket),
         )
 
     async def get_context(
@@ -133,17 +144,59 @@ class GovhubGraphQL(GraphQLOverHTTP):
         given = params.get("Authorization", params.get("authorization"))
         authorization = given if isinstance(given, str) else None
         context.replace_security(self.security(context.request, authorization))
-        if context.security.principal is None:
+        principal = context.security.principal
+        if principal is None:
             log.info("websocket_refused", reason=context.security.authentication_error)
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        if principal.expires_at is not None and isinstance(context.request, WebSocket):
+            self._close_at_expiry(context.request, principal)
         acknowledged: UnsetType = UNSET
         return acknowledged
+
+    def _close_at_expiry(self, websocket: WebSocket, principal: Principal) -> None:
+        """A socket lives no longer than its token: at ``exp`` it is closed with 4403
+        (``token expired``) and the closing audited; every operation sent on it before then
+        is checked against ``exp`` too (``schema.access.Authenticate``)."""
+        assert principal.expires_at is not None
+        delay = max(0.0, principal.expires_at - time.time())
+
+        async def close() -> None:
+            if websocket.application_state is not WebSocketState.CONNECTED:
+                return
+            log.info("websocket_expired", sub=principal.sub)
+            if self.state.settings.audit_enabled:
+                with contextlib.suppress(Exception):  # the socket closes all the same
+                    await self.state.audit.record(expiry_event(principal))
+            with contextlib.suppress(RuntimeError):  # closed meanwhile by the client
+                await websocket.close(code=4403, reason="token expired")
+
+        def start() -> None:
+            task = asyncio.ensure_future(close())
+            self._expiries.add(task)
+            task.add_done_callback(self._expiries.discard)
+
+        asyncio.get_running_loop().call_later(delay, start)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON as Strawberry reads it, but a hostile body (invalid UTF-8, nesting deeper
+        than the parser's recursion, a bare ``null``, number or string) is a 400, not a 500."""
+        try:
+            decoded = super().decode_json(data)
+        except (RecursionError, UnicodeDecodeError, ValueError) as exc:
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "Expected a JSON object (a GraphQL request).")
+        return decoded
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """Also accept ``{"documentId": ...}`` (GraphQL over HTTP's persisted documents)."""
         parsed = await super().parse_http_body(request)
+        if isinstance(parsed, GraphQLRequestData) and not isinstance(
+            parsed.operation_name, str | None
+        ):
+            raise HTTPException(400, "`operationName` must be a string or null, if provided.")
         if isinstance(parsed, GraphQLRequestData) and parsed.query is None:
             with contextlib.suppress(ValueError, TypeError):
                 body: Any = json.loads(await request.get_body())
@@ -159,15 +212,22 @@ async def healthz(_request: Request) -> Response:
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Starlette:
     """Build the app; the engine (created here unless given) is disposed on shutdown."""
     configure_pii(decode_key(settings.pii_key_value()))
+    configure_audit_key(settings.audit_key_bytes())
+    checkpoints = settings.audit_checkpoint_file
     owned = engine is None
     engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
+    risk = risk_config(settings)
     state = AppState(
         settings=settings,
         engine=engine,
         sessions=sessions,
         verifier=TokenVerifier(settings),
-        audit=AuditWriter(sessions),
+        audit=AuditWriter(
+            sessions,
+            checkpoints=CheckpointFile(checkpoints) if checkpoints is not None else None,
+            checkpoint_seconds=settings.audit_checkpoint_seconds,
+        ),
         persisted_documents=load_persisted_documents(settings),
         persisted_roles=persisted_roles(settings),
         cors=cors_policy(settings),
@@ -216,14 +276,25 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             async with open_bus(settings.redis_url) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
-                async with scheduled_sync(settings, engine, state.sessions, announce):
+                async with scheduled_sync(
+                    settings, engine, state.sessions, announce, risk, risk_alert_announcer(bus)
+                ):
                     yield
         finally:
             state.bus = None
             await state.audit.stop()
+            await counter.close()
             if owned:
                 await engine.dispose()
 
+    def has_valid_token(authorization: str | None) -> bool:
+        try:
+            state.verifier.verify(authorization)
+        except AuthenticationError:
+            return False
+        return True
+
+    counter = attempt_counter(settings.redis_url)
     graphql_app = GovhubGraphQL(state)
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -240,6 +311,14 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         routes=routes,
         middleware=[
             Middleware(MetricsMiddleware),
+            # Before anything reads a body or writes an audit row (hub/guard.py).
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                UnauthenticatedLimit,
+                per_minute=settings.unauthenticated_per_minute,
+                is_authenticated=has_valid_token,
+                counter=counter,
+            ),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(state.cors.origins),

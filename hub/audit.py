@@ -3,18 +3,26 @@
 ``AuditWriter.record`` waits until the row is committed (nothing is lost on a crash after a
 response was sent), but rows from concurrent requests share one transaction, so audit writes
 cost one commit per batch rather than per request.
+
+One request's row must never fail another's: every event is made storable before it is
+queued (``AuditEvent.storable``), and should a batch still fail, its rows are written again
+one transaction each, so only a row that cannot be stored fails (its own request).
+After a committed batch, a signed checkpoint of the chain's head is written outside the
+database (``db.audit_checkpoints``) at most every ``checkpoint_seconds``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import AuditEvent, append_events
+from db.audit_checkpoints import Checkpoint, CheckpointFile, write_checkpoint
 
 log = structlog.get_logger(__name__)
 
@@ -36,9 +44,19 @@ async def _append(session: AsyncSession, events: list[AuditEvent]) -> None:
 class AuditWriter:
     """Queue + flusher task; ``start``/``stop`` are called by the app's lifespan."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        max_batch: int = 500,
+        *,
+        checkpoints: CheckpointFile | None = None,
+        checkpoint_seconds: float = 10.0,
+    ) -> None:
         self.sessions = sessions
         self.max_batch = max_batch
+        self.checkpoints = checkpoints
+        self.checkpoint_seconds = checkpoint_seconds
+        self._last_checkpoint = float("-inf")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -53,8 +71,10 @@ class AuditWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.checkpoint(force=True)
 
     async def record(self, event: AuditEvent) -> None:
+        event = event.storable()
         if self._task is None:  # no lifespan (tests, one-off tools): write directly
             async with self.sessions.begin() as session:
                 await _append(session, [event])
@@ -63,23 +83,59 @@ class AuditWriter:
         await self._queue.put((event, done))
         await done
 
+    def latest_checkpoint(self) -> Checkpoint | None:
+        return self.checkpoints.latest() if self.checkpoints is not None else None
+
+    async def checkpoint(self, *, force: bool = False) -> None:
+        """Sign and write the chain's head, unless one was written within the interval."""
+        now = time.monotonic()
+        if self.checkpoints is None or (
+            not force and now - self._last_checkpoint < self.checkpoint_seconds
+        ):
+            return
+        self._last_checkpoint = now
+        try:
+            async with self.sessions() as session:
+                await write_checkpoint(session, self.checkpoints)
+        except Exception:  # a missed checkpoint is retried with the next batch
+            self._last_checkpoint = float("-inf")
+            log.exception("audit_checkpoint_failed")
+
+    async def _write(self, batch: list[_Pending]) -> None:
+        """One transaction for the batch; on failure, one per row, so a row that cannot be
+        stored fails only its own request."""
+        try:
+            async with self.sessions.begin() as session:
+                await _append(session, [event for event, _ in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                log.error("audit_write_failed", error=type(exc).__name__)
+                _settle(batch[0][1], exc)
+                return
+            log.warning("audit_batch_failed", rows=len(batch), error=type(exc).__name__)
+            for pending in batch:
+                await self._write([pending])
+            return
+        for _, done in batch:
+            _settle(done, None)
+
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self.max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                async with self.sessions.begin() as session:
-                    await _append(session, [event for event, _ in batch])
-            except Exception as exc:  # each waiter learns its row was not written
-                log.exception("audit_write_failed", rows=len(batch))
-                for _, done in batch:
-                    if not done.done():
-                        done.set_exception(exc)
-            else:
-                for _, done in batch:
-                    if not done.done():
-                        done.set_result(None)
+                await self._write(batch)
+                await self.checkpoint()
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+
+def _settle(done: asyncio.Future[None], error: Exception | None) -> None:
+    if done.done():
+        return
+    if error is None:
+        done.set_result(None)
+    else:  # the waiter learns its row was not written
+        done.set_exception(error)

@@ -104,6 +104,7 @@ class TokenVerifier:
             org=str(claims.get("org", "")),
             regions=_region_prefixes(claims.get("regions", [])),
             scopes=frozenset(str(s) for s in scopes),
+            expires_at=float(claims["exp"]),
         )
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from connectors.config import load_sources
 from connectors.registry import open_connectors
 from connectors.scheduler import SyncScheduler
-from connectors.sync import ChangeListener
+from connectors.sync import ChangeListener, RiskListener
+from db.risk import RiskConfig
 from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -23,6 +24,8 @@ async def scheduled_sync(
     engine: AsyncEngine,
     sessions: async_sessionmaker[AsyncSession],
     on_changes: ChangeListener | None = None,
+    risk: RiskConfig | None = None,
+    on_risk_alerts: RiskListener | None = None,
 ) -> AsyncIterator[SyncScheduler | None]:
     """Sync every enabled source on its schedule while the app runs (when a sources file is set).
 
@@ -34,7 +37,9 @@ async def scheduled_sync(
         return
     configs = load_sources(settings.sources_file)
     async with open_connectors(configs) as connectors:
-        scheduler = SyncScheduler(engine, sessions, connectors, configs, on_changes)
+        scheduler = SyncScheduler(
+            engine, sessions, connectors, configs, on_changes, risk, on_risk_alerts
+        )
         scheduler.start()
         log.info("sync_scheduler_started", sources=sorted(s.value for s in connectors))
         try:

@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from db.audit import configure_audit_key
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
-from hub import eval_cli, security_cli, sync_cli
+from hub import eval_cli, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
@@ -33,6 +34,7 @@ def _settings() -> Settings:
         raise typer.Exit(2) from exc
     configure_logging(json=settings.env == "prod")
     configure_pii(decode_key(settings.pii_key_value()))
+    configure_audit_key(settings.audit_key_bytes())
     return settings
 
 
@@ -130,6 +132,7 @@ def sandbox(
 sync_cli.register(app, _settings)
 eval_cli.register(app, _settings)
 security_cli.register(app, _settings)
+report_cli.register(app, _settings)
 
 
 def main() -> None:

@@ -17,6 +17,8 @@ from db.linking_lock import linking_lock
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.resolution import resolve_all
+from db.risk_eval import RiskEvaluation, evaluate_risk
+from domain.enums import RiskLevel
 from hub.settings import Settings, decode_key
 
 console = Console()
@@ -37,6 +39,44 @@ async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> L
             return await evaluate_linking(session, document)
     finally:
         await engine.dispose()
+
+
+async def run_risk_evaluation(
+    settings: Settings, truth: Path, *, complete_only: bool = False
+) -> RiskEvaluation:
+    """Score the grades the database holds now (a sync grades as it goes)."""
+    configure_pii(decode_key(settings.pii_key_value()))
+    document = load_truth(truth)
+    engine = create_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            return await evaluate_risk(session, document, complete_only=complete_only)
+    finally:
+        await engine.dispose()
+
+
+def risk_table(result: RiskEvaluation) -> Table:
+    table = Table(title=f"risk grading (风险研判质量) over {result.matters} matters")
+    for column in ("", "precision", "recall", "true positives", "predicted", "actual"):
+        table.add_column(column)
+    for name, score in (("RED", result.red), ("RED+YELLOW", result.red_yellow)):
+        table.add_row(
+            name, f"{score.precision:.4f}", f"{score.recall:.4f}", str(score.true_positives),
+            str(score.predicted), str(score.actual),
+        )  # fmt: skip
+    return table
+
+
+def confusion_table(result: RiskEvaluation) -> Table:
+    levels = list(RiskLevel)
+    table = Table(title="truth (rows) × govhub (columns), matters")
+    table.add_column("")
+    for level in levels:
+        table.add_column(level.value)
+    for truth in levels:
+        table.add_row(truth.value, *(str(result.confusion.get((truth, p), 0)) for p in levels))
+    return table
 
 
 def evaluation_table(result: LinkingEvaluation) -> Table:
@@ -74,3 +114,26 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
                 f"{result.skipped_records} records left out of the person score "
                 "(stored parties do not line up with the truth's)"
             )
+
+    @evaluation.command("risk")
+    def risk(
+        truth: Annotated[
+            Path, typer.Option(help="Ground truth JSON (govhub sandbox --truth PATH).", exists=True)
+        ],
+        misses: Annotated[int, typer.Option(help="List this many disagreements.")] = 0,
+        complete_only: Annotated[
+            bool, typer.Option(help="Score only matters whose every record is stored.")
+        ] = False,
+    ) -> None:
+        """Risk-grade precision/recall for RED and RED+YELLOW per matter, and detection delay."""
+        settings = settings_factory()
+        result = asyncio.run(run_risk_evaluation(settings, truth, complete_only=complete_only))
+        console.print(risk_table(result))
+        console.print(confusion_table(result))
+        delay = result.median_delay
+        console.print(
+            "median detection delay: "
+            + (f"{delay:g} days over {len(result.delays)} matters" if delay is not None else "n/a")
+        )
+        for matter, storyline, actual, predicted in result.misses[:misses]:
+            console.print(f"  {matter} {storyline}: truth {actual.value}, govhub {predicted.value}")

@@ -44,7 +44,12 @@ class FastPathHandBacks(Collector):
 
 
 REGISTRY.register(FastPathHandBacks())
-
+RISK_ALERTS = Counter(
+    "govhub_risk_alerts_total",
+    "Risk grades that rose to the alert level (风险预警), by target and level",
+    ["target", "level"],
+    registry=REGISTRY,
+)
 _KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
 
 

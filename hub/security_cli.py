@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from db.audit import verify_chain
+from db.audit import configure_audit_key, verify_chain
+from db.audit_checkpoints import CheckpointFile
 from db.engine import create_engine, session_factory
 from domain.roles import Role
 from hub.auth import mint_token
@@ -46,14 +47,20 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
 
     @audit.command("verify")
     def verify() -> None:
-        """Check the chain; name the first row that was edited, deleted or moved."""
+        """Check the chain and its latest signed checkpoint; name the first row that was
+        edited, deleted, moved or re-chained, or how many of the newest rows are missing."""
         settings = settings_factory()
+        configure_audit_key(settings.audit_key_bytes())
+        path = settings.audit_checkpoint_file
+        checkpoint = CheckpointFile(path).latest() if path is not None else None
+        if checkpoint is None:
+            console.print("[yellow]no signed checkpoint[/yellow]: a truncated tail goes unseen")
 
         async def run() -> tuple[int, str | None]:
             engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
                 async with session_factory(engine)() as session:
-                    checked, problem = await verify_chain(session)
+                    checked, problem = await verify_chain(session, checkpoint=checkpoint)
             finally:
                 await engine.dispose()
             return checked, problem.describe() if problem else None
@@ -62,4 +69,5 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         if problem:
             console.print(f"[red]audit chain broken[/red] after {checked} good rows: {problem}")
             raise typer.Exit(1)
-        console.print(f"[green]audit chain intact[/green]: {checked} rows")
+        anchored = f", up to checkpoint {checkpoint.sequence}" if checkpoint else ""
+        console.print(f"[green]audit chain intact[/green]: {checked} rows{anchored}")

@@ -16,6 +16,8 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.stats import DEFAULT_MIN_CELL
+
 log = structlog.get_logger(__name__)
 
 
@@ -59,13 +61,63 @@ class Settings(BaseSettings):
         description="read pages through the lighter execution path (schema/fastpath); "
         "false runs every field through graphql-core's general path",
     )
+    stats_min_cell: int = Field(
+        default=DEFAULT_MIN_CELL,
+        ge=1,
+        description="smallest count figures show roles that may not read parties (小数抑制)",
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="key of the audit chain's HMAC, url-safe base64 of 32 bytes or more; "
+        "default: derived from GOVHUB_PII_KEY (the database holds neither)",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=Path("./data/audit-checkpoints.jsonl"),
+        description="where signed checkpoints of the audit chain are appended (outside the "
+        "database; empty: none)",
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=10.0, description="at most one audit checkpoint per this many seconds"
+    )
+    max_body_bytes: int = Field(
+        default=1 << 20, description="largest request body accepted (413 above it)"
+    )
+    unauthenticated_per_minute: int = Field(
+        default=60,
+        description="requests without a valid token answered per client address and minute "
+        "(429 above it); 0: no limit",
+    )
     persisted_documents: Path | None = Field(
         default=None, description="JSON file: sha256 of a document → its text (持久化查询)"
+    )
+    risk_rules_file: Path | None = Field(
+        default=None,
+        description="TOML risk rules (风险研判规则); default: the shipped rules",
+    )
+    risk_alert_level: Literal["RED", "YELLOW"] = Field(
+        default="RED", description="grades rising to this level or above raise an alert (预警)"
     )
     persisted_roles: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="roles that may run persisted documents only, comma-separated",
     )
+
+    @field_validator("audit_checkpoint_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def audit_key_bytes(self) -> bytes | None:
+        if self.audit_key is None:
+            return None
+        value = self.audit_key.get_secret_value()
+        try:
+            key = base64.urlsafe_b64decode(value.encode("ascii"))
+        except (ValueError, UnicodeEncodeError) as exc:
+            raise SettingsError("GOVHUB_AUDIT_KEY is not url-safe base64") from exc
+        if len(key) < 32:
+            raise SettingsError("GOVHUB_AUDIT_KEY must decode to 32 bytes or more")
+        return key
 
     @field_validator("persisted_roles", mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from db.migrate import upgrade
 from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
 from hub.output import output_console, readable_table
+from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings
 
 console = output_console()
@@ -67,6 +68,7 @@ async def run_sync(
     settings: Settings, only: set[SourceSystem] | None, *, full: bool, show: bool = True
 ) -> list[RunResult]:
     configs = sources_of(settings)
+    risk = risk_config(settings)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
     try:
@@ -74,9 +76,11 @@ async def run_sync(
         async with contextlib.AsyncExitStack() as stack:
             # Serving processes hear of the changes through Redis; alone, nobody would.
             announce = None
+            alert = risk_alert_announcer(None)
             if settings.redis_url:
                 bus = await stack.enter_async_context(open_bus(settings.redis_url))
                 announce = record_announcer(bus)
+                alert = risk_alert_announcer(bus)
             connectors = await stack.enter_async_context(open_connectors(configs, only))
             with Progress(
                 SpinnerColumn(), TextColumn("{task.description}"),
@@ -102,6 +106,8 @@ async def run_sync(
                         full=full,
                         progress=report,
                         on_changes=announce,
+                        risk=risk,
+                        on_risk_alerts=alert,
                     )
                     report(result)
                     progress.update(tasks[source], total=1, completed=1)

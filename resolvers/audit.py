@@ -105,8 +105,10 @@ async def resolve_audit_log(
 async def resolve_audit_chain_status(info: Info) -> AuditChainStatus:
     """Walk the whole chain now (审计链校验): costs a read of every row."""
     _require_auditor(info)
+    audit = info.context.security.audit
+    checkpoint = audit.latest_checkpoint() if audit is not None else None
     async with info.context.sessions() as session:
-        checked, problem = await verify_chain(session)
+        checked, problem = await verify_chain(session, checkpoint=checkpoint)
     return AuditChainStatus(
         rows_checked=checked,
         intact=problem is None,

@@ -84,10 +84,16 @@ def decode_audit_cursor(cursor: str) -> int:
     return payload[1]
 
 
+MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit INTEGER
+
+
 def parse_global_id(value: str) -> tuple[str, int]:
     """``(type name, numeric id)`` of a global id, or :class:`BadUserInput`."""
     try:
         global_id = GlobalID.from_id(value)
-        return global_id.type_name, int(global_id.node_id)
+        number = int(global_id.node_id)
     except (GlobalIDValueError, ValueError) as exc:
         raise BadUserInput("Invalid id.") from exc
+    if abs(number) > MAX_ROW_ID:  # beyond any stored row, and any SQL integer
+        raise BadUserInput("Invalid id.")
+    return global_id.type_name, number

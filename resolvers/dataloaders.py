@@ -16,9 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
+from db.figures import FigureRequest, figures_many
+from db.risk import assessments_of
+from db.stats import Group
+from domain.risk import TargetKind
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.rows import (
+    connect,
     fetch_all,
     global_id,
     party_from_row,
@@ -30,6 +35,7 @@ from schema.enums import LinkDirection
 from schema.persons import Party, Person
 from schema.records import LinkedRecord, Record
 from schema.regions import Region
+from schema.risk import RiskAssessment, risk_assessment_from_row
 from schema.security import RequestSecurity
 
 if TYPE_CHECKING:
@@ -67,6 +73,11 @@ class Loaders:
         self.parties: DataLoader[int, list[Party]] = DataLoader(self._parties)
         self.person: DataLoader[int, Person | None] = DataLoader(self._persons)
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
+        self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
+        self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
+        # Figures asked for by one operation's fields are counted together (one scan on
+        # PostgreSQL); keys are (query, top).
+        self.figures: DataLoader[FigureRequest, list[Group]] = DataLoader(self._figures)
 
     async def prefetch_page(
         self,
@@ -119,6 +130,12 @@ class Loaders:
         self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
         self.person.prime_many(found)
 
+    async def _figures(
+        self, requests: Sequence[FigureRequest]
+    ) -> Sequence[list[Group] | BaseException]:
+        async with connect(self._sessions) as connection:
+            return await figures_many(connection, requests, self._scope)
+
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
         rows = await fetch_all(self._sessions, queries.records_by_id(ids, self._scope))
         found = {row["id"]: record_from_row(row) for row in rows}
@@ -160,6 +177,18 @@ class Loaders:
         )
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
+
+    async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
+        # The records and persons asked about were read within the scope already.
+        rows = await fetch_all(self._sessions, assessments_of(target, ids))
+        found = {row["target_id"]: risk_assessment_from_row(row) for row in rows}
+        return [found.get(target_id) for target_id in ids]
+
+    async def _record_risk(self, record_ids: Sequence[int]) -> list[RiskAssessment | None]:
+        return await self._risk(TargetKind.RECORD, record_ids)
+
+    async def _person_risk(self, person_ids: Sequence[int]) -> list[RiskAssessment | None]:
+        return await self._risk(TargetKind.PERSON, person_ids)
 
     async def _links(self, record_ids: Sequence[int]) -> list[list[LinkedRecord]]:
         rows = await fetch_all(self._sessions, queries.links_of_records(record_ids, self._scope))

@@ -1,5 +1,5 @@
-"""The ``Mutation`` root type: staff decisions on linking (人工研判), for roles whose policy
-lists them; and ``devToken`` (开发令牌) in dev only.
+"""The ``Mutation`` root type: staff decisions on linking and risk grades (人工研判), for roles
+whose policy lists them; and ``devToken`` (开发令牌) in dev only.
 
 Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
 """
@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import decisions
+from resolvers import decisions, risk
 from resolvers.dev_token import resolve_dev_token
 from schema.dev_token import DevToken
 from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
+from schema.risk import OverrideRiskResult
 
 
 @strawberry.type(
     description=(
-        "Staff decisions on linking (人工研判): center staff and admin only; in dev also a "
-        "demo token (开发令牌)."
+        "Staff decisions on linking and risk (人工研判): center staff and admin only; in dev "
+        "also a demo token (开发令牌)."
     )
 )
 class Mutation:
@@ -54,5 +55,12 @@ class Mutation:
         description=(
             "Mint a bearer token for a demo role and jurisdiction (开发令牌): GOVHUB_ENV=dev "
             "only, callable without a token, audited; refused in prod."
+        ),
+    )
+    override_risk_grade: OverrideRiskResult = strawberry.field(
+        resolver=risk.resolve_override_risk_grade,
+        description=(
+            "Set a record's or person's risk grade by hand, with a reason (人工调整风险等级): "
+            "it holds until the facts it was made on change, then the rules grade it again."
         ),
     )

@@ -96,7 +96,8 @@ async def record_connection(
     request = page_request(first, after, last, before, max_size=security.limits.max_page_size)
     principal = security.principal
     readable = principal.policy.kinds if principal is not None else frozenset()
-    criteria = record_criteria(record_filter, kind=kind, readable=readable)
+    policy = principal.policy if principal is not None else None
+    criteria = record_criteria(record_filter, kind=kind, readable=readable, policy=policy)
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
     sessions = info.context.sessions

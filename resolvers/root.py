@@ -26,6 +26,12 @@ from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
 from resolvers.mutation import Mutation
+from resolvers.stats import (
+    resolve_kpi_definitions,
+    resolve_open_risks,
+    resolve_record_kpis,
+    resolve_record_stats,
+)
 from resolvers.subscription import Subscription
 from resolvers.sync import resolve_sync_status
 from schema.access import Authenticate, FieldRules
@@ -33,6 +39,7 @@ from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.errors import ErrorCode, PublicErrors, error_code
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
+from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
@@ -40,8 +47,10 @@ from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
+from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
-from schema.sensitivity import AUDIT, PERSONAL, RECORDS, records_of_kind
+from schema.sensitivity import AUDIT, FIGURES, PERSONAL, RECORDS, records_of_kind
+from schema.stats import KpiDefinitionType, KpiRow, StatRow
 from schema.sync import SourceSyncStatus
 
 log = structlog.get_logger(__name__)
@@ -143,6 +152,38 @@ class Query:
             "none within reach names answers NOT_FOUND."
         ),
     )
+    record_stats: list[StatRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_record_stats,
+        description=(
+            "Record counts grouped by any of kind, source, category, status, risk level, region "
+            "(rolled up to a level) and a Beijing calendar period, over the same filter as "
+            "`records` and only what the role may read (分组统计). Rankings: `top`."
+        ),
+    )
+    record_kpis: list[KpiRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_record_kpis,
+        description=(
+            "KPIs over records with numerator, denominator and definition, grouped like "
+            "`recordStats` (考核指标): 调解成功率, 诉前调解成功率, 万人起诉率, 重复信访率, "
+            "非警务警情分流率."
+        ),
+    )
+    open_risks: list[RiskItem] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_open_risks,
+        description=(
+            "Records at a risk level (RED by default) not yet resolved, closed or withdrawn, "
+            "newest first, within the filter and the role's reach (风险清单): kind, category, "
+            "status, place, time and title only."
+        ),
+    )
+    kpi_definitions: list[KpiDefinitionType] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_kpi_definitions,
+        description="How each KPI is counted (指标口径).",
+    )
     region: Region | None = strawberry.field(
         resolver=queries.resolve_region,
         description="A region by code (行政区划); unknown codes answer NOT_FOUND.",
@@ -207,6 +248,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
             Authenticate,
             lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
             FieldRules,
+            HostileInput,
             QueryLimits,
             PublicErrors,
         ],

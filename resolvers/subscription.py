@@ -12,8 +12,10 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from resolvers.risk import resolve_risk_alerts
 from resolvers.subscriptions import resolve_record_changes
 from schema.changes import RecordChange
+from schema.risk import RiskAlert
 
 
 @strawberry.type(description="Streams over WebSocket, graphql-transport-ws (订阅).")
@@ -23,5 +25,12 @@ class Subscription:
         description=(
             "Records as syncs change them (记录变更推送), within your kinds and jurisdiction, "
             "optionally narrowed to some kinds and a region and everything beneath it."
+        ),
+    )
+    risk_alerts: AsyncGenerator[RiskAlert, None] = strawberry.subscription(
+        resolver=resolve_risk_alerts,
+        description=(
+            "Risk grades as they rise to the alert level (风险预警推送), once per rise: records "
+            "you may read, and persons when you may read parties and their records there."
         ),
     )

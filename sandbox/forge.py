@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from domain.enums import SourceSystem
+from domain.enums import RiskLevel, SourceSystem
 from sandbox.identifiers import resident_id
-from sandbox.model import PartyTruth, RecordTruth, SourceRecord, World
+from sandbox.model import PartyTruth, RecordTruth, RiskTruth, SourceRecord, World
 from sandbox.people import Address, Party, PeopleFactory, Person, name_pools
 from sandbox.regions import Grid, RegionTree, Village, build_region_tree
 
@@ -101,6 +101,10 @@ class Forge:
         matter = Matter(f"M{self.next_matter:07d}", storyline)
         self.next_matter += 1
         return matter
+
+    def grade(self, matter: Matter, level: RiskLevel, visible_at: datetime, why: str) -> None:
+        """Record the grade a careful analyst would give ``matter`` (风险真值)."""
+        self.world.risk[matter.matter_id] = RiskTruth(level, visible_at, why)
 
     def village(self, urban: bool | None = None) -> Village:
         tree = self.tree

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from domain.enums import RegionLevel, SourceSystem
+from domain.enums import RegionLevel, RiskLevel, SourceSystem
 
 
 @dataclass(slots=True)
@@ -89,6 +89,16 @@ class RecordTruth:
     """One entry per party in the payload, in payload order."""
 
 
+@dataclass(frozen=True, slots=True)
+class RiskTruth:
+    """The risk of one matter as a careful analyst would grade it (风险研判真值)."""
+
+    level: RiskLevel
+    visible_at: datetime
+    """When the sources first held what shows it (the deciding record's time)."""
+    why: str
+
+
 @dataclass(slots=True)
 class World:
     """One generated city: deterministic for ``seed`` and ``scale``."""
@@ -102,3 +112,5 @@ class World:
     """The world's "present"; records occur before it, mutations after it."""
     people: dict[str, TruePerson] = field(default_factory=dict)
     """Every true person and organisation that some record's truth points at."""
+    risk: dict[str, RiskTruth] = field(default_factory=dict)
+    """Matter id → the grade a careful analyst would give it; matters not listed: NONE."""

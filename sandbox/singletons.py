@@ -3,6 +3,7 @@ grid event, mediation case, petition or court case."""
 
 from __future__ import annotations
 
+from domain.enums import RiskLevel
 from sandbox.alerts import grid_event, petition, police_alert
 from sandbox.casefiles import court_case, mediation_case
 from sandbox.codes import (
@@ -57,7 +58,10 @@ def lone_alert(f: Forge) -> None:
     topic = rng.choices(POLICE_LONE_TOPICS, POLICE_LONE_WEIGHTS)[0]
     story = describe(rng.choice(ALERT_STORIES[topic]), rng, topic,
                      other=alias(rng, f.factory.pools.surnames))
-    police_alert(f, matter, caller, caller.home, topic, f.start_time(), story=story)
+    at = f.start_time()
+    police_alert(f, matter, caller, caller.home, topic, at, story=story)
+    if "扬言" in story:  # a threat of violence at home: watched (黄)
+        f.grade(matter, RiskLevel.YELLOW, at, "家庭纠纷中扬言殴打")
 
 
 def lone_grid_event(f: Forge) -> None:
@@ -87,6 +91,8 @@ def lone_mediation(f: Forge) -> None:
     record, _ = mediation_case(f, matter, [applicant], [respondent], topic, f.start_time(),
                                applicant.home, outcome=outcome,
                                description=describe(template, rng, topic), amount=amount)
+    if amount >= 100000:  # the rubric's 金额 10–100万: watched (黄)
+        f.grade(matter, RiskLevel.YELLOW, record.updated_at, "涉案金额10万元以上")
     if rng.random() < 0.01:
         # entered by mistake and deleted later: the platform keeps a tombstone
         record.deleted = True
@@ -107,8 +113,14 @@ def lone_petition(f: Forge) -> None:
     demand = describe(PETITION_DEMANDS[topic], rng, topic,
                       other=alias(rng, f.factory.pools.surnames), case="")
     repeat = 0 if rng.random() < 0.7 else rng.randint(1, 6)
-    petition(f, matter, reps, head_count, topic, f.start_time(), first.home, demand=demand,
+    at = f.start_time()
+    petition(f, matter, reps, head_count, topic, at, first.home, demand=demand,
              repeat=repeat, handler=handler)
+    # the rubric: a third petition or ten people and more 红, a second or five people 黄
+    if repeat >= 2 or head_count >= 10:
+        f.grade(matter, RiskLevel.RED, at, "重复信访或集体访")
+    elif repeat == 1 or head_count >= 5:
+        f.grade(matter, RiskLevel.YELLOW, at, "再次信访或多人信访")
 
 
 def lone_court_case(f: Forge) -> None:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from domain.enums import RiskLevel
 from sandbox.alerts import grid_event, petition, police_alert
 from sandbox.casefiles import court_case, mediation_case
 from sandbox.codes import COURT_CAUSES
@@ -64,7 +65,7 @@ def domestic_repeat(f: Forge) -> None:
     count = rng.randint(3, 5)
     moment = f.start_time(room_days=count * 25)
     usual_address = None
-    for _ in range(count):
+    for call in range(count):
         caller: Party = victim
         if rng.random() < 0.15:
             neighbour = neighbour or f.person(village, near=victim.home)
@@ -74,6 +75,8 @@ def domestic_repeat(f: Forge) -> None:
         alert = police_alert(f, matter, caller, victim.home, "family", moment, story=story,
                              address_text=text)
         usual_address = usual_address or str(alert.payload["FSDZ"])
+        if call == 2:  # the third call to one home: 民转刑 warning
+            f.grade(matter, RiskLevel.RED, moment, "同一住址多次家庭纠纷报警")
         moment = f.later(moment, 24 * 4, 24 * 25)
 
 
@@ -91,8 +94,11 @@ def wage_arrears(f: Forge) -> None:
         f, matter, workers, [company], "labour", f.start_time(room_days=200), company.home,
         outcome="failed", description=MEDIATION_DESCRIPTIONS["labour"], amount=sum(wages))
     if mediation.payload["status"] != "调解失败":
+        if sum(wages) >= 50000 or len(workers) >= 10:
+            f.grade(matter, RiskLevel.YELLOW, mediation.updated_at, "多人欠薪，调解未结")
         return
     t_petition = f.later(mediation.updated_at, 24 * 2, 24 * 30)
+    f.grade(matter, RiskLevel.RED, t_petition, "欠薪调解失败后集体信访")
     petition(f, matter, workers[:5], len(workers), "labour", t_petition, company.home,
              demand=PETITION_DEMANDS["labour"].format(other=company.name),
              related_case=mediation.key if rng.random() < 0.6 else "",
@@ -146,8 +152,10 @@ def mediation_to_lawsuit(f: Forge) -> None:
         amount=amount)
     if mediation.payload["status"] != "调解失败":
         return
-    court_case(f, matter, [a], [b], topic, f.later(mediation.updated_at, 24 * 7, 24 * 60),
-               village.township.county, mediation_case_no=mediation.key, amount=amount)
+    filed = f.later(mediation.updated_at, 24 * 7, 24 * 60)
+    court_case(f, matter, [a], [b], topic, filed, village.township.county,
+               mediation_case_no=mediation.key, amount=amount)
+    f.grade(matter, RiskLevel.YELLOW, filed, "调解失败后起诉")
 
 
 def litigation_petition(f: Forge) -> None:
@@ -162,7 +170,9 @@ def litigation_petition(f: Forge) -> None:
         return
     cited = case.key if rng.random() < 0.5 else case.key.replace("(", "（").replace(")", "）")
     petitioner = rng.choice((a, b))
-    petition(f, matter, [petitioner], 1, "litigation",
-             f.later(case.updated_at, 24 * 5, 24 * 60), petitioner.home,
+    at, repeat = f.later(case.updated_at, 24 * 5, 24 * 60), rng.randint(0, 3)
+    petition(f, matter, [petitioner], 1, "litigation", at, petitioner.home,
              demand=PETITION_DEMANDS["litigation"].format(case=cited), related_case=cited,
-             repeat=rng.randint(0, 3), handler=village.township.county.court)
+             repeat=repeat, handler=village.township.county.court)
+    if repeat >= 1:  # 重复信访: a second time YELLOW, a third or more RED
+        f.grade(matter, RiskLevel.RED if repeat >= 2 else RiskLevel.YELLOW, at, "涉法涉诉重复信访")

@@ -39,8 +39,13 @@ def truth_document(world: World) -> dict[str, Any]:
               "address": p.address}
         for pid, p in sorted(world.people.items())
     }
+    risk = [
+        {"matter": matter, "level": truth.level.value, "visibleAt": truth.visible_at.isoformat(),
+         "why": truth.why}
+        for matter, truth in sorted(world.risk.items())
+    ]
     return {"seed": world.seed, "scale": world.scale, "now": world.now.isoformat(),
-            "records": records, "people": people}
+            "records": records, "people": people, "risk": risk}
 
 
 def write_truth(world: World, path: Path) -> None:

@@ -16,6 +16,12 @@ from sandbox.forge import Forge
 from sandbox.formats import BEIJING
 from sandbox.model import World
 from sandbox.mutations import mutate_world
+from sandbox.risk_stories import (
+    benign_repeat,
+    negated_threat,
+    self_harm_petition,
+    threat_escalation,
+)
 from sandbox.singletons import (
     lone_alert,
     lone_court_case,
@@ -43,7 +49,8 @@ STORYLINES: tuple[tuple[Callable[[Forge], None], float], ...] = (
     (lone_alert, 40), (lone_grid_event, 30), (lone_mediation, 18), (lone_petition, 5),
     (lone_court_case, 12), (neighbour_quarrel, 3), (domestic_repeat, 1.5),
     (wage_arrears, 0.8), (property_dispute, 3), (mediation_to_lawsuit, 3),
-    (litigation_petition, 0.8),
+    (litigation_petition, 0.8), (threat_escalation, 0.6), (self_harm_petition, 0.3),
+    (negated_threat, 1.0), (benign_repeat, 0.8),
 )
 """Storylines and their weights per matter: about three records in four are singletons."""
 

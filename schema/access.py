@@ -6,8 +6,9 @@ Deny by default, decided once per operation before anything executes:
 - a role listed in ``GOVHUB_PERSISTED_ROLES`` sending an ad-hoc document →
   ``PERSISTED_DOCUMENT_REQUIRED`` (registered documents run by ``sha256Hash``/``documentId``);
 - a document selecting what the role may not read → ``FORBIDDEN``, decided from the
-  sensitivity each field declares (``schema.sensitivity``): records for a role reading no
-  kinds (``auditor``), a per-kind list of a kind it does not read, anything personal without
+  sensitivity each field declares (``schema.sensitivity``): records or figures for a role
+  reading no kinds (``auditor``), records for a role reading figures only
+  (``dashboard_viewer``), a per-kind list of a kind it does not read, anything personal without
   the ``parties`` right, free text without ``free_text``, the audit log without
   ``audit_log``, a mutation not listed for the role, introspection in ``prod``, and any field
   of a guarded type that declares no sensitivity at all;
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -132,8 +134,10 @@ def _field_problem(
             return Forbidden(f"{parent}.{name} declares no sensitivity; no role may read it.")
         case Sensitivity.RECORDS if marker.kind is not None and marker.kind not in policy.kinds:
             return Forbidden(f"Role {principal.role} may not read {marker.kind.value} records.")
-        case Sensitivity.RECORDS if not policy.kinds:
+        case Sensitivity.RECORDS | Sensitivity.FIGURES if not policy.kinds:
             return Forbidden(f"Role {principal.role} reads no records.")
+        case Sensitivity.RECORDS if not policy.records:
+            return Forbidden(f"Role {principal.role} reads figures only, not records.")
         case Sensitivity.AUDIT if not policy.audit_log:
             return Forbidden("Only the auditor role reads the audit log.")
         case Sensitivity.FREE_TEXT if not policy.free_text:
@@ -229,6 +233,8 @@ class Authenticate(SchemaExtension):
             if security.env == "dev" and context.query and dev_mutations_only(context.query):
                 return None  # a demo token for the console's role picker (开发令牌)
             return Unauthenticated(security.authentication_error or "Authentication required.")
+        if principal.expired(time.time()):  # a WebSocket's operations outlive the handshake
+            return Unauthenticated("token expired")
         requested = _requested_hash(context.operation_extensions)
         if requested is not None:
             document = security.persisted_documents.get(requested)

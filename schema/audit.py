@@ -22,7 +22,10 @@ class AuditLogEntry:
         description="SHA-256 of the document text (查询文档摘要)."
     )
     variables: JSON | None = strawberry.field(
-        description="Variables, ID numbers and phones masked (查询变量, 已脱敏)."
+        description=(
+            "Variables as a keyed digest, their size and a short preview, ID numbers and "
+            "phones masked (查询变量摘要, 已脱敏)."
+        )
     )
     record_ids: list[int] | None = strawberry.field(
         description="Records whose personal data was returned (返回个人信息的记录)."
@@ -39,7 +42,12 @@ class AuditLogEntry:
 @strawberry.type(description="The first break found in the chain (审计链问题).")
 class AuditChainProblem:
     sequence: int = strawberry.field(description="The row where the chain breaks (问题行序号).")
-    problem: str = strawberry.field(description="EDITED, DELETED_BEFORE or MOVED (问题类型).")
+    problem: str = strawberry.field(
+        description=(
+            "EDITED, DELETED_BEFORE, MOVED, UNKEYED (re-chained without the key), REWRITTEN "
+            "(differs from the signed checkpoint) or TRUNCATED (newest rows missing) (问题类型)."
+        )
+    )
     description: str = strawberry.field(description="What happened, in words (问题说明).")
 
 

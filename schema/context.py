@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from schema.persons import Party, Person
     from schema.records import LinkedRecord, Record
     from schema.regions import Region
+    from schema.risk import RiskAssessment
     from schema.security import RequestSecurity
 
 
@@ -51,6 +52,12 @@ class TypeLoaders(Protocol):
 
     @property
     def links(self) -> DataLoader[int, list[LinkedRecord]]: ...
+
+    @property
+    def record_risk(self) -> DataLoader[int, RiskAssessment | None]: ...
+
+    @property
+    def person_risk(self) -> DataLoader[int, RiskAssessment | None]: ...
 
 
 class TypeServices(Protocol):

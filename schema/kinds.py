@@ -171,7 +171,9 @@ def _types_by_kind() -> dict[RecordKind, type[Record]]:
 TYPE_OF_KIND: dict[RecordKind, type[Record]] = _types_by_kind()
 KIND_TYPES: tuple[type[Record], ...] = tuple(TYPE_OF_KIND.values())
 
-_SHARED = tuple(("record_id" if name == "id" else name, name) for name in RECORD_COLUMNS)
+# Columns whose attribute has another name: the title is read through a resolver (per role).
+_RENAMED = {"id": "record_id", "title": "source_title"}
+_SHARED = tuple((_RENAMED.get(name, name), name) for name in RECORD_COLUMNS)
 # (attribute, label) pairs per kind: the shared columns, then the kind table's own.
 _FIELDS: dict[RecordKind, tuple[tuple[str, str], ...]] = {
     kind: _SHARED + tuple((name, kind_label(kind, name)) for name in columns)

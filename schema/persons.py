@@ -21,6 +21,7 @@ from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.loading import loaded_or_load
 from schema.regions import Region
+from schema.risk import RiskAssessment
 from schema.sensitivity import IDENTIFIER, PERSONAL, personal_type
 
 if TYPE_CHECKING:
@@ -73,6 +74,16 @@ class Person(relay.Node):
         if self.region_code is None:
             return None
         return await info.context.loaders.region.load(self.region_code)
+
+    @strawberry.field(
+        metadata=PERSONAL,
+        description=(
+            "The person's risk grade over all their records, with the rules that fired "
+            "(人员风险研判); null until graded."
+        ),
+    )
+    async def risk_assessment(self, info: Info) -> RiskAssessment | None:
+        return await info.context.loaders.person_risk.load(self.person_id)
 
     @strawberry.field(
         metadata=PERSONAL,

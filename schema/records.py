@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import Any
@@ -13,6 +14,7 @@ from strawberry.scalars import JSON
 from strawberry.types.base import get_object_definition
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.titles import reads_source_title, redacted_title
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import Forbidden
@@ -20,6 +22,7 @@ from schema.fastpath.marks import rereadable
 from schema.loading import loaded_or_load
 from schema.persons import Party
 from schema.regions import Region
+from schema.risk import RiskAssessment
 from schema.scalars import beijing_day
 from schema.sensitivity import FREE_TEXT, PERSONAL, PUBLIC, guarded_type
 
@@ -55,7 +58,7 @@ class Record(relay.Node):
     source_category: str | None = strawberry.field(
         metadata=PUBLIC, description="The category code as the source wrote it (来源类别代码)."
     )
-    title: str = strawberry.field(metadata=PUBLIC, description="Title (标题).")
+    source_title: strawberry.Private[str]
     summary: str | None = strawberry.field(
         metadata=FREE_TEXT, description="Summary of the matter (简要情况)."
     )
@@ -143,6 +146,27 @@ class Record(relay.Node):
         return loaded_or_load(info.context.loaders.region, self.region_code)
 
     @strawberry.field(
+        metadata=PUBLIC,
+        description=(
+            "Title (标题). The source's own title names parties and places, so roles that "
+            "may not read both parties and free text get category and region instead, "
+            "e.g. 房屋宅基地纠纷 · 湖滨区."
+        ),
+        graphql_type=str,
+    )
+    @rereadable
+    def title(self, info: Info) -> str | Awaitable[str]:
+        principal = info.context.security.principal
+        if reads_source_title(principal.policy if principal else None):
+            return self.source_title
+        if self.region_code is None:
+            return redacted_title(self.category, None)
+        region = loaded_or_load(info.context.loaders.region, self.region_code)
+        if isinstance(region, Region) or region is None:
+            return redacted_title(self.category, region.name if region else None)
+        return asyncio.ensure_future(_titled(self.category, region))
+
+    @strawberry.field(
         metadata=PERSONAL,
         description="The parties the source names, in its order (当事人).",
         graphql_type=list[Party],
@@ -157,10 +181,25 @@ class Record(relay.Node):
 
     @strawberry.field(
         metadata=PUBLIC,
+        description=(
+            "Its risk grade with the rules that fired and their evidence (风险研判); null until "
+            "graded. riskLevel is its level."
+        ),
+    )
+    async def risk_assessment(self, info: Info) -> RiskAssessment | None:
+        return await info.context.loaders.record_risk.load(self.record_id)
+
+    @strawberry.field(
+        metadata=PUBLIC,
         description="Records in other systems on the same matter or people, both ways (关联记录).",
     )
     async def linked_records(self, info: Info) -> list[LinkedRecord]:
         return await info.context.loaders.links.load(self.record_id)
+
+
+async def _titled(category: DisputeCategory, region: Awaitable[Region | None]) -> str:
+    loaded = await region
+    return redacted_title(category, loaded.name if loaded else None)
 
 
 @strawberry.type(description="A link from this record to another (关联), with its evidence.")

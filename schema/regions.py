@@ -41,3 +41,8 @@ def region_from_row(row: RowMapping) -> Region:
         population=row["population"],
         parent_code=row["parent_code"],
     )
+
+
+async def region_of(info: Info, code: str | None) -> Region | None:
+    """The region a code names, through the request's loader; ``None`` for no code."""
+    return None if code is None else await info.context.loaders.region.load(code)

@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from db.audit import AuditEvent
+from db.audit import Anchor, AuditEvent
 from domain.roles import LIMITS, PII_SCOPE, Principal, Role, RoleLimits
 from domain.scope import NOTHING, RecordScope
+from domain.stats import DEFAULT_MIN_CELL
 from schema.errors import GovhubError
 
 UNAUTHENTICATED_LIMITS = LIMITS[Role.DASHBOARD_VIEWER]
@@ -31,6 +32,10 @@ class AuditSink(Protocol):
     """Where audit events go (``hub.audit.AuditWriter``); ``record`` returns once committed."""
 
     async def record(self, event: AuditEvent) -> None: ...
+
+    def latest_checkpoint(self) -> Anchor | None:
+        """The newest signed checkpoint of the chain, kept outside the database."""
+        ...
 
 
 def record_scope(principal: Principal | None) -> RecordScope:
@@ -58,6 +63,10 @@ class RequestSecurity:
     audit: AuditSink | None = None
     persisted_documents: Mapping[str, str] = field(default_factory=dict)
     persisted_roles: frozenset[Role] = frozenset()
+    stats_min_cell: int = DEFAULT_MIN_CELL
+    """The smallest count figures show a role that may not read parties (小数抑制)."""
+    over_websocket: bool = False
+    """The operation came over the WebSocket (subscriptions may run only there)."""
     refusal: GovhubError | None = None
     """Why the operation is refused before parsing (no principal, persisted-document rules)."""
     operation_name: str | None = None

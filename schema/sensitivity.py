@@ -8,8 +8,11 @@ Every field of a guarded type — the ``Record`` interface and its kinds, and th
   roles with the ``free_text`` right.
 - ``PERSONAL``: a person or party, or anything of theirs: roles with the ``parties`` right.
 - ``IDENTIFIER``: an ID number or phone: ``parties``, and with ``pii:read`` a stated purpose.
-- ``RECORDS`` / ``AUDIT`` (root fields): records of any kind (a role reading some kind); the
-  audit log (the ``audit_log`` right). A kind's own list field also names its ``kind``.
+- ``RECORDS`` / ``AUDIT`` (root fields): records of any kind (a role reading some kind and
+  holding the ``records`` right); the audit log (the ``audit_log`` right). A kind's own list
+  field also names its ``kind``.
+- ``FIGURES`` (root fields): counts and KPIs over records, no record itself: any role that
+  reads some kind, ``dashboard_viewer`` included.
 
 ``schema.access`` decides from these markers alone; a field of a guarded type that carries
 none is refused to everyone, and ``tests/unit/test_sensitivity.py`` fails the build on it,
@@ -39,6 +42,7 @@ class Sensitivity(StrEnum):
     IDENTIFIER = "identifier"
     RECORDS = "records"
     AUDIT = "audit"
+    FIGURES = "figures"
 
 
 PUBLIC: Mapping[str, Any] = {_KEY: Sensitivity.PUBLIC}
@@ -47,6 +51,7 @@ PERSONAL: Mapping[str, Any] = {_KEY: Sensitivity.PERSONAL}
 IDENTIFIER: Mapping[str, Any] = {_KEY: Sensitivity.IDENTIFIER}
 RECORDS: Mapping[str, Any] = {_KEY: Sensitivity.RECORDS}
 AUDIT: Mapping[str, Any] = {_KEY: Sensitivity.AUDIT}
+FIGURES: Mapping[str, Any] = {_KEY: Sensitivity.FIGURES}
 
 
 def records_of_kind(kind: RecordKind) -> Mapping[str, Any]:

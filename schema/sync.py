@@ -11,7 +11,9 @@ from domain.enums import SourceSystem
 
 @strawberry.type(description="One sync run of a source, with its counts (同步批次).")
 class SyncRunSummary:
-    status: str = strawberry.field(description="RUNNING, SUCCEEDED or FAILED (运行状态).")
+    status: str = strawberry.field(
+        description="RUNNING, SUCCEEDED, FAILED or ABANDONED (its process died) (运行状态)."
+    )
     full: bool = strawberry.field(description="A full rather than incremental sync (全量同步).")
     started_at: datetime = strawberry.field(description="Started at (开始时间).")
     finished_at: datetime | None = strawberry.field(description="Finished at (结束时间).")

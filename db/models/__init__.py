@@ -5,6 +5,7 @@ from db.models.base import Base
 from db.models.parties import Link, Organisation, PartyMention, Person
 from db.models.records import CourtFiling, Dispute, GridEvent, Petition, PoliceAlert, Record
 from db.models.regions import Region
+from db.models.risk import RiskAssessment, RiskGradeChange
 from db.models.sync import DeadLetter, OutboxMessage, SyncRun, SyncState
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "PoliceAlert",
     "Record",
     "Region",
+    "RiskAssessment",
+    "RiskGradeChange",
     "SyncRun",
     "SyncState",
 ]

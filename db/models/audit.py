@@ -31,3 +31,5 @@ class AuditEntry(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scheme: Mapped[str | None] = mapped_column(String(16))
+    """``hmac-sha256`` (keyed chain); null on rows chained with plain SHA-256 before it."""

@@ -28,6 +28,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import SealedJSON
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.stats import KpiClass
+
+FIGURES_INDEX_COLUMNS = (
+    "region_code", "occurred_at", "deleted", "kind", "source", "category", "status", "risk_level",
+    "kpi_class", "id",
+)  # fmt: skip
 
 
 class Record(Base):
@@ -48,6 +54,11 @@ class Record(Base):
     address: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus))
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel), default=RiskLevel.NONE)
+    """The grade govhub shows (风险等级): computed by the risk rules, or a staff override."""
+    source_risk_level: Mapped[RiskLevel] = mapped_column(
+        enum_column(RiskLevel), default=RiskLevel.NONE
+    )
+    """The grade the source itself gave (来源定级): one fact among those the rules read."""
     source_status: Mapped[str | None] = mapped_column(String(64))
     source_category: Mapped[str | None] = mapped_column(String(64))
     source_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -55,6 +66,8 @@ class Record(Base):
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    kpi_class: Mapped[KpiClass | None] = mapped_column(enum_column(KpiClass))
+    """What it counts as in a KPI beyond its kind (domain.stats.kpi_class), set on ingest."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
@@ -65,10 +78,15 @@ class Record(Base):
         # time; ordering is occurred_at desc then id.
         Index("ix_records_kind_occurred_at", "kind", "occurred_at"),
         Index("ix_records_region_code", "region_code"),
+        # Risk grading looks up 110 alerts at one address (repeat calls from one home).
+        Index("ix_records_address", "address"),
         Index("ix_records_category", "category"),
         Index("ix_records_status", "status"),
         Index("ix_records_risk_level", "risk_level"),
         Index("ix_records_occurred_at_id", "occurred_at", "id"),
+        # Dashboard figures (db.stats): a region's records over a period, grouped by any of
+        # these, read from the index alone (migration 0003).
+        Index("ix_records_figures", *FIGURES_INDEX_COLUMNS),
     )
 
 

@@ -227,6 +227,10 @@ async def seed_sync(engine: AsyncEngine) -> None:
 
 
 def hub_settings(pii_key: bytes, **overrides: Any) -> Settings:
+    """Test settings: no checkpoint file (each test has its own chain) and no limit on
+    unauthenticated requests (every test client shares one address), unless asked."""
+    overrides.setdefault("audit_checkpoint_file", None)
+    overrides.setdefault("unauthenticated_per_minute", 0)
     return Settings(
         pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret=JWT_SECRET, **overrides
     )

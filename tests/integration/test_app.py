@@ -19,7 +19,11 @@ QUERY_VERSION = "{ version }"
 
 
 def _settings(pii_key: bytes) -> Settings:
-    return Settings(pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret=JWT_SECRET)
+    return Settings(
+        pii_key=base64.urlsafe_b64encode(pii_key).decode(),
+        jwt_secret=JWT_SECRET,
+        audit_checkpoint_file=None,
+    )
 
 
 @pytest.fixture

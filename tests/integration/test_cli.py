@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from db.audit import AuditEvent, append_events, configure_audit_key
+from db.audit_checkpoints import CheckpointFile, write_checkpoint
+from db.engine import create_engine, session_factory
+from db.pii import configure_pii
 from hub.cli import app
 
 runner = CliRunner()
@@ -56,3 +62,49 @@ def test_sync_with_a_bad_sources_file_names_the_key(
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
     assert "sources.COURT.timeout_seconds" in result.output
+
+
+def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:
+    # given an embedded database with a chain of five rows and a checkpoint written at the end
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    try:
+        asyncio.run(_chain_with_checkpoint(workdir))
+        assert runner.invoke(app, ["audit", "verify"]).exit_code == 0
+        # when the newest two rows are deleted
+        with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+            connection.execute("DELETE FROM audit_log WHERE id > 3")
+        # then verify fails, saying how many rows are missing
+        result = runner.invoke(app, ["audit", "verify"])
+        assert result.exit_code == 1
+        assert "newest 2 rows" in result.output and "row 5" in result.output
+    finally:  # the CLI installed the dev keys process-wide: give the test keys back
+        configure_pii(pii_key)
+        configure_audit_key(None)
+
+
+async def _chain_with_checkpoint(workdir: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'data' / 'govhub.db'}")
+    try:
+        events = [
+            AuditEvent(
+                principal=f"u{n}",
+                role="admin",
+                org=None,
+                operation="Op",
+                document_hash=None,
+                variables=None,
+                record_ids=None,
+                purpose=None,
+                outcome="OK",
+                duration_ms=1.0,
+                occurred_at=datetime.now(UTC),
+            )
+            for n in range(5)
+        ]
+        async with session_factory(engine).begin() as session:
+            await append_events(session, events)
+        async with session_factory(engine)() as session:
+            sink = CheckpointFile(workdir / "data" / "audit-checkpoints.jsonl")
+            await write_checkpoint(session, sink)
+    finally:
+        await engine.dispose()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
 from db.migrate import is_at_head, upgrade
 from db.models import Base
+from domain.enums import RecordKind
+from domain.stats import kpi_class
 from tests.conftest import scratch_schema
 
 
@@ -46,3 +50,79 @@ async def test_replicas_starting_together_migrate_once_without_failing() -> None
         finally:
             for engine in replicas:
                 await engine.dispose()
+
+
+AT = datetime(2026, 3, 1, tzinfo=UTC)
+_BACKFILL_RECORDS = [
+    # (id, kind, source, case_type, 110 codes l1/l3)
+    (1, "COURT_FILING", "COURT", "诉前调解", None, None),
+    (2, "COURT_FILING", "COURT", "民初", None, None),
+    (3, "COURT_FILING", "COURT", "民特", None, None),
+    (4, "POLICE_ALERT", "POLICE_110", None, "030000", "030201"),
+    (5, "POLICE_ALERT", "POLICE_110", None, None, "040101"),
+    (6, "POLICE_ALERT", "POLICE_110", None, "010000", "010101"),
+]
+
+
+async def _backfilled(engine: AsyncEngine) -> dict[int, str | None]:
+    await upgrade(engine, "0002")
+    async with engine.begin() as connection:
+        for pk, kind, source, case_type, l1, l3 in _BACKFILL_RECORDS:
+            await connection.execute(
+                text(
+                    "INSERT INTO records (id, kind, source, source_key, category, title, "
+                    "occurred_at, status, risk_level, source_updated_at, deleted, created_at, "
+                    "updated_at) VALUES (:id, :kind, :source, :key, 'OTHER', 't', :at, "
+                    "'ACCEPTED', 'NONE', :at, false, :at, :at)"
+                ),
+                {"id": pk, "kind": kind, "source": source, "key": f"K{pk}", "at": AT},
+            )
+            if case_type is not None:
+                await connection.execute(
+                    text(
+                        "INSERT INTO court_filings (id, case_number, case_type) "
+                        "VALUES (:id, :n, :t)"
+                    ),
+                    {"id": pk, "n": f"N{pk}", "t": case_type},
+                )
+            else:
+                await connection.execute(
+                    text(
+                        "INSERT INTO police_alerts (id, alert_number, alarm_time, "
+                        "category_code_l1, category_code_l3) VALUES (:id, :n, :at, :l1, :l3)"
+                    ),
+                    {"id": pk, "n": f"N{pk}", "at": AT, "l1": l1, "l3": l3},
+                )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT id, kpi_class FROM records ORDER BY id"))
+        return {pk: value for pk, value in rows}
+
+
+def _expected_classes() -> dict[int, str | None]:
+    expected: dict[int, str | None] = {}
+    for pk, kind, _, case_type, l1, l3 in _BACKFILL_RECORDS:
+        fields = {"case_type": case_type, "category_code_l1": l1, "category_code_l3": l3}
+        found = kpi_class(RecordKind(kind), fields)
+        expected[pk] = None if found is None else found.value
+    return expected
+
+
+async def test_the_kpi_class_of_stored_records_is_filled_in_as_ingest_would(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    try:
+        assert await _backfilled(engine) == _expected_classes()
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_the_kpi_class_backfill_on_postgresql() -> None:
+    async with scratch_schema("govhub_backfill") as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:
+            assert await _backfilled(engine) == _expected_classes()
+        finally:
+            await engine.dispose()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.audit import verify_chain
@@ -73,7 +75,8 @@ async def test_an_operation_is_one_row_with_who_what_and_which_records(
     assert first.purpose == "(2026)豫1202民初1号 核查当事人"
     assert first.duration_ms is not None and first.duration_ms > 0
     # and the phone in the variables is stored masked
-    assert first.variables == {"filter": {"search": "电话138****5678"}}
+    assert first.variables["preview"] == {"filter": {"search": "电话138****5678"}}
+    assert first.variables["digest"].startswith("hmac-sha256:")
     assert PHONES[INSIDE] not in str(first.variables)
     # and the second names every record whose parties it returned (the five kinds inside)
     assert first.record_ids is None  # the search matched nothing
@@ -131,7 +134,8 @@ async def test_denied_and_failed_operations_are_on_the_record(
     failed = await graphql(
         client, 'query { node(id: "bm90IGFuIGlk") { id } }', headers=_as(Role.CENTER_STAFF)
     )
-    assert codes(denied) == ["FORBIDDEN"] and codes(failed) == ["BAD_USER_INPUT"]
+    # (records and their parties are both refused a dashboard)
+    assert set(codes(denied)) == {"FORBIDDEN"} and codes(failed) == ["BAD_USER_INPUT"]
     rows = await _rows(committing_engine)
     assert [(r.role, r.outcome, r.record_ids) for r in rows] == [
         ("dashboard_viewer", "DENIED", None),
@@ -213,3 +217,39 @@ async def test_an_operation_that_cannot_be_audited_returns_nothing(
     assert "errors" not in body and body["data"]["records"]["nodes"]
     [row] = await _rows(committing_engine)
     assert row.outcome == "OK" and row.record_ids == [1, 3, 5, 7, 9]
+
+
+QUERY_CHAIN_PROBLEM = (
+    "query { auditChainStatus { rowsChecked intact firstProblem { sequence problem } } }"
+)
+
+
+async def test_the_running_hub_checkpoints_the_chain_and_reports_a_truncated_tail(
+    committing_engine: AsyncEngine, pii_key: bytes, tmp_path: Path
+) -> None:
+    # given the hub writing a signed checkpoint after every batch, to a file
+    checkpoints = tmp_path / "checkpoints.jsonl"
+    async with graphql_client(
+        committing_engine, pii_key, role=None, audit_checkpoint_file=checkpoints,
+        audit_checkpoint_seconds=0,
+    ) as client:  # fmt: skip
+        for _ in range(4):
+            await graphql(client, QUERY_TITLES, headers=_as(Role.CENTER_STAFF))
+        # (a checkpoint follows its batch's commit, just after the request is answered)
+        for _ in range(200):
+            lines = checkpoints.read_text(encoding="utf-8").splitlines()
+            if len(lines) == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert [json.loads(line)["sequence"] for line in lines] == [1, 2, 3, 4]
+        # when the newest two rows are deleted from the database
+        async with session_factory(committing_engine).begin() as session:
+            await session.execute(delete(AuditEntry).where(AuditEntry.id > 2))
+        # then the auditor is told the chain lost its tail (the query's own row is written
+        # after it answers, so the chain it checks still ends at row 2)
+        body = await graphql(client, QUERY_CHAIN_PROBLEM, headers=_as(Role.AUDITOR))
+    assert body["data"]["auditChainStatus"] == {
+        "rowsChecked": 2,
+        "intact": False,
+        "firstProblem": {"sequence": 4, "problem": "TRUNCATED"},
+    }

@@ -46,6 +46,7 @@ QUERY_LINKS = (
     "query($id: ID!) { node(id: $id) { ... on Record { linkedRecords { record { id } } } } }"
 )
 QUERY_PERSONS = "query { persons { totalCount nodes { name } } }"
+QUERY_FIGURES = "query { recordStats(groupBy: [KIND]) { key { kind } count suppressed } }"
 LIST_FIELD = {spec.kind: spec.list_field for spec in KINDS}
 
 
@@ -91,9 +92,10 @@ async def test_role_kind_and_jurisdiction(
     for region in (INSIDE, OUTSIDE):
         gid = _gid(kind, world.ids[(kind, region)])
         visible = reads_kind and region == INSIDE
-        # node(): visible, or NOT_FOUND (its existence does not leak); auditor reads no records
+        # node(): visible, or NOT_FOUND (its existence does not leak); auditor reads no records,
+        # the dashboard figures only
         body = await _ask(client, role, QUERY_NODE, {"id": gid})
-        if not policy.kinds:
+        if not policy.kinds or not policy.records:
             assert codes(body) == ["FORBIDDEN"] and body["data"] is None
             continue
         if visible:
@@ -118,7 +120,7 @@ async def test_role_kind_and_jurisdiction(
             assert body["data"] is None
     # the kind's own list: only the record inside, counted alone; refused if the kind is not read
     body = await _ask(client, role, QUERY_KIND_LIST % LIST_FIELD[kind])
-    if reads_kind:
+    if reads_kind and policy.records:
         listed = body["data"][LIST_FIELD[kind]]
         expected = [_gid(kind, world.ids[kind, INSIDE]), *_unplaced(role, kind)]
         assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
@@ -126,7 +128,7 @@ async def test_role_kind_and_jurisdiction(
         assert codes(body) == ["FORBIDDEN"] and body["data"] is None
     # records filtered by the kind: the same answer as the kind's own list, FORBIDDEN included
     body = await _ask(client, role, QUERY_RECORDS_OF_KIND, {"kind": [kind.value]})
-    if reads_kind:
+    if reads_kind and policy.records:
         listed = body["data"]["records"]
         expected = [_gid(kind, world.ids[kind, INSIDE]), *_unplaced(role, kind)]
         assert listed == {"totalCount": len(expected), "nodes": [{"id": i} for i in expected]}
@@ -140,7 +142,7 @@ async def test_records_and_totals_hold_only_readable_kinds_inside(
 ) -> None:
     body = await _ask(client, role, QUERY_TOTAL)
     policy = POLICIES[role]
-    if not policy.kinds:
+    if not policy.kinds or not policy.records:
         assert codes(body) == ["FORBIDDEN"]
         return
     page = body["data"]["records"]
@@ -188,3 +190,70 @@ async def test_persons_are_those_named_by_records_in_reach(
 async def test_no_regions_means_nothing(client: httpx.AsyncClient, world: SecurityWorld) -> None:
     body = await graphql(client, QUERY_TOTAL, headers=bearer(Role.CENTER_STAFF, []))
     assert body["data"]["records"] == {"totalCount": 0, "nodes": []}
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_figures_count_only_readable_kinds_inside(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role
+) -> None:
+    body = await _ask(client, role, QUERY_FIGURES)
+    policy = POLICIES[role]
+    if not policy.kinds:
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+        return
+    expected = {kind: 1 + len(_unplaced(role, kind)) for kind in policy.kinds}
+    # one record each: a cell too small to show a role that may not read parties
+    assert {
+        RecordKind(row["key"]["kind"]): (row["count"], row["suppressed"])
+        for row in body["data"]["recordStats"]
+    } == {
+        kind: (count, False) if policy.parties else (None, True)
+        for kind, count in expected.items()
+    }
+
+
+QUERY_TITLE = "query($id: ID!) { node(id: $id) { ... on Record { title } } }"
+QUERY_PAGE_TITLES = "query { records(first: 20) { nodes { id title } } }"
+QUERY_FILTERED = "query($filter: RecordFilter) { records(filter: $filter) { totalCount } }"
+
+
+@pytest.mark.parametrize("role", [r for r in Role if POLICIES[r].kinds and POLICIES[r].records])
+async def test_titles_are_the_sources_only_for_roles_reading_parties_and_free_text(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role
+) -> None:
+    policy = POLICIES[role]
+    full = policy.parties and policy.free_text
+    kind = next(iter(sorted(policy.kinds)))
+    record_id = world.ids[(kind, INSIDE)]
+    # a title names parties and places: the source's for roles that read both, else
+    # category and region (this world has no region names: the category alone)
+    expected = f"纠纷{record_id}" if full else "邻里纠纷"
+    body = await _ask(client, role, QUERY_TITLE, {"id": _gid(kind, record_id)})
+    assert body["data"]["node"] == {"title": expected}, role
+    # and so on every title of a page
+    page = (await _ask(client, role, QUERY_PAGE_TITLES))["data"]["records"]["nodes"]
+    assert page and all((node["title"] == "邻里纠纷") != full for node in page), role
+
+
+@pytest.mark.parametrize("role", [r for r in Role if POLICIES[r].kinds and POLICIES[r].records])
+@pytest.mark.parametrize(
+    ("condition", "needs"),
+    [({"partyName": "张"}, "parties"), ({"search": "噪音"}, "free_text"),
+     ({"search": "纠纷"}, "free_text")],
+    ids=["partyName", "search-summary", "search-title"],
+)  # fmt: skip
+async def test_a_filter_on_a_field_the_role_may_not_read_is_forbidden(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role, condition: dict[str, str],
+    needs: str,
+) -> None:  # fmt: skip
+    policy = POLICIES[role]
+    # search tests titles, summaries and addresses: it needs parties and free text both
+    allowed = policy.parties and (needs == "parties" or policy.free_text)
+    body = await _ask(client, role, QUERY_FILTERED, {"filter": condition})
+    if allowed:
+        # every readable kind's record inside names 张三 and says 噪音 (admin's unplaced
+        # record too, which names no one)
+        unplaced = len(_unplaced(role, RecordKind.DISPUTE)) if "search" in condition else 0
+        assert body["data"]["records"]["totalCount"] == len(policy.kinds) + unplaced, role
+    else:
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None, role

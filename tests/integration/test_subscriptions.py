@@ -160,7 +160,7 @@ async def test_a_subscriber_hears_only_changes_within_its_kinds_and_jurisdiction
         ("police-7", "partner_police", "Changes", "OK"),
     ]
     assert [(r.record_ids, r.person_ids) for r in rows] == [(None, None), (None, None)]
-    assert rows[1].variables == {"kinds": ["POLICE_ALERT"], "region": INSIDE}
+    assert rows[1].variables["preview"] == {"kinds": ["POLICE_ALERT"], "region": INSIDE}
 
 
 async def _rows_count(engine: AsyncEngine, n: int) -> bool:
@@ -246,3 +246,65 @@ async def test_a_subscriber_that_just_disconnects_is_still_on_the_record(
         await _until(lambda: _rows_count(committing_engine, 1))
     [row] = await _audit_rows(committing_engine)
     assert (row.principal, row.operation, row.outcome) == ("staff-3", "Changes", "OK")
+
+
+async def test_a_socket_is_closed_when_its_token_expires(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    async with running_hub(committing_engine, pii_key) as (url, state):
+        assert state.bus is not None
+        announce = record_announcer(state.bus)
+        # given a subscriber whose token lives 2 seconds
+        short = f"Bearer {token(Role.PARTNER_POLICE, [INSIDE], sub='police-9', ttl_seconds=2)}"
+        ws = await _connect(url, {"Authorization": short})
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await _subscribe(ws, "1", {})
+            await _until(lambda: _local_subscribers(state) == 1)
+            # when a change comes before expiry, it is heard
+            await announce(SourceSystem.MEDIATION, [_change(4, RecordKind.DISPUTE, INSIDE)])
+            assert (await _next(ws))["recordId"] == "RGlzcHV0ZTo0"
+            # then at expiry the socket is closed with 4403, and no later change is delivered
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                while True:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                    assert message["type"] != "next", message
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+            assert closed.value.rcvd.reason == "token expired"
+        finally:
+            await ws.close()
+        # and the closing is on the record, beside the subscription's own row
+
+        async def both_written() -> bool:
+            return len(await _audit_rows(committing_engine)) == 2
+
+        await _until(both_written)
+        rows = await _audit_rows(committing_engine)
+        closing = [row for row in rows if row.operation == "websocket token expired"]
+        assert [(row.principal, row.outcome) for row in closing] == [
+            ("police-9", "UNAUTHENTICATED")
+        ]
+        assert any(row.operation == "Changes" for row in rows)
+
+
+async def test_an_operation_sent_after_expiry_is_refused(
+    committing_engine: AsyncEngine, pii_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_hub(committing_engine, pii_key) as (url, _state):
+        # given a socket whose token expires, and whose closing is late (a busy server)
+        monkeypatch.setattr("hub.app.GovhubGraphQL._close_at_expiry", lambda *_: None)
+        short = f"Bearer {token(Role.PARTNER_POLICE, [INSIDE], ttl_seconds=1)}"
+        ws = await _connect(url, {"Authorization": short})
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await asyncio.sleep(1.5)
+            # when a query is sent after expiry, it is refused UNAUTHENTICATED
+            query = {"query": "{ version }"}
+            await ws.send(json.dumps({"id": "q", "type": "subscribe", "payload": query}))
+            message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert message["type"] in {"next", "error"}
+            payload = message["payload"]
+            errors = payload.get("errors", []) if isinstance(payload, dict) else payload
+            assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+        finally:
+            await ws.close()

@@ -1,0 +1,164 @@
+"""A request's figures settled (统计结果): grouped counts, empty buckets as zero, rankings and
+the population behind 万人起诉率 — what ``recordStats``/``recordKpis`` and ``govhub report``
+share, so a screen and the monthly review never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from db.queries import REGIONS, RecordScope
+from db.stats import Group, GroupKey, StatQuery, grouped_counts_many
+from domain.stats import (
+    KpiId,
+    StatDimension,
+    TimeBucket,
+    beijing_date,
+    buckets_between,
+)
+
+MAX_GROUPS = 5_000
+"""Groups one request may return (a daily trend of three years by county stays well within)."""
+
+
+class TooManyGroups(ValueError):
+    """The figures asked for have more groups than :data:`MAX_GROUPS`."""
+
+
+async def region_population(
+    connection: AsyncConnection, codes: Sequence[str]
+) -> dict[str, int | None]:
+    """Each region's population as the region tree records it (``None`` when unknown)."""
+    if not codes:
+        return {}
+    rows = await connection.execute(
+        select(REGIONS.c.code, REGIONS.c.population).where(REGIONS.c.code.in_(sorted(set(codes))))
+    )
+    return {code: population for code, population in rows}
+
+
+def with_empty_buckets(
+    groups: list[Group], bucket: TimeBucket, first: date | None, last: date | None
+) -> list[Group]:
+    """``groups`` plus a zero group for every bucket from ``first`` to ``last`` (defaults: the
+    first and last bucket counted) that a series (the groups sharing all but the period)
+    lacks, so a chart has no holes. With nothing counted and no other dimension, one series
+    of zeros."""
+    periods = [group.key.period for group in groups if group.key.period is not None]
+    low = first or (min(periods) if periods else None)
+    high = last or (max(periods) if periods else None)
+    if low is None or high is None:
+        return groups
+    series = {replace(group.key, period=None) for group in groups} or {GroupKey()}
+    present = {group.key for group in groups}
+    filled = list(groups)
+    for start in buckets_between(low, high, bucket):
+        for base in series:
+            key = replace(base, period=start)
+            if key not in present:
+                filled.append(Group(key))
+    return filled
+
+
+def _order(group: Group) -> tuple[str, ...]:
+    key = group.key
+    values = (key.kind, key.source, key.category, key.status, key.risk_level)
+    return (
+        key.period.isoformat() if key.period else "",
+        key.region_code or "",
+        *(str(value or "") for value in values),
+    )
+
+
+def _population_codes(query: StatQuery, scope: RecordScope) -> list[str]:
+    """The regions whose population is the denominator when figures are not by region: the
+    filter's region, else the jurisdiction's (none for an unlimited one)."""
+    if query.criteria.region_code is not None:
+        return [query.criteria.region_code]
+    if "" in scope.region_prefixes:
+        return []
+    return [prefix.ljust(6, "0") for prefix in scope.region_prefixes]
+
+
+async def _with_populations(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope, groups: list[Group]
+) -> None:
+    """Put each group's population in as 万人起诉率's denominator (``None`` when unknown)."""
+    kpi = KpiId.LITIGATION_PER_10K
+    by_region = StatDimension.REGION in query.dimensions
+    codes = (
+        [group.key.region_code for group in groups if group.key.region_code]
+        if by_region
+        else _population_codes(query, scope)
+    )
+    known = await region_population(connection, codes)
+    counted = [known.get(code) for code in codes]
+    whole = sum(n or 0 for n in counted) if counted and None not in counted else None
+    for group in groups:
+        population = known.get(group.key.region_code or "") if by_region else whole
+        group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
+
+
+def _settled(groups: list[Group], query: StatQuery, top: int | None) -> list[Group]:
+    """In key order (periods first); with a bucket, every period of the filter's range (else
+    from the first to the last counted), empty ones as zero; with ``top``, only the ``top``
+    largest groups, largest first. ``TooManyGroups`` past :data:`MAX_GROUPS`."""
+    if top is not None:
+        groups = sorted(groups, key=lambda group: (-group.count, _order(group)))[:top]
+    elif query.bucket is not None:
+        criteria = query.criteria
+        first = beijing_date(criteria.occurred_from) if criteria.occurred_from else None
+        last = (
+            beijing_date(criteria.occurred_to - timedelta(microseconds=1))
+            if criteria.occurred_to
+            else None
+        )
+        groups = sorted(with_empty_buckets(groups, query.bucket, first, last), key=_order)
+    else:
+        groups = sorted(groups, key=_order)
+    if len(groups) > MAX_GROUPS:
+        raise TooManyGroups(
+            f"These figures have {len(groups)} groups, more than {MAX_GROUPS}: group by less, "
+            "use a coarser bucket or a shorter period."
+        )
+    return groups
+
+
+FigureRequest = tuple[StatQuery, int | None]
+"""A query and its ``top`` (``None``: every group)."""
+
+
+async def figures_many(
+    connection: AsyncConnection, requests: Sequence[FigureRequest], scope: RecordScope
+) -> list[list[Group] | TooManyGroups]:
+    """The settled groups of each request (see :func:`figures`), counted together
+    (``db.stats.grouped_counts_many``); a request with too many groups gets its error."""
+    counted = await grouped_counts_many(connection, [query for query, _ in requests], scope)
+    results: list[list[Group] | TooManyGroups] = []
+    for (query, top), groups in zip(requests, counted, strict=True):
+        try:
+            settled = _settled(groups, query, top)
+        except TooManyGroups as exc:
+            results.append(exc)
+            continue
+        if KpiId.LITIGATION_PER_10K in query.kpis:
+            await _with_populations(connection, query, scope, settled)
+        results.append(settled)
+    return results
+
+
+async def figures(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope, *, top: int | None = None
+) -> list[Group]:
+    """The groups of ``query`` within ``scope``, settled: in key order (periods first), every
+    period of a bucketed range there (empty ones as zero), or the ``top`` largest first.
+    ``TooManyGroups`` past :data:`MAX_GROUPS`."""
+    (result,) = await figures_many(connection, [(query, top)], scope)
+    if isinstance(result, TooManyGroups):
+        raise result
+    return result

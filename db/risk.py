@@ -1,0 +1,254 @@
+"""Grading stored records and persons (风险研判入库), and staff overrides (人工调整).
+
+:func:`grade_touched` runs after each sync batch for the records it changed: it gathers
+their facts (``db.risk_facts``), grades the records, the records linked to them and the
+persons they name, keeps each grade with the rules fired, sets ``records.risk_level`` to
+the shown grade, logs every change of the shown grade, and returns one alert per target
+whose grade rose to the alert level. :func:`override_grade` records a staff decision that
+holds until the target's facts change.
+
+Matters (the closed loop) are not stored on this branch yet. When they are, a matter is graded
+like a person: ``TargetKind.MATTER`` with the matter's records as its subject, re-graded here
+for the matters of the touched records and after each workflow step; its ``overdue`` state
+becomes one more fact (an overdue rule kind).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.decisions import audit_decision
+from db.models import PartyMention, Person, Record, RiskAssessment, RiskGradeChange
+from db.risk_facts import FactBase, chunks, load_fact_base
+from domain.enums import RiskLevel
+from domain.risk import (
+    Assessment,
+    Override,
+    RiskFacts,
+    RiskRuleBook,
+    TargetKind,
+    assess,
+    effective_level,
+    load_risk_rules,
+)
+from domain.risk.alerts import RiskAlert, is_rise_to
+
+ASSESSED = "ASSESSED"
+OVERRIDDEN = "OVERRIDDEN"
+
+
+@cache
+def default_rules() -> RiskRuleBook:
+    return load_risk_rules()
+
+
+@dataclass(frozen=True, slots=True)
+class RiskConfig:
+    """The rules in force and the level that raises an alert (预警等级)."""
+
+    rules: RiskRuleBook
+    alert_level: RiskLevel = RiskLevel.RED
+
+    @classmethod
+    def default(cls) -> RiskConfig:
+        return cls(default_rules())
+
+
+def _record_facts(base: FactBase, record_id: int) -> RiskFacts:
+    subject_ids = {record_id} | base.linked.get(record_id, set())
+    subject = tuple(base.records[r] for r in sorted(subject_ids) if r in base.records)
+    persons = {p for r in subject for p in r.person_ids}
+    places = {r.place for r in subject if r.place is not None}
+    history_ids = {r for p in persons for r in base.records_of_person.get(p, ())}
+    history_ids |= {r for place in places for r in base.records_at_place.get(place, ())}
+    history_ids -= subject_ids
+    history = tuple(base.records[r] for r in sorted(history_ids) if r in base.records)
+    return RiskFacts(TargetKind.RECORD, record_id, subject, history)
+
+
+def _person_facts(base: FactBase, person_id: int) -> RiskFacts:
+    ids = base.records_of_person.get(person_id, set())
+    subject = tuple(base.records[r] for r in sorted(ids) if r in base.records)
+    return RiskFacts(TargetKind.PERSON, person_id, subject)
+
+
+async def _existing(
+    session: AsyncSession, target: TargetKind, ids: Collection[int]
+) -> dict[int, RiskAssessment]:
+    found: dict[int, RiskAssessment] = {}
+    for chunk in chunks(ids):
+        rows = await session.scalars(
+            select(RiskAssessment).where(
+                RiskAssessment.target_kind == target, RiskAssessment.target_id.in_(chunk)
+            )
+        )
+        found.update((row.target_id, row) for row in rows)
+    return found
+
+
+def _override_of(row: RiskAssessment) -> Override | None:
+    if row.override_level is None or row.override_fingerprint is None:
+        return None
+    return Override(
+        row.override_level, row.override_reason or "", row.overridden_by or "",
+        row.overridden_at or row.assessed_at, row.override_fingerprint,
+    )  # fmt: skip
+
+
+def _store(
+    session: AsyncSession,
+    row: RiskAssessment | None,
+    facts: RiskFacts,
+    result: Assessment,
+    region_code: str | None,
+    now: datetime,
+) -> tuple[RiskAssessment, RiskLevel]:
+    """Write ``result`` for the target; returns the row and the level shown before."""
+    if row is None:
+        row = RiskAssessment(target_kind=facts.target, target_id=facts.target_id)
+        session.add(row)
+        before = RiskLevel.NONE
+    else:
+        before = row.effective_level
+    row.level = result.level
+    row.rules = [fired.as_json() for fired in result.fired]
+    row.facts_fingerprint = result.fingerprint
+    row.region_code = region_code
+    row.assessed_at = now
+    row.effective_level = effective_level(result, _override_of(row))
+    if row.effective_level != before:
+        session.add(RiskGradeChange(
+            target_kind=facts.target, target_id=facts.target_id, from_level=before,
+            to_level=row.effective_level, cause=ASSESSED, changed_at=now,
+        ))  # fmt: skip
+    return row, before
+
+
+async def grade_touched(
+    session: AsyncSession,
+    touched: Collection[int],
+    config: RiskConfig | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[RiskAlert]:
+    """Grade what ``touched`` records affect; returns the alerts raised. The caller commits."""
+    if not touched:
+        return []
+    config = config or RiskConfig.default()
+    now = now or datetime.now(UTC)
+    base, records, persons = await load_fact_base(session, touched)
+    alerts: list[RiskAlert] = []
+    existing = await _existing(session, TargetKind.RECORD, records)
+    shown: dict[RiskLevel, list[int]] = {}
+    for record_id in sorted(records):
+        facts = _record_facts(base, record_id)
+        result = assess(facts, config.rules)
+        region = base.region_of.get(record_id)
+        row, before = _store(session, existing.get(record_id), facts, result, region, now)
+        shown.setdefault(row.effective_level, []).append(record_id)
+        if is_rise_to(config.alert_level, before, row.effective_level):
+            kind = base.records[record_id].kind
+            alerts.append(RiskAlert(TargetKind.RECORD, record_id, row.effective_level, before,
+                                    region, frozenset({kind}), now))  # fmt: skip
+    for level, ids in shown.items():
+        for chunk in chunks(ids):
+            await session.execute(
+                update(Record).where(Record.id.in_(chunk), Record.risk_level != level)
+                .values(risk_level=level)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+    alerts.extend(await _grade_persons(session, base, persons, config, now))
+    await session.flush()
+    return alerts
+
+
+async def _grade_persons(
+    session: AsyncSession, base: FactBase, persons: Collection[int], config: RiskConfig,
+    now: datetime,
+) -> list[RiskAlert]:  # fmt: skip
+    alerts: list[RiskAlert] = []
+    existing = await _existing(session, TargetKind.PERSON, persons)
+    regions: dict[int, str | None] = {}
+    for chunk in chunks(persons):
+        regions.update(
+            (pid, region)
+            for pid, region in await session.execute(
+                select(Person.id, Person.region_code).where(Person.id.in_(chunk))
+            )
+        )
+    for person_id in sorted(persons):
+        facts = _person_facts(base, person_id)
+        if not facts.subject and person_id not in existing:
+            continue
+        result = assess(facts, config.rules)
+        region = regions.get(person_id)
+        row, before = _store(session, existing.get(person_id), facts, result, region, now)
+        if is_rise_to(config.alert_level, before, row.effective_level):
+            kinds = frozenset(r.kind for r in facts.subject)
+            alerts.append(RiskAlert(TargetKind.PERSON, person_id, row.effective_level, before,
+                                    region, kinds, now))  # fmt: skip
+    return alerts
+
+
+def assessments_of(target: TargetKind, ids: Collection[int]) -> Select[Any]:
+    """The stored grades of ``ids`` (a Core select, for the loaders)."""
+    table = RiskAssessment.__table__
+    return select(table).where(
+        table.c.target_kind == target.value, table.c.target_id.in_(sorted(set(ids)))
+    )
+
+
+class GradeNotFound(LookupError):
+    """No grade is stored for that target (it has not been assessed yet)."""
+
+
+async def override_grade(
+    session: AsyncSession,
+    target: TargetKind,
+    target_id: int,
+    level: RiskLevel,
+    *,
+    reason: str,
+    by: str,
+    now: datetime | None = None,
+) -> RiskAssessment:
+    """Set the shown grade by hand until the target's facts change (人工调整); logged."""
+    now = now or datetime.now(UTC)
+    row = await session.scalar(
+        select(RiskAssessment).where(
+            RiskAssessment.target_kind == target, RiskAssessment.target_id == target_id
+        )
+    )
+    if row is None:
+        raise GradeNotFound(f"{target.value} {target_id} has no grade yet")
+    before = row.effective_level
+    row.override_level, row.override_reason, row.overridden_by = level, reason, by
+    row.overridden_at, row.override_fingerprint = now, row.facts_fingerprint
+    row.effective_level = level
+    if level != before:
+        session.add(RiskGradeChange(
+            target_kind=target, target_id=target_id, from_level=before, to_level=level,
+            cause=OVERRIDDEN, changed_by=by, changed_at=now,
+        ))  # fmt: skip
+    if target is TargetKind.RECORD:
+        await session.execute(
+            update(Record).where(Record.id == target_id).values(risk_level=level)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        records = [target_id]
+    else:
+        records = sorted(set(await session.scalars(
+            select(PartyMention.record_id).where(PartyMention.person_id == target_id)
+        )))  # fmt: skip
+    # the reason is free text (it may name people): kept on the grade, not in the audit log
+    variables = {"target": target.value, "id": target_id, "level": level.value}
+    await audit_decision(session, "overrideRiskGrade", by, variables, records)
+    await session.flush()
+    return row

@@ -1,0 +1,67 @@
+"""Early-warning events (风险预警): a target's shown grade rose to the alert level.
+
+An alert names the target (record or person), its new and previous grade, its region and the
+kinds of the records behind it — never personal data: a subscriber reads the assessment
+through the API, within its own kinds and jurisdiction. One alert per rise: a recomputation
+that keeps the grade, or a fall, raises none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from domain.enums import RecordKind, RiskLevel
+from domain.risk.facts import TargetKind, level_rank
+
+RISK_CHANNEL = "risk"
+
+
+def is_rise_to(alert_level: RiskLevel, before: RiskLevel, after: RiskLevel) -> bool:
+    """Whether going from ``before`` to ``after`` crosses up into ``alert_level`` or above."""
+    threshold = level_rank(alert_level)
+    return level_rank(after) >= threshold > level_rank(before)
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAlert:
+    target: TargetKind
+    target_id: int
+    level: RiskLevel
+    previous: RiskLevel
+    region_code: str | None
+    kinds: frozenset[RecordKind]
+    raised_at: datetime
+
+
+def alert_message(alerts: list[RiskAlert]) -> dict[str, Any]:
+    """The JSON message announcing ``alerts`` (one grading step)."""
+    return {
+        "alerts": [
+            {
+                "target": alert.target.value, "id": alert.target_id, "level": alert.level.value,
+                "previous": alert.previous.value, "regionCode": alert.region_code,
+                "kinds": sorted(kind.value for kind in alert.kinds),
+                "at": alert.raised_at.isoformat(),
+            }
+            for alert in alerts
+        ]
+    }  # fmt: skip
+
+
+def read_alert_message(message: dict[str, Any]) -> list[RiskAlert]:
+    """The alerts in a message; a malformed one yields nothing."""
+    try:
+        return [
+            RiskAlert(
+                target=TargetKind(item["target"]), target_id=int(item["id"]),
+                level=RiskLevel(item["level"]), previous=RiskLevel(item["previous"]),
+                region_code=item["regionCode"],
+                kinds=frozenset(RecordKind(kind) for kind in item["kinds"]),
+                raised_at=datetime.fromisoformat(item["at"]),
+            )
+            for item in message["alerts"]
+        ]  # fmt: skip
+    except (KeyError, TypeError, ValueError):
+        return []

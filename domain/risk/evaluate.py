@@ -1,0 +1,290 @@
+"""Grading (风险研判): which rules fire on a set of facts, with their evidence, and the grade.
+
+The grade is the highest level of the rules that fired (最高等级原则). A staff override
+(人工调整) with a reason replaces it for as long as the facts are those it was made on: a new
+record, a changed status or amount gives a new fingerprint and the computed grade again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from domain.calendar import SHANGHAI
+from domain.enums import RecordKind, RiskLevel
+from domain.risk.facts import RecordFacts, RiskFacts, fingerprint, highest, level_rank
+from domain.risk.lexicon import matcher_for
+from domain.risk.rules import (
+    AmountOver,
+    CrossLevelPetition,
+    Escalation,
+    GroupPetition,
+    Lexicon,
+    LexiconWords,
+    PartyCount,
+    RepeatAlerts,
+    RepeatPetitions,
+    RiskRule,
+    RiskRuleBook,
+    SourceGrade,
+)
+
+Evidence = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FiredRule:
+    """A rule that fired, with what it saw (研判依据)."""
+
+    rule_id: str
+    description: str
+    level: RiskLevel
+    evidence: Evidence
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.rule_id, "description": self.description,
+                "level": self.level.value, "evidence": self.evidence}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """The computed grade of one target."""
+
+    level: RiskLevel
+    fired: tuple[FiredRule, ...]
+    fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """A staff decision on the grade, made when the facts had ``fingerprint``."""
+
+    level: RiskLevel
+    reason: str
+    by: str
+    at: datetime
+    fingerprint: str
+
+
+def effective_level(assessment: Assessment, override: Override | None) -> RiskLevel:
+    """The override's level while the facts are unchanged; else the computed one."""
+    if override is not None and override.fingerprint == assessment.fingerprint:
+        return override.level
+    return assessment.level
+
+
+def assess(facts: RiskFacts, book: RiskRuleBook) -> Assessment:
+    """Every rule of ``book`` over ``facts``; the grade is the highest level fired."""
+    fired: list[FiredRule] = []
+    for rule in book:
+        evidence = _evaluate(rule, facts, book.lexicon)
+        if evidence is not None:
+            fired.append(FiredRule(rule.id, rule.description, rule.level, evidence))
+    level = highest(f.level for f in fired)
+    fired.sort(key=lambda f: -level_rank(f.level))  # the deciding rules first
+    return Assessment(level, tuple(fired), fingerprint(facts))
+
+
+def _evaluate(rule: RiskRule, facts: RiskFacts, lexicon: Lexicon) -> Evidence | None:
+    condition = rule.condition
+    match condition:
+        case RepeatAlerts():
+            return _repeat_alerts(condition, facts)
+        case Escalation():
+            return _escalation(condition, facts)
+        case RepeatPetitions():
+            return _repeat_petitions(condition, facts)
+        case GroupPetition():
+            return _first(facts.subject, lambda r: _group(condition, r))
+        case CrossLevelPetition():
+            return _first(facts.subject, lambda r: _cross_level(condition, r))
+        case AmountOver():
+            return _first(facts.subject, lambda r: _amount(condition, r))
+        case PartyCount():
+            return _first(facts.subject, lambda r: _parties(condition, r))
+        case LexiconWords():
+            return _words(condition, facts.subject, lexicon)
+        case SourceGrade():
+            return _first(facts.subject, lambda r: _source_grade(condition, r))
+    raise AssertionError(f"no evaluator for {type(condition).__name__}")  # pragma: no cover
+
+
+def _first(
+    records: Sequence[RecordFacts], check: Callable[[RecordFacts], Evidence | None]
+) -> Evidence | None:
+    """The evidence of the first record (by time) the check holds for."""
+    for record in sorted(records, key=_when):
+        evidence = check(record)
+        if evidence is not None:
+            return evidence
+    return None
+
+
+def _when(record: RecordFacts) -> tuple[datetime, int]:
+    return (record.occurred_at, record.record_id)
+
+
+def _day(record: RecordFacts) -> str:
+    """The Beijing day (北京时间) it happened on."""
+    return record.occurred_at.astimezone(SHANGHAI).date().isoformat()
+
+
+def _densest_window(
+    records: Sequence[RecordFacts], days: int, subject: frozenset[int]
+) -> list[RecordFacts]:
+    """The largest run of ``records`` within ``days`` of its first that holds a subject record."""
+    ordered = sorted(records, key=_when)
+    best: list[RecordFacts] = []
+    span = timedelta(days=days)
+    end = 0
+    for start, first in enumerate(ordered):
+        end = max(end, start)
+        while end + 1 < len(ordered) and ordered[end + 1].occurred_at - first.occurred_at <= span:
+            end += 1
+        window = ordered[start : end + 1]
+        if len(window) > len(best) and any(r.record_id in subject for r in window):
+            best = window
+    return best
+
+
+def _repeat_alerts(condition: RepeatAlerts, facts: RiskFacts) -> Evidence | None:
+    alerts = [
+        r for r in facts.all_records
+        if r.kind is RecordKind.POLICE_ALERT
+        and (condition.categories is None or r.category in condition.categories)
+    ]  # fmt: skip
+    groups: dict[object, list[RecordFacts]] = defaultdict(list)
+    for alert in alerts:
+        keys: Iterable[object] = (
+            (alert.place,) if condition.by == "place" and alert.place else
+            alert.person_ids if condition.by == "person" else ()
+        )  # fmt: skip
+        for key in keys:
+            groups[key].append(alert)
+    best: list[RecordFacts] = []
+    for group in groups.values():
+        window = _densest_window(group, condition.within_days, facts.subject_ids)
+        if len(window) > len(best):
+            best = window
+    if len(best) < condition.at_least:
+        return None
+    evidence: Evidence = {
+        "count": len(best), "withinDays": condition.within_days,
+        "records": [r.ref for r in best], "dates": [_day(r) for r in best],
+    }  # fmt: skip
+    if condition.by == "place":
+        evidence["place"] = best[0].place
+    return evidence
+
+
+def _connected(a: RecordFacts, b: RecordFacts, subject: frozenset[int]) -> bool:
+    """On the same matter (both graded together) or naming the same person."""
+    both_subject = a.record_id in subject and b.record_id in subject
+    return both_subject or bool(a.person_ids & b.person_ids)
+
+
+def _escalation(condition: Escalation, facts: RiskFacts) -> Evidence | None:
+    subject = facts.subject_ids
+    records = sorted(facts.all_records, key=_when)
+    span = timedelta(days=condition.within_days)
+    for start in records:
+        if start.kind not in condition.from_kinds or start.status not in condition.from_statuses:
+            continue
+        for later in records:
+            if (
+                later.kind in condition.to_kinds
+                and start.occurred_at <= later.occurred_at <= start.occurred_at + span
+                and (start.record_id in subject or later.record_id in subject)
+                and _connected(start, later, subject)
+            ):
+                return {
+                    "records": [start.ref, later.ref], "dates": [_day(start), _day(later)],
+                    "from": f"{start.kind.value}:{start.status.value}", "to": later.kind.value,
+                }  # fmt: skip
+    return None
+
+
+def _repeat_petitions(condition: RepeatPetitions, facts: RiskFacts) -> Evidence | None:
+    subject = facts.subject_ids
+    petitions = [r for r in facts.all_records if r.kind is RecordKind.PETITION]
+    best: list[RecordFacts] = []
+    groups: dict[object, list[RecordFacts]] = defaultdict(list)
+    for petition in petitions:
+        if petition.record_id in subject:
+            groups["subject"].append(petition)
+        for person in petition.person_ids:
+            groups[person].append(petition)
+    for group in groups.values():
+        window = _densest_window(group, condition.within_days, subject)
+        if len(window) > len(best):
+            best = window
+    if len(best) >= condition.at_least:
+        return {"count": len(best), "withinDays": condition.within_days,
+                "records": [r.ref for r in best], "dates": [_day(r) for r in best]}  # fmt: skip
+    # the petition system's own count of earlier petitions on the matter (重复信访次数)
+    for petition in sorted(petitions, key=_when):
+        counted = (petition.repeat_count or 0) + 1
+        if petition.record_id in subject and counted >= condition.at_least:
+            return {"count": counted, "repeatCountBySource": petition.repeat_count,
+                    "records": [petition.ref], "dates": [_day(petition)]}  # fmt: skip
+    return None
+
+
+def _group(condition: GroupPetition, record: RecordFacts) -> Evidence | None:
+    if record.kind is not RecordKind.PETITION:
+        return None
+    people = max(record.head_count or 0, record.mention_count)
+    if people < condition.at_least:
+        return None
+    return {"people": people, "records": [record.ref], "dates": [_day(record)]}
+
+
+def _cross_level(condition: CrossLevelPetition, record: RecordFacts) -> Evidence | None:
+    levels = sorted(record.petition_levels & condition.levels)
+    if record.kind is not RecordKind.PETITION or not levels:
+        return None
+    return {"levels": levels, "records": [record.ref], "dates": [_day(record)]}
+
+
+def _amount(condition: AmountOver, record: RecordFacts) -> Evidence | None:
+    if record.amount is None or record.amount < Decimal(condition.at_least):
+        return None
+    if condition.categories is not None and record.category not in condition.categories:
+        return None
+    return {"amount": str(record.amount), "threshold": condition.at_least,
+            "records": [record.ref], "dates": [_day(record)]}  # fmt: skip
+
+
+def _parties(condition: PartyCount, record: RecordFacts) -> Evidence | None:
+    if record.parties < condition.at_least:
+        return None
+    return {"parties": record.parties, "records": [record.ref], "dates": [_day(record)]}
+
+
+def _words(
+    condition: LexiconWords, records: Sequence[RecordFacts], lexicon: Lexicon
+) -> Evidence | None:
+    matcher = matcher_for(lexicon)
+    found: list[dict[str, str]] = []
+    refs: list[str] = []
+    for record in sorted(records, key=_when):
+        hits = [h for h in matcher.find(record.text) if h.word_class in condition.classes]
+        if hits:
+            refs.append(record.ref)
+            found.extend({"word": h.word, "class": h.word_class, "record": record.ref}
+                         for h in hits)  # fmt: skip
+    if not found:
+        return None
+    dates = [_day(r) for r in sorted(records, key=_when) if r.ref in refs]
+    return {"words": found, "records": refs, "dates": dates}
+
+
+def _source_grade(condition: SourceGrade, record: RecordFacts) -> Evidence | None:
+    if record.source_grade not in condition.grades:
+        return None
+    return {"sourceGrade": record.source_grade.value, "records": [record.ref],
+            "dates": [_day(record)]}  # fmt: skip

@@ -1,0 +1,116 @@
+"""What risk rules are judged on (研判事实): a record, the records linked to it, and the
+other records of the persons it names — dates, kinds, statuses, amounts, head counts, places.
+
+Facts are plain values built by ``db.risk`` from stored rows; the rules never touch the
+database. :func:`fingerprint` hashes them so a staff override can lapse when they change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
+
+_ORDER = (RiskLevel.NONE, RiskLevel.BLUE, RiskLevel.YELLOW, RiskLevel.RED)
+
+
+def level_rank(level: RiskLevel) -> int:
+    """NONE < BLUE < YELLOW < RED (蓝 Ⅳ, 黄 Ⅲ, 红 Ⅰ: red is highest)."""
+    return _ORDER.index(level)
+
+
+def highest(levels: Iterable[RiskLevel]) -> RiskLevel:
+    return max(levels, key=level_rank, default=RiskLevel.NONE)
+
+
+class TargetKind(StrEnum):
+    """What is graded (研判对象)."""
+
+    RECORD = "RECORD"
+    PERSON = "PERSON"
+    # MATTER: once matters (the closed loop) are stored, they are graded over their records.
+
+
+@dataclass(frozen=True, slots=True)
+class RecordFacts:
+    """One record as the rules see it."""
+
+    record_id: int
+    ref: str
+    """How evidence names it: ``SOURCE/source_key``."""
+    kind: RecordKind
+    category: DisputeCategory
+    status: CaseStatus
+    occurred_at: datetime
+    text: str = ""
+    """Title and summary as the source wrote them (free text)."""
+    place: str | None = None
+    """The address, normalised (spaces dropped), or None."""
+    person_ids: frozenset[int] = frozenset()
+    mention_count: int = 0
+    amount: Decimal | None = None
+    party_count: int | None = None
+    head_count: int | None = None
+    """People on a petition (信访人数)."""
+    repeat_count: int | None = None
+    """Earlier petitions on the same matter, as the petition system counts them (重复信访次数)."""
+    petition_levels: frozenset[str] = frozenset()
+    """Levels that issued a number for a petition (county, city, province): 越级 above county."""
+    source_grade: RiskLevel = RiskLevel.NONE
+
+    @property
+    def parties(self) -> int:
+        return max(self.party_count or 0, self.mention_count, self.head_count or 0)
+
+    def canonical(self) -> list[object]:
+        return [
+            self.record_id, self.kind.value, self.category.value, self.status.value,
+            self.occurred_at.isoformat(), self.text, self.place, sorted(self.person_ids),
+            self.mention_count, None if self.amount is None else str(self.amount),
+            self.party_count, self.head_count, self.repeat_count, sorted(self.petition_levels),
+            self.source_grade.value,
+        ]  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class RiskFacts:
+    """Everything one grade is decided on.
+
+    ``subject``: the records that make up what is graded — a record and the records linked to
+    it (the same matter), or all of a person's records. ``history``: other records of the
+    persons they name, which only count through a pattern (repeat calls, escalation) that
+    reaches a subject record.
+    """
+
+    target: TargetKind
+    target_id: int
+    subject: tuple[RecordFacts, ...]
+    history: tuple[RecordFacts, ...] = field(default=())
+
+    @property
+    def all_records(self) -> tuple[RecordFacts, ...]:
+        return self.subject + self.history
+
+    @property
+    def subject_ids(self) -> frozenset[int]:
+        return frozenset(r.record_id for r in self.subject)
+
+
+def fingerprint(facts: RiskFacts) -> str:
+    """sha256 of the facts in a canonical order: equal fingerprints, same facts."""
+    document = {
+        "subject": [r.canonical() for r in sorted(facts.subject, key=_by_id)],
+        "history": [r.canonical() for r in sorted(facts.history, key=_by_id)],
+    }
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _by_id(record: RecordFacts) -> int:
+    return record.record_id

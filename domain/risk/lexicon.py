@@ -1,0 +1,95 @@
+"""Finding lexicon words in free text (词表匹配), segmented with jieba, negation aware.
+
+A substring search fires on 没有报复的想法 and on 刀口 alike. Here the text is cut into words
+(jieba, with every lexicon word added so it stays whole) and a word counts only when no
+negator (不会, 没有, 并未, …) stands before it in the same clause: at most four words back,
+with no clause break (punctuation) and no 就/将/否则/但 between, and not itself inside a
+condition (如/如果/若 …) — 不给钱就砍死他 and 如不解决将跳楼 count, 他说不会跳楼 does not.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+
+import jieba
+
+from domain.risk.rules import Lexicon
+
+_LOOKBACK = 4
+_CLAUSE_BREAKS = frozenset("，。；！？、,.;!?：:\n（）()")
+# A negator before one of these negates a condition, not what follows (不给钱就砍死他).
+_CONSEQUENCE = frozenset(
+    {"就", "便", "将", "否则", "不然", "但", "但是", "却", "可是", "才", "就要", "就会"}
+)
+# ... and a negator after one of these is part of a condition (如不解决将跳楼).
+_CONDITIONAL = frozenset({"如", "如果", "若", "假如", "要是", "倘若", "一旦", "再"})
+
+jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load at DEBUG
+
+
+@dataclass(frozen=True, slots=True)
+class WordHit:
+    word: str
+    word_class: str
+
+
+class LexiconMatcher:
+    """Matches one lexicon; build once (a jieba tokenizer with the words added)."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self._classes: dict[str, str] = {}
+        for name, words in lexicon.classes.items():
+            for word in words:
+                self._classes.setdefault(word, name)
+        self._negations = frozenset(lexicon.negations)
+        self._tokenizer = jieba.Tokenizer()
+        for word in (*self._classes, *self._negations):
+            self._tokenizer.add_word(word, freq=200000)
+        # Segmenting is most of a grade's cost, and a text is read again for every record
+        # and person whose facts include it: each text is cut once.
+        self._hits = functools.lru_cache(maxsize=65536)(self._find)
+
+    def find(self, text: str) -> list[WordHit]:
+        """Lexicon words in ``text`` that no negator cancels, in order of appearance."""
+        return list(self._hits(text)) if text else []
+
+    def _find(self, text: str) -> tuple[WordHit, ...]:
+        tokens = [t for t in self._tokenizer.lcut(text) if t.strip()]
+        hits: list[WordHit] = []
+        for index, token in enumerate(tokens):
+            word_class = self._classes.get(token)
+            if word_class is not None and not self._negated(tokens, index):
+                hits.append(WordHit(token, word_class))
+        return tuple(hits)
+
+    def _negated(self, tokens: list[str], index: int) -> bool:
+        for back in range(index - 1, max(-1, index - 1 - _LOOKBACK), -1):
+            token = tokens[back]
+            if token in _CLAUSE_BREAKS or token in _CONSEQUENCE:
+                return False
+            if token in self._negations:
+                return not self._in_condition(tokens, back)
+        return False
+
+    @staticmethod
+    def _in_condition(tokens: list[str], index: int) -> bool:
+        for back in range(index - 1, -1, -1):
+            if tokens[back] in _CLAUSE_BREAKS:
+                return False
+            if tokens[back] in _CONDITIONAL:
+                return True
+        return False
+
+
+_MATCHERS: dict[int, tuple[Lexicon, LexiconMatcher]] = {}
+
+
+def matcher_for(lexicon: Lexicon) -> LexiconMatcher:
+    """One matcher per lexicon object (the tokenizer's dictionary loads once); the lexicon
+    is kept with it, so its id is not reused while cached."""
+    cached = _MATCHERS.get(id(lexicon))
+    if cached is None:
+        cached = _MATCHERS[id(lexicon)] = (lexicon, LexiconMatcher(lexicon))
+    return cached[1]

@@ -1,0 +1,421 @@
+"""Dashboard figures correct to the row: every grouping and KPI against plain Python over the
+world's rows, on SQLite and PostgreSQL, with Beijing month ends, empty buckets, roll-up,
+suppression and a partner's restricted view."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.models.audit import AuditEntry
+from domain.enums import CaseStatus, RecordKind, RegionLevel, RiskLevel, Role
+from domain.roles import POLICIES
+from domain.stats import TimeBucket, bucket_start, buckets_between, region_key
+from tests.integration.auth_support import bearer
+from tests.integration.graphql_world import codes, graphql, graphql_client
+from tests.integration.security_world import wipe
+from tests.integration.stats_world import (
+    BY_ID,
+    REGIONS,
+    ROWS,
+    Row,
+    expected_kpis,
+    ratio,
+    seed_stats_world,
+)
+
+QUERY_STATS = """
+query Stats($filter: RecordFilter, $groupBy: [StatDimension!], $level: RegionLevel! = COUNTY,
+            $bucket: TimeBucket, $top: Int) {
+  recordStats(filter: $filter, groupBy: $groupBy, regionLevel: $level, bucket: $bucket,
+              top: $top) {
+    key {
+      kind source category status riskLevel regionCode
+      region { code name level }
+      period { bucket start end label }
+    }
+    count suppressed
+  }
+}
+"""
+QUERY_KPIS = """
+query Kpis($filter: RecordFilter, $groupBy: [StatDimension!], $bucket: TimeBucket,
+           $kpis: [KpiId!], $top: Int, $level: RegionLevel! = COUNTY) {
+  recordKpis(filter: $filter, groupBy: $groupBy, bucket: $bucket, kpis: $kpis, top: $top,
+             regionLevel: $level) {
+    key { regionCode period { start } }
+    figures { kpi numerator denominator value suppressed definition { name version scale } }
+  }
+}
+"""
+QUERY_RECORDS = "query { records(first: 5) { totalCount } }"
+QUERY_RISKS = """
+query Risks($level: RiskLevel! = RED, $filter: RecordFilter, $first: Int) {
+  openRisks(level: $level, filter: $filter, first: $first) {
+    kind status riskLevel regionCode title occurredAt region { name }
+  }
+}
+"""
+QUERY_DEFINITIONS = "query { kpiDefinitions { id name numerator denominator scale text } }"
+
+LIVE = [row for row in ROWS if not row.deleted]
+
+
+@pytest.fixture(scope="module")
+async def client(engine: AsyncEngine, pii_key: bytes) -> AsyncIterator[httpx.AsyncClient]:
+    await wipe(engine)
+    await seed_stats_world(engine)
+    async with graphql_client(engine, pii_key, role=None) as client:
+        yield client
+    await wipe(engine)
+
+
+async def _ask(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    role: Role = Role.ADMIN,
+    regions: list[str] | None = None,
+) -> dict[str, Any]:
+    return await graphql(client, query, variables, headers=bearer(role, regions))
+
+
+def _counts(rows: list[dict[str, Any]], key: Callable[[dict[str, Any]], Any]) -> dict[Any, int]:
+    return {key(row["key"]): row["count"] for row in rows}
+
+
+async def test_the_total_counts_every_live_record_and_nothing_withdrawn(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await _ask(client, QUERY_STATS)
+    assert body["data"]["recordStats"] == [
+        {
+            "key": {"kind": None, "source": None, "category": None, "status": None,
+                    "riskLevel": None, "regionCode": None, "region": None, "period": None},
+            "count": len(LIVE),
+            "suppressed": False,
+        }
+    ]  # fmt: skip
+
+
+async def test_months_are_beijing_months_with_empty_ones_as_zero(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a range from December 2025 to June 2026 (Beijing), where December and June are empty
+    variables = {
+        "filter": {"occurredFrom": "2025-12-01T00:00:00+08:00",
+                   "occurredTo": "2026-07-01T00:00:00+08:00"},
+        "bucket": "MONTH",
+    }  # fmt: skip
+    body = await _ask(client, QUERY_STATS, variables)
+    rows = body["data"]["recordStats"]
+    expected = Counter(row.day.replace(day=1) for row in LIVE)
+    months = list(buckets_between(date(2025, 12, 1), date(2026, 6, 30), TimeBucket.MONTH))
+    assert [row["key"]["period"]["start"] for row in rows] == [m.isoformat() for m in months]
+    assert _counts(rows, lambda k: k["period"]["start"]) == {
+        m.isoformat(): expected.get(m, 0) for m in months
+    }
+    assert rows[0]["count"] == 0 and rows[-1]["count"] == 0
+    assert rows[3]["key"]["period"] == {
+        "bucket": "MONTH", "start": "2026-03-01", "end": "2026-04-01", "label": "2026-03"
+    }  # fmt: skip
+    # the 23:30 and 00:30 records either side of 1 April land in March and April
+    assert BY_ID[1].day.month == 3 and BY_ID[2].day.month == 4
+
+
+async def test_days_start_at_midnight_beijing_time(client: httpx.AsyncClient) -> None:
+    variables = {
+        "filter": {"occurredFrom": "2026-03-31T00:00:00+08:00",
+                   "occurredTo": "2026-04-02T00:00:00+08:00", "kind": ["DISPUTE"]},
+        "bucket": "DAY",
+    }  # fmt: skip
+    rows = (await _ask(client, QUERY_STATS, variables))["data"]["recordStats"]
+    expected = Counter(
+        r.day for r in LIVE
+        if r.kind is RecordKind.DISPUTE and date(2026, 3, 31) <= r.day <= date(2026, 4, 1)
+    )  # fmt: skip
+    assert _counts(rows, lambda k: k["period"]["start"]) == {
+        "2026-03-31": expected[date(2026, 3, 31)],
+        "2026-04-01": expected[date(2026, 4, 1)],
+    }
+    assert expected[date(2026, 3, 31)] >= 1 and expected[date(2026, 4, 1)] >= 1
+
+
+@pytest.mark.parametrize("bucket", list(TimeBucket))
+async def test_every_bucket_against_python(client: httpx.AsyncClient, bucket: TimeBucket) -> None:
+    body = await _ask(client, QUERY_STATS, {"bucket": bucket.value, "groupBy": ["KIND"]})
+    got = {
+        (row["key"]["kind"], row["key"]["period"]["start"]): row["count"]
+        for row in body["data"]["recordStats"]
+    }
+    counted = Counter((r.kind.value, bucket_start(r.day, bucket).isoformat()) for r in LIVE)
+    first, last = min(r.day for r in LIVE), max(r.day for r in LIVE)
+    kinds = {r.kind.value for r in LIVE}
+    expected = {
+        (kind, start.isoformat()): counted.get((kind, start.isoformat()), 0)
+        for kind in kinds
+        for start in buckets_between(first, last, bucket)
+    }
+    assert got == expected
+
+
+@pytest.mark.parametrize("level", ["PROVINCE", "CITY", "COUNTY", "TOWNSHIP", "VILLAGE", "GRID"])
+async def test_regions_roll_up_from_finer_codes(client: httpx.AsyncClient, level: str) -> None:
+    body = await _ask(client, QUERY_STATS, {"groupBy": ["REGION"], "level": level})
+    rows = body["data"]["recordStats"]
+    expected = Counter(region_key(r.region, RegionLevel(level)) for r in LIVE)
+    assert _counts(rows, lambda k: k["regionCode"]) == dict(expected)
+    names = {code: name for code, name, *_ in REGIONS}
+    for row in rows:
+        region = row["key"]["region"]
+        code = row["key"]["regionCode"]
+        assert (region and region["name"]) == names.get(code or "")
+
+
+async def test_grouping_by_several_dimensions(client: httpx.AsyncClient) -> None:
+    body = await _ask(client, QUERY_STATS, {"groupBy": ["KIND", "RISK_LEVEL", "STATUS"]})
+    got = {
+        (k["kind"], k["riskLevel"], k["status"]): count
+        for k, count in ((row["key"], row["count"]) for row in body["data"]["recordStats"])
+    }
+    assert got == dict(Counter((r.kind.value, r.risk.value, r.status.value) for r in LIVE))
+
+
+async def test_top_ranks_regions_by_count(client: httpx.AsyncClient) -> None:
+    body = await _ask(client, QUERY_STATS, {"groupBy": ["REGION"], "level": "TOWNSHIP", "top": 2})
+    counted = Counter(region_key(r.region, RegionLevel.TOWNSHIP) for r in LIVE)
+    ranked = sorted(counted.items(), key=lambda item: (-item[1], item[0] or ""))[:2]
+    assert [(row["key"]["regionCode"], row["count"]) for row in body["data"]["recordStats"]] == (
+        ranked
+    )
+
+
+def _in_scope(row: Row, role: Role, regions: list[str]) -> bool:
+    prefixes = tuple(code.removesuffix("00") for code in regions)  # 411200 → 4112 (a city)
+    return (
+        row.kind in POLICIES[role].kinds
+        and row.region is not None
+        and row.region.startswith(prefixes)
+    )
+
+
+async def test_a_partner_counts_only_its_kinds_inside_its_jurisdiction(
+    client: httpx.AsyncClient,
+) -> None:
+    role, regions = Role.PARTNER_COURT, ["411202"]
+    body = await _ask(client, QUERY_STATS, {"groupBy": ["KIND"]}, role=role, regions=regions)
+    expected = Counter(r.kind.value for r in LIVE if _in_scope(r, role, regions))
+    assert _counts(body["data"]["recordStats"], lambda k: k["kind"]) == dict(expected)
+    assert RecordKind.POLICE_ALERT.value not in expected  # the court reads no 110 alerts
+
+
+async def test_a_dashboard_sees_figures_not_records_and_small_cells_are_hidden(
+    client: httpx.AsyncClient,
+) -> None:
+    role, regions = Role.DASHBOARD_VIEWER, ["411200"]
+    records = await _ask(client, QUERY_RECORDS, role=role, regions=regions)
+    assert codes(records) == ["FORBIDDEN"] and records["data"] is None
+    variables = {"groupBy": ["REGION", "KIND"], "level": "TOWNSHIP"}
+    body = await _ask(client, QUERY_STATS, variables, role=role, regions=regions)
+    expected = Counter(
+        (region_key(r.region, RegionLevel.TOWNSHIP), r.kind.value)
+        for r in LIVE
+        if _in_scope(r, role, regions)
+    )
+    got = {
+        (row["key"]["regionCode"], row["key"]["kind"]): (row["count"], row["suppressed"])
+        for row in body["data"]["recordStats"]
+    }
+    assert got == {
+        key: (None, True) if 0 < count < 5 else (count, False) for key, count in expected.items()
+    }
+    # the world has cells on both sides of the line
+    assert any(count < 5 for count in expected.values())
+    assert any(count >= 5 for count in expected.values())
+    # staff, who read parties, see the same cells in full
+    staff = await _ask(client, QUERY_STATS, variables, role=Role.CENTER_STAFF, regions=regions)
+    assert {
+        (row["key"]["regionCode"], row["key"]["kind"]): row["count"]
+        for row in staff["data"]["recordStats"]
+    } == dict(expected)
+
+
+FINISHED = {CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED, CaseStatus.REVISITED,
+            CaseStatus.WITHDRAWN}  # fmt: skip
+
+
+async def test_the_open_red_list_for_a_dashboard(client: httpx.AsyncClient) -> None:
+    role, regions = Role.DASHBOARD_VIEWER, ["411200"]
+    body = await _ask(client, QUERY_RISKS, {"first": 20}, role=role, regions=regions)
+    expected = sorted(
+        (r for r in LIVE
+         if r.risk is RiskLevel.RED and r.status not in FINISHED and _in_scope(r, role, regions)),
+        key=lambda r: (r.occurred_at, r.id),
+        reverse=True,
+    )[:20]  # fmt: skip
+    listed = body["data"]["openRisks"]
+    assert [item["title"] for item in listed] == [f"记录{r.id}" for r in expected]
+    assert {item["riskLevel"] for item in listed} == {"RED"} and len(listed) >= 3
+    # no more than the role's page size
+    too_many = await _ask(client, QUERY_RISKS, {"first": 50}, role=role, regions=regions)
+    assert codes(too_many) == ["BAD_USER_INPUT"]
+
+
+async def test_the_auditor_reads_no_figures(client: httpx.AsyncClient) -> None:
+    body = await _ask(client, QUERY_STATS, role=Role.AUDITOR)
+    assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+
+
+def _figures(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    (row,) = body["data"]["recordKpis"]
+    return {
+        f["kpi"]: {k: f[k] for k in ("numerator", "denominator", "value")} for f in row["figures"]
+    }
+
+
+async def test_kpis_for_a_county_against_python(client: httpx.AsyncClient) -> None:
+    body = await _ask(client, QUERY_KPIS, {"filter": {"region": "411202"}})
+    rows = [r for r in LIVE if r.region and r.region.startswith("411202")]
+    expected = expected_kpis(rows, 337_058)
+    assert _figures(body) == expected
+    # the world exercises every KPI: none is 0 ÷ 0
+    assert all(figure["denominator"] for figure in expected.values())
+    assert all(figure["numerator"] for figure in expected.values())
+
+
+async def test_kpis_by_region_add_up_as_sums_of_parts(client: httpx.AsyncClient) -> None:
+    body = await _ask(
+        client, QUERY_KPIS, {"groupBy": ["REGION"], "kpis": ["MEDIATION_SUCCESS_RATE"]}
+    )
+    by_region = {row["key"]["regionCode"]: row["figures"][0] for row in body["data"]["recordKpis"]}
+    total = _figures(await _ask(client, QUERY_KPIS, {"kpis": ["MEDIATION_SUCCESS_RATE"]}))
+    numerators = sum(f["numerator"] for f in by_region.values())
+    denominators = sum(f["denominator"] for f in by_region.values())
+    assert total["MEDIATION_SUCCESS_RATE"] == ratio(numerators, denominators)
+
+
+async def test_regions_ranked_by_rate(client: httpx.AsyncClient) -> None:
+    body = await _ask(
+        client,
+        QUERY_KPIS,
+        {"groupBy": ["REGION"], "kpis": ["MEDIATION_SUCCESS_RATE"], "top": 2, "level": "TOWNSHIP"},
+    )
+    by_region: dict[str | None, list[Row]] = {}
+    for row in LIVE:
+        by_region.setdefault(region_key(row.region, RegionLevel.TOWNSHIP), []).append(row)
+    rates = {
+        code: expected_kpis(rows, None)["MEDIATION_SUCCESS_RATE"]
+        for code, rows in by_region.items()
+    }
+    ranked = sorted(
+        (item for item in rates.items() if item[1]["value"] is not None),
+        key=lambda item: -item[1]["value"],
+    )[:2]
+    got = [
+        (row["key"]["regionCode"], row["figures"][0]["value"]) for row in body["data"]["recordKpis"]
+    ]
+    assert got == [(code, rate["value"]) for code, rate in ranked]
+    assert len(got) == 2 and got[0][1] > got[1][1]
+
+
+async def test_kpi_definitions_name_numerator_and_denominator(client: httpx.AsyncClient) -> None:
+    body = await _ask(client, QUERY_DEFINITIONS, role=Role.DASHBOARD_VIEWER, regions=["411200"])
+    definitions = {d["id"]: d for d in body["data"]["kpiDefinitions"]}
+    assert definitions["LITIGATION_PER_10K"]["scale"] == 10_000
+    assert definitions["MEDIATION_SUCCESS_RATE"]["name"] == "调解成功率"
+    assert all(d["numerator"] and d["denominator"] and "÷" in d["text"]
+               for d in definitions.values())  # fmt: skip
+
+
+async def test_figures_are_audited(client: httpx.AsyncClient, engine: AsyncEngine) -> None:
+    await _ask(client, QUERY_STATS, role=Role.DASHBOARD_VIEWER, regions=["411200"])
+    async with engine.connect() as connection:
+        last = (
+            await connection.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+        ).one()
+    assert (last.role, last.operation, last.outcome) == ("dashboard_viewer", "Stats", "OK")
+
+
+QUERY_DASHBOARD = """
+query Dashboard($filter: RecordFilter!) {
+  kpis: recordKpis(filter: $filter) { figures { kpi numerator denominator value } }
+  trend: recordStats(filter: $filter, bucket: MONTH) { key { period { start } } count }
+  weeks: recordStats(filter: $filter, bucket: WEEK, groupBy: [KIND]) {
+    key { kind period { start } } count
+  }
+  byTownship: recordStats(filter: $filter, groupBy: [REGION], regionLevel: TOWNSHIP) {
+    key { regionCode } count
+  }
+  byCounty: recordKpis(filter: $filter, groupBy: [REGION], kpis: [LITIGATION_PER_10K]) {
+    key { regionCode } figures { numerator denominator value }
+  }
+  byCategory: recordStats(filter: $filter, groupBy: [CATEGORY, RISK_LEVEL]) {
+    key { category riskLevel } count
+  }
+  total: recordStats(filter: $filter) { count }
+  top: recordStats(filter: $filter, groupBy: [STATUS], top: 3) { key { status } count }
+}
+"""
+
+
+async def test_a_dashboard_in_one_operation_equals_its_figures_one_by_one(
+    client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    # given a dashboard's figures over one region and period in one operation
+    variables = {
+        "filter": {"region": "411200", "occurredFrom": "2026-01-01T00:00:00+08:00",
+                   "occurredTo": "2026-06-01T00:00:00+08:00"},
+    }  # fmt: skip
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        together = await _ask(client, QUERY_DASHBOARD, variables)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert "errors" not in together, together
+    # then on PostgreSQL they are counted in one scan (GROUPING SETS), one statement each
+    # elsewhere — and the figures are those each field gives when asked alone
+    scans = [s for s in statements if "FROM records" in s and "GROUP BY" in s]
+    if engine.dialect.name == "postgresql":
+        assert len(scans) == 1 and "GROUPING SETS" in scans[0]
+    else:
+        assert len(scans) == 6  # ``kpis`` and ``total`` group by nothing
+    document = QUERY_DASHBOARD.split("{", 1)[1].rsplit("}", 1)[0]
+    for alias in ("kpis", "trend", "weeks", "byTownship", "byCounty", "byCategory", "total",
+                  "top"):  # fmt: skip
+        alone = await _ask(
+            client,
+            "query($filter: RecordFilter!) { " + _field(document, alias) + " }",
+            variables,
+        )
+        assert alone["data"][alias] == together["data"][alias], alias
+    trend = Counter(
+        r.day.replace(day=1) for r in LIVE
+        if _in_scope(r, Role.ADMIN, ["411200"]) and date(2026, 1, 1) <= r.day < date(2026, 6, 1)
+    )  # fmt: skip
+    assert [row["count"] for row in together["data"]["trend"]] == [
+        trend.get(date(2026, month, 1), 0) for month in range(1, 6)
+    ]
+
+
+def _field(document: str, alias: str) -> str:
+    """One aliased field of the document, braces balanced."""
+    start = document.index(f"{alias}:")
+    depth, position = 0, document.index("{", start)
+    while True:
+        depth += {"{": 1, "}": -1}.get(document[position], 0)
+        position += 1
+        if depth == 0:
+            return document[start:position]

@@ -1,0 +1,109 @@
+"""``govhub report``: the monthly review's sheets against plain Python over the world's rows,
+written as XLSX and CSV, and the command itself on an embedded database (audited)."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from domain.enums import RegionLevel
+from domain.stats import KPI_DEFINITIONS, KpiId, region_key
+from hub.cli import app
+from hub.report import Period, Sheet, build_report, write_csv, write_xlsx
+from tests.integration.security_world import wipe
+from tests.integration.stats_world import ROWS, expected_kpis, seed_stats_world
+
+MARCH = Period.parse("2026-03")
+IN_MARCH = [
+    r for r in ROWS
+    if not r.deleted and r.region and r.region.startswith("411202")
+    and date(2026, 3, 1) <= r.day < date(2026, 4, 1)
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+async def sheets(engine: AsyncEngine) -> AsyncIterator[dict[str, Sheet]]:
+    await wipe(engine)
+    await seed_stats_world(engine)
+    built = await build_report(engine, "411202", MARCH, RegionLevel.TOWNSHIP)
+    yield {sheet.title: sheet for sheet in built}
+    await wipe(engine)
+
+
+def test_periods_parse() -> None:
+    assert (MARCH.start, MARCH.end, MARCH.label) == (date(2026, 3, 1), date(2026, 4, 1), "2026-03")
+    quarter = Period.parse("2026-Q2")
+    assert (quarter.start, quarter.end) == (date(2026, 4, 1), date(2026, 7, 1))
+    assert Period.parse("2026").end == date(2027, 1, 1)
+    with pytest.raises(ValueError, match="not a period"):
+        Period.parse("2026-13")
+
+
+async def test_the_kpi_sheet_matches_python(sheets: dict[str, Sheet]) -> None:
+    expected = expected_kpis(IN_MARCH, 337_058)
+    got = {
+        name: {"numerator": n, "denominator": d, "value": v}
+        for name, n, d, v, _ in sheets["指标"].rows
+    }
+    assert got == {
+        KPI_DEFINITIONS[KpiId(kpi)].name: {
+            **figure, "value": None if figure["value"] is None else round(figure["value"], 4)
+        }
+        for kpi, figure in expected.items()
+    }  # fmt: skip
+
+
+async def test_the_trend_has_every_day_of_march(sheets: dict[str, Sheet]) -> None:
+    counted = Counter(r.day for r in IN_MARCH)
+    days = [date(2026, 3, 1) + timedelta(days=n) for n in range(31)]
+    assert sheets["趋势"].rows == [(day.isoformat(), counted.get(day, 0)) for day in days]
+
+
+async def test_the_region_sheet_rolls_up_to_townships(sheets: dict[str, Sheet]) -> None:
+    counted = Counter(region_key(r.region, RegionLevel.TOWNSHIP) for r in IN_MARCH)
+    assert {row[0]: row[1] for row in sheets["按区划"].rows} == dict(counted)
+
+
+async def test_xlsx_and_csv_carry_the_same_cells(sheets: dict[str, Sheet], tmp_path: Path) -> None:
+    write_xlsx(list(sheets.values()), tmp_path / "report.xlsx")
+    workbook = load_workbook(tmp_path / "report.xlsx")
+    assert workbook.sheetnames == list(sheets)
+    assert [tuple(c.value for c in row) for row in workbook["趋势"].iter_rows()][1:] == (
+        sheets["趋势"].rows
+    )
+    definitions = [tuple(c.value for c in row) for row in workbook["指标口径"].iter_rows()]
+    assert len(definitions) == 1 + len(KPI_DEFINITIONS)
+    written = write_csv(list(sheets.values()), tmp_path / "csv", "r")
+    with written[-1].open(encoding="utf-8-sig") as handle:
+        assert next(csv.reader(handle))[0] == "指标"
+
+
+runner = CliRunner()
+
+
+def test_the_command_writes_a_workbook_and_is_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in ("GOVHUB_DATABASE_URL", "GOVHUB_PII_KEY", "GOVHUB_JWT_SECRET", "GOVHUB_ENV"):
+        monkeypatch.delenv(variable, raising=False)
+    assert runner.invoke(app, ["migrate", "--seed-regions"]).exit_code == 0
+    result = runner.invoke(app, ["report", "--region", "411200", "--period", "2026-03"])
+    assert result.exit_code == 0, result.output
+    workbook = load_workbook(tmp_path / "govhub-411200-2026-03.xlsx")
+    assert "指标口径" in workbook.sheetnames
+    with sqlite3.connect(tmp_path / "data" / "govhub.db") as connection:
+        rows = connection.execute("SELECT operation, variables FROM audit_log").fetchall()
+    assert [operation for operation, _ in rows] == ["report"]
+    assert '"411200"' in rows[0][1]
+    bad = runner.invoke(app, ["report", "--region", "411200", "--period", "March"])
+    assert bad.exit_code == 2

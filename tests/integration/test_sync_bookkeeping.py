@@ -1,0 +1,100 @@
+"""Sync bookkeeping under hostile deliveries and crashes: stale dead letters stay resolved,
+runs a killed process left RUNNING are marked ABANDONED, and a deleted record has one shape
+however it was first seen."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from connectors.sync import sync_source
+from db.engine import session_factory
+from db.models import DeadLetter, Dispute, SyncRun
+from domain.enums import CaseStatus, SourceSystem
+from tests.integration.test_sync_engine import T0, ListConnector, _case
+
+
+class VersionedConnector(ListConnector):
+    """Reads a payload's version even when it does not parse, as the real connectors do."""
+
+    def updated_at_of(self, raw: Any) -> Any:
+        return T0 + timedelta(minutes=raw["v"]) if isinstance(raw.get("v"), int) else None
+
+
+@pytest.fixture
+def sessions(committing_engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return session_factory(committing_engine)
+
+
+async def _letters(sessions: async_sessionmaker[Any]) -> list[tuple[str | None, bool]]:
+    async with sessions() as session:
+        rows = (await session.scalars(select(DeadLetter).order_by(DeadLetter.id))).all()
+        return [(row.source_key, row.resolved_at is None) for row in rows]
+
+
+@pytest.mark.parametrize("connector_type", [VersionedConnector, ListConnector])
+async def test_a_stale_malformed_delivery_does_not_reopen_a_resolved_dead_letter(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any], connector_type: type
+) -> None:
+    # given a malformed version of A, then A's deletion, which resolves its dead letter
+    bad = _case("A", 1, idNo="bad")
+    pages = [[bad], [_case("A", 2, deleted=True)]]
+    await sync_source(committing_engine, sessions, connector_type(pages))
+    assert await _letters(sessions) == [("A", False)]
+    # when the stale malformed copy arrives again, out of order
+    await sync_source(committing_engine, sessions, connector_type([[bad]]), full=True)
+    # then the letter stays resolved and none is opened
+    assert await _letters(sessions) == [("A", False)]
+
+
+async def test_a_newer_malformed_version_still_opens_a_dead_letter(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    pages = [[_case("A", 1)], [_case("A", 2, idNo="bad")], [_case("B", 1, idNo="bad")]]
+    await sync_source(committing_engine, sessions, VersionedConnector(pages))
+    assert await _letters(sessions) == [("A", True), ("B", True)]
+    # and an older malformed copy of a stored key opens none
+    stale = [[_case("C", 2)], [_case("C", 1, idNo="bad")]]
+    await sync_source(committing_engine, sessions, VersionedConnector(stale), full=True)
+    assert await _letters(sessions) == [("A", True), ("B", True)]
+
+
+async def test_runs_left_running_by_a_killed_process_are_abandoned_at_the_next_sync(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given two runs a killed process left RUNNING (one of another source)
+    async with sessions.begin() as session:
+        session.add(SyncRun(source=SourceSystem.MEDIATION, status="RUNNING"))
+        session.add(SyncRun(source=SourceSystem.COURT, status="RUNNING"))
+    # when the source's lock is next taken
+    result = await sync_source(committing_engine, sessions, ListConnector([[_case("A", 1)]]))
+    assert result.ok
+    # then its stale run is ABANDONED, finished, with a reason; the other source's is untouched
+    async with sessions() as session:
+        runs = (await session.scalars(select(SyncRun).order_by(SyncRun.id))).all()
+    assert [(r.source, r.status) for r in runs] == [
+        (SourceSystem.MEDIATION, "ABANDONED"),
+        (SourceSystem.COURT, "RUNNING"),
+        (SourceSystem.MEDIATION, "SUCCEEDED"),
+    ]
+    assert runs[0].finished_at is not None and "abandoned" in (runs[0].error or "")
+
+
+async def test_a_deleted_record_has_one_shape_however_it_was_first_seen(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given B held and then deleted, and C first seen already deleted
+    pages = [[_case("B", 1)], [_case("B", 2, deleted=True), _case("C", 3, deleted=True)]]
+    await sync_source(committing_engine, sessions, ListConnector(pages))
+    async with sessions() as session:
+        rows = {r.source_key: r for r in (await session.scalars(select(Dispute))).all()}
+    # then both are deleted and WITHDRAWN at their deletion's time; B keeps its last content
+    for key, minutes in (("B", 2), ("C", 3)):
+        row = rows[key]
+        assert (row.deleted, row.status) == (True, CaseStatus.WITHDRAWN), key
+        assert row.source_updated_at == T0 + timedelta(minutes=minutes), key
+    assert rows["B"].title == "B v1" and rows["C"].region_code is None

@@ -1,0 +1,56 @@
+"""Lexicon matching: words found whole (jieba), negated words not counted."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.risk import load_risk_rules
+from domain.risk.lexicon import matcher_for
+
+MATCHER = matcher_for(load_risk_rules().lexicon)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("报警人称丈夫王某扬言要打她，请求民警到场", [("扬言", "threat")]),
+        ("报警人称其丈夫酒后持菜刀追砍", [("菜刀", "weapon")]),
+        ("他说没钱，要跳楼", [("跳楼", "self_harm")]),
+        ("对方称要报复", [("报复", "revenge")]),
+        ("他不想活了", [("不想活", "self_harm")]),
+        # a negator before a condition, not before the threat: 不给钱就砍死他
+        ("不给钱就砍死他", [("砍死", "killing")]),
+        ("如不解决将跳楼", [("跳楼", "self_harm")]),
+        ("他扬言要和对方同归于尽", [("扬言", "threat"), ("同归于尽", "killing")]),
+    ],
+)
+def test_words_that_signal_danger_are_found(text: str, expected: list[tuple[str, str]]) -> None:
+    assert [(hit.word, hit.word_class) for hit in MATCHER.find(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "他说不会跳楼",
+        "当事人表示没有报复的想法",
+        "经查并未携带刀具",
+        "当事人否认曾扬言报复",
+        "双方情绪平稳，无报复倾向",
+        "民警到场后双方不再争吵，未发现威胁行为",
+        "从未说过要自杀",
+        "",
+    ],
+)
+def test_negated_or_absent_words_are_not_counted(text: str) -> None:
+    assert MATCHER.find(text) == []
+
+
+def test_a_negation_stays_in_its_clause() -> None:
+    # the negator belongs to the first clause; the second clause's threat counts
+    hits = MATCHER.find("他没有喝酒，但扬言要报复")
+    assert [hit.word for hit in hits] == ["扬言", "报复"]
+
+
+def test_a_word_inside_another_word_is_not_a_match() -> None:
+    # substring matching would fire on 刀 in 刀削面 and on 枪 in 抢枪手 alike
+    assert MATCHER.find("双方在刀削面馆因座位发生口角") == []
