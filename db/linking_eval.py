@@ -39,13 +39,15 @@ def load_truth(path: Path) -> dict[str, Any]:
 async def evaluate_linking(session: AsyncSession, truth: dict[str, Any]) -> LinkingEvaluation:
     """Score what the database holds now against ``truth`` (``sandbox.world.write_truth``)."""
     by_key = {(r["system"], r["key"]): r for r in truth["records"]}
-    records = {
-        rid: by_key[(source.value, key)]
-        for rid, source, key in await session.execute(
-            select(Record.id, Record.source, Record.source_key)
-        )
-        if (source.value, key) in by_key
-    }
+    records: dict[int, dict[str, Any]] = {}
+    tombstones: set[int] = set()
+    for rid, source, key, deleted in await session.execute(
+        select(Record.id, Record.source, Record.source_key, Record.deleted)
+    ):
+        if (source.value, key) in by_key:
+            records[rid] = by_key[(source.value, key)]
+            if deleted:
+                tombstones.add(rid)
     canonical = await canonical_persons(session)
     mentions: dict[int, list[tuple[int, Hashable]]] = {}
     rows = await session.execute(
@@ -65,6 +67,8 @@ async def evaluate_linking(session: AsyncSession, truth: dict[str, Any]) -> Link
     skipped = 0
     for rid, record in records.items():
         stored = mentions.get(rid, [])
+        if not stored and rid in tombstones:
+            continue  # first seen already deleted: a tombstone names no one
         if len(stored) != len(record["parties"]):
             skipped += 1
             continue

@@ -21,11 +21,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.decisions import audit_decision
 from db.models import PartyMention, Person, Record, RiskAssessment, RiskGradeChange
+from db.queries import scope_conditions
 from db.risk_facts import FactBase, chunks, load_fact_base
 from domain.enums import RiskLevel
 from domain.risk import (
@@ -39,6 +40,7 @@ from domain.risk import (
     load_risk_rules,
 )
 from domain.risk.alerts import RiskAlert, is_rise_to
+from domain.scope import RecordScope
 
 ASSESSED = "ASSESSED"
 OVERRIDDEN = "OVERRIDDEN"
@@ -202,6 +204,22 @@ def assessments_of(target: TargetKind, ids: Collection[int]) -> Select[Any]:
     table = RiskAssessment.__table__
     return select(table).where(
         table.c.target_kind == target.value, table.c.target_id.in_(sorted(set(ids)))
+    )
+
+
+def refs_in_scope(refs: Collection[str], scope: RecordScope) -> Select[Any]:
+    """Of ``refs`` (``SOURCE/source_key``), the records ``scope`` admits: (source, source_key)."""
+    by_source: dict[str, list[str]] = {}
+    for ref in refs:
+        source, _, key = ref.partition("/")
+        by_source.setdefault(source, []).append(key)
+    table = Record.__table__
+    wanted = [
+        and_(table.c.source == source, table.c.source_key.in_(sorted(keys)))
+        for source, keys in sorted(by_source.items())
+    ]
+    return select(table.c.source, table.c.source_key).where(
+        or_(*wanted) if wanted else false(), *scope_conditions(scope)
     )
 
 

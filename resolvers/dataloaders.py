@@ -17,9 +17,10 @@ from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
 from db.figures import FigureRequest, figures_many
-from db.risk import assessments_of
+from db.risk import assessments_of, refs_in_scope
 from db.stats import Group
 from domain.risk import TargetKind
+from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.rows import (
@@ -180,8 +181,7 @@ class Loaders:
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
         # The records and persons asked about were read within the scope already.
-        rows = await fetch_all(self._sessions, assessments_of(target, ids))
-        found = {row["target_id"]: risk_assessment_from_row(row) for row in rows}
+        found = await scoped_risk(self._sessions, target, ids, self._scope)
         return [found.get(target_id) for target_id in ids]
 
     async def _record_risk(self, record_ids: Sequence[int]) -> list[RiskAssessment | None]:
@@ -243,3 +243,29 @@ class LoaderContext:
         """As :meth:`hub.context.Context.start_operation`: fresh state for each operation."""
         self.security.start_operation()
         self.loaders = Loaders(self.sessions, self.security.scope)
+
+
+async def scoped_risk(
+    sessions: async_sessionmaker[AsyncSession],
+    target: TargetKind,
+    ids: Sequence[int],
+    scope: RecordScope,
+) -> dict[int, RiskAssessment]:
+    """The stored grades of ``ids`` as ``scope`` may see them.
+
+    Evidence may cite records outside the scope (a person's records elsewhere, another
+    system's alerts at one address): those are named as outside and their text dropped
+    (``domain.risk.redaction``). The grade itself is shown.
+    """
+    rows = await fetch_all(sessions, assessments_of(target, ids))
+    refs = cited_refs(rule for row in rows for rule in row["rules"] or [])
+    visible: set[str] = set()
+    if refs:
+        seen = await fetch_all(sessions, refs_in_scope(refs, scope))
+        visible = {f"{row['source']}/{row['source_key']}" for row in seen}
+    return {
+        row["target_id"]: risk_assessment_from_row(
+            row, redact_rules(row["rules"] or [], visible.__contains__)
+        )
+        for row in rows
+    }

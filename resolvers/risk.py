@@ -17,13 +17,14 @@ from sqlalchemy import func, select
 
 from db.decision_scope import ensure_persons_within, within
 from db.models import Record
-from db.risk import GradeNotFound, assessments_of, override_grade
+from db.risk import GradeNotFound, override_grade
 from domain.enums import RiskLevel
 from domain.linking.errors import LinkingNotFound
 from domain.risk import TargetKind
 from domain.risk.alerts import RISK_CHANNEL, RiskAlert, is_rise_to, read_alert_message
 from resolvers.cursors import parse_global_id
-from resolvers.rows import TYPE_OF_KIND, fetch_all, global_id
+from resolvers.dataloaders import scoped_risk
+from resolvers.rows import TYPE_OF_KIND, global_id
 from schema.context import Info
 from schema.errors import BadUserInput, Forbidden, ServiceUnavailable
 from schema.risk import (
@@ -31,7 +32,6 @@ from schema.risk import (
     RiskOverridden,
     RiskOverrideError,
     RiskOverrideErrorCode,
-    risk_assessment_from_row,
 )
 from schema.risk import RiskAlert as RiskAlertEvent
 from schema.security import RequestSecurity
@@ -94,8 +94,8 @@ async def resolve_override_risk_grade(
             await override_grade(session, kind, pk, level, reason=reason, by=principal.sub)
     except (GradeNotFound, LinkingNotFound):
         return not_found
-    rows = await fetch_all(info.context.sessions, assessments_of(kind, [pk]))
-    return RiskOverridden(target_id=target_id, assessment=risk_assessment_from_row(rows[0]))
+    found = await scoped_risk(info.context.sessions, kind, [pk], scope)
+    return RiskOverridden(target_id=target_id, assessment=found[pk])
 
 
 def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:

@@ -6,6 +6,7 @@ text or its address, so it is free text; the grade, the rule ids and description
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, cast
@@ -67,11 +68,16 @@ class RiskAssessment:
     )
 
 
-def risk_assessment_from_row(row: RowMapping) -> RiskAssessment:
+def risk_assessment_from_row(
+    row: RowMapping, rules: Sequence[Mapping[str, Any]] | None = None
+) -> RiskAssessment:
+    """The stored grade; ``rules`` replaces the stored rules (their evidence cut to the
+    reader's scope, see ``domain.risk.redaction``)."""
     holds = row["override_level"] is not None and (
         row["override_fingerprint"] == row["facts_fingerprint"]
     )
-    rules: list[dict[str, Any]] = row["rules"] or []
+    if rules is None:
+        rules = row["rules"] or []
     return RiskAssessment(
         level=row["effective_level"],
         computed_level=row["level"],

@@ -228,3 +228,40 @@ async def test_risk_alerts_reach_subscribers_within_their_kinds_and_jurisdiction
     ]  # fmt: skip
 
 
+
+
+QUERY_EVIDENCE = """
+query($id: ID!) { node(id: $id) { ... on Record { riskAssessment { rules { id evidence } } } } }
+"""
+
+
+async def test_evidence_names_no_record_outside_the_readers_scope(
+    client: httpx.AsyncClient, world: RiskWorld, committing_engine: AsyncEngine
+) -> None:
+    # given three calls from one caller within a week, the middle one outside the jurisdiction
+    sessions = session_factory(committing_engine)
+    async with sessions.begin() as session:
+        records = [alert("M1", 500), replace(alert("M2", 502), region_code=OUTSIDE),
+                   alert("M3", 504)]  # fmt: skip
+        counts = await ingest_records(session, records)
+        await resolve_all(session)
+        await grade_touched(session, counts.changed_ids)
+        m3 = await session.scalar(select(Record.id).where(Record.source_key == "M3"))
+    variables = {"id": to_base64("PoliceAlert", m3)}
+    everywhere = {"Authorization": f"Bearer {token(Role.CENTER_STAFF, [INSIDE, OUTSIDE])}"}
+    full = await graphql(client, QUERY_EVIDENCE, variables, headers=everywhere)
+    inside = await graphql(client, QUERY_EVIDENCE, variables, headers=_as(Role.CENTER_STAFF))
+    assert "errors" not in full and "errors" not in inside, (full, inside)
+    full_rules = full["data"]["node"]["riskAssessment"]["rules"]
+    inside_rules = inside["data"]["node"]["riskAssessment"]["rules"]
+    # then a reader of both regions sees every cited record, a reader of one sees the other
+    # named as outside, with the text the rule quoted dropped
+    cited = [rule for rule in full_rules if "POLICE_110/M2" in rule["evidence"].get("records", [])]
+    assert cited, full_rules
+    text = json.dumps(inside_rules, ensure_ascii=False)
+    assert "M2" not in text
+    assert "辖区外记录" in text
+    for rule in inside_rules:
+        if "辖区外记录" in rule["evidence"].get("records", []):
+            assert "place" not in rule["evidence"] and "words" not in rule["evidence"]
+    assert [rule["id"] for rule in inside_rules] == [rule["id"] for rule in full_rules]
