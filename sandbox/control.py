@@ -9,7 +9,9 @@
 ``GET  /_sandbox/stats``          ``valid_records``, ``malformed_records``, ``deleted_records``,
                                   ``faults_injected``, ``valid_keys``, ``malformed_keys``,
                                   ``deleted_keys``, ``malformed`` (key → kind, field),
-                                  ``versions`` (key → latest version)
+                                  ``versions`` (key → latest version), ``writes`` (applied,
+                                  distinct, duplicates, replaced, rejected write-backs)
+``GET  /_sandbox/writes``         every applied write-back, and the count per reference
 ``GET  /_sandbox/records/{key}``  the latest clean payload of one record
 """
 
@@ -116,7 +118,13 @@ def control_routes(ctx: SystemContext, driver: MutateDriver) -> list[Route]:
             "malformed": {"kind": flaw.kind, "field": flaw.field} if flaw else None,
         })
 
+    async def get_writes(request: Request) -> Response:
+        return json_response({"system": ctx.system.value, **ctx.writes.summary(),
+                              "references": dict(sorted(ctx.writes.by_reference.items())),
+                              "writes": ctx.writes.listing()})
+
     return [
+        Route("/_sandbox/writes", get_writes, methods=["GET"]),
         Route("/_sandbox/control", get_control, methods=["GET"]),
         Route("/_sandbox/control", post_control, methods=["POST"]),
         Route("/_sandbox/mutate", post_mutate, methods=["POST"]),
@@ -161,6 +169,7 @@ def stats(ctx: SystemContext) -> dict[str, Any]:
         "malformed": {k: {"kind": ctx.malformed[k].kind, "field": ctx.malformed[k].field}
                       for k in malformed},
         "versions": {k: latest[k].version for k in sorted(latest)},
+        "writes": ctx.writes.summary(),
     }
 
 

@@ -23,6 +23,11 @@ Transport-level faults are applied by :class:`FaultMiddleware`, in this order:
     the response starts (200, a declared ``Content-Length``) and the connection is closed
     mid-body: an HTTP client sees a broken connection (httpx: ``RemoteProtocolError``).
 
+Write faults (``write_error_rate``, ``write_lost_rate``, ``write_timeout_rate``) are decided by
+the write handlers (``sandbox.writes``): a 5xx before applying is answered by the handler; a
+lost answer or a hang *after* applying is left in the request scope under
+:data:`WRITE_FAULT_SCOPE_KEY` and carried out here, on the way out.
+
 Record-level faults (``malformed_rate``, ``duplicate_rate``, ``out_of_order``,
 ``schema_drift``) are applied where records are delivered (``sandbox.systems.delivery``), and
 ``mutate`` drives a background task (``sandbox.control``). Every decision draws from one
@@ -42,9 +47,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROFILES = ("clean", "flaky", "hostile")
+WRITE_FAULT_SCOPE_KEY = "sandbox.write_fault"
+"""Scope key a write handler sets to ``"lost"`` or ``"hang"`` after applying (sandbox.writes)."""
 
 
 @dataclass(slots=True)
@@ -74,6 +81,9 @@ class FaultSettings:
     duplicate_rate: float = 0.0
     out_of_order: bool = False
     schema_drift: bool = False
+    write_error_rate: float = 0.0
+    write_lost_rate: float = 0.0
+    write_timeout_rate: float = 0.0
     mutate: MutateSettings | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -104,12 +114,14 @@ def profile_settings(profile: str) -> FaultSettings:
     if profile == "clean":
         return FaultSettings()
     if profile == "flaky":
-        return FaultSettings(latency_ms=20, error_rate=0.10, rate_429=0.03, malformed_rate=0.01)
+        return FaultSettings(latency_ms=20, error_rate=0.10, rate_429=0.03, malformed_rate=0.01,
+                             write_error_rate=0.05, write_lost_rate=0.03, write_timeout_rate=0.02)
     if profile == "hostile":
         return FaultSettings(
             latency_ms=50, error_rate=0.25, hang_rate=0.02, hang_seconds=30.0, reset_rate=0.02,
             rate_429=0.05, storm_429=True, storm_period_s=20.0, storm_length_s=2.0,
             malformed_rate=0.02, duplicate_rate=0.05, out_of_order=True, schema_drift=True,
+            write_error_rate=0.10, write_lost_rate=0.05, write_timeout_rate=0.05,
             mutate=MutateSettings(interval_ms=1000, count=5),
         )
     raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
@@ -178,7 +190,27 @@ class FaultMiddleware:
             state.count("reset")
             await _send_reset(send)
             return
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, self._write_faulted(scope, send))
+
+    def _write_faulted(self, scope: Scope, send: Send) -> Send:
+        """``send``, unless the handler applied a write and chose to lose or delay its answer."""
+        swallowing = False
+
+        async def guarded(message: Message) -> None:
+            nonlocal swallowing
+            fault = scope.get(WRITE_FAULT_SCOPE_KEY)
+            if swallowing:
+                return
+            if fault is None or message["type"] != "http.response.start":
+                await send(message)
+                return
+            swallowing = True  # the handler's own answer never leaves
+            if fault == "lost":
+                await _send_reset(send)
+            else:
+                await self._hang(self.state.settings.hang_seconds)
+                await _send_json(send, 504, {"code": "GATEWAY_TIMEOUT"})
+        return guarded
 
     async def _hang(self, seconds: float) -> None:
         # Waiting on the closing event keeps the hang cancellable: shutdown releases it.

@@ -73,7 +73,14 @@ class DeadLetter(Base):
 
 
 class OutboxMessage(Base):
-    """A write-back to a source (e.g. 网上立案 to the court) with its idempotency key."""
+    """A write-back to a source (e.g. 网上立案 to the court), one row per intended write.
+
+    ``idempotency_key`` is the write's stable reference: the court's ``Idempotency-Key``, the
+    external reference stamped into the other systems (see ``domain.writeback`` for states).
+    ``aggregate_type``/``aggregate_id`` (e.g. ``matter``/its number) order the writes of one
+    matter to one target. ``claimed_by``/``claimed_until``/``claim_token`` are the relay's
+    lease; ``lookups`` counts read-backs made since the outcome became unknown.
+    """
 
     __tablename__ = "outbox"
 
@@ -88,5 +95,21 @@ class OutboxMessage(Base):
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    aggregate_type: Mapped[str | None] = mapped_column(String(32))
+    aggregate_id: Mapped[str | None] = mapped_column(String(64))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    target_ref: Mapped[str | None] = mapped_column(String(128))
+    lookups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow,
+                                                        onupdate=utcnow)
 
-    __table_args__ = (Index("ix_outbox_status_created_at", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_created_at", "status", "created_at"),
+        Index("ix_outbox_target_status_next_attempt_at", "target", "status", "next_attempt_at"),
+        Index("ix_outbox_aggregate", "aggregate_type", "aggregate_id"),
+    )

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from domain.enums import SourceSystem
 from sandbox.faults import FaultState
 from sandbox.model import SourceRecord, World
+from sandbox.writes import WriteLedger
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -128,6 +129,8 @@ class SystemContext:
     malformed: dict[str, Malformation] = field(default_factory=dict)
     malformed_kinds: tuple[str, ...] = ()
     """The malformation kinds this system can show (empty: the generic ones)."""
+    writes: WriteLedger = field(default_factory=WriteLedger)
+    """Ground truth of the write-backs this system applied (``sandbox.writes``)."""
 
     @property
     def resolution(self) -> timedelta:

@@ -16,11 +16,17 @@
 - ``POST /api/v1/filings`` — 网上立案, a JSON object, with a required ``Idempotency-Key``
   header (400 without). First time → 201 ``{"filingId", "status": "RECEIVED", "receivedAt",
   "idempotencyKey", "filing"}``; the same key and body again → 200 with the same filing;
-  the same key with a different body → 422 ``{"error": "idempotency_key_reused"}``.
+  the same key with a different body → 422 ``{"error": "idempotency_key_reused"}``; a
+  repeat while the first is still being processed → 409 ``{"error": "request_in_flight"}``
+  with ``Retry-After`` (option ``filing_processing_ms``, default 0, holds each filing that
+  long before it is applied). A filing without ``caseType`` → 400
+  ``{"error": "invalid_filing"}``. Every filing applied is in the write ledger under its key
+  (``sandbox.writes``); write faults apply (a 503 before, a lost or hanging answer after).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -38,8 +44,11 @@ from starlette.routing import Route
 from sandbox.model import SourceRecord
 from sandbox.systems.common import Monotonic, SystemContext, int_param, json_response, parse_time
 from sandbox.systems.delivery import deliver
+from sandbox.writes import AppliedWrite, after_apply, fail_before
 
-DEFAULT_OPTIONS = {"token_ttl_s": 300.0, "rate_per_s": 20.0, "rate_burst": 40.0}
+DEFAULT_OPTIONS = {"token_ttl_s": 300.0, "rate_per_s": 20.0, "rate_burst": 40.0,
+                   "filing_processing_ms": 0.0}
+REQUIRED_FILING_FIELDS = ("caseType",)
 MAX_LIMIT = 200
 DRIFT_FIELD = "extensionData"
 
@@ -74,6 +83,7 @@ def routes(ctx: SystemContext) -> list[Route]:
     bucket = TokenBucket(ctx.options, ctx.monotonic)
     tokens: dict[str, float] = {}
     filings: dict[str, tuple[str, dict[str, Any]]] = {}
+    in_flight: set[str] = set()
 
     def limited(handler: Handler, *, needs_token: bool = True) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -132,17 +142,35 @@ def routes(ctx: SystemContext) -> list[Route]:
         if not isinstance(body, dict) or not body:
             return json_response({"error": "invalid_request",
                                   "error_description": "body must be a JSON object"}, 400)
+        missing = [name for name in REQUIRED_FILING_FIELDS if not str(body.get(name) or "")]
+        if missing:
+            ctx.writes.reject()
+            return json_response({"error": "invalid_filing",
+                                  "error_description": f"缺少必填字段: {', '.join(missing)}"}, 400)
         canonical = json.dumps(body, sort_keys=True, ensure_ascii=False)
+        if key in in_flight:
+            return json_response({"error": "request_in_flight"}, 409, {"Retry-After": "1"})
         if key in filings:
             seen, filing = filings[key]
             if seen != canonical:
+                ctx.writes.reject()
                 return json_response({"error": "idempotency_key_reused"}, 422)
             return json_response(filing, 200)
-        filing = {"filingId": f"WSLA{len(filings) + 1:08d}", "status": "RECEIVED",
-                  "receivedAt": ctx.clock.now().isoformat(timespec="seconds"),
-                  "idempotencyKey": key, "filing": body}
-        filings[key] = (canonical, filing)
-        return json_response(filing, 201)
+        if (failed := fail_before(ctx.faults, json_response(
+                {"error": "server_error"}, 503))) is not None:
+            return failed
+        in_flight.add(key)
+        try:
+            if ctx.options["filing_processing_ms"] > 0:
+                await asyncio.sleep(ctx.options["filing_processing_ms"] / 1000)
+            filing = {"filingId": f"WSLA{len(filings) + 1:08d}", "status": "RECEIVED",
+                      "receivedAt": ctx.clock.now().isoformat(timespec="seconds"),
+                      "idempotencyKey": key, "filing": body}
+            filings[key] = (canonical, filing)
+        finally:
+            in_flight.discard(key)
+        ctx.writes.record(AppliedWrite(key, "filing", filing["filingId"], ctx.clock.now()))
+        return after_apply(ctx.faults, request, json_response(filing, 201))
 
     return [
         Route("/oauth/token", limited(issue_token, needs_token=False), methods=["POST"]),

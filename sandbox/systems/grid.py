@@ -14,7 +14,15 @@ Every request needs ``Authorization: Bearer <token>``; a missing or wrong token 
 - ``POST /api/v2/events/{eventNo}/feedback`` — write-back ``{"content": ..., "handler"?,
   "status"?}``: appended to the event's ``feedbacks`` list, the event's ``updateTime`` is
   bumped (a new version). ``404 {"code": "NOT_FOUND"}`` for an unknown event, ``400`` without
-  ``content``.
+  ``content``. A feedback may carry ``refNo`` (the caller's reference): it is kept in the
+  entry, so the event's ``feedbacks`` show whether a feedback was applied (and twice).
+- ``POST /api/v2/assignments`` — 交办: ``{"bizNo", "title", "content", "deptCode"?,
+  "eventNo"?, "deadline"?}``; ``bizNo`` (the caller's business number) and ``content`` are
+  required (``400 {"code": "BAD_REQUEST"}``). Answer ``{"code": "OK", "data": {"assignNo",
+  "bizNo", "status": "已交办"}}``. No idempotency: a repeat is a second 交办.
+- ``GET /api/v2/assignments?bizNo=`` — the assignments with that business number.
+
+Writes are in the write ledger (feedback under ``refNo`` or ``eventNo``, 交办 under ``bizNo``).
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from starlette.routing import Route
 from sandbox.model import GeneratedRegion, SourceRecord
 from sandbox.systems.common import SystemContext, int_param, json_response, parse_time
 from sandbox.systems.delivery import deliver
+from sandbox.writes import AppliedWrite, after_apply, fail_before
 
 MAX_PAGE_SIZE = 200
 DRIFT_FIELD = "gridExt"
@@ -78,19 +87,62 @@ def routes(ctx: SystemContext) -> list[Route]:
         except json.JSONDecodeError:
             body = None
         if not isinstance(body, dict) or not str(body.get("content", "")).strip():
+            ctx.writes.reject()
             return json_response({"code": "BAD_REQUEST", "message": "content 必填"}, 400)
-        entry = {k: body[k] for k in ("content", "handler", "status") if k in body}
+        if (failed := fail_before(ctx.faults, _busy())) is not None:
+            return failed
+        entry = {k: body[k] for k in ("content", "handler", "status", "refNo") if k in body}
         payload = {**record.payload,
                    "feedbacks": [*record.payload.get("feedbacks", []), entry]}
         updated = ctx.write(record, payload, "updateTime")
-        return json_response({"code": "OK", "eventNo": record.key, "version": updated.version,
-                              "updateTime": updated.payload.get("updateTime")})
+        ctx.writes.record(AppliedWrite(str(body.get("refNo") or record.key), "feedback",
+                                       record.key, updated.updated_at))
+        return after_apply(ctx.faults, request, json_response({
+            "code": "OK", "eventNo": record.key, "version": updated.version,
+            "updateTime": updated.payload.get("updateTime")}))
+
+    assignments: list[dict[str, Any]] = []
+
+    async def assign(request: Request) -> Response:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or not all(
+                str(body.get(name) or "").strip() for name in ("bizNo", "content")):
+            ctx.writes.reject()
+            return json_response({"code": "BAD_REQUEST", "message": "bizNo、content 必填"}, 400)
+        if (failed := fail_before(ctx.faults, _busy())) is not None:
+            return failed
+        now = ctx.clock.now()
+        assign_no, biz_no = f"JB{len(assignments) + 1:08d}", str(body["bizNo"])
+        assignment = {"assignNo": assign_no, "bizNo": biz_no,
+                      "status": "已交办", "assignedAt": int(now.timestamp() * 1000),
+                      "assignment": body}
+        assignments.append(assignment)
+        ctx.writes.record(AppliedWrite(biz_no, "assign", assign_no, now))
+        answer = {k: v for k, v in assignment.items() if k != "assignment"}
+        return after_apply(ctx.faults, request, json_response({"code": "OK", "data": answer}))
+
+    async def find_assignments(request: Request) -> Response:
+        biz_no = request.query_params.get("bizNo", "")
+        if not biz_no:
+            return json_response({"code": "BAD_REQUEST", "message": "bizNo 必填"}, 400)
+        found = [{k: v for k, v in a.items() if k != "assignment"}
+                 for a in assignments if a["bizNo"] == biz_no]
+        return json_response({"code": "OK", "total": len(found), "data": found})
 
     return [
         Route("/api/v2/events", guarded(events), methods=["GET"]),
         Route("/api/v2/grids", guarded(grids), methods=["GET"]),
         Route("/api/v2/events/{eventNo}/feedback", guarded(feedback), methods=["POST"]),
+        Route("/api/v2/assignments", guarded(assign), methods=["POST"]),
+        Route("/api/v2/assignments", guarded(find_assignments), methods=["GET"]),
     ]
+
+
+def _busy() -> Response:
+    return json_response({"code": "SERVER_BUSY", "message": "服务繁忙"}, 503)
 
 
 def _render(record: SourceRecord) -> dict[str, Any]:

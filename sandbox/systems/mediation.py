@@ -15,6 +15,14 @@ off, 40103 nonce already used. Success bodies carry ``"errcode": 0``.
   1..100 (default 20); the opaque ``nextCursor`` continues after the last item delivered (it
   is returned even when ``hasMore`` is false, so it doubles as the incremental watermark).
   Deleted cases come as tombstones ``{"caseNo", "deleted": true, "updatedAt"}``.
+- ``POST /openapi/v1/referrals`` — 委派调解, a signed request with a JSON body ``{"externalRef",
+  "summary", "disputeType"?, "regionCode"?, "parties"?, ...}``; ``summary`` is required
+  (``400 {"errcode": 40001}`` without). Answer ``{"errcode": 0, "data": {"referralNo",
+  "externalRef", "status": "待受理", "createdAt"}}``. There is **no** idempotency: a repeat
+  creates a second referral (the write ledger counts it as a duplicate of its externalRef).
+- ``GET /openapi/v1/referrals?externalRef=`` — the referrals carrying that external reference
+  (``data``: a list, oldest first): how a caller finds out whether a write whose answer it
+  lost was applied.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from starlette.routing import Route
 from sandbox.model import SourceRecord
 from sandbox.systems.common import BEIJING, SystemContext, int_param, json_response
 from sandbox.systems.delivery import deliver
+from sandbox.writes import AppliedWrite, after_apply, fail_before
 
 MAX_SKEW_MS = 5 * 60 * 1000
 MAX_LIMIT = 100
@@ -104,7 +113,51 @@ def routes(ctx: SystemContext) -> list[Route]:
             "nextCursor": next_cursor, "hasMore": len(remaining) > limit,
         })
 
-    return [Route("/openapi/v1/cases", cases, methods=["GET"])]
+    referrals: list[dict[str, Any]] = []
+
+    async def refer(request: Request) -> Response:
+        params = dict(request.query_params)
+        if (rejection := guard.check(params)) is not None:
+            return rejection
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            body = None
+        if not isinstance(body, dict) or not str(body.get("summary") or "").strip():
+            ctx.writes.reject()
+            return json_response({"errcode": 40001, "errmsg": "参数错误: summary 必填"}, 400)
+        if (failed := fail_before(ctx.faults, json_response(
+                {"errcode": 50000, "errmsg": "系统繁忙"}, 500))) is not None:
+            return failed
+        now = ctx.clock.now()
+        number = f"WP{now.astimezone(BEIJING):%Y%m%d}{len(referrals) + 1:06d}"
+        external_ref = str(body.get("externalRef") or "")
+        referral: dict[str, Any] = {"referralNo": number,
+                    "externalRef": external_ref, "status": "待受理",
+                    "createdAt": now.astimezone(BEIJING).isoformat(timespec="seconds"),
+                    "referral": body}
+        referrals.append(referral)
+        ctx.writes.record(AppliedWrite(external_ref or number, "referral", number, now))
+        answer = {k: v for k, v in referral.items() if k != "referral"}
+        return after_apply(ctx.faults, request,
+                           json_response({"errcode": 0, "errmsg": "ok", "data": answer}))
+
+    async def find_referrals(request: Request) -> Response:
+        params = dict(request.query_params)
+        if (rejection := guard.check(params)) is not None:
+            return rejection
+        ref = params.get("externalRef", "")
+        if not ref:
+            return json_response({"errcode": 40001, "errmsg": "参数错误: externalRef 必填"}, 400)
+        found = [{k: v for k, v in r.items() if k != "referral"}
+                 for r in referrals if r["externalRef"] == ref]
+        return json_response({"errcode": 0, "errmsg": "ok", "data": found})
+
+    return [
+        Route("/openapi/v1/cases", cases, methods=["GET"]),
+        Route("/openapi/v1/referrals", refer, methods=["POST"]),
+        Route("/openapi/v1/referrals", find_referrals, methods=["GET"]),
+    ]
 
 
 def _render(record: SourceRecord) -> dict[str, Any]:

@@ -16,6 +16,8 @@ later (a version above the frozen one, or a new row), the day is re-issued as
 the same v2 file (new size and ``modified``). ``out_of_order`` lists v2 files before their
 originals instead of reordering rows; schema drift adds a trailing column ``附加信息``; a
 broken-encoding row carries the raw bytes 0xFF 0xFE, invalid in GBK.
+
+Write side: the 办理结果 upload, :mod:`sandbox.systems.petition_results`.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from starlette.routing import Route
 from sandbox.model import SourceRecord
 from sandbox.systems.common import BEIJING, SystemContext, json_response
 from sandbox.systems.delivery import deliver
+from sandbox.systems.petition_results import result_routes
 
 COLUMNS = ("信访件编号", "信访形式", "信访人", "证件号码", "联系电话", "信访日期", "问题属地",
            "内容分类", "诉求", "办理单位", "办理期限", "办理状态", "信访人数", "重复信访次数",
@@ -191,4 +194,5 @@ def routes(ctx: SystemContext) -> list[Route]:
         Route("/exports/", listing, methods=["GET"]),
         Route("/exports", listing, methods=["GET"]),
         Route("/exports/{name}", file, methods=["GET"]),
+        *result_routes(ctx, authorised, denied),
     ]

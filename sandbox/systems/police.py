@@ -13,6 +13,8 @@
 - Errors are SOAP Faults with HTTP 500: ``faultcode`` ``soap:Client`` for bad input (time
   format, ``pageSize`` > 500, a missing parameter) and failed authentication
   (``faultstring`` starting ``AUTH_FAILED``).
+- Write side: ``FeedbackAlarm`` / ``QueryFeedback`` (警情反馈), see
+  :mod:`sandbox.systems.police_feedback`.
 - Schema drift adds a trailing ``JQBQ`` element, allowed by the ``xsd:any`` in ``Alarm``.
 """
 
@@ -29,11 +31,13 @@ from starlette.routing import Route
 from sandbox.model import SourceRecord
 from sandbox.systems.common import BEIJING, SystemContext
 from sandbox.systems.delivery import GENERIC_KINDS, deliver
+from sandbox.systems.police_feedback import FeedbackStore, feedback_alarm, gbk_xml, query_feedback
 from sandbox.systems.police_wsdl import ALARM_FIELDS, NAMESPACE, WSDL_TEMPLATE
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 SOAP_ACTION = f"{NAMESPACE}/QueryAlarms"
+SOAP_ACTIONS = {SOAP_ACTION, f"{NAMESPACE}/FeedbackAlarm", f"{NAMESPACE}/QueryFeedback"}
 MAX_PAGE_SIZE = 500
 MALFORMED_KINDS = (*GENERIC_KINDS, "broken_element")
 MOJIBAKE = "锟斤拷锟斤拷"
@@ -49,6 +53,7 @@ class SoapClientError(ValueError):
 def routes(ctx: SystemContext) -> list[Route]:
     """The AlarmService endpoints."""
     ctx.malformed_kinds = MALFORMED_KINDS
+    feedbacks = FeedbackStore()
 
     async def wsdl(request: Request) -> Response:
         location = str(request.url.replace(query=""))
@@ -58,11 +63,16 @@ def routes(ctx: SystemContext) -> list[Route]:
     async def call(request: Request) -> Response:
         try:
             action = request.headers.get("soapaction", "").strip('"')
-            if action and action != SOAP_ACTION:
+            if action and action not in SOAP_ACTIONS:
                 raise SoapClientError(f"unknown SOAPAction {action}")
             envelope = etree.fromstring(await request.body(), _PARSER)
             _authenticate(envelope, ctx.credentials)
-            query = envelope.find(f"{{{SOAP_ENV}}}Body/{{{NAMESPACE}}}QueryAlarms")
+            body = envelope.find(f"{{{SOAP_ENV}}}Body")
+            if (write := _operation(body, "FeedbackAlarm")) is not None:
+                return feedback_alarm(ctx, feedbacks, request, write, fault=SoapClientError)
+            if (lookup := _operation(body, "QueryFeedback")) is not None:
+                return query_feedback(feedbacks, lookup, fault=SoapClientError)
+            query = _operation(body, "QueryAlarms")
             if query is None:
                 raise SoapClientError("Body must contain QueryAlarms")
             return _query(ctx, query)
@@ -75,6 +85,10 @@ def routes(ctx: SystemContext) -> list[Route]:
         Route("/services/AlarmService", wsdl, methods=["GET"]),
         Route("/services/AlarmService", call, methods=["POST"]),
     ]
+
+
+def _operation(body: etree._Element | None, name: str) -> etree._Element | None:
+    return None if body is None else body.find(f"{{{NAMESPACE}}}{name}")
 
 
 def _authenticate(envelope: etree._Element, credentials: dict[str, str]) -> None:
@@ -137,7 +151,7 @@ def _query(ctx: SystemContext, query: etree._Element) -> Response:
         for name in names:
             if alarm[name] is not None:
                 etree.SubElement(element, f"{{{NAMESPACE}}}{name}").text = str(alarm[name])
-    return _gbk_xml(envelope, 200)
+    return gbk_xml(envelope, 200)
 
 
 def _render(record: SourceRecord) -> dict[str, Any]:
@@ -150,11 +164,5 @@ def _fault(message: str) -> Response:
                              f"{{{SOAP_ENV}}}Fault")
     etree.SubElement(fault, "faultcode").text = "soap:Client"
     etree.SubElement(fault, "faultstring").text = message
-    return _gbk_xml(envelope, 500)
+    return gbk_xml(envelope, 500)
 
-
-def _gbk_xml(root: etree._Element, status: int) -> Response:
-    body = etree.tostring(root, encoding="GBK", xml_declaration=False)
-    assert isinstance(body, bytes)  # an explicit encoding always gives bytes
-    data = b'<?xml version="1.0" encoding="GBK"?>\n' + body
-    return Response(data, status, media_type="text/xml; charset=GBK")
