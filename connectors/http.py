@@ -32,7 +32,8 @@ from connectors.retry import RetrySettings, Sleep, build_retrying
 from domain.enums import SourceSystem
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds asked for by a ``Retry-After`` header (a number or an HTTP date); None if absent."""
     if not value:
         return None
     try:
@@ -48,7 +49,7 @@ def raise_for_source_status(response: httpx.Response, who: SourceSystem) -> None
     if status < 400:
         return
     if status == 429:
-        retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+        retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         raise SourceRateLimited(who, "rate limited (429)", retry_after)
     if status >= 500:
         raise SourceServerError(who, f"server error {status}")

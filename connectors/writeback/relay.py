@@ -1,0 +1,249 @@
+"""The outbox relay (投递): claims due write-backs per target and delivers each exactly once.
+
+One task per target system, so a target that is down only delays its own rows. Within a
+target, rows go one at a time in (due time, id) order, and ``db.outbox`` never hands out a
+matter's later write while an earlier one to the same target is still open. Per row:
+
+1. If an earlier send's outcome is unknown and the target has no idempotency, read back by
+   the write's reference first; found → CONFIRMED, no resend. A miss is only trusted after
+   ``reconcile_reads`` reads ``reconcile_delay`` apart (a commit may land late).
+2. Send. An answer → CONFIRMED (target's id kept) or SENT; a refusal (4xx, SOAP Client fault)
+   → FAILED with the target's reason, never retried; no answer → UNKNOWN (or PENDING for an
+   idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
+3. An open circuit breaker defers the target's rows without spending their attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import random
+import secrets
+import socket
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.breaker import CircuitBreaker
+from connectors.config import SourceConfig
+from connectors.errors import (
+    BreakerOpen,
+    SourceAuthError,
+    SourceConnectionError,
+    SourceError,
+    SourceRateLimited,
+    SourceRequestRejected,
+    SourceResponseError,
+    SourceServerError,
+    SourceTimeout,
+)
+from connectors.registry import make_breaker, make_http_client
+from connectors.writeback.base import Delivery, Writer
+from db.models.base import utcnow
+from db.outbox import ClaimedWrite, claim_due, settle
+from domain.enums import SourceSystem
+from domain.writeback import DeliveryPolicy, WriteState
+
+log = structlog.get_logger(__name__)
+
+WRITER_MODULES: dict[SourceSystem, str] = {
+    SourceSystem.COURT: "connectors.writeback.court",
+    SourceSystem.MEDIATION: "connectors.writeback.mediation",
+    SourceSystem.GRID: "connectors.writeback.grid",
+    SourceSystem.POLICE_110: "connectors.writeback.police",
+    SourceSystem.PETITION: "connectors.writeback.petition",
+}
+
+
+def build_writer(source: SourceSystem, config: SourceConfig, http: httpx.AsyncClient,
+                 breaker: CircuitBreaker | None = None) -> Writer:
+    module = importlib.import_module(WRITER_MODULES[source])
+    build: Callable[[SourceConfig, httpx.AsyncClient, CircuitBreaker], Writer] = module.build
+    return build(config, http, breaker or make_breaker(source, config))
+
+
+@asynccontextmanager
+async def open_writers(
+    configs: dict[SourceSystem, SourceConfig], only: set[SourceSystem] | None = None,
+) -> AsyncIterator[dict[SourceSystem, Writer]]:
+    """One ``httpx.AsyncClient`` and breaker per enabled target, closed on exit."""
+    async with AsyncExitStack() as stack:
+        writers: dict[SourceSystem, Writer] = {}
+        for source, config in configs.items():
+            if config.enabled and (only is None or source in only):
+                http = await stack.enter_async_context(make_http_client(config))
+                writers[source] = build_writer(source, config, http)
+        yield writers
+
+
+def error_code(error: BaseException) -> str:
+    """A short, stable code for ``last_error_code`` and the attempts-by-outcome counter."""
+    for kind, code in ((SourceTimeout, "TIMEOUT"), (SourceConnectionError, "CONNECTION"),
+                       (SourceRateLimited, "RATE_LIMITED"), (SourceServerError, "SERVER_ERROR"),
+                       (SourceAuthError, "AUTH"), (SourceRequestRejected, "REJECTED"),
+                       (SourceResponseError, "BAD_RESPONSE"), (BreakerOpen, "BREAKER_OPEN")):
+        if isinstance(error, kind):
+            return code
+    return "ERROR"
+
+
+@dataclass
+class RelayStats:
+    """What this relay did since it started (read by the metrics endpoint)."""
+
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(target, outcome) → count; outcomes: confirmed, sent, found, failed, unknown, retry,
+    dead, deferred, lookup_miss, lease_lost."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class OutboxRelay:
+    """Delivers the outbox through ``writers``; ``run_once`` for a CLI pass, ``start`` in serve."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        writers: dict[SourceSystem, Writer],
+        policy: DeliveryPolicy | None = None,
+        *,
+        worker: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.writers = writers
+        self.policy = policy or DeliveryPolicy()
+        self.worker = worker or default_worker_id()
+        self.clock = clock
+        self.rng = rng or random.Random()  # backoff jitter
+        self.stats = RelayStats()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def run_once(self) -> int:
+        """One pass over every target's due rows; returns how many rows were handled."""
+        handled = await asyncio.gather(*(self.drain(t) for t in self.writers))
+        return sum(handled)
+
+    async def drain(self, target: SourceSystem) -> int:
+        """Claim one batch of ``target``'s due rows and settle each; the count handled."""
+        writer = self.writers[target]
+        claims = await claim_due(
+            self.sessions, target, self.worker, limit=self.policy.batch_size,
+            lease=timedelta(seconds=self.policy.lease_seconds), now=self.clock())
+        for index, claim in enumerate(claims):
+            changes, outcome = await self.attempt(writer, claim)
+            self._count(target, outcome)
+            if not await settle(self.sessions, claim, **changes):
+                self._count(target, "lease_lost")
+                log.warning("outbox_lease_lost", id=claim.id, target=target.value)
+            if outcome == "deferred":  # the breaker is open: hand the rest back untouched
+                for rest in claims[index + 1:]:
+                    await settle(self.sessions, rest,
+                                 **self._defer(rest, changes["next_attempt_at"]))
+                    self._count(target, "deferred")
+                break
+        return len(claims)
+
+    def _count(self, target: SourceSystem, outcome: str) -> None:
+        self.stats.outcomes[(target.value, outcome)] += 1
+
+    async def attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
+        """Read back if needed, else send; the row's new columns and the outcome's name."""
+        now = self.clock()
+        if claim.uncertain and not writer.idempotent:
+            try:
+                found = await writer.find(claim)
+            except BreakerOpen as exc:
+                return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+            except SourceError as exc:
+                return self._unknown(claim, exc, now), "unknown"
+            if found is not None:
+                return self._delivered(found, now), "found"
+            if claim.lookups + 1 < self.policy.reconcile_reads:
+                return {"status": WriteState.UNKNOWN, "lookups": claim.lookups + 1,
+                        "next_attempt_at": now + timedelta(seconds=self.policy.reconcile_delay),
+                        }, "lookup_miss"
+        try:
+            delivery = await writer.send(claim)
+        except BreakerOpen as exc:
+            return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+        except SourceRequestRejected as exc:
+            return {"status": WriteState.FAILED, "attempts": claim.attempts + 1,
+                    "last_error_code": "REJECTED", "last_error": str(exc)}, "failed"
+        except (SourceRateLimited, SourceAuthError) as exc:
+            # refused before it was processed: nothing applied, plain backoff
+            return self._retry(claim, exc, now, WriteState.PENDING), "retry"
+        except SourceError as exc:
+            if writer.idempotent:
+                return self._retry(claim, exc, now, WriteState.PENDING), "retry"
+            return self._unknown(claim, exc, now), "unknown"
+        return self._delivered(delivery, now), (
+            "confirmed" if delivery.target_ref else "sent")
+
+    def _delivered(self, delivery: Delivery, now: datetime) -> dict[str, Any]:
+        state = WriteState.CONFIRMED if delivery.target_ref else WriteState.SENT
+        return {"status": state, "target_ref": delivery.target_ref, "response": delivery.response,
+                "sent_at": now, "confirmed_at": now if delivery.target_ref else None,
+                "last_error": None, "last_error_code": None, "lookups": 0}
+
+    def _retry(self, claim: ClaimedWrite, error: BaseException, now: datetime,
+               state: WriteState) -> dict[str, Any]:
+        attempts = claim.attempts + 1
+        if attempts >= self.policy.max_attempts:
+            return {"status": WriteState.DEAD, "attempts": attempts,
+                    "last_error_code": error_code(error),
+                    "last_error": f"gave up after {attempts} attempts: {error}"}
+        retry_after = error.retry_after if isinstance(error, SourceRateLimited) else None
+        wait = max(retry_after or 0.0, self.policy.backoff(attempts, self.rng))
+        return {"status": state, "attempts": attempts, "lookups": 0,
+                "next_attempt_at": now + timedelta(seconds=wait),
+                "last_error_code": error_code(error), "last_error": str(error)}
+
+    def _unknown(self, claim: ClaimedWrite, error: BaseException, now: datetime) -> dict[str, Any]:
+        return self._retry(claim, error, now, WriteState.UNKNOWN)
+
+    @staticmethod
+    def _after(now: datetime, seconds: float) -> datetime:
+        return now + timedelta(seconds=max(seconds, 0.1))
+
+    def _defer(self, claim: ClaimedWrite, until: datetime) -> dict[str, Any]:
+        """Back to waiting without spending an attempt (the target, not the row, is at fault)."""
+        status = WriteState.UNKNOWN if claim.uncertain else WriteState.PENDING
+        return {"status": status, "last_error_code": "BREAKER_OPEN", "next_attempt_at": until}
+
+    # ── running inside serve ──────────────────────────────────────────────────────────────
+
+    async def _loop(self, target: SourceSystem, interval: float) -> None:
+        while True:
+            try:
+                handled = await self.drain(target)
+            except Exception:  # the relay must outlive any one pass's surprise
+                log.exception("outbox_relay_crashed", target=target.value)
+                handled = 0
+            if handled < self.policy.batch_size:
+                await asyncio.sleep(interval)
+
+    def start(self, interval: float = 1.0) -> None:
+        for target in self.writers:
+            self._tasks.append(asyncio.create_task(self._loop(target, interval),
+                                                   name=f"outbox:{target}"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()

@@ -1,0 +1,142 @@
+"""Write-back over real HTTP: each target applies each write exactly once, under faults.
+
+Counts come from the sandbox's own write ledger (``/_sandbox/writes``), not from the hub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from connectors.writeback.relay import OutboxRelay, open_writers
+from db.engine import session_factory
+from db.outbox import claim_due
+from domain.enums import SourceSystem
+from domain.writeback import WriteState
+from sandbox.runner import Sandbox, SandboxConfig
+from tests.integration.sandbox_support import control, sources_for
+from tests.integration.writeback_support import (
+    FAST,
+    OPERATIONS,
+    drain,
+    enqueue_many,
+    ledger,
+    states,
+)
+
+ALL = tuple(OPERATIONS)
+WRITE_FAULTS = {"write_error_rate": 0.2, "write_lost_rate": 0.15, "write_timeout_rate": 0.15,
+                "hang_seconds": 1.0}
+
+
+@pytest.fixture
+async def sb() -> AsyncIterator[Sandbox]:
+    async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=15)) as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def sessions(committing_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(committing_engine)
+
+
+async def assert_exactly_once(sb: Sandbox, references: dict[SourceSystem, list[str]]) -> None:
+    for target, refs in references.items():
+        book = await ledger(sb, target)
+        assert book["duplicates"] == 0, target
+        assert set(book["references"].values()) == {1}, target
+        if target is SourceSystem.PETITION:  # keyed by 信访件编号: a resend replaces its row
+            assert len(book["references"]) == len(refs)
+        else:
+            assert sorted(book["references"]) == sorted(refs), target
+
+
+async def test_every_target_applies_each_write_once_under_write_faults(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given write faults on every system: 5xx before applying, lost and hanging answers after
+    for target in ALL:
+        await control(sb, target, **WRITE_FAULTS)
+    references = await enqueue_many(sessions, sb, per_target=12)
+
+    # when the relay delivers everything, its sends timing out before the hung answers
+    async with open_writers(sources_for(sb, timeout=0.3, attempts=3)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    # then each write was applied exactly once and is confirmed with the target's id
+    await assert_exactly_once(sb, references)
+    assert set((await states(sessions)).values()) == {WriteState.CONFIRMED}
+    injected = {t: sb.systems[t].faults.injected for t in ALL}
+    assert all(c["write_lost_after_apply"] + c["write_timeout_after_apply"] > 0
+               for c in injected.values())
+
+
+async def test_a_relay_that_died_after_sending_leaves_nothing_lost_or_doubled(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given each write was sent by a worker that died before recording the answer
+    references = await enqueue_many(sessions, sb, per_target=3)
+    async with open_writers(sources_for(sb)) as writers:
+        for target, writer in writers.items():
+            for claim in await claim_due(sessions, target, "doomed", limit=10,
+                                         lease=timedelta(seconds=-1)):
+                await writer.send(claim)  # applied; the lease is already over
+
+        # when another worker takes over
+        await drain(sessions, OutboxRelay(sessions, writers, FAST, worker="survivor"))
+
+    # then it read back (or resent idempotently) instead of applying a second time
+    await assert_exactly_once(sb, references)
+    assert set((await states(sessions)).values()) == {WriteState.CONFIRMED}
+
+
+async def test_two_relays_on_one_database_never_send_a_row_twice(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    for target in ALL:
+        await control(sb, target, write_lost_rate=0.1, write_error_rate=0.1)
+    references = await enqueue_many(sessions, sb, per_target=10)
+
+    async with (open_writers(sources_for(sb, timeout=0.5)) as first,
+                open_writers(sources_for(sb, timeout=0.5)) as second):
+        one = OutboxRelay(sessions, first, FAST, worker="replica-1")
+        two = OutboxRelay(sessions, second, FAST, worker="replica-2")
+        await drain(sessions, one, two)
+
+    await assert_exactly_once(sb, references)
+    assert not one.stats.outcomes[("COURT", "lease_lost")]
+    assert not two.stats.outcomes[("COURT", "lease_lost")]
+
+
+async def test_a_rejected_write_fails_fast_and_a_down_target_waits_alone(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given the 110 platform down, and one court filing the court will refuse
+    await control(sb, SourceSystem.POLICE_110, down=True)
+    references = await enqueue_many(sessions, sb, per_target=2)
+    async with sessions.begin() as session:
+        from db.outbox import enqueue_write
+        from domain.writeback import WriteOperation
+
+        await enqueue_write(session, WriteOperation.COURT_FILING, {"cause": "无案由类型"},
+                            "GH-BAD-1")
+
+    # when the relay runs until everything but the 110 rows is settled
+    async with open_writers(sources_for(sb, breaker_threshold=2, cooldown=30)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        for _ in range(30):
+            await relay.run_once()
+
+    # then the bad filing failed with the court's reason, once; the 110 rows wait, unspent
+    found = await states(sessions)
+    assert found["GH-BAD-1"] == WriteState.FAILED
+    for ref in references[SourceSystem.POLICE_110]:
+        assert found[ref] in (WriteState.PENDING, WriteState.UNKNOWN)
+    others = [r for t, refs in references.items() if t is not SourceSystem.POLICE_110
+              for r in refs]
+    assert all(found[r] == WriteState.CONFIRMED for r in others)
+    assert (await ledger(sb, SourceSystem.POLICE_110))["applied"] == 0
+    assert relay.stats.outcomes[("COURT", "failed")] == 1
