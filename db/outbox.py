@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from db.models import OutboxMessage
 from db.models.base import utcnow
@@ -161,7 +161,9 @@ async def list_writes(
     aggregate: Aggregate | None = None,
     limit: int = 200,
 ) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id).limit(limit)
+    """Rows for operators, oldest first; the sealed payload is not loaded."""
+    query = (select(OutboxMessage).options(defer(OutboxMessage.payload))
+             .order_by(OutboxMessage.id).limit(limit))
     if target is not None:
         query = query.where(OutboxMessage.target == target)
     if states:

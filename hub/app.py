@@ -47,6 +47,7 @@ from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.guard import BodyLimit, UnauthenticatedLimit, attempt_counter
 from hub.metrics import REGISTRY, MetricsMiddleware
+from hub.outbox import running_relay
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings, decode_key
@@ -276,8 +277,11 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             async with open_bus(settings.redis_url) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
-                async with scheduled_sync(
-                    settings, engine, state.sessions, announce, risk, risk_alert_announcer(bus)
+                async with (
+                    scheduled_sync(
+                        settings, engine, state.sessions, announce, risk, risk_alert_announcer(bus)
+                    ),
+                    running_relay(settings, state.sessions),
                 ):
                     yield
         finally:

@@ -15,7 +15,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
-from hub import eval_cli, report_cli, security_cli, sync_cli
+from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
@@ -130,6 +130,7 @@ def sandbox(
 
 
 sync_cli.register(app, _settings)
+outbox.register(app, _settings)
 eval_cli.register(app, _settings)
 security_cli.register(app, _settings)
 report_cli.register(app, _settings)

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     sources_file: Path | None = None
     schedule_sync: bool = Field(default=True, description="run the sync scheduler in serve/demo")
+    deliver_writebacks: bool = Field(
+        default=True, description="run the outbox relay (write-backs) in serve/demo")
     pii_key: SecretStr | None = Field(
         default=None, description="32-byte AES-GCM key, url-safe base64; also keys the blind index"
     )

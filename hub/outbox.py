@@ -1,0 +1,200 @@
+"""Write-back operations in the hub: the relay in ``serve``/``demo``, its Prometheus metrics,
+and ``govhub outbox list|retry|cancel|run``.
+
+Metrics (``/metrics``):
+
+* ``govhub_outbox_writes{target,state}`` — rows per state (gauge);
+* ``govhub_outbox_oldest_open_seconds{target}`` — age of the oldest write not yet settled;
+* ``govhub_outbox_attempts_total{target,outcome}`` — this process's delivery outcomes.
+
+The gauges come from a backlog snapshot the relay task refreshes every few seconds (a scrape
+never waits on the database).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated
+
+import structlog
+import typer
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.config import load_sources
+from connectors.writeback.relay import OutboxRelay, open_writers
+from db.engine import create_engine, session_factory
+from db.migrate import upgrade
+from db.outbox import TargetBacklog, backlog, cancel_writes, list_writes, replay_writes
+from domain.writeback import WriteState
+from hub.metrics import REGISTRY
+from hub.settings import Settings
+from hub.sync_cli import console, parse_source_names, sources_of
+
+log = structlog.get_logger(__name__)
+SNAPSHOT_SECONDS = 5.0
+
+
+class OutboxMetrics(Collector):
+    """Reads the running relay's counters and the latest backlog snapshot."""
+
+    def __init__(self) -> None:
+        self.relay: OutboxRelay | None = None
+        self.backlog: list[TargetBacklog] = []
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        states = GaugeMetricFamily("govhub_outbox_writes", "Write-backs per target and state",
+                                   labels=["target", "state"])
+        oldest = GaugeMetricFamily("govhub_outbox_oldest_open_seconds",
+                                   "Age of the oldest write-back not yet settled, per target",
+                                   labels=["target"])
+        for entry in self.backlog:
+            for state, count in sorted(entry.by_state.items()):
+                states.add_metric([entry.target.value, state], count)
+            oldest.add_metric([entry.target.value], entry.oldest_open_seconds)
+        attempts = CounterMetricFamily("govhub_outbox_attempts",
+                                       "Write-back delivery outcomes of this process",
+                                       labels=["target", "outcome"])
+        if self.relay is not None:
+            for (target, outcome), count in sorted(self.relay.stats.outcomes.items()):
+                attempts.add_metric([target, outcome], count)
+        yield from (states, oldest, attempts)
+
+
+OUTBOX_METRICS = OutboxMetrics()
+REGISTRY.register(OUTBOX_METRICS)
+
+
+async def _snapshots(sessions: async_sessionmaker[AsyncSession]) -> None:
+    while True:
+        try:
+            async with sessions() as session:
+                OUTBOX_METRICS.backlog = await backlog(session)
+        except Exception:  # metrics must never take the relay down
+            log.exception("outbox_backlog_snapshot_failed")
+        await asyncio.sleep(SNAPSHOT_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def running_relay(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[OutboxRelay | None]:
+    """Deliver the outbox while the app runs (when a sources file is set and delivery is on).
+
+    Every replica may run one: claims are leases, so each row has one sender at a time.
+    """
+    if settings.sources_file is None or not settings.deliver_writebacks:
+        yield None
+        return
+    async with open_writers(load_sources(settings.sources_file)) as writers:
+        relay = OutboxRelay(sessions, writers)
+        relay.start()
+        OUTBOX_METRICS.relay = relay
+        snapshots = asyncio.create_task(_snapshots(sessions), name="outbox:snapshots")
+        log.info("outbox_relay_started", targets=sorted(t.value for t in writers),
+                 worker=relay.worker)
+        try:
+            yield relay
+        finally:
+            snapshots.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await snapshots
+            await relay.stop()
+            OUTBOX_METRICS.relay = None
+
+
+def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:
+    """Add ``outbox`` to the main CLI."""
+    outbox = typer.Typer(help="Write-backs to the departments' systems (回写发件箱).")
+    app.add_typer(outbox, name="outbox")
+
+    async def with_sessions(settings: Settings, work: Callable[
+            [async_sessionmaker[AsyncSession]], object]) -> None:
+        engine = create_engine(settings.database_url, schema=settings.database_schema)
+        try:
+            await upgrade(engine)
+            result = work(session_factory(engine))
+            if asyncio.iscoroutine(result):
+                await result
+        finally:
+            await engine.dispose()
+
+    @outbox.command("list")
+    def list_(
+        target: Annotated[str | None, typer.Option(help="Only this target system.")] = None,
+        state: Annotated[list[str] | None, typer.Option(help="Only these states.")] = None,
+        limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+    ) -> None:
+        """Show write-backs with their state, attempts and last error (payloads stay sealed)."""
+        settings = settings_factory()
+        chosen = parse_source_names([target] if target else [])
+        try:
+            wanted = [WriteState(s.upper()) for s in state or []]
+        except ValueError as exc:
+            console.print(f"[red]unknown state[/red]: {exc}")
+            raise typer.Exit(2) from exc
+        table = Table(title="write-backs (回写)")
+        for column in ("id", "target", "operation", "reference", "matter", "state", "attempts",
+                       "target id", "last error", "next attempt"):
+            table.add_column(column)
+
+        async def load(sessions: async_sessionmaker[AsyncSession]) -> None:
+            async with sessions() as session:
+                rows = await list_writes(session, target=next(iter(chosen)) if chosen else None,
+                                         states=wanted, limit=limit)
+            for r in rows:
+                error = f"{r.last_error_code}: {r.last_error}" if r.last_error_code else ""
+                table.add_row(
+                    str(r.id), r.target.value, r.operation, r.idempotency_key,
+                    r.aggregate_id or "", r.status, str(r.attempts), r.target_ref or "",
+                    error[:80],
+                    f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.next_attempt_at else "")
+
+        asyncio.run(with_sessions(settings, load))
+        console.print(table)
+
+    @outbox.command("retry")
+    def retry(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
+        """Give DEAD, FAILED or CANCELLED write-backs a fresh start (read back before resending)."""
+        settings = settings_factory()
+
+        async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
+            async with sessions.begin() as session:
+                console.print(f"reset {await replay_writes(session, ids)} of {len(ids)}")
+
+        asyncio.run(with_sessions(settings, run))
+
+    outbox.command("replay", help="Same as retry.")(retry)
+
+    @outbox.command("cancel")
+    def cancel(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
+        """Stop write-backs that were not delivered."""
+        settings = settings_factory()
+
+        async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
+            async with sessions.begin() as session:
+                console.print(f"cancelled {await cancel_writes(session, ids)} of {len(ids)}")
+
+        asyncio.run(with_sessions(settings, run))
+
+    @outbox.command("run")
+    def run_once(
+        passes: Annotated[int, typer.Option(help="Delivery passes to make.")] = 1,
+    ) -> None:
+        """Deliver what is due now (one pass per target by default), then print the outcomes."""
+        settings = settings_factory()
+        configs = sources_of(settings)
+
+        async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
+            async with open_writers(configs) as writers:
+                relay = OutboxRelay(sessions, writers)
+                for _ in range(passes):
+                    await relay.run_once()
+            for (target, outcome), count in sorted(relay.stats.outcomes.items()):
+                console.print(f"{target}: {outcome} {count}")
+
+        asyncio.run(with_sessions(settings, run))

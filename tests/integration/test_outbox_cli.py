@@ -1,0 +1,52 @@
+"""``govhub outbox list|retry|cancel`` on the embedded database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for variable in ("GOVHUB_DATABASE_URL", "GOVHUB_PII_KEY", "GOVHUB_JWT_SECRET", "GOVHUB_ENV"):
+        monkeypatch.delenv(variable, raising=False)
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    with sqlite3.connect(tmp_path / "data" / "govhub.db") as connection:
+        connection.execute(
+            "INSERT INTO outbox (target, operation, idempotency_key, payload, status, attempts,"
+            " lookups, created_at, last_error_code, last_error, aggregate_id)"
+            " VALUES ('COURT', 'court.filing', 'GH-M1-D1', 'sealed', 'DEAD', 8, 0,"
+            " '2026-11-30 10:00:00', 'TIMEOUT', 'gave up after 8 attempts', 'M1')")
+    return tmp_path
+
+
+def status(workdir: Path) -> str:
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        (value,) = connection.execute("SELECT status FROM outbox").fetchone()
+    return str(value)
+
+
+def test_list_shows_a_dead_write_with_its_reason(workdir: Path) -> None:
+    result = runner.invoke(app, ["outbox", "list", "--state", "dead"], env={"COLUMNS": "250"})
+
+    assert result.exit_code == 0, result.output
+    assert "GH-M1-D1" in result.output and "TIMEOUT" in result.output
+
+
+def test_retry_restarts_a_dead_write_as_unknown_and_cancel_stops_it(workdir: Path) -> None:
+    retried = runner.invoke(app, ["outbox", "retry", "1"])
+    assert retried.exit_code == 0, retried.output
+    assert "reset 1 of 1" in retried.output
+    assert status(workdir) == "UNKNOWN"  # read back before any resend
+
+    cancelled = runner.invoke(app, ["outbox", "cancel", "1"])
+    assert "cancelled 1 of 1" in cancelled.output
+    assert status(workdir) == "CANCELLED"
