@@ -184,6 +184,8 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     @outbox.command("run")
     def run_once(
         passes: Annotated[int, typer.Option(help="Delivery passes to make.")] = 1,
+        interval: Annotated[float, typer.Option(
+            help="Seconds to wait after a pass that found nothing due.")] = 0.5,
     ) -> None:
         """Deliver what is due now (one pass per target by default), then print the outcomes."""
         settings = settings_factory()
@@ -192,8 +194,9 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with open_writers(configs) as writers:
                 relay = OutboxRelay(sessions, writers)
-                for _ in range(passes):
-                    await relay.run_once()
+                for done in range(1, passes + 1):
+                    if not await relay.run_once() and done < passes:
+                        await asyncio.sleep(interval)
             for (target, outcome), count in sorted(relay.stats.outcomes.items()):
                 console.print(f"{target}: {outcome} {count}")
 
