@@ -26,6 +26,8 @@ class RolePolicy:
     """GraphQL mutations the role may call."""
     audit_log: bool = False
     """May query the audit log."""
+    operations: bool = False
+    """May read the hub's delivery state: write-backs to the departments' systems."""
     records: bool = True
     """May read records themselves; without it, only figures over the kinds it reads."""
     kinds: frozenset[RecordKind] = frozenset()
@@ -40,8 +42,12 @@ DEV_MUTATIONS = frozenset({"devToken"})
 """Mutations any caller may use in ``GOVHUB_ENV=dev`` only, even without a token (开发令牌)."""
 
 _RIGHTS: dict[Role, RolePolicy] = {
-    Role.ADMIN: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
-    Role.CENTER_STAFF: RolePolicy(parties=True, free_text=True, mutations=STAFF_DECISIONS),
+    Role.ADMIN: RolePolicy(
+        parties=True, free_text=True, mutations=STAFF_DECISIONS, operations=True
+    ),
+    Role.CENTER_STAFF: RolePolicy(
+        parties=True, free_text=True, mutations=STAFF_DECISIONS, operations=True
+    ),
     Role.MEDIATOR: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_POLICE: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
     Role.PARTNER_COURT: RolePolicy(parties=True, free_text=True, mutations=frozenset()),

@@ -34,6 +34,7 @@ from resolvers.stats import (
 )
 from resolvers.subscription import Subscription
 from resolvers.sync import resolve_sync_status
+from resolvers.writeback import resolve_writebacks
 from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
@@ -49,9 +50,10 @@ from schema.records import Record
 from schema.regions import Region
 from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
-from schema.sensitivity import AUDIT, FIGURES, PERSONAL, RECORDS, records_of_kind
+from schema.sensitivity import AUDIT, FIGURES, OPERATIONS, PERSONAL, RECORDS, records_of_kind
 from schema.stats import KpiDefinitionType, KpiRow, StatRow
 from schema.sync import SourceSyncStatus
+from schema.writeback import WriteBack
 
 log = structlog.get_logger(__name__)
 
@@ -191,6 +193,14 @@ class Query:
     regions: list[Region] = strawberry.field(
         resolver=queries.resolve_regions,
         description="The regions directly beneath `parent`, or the top of the tree (下级区划).",
+    )
+    writebacks: list[WriteBack] = strawberry.field(
+        metadata=OPERATIONS,
+        resolver=resolve_writebacks,
+        description=(
+            "Write-backs to the departments' systems, oldest first, without payloads; "
+            "admin and centre staff (回写状态)."
+        ),
     )
     sync_status: list[SourceSyncStatus] = strawberry.field(
         resolver=resolve_sync_status,

@@ -11,6 +11,8 @@ Every field of a guarded type — the ``Record`` interface and its kinds, and th
 - ``RECORDS`` / ``AUDIT`` (root fields): records of any kind (a role reading some kind and
   holding the ``records`` right); the audit log (the ``audit_log`` right). A kind's own list
   field also names its ``kind``.
+- ``OPERATIONS`` (root fields): the hub's own delivery state (write-backs): roles with the
+  ``operations`` right.
 - ``FIGURES`` (root fields): counts and KPIs over records, no record itself: any role that
   reads some kind, ``dashboard_viewer`` included.
 
@@ -42,6 +44,7 @@ class Sensitivity(StrEnum):
     IDENTIFIER = "identifier"
     RECORDS = "records"
     AUDIT = "audit"
+    OPERATIONS = "operations"
     FIGURES = "figures"
 
 
@@ -51,6 +54,7 @@ PERSONAL: Mapping[str, Any] = {_KEY: Sensitivity.PERSONAL}
 IDENTIFIER: Mapping[str, Any] = {_KEY: Sensitivity.IDENTIFIER}
 RECORDS: Mapping[str, Any] = {_KEY: Sensitivity.RECORDS}
 AUDIT: Mapping[str, Any] = {_KEY: Sensitivity.AUDIT}
+OPERATIONS: Mapping[str, Any] = {_KEY: Sensitivity.OPERATIONS}
 FIGURES: Mapping[str, Any] = {_KEY: Sensitivity.FIGURES}
 
 

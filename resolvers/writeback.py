@@ -1,0 +1,49 @@
+"""``writebacks``: the outbox as operators see it (回写状态), newest first; no payloads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from db.outbox import Aggregate, list_writes
+from domain.enums import SourceSystem
+from domain.writeback import WriteState
+from schema.context import Info
+from schema.writeback import WriteBack
+
+MAX_ROWS = 200
+
+
+async def resolve_writebacks(
+    info: Info,
+    target: Annotated[
+        SourceSystem | None, strawberry.argument(description="Only this target (目标系统).")
+    ] = None,
+    states: Annotated[
+        list[WriteState] | None,
+        strawberry.argument(description="Only these states (回写状态)."),
+    ] = None,
+    matter: Annotated[
+        str | None, strawberry.argument(description="Only this matter's writes (所属事项).")
+    ] = None,
+    first: Annotated[
+        int, strawberry.argument(description=f"At most this many, up to {MAX_ROWS} (条数).")
+    ] = 50,
+) -> list[WriteBack]:
+    async with info.context.sessions() as session:
+        rows = await list_writes(
+            session, target=target, states=[WriteState(s) for s in states or []],
+            aggregate=Aggregate("matter", matter) if matter else None,
+            limit=max(1, min(first, MAX_ROWS)))
+    return [
+        WriteBack(
+            id=row.id, target=row.target, operation=row.operation,
+            reference=row.idempotency_key, matter=row.aggregate_id,
+            state=WriteState(row.status), attempts=row.attempts, target_ref=row.target_ref,
+            last_error_code=row.last_error_code, last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at, created_at=row.created_at,
+            confirmed_at=row.confirmed_at,
+        )
+        for row in rows
+    ]

@@ -1,0 +1,45 @@
+"""Write-backs to the departments' own systems, as operators see them (回写状态)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from domain.enums import SourceSystem
+from domain.writeback import WriteState
+
+strawberry.enum(
+    WriteState,
+    name="WriteBackState",
+    description=(
+        "Where a write-back stands (回写状态): PENDING 待发送, SENDING 发送中, "
+        "UNKNOWN 结果未知(核对中), SENT 已送达, CONFIRMED 已确认(对方编号已记录), "
+        "FAILED 对方拒收, DEAD 重试用尽(待人工), CANCELLED 已取消."
+    ),
+)
+
+
+@strawberry.type(description="One write-back to a department's system (回写记录).")
+class WriteBack:
+    id: int = strawberry.field(description="Outbox row id (发件箱编号).")
+    target: SourceSystem = strawberry.field(description="Target system (目标系统).")
+    operation: str = strawberry.field(
+        description="What is written, e.g. court.filing, mediation.referral (回写操作)."
+    )
+    reference: str = strawberry.field(
+        description="The write's stable reference: idempotency key or external number (外部编号)."
+    )
+    matter: str | None = strawberry.field(description="The matter it belongs to (所属事项).")
+    state: WriteState = strawberry.field(description="Delivery state (回写状态).")
+    attempts: int = strawberry.field(description="Sends tried so far (尝试次数).")
+    target_ref: str | None = strawberry.field(
+        description="The target's own id for the write, once confirmed (对方编号)."
+    )
+    last_error_code: str | None = strawberry.field(description="Last error code (最近错误码).")
+    last_error: str | None = strawberry.field(description="Last error, masked (最近错误).")
+    next_attempt_at: datetime | None = strawberry.field(
+        description="When it is next tried (下次尝试时间)."
+    )
+    created_at: datetime = strawberry.field(description="Enqueued at (入队时间).")
+    confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间).")

@@ -1,0 +1,64 @@
+"""``writebacks`` over GraphQL: operators see delivery states; partner departments do not."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import session_factory
+from db.outbox import Aggregate, claim_due, enqueue_write, settle
+from domain.enums import Role, SourceSystem
+from domain.writeback import WriteOperation, WriteState
+from tests.integration.graphql_world import graphql, graphql_client
+
+QUERY_WRITEBACKS = """
+query($states: [WriteBackState!], $matter: String) {
+  writebacks(states: $states, matter: $matter) {
+    target operation reference matter state attempts targetRef lastErrorCode
+  }
+}
+"""
+
+
+@pytest.fixture
+async def seeded(committing_engine: AsyncEngine) -> AsyncEngine:
+    sessions = session_factory(committing_engine)
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.COURT_FILING, {"caseType": "民初"},
+                            "M1-D1", aggregate=Aggregate("matter", "M1"))
+        await enqueue_write(session, WriteOperation.GRID_ASSIGN, {"content": "核实"}, "M2-D1",
+                            aggregate=Aggregate("matter", "M2"))
+
+    claim = (await claim_due(sessions, SourceSystem.COURT, "w", limit=1,
+                             lease=timedelta(seconds=30)))[0]
+    await settle(sessions, claim, status=WriteState.CONFIRMED, target_ref="WSLA00000001",
+                 attempts=1)
+    return committing_engine
+
+
+async def test_staff_see_each_write_back_with_its_state_and_target_id(
+    seeded: AsyncEngine, pii_key: bytes,
+) -> None:
+    async with graphql_client(seeded, pii_key, role=Role.CENTER_STAFF) as client:
+        everything = await graphql(client, QUERY_WRITEBACKS)
+        waiting = await graphql(client, QUERY_WRITEBACKS, {"states": ["PENDING"]})
+        one_matter = await graphql(client, QUERY_WRITEBACKS, {"matter": "M1"})
+
+    assert [w["state"] for w in everything["data"]["writebacks"]] == ["CONFIRMED", "PENDING"]
+    assert [w["reference"] for w in waiting["data"]["writebacks"]] == ["M2-D1"]
+    assert one_matter["data"]["writebacks"] == [{
+        "target": "COURT", "operation": "court.filing", "reference": "M1-D1", "matter": "M1",
+        "state": "CONFIRMED", "attempts": 1, "targetRef": "WSLA00000001", "lastErrorCode": None,
+    }]
+
+
+async def test_a_partner_department_may_not_read_write_back_states(
+    seeded: AsyncEngine, pii_key: bytes,
+) -> None:
+    async with graphql_client(seeded, pii_key, role=Role.PARTNER_POLICE) as client:
+        body = await graphql(client, QUERY_WRITEBACKS)
+
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert not body.get("data")
