@@ -76,3 +76,33 @@ class DeliveryPolicy:
         """Seconds before attempt ``attempts + 1``: exponential, capped, with full jitter."""
         ceiling = min(self.max_backoff, self.initial_backoff * 2 ** max(0, attempts - 1))
         return (rng or random).uniform(ceiling / 2, ceiling)  # jitter, not crypto
+
+
+DISPATCH_OPERATIONS: dict[str, WriteOperation] = {
+    "PEOPLES_MEDIATION": WriteOperation.MEDIATION_REFERRAL,  # 委派调解 to the 调委会
+    "PRE_FILING_MEDIATION": WriteOperation.COURT_FILING,  # 诉前调解 filed with the court
+    "COURT_FILING": WriteOperation.COURT_FILING,  # 网上立案
+    "GRID": WriteOperation.GRID_ASSIGN,  # 交办 to the 属地网格
+}
+"""Which write a dispatch (分流) into a track causes, keyed by the track's name; tracks not
+listed (POLICE, PETITION, JUDICIAL_OFFICE, DEPARTMENT) are handled inside govhub."""
+
+RESULT_OPERATIONS: dict[SourceSystem, WriteOperation] = {
+    SourceSystem.POLICE_110: WriteOperation.POLICE_FEEDBACK,  # 非警务警情 handling result
+    SourceSystem.PETITION: WriteOperation.PETITION_RESULT,  # 信访件 办理结果
+}
+"""Which write a matter's result (反馈) causes for the system its source record came from."""
+
+
+def dispatch_operation(track: str) -> WriteOperation | None:
+    """The write a dispatch into ``track`` causes, or None when nothing leaves govhub."""
+    return DISPATCH_OPERATIONS.get(track)
+
+
+def writeback_reference(matter_number: str, version: int, operation: WriteOperation) -> str:
+    """A write's stable reference: one per matter step and operation, reused on every retry.
+
+    It is the court's Idempotency-Key and the number stamped into the other systems, so it
+    must not change between attempts (never a timestamp or a random value).
+    """
+    return f"{matter_number}-{version}-{operation.target.value[:4]}"[:64]

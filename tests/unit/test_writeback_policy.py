@@ -37,3 +37,14 @@ def test_error_codes_name_what_went_wrong() -> None:
     assert error_code(SourceRateLimited(court, "429", 1.0)) == "RATE_LIMITED"
     assert error_code(SourceRequestRejected(court, "400")) == "REJECTED"
     assert error_code(BreakerOpen(court, 3.0)) == "BREAKER_OPEN"
+
+
+def test_a_dispatch_reaches_the_system_of_its_track_with_a_stable_reference() -> None:
+    from domain.writeback import dispatch_operation, writeback_reference
+
+    assert dispatch_operation("PRE_FILING_MEDIATION") is WriteOperation.COURT_FILING
+    assert dispatch_operation("PEOPLES_MEDIATION") is WriteOperation.MEDIATION_REFERRAL
+    assert dispatch_operation("DEPARTMENT") is None
+    reference = writeback_reference("MD20260001", 3, WriteOperation.COURT_FILING)
+    assert reference == writeback_reference("MD20260001", 3, WriteOperation.COURT_FILING)
+    assert reference == "MD20260001-3-COUR"
