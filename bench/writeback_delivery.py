@@ -78,7 +78,7 @@ async def database(url: str | None) -> AsyncIterator[AsyncEngine]:
 
 async def run(args: argparse.Namespace) -> None:
     configure_pii(secrets.token_bytes(32))
-    async with (Sandbox(SandboxConfig(base_port=0, scale=max(300, args.per_target * 2))) as sb,
+    async with (Sandbox(SandboxConfig(base_port=0, scale=max(600, args.per_target * 25))) as sb,
                 database(args.database_url) as engine):
         sessions = session_factory(engine)
         if args.faults:

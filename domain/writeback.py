@@ -71,6 +71,8 @@ class DeliveryPolicy:
     reconcile_delay: float = 1.0
     """Seconds between those reads: one immediate read can miss a commit that lands later."""
     batch_size: int = 20
+    concurrency: int = 4
+    """Writes of one target in flight at once (a batch never holds two of one matter)."""
 
     def backoff(self, attempts: int, rng: random.Random | None = None) -> float:
         """Seconds before attempt ``attempts + 1``: exponential, capped, with full jitter."""

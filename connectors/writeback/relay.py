@@ -11,6 +11,8 @@ matter's later write while an earlier one to the same target is still open. Per 
    → FAILED with the target's reason, never retried; no answer → UNKNOWN (or PENDING for an
    idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
 3. An open circuit breaker defers the target's rows without spending their attempts.
+
+Up to ``concurrency`` rows of one target are in flight at once.
 """
 
 from __future__ import annotations
@@ -137,23 +139,26 @@ class OutboxRelay:
         return sum(handled)
 
     async def drain(self, target: SourceSystem) -> int:
-        """Claim one batch of ``target``'s due rows and settle each; the count handled."""
+        """Claim one batch of ``target``'s due rows and settle each; the count handled.
+
+        A batch never holds two writes of one matter to one target (``claim_due`` holds back
+        a later one while an earlier is open), so its rows may go out side by side.
+        """
         writer = self.writers[target]
         claims = await claim_due(
             self.sessions, target, self.worker, limit=self.policy.batch_size,
             lease=timedelta(seconds=self.policy.lease_seconds), now=self.clock())
-        for index, claim in enumerate(claims):
-            changes, outcome = await self.attempt(writer, claim)
-            self._count(target, outcome)
-            if not await settle(self.sessions, claim, **changes):
-                self._count(target, "lease_lost")
-                log.warning("outbox_lease_lost", id=claim.id, target=target.value)
-            if outcome == "deferred":  # the breaker is open: hand the rest back untouched
-                for rest in claims[index + 1:]:
-                    await settle(self.sessions, rest,
-                                 **self._defer(rest, changes["next_attempt_at"]))
-                    self._count(target, "deferred")
-                break
+        gate = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(claim: ClaimedWrite) -> None:
+            async with gate:
+                changes, outcome = await self.attempt(writer, claim)
+                self._count(target, outcome)
+                if not await settle(self.sessions, claim, **changes):
+                    self._count(target, "lease_lost")
+                    log.warning("outbox_lease_lost", id=claim.id, target=target.value)
+
+        await asyncio.gather(*(one(claim) for claim in claims))
         return len(claims)
 
     def _count(self, target: SourceSystem, outcome: str) -> None:
