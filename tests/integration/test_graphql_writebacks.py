@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -11,6 +13,8 @@ from db.engine import session_factory
 from db.outbox import Aggregate, claim_due, enqueue_write, settle
 from domain.enums import Role, SourceSystem
 from domain.writeback import WriteOperation, WriteState
+from hub.demo import render_sources_file
+from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.graphql_world import graphql, graphql_client
 
 QUERY_WRITEBACKS = """
@@ -62,3 +66,32 @@ async def test_a_partner_department_may_not_read_write_back_states(
 
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert not body.get("data")
+
+
+async def test_the_serving_app_delivers_the_outbox_and_reports_it_in_metrics(
+    committing_engine: AsyncEngine, pii_key: bytes, tmp_path: Path,
+) -> None:
+    sessions = session_factory(committing_engine)
+    async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=15)) as sb:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(render_sources_file(sb.urls, sb.credentials), encoding="utf-8")
+        # given a write enqueued by a workflow step, and an app serving with a sources file
+        async with sessions.begin() as session:
+            await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL,
+                                {"summary": "委派调解"}, "M9-D1",
+                                aggregate=Aggregate("matter", "M9"))
+        async with graphql_client(committing_engine, pii_key, sources_file=sources,
+                                  schedule_sync=False) as client:
+            # when the app's relay runs
+            async with asyncio.timeout(30):
+                while True:
+                    body = await graphql(client, QUERY_WRITEBACKS, {"matter": "M9"})
+                    if body["data"]["writebacks"][0]["state"] == "CONFIRMED":
+                        break
+                    await asyncio.sleep(0.1)
+            metrics = (await client.get("/metrics")).text
+
+    # then the referral reached the mediation platform once, and the metrics say so
+    assert body["data"]["writebacks"][0]["targetRef"].startswith("WP")
+    assert sb.systems[SourceSystem.MEDIATION].writes.by_reference == {"M9-D1": 1}
+    assert 'govhub_outbox_attempts_total{outcome="confirmed",target="MEDIATION"} 1.0' in metrics
