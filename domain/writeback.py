@@ -41,6 +41,7 @@ class WriteOperation(StrEnum):
     COURT_FILING = "court.filing"  # 网上立案 / 诉前调解 filing
     MEDIATION_REFERRAL = "mediation.referral"  # 委派调解
     GRID_ASSIGN = "grid.assign"  # 交办
+    GRID_FEEDBACK = "grid.feedback"  # 网格事件 处置反馈
     POLICE_FEEDBACK = "police.feedback"  # 非警务警情 处理结果反馈
     PETITION_RESULT = "petition.result"  # 信访件 办理结果
 
@@ -53,6 +54,7 @@ OPERATION_TARGETS: dict[WriteOperation, SourceSystem] = {
     WriteOperation.COURT_FILING: SourceSystem.COURT,
     WriteOperation.MEDIATION_REFERRAL: SourceSystem.MEDIATION,
     WriteOperation.GRID_ASSIGN: SourceSystem.GRID,
+    WriteOperation.GRID_FEEDBACK: SourceSystem.GRID,
     WriteOperation.POLICE_FEEDBACK: SourceSystem.POLICE_110,
     WriteOperation.PETITION_RESULT: SourceSystem.PETITION,
 }
@@ -90,6 +92,7 @@ DISPATCH_OPERATIONS: dict[str, WriteOperation] = {
 listed (POLICE, PETITION, JUDICIAL_OFFICE, DEPARTMENT) are handled inside govhub."""
 
 RESULT_OPERATIONS: dict[SourceSystem, WriteOperation] = {
+    SourceSystem.GRID: WriteOperation.GRID_FEEDBACK,  # 网格事件 处置反馈
     SourceSystem.POLICE_110: WriteOperation.POLICE_FEEDBACK,  # 非警务警情 handling result
     SourceSystem.PETITION: WriteOperation.PETITION_RESULT,  # 信访件 办理结果
 }

@@ -1,22 +1,27 @@
-"""交办 to the grid platform: ``POST /api/v2/assignments`` with the write's reference as
-``bizNo``; no idempotency, so an unknown outcome is settled by ``GET ?bizNo=`` first."""
+"""The grid platform: 交办 (``POST /api/v2/assignments``, the write's reference as ``bizNo``;
+read back by ``GET ?bizNo=``) and 处置反馈 on an event (``POST /api/v2/events/{eventNo}/feedback``,
+the reference as ``refNo``; read back in ``GET /api/v2/events/{eventNo}``'s ``feedbacks``).
+Neither is idempotent, so an unknown outcome is settled by the read first."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from connectors.auth import BearerToken
 from connectors.breaker import CircuitBreaker
 from connectors.config import SourceConfig
-from connectors.errors import SourceResponseError
+from connectors.errors import SourceRequestRejected, SourceResponseError
 from connectors.http import SourceClient
 from connectors.writeback.base import Delivery, clients, json_object
 from db.outbox import ClaimedWrite
 from domain.enums import SourceSystem
+from domain.writeback import WriteOperation
 
 PATH = "/api/v2/assignments"
+EVENT_PATH = "/api/v2/events/{}"
 GRID = SourceSystem.GRID
 
 
@@ -28,7 +33,7 @@ def _delivery(assignment: Any) -> Delivery:
                      if k in assignment})
 
 
-class GridAssignWriter:
+class GridWriter:
     target = GRID
     idempotent = False
 
@@ -36,11 +41,32 @@ class GridAssignWriter:
         self.send_client, self.read_client = send, read
 
     async def send(self, write: ClaimedWrite) -> Delivery:
+        if write.operation is WriteOperation.GRID_FEEDBACK:
+            return await self._feedback(write)
         response = await self.send_client.request(
             "POST", PATH, json={**write.payload, "bizNo": write.reference})
         return _delivery(json_object(response, GRID, PATH).get("data"))
 
+    async def _feedback(self, write: ClaimedWrite) -> Delivery:
+        event_no = str(write.payload.get("eventNo") or "")
+        if not event_no:
+            raise SourceRequestRejected(GRID, "a feedback needs eventNo")
+        body = {k: v for k, v in write.payload.items() if k != "eventNo"}
+        path = f"{EVENT_PATH.format(quote(event_no, safe=''))}/feedback"
+        response = await self.send_client.request(
+            "POST", path, json={**body, "refNo": write.reference})
+        answer = json_object(response, GRID, path)
+        return Delivery(None, {k: answer[k] for k in ("eventNo", "version") if k in answer})
+
     async def find(self, write: ClaimedWrite) -> Delivery | None:
+        if write.operation is WriteOperation.GRID_FEEDBACK:
+            path = EVENT_PATH.format(quote(str(write.payload.get("eventNo") or ""), safe=""))
+            event = json_object(await self.read_client.request("GET", path), GRID, path)
+            feedbacks = (event.get("data") or {}).get("feedbacks") or []
+            if any(isinstance(f, dict) and f.get("refNo") == write.reference
+                   for f in feedbacks):
+                return Delivery(None, {"eventNo": write.payload.get("eventNo")})
+            return None
         response = await self.read_client.request("GET", PATH, params={"bizNo": write.reference})
         found = json_object(response, GRID, PATH).get("data")
         if not isinstance(found, list):
@@ -49,6 +75,6 @@ class GridAssignWriter:
 
 
 def build(config: SourceConfig, http: httpx.AsyncClient,
-          breaker: CircuitBreaker) -> GridAssignWriter:
+          breaker: CircuitBreaker) -> GridWriter:
     auth = BearerToken(config.credential(GRID, "token"))
-    return GridAssignWriter(*clients(GRID, config, http, breaker, auth, idempotent=False))
+    return GridWriter(*clients(GRID, config, http, breaker, auth, idempotent=False))

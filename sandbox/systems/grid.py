@@ -11,6 +11,8 @@ Every request needs ``Authorization: Bearer <token>``; a missing or wrong token 
 - ``GET /api/v2/grids`` — the township → village → grid tree: ``data`` is a list of nodes
   ``{"code", "name", "level", "parentCode", "population", "children"}``; ``?flat=true``
   returns the same nodes as a flat list without ``children``.
+- ``GET /api/v2/events/{eventNo}`` — one event, ``{"code": "OK", "data": {...}}`` (its
+  ``feedbacks`` included); ``404 {"code": "NOT_FOUND"}`` when unknown or deleted.
 - ``POST /api/v2/events/{eventNo}/feedback`` — write-back ``{"content": ..., "handler"?,
   "status"?}``: appended to the event's ``feedbacks`` list, the event's ``updateTime`` is
   bumped (a new version). ``404 {"code": "NOT_FOUND"}`` for an unknown event, ``400`` without
@@ -78,6 +80,12 @@ def routes(ctx: SystemContext) -> list[Route]:
         flat = request.query_params.get("flat", "").lower() in {"1", "true", "yes"}
         return json_response({"code": "OK", "data": region_tree(ctx.world.regions, flat=flat)})
 
+    async def event(request: Request) -> Response:
+        record = ctx.store.latest.get(request.path_params["eventNo"])
+        if record is None or record.deleted:
+            return json_response({"code": "NOT_FOUND", "message": "事件不存在"}, 404)
+        return json_response({"code": "OK", "data": _render(record)})
+
     async def feedback(request: Request) -> Response:
         record = ctx.store.latest.get(request.path_params["eventNo"])
         if record is None or record.deleted:
@@ -135,6 +143,7 @@ def routes(ctx: SystemContext) -> list[Route]:
     return [
         Route("/api/v2/events", guarded(events), methods=["GET"]),
         Route("/api/v2/grids", guarded(grids), methods=["GET"]),
+        Route("/api/v2/events/{eventNo}", guarded(event), methods=["GET"]),
         Route("/api/v2/events/{eventNo}/feedback", guarded(feedback), methods=["POST"]),
         Route("/api/v2/assignments", guarded(assign), methods=["POST"]),
         Route("/api/v2/assignments", guarded(find_assignments), methods=["GET"]),

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
-from db.outbox import claim_due
+from db.outbox import Aggregate, claim_due, enqueue_write
 from domain.enums import SourceSystem
-from domain.writeback import WriteState
+from domain.writeback import WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
 from tests.integration.writeback_support import (
@@ -24,6 +24,7 @@ from tests.integration.writeback_support import (
     drain,
     enqueue_many,
     ledger,
+    live_keys,
     states,
 )
 
@@ -140,3 +141,22 @@ async def test_a_rejected_write_fails_fast_and_a_down_target_waits_alone(
     assert all(found[r] == WriteState.CONFIRMED for r in others)
     assert (await ledger(sb, SourceSystem.POLICE_110))["applied"] == 0
     assert relay.stats.outcomes[("COURT", "failed")] == 1
+
+
+async def test_grid_feedbacks_are_read_back_from_the_event_before_any_resend(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await control(sb, SourceSystem.GRID, **WRITE_FAULTS)
+    events = live_keys(sb, SourceSystem.GRID)[:15]
+    async with sessions.begin() as session:
+        for n, event_no in enumerate(events):
+            await enqueue_write(session, WriteOperation.GRID_FEEDBACK,
+                                {"eventNo": event_no, "content": "已调解", "status": "已办结"},
+                                f"GH-FB-{n}", aggregate=Aggregate("matter", f"F{n}"))
+
+    async with open_writers(sources_for(sb, timeout=0.3, attempts=3)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    book = await ledger(sb, SourceSystem.GRID)
+    assert book["references"] == {f"GH-FB-{n}": 1 for n in range(len(events))}
+    assert set((await states(sessions)).values()) == {WriteState.SENT}
