@@ -35,7 +35,7 @@ WRITE_FAULTS = {"write_error_rate": 0.2, "write_lost_rate": 0.15, "write_timeout
 
 @pytest.fixture
 async def sb() -> AsyncIterator[Sandbox]:
-    async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=15)) as sandbox:
+    async with Sandbox(SandboxConfig(base_port=0, scale=600, seed=15)) as sandbox:
         yield sandbox
 
 
