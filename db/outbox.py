@@ -78,6 +78,8 @@ class ClaimedWrite:
     token: str
     uncertain: bool
     """The target may already have applied it (an earlier send's outcome is unknown)."""
+    lease_until: datetime
+    """After this, another worker may take the row: no send may start close to it."""
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -132,7 +134,8 @@ async def claim_due(
                 id=row.id, target=row.target, operation=WriteOperation(row.operation),
                 reference=row.idempotency_key, payload=dict(row.payload), attempts=row.attempts,
                 lookups=row.lookups, token=token,
-                uncertain=status in (WriteState.UNKNOWN, WriteState.SENDING)))
+                uncertain=status in (WriteState.UNKNOWN, WriteState.SENDING),
+                lease_until=now + lease))
     return claimed
 
 

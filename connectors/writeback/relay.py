@@ -12,7 +12,8 @@ matter's later write while an earlier one to the same target is still open. Per 
    idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
 3. An open circuit breaker defers the target's rows without spending their attempts.
 
-Up to ``concurrency`` rows of one target are in flight at once.
+Up to ``concurrency`` rows of one target are in flight at once. A non-idempotent send never
+starts in the second half of its lease, so it cannot overlap a worker that reclaimed the row.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ class RelayStats:
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(target, outcome) → count; outcomes: confirmed, sent, found, failed, unknown, retry,
-    dead, deferred, lookup_miss, lease_lost."""
+    dead, deferred, lookup_miss, lease_short, lease_lost."""
 
 
 def default_worker_id() -> str:
@@ -180,6 +181,11 @@ class OutboxRelay:
                 return {"status": WriteState.UNKNOWN, "lookups": claim.lookups + 1,
                         "next_attempt_at": now + timedelta(seconds=self.policy.reconcile_delay),
                         }, "lookup_miss"
+        if not writer.idempotent and self.clock() > claim.lease_until - timedelta(
+                seconds=self.policy.lease_seconds / 2):
+            # a slow read-back ate into the lease: a send now could overlap another worker's
+            return {"status": WriteState.UNKNOWN if claim.uncertain else WriteState.PENDING,
+                    "next_attempt_at": now}, "lease_short"
         try:
             delivery = await writer.send(claim)
         except BreakerOpen as exc:

@@ -83,3 +83,32 @@ async def test_an_expired_lease_is_reclaimed_as_uncertain_and_the_old_holder_can
         assert await replay_writes(session, [taken.id]) == 1
     again = (await claim_due(sessions, SourceSystem.MEDIATION, "alive", limit=1, lease=LEASE))[0]
     assert again.uncertain and again.attempts == 0
+
+
+async def test_no_blind_send_starts_late_in_a_lease(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    from connectors.writeback.base import Delivery
+    from connectors.writeback.relay import OutboxRelay
+    from db.models.base import utcnow
+    from domain.writeback import DeliveryPolicy
+
+    class NeverCalled:
+        target, idempotent = SourceSystem.MEDIATION, False
+
+        async def send(self, write: object) -> Delivery:
+            raise AssertionError("sent after half the lease was gone")
+
+        async def find(self, write: object) -> Delivery | None:
+            return None
+
+    async with sessions.begin() as session:
+        await enqueue_write(session, REFERRAL, {"summary": "s"}, "GH-1")
+    claim = (await claim_due(sessions, SourceSystem.MEDIATION, "slow", limit=1, lease=LEASE))[0]
+    relay = OutboxRelay(sessions, {SourceSystem.MEDIATION: NeverCalled()},
+                        DeliveryPolicy(lease_seconds=30),
+                        clock=lambda: utcnow() + timedelta(seconds=20))
+
+    changes, outcome = await relay.attempt(NeverCalled(), claim)
+
+    assert outcome == "lease_short" and changes["status"] == WriteState.PENDING
