@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from domain.enums import RecordChangeKind, RecordKind, SourceSystem
@@ -70,6 +71,72 @@ def read_change_message(message: dict[str, Any]) -> list[RecordChangeEvent]:
                 at,
             )
             for item in message["changes"]
+        ]
+    except (KeyError, TypeError, ValueError):
+        return []
+
+
+# -- matters (事项事件) --------------------------------------------------------------------------
+
+MATTERS_CHANNEL = "matters"
+
+
+class MatterEventKind(StrEnum):
+    """What happened to a matter, as subscribers hear it (事项事件类型)."""
+
+    OPENED = "OPENED"  # 登记
+    STEP_CHANGED = "STEP_CHANGED"  # 环节变化 (or an action that kept the step)
+    RECORD_JOINED = "RECORD_JOINED"  # 关联记录并入
+    WARNING = "WARNING"  # 预警
+    OVERDUE = "OVERDUE"  # 逾期
+    SUPERVISED = "SUPERVISED"  # 督办
+
+
+@dataclass(frozen=True, slots=True)
+class MatterAnnouncement:
+    """One matter event: ids and codes only (the matter is read through the API)."""
+
+    matter_id: int
+    kind: MatterEventKind
+    step: str
+    region_code: str | None
+    assigned_org: str | None
+    detail: str
+    """An action, a rung key with its rule id, a supervision level: codes, never text."""
+    at: datetime
+
+
+def matter_message(events: Sequence[MatterAnnouncement]) -> dict[str, Any]:
+    return {
+        "events": [
+            {
+                "matterId": e.matter_id,
+                "kind": e.kind.value,
+                "step": e.step,
+                "regionCode": e.region_code,
+                "assignedOrg": e.assigned_org,
+                "detail": e.detail,
+                "at": e.at.isoformat(),
+            }
+            for e in events
+        ]
+    }
+
+
+def read_matter_message(message: dict[str, Any]) -> list[MatterAnnouncement]:
+    """The announcements in a message; a malformed one yields nothing."""
+    try:
+        return [
+            MatterAnnouncement(
+                matter_id=int(item["matterId"]),
+                kind=MatterEventKind(item["kind"]),
+                step=str(item["step"]),
+                region_code=item["regionCode"],
+                assigned_org=item["assignedOrg"],
+                detail=str(item["detail"]),
+                at=datetime.fromisoformat(item["at"]),
+            )
+            for item in message["events"]
         ]
     except (KeyError, TypeError, ValueError):
         return []

@@ -2,6 +2,17 @@
 
 from db.models.audit import AuditEntry
 from db.models.base import Base
+from db.models.matters import (
+    ClockRow,
+    ClockRung,
+    Lease,
+    Matter,
+    MatterEvent,
+    MatterNumber,
+    MatterParty,
+    MatterRecord,
+    Supervision,
+)
 from db.models.parties import Link, Organisation, PartyMention, Person
 from db.models.records import CourtFiling, Dispute, GridEvent, Petition, PoliceAlert, Record
 from db.models.regions import Region
@@ -11,11 +22,19 @@ from db.models.sync import DeadLetter, OutboxMessage, SyncRun, SyncState
 __all__ = [
     "AuditEntry",
     "Base",
+    "ClockRow",
+    "ClockRung",
     "CourtFiling",
     "DeadLetter",
     "Dispute",
     "GridEvent",
+    "Lease",
     "Link",
+    "Matter",
+    "MatterEvent",
+    "MatterNumber",
+    "MatterParty",
+    "MatterRecord",
     "Organisation",
     "OutboxMessage",
     "PartyMention",
@@ -26,6 +45,7 @@ __all__ = [
     "Region",
     "RiskAssessment",
     "RiskGradeChange",
+    "Supervision",
     "SyncRun",
     "SyncState",
 ]

@@ -1,0 +1,342 @@
+"""The closed loop on stored matters (事项办理服务): load, let the machine decide, store, announce.
+
+One unit of work per action: the matter is read, :class:`~domain.workflow.MatterMachine` (or
+:class:`~domain.supervision.SupervisionMachine`) computes the transition, and the new state
+is written under the version that was read (optimistic concurrency: of two actors acting at
+once exactly one wins, the other gets ``CONFLICT``), with its timeline rows and clock changes,
+in one transaction. After the commit the change is announced (``publish``: the event bus).
+A matter outside the actor's reach (:class:`~domain.workflow.visibility.MatterScope`) is
+``NOT_FOUND``; the machine's own refusals keep their codes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.matters import (
+    allocate_numbers,
+    append_events,
+    apply_clock_ops,
+    load_matter,
+    new_matter_row,
+    number_key,
+    save_state,
+    state_of,
+)
+from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
+from domain.calendar import WorkingCalendar
+from domain.deadlines import RuleBook
+from domain.enums import PartyRole
+from domain.events import MatterAnnouncement, MatterEventKind
+from domain.supervision import (
+    SupervisionEvent,
+    SupervisionMachine,
+    SupervisionOrder,
+    SupervisionStatus,
+    SupervisionTransition,
+)
+from domain.workflow.actors import Actor
+from domain.workflow.errors import Conflict, NotFound
+from domain.workflow.machine import MatterMachine
+from domain.workflow.payloads import IssueSupervisionPayload, OpenPayload, Payload
+from domain.workflow.state import MatterState, Transition
+from domain.workflow.visibility import ALL_MATTERS, MatterScope
+from domain.workflow.vocabulary import ActorKind, MatterAction, SupervisionAction
+
+log = structlog.get_logger(__name__)
+
+Publisher = Callable[[Sequence[MatterAnnouncement]], Awaitable[None]]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeParty:
+    """A party as staff register it at intake; identifiers already validated."""
+
+    role: PartyRole
+    name: str
+    id_number: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewMatter:
+    """What opening a matter needs beside the machine's payload."""
+
+    payload: OpenPayload
+    summary: str | None = None
+    parties: Sequence[IntakeParty] = ()
+    record_id: int | None = None
+    """The synced record that opened it (how = ORIGIN)."""
+
+
+def scope_of(actor: Actor) -> MatterScope:
+    """The matters an actor reaches: the system all, a person by their principal."""
+    if actor.kind is ActorKind.SYSTEM:
+        return ALL_MATTERS
+    return MatterScope.of(actor.principal)
+
+
+def announcement(
+    row: Matter, kind: MatterEventKind, detail: str, at: datetime
+) -> MatterAnnouncement:
+    return MatterAnnouncement(
+        matter_id=row.id, kind=kind, step=row.step.value, region_code=row.region_code,
+        assigned_org=row.assigned_org, detail=detail, at=at,
+    )
+
+
+async def open_matters(
+    session: AsyncSession,
+    machine: MatterMachine,
+    calendar: WorkingCalendar,
+    actor: Actor,
+    matters: Sequence[NewMatter],
+    now: datetime,
+) -> list[Matter]:
+    """Open ``matters`` in ``session`` (one number each, timeline, clocks)."""
+    transitions = [machine.open(actor, m.payload, now) for m in matters]
+    numbers = await allocate_numbers(
+        session, [number_key(t.state.region_code, now) for t in transitions]
+    )
+    rows = [
+        new_matter_row(
+            t.state, number=number, title=m.payload.title, summary=m.summary,
+            opened_by=actor.sub, opened_at=now, updated_at=now,
+        )
+        for m, t, number in zip(matters, transitions, numbers, strict=True)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    for m, t, row in zip(matters, transitions, rows, strict=True):
+        append_events(session, row.id, t.events)
+        session.add_all(
+            MatterParty(matter_id=row.id, position=i, role=p.role, name=p.name,
+                        id_number=p.id_number, phone=p.phone)
+            for i, p in enumerate(m.parties)
+        )
+        if m.record_id is not None:
+            session.add(MatterRecord(matter_id=row.id, record_id=m.record_id, how="ORIGIN",
+                                     attached_by=actor.sub, attached_at=now))
+        await apply_clock_ops(session, row.id, t.clock_ops, machine.rules, calendar)
+    return rows
+
+
+@dataclass
+class MatterWorkflow:
+    """Acts on stored matters: ``open``, ``apply``, and 督办 ``supervise`` / ``act_on_order``."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    rules: RuleBook
+    calendar: WorkingCalendar
+    publish: Publisher | None = None
+    now: Callable[[], datetime] = utc_now
+    machine: MatterMachine = field(init=False)
+    supervision: SupervisionMachine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.machine = MatterMachine(self.rules)
+        self.supervision = SupervisionMachine(self.rules)
+
+    async def announce(self, events: Sequence[MatterAnnouncement]) -> None:
+        """Publish after the commit; a failure is logged: the change itself is stored."""
+        if self.publish is None or not events:
+            return
+        try:
+            await self.publish(events)
+        except Exception as exc:  # subscribers miss it; nothing to undo
+            log.warning("matter_announcement_failed", error=type(exc).__name__)
+
+    async def open(self, actor: Actor, matter: NewMatter) -> int:
+        now = self.now()
+        async with self.sessions.begin() as session:
+            (row,) = await open_matters(session, self.machine, self.calendar, actor, [matter], now)
+            event = announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
+        await self.announce([event])
+        return row.id
+
+    async def apply(
+        self,
+        matter_id: int,
+        action: MatterAction,
+        actor: Actor,
+        payload: Payload | Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> int:
+        """Apply ``action``; returns the matter's new version."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            row = await load_matter(session, matter_id, scope_of(actor))
+            before = state_of(row)
+            transition = self.machine.apply(
+                before, action, actor, payload, now, expected_version=expected_version
+            )
+            await store_transition(session, self, matter_id, before, transition, now)
+            row = await load_matter(session, matter_id, ALL_MATTERS)
+            event = announcement(row, MatterEventKind.STEP_CHANGED, action.value, now)
+        await self.announce([event])
+        return transition.state.version
+
+    async def supervise(
+        self, matter_id: int, actor: Actor, payload: IssueSupervisionPayload | Mapping[str, Any]
+    ) -> int:
+        """督办 by staff: a new order on the matter; returns its id."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            row = await load_matter(session, matter_id, scope_of(actor))
+            moved = self.supervision.issue(state_of(row), actor, payload, now)
+            order = await store_order(session, self, row, None, moved, now)
+            event = announcement(row, MatterEventKind.SUPERVISED, moved.order.level.value, now)
+        await self.announce([event])
+        return order.id
+
+    async def act_on_order(
+        self,
+        order_id: int,
+        action: SupervisionAction,
+        actor: Actor,
+        payload: Payload | Mapping[str, Any] | None,
+        *,
+        expected_version: int | None = None,
+    ) -> int:
+        """回复 / 办结 / 升级 a 督办单; returns the order's id (the new one on escalation)."""
+        now = self.now()
+        async with self.sessions.begin() as session:
+            stored = await session.get(Supervision, order_id, populate_existing=True)
+            if stored is None:
+                raise NotFound(f"supervision order {order_id} does not exist")
+            row = await session.get(Matter, stored.matter_id)
+            assert row is not None
+            reaches = scope_of(actor).admits(row.region_code, row.assigned_org) or (
+                actor.kind is ActorKind.PARTNER and actor.belongs_to(stored.target_org)
+            )
+            if not reaches:
+                raise NotFound(f"supervision order {order_id} does not exist")
+            moved = self.supervision.apply(
+                order_of(stored, row), action, actor, payload, now,
+                expected_version=expected_version,
+            )
+            order = await store_order(session, self, row, stored, moved, now)
+            event = announcement(row, MatterEventKind.SUPERVISED, action.value, now)
+        await self.announce([event])
+        return order.id
+
+
+async def store_transition(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    matter_id: int,
+    before: MatterState,
+    transition: Transition,
+    now: datetime,
+) -> None:
+    """Write a machine transition: state (version-checked), timeline, clocks."""
+    await save_state(session, matter_id, before.version, transition.state, now)
+    append_events(session, matter_id, transition.events)
+    await apply_clock_ops(
+        session, matter_id, transition.clock_ops, workflow.rules, workflow.calendar
+    )
+
+
+def order_of(row: Supervision, matter: Matter) -> SupervisionOrder:
+    return SupervisionOrder(
+        matter_region=matter.region_code,
+        level=row.level,
+        target_org=row.target_org,
+        issuing_region=row.issuing_region,
+        reason=row.reason,
+        issued_at=row.issued_at,
+        automatic=row.automatic,
+        breach_rule_id=row.breach_rule_id,
+        rung=row.rung,
+        status=SupervisionStatus(row.status),
+        reply=row.reply,
+        version=row.version,
+        clocks=frozenset(row.running_clocks or ()),
+    )
+
+
+def _order_columns(order: SupervisionOrder) -> dict[str, Any]:
+    return {
+        "level": order.level,
+        "target_org": order.target_org,
+        "issuing_region": order.issuing_region,
+        "reason": order.reason,
+        "issued_at": order.issued_at,
+        "automatic": order.automatic,
+        "breach_rule_id": order.breach_rule_id,
+        "rung": order.rung,
+        "status": order.status.value,
+        "reply": order.reply,
+        "version": order.version,
+        "running_clocks": sorted(order.clocks),
+    }
+
+
+def supervision_event_row(matter_id: int, event: SupervisionEvent, row: Matter) -> MatterEvent:
+    return MatterEvent(
+        matter_id=matter_id, action=event.action.value, at=event.at,
+        actor_kind=event.actor_kind, actor_sub=event.actor_sub, actor_role=None,
+        actor_org=event.actor_org, from_step=row.step, to_step=row.step, note=event.note,
+        details={"level": event.level.value, "target_org": event.target_org},
+    )
+
+
+async def store_order(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    matter: Matter,
+    stored: Supervision | None,
+    moved: SupervisionTransition,
+    now: datetime,
+    *,
+    breach_clock_id: int | None = None,
+) -> Supervision:
+    """Write a supervision transition: the order (new, or updated under its version), its
+    successor on escalation, timeline rows and the orders' reply clocks."""
+    if stored is None:
+        stored = Supervision(matter_id=matter.id, breach_clock_id=breach_clock_id,
+                             **_order_columns(moved.order))
+        session.add(stored)
+        await session.flush()
+    else:
+        written = await session.execute(
+            update(Supervision)
+            .where(Supervision.id == stored.id, Supervision.version == moved.order.version - 1)
+            .values(**_order_columns(moved.order))
+            .execution_options(synchronize_session=False)
+        )
+        if written.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+            raise Conflict(f"supervision order {stored.id} changed meanwhile")
+    session.add_all(supervision_event_row(matter.id, e, matter) for e in moved.events)
+    await apply_clock_ops(session, matter.id, moved.clock_ops, workflow.rules, workflow.calendar,
+                          supervision_id=stored.id)
+    if moved.successor is None:
+        return stored
+    successor = Supervision(matter_id=matter.id, **_order_columns(moved.successor))
+    session.add(successor)
+    await session.flush()
+    await apply_clock_ops(session, matter.id, moved.successor_clock_ops, workflow.rules,
+                          workflow.calendar, supervision_id=successor.id)
+    return successor
+
+
+async def automatic_orders(session: AsyncSession, matter_id: int) -> int:
+    """How many automatic 督办单 the matter has had (repeated breach escalates)."""
+    count = await session.scalar(
+        select(func.count()).select_from(Supervision).where(
+            Supervision.matter_id == matter_id, Supervision.automatic.is_(True)
+        )
+    )
+    return int(count or 0)
