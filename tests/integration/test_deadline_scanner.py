@@ -1,0 +1,132 @@
+"""The deadline scanner on both databases: each rung fires once (two scanners at once too),
+a breach supervises the organisation on duty once, a late 督办 reply escalates, one lease."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.deadline_scanner import hold_lease, release_lease, scan
+from db.engine import session_factory
+from db.matter_workflow import MatterWorkflow, NewMatter
+from db.models import MatterEvent, Supervision
+from domain.calendar import ChineseWorkingCalendar
+from domain.deadlines import load_rules
+from domain.roles import Principal, Role
+from domain.workflow.actors import Actor
+from domain.workflow.payloads import OpenPayload
+from domain.workflow.vocabulary import MatterAction, MatterOrigin
+
+SH = ZoneInfo("Asia/Shanghai")
+A = MatterAction
+REGION = "411202001"
+ORG = "org:tjw-huibin-001"
+STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("411202",)))
+START = datetime(2025, 3, 3, 10, tzinfo=SH)  # a Monday
+
+
+class FakeClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
+async def flow(committing_engine: AsyncEngine) -> AsyncIterator[MatterWorkflow]:
+    yield MatterWorkflow(
+        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(),
+        now=FakeClock(START),
+    )
+
+
+async def _dispatched(flow: MatterWorkflow) -> int:
+    """A matter assessed as ORDINARY (7 calendar days) and dispatched on Monday 3 March."""
+    matter = await flow.open(STAFF, NewMatter(OpenPayload(
+        origin=MatterOrigin.WALK_IN, region_code=REGION, title="邻里纠纷"
+    )))
+    await flow.apply(matter, A.ADMIT, STAFF, {})
+    await flow.apply(matter, A.ASSESS, STAFF, {
+        "category": "NEIGHBOUR", "risk": "BLUE", "tier": "ORDINARY", "lead_org": "司法所"
+    })
+    await flow.apply(matter, A.DISPATCH, STAFF, {"org": ORG, "track": "PEOPLES_MEDIATION"})
+    return matter
+
+
+async def _timeline(flow: MatterWorkflow, matter: int) -> list[tuple[str, str]]:
+    async with flow.sessions() as session:
+        rows = await session.execute(
+            select(MatterEvent.action, MatterEvent.details).where(MatterEvent.matter_id == matter)
+            .where(MatterEvent.action.in_(["WARNING", "OVERDUE"])).order_by(MatterEvent.id)
+        )
+        return [(action, f"{d['rule_id']}:{d['rung']}") for action, d in rows]
+
+
+async def test_rungs_fire_in_time_and_once(flow: MatterWorkflow) -> None:
+    matter = await _dispatched(flow)
+    # dispatch.accept: 3 working days from Tue 4 March → due Thu 6 March 24:00;
+    # warn50 after 2 days (Wed 5 March 24:00), warn80 after 3 → equal to due, left out
+    early = await scan(flow, datetime(2025, 3, 5, 12, tzinfo=SH))
+    assert early.warnings == 0 and early.breaches == 0
+    mid = await scan(flow, datetime(2025, 3, 6, 1, tzinfo=SH))
+    assert (mid.warnings, mid.breaches) == (1, 0)
+    assert await _timeline(flow, matter) == [("WARNING", "dispatch.accept:warn50")]
+    again = await scan(flow, datetime(2025, 3, 6, 2, tzinfo=SH))
+    assert (again.warnings, again.breaches) == (0, 0)
+
+
+async def test_two_scanners_at_once_breach_and_supervise_once(flow: MatterWorkflow) -> None:
+    matter = await _dispatched(flow)
+    later = datetime(2025, 3, 12, 9, tzinfo=SH)  # past both dispatch.accept and the tier clock
+    results = await asyncio.gather(scan(flow, later, by="replica-a"), scan(flow, later, by="b"))
+    assert sum(r.breaches for r in results) == 2  # dispatch.accept and matter.tier.ordinary
+    assert sum(r.supervised for r in results) == 2
+    timeline = await _timeline(flow, matter)
+    assert sorted(timeline) == sorted([
+        ("WARNING", "dispatch.accept:warn50"), ("OVERDUE", "dispatch.accept:due"),
+        ("WARNING", "matter.tier.ordinary:warn50"), ("WARNING", "matter.tier.ordinary:warn80"),
+        ("OVERDUE", "matter.tier.ordinary:due"),
+    ])
+    async with flow.sessions() as session:
+        orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter).order_by(Supervision.rung)
+        )).all()
+    # repeated breach climbs: 提醒 then 督办, both at the partner on duty
+    assert [(o.level.value, o.target_org, o.automatic) for o in orders] == [
+        ("REMINDER", ORG, True), ("SUPERVISE", ORG, True)
+    ]
+    assert (await scan(flow, later + timedelta(hours=1))).breaches == 0
+
+
+async def test_a_late_supervision_reply_escalates_the_order(flow: MatterWorkflow) -> None:
+    matter = await _dispatched(flow)
+    order = await flow.supervise(
+        matter, STAFF, {"level": "REMINDER", "target_org": ORG, "reason": "请加快"}
+    )
+    # supervision.reply: 5 working days from Tue 4 March → due Mon 10 March 24:00
+    await scan(flow, datetime(2025, 3, 11, 9, tzinfo=SH))
+    async with flow.sessions() as session:
+        orders = {o.id: o for o in await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter)
+        )}
+    assert orders[order].status == "ESCALATED"
+    successors = [o for o in orders.values() if o.rung == 1 and not o.breach_clock_id]
+    assert [(o.level.value, o.status) for o in successors] == [("SUPERVISE", "OPEN")]
+
+
+async def test_one_replica_holds_the_lease(flow: MatterWorkflow) -> None:
+    now = START
+    ttl = timedelta(seconds=30)
+    assert await hold_lease(flow.sessions, "scanner-test", "a", now, ttl)
+    assert not await hold_lease(flow.sessions, "scanner-test", "b", now, ttl)
+    assert await hold_lease(flow.sessions, "scanner-test", "a", now + ttl / 2, ttl)  # renewed
+    assert await hold_lease(flow.sessions, "scanner-test", "b", now + 2 * ttl, ttl)  # expired
+    await release_lease(flow.sessions, "scanner-test", "b")
+    assert await hold_lease(flow.sessions, "scanner-test", "a", now + 2 * ttl, ttl)
