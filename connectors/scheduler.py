@@ -30,11 +30,13 @@ class SyncScheduler:
         on_changes: ChangeListener | None = None,
         risk: RiskConfig | None = None,
         on_risk_alerts: RiskListener | None = None,
+        after_linking: ChangeListener | None = None,
     ) -> None:
         self.engine = engine
         self.on_changes = on_changes
         self.risk = risk
         self.on_risk_alerts = on_risk_alerts
+        self.after_linking = after_linking
         self.sessions = sessions
         self.connectors = connectors
         self.configs = configs
@@ -52,6 +54,7 @@ class SyncScheduler:
                     on_changes=self.on_changes,
                     risk=self.risk,
                     on_risk_alerts=self.on_risk_alerts,
+                    after_linking=self.after_linking,
                 )
             except Exception:  # a scheduler must outlive any one run's surprise
                 log.exception("scheduled_sync_crashed", source=source.value)

@@ -339,6 +339,7 @@ async def sync_source(
     on_changes: ChangeListener | None = None,
     risk: RiskConfig | None = None,
     on_risk_alerts: RiskListener | None = None,
+    after_linking: ChangeListener | None = None,
 ) -> RunResult:
     """Run one sync of one source; never raises for source failures (see ``result.error``).
 
@@ -348,6 +349,9 @@ async def sync_source(
     ``on_changes`` hears of each committed batch's changed records (subscriptions); it cannot
     fail the sync. ``risk`` (the shipped rules by default) grades each batch's records after
     resolution; ``on_risk_alerts`` hears of grades that rose to the alert level.
+    ``after_linking`` hears of the changed records once their links are stored, after each
+    resolution pass (matters open and follow their records there); it cannot fail the sync
+    either.
     """
     source = connector.source
     risk = risk or RiskConfig.default()
@@ -370,22 +374,27 @@ async def sync_source(
         connector.client.retries = 0
         pending: set[int] = set()  # changed records not yet through a resolution pass
         ungraded: set[int] = set()  # changed records not yet graded
+        unheard: list[ChangedRecord] = []  # changes ``after_linking`` has not heard of yet
         try:
             async for batch in connector.fetch(checkpoint, full=full):
                 counts = await _store_batch(sessions, connector, batch, result)
                 await _announce(on_changes, source, counts.changes)
                 ungraded.update(counts.changed_ids)
+                unheard.extend(counts.changes)
                 if resolve:
                     pending.update(counts.changed_ids)
                 if len(pending) >= RESOLVE_EVERY and await resolve_after_batch(
                     sessions, source, pending, result
                 ):
                     pending.clear()  # on failure they stay pending for the next pass
-                # grade once the chunk's parties are resolved (every batch without resolution)
-                if ungraded and not pending and await grade_after_batch(
-                    sessions, source, ungraded, result, risk, on_risk_alerts
-                ):
-                    ungraded.clear()
+                # once the chunk's parties are resolved and its records linked (every batch
+                # without resolution): grade, then let matters open and follow their records
+                if not pending:
+                    if ungraded and await grade_after_batch(
+                        sessions, source, ungraded, result, risk, on_risk_alerts
+                    ):
+                        ungraded.clear()
+                    await _announce(after_linking, source, _drain(unheard))
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
@@ -399,8 +408,16 @@ async def sync_source(
         if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
             await resolve_after_batch(sessions, source, pending, result)
         await grade_after_batch(sessions, source, ungraded, result, risk, on_risk_alerts)
+        await _announce(after_linking, source, _drain(unheard))
         await _finish(sessions, connector, result)
     return result
+
+
+def _drain(changes: list[ChangedRecord]) -> list[ChangedRecord]:
+    """The changes, leaving the list empty."""
+    drained = list(changes)
+    changes.clear()
+    return drained
 
 
 async def _announce(

@@ -34,6 +34,7 @@ from console import CONSOLE, CONSOLE_PATH
 from db.audit import configure_audit_key
 from db.audit_checkpoints import CheckpointFile
 from db.engine import create_engine, session_factory
+from db.matter_workflow import MatterWorkflow
 from db.migrate import is_at_head
 from db.pii import configure_pii
 from domain.roles import Principal, Role
@@ -46,6 +47,7 @@ from hub.cors import CorsPolicy, cors_policy
 from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.guard import BodyLimit, UnauthenticatedLimit, attempt_counter
+from hub.matters import build_workflow, deadline_scanner, intake_rules, matter_intake
 from hub.metrics import REGISTRY, MetricsMiddleware
 from hub.outbox import running_relay
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
@@ -70,6 +72,7 @@ class AppState:
     cors: CorsPolicy = field(default_factory=lambda: CorsPolicy(origins=(), localhost=False))
     bus: EventBus | None = None  # open while the app runs (lifespan)
     dev_tokens: DevTokens | None = None  # the devToken mutation's minter: dev only
+    workflow: MatterWorkflow | None = None  # the closed loop, while the app runs
 
 
 class GovhubGraphQL(GraphQLOverHTTP):
@@ -277,15 +280,21 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             async with open_bus(settings.redis_url) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
+                workflow = build_workflow(settings, state.sessions, bus)
+                state.workflow = workflow
+                follow = matter_intake(workflow, intake_rules(settings))
                 async with (
                     scheduled_sync(
-                        settings, engine, state.sessions, announce, risk, risk_alert_announcer(bus)
+                        settings, engine, state.sessions, announce, risk,
+                        risk_alert_announcer(bus), follow,
                     ),
                     running_relay(settings, state.sessions),
+                    deadline_scanner(settings, workflow),
                 ):
                     yield
         finally:
             state.bus = None
+            state.workflow = None
             await state.audit.stop()
             await counter.close()
             if owned:

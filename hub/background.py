@@ -26,6 +26,7 @@ async def scheduled_sync(
     on_changes: ChangeListener | None = None,
     risk: RiskConfig | None = None,
     on_risk_alerts: RiskListener | None = None,
+    after_linking: ChangeListener | None = None,
 ) -> AsyncIterator[SyncScheduler | None]:
     """Sync every enabled source on its schedule while the app runs (when a sources file is set).
 
@@ -38,7 +39,8 @@ async def scheduled_sync(
     configs = load_sources(settings.sources_file)
     async with open_connectors(configs) as connectors:
         scheduler = SyncScheduler(
-            engine, sessions, connectors, configs, on_changes, risk, on_risk_alerts
+            engine, sessions, connectors, configs, on_changes, risk, on_risk_alerts,
+            after_linking,
         )
         scheduler.start()
         log.info("sync_scheduler_started", sources=sorted(s.value for s in connectors))

@@ -99,6 +99,24 @@ class Settings(BaseSettings):
     risk_alert_level: Literal["RED", "YELLOW"] = Field(
         default="RED", description="grades rising to this level or above raise an alert (预警)"
     )
+    deadline_rules_file: Path | None = Field(
+        default=None, description="TOML deadline rules (时限规则); default: the shipped ones"
+    )
+    calendar_overrides_file: Path | None = Field(
+        default=None, description="TOML local working-day overrides (调休/停工)"
+    )
+    scan_deadlines: bool = Field(
+        default=True, description="run the deadline scanner in serve (one replica at a time)"
+    )
+    scan_interval_seconds: float = Field(default=60.0, gt=0)
+    matter_open_kinds: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="record kinds whose synced records open matters, comma-separated (all)",
+    )
+    matter_open_categories: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="categories that open matters, comma-separated (any)",
+    )
     persisted_roles: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="roles that may run persisted documents only, comma-separated",
@@ -121,7 +139,9 @@ class Settings(BaseSettings):
             raise SettingsError("GOVHUB_AUDIT_KEY must decode to 32 bytes or more")
         return key
 
-    @field_validator("persisted_roles", mode="before")
+    @field_validator(
+        "persisted_roles", "matter_open_kinds", "matter_open_categories", mode="before"
+    )
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -20,6 +20,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
+from hub.matters import build_workflow, intake_rules, matter_intake
 from hub.output import output_console, readable_table
 from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings
@@ -81,6 +82,13 @@ async def run_sync(
                 bus = await stack.enter_async_context(open_bus(settings.redis_url))
                 announce = record_announcer(bus)
                 alert = risk_alert_announcer(bus)
+            announce, bus = None, None
+            if settings.redis_url:
+                bus = await stack.enter_async_context(open_bus(settings.redis_url))
+                announce = record_announcer(bus)
+            follow = matter_intake(
+                build_workflow(settings, sessions, bus), intake_rules(settings)
+            )
             connectors = await stack.enter_async_context(open_connectors(configs, only))
             with Progress(
                 SpinnerColumn(), TextColumn("{task.description}"),
@@ -108,6 +116,7 @@ async def run_sync(
                         on_changes=announce,
                         risk=risk,
                         on_risk_alerts=alert,
+                        after_linking=follow,
                     )
                     report(result)
                     progress.update(tasks[source], total=1, completed=1)

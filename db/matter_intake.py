@@ -1,0 +1,257 @@
+"""Matters from each synced batch (同步后自动立项、并案与反馈), run after linking.
+
+For the records a committed batch inserted or changed: a record already in a matter may
+report for it (:func:`domain.workflow.intake.feedback_from`); one linked to a record of an
+open matter joins it (a ``RECORD_JOINED`` timeline row); any other record the intake rules
+select opens a new matter, with the system as actor. One transaction per batch, a handful of
+statements whatever its size; the announcements follow the commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.matter_workflow import (
+    MatterWorkflow,
+    NewMatter,
+    announcement,
+    open_matters,
+    store_transition,
+)
+from db.matters import state_of, system_event
+from db.models import Link, Matter, MatterRecord, Record
+from domain.events import MatterAnnouncement, MatterEventKind
+from domain.validators import InvalidIdentifier, validate_division_code
+from domain.workflow.actors import Actor
+from domain.workflow.errors import WorkflowError
+from domain.workflow.intake import JOINING_LINKS, PROGRESS, IntakeRules, feedback_from
+from domain.workflow.payloads import OpenPayload
+from domain.workflow.vocabulary import (
+    FEEDBACK_RESULTS,
+    OPEN_STEPS,
+    MatterAction,
+    MatterOrigin,
+    MatterStep,
+)
+
+log = structlog.get_logger(__name__)
+
+RECORD_JOINED = "RECORD_JOINED"
+_CHUNK = 2000
+
+
+@dataclass
+class IntakeCounts:
+    opened: int = 0
+    joined: int = 0
+    fed_back: int = 0
+    skipped: int = 0
+    announcements: list[MatterAnnouncement] = field(default_factory=list)
+
+
+async def take_in(
+    workflow: MatterWorkflow,
+    rules: IntakeRules,
+    record_ids: Collection[int],
+    *,
+    source: str,
+) -> IntakeCounts:
+    """Open, join and feed back matters for ``record_ids`` (one batch); never raises for a
+    single record's refusal (counted as ``skipped``)."""
+    counts = IntakeCounts()
+    ids = sorted(set(record_ids))
+    now = workflow.now()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        async with workflow.sessions.begin() as session:
+            await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
+        await workflow.announce(counts.announcements)
+        counts.announcements = []
+    return counts
+
+
+async def _open_matters_of(
+    session: AsyncSession, record_ids: Collection[int]
+) -> dict[int, int]:
+    """Record id → its open matter (the oldest when several)."""
+    rows = await session.execute(
+        select(MatterRecord.record_id, MatterRecord.matter_id)
+        .join(Matter, Matter.id == MatterRecord.matter_id)
+        .where(MatterRecord.record_id.in_(record_ids), Matter.step.in_(sorted(OPEN_STEPS)))
+        .order_by(MatterRecord.matter_id)
+    )
+    found: dict[int, int] = {}
+    for record_id, matter_id in rows:
+        found.setdefault(record_id, matter_id)
+    return found
+
+
+async def _take_in_chunk(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    rules: IntakeRules,
+    chunk: Sequence[int],
+    source: str,
+    now: datetime,
+    counts: IntakeCounts,
+) -> None:
+    records = {
+        r.id: r
+        for r in await session.scalars(
+            select(Record).where(Record.id.in_(chunk), Record.deleted.is_(False))
+        )
+    }
+    if not records:
+        return
+    member = await _open_matters_of(session, records)
+    links = (await session.execute(
+        select(Link.from_record_id, Link.to_record_id).where(
+            or_(Link.from_record_id.in_(records), Link.to_record_id.in_(records)),
+            Link.link_kind.in_(sorted(JOINING_LINKS)),
+            or_(Link.decision.is_(None), Link.decision != "REJECTED"),
+        )
+    )).all()  # fmt: skip
+    neighbours: dict[int, set[int]] = {}
+    for a, b in links:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    others = {n for r in records for n in neighbours.get(r, ()) if n not in records}
+    member.update(await _open_matters_of(session, others) if others else {})
+    actor = Actor.system(f"sync:{source}")
+    to_open: list[tuple[Record, NewMatter]] = []
+    joined: dict[int, int] = {}
+    for record_id in sorted(records):
+        if record_id in member:
+            continue
+        matter_id = min(
+            (member[n] for n in neighbours.get(record_id, ()) if n in member), default=None
+        )
+        record = records[record_id]
+        if matter_id is not None:
+            member[record_id] = joined[record_id] = matter_id
+            continue
+        if not rules.opens(record.kind, record.category, record.status):
+            continue
+        new = _new_matter(record)
+        if new is None:
+            counts.skipped += 1
+            continue
+        to_open.append((record, new))
+    if to_open:
+        rows = await open_matters(
+            session, workflow.machine, workflow.calendar, actor, [n for _, n in to_open], now
+        )
+        for (record, _), row in zip(to_open, rows, strict=True):
+            member[record.id] = row.id
+            counts.announcements.append(
+                announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
+            )
+        counts.opened += len(rows)
+    await _join(session, records, joined, actor, now, counts)
+    await _feed_back(session, workflow, records, member, actor, now, counts)
+
+
+def _new_matter(record: Record) -> NewMatter | None:
+    region = record.region_code
+    if region is not None:
+        try:
+            region = validate_division_code(region)
+        except InvalidIdentifier:
+            return None
+    payload = OpenPayload(
+        origin=MatterOrigin(record.kind.value), region_code=region, category=record.category,
+        risk=record.risk_level, title=(record.title or record.source_key)[:200],
+    )
+    return NewMatter(payload, record_id=record.id)
+
+
+async def _join(
+    session: AsyncSession,
+    records: dict[int, Record],
+    joined: dict[int, int],
+    actor: Actor,
+    now: datetime,
+    counts: IntakeCounts,
+) -> None:
+    if not joined:
+        return
+    matters = {
+        m.id: m
+        for m in await session.scalars(select(Matter).where(Matter.id.in_(joined.values())))
+    }
+    for record_id, matter_id in joined.items():
+        matter = matters[matter_id]
+        record = records[record_id]
+        session.add(MatterRecord(matter_id=matter_id, record_id=record_id, how="LINKED",
+                                 attached_by=actor.sub, attached_at=now))
+        details = {"record_id": str(record_id), "kind": record.kind.value}
+        session.add(system_event(matter_id, RECORD_JOINED, now, actor.sub, matter.step, "",
+                                 details))
+        counts.announcements.append(
+            announcement(matter, MatterEventKind.RECORD_JOINED, record.kind.value, now)
+        )
+    counts.joined += len(joined)
+    await session.flush()
+
+
+async def _feed_back(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    records: dict[int, Record],
+    member: dict[int, int],
+    actor: Actor,
+    now: datetime,
+    counts: IntakeCounts,
+) -> None:
+    """A dispatched matter's feedback from its track's source record (自动反馈)."""
+    reporting = {
+        rid: mid for rid, mid in member.items()
+        if rid in records and records[rid].status in FEEDBACK_RESULTS | PROGRESS
+    }
+    if not reporting:
+        return
+    matters = {
+        m.id: m
+        for m in await session.scalars(
+            select(Matter).where(
+                Matter.id.in_(set(reporting.values())),
+                Matter.step.in_([MatterStep.DISPATCHED, MatterStep.IN_PROGRESS]),
+            )
+        )
+    }
+    for record_id, matter_id in sorted(reporting.items()):
+        matter = matters.get(matter_id)
+        record = records[record_id]
+        if matter is None or not feedback_from(matter.track, record.kind):
+            continue
+        note = f"{record.source.value} {record.source_key}: {record.status.value}"
+        if record.status in FEEDBACK_RESULTS:
+            action = MatterAction.REPORT_RESULT
+            payload = {"result": record.status.value, "note": note,
+                       "evidence_record_id": record_id}
+        elif matter.step is MatterStep.DISPATCHED:
+            action = MatterAction.REPORT_PROGRESS
+            payload = {"note": note, "evidence_record_id": record_id}
+        else:
+            continue
+        before = state_of(matter)
+        try:
+            transition = workflow.machine.apply(before, action, actor, payload, now)
+            async with session.begin_nested():
+                await store_transition(session, workflow, matter_id, before, transition, now)
+        except WorkflowError as exc:  # e.g. a staff action won the race: try next batch
+            log.info("automatic_feedback_skipped", matter=matter_id, code=exc.code.value)
+            counts.skipped += 1
+            continue
+        await session.refresh(matter)
+        counts.fed_back += 1
+        counts.announcements.append(
+            announcement(matter, MatterEventKind.STEP_CHANGED, action.value, now)
+        )
+

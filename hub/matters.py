@@ -1,0 +1,110 @@
+"""The closed loop's moving parts, owned by the app (事项闭环组装): the workflow service with
+its rules and calendar from settings, the sync hook that opens and follows matters, and the
+deadline scanner (one replica at a time, by lease).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.sync import ChangeListener
+from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
+from db.matter_intake import take_in
+from db.matter_workflow import MatterWorkflow
+from domain.calendar import ChineseWorkingCalendar, load_calendar_overrides
+from domain.deadlines import load_rules
+from domain.enums import SourceSystem
+from domain.events import (
+    MATTERS_CHANNEL,
+    ChangedRecord,
+    MatterAnnouncement,
+    matter_message,
+)
+from domain.workflow.intake import IntakeRules
+from hub.bus import EventBus
+from hub.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+def build_workflow(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    bus: EventBus | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> MatterWorkflow:
+    """The workflow service under the configured rules and calendar (validated here: a bad
+    rules file stops the start-up naming the rule and key)."""
+    rules = load_rules(settings.deadline_rules_file)
+    overrides = (
+        load_calendar_overrides(settings.calendar_overrides_file)
+        if settings.calendar_overrides_file is not None
+        else ()
+    )
+
+    async def publish(events: Sequence[MatterAnnouncement]) -> None:
+        if bus is not None:
+            await bus.publish(MATTERS_CHANNEL, matter_message(events))
+
+    workflow = MatterWorkflow(sessions, rules, ChineseWorkingCalendar(overrides), publish)
+    if now is not None:
+        workflow.now = now
+    return workflow
+
+
+def intake_rules(settings: Settings) -> IntakeRules:
+    return IntakeRules.of(settings.matter_open_kinds, settings.matter_open_categories)
+
+
+def matter_intake(workflow: MatterWorkflow, rules: IntakeRules) -> ChangeListener:
+    """The sync hook: after each batch is linked, open, join and feed back matters."""
+
+    async def follow(source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        await take_in(workflow, rules, [c.record_id for c in changes], source=source.value)
+
+    return follow
+
+
+@contextlib.asynccontextmanager
+async def deadline_scanner(
+    settings: Settings, workflow: MatterWorkflow
+) -> AsyncIterator[asyncio.Task[None] | None]:
+    """Scan every ``scan_interval_seconds`` while this replica holds the scanner lease."""
+    if not settings.scan_deadlines:
+        yield None
+        return
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    interval = settings.scan_interval_seconds
+    ttl = timedelta(seconds=max(3 * interval, 30))
+
+    async def loop() -> None:
+        while True:
+            try:
+                if await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl):
+                    result = await scan(workflow, workflow.now(), by=f"{SCANNER}:{holder}")
+                    if result.warnings or result.breaches:
+                        log.info("deadline_scan", clocks=result.clocks, warnings=result.warnings,
+                                 breaches=result.breaches, supervised=result.supervised)
+            except Exception:  # the scanner outlives any one pass's surprise
+                log.exception("deadline_scan_failed")
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(loop(), name="deadline-scanner")
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(Exception):
+            await release_lease(workflow.sessions, SCANNER, holder)
+
+
