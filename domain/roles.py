@@ -30,6 +30,9 @@ class RolePolicy:
     """May read the hub's delivery state: write-backs to the departments' systems."""
     records: bool = True
     """May read records themselves; without it, only figures over the kinds it reads."""
+    matters: bool = False
+    """May read matters (事项): staff within their jurisdiction, partners those dispatched to
+    their organisation (``domain.workflow.visibility``)."""
     kinds: frozenset[RecordKind] = frozenset()
     """Record kinds the role may read: derived from the kind table's ``readers``."""
 
@@ -41,18 +44,45 @@ STAFF_DECISIONS = LINK_DECISIONS | RISK_DECISIONS
 DEV_MUTATIONS = frozenset({"devToken"})
 """Mutations any caller may use in ``GOVHUB_ENV=dev`` only, even without a token (开发令牌)."""
 
+MATTER_PARTNER_MUTATIONS = frozenset({
+    "acceptMatter", "objectMatter", "reportMatterProgress", "reportMatterResult",
+    "extendMatterClock", "recordMatterFact", "replySupervision",
+})  # fmt: skip
+"""What a partner organisation does on a matter dispatched to it (签收、退回、反馈、回复督办)."""
+
+MATTER_STAFF_MUTATIONS = MATTER_PARTNER_MUTATIONS | frozenset({
+    "openMatter", "admitMatter", "assessMatter", "dispatchMatter", "redispatchMatter",
+    "verifyMatter", "sendBackMatter", "closeMatter", "revisitMatter", "reopenMatter",
+    "suspendMatter", "resumeMatter", "withdrawMatter", "superviseMatter", "closeSupervision",
+    "escalateSupervision",
+})  # fmt: skip
+"""The whole loop, for centre staff within their jurisdiction (the machine refuses what a
+staff member may not do, e.g. 签收 for a department)."""
+
 _RIGHTS: dict[Role, RolePolicy] = {
     Role.ADMIN: RolePolicy(
-        parties=True, free_text=True, mutations=STAFF_DECISIONS, operations=True
+        parties=True, free_text=True, mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS,
+        matters=True, operations=True,
     ),
     Role.CENTER_STAFF: RolePolicy(
-        parties=True, free_text=True, mutations=STAFF_DECISIONS, operations=True
+        parties=True, free_text=True, mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS,
+        matters=True, operations=True,
     ),
-    Role.MEDIATOR: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
-    Role.PARTNER_POLICE: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
-    Role.PARTNER_COURT: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
-    Role.PARTNER_PETITION: RolePolicy(parties=True, free_text=True, mutations=frozenset()),
-    Role.PARTNER_JUDICIAL: RolePolicy(parties=True, free_text=False, mutations=frozenset()),
+    Role.MEDIATOR: RolePolicy(
+        parties=True, free_text=True, mutations=MATTER_PARTNER_MUTATIONS, matters=True
+    ),
+    Role.PARTNER_POLICE: RolePolicy(
+        parties=True, free_text=True, mutations=MATTER_PARTNER_MUTATIONS, matters=True
+    ),
+    Role.PARTNER_COURT: RolePolicy(
+        parties=True, free_text=True, mutations=MATTER_PARTNER_MUTATIONS, matters=True
+    ),
+    Role.PARTNER_PETITION: RolePolicy(
+        parties=True, free_text=True, mutations=MATTER_PARTNER_MUTATIONS, matters=True
+    ),
+    Role.PARTNER_JUDICIAL: RolePolicy(
+        parties=True, free_text=False, mutations=MATTER_PARTNER_MUTATIONS, matters=True
+    ),
     Role.DASHBOARD_VIEWER: RolePolicy(
         parties=False, free_text=False, mutations=frozenset(), records=False
     ),

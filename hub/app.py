@@ -133,6 +133,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
             security=self.security(request),
             bus=self.state.bus,
             dev_tokens=self.state.dev_tokens,
+            workflow=self.state.workflow,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from db.matter_workflow import MatterWorkflow
 from hub.settings import Settings
 from resolvers.dataloaders import Loaders
 from resolvers.services import SERVICES
@@ -40,6 +41,7 @@ class Context:
     bus: EventSource | None = None
     dev_tokens: DevTokenMinter | None = None
     """Mints development tokens (``devToken``): set in ``dev`` only."""
+    workflow: MatterWorkflow | None = None
     services: TypeServices = field(default=SERVICES)
     # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
     connection_params: dict[str, object] | None = None

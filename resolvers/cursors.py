@@ -97,3 +97,28 @@ def parse_global_id(value: str) -> tuple[str, int]:
     if abs(number) > MAX_ROW_ID:  # beyond any stored row, and any SQL integer
         raise BadUserInput("Invalid id.")
     return global_id.type_name, number
+
+
+_MATTER_CURSOR = "m1"
+
+
+def encode_matter_cursor(order_name: str, sort_value: datetime, matter_id: int) -> str:
+    return _encode([_MATTER_CURSOR, order_name, sort_value.isoformat(), matter_id])
+
+
+def decode_matter_cursor(cursor: str, order_name: str) -> tuple[datetime, int]:
+    payload = _decode(cursor, _MATTER_CURSOR)
+    if len(payload) != 4:
+        raise BadUserInput("Invalid cursor.")
+    _, name, sort_value, matter_id = payload
+    if name != order_name:
+        raise BadUserInput("This cursor belongs to another orderBy; start again without it.")
+    if not isinstance(sort_value, str) or type(matter_id) is not int:
+        raise BadUserInput("Invalid cursor.")
+    try:
+        moment = datetime.fromisoformat(sort_value)
+    except ValueError as exc:
+        raise BadUserInput("Invalid cursor.") from exc
+    if moment.tzinfo is None:
+        raise BadUserInput("Invalid cursor.")
+    return moment, matter_id

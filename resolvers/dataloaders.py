@@ -17,6 +17,7 @@ from strawberry.dataloader import DataLoader
 
 from db import people_queries, queries
 from db.figures import FigureRequest, figures_many
+from db.matter_workflow import MatterWorkflow
 from db.risk import assessments_of, refs_in_scope
 from db.stats import Group
 from domain.risk import TargetKind
@@ -232,6 +233,7 @@ class LoaderContext:
     security: RequestSecurity = field(init=False)
     loaders: Loaders = field(init=False)
     bus: EventSource | None = None
+    workflow: MatterWorkflow | None = None
     services: TypeServices = field(default_factory=_services)
     dev_tokens: DevTokenMinter | None = None  # minted over HTTP in dev only
 

@@ -1,5 +1,6 @@
-"""The ``Mutation`` root type: staff decisions on linking and risk grades (人工研判), for roles
-whose policy lists them; and ``devToken`` (开发令牌) in dev only.
+"""The ``Mutation`` root type: staff decisions on linking and risk grades (人工研判) and the
+closed loop's steps (事项办理), for roles whose policy lists them; and ``devToken`` (开发令牌)
+in dev only.
 
 Every other role is refused with ``FORBIDDEN`` before anything executes (``schema.access``).
 """
@@ -9,16 +10,19 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import decisions, risk
+from resolvers import matter_mutations as m
 from resolvers.dev_token import resolve_dev_token
 from schema.dev_token import DevToken
 from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
+from schema.matter_inputs import MatterResult, SupervisionResult
 from schema.risk import OverrideRiskResult
 
 
 @strawberry.type(
     description=(
-        "Staff decisions on linking and risk (人工研判): center staff and admin only; in dev "
-        "also a demo token (开发令牌)."
+        "Staff decisions on linking and risk (人工研判) and the closed loop (事项办理): staff "
+        "run the whole loop in their jurisdiction, partners act on matters dispatched to them; "
+        "in dev also a demo token (开发令牌)."
     )
 )
 class Mutation:
@@ -63,4 +67,96 @@ class Mutation:
             "Set a record's or person's risk grade by hand, with a reason (人工调整风险等级): "
             "it holds until the facts it was made on change, then the rules grade it again."
         ),
+    )
+    open_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_open_matter,
+        description="A walk-in or phone matter (来访/来电登记), parties validated and sealed.",
+    )
+    admit_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_admit,
+        description="受理 a registered matter (受理).",
+    )
+    assess_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_assess,
+        description="研判: category, risk, complexity, lead department (研判).",
+    )
+    dispatch_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_dispatch,
+        description="分流 to an organisation on a track; its handling clocks start (分流).",
+    )
+    redispatch_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_redispatch,
+        description="Re-route a dispatched or returned matter (重新分流/改派).",
+    )
+    accept_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_accept,
+        description="签收 by the department it is dispatched to (签收).",
+    )
+    object_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_object,
+        description="退回 with a reason, by the department (退回/异议).",
+    )
+    report_matter_progress: MatterResult = strawberry.field(
+        resolver=m.resolve_report_progress,
+        description="Progress from the department (进展反馈).",
+    )
+    report_matter_result: MatterResult = strawberry.field(
+        resolver=m.resolve_report_result,
+        description="Result from the department: RESOLVED or FAILED (结果反馈).",
+    )
+    verify_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_verify,
+        description="核查 the feedback (核查通过).",
+    )
+    send_back_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_send_back,
+        description="Send the feedback back for rework (核查退回).",
+    )
+    close_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_close,
+        description="结案 with an outcome (结案).",
+    )
+    revisit_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_revisit,
+        description="回访 with the party's verdict (回访).",
+    )
+    reopen_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_reopen,
+        description="Reopen after an unsatisfied revisit (重新办理).",
+    )
+    suspend_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_suspend,
+        description="挂起: suspendable clocks stop counting (挂起).",
+    )
+    resume_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_resume,
+        description="恢复 a suspended matter (恢复).",
+    )
+    withdraw_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_withdraw,
+        description="撤回 / 不予受理 (撤回).",
+    )
+    extend_matter_clock: MatterResult = strawberry.field(
+        resolver=m.resolve_extend,
+        description="延期 a running clock within its rule, with approval (延期).",
+    )
+    record_matter_fact: MatterResult = strawberry.field(
+        resolver=m.resolve_record_fact,
+        description="A fact that starts or stops a clock (登记节点事实).",
+    )
+    supervise_matter: SupervisionResult = strawberry.field(
+        resolver=m.resolve_supervise,
+        description="督办 by staff: a supervision order (下发督办).",
+    )
+    reply_supervision: SupervisionResult = strawberry.field(
+        resolver=m.resolve_reply_supervision,
+        description="Reply by the organisation pressed (督办回复).",
+    )
+    close_supervision: SupervisionResult = strawberry.field(
+        resolver=m.resolve_close_supervision,
+        description="Close a supervision order (督办办结).",
+    )
+    escalate_supervision: SupervisionResult = strawberry.field(
+        resolver=m.resolve_escalate_supervision,
+        description="Escalate to the level above (督办升级).",
     )

@@ -26,6 +26,7 @@ from resolvers.cursors import (
 )
 from resolvers.dataloaders import Loaders
 from resolvers.filters import MAX_NAME_LENGTH, record_criteria
+from resolvers.matters import load_matter_node
 from resolvers.pagination import page_request
 from resolvers.rows import (
     KIND_OF_TYPE_NAME,
@@ -41,6 +42,7 @@ from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.filters import RecordFilter
+from schema.matters import MATTER_TYPE_NAME
 from schema.pagination import MAX_PAGE_SIZE, Connection, Edge, LazyEdge
 from schema.persons import Person
 from schema.records import Record
@@ -178,6 +180,8 @@ def records_resolver(kind: RecordKind | None = None):  # type: ignore[no-untyped
 
 async def _node(info: Info, global_id: str) -> relay.Node | None:
     type_name, pk = parse_global_id(global_id)
+    if type_name == MATTER_TYPE_NAME:
+        return await load_matter_node(info, pk)
     if type_name == "Person":
         _require_parties(info)
         return info.context.security.saw_person(await info.context.loaders.person.load(pk))

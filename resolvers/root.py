@@ -25,6 +25,7 @@ from domain.kinds import KINDS, KindSpec
 from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
+from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
 from resolvers.stats import (
     resolve_kpi_definitions,
@@ -44,13 +45,22 @@ from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
+from schema.matters import MatterNode
 from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
 from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
-from schema.sensitivity import AUDIT, FIGURES, OPERATIONS, PERSONAL, RECORDS, records_of_kind
+from schema.sensitivity import (
+    AUDIT,
+    FIGURES,
+    MATTERS,
+    OPERATIONS,
+    PERSONAL,
+    RECORDS,
+    records_of_kind,
+)
 from schema.stats import KpiDefinitionType, KpiRow, StatRow
 from schema.sync import SourceSyncStatus
 from schema.writeback import WriteBack
@@ -185,6 +195,19 @@ class Query:
         metadata=FIGURES,
         resolver=resolve_kpi_definitions,
         description="How each KPI is counted (指标口径).",
+    )
+    matters: Connection[MatterNode] = strawberry.field(
+        metadata=MATTERS,
+        resolver=resolve_matters,
+        description=(
+            "Matters in the closed loop (事项), newest first by default: staff see those in "
+            "their jurisdiction, partners those dispatched to their organisation."
+        ),
+    )
+    matter: MatterNode | None = strawberry.field(
+        metadata=MATTERS,
+        resolver=resolve_matter,
+        description="A matter by global id (事项); one out of reach answers NOT_FOUND.",
     )
     region: Region | None = strawberry.field(
         resolver=queries.resolve_region,

@@ -13,8 +13,9 @@ from collections.abc import AsyncGenerator
 import strawberry
 
 from resolvers.risk import resolve_risk_alerts
-from resolvers.subscriptions import resolve_record_changes
+from resolvers.subscriptions import resolve_matter_events, resolve_record_changes
 from schema.changes import RecordChange
+from schema.matters import MatterEventNotice
 from schema.risk import RiskAlert
 
 
@@ -32,5 +33,13 @@ class Subscription:
         description=(
             "Risk grades as they rise to the alert level (风险预警推送), once per rise: records "
             "you may read, and persons when you may read parties and their records there."
+        ),
+    )
+    matter_events: AsyncGenerator[MatterEventNotice, None] = strawberry.subscription(
+        resolver=resolve_matter_events,
+        description=(
+            "Matter events (事项事件推送): opened, step changed, record joined, warning, overdue, "
+            "supervised — within your jurisdiction, or for partners the matters dispatched to "
+            "your organisation."
         ),
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
     from strawberry.dataloader import DataLoader
 
+    from db.matter_workflow import MatterWorkflow
     from schema.linking import TimelineEntry
     from schema.persons import Party, Person
     from schema.records import LinkedRecord, Record
@@ -99,6 +100,11 @@ class GraphQLContext(Protocol):
 
     @property
     def dev_tokens(self) -> DevTokenMinter | None: ...
+
+    @property
+    def workflow(self) -> MatterWorkflow | None:
+        """The closed loop's service (``db.matter_workflow``), while the server runs."""
+        ...
 
     def start_operation(self) -> None: ...
 

@@ -15,6 +15,7 @@ Every field of a guarded type — the ``Record`` interface and its kinds, and th
   ``operations`` right.
 - ``FIGURES`` (root fields): counts and KPIs over records, no record itself: any role that
   reads some kind, ``dashboard_viewer`` included.
+- ``MATTERS``: matters (事项) and what they hold: roles with the ``matters`` right.
 
 ``schema.access`` decides from these markers alone; a field of a guarded type that carries
 none is refused to everyone, and ``tests/unit/test_sensitivity.py`` fails the build on it,
@@ -46,6 +47,7 @@ class Sensitivity(StrEnum):
     AUDIT = "audit"
     OPERATIONS = "operations"
     FIGURES = "figures"
+    MATTERS = "matters"
 
 
 PUBLIC: Mapping[str, Any] = {_KEY: Sensitivity.PUBLIC}
@@ -56,6 +58,7 @@ RECORDS: Mapping[str, Any] = {_KEY: Sensitivity.RECORDS}
 AUDIT: Mapping[str, Any] = {_KEY: Sensitivity.AUDIT}
 OPERATIONS: Mapping[str, Any] = {_KEY: Sensitivity.OPERATIONS}
 FIGURES: Mapping[str, Any] = {_KEY: Sensitivity.FIGURES}
+MATTERS: Mapping[str, Any] = {_KEY: Sensitivity.MATTERS}
 
 
 def records_of_kind(kind: RecordKind) -> Mapping[str, Any]:

@@ -1,0 +1,257 @@
+"""Matters over GraphQL on both databases: intake, the loop step by step, the error codes,
+two staff at once, who sees what (jurisdiction, own organisation, none), filters, node."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.roles import Role
+from tests.integration.auth_support import token
+from tests.integration.graphql_world import codes, graphql, graphql_client
+
+INSIDE, OUTSIDE = "411202", "510129"
+MEDIATION_ORG = "org:tjw-huibin-001"
+ID_NUMBER = "11010519491231002X"
+
+MUTATION_OPEN = """
+mutation($input: OpenMatterInput!) {
+  openMatter(input: $input) {
+    __typename
+    ... on MatterChanged { matter { id number step version parties { name idNumber phone } } }
+    ... on MatterError { code message }
+  }
+}
+"""
+MATTER_FIELDS = "id number step status version assignedOrg track result outcome satisfaction"
+RESULT = f"""
+    __typename
+    ... on MatterChanged {{ matter {{ {MATTER_FIELDS} }} }}
+    ... on MatterError {{ code message }}
+"""
+MUTATION_ADMIT = f"""
+mutation($id: ID!, $v: Int) {{ admitMatter(id: $id, expectedVersion: $v) {{ {RESULT} }} }}
+"""
+MUTATION_ASSESS = f"""
+mutation($id: ID!) {{ assessMatter(id: $id, input: {{category: NEIGHBOUR, risk: YELLOW,
+  tier: ORDINARY, leadOrg: "司法所"}}) {{ {RESULT} }} }}
+"""
+MUTATION_DISPATCH = f"""
+mutation($id: ID!, $org: String!) {{ dispatchMatter(id: $id, input: {{org: $org,
+  track: PEOPLES_MEDIATION}}) {{ {RESULT} }} }}
+"""
+MUTATION_ACCEPT = f"mutation($id: ID!) {{ acceptMatter(id: $id) {{ {RESULT} }} }}"
+MUTATION_VERIFY = f"mutation($id: ID!) {{ verifyMatter(id: $id) {{ {RESULT} }} }}"
+MUTATION_RESULT = f"""
+mutation($id: ID!) {{ reportMatterResult(id: $id, input: {{result: RESOLVED, note: "已调解"}})
+  {{ {RESULT} }} }}
+"""
+MUTATION_CLOSE = f"""
+mutation($id: ID!) {{ closeMatter(id: $id, input: {{outcome: RESOLVED}}) {{ {RESULT} }} }}
+"""
+MUTATION_REVISIT = f"""
+mutation($id: ID!) {{ revisitMatter(id: $id, input: {{satisfaction: SATISFIED}}) {{ {RESULT} }} }}
+"""
+MUTATION_SUPERVISE = """
+mutation($id: ID!, $org: String!) { superviseMatter(id: $id, input: {level: SUPERVISE,
+  targetOrg: $org, reason: "久拖"}) {
+  __typename ... on SupervisionChanged { order { id level status version } }
+  ... on MatterError { code } } }
+"""
+MUTATION_REPLY = """
+mutation($id: ID!) { replySupervision(id: $id, reply: "已约谈") {
+  __typename ... on SupervisionChanged { order { status reply } } ... on MatterError { code } } }
+"""
+QUERY_MATTER = """
+query($id: ID!) { matter(id: $id) {
+  number step title summary
+  timeline { action actorKind actorOrg fromStep toStep details { key value } }
+  clocks { ruleId ruleName state dueAt remainingSeconds provisional unit budget }
+  supervisions { level targetOrg status }
+} }
+"""
+QUERY_LIST = """
+query($filter: MatterFilter) { matters(filter: $filter, first: 50) {
+  totalCount nodes { number } pageInfo { hasNextPage } } }
+"""
+QUERY_NODE = "query($id: ID!) { node(id: $id) { id ... on Matter { number } } }"
+
+
+def headers(role: Role, regions: list[str] | None = None, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, regions or [INSIDE], **claims)}"}
+
+
+STAFF = headers(Role.CENTER_STAFF, sub="staff-1", org="centre-411202")
+STAFF_2 = headers(Role.CENTER_STAFF, sub="staff-2", org="centre-411202")
+ELSEWHERE = headers(Role.CENTER_STAFF, [OUTSIDE], sub="staff-9")
+MEDIATOR = headers(Role.MEDIATOR, [OUTSIDE], sub="mediator-1", org=MEDIATION_ORG)
+OTHER_PARTNER = headers(Role.PARTNER_COURT, sub="court-1", org="org:court")
+VIEWER = headers(Role.DASHBOARD_VIEWER)
+
+
+@pytest.fixture
+async def client(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with graphql_client(committing_engine, pii_key, role=None, scan_deadlines=False) as c:
+        yield c
+
+
+async def _open(client: httpx.AsyncClient, title: str = "邻里漏水纠纷", **extra: Any) -> str:
+    body = await graphql(client, MUTATION_OPEN, {"input": {
+        "origin": "WALK_IN", "title": title, "regionCode": "411202001", "category": "NEIGHBOUR",
+        "summary": "楼上漏水", "parties": [
+            {"role": "APPLICANT", "name": "张三", "idNumber": ID_NUMBER, "phone": "13800138000"}
+        ], **extra,
+    }}, headers=STAFF)  # fmt: skip
+    result = body["data"]["openMatter"]
+    assert result["__typename"] == "MatterChanged", body
+    return str(result["matter"]["id"])
+
+
+async def _do(client: httpx.AsyncClient, document: str, who: dict[str, str],
+              **variables: Any) -> dict[str, Any]:
+    body = await graphql(client, document, variables, headers=who)
+    assert body.get("errors") is None, body
+    (result,) = body["data"].values()
+    return dict(result)
+
+
+async def test_intake_seals_and_masks_parties_and_numbers_the_matter(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await graphql(client, MUTATION_OPEN, {"input": {
+        "origin": "PHONE", "title": "来电", "regionCode": "411202001",
+        "parties": [{"role": "CALLER", "name": "李四", "idNumber": ID_NUMBER,
+                     "phone": "13800138000"}],
+    }}, headers=STAFF)  # fmt: skip
+    matter = body["data"]["openMatter"]["matter"]
+    assert matter["number"].startswith("411202-") and matter["step"] == "REGISTERED"
+    assert matter["parties"] == [
+        {"name": "李四", "idNumber": "1101**********002X", "phone": "138****8000"}
+    ]
+    bad = await graphql(client, MUTATION_OPEN, {"input": {
+        "origin": "WALK_IN", "title": "x", "regionCode": "411202001",
+        "parties": [{"role": "APPLICANT", "name": "王五", "idNumber": "110105194912310021"}],
+    }}, headers=STAFF)  # fmt: skip
+    error = bad["data"]["openMatter"]
+    assert error["code"] == "BAD_USER_INPUT" and "parties[0].idNumber" in error["message"]
+    assert "110105194912310021" not in error["message"]
+    outside = await graphql(client, MUTATION_OPEN, {"input": {
+        "origin": "WALK_IN", "title": "x", "regionCode": "510129001",
+    }}, headers=STAFF)  # fmt: skip
+    assert outside["data"]["openMatter"]["code"] == "FORBIDDEN"
+
+
+async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
+    gid = await _open(client)
+    assert (await _do(client, MUTATION_ADMIT, STAFF, id=gid, v=1))["matter"]["step"] == "ACCEPTED"
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    dispatched = await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+    assert dispatched["matter"]["assignedOrg"] == MEDIATION_ORG
+    # the partner reaches it now, wherever its own jurisdiction lies
+    listed = await graphql(client, QUERY_LIST, headers=MEDIATOR)
+    assert listed["data"]["matters"]["totalCount"] == 1
+    assert (await _do(client, MUTATION_ACCEPT, MEDIATOR, id=gid))["matter"]["step"] == (
+        "IN_PROGRESS"
+    )
+    order = await _do(client, MUTATION_SUPERVISE, STAFF, id=gid, org=MEDIATION_ORG)
+    replied = await _do(client, MUTATION_REPLY, MEDIATOR, id=order["order"]["id"])
+    assert replied["order"] == {"status": "REPLIED", "reply": "已约谈"}
+    await _do(client, MUTATION_RESULT, MEDIATOR, id=gid)
+    await _do(client, MUTATION_VERIFY, STAFF, id=gid)
+    await _do(client, MUTATION_CLOSE, STAFF, id=gid)
+    final = await _do(client, MUTATION_REVISIT, STAFF, id=gid)
+    assert final["matter"] | {"id": None, "number": None} == {
+        "id": None, "number": None, "step": "REVISITED", "status": "REVISITED", "version": 9,
+        "assignedOrg": MEDIATION_ORG, "track": "PEOPLES_MEDIATION", "result": "RESOLVED",
+        "outcome": "RESOLVED", "satisfaction": "SATISFIED",
+    }  # fmt: skip
+    body = await graphql(client, QUERY_MATTER, {"id": gid}, headers=STAFF)
+    matter = body["data"]["matter"]
+    assert [e["action"] for e in matter["timeline"]] == [
+        "OPEN", "ADMIT", "ASSESS", "DISPATCH", "ACCEPT", "ISSUE_SUPERVISION",
+        "REPLY_SUPERVISION", "REPORT_RESULT", "VERIFY", "CLOSE", "REVISIT",
+    ]
+    assert matter["timeline"][4]["actorOrg"] == MEDIATION_ORG
+    clocks = {c["ruleId"]: c for c in matter["clocks"]}
+    assert {"matter.tier.ordinary", "dispatch.accept", "mediation.people",
+            "supervision.reply", "matter.revisit"} <= set(clocks)  # fmt: skip
+    assert all(c["state"] == "STOPPED" for c in clocks.values())
+    assert clocks["matter.tier.ordinary"]["unit"] == "calendar_day"
+    assert matter["supervisions"] == [
+        {"level": "SUPERVISE", "targetOrg": MEDIATION_ORG, "status": "REPLIED"}
+    ]
+
+
+async def test_each_refusal_carries_its_code(client: httpx.AsyncClient) -> None:
+    gid = await _open(client)
+    illegal = await _do(client, MUTATION_VERIFY, STAFF, id=gid)
+    assert illegal["code"] == "ILLEGAL_TRANSITION"
+    forbidden = await _do(client, MUTATION_ACCEPT, STAFF, id=gid)  # 签收 is the department's
+    assert forbidden["code"] == "FORBIDDEN"
+    not_found = await _do(client, MUTATION_ADMIT, ELSEWHERE, id=gid)
+    assert not_found["code"] == "NOT_FOUND"
+    partner = await _do(client, MUTATION_ACCEPT, OTHER_PARTNER, id=gid)
+    assert partner["code"] == "NOT_FOUND"  # not dispatched to it: it does not exist for it
+    bad_id = await _do(client, MUTATION_ADMIT, STAFF, id="not-an-id")
+    assert bad_id["code"] == "BAD_USER_INPUT"
+    stale = await _do(client, MUTATION_ADMIT, STAFF, id=gid, v=7)
+    assert stale["code"] == "CONFLICT"
+    # a mutation outside the role's list is refused before it runs
+    refused = await graphql(client, MUTATION_VERIFY, {"id": gid}, headers=MEDIATOR)
+    assert codes(refused) == ["FORBIDDEN"] and refused["data"] is None
+
+
+async def test_two_staff_at_once_exactly_one_wins(client: httpx.AsyncClient) -> None:
+    gid = await _open(client)
+    first, second = await asyncio.gather(
+        _do(client, MUTATION_ADMIT, STAFF, id=gid, v=1),
+        _do(client, MUTATION_ADMIT, STAFF_2, id=gid, v=1),
+    )
+    assert sorted([first["__typename"], second["__typename"]]) == ["MatterChanged", "MatterError"]
+    loser = first if first["__typename"] == "MatterError" else second
+    assert loser["code"] == "CONFLICT"
+
+
+async def test_who_sees_which_matters(client: httpx.AsyncClient) -> None:
+    gid = await _open(client, "甲")
+    await _open(client, "乙")
+    staff = await graphql(client, QUERY_LIST, headers=STAFF)
+    assert staff["data"]["matters"]["totalCount"] == 2
+    elsewhere = await graphql(client, QUERY_LIST, headers=ELSEWHERE)
+    assert elsewhere["data"]["matters"]["totalCount"] == 0
+    partner = await graphql(client, QUERY_LIST, headers=MEDIATOR)
+    assert partner["data"]["matters"]["totalCount"] == 0  # nothing dispatched to it yet
+    viewer = await graphql(client, QUERY_LIST, headers=VIEWER)
+    assert codes(viewer) == ["FORBIDDEN"] and viewer["data"] is None
+    node = await graphql(client, QUERY_NODE, {"id": gid}, headers=STAFF)
+    assert node["data"]["node"]["id"] == gid
+    hidden = await graphql(client, QUERY_NODE, {"id": gid}, headers=ELSEWHERE)
+    assert hidden["data"]["node"] is None and codes(hidden) == ["NOT_FOUND"]
+
+
+async def test_filters(client: httpx.AsyncClient) -> None:
+    gid = await _open(client, "漏水")
+    await _open(client, "噪音")
+    await _do(client, MUTATION_ADMIT, STAFF_2, id=gid)
+
+    async def numbers(**f: Any) -> int:
+        body = await graphql(client, QUERY_LIST, {"filter": f}, headers=STAFF_2)
+        return int(body["data"]["matters"]["totalCount"])
+
+    assert await numbers(text="漏水") == 1
+    assert await numbers(step=["ACCEPTED"]) == 1
+    assert await numbers(status=["REPORTED"]) == 1
+    assert await numbers(mine=True) == 1
+    assert await numbers(region="411202") == 2
+    assert await numbers(overdue=True) == 0
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)  # starts the 7-day tier clock
+    assert await numbers(dueBefore="2999-01-01T00:00:00+08:00") == 1
+    assert await numbers(dueBefore="2000-01-01T00:00:00+08:00") == 0
+    assert await numbers(openedAfter="2000-01-01T00:00:00+08:00") == 2
