@@ -45,13 +45,19 @@ def encode_record_cursor(order: RecordOrder, sort_value: datetime, record_id: in
 
 
 def decode_record_cursor(cursor: str, order: RecordOrder) -> Keyset:
-    payload = _decode(cursor, _RECORD_CURSOR)
+    moment, record_id = _decode_keyset(cursor, _RECORD_CURSOR, order.name)
+    return Keyset(sort_value=moment, record_id=record_id)
+
+
+def _decode_keyset(cursor: str, version: str, order_name: str) -> tuple[datetime, int]:
+    """``(sort value, id)`` of a keyset cursor issued under ``order_name``."""
+    payload = _decode(cursor, version)
     if len(payload) != 4:
         raise BadUserInput("Invalid cursor.")
-    _, order_name, sort_value, record_id = payload
-    if order_name != order.name:
+    _, name, sort_value, item_id = payload
+    if name != order_name:
         raise BadUserInput("This cursor belongs to another orderBy; start again without it.")
-    if not isinstance(sort_value, str) or type(record_id) is not int:
+    if not isinstance(sort_value, str) or type(item_id) is not int:
         raise BadUserInput("Invalid cursor.")
     try:
         moment = datetime.fromisoformat(sort_value)
@@ -59,7 +65,7 @@ def decode_record_cursor(cursor: str, order: RecordOrder) -> Keyset:
         raise BadUserInput("Invalid cursor.") from exc
     if moment.tzinfo is None:
         raise BadUserInput("Invalid cursor.")
-    return Keyset(sort_value=moment, record_id=record_id)
+    return moment, item_id
 
 
 def encode_person_cursor(person_id: int) -> str:
@@ -107,18 +113,4 @@ def encode_matter_cursor(order_name: str, sort_value: datetime, matter_id: int) 
 
 
 def decode_matter_cursor(cursor: str, order_name: str) -> tuple[datetime, int]:
-    payload = _decode(cursor, _MATTER_CURSOR)
-    if len(payload) != 4:
-        raise BadUserInput("Invalid cursor.")
-    _, name, sort_value, matter_id = payload
-    if name != order_name:
-        raise BadUserInput("This cursor belongs to another orderBy; start again without it.")
-    if not isinstance(sort_value, str) or type(matter_id) is not int:
-        raise BadUserInput("Invalid cursor.")
-    try:
-        moment = datetime.fromisoformat(sort_value)
-    except ValueError as exc:
-        raise BadUserInput("Invalid cursor.") from exc
-    if moment.tzinfo is None:
-        raise BadUserInput("Invalid cursor.")
-    return moment, matter_id
+    return _decode_keyset(cursor, _MATTER_CURSOR, order_name)
