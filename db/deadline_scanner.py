@@ -12,12 +12,13 @@ the claims, not on the lease.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,19 +29,19 @@ from db.matter_workflow import (
     order_of,
     store_order,
 )
-from db.matters import clock_of, fired_rungs, state_of, system_event
-from db.models import ClockRow, ClockRung, Lease, Matter, Supervision
+from db.matters import clock_of, fired_rungs, state_of
+from db.models import Base, ClockRow, ClockRung, Lease, Matter, MatterEvent, Supervision
 from domain.deadlines import DUE, Duty
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.supervision import SupervisionStatus, breach_target
 from domain.workflow.actors import Actor
 from domain.workflow.errors import WorkflowError
-from domain.workflow.vocabulary import SupervisionAction
+from domain.workflow.vocabulary import ActorKind, SupervisionAction
 
 log = structlog.get_logger(__name__)
 
 SCANNER = "deadline-scanner"
-WARNING, OVERDUE = "WARNING", "OVERDUE"
+_CLAIMS_PER_STATEMENT = 500
 
 
 @dataclass
@@ -52,20 +53,38 @@ class ScanResult:
     announcements: list[MatterAnnouncement] = field(default_factory=list)
 
 
-async def claim_rung(session: AsyncSession, clock_id: int, rung: str, due_at: datetime,
-                     now: datetime, by: str) -> bool:
-    """Insert the ``(clock, rung)`` claim; False when it had been claimed already."""
-    values = {"clock_id": clock_id, "rung": rung, "due_at": due_at, "fired_at": now,
-              "fired_by": by}
+def _insert_for(session: AsyncSession) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(ClockRung).values(**values).on_conflict_do_nothing()
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an INSERT
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+async def claim_rungs(
+    session: AsyncSession,
+    wanted: Sequence[tuple[int, str, datetime]],
+    now: datetime,
+    by: str,
+) -> set[tuple[int, str]]:
+    """Insert the ``(clock, rung)`` claims; returns those this call won (the others had been
+    claimed already, by an earlier pass or another replica)."""
+    won: set[tuple[int, str]] = set()
+    insert = _insert_for(session)
+    for start in range(0, len(wanted), _CLAIMS_PER_STATEMENT):
+        chunk = wanted[start : start + _CLAIMS_PER_STATEMENT]
+        statement = (
+            insert(ClockRung)
+            .values([
+                {"clock_id": c, "rung": r, "due_at": at, "fired_at": now, "fired_by": by}
+                for c, r, at in chunk
+            ])
+            .on_conflict_do_nothing()
+            .returning(ClockRung.clock_id, ClockRung.rung)
+        )  # fmt: skip
+        won.update((c, r) for c, r in await session.execute(statement))
+    return won
 
 
 async def scan(
-    workflow: MatterWorkflow, now: datetime, *, batch: int = 500, by: str = SCANNER
+    workflow: MatterWorkflow, now: datetime, *, batch: int = 1000, by: str = SCANNER
 ) -> ScanResult:
     """One pass over the clocks whose next rung has come, ``batch`` clocks per transaction."""
     result = ScanResult()
@@ -82,9 +101,7 @@ async def scan(
             if not rows:
                 break
             after = rows[-1].id
-            fired = await fired_rungs(session, [row.id for row in rows])
-            for row in rows:
-                await _fire(session, workflow, row, fired[row.id], now, by, result)
+            await _fire_batch(session, workflow, rows, now, by, result)
         await workflow.announce(result.announcements)
         result.announcements = []
         if len(rows) < batch:
@@ -92,39 +109,74 @@ async def scan(
     return result
 
 
-async def _fire(
+async def _fire_batch(
     session: AsyncSession,
     workflow: MatterWorkflow,
-    row: ClockRow,
-    fired: set[str],
+    rows: list[ClockRow],
     now: datetime,
     by: str,
     result: ScanResult,
 ) -> None:
-    clock = clock_of(row)
-    result.clocks += 1
-    matter = await session.get(Matter, row.matter_id)
-    assert matter is not None
-    for rung in clock.pending_rungs(workflow.calendar, now, fired):
-        if not await claim_rung(session, row.id, rung.key, rung.at, now, by):
-            fired.add(rung.key)
+    """Claim every pending rung of ``rows`` at once, then write what the claims won: timeline
+    rows, 督办 on breach, and each clock's next rung. The clock rows are only read here (their
+    ``next_rung_at`` is written with one statement), so the session stays cheap to flush."""
+    calendar = workflow.calendar
+    fired = await fired_rungs(session, [row.id for row in rows])
+    matters = {
+        m.id: m for m in await session.scalars(
+            select(Matter).where(Matter.id.in_({row.matter_id for row in rows}))
+        )
+    }  # fmt: skip
+    schedules = {row.id: clock_of(row).schedule(calendar) for row in rows}
+    wanted = [
+        (row.id, rung.key, rung.at)
+        for row in rows
+        for rung in schedules[row.id].rungs
+        if rung.at <= now and rung.key not in fired[row.id]
+    ]
+    won = await claim_rungs(session, wanted, now, by)
+    result.clocks += len(rows)
+    by_id = {row.id: row for row in rows}
+    events: list[dict[str, Any]] = []
+    breached: list[ClockRow] = []
+    for clock_id, key, at in wanted:
+        fired[clock_id].add(key)
+        if (clock_id, key) not in won:
             continue
-        fired.add(rung.key)
-        breach = rung.key == DUE
-        kind = MatterEventKind.OVERDUE if breach else MatterEventKind.WARNING
-        details = {"rule_id": row.rule_id, "rung": rung.key, "due_at": rung.at.isoformat()}
+        row = by_id[clock_id]
+        matter = matters[row.matter_id]
+        kind = MatterEventKind.OVERDUE if key == DUE else MatterEventKind.WARNING
+        details = {"rule_id": row.rule_id, "rung": key, "due_at": at.isoformat()}
         if row.supervision_id is not None:
             details["supervision_id"] = str(row.supervision_id)
-        session.add(system_event(matter.id, kind.value, now, by, matter.step, "", details))
-        result.announcements.append(
-            announcement(matter, kind, f"{row.rule_id}:{rung.key}", now)
-        )
-        if breach:
+        events.append({
+            "matter_id": matter.id, "action": kind.value, "at": now,
+            "actor_kind": ActorKind.SYSTEM, "actor_sub": by, "actor_role": None,
+            "actor_org": "", "from_step": matter.step, "to_step": matter.step, "note": "",
+            "details": details,
+        })  # fmt: skip
+        result.announcements.append(announcement(matter, kind, f"{row.rule_id}:{key}", now))
+        if key == DUE:
             result.breaches += 1
-            await _supervise(session, workflow, matter, row, now, result)
+            breached.append(row)
         else:
             result.warnings += 1
-    row.next_rung_at = clock.next_rung_at(workflow.calendar, fired)
+    if events:
+        await session.execute(insert(MatterEvent), events)
+    for row in breached:
+        await _supervise(session, workflow, matters[row.matter_id], row, now, result)
+    moves = [
+        {"clock_id": row.id, "next": min(
+            (r.at for r in schedules[row.id].rungs if r.key not in fired[row.id]), default=None
+        )}
+        for row in rows
+    ]  # fmt: skip
+    clocks = Base.metadata.tables["clocks"]
+    await session.execute(
+        update(clocks).where(clocks.c.id == bindparam("clock_id"))
+        .values(next_rung_at=bindparam("next")),
+        moves,
+    )
 
 
 async def _supervise(
@@ -186,10 +238,8 @@ async def hold_lease(
         existing = await session.get(Lease, name)
         if existing is not None:
             return False
-        dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         inserted = await session.execute(
-            insert(Lease).values(name=name, holder=holder, expires_at=now + ttl)
+            _insert_for(session)(Lease).values(name=name, holder=holder, expires_at=now + ttl)
             .on_conflict_do_nothing()
         )
         return bool(inserted.rowcount)  # type: ignore[attr-defined]

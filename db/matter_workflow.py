@@ -28,6 +28,7 @@ from db.matters import (
     new_matter_row,
     number_key,
     save_state,
+    started_clocks,
     state_of,
 )
 from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
@@ -128,7 +129,9 @@ async def open_matters(
         if m.record_id is not None:
             session.add(MatterRecord(matter_id=row.id, record_id=m.record_id, how="ORIGIN",
                                      attached_by=actor.sub, attached_at=now))
-        await apply_clock_ops(session, row.id, t.clock_ops, machine.rules, calendar)
+        # a new matter's clocks only start: no stored clock to read first
+        session.add_all(started_clocks(row.id, t.clock_ops, machine.rules, calendar))
+    await session.flush()
     return rows
 
 

@@ -298,6 +298,20 @@ async def fired_rungs(session: AsyncSession, clock_ids: Collection[int]) -> dict
     return fired
 
 
+def started_clocks(
+    matter_id: int, ops: Sequence[ClockOp], rules: RuleBook, calendar: WorkingCalendar
+) -> list[ClockRow]:
+    """New clock rows for the START operations of a matter that has no clocks yet."""
+    rows = []
+    for op in ops:
+        if op.kind is not ClockOpKind.START:  # pragma: no cover - opening only starts clocks
+            raise ValueError(f"a new matter's clock cannot {op.kind.value}")
+        row = ClockRow(matter_id=matter_id, supervision_id=None)
+        write_clock(row, Clock.start(rules[op.rule_id], op.at), calendar)
+        rows.append(row)
+    return rows
+
+
 async def apply_clock_ops(
     session: AsyncSession,
     matter_id: int,
