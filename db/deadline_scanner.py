@@ -30,7 +30,7 @@ from db.matter_workflow import (
     store_order,
 )
 from db.matters import clock_of, fired_rungs, state_of
-from db.models import Base, ClockRow, ClockRung, Lease, Matter, MatterEvent, Supervision
+from db.models import Base, ClockRow, Lease, Matter, Supervision
 from domain.deadlines import DUE, Duty
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.supervision import SupervisionStatus, breach_target
@@ -41,7 +41,6 @@ from domain.workflow.vocabulary import ActorKind, SupervisionAction
 log = structlog.get_logger(__name__)
 
 SCANNER = "deadline-scanner"
-_CLAIMS_PER_STATEMENT = 500
 
 
 @dataclass
@@ -66,21 +65,22 @@ async def claim_rungs(
 ) -> set[tuple[int, str]]:
     """Insert the ``(clock, rung)`` claims; returns those this call won (the others had been
     claimed already, by an earlier pass or another replica)."""
-    won: set[tuple[int, str]] = set()
-    insert = _insert_for(session)
-    for start in range(0, len(wanted), _CLAIMS_PER_STATEMENT):
-        chunk = wanted[start : start + _CLAIMS_PER_STATEMENT]
-        statement = (
-            insert(ClockRung)
-            .values([
-                {"clock_id": c, "rung": r, "due_at": at, "fired_at": now, "fired_by": by}
-                for c, r, at in chunk
-            ])
-            .on_conflict_do_nothing()
-            .returning(ClockRung.clock_id, ClockRung.rung)
-        )  # fmt: skip
-        won.update((c, r) for c, r in await session.execute(statement))
-    return won
+    if not wanted:
+        return set()
+    rungs = Base.metadata.tables["clock_rungs"]
+    statement = (
+        _insert_for(session)(rungs)
+        .on_conflict_do_nothing()
+        .returning(rungs.c.clock_id, rungs.c.rung)
+    )
+    params = [
+        {"clock_id": c, "rung": r, "due_at": at, "fired_at": now, "fired_by": by}
+        for c, r, at in wanted
+    ]
+    # one statement, sent in batches by SQLAlchemy ("insertmanyvalues"), compiled once
+    connection = await session.connection()
+    claimed = await connection.execute(statement, params)
+    return {(c, r) for c, r in claimed}
 
 
 async def scan(
@@ -162,7 +162,7 @@ async def _fire_batch(
         else:
             result.warnings += 1
     if events:
-        await session.execute(insert(MatterEvent), events)
+        await session.execute(insert(Base.metadata.tables["matter_events"]), events)
     for row in breached:
         await _supervise(session, workflow, matters[row.matter_id], row, now, result)
     moves = [

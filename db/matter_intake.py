@@ -9,9 +9,10 @@ statements whatever its size; the announcements follow the commit.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import or_, select
@@ -43,6 +44,13 @@ from domain.workflow.vocabulary import (
 log = structlog.get_logger(__name__)
 
 RECORD_JOINED = "RECORD_JOINED"
+Synced = Any
+"""A row of :data:`_RECORD_COLUMNS` (id, kind, source, source_key, category, title, status,
+region_code, risk_level)."""
+_RECORD_COLUMNS = (
+    Record.id, Record.kind, Record.source, Record.source_key, Record.category, Record.title,
+    Record.status, Record.region_code, Record.risk_level,
+)  # the raw payload (sealed) is never needed here
 _CHUNK = 2000
 
 
@@ -101,10 +109,10 @@ async def _take_in_chunk(
     now: datetime,
     counts: IntakeCounts,
 ) -> None:
-    records = {
+    records: dict[int, Synced] = {
         r.id: r
-        for r in await session.scalars(
-            select(Record).where(Record.id.in_(chunk), Record.deleted.is_(False))
+        for r in await session.execute(
+            select(*_RECORD_COLUMNS).where(Record.id.in_(chunk), Record.deleted.is_(False))
         )
     }
     if not records:
@@ -124,7 +132,7 @@ async def _take_in_chunk(
     others = {n for r in records for n in neighbours.get(r, ()) if n not in records}
     member.update(await _open_matters_of(session, others) if others else {})
     actor = Actor.system(f"sync:{source}")
-    to_open: list[tuple[Record, NewMatter]] = []
+    to_open: list[tuple[Synced, NewMatter]] = []
     joined: dict[int, int] = {}
     for record_id in sorted(records):
         if record_id in member:
@@ -157,7 +165,7 @@ async def _take_in_chunk(
     await _feed_back(session, workflow, records, member, actor, now, counts)
 
 
-def _new_matter(record: Record) -> NewMatter | None:
+def _new_matter(record: Synced) -> NewMatter | None:
     region = record.region_code
     if region is not None:
         try:
@@ -173,7 +181,7 @@ def _new_matter(record: Record) -> NewMatter | None:
 
 async def _join(
     session: AsyncSession,
-    records: dict[int, Record],
+    records: Mapping[int, Synced],
     joined: dict[int, int],
     actor: Actor,
     now: datetime,
@@ -203,7 +211,7 @@ async def _join(
 async def _feed_back(
     session: AsyncSession,
     workflow: MatterWorkflow,
-    records: dict[int, Record],
+    records: Mapping[int, Synced],
     member: dict[int, int],
     actor: Actor,
     now: datetime,

@@ -31,6 +31,8 @@ class Counter:
 
         A span from day S to day R takes S … R−1 out; one that has not ended takes all from S.
         """
+        if not spans and self.unit is not TimeUnit.WORKING_DAY:  # every day counts
+            return [first + ONE_DAY * n for n in range(total)], False
         paused = [(local_date(s), local_date(e) if e else None) for s, e in spans]
         counted: list[date] = []
         provisional = False
