@@ -61,7 +61,9 @@ def build_workflow(
 
 
 def intake_rules(settings: Settings) -> IntakeRules:
-    return IntakeRules.of(settings.matter_open_kinds, settings.matter_open_categories)
+    return IntakeRules.of(
+        settings.matter_open_kinds, settings.matter_open_categories, settings.matter_open_statuses
+    )
 
 
 def matter_intake(workflow: MatterWorkflow, rules: IntakeRules) -> ChangeListener:

@@ -117,6 +117,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="categories that open matters, comma-separated (any)",
     )
+    matter_open_statuses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="source statuses that open matters, comma-separated (those still handled)",
+    )
     persisted_roles: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="roles that may run persisted documents only, comma-separated",
@@ -140,7 +144,11 @@ class Settings(BaseSettings):
         return key
 
     @field_validator(
-        "persisted_roles", "matter_open_kinds", "matter_open_categories", mode="before"
+        "persisted_roles",
+        "matter_open_kinds",
+        "matter_open_categories",
+        "matter_open_statuses",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: object) -> object:

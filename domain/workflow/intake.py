@@ -1,7 +1,8 @@
 """Matters from synced records (自动立项与自动反馈), as rules with no storage.
 
-Which records open a matter is configuration (:class:`IntakeRules`: kinds, categories); only
-a record still being handled opens one (a case synced already closed is history). A record
+Which records open a matter is configuration (:class:`IntakeRules`: kinds, categories,
+statuses); by default only a record still being handled opens one (a case synced already
+closed is history). A record
 linked SAME_MATTER / ESCALATED_TO / REFERRED_FROM to a record of an open matter joins that
 matter instead. A dispatched matter takes its feedback from the source record of the kind its
 track works in (:data:`FEEDBACK_KIND`): RESOLVED or FAILED there is the department's result
@@ -42,25 +43,32 @@ FEEDBACK_KIND: dict[DispatchTrack, RecordKind] = {
 
 @dataclass(frozen=True, slots=True)
 class IntakeRules:
-    """Which synced records open a matter: their kinds, and categories (None: any)."""
+    """Which synced records open a matter: their kinds, categories (None: any) and source
+    statuses (by default those still being handled; a centre taking over a backlog lists
+    more)."""
 
     kinds: frozenset[RecordKind] = frozenset(RecordKind)
     categories: frozenset[DisputeCategory] | None = None
+    statuses: frozenset[CaseStatus] = STILL_OPEN
 
     @classmethod
     def of(
-        cls, kinds: Collection[str] | None, categories: Collection[str] | None
+        cls,
+        kinds: Collection[str] | None,
+        categories: Collection[str] | None,
+        statuses: Collection[str] | None = None,
     ) -> IntakeRules:
         return cls(
             kinds=frozenset(RecordKind(k) for k in kinds) if kinds else frozenset(RecordKind),
             categories=frozenset(DisputeCategory(c) for c in categories) if categories else None,
+            statuses=frozenset(CaseStatus(s) for s in statuses) if statuses else STILL_OPEN,
         )
 
     def opens(self, kind: RecordKind, category: DisputeCategory, status: CaseStatus) -> bool:
         return (
             kind in self.kinds
             and (self.categories is None or category in self.categories)
-            and status in STILL_OPEN
+            and status in self.statuses
         )
 
 
