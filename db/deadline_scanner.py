@@ -88,19 +88,21 @@ async def scan(
 ) -> ScanResult:
     """One pass over the clocks whose next rung has come, ``batch`` clocks per transaction."""
     result = ScanResult()
-    after = 0
+    previous: list[int] = []
     while True:
         async with workflow.sessions.begin() as session:
+            # A clock fired here moves its next rung past ``now`` and so leaves this range:
+            # each batch is the head of the index, no offset or sort needed.
             rows = list(await session.scalars(
                 select(ClockRow)
-                .where(ClockRow.next_rung_at <= now, ClockRow.stopped_at.is_(None),
-                       ClockRow.id > after)
-                .order_by(ClockRow.id)
+                .where(ClockRow.next_rung_at <= now, ClockRow.stopped_at.is_(None))
+                .order_by(ClockRow.next_rung_at, ClockRow.id)
                 .limit(batch)
             ))  # fmt: skip
-            if not rows:
+            ids = [row.id for row in rows]
+            if not rows or ids == previous:  # nothing left, or nothing this pass can move
                 break
-            after = rows[-1].id
+            previous = ids
             await _fire_batch(session, workflow, rows, now, by, result)
         await workflow.announce(result.announcements)
         result.announcements = []
