@@ -345,6 +345,19 @@ class MatterNode(relay.Node):
             return [MatterTimelineEntry.from_row(r) for r in rows]
 
     @strawberry.field(
+        metadata=MATTERS,
+        description="Revisits, oldest first: verdict in details.satisfaction, note (回访记录).",
+    )
+    async def revisits(self, info: Info) -> list[MatterTimelineEntry]:
+        async with info.context.sessions() as session:
+            rows = await session.scalars(
+                select(MatterEvent)
+                .where(MatterEvent.matter_id == self.matter_id, MatterEvent.action == "REVISIT")
+                .order_by(MatterEvent.id)
+            )
+            return [MatterTimelineEntry.from_row(r) for r in rows]
+
+    @strawberry.field(
         metadata=MATTERS, description="Clocks, running ones first, then by start (时限)."
     )
     async def clocks(

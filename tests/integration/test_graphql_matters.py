@@ -4,13 +4,17 @@ two staff at once, who sees what (jurisdiction, own organisation, none), filters
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import session_factory
+from db.models import AuditEntry
 from domain.roles import Role
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import codes, graphql, graphql_client
@@ -73,6 +77,7 @@ query($id: ID!) { matter(id: $id) {
   timeline { action actorKind actorOrg fromStep toStep details { key value } }
   clocks { ruleId ruleName state dueAt remainingSeconds provisional unit budget }
   supervisions { level targetOrg status }
+  revisits { actor details { key value } }
 } }
 """
 QUERY_LIST = """
@@ -123,7 +128,7 @@ async def _do(client: httpx.AsyncClient, document: str, who: dict[str, str],
 
 
 async def test_intake_seals_and_masks_parties_and_numbers_the_matter(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:
     body = await graphql(client, MUTATION_OPEN, {"input": {
         "origin": "PHONE", "title": "来电", "regionCode": "411202001",
@@ -146,6 +151,12 @@ async def test_intake_seals_and_masks_parties_and_numbers_the_matter(
         "origin": "WALK_IN", "title": "x", "regionCode": "510129001",
     }}, headers=STAFF)  # fmt: skip
     assert outside["data"]["openMatter"]["code"] == "FORBIDDEN"
+    # every intake is audited, its identifiers masked in the row as everywhere
+    async with session_factory(committing_engine)() as session:
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    intakes = [r for r in rows if r.principal == "staff-1"]
+    assert len(intakes) == 3 and all(r.role == "center_staff" for r in intakes)
+    assert ID_NUMBER not in json.dumps([r.variables for r in intakes], ensure_ascii=False)
 
 
 async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
@@ -184,6 +195,9 @@ async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
             "supervision.reply", "matter.revisit"} <= set(clocks)  # fmt: skip
     assert all(c["state"] == "STOPPED" for c in clocks.values())
     assert clocks["matter.tier.ordinary"]["unit"] == "calendar_day"
+    assert matter["revisits"] == [
+        {"actor": "staff-1", "details": [{"key": "satisfaction", "value": "SATISFIED"}]}
+    ]
     assert matter["supervisions"] == [
         {"level": "SUPERVISE", "targetOrg": MEDIATION_ORG, "status": "REPLIED"}
     ]
