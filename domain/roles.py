@@ -54,7 +54,8 @@ MATTER_STAFF_MUTATIONS = MATTER_PARTNER_MUTATIONS | frozenset({
     "openMatter", "admitMatter", "assessMatter", "dispatchMatter", "redispatchMatter",
     "verifyMatter", "sendBackMatter", "closeMatter", "revisitMatter", "reopenMatter",
     "suspendMatter", "resumeMatter", "withdrawMatter", "superviseMatter", "closeSupervision",
-    "escalateSupervision",
+    "escalateSupervision", "attachMatterRecords", "detachMatterRecords", "mergeMatters",
+    "splitMatter",
 })  # fmt: skip
 """The whole loop, for centre staff within their jurisdiction (the machine refuses what a
 staff member may not do, e.g. 签收 for a department)."""

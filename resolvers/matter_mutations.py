@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import strawberry
 
+from db.matter_membership import attach_records, detach_records, merge_matters, split_matter
 from db.matter_workflow import IntakeParty, MatterWorkflow, NewMatter
 from db.models import Supervision
 from domain.validators import InvalidIdentifier, normalize_phone, validate_resident_id
@@ -23,6 +24,7 @@ from domain.workflow.payloads import OpenPayload, validated
 from domain.workflow.vocabulary import MatterAction, MatterOrigin, SupervisionAction
 from resolvers.cursors import parse_global_id
 from resolvers.matters import load_matter_node
+from resolvers.rows import KIND_OF_TYPE_NAME
 from schema.context import Info
 from schema.errors import BadUserInput, Forbidden, ServiceUnavailable
 from schema.matter_inputs import (
@@ -297,3 +299,86 @@ async def resolve_escalate_supervision(info: Info, id: OrderIdArg, reason: Reaso
                                        ) -> SupervisionResult:
     return await _order_act(info, id, SupervisionAction.ESCALATE_SUPERVISION,
                             {"reason": reason}, expected_version)
+
+
+# -- records of a matter, merge and split (关联、并案、拆案) ---------------------------------------
+
+RecordIdsArg = Annotated[
+    list[strawberry.ID],
+    strawberry.argument(description="Records' global ids, at most 100 (记录 ID)."),
+]
+
+
+def _record_pks(values: list[strawberry.ID]) -> list[int]:
+    pks = []
+    for value in values:
+        try:
+            type_name, pk = parse_global_id(value)
+        except BadUserInput:
+            raise BadInput("recordIds: not record ids") from None
+        if type_name not in KIND_OF_TYPE_NAME:
+            raise BadInput("recordIds: not record ids")
+        pks.append(pk)
+    return pks
+
+
+async def _membership(info: Info, change: Any) -> MatterResult:
+    workflow, actor = _service(info)
+    try:
+        matter_id = await change(workflow, actor)
+        return await _changed(info, matter_id)
+    except WorkflowError as error:
+        return MatterError.of(error)
+
+
+async def resolve_attach_records(info: Info, id: IdArg, record_ids: RecordIdsArg,
+                                 expected_version: VersionArg = None) -> MatterResult:
+    async def change(workflow: MatterWorkflow, actor: Actor) -> int:
+        matter_id = _pk(id, MATTER_TYPE_NAME)
+        await attach_records(workflow, matter_id, _record_pks(record_ids), actor,
+                             expected_version=expected_version)
+        return matter_id
+
+    return await _membership(info, change)
+
+
+async def resolve_detach_records(info: Info, id: IdArg, record_ids: RecordIdsArg,
+                                 reason: ReasonArg, expected_version: VersionArg = None
+                                 ) -> MatterResult:
+    async def change(workflow: MatterWorkflow, actor: Actor) -> int:
+        matter_id = _pk(id, MATTER_TYPE_NAME)
+        await detach_records(workflow, matter_id, _record_pks(record_ids), actor, reason,
+                             expected_version=expected_version)
+        return matter_id
+
+    return await _membership(info, change)
+
+
+async def resolve_merge_matters(
+    info: Info,
+    keep_id: Annotated[
+        strawberry.ID, strawberry.argument(description="The matter kept (保留事项).")
+    ],
+    merge_ids: Annotated[
+        list[strawberry.ID], strawberry.argument(description="Matters merged into it (并入事项).")
+    ],
+    reason: ReasonArg,
+) -> MatterResult:
+    async def change(workflow: MatterWorkflow, actor: Actor) -> int:
+        merging = [_pk(m, MATTER_TYPE_NAME) for m in merge_ids]
+        return await merge_matters(workflow, _pk(keep_id, MATTER_TYPE_NAME), merging, actor,
+                                   reason)
+
+    return await _membership(info, change)
+
+
+async def resolve_split_matter(
+    info: Info, id: IdArg, record_ids: RecordIdsArg,
+    title: Annotated[str, strawberry.argument(description="The new matter's title (新事项标题).")],
+    reason: ReasonArg,
+) -> MatterResult:
+    async def change(workflow: MatterWorkflow, actor: Actor) -> int:
+        return await split_matter(workflow, _pk(id, MATTER_TYPE_NAME), _record_pks(record_ids),
+                                  actor, title, reason)
+
+    return await _membership(info, change)

@@ -160,3 +160,19 @@ class Mutation:
         resolver=m.resolve_escalate_supervision,
         description="Escalate to the level above (督办升级).",
     )
+    attach_matter_records: MatterResult = strawberry.field(
+        resolver=m.resolve_attach_records,
+        description="Attach records to a matter by hand (人工关联记录).",
+    )
+    detach_matter_records: MatterResult = strawberry.field(
+        resolver=m.resolve_detach_records,
+        description="Detach records from a matter, with a reason (取消关联).",
+    )
+    merge_matters: MatterResult = strawberry.field(
+        resolver=m.resolve_merge_matters,
+        description="Merge matters into one; the others are withdrawn (并案).",
+    )
+    split_matter: MatterResult = strawberry.field(
+        resolver=m.resolve_split_matter,
+        description="Split records off into a new matter; answers the new one (拆案).",
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,10 +15,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
-from db.models import AuditEntry
+from db.models import AuditEntry, Record
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import Role
 from tests.integration.auth_support import token
-from tests.integration.graphql_world import codes, graphql, graphql_client
+from tests.integration.graphql_world import (
+    KIND_MODELS,
+    _insert,
+    _kind_row,
+    codes,
+    graphql,
+    graphql_client,
+)
 
 INSIDE, OUTSIDE = "411202", "510129"
 MEDIATION_ORG = "org:tjw-huibin-001"
@@ -269,3 +278,52 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert await numbers(dueBefore="2999-01-01T00:00:00+08:00") == 1
     assert await numbers(dueBefore="2000-01-01T00:00:00+08:00") == 0
     assert await numbers(openedAfter="2000-01-01T00:00:00+08:00") == 2
+
+
+MUTATION_ATTACH = f"""
+mutation($id: ID!, $records: [ID!]!) {{ attachMatterRecords(id: $id, recordIds: $records)
+  {{ {RESULT} }} }}
+"""
+MUTATION_MERGE = f"""
+mutation($keep: ID!, $merge: [ID!]!) {{ mergeMatters(keepId: $keep, mergeIds: $merge,
+  reason: "同一纠纷") {{ {RESULT} }} }}
+"""
+MUTATION_SPLIT = f"""
+mutation($id: ID!, $records: [ID!]!) {{ splitMatter(id: $id, recordIds: $records,
+  title: "拆出", reason: "另案处理") {{ {RESULT} }} }}
+"""
+QUERY_RECORDS = "query($id: ID!) { matter(id: $id) { step records { id } } }"
+
+
+async def test_records_attach_merge_and_split(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    now = datetime(2025, 3, 3, 2, tzinfo=UTC)
+    async with committing_engine.begin() as connection:
+        await _insert(connection, Record, [{
+            "id": i, "kind": RecordKind.DISPUTE, "source": SourceSystem.MEDIATION,
+            "source_key": f"K{i}", "category": DisputeCategory.NEIGHBOUR, "title": "t",
+            "summary": None, "occurred_at": now, "reported_at": None,
+            "region_code": "411202001" if i < 3 else "510129001", "address": None,
+            "status": CaseStatus.ACCEPTED, "risk_level": RiskLevel.NONE, "source_status": "x",
+            "source_updated_at": now, "updated_at": now, "deleted": False,
+        } for i in (1, 2, 3)])  # fmt: skip
+        await _insert(connection, KIND_MODELS[RecordKind.DISPUTE],
+                      [_kind_row(RecordKind.DISPUTE, i, i, now) for i in (1, 2, 3)])
+    dispute = ["RGlzcHV0ZTox", "RGlzcHV0ZToy", "RGlzcHV0ZToz"]  # Dispute:1, 2, 3
+    a, b = await _open(client, "甲"), await _open(client, "乙")
+    await _do(client, MUTATION_ATTACH, STAFF, id=a, records=[dispute[0]])
+    await _do(client, MUTATION_ATTACH, STAFF, id=b, records=[dispute[1]])
+    outside = await _do(client, MUTATION_ATTACH, STAFF, id=a, records=[dispute[2]])
+    assert outside["code"] == "NOT_FOUND"  # a record out of the principal's reach
+    merged = await _do(client, MUTATION_MERGE, STAFF, keep=a, merge=[b])
+    assert merged["matter"]["id"] == a
+    body = await graphql(client, QUERY_RECORDS, {"id": a}, headers=STAFF)
+    assert {r["id"] for r in body["data"]["matter"]["records"]} == set(dispute[:2])
+    gone = await graphql(client, QUERY_RECORDS, {"id": b}, headers=STAFF)
+    assert gone["data"]["matter"] == {"step": "WITHDRAWN", "records": []}
+    split = await _do(client, MUTATION_SPLIT, STAFF, id=a, records=[dispute[1]])
+    new_id = split["matter"]["id"]
+    assert new_id not in (a, b) and split["matter"]["step"] == "REGISTERED"
+    body = await graphql(client, QUERY_RECORDS, {"id": new_id}, headers=STAFF)
+    assert body["data"]["matter"]["records"] == [{"id": dispute[1]}]
