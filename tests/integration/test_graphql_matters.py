@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import session_factory
 from db.models import AuditEntry, Record
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
-from domain.roles import Role
+from domain.roles import POLICIES, Role
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import (
     KIND_MODELS,
@@ -327,3 +327,24 @@ async def test_records_attach_merge_and_split(
     assert new_id not in (a, b) and split["matter"]["step"] == "REGISTERED"
     body = await graphql(client, QUERY_RECORDS, {"id": new_id}, headers=STAFF)
     assert body["data"]["matter"]["records"] == [{"id": dispute[1]}]
+
+
+@pytest.mark.parametrize("role", list(Role))
+async def test_every_role_reads_and_acts_as_its_policy_says(
+    client: httpx.AsyncClient, role: Role
+) -> None:
+    policy = POLICIES[role]
+    who = headers(role, org=MEDIATION_ORG)
+    listed = await graphql(client, QUERY_LIST, headers=who)
+    if policy.matters:
+        assert listed["data"]["matters"]["totalCount"] == 0  # none yet, but answered
+    else:
+        assert codes(listed) == ["FORBIDDEN"] and listed["data"] is None
+    gid = "TWF0dGVyOjk5OTk5"  # Matter:99999, which does not exist
+    for name, document in (("admitMatter", MUTATION_ADMIT), ("acceptMatter", MUTATION_ACCEPT),
+                           ("verifyMatter", MUTATION_VERIFY)):  # fmt: skip
+        body = await graphql(client, document, {"id": gid}, headers=who)
+        if name in policy.mutations:
+            assert body["data"][name]["code"] == "NOT_FOUND", (role, name)
+        else:
+            assert set(codes(body)) == {"FORBIDDEN"} and body["data"] is None, (role, name)
