@@ -1,8 +1,10 @@
 """What opening matters adds to a sync (自动立项): the five sources synced from a fresh sandbox
-with linking after each batch, once without the matter intake hook and once with it (every
-kind opens matters; linked records join them), each into a fresh database.
+with linking, without the matter intake hook, with it under the default rules (records still
+being handled open matters, linked records join them), and with every record opening one
+(the heaviest case: a centre taking over its whole backlog), each into a fresh database.
 
     .venv/bin/python bench/matter_intake.py [--scale N] [--page-size N] [--database-url URL]
+        [--modes none,default,all]
 """
 
 from __future__ import annotations
@@ -31,20 +33,22 @@ from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
-from domain.enums import SourceSystem
+from domain.enums import CaseStatus, SourceSystem
 from domain.events import ChangedRecord
 from domain.workflow.intake import IntakeRules
 from hub.demo import render_sources_file
 from sandbox.runner import Sandbox, SandboxConfig
 
 
-async def measure(sb: Sandbox, url: str | None, page_size: int, intake: bool) -> None:
+async def measure(sb: Sandbox, url: str | None, page_size: int, mode: str) -> None:
     configs = parse_sources(render_sources_file(sb.urls, sb.credentials, page_size=page_size))
     async with fresh_database(url) as engine:
         sessions = session_factory(engine)
         async with sessions.begin() as session:
             await seed_regions(session)
         workflow = MatterWorkflow(sessions, load_rules(), ChineseWorkingCalendar())
+        rules = IntakeRules(statuses=frozenset(CaseStatus)) if mode == "all" else IntakeRules()
+        intake = mode != "none"
         totals = IntakeCounts()
         spent = 0.0
 
@@ -52,7 +56,7 @@ async def measure(sb: Sandbox, url: str | None, page_size: int, intake: bool) ->
             nonlocal spent
             started = time.perf_counter()
             counts = await take_in(
-                workflow, IntakeRules(), [c.record_id for c in changes], source=source.value
+                workflow, rules, [c.record_id for c in changes], source=source.value
             )
             spent += time.perf_counter() - started
             totals.opened += counts.opened
@@ -73,8 +77,7 @@ async def measure(sb: Sandbox, url: str | None, page_size: int, intake: bool) ->
             members = await session.scalar(select(func.count()).select_from(MatterRecord))
             clocks = await session.scalar(select(func.count()).select_from(ClockRow))
         records = sum(r.fetched for r in results)
-        mode = "with matters" if intake else "sync only   "
-        print(f"{engine.dialect.name} {mode}: {synced:6.1f} s for {records:,} items; "
+        print(f"{engine.dialect.name} {mode:>7}: {synced:6.1f} s for {records:,} items; "
               f"intake {spent:5.1f} s in hooks (sum over sources); {matters:,} matters, "
               f"{members:,} records in them ({totals.joined:,} joined by links), "
               f"{clocks:,} clocks, {totals.skipped} skipped")  # fmt: skip
@@ -85,11 +88,12 @@ async def main() -> None:
     parser.add_argument("--scale", type=int, default=20000)
     parser.add_argument("--page-size", type=int, default=200)
     parser.add_argument("--database-url")
+    parser.add_argument("--modes", default="none,default,all")
     args = parser.parse_args()
     configure_pii(secrets.token_bytes(32))
     async with Sandbox(SandboxConfig(base_port=0, scale=args.scale)) as sb:
-        for intake in (False, True):
-            await measure(sb, args.database_url, args.page_size, intake)
+        for mode in args.modes.split(","):
+            await measure(sb, args.database_url, args.page_size, mode)
 
 
 if __name__ == "__main__":
