@@ -165,8 +165,10 @@ async def _fire_batch(
             result.warnings += 1
     if events:
         await session.execute(insert(Base.metadata.tables["matter_events"]), events)
-    for row in breached:
-        await _supervise(session, workflow, matters[row.matter_id], row, now, result)
+    if breached:
+        prior = await automatic_orders(session, {row.matter_id for row in breached})
+        for row in breached:
+            await _supervise(session, workflow, matters[row.matter_id], row, now, result, prior)
     moves = [
         {"clock_id": row.id, "next": min(
             (r.at for r in schedules[row.id].rungs if r.key not in fired[row.id]), default=None
@@ -188,8 +190,10 @@ async def _supervise(
     row: ClockRow,
     now: datetime,
     result: ScanResult,
+    prior: dict[int, int],
 ) -> None:
-    """The automatic 督办 on a breach, or the escalation of a 督办 whose reply is late."""
+    """The automatic 督办 on a breach, or the escalation of a 督办 whose reply is late;
+    ``prior`` counts each matter's automatic orders so far (kept up to date here)."""
     rule = workflow.rules.rules.get(row.rule_id)
     if rule is None or not rule.duty.supervised_on_breach:
         return
@@ -207,10 +211,12 @@ async def _supervise(
             target = breach_target(rule, state_of(matter), "centre")
             if target is None:
                 return
-            prior = await automatic_orders(session, matter.id)
-            moved = workflow.supervision.on_breach(state_of(matter), rule, target, prior, now)
+            moved = workflow.supervision.on_breach(
+                state_of(matter), rule, target, prior[matter.id], now
+            )
             await store_order(session, workflow, matter, None, moved, now,
                               breach_clock_id=row.id)
+            prior[matter.id] += 1
     except WorkflowError as exc:  # e.g. the order closed meanwhile: the breach stays recorded
         log.warning("automatic_supervision_skipped", rule=row.rule_id, code=exc.code.value)
         return

@@ -11,7 +11,7 @@ A matter outside the actor's reach (:class:`~domain.workflow.visibility.MatterSc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -313,6 +313,8 @@ async def store_order(
                              **_order_columns(moved.order))
         session.add(stored)
         await session.flush()
+        session.add_all(started_clocks(matter.id, moved.clock_ops, workflow.rules,
+                                       workflow.calendar, supervision_id=stored.id))
     else:
         written = await session.execute(
             update(Supervision)
@@ -322,24 +324,27 @@ async def store_order(
         )
         if written.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
             raise Conflict(f"supervision order {stored.id} changed meanwhile")
+        await apply_clock_ops(session, matter.id, moved.clock_ops, workflow.rules,
+                              workflow.calendar, supervision_id=stored.id)
     session.add_all(supervision_event_row(matter.id, e, matter) for e in moved.events)
-    await apply_clock_ops(session, matter.id, moved.clock_ops, workflow.rules, workflow.calendar,
-                          supervision_id=stored.id)
     if moved.successor is None:
         return stored
     successor = Supervision(matter_id=matter.id, **_order_columns(moved.successor))
     session.add(successor)
     await session.flush()
-    await apply_clock_ops(session, matter.id, moved.successor_clock_ops, workflow.rules,
-                          workflow.calendar, supervision_id=successor.id)
+    session.add_all(started_clocks(matter.id, moved.successor_clock_ops, workflow.rules,
+                                   workflow.calendar, supervision_id=successor.id))
     return successor
 
 
-async def automatic_orders(session: AsyncSession, matter_id: int) -> int:
-    """How many automatic 督办单 the matter has had (repeated breach escalates)."""
-    count = await session.scalar(
-        select(func.count()).select_from(Supervision).where(
-            Supervision.matter_id == matter_id, Supervision.automatic.is_(True)
-        )
+async def automatic_orders(session: AsyncSession, matter_ids: Collection[int]) -> dict[int, int]:
+    """How many automatic 督办单 each matter has had (repeated breach escalates)."""
+    counts = dict.fromkeys(matter_ids, 0)
+    rows = await session.execute(
+        select(Supervision.matter_id, func.count())
+        .where(Supervision.matter_id.in_(counts), Supervision.automatic.is_(True))
+        .group_by(Supervision.matter_id)
     )
-    return int(count or 0)
+    for matter_id, count in rows:
+        counts[matter_id] = int(count)
+    return counts

@@ -299,14 +299,20 @@ async def fired_rungs(session: AsyncSession, clock_ids: Collection[int]) -> dict
 
 
 def started_clocks(
-    matter_id: int, ops: Sequence[ClockOp], rules: RuleBook, calendar: WorkingCalendar
+    matter_id: int,
+    ops: Sequence[ClockOp],
+    rules: RuleBook,
+    calendar: WorkingCalendar,
+    *,
+    supervision_id: int | None = None,
 ) -> list[ClockRow]:
-    """New clock rows for the START operations of a matter that has no clocks yet."""
+    """New clock rows for the START operations of a new matter (or 督办单): it has no clocks
+    yet, so there is nothing to read first."""
     rows = []
     for op in ops:
-        if op.kind is not ClockOpKind.START:  # pragma: no cover - opening only starts clocks
-            raise ValueError(f"a new matter's clock cannot {op.kind.value}")
-        row = ClockRow(matter_id=matter_id, supervision_id=None)
+        if op.kind is not ClockOpKind.START:  # pragma: no cover - a new owner only starts
+            raise ValueError(f"a new owner's clock cannot {op.kind.value}")
+        row = ClockRow(matter_id=matter_id, supervision_id=supervision_id)
         write_clock(row, Clock.start(rules[op.rule_id], op.at), calendar)
         rows.append(row)
     return rows
