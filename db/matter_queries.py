@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, or_, select
 
 from db.matters import matter_scope_conditions
 from db.models import ClockRow, Matter, MatterEvent
@@ -51,6 +51,16 @@ def _running_due(before: datetime, *, inclusive: bool) -> ColumnElement[bool]:
     due = ClockRow.due_at <= before if inclusive else ClockRow.due_at < before
     return exists().where(
         ClockRow.matter_id == Matter.id, ClockRow.stopped_at.is_(None), due
+    )
+
+
+def next_due() -> ScalarSelect[datetime | None]:
+    """The earliest due instant among the matter's running clocks (最近到期), per row."""
+    return (
+        select(func.min(ClockRow.due_at))
+        .where(ClockRow.matter_id == Matter.id, ClockRow.stopped_at.is_(None))
+        .correlate(Matter)
+        .scalar_subquery()
     )
 
 
@@ -101,9 +111,9 @@ def matter_page(
     descending: bool,
     after: tuple[datetime, int] | None,
     limit: int,
-) -> Select[Matter]:
+) -> Select[Matter, datetime | None]:
     column = SORT_COLUMNS[sort]
-    statement = select(Matter).where(
+    statement = select(Matter, next_due().label("next_due_at")).where(
         *matter_scope_conditions(scope), *criteria_conditions(criteria)
     )
     if after is not None:

@@ -10,7 +10,7 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from db.matter_queries import MatterCriteria, matter_count, matter_page
+from db.matter_queries import MatterCriteria, matter_count, matter_page, next_due
 from db.matters import matter_scope_conditions
 from db.models import Matter
 from db.queries import region_prefix
@@ -90,14 +90,14 @@ async def resolve_matters(
     )
     sessions = info.context.sessions
     async with sessions() as session:
-        rows = list(await session.scalars(statement))
+        rows = list(await session.execute(statement))
     has_more = len(rows) > request.size
     edges: list[Edge[MatterNode]] = [
         LazyEdge(
-            MatterNode.from_row(row),
+            MatterNode.from_row(row, due_at),
             partial(encode_matter_cursor, order_by.name, getattr(row, sort), row.id),
         )
-        for row in rows[: request.size]
+        for row, due_at in rows[: request.size]
     ]
 
     async def count_all() -> int:
@@ -117,12 +117,12 @@ async def resolve_matters(
 
 async def load_matter_node(info: Info, matter_id: int, *, scoped: bool = True) -> MatterNode | None:
     """The matter if it lies within the principal's scope (or, unscoped, at all)."""
-    statement = select(Matter).where(Matter.id == matter_id)
+    statement = select(Matter, next_due()).where(Matter.id == matter_id)
     if scoped:
         statement = statement.where(*matter_scope_conditions(matter_scope(info)))
     async with info.context.sessions() as session:
-        row = await session.scalar(statement)
-    return MatterNode.from_row(row) if row is not None else None
+        found = (await session.execute(statement)).first()
+    return MatterNode.from_row(*found) if found is not None else None
 
 
 def matter_pk(value: str) -> int:

@@ -283,9 +283,13 @@ class MatterNode(relay.Node):
     closed_at: datetime | None = strawberry.field(
         metadata=MATTERS, description="Closed (结案时间)."
     )
+    due_at: datetime | None = strawberry.field(
+        metadata=MATTERS,
+        description="The earliest due instant among the running clocks (最近到期时间).",
+    )
 
     @classmethod
-    def from_row(cls, row: Matter) -> MatterNode:
+    def from_row(cls, row: Matter, due_at: datetime | None = None) -> MatterNode:
         return cls(
             id=global_id(MATTER_TYPE_NAME, row.id), matter_id=row.id, number=row.number,
             title=row.title, summary=row.summary, origin=row.origin, category=row.category,
@@ -293,8 +297,14 @@ class MatterNode(relay.Node):
             assigned_org=row.assigned_org, track=row.track, step=row.step, status=row.status,
             result=row.result, outcome=row.outcome, satisfaction=row.satisfaction,
             suspended=row.suspended, version=row.version, opened_at=row.opened_at,
-            updated_at=row.updated_at, closed_at=row.closed_at,
+            updated_at=row.updated_at, closed_at=row.closed_at, due_at=due_at,
         )  # fmt: skip
+
+    @strawberry.field(
+        metadata=MATTERS, description="A running clock is past due now (已逾期)."
+    )
+    def overdue(self, info: Info) -> bool:
+        return self.due_at is not None and self.due_at <= _rules_and_calendar(info)[2]
 
     @strawberry.field(metadata=MATTERS, description="Region (行政区划).")
     async def region(self, info: Info) -> Region | None:

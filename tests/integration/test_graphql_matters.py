@@ -93,6 +93,7 @@ QUERY_LIST = """
 query($filter: MatterFilter) { matters(filter: $filter, first: 50) {
   totalCount nodes { number } pageInfo { hasNextPage } } }
 """
+QUERY_DUE = "query($filter: MatterFilter) { matters(filter: $filter) { nodes { dueAt overdue } } }"
 QUERY_NODE = "query($id: ID!) { node(id: $id) { id ... on Matter { number } } }"
 
 
@@ -278,6 +279,11 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert await numbers(dueBefore="2999-01-01T00:00:00+08:00") == 1
     assert await numbers(dueBefore="2000-01-01T00:00:00+08:00") == 0
     assert await numbers(openedAfter="2000-01-01T00:00:00+08:00") == 2
+    body = await graphql(client, QUERY_DUE, {"filter": {"text": "漏水"}}, headers=STAFF)
+    (node,) = body["data"]["matters"]["nodes"]
+    assert node["dueAt"].endswith("+00:00") and node["overdue"] is False
+    body = await graphql(client, QUERY_DUE, {"filter": {"text": "噪音"}}, headers=STAFF)
+    assert body["data"]["matters"]["nodes"] == [{"dueAt": None, "overdue": False}]
 
 
 MUTATION_ATTACH = f"""
