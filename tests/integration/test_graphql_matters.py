@@ -281,7 +281,7 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert await numbers(openedAfter="2000-01-01T00:00:00+08:00") == 2
     body = await graphql(client, QUERY_DUE, {"filter": {"text": "漏水"}}, headers=STAFF)
     (node,) = body["data"]["matters"]["nodes"]
-    assert node["dueAt"].endswith("+00:00") and node["overdue"] is False
+    assert node["dueAt"].endswith("+08:00") and node["overdue"] is False
     body = await graphql(client, QUERY_DUE, {"filter": {"text": "噪音"}}, headers=STAFF)
     assert body["data"]["matters"]["nodes"] == [{"dueAt": None, "overdue": False}]
 
