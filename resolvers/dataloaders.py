@@ -24,6 +24,7 @@ from domain.risk import TargetKind
 from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
+from resolvers.matter_loaders import MatterLoaders
 from resolvers.rows import (
     connect,
     fetch_all,
@@ -80,6 +81,7 @@ class Loaders:
         # Figures asked for by one operation's fields are counted together (one scan on
         # PostgreSQL); keys are (query, top).
         self.figures: DataLoader[FigureRequest, list[Group]] = DataLoader(self._figures)
+        self.matters = MatterLoaders(sessions)
 
     async def prefetch_page(
         self,

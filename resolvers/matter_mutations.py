@@ -88,6 +88,10 @@ def _fields(data: object) -> dict[str, Any]:
 
 
 async def _changed(info: Info, matter_id: int) -> MatterChanged:
+    loaders = info.context.loaders.matters  # an earlier mutation of the document may have read it
+    for loader in (loaders.clocks, loaders.events, loaders.supervisions, loaders.record_ids):
+        if loader.cache_map.get(matter_id) is not None:
+            loader.clear(matter_id)
     node = await load_matter_node(info, matter_id, scoped=False)
     if node is None:  # pragma: no cover - matters are never deleted
         raise NotFound(f"matter {matter_id} does not exist")

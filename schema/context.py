@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from strawberry.dataloader import DataLoader
 
     from db.matter_workflow import MatterWorkflow
+    from db.models import ClockRow, MatterEvent, Supervision
     from schema.linking import TimelineEntry
     from schema.persons import Party, Person
     from schema.records import LinkedRecord, Record
@@ -31,6 +32,22 @@ class EventSource(Protocol):
     """Where subscriptions hear of changes (``hub.bus``): JSON messages per channel."""
 
     def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]: ...
+
+
+class MatterRowLoaders(Protocol):
+    """What matters hold, batched per operation (``resolvers.matter_loaders``)."""
+
+    @property
+    def clocks(self) -> DataLoader[int, list[ClockRow]]: ...
+
+    @property
+    def events(self) -> DataLoader[int, list[MatterEvent]]: ...
+
+    @property
+    def supervisions(self) -> DataLoader[int, list[Supervision]]: ...
+
+    @property
+    def record_ids(self) -> DataLoader[int, list[int]]: ...
 
 
 class TypeLoaders(Protocol):
@@ -59,6 +76,9 @@ class TypeLoaders(Protocol):
 
     @property
     def person_risk(self) -> DataLoader[int, RiskAssessment | None]: ...
+
+    @property
+    def matters(self) -> MatterRowLoaders: ...
 
 
 class TypeServices(Protocol):

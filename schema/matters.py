@@ -18,7 +18,7 @@ from strawberry import relay
 
 import schema.matter_enums  # noqa: F401  # registers the loop's enums before the types use them
 from db.matters import clock_of
-from db.models import ClockRow, Matter, MatterEvent, MatterRecord, Supervision
+from db.models import ClockRow, Matter, MatterEvent, Supervision
 from db.models import MatterParty as MatterPartyRow
 from domain.calendar import ChineseWorkingCalendar, WorkingCalendar
 from domain.deadlines import ClockState, RuleBook, load_rules
@@ -322,11 +322,7 @@ class MatterNode(relay.Node):
     async def records(
         self, info: Info
     ) -> list[Record]:
-        async with info.context.sessions() as session:
-            ids = list(await session.scalars(
-                select(MatterRecord.record_id).where(MatterRecord.matter_id == self.matter_id)
-                .order_by(MatterRecord.id)
-            ))  # fmt: skip
+        ids = await info.context.loaders.matters.record_ids.load(self.matter_id)
         records = await info.context.loaders.record.load_many(ids)
         return [r for r in records if r is not None]
 
@@ -347,25 +343,16 @@ class MatterNode(relay.Node):
 
     @strawberry.field(metadata=MATTERS, description="Timeline, oldest first (办理记录).")
     async def timeline(self, info: Info) -> list[MatterTimelineEntry]:
-        async with info.context.sessions() as session:
-            rows = await session.scalars(
-                select(MatterEvent).where(MatterEvent.matter_id == self.matter_id)
-                .order_by(MatterEvent.id)
-            )  # fmt: skip
-            return [MatterTimelineEntry.from_row(r) for r in rows]
+        rows = await info.context.loaders.matters.events.load(self.matter_id)
+        return [MatterTimelineEntry.from_row(r) for r in rows]
 
     @strawberry.field(
         metadata=MATTERS,
         description="Revisits, oldest first: verdict in details.satisfaction, note (回访记录).",
     )
     async def revisits(self, info: Info) -> list[MatterTimelineEntry]:
-        async with info.context.sessions() as session:
-            rows = await session.scalars(
-                select(MatterEvent)
-                .where(MatterEvent.matter_id == self.matter_id, MatterEvent.action == "REVISIT")
-                .order_by(MatterEvent.id)
-            )
-            return [MatterTimelineEntry.from_row(r) for r in rows]
+        rows = await info.context.loaders.matters.events.load(self.matter_id)
+        return [MatterTimelineEntry.from_row(r) for r in rows if r.action == "REVISIT"]
 
     @strawberry.field(
         metadata=MATTERS, description="Clocks, running ones first, then by start (时限)."
@@ -378,22 +365,16 @@ class MatterNode(relay.Node):
         ] = False,
     ) -> list[MatterClock]:
         rules, calendar, now = _rules_and_calendar(info)
-        statement = select(ClockRow).where(ClockRow.matter_id == self.matter_id)
+        rows = await info.context.loaders.matters.clocks.load(self.matter_id)
         if running_only:
-            statement = statement.where(ClockRow.stopped_at.is_(None))
-        async with info.context.sessions() as session:
-            rows = list(await session.scalars(statement.order_by(ClockRow.id)))
-        rows.sort(key=lambda r: (r.stopped_at is not None, r.id))
+            rows = [r for r in rows if r.stopped_at is None]
+        rows = sorted(rows, key=lambda r: (r.stopped_at is not None, r.id))
         return [MatterClock.from_row(r, rules, calendar, now) for r in rows]
 
     @strawberry.field(metadata=MATTERS, description="Supervision orders (督办单).")
     async def supervisions(self, info: Info) -> list[SupervisionOrder]:
-        async with info.context.sessions() as session:
-            rows = await session.scalars(
-                select(Supervision).where(Supervision.matter_id == self.matter_id)
-                .order_by(Supervision.id)
-            )  # fmt: skip
-            return [SupervisionOrder.from_row(r) for r in rows]
+        rows = await info.context.loaders.matters.supervisions.load(self.matter_id)
+        return [SupervisionOrder.from_row(r) for r in rows]
 
 
 @strawberry.type(

@@ -354,3 +354,21 @@ async def test_every_role_reads_and_acts_as_its_policy_says(
             assert body["data"][name]["code"] == "NOT_FOUND", (role, name)
         else:
             assert set(codes(body)) == {"FORBIDDEN"} and body["data"] is None, (role, name)
+
+
+MUTATION_TWO_STEPS = """
+mutation($id: ID!) {
+  a: admitMatter(id: $id) { ... on MatterChanged { matter { timeline { action } } } }
+  b: assessMatter(id: $id, input: {category: NEIGHBOUR, risk: BLUE, tier: SIMPLE,
+    leadOrg: "司法所"}) { ... on MatterChanged { matter { timeline { action } } } }
+}
+"""
+
+
+async def test_each_mutation_of_a_document_reads_its_own_result(client: httpx.AsyncClient) -> None:
+    gid = await _open(client)
+    body = await graphql(client, MUTATION_TWO_STEPS, {"id": gid}, headers=STAFF)
+    assert [e["action"] for e in body["data"]["a"]["matter"]["timeline"]] == ["OPEN", "ADMIT"]
+    assert [e["action"] for e in body["data"]["b"]["matter"]["timeline"]] == [
+        "OPEN", "ADMIT", "ASSESS"
+    ]

@@ -1,0 +1,59 @@
+"""Per-operation batch loaders of what matters hold (事项数据批量加载): clocks, timeline,
+supervision orders and record ids, each one statement for every matter a page asked for.
+
+Which matters may be read was decided when they were listed (``resolvers.matters``); the
+records themselves go through the record loader, within the principal's record scope.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.dataloader import DataLoader
+
+from db.models import ClockRow, MatterEvent, MatterRecord, Supervision
+
+
+class MatterLoaders:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.clocks: DataLoader[int, list[ClockRow]] = DataLoader(self._clocks)
+        self.events: DataLoader[int, list[MatterEvent]] = DataLoader(self._events)
+        self.supervisions: DataLoader[int, list[Supervision]] = DataLoader(self._supervisions)
+        self.record_ids: DataLoader[int, list[int]] = DataLoader(self._record_ids)
+
+    async def _grouped(self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
+                       ) -> list[list[Any]]:
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        async with self._sessions() as session:
+            for row in await session.scalars(
+                select(model).where(key.in_(matter_ids)).order_by(order)
+            ):
+                grouped[row.matter_id].append(row)
+        return [grouped[matter_id] for matter_id in matter_ids]
+
+    async def _clocks(self, matter_ids: Sequence[int]) -> list[list[ClockRow]]:
+        return await self._grouped(ClockRow, ClockRow.matter_id, ClockRow.id, matter_ids)
+
+    async def _events(self, matter_ids: Sequence[int]) -> list[list[MatterEvent]]:
+        return await self._grouped(MatterEvent, MatterEvent.matter_id, MatterEvent.id,
+                                   matter_ids)
+
+    async def _supervisions(self, matter_ids: Sequence[int]) -> list[list[Supervision]]:
+        return await self._grouped(Supervision, Supervision.matter_id, Supervision.id,
+                                   matter_ids)
+
+    async def _record_ids(self, matter_ids: Sequence[int]) -> list[list[int]]:
+        grouped: dict[int, list[int]] = defaultdict(list)
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(MatterRecord.matter_id, MatterRecord.record_id)
+                .where(MatterRecord.matter_id.in_(matter_ids)).order_by(MatterRecord.id)
+            )  # fmt: skip
+            for matter_id, record_id in rows:
+                grouped[matter_id].append(record_id)
+        return [grouped[matter_id] for matter_id in matter_ids]
