@@ -76,16 +76,12 @@ async def run_sync(
         await upgrade(engine)
         async with contextlib.AsyncExitStack() as stack:
             # Serving processes hear of the changes through Redis; alone, nobody would.
-            announce = None
+            announce, bus = None, None
             alert = risk_alert_announcer(None)
             if settings.redis_url:
                 bus = await stack.enter_async_context(open_bus(settings.redis_url))
                 announce = record_announcer(bus)
                 alert = risk_alert_announcer(bus)
-            announce, bus = None, None
-            if settings.redis_url:
-                bus = await stack.enter_async_context(open_bus(settings.redis_url))
-                announce = record_announcer(bus)
             follow = matter_intake(
                 build_workflow(settings, sessions, bus), intake_rules(settings)
             )
