@@ -9,6 +9,8 @@ import * as records from './pages/records.js';
 import * as people from './pages/people.js';
 import * as ops from './pages/ops.js';
 import * as pending from './pages/pending.js';
+import * as dashboard from './pages/dashboard.js';
+import * as risk from './pages/risk.js';
 
 // One entry per page: path, menu text, module, and whether the API serves it yet.
 const PAGES = [
@@ -18,8 +20,8 @@ const PAGES = [
   { path: 'persons', text: '人员', page: people.search },
   { path: 'person', page: people.timeline },
   { path: 'intake', text: '登记', page: pending.intake, pending: true },
-  { path: 'dashboard', text: '综合态势', page: pending.dashboard, pending: true },
-  { path: 'risk', text: '风险预警', page: pending.risk, pending: true },
+  { path: 'dashboard', text: '综合态势', page: dashboard.page },
+  { path: 'risk', text: '风险预警', page: risk.alerts },
   { path: 'sync', text: '同步与运维', page: ops.sync },
   { path: 'login', page: login.page },
 ];
