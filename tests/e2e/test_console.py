@@ -196,7 +196,7 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await _shot(page, "05-sync")
 
             # A page the API does not serve yet says so, with no data
-            await _menu(page, "综合态势（待开放）").click()
+            await _menu(page, "工作台（待开放）").click()
             await expect(page.get_by_text("此功能尚未开放")).to_be_visible()
             await _shot(page, "06-pending")
 

@@ -63,7 +63,8 @@ export const RISK_EVIDENCE = {
   place: '地点', people: '人数', parties: '当事人数', amount: '金额', threshold: '阈值',
   kinds: '记录类型', levels: '等级', history: '既往记录', classes: '类别', class: '类别',
   from: '起', to: '止', at: '时间', negations: '否定表述', missing: '缺少', subject: '对象',
-  record: '记录', previous: '原等级',
+  record: '记录', previous: '原等级', withinDays: '时限（日）',
+  repeatCountBySource: '来源系统记载的重复次数', sourceGrade: '来源系统等级',
 };
 
 export const ERROR = {

@@ -38,7 +38,7 @@ query DashboardByRisk($filter: RecordFilter) {
 }`;
 const QUERY_OPEN_RISKS = `
 query DashboardOpenRisks($filter: RecordFilter) {
-  openRisks(level: RED, filter: $filter, first: 50) {
+  openRisks(level: RED, filter: $filter, first: 20) {
     kind category status riskLevel regionCode region { name } title occurredAt
   }
 }`;
@@ -162,7 +162,7 @@ export async function page(main, { params }) {
     h('section', { 'aria-labelledby': 'kpi-title' }, h('h3', { id: 'kpi-title' }, '关键指标'), tiles),
     trend.node, h('div', { class: 'grid2' }, county.node, category.node), risk.node,
     h('section', { class: 'panel', 'aria-labelledby': 'red-title' },
-      h('h3', { id: 'red-title' }, '红色风险清单（未化解）'), red));
+      h('h3', { id: 'red-title' }, '红色风险清单（未化解，最新 20 条）'), red));
 
   await Promise.all([
     load(total, QUERY_TOTAL, filter, ({ recordStats }) => {

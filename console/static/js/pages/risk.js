@@ -6,7 +6,9 @@
 import { gql } from '../api.js';
 import { watchRiskAlerts } from '../live.js';
 import { session } from '../session.js';
-import { KIND, RISK, RISK_EVIDENCE, RISK_OVERRIDE_ERROR, beijingTime, label } from '../labels.js';
+import {
+  KIND, RISK, RISK_EVIDENCE, RISK_OVERRIDE_ERROR, SOURCE, STATUS, beijingTime, label,
+} from '../labels.js';
 import { h, field, options, alertBox, loading, toast } from '../dom.js';
 
 const QUERY_RECORD_RISK = `
@@ -52,8 +54,16 @@ function evidenceValue(key, value) {
   if (value && typeof value === 'object') {
     return Object.entries(value).map(([k, v]) => `${label(RISK_EVIDENCE, k)} ${evidenceValue(k, v)}`).join('；');
   }
-  if (key === 'kinds' || key === 'kind') return label(KIND, String(value));
-  if (key === 'level' || key === 'levels' || key === 'previous') return label(RISK, String(value));
+  if (key === 'kinds' || key === 'kind' || key === 'to') return label(KIND, String(value));
+  if (key === 'level' || key === 'levels' || key === 'previous' || key === 'sourceGrade') return label(RISK, String(value));
+  if (key === 'from') {
+    const [kind, status] = String(value).split(':');
+    return `${label(KIND, kind)}（${label(STATUS, status)}）`;
+  }
+  if ((key === 'records' || key === 'record') && String(value).includes('/')) {
+    const [source, ...rest] = String(value).split('/');
+    return `${label(SOURCE, source)} ${rest.join('/')}`;
+  }
   if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) return beijingTime(value);
   return String(value ?? '—');
 }
@@ -139,8 +149,8 @@ export function riskSection(kind, id) {
     try {
       const { grade, evidenceRefused } = await readGrade(kind, id);
       const role = session.claims()?.role;
-      body.replaceChildren(...assessmentView(grade, evidenceRefused),
-        grade && OVERRIDERS.has(role) ? overrideForm(id, grade.level, render) : null);
+      body.replaceChildren(...assessmentView(grade, evidenceRefused).filter(Boolean),
+        ...(grade && OVERRIDERS.has(role) ? [overrideForm(id, grade.level, render)] : []));
     } catch (error) {
       body.replaceChildren(alertBox(error));
     }
