@@ -22,7 +22,7 @@ from db.risk import grade_touched
 from domain.enums import SourceSystem
 from domain.risk.alerts import RiskAlert
 from hub.risk import risk_alert_announcer
-from tests.e2e.serving import only_hub, require_chromium, serving
+from tests.e2e.serving import require_chromium, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot, _sign_in
 from tests.integration.graphql_world import seed_sync, seed_world
 from tests.integration.test_risk_storage import alert
@@ -104,16 +104,8 @@ async def test_dashboard_and_live_risk_alerts(pii_key: bytes) -> None:
     async with serving(pii_key, seed) as (base, app), async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium)
         try:
-            context = await browser.new_context(viewport={"width": 1366, "height": 768})
-            page = await context.new_page()
-            blocked: list[str] = []
-            await page.route("**/*", only_hub(base, blocked))
-            script_errors: list[str] = []
-            page.on("pageerror", lambda error: script_errors.append(str(error)))
-            page.on(
-                "console",
-                lambda m: script_errors.append(m.text) if m.type == "error" else None,
-            )
+            watched = await watched_page(browser, base)
+            page, blocked, script_errors = watched.page, watched.blocked, watched.script_errors
 
             # centre staff: the dashboard's figures are the API's
             await page.goto(f"{base}/console/#/dashboard", wait_until="load")
@@ -160,11 +152,11 @@ async def test_dashboard_and_live_risk_alerts(pii_key: bytes) -> None:
             await expect(page.get_by_text("双方已和解，回访无异常")).to_be_visible()
             await _shot(page, "14-record-risk-overridden")
 
-            # a dashboard viewer: the same page, figures only, small cells as "<5"
+            # a dashboard viewer: lands on the same page, figures only, small cells as "<5"
             await page.get_by_role("button", name="退出").click()
-            await page.goto(f"{base}/console/#/dashboard")
             await _sign_in(page, "dashboard_viewer")
             await _dashboard_matches_the_api(base, page)
+            await expect(_menu(page, "记录")).to_have_count(0)
             await _shot(page, "15-dashboard-viewer")
 
             assert blocked == []
