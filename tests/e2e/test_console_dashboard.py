@@ -2,7 +2,8 @@
 dashboard's figures are the API's for the same question, its ECharts canvases are drawn (the
 library served by govhub), a dashboard viewer sees small cells as "<5"; a RED grade raised
 while the 风险预警 page is open appears live and leads to the record, whose 风险研判 shows the
-rules in Chinese, and staff override the grade with a required reason."""
+rules in Chinese, and staff override the grade with a required reason; the person's page
+shows their grade too."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ QUERY_TOTAL = "query T($filter: RecordFilter) { recordStats(filter: $filter) { c
 QUERY_OPEN_RED = "query R { openRisks(level: RED, first: 20) { title } }"
 CATEGORY_NAMES = "Object.fromEntries(Object.entries(m.CATEGORY))"
 RULE = "同一地点60日内3次以上纠纷类110报警（民转刑风险）"
+PERSON_RULE = "同一人60日内3次以上纠纷类110报警（民转刑风险）"
 
 
 async def _api(base: str, page: Page, query: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -152,12 +154,19 @@ async def test_dashboard_and_live_risk_alerts(pii_key: bytes) -> None:
             await expect(page.get_by_text("双方已和解，回访无异常")).to_be_visible()
             await _shot(page, "14-record-risk-overridden")
 
+            # the caller's person page: their grade over all their calls
+            await page.get_by_role("link", name="查看 王芳 的时间线").click()
+            await expect(page.get_by_role("heading", name="风险研判", exact=True)).to_be_visible()
+            await expect(page.get_by_text(PERSON_RULE).first).to_be_visible()
+            await expect(page.get_by_label("调整理由（必填）", exact=True)).to_be_visible()
+            await _shot(page, "15-person-risk")
+
             # a dashboard viewer: lands on the same page, figures only, small cells as "<5"
             await page.get_by_role("button", name="退出").click()
             await _sign_in(page, "dashboard_viewer")
             await _dashboard_matches_the_api(base, page)
             await expect(_menu(page, "记录")).to_have_count(0)
-            await _shot(page, "15-dashboard-viewer")
+            await _shot(page, "16-dashboard-viewer")
 
             assert blocked == []
             assert script_errors == []
