@@ -110,7 +110,11 @@ async function chartPanel(target, { caption, heading, rows, name, chartOption, h
   target.replaceChildren(canvas, countTable(caption, heading, rows, name));
   const values = rows.map((row) => (row.suppressed ? '-' : row.count));
   const axisNames = names.map((n, i) => (rows[i].suppressed ? `${n}（${SMALL}）` : n));
-  await draw(canvas, chartOption(axisNames, values));
+  try {
+    await draw(canvas, chartOption(axisNames, values));
+  } catch (error) {
+    canvas.replaceWith(alertBox(error)); // the numbers stay, in the table
+  }
 }
 
 const bars = (horizontal, colour = BRAND) => (names, values) => {
