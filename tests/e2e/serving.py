@@ -8,10 +8,11 @@ import os
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
-from playwright.async_api import Route
+from playwright.async_api import Browser, Page, Route
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
@@ -82,3 +83,31 @@ def only_hub(base: str, blocked: list[str]) -> Callable[[Route], Awaitable[None]
             await route.abort()
 
     return handle
+
+
+@dataclass
+class WatchedPage:
+    """A page that reaches only govhub, with what it tried to reach elsewhere and the script
+    errors it logged."""
+
+    page: Page
+    blocked: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+
+
+async def watched_page(browser: Browser, base: str, *, tolerated: str | None = None) -> WatchedPage:
+    """A 1366×768 page in a fresh context, cut off from all but ``base``; console errors
+    containing ``tolerated`` (a status a test provokes) are not counted."""
+    context = await browser.new_context(viewport={"width": 1366, "height": 768})
+    watched = WatchedPage(await context.new_page())
+    await watched.page.route("**/*", only_hub(base, watched.blocked))
+    watched.page.on("pageerror", lambda error: watched.script_errors.append(str(error)))
+    watched.page.on(
+        "console",
+        lambda m: (
+            watched.script_errors.append(m.text)
+            if m.type == "error" and not (tolerated and tolerated in m.text)
+            else None
+        ),
+    )
+    return watched

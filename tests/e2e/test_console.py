@@ -17,7 +17,7 @@ from domain.enums import RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.roles import Role
 from hub.bus import record_announcer
-from tests.e2e.serving import only_hub, require_chromium, serving
+from tests.e2e.serving import only_hub, require_chromium, serving, watched_page
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import ID_NUMBER, seed_sync, seed_world
 
@@ -84,20 +84,9 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
     async with serving(pii_key, _seed) as (base, app), async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium)
         try:
-            context = await browser.new_context(viewport={"width": 1366, "height": 768})
-            page = await context.new_page()
-            blocked: list[str] = []
-            await page.route("**/*", only_hub(base, blocked))
-            script_errors: list[str] = []
-            page.on("pageerror", lambda error: script_errors.append(str(error)))
-            page.on(  # the refused token below is answered 401, which Chromium logs
-                "console",
-                lambda m: (
-                    script_errors.append(m.text)
-                    if m.type == "error" and "status of 401" not in m.text
-                    else None
-                ),
-            )
+            # the refused token below is answered 401, which Chromium logs
+            watched = await watched_page(browser, base, tolerated="status of 401")
+            page, blocked, script_errors = watched.page, watched.blocked, watched.script_errors
 
             await page.goto(f"{base}/console", wait_until="load")
             await expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
@@ -196,7 +185,7 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await _shot(page, "05-sync")
 
             # A page the API does not serve yet says so, with no data
-            await _menu(page, "综合态势（待开放）").click()
+            await _menu(page, "工作台（待开放）").click()
             await expect(page.get_by_text("此功能尚未开放")).to_be_visible()
             await _shot(page, "06-pending")
 

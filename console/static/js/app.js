@@ -9,6 +9,8 @@ import * as records from './pages/records.js';
 import * as people from './pages/people.js';
 import * as ops from './pages/ops.js';
 import * as pending from './pages/pending.js';
+import * as dashboard from './pages/dashboard.js';
+import * as risk from './pages/risk.js';
 
 // One entry per page: path, menu text, module, and whether the API serves it yet.
 const PAGES = [
@@ -18,12 +20,16 @@ const PAGES = [
   { path: 'persons', text: '人员', page: people.search },
   { path: 'person', page: people.timeline },
   { path: 'intake', text: '登记', page: pending.intake, pending: true },
-  { path: 'dashboard', text: '综合态势', page: pending.dashboard, pending: true },
-  { path: 'risk', text: '风险预警', page: pending.risk, pending: true },
+  { path: 'dashboard', text: '综合态势', page: dashboard.page, figures: true },
+  { path: 'risk', text: '风险预警', page: risk.alerts },
   { path: 'sync', text: '同步与运维', page: ops.sync },
   { path: 'login', page: login.page },
 ];
 const DEFAULT = 'records';
+// A dashboard viewer reads figures only (no record, person or alert): its menu and first
+// page are the figures'.
+const FIGURES_ONLY = new Set(['dashboard_viewer']);
+const figuresOnly = () => FIGURES_ONLY.has(session.claims()?.role);
 
 
 function parseRoute() {
@@ -37,7 +43,7 @@ function renderNav(current) {
   const nav = document.getElementById('nav');
   nav.replaceChildren();
   if (!session.token()) return;
-  const items = PAGES.filter((p) => p.text).map((p) => h('li', {},
+  const items = PAGES.filter((p) => p.text && (p.figures || !figuresOnly())).map((p) => h('li', {},
     h('a', {
       href: `#/${p.path}`, class: p.pending ? 'pending' : null,
       'aria-current': current === p.path || (current === p.path.replace(/s$/, '')) ? 'page' : null,
@@ -65,7 +71,9 @@ async function route() {
     go(`login?next=${encodeURIComponent(current.raw)}`);
     return;
   }
-  const entry = PAGES.find((p) => p.path === current.path) ?? PAGES.find((p) => p.path === DEFAULT);
+  const fallback = figuresOnly() ? 'dashboard' : DEFAULT;
+  if (current.path === DEFAULT && fallback !== DEFAULT) { go(fallback); return; }
+  const entry = PAGES.find((p) => p.path === current.path) ?? PAGES.find((p) => p.path === fallback);
   renderNav(entry.path);
   renderWho();
   generation += 1;

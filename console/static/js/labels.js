@@ -48,6 +48,24 @@ export const ROLE = {
 export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
 export const RUN_STATUS = { RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败' };
 export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
+export const KPI = {
+  MEDIATION_SUCCESS_RATE: '调解成功率', PRE_SUIT_MEDIATION_SUCCESS_RATE: '诉前调解成功率',
+  LITIGATION_PER_10K: '万人起诉率', REPEAT_PETITION_RATE: '重复信访率',
+  POLICE_DIVERSION_RATE: '非警务警情分流率',
+};
+export const RISK_OVERRIDE_ERROR = {
+  NOT_FOUND: '未找到该记录或人员，它可能不在您的辖区内，或尚未研判。',
+  BAD_USER_INPUT: '输入有误：调整理由必填，且只能调整记录或人员的等级。',
+};
+// What a risk rule saw (研判依据), by the keys of its evidence.
+export const RISK_EVIDENCE = {
+  records: '涉及记录', dates: '日期', count: '次数', words: '命中词语', word: '命中词语',
+  place: '地点', people: '人数', parties: '当事人数', amount: '金额', threshold: '阈值',
+  kinds: '记录类型', levels: '等级', history: '既往记录', classes: '类别', class: '类别',
+  from: '起', to: '止', at: '时间', negations: '否定表述', missing: '缺少', subject: '对象',
+  record: '记录', previous: '原等级', withinDays: '时限（日）',
+  repeatCountBySource: '来源系统记载的重复次数', sourceGrade: '来源系统等级',
+};
 
 export const ERROR = {
   UNAUTHENTICATED: '登录已失效或令牌无效，请重新登录。',

@@ -17,6 +17,3 @@ export const worklist = placeholder('工作台',
   '事项闭环（matters/matter）');
 export const intake = placeholder('登记', '来访、来电事项登记（含身份证号、电话即时校验）。',
   '事项登记（事项闭环）');
-export const dashboard = placeholder('综合态势', '关键指标、12 个月趋势、按县区与类别分布、风险分布与红色清单。',
-  '统计与指标');
-export const risk = placeholder('风险预警', '实时推送的风险预警。', '风险预警订阅（riskAlerts）');

@@ -7,6 +7,7 @@ import { KIND, PARTY_ROLE, SOURCE, STATUS, beijingTime, label } from '../labels.
 import { h, field, alertBox, loading, toast } from '../dom.js';
 import { go } from '../nav.js';
 import { revealForm } from './reveal.js';
+import { riskSection } from './risk.js';
 
 const QUERY_PERSONS = `
 query Persons($search: String, $first: Int) {
@@ -140,6 +141,7 @@ export async function timeline(main, { arg: id }) {
     }
   } }, '将勾选的记录拆分为新人员');
 
+  const risk = riskSection('person', person.id);
   root.replaceChildren(
     h('h2', {}, `人员时间线：${person?.name ?? ''}`),
     h('p', { class: 'muted' }, `人员编号 ${person?.id ?? id} · ${person?.region?.name ?? person?.regionCode ?? '区划不明'} · 共 ${personTimeline.length} 条记录，跨 ${new Set(personTimeline.map((e) => e.record.source)).size} 个系统`),
@@ -151,7 +153,9 @@ export async function timeline(main, { arg: id }) {
         entries.length > 1 ? h('p', { class: 'actions' }, splitButton) : null),
       h('section', { class: 'panel', 'aria-labelledby': 'id-title' },
         h('h3', { id: 'id-title' }, '身份信息'), identifiers,
-        h('h3', {}, '人工研判'), namesakes, mergeForm)));
+        h('h3', {}, '人工研判'), namesakes, mergeForm)),
+    risk.node);
+  const riskLoaded = risk.load();
 
   // Persons of the same name (同名人员): the likeliest to merge, each a button away.
   try {
@@ -184,6 +188,7 @@ export async function timeline(main, { arg: id }) {
       identifiers.replaceChildren(alertBox(error));
     }
   }
+  await riskLoaded;
 }
 
 function identityFacts(person) {

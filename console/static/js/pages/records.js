@@ -10,6 +10,7 @@ import { h, field, options, alertBox, loading, toast } from '../dom.js';
 import { go } from '../nav.js';
 import { watchRecords } from '../live.js';
 import { revealForm } from './reveal.js';
+import { riskSection } from './risk.js';
 
 const PAGE_SIZE = 20;
 const QUERY_RECORDS = `
@@ -189,12 +190,14 @@ export async function detail(main, { arg: id }) {
   const text = h('div', {});
   const parties = h('div', {});
   const links = h('div', {});
+  const risk = riskSection('record', id);
   main.append(h('p', {}, h('a', { href: '#/records' }, '← 返回记录列表')), head,
     h('div', { class: 'grid2' },
       h('section', { class: 'panel', 'aria-labelledby': 'parties-title' },
         h('h3', { id: 'parties-title' }, '当事人'), parties),
       h('section', { class: 'panel', 'aria-labelledby': 'text-title' },
         h('h3', { id: 'text-title' }, '事由与地址'), text)),
+    risk.node,
     h('section', { class: 'panel', 'aria-labelledby': 'links-title' },
       h('h3', { id: 'links-title' }, '关联记录（跨系统）'), links));
   await Promise.all([
@@ -217,6 +220,7 @@ export async function detail(main, { arg: id }) {
     }),
     section(parties, () => partiesSection(id, parties)),
     section(links, () => linksSection(id, links)),
+    risk.load(),
   ]);
 }
 

@@ -1,0 +1,221 @@
+// 综合态势: KPI tiles, the 12-month trend, records by county, by category and by risk level,
+// and the open RED list — figures only (recordKpis, recordStats, openRisks), so a
+// dashboard_viewer sees the same page as centre staff. A small cell the API hides
+// (suppressed: true) is shown as "<5", never as zero.
+
+import { gql } from '../api.js';
+import { draw } from '../charts.js';
+import { CATEGORY, KIND, KPI, RISK, STATUS, beijingTime, label } from '../labels.js';
+import { h, field, alertBox, loading } from '../dom.js';
+import { go } from '../nav.js';
+
+const QUERY_KPIS = `
+query DashboardKpis($filter: RecordFilter) {
+  recordKpis(filter: $filter) {
+    figures { kpi numerator denominator value suppressed
+              definition { id name version numerator denominator scale text } }
+  }
+}`;
+const QUERY_TOTAL = `
+query DashboardTotal($filter: RecordFilter) { recordStats(filter: $filter) { count suppressed } }`;
+const QUERY_TREND = `
+query DashboardTrend($filter: RecordFilter) {
+  recordStats(filter: $filter, bucket: MONTH) { key { period { label start } } count suppressed }
+}`;
+const QUERY_BY_COUNTY = `
+query DashboardByCounty($filter: RecordFilter) {
+  recordStats(filter: $filter, groupBy: [REGION], regionLevel: COUNTY) {
+    key { regionCode region { name } } count suppressed
+  }
+}`;
+const QUERY_BY_CATEGORY = `
+query DashboardByCategory($filter: RecordFilter) {
+  recordStats(filter: $filter, groupBy: [CATEGORY]) { key { category } count suppressed }
+}`;
+const QUERY_BY_RISK = `
+query DashboardByRisk($filter: RecordFilter) {
+  recordStats(filter: $filter, groupBy: [RISK_LEVEL]) { key { riskLevel } count suppressed }
+}`;
+const QUERY_OPEN_RISKS = `
+query DashboardOpenRisks($filter: RecordFilter) {
+  openRisks(level: RED, filter: $filter, first: 20) {
+    kind category status riskLevel regionCode region { name } title occurredAt
+  }
+}`;
+
+const SMALL = '<5'; // GOVHUB_STATS_MIN_CELL's default: counts 1–4 are hidden from this role
+const RISK_COLOUR = { RED: '#c81e1e', YELLOW: '#c27803', BLUE: '#1c64f2', NONE: '#6b7280' };
+const BRAND = '#1d4f91';
+
+// The last twelve Beijing calendar months, this one included: [from, to) as plain dates.
+export function lastTwelveMonths(now = new Date()) {
+  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
+    .format(now).split('-').map(Number);
+  const first = (y, m) => {
+    const d = new Date(Date.UTC(y, m - 1, 1));
+    return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-01`;
+  };
+  return { occurredFrom: first(year, month - 11), occurredTo: first(year, month + 1) };
+}
+
+export function countText(row) {
+  if (row.suppressed) return SMALL;
+  return row.count === null || row.count === undefined ? '—' : String(row.count);
+}
+
+function kpiValue(figure) {
+  if (figure.suppressed) return SMALL;
+  if (figure.value === null || figure.value === undefined) return '无法计算';
+  const { scale } = figure.definition;
+  return scale === 1 ? `${(figure.value * 100).toFixed(1)}%` : `${figure.value.toFixed(2)}（每${scale === 10000 ? '万' : scale}人）`;
+}
+
+function side(n, suppressed) {
+  if (suppressed && (n === null || n === undefined)) return SMALL;
+  return n === null || n === undefined ? '未知' : String(n);
+}
+
+function kpiTile(figure) {
+  const d = figure.definition;
+  const descId = `kpi-${figure.kpi}-def`;
+  return h('article', { class: 'tile', dataset: { kpi: figure.kpi }, title: d.text, 'aria-describedby': descId },
+    h('h3', {}, d.name || label(KPI, figure.kpi)),
+    h('p', { class: 'tile-value' }, kpiValue(figure)),
+    h('p', { class: 'tile-sides' },
+      h('span', { dataset: { side: 'numerator' } }, `分子 ${side(figure.numerator, figure.suppressed)}`), ' / ',
+      h('span', { dataset: { side: 'denominator' } }, `分母 ${side(figure.denominator, figure.suppressed)}`)),
+    h('details', {}, h('summary', {}, '指标口径'),
+      h('p', { id: descId, class: 'muted' }, `${d.text}（口径版本 ${d.version}）`)));
+}
+
+function countTable(caption, heading, rows, name) {
+  return h('details', { class: 'chart-data' }, h('summary', {}, `${caption}：数据表`),
+    h('div', { class: 'table-wrap' }, h('table', { dataset: { figures: caption } },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, heading), h('th', { scope: 'col' }, '记录数'))),
+      h('tbody', {}, rows.length ? rows.map((row) => h('tr', {},
+        h('th', { scope: 'row' }, name(row)), h('td', { class: 'num' }, countText(row))))
+        : h('tr', {}, h('td', { colspan: 2 }, '无数据。'))))));
+}
+
+// One chart panel: a titled section, the canvas (role img, its summary as label) and its table.
+function panel(title, id) {
+  const body = h('div', {}, loading());
+  return { body, node: h('section', { class: 'panel chart-panel', 'aria-labelledby': id }, h('h3', { id }, title), body) };
+}
+
+async function chartPanel(target, { caption, heading, rows, name, chartOption, horizontal = false }) {
+  const names = rows.map(name);
+  const summary = `${caption}：${rows.map((row) => `${name(row)} ${countText(row)}`).join('，') || '无数据'}`;
+  const canvas = h('div', { class: `chart${horizontal ? ' chart-tall' : ''}`, role: 'img', 'aria-label': summary });
+  target.replaceChildren(canvas, countTable(caption, heading, rows, name));
+  const values = rows.map((row) => (row.suppressed ? '-' : row.count));
+  const axisNames = names.map((n, i) => (rows[i].suppressed ? `${n}（${SMALL}）` : n));
+  try {
+    await draw(canvas, chartOption(axisNames, values));
+  } catch (error) {
+    canvas.replaceWith(alertBox(error)); // the numbers stay, in the table
+  }
+}
+
+const bars = (horizontal, colour = BRAND) => (names, values) => {
+  const categoryAxis = { type: 'category', data: names, axisLabel: { interval: 0, rotate: horizontal ? 0 : 30 } };
+  const valueAxis = { type: 'value', minInterval: 1 };
+  return {
+    grid: { left: horizontal ? 110 : 40, right: 24, top: 16, bottom: horizontal ? 24 : 70 },
+    tooltip: { trigger: 'axis' },
+    xAxis: horizontal ? valueAxis : categoryAxis,
+    yAxis: horizontal ? { ...categoryAxis, inverse: true } : valueAxis,
+    series: [{ type: 'bar', name: '记录数', data: values, itemStyle: { color: colour }, label: { show: true, position: horizontal ? 'right' : 'top' } }],
+  };
+};
+
+async function load(target, query, filter, render) {
+  try {
+    const data = await gql(query, { filter });
+    await render(data);
+  } catch (error) {
+    target.replaceChildren(alertBox(error));
+  }
+}
+
+export async function page(main, { params }) {
+  const window12 = lastTwelveMonths();
+  const region = params.get('region') || null;
+  const filter = { ...window12, region };
+  const openFilter = { region };
+  const regionInput = h('input', { name: 'region', value: region ?? '', inputmode: 'numeric', autocomplete: 'off', size: 12 });
+  const form = h('form', { class: 'filters' },
+    field('区划代码', regionInput, '留空为本人全部辖区；如 411202'),
+    h('p', { class: 'actions' }, h('button', { type: 'submit' }, '查询')));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = regionInput.value.trim();
+    go(code ? `dashboard?region=${encodeURIComponent(code)}` : 'dashboard');
+  });
+  const period = `${filter.occurredFrom} 至 ${filter.occurredTo}（不含）`;
+  const total = h('p', { class: 'muted', dataset: { total: '' } }, loading());
+  const tiles = h('div', { class: 'tiles' }, loading());
+  const trend = panel('12 个月趋势（按发生月份）', 'trend-title');
+  const county = panel('按县区', 'county-title');
+  const category = panel('按纠纷类别', 'category-title');
+  const risk = panel('风险等级分布', 'risk-title');
+  const red = h('div', {}, loading());
+  main.append(h('h2', {}, '综合态势'), form,
+    h('p', { class: 'muted' }, `统计区间：近 12 个月，${period}，北京时间；只统计您的角色可见、辖区内的记录。`,
+      `单元格不足 5 条时显示为“${SMALL}”（小数抑制）。`), total,
+    h('section', { 'aria-labelledby': 'kpi-title' }, h('h3', { id: 'kpi-title' }, '关键指标'), tiles),
+    trend.node, h('div', { class: 'grid2' }, county.node, category.node), risk.node,
+    h('section', { class: 'panel', 'aria-labelledby': 'red-title' },
+      h('h3', { id: 'red-title' }, '红色风险清单（未化解，最新 20 条）'), red));
+
+  await Promise.all([
+    load(total, QUERY_TOTAL, filter, ({ recordStats }) => {
+      total.replaceChildren(`记录总数：${recordStats.length ? countText(recordStats[0]) : '0'} 条`);
+    }),
+    load(tiles, QUERY_KPIS, filter, ({ recordKpis }) => {
+      const figures = recordKpis[0]?.figures ?? [];
+      tiles.replaceChildren(...(figures.length ? figures.map(kpiTile) : [h('p', {}, '无指标数据。')]));
+    }),
+    load(trend.body, QUERY_TREND, filter, ({ recordStats }) => chartPanel(trend.body, {
+      caption: '12 个月趋势', heading: '月份', rows: recordStats,
+      name: (row) => row.key.period?.label ?? '—',
+      chartOption: (names, values) => ({
+        grid: { left: 40, right: 24, top: 16, bottom: 40 }, tooltip: { trigger: 'axis' },
+        xAxis: { type: 'category', data: names }, yAxis: { type: 'value', minInterval: 1 },
+        series: [{ type: 'line', name: '记录数', data: values, connectNulls: false, itemStyle: { color: BRAND }, label: { show: true } }],
+      }),
+    })),
+    load(county.body, QUERY_BY_COUNTY, filter, ({ recordStats }) => chartPanel(county.body, {
+      caption: '按县区', heading: '县区', rows: recordStats,
+      name: (row) => row.key.region?.name ?? row.key.regionCode ?? '区划不明', chartOption: bars(false),
+    })),
+    load(category.body, QUERY_BY_CATEGORY, filter, ({ recordStats }) => chartPanel(category.body, {
+      caption: '按纠纷类别', heading: '纠纷类别', rows: recordStats, horizontal: true,
+      name: (row) => label(CATEGORY, row.key.category), chartOption: bars(true),
+    })),
+    load(risk.body, QUERY_BY_RISK, filter, ({ recordStats }) => {
+      const order = Object.keys(RISK);
+      const rows = [...recordStats].sort((a, b) => order.indexOf(a.key.riskLevel) - order.indexOf(b.key.riskLevel));
+      return chartPanel(risk.body, {
+        caption: '风险等级分布', heading: '风险等级', rows,
+        name: (row) => label(RISK, row.key.riskLevel),
+        chartOption: (names, values) => ({
+          ...bars(false)(names, values),
+          series: [{ type: 'bar', name: '记录数', label: { show: true, position: 'top' },
+            data: values.map((value, i) => ({ value, itemStyle: { color: RISK_COLOUR[rows[i].key.riskLevel] } })) }],
+        }),
+      });
+    }),
+    load(red, QUERY_OPEN_RISKS, openFilter, ({ openRisks }) => {
+      red.replaceChildren(openRisks.length ? h('div', { class: 'table-wrap' }, h('table', { dataset: { figures: '红色风险清单' } },
+        h('thead', {}, h('tr', {}, ['发生时间', '标题', '记录类型', '纠纷类别', '状态', '区划']
+          .map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', {}, openRisks.map((item) => h('tr', {},
+          h('td', {}, beijingTime(item.occurredAt)), h('td', {}, item.title),
+          h('td', {}, label(KIND, item.kind)), h('td', {}, label(CATEGORY, item.category)),
+          h('td', {}, label(STATUS, item.status)),
+          h('td', {}, item.region?.name ?? item.regionCode ?? '区划不明'))))))
+        : h('p', {}, '当前没有未化解的红色风险记录。'));
+    }),
+  ]);
+}
