@@ -227,9 +227,12 @@ async def seed_sync(engine: AsyncEngine) -> None:
 
 
 def hub_settings(pii_key: bytes, **overrides: Any) -> Settings:
-    """Test settings: no checkpoint file (each test has its own chain) and no limit on
-    unauthenticated requests (every test client shares one address), unless asked."""
+    """Test settings: no checkpoint file (each test has its own chain), no limit on
+    unauthenticated requests (every test client shares one address) and no deadline scanner
+    in the background (its lease writes would interleave with what a test measures), unless
+    asked."""
     overrides.setdefault("audit_checkpoint_file", None)
+    overrides.setdefault("scan_deadlines", False)
     overrides.setdefault("unauthenticated_per_minute", 0)
     return Settings(
         pii_key=base64.urlsafe_b64encode(pii_key).decode(), jwt_secret=JWT_SECRET, **overrides
