@@ -127,12 +127,16 @@ async def sb() -> AsyncIterator[Sandbox]:
         yield sandbox
 
 
-async def from_alert(engine: AsyncEngine, alert_no: str) -> None:
-    """Make the 110 alert ``alert_no`` the record the latest matter came from."""
+ORIGINS = {SourceSystem.POLICE_110: RecordKind.POLICE_ALERT,
+           SourceSystem.PETITION: RecordKind.PETITION, SourceSystem.GRID: RecordKind.GRID_EVENT}
+
+
+async def from_record(engine: AsyncEngine, source: SourceSystem, key: str) -> None:
+    """Make ``source``'s record ``key`` the one the latest matter came from."""
     now = datetime.now(UTC)
     async with engine.begin() as connection:
         record_id = (await connection.execute(insert(Record.__table__).values(
-            kind=RecordKind.POLICE_ALERT, source=SourceSystem.POLICE_110, source_key=alert_no,
+            kind=ORIGINS[source], source=source, source_key=key,
             category=DisputeCategory.NEIGHBOUR, title="邻里噪音", occurred_at=now,
             region_code="411202001", status=CaseStatus.REPORTED, risk_level=RiskLevel.NONE,
             source_status="01", source_updated_at=now, updated_at=now, deleted=False,
@@ -145,33 +149,50 @@ async def from_alert(engine: AsyncEngine, alert_no: str) -> None:
             attached_at=now))
 
 
-async def test_the_relay_applies_the_dispatch_and_the_result_exactly_once(
+CASES = (  # where the matter came from, the track it is dispatched into, what both write
+    (SourceSystem.POLICE_110, "PRE_FILING_MEDIATION", ("court.filing", "police.feedback")),
+    (SourceSystem.PETITION, "PEOPLES_MEDIATION", ("mediation.referral", "petition.result")),
+    (SourceSystem.GRID, "GRID", ("grid.assign", "grid.feedback")),
+)
+
+
+async def test_the_relay_applies_each_dispatch_and_result_exactly_once(
     client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], sb: Sandbox,
     committing_engine: AsyncEngine,
 ) -> None:
-    # given a matter that came from a 110 alert, dispatched to 诉前调解 and resolved there
-    gid = await assessed(client)
-    alert_no = live_keys(sb, SourceSystem.POLICE_110)[0]
-    await from_alert(committing_engine, alert_no)
-    await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track="PRE_FILING_MEDIATION")
-    await _do(client, REPORT_RESULT, MEDIATOR, id=gid)
-    court, police = await outbox(sessions)
-    assert (court.operation, police.operation) == ("court.filing", "police.feedback")
-    assert police.payload["JJDBH"] == alert_no and police.payload["CLJG"] == "化解成功：双方和解"
+    # given three matters, from a 110 alert, a petition and a grid event, each dispatched
+    # into a track with its own system and resolved there
+    matters: dict[SourceSystem, str] = {}
+    for source, track, _ in CASES:
+        gid = await assessed(client)
+        await from_record(committing_engine, source, live_keys(sb, source)[0])
+        await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track=track)
+        await _do(client, REPORT_RESULT, MEDIATOR, id=gid)
+        matters[source] = gid
+    rows = await outbox(sessions)
+    assert [r.operation for r in rows] == [op for *_, ops in CASES for op in ops]
+    police = rows[1]
+    assert police.payload["JJDBH"] == live_keys(sb, SourceSystem.POLICE_110)[0]
+    assert police.payload["CLJG"] == "化解成功：双方和解"
 
-    # when the relay delivers, answers lost after applying on both systems
-    for target in (SourceSystem.COURT, SourceSystem.POLICE_110):
+    # when the relay delivers them, answers lost after applying and 5xx on every system
+    for target in SourceSystem:
         await control(sb, target, write_lost_rate=0.4, write_error_rate=0.2)
     async with open_writers(sources_for(sb, timeout=0.5, attempts=3)) as writers:
         await drain(sessions, OutboxRelay(sessions, writers, FAST))
 
-    # then each system applied its write once, by the sandbox's own ledger
-    for row, target in ((court, SourceSystem.COURT), (police, SourceSystem.POLICE_110)):
+    # then each system applied each of its writes once, by the sandbox's own ledger
+    for target in SourceSystem:
         book = await ledger(sb, target)
-        assert book["references"] == {row.idempotency_key: 1}, target
-        assert book["duplicates"] == 0
-    # and the matter shows both confirmed, with the targets' own ids
-    shown = {w["system"]: w for w in await writebacks(client, gid, STAFF)}
-    assert {s: w["state"] for s, w in shown.items()} == {
-        "COURT": "CONFIRMED", "POLICE_110": "CONFIRMED"}
-    assert shown["COURT"]["targetRef"].startswith("WSLA") and shown["POLICE_110"]["targetRef"]
+        expected = [r.idempotency_key for r in rows if r.target is target]
+        if target is SourceSystem.PETITION:  # its ledger is keyed by the 信访件编号
+            expected = [live_keys(sb, SourceSystem.PETITION)[0]]
+        assert book["references"] == dict.fromkeys(expected, 1), target
+        assert book["duplicates"] == 0, target
+    # and each matter shows its writes settled, the targets' own ids where they give one
+    for source, _, operations in CASES:
+        shown = await writebacks(client, matters[source], STAFF)
+        assert [w["operation"] for w in shown] == list(operations)
+        assert [w["state"] for w in shown] == [
+            "SENT" if w["operation"] == "grid.feedback" else "CONFIRMED" for w in shown]
+        assert all(w["targetRef"] for w in shown if w["state"] == "CONFIRMED")
