@@ -184,10 +184,10 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             await expect(page.locator("tbody th[scope=row]").first).to_be_visible()
             await _shot(page, "05-sync")
 
-            # A page the API does not serve yet says so, with no data
-            await _menu(page, "工作台（待开放）").click()
-            await expect(page.get_by_text("此功能尚未开放")).to_be_visible()
-            await _shot(page, "06-pending")
+            # 工作台: matters by step (the closed loop; tests/e2e/test_console_matters.py)
+            await _menu(page, "工作台").click()
+            await expect(page.get_by_role("heading", name="按环节", exact=True)).to_be_visible()
+            await _shot(page, "06-worklist")
 
             # A mediator may read the record but not decide links: FORBIDDEN in Chinese
             await page.get_by_role("button", name="退出").click()

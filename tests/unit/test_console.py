@@ -31,6 +31,18 @@ LABELLED_ENUMS = {
     "CHANGE": "RecordChangeKind",
     "KPI": "KpiId",
     "RISK_OVERRIDE_ERROR": "RiskOverrideErrorCode",
+    "STEP": "MatterStep",
+    "ORIGIN": "MatterOrigin",
+    "TRACK": "DispatchTrack",
+    "TIER": "ComplexityTier",
+    "OUTCOME": "MatterOutcome",
+    "SATISFACTION": "Satisfaction",
+    "CLOCK_STATE": "ClockState",
+    "SUPERVISION_LEVEL": "SupervisionLevel",
+    "SUPERVISION_STATUS": "SupervisionStatus",
+    "ACTOR_KIND": "ActorKind",
+    "MATTER_EVENT": "MatterEventKind",
+    "MATTER_ERROR": "MatterErrorCode",
 }
 
 
@@ -71,6 +83,16 @@ def test_every_enum_value_has_a_chinese_name(table: str, enum: str) -> None:
 
 def test_every_role_has_a_chinese_name() -> None:
     assert {role.value for role in Role} <= _table("ROLE")
+
+
+def test_every_timeline_action_and_clock_unit_has_a_chinese_name() -> None:
+    from domain.deadlines.rules import TimeUnit
+    from domain.workflow.vocabulary import MatterAction, SupervisionAction
+
+    actions = {a.value for a in MatterAction} | {a.value for a in SupervisionAction}
+    by_the_hub = {"RECORD_JOINED", "WARNING", "OVERDUE", "RECORD_ATTACHED", "RECORD_DETACHED"}
+    assert actions | by_the_hub | {"MERGED_FROM", "SPLIT_TO"} <= _table("MATTER_ACTION")
+    assert {unit.value for unit in TimeUnit} <= _table("CLOCK_UNIT")
 
 
 def test_every_error_code_has_a_chinese_message() -> None:

@@ -8,18 +8,20 @@ import * as login from './pages/login.js';
 import * as records from './pages/records.js';
 import * as people from './pages/people.js';
 import * as ops from './pages/ops.js';
-import * as pending from './pages/pending.js';
+import * as matters from './pages/matters.js';
+import * as intake from './pages/intake.js';
 import * as dashboard from './pages/dashboard.js';
 import * as risk from './pages/risk.js';
 
 // One entry per page: path, menu text, module, and whether the API serves it yet.
 const PAGES = [
-  { path: 'worklist', text: '工作台', page: pending.worklist, pending: true },
+  { path: 'worklist', text: '工作台', page: matters.worklist },
+  { path: 'matter', page: matters.detail, parent: 'worklist' },
   { path: 'records', text: '记录', page: records.list },
   { path: 'record', page: records.detail },
   { path: 'persons', text: '人员', page: people.search },
   { path: 'person', page: people.timeline },
-  { path: 'intake', text: '登记', page: pending.intake, pending: true },
+  { path: 'intake', text: '登记', page: intake.page },
   { path: 'dashboard', text: '综合态势', page: dashboard.page, figures: true },
   { path: 'risk', text: '风险预警', page: risk.alerts },
   { path: 'sync', text: '同步与运维', page: ops.sync },
@@ -45,9 +47,9 @@ function renderNav(current) {
   if (!session.token()) return;
   const items = PAGES.filter((p) => p.text && (p.figures || !figuresOnly())).map((p) => h('li', {},
     h('a', {
-      href: `#/${p.path}`, class: p.pending ? 'pending' : null,
+      href: `#/${p.path}`,
       'aria-current': current === p.path || (current === p.path.replace(/s$/, '')) ? 'page' : null,
-    }, p.text, p.pending ? '（待开放）' : '')));
+    }, p.text)));
   nav.append(h('ul', {}, items));
 }
 
@@ -74,7 +76,7 @@ async function route() {
   const fallback = figuresOnly() ? 'dashboard' : DEFAULT;
   if (current.path === DEFAULT && fallback !== DEFAULT) { go(fallback); return; }
   const entry = PAGES.find((p) => p.path === current.path) ?? PAGES.find((p) => p.path === fallback);
-  renderNav(entry.path);
+  renderNav(entry.parent ?? entry.path);
   renderWho();
   generation += 1;
   const mine = generation;

@@ -67,6 +67,57 @@ export const RISK_EVIDENCE = {
   repeatCountBySource: '来源系统记载的重复次数', sourceGrade: '来源系统等级',
 };
 
+// The closed loop (事项闭环): steps, origins, tracks, clocks, supervision, errors.
+export const STEP = {
+  REGISTERED: '已登记', ACCEPTED: '已受理', ASSESSED: '已研判', DISPATCHED: '已分流',
+  RETURNED: '已退回', IN_PROGRESS: '处置中', FED_BACK: '已反馈', VERIFIED: '已核查',
+  CLOSED: '已结案', REVISITED: '已回访', WITHDRAWN: '已撤回',
+};
+export const ORIGIN = {
+  DISPUTE: '人民调解案件', GRID_EVENT: '网格事件', POLICE_ALERT: '110 警情', PETITION: '信访件',
+  COURT_FILING: '诉讼/诉前调解案件', WALK_IN: '来访登记', PHONE: '来电登记',
+};
+export const TRACK = {
+  PEOPLES_MEDIATION: '人民调解', PRE_FILING_MEDIATION: '诉前调解', COURT_FILING: '诉讼立案',
+  PETITION: '信访事项办理', POLICE: '公安处置', JUDICIAL_OFFICE: '司法所处置', GRID: '属地网格处置',
+  DEPARTMENT: '职能部门处理',
+};
+export const TIER = { SIMPLE: '简单', ORDINARY: '一般', COMPLEX: '复杂' };
+export const OUTCOME = {
+  RESOLVED: '化解成功', UNRESOLVED: '未化解', TO_LITIGATION: '转诉讼', TO_ARBITRATION: '转仲裁',
+  TO_ADMINISTRATIVE: '转行政处理', TO_PETITION: '转信访程序',
+};
+export const SATISFACTION = { SATISFIED: '满意', BASICALLY_SATISFIED: '基本满意', DISSATISFIED: '不满意' };
+export const CLOCK_STATE = {
+  RUNNING: '计时中', WARNED: '即将到期', OVERDUE: '已超期', SUSPENDED: '已暂停', STOPPED: '已停止',
+};
+export const CLOCK_UNIT = { calendar_day: '日', working_day: '个工作日', working_hour: '个工作时', hour: '小时' };
+export const SUPERVISION_LEVEL = { REMINDER: '提醒', SUPERVISE: '督办', LISTED: '挂牌督办' };
+export const SUPERVISION_STATUS = { OPEN: '办理中', REPLIED: '已回复', CLOSED: '已办结', ESCALATED: '已升级' };
+export const ACTOR_KIND = { CENTRE_STAFF: '综治中心', PARTNER: '协同单位', SYSTEM: '系统' };
+export const MATTER_EVENT = {
+  OPENED: '登记', STEP_CHANGED: '环节变化', RECORD_JOINED: '关联记录并入', WARNING: '预警',
+  OVERDUE: '逾期', SUPERVISED: '督办',
+};
+// What a timeline entry did (操作), by its action code.
+export const MATTER_ACTION = {
+  OPEN: '登记', ADMIT: '受理', ASSESS: '研判', DISPATCH: '分流', REDISPATCH: '重新分流',
+  ACCEPT: '签收', OBJECT: '退回（异议）', REPORT_PROGRESS: '报告进展', REPORT_RESULT: '反馈结果',
+  VERIFY: '核查', SEND_BACK: '退回重办', CLOSE: '结案', REVISIT: '回访', REOPEN: '重新办理',
+  SUSPEND: '挂起', RESUME: '恢复', WITHDRAW: '撤回', EXTEND: '延期', RECORD_FACT: '记录事实',
+  ISSUE_SUPERVISION: '发起督办', REPLY_SUPERVISION: '回复督办', CLOSE_SUPERVISION: '办结督办',
+  ESCALATE_SUPERVISION: '督办升级', RECORD_JOINED: '关联记录并入', WARNING: '预警', OVERDUE: '逾期',
+  RECORD_ATTACHED: '并入记录', RECORD_DETACHED: '移出记录', MERGED_FROM: '并入其他事项',
+  SPLIT_TO: '拆分出新事项',
+};
+export const MATTER_ERROR = {
+  ILLEGAL_TRANSITION: '事项当前环节不允许此操作，请刷新后查看最新环节。',
+  FORBIDDEN: '您的角色或单位无权对该事项执行此操作。',
+  BAD_USER_INPUT: '输入有误，请检查必填项后重试。',
+  CONFLICT: '事项已被他人更新，请刷新后重试。',
+  NOT_FOUND: '未找到该事项，它可能不在您的辖区内或未分流到本单位。',
+};
+
 export const ERROR = {
   UNAUTHENTICATED: '登录已失效或令牌无效，请重新登录。',
   FORBIDDEN: '您的角色无权执行此操作或查看此内容。',

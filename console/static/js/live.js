@@ -46,3 +46,10 @@ export function watchRecords(listener) {
 export function watchRiskAlerts(listener, onState) {
   return subscribe(SUBSCRIPTION_RISK_ALERTS, 'riskAlerts', listener, onState);
 }
+
+const SUBSCRIPTION_MATTER_EVENTS = `
+subscription MatterEvents { matterEvents { matterId kind step regionCode at } }`;
+
+export function watchMatters(listener, onState) {
+  return subscribe(SUBSCRIPTION_MATTER_EVENTS, 'matterEvents', listener, onState);
+}
