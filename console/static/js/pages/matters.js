@@ -258,7 +258,8 @@ export async function detail(main, route) {
   try {
     matter = (await gql(QUERY_MATTER, { id })).matter;
   } catch (error) {
-    body.replaceChildren(h('h2', {}, '事项详情'), alertBox(error));
+    const known = MATTER_ERROR[error.code] && error.code !== 'BAD_USER_INPUT';
+    body.replaceChildren(h('h2', {}, '事项详情'), alertBox(known ? new Error(MATTER_ERROR[error.code]) : error));
     return;
   }
   if (!route.isCurrent()) return;
