@@ -2,8 +2,9 @@
 through 登记 (its ID number and phone checked as typed) appears in 工作台, is 受理, 研判 and
 分流 through the detail page's forms and its timeline shows each step; a matter opened
 meanwhile appears in 工作台 live (``matterEvents``); a form sent with a stale version is
-answered in Chinese (CONFLICT); the organisation it was dispatched to sees that matter only,
-and signs for it; axe finds no critical or serious problem on any of these pages."""
+answered in Chinese (CONFLICT); a 督办 issued through its form puts the matter under
+仅看督办中; the organisation it was dispatched to sees that matter only, signs for it and
+replies to the 督办; axe finds no critical or serious problem on any of these pages."""
 
 from __future__ import annotations
 
@@ -137,6 +138,13 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
                 "已研判 → 已分流"
             )
             await expect(page.locator("[data-fact=承办单位]")).to_have_text(MEDIATION_COMMITTEE)
+            # 督办 the committee through its form
+            await _act(page, "supervise", "督办", {
+                "督办级别": "SUPERVISE", "被督办单位（必填）": MEDIATION_COMMITTEE,
+                "理由（必填）": "请加快调处进度。"})  # fmt: skip
+            await expect(page.locator("[data-supervisions]")).to_contain_text(
+                f"督办 → {MEDIATION_COMMITTEE}（办理中"
+            )
             await _shot(page, "25-matter-dispatched")
 
             # a stale version: someone else took the other matter meanwhile → CONFLICT in Chinese
@@ -152,6 +160,13 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await page.get_by_role("button", name="刷新", exact=True).click()
             await expect(page.locator("[data-fact=环节]")).to_have_text("已受理")
 
+            # 工作台, 仅看督办中: the supervised matter alone
+            await _menu(page, "工作台").click()
+            await page.get_by_label("仅看督办中").check()
+            await page.get_by_role("button", name="筛选", exact=True).click()
+            await expect(row).to_contain_text("督办")
+            await expect(other_row).to_have_count(0)
+
             # the mediation committee sees only the matter dispatched to it, and signs for it
             await page.get_by_role("button", name="退出").click()
             await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(partner)
@@ -165,6 +180,12 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await expect(page.locator("form[data-action=assess]")).to_have_count(0)
             await _act(page, "accept", "签收", {})
             await expect(page.locator("[data-fact=环节]")).to_have_text("处置中")
+            reply = page.locator("form[data-action^=reply-]")
+            await reply.get_by_label("回复内容（必填）").fill("已约双方本周五到场调解。")
+            await reply.get_by_role("button", name="回复督办").click()
+            await expect(page.locator("[data-supervisions]")).to_contain_text(
+                "回复：已约双方本周五到场调解。"
+            )
             await _shot(page, "28-matter-partner")
             # the other matter does not exist for it
             await page.goto(f"{base}/console/#/matter/{other_matter['id']}")

@@ -8,15 +8,16 @@ import * as login from './pages/login.js';
 import * as records from './pages/records.js';
 import * as people from './pages/people.js';
 import * as ops from './pages/ops.js';
-import * as matters from './pages/matters.js';
+import * as worklist from './pages/worklist.js';
+import * as matter from './pages/matter.js';
 import * as intake from './pages/intake.js';
 import * as dashboard from './pages/dashboard.js';
 import * as risk from './pages/risk.js';
 
 // One entry per page: path, menu text, module, and whether the API serves it yet.
 const PAGES = [
-  { path: 'worklist', text: '工作台', page: matters.worklist },
-  { path: 'matter', page: matters.detail, parent: 'worklist' },
+  { path: 'worklist', text: '工作台', page: worklist.worklist },
+  { path: 'matter', page: matter.detail, parent: 'worklist' },
   { path: 'records', text: '记录', page: records.list },
   { path: 'record', page: records.detail },
   { path: 'persons', text: '人员', page: people.search },
