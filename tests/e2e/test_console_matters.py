@@ -8,9 +8,12 @@ replies to the 督办; axe finds no critical or serious problem on any of these 
 
 from __future__ import annotations
 
+from typing import Any
+
 from playwright.async_api import Page, async_playwright, expect
 
 from domain.roles import Role
+from domain.validators import InvalidIdentifier, normalize_phone, validate_resident_id
 from tests.e2e.serving import require_chromium, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot, _sign_in
 from tests.e2e.test_console_dashboard import _api
@@ -23,12 +26,40 @@ MUTATION_OPEN = """mutation O($input: OpenMatterInput!) { openMatter(input: $inp
 MUTATION_ADMIT = """mutation A($id: ID!, $v: Int) { admitMatter(id: $id, expectedVersion: $v) {
   ... on MatterChanged { matter { version } } ... on MatterError { code } } }"""
 WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+PHONES = [
+    "13812345678", "138 1234 5678", "+86 138-1234-5678", "1381234567", "12812345678",
+    "0398-2812345", "010-12345678", "010-22345678", "02112345678", "0398281234", "abc",
+]  # fmt: skip
+CHECKS = """([ids, phones]) => import('/console/js/pages/intake.js').then((m) => [
+  ids.map((c) => m.idNumberProblem(c) === ''), phones.map((c) => m.phoneProblem(c) === '')])"""
 
 
 def _resident_id(first17: str) -> str:
     """The 18-digit ID number with its GB 11643 check character."""
     total = sum(int(digit) * weight for digit, weight in zip(first17, WEIGHTS, strict=True))
     return first17 + "10X98765432"[total % 11]
+
+
+def _accepted(validate: Any, text: str) -> bool:
+    try:
+        validate(text)
+    except InvalidIdentifier:
+        return False
+    return True
+
+
+async def _checks_agree_with_the_server(page: Page) -> None:
+    """登记's checks as typed accept what the server's validators accept (18-character ID
+    numbers; phones without an extension): no number passes the form and fails on sending."""
+    ids = [_resident_id(first17) for first17 in (
+        "41120219850312004", "11010519491231002", "41120219850230004", "00000019850312004",
+        "41120218000312004", "41120230000312004", "12345619850312004")]  # fmt: skip
+    ids += [ids[0][:17] + ("1" if ids[0][17] == "0" else "0"), ids[0].lower(), ids[0][:16]]
+    in_browser = await page.evaluate(CHECKS, [ids, PHONES])
+    assert in_browser == [
+        [_accepted(validate_resident_id, c) for c in ids],
+        [_accepted(normalize_phone, c) for c in PHONES],
+    ]
 
 
 async def _register(page: Page, id_number: str) -> None:
@@ -86,6 +117,7 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             # 登记 as centre staff: checked as typed, then sent; the matter's page opens
             await page.goto(f"{base}/console/#/intake", wait_until="load")
             await _sign_in(page, "center_staff")
+            await _checks_agree_with_the_server(page)
             await _register(page, id_number)
             heading = page.get_by_role("heading", name="事项 411202-", exact=False)
             await expect(heading).to_be_visible()

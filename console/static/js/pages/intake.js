@@ -19,6 +19,9 @@ const INTAKE_ORIGIN = { WALK_IN: '来访登记', PHONE: '来电登记' };
 const INTAKE_ROLES = ['APPLICANT', 'RESPONDENT', 'CALLER', 'THIRD_PARTY', 'INVOLVED'];
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const CHECK = '10X98765432';
+// The first two digits: a GB/T 2260 province (and 83, Taiwan residents' permits).
+const PROVINCES = new Set(('11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 '
+  + '53 54 61 62 63 64 65 71 81 82 83').split(' '));
 
 // A resident ID number (公民身份号码, GB 11643-1999): '' when valid, else why not, in Chinese.
 export function idNumberProblem(raw) {
@@ -28,6 +31,7 @@ export function idNumberProblem(raw) {
     if (/[^\dX]/.test(value)) return '身份证号只能包含数字，最后一位可以是 X。';
     return `身份证号应为 18 位，当前 ${value.length} 位。`;
   }
+  if (!PROVINCES.has(value.slice(0, 2))) return '身份证号前两位不是有效的省级行政区划代码。';
   const year = Number(value.slice(6, 10));
   const month = Number(value.slice(10, 12));
   const day = Number(value.slice(12, 14));
