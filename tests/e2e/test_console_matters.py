@@ -1,10 +1,11 @@
 """The console's closed loop in Chromium with the network cut off: a walk-in matter registered
-through 登记 (its ID number and phone checked as typed) appears in 工作台, is 受理, 研判 and
-分流 through the detail page's forms and its timeline shows each step; a matter opened
-meanwhile appears in 工作台 live (``matterEvents``); a form sent with a stale version is
-answered in Chinese (CONFLICT); a 督办 issued through its form puts the matter under
-仅看督办中; the organisation it was dispatched to sees that matter only, signs for it and
-replies to the 督办; axe finds no critical or serious problem on any of these pages."""
+through 登记 (its ID number and phone checked as typed, as the server checks them) appears in
+工作台, is 受理, 研判 and 分流 through the detail page's forms and its timeline shows each step;
+a matter opened meanwhile appears in 工作台 live (``matterEvents``); a form sent with a stale
+version is answered in Chinese (CONFLICT); a 督办 issued through its form puts the matter under
+仅看督办中; the organisation it was dispatched to sees that matter only, signs for it, replies
+to the 督办 and reports its result; the centre verifies, closes and revisits it; axe finds no
+critical or serious problem on any of these pages."""
 
 from __future__ import annotations
 
@@ -122,6 +123,7 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             heading = page.get_by_role("heading", name="事项 411202-", exact=False)
             await expect(heading).to_be_visible()
             number = (await heading.text_content() or "").removeprefix("事项 ")
+            first_id = page.url.split("#/matter/", 1)[1]
             await expect(page.locator("[data-fact=环节]")).to_have_text("已登记")
             await expect(page.locator("[data-timeline] li[data-action=OPEN]")).to_be_visible()
             parties = page.locator("table[data-parties]")
@@ -218,10 +220,34 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await expect(page.locator("[data-supervisions]")).to_contain_text(
                 "回复：已约双方本周五到场调解。"
             )
+            # its result, through 反馈结果
+            await _act(page, "result", "反馈结果", {"处置结果": "RESOLVED", "办理意见": "已调解。"})
+            await expect(page.locator("[data-fact=环节]")).to_have_text("已反馈")
             await _shot(page, "28-matter-partner")
             # the other matter does not exist for it
             await page.goto(f"{base}/console/#/matter/{other_matter['id']}")
             await expect(page.get_by_role("alert")).to_contain_text("未找到该事项")
+
+            # back at the centre: 核查, 结案, 回访 close the loop, all on the timeline
+            await page.get_by_role("button", name="退出").click()
+            await _sign_in(page, "center_staff")
+            await expect(page.get_by_role("heading", name="记录", exact=True)).to_be_visible()
+            await page.goto(f"{base}/console/#/matter/{first_id}")
+            await _act(page, "verify", "核查通过", {})
+            await expect(page.locator("[data-fact=环节]")).to_have_text("已核查")
+            await _act(page, "close", "结案", {"结案方式": "RESOLVED"})
+            await expect(page.locator("[data-fact=环节]")).to_have_text("已结案")
+            await _act(page, "revisit", "回访", {"满意度": "SATISFIED"})
+            await expect(page.locator("[data-fact=环节]")).to_have_text("已回访")
+            await expect(page.locator("[data-fact=回访满意度]")).to_have_text("满意")
+            shown = await page.locator("[data-timeline] > li").evaluate_all(
+                "items => items.map((li) => li.dataset.action)"
+            )
+            assert {"ISSUE_SUPERVISION", "REPLY_SUPERVISION"} <= set(shown)
+            steps = [action for action in shown if not action.endswith("_SUPERVISION")]
+            assert steps == ["OPEN", "ADMIT", "ASSESS", "DISPATCH", "ACCEPT", "REPORT_RESULT",
+                             "VERIFY", "CLOSE", "REVISIT"]  # fmt: skip
+            await _shot(page, "29-matter-revisited")
 
             assert watched.blocked == [], watched.blocked
             assert watched.script_errors == [], watched.script_errors
