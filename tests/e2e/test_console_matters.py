@@ -89,6 +89,13 @@ async def _register(page: Page, id_number: str) -> None:
     await expect(page.get_by_role("alert")).to_contain_text("请先更正")
     await phone.fill("138 1234 5678")
     await expect(phone).to_have_attribute("aria-invalid", "false")
+    # what only the server checks comes back in Chinese, naming the field
+    summary = page.get_by_label("简要情况", exact=True)
+    await summary.fill("漏" * 2001)
+    await page.get_by_role("button", name="提交登记").click()
+    refused = page.get_by_role("alert")
+    await expect(refused).to_have_text("输入有误，请检查必填项后重试。（简要情况）")
+    await summary.fill("来访人称楼上住户漏水多次协商未果。")
     await page.get_by_role("button", name="提交登记").click()
 
 

@@ -59,6 +59,17 @@ export function phoneProblem(raw) {
   return '请输入 11 位手机号码，或带区号的固定电话（如 0398-2812345）。';
 }
 
+// The field a BAD_USER_INPUT names ("parties[1].phone: …", "summary: …"), in Chinese.
+const FIELD = { name: '姓名', idNumber: '身份证号', phone: '联系电话' };
+const TOP_FIELD = { title: '事项标题', regionCode: '区划代码', summary: '简要情况', parties: '当事人人数' };
+function whichField(answer) {
+  if (answer.code !== 'BAD_USER_INPUT') return '';
+  const party = /parties\[(\d+)\]\.(\w+)/.exec(answer.message);
+  if (party && FIELD[party[2]]) return `（当事人 ${Number(party[1]) + 1} 的${FIELD[party[2]]}）`;
+  const top = /^(\w+):/.exec(answer.message);
+  return top && TOP_FIELD[top[1]] ? `（${TOP_FIELD[top[1]]}）` : '';
+}
+
 // A field checked on every keystroke: its message below it, aria-invalid while wrong.
 function checked(labelText, control, check, hint) {
   const wrapper = field(labelText, control, hint);
@@ -153,7 +164,7 @@ export async function page(main) {
       const answer = (await gql(MUTATION_OPEN, { input })).openMatter;
       if (answer.__typename === 'MatterError') {
         outcome.replaceChildren(h('div', { class: 'alert', role: 'alert', 'data-code': answer.code },
-          label(MATTER_ERROR, answer.code)));
+          label(MATTER_ERROR, answer.code), whichField(answer)));
         return;
       }
       toast(`已登记，事项编号 ${answer.matter.number}。`);
