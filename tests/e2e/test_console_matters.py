@@ -179,6 +179,7 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
                 "已研判 → 已分流"
             )
             await expect(page.locator("[data-fact=承办单位]")).to_have_text(MEDIATION_COMMITTEE)
+            await expect(page.locator("[data-changed]")).to_be_empty()  # its own steps: no notice
             # 督办 the committee through its form
             await _act(page, "supervise", "督办", {
                 "督办级别": "SUPERVISE", "被督办单位（必填）": MEDIATION_COMMITTEE,
@@ -193,6 +194,7 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await expect(page.locator("form[data-action=admit]")).to_be_visible()
             await _api(base, page, MUTATION_ADMIT,
                        {"id": other_matter["id"], "v": other_matter["version"]})  # fmt: skip
+            await expect(page.locator("[data-changed]")).to_contain_text("请刷新后再办理")
             await _act(page, "admit", "受理", {})
             await expect(page.locator("form[data-action=admit] [role=alert]")).to_have_text(
                 "事项已被他人更新，请刷新后重试。"

@@ -4,13 +4,14 @@
 import { gql } from '../api.js';
 import { session } from '../session.js';
 import {
-  ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, ORIGIN, OUTCOME,
+  ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
   TRACK, beijingTime, label,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, replyForm } from './matter_actions.js';
 import { revealForm } from './reveal.js';
+import { watchMatters } from '../live.js';
 
 const QUERY_PARTIES_IDENTIFIERS = `
 query MatterPartiesIdentifiers($id: ID!) { matter(id: $id) { parties { role name idNumber phone } } }`;
@@ -66,9 +67,21 @@ export async function detail(main, route) {
     return;
   }
   const refresh = () => { body.replaceChildren(); main.replaceChildren(); detail(main, route); };
+  // Someone else changed it meanwhile: said at once, before a form comes back CONFLICT.
+  const changed = h('div', { 'aria-live': 'polite', 'data-changed': '' });
+  const since = new Date(matter.updatedAt).getTime();
+  watchMatters((notice) => {
+    if (!route.isCurrent() || !body.isConnected) return false;
+    if (notice.matterId === matter.id && new Date(notice.at).getTime() > since) {
+      changed.replaceChildren(h('div', { class: 'notice', role: 'status' },
+        `该事项已于 ${beijingTime(notice.at)} 被更新（${label(MATTER_EVENT, notice.kind)}），请刷新后再办理。`));
+    }
+    return true;
+  });
   body.replaceChildren(
     h('h2', {}, `事项 ${matter.number}`),
     h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: refresh }, '刷新')),
+    changed,
     facts(matter),
     actions(matter, refresh),
     clocks(matter), supervisions(matter, refresh), parties(matter), records(matter), timeline(matter),
