@@ -76,7 +76,7 @@ export async function worklist(main, route) {
       h('a', { href: '#/intake' }, '登记新事项')));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    go(routeWith(params, { text: textBox.value.trim(), scope: scope.value, due: dueSelect.value, supervised: supervised.checked ? '1' : '' }));
+    go(routeWith(params, { text: textBox.value.trim(), scope: scope.value, due: dueSelect.value, supervised: supervised.checked ? '1' : '', after: '' }));
   });
   const live = h('p', { class: 'muted', role: 'status', 'data-live': '' }, '正在连接实时推送…');
   const counts = h('nav', { 'aria-label': '按环节' });
@@ -88,7 +88,7 @@ export async function worklist(main, route) {
     const filter = filterFrom(params);
     try {
       const [page, byStep] = await Promise.all([
-        gql(QUERY_MATTERS, { filter, first: PAGE_SIZE }),
+        gql(QUERY_MATTERS, { filter, first: PAGE_SIZE, after: params.get('after') || null }),
         gql(QUERY_STEP_COUNTS, {
           overdue: filter.overdue ?? null, dueBefore: filter.dueBefore ?? null,
           mine: filter.mine ?? null, myOrg: filter.myOrg ?? null,
@@ -117,11 +117,11 @@ export async function worklist(main, route) {
 
 function renderCounts(counts, params, byStep) {
   const current = params.get('step');
-  const items = [h('li', {}, h('a', { href: `#/${routeWith(params, { step: '' })}`, 'aria-current': current ? null : 'page' }, '全部'))];
+  const items = [h('li', {}, h('a', { href: `#/${routeWith(params, { step: '', after: '' })}`, 'aria-current': current ? null : 'page' }, '全部'))];
   for (const [step, text] of Object.entries(STEP)) {
     const count = byStep[step]?.totalCount ?? 0;
     items.push(h('li', { 'data-step': step }, h('a', {
-      href: `#/${routeWith(params, { step })}`, 'aria-current': current === step ? 'page' : null,
+      href: `#/${routeWith(params, { step, after: '' })}`, 'aria-current': current === step ? 'page' : null,
     }, `${text} `, h('span', { class: 'badge', 'data-count': '' }, String(count)))));
   }
   counts.replaceChildren(h('ul', { class: 'steps' }, items));
@@ -133,9 +133,14 @@ function renderList(list, params, connection) {
   if (onlySupervised) rows = rows.filter(openSupervision);
   const note = onlySupervised
     ? `本页 ${connection.nodes.length} 件中督办中 ${rows.length} 件（按更新时间，最多 ${PAGE_SIZE} 件）`
-    : `共 ${connection.totalCount} 件${connection.pageInfo.hasNextPage ? `，显示最近更新的 ${PAGE_SIZE} 件` : ''}`;
+    : `共 ${connection.totalCount} 件`;
+  // Pages of PAGE_SIZE, newest change first: 下一页 follows the cursor, 第一页 drops it.
+  const pager = h('p', { class: 'pager' },
+    params.get('after') ? h('a', { href: `#/${routeWith(params, { after: '' })}` }, '第一页') : null,
+    connection.pageInfo.hasNextPage
+      ? h('a', { href: `#/${routeWith(params, { after: connection.pageInfo.endCursor })}` }, '下一页') : null);
   if (!rows.length) {
-    list.replaceChildren(h('p', { 'data-total': '' }, note), h('p', { class: 'muted' }, '没有符合条件的事项。'));
+    list.replaceChildren(h('p', { 'data-total': '' }, note), h('p', { class: 'muted' }, '没有符合条件的事项。'), pager);
     return;
   }
   const body = rows.map((m) => h('tr', { 'data-matter': m.number },
@@ -152,5 +157,5 @@ function renderList(list, params, connection) {
     h('caption', { class: 'muted' }, '事项清单'),
     h('thead', {}, h('tr', {}, ['事项编号', '标题', '环节', '风险', '承办单位', '期限', '督办', '更新时间']
       .map((t) => h('th', { scope: 'col' }, t)))),
-    h('tbody', {}, body))));
+    h('tbody', {}, body))), pager);
 }
