@@ -180,6 +180,8 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             )
             await expect(page.locator("[data-fact=承办单位]")).to_have_text(MEDIATION_COMMITTEE)
             await expect(page.locator("[data-changed]")).to_be_empty()  # its own steps: no notice
+            # the referral to the mediation platform (委派调解), queued by the dispatch
+            await expect(page.locator("table[data-writebacks]")).to_contain_text("委派调解")
             # 督办 the committee through its form
             await _act(page, "supervise", "督办", {
                 "督办级别": "SUPERVISE", "被督办单位（必填）": MEDIATION_COMMITTEE,

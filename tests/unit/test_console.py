@@ -43,6 +43,7 @@ LABELLED_ENUMS = {
     "ACTOR_KIND": "ActorKind",
     "MATTER_EVENT": "MatterEventKind",
     "MATTER_ERROR": "MatterErrorCode",
+    "WRITEBACK_STATE": "WriteBackState",
 }
 
 
@@ -93,6 +94,15 @@ def test_every_timeline_action_and_clock_unit_has_a_chinese_name() -> None:
     by_the_hub = {"RECORD_JOINED", "WARNING", "OVERDUE", "RECORD_ATTACHED", "RECORD_DETACHED"}
     assert actions | by_the_hub | {"MERGED_FROM", "SPLIT_TO"} <= _table("MATTER_ACTION")
     assert {unit.value for unit in TimeUnit} <= _table("CLOCK_UNIT")
+
+
+def test_every_write_back_operation_has_a_chinese_name() -> None:
+    from domain.writeback import WriteOperation
+
+    labels = (CONSOLE / "js" / "labels.js").read_text(encoding="utf-8")
+    table = re.search(r"export const WRITE_OPERATION = \{(.*?)\};", labels, re.DOTALL)
+    assert table, "labels.js has no table WRITE_OPERATION"
+    assert {op.value for op in WriteOperation} <= set(re.findall(r"'([\w.]+)':", table.group(1)))
 
 
 def test_every_error_code_has_a_chinese_message() -> None:

@@ -110,6 +110,14 @@ export const MATTER_ACTION = {
   RECORD_ATTACHED: '并入记录', RECORD_DETACHED: '移出记录', MERGED_FROM: '并入其他事项',
   SPLIT_TO: '拆分出新事项',
 };
+export const WRITEBACK_STATE = {
+  PENDING: '待发送', SENDING: '发送中', UNKNOWN: '结果待核实', SENT: '已发送', CONFIRMED: '对方已确认',
+  FAILED: '发送失败（将重试）', DEAD: '发送失败（已停止）', CANCELLED: '已取消',
+};
+export const WRITE_OPERATION = {
+  'court.filing': '网上立案/诉前调解', 'mediation.referral': '委派调解', 'grid.assign': '网格交办',
+  'grid.feedback': '网格事件处置反馈', 'police.feedback': '警情处理结果反馈', 'petition.result': '信访件办理结果',
+};
 export const MATTER_ERROR = {
   ILLEGAL_TRANSITION: '事项当前环节不允许此操作，请刷新后查看最新环节。',
   FORBIDDEN: '您的角色或单位无权对该事项执行此操作。',

@@ -6,7 +6,7 @@ import { session } from '../session.js';
 import {
   ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
-  TRACK, beijingTime, label,
+  TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, label,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, replyForm } from './matter_actions.js';
@@ -27,6 +27,7 @@ query Matter($id: ID!) {
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
              provisional met stoppedAt }
     supervisions { id level targetOrg reason issuedAt automatic status reply version }
+    writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
 
@@ -84,7 +85,8 @@ export async function detail(main, route) {
     changed,
     facts(matter),
     actions(matter, refresh),
-    clocks(matter), supervisions(matter, refresh), parties(matter), records(matter), timeline(matter),
+    clocks(matter), supervisions(matter, refresh), parties(matter), records(matter),
+    writebacks(matter), timeline(matter),
   );
 }
 
@@ -161,6 +163,21 @@ function records(m) {
   section.append(h('ul', { 'data-records': '' }, m.records.map((r) => h('li', {},
     h('a', { href: `#/record/${encodeURIComponent(r.id)}` }, r.title),
     `（${label(KIND, r.kind)}，${label(SOURCE, r.source)}，${label(STATUS, r.status)}，${beijingTime(r.occurredAt)}）`))));
+  return section;
+}
+
+// 回写状态: what govhub sent to the departments' own systems for this matter, and how it went.
+function writebacks(m) {
+  const section = h('section', {}, h('h3', {}, '回写状态'));
+  if (!m.writebacks.length) return section.append(h('p', { class: 'muted' }, '无回写。')), section;
+  section.append(h('table', { 'data-writebacks': '' },
+    h('thead', {}, h('tr', {}, ['目标系统', '内容', '状态', '尝试次数', '对方编号', '时间']
+      .map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, m.writebacks.map((w) => h('tr', {},
+      h('td', {}, label(SOURCE, w.system)), h('td', {}, label(WRITE_OPERATION, w.operation)),
+      h('td', {}, label(WRITEBACK_STATE, w.state), w.lastErrorCode ? `（${w.lastErrorCode}）` : ''),
+      h('td', { class: 'num' }, String(w.attempts)), h('td', {}, w.targetRef || '—'),
+      h('td', {}, beijingTime(w.updatedAt ?? w.createdAt)))))));
   return section;
 }
 
