@@ -120,7 +120,9 @@ class RiskAlert:
 class RiskOverrideErrorCode(Enum):
     NOT_FOUND = strawberry.enum_value(
         "NOT_FOUND",
-        description="No such record or person within your scope, or not graded yet (未找到).",
+        description=(
+            "No such record, person or matter within your scope, or not graded yet (未找到)."
+        ),
     )
     BAD_USER_INPUT = strawberry.enum_value(
         "BAD_USER_INPUT",
@@ -130,7 +132,9 @@ class RiskOverrideErrorCode(Enum):
 
 @strawberry.type(description="The grade as now set (人工调整结果).")
 class RiskOverridden:
-    target_id: strawberry.ID = strawberry.field(description="The record or person (研判对象 ID).")
+    target_id: strawberry.ID = strawberry.field(
+        description="The record, person or matter (研判对象 ID)."
+    )
     assessment: RiskAssessment = strawberry.field(description="Its grade now (当前研判结果).")
 
 
