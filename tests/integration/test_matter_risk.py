@@ -85,9 +85,7 @@ async def _from_record(flow: MatterWorkflow, key: str, story: str) -> tuple[int,
 async def test_a_breached_matter_is_yellow_then_red_on_the_second_breach(
     flow: MatterWorkflow,
 ) -> None:
-    matter = await flow.open(STAFF, NewMatter(OpenPayload(
-        origin=MatterOrigin.WALK_IN, region_code=REGION, title="邻里纠纷"
-    )))  # fmt: skip
+    matter = await _walk_in(flow)
     await flow.apply(matter, A.ADMIT, STAFF, {})
     await flow.apply(matter, A.ASSESS, STAFF, {
         "category": "NEIGHBOUR", "risk": "BLUE", "tier": "ORDINARY", "lead_org": "司法所"
@@ -171,3 +169,35 @@ async def test_a_matters_grade_through_graphql_and_its_override(
         assert refused["data"]["overrideRiskGrade"] == {
             "__typename": "RiskOverrideError", "code": "NOT_FOUND"
         }
+
+
+async def _walk_in(flow: MatterWorkflow) -> int:
+    payload = OpenPayload(origin=MatterOrigin.WALK_IN, region_code=REGION, title="邻里纠纷")
+    return await flow.open(STAFF, NewMatter(payload))
+
+
+async def test_a_listed_supervision_makes_a_matter_red(flow: MatterWorkflow) -> None:
+    matter = await _walk_in(flow)
+    await flow.supervise(matter, STAFF, {"level": "LISTED", "target_org": ORG, "reason": "久拖"})
+    graded = await _grade(flow, matter)
+    assert graded is not None and graded.effective_level is RiskLevel.RED
+    assert graded.rules[0]["id"] == "matters.listed_supervision"
+
+
+async def test_a_failed_grading_never_fails_the_step_and_is_retried(
+    flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import db.matter_workflow as workflow_module
+
+    real = workflow_module.grade_matters
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(workflow_module, "grade_matters", broken)
+    matter = await _walk_in(flow)  # the step commits all the same
+    assert flow.ungraded == {matter} and await _grade(flow, matter) is None
+    monkeypatch.setattr(workflow_module, "grade_matters", real)
+    other = await _walk_in(flow)  # the next grading takes the one left over
+    assert flow.ungraded == set()
+    assert await _grade(flow, matter) is not None and await _grade(flow, other) is not None
