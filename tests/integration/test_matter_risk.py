@@ -187,17 +187,13 @@ async def test_a_listed_supervision_makes_a_matter_red(flow: MatterWorkflow) -> 
 async def test_a_failed_grading_never_fails_the_step_and_is_retried(
     flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import db.matter_workflow as workflow_module
-
-    real = workflow_module.grade_matters
-
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(workflow_module, "grade_matters", broken)
+    monkeypatch.setattr("db.matter_workflow.grade_matters", broken)
     matter = await _walk_in(flow)  # the step commits all the same
     assert flow.ungraded == {matter} and await _grade(flow, matter) is None
-    monkeypatch.setattr(workflow_module, "grade_matters", real)
+    monkeypatch.undo()
     other = await _walk_in(flow)  # the next grading takes the one left over
     assert flow.ungraded == set()
     assert await _grade(flow, matter) is not None and await _grade(flow, other) is not None
