@@ -178,7 +178,8 @@ async def grade_touched(
                 .execution_options(synchronize_session=False)
             )  # fmt: skip
     alerts.extend(await _grade_persons(session, base, persons, config, now))
-    await grade_matters(session, await _matters_of(session, records), config, now=now)
+    matters = await _matters_of(session, records)
+    await grade_matters(session, matters, config, now=now, known=(base, records))
     await session.flush()
     return alerts
 
@@ -200,18 +201,25 @@ async def grade_matters(
     config: RiskConfig | None = None,
     *,
     now: datetime | None = None,
+    known: tuple[FactBase, Collection[int]] | None = None,
 ) -> None:
     """Grade ``matter_ids`` over their records' facts (union) and their own; the caller commits.
 
     The subject is every record of the matter with the records linked to them; the history is
-    the other records of the persons and places they name, as for a record.
+    the other records of the persons and places they name, as for a record. ``known``: facts
+    already loaded and the records they are complete for (those just graded), used when they
+    cover every record of the matters, so a sync step loads its facts once.
     """
     if not matter_ids:
         return
     config = config or RiskConfig.default()
     now = now or datetime.now(UTC)
     members, own = await load_matter_facts(session, matter_ids)
-    base, _, _ = await load_fact_base(session, {r for ids in members.values() for r in ids})
+    wanted = {r for ids in members.values() for r in ids}
+    if known is not None and wanted <= set(known[1]):
+        base = known[0]
+    else:
+        base, _, _ = await load_fact_base(session, wanted)
     existing = await _existing(session, TargetKind.MATTER, matter_ids)
     regions = await _regions(session, Matter, matter_ids)
     for matter_id in sorted(regions):
