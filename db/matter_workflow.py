@@ -39,6 +39,7 @@ from domain.calendar import WorkingCalendar
 from domain.deadlines import RuleBook
 from domain.enums import PartyRole
 from domain.events import MatterAnnouncement, MatterEventKind
+from domain.risk.alerts import RiskAlert
 from domain.supervision import (
     SupervisionEvent,
     SupervisionMachine,
@@ -57,6 +58,7 @@ from domain.workflow.vocabulary import ActorKind, MatterAction, SupervisionActio
 log = structlog.get_logger(__name__)
 
 Publisher = Callable[[Sequence[MatterAnnouncement]], Awaitable[None]]
+RiskAlertListener = Callable[[Sequence[RiskAlert]], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -149,6 +151,8 @@ class MatterWorkflow:
     now: Callable[[], datetime] = utc_now
     risk: RiskConfig | None = None
     """The risk rules matters are graded by; the shipped ones when None."""
+    on_risk_alerts: RiskAlertListener | None = None
+    """Hears a matter's grade rising to the alert level (风险预警), after the commit."""
     machine: MatterMachine = field(init=False)
     supervision: SupervisionMachine = field(init=False)
     ungraded: set[int] = field(init=False, default_factory=set)
@@ -175,12 +179,17 @@ class MatterWorkflow:
             return
         try:
             async with self.sessions.begin() as session:
-                await grade_matters(session, wanted, self.risk, now=self.now())
+                alerts = await grade_matters(session, wanted, self.risk, now=self.now())
         except Exception as exc:  # the step is committed; the grade follows with a later call
             self.ungraded = wanted
             log.warning("matter_grading_failed", matters=len(wanted), error=type(exc).__name__)
             return
         self.ungraded -= wanted
+        if self.on_risk_alerts is not None and alerts:
+            try:
+                await self.on_risk_alerts(alerts)
+            except Exception as exc:  # subscribers miss these alerts; the grades are committed
+                log.warning("risk_alert_failed", error=type(exc).__name__)
 
     async def open(self, actor: Actor, matter: NewMatter) -> int:
         now = self.now()

@@ -10,8 +10,7 @@ holds until the target's facts change.
 Matters (the closed loop) are graded by :func:`grade_matters` over the union of their records'
 facts and their own (clock breaches, 督办单): here for the matters of the records re-graded,
 and by the workflow after each step, by the deadline scanner after a breach and by intake
-after records join (``db.matter_workflow``). A matter's grade raises no alert yet: only its
-grade history is kept.
+after records join (``db.matter_workflow``). A matter's rise raises an alert like a record's.
 """
 
 from __future__ import annotations
@@ -179,7 +178,7 @@ async def grade_touched(
             )  # fmt: skip
     alerts.extend(await _grade_persons(session, base, persons, config, now))
     matters = await _matters_of(session, records)
-    await grade_matters(session, matters, config, now=now, known=(base, records))
+    alerts.extend(await grade_matters(session, matters, config, now=now, known=(base, records)))
     await session.flush()
     return alerts
 
@@ -202,16 +201,17 @@ async def grade_matters(
     *,
     now: datetime | None = None,
     known: tuple[FactBase, Collection[int]] | None = None,
-) -> None:
+) -> list[RiskAlert]:
     """Grade ``matter_ids`` over their records' facts (union) and their own; the caller commits.
 
     The subject is every record of the matter with the records linked to them; the history is
     the other records of the persons and places they name, as for a record. ``known``: facts
     already loaded and the records they are complete for (those just graded), used when they
-    cover every record of the matters, so a sync step loads its facts once.
+    cover every record of the matters, so a sync step loads its facts once. Returns the alerts
+    raised (a matter whose grade rose to the alert level).
     """
     if not matter_ids:
-        return
+        return []
     config = config or RiskConfig.default()
     now = now or datetime.now(UTC)
     members, own = await load_matter_facts(session, matter_ids)
@@ -222,11 +222,18 @@ async def grade_matters(
         base, _, _ = await load_fact_base(session, wanted)
     existing = await _existing(session, TargetKind.MATTER, matter_ids)
     regions = await _regions(session, Matter, matter_ids)
+    alerts: list[RiskAlert] = []
     for matter_id in sorted(regions):
         facts = _matter_facts(base, matter_id, members[matter_id], own[matter_id])
         result = assess(facts, config.rules)
-        _store(session, existing.get(matter_id), facts, result, regions[matter_id], now)
+        region = regions[matter_id]
+        row, before = _store(session, existing.get(matter_id), facts, result, region, now)
+        if is_rise_to(config.alert_level, before, row.effective_level):
+            kinds = frozenset(r.kind for r in facts.subject)
+            alerts.append(RiskAlert(TargetKind.MATTER, matter_id, row.effective_level, before,
+                                    region, kinds, now))  # fmt: skip
     await session.flush()
+    return alerts
 
 
 def _matter_facts(

@@ -113,6 +113,11 @@ async def resolve_override_risk_grade(
 
 
 def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:
+    if alert.target is TargetKind.MATTER:
+        # staff whose jurisdiction holds the matter; partners reach matters by assignment,
+        # which an alert does not carry: they read the grade on the matter itself
+        reach = MatterScope.of(security.principal)
+        return reach.org is None and reach.admits(alert.region_code, None)
     scope = security.scope
     if alert.target is TargetKind.RECORD:
         return any(scope.admits(kind, alert.region_code) for kind in alert.kinds)
@@ -127,6 +132,8 @@ def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:
 def _alert_id(alert: RiskAlert) -> strawberry.ID:
     if alert.target is TargetKind.PERSON:
         return global_id("Person", alert.target_id)
+    if alert.target is TargetKind.MATTER:
+        return global_id("Matter", alert.target_id)
     (kind,) = alert.kinds
     return global_id(TYPE_OF_KIND[kind].__name__, alert.target_id)
 

@@ -99,13 +99,14 @@ def risk_assessment_from_row(
 
 @strawberry.type(
     description=(
-        "A grade rose to the alert level (风险预警): the record or person, its new and previous "
-        "grade. Read the assessment with node(id) or person(id), within your scope."
+        "A grade rose to the alert level (风险预警): the record, person or matter, its new and "
+        "previous grade. Read the assessment with node(id), person(id) or matter(id), within "
+        "your scope."
     )
 )
 class RiskAlert:
     target_id: strawberry.ID = strawberry.field(
-        description="Global id of the record or person graded (研判对象 ID)."
+        description="Global id of the record, person or matter graded (研判对象 ID)."
     )
     kinds: list[RecordKind] = strawberry.field(
         description="Kinds of the records behind the grade (涉及记录类型)."

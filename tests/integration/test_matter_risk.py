@@ -4,7 +4,7 @@ when sync re-grades its record; read and overridden through GraphQL."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -23,6 +23,7 @@ from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import RiskLevel
 from domain.risk import TargetKind
+from domain.risk.alerts import RiskAlert
 from domain.roles import Role
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin
@@ -176,12 +177,24 @@ async def _walk_in(flow: MatterWorkflow) -> int:
     return await flow.open(STAFF, NewMatter(payload))
 
 
-async def test_a_listed_supervision_makes_a_matter_red(flow: MatterWorkflow) -> None:
+async def test_a_listed_supervision_makes_a_matter_red_and_alerts_once(
+    flow: MatterWorkflow,
+) -> None:
+    heard: list[RiskAlert] = []
+
+    async def listen(alerts: Sequence[RiskAlert]) -> None:
+        heard.extend(alerts)
+
+    flow.on_risk_alerts = listen
     matter = await _walk_in(flow)
     await flow.supervise(matter, STAFF, {"level": "LISTED", "target_org": ORG, "reason": "久拖"})
     graded = await _grade(flow, matter)
     assert graded is not None and graded.effective_level is RiskLevel.RED
     assert graded.rules[0]["id"] == "matters.listed_supervision"
+    await flow.apply(matter, A.ADMIT, STAFF, {})  # graded again, still RED: no second alert
+    assert [(a.target, a.target_id, a.previous, a.level) for a in heard] == [
+        (TargetKind.MATTER, matter, RiskLevel.NONE, RiskLevel.RED)
+    ]
 
 
 async def test_a_failed_grading_never_fails_the_step_and_is_retried(
