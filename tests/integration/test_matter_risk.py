@@ -24,6 +24,7 @@ from domain.deadlines import load_rules
 from domain.enums import RiskLevel
 from domain.risk import TargetKind
 from domain.risk.alerts import RiskAlert
+from domain.risk.redaction import OUTSIDE
 from domain.roles import Role
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin
@@ -210,3 +211,25 @@ async def test_a_failed_grading_never_fails_the_step_and_is_retried(
     other = await _walk_in(flow)  # the next grading takes the one left over
     assert flow.ungraded == set()
     assert await _grade(flow, matter) is not None and await _grade(flow, other) is not None
+
+
+async def test_a_partner_reads_the_matters_grade_without_records_it_may_not_read(
+    flow: MatterWorkflow, committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    _, matter = await _from_record(flow, "J3", THREAT)
+    await flow.apply(matter, A.ADMIT, STAFF, {})
+    await flow.apply(matter, A.ASSESS, STAFF, {
+        "category": "MARRIAGE_FAMILY", "risk": "RED", "tier": "ORDINARY", "lead_org": "司法所"
+    })  # fmt: skip
+    await flow.apply(matter, A.DISPATCH, STAFF, {"org": ORG, "track": "PEOPLES_MEDIATION"})
+    # the mediator the matter went to reads it, but not 110 alerts: the grade, not the call
+    mediator = {"Authorization": "Bearer " + token(Role.MEDIATOR, ["510129"], sub="m-1", org=ORG)}
+    async with graphql_client(committing_engine, pii_key, role=None,
+                              scan_deadlines=False) as client:  # fmt: skip
+        body = await graphql(client, QUERY, {"id": global_id("Matter", matter)}, headers=mediator)
+    assert body.get("errors") is None, body
+    assessment = body["data"]["matter"]["riskAssessment"]
+    assert assessment["level"] == "RED"
+    extreme = next(r for r in assessment["rules"] if r["id"] == "words.extreme")
+    assert extreme["evidence"]["records"] == [OUTSIDE]
+    assert "words" not in extreme["evidence"]
