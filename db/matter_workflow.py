@@ -3,12 +3,13 @@
 One unit of work per action: the matter is read, :class:`~domain.workflow.MatterMachine` (or
 :class:`~domain.supervision.SupervisionMachine`) computes the transition, and the new state
 is written under the version that was read (optimistic concurrency: of two actors acting at
-once exactly one wins, the other gets ``CONFLICT``), with its timeline rows and clock changes,
-in one transaction. After the commit the change is announced (``publish``: the event bus).
-A matter outside the actor's reach (:class:`~domain.workflow.visibility.MatterScope`) is
-``NOT_FOUND``; the machine's own refusals keep their codes. After the commit the matter is
-also re-graded (风险研判, :meth:`MatterWorkflow.grade`), in a transaction of its own that
-never fails the action.
+once exactly one wins, the other gets ``CONFLICT``), with its timeline rows, clock changes and
+write-backs (:mod:`db.matter_writes`: outbox rows for a dispatch or a result that must reach a
+department's own system), in one transaction. After the commit the change is announced
+(``publish``: the event bus). A matter outside the actor's reach
+(:class:`~domain.workflow.visibility.MatterScope`) is ``NOT_FOUND``; the machine's own refusals
+keep their codes. After the commit the matter is also re-graded (风险研判,
+:meth:`MatterWorkflow.grade`), in a transaction of its own that never fails the action.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.matter_writes import enqueue_matter_writes
 from db.matters import (
     allocate_numbers,
     append_events,
@@ -279,12 +281,14 @@ async def store_transition(
     transition: Transition,
     now: datetime,
 ) -> None:
-    """Write a machine transition: state (version-checked), timeline, clocks."""
+    """Write a machine transition: state (version-checked), timeline, clocks, and the
+    write-backs it asks for (outbox rows: they commit or roll back with the step)."""
     await save_state(session, matter_id, before.version, transition.state, now)
     append_events(session, matter_id, transition.events)
     await apply_clock_ops(
         session, matter_id, transition.clock_ops, workflow.rules, workflow.calendar
     )
+    await enqueue_matter_writes(session, matter_id, transition, now)
 
 
 def order_of(row: Supervision, matter: Matter) -> SupervisionOrder:

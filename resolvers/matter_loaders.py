@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 from strawberry.dataloader import DataLoader
 
-from db.models import ClockRow, MatterEvent, MatterRecord, Supervision
+from db.models import ClockRow, MatterEvent, MatterRecord, OutboxMessage, Supervision
 
 
 class MatterLoaders:
@@ -25,6 +26,7 @@ class MatterLoaders:
         self.events: DataLoader[int, list[MatterEvent]] = DataLoader(self._events)
         self.supervisions: DataLoader[int, list[Supervision]] = DataLoader(self._supervisions)
         self.record_ids: DataLoader[int, list[int]] = DataLoader(self._record_ids)
+        self.writebacks: DataLoader[str, list[OutboxMessage]] = DataLoader(self._writebacks)
 
     async def _grouped(self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
                        ) -> list[list[Any]]:
@@ -57,3 +59,15 @@ class MatterLoaders:
             for matter_id, record_id in rows:
                 grouped[matter_id].append(record_id)
         return [grouped[matter_id] for matter_id in matter_ids]
+
+    async def _writebacks(self, numbers: Sequence[str]) -> list[list[OutboxMessage]]:
+        """Outbox rows by matter number, oldest first; the sealed payload is not loaded."""
+        grouped: dict[str, list[OutboxMessage]] = defaultdict(list)
+        o = OutboxMessage
+        async with self._sessions() as session:
+            for row in await session.scalars(
+                select(o).options(defer(o.payload))
+                .where(o.aggregate_type == "matter", o.aggregate_id.in_(numbers)).order_by(o.id)
+            ):
+                grouped[str(row.aggregate_id)].append(row)
+        return [grouped[number] for number in numbers]

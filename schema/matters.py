@@ -50,6 +50,7 @@ from schema.sensitivity import (
     guarded_type,
     personal_type,
 )
+from schema.writeback import MatterWriteBack
 
 MATTER_TYPE_NAME = "Matter"
 SUPERVISION_TYPE_NAME = "SupervisionOrder"
@@ -393,6 +394,17 @@ class MatterNode(relay.Node):
     async def supervisions(self, info: Info) -> list[SupervisionOrder]:
         rows = await info.context.loaders.matters.supervisions.load(self.matter_id)
         return [SupervisionOrder.from_row(r) for r in rows]
+
+    @strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Write-backs to the departments' own systems, oldest first (回写状态): the dispatch's "
+            "filing, referral or 交办, the result sent back to 110 / 信访 / 网格."
+        ),
+    )
+    async def writebacks(self, info: Info) -> list[MatterWriteBack]:
+        rows = await info.context.loaders.matters.writebacks.load(self.number)
+        return [MatterWriteBack.from_row(r) for r in rows]
 
 
 @strawberry.type(

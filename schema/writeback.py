@@ -6,8 +6,10 @@ from datetime import datetime
 
 import strawberry
 
+from db.models import OutboxMessage
 from domain.enums import SourceSystem
 from domain.writeback import WriteState
+from schema.sensitivity import MATTERS, guarded_type
 
 strawberry.enum(
     WriteState,
@@ -43,3 +45,41 @@ class WriteBack:
     )
     created_at: datetime = strawberry.field(description="Enqueued at (入队时间).")
     confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间).")
+
+
+@guarded_type
+@strawberry.type(
+    description=(
+        "A matter's write-back to a department's system, as those who read the matter see it "
+        "(事项回写状态): no payload, no error text."
+    )
+)
+class MatterWriteBack:
+    system: SourceSystem = strawberry.field(metadata=MATTERS, description="Target (目标系统).")
+    operation: str = strawberry.field(
+        metadata=MATTERS, description="court.filing, mediation.referral, grid.assign… (回写操作)."
+    )
+    reference: str = strawberry.field(
+        metadata=MATTERS, description="Stable reference, per matter step (外部编号)."
+    )
+    state: WriteState = strawberry.field(metadata=MATTERS, description="State (回写状态).")
+    attempts: int = strawberry.field(metadata=MATTERS, description="Sends tried (尝试次数).")
+    target_ref: str | None = strawberry.field(
+        metadata=MATTERS, description="The target's own id, once confirmed (对方编号)."
+    )
+    last_error_code: str | None = strawberry.field(
+        metadata=MATTERS, description="Last error code (最近错误码)."
+    )
+    created_at: datetime = strawberry.field(metadata=MATTERS, description="Enqueued (入队时间).")
+    updated_at: datetime | None = strawberry.field(
+        metadata=MATTERS, description="Last changed (更新时间)."
+    )
+
+    @classmethod
+    def from_row(cls, row: OutboxMessage) -> MatterWriteBack:
+        return cls(
+            system=row.target, operation=row.operation, reference=row.idempotency_key,
+            state=WriteState(row.status), attempts=row.attempts, target_ref=row.target_ref,
+            last_error_code=row.last_error_code, created_at=row.created_at,
+            updated_at=row.updated_at,
+        )  # fmt: skip

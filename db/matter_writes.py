@@ -1,0 +1,59 @@
+"""The closed loop's write-backs (事项回写): a workflow step's outbox rows, in its transaction.
+
+:func:`enqueue_matter_writes` runs inside the transaction that stores a transition, after the
+version-checked state write: a CONFLICT (or any failure) rolls the rows back with the step, and
+a stored step always carries its writes. What is written is decided by
+:func:`domain.matter_writes.planned_writes`; the parties' identifiers are opened here only to
+build the payload, which the outbox keeps sealed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Matter, MatterParty, MatterRecord, OutboxMessage, Record
+from db.outbox import Aggregate, enqueue_write
+from domain.matter_writes import MatterFacts, WriteParty, planned_writes
+from domain.workflow.state import Transition
+from domain.workflow.vocabulary import MatterAction
+
+WRITING_ACTIONS = frozenset({MatterAction.DISPATCH, MatterAction.REDISPATCH,
+                             MatterAction.REPORT_RESULT})
+
+
+async def enqueue_matter_writes(
+    session: AsyncSession, matter_id: int, transition: Transition, now: datetime
+) -> list[OutboxMessage]:
+    """Add the outbox rows ``transition`` asks for to the caller's transaction."""
+    if not any(e.action in WRITING_ACTIONS for e in transition.events):
+        return []
+    matter = await session.get(Matter, matter_id)
+    assert matter is not None
+    origin = (await session.execute(
+        select(Record.source, Record.source_key)
+        .join(MatterRecord, MatterRecord.record_id == Record.id)
+        .where(MatterRecord.matter_id == matter_id, MatterRecord.how == "ORIGIN")
+        .order_by(MatterRecord.id).limit(1))).first()
+    evidence_source = None
+    for event in transition.events:
+        evidence = event.details.get("evidence_record_id")
+        if event.action is MatterAction.REPORT_RESULT and evidence and evidence.isdigit():
+            evidence_source = await session.scalar(
+                select(Record.source).where(Record.id == int(evidence)))
+    parties = await session.scalars(
+        select(MatterParty).where(MatterParty.matter_id == matter_id)
+        .order_by(MatterParty.position))
+    facts = MatterFacts(
+        number=matter.number, title=matter.title, summary=matter.summary,
+        region_code=transition.state.region_code,
+        parties=tuple(WriteParty(p.role, p.name, p.id_number, p.phone) for p in parties),
+        origin=origin[0] if origin else None, origin_key=origin[1] if origin else None,
+    )
+    aggregate = Aggregate("matter", matter.number)
+    return [
+        await enqueue_write(session, w.operation, w.payload, w.reference, aggregate=aggregate)
+        for w in planned_writes(facts, transition, now, evidence_source=evidence_source)
+    ]

@@ -1,0 +1,89 @@
+"""Which write-backs a matter's step asks for, their payloads and their stable references."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from connectors.mappings.mediation import CATEGORY_BY_DISPUTE_TYPE
+from domain.deadlines import load_rules
+from domain.enums import DisputeCategory, PartyRole, SourceSystem
+from domain.matter_writes import DISPUTE_TYPE_CODES, MatterFacts, WriteParty, planned_writes
+from domain.roles import Principal, Role
+from domain.workflow.actors import Actor
+from domain.workflow.machine import MatterMachine
+from domain.workflow.state import MatterState, Transition
+from domain.workflow.vocabulary import DispatchTrack, MatterAction, MatterOrigin, MatterStep
+from domain.writeback import WriteOperation
+
+NOW = datetime(2026, 11, 30, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+MACHINE = MatterMachine(load_rules())
+STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("411202",)))
+PARTNER = Actor.of(Principal("m-1", Role.MEDIATOR, org="org:m"))
+ASSESSED = MatterState(step=MatterStep.ASSESSED, origin=MatterOrigin.POLICE_ALERT,
+                       region_code="411202001", version=3, category=DisputeCategory.NEIGHBOUR)
+FACTS = MatterFacts(
+    number="411202-2026-000017", title="邻里噪音纠纷", summary=None, region_code="411202001",
+    parties=(WriteParty(PartyRole.APPLICANT, "张伟", "11010519491231002X", "13800138000"),),
+    origin=SourceSystem.POLICE_110, origin_key="J4112022026000001",
+)
+
+
+def dispatched(track: DispatchTrack) -> Transition:
+    return MACHINE.apply(ASSESSED, MatterAction.DISPATCH, STAFF,
+                         {"org": "org:m", "track": track.value}, NOW)
+
+
+@pytest.mark.parametrize(("track", "operation"), [
+    (DispatchTrack.PEOPLES_MEDIATION, WriteOperation.MEDIATION_REFERRAL),
+    (DispatchTrack.PRE_FILING_MEDIATION, WriteOperation.COURT_FILING),
+    (DispatchTrack.COURT_FILING, WriteOperation.COURT_FILING),
+    (DispatchTrack.GRID, WriteOperation.GRID_ASSIGN),
+    (DispatchTrack.POLICE, None),
+    (DispatchTrack.DEPARTMENT, None),
+])
+def test_a_dispatch_writes_to_the_system_of_its_track(
+    track: DispatchTrack, operation: WriteOperation | None
+) -> None:
+    writes = planned_writes(FACTS, dispatched(track), NOW)
+    assert [w.operation for w in writes] == ([operation] if operation else [])
+    for write in writes:  # one reference per (matter, step): the new version names the step
+        assert write.reference.startswith("411202-2026-000017-4-")
+        assert write.reference == planned_writes(FACTS, dispatched(track), NOW)[0].reference
+
+
+def test_payloads_carry_what_each_target_requires() -> None:
+    (court,) = planned_writes(FACTS, dispatched(DispatchTrack.PRE_FILING_MEDIATION), NOW)
+    assert court.payload["caseType"] == "诉前调解"
+    assert court.payload["externalCaseNo"] == FACTS.number
+    assert court.payload["parties"] == [{"role": "APPLICANT", "name": "张伟",
+                                         "idCard": "11010519491231002X", "phone": "13800138000"}]
+    (referral,) = planned_writes(FACTS, dispatched(DispatchTrack.PEOPLES_MEDIATION), NOW)
+    assert referral.payload["summary"] == "邻里噪音纠纷"  # the title when there is no summary
+    assert referral.payload["disputeType"] == "02"
+    (assign,) = planned_writes(FACTS, dispatched(DispatchTrack.GRID), NOW)
+    assert assign.payload["content"] and "parties" not in assign.payload
+
+
+def test_a_result_goes_back_to_the_system_the_matter_came_from_unless_it_came_from_there() -> None:
+    moved = MACHINE.apply(dispatched(DispatchTrack.PEOPLES_MEDIATION).state,
+                          MatterAction.REPORT_RESULT, PARTNER,
+                          {"result": "RESOLVED", "note": "达成协议"}, NOW)
+    (feedback,) = planned_writes(FACTS, moved, NOW)
+    assert feedback.operation is WriteOperation.POLICE_FEEDBACK
+    assert feedback.payload["JJDBH"] == FACTS.origin_key
+    assert feedback.payload["CLJG"] == "化解成功：达成协议"
+    assert planned_writes(FACTS, moved, NOW, evidence_source=SourceSystem.POLICE_110) == []
+    walk_in = MatterFacts(number="N", title="t", summary=None, region_code=None)
+    assert planned_writes(walk_in, moved, NOW) == []
+    petition = MatterFacts(number="N", title="t", summary=None, region_code=None,
+                           origin=SourceSystem.PETITION, origin_key="XF1")
+    (result,) = planned_writes(petition, moved, NOW)
+    assert result.payload["信访件编号"] == "XF1" and result.payload["办理结果"] == "化解成功"
+
+
+def test_dispute_type_codes_are_the_inverse_of_the_mediation_reading_map() -> None:
+    assert {code: category for category, code in DISPUTE_TYPE_CODES.items()} == (
+        CATEGORY_BY_DISPUTE_TYPE)
