@@ -5,7 +5,8 @@ every rung due claims it by inserting ``(clock, rung)`` into ``clock_rungs``: th
 lets one claim through, so a rung fires exactly once however many scanners run. A claimed
 rung writes a timeline row (WARNING / OVERDUE) and, on breach of a clock whose duty falls on
 an organisation, an automatic 督办 (a breached 督办 reply escalates its order instead); the
-clock's ``next_rung_at`` moves on. Announcements go out after the commit. Only one replica
+clock's ``next_rung_at`` moves on. Announcements go out after the commit, and the matters
+breached are re-graded (风险研判: overdue is YELLOW, twice or 挂牌督办 RED). Only one replica
 scans at a time (:func:`hold_lease`), which saves the others the work; correctness rests on
 the claims, not on the lease.
 """
@@ -50,6 +51,8 @@ class ScanResult:
     breaches: int = 0
     supervised: int = 0
     announcements: list[MatterAnnouncement] = field(default_factory=list)
+    breached_matters: set[int] = field(default_factory=set)
+    """Matters a breach fired on in the current batch: re-graded after its commit."""
 
 
 def _insert_for(session: AsyncSession) -> Any:
@@ -106,6 +109,8 @@ async def scan(
             await _fire_batch(session, workflow, rows, now, by, result)
         await workflow.announce(result.announcements)
         result.announcements = []
+        await workflow.grade(result.breached_matters)  # never raises
+        result.breached_matters = set()
         if len(rows) < batch:
             break
     return result
@@ -160,6 +165,7 @@ async def _fire_batch(
         result.announcements.append(announcement(matter, kind, f"{row.rule_id}:{key}", now))
         if key == DUE:
             result.breaches += 1
+            result.breached_matters.add(row.matter_id)
             breached.append(row)
         else:
             result.warnings += 1

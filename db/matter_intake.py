@@ -4,7 +4,8 @@ For the records a committed batch inserted or changed: a record already in a mat
 report for it (:func:`domain.workflow.intake.feedback_from`); one linked to a record of an
 open matter joins it (a ``RECORD_JOINED`` timeline row); any other record the intake rules
 select opens a new matter, with the system as actor. One transaction per batch, a handful of
-statements whatever its size; the announcements follow the commit.
+statements whatever its size; the announcements follow the commit, and so does the grading of
+the matters the batch opened, joined or fed back (风险研判).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class IntakeCounts:
     fed_back: int = 0
     skipped: int = 0
     announcements: list[MatterAnnouncement] = field(default_factory=list)
+    matters: set[int] = field(default_factory=set)
+    """Matters of the current chunk's records: re-graded after its commit."""
 
 
 async def take_in(
@@ -81,6 +84,8 @@ async def take_in(
             await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
         await workflow.announce(counts.announcements)
         counts.announcements = []
+        await workflow.grade(counts.matters)  # never raises
+        counts.matters = set()
     return counts
 
 
@@ -163,6 +168,7 @@ async def _take_in_chunk(
         counts.opened += len(rows)
     await _join(session, records, joined, actor, now, counts)
     await _feed_back(session, workflow, records, member, actor, now, counts)
+    counts.matters.update(member[r] for r in records if r in member)
 
 
 def _new_matter(record: Synced) -> NewMatter | None:

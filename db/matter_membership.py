@@ -93,6 +93,7 @@ async def attach_records(
         version = await _bump(session, row, now)
         event = announcement(row, MatterEventKind.STEP_CHANGED, "RECORD_ATTACHED", now)
     await workflow.announce([event])
+    await workflow.grade([matter_id])  # its records changed: so may its grade
     return version
 
 
@@ -121,6 +122,7 @@ async def detach_records(
         version = await _bump(session, row, now)
         event = announcement(row, MatterEventKind.STEP_CHANGED, "RECORD_DETACHED", now)
     await workflow.announce([event])
+    await workflow.grade([matter_id])
     return version
 
 
@@ -161,6 +163,7 @@ async def merge_matters(
         await _bump(session, keep, now)
         events.append(announcement(keep, MatterEventKind.STEP_CHANGED, "MERGED_FROM", now))
     await workflow.announce(events)
+    await workflow.grade([keep_id, *merge_ids])
     return keep_id
 
 
@@ -195,4 +198,5 @@ async def split_matter(
             announcement(row, MatterEventKind.STEP_CHANGED, "SPLIT_TO", now),
         ]
     await workflow.announce(events)
+    await workflow.grade([matter_id, new.id])
     return new.id

@@ -8,7 +8,8 @@ write-backs (:mod:`db.matter_writes`: outbox rows for a dispatch or a result tha
 department's own system), in one transaction. After the commit the change is announced
 (``publish``: the event bus). A matter outside the actor's reach
 (:class:`~domain.workflow.visibility.MatterScope`) is ``NOT_FOUND``; the machine's own refusals
-keep their codes.
+keep their codes. After the commit the matter is also re-graded (风险研判,
+:meth:`MatterWorkflow.grade`), in a transaction of its own that never fails the action.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ from db.matters import (
     state_of,
 )
 from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
+from db.risk import RiskConfig, grade_matters
 from domain.calendar import WorkingCalendar
 from domain.deadlines import RuleBook
 from domain.enums import PartyRole
 from domain.events import MatterAnnouncement, MatterEventKind
+from domain.risk.alerts import RiskAlert
 from domain.supervision import (
     SupervisionEvent,
     SupervisionMachine,
@@ -57,6 +60,7 @@ from domain.workflow.vocabulary import ActorKind, MatterAction, SupervisionActio
 log = structlog.get_logger(__name__)
 
 Publisher = Callable[[Sequence[MatterAnnouncement]], Awaitable[None]]
+RiskAlertListener = Callable[[Sequence[RiskAlert]], Awaitable[None]]
 
 
 def utc_now() -> datetime:
@@ -147,8 +151,14 @@ class MatterWorkflow:
     calendar: WorkingCalendar
     publish: Publisher | None = None
     now: Callable[[], datetime] = utc_now
+    risk: RiskConfig | None = None
+    """The risk rules matters are graded by; the shipped ones when None."""
+    on_risk_alerts: RiskAlertListener | None = None
+    """Hears a matter's grade rising to the alert level (风险预警), after the commit."""
     machine: MatterMachine = field(init=False)
     supervision: SupervisionMachine = field(init=False)
+    ungraded: set[int] = field(init=False, default_factory=set)
+    """Matters whose grading failed: graded again with the next call of :meth:`grade`."""
 
     def __post_init__(self) -> None:
         self.machine = MatterMachine(self.rules)
@@ -163,12 +173,33 @@ class MatterWorkflow:
         except Exception as exc:  # subscribers miss it; nothing to undo
             log.warning("matter_announcement_failed", error=type(exc).__name__)
 
+    async def grade(self, matter_ids: Collection[int]) -> None:
+        """Re-grade ``matter_ids`` and those whose grading failed before, in a transaction of
+        its own; never raises: a failure is logged and the matters kept for the next call."""
+        wanted = set(matter_ids) | self.ungraded
+        if not wanted:
+            return
+        try:
+            async with self.sessions.begin() as session:
+                alerts = await grade_matters(session, wanted, self.risk, now=self.now())
+        except Exception as exc:  # the step is committed; the grade follows with a later call
+            self.ungraded = wanted
+            log.warning("matter_grading_failed", matters=len(wanted), error=type(exc).__name__)
+            return
+        self.ungraded -= wanted
+        if self.on_risk_alerts is not None and alerts:
+            try:
+                await self.on_risk_alerts(alerts)
+            except Exception as exc:  # subscribers miss these alerts; the grades are committed
+                log.warning("risk_alert_failed", error=type(exc).__name__)
+
     async def open(self, actor: Actor, matter: NewMatter) -> int:
         now = self.now()
         async with self.sessions.begin() as session:
             (row,) = await open_matters(session, self.machine, self.calendar, actor, [matter], now)
             event = announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
         await self.announce([event])
+        await self.grade([row.id])
         return row.id
 
     async def apply(
@@ -192,6 +223,7 @@ class MatterWorkflow:
             row = await load_matter(session, matter_id, ALL_MATTERS)
             event = announcement(row, MatterEventKind.STEP_CHANGED, action.value, now)
         await self.announce([event])
+        await self.grade([matter_id])
         return transition.state.version
 
     async def supervise(
@@ -205,6 +237,7 @@ class MatterWorkflow:
             order = await store_order(session, self, row, None, moved, now)
             event = announcement(row, MatterEventKind.SUPERVISED, moved.order.level.value, now)
         await self.announce([event])
+        await self.grade([matter_id])
         return order.id
 
     async def act_on_order(
@@ -236,6 +269,7 @@ class MatterWorkflow:
             order = await store_order(session, self, row, stored, moved, now)
             event = announcement(row, MatterEventKind.SUPERVISED, action.value, now)
         await self.announce([event])
+        await self.grade([row.id])
         return order.id
 
 

@@ -7,10 +7,10 @@ the shown grade, logs every change of the shown grade, and returns one alert per
 whose grade rose to the alert level. :func:`override_grade` records a staff decision that
 holds until the target's facts change.
 
-Matters (the closed loop) are not stored on this branch yet. When they are, a matter is graded
-like a person: ``TargetKind.MATTER`` with the matter's records as its subject, re-graded here
-for the matters of the touched records and after each workflow step; its ``overdue`` state
-becomes one more fact (an overdue rule kind).
+Matters (the closed loop) are graded by :func:`grade_matters` over the union of their records'
+facts and their own (clock breaches, 督办单): here for the matters of the records re-graded,
+and by the workflow after each step, by the deadline scanner after a breach and by intake
+after records join (``db.matter_workflow``). A matter's rise raises an alert like a record's.
 """
 
 from __future__ import annotations
@@ -25,13 +25,23 @@ from sqlalchemy import Select, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.decisions import audit_decision
-from db.models import PartyMention, Person, Record, RiskAssessment, RiskGradeChange
+from db.models import (
+    Matter,
+    MatterRecord,
+    PartyMention,
+    Person,
+    Record,
+    RiskAssessment,
+    RiskGradeChange,
+)
 from db.queries import scope_conditions
-from db.risk_facts import FactBase, chunks, load_fact_base
+from db.risk_facts import FactBase, chunks, load_fact_base, load_matter_facts
 from domain.enums import RiskLevel
 from domain.risk import (
     Assessment,
+    MatterFacts,
     Override,
+    RecordFacts,
     RiskFacts,
     RiskRuleBook,
     TargetKind,
@@ -167,8 +177,97 @@ async def grade_touched(
                 .execution_options(synchronize_session=False)
             )  # fmt: skip
     alerts.extend(await _grade_persons(session, base, persons, config, now))
+    matters = await _matters_of(session, records)
+    alerts.extend(await grade_matters(session, matters, config, now=now, known=(base, records)))
     await session.flush()
     return alerts
+
+
+async def _matters_of(session: AsyncSession, record_ids: Collection[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in chunks(record_ids):
+        found.update(
+            await session.scalars(
+                select(MatterRecord.matter_id).where(MatterRecord.record_id.in_(chunk))
+            )
+        )
+    return found
+
+
+async def grade_matters(
+    session: AsyncSession,
+    matter_ids: Collection[int],
+    config: RiskConfig | None = None,
+    *,
+    now: datetime | None = None,
+    known: tuple[FactBase, Collection[int]] | None = None,
+) -> list[RiskAlert]:
+    """Grade ``matter_ids`` over their records' facts (union) and their own; the caller commits.
+
+    The subject is every record of the matter with the records linked to them; the history is
+    the other records of the persons and places they name, as for a record. ``known``: facts
+    already loaded and the records they are complete for (those just graded), used when they
+    cover every record of the matters, so a sync step loads its facts once. Returns the alerts
+    raised (a matter whose grade rose to the alert level).
+    """
+    if not matter_ids:
+        return []
+    config = config or RiskConfig.default()
+    now = now or datetime.now(UTC)
+    members, own = await load_matter_facts(session, matter_ids)
+    wanted = {r for ids in members.values() for r in ids}
+    if known is not None and wanted <= set(known[1]):
+        base = known[0]
+    else:
+        base, _, _ = await load_fact_base(session, wanted)
+    existing = await _existing(session, TargetKind.MATTER, matter_ids)
+    regions = await _regions(session, Matter, matter_ids)
+    alerts: list[RiskAlert] = []
+    for matter_id in sorted(regions):
+        facts = _matter_facts(base, matter_id, members[matter_id], own[matter_id])
+        result = assess(facts, config.rules)
+        region = regions[matter_id]
+        row, before = _store(session, existing.get(matter_id), facts, result, region, now)
+        if is_rise_to(config.alert_level, before, row.effective_level):
+            kinds = frozenset(r.kind for r in facts.subject)
+            alerts.append(RiskAlert(TargetKind.MATTER, matter_id, row.effective_level, before,
+                                    region, kinds, now))  # fmt: skip
+    await session.flush()
+    return alerts
+
+
+def _matter_facts(
+    base: FactBase, matter_id: int, record_ids: Collection[int], own: MatterFacts
+) -> RiskFacts:
+    subject: dict[int, RecordFacts] = {}
+    history: dict[int, RecordFacts] = {}
+    for record_id in record_ids:
+        if record_id not in base.records:  # withdrawn at the source
+            continue
+        facts = _record_facts(base, record_id)
+        subject.update((r.record_id, r) for r in facts.subject)
+        history.update((r.record_id, r) for r in facts.history)
+    for record_id in subject:
+        history.pop(record_id, None)
+    return RiskFacts(
+        TargetKind.MATTER, matter_id, tuple(subject[r] for r in sorted(subject)),
+        tuple(history[r] for r in sorted(history)), matter=own,
+    )  # fmt: skip
+
+
+async def _regions(
+    session: AsyncSession, model: type[Matter] | type[Person], ids: Collection[int]
+) -> dict[int, str | None]:
+    """The region code of each of ``ids`` (matters or persons) that exists."""
+    regions: dict[int, str | None] = {}
+    for chunk in chunks(ids):
+        regions.update(
+            (row_id, region)
+            for row_id, region in await session.execute(
+                select(model.id, model.region_code).where(model.id.in_(chunk))
+            )
+        )
+    return regions
 
 
 async def _grade_persons(
@@ -177,14 +276,7 @@ async def _grade_persons(
 ) -> list[RiskAlert]:  # fmt: skip
     alerts: list[RiskAlert] = []
     existing = await _existing(session, TargetKind.PERSON, persons)
-    regions: dict[int, str | None] = {}
-    for chunk in chunks(persons):
-        regions.update(
-            (pid, region)
-            for pid, region in await session.execute(
-                select(Person.id, Person.region_code).where(Person.id.in_(chunk))
-            )
-        )
+    regions = await _regions(session, Person, persons)
     for person_id in sorted(persons):
         facts = _person_facts(base, person_id)
         if not facts.subject and person_id not in existing:
@@ -261,6 +353,10 @@ async def override_grade(
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         records = [target_id]
+    elif target is TargetKind.MATTER:
+        records = sorted(set(await session.scalars(
+            select(MatterRecord.record_id).where(MatterRecord.matter_id == target_id)
+        )))  # fmt: skip
     else:
         records = sorted(set(await session.scalars(
             select(PartyMention.record_id).where(PartyMention.person_id == target_id)

@@ -4,7 +4,8 @@ For the records a sync touched, the facts reach one step out: the records linked
 same matter), every record of the persons they name (their history), and the 110 alerts
 written at the same address though unlinked (a neighbour calling from the same home). Places
 are the address as written, joined across records that matter linking found at the same place
-(``SAME_PLACE``): clerks write one home several ways.
+(``SAME_PLACE``): clerks write one home several ways. A matter's facts are those of its
+records plus its own (:func:`load_matter_facts`).
 """
 
 from __future__ import annotations
@@ -12,14 +13,27 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Dispute, Link, PartyMention, Petition, Record
+from db.models import (
+    ClockRow,
+    ClockRung,
+    Dispute,
+    Link,
+    MatterRecord,
+    PartyMention,
+    Petition,
+    Record,
+    Supervision,
+)
+from domain.deadlines import DUE
 from domain.enums import PartyRole, RecordKind
-from domain.risk import RecordFacts
+from domain.risk import MatterFacts, RecordFacts
+from domain.supervision import SupervisionStatus
 
 _CHUNK = 2000
 _SAME_PLACE = "SAME_PLACE"
@@ -231,3 +245,38 @@ def _places(rows: list[Any], same_place: list[tuple[int, int]]) -> dict[int, str
             result[rid] = text
     return result
 
+
+
+async def load_matter_facts(
+    session: AsyncSession, matter_ids: Collection[int]
+) -> tuple[dict[int, set[int]], dict[int, MatterFacts]]:
+    """Each matter's records, and its own facts: the breaches (逾期) fired on its clocks and
+    the 督办单 it is under (open or replied)."""
+    records: dict[int, set[int]] = {m: set() for m in matter_ids}
+    breaches: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    orders: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
+    for chunk in chunks(matter_ids):
+        for matter_id, record_id in await session.execute(
+            select(MatterRecord.matter_id, MatterRecord.record_id).where(
+                MatterRecord.matter_id.in_(chunk)
+            )
+        ):
+            records[matter_id].add(record_id)
+        for matter_id, rule_id, due_at in await session.execute(
+            select(ClockRow.matter_id, ClockRow.rule_id, ClockRung.due_at)
+            .join(ClockRung, ClockRung.clock_id == ClockRow.id)
+            .where(ClockRow.matter_id.in_(chunk), ClockRung.rung == DUE)
+        ):
+            breaches[matter_id].append((rule_id, due_at))
+        for matter_id, level, issued_at in await session.execute(
+            select(Supervision.matter_id, Supervision.level, Supervision.issued_at).where(
+                Supervision.matter_id.in_(chunk),
+                Supervision.status.in_([SupervisionStatus.OPEN, SupervisionStatus.REPLIED]),
+            )
+        ):
+            orders[matter_id].append((level.value, issued_at))
+    own = {
+        m: MatterFacts(m, tuple(sorted(breaches[m])), tuple(sorted(orders[m])))
+        for m in matter_ids
+    }
+    return records, own

@@ -30,6 +30,7 @@ from domain.events import (
 )
 from domain.workflow.intake import IntakeRules
 from hub.bus import EventBus
+from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -54,7 +55,10 @@ def build_workflow(
         if bus is not None:
             await bus.publish(MATTERS_CHANNEL, matter_message(events))
 
-    workflow = MatterWorkflow(sessions, rules, ChineseWorkingCalendar(overrides), publish)
+    workflow = MatterWorkflow(
+        sessions, rules, ChineseWorkingCalendar(overrides), publish,
+        risk=risk_config(settings), on_risk_alerts=risk_alert_announcer(bus),
+    )
     if now is not None:
         workflow.now = now
     return workflow

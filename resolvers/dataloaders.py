@@ -78,6 +78,7 @@ class Loaders:
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
         self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
         self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
+        self.matter_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._matter_risk)
         # Figures asked for by one operation's fields are counted together (one scan on
         # PostgreSQL); keys are (query, top).
         self.figures: DataLoader[FigureRequest, list[Group]] = DataLoader(self._figures)
@@ -183,7 +184,7 @@ class Loaders:
         return [found.get(person_id) for person_id in ids]
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
-        # The records and persons asked about were read within the scope already.
+        # The records, persons and matters asked about were read within the scope already.
         found = await scoped_risk(self._sessions, target, ids, self._scope)
         return [found.get(target_id) for target_id in ids]
 
@@ -192,6 +193,9 @@ class Loaders:
 
     async def _person_risk(self, person_ids: Sequence[int]) -> list[RiskAssessment | None]:
         return await self._risk(TargetKind.PERSON, person_ids)
+
+    async def _matter_risk(self, matter_ids: Sequence[int]) -> list[RiskAssessment | None]:
+        return await self._risk(TargetKind.MATTER, matter_ids)
 
     async def _links(self, record_ids: Sequence[int]) -> list[list[LinkedRecord]]:
         rows = await fetch_all(self._sessions, queries.links_of_records(record_ids, self._scope))

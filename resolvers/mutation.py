@@ -64,8 +64,9 @@ class Mutation:
     override_risk_grade: OverrideRiskResult = strawberry.field(
         resolver=risk.resolve_override_risk_grade,
         description=(
-            "Set a record's or person's risk grade by hand, with a reason (人工调整风险等级): "
-            "it holds until the facts it was made on change, then the rules grade it again."
+            "Set a record's, person's or matter's risk grade by hand, with a reason "
+            "(人工调整风险等级): it holds until the facts it was made on change, then the rules "
+            "grade it again."
         ),
     )
     open_matter: MatterResult = strawberry.field(

@@ -1,7 +1,8 @@
 """Resolvers of risk grades: a staff override (人工调整) and the ``riskAlerts`` stream (风险预警).
 
 Which roles may override is decided before execution (``schema.access``: the role's
-``mutations``); here the target is checked against the principal's scope, the override is
+``mutations``); here the target is checked against the principal's scope (a matter against
+its matter scope: jurisdiction, own organisation), the override is
 applied by :func:`db.risk.override_grade` with the principal's ``sub`` (its own audit row,
 same transaction) and committed. Alerts reach a subscriber only for records it may read, and
 for persons only when it may read parties and one of the kinds behind the grade there.
@@ -16,12 +17,14 @@ import strawberry
 from sqlalchemy import func, select
 
 from db.decision_scope import ensure_persons_within, within
-from db.models import Record
+from db.matters import matter_scope_conditions
+from db.models import Matter, Record
 from db.risk import GradeNotFound, override_grade
 from domain.enums import RiskLevel
 from domain.linking.errors import LinkingNotFound
 from domain.risk import TargetKind
 from domain.risk.alerts import RISK_CHANNEL, RiskAlert, is_rise_to, read_alert_message
+from domain.workflow.visibility import MatterScope
 from resolvers.cursors import parse_global_id
 from resolvers.dataloaders import scoped_risk
 from resolvers.rows import TYPE_OF_KIND, global_id
@@ -47,6 +50,8 @@ def _target(value: str) -> tuple[TargetKind, int] | None:
         return None
     if type_name == "Person":
         return TargetKind.PERSON, pk
+    if type_name == "Matter":
+        return TargetKind.MATTER, pk
     if type_name in _RECORD_TYPES:
         return TargetKind.RECORD, pk
     return None
@@ -60,7 +65,7 @@ async def resolve_override_risk_grade(
     info: Info,
     target_id: Annotated[
         strawberry.ID,
-        strawberry.argument(description="The record or person graded (研判对象 ID)."),
+        strawberry.argument(description="The record, person or matter graded (研判对象 ID)."),
     ],
     level: Annotated[RiskLevel, strawberry.argument(description="The grade to show (调整后等级).")],
     reason: Annotated[
@@ -73,7 +78,9 @@ async def resolve_override_risk_grade(
     target = _target(target_id)
     reason = reason.strip()
     if target is None:
-        return _error(RiskOverrideErrorCode.BAD_USER_INPUT, "targetId names no record or person")
+        return _error(
+            RiskOverrideErrorCode.BAD_USER_INPUT, "targetId names no record, person or matter"
+        )
     if not reason or len(reason) > MAX_REASON:
         return _error(
             RiskOverrideErrorCode.BAD_USER_INPUT, f"give a reason of 1–{MAX_REASON} characters"
@@ -85,6 +92,13 @@ async def resolve_override_risk_grade(
         async with info.context.sessions.begin() as session:
             if kind is TargetKind.PERSON:
                 await ensure_persons_within(session, [pk], scope)
+            elif kind is TargetKind.MATTER:
+                reach = matter_scope_conditions(MatterScope.of(principal))
+                seen = await session.scalar(
+                    select(func.count()).select_from(Matter).where(Matter.id == pk, *reach)
+                )
+                if not seen:
+                    return not_found
             else:
                 seen = await session.scalar(
                     select(func.count()).select_from(Record).where(Record.id == pk, *within(scope))
@@ -99,6 +113,11 @@ async def resolve_override_risk_grade(
 
 
 def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:
+    if alert.target is TargetKind.MATTER:
+        # staff whose jurisdiction holds the matter; partners reach matters by assignment,
+        # which an alert does not carry: they read the grade on the matter itself
+        reach = MatterScope.of(security.principal)
+        return reach.org is None and reach.admits(alert.region_code, None)
     scope = security.scope
     if alert.target is TargetKind.RECORD:
         return any(scope.admits(kind, alert.region_code) for kind in alert.kinds)
@@ -113,6 +132,8 @@ def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:
 def _alert_id(alert: RiskAlert) -> strawberry.ID:
     if alert.target is TargetKind.PERSON:
         return global_id("Person", alert.target_id)
+    if alert.target is TargetKind.MATTER:
+        return global_id("Matter", alert.target_id)
     (kind,) = alert.kinds
     return global_id(TYPE_OF_KIND[kind].__name__, alert.target_id)
 

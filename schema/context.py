@@ -81,6 +81,9 @@ class TypeLoaders(Protocol):
     def person_risk(self) -> DataLoader[int, RiskAssessment | None]: ...
 
     @property
+    def matter_risk(self) -> DataLoader[int, RiskAssessment | None]: ...
+
+    @property
     def matters(self) -> MatterRowLoaders: ...
 
 

@@ -41,6 +41,7 @@ from schema.ids import global_id
 from schema.persons import ID_NUMBER_DESCRIPTION, PHONE_DESCRIPTION, _opened
 from schema.records import Record
 from schema.regions import Region
+from schema.risk import RiskAssessment
 from schema.sensitivity import (
     FREE_TEXT,
     IDENTIFIER,
@@ -252,7 +253,13 @@ class MatterNode(relay.Node):
     region_code: str | None = strawberry.field(
         metadata=MATTERS, description="Region code (区划代码)."
     )
-    risk: RiskLevel = strawberry.field(metadata=MATTERS, description="Risk level (风险等级).")
+    risk: RiskLevel = strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Risk level set by staff at 研判 (研判环节风险等级); the graded level, over the "
+            "matter's records, breaches and 督办, is riskAssessment.level."
+        ),
+    )
     tier: ComplexityTier | None = strawberry.field(
         metadata=MATTERS, description="Complexity (复杂程度)."
     )
@@ -306,6 +313,17 @@ class MatterNode(relay.Node):
     )
     def overdue(self, info: Info) -> bool:
         return self.due_at is not None and self.due_at <= _rules_and_calendar(info)[2]
+
+    @strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Its risk grade (事项风险研判) over its records' facts and its own (clocks breached, "
+            "督办), with the rules that fired; evidence names only records you read. Null "
+            "until graded."
+        ),
+    )
+    async def risk_assessment(self, info: Info) -> RiskAssessment | None:
+        return await info.context.loaders.matter_risk.load(self.matter_id)
 
     @strawberry.field(metadata=MATTERS, description="Region (行政区划).")
     async def region(self, info: Info) -> Region | None:

@@ -99,13 +99,14 @@ def risk_assessment_from_row(
 
 @strawberry.type(
     description=(
-        "A grade rose to the alert level (风险预警): the record or person, its new and previous "
-        "grade. Read the assessment with node(id) or person(id), within your scope."
+        "A grade rose to the alert level (风险预警): the record, person or matter, its new and "
+        "previous grade. Read the assessment with node(id), person(id) or matter(id), within "
+        "your scope."
     )
 )
 class RiskAlert:
     target_id: strawberry.ID = strawberry.field(
-        description="Global id of the record or person graded (研判对象 ID)."
+        description="Global id of the record, person or matter graded (研判对象 ID)."
     )
     kinds: list[RecordKind] = strawberry.field(
         description="Kinds of the records behind the grade (涉及记录类型)."
@@ -120,7 +121,9 @@ class RiskAlert:
 class RiskOverrideErrorCode(Enum):
     NOT_FOUND = strawberry.enum_value(
         "NOT_FOUND",
-        description="No such record or person within your scope, or not graded yet (未找到).",
+        description=(
+            "No such record, person or matter within your scope, or not graded yet (未找到)."
+        ),
     )
     BAD_USER_INPUT = strawberry.enum_value(
         "BAD_USER_INPUT",
@@ -130,7 +133,9 @@ class RiskOverrideErrorCode(Enum):
 
 @strawberry.type(description="The grade as now set (人工调整结果).")
 class RiskOverridden:
-    target_id: strawberry.ID = strawberry.field(description="The record or person (研判对象 ID).")
+    target_id: strawberry.ID = strawberry.field(
+        description="The record, person or matter (研判对象 ID)."
+    )
     assessment: RiskAssessment = strawberry.field(description="Its grade now (当前研判结果).")
 
 

@@ -1,6 +1,6 @@
 """Risk grades (风险研判结果) and their history (等级变更记录).
 
-One row per graded target (a record or a person; matters once they are stored): the computed
+One row per graded target (a record, a person or a matter): the computed
 level with the rules that fired and their evidence, the fingerprint of the facts it was
 computed on, and a staff override that holds while the facts keep that fingerprint. The
 evidence can quote a record's text and address, so it is served as free text.

@@ -6,6 +6,7 @@ grades them, and storage keeps the grade with the rules that fired.
 
 from domain.risk.evaluate import Assessment, FiredRule, Override, assess, effective_level
 from domain.risk.facts import (
+    MatterFacts,
     RecordFacts,
     RiskFacts,
     TargetKind,
@@ -18,6 +19,7 @@ from domain.risk.rules import RiskRule, RiskRuleBook, RiskRuleError, load_risk_r
 __all__ = [
     "Assessment",
     "FiredRule",
+    "MatterFacts",
     "Override",
     "RecordFacts",
     "RiskFacts",

@@ -1,6 +1,6 @@
 """Early-warning events (风险预警): a target's shown grade rose to the alert level.
 
-An alert names the target (record or person), its new and previous grade, its region and the
+An alert names the target (record, person or matter), its new and previous grade, its region and the
 kinds of the records behind it — never personal data: a subscriber reads the assessment
 through the API, within its own kinds and jurisdiction. One alert per rise: a recomputation
 that keeps the grade, or a fall, raises none.

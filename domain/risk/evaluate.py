@@ -25,12 +25,14 @@ from domain.risk.rules import (
     GroupPetition,
     Lexicon,
     LexiconWords,
+    Overdue,
     PartyCount,
     RepeatAlerts,
     RepeatPetitions,
     RiskRule,
     RiskRuleBook,
     SourceGrade,
+    Supervised,
 )
 
 Evidence = dict[str, Any]
@@ -110,6 +112,10 @@ def _evaluate(rule: RiskRule, facts: RiskFacts, lexicon: Lexicon) -> Evidence | 
             return _words(condition, facts.subject, lexicon)
         case SourceGrade():
             return _first(facts.subject, lambda r: _source_grade(condition, r))
+        case Overdue():
+            return _overdue(condition, facts)
+        case Supervised():
+            return _supervised(condition, facts)
     raise AssertionError(f"no evaluator for {type(condition).__name__}")  # pragma: no cover
 
 
@@ -288,3 +294,27 @@ def _source_grade(condition: SourceGrade, record: RecordFacts) -> Evidence | Non
         return None
     return {"sourceGrade": record.source_grade.value, "records": [record.ref],
             "dates": [_day(record)]}  # fmt: skip
+
+
+def _overdue(condition: Overdue, facts: RiskFacts) -> Evidence | None:
+    matter = facts.matter
+    if matter is None or len(matter.breaches) < condition.at_least:
+        return None
+    breaches = sorted(matter.breaches, key=lambda b: b[1])
+    return {"count": len(breaches), "rules": [rule for rule, _ in breaches],
+            "dates": [_local_day(at) for _, at in breaches]}  # fmt: skip
+
+
+def _supervised(condition: Supervised, facts: RiskFacts) -> Evidence | None:
+    matter = facts.matter
+    if matter is None:
+        return None
+    orders = sorted((at, level) for level, at in matter.supervisions if level in condition.levels)
+    if not orders:
+        return None
+    return {"levels": [level for _, level in orders],
+            "dates": [_local_day(at) for at, _ in orders]}  # fmt: skip
+
+
+def _local_day(at: datetime) -> str:
+    return at.astimezone(SHANGHAI).date().isoformat()

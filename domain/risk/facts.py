@@ -34,7 +34,8 @@ class TargetKind(StrEnum):
 
     RECORD = "RECORD"
     PERSON = "PERSON"
-    # MATTER: once matters (the closed loop) are stored, they are graded over their records.
+    MATTER = "MATTER"
+    """A matter of the closed loop: its records' facts and its own (breaches, 督办)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,19 +80,38 @@ class RecordFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class MatterFacts:
+    """What a matter adds to its records' facts (事项自身事实)."""
+
+    matter_id: int
+    breaches: tuple[tuple[str, datetime], ...] = ()
+    """Each clock breach (逾期) fired on the matter: (deadline rule id, the instant due)."""
+    supervisions: tuple[tuple[str, datetime], ...] = ()
+    """督办单 the matter is under (open or replied): (SupervisionLevel, issued at)."""
+
+    def canonical(self) -> list[object]:
+        return [
+            sorted([rule, at.isoformat()] for rule, at in self.breaches),
+            sorted([level, at.isoformat()] for level, at in self.supervisions),
+        ]
+
+
+@dataclass(frozen=True, slots=True)
 class RiskFacts:
     """Everything one grade is decided on.
 
     ``subject``: the records that make up what is graded — a record and the records linked to
-    it (the same matter), or all of a person's records. ``history``: other records of the
-    persons they name, which only count through a pattern (repeat calls, escalation) that
-    reaches a subject record.
+    it (the same matter), all of a person's records, or a matter's records and theirs.
+    ``history``: other records of the persons they name, which only count through a pattern
+    (repeat calls, escalation) that reaches a subject record. ``matter``: a matter's own facts.
     """
 
     target: TargetKind
     target_id: int
     subject: tuple[RecordFacts, ...]
     history: tuple[RecordFacts, ...] = field(default=())
+    matter: MatterFacts | None = None
+    """A matter's own facts, when a matter is graded; None for records and persons."""
 
     @property
     def all_records(self) -> tuple[RecordFacts, ...]:
@@ -104,10 +124,12 @@ class RiskFacts:
 
 def fingerprint(facts: RiskFacts) -> str:
     """sha256 of the facts in a canonical order: equal fingerprints, same facts."""
-    document = {
+    document: dict[str, list[object]] = {
         "subject": [r.canonical() for r in sorted(facts.subject, key=_by_id)],
         "history": [r.canonical() for r in sorted(facts.history, key=_by_id)],
     }
+    if facts.matter is not None:  # records' and persons' fingerprints stay as they were
+        document["matter"] = facts.matter.canonical()
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
+from domain.workflow.vocabulary import SupervisionLevel
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
@@ -119,6 +120,22 @@ class SourceGrade(BaseModel):
         return value
 
 
+class Overdue(BaseModel):
+    """A matter's clocks breached (逾期) ``at_least`` times; matters only."""
+
+    model_config = _FROZEN
+    kind: Literal["overdue"]
+    at_least: int = Field(ge=1, strict=True)
+
+
+class Supervised(BaseModel):
+    """A matter under a 督办单 of one of ``levels`` (open or replied: 挂牌督办); matters only."""
+
+    model_config = _FROZEN
+    kind: Literal["supervised"]
+    levels: frozenset[SupervisionLevel] = Field(min_length=1)
+
+
 Condition = Annotated[
     RepeatAlerts
     | Escalation
@@ -128,7 +145,9 @@ Condition = Annotated[
     | AmountOver
     | PartyCount
     | LexiconWords
-    | SourceGrade,
+    | SourceGrade
+    | Overdue
+    | Supervised,
     Field(discriminator="kind"),
 ]
 
@@ -312,5 +331,5 @@ def _describe(error: Any) -> str:
 _CONDITION_KINDS = frozenset(
     model.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]  # Literal["x"]
     for model in (RepeatAlerts, Escalation, RepeatPetitions, GroupPetition, CrossLevelPetition,
-                  AmountOver, PartyCount, LexiconWords, SourceGrade)
+                  AmountOver, PartyCount, LexiconWords, SourceGrade, Overdue, Supervised)
 )  # fmt: skip
