@@ -15,7 +15,7 @@ async def test_fuzzed_requests_never_fail_internally(
 ) -> None:
     await seed_world(committing_engine, records=40)
     async with graphql_client(committing_engine, pii_key, role=None) as client:
-        tally = await fuzz(client, schema._schema, requests=250, seed=2026)
+        tally = await fuzz(client, schema._schema, requests=400, seed=2026)
     assert tally.internal == [], tally.report()
     # and the run reached past authentication: answered, refused and malformed alike
     assert tally.codes["(none)"] > 20 and tally.codes["BAD_USER_INPUT"] > 10
