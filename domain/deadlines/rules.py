@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
@@ -27,12 +27,12 @@ from pydantic import (
     Field,
     StrictBool,
     StrictFloat,
-    ValidationError,
     field_validator,
     model_validator,
 )
 
 from domain.enums import CaseStatus
+from domain.rulefiles import disable_rules, validated_rules
 from domain.workflow.vocabulary import (
     FEEDBACK_RESULTS,
     ComplexityTier,
@@ -304,41 +304,18 @@ def _parse(text: str, where: str, *, allow_include: bool) -> RuleBook:
         raise DeadlineRuleError(f"{where}: include_defaults must be true or false")
     if include:
         rules.update(load_rules().rules)
-    for rule in _validated(raw_rules, where):
+    for rule in validated_rules(DeadlineRule, raw_rules, where, DeadlineRuleError, _describe):
         if rule.id in rules and not include:
             raise DeadlineRuleError(f"{where}: rule {rule.id!r} is defined twice")
         rules[rule.id] = rule
-    _disable(rules, document.get("disable", []), include, where)
+    disable_rules(rules, document.get("disable", []), include, where, DeadlineRuleError)
     if not rules:
         raise DeadlineRuleError(f"{where}: defines no rules")
     return RuleBook(rules, where)
 
 
-def _validated(raw_rules: Sequence[dict[str, Any]], where: str) -> Iterator[DeadlineRule]:
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_rules, start=1):
-        name = f"rule {raw['id']!r}" if isinstance(raw.get("id"), str) else f"rule #{index}"
-        try:
-            rule = DeadlineRule.model_validate(raw)
-        except ValidationError as exc:
-            problems = "; ".join(_describe(error) for error in exc.errors())
-            raise DeadlineRuleError(f"{where}: {name}: {problems}") from None
-        if rule.id in seen:
-            raise DeadlineRuleError(f"{where}: rule {rule.id!r} is defined twice")
-        seen.add(rule.id)
-        yield rule
 
 
-def _disable(rules: dict[str, DeadlineRule], disable: Any, include: bool, where: str) -> None:
-    if not disable:
-        return
-    if not include:
-        raise DeadlineRuleError(f"{where}: disable needs include_defaults = true")
-    if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
-        raise DeadlineRuleError(f"{where}: disable must be a list of rule ids")
-    for rule_id in disable:
-        if rules.pop(rule_id, None) is None:
-            raise DeadlineRuleError(f"{where}: disable names unknown rule {rule_id!r}")
 
 
 def _describe(error: Any) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
+from domain.rulefiles import disable_rules, validated_rules
 from domain.workflow.vocabulary import SupervisionLevel
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -248,9 +249,9 @@ def _parse(text: str, where: str, *, allow_include: bool) -> RiskRuleBook:
     if not isinstance(raw_rules, list) or not all(isinstance(r, dict) for r in raw_rules):
         raise RiskRuleError(f"{where}: rules must be [[rule]] tables")
     rules: dict[str, RiskRule] = {r.id: r for r in defaults.rules} if defaults else {}
-    for rule in _validated(raw_rules, where):
+    for rule in validated_rules(RiskRule, raw_rules, where, RiskRuleError, _describe):
         rules[rule.id] = rule
-    _disable(rules, document.get("disable", []), include, where)
+    disable_rules(rules, document.get("disable", []), include, where, RiskRuleError)
     lexicon = _lexicon(document.get("lexicon"), defaults.lexicon if defaults else None, where)
     if not rules:
         raise RiskRuleError(f"{where}: defines no rules")
@@ -264,19 +265,6 @@ def _parse(text: str, where: str, *, allow_include: bool) -> RiskRuleBook:
     return RiskRuleBook(tuple(rules.values()), lexicon, where)
 
 
-def _validated(raw_rules: Sequence[dict[str, Any]], where: str) -> Iterator[RiskRule]:
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_rules, start=1):
-        name = f"rule {raw['id']!r}" if isinstance(raw.get("id"), str) else f"rule #{index}"
-        try:
-            rule = RiskRule.model_validate(raw)
-        except ValidationError as exc:
-            problems = "; ".join(_describe(error) for error in exc.errors())
-            raise RiskRuleError(f"{where}: {name}: {problems}") from None
-        if rule.id in seen:
-            raise RiskRuleError(f"{where}: rule {rule.id!r} is defined twice")
-        seen.add(rule.id)
-        yield rule
 
 
 def _lexicon(raw: Any, default: Lexicon | None, where: str) -> Lexicon:
@@ -299,16 +287,6 @@ def _lexicon(raw: Any, default: Lexicon | None, where: str) -> Lexicon:
         raise RiskRuleError(f"{where}: lexicon: {problems}") from None
 
 
-def _disable(rules: dict[str, RiskRule], disable: Any, include: bool, where: str) -> None:
-    if not disable:
-        return
-    if not include:
-        raise RiskRuleError(f"{where}: disable needs include_defaults = true")
-    if not isinstance(disable, list) or not all(isinstance(d, str) for d in disable):
-        raise RiskRuleError(f"{where}: disable must be a list of rule ids")
-    for rule_id in disable:
-        if rules.pop(rule_id, None) is None:
-            raise RiskRuleError(f"{where}: disable names unknown rule {rule_id!r}")
 
 
 def _describe(error: Any) -> str:
