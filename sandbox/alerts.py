@@ -57,8 +57,12 @@ def police_alert(f: Forge, matter: Matter, caller: Party, place: Address, topic:
 
 
 def grid_event(f: Forge, matter: Matter, parties: Sequence[Party], place: Address, topic: str,
-               at: datetime, *, content: str, final_status: str | None = None) -> SourceRecord:
-    """One 网格事件, reported by the grid's 网格员 or, for 随手拍, by its first party."""
+               at: datetime, *, content: str, final_status: str | None = None,
+               id_blank: float = 0.5) -> SourceRecord:
+    """One 网格事件, reported by the grid's 网格员 or, for 随手拍, by its first party.
+
+    ``id_blank``: how often a party's 身份证号 is left blank (a dispute the 网格员 hands on to
+    a committee is registered with the parties' ID numbers more often)."""
     rng = f.rng
     village = place.village
     grid = place.grid
@@ -90,7 +94,7 @@ def grid_event(f: Forge, matter: Matter, parties: Sequence[Party], place: Addres
         "reporterName": mention_name(rng, reporter.name, 0.03),
         "reporterPhone": mention_phone(rng, reporter, 0.3, 0.0),
         "parties": [{"name": p.name if isinstance(p, Organisation)
-                     else mention_name(rng, p.name, 0.05), "idCard": mention_id(rng, p, 0.5),
+                     else mention_name(rng, p.name, 0.05), "idCard": mention_id(rng, p, id_blank),
                      "phone": mention_phone(rng, p, 0.4, 0.2), "role": "当事人"}
                     for p in parties],
         "status": status, "occurTime": formats.grid_time(at),

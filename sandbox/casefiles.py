@@ -131,8 +131,11 @@ def court_case(f: Forge, matter: Matter, plaintiffs: Sequence[Party],
                defendants: Sequence[Party], topic: str, filed: datetime, county: County, *,
                case_type: str = "民初", case_no: str | None = None,
                mediation_case_no: str | None = None, amount: float = 0.0,
-               decided: datetime | None = None) -> SourceRecord:
-    """One 法院案件. 民特/诉前调确 list every side as 申请人; 民初 has 原告/被告."""
+               decided: datetime | None = None, outcome: str | None = None) -> SourceRecord:
+    """One 法院案件. 民特/诉前调确 list every side as 申请人; 民初 has 原告/被告.
+
+    ``outcome`` fixes the 结案方式 should the case close before the world's present (else one
+    typical of its type is drawn)."""
     rng = f.rng
     year = formats.beijing(filed).year
     case_no = case_no or court_case_no(f, county, case_type, year)
@@ -143,23 +146,23 @@ def court_case(f: Forge, matter: Matter, plaintiffs: Sequence[Party],
         parties = [*((p, "申请人") for p in plaintiffs), *((p, "被申请人") for p in defendants)]
     else:
         parties = [*((p, "原告") for p in plaintiffs), *((p, "被告") for p in defendants)]
-    moment, status, outcome = filed, "已立案", ""
+    moment, status, closed_as = filed, "已立案", ""
     hearing = f.later(filed, 24 * 3, 24 * 30)
     if not confirming and hearing < f.latest:
         moment, status = hearing, "审理中"
     closing = decided or f.later(moment, 24 * 10, 24 * 120)
     if closing < f.latest:
         moment, status = closing, "已结案"
-        outcome = (COURT_CONFIRMATION_OUTCOME if confirming else
-                   rng.choice(COURT_PRE_MEDIATION_OUTCOMES) if case_type == "诉前调解" else
-                   rng.choice(COURT_LITIGATION_OUTCOMES))
+        closed_as = outcome or (COURT_CONFIRMATION_OUTCOME if confirming else
+                     rng.choice(COURT_PRE_MEDIATION_OUTCOMES) if case_type == "诉前调解" else
+                     rng.choice(COURT_LITIGATION_OUTCOMES))
     updated = formats.truncate(f.millis(moment), millis=True)
     payload = {
         "caseNo": case_no, "cause": COURT_CAUSES["confirmation" if confirming else topic],
         "court": county.court, "courtCode": county.court_code, "caseType": case_type,
         "filingDate": formats.court_date(filed),
         "judge": rng.choice(f.factory.pools.surnames) + rng.choice(f.factory.pools.male_given),
-        "status": status, "outcome": outcome,
+        "status": status, "outcome": closed_as,
         "parties": _party_rows(f, parties, ("name", "idNumber", "phone"), 0.01, 0.02, 0.1),
         "mediationCaseNo": mediation_case_no, "regionCode": county.code,
         "amount": round(amount, 2), "modifiedAt": formats.court_stamp(updated),

@@ -8,6 +8,8 @@
 - ``property_dispute``: grid event → mediation between residents and the 物业 company.
 - ``mediation_to_lawsuit``: failed mediation → 民初 lawsuit with the same parties.
 - ``litigation_petition``: a decided 民初 case → a 涉法涉诉 petition citing its 案号.
+- ``grid_to_court``: a grid event the 网格员 hands to the township committee (still 处置中 at
+  the grid) → the mediation fails → the county court's 诉前调解 (mediationCaseNo) succeeds.
 """
 
 from __future__ import annotations
@@ -176,3 +178,30 @@ def litigation_petition(f: Forge) -> None:
              repeat=repeat, handler=village.township.county.court)
     if repeat >= 1:  # 重复信访: a second time YELLOW, a third or more RED
         f.grade(matter, RiskLevel.RED if repeat >= 2 else RiskLevel.YELLOW, at, "涉法涉诉重复信访")
+
+
+def grid_to_court(f: Forge) -> None:
+    rng = f.rng
+    matter = f.matter("grid_to_court")
+    topic = "neighbour"
+    village = f.village()
+    a = f.person(village)
+    b = f.person(village, near=a.home)
+    t0 = f.start_time(room_days=120)
+    content = describe(GRID_CONTENT[topic], rng, topic, name=a.name)
+    # the 网格员 registers the parties with their ID numbers before handing the dispute on,
+    # and the event stays 处置中 at the grid while the committee and the court work on it
+    grid_event(f, matter, [a, b], a.home, topic, t0, content=content, final_status="03",
+               id_blank=0.05)
+    amount = float(rng.randint(10, 300) * 100)
+    mediation, _ = mediation_case(
+        f, matter, [a], [b], topic, t0, a.home, outcome="failed",
+        description=describe(MEDIATION_DESCRIPTIONS[topic], rng, topic),
+        amount=amount, accepted=f.later(t0, 24, 24 * 5))
+    if mediation.payload["status"] != "调解失败":
+        return
+    filed = f.later(mediation.updated_at, 24 * 2, 24 * 20)
+    court_case(f, matter, [a], [b], topic, filed, village.township.county,
+               case_type="诉前调解", mediation_case_no=mediation.key, amount=amount,
+               decided=f.later(filed, 24 * 5, 24 * 28), outcome="调解成功")
+    f.grade(matter, RiskLevel.YELLOW, filed, "调解失败后转法院诉前调解")

@@ -31,6 +31,7 @@ from sandbox.singletons import (
 )
 from sandbox.storylines import (
     domestic_repeat,
+    grid_to_court,
     litigation_petition,
     mediation_to_lawsuit,
     neighbour_quarrel,
@@ -50,7 +51,7 @@ STORYLINES: tuple[tuple[Callable[[Forge], None], float], ...] = (
     (lone_court_case, 12), (neighbour_quarrel, 3), (domestic_repeat, 1.5),
     (wage_arrears, 0.8), (property_dispute, 3), (mediation_to_lawsuit, 3),
     (litigation_petition, 0.8), (threat_escalation, 0.6), (self_harm_petition, 0.3),
-    (negated_threat, 1.0), (benign_repeat, 0.8),
+    (negated_threat, 1.0), (benign_repeat, 0.8), (grid_to_court, 1.0),
 )
 """Storylines and their weights per matter: about three records in four are singletons."""
 

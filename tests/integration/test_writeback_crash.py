@@ -43,7 +43,8 @@ async def test_killing_the_delivering_process_loses_and_doubles_nothing(
 ) -> None:
     sessions = session_factory(committing_engine)
     rng = random.Random(15)
-    async with Sandbox(SandboxConfig(base_port=0, scale=600, seed=15)) as sb:
+    # scale 700: enough distinct 信访件 (23) for twenty petition results
+    async with Sandbox(SandboxConfig(base_port=0, scale=700, seed=15)) as sb:
         (tmp_path / "sources.toml").write_text(
             render_sources_file(sb.urls, sb.credentials), encoding="utf-8")
         for target in SourceSystem:

@@ -41,6 +41,7 @@ def test_escalations_are_red_and_decoys_are_not_graded() -> None:
     assert levels["benign_repeat"] == {"NONE"}
     assert levels["neighbour_quarrel"] == {"NONE"}
     assert levels["mediation_to_lawsuit"] <= {"YELLOW", "NONE"}
+    assert levels["grid_to_court"] <= {"YELLOW", "NONE"} and "YELLOW" in levels["grid_to_court"]
 
 
 def test_the_decoys_carry_the_words_a_substring_search_would_fire_on() -> None:

@@ -148,6 +148,35 @@ def test_wage_arrears_reaches_mediation_petition_and_court() -> None:
                for systems in systems_by_matter.values())
 
 
+def test_grid_to_court_hands_a_grid_event_on_to_mediation_then_to_the_court() -> None:
+    world = _world()
+    chains: dict[str, dict[SourceSystem, Any]] = defaultdict(dict)
+    for system, records in world.records.items():
+        for record in records:
+            truth = world.truth[(system, record.key)]
+            if truth.storyline == "grid_to_court":
+                assert system not in chains[truth.matter_id]  # one record per system
+                chains[truth.matter_id][system] = record
+    complete = [c for c in chains.values() if SourceSystem.COURT in c]
+
+    assert complete and all(SourceSystem.GRID in c and SourceSystem.MEDIATION in c
+                            for c in chains.values())
+    for chain in complete:
+        grid, mediation = chain[SourceSystem.GRID], chain[SourceSystem.MEDIATION]
+        court = chain[SourceSystem.COURT].payload
+        assert grid.payload["status"] == "03"  # still 处置中 at the grid: it opens a matter
+        assert mediation.payload["status"] == "调解失败"
+        assert (court["caseType"], court["status"], court["outcome"]) == (
+            "诉前调解", "已结案", "调解成功")
+        assert court["mediationCaseNo"] == mediation.key
+        # the same two people in all three (the grid names its 网格员 too, as reporter)
+        people = {s: {p.person_id for p in world.truth[(s, r.key)].parties if p.role != "上报人"}
+                  for s, r in chain.items()}
+        assert len(people[SourceSystem.MEDIATION]) == 2
+        assert people[SourceSystem.GRID] == people[SourceSystem.MEDIATION] == people[
+            SourceSystem.COURT]
+
+
 def test_most_matters_are_singletons() -> None:
     world = _world()
     sizes = Counter(truth.matter_id for truth in world.truth.values())
