@@ -1,7 +1,8 @@
 """What the deadline scanner costs over many open clocks (时限扫描): 100,000 running clocks on
 10,000 matters; a pass with a share of them past due (each fires warn50, warn80 and due: the
-timeline rows, and a 督办 per breach), a pass with nothing new due (the index range only), a
-pass with every clock past its first warning, and one more with nothing new.
+timeline rows, an audit row each, and a 督办 per breach), a pass with nothing new due (the
+index range only), a pass with every clock past its first warning, and one more with nothing
+new.
 
 Each run uses a fresh database (SQLite in a temporary directory, or a fresh schema of
 ``--database-url``'s PostgreSQL).
@@ -28,7 +29,7 @@ from db.deadline_scanner import scan
 from db.engine import session_factory
 from db.matter_workflow import MatterWorkflow
 from db.matters import write_clock
-from db.models import ClockRow, Matter, MatterEvent, Supervision
+from db.models import AuditEntry, ClockRow, Matter, MatterEvent, Supervision
 from db.pii import configure_pii
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import Clock, load_rules
@@ -98,7 +99,9 @@ async def measure(url: str | None, clocks: int, due_share: float) -> None:
         async with workflow.sessions() as session:
             events = await session.scalar(select(func.count()).select_from(MatterEvent))
             orders = await session.scalar(select(func.count()).select_from(Supervision))
-        print(f"  timeline rows {events:,}, supervision orders {orders:,}")
+            audited = await session.scalar(select(func.count()).select_from(AuditEntry))
+        print(f"  timeline rows {events:,}, supervision orders {orders:,}, audit rows "
+              f"{audited:,}")
 
 
 async def main() -> None:

@@ -121,9 +121,17 @@ def chain_hash(entry: AuditEntry) -> str:
 
 
 async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[AuditEntry]:
-    """Chain and insert ``events`` in order; the caller commits."""
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
+    """Chain and insert ``events`` in order; the caller commits.
+
+    Serialised against every other process until the commit: PostgreSQL takes an advisory
+    lock; on SQLite a no-op write first takes the database's write lock (``uvicorn --workers
+    2``), so no two transactions read the same chain tail before inserting after it.
+    """
+    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+    elif dialect == "sqlite":
+        await session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
     last = (
         await session.execute(
             select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)

@@ -6,7 +6,9 @@ lets one claim through, so a rung fires exactly once however many scanners run. 
 rung writes a timeline row (WARNING / OVERDUE) and, on breach of a clock whose duty falls on
 an organisation, an automatic 督办 (a breached 督办 reply escalates its order instead); the
 clock's ``next_rung_at`` moves on. Announcements go out after the commit, and the matters
-breached are re-graded (风险研判: overdue is YELLOW, twice or 挂牌督办 RED). Only one replica
+breached are re-graded (风险研判: overdue is YELLOW, twice or 挂牌督办 RED). Every firing and
+every automatic 督办 is also an audit row (:mod:`db.matter_audit`, principal
+``system:<scanner>``) in the same transaction. Only one replica
 scans at a time (:func:`hold_lease`), which saves the others the work; correctness rests on
 the claims, not on the lease.
 """
@@ -23,6 +25,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.matter_audit import SystemAudit
 from db.matter_workflow import (
     MatterWorkflow,
     announcement,
@@ -142,6 +145,7 @@ async def _fire_batch(
         if rung.at <= now and rung.key not in fired[row.id]
     ]
     won = await claim_rungs(session, wanted, now, by)
+    audit = SystemAudit(Actor.system(by).sub)
     result.clocks += len(rows)
     by_id = {row.id: row for row in rows}
     events: list[dict[str, Any]] = []
@@ -163,6 +167,8 @@ async def _fire_batch(
             "details": details,
         })  # fmt: skip
         result.announcements.append(announcement(matter, kind, f"{row.rule_id}:{key}", now))
+        audit.add(kind.value, matter, {"rule": row.rule_id, "rung": key, "dueAt": at.isoformat(),
+                                       "org": matter.assigned_org or ""})
         if key == DUE:
             result.breaches += 1
             result.breached_matters.add(row.matter_id)
@@ -174,7 +180,8 @@ async def _fire_batch(
     if breached:
         prior = await automatic_orders(session, {row.matter_id for row in breached})
         for row in breached:
-            await _supervise(session, workflow, matters[row.matter_id], row, now, result, prior)
+            await _supervise(session, workflow, matters[row.matter_id], row, now, result, prior,
+                             audit)
     moves = [
         {"clock_id": row.id, "next": min(
             (r.at for r in schedules[row.id].rungs if r.key not in fired[row.id]), default=None
@@ -187,6 +194,7 @@ async def _fire_batch(
         .values(next_rung_at=bindparam("next")),
         moves,
     )
+    await audit.write(session)
 
 
 async def _supervise(
@@ -197,6 +205,7 @@ async def _supervise(
     now: datetime,
     result: ScanResult,
     prior: dict[int, int],
+    audit: SystemAudit,
 ) -> None:
     """The automatic 督办 on a breach, or the escalation of a 督办 whose reply is late;
     ``prior`` counts each matter's automatic orders so far (kept up to date here)."""
@@ -212,7 +221,7 @@ async def _supervise(
                 order_of(stored, matter), SupervisionAction.ESCALATE_SUPERVISION,
                 Actor.system(SCANNER), {"reason": f"逾期未回复: {rule.name}"}, now,
             )
-            await store_order(session, workflow, matter, stored, moved, now)
+            order = await store_order(session, workflow, matter, stored, moved, now)
         else:
             target = breach_target(rule, state_of(matter), "centre")
             if target is None:
@@ -220,13 +229,18 @@ async def _supervise(
             moved = workflow.supervision.on_breach(
                 state_of(matter), rule, target, prior[matter.id], now
             )
-            await store_order(session, workflow, matter, None, moved, now,
-                              breach_clock_id=row.id)
+            order = await store_order(session, workflow, matter, None, moved, now,
+                                      breach_clock_id=row.id)
             prior[matter.id] += 1
     except WorkflowError as exc:  # e.g. the order closed meanwhile: the breach stays recorded
         log.warning("automatic_supervision_skipped", rule=row.rule_id, code=exc.code.value)
         return
     result.supervised += 1
+    for event in moved.events:
+        audit.add(event.action.value, matter, {
+            "rule": row.rule_id, "supervisionId": order.id, "level": event.level.value,
+            "targetOrg": event.target_org,
+        })  # fmt: skip
     result.announcements.append(
         announcement(matter, MatterEventKind.SUPERVISED, moved.order.level.value, now)
     )

@@ -3,9 +3,10 @@
 For the records a committed batch inserted or changed: a record already in a matter may
 report for it (:func:`domain.workflow.intake.feedback_from`); one linked to a record of an
 open matter joins it (a ``RECORD_JOINED`` timeline row); any other record the intake rules
-select opens a new matter, with the system as actor. One transaction per batch, a handful of
-statements whatever its size; the announcements follow the commit, and so does the grading of
-the matters the batch opened, joined or fed back (风险研判).
+select opens a new matter, with the system as actor. Each of these actions is also an audit row
+(:mod:`db.matter_audit`, principal ``system:sync:<SOURCE>``). One transaction per batch, a
+handful of statements whatever its size; the announcements follow the commit, and so does the
+grading of the matters the batch opened, joined or fed back (风险研判).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.matter_audit import SystemAudit
 from db.matter_workflow import (
     MatterWorkflow,
     NewMatter,
@@ -137,6 +139,7 @@ async def _take_in_chunk(
     others = {n for r in records for n in neighbours.get(r, ()) if n not in records}
     member.update(await _open_matters_of(session, others) if others else {})
     actor = Actor.system(f"sync:{source}")
+    audit = SystemAudit(actor.sub)
     to_open: list[tuple[Synced, NewMatter]] = []
     joined: dict[int, int] = {}
     for record_id in sorted(records):
@@ -162,13 +165,21 @@ async def _take_in_chunk(
         )
         for (record, _), row in zip(to_open, rows, strict=True):
             member[record.id] = row.id
+            audit.add(MatterAction.OPEN.value, row, _about(record), records=[record.id])
             counts.announcements.append(
                 announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
             )
         counts.opened += len(rows)
-    await _join(session, records, joined, actor, now, counts)
-    await _feed_back(session, workflow, records, member, actor, now, counts)
+    await _join(session, records, joined, actor, now, counts, audit)
+    await _feed_back(session, workflow, records, member, actor, now, counts, audit)
     counts.matters.update(member[r] for r in records if r in member)
+    await audit.write(session)
+
+
+def _about(record: Synced) -> dict[str, str]:
+    """What an audit row says of the synced record behind an action: codes and its key."""
+    return {"recordKind": record.kind.value, "source": record.source.value,
+            "sourceKey": record.source_key, "sourceStatus": record.status.value}
 
 
 def _new_matter(record: Synced) -> NewMatter | None:
@@ -192,6 +203,7 @@ async def _join(
     actor: Actor,
     now: datetime,
     counts: IntakeCounts,
+    audit: SystemAudit,
 ) -> None:
     if not joined:
         return
@@ -207,6 +219,7 @@ async def _join(
         details = {"record_id": str(record_id), "kind": record.kind.value}
         session.add(system_event(matter_id, RECORD_JOINED, now, actor.sub, matter.step, "",
                                  details))
+        audit.add(RECORD_JOINED, matter, _about(record), records=[record_id])
         counts.announcements.append(
             announcement(matter, MatterEventKind.RECORD_JOINED, record.kind.value, now)
         )
@@ -222,6 +235,7 @@ async def _feed_back(
     actor: Actor,
     now: datetime,
     counts: IntakeCounts,
+    audit: SystemAudit,
 ) -> None:
     """A dispatched matter's feedback from its track's source record (自动反馈)."""
     reporting = {
@@ -264,6 +278,10 @@ async def _feed_back(
             counts.skipped += 1
             continue
         await session.refresh(matter)
+        for event in transition.events:  # the 签收 the result implies, then the result
+            audit.add(event.action.value, matter, {
+                **_about(record), **event.details, "toStep": event.to_step.value,
+            }, records=[record_id])  # fmt: skip
         counts.fed_back += 1
         counts.announcements.append(
             announcement(matter, MatterEventKind.STEP_CHANGED, action.value, now)

@@ -18,7 +18,6 @@ import contextlib
 import time
 
 import structlog
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.audit import AuditEvent, append_events
@@ -30,14 +29,8 @@ _Pending = tuple[AuditEvent, asyncio.Future[None]]
 
 
 async def _append(session: AsyncSession, events: list[AuditEvent]) -> None:
-    """Append in this transaction, serialised against every other process.
-
-    PostgreSQL: ``append_events`` takes an advisory lock. SQLite: a no-op write first takes
-    the database's write lock, so no other process (``uvicorn --workers 2``) reads the same
-    chain tail between our read and our insert.
-    """
-    if session.bind is not None and session.bind.dialect.name == "sqlite":
-        await session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
+    """Append in this transaction, serialised against every other process (``append_events``
+    takes PostgreSQL's advisory lock, or SQLite's write lock)."""
     await append_events(session, events)
 
 

@@ -11,12 +11,15 @@ court (诉前调解) → the court record syncs, joins through its ESCALATED_TO 
 mediation (its mediationCaseNo) and reports RESOLVED → staff verify, close and revisit. Time
 is a fake clock: in one run every step is on time and nothing is overdue; in the other the
 department sits on it, and two scanners at once breach the clocks and supervise it exactly
-once.
+once. Every automatic action (opening, joining, 签收 and feedback from a synced record, each
+warning, breach and automatic 督办) is on the audit chain under a system principal, and the
+chain still verifies.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,16 +31,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.config import parse_sources
 from connectors.registry import open_connectors
 from connectors.sync import sync_source
+from db.audit import verify_chain
 from db.deadline_scanner import scan
 from db.engine import session_factory
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
-from db.models import Link, Matter, MatterEvent, MatterRecord, Record, Supervision
+from db.models import AuditEntry, Link, Matter, MatterEvent, MatterRecord, Record, Supervision
 from db.regions import seed_regions
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, SourceSystem
 from domain.events import ChangedRecord, MatterAnnouncement, MatterEventKind
+from domain.masking import mask_text
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
 from domain.workflow.intake import IntakeRules
@@ -233,6 +238,36 @@ async def _to_the_end(loop: Loop, keys: dict[SourceSystem, str], matter: Matter)
     return final
 
 
+async def system_audit(loop: Loop, matter: Matter) -> list[tuple[str, str]]:
+    """(principal, operation) of the audit rows about ``matter``, in chain order, after
+    checking the whole chain still verifies and that every row is masked and by the system."""
+    async with loop.workflow.sessions() as session:
+        checked, problem = await verify_chain(session)
+        assert problem is None and checked > 0
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+    about = []
+    for row in rows:
+        assert row.role == "system" and row.principal and row.principal.startswith("system:")
+        shown = json.dumps(row.variables, ensure_ascii=False)
+        assert mask_text(shown) == shown
+        assert row.variables is not None and row.variables["matterNumber"]
+        if row.variables["matterId"] == matter.id:
+            about.append((row.principal, row.operation or ""))
+    return about
+
+
+LOOP_AUDIT = [
+    ("system:sync:GRID", "matter.OPEN"),
+    ("system:sync:MEDIATION", "matter.RECORD_JOINED"),
+    ("system:sync:MEDIATION", "matter.ACCEPT"),  # 签收 implied by the result
+    ("system:sync:MEDIATION", "matter.REPORT_RESULT"),
+    ("system:sync:COURT", "matter.RECORD_JOINED"),
+    ("system:sync:COURT", "matter.ACCEPT"),
+    ("system:sync:COURT", "matter.REPORT_RESULT"),
+]
+"""The automatic actions of the loop, each on the audit chain (staff act through GraphQL,
+audited there; this test drives the workflow directly)."""
+
 LOOP_ACTIONS = [
     "OPEN", "ADMIT", "ASSESS", "DISPATCH",
     "RECORD_JOINED:DISPUTE", "ACCEPT", "REPORT_RESULT",  # the mediation record, failed
@@ -256,6 +291,11 @@ async def test_the_loop_on_time(
     async with loop.workflow.sessions() as session:
         orders = (await session.scalars(select(Supervision))).all()
     assert orders == []
+    audited = await system_audit(loop, final)
+    warnings = [a for a in audited if a[1] == "matter.WARNING"]
+    assert [a for a in audited if a not in warnings] == LOOP_AUDIT
+    assert len(warnings) == sum(a.startswith("WARNING") for a in timeline)
+    assert {p for p, _ in warnings} <= {"system:deadline-scanner"}
     kinds = {e.kind for e in loop.heard if e.matter_id == matter.id}
     assert {MatterEventKind.OPENED, MatterEventKind.RECORD_JOINED,
             MatterEventKind.STEP_CHANGED} <= kinds  # fmt: skip
@@ -288,6 +328,15 @@ async def test_the_loop_breached_is_supervised_once_by_two_scanners(
         ("REMINDER", MEDIATION_ORG, True), ("SUPERVISE", MEDIATION_ORG, True)
     ]
     assert timeline.count("ISSUE_SUPERVISION") == 2
+    # each firing and each automatic 督办 on the audit chain, by the scanner that won it
+    audited = await system_audit(loop, matter)
+    scanners = {"system:replica-a", "system:replica-b"}
+    overdue = [a for a in audited if a[1] == "matter.OVERDUE"]
+    supervised = [a for a in audited if a[1] == "matter.ISSUE_SUPERVISION"]
+    assert len(overdue) == 2 and len(supervised) == 2
+    assert {p for p, _ in overdue + supervised} <= scanners
+    assert sum(a[1] == "matter.WARNING" for a in audited) == sum(
+        a.startswith("WARNING") for a in timeline)
     # the department answers the first order, and the loop still closes
     first_order = orders[0].id
     loop.clock.advance(hours=1)
