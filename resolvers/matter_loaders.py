@@ -1,5 +1,6 @@
 """Per-operation batch loaders of what matters hold (事项数据批量加载): clocks, timeline,
-supervision orders and record ids, each one statement for every matter a page asked for.
+supervision orders, record ids and intake parties, each one statement for every matter a page
+asked for.
 
 Which matters may be read was decided when they were listed (``resolvers.matters``); the
 records themselves go through the record loader, within the principal's record scope.
@@ -11,12 +12,20 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import defer
 from strawberry.dataloader import DataLoader
 
-from db.models import ClockRow, MatterEvent, MatterRecord, OutboxMessage, Supervision
+from db.models import (
+    ClockRow,
+    MatterEvent,
+    MatterParty,
+    MatterRecord,
+    OutboxMessage,
+    SealedParty,
+    Supervision,
+)
 
 
 class MatterLoaders:
@@ -26,6 +35,7 @@ class MatterLoaders:
         self.events: DataLoader[int, list[MatterEvent]] = DataLoader(self._events)
         self.supervisions: DataLoader[int, list[Supervision]] = DataLoader(self._supervisions)
         self.record_ids: DataLoader[int, list[int]] = DataLoader(self._record_ids)
+        self.parties: DataLoader[int, list[SealedParty]] = DataLoader(self._parties)
         self.writebacks: DataLoader[str, list[OutboxMessage]] = DataLoader(self._writebacks)
 
     async def _grouped(self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
@@ -58,6 +68,22 @@ class MatterLoaders:
             )  # fmt: skip
             for matter_id, record_id in rows:
                 grouped[matter_id].append(record_id)
+        return [grouped[matter_id] for matter_id in matter_ids]
+
+    async def _parties(self, matter_ids: Sequence[int]) -> list[list[SealedParty]]:
+        """Intake parties in their order, identifiers as stored (sealed): a field opens them
+        only when it is selected."""
+        grouped: dict[int, list[SealedParty]] = defaultdict(list)
+        table = MatterParty.__table__.c
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(table.matter_id, table.role, table.name,
+                       type_coerce(table.id_number, Text), type_coerce(table.phone, Text))
+                .where(table.matter_id.in_(matter_ids))
+                .order_by(table.matter_id, table.position)
+            )  # fmt: skip
+            for matter_id, role, name, sealed_id, sealed_phone in rows:
+                grouped[matter_id].append(SealedParty(role, name, sealed_id, sealed_phone))
         return [grouped[matter_id] for matter_id in matter_ids]
 
     async def _writebacks(self, numbers: Sequence[str]) -> list[list[OutboxMessage]]:

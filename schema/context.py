@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from strawberry.dataloader import DataLoader
 
     from db.matter_workflow import MatterWorkflow
-    from db.models import ClockRow, MatterEvent, OutboxMessage, Supervision
+    from db.models import ClockRow, MatterEvent, OutboxMessage, SealedParty, Supervision
     from schema.linking import TimelineEntry
     from schema.persons import Party, Person
     from schema.records import LinkedRecord, Record
@@ -48,6 +48,9 @@ class MatterRowLoaders(Protocol):
 
     @property
     def record_ids(self) -> DataLoader[int, list[int]]: ...
+
+    @property
+    def parties(self) -> DataLoader[int, list[SealedParty]]: ...
 
     @property
     def writebacks(self) -> DataLoader[str, list[OutboxMessage]]: ...

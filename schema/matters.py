@@ -13,13 +13,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import Text, select, type_coerce
 from strawberry import relay
 
 import schema.matter_enums  # noqa: F401  # registers the loop's enums before the types use them
 from db.matters import clock_of
-from db.models import ClockRow, Matter, MatterEvent, Supervision
-from db.models import MatterParty as MatterPartyRow
+from db.models import ClockRow, Matter, MatterEvent, SealedParty, Supervision
 from domain.calendar import ChineseWorkingCalendar, WorkingCalendar
 from domain.deadlines import ClockState, RuleBook, load_rules
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
@@ -221,6 +219,11 @@ class MatterParty:
     sealed_phone: strawberry.Private[str | None]
     """Still sealed, as stored: opened only when selected (``_opened``)."""
 
+    @classmethod
+    def from_row(cls, row: SealedParty) -> MatterParty:
+        return cls(role=PartyRole(row.role), name=row.name,
+                   sealed_id_number=row.sealed_id_number, sealed_phone=row.sealed_phone)
+
     @strawberry.field(metadata=IDENTIFIER, description=ID_NUMBER_DESCRIPTION)
     def id_number(self, info: Info) -> str | None:
         return _opened(info, self.sealed_id_number, mask_resident_id)
@@ -347,18 +350,8 @@ class MatterNode(relay.Node):
 
     @strawberry.field(metadata=PERSONAL, description="Parties registered at intake (当事人).")
     async def parties(self, info: Info) -> list[MatterParty]:
-        table = MatterPartyRow.__table__.c
-        async with info.context.sessions() as session:
-            rows = await session.execute(
-                select(table.role, table.name, type_coerce(table.id_number, Text),
-                       type_coerce(table.phone, Text))
-                .where(table.matter_id == self.matter_id).order_by(table.position)
-            )
-            return [
-                MatterParty(role=PartyRole(role), name=name, sealed_id_number=sealed_id,
-                            sealed_phone=sealed_phone)
-                for role, name, sealed_id, sealed_phone in rows
-            ]  # fmt: skip
+        rows = await info.context.loaders.matters.parties.load(self.matter_id)
+        return [MatterParty.from_row(row) for row in rows]
 
     @strawberry.field(metadata=MATTERS, description="Timeline, oldest first (办理记录).")
     async def timeline(self, info: Info) -> list[MatterTimelineEntry]:

@@ -11,6 +11,7 @@ from db.models.matters import (
     MatterNumber,
     MatterParty,
     MatterRecord,
+    SealedParty,
     Supervision,
 )
 from db.models.parties import Link, Organisation, PartyMention, Person
@@ -45,6 +46,7 @@ __all__ = [
     "Region",
     "RiskAssessment",
     "RiskGradeChange",
+    "SealedParty",
     "Supervision",
     "SyncRun",
     "SyncState",

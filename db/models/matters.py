@@ -14,7 +14,7 @@ is the claim.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     JSON,
@@ -127,6 +127,15 @@ class MatterParty(_SealedIdentity, Base):
     phone_index: Mapped[str | None] = mapped_column(String(40), index=True)
 
     __table_args__ = (UniqueConstraint("matter_id", "position"),)
+
+
+class SealedParty(NamedTuple):
+    """A :class:`MatterParty` as read for clients: identifiers still sealed, as stored."""
+
+    role: PartyRole
+    name: str
+    sealed_id_number: str | None
+    sealed_phone: str | None
 
 
 class MatterEvent(Base):

@@ -27,6 +27,7 @@ from tests.integration.graphql_world import (
     graphql,
     graphql_client,
 )
+from tests.integration.test_graphql_loaders import counting_statements
 
 INSIDE, OUTSIDE = "411202", "510129"
 MEDIATION_ORG = "org:tjw-huibin-001"
@@ -372,3 +373,42 @@ async def test_each_mutation_of_a_document_reads_its_own_result(client: httpx.As
     assert [e["action"] for e in body["data"]["b"]["matter"]["timeline"]] == [
         "OPEN", "ADMIT", "ASSESS"
     ]
+
+
+QUERY_PAGE_WITH_PARTIES = """
+query($first: Int!) { matters(first: $first) { nodes {
+  title parties { role name idNumber phone } timeline { action } clocks { ruleId }
+  supervisions { level } records { id }
+} } }
+"""
+
+
+async def test_a_page_of_matters_reads_its_parties_in_one_statement(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given thirty matters, each with its own two parties
+    people = {}
+    for n in range(30):
+        first, second = f"张{chr(0x4E00 + n)}", f"李{chr(0x4E00 + n)}"
+        people[f"纠纷第{n}件"] = [first, second]
+        await _open(client, title=f"纠纷第{n}件", parties=[
+            {"role": "APPLICANT", "name": first, "idNumber": ID_NUMBER, "phone": "13800138000"},
+            {"role": "RESPONDENT", "name": second},
+        ])  # fmt: skip
+    await graphql(client, QUERY_PAGE_WITH_PARTIES, {"first": 1}, headers=STAFF)  # warm-up
+    # when a page of 3 and a page of 30 are read with parties and the other sub-fields
+    with counting_statements(committing_engine) as small:
+        small_body = await graphql(client, QUERY_PAGE_WITH_PARTIES, {"first": 3}, headers=STAFF)
+    with counting_statements(committing_engine) as large:
+        large_body = await graphql(client, QUERY_PAGE_WITH_PARTIES, {"first": 30}, headers=STAFF)
+    # then each matter has its own parties, in order, identifiers masked
+    nodes = large_body["data"]["matters"]["nodes"]
+    assert len(small_body["data"]["matters"]["nodes"]) == 3 and len(nodes) == 30
+    for node in nodes:
+        applicant, respondent = node["parties"]
+        assert [applicant["name"], respondent["name"]] == people[node["title"]]
+        assert applicant["role"] == "APPLICANT" and ID_NUMBER not in json.dumps(applicant)
+        assert applicant["idNumber"] and respondent["idNumber"] is None
+    # and both pages took the same few statements: no statement per matter
+    assert len(small) == len(large) <= 8, (small, large)
+    assert sum("matter_parties" in s for s in large) == 1
