@@ -48,7 +48,7 @@ from domain.matter_stats import (
     MatterDimension,
     percentile,
 )
-from domain.stats import KpiId, TimeBucket, bucket_start, buckets_between
+from domain.stats import KpiId, TimeBucket, bucket_start, missing_periods
 from domain.workflow.visibility import MatterScope
 from domain.workflow.vocabulary import (
     OPEN_STEPS,
@@ -380,22 +380,11 @@ async def matter_kpis(
 def with_empty_periods(
     groups: list[MatterGroup], bucket: TimeBucket, first: date | None, last: date | None
 ) -> list[MatterGroup]:
-    """``groups`` plus a zero group for every bucket from ``first`` to ``last`` a series (the
-    groups sharing all but the period) lacks; nothing counted and no other key: one series."""
-    periods = [group.key.period for group in groups if group.key.period is not None]
-    low = first or (min(periods) if periods else None)
-    high = last or (max(periods) if periods else None)
-    if low is None or high is None:
-        return groups
-    series = {replace(group.key, period=None) for group in groups} or {MatterKey()}
+    """``groups`` plus a zero group for every bucket from ``first`` to ``last`` a series
+    lacks (``domain.stats.missing_periods``), so a chart has no holes."""
     present = {group.key for group in groups}
-    filled = list(groups)
-    for start in buckets_between(low, high, bucket):
-        for base in series:
-            key = replace(base, period=start)
-            if key not in present:
-                filled.append(MatterGroup(key))
-    return filled
+    missing = missing_periods(present, bucket, first, last, MatterKey())
+    return [*groups, *(MatterGroup(key) for key in missing)]
 
 
 def key_order(group: MatterGroup) -> tuple[str, ...]:

@@ -14,11 +14,11 @@ KPI definitions and small-cell suppression — rules with no SQL and no GraphQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RegionLevel
@@ -87,6 +87,37 @@ def buckets_between(first: date, last: date, bucket: TimeBucket) -> Iterator[dat
     while start <= end:
         yield start
         start = next_bucket(start, bucket)
+
+
+class PeriodKey(Protocol):
+    """A group key with a ``period`` (a bucket's first day, or ``None``): a frozen dataclass."""
+
+    @property
+    def period(self) -> date | None: ...
+
+
+K = TypeVar("K", bound=PeriodKey)
+
+
+def missing_periods(
+    keys: Collection[K], bucket: TimeBucket, first: date | None, last: date | None, empty: K
+) -> list[K]:
+    """The keys a chart lacks to have no holes: for every bucket from ``first`` to ``last``
+    (defaults: the first and last present), each series (the keys sharing all but the period)
+    that has no key in it; with no key at all, the series of ``empty`` (no other value)."""
+    periods = [key.period for key in keys if key.period is not None]
+    low = first or (min(periods) if periods else None)
+    high = last or (max(periods) if periods else None)
+    if low is None or high is None:
+        return []
+    series = {replace(key, period=None) for key in keys} or {empty}  # type: ignore[type-var]
+    missing = []
+    for start in buckets_between(low, high, bucket):
+        for base in series:
+            key = replace(base, period=start)  # type: ignore[type-var]
+            if key not in keys:
+                missing.append(key)
+    return missing
 
 
 def bucket_label(start: date, bucket: TimeBucket) -> str:

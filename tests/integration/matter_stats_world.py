@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import ClockRow, Matter, Region
+from db.models import ClockRow, Matter
 from domain.enums import CaseStatus, DisputeCategory, RiskLevel
 from domain.workflow.vocabulary import (
     DispatchTrack,
@@ -28,7 +28,7 @@ from domain.workflow.vocabulary import (
     MatterStep,
     Satisfaction,
 )
-from tests.integration.stats_world import REGIONS
+from tests.integration.stats_world import insert_regions
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PARTNER_ORG = "org:tjw-huibin-001"
@@ -161,13 +161,7 @@ MATTERS: list[M] = _matters()
 
 async def seed_matter_world(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        await connection.execute(
-            insert(Region.__table__),
-            [
-                {"code": c, "name": n, "level": lv, "parent_code": p, "population": pop}
-                for c, n, lv, p, pop in REGIONS
-            ],
-        )
+        await insert_regions(connection)
         await connection.execute(
             insert(Matter.__table__),
             [
