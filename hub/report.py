@@ -1,9 +1,11 @@
 """The monthly review's figures (月研判报表) as sheets: the same figures as ``recordStats`` and
 ``recordKpis`` (``db.figures``), written as XLSX (openpyxl) or one CSV per sheet.
 
-Sheets: 指标 (the KPIs of the region and period), 按区划 (counts and KPIs per region at a
-level, numerators and denominators beside each value), 按类别, 按类型, 风险等级, 趋势 (days of
-a month, months of a quarter or year, empty ones as zero) and 指标口径 (every definition).
+Sheets: 指标 (the record and matter KPIs of the region and period, and the handling duration
+P50/P90; each matter KPI counts a matter on its own date, see ``domain.matter_stats``),
+按区划 (counts and KPIs per region at a level, numerators and denominators beside each
+value), 按类别, 按类型, 风险等级, 趋势 (days of a month, months of a quarter or year, empty
+ones as zero) and 指标口径 (every definition).
 """
 
 from __future__ import annotations
