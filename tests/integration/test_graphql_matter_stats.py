@@ -331,3 +331,31 @@ async def test_matter_figures_are_audited(client: httpx.AsyncClient, engine: Asy
             await connection.execute(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
         ).one()
     assert (last.role, last.operation, last.outcome) == ("dashboard_viewer", "MatterKpis", "OK")
+
+
+async def test_quarters_gather_their_months_kpis_and_durations(
+    client: httpx.AsyncClient,
+) -> None:
+    # given quarters by closure: SQLite counts months and gathers them, PostgreSQL truncates
+    variables = {"bucket": "QUARTER", "since": "2026-01-01", "until": "2026-07-01",
+                 "groupBy": ["REGION"]}  # fmt: skip
+    rows = (await _ask(client, QUERY_KPIS, variables))["matterKpis"]
+    now = _now()
+    quarters = [date(2026, 1, 1), date(2026, 4, 1), date(2026, 7, 1)]
+    seen = set()
+    for row in rows:
+        start = date.fromisoformat(row["key"]["period"]["start"])
+        end = quarters[quarters.index(start) + 1]
+        code = row["key"]["regionCode"]
+        seen.add((code, start))
+        mine = [m for m in MATTERS if _county(m.region) == code]
+        assert _figures(row) == {kpi: expected(mine, kpi, now, start, end)
+                                 for kpi in MATTER_KPIS}, (code, start)  # fmt: skip
+        closed = [m for m in mine if m.closed and start <= m.closed.date() < end]
+        count, p50, p90 = expected_durations(closed)
+        assert row["duration"]["count"] == count, (code, start)
+        assert row["duration"]["p50Hours"] == pytest.approx(p50, rel=1e-9)
+        assert row["duration"]["p90Hours"] == pytest.approx(p90, rel=1e-9)
+    # every county (and the unplaced) in both quarters, empty ones as zero
+    counties = {_county(m.region) for m in MATTERS}
+    assert seen == {(code, start) for code in counties for start in quarters[:2]}
