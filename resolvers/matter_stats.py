@@ -14,6 +14,7 @@ from typing import Annotated
 
 import strawberry
 
+from db.figures import MAX_GROUPS
 from db.matter_stats import (
     MatterGroup,
     MatterStatQuery,
@@ -31,13 +32,11 @@ from domain.workflow.visibility import MatterScope
 from resolvers.filters import timezone_aware
 from resolvers.matters import matter_criteria
 from resolvers.rows import connect, fetch_all
-from resolvers.stats import MAX_TOP, BucketArg, LevelArg, TopArg, _checked_top, _min_cell
+from resolvers.stats import BucketArg, LevelArg, TopArg, _checked_top, _min_cell
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.matter_inputs import MatterFilter
 from schema.matter_stats import MatterKpiRow, MatterStatRow, OverdueMatterItem
-
-MAX_GROUPS = 5_000
 
 FilterArg = Annotated[
     MatterFilter | None,
@@ -60,7 +59,6 @@ UntilArg = Annotated[
     datetime | None,
     strawberry.argument(description="Period end, exclusive (统计期止)."),
 ]
-__all__ = ["MAX_TOP", "resolve_matter_kpis", "resolve_matter_stats", "resolve_overdue_matters"]
 
 
 def _now(info: Info) -> datetime:

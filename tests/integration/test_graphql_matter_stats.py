@@ -359,3 +359,13 @@ async def test_quarters_gather_their_months_kpis_and_durations(
     # every county (and the unplaced) in both quarters, empty ones as zero
     counties = {_county(m.region) for m in MATTERS}
     assert seen == {(code, start) for code in counties for start in quarters[:2]}
+
+
+async def test_too_many_groups_and_a_reversed_period_are_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    daily = {"bucket": "DAY", "since": "2000-01-01", "until": "2026-01-01"}
+    assert codes(await graphql(client, QUERY_STATS, daily, headers=_auth())) == ["BAD_USER_INPUT"]
+    reversed_ = {"since": "2026-02-01", "until": "2026-01-01"}
+    body = await graphql(client, QUERY_KPIS, reversed_, headers=_auth())
+    assert codes(body) == ["BAD_USER_INPUT"]
