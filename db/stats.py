@@ -221,6 +221,8 @@ def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool]
             return c.kind == RecordKind.PETITION, c.id.in_(_repeat_petitions())
         case KpiId.POLICE_DIVERSION_RATE:
             return c.kpi_class == KpiClass.NON_POLICE_ALERT, c.id.in_(_referred_alerts())
+        case _:  # matter KPIs are counted over matters (db.matter_stats)
+            raise ValueError(f"{kpi} is not a KPI over records")
 
 
 def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:

@@ -14,11 +14,11 @@ KPI definitions and small-cell suppression — rules with no SQL and no GraphQL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RegionLevel
@@ -87,6 +87,37 @@ def buckets_between(first: date, last: date, bucket: TimeBucket) -> Iterator[dat
     while start <= end:
         yield start
         start = next_bucket(start, bucket)
+
+
+class PeriodKey(Protocol):
+    """A group key with a ``period`` (a bucket's first day, or ``None``): a frozen dataclass."""
+
+    @property
+    def period(self) -> date | None: ...
+
+
+K = TypeVar("K", bound=PeriodKey)
+
+
+def missing_periods(
+    keys: Collection[K], bucket: TimeBucket, first: date | None, last: date | None, empty: K
+) -> list[K]:
+    """The keys a chart lacks to have no holes: for every bucket from ``first`` to ``last``
+    (defaults: the first and last present), each series (the keys sharing all but the period)
+    that has no key in it; with no key at all, the series of ``empty`` (no other value)."""
+    periods = [key.period for key in keys if key.period is not None]
+    low = first or (min(periods) if periods else None)
+    high = last or (max(periods) if periods else None)
+    if low is None or high is None:
+        return []
+    series = {replace(key, period=None) for key in keys} or {empty}  # type: ignore[type-var]
+    missing = []
+    for start in buckets_between(low, high, bucket):
+        for base in series:
+            key = replace(base, period=start)  # type: ignore[type-var]
+            if key not in keys:
+                missing.append(key)
+    return missing
 
 
 def bucket_label(start: date, bucket: TimeBucket) -> str:
@@ -168,13 +199,28 @@ def kpi_class(kind: RecordKind, fields: Mapping[str, Any]) -> KpiClass | None:
 
 
 class KpiId(StrEnum):
-    """The KPIs computed from records (考核指标); matter KPIs follow the closed loop."""
+    """The KPIs (考核指标): the first five over records, the rest over matters (the closed
+    loop, ``domain.matter_stats``); one registry, :data:`KPI_DEFINITIONS`."""
 
     MEDIATION_SUCCESS_RATE = "MEDIATION_SUCCESS_RATE"  # 调解成功率
     PRE_SUIT_MEDIATION_SUCCESS_RATE = "PRE_SUIT_MEDIATION_SUCCESS_RATE"  # 诉前调解成功率
     LITIGATION_PER_10K = "LITIGATION_PER_10K"  # 万人起诉率
     REPEAT_PETITION_RATE = "REPEAT_PETITION_RATE"  # 重复信访率
     POLICE_DIVERSION_RATE = "POLICE_DIVERSION_RATE"  # 非警务警情分流率
+    ON_TIME_CLOSURE_RATE = "ON_TIME_CLOSURE_RATE"  # 按期办结率
+    TIMELY_ACCEPTANCE_RATE = "TIMELY_ACCEPTANCE_RATE"  # 及时受理率
+    REVISIT_RATE = "REVISIT_RATE"  # 回访率
+    REVISIT_SATISFACTION_RATE = "REVISIT_SATISFACTION_RATE"  # 回访满意率
+    RESOLVED_IN_VILLAGE_SHARE = "RESOLVED_IN_VILLAGE_SHARE"  # 化解在村占比 (小事不出村)
+    RESOLVED_IN_TOWNSHIP_SHARE = "RESOLVED_IN_TOWNSHIP_SHARE"  # 化解在镇占比
+    RESOLVED_IN_COUNTY_SHARE = "RESOLVED_IN_COUNTY_SHARE"  # 化解在县占比
+
+
+class KpiSubject(StrEnum):
+    """What a KPI counts (统计对象): source records or the centre's matters."""
+
+    RECORDS = "RECORDS"  # 记录
+    MATTERS = "MATTERS"  # 事项
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +234,7 @@ class KpiDefinition:
     numerator: str
     denominator: str
     scale: int = 1
+    subject: KpiSubject = KpiSubject.RECORDS
 
     @property
     def text(self) -> str:
@@ -234,5 +281,74 @@ KPI_DEFINITIONS: dict[KpiId, KpiDefinition] = {
             "转人民调解的非警务警情 (有调解案件以此警情为来源)",
             "非警务警情 (纠纷类 03、群众求助类 04)",
         ),
+        KpiDefinition(
+            KpiId.ON_TIME_CLOSURE_RATE,
+            "按期办结率",
+            "2026.1",
+            "期内结案且办理时限均未超期的事项 (办理时限: 信访事项办理、人民调解、委派调解、"
+            "法院立案审查、分级闭环、核查退回重办; 以结案时间计)",
+            "期内结案的事项 + 未结且办理时限已逾期的事项 (以最早逾期时限的到期时间计; "
+            "逾期未结计为未按期)",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.TIMELY_ACCEPTANCE_RATE,
+            "及时受理率",
+            "2026.1",
+            "受理时限均未超期的事项 (受理时限: 信访事项登记转送、书面告知、承办单位签收、"
+            "调解员接受委派; 以登记时间计)",
+            "受理时限已届满或已停止的事项 (已签收/已告知, 或已逾期未受理)",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.REVISIT_RATE,
+            "回访率",
+            "2026.1",
+            "回访成功 (已回访并评价) 的事项",
+            "期内结案的事项 (以结案时间计; 重新办理的事项以再次结案计)",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.REVISIT_SATISFACTION_RATE,
+            "回访满意率",
+            "2026.1",
+            "回访评价为满意或基本满意的事项",
+            "回访成功 (已回访并评价) 的期内结案事项",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.RESOLVED_IN_VILLAGE_SHARE,
+            "化解在村占比",
+            "2026.1",
+            "在村 (社区) 一级化解的事项 (属地网格处置; 人民调解且事项区划到村)",
+            "期内结案且化解成功的事项",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.RESOLVED_IN_TOWNSHIP_SHARE,
+            "化解在镇占比",
+            "2026.1",
+            "在乡镇 (街道) 一级化解的事项 (司法所、派出所处置; 人民调解且事项区划到乡镇)",
+            "期内结案且化解成功的事项",
+            subject=KpiSubject.MATTERS,
+        ),
+        KpiDefinition(
+            KpiId.RESOLVED_IN_COUNTY_SHARE,
+            "化解在县占比",
+            "2026.1",
+            "在县 (区) 一级化解的事项 (信访事项办理、诉讼与诉前调解、职能部门; 人民调解且"
+            "事项区划在县或以上)",
+            "期内结案且化解成功的事项",
+            subject=KpiSubject.MATTERS,
+        ),
     )
 }
+
+RECORD_KPIS: tuple[KpiId, ...] = tuple(
+    kpi for kpi, d in KPI_DEFINITIONS.items() if d.subject is KpiSubject.RECORDS
+)
+"""KPIs over records (``recordKpis``)."""
+MATTER_KPIS: tuple[KpiId, ...] = tuple(
+    kpi for kpi, d in KPI_DEFINITIONS.items() if d.subject is KpiSubject.MATTERS
+)
+"""KPIs over matters (``matterKpis``)."""

@@ -1,9 +1,11 @@
 """The monthly review's figures (月研判报表) as sheets: the same figures as ``recordStats`` and
 ``recordKpis`` (``db.figures``), written as XLSX (openpyxl) or one CSV per sheet.
 
-Sheets: 指标 (the KPIs of the region and period), 按区划 (counts and KPIs per region at a
-level, numerators and denominators beside each value), 按类别, 按类型, 风险等级, 趋势 (days of
-a month, months of a quarter or year, empty ones as zero) and 指标口径 (every definition).
+Sheets: 指标 (the record and matter KPIs of the region and period, and the handling duration
+P50/P90; each matter KPI counts a matter on its own date, see ``domain.matter_stats``),
+按区划 (counts and KPIs per region at a level, numerators and denominators beside each
+value), 按类别, 按类型, 风险等级, 趋势 (days of a month, months of a quarter or year, empty
+ones as zero) and 指标口径 (every definition).
 """
 
 from __future__ import annotations
@@ -19,20 +21,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.figures import figures
-from db.queries import RecordCriteria
+from db.matter_queries import MatterCriteria
+from db.matter_stats import MatterGroup, MatterKey, MatterStatQuery, matter_kpis
+from db.queries import RecordCriteria, region_prefix
 from db.stats import Group, StatQuery
 from domain.calendar import SHANGHAI
 from domain.enums import LABELS, RegionLevel
 from domain.kinds import KIND_SPECS
+from domain.matter_stats import HANDLING_DURATION
 from domain.scope import EVERYTHING
 from domain.stats import (
     KPI_DEFINITIONS,
+    MATTER_KPIS,
+    RECORD_KPIS,
     KpiId,
     StatDimension,
     TimeBucket,
     bucket_label,
     next_bucket,
 )
+from domain.workflow.visibility import ALL_MATTERS
 
 Cell = str | int | float | None
 
@@ -79,7 +87,23 @@ class Sheet:
     rows: list[tuple[Cell, ...]]
 
 
-def _kpi_cells(group: Group, kpis: Sequence[KpiId]) -> list[Cell]:
+async def _matter_figures(engine: AsyncEngine, region: str, period: Period) -> MatterGroup:
+    """The matter KPIs and handling duration of ``region`` over ``period``, each KPI counting a
+    matter on its own date; "now" (what is overdue) is the report's own time."""
+    query = MatterStatQuery(
+        criteria=MatterCriteria(region_prefix=region_prefix(region)),
+        now=datetime.now(UTC),
+        since=_midnight(period.start),
+        until=_midnight(period.end),
+        kpis=MATTER_KPIS,
+        durations=True,
+    )
+    async with engine.connect() as connection:
+        groups = await matter_kpis(connection, query, ALL_MATTERS)
+    return groups[0] if groups else MatterGroup(MatterKey())
+
+
+def _kpi_cells(group: Group | MatterGroup, kpis: Sequence[KpiId]) -> list[Cell]:
     cells: list[Cell] = []
     for kpi in kpis:
         numerator, denominator = group.kpis.get(kpi, (0, 0))
@@ -110,7 +134,7 @@ async def build_report(
         occurred_from=_midnight(period.start),
         occurred_to=_midnight(period.end),
     )
-    kpis = tuple(KpiId)
+    kpis = RECORD_KPIS
 
     async def grouped(
         *dimensions: StatDimension, bucket: TimeBucket | None = None, with_kpis: bool = False
@@ -120,13 +144,26 @@ async def build_report(
             return await figures(connection, query, EVERYTHING)
 
     (whole,) = await grouped(with_kpis=True)
+    matters = await _matter_figures(engine, region, period)
+    duration = matters.durations
     sheets = [
         Sheet(
             "指标",
             ("指标", "分子", "分母", "指标值", "口径版本"),
             [
-                (KPI_DEFINITIONS[kpi].name, *_kpi_cells(whole, [kpi]), KPI_DEFINITIONS[kpi].version)
-                for kpi in kpis
+                (KPI_DEFINITIONS[kpi].name, *_kpi_cells(group, [kpi]), KPI_DEFINITIONS[kpi].version)
+                for group, chosen in ((whole, kpis), (matters, MATTER_KPIS))
+                for kpi in chosen
+            ]
+            + [
+                (
+                    f"{HANDLING_DURATION.name} P{share} (小时)",
+                    duration.count,
+                    None,
+                    round(value / 3600, 4) if value is not None else None,
+                    HANDLING_DURATION.version,
+                )
+                for share, value in ((50, duration.p50), (90, duration.p90))
             ],
         ),
         Sheet(
@@ -171,6 +208,17 @@ async def build_report(
             [
                 (d.kpi.value, d.name, d.version, d.numerator, d.denominator, d.scale, d.text)
                 for d in KPI_DEFINITIONS.values()
+            ]
+            + [
+                (
+                    "HANDLING_DURATION",
+                    HANDLING_DURATION.name,
+                    HANDLING_DURATION.version,
+                    "结案时间 − 登记时间",
+                    None,
+                    None,
+                    HANDLING_DURATION.text,
+                ),
             ],
         )
     )

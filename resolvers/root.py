@@ -25,6 +25,11 @@ from domain.kinds import KINDS, KindSpec
 from resolvers import queries
 from resolvers.audit import resolve_audit_chain_status, resolve_audit_log
 from resolvers.linking import resolve_linked_records, resolve_person_timeline
+from resolvers.matter_stats import (
+    resolve_matter_kpis,
+    resolve_matter_stats,
+    resolve_overdue_matters,
+)
 from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
 from resolvers.stats import (
@@ -45,6 +50,7 @@ from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
+from schema.matter_stats import MatterKpiRow, MatterStatRow, OverdueMatterItem
 from schema.matters import MatterNode
 from schema.pagination import Connection
 from schema.persons import Person
@@ -189,6 +195,36 @@ class Query:
             "Records at a risk level (RED by default) not yet resolved, closed or withdrawn, "
             "newest first, within the filter and the role's reach (风险清单): kind, category, "
             "status, place, time and title only."
+        ),
+    )
+    matter_stats: list[MatterStatRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_matter_stats,
+        description=(
+            "Matter counts grouped by any of step, status, category, risk level, origin, track "
+            "(承办单位类型) and region (rolled up to a level), and a Beijing calendar period of "
+            "the registration or closure date, over the same filter as `matters`, within the "
+            "role's reach: jurisdiction, or a partner's own organisation (事项分组统计). "
+            "Figures only: a dashboard gets them without reading a matter. Rankings: `top`."
+        ),
+    )
+    matter_kpis: list[MatterKpiRow] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_matter_kpis,
+        description=(
+            "KPIs over matters with numerator, denominator and definition, and the handling "
+            "duration P50/P90, grouped like `matterStats` (事项考核指标): 按期办结率 (open "
+            "overdue matters count against it), 及时受理率, 回访率, 回访满意率, 化解在村/镇/县"
+            "占比. Each KPI counts a matter on its own date (see its definition)."
+        ),
+    )
+    overdue_matters: list[OverdueMatterItem] = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_overdue_matters,
+        description=(
+            "Open matters with a running clock past due, longest overdue first, within the "
+            "filter and the role's reach (逾期清单): case code, category, step, place, "
+            "organisations and since when — no title, no party."
         ),
     )
     kpi_definitions: list[KpiDefinitionType] = strawberry.field(

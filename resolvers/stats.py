@@ -16,7 +16,7 @@ from db.figures import TooManyGroups
 from db.risk_queries import open_risks
 from db.stats import Group, StatQuery
 from domain.enums import RegionLevel, RiskLevel
-from domain.stats import KPI_DEFINITIONS, KpiId, StatDimension, TimeBucket
+from domain.stats import KPI_DEFINITIONS, RECORD_KPIS, KpiId, StatDimension, TimeBucket
 from resolvers.dataloaders import Loaders
 from resolvers.filters import record_criteria
 from resolvers.queries import FilterArg
@@ -122,7 +122,9 @@ async def resolve_record_kpis(
     info: Info,
     kpis: Annotated[
         list[KpiId] | None,
-        strawberry.argument(description="Which KPIs (指标); all of them when omitted."),
+        strawberry.argument(
+            description="Which KPIs over records (指标); all of them when omitted."
+        ),
     ] = None,
     filter: FilterArg = None,
     group_by: GroupByArg = None,
@@ -138,7 +140,9 @@ async def resolve_record_kpis(
         ),
     ] = None,
 ) -> list[KpiRow]:
-    chosen = tuple(dict.fromkeys(kpis or KPI_DEFINITIONS))
+    chosen = tuple(dict.fromkeys(kpis or RECORD_KPIS))
+    if not_records := [kpi.value for kpi in chosen if kpi not in RECORD_KPIS]:
+        raise BadUserInput(f"{', '.join(not_records)}: KPIs over matters, ask matterKpis.")
     query = _query(filter, group_by, region_level, bucket, chosen)
     _checked_top(top)
     groups = await _figures(info, query)

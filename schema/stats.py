@@ -18,6 +18,7 @@ from domain.stats import (
     KPI_DEFINITIONS,
     KpiDefinition,
     KpiId,
+    KpiSubject,
     StatDimension,
     TimeBucket,
     bucket_label,
@@ -39,6 +40,12 @@ strawberry.enum(
     description=(
         "What figures are grouped by (分组维度): KIND 记录类型, SOURCE 来源系统, CATEGORY "
         "纠纷类别, STATUS 案件状态, RISK_LEVEL 风险等级, REGION 区划 (at `regionLevel`)."
+    ),
+)
+strawberry.enum(
+    KpiSubject,
+    description=(
+        "What a KPI counts (统计对象): RECORDS 记录 (recordKpis), MATTERS 事项 (matterKpis)."
     ),
 )
 strawberry.enum(
@@ -139,6 +146,9 @@ class KpiDefinitionType:
         description="The ratio is multiplied by this (倍数): 10000 for 万人起诉率, else 1."
     )
     text: str = strawberry.field(description="The whole definition in one line (口径说明).")
+    subject: KpiSubject = strawberry.field(
+        description="What it counts (统计对象): records (recordKpis) or matters (matterKpis)."
+    )
 
     @classmethod
     def of(cls, definition: KpiDefinition) -> KpiDefinitionType:
@@ -150,6 +160,7 @@ class KpiDefinitionType:
             denominator=definition.denominator,
             scale=definition.scale,
             text=definition.text,
+            subject=definition.subject,
         )
 
 
@@ -177,6 +188,12 @@ class KpiFigure:
     @classmethod
     def of(cls, kpi: KpiId, group: Group, min_cell: int) -> KpiFigure:
         numerator, denominator = group.kpis.get(kpi, (0, 0))
+        return cls.from_counts(kpi, numerator, denominator, min_cell)
+
+    @classmethod
+    def from_counts(
+        cls, kpi: KpiId, numerator: int, denominator: int | None, min_cell: int
+    ) -> KpiFigure:
         # A person-counting side (not a population) under the minimum hides the whole figure.
         counted = [numerator] if kpi is KpiId.LITIGATION_PER_10K else [numerator, denominator]
         hidden = any(n is not None and suppressed(n, min_cell) for n in counted)

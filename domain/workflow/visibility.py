@@ -36,6 +36,18 @@ class MatterScope:
             return cls(places=None, org=principal.org) if principal.org else NO_MATTERS
         return cls(places=principal.scope)
 
+    @classmethod
+    def for_figures(cls, principal: Principal | None) -> MatterScope:
+        """The matters a principal's figures are counted over (统计范围): a partner's those
+        dispatched to its organisation; anyone else's those in their jurisdiction, roles that
+        read no matter (dashboards) included — they get figures, never a matter."""
+        if principal is None:
+            return NO_MATTERS
+        actor = Actor.of(principal)
+        if actor.kind is ActorKind.PARTNER:
+            return cls(places=None, org=principal.org) if principal.org else NO_MATTERS
+        return cls(places=principal.scope)
+
     def admits(self, region_code: str | None, assigned_org: str | None) -> bool:
         if self.nothing:
             return False

@@ -34,6 +34,10 @@ QUERY_CATEGORIES = """query C($filter: RecordFilter) {
   recordStats(filter: $filter, groupBy: [CATEGORY]) { key { category } count suppressed } }"""
 QUERY_TOTAL = "query T($filter: RecordFilter) { recordStats(filter: $filter) { count suppressed } }"
 QUERY_OPEN_RED = "query R { openRisks(level: RED, first: 20) { title } }"
+QUERY_MATTER_KPIS = """query M($since: DateTime, $until: DateTime) {
+  matterKpis(since: $since, until: $until) {
+    figures { kpi numerator denominator suppressed } } }"""
+QUERY_OVERDUE = "query O { overdueMatters(first: 20) { number } }"
 CATEGORY_NAMES = "Object.fromEntries(Object.entries(m.CATEGORY))"
 RULE = "同一地点60日内3次以上纠纷类110报警（民转刑风险）"
 PERSON_RULE = "同一人60日内3次以上纠纷类110报警（民转刑风险）"
@@ -60,8 +64,15 @@ async def _dashboard_matches_the_api(base: str, page: Page) -> None:
     names = await page.evaluate(f"import('/console/js/labels.js').then((m) => {CATEGORY_NAMES})")
     filter_ = {**window, "region": None}
     kpis = (await _api(base, page, QUERY_KPIS, {"filter": filter_}))["recordKpis"][0]["figures"]
-    await expect(page.locator("article.tile")).to_have_count(len(kpis))
-    for figure in kpis:
+    record_tiles = page.locator("section[aria-labelledby=kpi-title] article.tile")
+    await expect(record_tiles).to_have_count(len(kpis))
+    matter = (
+        await _api(base, page, QUERY_MATTER_KPIS,
+                   {"since": window["occurredFrom"], "until": window["occurredTo"]})
+    )["matterKpis"][0]  # fmt: skip
+    matter_tiles = page.locator("section[aria-labelledby=matter-kpi-title] article.tile")
+    await expect(matter_tiles).to_have_count(len(matter["figures"]) + 1)  # + 办理时长
+    for figure in [*kpis, *matter["figures"]]:
         tile = page.locator(f"article.tile[data-kpi={figure['kpi']}]")
         for side in ("numerator", "denominator"):
             value = figure[side]
@@ -89,6 +100,12 @@ async def _dashboard_matches_the_api(base: str, page: Page) -> None:
         "cs => cs.map(c => c.width > 0 && c.height > 0 && c.toDataURL().length > 2000)"
     )
     assert drawn == [True] * 4
+    overdue = (await _api(base, page, QUERY_OVERDUE, {}))["overdueMatters"]
+    if overdue:
+        rows_shown = page.locator("table[data-figures=逾期事项清单] tbody tr")
+        await expect(rows_shown).to_have_count(len(overdue))
+    else:
+        await expect(page.get_by_text("当前没有逾期未结的事项。")).to_be_visible()
     red = (await _api(base, page, QUERY_OPEN_RED, {}))["openRisks"]
     red_table = page.locator("table[data-figures=红色风险清单] tbody tr")
     await expect(red_table).to_have_count(len(red))

@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models import Link, Record, Region
 from db.models.records import kind_models
@@ -170,16 +170,21 @@ def _kind_row(row: Row) -> dict[str, Any]:
     return values
 
 
+async def insert_regions(connection: AsyncConnection) -> None:
+    """The world's region tree (:data:`REGIONS`)."""
+    await connection.execute(
+        insert(Region.__table__),
+        [
+            {"code": c, "name": n, "level": lv, "parent_code": p, "population": pop}
+            for c, n, lv, p, pop in REGIONS
+        ],
+    )
+
+
 async def seed_stats_world(engine: AsyncEngine) -> None:
     models = kind_models()
     async with engine.begin() as connection:
-        await connection.execute(
-            insert(Region.__table__),
-            [
-                {"code": c, "name": n, "level": lv, "parent_code": p, "population": pop}
-                for c, n, lv, p, pop in REGIONS
-            ],
-        )
+        await insert_regions(connection)
         await connection.execute(
             insert(Record.__table__),
             [

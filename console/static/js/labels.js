@@ -52,6 +52,10 @@ export const KPI = {
   MEDIATION_SUCCESS_RATE: '调解成功率', PRE_SUIT_MEDIATION_SUCCESS_RATE: '诉前调解成功率',
   LITIGATION_PER_10K: '万人起诉率', REPEAT_PETITION_RATE: '重复信访率',
   POLICE_DIVERSION_RATE: '非警务警情分流率',
+  ON_TIME_CLOSURE_RATE: '按期办结率', TIMELY_ACCEPTANCE_RATE: '及时受理率',
+  REVISIT_RATE: '回访率', REVISIT_SATISFACTION_RATE: '回访满意率',
+  RESOLVED_IN_VILLAGE_SHARE: '化解在村占比', RESOLVED_IN_TOWNSHIP_SHARE: '化解在镇占比',
+  RESOLVED_IN_COUNTY_SHARE: '化解在县占比',
 };
 export const RISK_OVERRIDE_ERROR = {
   NOT_FOUND: '未找到该记录或人员，它可能不在您的辖区内，或尚未研判。',

@@ -1,11 +1,12 @@
 // 综合态势: KPI tiles, the 12-month trend, records by county, by category and by risk level,
-// and the open RED list — figures only (recordKpis, recordStats, openRisks), so a
+// the open RED list, the closed loop's KPI tiles with the handling duration and the overdue
+// list — figures only (recordKpis, recordStats, openRisks, matterKpis, overdueMatters), so a
 // dashboard_viewer sees the same page as centre staff. A small cell the API hides
 // (suppressed: true) is shown as "<5", never as zero.
 
 import { gql } from '../api.js';
 import { draw } from '../charts.js';
-import { CATEGORY, KIND, KPI, RISK, STATUS, beijingTime, label } from '../labels.js';
+import { CATEGORY, KIND, KPI, RISK, STATUS, STEP, TRACK, beijingTime, label } from '../labels.js';
 import { h, field, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 
@@ -40,6 +41,20 @@ const QUERY_OPEN_RISKS = `
 query DashboardOpenRisks($filter: RecordFilter) {
   openRisks(level: RED, filter: $filter, first: 20) {
     kind category status riskLevel regionCode region { name } title occurredAt
+  }
+}`;
+const QUERY_MATTER_KPIS = `
+query DashboardMatterKpis($filter: MatterFilter, $since: DateTime, $until: DateTime) {
+  matterKpis(filter: $filter, since: $since, until: $until) {
+    figures { kpi numerator denominator value suppressed
+              definition { id name version numerator denominator scale text } }
+    duration { count p50Hours p90Hours suppressed definition version }
+  }
+}`;
+const QUERY_OVERDUE = `
+query DashboardOverdue($filter: MatterFilter) {
+  overdueMatters(filter: $filter, first: 20) {
+    number category step riskLevel track assignedOrg regionCode region { name } overdueSince
   }
 }`;
 
@@ -88,6 +103,37 @@ function kpiTile(figure) {
       h('p', { id: descId, class: 'muted' }, `${d.text}（口径版本 ${d.version}）`)));
 }
 
+function hoursText(hours) {
+  if (hours === null || hours === undefined) return '—';
+  return hours >= 48 ? `${(hours / 24).toFixed(1)} 天` : `${hours.toFixed(1)} 小时`;
+}
+
+// The handling duration (办理时长): P50 and P90 of the period's closed matters.
+function durationTile(duration) {
+  const count = duration.suppressed ? SMALL : String(duration.count ?? 0);
+  return h('article', { class: 'tile', dataset: { kpi: 'HANDLING_DURATION' }, title: duration.definition, 'aria-describedby': 'kpi-HANDLING_DURATION-def' },
+    h('h3', {}, '办理时长'),
+    h('p', { class: 'tile-value' }, duration.suppressed ? SMALL : `P50 ${hoursText(duration.p50Hours)}`),
+    h('p', { class: 'tile-sides' },
+      h('span', { dataset: { side: 'p90' } }, `P90 ${duration.suppressed ? SMALL : hoursText(duration.p90Hours)}`), ' / ',
+      h('span', { dataset: { side: 'count' } }, `结案 ${count} 件`)),
+    h('details', {}, h('summary', {}, '指标口径'),
+      h('p', { id: 'kpi-HANDLING_DURATION-def', class: 'muted' }, `${duration.definition}（口径版本 ${duration.version}）`)));
+}
+
+function overdueTable(items) {
+  if (!items.length) return h('p', {}, '当前没有逾期未结的事项。');
+  return h('div', { class: 'table-wrap' }, h('table', { dataset: { figures: '逾期事项清单' } },
+    h('thead', {}, h('tr', {}, ['逾期起算', '事项编号', '纠纷类别', '环节', '风险等级', '处置途径', '承办单位', '区划']
+      .map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, items.map((item) => h('tr', {},
+      h('td', {}, beijingTime(item.overdueSince)), h('td', {}, item.number),
+      h('td', {}, label(CATEGORY, item.category)), h('td', {}, label(STEP, item.step)),
+      h('td', {}, label(RISK, item.riskLevel)), h('td', {}, item.track ? label(TRACK, item.track) : '未分流'),
+      h('td', {}, item.assignedOrg ?? '—'),
+      h('td', {}, item.region?.name ?? item.regionCode ?? '区划不明'))))));
+}
+
 function countTable(caption, heading, rows, name) {
   return h('details', { class: 'chart-data' }, h('summary', {}, `${caption}：数据表`),
     h('div', { class: 'table-wrap' }, h('table', { dataset: { figures: caption } },
@@ -129,14 +175,16 @@ const bars = (horizontal, colour = BRAND) => (names, values) => {
   };
 };
 
-async function load(target, query, filter, render) {
+async function loadWith(target, query, variables, render) {
   try {
-    const data = await gql(query, { filter });
+    const data = await gql(query, variables);
     await render(data);
   } catch (error) {
     target.replaceChildren(alertBox(error));
   }
 }
+
+const load = (target, query, filter, render) => loadWith(target, query, { filter }, render);
 
 export async function page(main, { params }) {
   const window12 = lastTwelveMonths();
@@ -160,13 +208,22 @@ export async function page(main, { params }) {
   const category = panel('按纠纷类别', 'category-title');
   const risk = panel('风险等级分布', 'risk-title');
   const red = h('div', {}, loading());
+  const matterTiles = h('div', { class: 'tiles' }, loading());
+  const overdue = h('div', {}, loading());
+  const matterFilter = { region };
+  const matterWindow = { since: filter.occurredFrom, until: filter.occurredTo };
   main.append(h('h2', {}, '综合态势'), form,
     h('p', { class: 'muted' }, `统计区间：近 12 个月，${period}，北京时间；只统计您的角色可见、辖区内的记录。`,
       `单元格不足 5 条时显示为“${SMALL}”（小数抑制）。`), total,
     h('section', { 'aria-labelledby': 'kpi-title' }, h('h3', { id: 'kpi-title' }, '关键指标'), tiles),
     trend.node, h('div', { class: 'grid2' }, county.node, category.node), risk.node,
     h('section', { class: 'panel', 'aria-labelledby': 'red-title' },
-      h('h3', { id: 'red-title' }, '红色风险清单（未化解，最新 20 条）'), red));
+      h('h3', { id: 'red-title' }, '红色风险清单（未化解，最新 20 条）'), red),
+    h('section', { 'aria-labelledby': 'matter-kpi-title' }, h('h3', { id: 'matter-kpi-title' }, '事项闭环指标'),
+      h('p', { class: 'muted' }, '同一统计区间；按期办结率按结案日期计入，逾期未结的事项按到期日期计入并计为未按期；及时受理率按登记日期计入；回访与化解层级按结案日期计入。'),
+      matterTiles),
+    h('section', { class: 'panel', 'aria-labelledby': 'overdue-title' },
+      h('h3', { id: 'overdue-title' }, '逾期事项清单（未结，最久逾期在前 20 条）'), overdue));
 
   await Promise.all([
     load(total, QUERY_TOTAL, filter, ({ recordStats }) => {
@@ -205,6 +262,13 @@ export async function page(main, { params }) {
             data: values.map((value, i) => ({ value, itemStyle: { color: RISK_COLOUR[rows[i].key.riskLevel] } })) }],
         }),
       });
+    }),
+    loadWith(matterTiles, QUERY_MATTER_KPIS, { filter: matterFilter, ...matterWindow }, ({ matterKpis }) => {
+      const row = matterKpis[0];
+      matterTiles.replaceChildren(...(row ? [...row.figures.map(kpiTile), durationTile(row.duration)] : [h('p', {}, '无指标数据。')]));
+    }),
+    load(overdue, QUERY_OVERDUE, matterFilter, ({ overdueMatters }) => {
+      overdue.replaceChildren(overdueTable(overdueMatters));
     }),
     load(red, QUERY_OPEN_RISKS, openFilter, ({ openRisks }) => {
       red.replaceChildren(openRisks.length ? h('div', { class: 'table-wrap' }, h('table', { dataset: { figures: '红色风险清单' } },
