@@ -33,6 +33,24 @@ async def open_dead_letters(
     return list((await session.scalars(query)).all())
 
 
+async def _replay(
+    session: AsyncSession, connector: Connector, letter: DeadLetter, result: ReplayResult
+) -> None:
+    result.replayed += 1
+    letter.attempts += 1
+    try:
+        parsed = connector.parse(letter.raw)
+    except RecordError as exc:
+        letter.error_code, letter.reason = exc.code, exc.reason
+        result.still_failing += 1
+        return
+    letter.source_key = parsed.source_key
+    await session.flush()
+    await ingest_records(session, [parsed])  # closes this key's open dead letters
+    await session.refresh(letter)
+    result.ingested += 1
+
+
 async def replay_dead_letters(
     sessions: async_sessionmaker[AsyncSession], connector: Connector
 ) -> ReplayResult:
@@ -40,17 +58,17 @@ async def replay_dead_letters(
     result = ReplayResult(source=connector.source)
     async with sessions.begin() as session:
         for letter in await open_dead_letters(session, connector.source):
-            result.replayed += 1
-            letter.attempts += 1
-            try:
-                parsed = connector.parse(letter.raw)
-            except RecordError as exc:
-                letter.error_code, letter.reason = exc.code, exc.reason
-                result.still_failing += 1
-                continue
-            letter.source_key = parsed.source_key
-            await session.flush()
-            await ingest_records(session, [parsed])  # closes this key's open dead letters
-            await session.refresh(letter)
-            result.ingested += 1
+            await _replay(session, connector, letter, result)
+    return result
+
+
+async def replay_dead_letter(
+    sessions: async_sessionmaker[AsyncSession], connector: Connector, letter_id: int
+) -> ReplayResult:
+    """Re-parse one open dead letter of the connector's source (an operator's 重放)."""
+    result = ReplayResult(source=connector.source)
+    async with sessions.begin() as session:
+        letter = await session.get(DeadLetter, letter_id)
+        if letter is not None and letter.source == connector.source and letter.resolved_at is None:
+            await _replay(session, connector, letter, result)
     return result

@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, or_, select
 
 from db.matters import matter_scope_conditions
-from db.models import ClockRow, Matter, MatterEvent
+from db.models import ClockRow, Matter, MatterEvent, Supervision
 from domain.enums import CaseStatus, RiskLevel
+from domain.supervision import SupervisionStatus
 from domain.workflow.visibility import MatterScope
 from domain.workflow.vocabulary import MatterStep
 
@@ -40,6 +41,8 @@ class MatterCriteria:
     opened_after: datetime | None = None
     opened_before: datetime | None = None
     text: str | None = None
+    supervised: bool = False
+    """Matters with a 督办 order not yet closed (督办中)."""
 
 
 def _like(text: str) -> str:
@@ -49,9 +52,7 @@ def _like(text: str) -> str:
 
 def _running_due(before: datetime, *, inclusive: bool) -> ColumnElement[bool]:
     due = ClockRow.due_at <= before if inclusive else ClockRow.due_at < before
-    return exists().where(
-        ClockRow.matter_id == Matter.id, ClockRow.stopped_at.is_(None), due
-    )
+    return exists().where(ClockRow.matter_id == Matter.id, ClockRow.stopped_at.is_(None), due)
 
 
 def next_due() -> ScalarSelect[datetime | None]:
@@ -82,8 +83,9 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(
             or_(
                 Matter.opened_by == c.acted_by,
-                exists().where(MatterEvent.matter_id == Matter.id,
-                               MatterEvent.actor_sub == c.acted_by),
+                exists().where(
+                    MatterEvent.matter_id == Matter.id, MatterEvent.actor_sub == c.acted_by
+                ),
             )
         )
     if c.region_prefix is not None:
@@ -92,14 +94,21 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(_running_due(c.overdue_at, inclusive=True))
     if c.due_before is not None:
         conditions.append(_running_due(c.due_before, inclusive=False))
+    if c.supervised:
+        conditions.append(
+            exists().where(
+                Supervision.matter_id == Matter.id, Supervision.status != SupervisionStatus.CLOSED
+            )
+        )
     if c.opened_after is not None:
         conditions.append(Matter.opened_at >= c.opened_after)
     if c.opened_before is not None:
         conditions.append(Matter.opened_at < c.opened_before)
     if c.text:
         pattern = _like(c.text)
-        conditions.append(or_(Matter.title.like(pattern, escape="\\"),
-                              Matter.number.like(pattern, escape="\\")))
+        conditions.append(
+            or_(Matter.title.like(pattern, escape="\\"), Matter.number.like(pattern, escape="\\"))
+        )
     return conditions
 
 
@@ -131,6 +140,8 @@ def matter_page(
 
 
 def matter_count(criteria: MatterCriteria, scope: MatterScope) -> Select[int]:
-    return select(func.count()).select_from(Matter).where(
-        *matter_scope_conditions(scope), *criteria_conditions(criteria)
+    return (
+        select(func.count())
+        .select_from(Matter)
+        .where(*matter_scope_conditions(scope), *criteria_conditions(criteria))
     )

@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy.orm import defer
 
 from db.models import AuditEntry, DeadLetter, SyncRun, SyncState
+from domain.enums import SourceSystem
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
@@ -69,3 +71,34 @@ def audit_count(
 ) -> Select[int]:
     conditions = _audit_conditions(principal, occurred_from, occurred_to)
     return select(func.count()).select_from(AuditEntry.__table__).where(*conditions)
+
+
+def _dead_letter_conditions(
+    source: SourceSystem | None, include_resolved: bool
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if source is not None:
+        conditions.append(DeadLetter.source == source)
+    if not include_resolved:
+        conditions.append(DeadLetter.resolved_at.is_(None))
+    return conditions
+
+
+def dead_letter_page(
+    *, source: SourceSystem | None, include_resolved: bool, before_id: int | None, limit: int
+) -> Select[DeadLetter]:
+    """Dead letters, newest first, strictly before ``before_id`` (the keyset); payloads stay
+    sealed and unloaded."""
+    statement = (
+        select(DeadLetter)
+        .options(defer(DeadLetter.raw))
+        .where(*_dead_letter_conditions(source, include_resolved))
+    )
+    if before_id is not None:
+        statement = statement.where(DeadLetter.id < before_id)
+    return statement.order_by(DeadLetter.id.desc()).limit(limit)
+
+
+def dead_letter_count(*, source: SourceSystem | None, include_resolved: bool) -> Select[int]:
+    conditions = _dead_letter_conditions(source, include_resolved)
+    return select(func.count()).select_from(DeadLetter).where(*conditions)

@@ -7,7 +7,9 @@ principal carries division-code prefixes and sees records beneath them only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 from domain.enums import RecordKind, Role
 from domain.kinds import kinds_read_by
@@ -28,6 +30,8 @@ class RolePolicy:
     """May query the audit log."""
     operations: bool = False
     """May read the hub's delivery state: write-backs to the departments' systems."""
+    administration: bool = False
+    """May read dead letters and the outbox backlog, and replay, retry or cancel them (运维)."""
     records: bool = True
     """May read records themselves; without it, only figures over the kinds it reads."""
     matters: bool = False
@@ -60,14 +64,24 @@ MATTER_STAFF_MUTATIONS = MATTER_PARTNER_MUTATIONS | frozenset({
 """The whole loop, for centre staff within their jurisdiction (the machine refuses what a
 staff member may not do, e.g. 签收 for a department)."""
 
+ADMIN_MUTATIONS = frozenset({"replayDeadLetter", "retryWriteBack", "cancelWriteBack"})
+"""What an administrator does to the hub's own deliveries (同步与运维: 重放死信、重试/撤销回写)."""
+
 _RIGHTS: dict[Role, RolePolicy] = {
     Role.ADMIN: RolePolicy(
-        parties=True, free_text=True, mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS,
-        matters=True, operations=True,
+        parties=True,
+        free_text=True,
+        mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS | ADMIN_MUTATIONS,
+        matters=True,
+        operations=True,
+        administration=True,
     ),
     Role.CENTER_STAFF: RolePolicy(
-        parties=True, free_text=True, mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS,
-        matters=True, operations=True,
+        parties=True,
+        free_text=True,
+        mutations=STAFF_DECISIONS | MATTER_STAFF_MUTATIONS,
+        matters=True,
+        operations=True,
     ),
     Role.MEDIATOR: RolePolicy(
         parties=True, free_text=True, mutations=MATTER_PARTNER_MUTATIONS, matters=True
@@ -87,15 +101,44 @@ _RIGHTS: dict[Role, RolePolicy] = {
     Role.DASHBOARD_VIEWER: RolePolicy(
         parties=False, free_text=False, mutations=frozenset(), records=False
     ),
-    Role.AUDITOR: RolePolicy(
-        parties=False, free_text=False, mutations=frozenset(), audit_log=True
-    ),
+    Role.AUDITOR: RolePolicy(parties=False, free_text=False, mutations=frozenset(), audit_log=True),
 }
 
 POLICIES: dict[Role, RolePolicy] = {
     role: replace(rights, kinds=kinds_read_by(role)) for role, rights in _RIGHTS.items()
 }
 """Each role's rights, with the kinds it reads taken from the kind table (domain.kinds)."""
+
+
+class ConsolePage(StrEnum):
+    """The staff console's pages (工作台菜单), each shown to the roles whose policy serves it."""
+
+    WORKLIST = "WORKLIST"  # 工作台
+    RECORDS = "RECORDS"  # 记录
+    PERSONS = "PERSONS"  # 人员
+    INTAKE = "INTAKE"  # 登记
+    DASHBOARD = "DASHBOARD"  # 综合态势
+    RISK = "RISK"  # 风险预警
+    SYNC = "SYNC"  # 同步与运维
+    AUDIT = "AUDIT"  # 审计日志
+
+
+_PAGE_NEEDS: dict[ConsolePage, Callable[[RolePolicy], bool]] = {
+    ConsolePage.WORKLIST: lambda p: p.matters,
+    ConsolePage.RECORDS: lambda p: p.records and bool(p.kinds),
+    ConsolePage.PERSONS: lambda p: p.records and p.parties and bool(p.kinds),
+    ConsolePage.INTAKE: lambda p: "openMatter" in p.mutations,
+    ConsolePage.DASHBOARD: lambda p: bool(p.kinds),
+    ConsolePage.RISK: lambda p: p.records and bool(p.kinds),
+    ConsolePage.SYNC: lambda p: p.operations,
+    ConsolePage.AUDIT: lambda p: p.audit_log,
+}
+
+
+def console_pages(policy: RolePolicy) -> tuple[ConsolePage, ...]:
+    """The console menu a policy gives, in menu order: derived, never listed per role."""
+    return tuple(page for page in ConsolePage if _PAGE_NEEDS[page](policy))
+
 
 PII_SCOPE = "pii:read"
 """The scope that, with a stated purpose (``X-Purpose``), unmasks ID numbers and phones."""

@@ -44,6 +44,7 @@ from hub.background import scheduled_sync
 from hub.bus import EventBus, open_bus, record_announcer
 from hub.context import Context, header_text
 from hub.cors import CorsPolicy, cors_policy
+from hub.deadletters import SourceDeadLetters
 from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.guard import BodyLimit, UnauthenticatedLimit, attempt_counter
@@ -73,6 +74,7 @@ class AppState:
     bus: EventBus | None = None  # open while the app runs (lifespan)
     dev_tokens: DevTokens | None = None  # the devToken mutation's minter: dev only
     workflow: MatterWorkflow | None = None  # the closed loop, while the app runs
+    dead_letters: SourceDeadLetters | None = None  # replayDeadLetter: with a sources file
 
 
 class GovhubGraphQL(GraphQLOverHTTP):
@@ -134,6 +136,7 @@ class GovhubGraphQL(GraphQLOverHTTP):
             bus=self.state.bus,
             dev_tokens=self.state.dev_tokens,
             workflow=self.state.workflow,
+            dead_letters=self.state.dead_letters,
         )
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
@@ -237,6 +240,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         persisted_roles=persisted_roles(settings),
         cors=cors_policy(settings),
         dev_tokens=DevTokens(settings) if settings.env == "dev" else None,
+        dead_letters=SourceDeadLetters(settings.sources_file) if settings.sources_file else None,
     )
 
     async def readyz(_request: Request) -> Response:
@@ -286,8 +290,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 follow = matter_intake(workflow, intake_rules(settings))
                 async with (
                     scheduled_sync(
-                        settings, engine, state.sessions, announce, risk,
-                        risk_alert_announcer(bus), follow,
+                        settings,
+                        engine,
+                        state.sessions,
+                        announce,
+                        risk,
+                        risk_alert_announcer(bus),
+                        follow,
                     ),
                     running_relay(settings, state.sessions),
                     deadline_scanner(settings, workflow),

@@ -14,7 +14,7 @@ from db.matter_workflow import MatterWorkflow
 from hub.settings import Settings
 from resolvers.dataloaders import Loaders
 from resolvers.services import SERVICES
-from schema.context import DevTokenMinter, EventSource, TypeServices
+from schema.context import DeadLetterReplayer, DevTokenMinter, EventSource, TypeServices
 from schema.security import RequestSecurity
 
 
@@ -42,6 +42,8 @@ class Context:
     dev_tokens: DevTokenMinter | None = None
     """Mints development tokens (``devToken``): set in ``dev`` only."""
     workflow: MatterWorkflow | None = None
+    dead_letters: DeadLetterReplayer | None = None
+    """Replays dead letters (``replayDeadLetter``): set when a sources file is."""
     services: TypeServices = field(default=SERVICES)
     # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
     connection_params: dict[str, object] | None = None

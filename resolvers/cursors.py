@@ -20,6 +20,7 @@ from schema.errors import BadUserInput
 _RECORD_CURSOR = "r1"
 _PERSON_CURSOR = "p1"
 _AUDIT_CURSOR = "a1"
+_DEAD_LETTER_CURSOR = "d1"
 _MAX_CURSOR_LENGTH = 200
 
 
@@ -68,15 +69,19 @@ def _decode_keyset(cursor: str, version: str, order_name: str) -> tuple[datetime
     return moment, item_id
 
 
+def _decode_id(cursor: str, version: str) -> int:
+    payload = _decode(cursor, version)
+    if len(payload) != 2 or type(payload[1]) is not int:
+        raise BadUserInput("Invalid cursor.")
+    return payload[1]
+
+
 def encode_person_cursor(person_id: int) -> str:
     return _encode([_PERSON_CURSOR, person_id])
 
 
 def decode_person_cursor(cursor: str) -> int:
-    payload = _decode(cursor, _PERSON_CURSOR)
-    if len(payload) != 2 or type(payload[1]) is not int:
-        raise BadUserInput("Invalid cursor.")
-    return payload[1]
+    return _decode_id(cursor, _PERSON_CURSOR)
 
 
 def encode_audit_cursor(sequence: int) -> str:
@@ -84,10 +89,15 @@ def encode_audit_cursor(sequence: int) -> str:
 
 
 def decode_audit_cursor(cursor: str) -> int:
-    payload = _decode(cursor, _AUDIT_CURSOR)
-    if len(payload) != 2 or type(payload[1]) is not int:
-        raise BadUserInput("Invalid cursor.")
-    return payload[1]
+    return _decode_id(cursor, _AUDIT_CURSOR)
+
+
+def encode_dead_letter_cursor(letter_id: int) -> str:
+    return _encode([_DEAD_LETTER_CURSOR, letter_id])
+
+
+def decode_dead_letter_cursor(cursor: str) -> int:
+    return _decode_id(cursor, _DEAD_LETTER_CURSOR)
 
 
 MAX_ROW_ID = 2**31 - 1  # the id columns are 32-bit INTEGER

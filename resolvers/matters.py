@@ -61,6 +61,7 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
         opened_after=timezone_aware(f.opened_after, "filter.openedAfter"),
         opened_before=timezone_aware(f.opened_before, "filter.openedBefore"),
         text=text,
+        supervised=bool(f.supervised),
     )
 
 
@@ -72,9 +73,7 @@ async def resolve_matters(
     order_by: Annotated[MatterOrder, strawberry.argument(description="Sort order (排序).")] = (
         MatterOrder.OPENED_AT_DESC
     ),
-    first: Annotated[
-        int | None, strawberry.argument(description="Page size (每页条数).")
-    ] = None,
+    first: Annotated[int | None, strawberry.argument(description="Page size (每页条数).")] = None,
     after: Annotated[
         str | None, strawberry.argument(description="Cursor to continue after (游标之后).")
     ] = None,

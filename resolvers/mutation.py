@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import decisions, risk
+from resolvers import decisions, operations, risk
 from resolvers import matter_mutations as m
 from resolvers.dev_token import resolve_dev_token
 from schema.dev_token import DevToken
 from schema.linking import LinkDecisionResult, MergePersonsResult, SplitPersonResult
 from schema.matter_inputs import MatterResult, SupervisionResult
+from schema.operations import DeadLetterReplay, WriteBackChange
 from schema.risk import OverrideRiskResult
 
 
@@ -176,4 +177,22 @@ class Mutation:
     split_matter: MatterResult = strawberry.field(
         resolver=m.resolve_split_matter,
         description="Split records off into a new matter; answers the new one (拆案).",
+    )
+    replay_dead_letter: DeadLetterReplay = strawberry.field(
+        resolver=operations.resolve_replay_dead_letter,
+        description=(
+            "Re-parse a dead letter with its source's current mapping and ingest it if it now "
+            "passes; admin only (重放死信)."
+        ),
+    )
+    retry_write_back: WriteBackChange = strawberry.field(
+        resolver=operations.resolve_retry_write_back,
+        description=(
+            "Give a DEAD, FAILED or CANCELLED write-back a fresh start; it is read back before "
+            "it is sent again; admin only (重试回写)."
+        ),
+    )
+    cancel_write_back: WriteBackChange = strawberry.field(
+        resolver=operations.resolve_cancel_write_back,
+        description="Stop a write-back not yet delivered; admin only (撤销回写).",
     )

@@ -32,6 +32,7 @@ from resolvers.matter_stats import (
 )
 from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
+from resolvers.operations import resolve_dead_letters, resolve_viewer, resolve_writeback_backlog
 from resolvers.stats import (
     resolve_kpi_definitions,
     resolve_open_risks,
@@ -52,6 +53,7 @@ from schema.limits import PARSED_DOCUMENTS, QueryLimits
 from schema.linking import RecordLink, TimelineEntry
 from schema.matter_stats import MatterKpiRow, MatterStatRow, OverdueMatterItem
 from schema.matters import MatterNode
+from schema.operations import DeadLetterEntry, Viewer, WriteBackBacklog
 from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
@@ -59,6 +61,7 @@ from schema.regions import Region
 from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
 from schema.sensitivity import (
+    ADMINISTRATION,
     AUDIT,
     FIGURES,
     MATTERS,
@@ -269,6 +272,29 @@ class Query:
         metadata=AUDIT,
         resolver=resolve_audit_log,
         description="Audited operations, newest first; auditor role only (审计日志).",
+    )
+    viewer: Viewer = strawberry.field(
+        resolver=resolve_viewer,
+        description=(
+            "Who is asking (当前用户): principal, role, organisation, jurisdiction, and the "
+            "rights and console menu the role policy gives."
+        ),
+    )
+    dead_letters: Connection[DeadLetterEntry] = strawberry.field(
+        metadata=ADMINISTRATION,
+        resolver=resolve_dead_letters,
+        description=(
+            "Source records that could not be ingested, newest first, without payloads; "
+            "admin only (死信)."
+        ),
+    )
+    writeback_backlog: list[WriteBackBacklog] = strawberry.field(
+        metadata=ADMINISTRATION,
+        resolver=resolve_writeback_backlog,
+        description=(
+            "The outbox per target system: rows by state, the oldest unsettled write's age, "
+            "and the unsettled writes with attempts and last error; admin only (回写积压)."
+        ),
     )
     audit_chain_status: AuditChainStatus = strawberry.field(
         metadata=AUDIT,

@@ -33,17 +33,10 @@ async def resolve_writebacks(
 ) -> list[WriteBack]:
     async with info.context.sessions() as session:
         rows = await list_writes(
-            session, target=target, states=[WriteState(s) for s in states or []],
+            session,
+            target=target,
+            states=[WriteState(s) for s in states or []],
             aggregate=Aggregate("matter", matter) if matter else None,
-            limit=max(1, min(first, MAX_ROWS)))
-    return [
-        WriteBack(
-            id=row.id, target=row.target, operation=row.operation,
-            reference=row.idempotency_key, matter=row.aggregate_id,
-            state=WriteState(row.status), attempts=row.attempts, target_ref=row.target_ref,
-            last_error_code=row.last_error_code, last_error=row.last_error,
-            next_attempt_at=row.next_attempt_at, created_at=row.created_at,
-            confirmed_at=row.confirmed_at,
+            limit=max(1, min(first, MAX_ROWS)),
         )
-        for row in rows
-    ]
+    return [WriteBack.from_row(row) for row in rows]

@@ -142,6 +142,8 @@ def _field_problem(
             return Forbidden("Only the auditor role reads the audit log.")
         case Sensitivity.OPERATIONS if not policy.operations:
             return Forbidden(f"Role {principal.role} may not read write-back states.")
+        case Sensitivity.ADMINISTRATION if not policy.administration:
+            return Forbidden(f"Role {principal.role} may not read dead letters or the outbox.")
         case Sensitivity.MATTERS if not policy.matters:
             return Forbidden(f"Role {principal.role} reads no matters.")
         case Sensitivity.FREE_TEXT if not policy.free_text:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from db.matter_workflow import MatterWorkflow
     from db.models import ClockRow, MatterEvent, OutboxMessage, SealedParty, Supervision
+    from domain.enums import SourceSystem
     from schema.linking import TimelineEntry
     from schema.persons import Party, Person
     from schema.records import LinkedRecord, Record
@@ -111,6 +112,17 @@ class DevTokenMinter(Protocol):
         ...
 
 
+class DeadLetterReplayer(Protocol):
+    """Replays a dead letter through its source's current mapping (``hub.deadletters``):
+    present when the hub has a sources file."""
+
+    async def replay(
+        self, sessions: async_sessionmaker[AsyncSession], source: SourceSystem, letter_id: int
+    ) -> bool:
+        """Whether the letter was parsed and ingested this time."""
+        ...
+
+
 class GraphQLContext(Protocol):
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]: ...
@@ -129,6 +141,9 @@ class GraphQLContext(Protocol):
 
     @property
     def dev_tokens(self) -> DevTokenMinter | None: ...
+
+    @property
+    def dead_letters(self) -> DeadLetterReplayer | None: ...
 
     @property
     def workflow(self) -> MatterWorkflow | None:

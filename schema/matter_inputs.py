@@ -65,6 +65,9 @@ class MatterFilter:
     text: str | None = strawberry.field(
         default=None, description="Text in the title or number (关键词)."
     )
+    supervised: bool | None = strawberry.field(
+        default=None, description="With a 督办 order not yet closed (督办中)."
+    )
 
 
 @strawberry.input(description="A party at intake (登记当事人); ID numbers and phones validated.")

@@ -13,6 +13,8 @@ Every field of a guarded type — the ``Record`` interface and its kinds, and th
   field also names its ``kind``.
 - ``OPERATIONS`` (root fields): the hub's own delivery state (write-backs): roles with the
   ``operations`` right.
+- ``ADMINISTRATION`` (root fields): dead letters and the outbox backlog, with their raw
+  errors: roles with the ``administration`` right (admin).
 - ``FIGURES`` (root fields): counts and KPIs over records, no record itself: any role that
   reads some kind, ``dashboard_viewer`` included.
 - ``MATTERS``: matters (事项) and what they hold: roles with the ``matters`` right.
@@ -48,6 +50,7 @@ class Sensitivity(StrEnum):
     OPERATIONS = "operations"
     FIGURES = "figures"
     MATTERS = "matters"
+    ADMINISTRATION = "administration"
 
 
 PUBLIC: Mapping[str, Any] = {_KEY: Sensitivity.PUBLIC}
@@ -59,6 +62,7 @@ AUDIT: Mapping[str, Any] = {_KEY: Sensitivity.AUDIT}
 OPERATIONS: Mapping[str, Any] = {_KEY: Sensitivity.OPERATIONS}
 FIGURES: Mapping[str, Any] = {_KEY: Sensitivity.FIGURES}
 MATTERS: Mapping[str, Any] = {_KEY: Sensitivity.MATTERS}
+ADMINISTRATION: Mapping[str, Any] = {_KEY: Sensitivity.ADMINISTRATION}
 
 
 def records_of_kind(kind: RecordKind) -> Mapping[str, Any]:

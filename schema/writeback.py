@@ -46,6 +46,17 @@ class WriteBack:
     created_at: datetime = strawberry.field(description="Enqueued at (入队时间).")
     confirmed_at: datetime | None = strawberry.field(description="Confirmed at (确认时间).")
 
+    @classmethod
+    def from_row(cls, row: OutboxMessage) -> WriteBack:
+        return cls(
+            id=row.id, target=row.target, operation=row.operation,
+            reference=row.idempotency_key, matter=row.aggregate_id,
+            state=WriteState(row.status), attempts=row.attempts, target_ref=row.target_ref,
+            last_error_code=row.last_error_code, last_error=row.last_error,
+            next_attempt_at=row.next_attempt_at, created_at=row.created_at,
+            confirmed_at=row.confirmed_at,
+        )  # fmt: skip
+
 
 @guarded_type
 @strawberry.type(
