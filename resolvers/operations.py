@@ -30,7 +30,8 @@ from schema.operations import (
 from schema.pagination import MAX_PAGE_SIZE, Connection, Edge
 from schema.writeback import WriteBack
 
-UNSETTLED = (*sorted(OPEN_STATES), WriteState.FAILED, WriteState.DEAD)
+# Unsettled, or stopped by hand (a cancelled write may be retried): what an operator acts on.
+UNSETTLED = (*sorted(OPEN_STATES), WriteState.FAILED, WriteState.DEAD, WriteState.CANCELLED)
 MAX_OPEN_ROWS = 50
 
 

@@ -106,8 +106,8 @@ class WriteBackBacklog:
     )
     open: list[WriteBack] = strawberry.field(
         description=(
-            "Writes not settled (PENDING, SENDING, UNKNOWN, FAILED, DEAD), oldest first, with "
-            "attempts and last error (未完成回写)."
+            "Writes not settled (PENDING, SENDING, UNKNOWN, FAILED, DEAD) or cancelled (they "
+            "may be retried), oldest first, with attempts and last error (未完成回写)."
         )
     )
 

@@ -2,7 +2,8 @@
 
 import { session, drafts } from './session.js';
 import { ROLE, label } from './labels.js';
-import { h, toast } from './dom.js';
+import { h, alertBox, toast } from './dom.js';
+import { currentViewer } from './viewer.js';
 import { go } from './nav.js';
 import * as login from './pages/login.js';
 import * as records from './pages/records.js';
@@ -13,55 +14,62 @@ import * as matter from './pages/matter.js';
 import * as intake from './pages/intake.js';
 import * as dashboard from './pages/dashboard.js';
 import * as risk from './pages/risk.js';
+import * as audit from './pages/audit.js';
 
-// One entry per page: path, menu text, module, and whether the API serves it yet.
+// One entry per page: path, menu text, module, and the console page (`ConsolePage`) of the
+// API's `viewer.menu` that shows it; detail pages follow their list's entry.
 const PAGES = [
-  { path: 'worklist', text: '工作台', page: worklist.worklist },
-  { path: 'matter', page: matter.detail, parent: 'worklist' },
-  { path: 'records', text: '记录', page: records.list },
-  { path: 'record', page: records.detail },
-  { path: 'persons', text: '人员', page: people.search },
-  { path: 'person', page: people.timeline },
-  { path: 'intake', text: '登记', page: intake.page },
-  { path: 'dashboard', text: '综合态势', page: dashboard.page, figures: true },
-  { path: 'risk', text: '风险预警', page: risk.alerts },
-  { path: 'sync', text: '同步与运维', page: ops.sync },
+  { path: 'worklist', text: '工作台', page: worklist.worklist, menu: 'WORKLIST' },
+  { path: 'matter', page: matter.detail, parent: 'worklist', menu: 'WORKLIST' },
+  { path: 'records', text: '记录', page: records.list, menu: 'RECORDS' },
+  { path: 'record', page: records.detail, parent: 'records', menu: 'RECORDS' },
+  { path: 'persons', text: '人员', page: people.search, menu: 'PERSONS' },
+  { path: 'person', page: people.timeline, parent: 'persons', menu: 'PERSONS' },
+  { path: 'intake', text: '登记', page: intake.page, menu: 'INTAKE' },
+  { path: 'dashboard', text: '综合态势', page: dashboard.page, menu: 'DASHBOARD' },
+  { path: 'risk', text: '风险预警', page: risk.alerts, menu: 'RISK' },
+  { path: 'sync', text: '同步与运维', page: ops.sync, menu: 'SYNC' },
+  { path: 'audit', text: '审计日志', page: audit.page, menu: 'AUDIT' },
   { path: 'login', page: login.page },
 ];
-const DEFAULT = 'records';
-// A dashboard viewer reads figures only (no record, person or alert): its menu and first
-// page are the figures'.
-const FIGURES_ONLY = new Set(['dashboard_viewer']);
-const figuresOnly = () => FIGURES_ONLY.has(session.claims()?.role);
+// Where a role lands when it asks for no page, or for one its menu lacks: records first
+// (the console's oldest page), else the first page of its menu.
+const PREFERRED = 'records';
 
+function allowed(viewer) {
+  const menu = new Set(viewer?.menu ?? []);
+  return PAGES.filter((p) => p.menu && menu.has(p.menu));
+}
+
+function landing(viewer) {
+  const pages = allowed(viewer).filter((p) => p.text);
+  return (pages.find((p) => p.path === PREFERRED) ?? pages[0])?.path ?? 'login';
+}
 
 function parseRoute() {
-  const raw = window.location.hash.replace(/^#\/?/, '') || DEFAULT;
+  const raw = window.location.hash.replace(/^#\/?/, '') || PREFERRED;
   const [pathPart, query = ''] = raw.split('?');
   const [path, ...rest] = pathPart.split('/');
   return { raw, path, arg: rest.map(decodeURIComponent).join('/'), params: new URLSearchParams(query) };
 }
 
-function renderNav(current) {
+function renderNav(current, viewer) {
   const nav = document.getElementById('nav');
   nav.replaceChildren();
-  if (!session.token()) return;
-  const items = PAGES.filter((p) => p.text && (p.figures || !figuresOnly())).map((p) => h('li', {},
-    h('a', {
-      href: `#/${p.path}`,
-      'aria-current': current === p.path || (current === p.path.replace(/s$/, '')) ? 'page' : null,
-    }, p.text)));
+  if (!viewer) return;
+  const items = allowed(viewer).filter((p) => p.text).map((p) => h('li', {},
+    h('a', { href: `#/${p.path}`, 'aria-current': current === p.path ? 'page' : null }, p.text)));
   nav.append(h('ul', {}, items));
 }
 
-function renderWho() {
+function renderWho(viewer) {
   const who = document.getElementById('who');
   who.replaceChildren();
-  const claims = session.claims();
-  if (!claims) return;
-  const regions = (claims.regions ?? []).join('、') || '无';
+  if (!viewer) return;
+  const regions = viewer.jurisdiction.map((r) => r.name).join('、') || viewer.regions.join('、') || '无';
+  const org = viewer.org ? `，${viewer.org}` : '';
   who.append(
-    h('span', {}, `${claims.name || claims.sub}（${label(ROLE, claims.role)}，辖区 ${regions}）`),
+    h('span', {}, `${viewer.name || viewer.principal}（${label(ROLE, viewer.role)}${org}，辖区 ${regions}）`),
     h('button', { type: 'button', onclick: () => { session.signOut(); go('login'); } }, '退出'),
   );
 }
@@ -74,13 +82,24 @@ async function route() {
     go(`login?next=${encodeURIComponent(current.raw)}`);
     return;
   }
-  const fallback = figuresOnly() ? 'dashboard' : DEFAULT;
-  if (current.path === DEFAULT && fallback !== DEFAULT) { go(fallback); return; }
-  const entry = PAGES.find((p) => p.path === current.path) ?? PAGES.find((p) => p.path === fallback);
-  renderNav(entry.parent ?? entry.path);
-  renderWho();
   generation += 1;
   const mine = generation;
+  let viewer = null;
+  if (current.path !== 'login') {
+    try {
+      viewer = await currentViewer();
+    } catch (error) {
+      if (mine !== generation) return;
+      const main = document.getElementById('main');
+      main.replaceChildren(h('h2', {}, '综治中心工作台'), alertBox(error));
+      return;
+    }
+    if (mine !== generation) return;
+    if (!allowed(viewer).some((p) => p.path === current.path)) { go(landing(viewer)); return; }
+  }
+  const entry = PAGES.find((p) => p.path === current.path);
+  renderNav(entry.parent ?? entry.path, viewer);
+  renderWho(viewer);
   const main = document.getElementById('main');
   main.replaceChildren();
   if (current.path !== 'login') main.focus({ preventScroll: true });
@@ -115,7 +134,7 @@ function restoreDrafts(main, values) {
 
 window.addEventListener('govhub:signed-out', () => {
   const main = document.getElementById('main');
-  const where = main.dataset.route || DEFAULT;
+  const where = main.dataset.route || PREFERRED;
   if (where.startsWith('login')) return;
   drafts.save(where, collectDrafts(main));
   session.signOut();

@@ -46,6 +46,7 @@ export const ROLE = {
   partner_judicial: '司法局', dashboard_viewer: '大屏/看板', auditor: '审计员',
 };
 export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
+export const AUDIT_OUTCOME = { OK: '成功', ERROR: '出错', DENIED: '被拒绝', UNAUTHENTICATED: '未登录' };
 export const RUN_STATUS = { RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败' };
 export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
 export const KPI = {

@@ -1,5 +1,5 @@
 // 工作台: the caller's matters by step with a count each, filtered by 期限 (due soon,
-// overdue), 督办, scope and keyword, refreshed on every matterEvents notice.
+// overdue), 督办中 (by the API), scope and keyword, refreshed on every matterEvents notice.
 
 import { gql } from '../api.js';
 import { RISK, STEP, SUPERVISION_LEVEL, beijingTime, label } from '../labels.js';
@@ -23,18 +23,18 @@ query Worklist($filter: MatterFilter, $first: Int, $after: String) {
 }`;
 // One count per step, under the same due/overdue condition as the list.
 const QUERY_STEP_COUNTS = `
-query StepCounts($overdue: Boolean, $dueBefore: DateTime, $mine: Boolean, $myOrg: Boolean) {
-  REGISTERED: matters(filter: {step: [REGISTERED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  ACCEPTED: matters(filter: {step: [ACCEPTED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  ASSESSED: matters(filter: {step: [ASSESSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  DISPATCHED: matters(filter: {step: [DISPATCHED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  RETURNED: matters(filter: {step: [RETURNED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  IN_PROGRESS: matters(filter: {step: [IN_PROGRESS], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  FED_BACK: matters(filter: {step: [FED_BACK], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  VERIFIED: matters(filter: {step: [VERIFIED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  CLOSED: matters(filter: {step: [CLOSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  REVISITED: matters(filter: {step: [REVISITED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
-  WITHDRAWN: matters(filter: {step: [WITHDRAWN], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg}, first: 1) { totalCount }
+query StepCounts($overdue: Boolean, $dueBefore: DateTime, $mine: Boolean, $myOrg: Boolean, $supervised: Boolean) {
+  REGISTERED: matters(filter: {step: [REGISTERED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  ACCEPTED: matters(filter: {step: [ACCEPTED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  ASSESSED: matters(filter: {step: [ASSESSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  DISPATCHED: matters(filter: {step: [DISPATCHED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  RETURNED: matters(filter: {step: [RETURNED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  IN_PROGRESS: matters(filter: {step: [IN_PROGRESS], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  FED_BACK: matters(filter: {step: [FED_BACK], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  VERIFIED: matters(filter: {step: [VERIFIED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  CLOSED: matters(filter: {step: [CLOSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  REVISITED: matters(filter: {step: [REVISITED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+  WITHDRAWN: matters(filter: {step: [WITHDRAWN], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
 }`;
 function filterFrom(params) {
   const filter = {};
@@ -47,6 +47,7 @@ function filterFrom(params) {
   if (params.get('text')) filter.text = params.get('text');
   if (params.get('scope') === 'mine') filter.mine = true;
   if (params.get('scope') === 'myOrg') filter.myOrg = true;
+  if (params.get('supervised') === '1') filter.supervised = true;
   return filter;
 }
 
@@ -91,7 +92,7 @@ export async function worklist(main, route) {
         gql(QUERY_MATTERS, { filter, first: PAGE_SIZE, after: params.get('after') || null }),
         gql(QUERY_STEP_COUNTS, {
           overdue: filter.overdue ?? null, dueBefore: filter.dueBefore ?? null,
-          mine: filter.mine ?? null, myOrg: filter.myOrg ?? null,
+          mine: filter.mine ?? null, myOrg: filter.myOrg ?? null, supervised: filter.supervised ?? null,
         }),
       ]);
       if (!route.isCurrent()) return;
@@ -128,12 +129,8 @@ function renderCounts(counts, params, byStep) {
 }
 
 function renderList(list, params, connection) {
-  let rows = connection.nodes;
-  const onlySupervised = params.get('supervised') === '1';
-  if (onlySupervised) rows = rows.filter(openSupervision);
-  const note = onlySupervised
-    ? `本页 ${connection.nodes.length} 件中督办中 ${rows.length} 件（按更新时间，最多 ${PAGE_SIZE} 件）`
-    : `共 ${connection.totalCount} 件`;
+  const rows = connection.nodes;
+  const note = `共 ${connection.totalCount} 件${params.get('supervised') === '1' ? '（督办中）' : ''}`;
   // Pages of PAGE_SIZE, newest change first: 下一页 follows the cursor, 第一页 drops it.
   const pager = h('p', { class: 'pager' },
     params.get('after') ? h('a', { href: `#/${routeWith(params, { after: '' })}` }, '第一页') : null,

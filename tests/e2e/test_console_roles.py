@@ -1,0 +1,301 @@
+"""Each role in the console, in Chromium with the network cut off, on one shared server and
+world: the menu is the one the role policy gives (from ``viewer``, never a list per role in
+the console), a page outside it is never shown, and each role sees only its data — a partner
+only the matters dispatched to its organisation, the auditor the audit log, the admin the dead
+letters (重放) and the outbox (重试/撤销). Every page is photographed at 1366×768 and
+1920×1080 into ``tests/e2e/artifacts/`` and checked with axe-core."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import session_factory
+from db.outbox import Aggregate, enqueue_write
+from domain.roles import Role
+from domain.writeback import WriteOperation
+from tests.e2e.serving import WatchedPage, require_chromium, serving, watched_page
+from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, ARTIFACTS, _menu, _shot
+from tests.integration.auth_support import token
+from tests.integration.graphql_world import seed_sync, seed_world
+
+COUNTY = "411202"
+COMMITTEE = "湖滨区人民调解委员会"
+POLICE_STATION = "湖滨区公安分局"
+ALL_PAGES = ["工作台", "记录", "人员", "登记", "综合态势", "风险预警", "同步与运维"]
+PARTNER_PAGES = ["工作台", "记录", "人员", "综合态势", "风险预警"]
+MENUS: dict[Role, list[str]] = {
+    Role.ADMIN: ALL_PAGES,
+    Role.CENTER_STAFF: ALL_PAGES,
+    Role.MEDIATOR: PARTNER_PAGES,
+    Role.PARTNER_POLICE: PARTNER_PAGES,
+    Role.PARTNER_COURT: PARTNER_PAGES,
+    Role.PARTNER_PETITION: PARTNER_PAGES,
+    Role.PARTNER_JUDICIAL: PARTNER_PAGES,
+    Role.DASHBOARD_VIEWER: ["综合态势"],
+    Role.AUDITOR: ["审计日志"],
+}
+# The organisation each role's token names: partners see the matters dispatched to it.
+ORGS = {Role.MEDIATOR: COMMITTEE, Role.PARTNER_POLICE: POLICE_STATION}
+MUTATION_OPEN = """mutation O($input: OpenMatterInput!) { openMatter(input: $input) {
+  ... on MatterChanged { matter { id number } } ... on MatterError { code } } }"""
+MUTATION_ADMIT = """mutation A($id: ID!) { admitMatter(id: $id) {
+  ... on MatterChanged { matter { version } } ... on MatterError { code } } }"""
+MUTATION_ASSESS = """mutation S($id: ID!, $input: AssessMatterInput!) {
+  assessMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
+MUTATION_DISPATCH = """mutation D($id: ID!, $input: DispatchMatterInput!) {
+  dispatchMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
+HEADINGS = {"工作台": "按环节", "审计日志": "审计日志", "同步与运维": "同步与运维",
+            "综合态势": "综合态势", "记录": "记录", "人员": "人员", "登记": "登记",
+            "风险预警": "风险预警"}  # fmt: skip
+
+
+async def _seed(engine: AsyncEngine) -> None:
+    """Records, a sync history with dead letters, and two write-backs waiting."""
+    await seed_world(engine, records=24)
+    await seed_sync(engine)
+    async with session_factory(engine).begin() as session:
+        for n in (1, 2):
+            await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL, {"summary": "委派"},
+                                f"OPS{n}-D1", aggregate=Aggregate("matter", f"OPS{n}"))  # fmt: skip
+
+
+async def _ask(base: str, bearer: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                     headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def _dispatched(base: str, title: str, org: str, track: str) -> str:
+    """A phone matter registered, admitted, assessed and dispatched to ``org``: its number."""
+    staff = token(Role.CENTER_STAFF, [COUNTY], org="湖滨区综治中心")
+    opened = await _ask(base, staff, MUTATION_OPEN, {"input": {
+        "origin": "PHONE", "title": title, "regionCode": COUNTY}})  # fmt: skip
+    matter = opened["openMatter"]["matter"]
+    await _ask(base, staff, MUTATION_ADMIT, {"id": matter["id"]})
+    await _ask(
+        base,
+        staff,
+        MUTATION_ASSESS,
+        {
+            "id": matter["id"],
+            "input": {
+                "category": "NEIGHBOUR",
+                "risk": "BLUE",
+                "tier": "SIMPLE",
+                "leadOrg": "湖滨区综治中心",
+            },
+        },
+    )
+    await _ask(base, staff, MUTATION_DISPATCH, {"id": matter["id"], "input": {
+        "org": org, "track": track}})  # fmt: skip
+    number: str = matter["number"]
+    return number
+
+
+@pytest.fixture(scope="module")
+async def world(pii_key: bytes) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """One server for the module: its base URL and the matters, by the org they went to."""
+    async with serving(pii_key, _seed) as (base, _app):
+        matters = {
+            COMMITTEE: await _dispatched(base, "邻里漏水纠纷", COMMITTEE, "PEOPLES_MEDIATION"),
+            POLICE_STATION: await _dispatched(base, "酒后滋事报警", POLICE_STATION, "POLICE"),
+        }
+        yield base, matters
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    chromium = require_chromium()
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium)
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def _signed_in(browser: Browser, base: str, role: Role) -> WatchedPage:
+    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org)."""
+    watched = await watched_page(browser, base)
+    page = watched.page
+    await page.goto(f"{base}/console/#/login", wait_until="load")
+    bearer = token(role, [COUNTY], org=ORGS.get(role, ""), name=f"测试{role.value}")
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(bearer)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
+    return watched
+
+
+async def _every_page(page: Page, role: Role) -> None:
+    """Each menu page at both screen sizes, photographed and checked by axe."""
+    for text in MENUS[role]:
+        await _menu(page, text).click()
+        await expect(page.get_by_role("heading", name=HEADINGS[text], exact=True)).to_be_visible()
+        await expect(page.locator("#main [role=status]", has_text="正在加载")).to_have_count(0)
+        name = f"roles-{role.value}-{text}"
+        await _shot(page, f"{name}-1366")
+        await page.set_viewport_size({"width": 1920, "height": 1080})
+        await page.screenshot(path=str(ARTIFACTS / f"{name}-1920.png"), full_page=True)
+        await page.set_viewport_size({"width": 1366, "height": 768})
+
+
+async def _menu_is(page: Page, role: Role) -> None:
+    shown = await page.get_by_role("navigation").get_by_role("link").all_inner_texts()
+    assert shown == MENUS[role], shown
+
+
+async def _finish(watched: WatchedPage, problems_before: int) -> None:
+    assert watched.blocked == [], watched.blocked
+    assert watched.script_errors == [], watched.script_errors
+    mine = ACCESSIBILITY_PROBLEMS[problems_before:]
+    assert mine == [], "\n".join(mine)
+    await watched.page.context.close()
+
+
+async def test_the_admin_replays_dead_letters_and_settles_the_outbox(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.ADMIN)
+    page = watched.page
+    await _menu_is(page, Role.ADMIN)
+    await _menu(page, "工作台").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 2 件")
+    await _menu(page, "同步与运维").click()
+    # the dead letters, newest first, each with 重放; without a sources file the hub says so
+    letters = page.locator("table[data-dead-letters] tbody tr")
+    await expect(letters).to_have_count(2)
+    await expect(letters.first).to_contain_text("BAD_ID")
+    await letters.first.get_by_role("button", name="重放").click()
+    status = page.locator("[data-ops-status]")
+    await expect(status).to_have_text("服务器未配置数据源，暂不能重放死信。")
+    # the outbox towards the mediation platform: two seeded writes and the referral (委派调解)
+    # the committee's dispatch queued, all waiting; one 撤销, then 重试
+    outbox = page.locator("table[data-outbox=MEDIATION] tbody tr")
+    await expect(outbox).to_have_count(3)
+    target = page.locator("section[data-target=MEDIATION]")
+    await expect(target).to_contain_text("待发送 3")
+    write_id = await outbox.first.get_attribute("data-write")
+    row = page.locator(f"tr[data-write='{write_id}']")
+    await row.get_by_role("button", name="撤销").click()
+    await expect(status).to_contain_text(f"回写 {write_id} 已撤销")
+    await expect(row).to_contain_text("已取消")
+    await expect(target).to_contain_text("已取消 1")
+    await row.get_by_role("button", name="重试").click()
+    await expect(status).to_contain_text(f"回写 {write_id} 已重新排队")
+    await expect(row).to_contain_text("结果待核实")  # read back before it is sent again
+    await _every_page(page, Role.ADMIN)
+    assert set(matters) == {COMMITTEE, POLICE_STATION}
+    await _finish(watched, problems)
+
+
+async def test_centre_staff_see_every_matter_but_not_the_dead_letters(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.CENTER_STAFF)
+    page = watched.page
+    await _menu_is(page, Role.CENTER_STAFF)
+    await _menu(page, "工作台").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 2 件")
+    for number in matters.values():
+        await expect(page.locator(f"tr[data-matter='{number}']")).to_be_visible()
+    await _menu(page, "同步与运维").click()
+    await expect(page.get_by_text("死信与回写发件箱仅系统管理员可见。")).to_be_visible()
+    await expect(page.locator("table[data-dead-letters]")).to_have_count(0)
+    await _every_page(page, Role.CENTER_STAFF)
+    await _finish(watched, problems)
+
+
+@pytest.mark.parametrize("role", [Role.MEDIATOR, Role.PARTNER_POLICE])
+async def test_a_partner_sees_only_its_organisations_matters(
+    world: tuple[str, dict[str, str]], browser: Browser, role: Role
+) -> None:
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, role)
+    page = watched.page
+    await _menu_is(page, role)
+    await _menu(page, "工作台").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 1 件")
+    own = matters[ORGS[role]]
+    await expect(page.locator(f"tr[data-matter='{own}']")).to_be_visible()
+    other = next(number for org, number in matters.items() if org != ORGS[role])
+    await expect(page.locator(f"tr[data-matter='{other}']")).to_have_count(0)
+    # no intake, no operations: asked for by address, the role's first page is shown instead
+    await page.goto(f"{base}/console/#/sync")
+    await expect(page).to_have_url(f"{base}/console/#/records")
+    await _every_page(page, role)
+    await _finish(watched, problems)
+
+
+@pytest.mark.parametrize("role", [Role.PARTNER_COURT, Role.PARTNER_PETITION, Role.PARTNER_JUDICIAL])
+async def test_a_partner_with_no_matter_dispatched_to_it_sees_none(
+    world: tuple[str, dict[str, str]], browser: Browser, role: Role
+) -> None:
+    base, _matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, role)
+    page = watched.page
+    await _menu_is(page, role)
+    await _menu(page, "工作台").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 0 件")
+    await _every_page(page, role)
+    await _finish(watched, problems)
+
+
+async def test_a_dashboard_viewer_sees_the_figures_only(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, _matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.DASHBOARD_VIEWER)
+    page = watched.page
+    await expect(page).to_have_url(f"{base}/console/#/dashboard")
+    await _menu_is(page, Role.DASHBOARD_VIEWER)
+    await page.goto(f"{base}/console/#/worklist")
+    await expect(page).to_have_url(f"{base}/console/#/dashboard")
+    await _every_page(page, Role.DASHBOARD_VIEWER)
+    await _finish(watched, problems)
+
+
+async def test_the_auditor_reads_the_audit_log_and_nothing_else(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, _matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.AUDITOR)
+    page = watched.page
+    await expect(page).to_have_url(f"{base}/console/#/audit")
+    await _menu_is(page, Role.AUDITOR)
+    # the operations of this module so far, newest first: its own sign-in on top
+    await expect(page.locator("tr[data-sequence]").first).to_be_visible()
+    operations = await page.locator("tr[data-sequence] td:nth-child(6)").all_inner_texts()
+    assert operations[:2] == ["Viewer", "SignInCheck"], operations
+    # pages of 50: the world's 8 staff operations, the sign-in and more (other tests' too)
+    total = int((await page.locator("[data-total]").inner_text()).strip("共 条"))
+    assert total >= 10
+    await expect(page.locator("tr[data-sequence]")).to_have_count(min(total, 50))
+    await expect(page.get_by_role("link", name="下一页")).to_have_count(1 if total > 50 else 0)
+    await page.get_by_role("button", name="校验审计链").click()
+    await expect(page.locator("[data-chain]")).to_contain_text("审计链完整")
+    # one subject's entries only
+    await page.get_by_label("访问主体", exact=True).fill("nobody-at-all")
+    await page.get_by_role("button", name="查询", exact=True).click()
+    await expect(page.get_by_text("没有符合条件的审计记录。")).to_be_visible()
+    await page.goto(f"{base}/console/#/records")
+    await expect(page).to_have_url(f"{base}/console/#/audit")
+    await _every_page(page, Role.AUDITOR)
+    await _finish(watched, problems)
