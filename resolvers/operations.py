@@ -5,9 +5,11 @@ chain like any other operation."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from db import status_queries
 from db.models import DeadLetter, OutboxMessage
@@ -118,26 +120,28 @@ async def _write_back(info: Info, write_id: int) -> OutboxMessage:
     return row
 
 
+async def _change_write(
+    info: Info, write_id: int, change: Callable[[AsyncSession, Sequence[int]], Awaitable[int]]
+) -> WriteBackChange:
+    await _write_back(info, write_id)
+    async with info.context.sessions.begin() as session:
+        changed = await change(session, [write_id])
+    row = await _write_back(info, write_id)
+    return WriteBackChange(write_back=WriteBack.from_row(row), changed=changed == 1)
+
+
 async def resolve_retry_write_back(
     info: Info, id: Annotated[int, strawberry.argument(description="Outbox row id (发件箱编号).")]
 ) -> WriteBackChange:
     """DEAD, FAILED or CANCELLED: a fresh start, read back before it is sent again."""
-    await _write_back(info, id)
-    async with info.context.sessions.begin() as session:
-        changed = await replay_writes(session, [id])
-    return WriteBackChange(write_back=WriteBack.from_row(await _write_back(info, id)),
-                           changed=changed == 1)  # fmt: skip
+    return await _change_write(info, id, replay_writes)
 
 
 async def resolve_cancel_write_back(
     info: Info, id: Annotated[int, strawberry.argument(description="Outbox row id (发件箱编号).")]
 ) -> WriteBackChange:
     """PENDING, UNKNOWN, DEAD or FAILED: never sent."""
-    await _write_back(info, id)
-    async with info.context.sessions.begin() as session:
-        changed = await cancel_writes(session, [id])
-    return WriteBackChange(write_back=WriteBack.from_row(await _write_back(info, id)),
-                           changed=changed == 1)  # fmt: skip
+    return await _change_write(info, id, cancel_writes)
 
 
 async def _dead_letter(info: Info, letter_id: int) -> DeadLetter:

@@ -10,7 +10,9 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import uvicorn
 from playwright.async_api import Browser, Page, Route
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,3 +113,53 @@ async def watched_page(browser: Browser, base: str, *, tolerated: str | None = N
         ),
     )
     return watched
+
+
+async def ask(
+    base: str, bearer: str, query: str, variables: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A question put to the API directly (not through the console), answered without errors."""
+    async with httpx.AsyncClient(base_url=base) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables},
+                                     headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+MUTATION_OPEN = """mutation O($input: OpenMatterInput!) { openMatter(input: $input) {
+  ... on MatterChanged { matter { id number } } ... on MatterError { code } } }"""
+MUTATION_ADMIT = """mutation A($id: ID!) { admitMatter(id: $id) { ... on MatterError { code } } }"""
+MUTATION_ASSESS = """mutation S($id: ID!, $input: AssessMatterInput!) {
+  assessMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
+MUTATION_DISPATCH = """mutation D($id: ID!, $input: DispatchMatterInput!) {
+  dispatchMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
+
+
+async def dispatched_matter(
+    base: str, staff: str, *, title: str, region: str, org: str, track: str, category: str
+) -> dict[str, str]:
+    """A phone matter registered, admitted, assessed (ordinary) and dispatched to ``org``
+    through the API by ``staff``: its ``id`` and ``number``."""
+    opened = await ask(base, staff, MUTATION_OPEN, {"input": {
+        "origin": "PHONE", "title": title, "regionCode": region}})  # fmt: skip
+    matter: dict[str, str] = opened["openMatter"]["matter"]
+    await ask(base, staff, MUTATION_ADMIT, {"id": matter["id"]})
+    await ask(
+        base,
+        staff,
+        MUTATION_ASSESS,
+        {
+            "id": matter["id"],
+            "input": {
+                "category": category,
+                "risk": "BLUE",
+                "tier": "ORDINARY",
+                "leadOrg": "湖滨区综治中心",
+            },
+        },
+    )
+    await ask(base, staff, MUTATION_DISPATCH, {"id": matter["id"], "input": {
+        "org": org, "track": track}})  # fmt: skip
+    return matter

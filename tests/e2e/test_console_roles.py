@@ -8,18 +8,16 @@ letters (重放) and the outbox (重试/撤销). Every page is photographed at 1
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
 from db.outbox import Aggregate, enqueue_write
 from domain.roles import Role
 from domain.writeback import WriteOperation
-from tests.e2e.serving import WatchedPage, require_chromium, serving, watched_page
+from tests.e2e.serving import WatchedPage, dispatched_matter, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, ARTIFACTS, _menu, _shot
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import seed_sync, seed_world
@@ -42,14 +40,6 @@ MENUS: dict[Role, list[str]] = {
 }
 # The organisation each role's token names: partners see the matters dispatched to it.
 ORGS = {Role.MEDIATOR: COMMITTEE, Role.PARTNER_POLICE: POLICE_STATION}
-MUTATION_OPEN = """mutation O($input: OpenMatterInput!) { openMatter(input: $input) {
-  ... on MatterChanged { matter { id number } } ... on MatterError { code } } }"""
-MUTATION_ADMIT = """mutation A($id: ID!) { admitMatter(id: $id) {
-  ... on MatterChanged { matter { version } } ... on MatterError { code } } }"""
-MUTATION_ASSESS = """mutation S($id: ID!, $input: AssessMatterInput!) {
-  assessMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
-MUTATION_DISPATCH = """mutation D($id: ID!, $input: DispatchMatterInput!) {
-  dispatchMatter(id: $id, input: $input) { ... on MatterError { code } } }"""
 HEADINGS = {"工作台": "按环节", "审计日志": "审计日志", "同步与运维": "同步与运维",
             "综合态势": "综合态势", "记录": "记录", "人员": "人员", "登记": "登记",
             "风险预警": "风险预警"}  # fmt: skip
@@ -65,41 +55,11 @@ async def _seed(engine: AsyncEngine) -> None:
                                 f"OPS{n}-D1", aggregate=Aggregate("matter", f"OPS{n}"))  # fmt: skip
 
 
-async def _ask(base: str, bearer: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                     headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
-
-
 async def _dispatched(base: str, title: str, org: str, track: str) -> str:
-    """A phone matter registered, admitted, assessed and dispatched to ``org``: its number."""
     staff = token(Role.CENTER_STAFF, [COUNTY], org="湖滨区综治中心")
-    opened = await _ask(base, staff, MUTATION_OPEN, {"input": {
-        "origin": "PHONE", "title": title, "regionCode": COUNTY}})  # fmt: skip
-    matter = opened["openMatter"]["matter"]
-    await _ask(base, staff, MUTATION_ADMIT, {"id": matter["id"]})
-    await _ask(
-        base,
-        staff,
-        MUTATION_ASSESS,
-        {
-            "id": matter["id"],
-            "input": {
-                "category": "NEIGHBOUR",
-                "risk": "BLUE",
-                "tier": "SIMPLE",
-                "leadOrg": "湖滨区综治中心",
-            },
-        },
-    )
-    await _ask(base, staff, MUTATION_DISPATCH, {"id": matter["id"], "input": {
-        "org": org, "track": track}})  # fmt: skip
-    number: str = matter["number"]
-    return number
+    matter = await dispatched_matter(base, staff, title=title, region=COUNTY, org=org,
+                                     track=track, category="NEIGHBOUR")  # fmt: skip
+    return matter["number"]
 
 
 @pytest.fixture(scope="module")
@@ -113,20 +73,12 @@ async def world(pii_key: bytes) -> AsyncIterator[tuple[str, dict[str, str]]]:
         yield base, matters
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    chromium = require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def _signed_in(browser: Browser, base: str, role: Role) -> WatchedPage:
-    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org)."""
-    watched = await watched_page(browser, base)
+async def _signed_in(
+    browser: Browser, base: str, role: Role, tolerated: str | None = None
+) -> WatchedPage:
+    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org);
+    console errors containing ``tolerated`` are not counted."""
+    watched = await watched_page(browser, base, tolerated=tolerated)
     page = watched.page
     await page.goto(f"{base}/console/#/login", wait_until="load")
     bearer = token(role, [COUNTY], org=ORGS.get(role, ""), name=f"测试{role.value}")
@@ -299,3 +251,29 @@ async def test_the_auditor_reads_the_audit_log_and_nothing_else(
     await expect(page).to_have_url(f"{base}/console/#/audit")
     await _every_page(page, Role.AUDITOR)
     await _finish(watched, problems)
+
+
+async def test_an_expired_token_returns_to_sign_in_keeping_what_was_typed(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, _matters = world
+    # the refused call is answered 401, which Chromium logs
+    watched = await _signed_in(browser, base, Role.AUDITOR, tolerated="status of 401")
+    page = watched.page
+    await page.get_by_label("访问主体", exact=True).fill("staff-42")
+    # the token expires while the auditor works: the next call is refused
+    expired = token(Role.AUDITOR, [COUNTY], ttl_seconds=-60)
+    await page.evaluate("t => sessionStorage.setItem('govhub.token', t)", expired)
+    await page.get_by_role("button", name="校验审计链").click()
+    await expect(page.get_by_text("登录已失效，请重新登录")).to_be_visible()
+    await expect(page.get_by_role("heading", name="登录", exact=True)).to_be_visible()
+    # signed in again: back on the page, with what was typed
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(
+        token(Role.AUDITOR, [COUNTY])
+    )
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("heading", name="审计日志", exact=True)).to_be_visible()
+    await expect(page.get_by_label("访问主体", exact=True)).to_have_value("staff-42")
+    await expect(page.get_by_text("已恢复您先前填写的内容。")).to_be_visible()
+    assert watched.script_errors == [], watched.script_errors
+    await page.context.close()

@@ -19,7 +19,7 @@ const QUERY_MATTER = `
 query Matter($id: ID!) {
   matter(id: $id) {
     id number title summary origin category regionCode region { name } risk tier leadOrg
-    assignedOrg track step status outcome satisfaction suspended version openedAt updatedAt
+    assignedOrg track step status result outcome satisfaction suspended version openedAt updatedAt
     closedAt dueAt overdue
     records { id kind source title status occurredAt }
     parties { role name idNumber phone }
@@ -96,7 +96,7 @@ function facts(m) {
     ['环节', `${label(STEP, m.step)}${m.suspended ? '（已挂起）' : ''}`], ['状态', label(STATUS, m.status)],
     ['纠纷类别', label(CATEGORY, m.category)], ['风险等级', label(RISK, m.risk)],
     ['复杂程度', label(TIER, m.tier)], ['牵头单位', m.leadOrg || '—'], ['承办单位', m.assignedOrg || '—'],
-    ['处置途径', label(TRACK, m.track)], ['区划', m.region?.name ?? m.regionCode ?? '—'],
+    ['处置途径', label(TRACK, m.track)], ['处置结果', label(STATUS, m.result)], ['区划', m.region?.name ?? m.regionCode ?? '—'],
     ['登记时间', beijingTime(m.openedAt)], ['更新时间', beijingTime(m.updatedAt)],
     ['办理期限', m.overdue ? `已超期（${beijingTime(m.dueAt)}）` : dueText(m)],
     ['结案方式', label(OUTCOME, m.outcome)], ['回访满意度', label(SATISFACTION, m.satisfaction)],
