@@ -83,7 +83,6 @@ async def resolve_audit_log(
         ),
     )
     edges = [Edge(cursor=encode_audit_cursor(row["id"]), node=_entry(row)) for row in rows]
-    page = edges[: request.size]
 
     async def count_all() -> int:
         statement = status_queries.audit_count(
@@ -91,15 +90,7 @@ async def resolve_audit_log(
         )
         return await fetch_count(sessions, statement)
 
-    return Connection(
-        edges=page,
-        page_info=request.page_info(
-            has_more=len(edges) > request.size,
-            start_cursor=page[0].cursor if page else None,
-            end_cursor=page[-1].cursor if page else None,
-        ),
-        count_all=count_all,
-    )
+    return request.page_of(edges, count_all)
 
 
 async def resolve_audit_chain_status(info: Info) -> AuditChainStatus:

@@ -73,7 +73,6 @@ async def resolve_dead_letters(
         Edge(cursor=encode_dead_letter_cursor(row.id), node=DeadLetterEntry.from_row(row))
         for row in rows
     ]
-    page = edges[: request.size]
 
     async def count_all() -> int:
         statement = status_queries.dead_letter_count(
@@ -81,15 +80,7 @@ async def resolve_dead_letters(
         )
         return await fetch_count(sessions, statement)
 
-    return Connection(
-        edges=page,
-        page_info=request.page_info(
-            has_more=len(edges) > request.size,
-            start_cursor=page[0].cursor if page else None,
-            end_cursor=page[-1].cursor if page else None,
-        ),
-        count_all=count_all,
-    )
+    return request.page_of(edges, count_all)
 
 
 async def resolve_writeback_backlog(info: Info) -> list[WriteBackBacklog]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from schema.errors import BadUserInput
-from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, PageInfo
+from schema.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Connection, Edge, PageInfo
+
+NodeT = TypeVar("NodeT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,6 +17,22 @@ class PageRequest:
     size: int
     backwards: bool
     cursor: str | None
+
+    def page_of(
+        self, fetched: list[Edge[NodeT]], count_all: Callable[[], Awaitable[int]]
+    ) -> Connection[NodeT]:
+        """Forwards: the page from edges fetched one beyond its size (the extra one says more
+        follow)."""
+        page = fetched[: self.size]
+        return Connection(
+            edges=page,
+            page_info=self.page_info(
+                has_more=len(fetched) > self.size,
+                start_cursor=page[0].cursor if page else None,
+                end_cursor=page[-1].cursor if page else None,
+            ),
+            count_all=count_all,
+        )
 
     def page_info(
         self, *, has_more: bool, start_cursor: str | None, end_cursor: str | None

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.async_api import Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, ViewportSize, async_playwright, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from console import CONSOLE
@@ -28,6 +28,7 @@ AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core, pinned (vendo
 ACCESSIBILITY_PROBLEMS: list[str] = []
 SIGN_IN = "获取演示令牌并登录"
 FIRST_LOAD_BUDGET_MS = 1000
+LARGE_SCREEN: ViewportSize = {"width": 1920, "height": 1080}
 QUERY_COUNT = "query Count { records { totalCount } }"
 QUERY_DISPUTES = "query Disputes { records(filter: {kind: [DISPUTE]}) { totalCount } }"
 QUERY_PERSON_WITH_RECORDS = "query P { persons(first: 20) { nodes { id name records { kind } } } }"
@@ -39,8 +40,8 @@ async def _seed(engine: AsyncEngine) -> None:
 
 
 async def _shot(page: Page, name: str) -> None:
-    """A screenshot of the page, no JavaScript value leaking into its text, and its
-    accessibility problems (axe-core) kept for the end."""
+    """A screenshot of the page at its size and at 1920×1080, no JavaScript value leaking into
+    its text, and its accessibility problems (axe-core) kept for the end."""
     ARTIFACTS.mkdir(exist_ok=True)
     await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     text = await page.inner_text("body")
@@ -54,6 +55,12 @@ async def _shot(page: Page, name: str) -> None:
         for v in result["violations"]
         if v["impact"] in ("critical", "serious")
     )
+    # and the same page on the larger screen (1920×1080), then back to the size it had
+    size = page.viewport_size
+    await page.set_viewport_size(LARGE_SCREEN)
+    await page.screenshot(path=str(ARTIFACTS / f"{name}-1920.png"), full_page=True)
+    if size is not None:
+        await page.set_viewport_size(size)
 
 
 async def _sign_in(page: Page, role: str, regions: str = "411200", pii: bool = False) -> None:

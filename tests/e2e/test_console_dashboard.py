@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,7 +22,7 @@ from db.risk import grade_touched
 from domain.enums import SourceSystem
 from domain.risk.alerts import RiskAlert
 from hub.risk import risk_alert_announcer
-from tests.e2e.serving import require_chromium, serving, watched_page
+from tests.e2e.serving import ask, require_chromium, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot, _sign_in
 from tests.integration.graphql_world import seed_sync, seed_world
 from tests.integration.test_risk_storage import alert
@@ -45,14 +44,8 @@ PERSON_RULE = "同一人60日内3次以上纠纷类110报警（民转刑风险�
 
 async def _api(base: str, page: Page, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     """The same question asked of the API directly, with the console's own token."""
-    token = await page.evaluate("sessionStorage.getItem('govhub.token')")
-    async with httpx.AsyncClient(base_url=base) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables},
-                                     headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-    body: dict[str, Any] = response.json()
-    assert "errors" not in body, body
-    data: dict[str, Any] = body["data"]
-    return data
+    return await ask(base, await page.evaluate("sessionStorage.getItem('govhub.token')"),
+                     query, variables)  # fmt: skip
 
 
 async def _dashboard_matches_the_api(base: str, page: Page) -> None:

@@ -130,8 +130,9 @@ async def _open(client: httpx.AsyncClient, title: str = "邻里漏水纠纷", **
     return str(result["matter"]["id"])
 
 
-async def _do(client: httpx.AsyncClient, document: str, who: dict[str, str],
-              **variables: Any) -> dict[str, Any]:
+async def _do(
+    client: httpx.AsyncClient, document: str, who: dict[str, str], **variables: Any
+) -> dict[str, Any]:
     body = await graphql(client, document, variables, headers=who)
     assert body.get("errors") is None, body
     (result,) = body["data"].values()
@@ -197,8 +198,17 @@ async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
     body = await graphql(client, QUERY_MATTER, {"id": gid}, headers=STAFF)
     matter = body["data"]["matter"]
     assert [e["action"] for e in matter["timeline"]] == [
-        "OPEN", "ADMIT", "ASSESS", "DISPATCH", "ACCEPT", "ISSUE_SUPERVISION",
-        "REPLY_SUPERVISION", "REPORT_RESULT", "VERIFY", "CLOSE", "REVISIT",
+        "OPEN",
+        "ADMIT",
+        "ASSESS",
+        "DISPATCH",
+        "ACCEPT",
+        "ISSUE_SUPERVISION",
+        "REPLY_SUPERVISION",
+        "REPORT_RESULT",
+        "VERIFY",
+        "CLOSE",
+        "REVISIT",
     ]
     assert matter["timeline"][4]["actorOrg"] == MEDIATION_ORG
     clocks = {c["ruleId"]: c for c in matter["clocks"]}
@@ -285,6 +295,11 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert node["dueAt"].endswith("+08:00") and node["overdue"] is False
     body = await graphql(client, QUERY_DUE, {"filter": {"text": "噪音"}}, headers=STAFF)
     assert body["data"]["matters"]["nodes"] == [{"dueAt": None, "overdue": False}]
+    # 督办中: a supervision order not yet closed
+    assert await numbers(supervised=True) == 0
+    await _do(client, MUTATION_SUPERVISE, STAFF, id=gid, org="centre-411202")
+    assert await numbers(supervised=True) == 1
+    assert await numbers(supervised=True, text="噪音") == 0
 
 
 MUTATION_ATTACH = f"""
@@ -315,8 +330,11 @@ async def test_records_attach_merge_and_split(
             "status": CaseStatus.ACCEPTED, "risk_level": RiskLevel.NONE, "source_status": "x",
             "source_updated_at": now, "updated_at": now, "deleted": False,
         } for i in (1, 2, 3)])  # fmt: skip
-        await _insert(connection, KIND_MODELS[RecordKind.DISPUTE],
-                      [_kind_row(RecordKind.DISPUTE, i, i, now) for i in (1, 2, 3)])
+        await _insert(
+            connection,
+            KIND_MODELS[RecordKind.DISPUTE],
+            [_kind_row(RecordKind.DISPUTE, i, i, now) for i in (1, 2, 3)],
+        )
     dispute = ["RGlzcHV0ZTox", "RGlzcHV0ZToy", "RGlzcHV0ZToz"]  # Dispute:1, 2, 3
     a, b = await _open(client, "甲"), await _open(client, "乙")
     await _do(client, MUTATION_ATTACH, STAFF, id=a, records=[dispute[0]])
@@ -371,7 +389,9 @@ async def test_each_mutation_of_a_document_reads_its_own_result(client: httpx.As
     body = await graphql(client, MUTATION_TWO_STEPS, {"id": gid}, headers=STAFF)
     assert [e["action"] for e in body["data"]["a"]["matter"]["timeline"]] == ["OPEN", "ADMIT"]
     assert [e["action"] for e in body["data"]["b"]["matter"]["timeline"]] == [
-        "OPEN", "ADMIT", "ASSESS"
+        "OPEN",
+        "ADMIT",
+        "ASSESS",
     ]
 
 

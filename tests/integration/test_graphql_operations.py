@@ -40,8 +40,12 @@ def test_each_role_gets_the_menu_its_policy_gives() -> None:
     assert ConsolePage.WORKLIST in menus[Role.PARTNER_POLICE]
 
 
-async def test_the_viewer_is_who_the_token_names(engine: AsyncEngine, pii_key: bytes) -> None:
-    async with graphql_client(engine, pii_key, role=Role.AUDITOR, regions=["411200"]) as client:
+async def test_the_viewer_is_who_the_token_names(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    async with graphql_client(
+        committing_engine, pii_key, role=Role.AUDITOR, regions=["411200"]
+    ) as client:
         body = await graphql(client, QUERY_VIEWER)
     viewer = body["data"]["viewer"]
     assert viewer["role"] == "auditor" and len(viewer["regions"]) == 1
@@ -129,3 +133,21 @@ async def test_an_admin_retries_and_cancels_write_backs(
     assert not_retried["data"]["retryWriteBack"]["changed"] is False
     assert {s["state"]: s["count"] for s in after[0]["states"]} == {"PENDING": 1, "UNKNOWN": 1}
     assert codes(refused) == ["FORBIDDEN"]
+
+
+async def test_only_roles_with_the_administration_right_reach_the_hubs_deliveries(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    """Every role the policy gives no ``administration`` right is refused each admin field."""
+    documents = [
+        QUERY_DEAD_LETTERS,
+        QUERY_BACKLOG,
+        MUTATION_REPLAY,
+        MUTATION_RETRY,
+        MUTATION_CANCEL,
+    ]
+    for role, policy in POLICIES.items():
+        async with graphql_client(committing_engine, pii_key, role=role) as client:
+            answers = [await graphql(client, doc, {"id": 1}) for doc in documents]
+        refused = [codes(answer) == ["FORBIDDEN"] for answer in answers]
+        assert refused == [not policy.administration] * len(documents), (role, answers)
