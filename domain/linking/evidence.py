@@ -6,7 +6,10 @@ Decision rules, strongest first — each is a reason a clerk would accept:
 * the same phone and a compatible name (at least the surname) → the same person; a shared
   phone under an unrelated name is a family phone, not a match;
 * no shared identifier: a close name (exact, homophone, one character off) at the same or
-  the neighbouring house, or an exact name in the same village.
+  the neighbouring house, or an exact name in the same village; a full three-character name
+  alone within one county only where neither side is placed in another township or village.
+* two different phones: only the exact name may still match (people keep two phones; a
+  homophone with another phone is a neighbour — a grid worker and a resident — not a typo).
 
 Two different ID numbers, or two different birth dates, are never the same person.
 """
@@ -117,6 +120,10 @@ def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence]
         return 0.9 + 0.08 * name_weight, evidence
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
         return None
+    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
+    if phones_differ and names is not NameAgreement.EXACT:
+        # 张建伟 and 张建玮 on one street with two phones: two people, not one name misspelt
+        return None
     if names is NameAgreement.ONE_CHARACTER and len(a.name.simplified) < 3:
         return None  # 王伟/李伟: in a two-character name one character is half the name
     if place >= PlaceAgreement.NEIGHBOUR:
@@ -125,11 +132,21 @@ def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence]
     long_name = len(a.name.simplified) >= 3
     if place is PlaceAgreement.VILLAGE and (names is NameAgreement.EXACT or long_name):
         return 0.55 + 0.2 * name_weight, evidence
-    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
-    if names is NameAgreement.EXACT and long_name and place is not PlaceAgreement.UNKNOWN:
-        # a full three-character name within one county, unless two phones disagree
-        return None if phones_differ else (0.72, evidence)
+    if names is NameAgreement.EXACT and long_name and place >= PlaceAgreement.COUNTY:
+        # a full three-character name within one county, unless two phones disagree or the
+        # codes place them apart (李秀兰 of 七里街道 and 李秀兰 of 太平街道 are two people)
+        if phones_differ or _placed_apart(a.region, b.region):
+            return None
+        return 0.72, evidence
     return None
+
+
+def _placed_apart(a: str | None, b: str | None) -> bool:
+    """Both codes name a unit finer than the county, and those units differ."""
+    if a is None or b is None:
+        return False
+    level = min(len(a), len(b), 12)
+    return level >= 9 and a[:level] != b[:level]
 
 
 def new_person_evidence() -> Evidence:
