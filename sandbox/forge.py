@@ -82,6 +82,8 @@ class Forge:
         for person in world.people.values():
             forge.factory.id_numbers.add(person.id_number)
             forge.factory.phone_numbers.update(person.phones)
+            if person.kind == "organisation":
+                forge.factory.company_names.add(person.name)
         return forge
 
     @classmethod

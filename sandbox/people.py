@@ -120,6 +120,9 @@ class PeopleFactory:
     next_person: int = 1
     next_org: int = 1
     id_numbers: set[str] = field(default_factory=set)
+    company_names: set[str] = field(default_factory=set)
+    """Registered names so far: one registration authority never registers a name twice
+    (企业名称登记管理规定), so a drawn name already taken gets the next free 字号."""
     phone_numbers: set[str] = field(default_factory=set)
 
     def address(self, village: Village, near: Address | None = None) -> Address:
@@ -165,7 +168,14 @@ class PeopleFactory:
         county = village.township.county
         city = county.city.removesuffix("市")
         industry = "物业服务" if kind == "property" else rng.choice(_INDUSTRIES)
-        name = f"{city}{rng.choice(self.pools.company_prefixes)}{industry}有限公司"
+        prefixes = self.pools.company_prefixes
+        drawn = prefixes.index(rng.choice(prefixes))
+        name = f"{city}{prefixes[drawn]}{industry}有限公司"
+        for step in range(1, len(prefixes)):  # without drawing again: later draws stay put
+            if name not in self.company_names:
+                break
+            name = f"{city}{prefixes[(drawn + step) % len(prefixes)]}{industry}有限公司"
+        self.company_names.add(name)
         representative = rng.choice(self.pools.surnames) + rng.choice(self.pools.male_given)
         org_id = f"O{self.next_org:06d}"
         self.next_org += 1

@@ -6,7 +6,10 @@ Decision rules, strongest first — each is a reason a clerk would accept:
 * the same phone and a compatible name (at least the surname) → the same person; a shared
   phone under an unrelated name is a family phone, not a match;
 * no shared identifier: a close name (exact, homophone, one character off) at the same or
-  the neighbouring house, or an exact name in the same village.
+  the neighbouring house, or an exact name in the same village; a full three-character name
+  alone within one county only where neither side is placed in another township or village.
+* two different phones: only the exact name may still match (people keep two phones; a
+  homophone with another phone is a neighbour — a grid worker and a resident — not a typo).
 
 Two different ID numbers, or two different birth dates, are never the same person.
 """
@@ -91,13 +94,41 @@ def _item(field: str, agreement: str, weight: float) -> dict[str, Any]:
 
 def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence] | None:
     """The confidence that two mentions name the same person, with evidence; None if not."""
+    decided = _decide(a, b)
+    if decided is None:
+        return None
+    confidence, names, place = decided
+    fa, fb = a.facts, b.facts
+    if names is None:
+        return confidence, [_item("id_number", "EXACT", 1.0)]
+    name_weight = NAME_WEIGHT[names]
+    evidence = [_item("name", names.value, name_weight)]
+    if place is not PlaceAgreement.UNKNOWN:
+        evidence.append(_item("place", place.name, place / PlaceAgreement.SAME_HOUSE))
+    if fa.birth_date and fb.birth_date:
+        evidence.append(_item("birth_date", "EXACT", 1.0))
+    if fa.phone_index and fa.phone_index == fb.phone_index:
+        evidence.insert(0, _item("phone", "EXACT", 1.0))
+    return confidence, evidence
+
+
+def pair_confidence(a: PreparedMention, b: PreparedMention) -> float | None:
+    """:func:`score_pair` without building the evidence (the hot loop's question)."""
+    decided = _decide(a, b)
+    return None if decided is None else decided[0]
+
+
+def _decide(
+    a: PreparedMention, b: PreparedMention
+) -> tuple[float, NameAgreement | None, PlaceAgreement] | None:
+    """The confidence and the name and place agreements it rests on (no name: the ID)."""
     fa, fb = a.facts, b.facts
     if fa.record_id is not None and fa.record_id == fb.record_id:
         return None
     if fa.id_index and fb.id_index:
         if fa.id_index != fb.id_index:
             return None
-        return ID_MATCH, [_item("id_number", "EXACT", 1.0)]
+        return ID_MATCH, None, PlaceAgreement.UNKNOWN
     if fa.birth_date and fb.birth_date and fa.birth_date != fb.birth_date:
         return None
     names = compare_names(a.name, b.name)
@@ -107,29 +138,37 @@ def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence]
     region = compare_regions(a.region, b.region)
     address = compare_addresses(a.place, b.place)
     place = max(region, address) if region is not PlaceAgreement.CONFLICT else region
-    evidence = [_item("name", names.value, name_weight)]
-    if place is not PlaceAgreement.UNKNOWN:
-        evidence.append(_item("place", place.name, place / PlaceAgreement.SAME_HOUSE))
-    if fa.birth_date and fb.birth_date:
-        evidence.append(_item("birth_date", "EXACT", 1.0))
     if fa.phone_index and fa.phone_index == fb.phone_index:
-        evidence.insert(0, _item("phone", "EXACT", 1.0))
-        return 0.9 + 0.08 * name_weight, evidence
+        return 0.9 + 0.08 * name_weight, names, place
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
+        return None
+    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
+    if phones_differ and names is not NameAgreement.EXACT:
+        # 张建伟 and 张建玮 on one street with two phones: two people, not one name misspelt
         return None
     if names is NameAgreement.ONE_CHARACTER and len(a.name.simplified) < 3:
         return None  # 王伟/李伟: in a two-character name one character is half the name
     if place >= PlaceAgreement.NEIGHBOUR:
         bonus = 0.1 if place is PlaceAgreement.SAME_HOUSE else 0.05
-        return 0.6 + 0.2 * name_weight + bonus, evidence
+        return 0.6 + 0.2 * name_weight + bonus, names, place
     long_name = len(a.name.simplified) >= 3
     if place is PlaceAgreement.VILLAGE and (names is NameAgreement.EXACT or long_name):
-        return 0.55 + 0.2 * name_weight, evidence
-    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
-    if names is NameAgreement.EXACT and long_name and place is not PlaceAgreement.UNKNOWN:
-        # a full three-character name within one county, unless two phones disagree
-        return None if phones_differ else (0.72, evidence)
+        return 0.55 + 0.2 * name_weight, names, place
+    if names is NameAgreement.EXACT and long_name and place >= PlaceAgreement.COUNTY:
+        # a full three-character name within one county, unless two phones disagree or the
+        # codes place them apart (李秀兰 of 七里街道 and 李秀兰 of 太平街道 are two people)
+        if phones_differ or _placed_apart(a.region, b.region):
+            return None
+        return 0.72, names, place
     return None
+
+
+def _placed_apart(a: str | None, b: str | None) -> bool:
+    """Both codes name a unit finer than the county, and those units differ."""
+    if a is None or b is None:
+        return False
+    level = min(len(a), len(b), 12)
+    return level >= 9 and a[:level] != b[:level]
 
 
 def new_person_evidence() -> Evidence:

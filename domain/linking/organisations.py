@@ -3,7 +3,9 @@
 A USCC (统一社会信用代码) names one organisation for good. Without one, the normalised name
 decides — simplified characters, half-width brackets, no spaces, ``有限责任公司`` written as
 ``有限公司`` — within one county: two companies registered in different counties may share a
-name, and a USCC carries its county (characters 3–8). A name never joins two codes.
+name, and a USCC carries its county (characters 3–8). A name never joins two codes, and a
+name that two codes hold in one county (two companies registered under one name, or a branch
+and its head office) is ambiguous: a mention with that name and no code joins neither.
 """
 
 from __future__ import annotations
@@ -91,12 +93,20 @@ def resolve_organisations(
     by_code: dict[str, int | NewPerson] = {}
     by_name: dict[tuple[str, str | None], int | NewPerson] = {}
     codes_of: dict[int | NewPerson, str] = {}
+    codes_by_name: dict[tuple[str, str | None], set[str]] = {}
     for org in known:
+        county = org.uscc[2:8] if org.uscc else None
+        name = (normalise_organisation_name(org.name), county)
         if org.uscc:
             by_code[org.uscc] = org.organisation_id
             codes_of[org.organisation_id] = org.uscc
-        county = org.uscc[2:8] if org.uscc else None
-        by_name.setdefault((normalise_organisation_name(org.name), county), org.organisation_id)
+            codes_by_name.setdefault(name, set()).add(org.uscc)
+        by_name.setdefault(name, org.organisation_id)
+    for m in mentions:
+        if m.uscc:
+            codes_by_name.setdefault((normalise_organisation_name(m.name), m.county), set()).add(
+                m.uscc
+            )
     counter = 0
     # codes first, so that a name seen with a code joins it rather than starting its own
     ordered = sorted(mentions, key=lambda m: m.uscc is None)
@@ -116,6 +126,8 @@ def resolve_organisations(
             if target is None and named is not None and named not in codes_of:
                 target = named  # the same name, so far without a code: this is its code
             confidence, field = 0.99, "uscc"
+        elif len(codes_by_name.get(name, ())) > 1:
+            target, confidence, field = None, 1.0, "new_organisation"  # ambiguous name
         else:
             target, confidence, field = by_name.get(name), 0.85, "name"
         if target is None:

@@ -83,6 +83,14 @@ def test_every_person_id_number_passes_mod_11_2_and_organisations_carry_a_uscc()
     assert all(world.people[pid].id_number == i for i, pid in ids)
 
 
+def test_no_two_companies_share_a_registered_name() -> None:
+    # one registration authority never registers a name twice (企业名称登记管理规定)
+    world = _world()
+    companies = [p for p in world.people.values() if p.person_id.startswith("O")]
+    assert len(companies) > 50
+    assert len({c.name for c in companies}) == len(companies)
+
+
 def test_region_codes_nest_under_the_seeded_counties() -> None:
     world = _world()
     levels = Counter(len(r.code) for r in world.regions)

@@ -33,6 +33,23 @@ def test_one_name_in_two_counties_is_two_organisations() -> None:
     assert matches[2].organisation == matches[1].organisation
 
 
+def test_a_name_two_codes_hold_in_one_county_joins_neither_without_a_code() -> None:
+    # given two companies registered under one name in one county, and a mention without a code
+    other = "91411202MA00000003"
+    known = [KnownOrganisation(5, "金桥物业服务有限公司", CODE_A)]
+    matches = resolve_organisations(
+        [
+            OrganisationFacts(1, "金桥物业服务有限公司", other),
+            OrganisationFacts(2, "金桥物业服务有限公司", None, "411202003001"),
+        ],
+        known,
+    )
+    # then the code keeps its own organisation and the bare name starts another
+    assert isinstance(matches[0].organisation, NewPerson)
+    assert matches[1].organisation not in (5, matches[0].organisation)
+    assert matches[1].evidence[0]["field"] == "new_organisation"
+
+
 def test_known_organisations_are_reused_and_staff_decisions_kept() -> None:
     known = [KnownOrganisation(5, "金桥物业服务有限公司", CODE_A)]
     matches = resolve_organisations(

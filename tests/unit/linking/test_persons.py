@@ -60,6 +60,33 @@ def test_homophone_and_look_alike_match_at_the_same_house() -> None:
     assert names <= {"HOMOPHONE", "ONE_CHARACTER", "EXACT"}
 
 
+def test_a_homophone_next_door_with_another_phone_is_another_person() -> None:
+    # a grid worker 张伟 and a resident 张玮 on one street, each with a phone of their own
+    matches = resolve_persons(
+        [
+            mention(1, "张建伟", region_code=VILLAGE, address=HOME, phone_index="P1"),
+            mention(2, "张建玮", region_code=VILLAGE, address="建设路13号", phone_index="P2"),
+        ]
+    )
+    assert people(matches) == [{1}, {2}]
+
+
+def test_a_full_name_alone_joins_within_a_county_only_where_the_places_allow() -> None:
+    county, township_a, township_b = "411202", "411202001", "411202003"
+    matches = resolve_persons(
+        [
+            mention(1, "李秀兰", region_code=township_a + "001"),
+            mention(2, "李秀兰", region_code=township_b + "002"),  # another township
+            mention(3, "李秀兰", region_code=township_a + "004"),  # another village
+            mention(4, "刘建华", region_code=township_a + "001"),
+            mention(5, "刘建华", region_code=county),  # placed only in the county
+            mention(6, "赵国庆", region_code=township_a + "001", phone_index="P6"),
+            mention(7, "赵国庆", region_code=county, phone_index="P7"),  # two phones disagree
+        ]
+    )
+    assert people(matches) == [{1}, {2}, {3}, {4, 5}, {6}, {7}]
+
+
 def test_the_same_name_in_another_county_is_another_person() -> None:
     matches = resolve_persons(
         [
