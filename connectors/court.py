@@ -172,6 +172,7 @@ class CourtConnector:
             status=status,
             source_status=status_label if outcome is None else f"{status_label}/{outcome}",
             source_category=cause,
+            external_ref=values.text(raw, "externalRef", key),
             fields={
                 "case_number": number,
                 "cause": cause,

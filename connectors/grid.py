@@ -179,6 +179,7 @@ class GridConnector:
             status=status,
             source_status=status_label,
             source_category=event_type,
+            external_ref=values.text(raw, "bizNo", key),
             fields={
                 "grid_code": values.text(raw, "gridCode", key),
                 "reporter": reporter,

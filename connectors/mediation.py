@@ -140,6 +140,7 @@ class MediationConnector:
             status=values.coded(codes.STATUS_BY_LABEL, status_label, "status", key),
             source_status=status_label,
             source_category=dispute_type,
+            external_ref=values.text(raw, "externalRef", key),
             fields={
                 "mediation_org": values.text(raw, "orgName", key),
                 "mediation_org_code": org_code,
