@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
 from db.models import OutboxMessage
-from db.outbox import Aggregate, claim_due, enqueue_write
+from db.outbox import Aggregate, backlog, claim_due, enqueue_write
 from domain.enums import SourceSystem
-from domain.writeback import WriteOperation, WriteState
+from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
 from tests.integration.writeback_support import (
@@ -143,6 +143,13 @@ async def test_a_rejected_write_fails_fast_and_a_down_target_waits_alone(
     assert all(found[r] == WriteState.CONFIRMED for r in others)
     assert (await ledger(sb, SourceSystem.POLICE_110))["applied"] == 0
     assert relay.stats.outcomes[("COURT", "failed")] == 1
+    # and the backlog (what the metrics and `outbox list` show) has them waiting, aging
+    async with sessions() as session:
+        waiting = {entry.target: entry for entry in await backlog(session)}
+    police = waiting[SourceSystem.POLICE_110]
+    assert sum(n for s, n in police.by_state.items() if s in OPEN_STATES) == 2
+    assert police.oldest_open_seconds > 0
+    assert waiting[SourceSystem.GRID].oldest_open_seconds == 0
 
 
 async def test_grid_feedbacks_are_read_back_from_the_event_before_any_resend(
