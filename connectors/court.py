@@ -14,7 +14,8 @@ the shared client.
 Mapping (:mod:`connectors.mappings.court`): the 案号 ``caseNo`` is validated and stored
 normalised in ``case_number`` (the source key stays as sent); ``status`` and ``outcome`` →
 status, ``cause`` (案由) → category, 原告/被告/申请人/被申请人 → PLAINTIFF/DEFENDANT/APPLICANT/
-RESPONDENT, ``mediationCaseNo`` → ``mediation_case_number``; ``filingDate`` → ``filed_on``.
+RESPONDENT, ``mediationCaseNo`` → ``mediation_case_number``; ``filingDate`` → ``filed_on``;
+``externalRef`` (the 网上立案's ``Idempotency-Key``) → ``external_ref``.
 """
 
 from __future__ import annotations

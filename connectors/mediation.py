@@ -14,7 +14,8 @@ Mapping (:mod:`connectors.mappings.mediation`): ``disputeType`` → category (1:
 → status, 申请人/被申请人 → APPLICANT/RESPONDENT (``partyType`` 法人 → organisation with a
 USCC), ``agreement`` and ``judicialConfirmation`` → the Dispute columns, ``alertNo`` →
 ``alert_number`` (the 110 接警单编号 it came from), ``amountInvolved`` → ``Decimal``.
-``occurDate``/``acceptDate`` are ``YYYY/MM/DD`` Beijing dates, ``updatedAt`` is UTC.
+``occurDate``/``acceptDate`` are ``YYYY/MM/DD`` Beijing dates, ``updatedAt`` is UTC;
+``externalRef`` (a 委派调解's reference) → ``external_ref``.
 """
 
 from __future__ import annotations
