@@ -73,13 +73,17 @@ class RecordMaker:
         self.ctx = ctx
         self.created = 0
 
-    def _template(self) -> dict[str, Any]:
-        """The payload of a clean record of this system (the first by key)."""
-        for key in sorted(self.ctx.store.latest):
-            record = self.ctx.store.latest[key]
-            if not record.deleted and key not in self.ctx.malformed:
-                return dict(record.payload)
-        return {}
+    def _template(self, body: dict[str, Any]) -> dict[str, Any]:
+        """The payload of a clean record of this system, of the write's county when it has
+        one (so a court case carries that county court's name and 代字), else the first."""
+        county = str(body.get("regionCode") or "")[:6]
+        clean = [
+            record.payload
+            for key, record in sorted(self.ctx.store.latest.items())
+            if not record.deleted and key not in self.ctx.malformed
+        ]
+        local = [p for p in clean if str(p.get("regionCode") or "").startswith(county)]
+        return dict((local or clean or [{}])[0]) if county else dict(clean[0] if clean else {})
 
     def _store(self, key: str, build: Callable[[datetime], dict[str, Any]]) -> SourceRecord:
         # later than anything held, so every system's incremental read picks it up next
@@ -94,7 +98,7 @@ class RecordMaker:
 
     def court_case(self, filing: dict[str, Any], reference: str) -> SourceRecord:
         """网上立案 accepted: a case 已立案 under a new 案号, ``externalRef`` = the key."""
-        template = self._template()
+        template = self._template(filing)
         case_type = str(filing.get("caseType") or "")
         case_type = case_type if case_type in COURT_TYPE_CODES else "民初"
         match = _COURT_NUMBER.match(str(template.get("caseNo") or ""))
@@ -118,6 +122,7 @@ class RecordMaker:
                 "outcome": "",
                 "mediationCaseNo": None,
                 "amount": 0.0,
+                "regionCode": _region(filing, template, (6,)),
                 "parties": [
                     _party(p, COURT_ROLES, "申请人", ("name", "idNumber", "phone"))
                     for p in _parties(filing)
@@ -131,7 +136,7 @@ class RecordMaker:
 
     def mediation_case(self, referral: dict[str, Any], external_ref: str) -> SourceRecord:
         """委派调解 accepted: a case 受理 at the committee, ``externalRef`` stamped."""
-        template = self._template()
+        template = self._template(referral)
         prefix = str(template.get("caseNo") or "TJ411202001")[:11]
         number = self._number()
         year = self.ctx.clock.now().astimezone(BEIJING).year
@@ -141,7 +146,6 @@ class RecordMaker:
             local = at.astimezone(BEIJING)
             day = local.strftime("%Y/%m/%d")
             summary = str(referral.get("summary") or "")
-            region = str(referral.get("regionCode") or "")
             stamp = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             return {
                 **template,
@@ -151,9 +155,7 @@ class RecordMaker:
                 "disputeType": str(referral.get("disputeType") or "99"),
                 "occurDate": day,
                 "acceptDate": day,
-                "regionCode": region[:12]
-                if len(region) >= 12 and region.isdigit()
-                else template.get("regionCode"),
+                "regionCode": _region(referral, template, (9, 12)),
                 "parties": [
                     _party(p, MEDIATION_ROLES, "申请人", ("name", "idNo", "mobile"))
                     for p in _parties(referral)
@@ -172,7 +174,7 @@ class RecordMaker:
 
     def grid_event(self, assignment: dict[str, Any], biz_no: str) -> SourceRecord:
         """交办 accepted: an event 已受理 at the grid, ``bizNo`` stamped."""
-        template = self._template()
+        template = self._template(assignment)
         number = self._number()
         county = str(template.get("eventNo") or "WG411202")[2:8]
         day = self.ctx.clock.now().astimezone(BEIJING)
@@ -187,6 +189,7 @@ class RecordMaker:
                 "content": str(assignment.get("content") or ""),
                 "eventType": GRID_EVENT_TYPES.get(str(assignment.get("category") or ""), "JF99"),
                 "parties": [],
+                "regionCode": _region(assignment, template, (9, 12)),
                 "status": "02",
                 "occurTime": local.isoformat(timespec="seconds"),
                 "updateTime": int(at.timestamp() * 1000),
@@ -195,6 +198,16 @@ class RecordMaker:
             }
 
         return self._store(key, build)
+
+
+def _region(body: dict[str, Any], template: dict[str, Any], levels: tuple[int, ...]) -> Any:
+    """The write's region cut to the deepest level the system keeps (the court its county,
+    mediation and grid a township or village); the template's when the write names none."""
+    region = str(body.get("regionCode") or "")
+    for length in sorted(levels, reverse=True):
+        if len(region) >= length and region[:length].isdigit():
+            return region[:length]
+    return template.get("regionCode")
 
 
 def _parties(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -50,7 +50,10 @@ from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin, MatterStep
 from domain.writeback import WriteState
 from sandbox.runner import Sandbox, SandboxConfig
+from schema.ids import global_id
+from tests.integration.graphql_world import graphql, graphql_client
 from tests.integration.sandbox_support import control, sources_document, sources_for, stats
+from tests.integration.test_graphql_matters import STAFF as STAFF_HEADERS
 from tests.integration.test_sync_crash import _environment
 from tests.integration.test_writeback_relay import assert_exactly_once
 from tests.integration.writeback_support import FAST, drain, live_keys, open_count
@@ -73,6 +76,11 @@ FROM_RECORD = {  # matters that came from a record of these systems are answered
 }
 CREATING = (SourceSystem.COURT, SourceSystem.MEDIATION, SourceSystem.GRID)
 """Targets whose accepted write becomes a record of their own."""
+KINDS = {
+    SourceSystem.COURT: "COURT_FILING",
+    SourceSystem.MEDIATION: "DISPUTE",
+    SourceSystem.GRID: "GRID_EVENT",
+}
 WRITE_FAULTS = {
     "write_error_rate": 0.1,
     "write_lost_rate": 0.1,
@@ -205,8 +213,15 @@ def assert_loop_closed(
     assert found == expected
 
 
+QUERY_MATTER = """
+query($id: ID!) { matter(id: $id) { step records { source sourceKey status }
+  timeline { action note details { key value } } } }
+"""
+
+
 async def test_the_record_a_department_creates_comes_back_to_its_matter(
     committing_engine: AsyncEngine,
+    pii_key: bytes,
 ) -> None:
     sessions, workflow = session_factory(committing_engine), workflow_on(committing_engine)
     async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=15)) as sb:
@@ -261,6 +276,30 @@ async def test_the_record_a_department_creates_comes_back_to_its_matter(
         # and a later sync of the same records attaches nothing twice
         await sync_back(committing_engine, sb, workflow)
         assert_loop_closed(written, await attached(sessions))
+
+    # and the matter's page shows the department's own record, and on its timeline why
+    async with (
+        graphql_client(committing_engine, pii_key, role=None, scan_deadlines=False) as client,
+        sessions() as session,
+    ):
+        for target in CREATING:
+            ((number, reference),) = written[target].items()
+            matter_id = await session.scalar(select(Matter.id).where(Matter.number == number))
+            body = await graphql(
+                client, QUERY_MATTER, {"id": global_id("Matter", matter_id)}, headers=STAFF_HEADERS
+            )
+            assert body.get("errors") is None, body
+            shown = body["data"]["matter"]
+            assert shown["step"] == "IN_PROGRESS"
+            assert [r["source"] for r in shown["records"]] == [target.value]
+            (joined,) = [e for e in shown["timeline"] if e["action"] == "RECORD_JOINED"]
+            assert {d["key"]: d["value"] for d in joined["details"]} | {"record_id": ""} == {
+                "evidence": WRITEBACK_REFERENCE,
+                "reference": reference,
+                "kind": KINDS[target],
+                "record_id": "",
+            }
+            assert joined["note"] == f"{target.value} {shown['records'][0]['sourceKey']}"
 
 
 # ── the proof: a real serve, killed, restarted; two replicas on PostgreSQL ──────────────────
