@@ -1,12 +1,18 @@
 """Write-back delivery (回写投递): throughput per target with and without write faults, the
-exactly-once count from the sandbox's own ledger, and what enqueueing costs a dispatch.
+exactly-once count from the sandbox's own ledger, and what the outbox costs a dispatch.
 
 The sandbox runs in-process; the outbox is SQLite (a temporary file) or PostgreSQL
 (``--database-url``, a throwaway schema). With ``--faults`` every system answers 20 % of
 writes with a 5xx before applying, loses 15 % of answers after applying and hangs 15 %
-(the relay's client times out at 0.3 s).
+(the relay's client times out at 0.3 s); ``--compare`` runs without and then with them.
 
-    .venv/bin/python bench/writeback_delivery.py [--per-target 40] [--faults] [--relays 2]
+Dispatch latency: the workflow's own 分流 step (``MatterWorkflow.apply(DISPATCH)``, what the
+``dispatchMatter`` mutation calls), into 人民调解 (one outbox row in the step's transaction)
+against 司法所 (no write), while every target answers 300 ms late: the step never waits for
+a target, so the two differ by the row's insert only.
+
+    .venv/bin/python bench/writeback_delivery.py [--per-target 40] [--faults | --compare]
+        [--relays 2] [--dispatches 50] [--database-url postgresql+asyncpg://…]
 """
 
 from __future__ import annotations
@@ -32,11 +38,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.config import parse_sources
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import scratch_schema, session_factory
+from db.matter_workflow import IntakeParty, MatterWorkflow, NewMatter
 from db.migrate import migrated_engine
 from db.models import OutboxMessage
 from db.outbox import Aggregate, enqueue_write
 from db.pii import configure_pii
-from domain.enums import SourceSystem
+from domain.calendar import ChineseWorkingCalendar
+from domain.deadlines import load_rules
+from domain.enums import DisputeCategory, PartyRole, SourceSystem
+from domain.roles import Principal, Role
+from domain.workflow.actors import Actor
+from domain.workflow.payloads import OpenPayload
+from domain.workflow.vocabulary import MatterAction, MatterOrigin
 from domain.writeback import OPEN_STATES, DeliveryPolicy, WriteOperation
 from hub.demo import render_sources_file
 from sandbox.runner import Sandbox, SandboxConfig
@@ -76,17 +89,63 @@ async def database(url: str | None) -> AsyncIterator[AsyncEngine]:
         yield engine
 
 
+OPERATIONS = tuple(op for op in WriteOperation if op is not WriteOperation.GRID_FEEDBACK)
+"""One operation per target (a grid feedback needs an event of the matter's own)."""
+STAFF = Actor.of(Principal("bench", Role.CENTER_STAFF, org="centre", regions=("",)))
+
+
+def percentiles(values: list[float]) -> str:
+    return (f"p50 {statistics.median(values):.2f} ms, "
+            f"p95 {statistics.quantiles(values, n=20)[18]:.2f} ms")
+
+
+async def dispatch_latency(engine: AsyncEngine, count: int) -> dict[str, list[float]]:
+    """Milliseconds of the 分流 step per track: one that writes back and one that does not."""
+    workflow = MatterWorkflow(session_factory(engine), load_rules(), ChineseWorkingCalendar())
+    timings: dict[str, list[float]] = {"PEOPLES_MEDIATION": [], "JUDICIAL_OFFICE": []}
+    for n in range(count):
+        for track, spent in timings.items():
+            matter_id = await workflow.open(STAFF, NewMatter(
+                OpenPayload(origin=MatterOrigin.WALK_IN, region_code="411202001",
+                            category=DisputeCategory.NEIGHBOUR, title=f"基准 {n}"),
+                summary="楼上漏水", parties=(IntakeParty(PartyRole.APPLICANT, "张三"),)))
+            await workflow.apply(matter_id, MatterAction.ADMIT, STAFF, {})
+            await workflow.apply(matter_id, MatterAction.ASSESS, STAFF, {
+                "category": "NEIGHBOUR", "risk": "YELLOW", "tier": "ORDINARY",
+                "lead_org": "司法所"})
+            started = time.perf_counter()
+            await workflow.apply(matter_id, MatterAction.DISPATCH, STAFF,
+                                 {"org": "org:bench", "track": track})
+            spent.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 async def run(args: argparse.Namespace) -> None:
     configure_pii(secrets.token_bytes(32))
+    for faults in ((False, True) if args.compare else (args.faults,)):
+        await run_once(args, faults=faults)
+
+
+async def run_once(args: argparse.Namespace, *, faults: bool) -> None:
     async with (Sandbox(SandboxConfig(base_port=0, scale=max(600, args.per_target * 25))) as sb,
                 database(args.database_url) as engine):
         sessions = session_factory(engine)
-        if args.faults:
+        if args.dispatches:
+            async with httpx.AsyncClient() as client:
+                for url in sb.urls.values():  # slow targets: a dispatch must not notice
+                    await client.post(f"{url}/_sandbox/control", json={"latency_ms": 300})
+            dispatch_ms = await dispatch_latency(engine, args.dispatches)
+            async with sessions.begin() as session:  # the benchmark's own writes follow
+                await session.execute(OutboxMessage.__table__.delete())
+            async with httpx.AsyncClient() as client:
+                for url in sb.urls.values():
+                    await client.post(f"{url}/_sandbox/control", json={"latency_ms": 0})
+        if faults:
             async with httpx.AsyncClient() as client:
                 for url in sb.urls.values():
                     await client.post(f"{url}/_sandbox/control", json=FAULTS)
         enqueue_ms: list[float] = []
-        for operation in WriteOperation:
+        for operation in OPERATIONS:
             for n in range(args.per_target):
                 started = time.perf_counter()
                 async with sessions.begin() as session:  # a dispatch's own transaction
@@ -123,10 +182,12 @@ async def run(args: argparse.Namespace) -> None:
             await asyncio.gather(*(target_loop(t) for t in SourceSystem))
         backend = "PostgreSQL" if args.database_url else "SQLite"
         print(f"{backend}, {args.per_target} writes per target, faults "
-              f"{'on' if args.faults else 'off'}, {args.relays} relay(s)")
-        print(f"enqueue + commit (a dispatch's added cost): p50 "
-              f"{statistics.median(enqueue_ms):.2f} ms, p95 "
-              f"{statistics.quantiles(enqueue_ms, n=20)[18]:.2f} ms")
+              f"{'on' if faults else 'off'}, {args.relays} relay(s)")
+        print(f"enqueue + commit (the outbox row alone): {percentiles(enqueue_ms)}")
+        if args.dispatches:
+            print(f"dispatch step, targets 300 ms late, {args.dispatches} each: "
+                  f"with a write-back (人民调解) {percentiles(dispatch_ms['PEOPLES_MEDIATION'])}; "
+                  f"without (司法所) {percentiles(dispatch_ms['JUDICIAL_OFFICE'])}")
         async with httpx.AsyncClient() as client:
             for target in SourceSystem:
                 book = (await client.get(f"{sb.urls[target]}/_sandbox/writes")).json()
@@ -141,6 +202,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-target", type=int, default=40)
     parser.add_argument("--faults", action="store_true")
+    parser.add_argument("--compare", action="store_true", help="without faults, then with")
+    parser.add_argument("--dispatches", type=int, default=30,
+                        help="matters per track for the dispatch latency (0: skip)")
     parser.add_argument("--relays", type=int, default=1)
     parser.add_argument("--database-url", default=None)
     asyncio.run(run(parser.parse_args()))

@@ -14,7 +14,8 @@ the shared client.
 Mapping (:mod:`connectors.mappings.court`): the 案号 ``caseNo`` is validated and stored
 normalised in ``case_number`` (the source key stays as sent); ``status`` and ``outcome`` →
 status, ``cause`` (案由) → category, 原告/被告/申请人/被申请人 → PLAINTIFF/DEFENDANT/APPLICANT/
-RESPONDENT, ``mediationCaseNo`` → ``mediation_case_number``; ``filingDate`` → ``filed_on``.
+RESPONDENT, ``mediationCaseNo`` → ``mediation_case_number``; ``filingDate`` → ``filed_on``;
+``externalRef`` (the 网上立案's ``Idempotency-Key``) → ``external_ref``.
 """
 
 from __future__ import annotations
@@ -172,6 +173,7 @@ class CourtConnector:
             status=status,
             source_status=status_label if outcome is None else f"{status_label}/{outcome}",
             source_category=cause,
+            external_ref=values.text(raw, "externalRef", key),
             fields={
                 "case_number": number,
                 "cause": cause,

@@ -14,7 +14,7 @@ Protocol: REST JSON with a static bearer token (credentials ``token``).
 Mapping: ``eventType`` → category and ``status`` → status (:mod:`connectors.mappings.grid`);
 the reporter (上报人, the 网格员 or the citizen) is the first party, then ``parties``
 (涉事人); ``occurTime`` → ``occurred_at``; ``regionCode`` (12-digit village) → ``region_code``
-and ``gridCode`` → ``grid_code``.
+and ``gridCode`` → ``grid_code``; ``bizNo`` (a 交办's business number) → ``external_ref``.
 """
 
 from __future__ import annotations
@@ -179,6 +179,7 @@ class GridConnector:
             status=status,
             source_status=status_label,
             source_category=event_type,
+            external_ref=values.text(raw, "bizNo", key),
             fields={
                 "grid_code": values.text(raw, "gridCode", key),
                 "reporter": reporter,

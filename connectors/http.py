@@ -55,7 +55,32 @@ def raise_for_source_status(response: httpx.Response, who: SourceSystem) -> None
         raise SourceServerError(who, f"server error {status}")
     if status in (401, 403):
         raise SourceAuthError(who, f"credentials refused ({status})")
-    raise SourceRequestRejected(who, f"request rejected ({status})")
+    reason = rejection_reason(response)
+    raise SourceRequestRejected(
+        who, f"request rejected ({status})" + (f": {reason}" if reason else ""))
+
+
+REASON_FIELDS = ("error_description", "errmsg", "message", "error", "msg")
+"""Where the legacy systems put a refusal's reason in a JSON answer, the most specific first."""
+MAX_REASON = 200
+
+
+def rejection_reason(response: httpx.Response) -> str:
+    """The target's own words for a 4xx (its JSON reason field, else its text), shortened;
+    empty when it gives none. Kept so a FAILED write-back says why the target refused it."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for name in REASON_FIELDS:
+            value = body.get(name)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:MAX_REASON]
+    try:
+        return " ".join(response.text.split())[:MAX_REASON]
+    except (UnicodeDecodeError, LookupError):
+        return ""
 
 
 StatusCheck = Callable[[httpx.Response, SourceSystem], None]

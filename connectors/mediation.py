@@ -14,7 +14,8 @@ Mapping (:mod:`connectors.mappings.mediation`): ``disputeType`` → category (1:
 → status, 申请人/被申请人 → APPLICANT/RESPONDENT (``partyType`` 法人 → organisation with a
 USCC), ``agreement`` and ``judicialConfirmation`` → the Dispute columns, ``alertNo`` →
 ``alert_number`` (the 110 接警单编号 it came from), ``amountInvolved`` → ``Decimal``.
-``occurDate``/``acceptDate`` are ``YYYY/MM/DD`` Beijing dates, ``updatedAt`` is UTC.
+``occurDate``/``acceptDate`` are ``YYYY/MM/DD`` Beijing dates, ``updatedAt`` is UTC;
+``externalRef`` (a 委派调解's reference) → ``external_ref``.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ class MediationConnector:
             status=values.coded(codes.STATUS_BY_LABEL, status_label, "status", key),
             source_status=status_label,
             source_category=dispute_type,
+            external_ref=values.text(raw, "externalRef", key),
             fields={
                 "mediation_org": values.text(raw, "orgName", key),
                 "mediation_org_code": org_code,

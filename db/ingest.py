@@ -30,6 +30,7 @@ KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 _COMMON = (
     "category", "title", "summary", "reported_at", "region_code", "address", "status",
     "source_status", "source_category", "source_updated_at", "source_version", "raw",
+    "external_ref",
 )  # fmt: skip
 
 

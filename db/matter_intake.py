@@ -30,6 +30,7 @@ from db.matter_workflow import (
 )
 from db.matters import state_of, system_event
 from db.models import Link, Matter, MatterRecord, Record
+from db.writeback_records import ATTACHED_BY_WRITEBACK, WRITEBACK_REFERENCE, writeback_matters
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.validators import InvalidIdentifier, validate_division_code
 from domain.workflow.actors import Actor
@@ -49,10 +50,10 @@ log = structlog.get_logger(__name__)
 RECORD_JOINED = "RECORD_JOINED"
 Synced = Any
 """A row of :data:`_RECORD_COLUMNS` (id, kind, source, source_key, category, title, status,
-region_code, risk_level)."""
+region_code, risk_level, external_ref)."""
 _RECORD_COLUMNS = (
     Record.id, Record.kind, Record.source, Record.source_key, Record.category, Record.title,
-    Record.status, Record.region_code, Record.risk_level,
+    Record.status, Record.region_code, Record.risk_level, Record.external_ref,
 )  # the raw payload (sealed) is never needed here
 _CHUNK = 2000
 
@@ -125,6 +126,9 @@ async def _take_in_chunk(
     if not records:
         return
     member = await _open_matters_of(session, records)
+    actor = Actor.system(f"sync:{source}")
+    audit = SystemAudit(actor.sub)
+    await _attach_written(session, records, member, actor, now, counts, audit)
     links = (await session.execute(
         select(Link.from_record_id, Link.to_record_id).where(
             or_(Link.from_record_id.in_(records), Link.to_record_id.in_(records)),
@@ -138,8 +142,6 @@ async def _take_in_chunk(
         neighbours.setdefault(b, set()).add(a)
     others = {n for r in records for n in neighbours.get(r, ()) if n not in records}
     member.update(await _open_matters_of(session, others) if others else {})
-    actor = Actor.system(f"sync:{source}")
-    audit = SystemAudit(actor.sub)
     to_open: list[tuple[Synced, NewMatter]] = []
     joined: dict[int, int] = {}
     for record_id in sorted(records):
@@ -194,6 +196,48 @@ def _new_matter(record: Synced) -> NewMatter | None:
         risk=record.risk_level, title=(record.title or record.source_key)[:200],
     )
     return NewMatter(payload, record_id=record.id)
+
+
+async def _attach_written(
+    session: AsyncSession,
+    records: Mapping[int, Synced],
+    member: dict[int, int],
+    actor: Actor,
+    now: datetime,
+    counts: IntakeCounts,
+    audit: SystemAudit,
+) -> None:
+    """A record a department created for a matter's write-back joins that matter (回写闭环),
+    before any other rule: it never opens a matter of its own. Its 受理/立案 is then the
+    matter's feedback like any record of the track (:func:`_feed_back`)."""
+    references = {rid: r.external_ref for rid, r in records.items() if r.external_ref}
+    matches = await writeback_matters(session, references) if references else {}
+    fresh = {rid: m for rid, m in matches.items() if not m.attached}
+    matters = {
+        m.id: m
+        for m in await session.scalars(
+            select(Matter).where(Matter.id.in_({m.matter_id for m in fresh.values()})))
+    } if fresh else {}  # fmt: skip
+    for record_id, match in sorted(matches.items()):
+        member[record_id] = match.matter_id
+        if match.attached:
+            continue
+        matter, record = matters[match.matter_id], records[record_id]
+        session.add(MatterRecord(matter_id=matter.id, record_id=record_id,
+                                 how=ATTACHED_BY_WRITEBACK, attached_by=actor.sub,
+                                 attached_at=now))
+        details = {"record_id": str(record_id), "kind": record.kind.value,
+                   "evidence": WRITEBACK_REFERENCE, "reference": match.reference}
+        session.add(system_event(matter.id, RECORD_JOINED, now, actor.sub, matter.step,
+                                 f"{record.source.value} {record.source_key}", details))
+        audit.add(RECORD_JOINED, matter, {**_about(record), "evidence": WRITEBACK_REFERENCE},
+                  records=[record_id])
+        counts.announcements.append(
+            announcement(matter, MatterEventKind.RECORD_JOINED, record.kind.value, now)
+        )
+        counts.joined += 1
+    if fresh:
+        await session.flush()
 
 
 async def _join(

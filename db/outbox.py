@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, defer
 
@@ -204,6 +204,20 @@ async def cancel_writes(session: AsyncSession, ids: Sequence[int]) -> int:
         .values(status=WriteState.CANCELLED, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+PURGEABLE = (WriteState.CONFIRMED, WriteState.SENT, WriteState.CANCELLED)
+"""Settled rows a purge may delete: delivered or cancelled, never one still owed or failed."""
+
+
+async def purge_writes(session: AsyncSession, before: datetime) -> int:
+    """Delete delivered and cancelled writes last changed before ``before``; the count."""
+    last_change = func.coalesce(OutboxMessage.updated_at, OutboxMessage.created_at)
+    result = await session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status.in_(list(PURGEABLE)), last_change < before)
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of a DELETE
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ class ParsedRecord:
     source_category: str | None = None
     source_version: str | None = None
     """Orders two versions that share ``source_updated_at`` (e.g. a re-issued petition file)."""
+    external_ref: str | None = None
+    """A reference a writer stamped into the record (外部编号, e.g. a write-back's reference)."""
     fields: dict[str, Any] = field(default_factory=dict)
     parties: list[ParsedParty] = field(default_factory=list)
 

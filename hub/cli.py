@@ -110,6 +110,10 @@ def sandbox(
         str, typer.Option(help="Faults at start-up: clean, flaky or hostile.")
     ] = "clean",
     truth: Annotated[Path | None, typer.Option(help="Write the ground truth JSON here.")] = None,
+    write_faults: Annotated[float | None, typer.Option(
+        "--write-faults", min=0.0, max=1.0,
+        help="Write faults on every system at this rate in all, whatever the profile: "
+        "5xx before applying, answer lost and timeout after applying, a third each.")] = None,
 ) -> None:
     """Start the five simulated legacy systems over real HTTP."""
     from sandbox.runner import SandboxConfig, run_sandbox
@@ -125,6 +129,7 @@ def sandbox(
             base_port=base_port,
             profile=profile,
             truth_path=truth,
+            write_faults=write_faults,
         )
     )
 

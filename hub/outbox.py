@@ -1,5 +1,5 @@
 """Write-back operations in the hub: the relay in ``serve``/``demo``, its Prometheus metrics,
-and ``govhub outbox list|retry|cancel|run``.
+and ``govhub outbox list|retry|cancel|purge|run``.
 
 Metrics (``/metrics``):
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import timedelta
 from typing import Annotated
 
 import structlog
@@ -29,7 +30,15 @@ from connectors.config import load_sources
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
-from db.outbox import TargetBacklog, backlog, cancel_writes, list_writes, replay_writes
+from db.models.base import utcnow
+from db.outbox import (
+    TargetBacklog,
+    backlog,
+    cancel_writes,
+    list_writes,
+    purge_writes,
+    replay_writes,
+)
 from domain.writeback import WriteState
 from hub.metrics import REGISTRY
 from hub.settings import Settings
@@ -91,8 +100,8 @@ async def running_relay(
         yield None
         return
     async with open_writers(load_sources(settings.sources_file)) as writers:
-        relay = OutboxRelay(sessions, writers)
-        relay.start()
+        relay = OutboxRelay(sessions, writers, settings.delivery_policy())
+        relay.start(settings.outbox_poll_seconds)
         OUTBOX_METRICS.relay = relay
         snapshots = asyncio.create_task(_snapshots(sessions), name="outbox:snapshots")
         log.info("outbox_relay_started", targets=sorted(t.value for t in writers),
@@ -181,6 +190,22 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
 
         asyncio.run(with_sessions(settings, run))
 
+    @outbox.command("purge")
+    def purge(
+        older_than: Annotated[float, typer.Option(
+            "--older-than", min=0, help="Days since the write-back was settled.")],
+    ) -> None:
+        """Delete delivered and cancelled write-backs settled more than DAYS ago (清理); rows
+        still owed, FAILED or DEAD are kept for a human."""
+        settings = settings_factory()
+
+        async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
+            async with sessions.begin() as session:
+                purged = await purge_writes(session, utcnow() - timedelta(days=older_than))
+            console.print(f"清理 {purged} 条已送达或已取消的回写")
+
+        asyncio.run(with_sessions(settings, run))
+
     @outbox.command("run")
     def run_once(
         passes: Annotated[int, typer.Option(help="Delivery passes to make.")] = 1,
@@ -193,7 +218,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
 
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with open_writers(configs) as writers:
-                relay = OutboxRelay(sessions, writers)
+                relay = OutboxRelay(sessions, writers, settings.delivery_policy())
                 for done in range(1, passes + 1):
                     if not await relay.run_once() and done < passes:
                         await asyncio.sleep(interval)

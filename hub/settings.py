@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.stats import DEFAULT_MIN_CELL
+from domain.writeback import DeliveryPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -41,6 +42,19 @@ class Settings(BaseSettings):
     schedule_sync: bool = Field(default=True, description="run the sync scheduler in serve/demo")
     deliver_writebacks: bool = Field(
         default=True, description="run the outbox relay (write-backs) in serve/demo")
+    outbox_max_attempts: int = Field(
+        default=8, ge=1, description="sends of one write-back before it is DEAD (死信)")
+    outbox_initial_backoff: float = Field(
+        default=2.0, gt=0, description="seconds before a failed write-back's first retry")
+    outbox_max_backoff: float = Field(
+        default=300.0, gt=0, description="longest wait between two tries of one write-back")
+    outbox_lease_seconds: float = Field(
+        default=60.0, gt=0,
+        description="a claim's lease: a write-back held by a dead worker is reclaimed after it")
+    outbox_reconcile_delay: float = Field(
+        default=1.0, ge=0, description="seconds between read-backs after an unknown outcome")
+    outbox_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often an idle relay looks for due write-backs")
     pii_key: SecretStr | None = Field(
         default=None, description="32-byte AES-GCM key, url-safe base64; also keys the blind index"
     )
@@ -130,6 +144,14 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    def delivery_policy(self) -> DeliveryPolicy:
+        """How the outbox relay retries, from the ``GOVHUB_OUTBOX_*`` settings."""
+        return DeliveryPolicy(
+            max_attempts=self.outbox_max_attempts, initial_backoff=self.outbox_initial_backoff,
+            max_backoff=self.outbox_max_backoff, lease_seconds=self.outbox_lease_seconds,
+            reconcile_delay=self.outbox_reconcile_delay,
+        )
 
     def audit_key_bytes(self) -> bytes | None:
         if self.audit_key is None:

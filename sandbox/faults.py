@@ -109,6 +109,15 @@ class FaultSettings:
             setattr(self, name, value)
 
 
+def with_write_faults(settings: FaultSettings, rate: float) -> FaultSettings:
+    """``settings`` with write faults at ``rate`` in all, split evenly between a 5xx before
+    applying, a lost answer after applying and a timeout after applying (any profile)."""
+    if not 0 <= rate <= 1:
+        raise ValueError(f"write fault rate must be between 0 and 1, not {rate}")
+    settings.write_error_rate = settings.write_lost_rate = settings.write_timeout_rate = rate / 3
+    return settings
+
+
 def profile_settings(profile: str) -> FaultSettings:
     """The start-up settings of a named profile."""
     if profile == "clean":

@@ -27,7 +27,13 @@ from starlette.routing import Route
 
 from domain.enums import SourceSystem
 from sandbox.control import MutateDriver, build_app
-from sandbox.faults import FaultState, profile_settings, silence_injected_resets
+from sandbox.faults import (
+    FaultSettings,
+    FaultState,
+    profile_settings,
+    silence_injected_resets,
+    with_write_faults,
+)
 from sandbox.model import SourceRecord, World
 from sandbox.systems import court, grid, mediation, petition, police
 from sandbox.systems.common import (
@@ -85,6 +91,14 @@ class SandboxConfig:
     base_port: int = 9101
     profile: str = "clean"
     truth_path: Path | None = None
+    write_faults: float | None = None
+    """When set, the write faults of every system at this rate in all, whatever the profile."""
+
+    def fault_settings(self) -> FaultSettings:
+        settings = profile_settings(self.profile)
+        if self.write_faults is not None:
+            with_write_faults(settings, self.write_faults)
+        return settings
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -106,7 +120,7 @@ class Sandbox:
         mutator: Mutator | None = None,
         monotonic: Monotonic = time.monotonic,
     ) -> None:
-        profile_settings(config.profile)  # fail fast on an unknown profile
+        config.fault_settings()  # fail fast on an unknown profile or a bad rate
         self.config = config
         self._world = world
         self._mutator = mutator or default_mutator
@@ -157,7 +171,7 @@ class Sandbox:
         cfg, world = self.config, self.world
         ctx = SystemContext(
             system=system, world=world, store=RecordStore(world.records.get(system, [])),
-            faults=FaultState(profile_settings(cfg.profile), random.Random(f"{cfg.seed}:{system}")),
+            faults=FaultState(cfg.fault_settings(), random.Random(f"{cfg.seed}:{system}")),
             clock=SimClock(world.now, self._monotonic), monotonic=self._monotonic,
             credentials=self.credentials[system], mutator=self._mutator,
             mutate_rng=random.Random(f"{cfg.seed}:{system}:mutate"),
@@ -231,7 +245,9 @@ async def _serve_forever(config: SandboxConfig) -> None:
         sandbox = Sandbox(config)
         await sandbox.start()
     try:
-        table = Table(title=f"govhub sandbox — profile {config.profile}, seed {config.seed}")
+        writes = "" if config.write_faults is None else f", write faults {config.write_faults}"
+        table = Table(
+            title=f"govhub sandbox — profile {config.profile}{writes}, seed {config.seed}")
         for column in ("system", "base URL", "endpoints", "credentials"):
             table.add_column(column, overflow="fold")
         for system, url in sandbox.urls.items():

@@ -63,6 +63,10 @@ class Record(Base):
     source_category: Mapped[str | None] = mapped_column(String(64))
     source_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     source_version: Mapped[str | None] = mapped_column(String(64))
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    """The reference a writer stamped into the source's record (外部编号): a write-back's
+    reference (court externalRef = Idempotency-Key, mediation externalRef, grid bizNo), so the
+    record the department created is attached to the matter that asked for it."""
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     raw: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON)
     content_hash: Mapped[str | None] = mapped_column(String(64))
@@ -87,6 +91,7 @@ class Record(Base):
         # Dashboard figures (db.stats): a region's records over a period, grouped by any of
         # these, read from the index alone (migration 0003).
         Index("ix_records_figures", *FIGURES_INDEX_COLUMNS),
+        Index("ix_records_external_ref", "external_ref"),
     )
 
 

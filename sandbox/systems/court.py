@@ -22,6 +22,8 @@
   long before it is applied). A filing without ``caseType`` → 400
   ``{"error": "invalid_filing"}``. Every filing applied is in the write ledger under its key
   (``sandbox.writes``); write faults apply (a 503 before, a lost or hanging answer after).
+  An accepted filing is a case 已立案 under ``caseNo`` from then on, served by
+  ``/api/v1/cases`` with ``externalRef`` = the key (:mod:`sandbox.systems.created`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from starlette.routing import Route
 
 from sandbox.model import SourceRecord
 from sandbox.systems.common import Monotonic, SystemContext, int_param, json_response, parse_time
+from sandbox.systems.created import RecordMaker
 from sandbox.systems.delivery import deliver
 from sandbox.writes import AppliedWrite, after_apply, fail_before
 
@@ -84,6 +87,7 @@ def routes(ctx: SystemContext) -> list[Route]:
     tokens: dict[str, float] = {}
     filings: dict[str, tuple[str, dict[str, Any]]] = {}
     in_flight: set[str] = set()
+    maker = RecordMaker(ctx)
 
     def limited(handler: Handler, *, needs_token: bool = True) -> Handler:
         async def wrapped(request: Request) -> Response:
@@ -163,9 +167,10 @@ def routes(ctx: SystemContext) -> list[Route]:
         try:
             if ctx.options["filing_processing_ms"] > 0:
                 await asyncio.sleep(ctx.options["filing_processing_ms"] / 1000)
+            case = maker.court_case(body, key)
             filing = {"filingId": f"WSLA{len(filings) + 1:08d}", "status": "RECEIVED",
                       "receivedAt": ctx.clock.now().isoformat(timespec="seconds"),
-                      "idempotencyKey": key, "filing": body}
+                      "idempotencyKey": key, "caseNo": case.key, "filing": body}
             filings[key] = (canonical, filing)
         finally:
             in_flight.discard(key)

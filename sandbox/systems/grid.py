@@ -21,7 +21,9 @@ Every request needs ``Authorization: Bearer <token>``; a missing or wrong token 
 - ``POST /api/v2/assignments`` — 交办: ``{"bizNo", "title", "content", "deptCode"?,
   "eventNo"?, "deadline"?}``; ``bizNo`` (the caller's business number) and ``content`` are
   required (``400 {"code": "BAD_REQUEST"}``). Answer ``{"code": "OK", "data": {"assignNo",
-  "bizNo", "status": "已交办"}}``. No idempotency: a repeat is a second 交办.
+  "bizNo", "taskEventNo", "status": "已交办"}}``. No idempotency: a repeat is a second 交办.
+  The 交办 is an event ``taskEventNo`` (status ``02`` 已受理, ``bizNo`` stamped) served by
+  ``/api/v2/events`` from then on (:mod:`sandbox.systems.created`).
 - ``GET /api/v2/assignments?bizNo=`` — the assignments with that business number.
 
 Writes are in the write ledger (feedback under ``refNo`` or ``eventNo``, 交办 under ``bizNo``).
@@ -39,6 +41,7 @@ from starlette.routing import Route
 
 from sandbox.model import GeneratedRegion, SourceRecord
 from sandbox.systems.common import SystemContext, int_param, json_response, parse_time
+from sandbox.systems.created import RecordMaker
 from sandbox.systems.delivery import deliver
 from sandbox.writes import AppliedWrite, after_apply, fail_before
 
@@ -110,6 +113,7 @@ def routes(ctx: SystemContext) -> list[Route]:
             "updateTime": updated.payload.get("updateTime")}))
 
     assignments: list[dict[str, Any]] = []
+    maker = RecordMaker(ctx)
 
     async def assign(request: Request) -> Response:
         try:
@@ -124,7 +128,8 @@ def routes(ctx: SystemContext) -> list[Route]:
             return failed
         now = ctx.clock.now()
         assign_no, biz_no = f"JB{len(assignments) + 1:08d}", str(body["bizNo"])
-        assignment = {"assignNo": assign_no, "bizNo": biz_no,
+        created = maker.grid_event(body, biz_no)
+        assignment = {"assignNo": assign_no, "bizNo": biz_no, "taskEventNo": created.key,
                       "status": "已交办", "assignedAt": int(now.timestamp() * 1000),
                       "assignment": body}
         assignments.append(assignment)

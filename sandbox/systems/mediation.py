@@ -18,8 +18,10 @@ off, 40103 nonce already used. Success bodies carry ``"errcode": 0``.
 - ``POST /openapi/v1/referrals`` — 委派调解, a signed request with a JSON body ``{"externalRef",
   "summary", "disputeType"?, "regionCode"?, "parties"?, ...}``; ``summary`` is required
   (``400 {"errcode": 40001}`` without). Answer ``{"errcode": 0, "data": {"referralNo",
-  "externalRef", "status": "待受理", "createdAt"}}``. There is **no** idempotency: a repeat
-  creates a second referral (the write ledger counts it as a duplicate of its externalRef).
+  "externalRef", "caseNo", "status": "待受理", "createdAt"}}``. There is **no** idempotency: a
+  repeat creates a second referral (the write ledger counts it as a duplicate of its
+  externalRef). An accepted referral is a case 受理 under ``caseNo``, served by
+  ``/openapi/v1/cases`` with the ``externalRef`` (:mod:`sandbox.systems.created`).
 - ``GET /openapi/v1/referrals?externalRef=`` — the referrals carrying that external reference
   (``data``: a list, oldest first): how a caller finds out whether a write whose answer it
   lost was applied.
@@ -44,6 +46,7 @@ from starlette.routing import Route
 
 from sandbox.model import SourceRecord
 from sandbox.systems.common import BEIJING, SystemContext, int_param, json_response
+from sandbox.systems.created import RecordMaker
 from sandbox.systems.delivery import deliver
 from sandbox.writes import AppliedWrite, after_apply, fail_before
 
@@ -114,6 +117,7 @@ def routes(ctx: SystemContext) -> list[Route]:
         })
 
     referrals: list[dict[str, Any]] = []
+    maker = RecordMaker(ctx)
 
     async def refer(request: Request) -> Response:
         params = dict(request.query_params)
@@ -132,7 +136,8 @@ def routes(ctx: SystemContext) -> list[Route]:
         now = ctx.clock.now()
         number = f"WP{now.astimezone(BEIJING):%Y%m%d}{len(referrals) + 1:06d}"
         external_ref = str(body.get("externalRef") or "")
-        referral: dict[str, Any] = {"referralNo": number,
+        case = maker.mediation_case(body, external_ref or number)
+        referral: dict[str, Any] = {"referralNo": number, "caseNo": case.key,
                     "externalRef": external_ref, "status": "待受理",
                     "createdAt": now.astimezone(BEIJING).isoformat(timespec="seconds"),
                     "referral": body}

@@ -16,6 +16,26 @@ from hub.demo import render_sources_file
 from sandbox.runner import Sandbox
 
 
+def sources_document(
+    sb: Sandbox,
+    *,
+    page_size: int = 50,
+    timeout: float = 5.0,
+    attempts: int = 8,
+    breaker_threshold: int = 1000,
+    cooldown: float = 0.5,
+) -> str:
+    """A sources file (TOML) for the running sandbox, with waits short enough for tests."""
+    document = render_sources_file(sb.urls, sb.credentials, page_size=page_size)
+    document = document.replace("timeout_seconds = 10", f"timeout_seconds = {timeout}")
+    return document.replace(
+        "\ncredentials",
+        f"\nretry = {{ attempts = {attempts}, total_seconds = 60, initial_wait = 0.01, "
+        f"max_wait = 0.05, jitter = 0.01 }}\nbreaker = {{ threshold = {breaker_threshold}, "
+        f"cooldown_seconds = {cooldown} }}\ncredentials",
+    )
+
+
 def sources_for(
     sb: Sandbox,
     *,
@@ -25,16 +45,10 @@ def sources_for(
     breaker_threshold: int = 1000,
     cooldown: float = 0.5,
 ) -> dict[SourceSystem, SourceConfig]:
-    """A sources file for the running sandbox, with waits short enough for tests."""
-    document = render_sources_file(sb.urls, sb.credentials, page_size=page_size)
-    document = document.replace("timeout_seconds = 10", f"timeout_seconds = {timeout}")
-    tuned = document.replace(
-        "\ncredentials",
-        f"\nretry = {{ attempts = {attempts}, total_seconds = 60, initial_wait = 0.01, "
-        f"max_wait = 0.05, jitter = 0.01 }}\nbreaker = {{ threshold = {breaker_threshold}, "
-        f"cooldown_seconds = {cooldown} }}\ncredentials",
-    )
-    return parse_sources(tuned)
+    """:func:`sources_document`, parsed."""
+    return parse_sources(sources_document(
+        sb, page_size=page_size, timeout=timeout, attempts=attempts,
+        breaker_threshold=breaker_threshold, cooldown=cooldown))
 
 
 async def control(sb: Sandbox, source: SourceSystem, **settings: Any) -> None:

@@ -1,4 +1,4 @@
-"""``govhub outbox list|retry|cancel`` on the embedded database."""
+"""``govhub outbox list|retry|cancel|purge`` on the embedded database."""
 
 from __future__ import annotations
 
@@ -50,3 +50,30 @@ def test_retry_restarts_a_dead_write_as_unknown_and_cancel_stops_it(workdir: Pat
     cancelled = runner.invoke(app, ["outbox", "cancel", "1"])
     assert "cancelled 1 of 1" in cancelled.output
     assert status(workdir) == "CANCELLED"
+
+
+def test_purge_deletes_only_delivered_and_cancelled_writes_older_than_asked(
+    workdir: Path,
+) -> None:
+    # given beside the DEAD write: two confirmed and one cancelled long ago, one confirmed now
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        for key, state, updated in (
+            ("GH-OLD-1", "CONFIRMED", "2020-01-01 00:00:00"),
+            ("GH-OLD-2", "SENT", "2020-01-01 00:00:00"),
+            ("GH-OLD-3", "CANCELLED", "2020-01-01 00:00:00"),
+            ("GH-NEW-1", "CONFIRMED", "2999-01-01 00:00:00"),
+        ):
+            connection.execute(
+                "INSERT INTO outbox (target, operation, idempotency_key, payload, status,"
+                " attempts, lookups, created_at, updated_at) VALUES ('GRID', 'grid.assign', ?,"
+                " 'sealed', ?, 1, 0, ?, ?)", (key, state, updated, updated))
+
+    # when writes settled more than 30 days ago are purged
+    result = runner.invoke(app, ["outbox", "purge", "--older-than", "30"])
+
+    # then the old delivered and cancelled ones are gone; the DEAD one and the recent one stay
+    assert result.exit_code == 0, result.output
+    assert "3" in result.output
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        left = {key for (key,) in connection.execute("SELECT idempotency_key FROM outbox")}
+    assert left == {"GH-M1-D1", "GH-NEW-1"}

@@ -288,3 +288,18 @@ async def test_generated_world_reconciles_record_by_record() -> None:
     assert sorted(latest) == sorted(report["valid_keys"] + report["malformed_keys"])
     assert report["malformed_records"] >= 1
     assert report["faults_injected"]["out_of_order"] >= 1
+
+
+@pytest.mark.parametrize("profile", ["clean", "flaky", "hostile"])
+async def test_write_faults_are_set_on_every_system_whatever_the_profile(profile: str) -> None:
+    # given the sandbox started with --write-faults 0.3 on any profile
+    config = SandboxConfig(base_port=0, profile=profile, write_faults=0.3)
+    async with (Sandbox(config, sample_world(), mutator=sample_mutator) as sandbox,
+                httpx.AsyncClient() as client):
+        # then every system splits the rate between its three write faults
+        for url in sandbox.urls.values():
+            settings = (await client.get(f"{url}/_sandbox/control")).json()
+            assert [round(settings[k], 6) for k in (
+                "write_error_rate", "write_lost_rate", "write_timeout_rate")] == [0.1] * 3
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        SandboxConfig(write_faults=1.5).fault_settings()

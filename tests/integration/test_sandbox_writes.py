@@ -179,3 +179,35 @@ async def test_write_faults_apply_before_or_after_the_write_as_named(sb: Sandbox
     assert (await writes(sb, MEDIATION))["references"] == {"B": 1, "C": 1}
     injected = sb.systems[MEDIATION].faults.injected
     assert injected["write_error_before_apply"] == injected["write_lost_after_apply"] == 1
+
+
+async def test_accepted_writes_become_records_served_by_each_read_api(sb: Sandbox) -> None:
+    # given a 网上立案, a 委派调解 and a 交办, each accepted
+    async with httpx.AsyncClient() as client:
+        court = await court_token(client, sb)
+        filed = (await client.post(f"{sb.urls[COURT]}/api/v1/filings", json=FILING,
+                                   headers={**court, "Idempotency-Key": "GH-C9"})).json()
+        referred = (await client.post(
+            f"{sb.urls[MEDIATION]}/openapi/v1/referrals", params=signed(sb),
+            json={"externalRef": "GH-M9", "summary": "邻里纠纷委派调解", "disputeType": "02",
+                  "parties": [{"role": "APPLICANT", "name": "张三"}]})).json()["data"]
+        grid = {"Authorization": f"Bearer {sb.credentials[GRID]['token']}"}
+        assigned = (await client.post(f"{sb.urls[GRID]}/api/v2/assignments", headers=grid,
+                                      json={"bizNo": "GH-G9", "content": "请上门核实"})).json()
+
+        # when each system is read the way a sync reads it
+        cases = (await client.get(f"{sb.urls[COURT]}/api/v1/cases", headers=court,
+                                  params={"limit": 200})).json()["items"]
+        disputes = (await client.get(f"{sb.urls[MEDIATION]}/openapi/v1/cases",
+                                     params=signed(sb, {"limit": "100"}))).json()["data"]
+        events = (await client.get(f"{sb.urls[GRID]}/api/v2/events", headers=grid,
+                                   params={"size": 200})).json()["data"]
+
+    # then each holds a record of its own, at the department's 受理/立案, with the reference
+    (case,) = [c for c in cases if c["caseNo"] == filed["caseNo"]]
+    assert (case["status"], case["externalRef"], case["caseType"]) == ("已立案", "GH-C9", "民初")
+    (dispute,) = [d for d in disputes if d["caseNo"] == referred["caseNo"]]
+    assert (dispute["status"], dispute["externalRef"]) == ("受理", "GH-M9")
+    assert [(p["name"], p["role"]) for p in dispute["parties"]] == [("张三", "申请人")]
+    (event,) = [e for e in events if e["eventNo"] == assigned["data"]["taskEventNo"]]
+    assert (event["status"], event["bizNo"], event["content"]) == ("02", "GH-G9", "请上门核实")

@@ -9,13 +9,15 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
-from db.outbox import Aggregate, claim_due, enqueue_write
+from db.models import OutboxMessage
+from db.outbox import Aggregate, backlog, claim_due, enqueue_write
 from domain.enums import SourceSystem
-from domain.writeback import WriteOperation, WriteState
+from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
 from tests.integration.writeback_support import (
@@ -141,6 +143,13 @@ async def test_a_rejected_write_fails_fast_and_a_down_target_waits_alone(
     assert all(found[r] == WriteState.CONFIRMED for r in others)
     assert (await ledger(sb, SourceSystem.POLICE_110))["applied"] == 0
     assert relay.stats.outcomes[("COURT", "failed")] == 1
+    # and the backlog (what the metrics and `outbox list` show) has them waiting, aging
+    async with sessions() as session:
+        waiting = {entry.target: entry for entry in await backlog(session)}
+    police = waiting[SourceSystem.POLICE_110]
+    assert sum(n for s, n in police.by_state.items() if s in OPEN_STATES) == 2
+    assert police.oldest_open_seconds > 0
+    assert waiting[SourceSystem.GRID].oldest_open_seconds == 0
 
 
 async def test_grid_feedbacks_are_read_back_from_the_event_before_any_resend(
@@ -160,3 +169,45 @@ async def test_grid_feedbacks_are_read_back_from_the_event_before_any_resend(
     book = await ledger(sb, SourceSystem.GRID)
     assert book["references"] == {f"GH-FB-{n}": 1 for n in range(len(events))}
     assert set((await states(sessions)).values()) == {WriteState.SENT}
+
+
+BAD_INPUT = {  # per target, a write its system refuses, and a word of the refusal it gives
+    SourceSystem.COURT: ({"cause": "民间借贷纠纷"}, "caseType"),  # no 案件类型
+    SourceSystem.MEDIATION: ({"disputeType": "02"}, "summary"),  # no 案情
+    SourceSystem.GRID: ({"title": "交办"}, "content"),  # no 交办内容
+    SourceSystem.POLICE_110: ({"JJDBH": "J411202209901010001", "CLJG": "已调解"}, "JJDBH 不存在"),
+    SourceSystem.PETITION: ({"信访件编号": "XF4112022099", "办理结果": "已办结"}, "信访件不存在"),
+}
+"""The 110 alert and the 信访件 do not exist: the systems refuse a result for them."""
+
+
+async def test_bad_input_fails_fast_on_every_target_and_blocks_no_other_write(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given on every target one write it will refuse, beside two good ones, each of its matter
+    references = await enqueue_many(sessions, sb, per_target=2)
+    async with sessions.begin() as session:
+        for target, (payload, _) in BAD_INPUT.items():
+            await enqueue_write(session, OPERATIONS[target], payload, f"GH-BAD-{target.value}",
+                                aggregate=Aggregate("matter", f"MBAD{target.value}"))
+
+    # when the relay runs, with faults that would make a retried refusal show
+    for target in ALL:
+        await control(sb, target, write_error_rate=0.2)
+    async with open_writers(sources_for(sb, timeout=2.0)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        await drain(sessions, relay)
+
+    # then each bad write failed at its first answer with the target's reason, never resent …
+    async with sessions() as session:
+        bad = {row.target: row for row in await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key.like("GH-BAD-%")))}
+    for target, (_, reason) in BAD_INPUT.items():
+        row = bad[target]
+        assert (row.status, row.last_error_code) == (WriteState.FAILED, "REJECTED"), target
+        assert row.attempts == 1 and reason in (row.last_error or ""), (target, row.last_error)
+        assert relay.stats.outcomes[(target.value, "failed")] == 1
+    # … and every good write was delivered, once
+    found = await states(sessions)
+    assert all(found[r] == WriteState.CONFIRMED for refs in references.values() for r in refs)
+    await assert_exactly_once(sb, references)
