@@ -220,7 +220,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     configure_audit_key(settings.audit_key_bytes())
     checkpoints = settings.audit_checkpoint_file
     owned = engine is None
-    engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
+    engine = engine or create_engine(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_max_overflow,
+    )
     sessions = session_factory(engine)
     risk = risk_config(settings)
     state = AppState(
@@ -286,8 +291,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 follow = matter_intake(workflow, intake_rules(settings))
                 async with (
                     scheduled_sync(
-                        settings, engine, state.sessions, announce, risk,
-                        risk_alert_announcer(bus), follow,
+                        settings,
+                        engine,
+                        state.sessions,
+                        announce,
+                        risk,
+                        risk_alert_announcer(bus),
+                        follow,
                     ),
                     running_relay(settings, state.sessions),
                     deadline_scanner(settings, workflow),

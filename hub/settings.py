@@ -16,6 +16,7 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from db.engine import POOL_MAX_OVERFLOW, POOL_SIZE
 from domain.stats import DEFAULT_MIN_CELL
 
 log = structlog.get_logger(__name__)
@@ -36,11 +37,18 @@ class Settings(BaseSettings):
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to use (search_path); default: public"
     )
+    db_pool_size: int = Field(
+        default=POOL_SIZE, ge=1, description="database connections kept open (连接池大小)"
+    )
+    db_pool_max_overflow: int = Field(
+        default=POOL_MAX_OVERFLOW, ge=0, description="connections opened beyond the pool"
+    )
     redis_url: str | None = None
     sources_file: Path | None = None
     schedule_sync: bool = Field(default=True, description="run the sync scheduler in serve/demo")
     deliver_writebacks: bool = Field(
-        default=True, description="run the outbox relay (write-backs) in serve/demo")
+        default=True, description="run the outbox relay (write-backs) in serve/demo"
+    )
     pii_key: SecretStr | None = Field(
         default=None, description="32-byte AES-GCM key, url-safe base64; also keys the blind index"
     )

@@ -16,7 +16,7 @@ from db.timeline import linked_records, person_timeline
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
 from resolvers.cursors import parse_global_id
-from resolvers.rows import KIND_OF_TYPE_NAME, global_id, record_from_row
+from resolvers.rows import KIND_OF_TYPE_NAME, global_id, read_session, record_from_row
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -41,7 +41,7 @@ async def resolve_linked_records(
     if anchor is None or anchor.kind != kind:
         raise NotFound("No record has this id.")
     scope = _scope(info)
-    async with info.context.sessions() as session:
+    async with read_session(info.context.sessions) as session:
         try:
             entries = await linked_records(
                 session,
@@ -80,7 +80,7 @@ async def timeline_entries(info: Info, person_id: int) -> list[TimelineEntry]:
     if principal is None or not principal.policy.parties:
         raise Forbidden("This role may not read persons.")
     scope = _scope(info)
-    async with info.context.sessions() as session:
+    async with read_session(info.context.sessions) as session:
         try:
             entries = await person_timeline(
                 session,

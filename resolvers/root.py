@@ -32,6 +32,7 @@ from resolvers.matter_stats import (
 )
 from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
+from resolvers.reads import ReadTransaction
 from resolvers.stats import (
     resolve_kpi_definitions,
     resolve_open_risks,
@@ -320,6 +321,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
             HostileInput,
             QueryLimits,
             PublicErrors,
+            ReadTransaction,
         ],
     )
     if streamlined:
