@@ -15,7 +15,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from db import people_queries, queries
+from db import people_queries, queries, timeline
 from db.figures import FigureRequest, figures_many
 from db.matter_workflow import MatterWorkflow
 from db.risk import assessments_of, refs_in_scope
@@ -25,6 +25,7 @@ from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.matter_loaders import MatterLoaders
+from resolvers.reads import read_session
 from resolvers.rows import (
     connect,
     fetch_all,
@@ -76,6 +77,11 @@ class Loaders:
         self.parties: DataLoader[int, list[Party]] = DataLoader(self._parties)
         self.person: DataLoader[int, Person | None] = DataLoader(self._persons)
         self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
+        # A person's records (人员时间线), every person of the operation in three statements;
+        # None for a person that does not exist.
+        self.timelines: DataLoader[int, list[timeline.TimelineEntry] | None] = DataLoader(
+            self._timelines
+        )
         self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
         self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
         self.matter_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._matter_risk)
@@ -92,13 +98,15 @@ class Loaders:
         regions: bool,
         parties: bool,
         persons: bool,
+        timelines: bool = False,
     ) -> None:
         """Load a page's regions, and its parties with their persons, up front.
 
         What the loaders would batch when the fields resolve, read now on the caller's
         ``connection`` (the page's own, no further checkout), parties and persons in one
         statement (``people_queries.parties_with_persons``, the same visibility rule as
-        ``persons_by_id``): the fields then find their values loaded
+        ``persons_by_id``), and with ``timelines`` those persons' records (three statements
+        for all of them): the fields then find their values loaded
         (``schema.loading.loaded_or_load``) and complete without awaiting. Only what the
         client selected is loaded; anything missed still loads lazily.
         """
@@ -134,6 +142,15 @@ class Loaders:
                 )
         self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
         self.person.prime_many(found)
+        if timelines:  # the persons' own records (人员时间线), all in three statements
+            person_ids = [
+                person_id
+                for person_id, person in found.items()
+                if person is not None and self.timelines.cache_map.get(person_id) is None
+            ]
+            if person_ids:
+                read = await self._timelines(person_ids)
+                self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
         self, requests: Sequence[FigureRequest]
@@ -182,6 +199,20 @@ class Loaders:
         )
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
+
+    async def _timelines(
+        self, person_ids: Sequence[int]
+    ) -> list[list[timeline.TimelineEntry] | None]:
+        scope = self._scope
+        async with read_session(self._sessions) as session:
+            found = await timeline.person_timelines(
+                session,
+                person_ids,
+                region_prefixes=scope.region_prefixes,
+                kinds=scope.kinds,
+                unplaced=scope.unplaced,
+            )
+        return [found.get(person_id) for person_id in person_ids]
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
         # The records, persons and matters asked about were read within the scope already.
