@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
 from strawberry.extensions import SchemaExtension
@@ -44,7 +45,13 @@ class SerialConnection(AsyncConnection):
         # AsyncConnection.scalar and .scalars read through execute; results come buffered,
         # so the lock is held for the round trip only.
         async with self._lock:
-            result: CursorResult[Any] = await super().execute(statement, parameters, **kw)
+            try:
+                result: CursorResult[Any] = await super().execute(statement, parameters, **kw)
+            except DBAPIError:
+                # A failed statement aborts PostgreSQL's transaction: end it, so the
+                # operation's other fields still read (in a transaction begun afresh).
+                await self.rollback()
+                raise
             return result
 
     @asynccontextmanager

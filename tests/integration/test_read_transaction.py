@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from resolvers.reads import operation_reads
 from tests.integration.graphql_world import graphql, graphql_client, seed_world, unlink_regions
 
 QUERY_PAGE = """
@@ -133,3 +135,16 @@ async def test_sixteen_concurrent_clients_open_no_new_connections(
     # then every answer is complete and no new database connection was opened
     assert all("errors" not in body for body in bodies)
     assert opened == []
+
+
+async def test_a_failed_read_leaves_the_operations_other_reads_answering(
+    engine: AsyncEngine,
+) -> None:
+    # given an operation's shared read connection
+    async with operation_reads(engine) as reads:
+        connection = await reads.connection()
+        # when one of its statements fails (PostgreSQL then aborts the transaction)
+        with pytest.raises(DBAPIError):
+            await connection.execute(text("SELECT id FROM no_such_table"))
+        # then the next read of the same operation still answers
+        assert (await connection.execute(text("SELECT 41 + 1"))).scalar_one() == 42
