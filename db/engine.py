@@ -37,10 +37,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+POOL_SIZE = 20
+"""Connections the pool keeps open: a query operation holds one (``resolvers.reads``), so
+this many concurrent operations run without opening a PostgreSQL session."""
+POOL_MAX_OVERFLOW = 10
+"""Connections opened beyond the pool under a burst, closed when given back."""
+
+
 def create_engine(
-    database_url: str, *, schema: str | None = None, echo: bool = False
+    database_url: str,
+    *,
+    schema: str | None = None,
+    echo: bool = False,
+    pool_size: int = POOL_SIZE,
+    max_overflow: int = POOL_MAX_OVERFLOW,
 ) -> AsyncEngine:
-    """Create the async engine; ``schema`` puts a PostgreSQL connection's tables in that schema."""
+    """Create the async engine; ``schema`` puts a PostgreSQL connection's tables in that schema.
+
+    No ping on checkout: it cost a round trip per checkout, and a connection the server
+    dropped fails its statement, is invalidated and replaced (the pool does not hand it out
+    again)."""
     url = make_url(database_url)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
@@ -48,7 +64,13 @@ def create_engine(
         connect_args["timeout"] = 120
     elif schema is not None:
         connect_args["server_settings"] = {"search_path": schema}
-    engine = create_async_engine(url, echo=echo, connect_args=connect_args, pool_pre_ping=True)
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+    )
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

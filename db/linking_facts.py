@@ -80,7 +80,12 @@ async def canonical_persons(session: AsyncSession) -> dict[int, int]:
     rows = await session.execute(
         select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None))
     )
-    merged: dict[int, int] = {pid: target for pid, target in rows if target is not None}
+    return follow_merges({pid: target for pid, target in rows if target is not None})
+
+
+def follow_merges(merged: dict[int, int]) -> dict[int, int]:
+    """Person id → the person it ends up merged into, from one-step merges (chains followed,
+    a cycle stopped where it closes)."""
     result: dict[int, int] = {}
     for start in merged:
         target, seen = start, {start}

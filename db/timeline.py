@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.linking_facts import canonical_persons
+from db.linking_facts import follow_merges
 from db.models import Link, PartyMention, Person, Record
 from db.queries import records_by_id, scope_conditions
 from domain.enums import PartyRole, RecordKind
@@ -85,33 +85,85 @@ async def person_timeline(
     unplaced: bool = False,
 ) -> list[TimelineEntry]:
     """The person's records in order of occurrence (a merged person answers for the one kept)."""
-    if await session.get(Person, person_id) is None:
+    found = await person_timelines(
+        session, [person_id], region_prefixes=region_prefixes, kinds=kinds, unplaced=unplaced
+    )
+    timeline = found.get(person_id)
+    if timeline is None:
         raise LinkingNotFound(f"person {person_id} does not exist")
-    canonical = await canonical_persons(session)
-    kept = canonical.get(person_id, person_id)
-    group = {kept} | {pid for pid, target in canonical.items() if target == kept}
+    return timeline
+
+
+async def person_timelines(
+    session: AsyncSession,
+    person_ids: Collection[int],
+    *,
+    region_prefixes: Collection[str] | None,
+    kinds: Collection[RecordKind] | None,
+    unplaced: bool = False,
+) -> dict[int, list[TimelineEntry]]:
+    """:func:`person_timeline` of several persons in three statements, whatever their number
+    (a page's parties' persons): the persons and the merges, their mentions, their records.
+    A person that does not exist is left out of the answer."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(Person.id, Person.merged_into_id).where(
+            or_(Person.id.in_(wanted), Person.merged_into_id.is_not(None))
+        )
+    )
+    existing: set[int] = set()
+    merged: dict[int, int] = {}
+    for pid, target in rows:
+        existing.add(pid)
+        if target is not None:
+            merged[pid] = target
+    canonical = follow_merges(merged)
+    groups: dict[int, set[int]] = {}
+    for person_id in wanted:
+        if person_id not in existing:
+            continue
+        kept = canonical.get(person_id, person_id)
+        groups[person_id] = {kept} | {pid for pid, target in canonical.items() if target == kept}
+    if not groups:
+        return {}
+    everyone = sorted(set().union(*groups.values()))
     query = (
-        select(Record.id, Record.kind, Record.occurred_at, PartyMention.role, PartyMention.id)
+        select(
+            Record.id,
+            Record.kind,
+            Record.occurred_at,
+            PartyMention.role,
+            PartyMention.id,
+            PartyMention.person_id,
+        )
         .join(PartyMention, PartyMention.record_id == Record.id)
         .where(
-            PartyMention.person_id.in_(sorted(group)),
+            PartyMention.person_id.in_(everyone),
             *visible(region_prefixes, kinds, unplaced=unplaced),
         )
         .order_by(Record.occurred_at, Record.id, PartyMention.position)
     )
-    ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole], list[int]]] = {}
-    for record_id, kind, occurred_at, role, mention_id in await session.execute(query):
-        entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, [], []))
-        if role not in entry[2]:
-            entry[2].append(PartyRole(role))
-        entry[3].append(mention_id)
-    rows = await _rows(session, list(ordered))
-    return [
-        TimelineEntry(
-            record_id, kind, occurred_at, tuple(roles), rows[record_id], tuple(mention_ids)
-        )
-        for record_id, (kind, occurred_at, roles, mention_ids) in ordered.items()
-    ]
+    mentions = list(await session.execute(query))
+    records = await _rows(session, sorted({record_id for record_id, *_ in mentions}))
+    timelines: dict[int, list[TimelineEntry]] = {}
+    for person_id, group in groups.items():
+        ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole], list[int]]] = {}
+        for record_id, kind, occurred_at, role, mention_id, named in mentions:
+            if named not in group:
+                continue
+            entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, [], []))
+            if role not in entry[2]:
+                entry[2].append(PartyRole(role))
+            entry[3].append(mention_id)
+        timelines[person_id] = [
+            TimelineEntry(
+                record_id, kind, occurred_at, tuple(roles), records[record_id], tuple(mention_ids)
+            )
+            for record_id, (kind, occurred_at, roles, mention_ids) in ordered.items()
+        ]
+    return timelines
 
 
 async def linked_records(

@@ -223,7 +223,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
     configure_audit_key(settings.audit_key_bytes())
     checkpoints = settings.audit_checkpoint_file
     owned = engine is None
-    engine = engine or create_engine(settings.database_url, schema=settings.database_schema)
+    engine = engine or create_engine(
+        settings.database_url,
+        schema=settings.database_schema,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_max_overflow,
+    )
     sessions = session_factory(engine)
     risk = risk_config(settings)
     state = AppState(

@@ -8,8 +8,10 @@ prefixes), ``scopes``. Audience and issuer are checked when configured.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -50,10 +52,21 @@ def _load_public_key(value: str) -> tuple[Any, list[str]]:
     return text, ["RS256", "ES256"]
 
 
-class TokenVerifier:
-    """Verifies bearer tokens against the configured key."""
+VERIFIED_TOKENS = 1024
+"""Verified tokens remembered (by SHA-256 digest, never the token itself) until they expire."""
 
-    def __init__(self, settings: Settings) -> None:
+
+class TokenVerifier:
+    """Verifies bearer tokens against the configured key.
+
+    A token verified once is remembered by its digest until its ``exp`` (at most
+    ``VERIFIED_TOKENS`` of them, least recently used forgotten first): a client sending the
+    same token on every request pays the signature check once. Refused tokens are not kept.
+    """
+
+    def __init__(self, settings: Settings, *, remember: int = VERIFIED_TOKENS) -> None:
+        self._verified: OrderedDict[bytes, Principal] = OrderedDict()
+        self._remember = remember
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
         if settings.jwt_public_key:
@@ -77,10 +90,24 @@ class TokenVerifier:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("Authorization must be 'Bearer <token>'")
+        digest = hashlib.sha256(token.strip().encode()).digest()
+        known = self._verified.get(digest)
+        if known is not None:
+            if known.expires_at is not None and known.expires_at > time.time():
+                self._verified.move_to_end(digest)
+                return known
+            del self._verified[digest]
+        principal = self._decode(token.strip())
+        self._verified[digest] = principal
+        if len(self._verified) > self._remember:
+            self._verified.popitem(last=False)
+        return principal
+
+    def _decode(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
-                token.strip(),
-                self._key_for(token.strip()),
+                token,
+                self._key_for(token),
                 algorithms=self.algorithms,
                 audience=self.audience,
                 issuer=self.issuer,

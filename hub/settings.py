@@ -16,6 +16,7 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from db.engine import POOL_MAX_OVERFLOW, POOL_SIZE
 from domain.stats import DEFAULT_MIN_CELL
 from domain.writeback import DeliveryPolicy
 
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./data/govhub.db"
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to use (search_path); default: public"
+    )
+    db_pool_size: int = Field(
+        default=POOL_SIZE, ge=1, description="database connections kept open (连接池大小)"
+    )
+    db_pool_max_overflow: int = Field(
+        default=POOL_MAX_OVERFLOW, ge=0, description="connections opened beyond the pool"
     )
     redis_url: str | None = None
     sources_file: Path | None = None

@@ -6,6 +6,7 @@ so no session is shared between resolvers. The cache lives one request.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from db import people_queries, queries
+from db import people_queries, queries, timeline
 from db.figures import FigureRequest, figures_many
 from db.matter_workflow import MatterWorkflow
 from db.risk import assessments_of, refs_in_scope
@@ -25,6 +26,7 @@ from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.matter_loaders import MatterLoaders
+from resolvers.reads import read_session
 from resolvers.rows import (
     connect,
     fetch_all,
@@ -70,19 +72,60 @@ class Loaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], scope: RecordScope) -> None:
         self._sessions = sessions
         self._scope = scope
-        self.record: DataLoader[int, Record | None] = DataLoader(self._records)
-        self.region: DataLoader[str, Region | None] = DataLoader(self._regions)
-        self.region_children: DataLoader[str, list[Region]] = DataLoader(self._region_children)
-        self.parties: DataLoader[int, list[Party]] = DataLoader(self._parties)
-        self.person: DataLoader[int, Person | None] = DataLoader(self._persons)
-        self.links: DataLoader[int, list[LinkedRecord]] = DataLoader(self._links)
-        self.record_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._record_risk)
-        self.person_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._person_risk)
-        self.matter_risk: DataLoader[int, RiskAssessment | None] = DataLoader(self._matter_risk)
-        # Figures asked for by one operation's fields are counted together (one scan on
-        # PostgreSQL); keys are (query, top).
-        self.figures: DataLoader[FigureRequest, list[Group]] = DataLoader(self._figures)
-        self.matters = MatterLoaders(sessions)
+
+    # Each loader is made when an operation first uses it: an operation reads through two or
+    # three of these, and a DataLoader apiece for every operation cost more than its reads.
+    @functools.cached_property
+    def record(self) -> DataLoader[int, Record | None]:
+        return DataLoader(self._records)
+
+    @functools.cached_property
+    def region(self) -> DataLoader[str, Region | None]:
+        return DataLoader(self._regions)
+
+    @functools.cached_property
+    def region_children(self) -> DataLoader[str, list[Region]]:
+        return DataLoader(self._region_children)
+
+    @functools.cached_property
+    def parties(self) -> DataLoader[int, list[Party]]:
+        return DataLoader(self._parties)
+
+    @functools.cached_property
+    def person(self) -> DataLoader[int, Person | None]:
+        return DataLoader(self._persons)
+
+    @functools.cached_property
+    def links(self) -> DataLoader[int, list[LinkedRecord]]:
+        return DataLoader(self._links)
+
+    @functools.cached_property
+    def timelines(self) -> DataLoader[int, list[timeline.TimelineEntry] | None]:
+        """A person's records (人员时间线), every person of the operation in three statements;
+        None for a person that does not exist."""
+        return DataLoader(self._timelines)
+
+    @functools.cached_property
+    def record_risk(self) -> DataLoader[int, RiskAssessment | None]:
+        return DataLoader(self._record_risk)
+
+    @functools.cached_property
+    def person_risk(self) -> DataLoader[int, RiskAssessment | None]:
+        return DataLoader(self._person_risk)
+
+    @functools.cached_property
+    def matter_risk(self) -> DataLoader[int, RiskAssessment | None]:
+        return DataLoader(self._matter_risk)
+
+    @functools.cached_property
+    def figures(self) -> DataLoader[FigureRequest, list[Group]]:
+        """Figures asked for by one operation's fields, counted together (one scan on
+        PostgreSQL); keys are (query, top)."""
+        return DataLoader(self._figures)
+
+    @functools.cached_property
+    def matters(self) -> MatterLoaders:
+        return MatterLoaders(self._sessions)
 
     async def prefetch_page(
         self,
@@ -92,13 +135,15 @@ class Loaders:
         regions: bool,
         parties: bool,
         persons: bool,
+        timelines: bool = False,
     ) -> None:
         """Load a page's regions, and its parties with their persons, up front.
 
         What the loaders would batch when the fields resolve, read now on the caller's
         ``connection`` (the page's own, no further checkout), parties and persons in one
         statement (``people_queries.parties_with_persons``, the same visibility rule as
-        ``persons_by_id``): the fields then find their values loaded
+        ``persons_by_id``), and with ``timelines`` those persons' records (three statements
+        for all of them): the fields then find their values loaded
         (``schema.loading.loaded_or_load``) and complete without awaiting. Only what the
         client selected is loaded; anything missed still loads lazily.
         """
@@ -134,6 +179,15 @@ class Loaders:
                 )
         self.parties.prime_many({record_id: by_record[record_id] for record_id in ids})
         self.person.prime_many(found)
+        if timelines:  # the persons' own records (人员时间线), all in three statements
+            person_ids = [
+                person_id
+                for person_id, person in found.items()
+                if person is not None and self.timelines.cache_map.get(person_id) is None
+            ]
+            if person_ids:
+                read = await self._timelines(person_ids)
+                self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
         self, requests: Sequence[FigureRequest]
@@ -142,14 +196,18 @@ class Loaders:
             return await figures_many(connection, requests, self._scope)
 
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
-        rows = await fetch_all(self._sessions, queries.records_by_id(ids, self._scope))
+        rows = await fetch_all(
+            self._sessions, queries.records_in_scope(self._scope), None, {queries.IDS: list(ids)}
+        )
         found = {row["id"]: record_from_row(row) for row in rows}
         return [found.get(record_id) for record_id in ids]
 
     async def _regions(
         self, codes: Sequence[str], connection: AsyncConnection | None = None
     ) -> list[Region | None]:
-        rows = await fetch_all(self._sessions, queries.regions_by_code(codes), connection)
+        rows = await fetch_all(
+            self._sessions, queries.regions_in(), connection, {queries.IDS: list(codes)}
+        )
         found = {row["code"]: region_from_row(row) for row in rows}
         return [found.get(code) for code in codes]
 
@@ -182,6 +240,20 @@ class Loaders:
         )
         found = {row["id"]: person_from_row(row) for row in rows}
         return [found.get(person_id) for person_id in ids]
+
+    async def _timelines(
+        self, person_ids: Sequence[int]
+    ) -> list[list[timeline.TimelineEntry] | None]:
+        scope = self._scope
+        async with read_session(self._sessions) as session:
+            found = await timeline.person_timelines(
+                session,
+                person_ids,
+                region_prefixes=scope.region_prefixes,
+                kinds=scope.kinds,
+                unplaced=scope.unplaced,
+            )
+        return [found.get(person_id) for person_id in person_ids]
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
         # The records, persons and matters asked about were read within the scope already.

@@ -7,20 +7,24 @@ read are simply absent. An anchor (record or person) outside the scope answers n
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Annotated, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from db.timeline import linked_records, person_timeline
+from db import timeline as db_timeline
+from db.timeline import linked_records
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
 from resolvers.cursors import parse_global_id
-from resolvers.rows import KIND_OF_TYPE_NAME, global_id, record_from_row
+from resolvers.dataloaders import Loaders
+from resolvers.rows import KIND_OF_TYPE_NAME, global_id, read_session, record_from_row
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.linking import LINK_TYPE_NAME, MENTION_TYPE_NAME, RecordLink, TimelineEntry
+from schema.loading import loaded_or_load
 
 
 def _scope(info: Info) -> RecordScope:
@@ -41,7 +45,7 @@ async def resolve_linked_records(
     if anchor is None or anchor.kind != kind:
         raise NotFound("No record has this id.")
     scope = _scope(info)
-    async with info.context.sessions() as session:
+    async with read_session(info.context.sessions) as session:
         try:
             entries = await linked_records(
                 session,
@@ -70,27 +74,34 @@ async def resolve_linked_records(
     return links
 
 
-async def timeline_entries(info: Info, person_id: int) -> list[TimelineEntry]:
+def timeline_entries(
+    info: Info, person_id: int
+) -> list[TimelineEntry] | Awaitable[list[TimelineEntry]]:
     """The person's records the principal may read, by occurrence; merges followed.
 
-    Each entry says the person is a party to the record, so its record goes into the audit
-    row's record ids, as when parties are read.
+    The entries themselves when the operation loaded them already (a page's persons'
+    timelines are prefetched together), else an awaitable of them. Each entry says the person
+    is a party to the record, so its record goes into the audit row's record ids, as when
+    parties are read.
     """
     principal = info.context.security.principal
     if principal is None or not principal.policy.parties:
         raise Forbidden("This role may not read persons.")
-    scope = _scope(info)
-    async with info.context.sessions() as session:
-        try:
-            entries = await person_timeline(
-                session,
-                person_id,
-                region_prefixes=scope.region_prefixes,
-                kinds=scope.kinds,
-                unplaced=scope.unplaced,
-            )
-        except LinkingNotFound as exc:
-            raise NotFound("No person has this id.") from exc
+    # Batched: the persons of a page's parties read their timelines together.
+    loaders = cast("Loaders", info.context.loaders)
+    found = loaded_or_load(loaders.timelines, person_id)
+    if isinstance(found, list) or found is None:
+        return _timeline(info, found)
+
+    async def later() -> list[TimelineEntry]:
+        return _timeline(info, await found)
+
+    return later()
+
+
+def _timeline(info: Info, entries: list[db_timeline.TimelineEntry] | None) -> list[TimelineEntry]:
+    if entries is None:
+        raise NotFound("No person has this id.")
     info.context.security.pii_record_ids.update(entry.record_id for entry in entries)
     return [
         TimelineEntry(
@@ -113,7 +124,8 @@ async def resolve_person_timeline(
     type_name, person_id = parse_global_id(id)
     if type_name != "Person":
         raise BadUserInput("Invalid id: not a Person.")
-    entries = await timeline_entries(info, person_id)
+    found = timeline_entries(info, person_id)
+    entries = found if isinstance(found, list) else await found
     if not entries:  # a person no record within reach names lies outside the jurisdiction
         raise NotFound("No person has this id.")
     return entries

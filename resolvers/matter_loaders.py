@@ -26,6 +26,7 @@ from db.models import (
     SealedParty,
     Supervision,
 )
+from resolvers.reads import read_session
 
 
 class MatterLoaders:
@@ -38,10 +39,11 @@ class MatterLoaders:
         self.parties: DataLoader[int, list[SealedParty]] = DataLoader(self._parties)
         self.writebacks: DataLoader[str, list[OutboxMessage]] = DataLoader(self._writebacks)
 
-    async def _grouped(self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
-                       ) -> list[list[Any]]:
+    async def _grouped(
+        self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
+    ) -> list[list[Any]]:
         grouped: dict[int, list[Any]] = defaultdict(list)
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             for row in await session.scalars(
                 select(model).where(key.in_(matter_ids)).order_by(order)
             ):
@@ -52,16 +54,14 @@ class MatterLoaders:
         return await self._grouped(ClockRow, ClockRow.matter_id, ClockRow.id, matter_ids)
 
     async def _events(self, matter_ids: Sequence[int]) -> list[list[MatterEvent]]:
-        return await self._grouped(MatterEvent, MatterEvent.matter_id, MatterEvent.id,
-                                   matter_ids)
+        return await self._grouped(MatterEvent, MatterEvent.matter_id, MatterEvent.id, matter_ids)
 
     async def _supervisions(self, matter_ids: Sequence[int]) -> list[list[Supervision]]:
-        return await self._grouped(Supervision, Supervision.matter_id, Supervision.id,
-                                   matter_ids)
+        return await self._grouped(Supervision, Supervision.matter_id, Supervision.id, matter_ids)
 
     async def _record_ids(self, matter_ids: Sequence[int]) -> list[list[int]]:
         grouped: dict[int, list[int]] = defaultdict(list)
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             rows = await session.execute(
                 select(MatterRecord.matter_id, MatterRecord.record_id)
                 .where(MatterRecord.matter_id.in_(matter_ids)).order_by(MatterRecord.id)
@@ -75,7 +75,7 @@ class MatterLoaders:
         only when it is selected."""
         grouped: dict[int, list[SealedParty]] = defaultdict(list)
         table = MatterParty.__table__.c
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             rows = await session.execute(
                 select(table.matter_id, table.role, table.name,
                        type_coerce(table.id_number, Text), type_coerce(table.phone, Text))
@@ -90,10 +90,12 @@ class MatterLoaders:
         """Outbox rows by matter number, oldest first; the sealed payload is not loaded."""
         grouped: dict[str, list[OutboxMessage]] = defaultdict(list)
         o = OutboxMessage
-        async with self._sessions() as session:
+        async with read_session(self._sessions) as session:
             for row in await session.scalars(
-                select(o).options(defer(o.payload))
-                .where(o.aggregate_type == "matter", o.aggregate_id.in_(numbers)).order_by(o.id)
+                select(o)
+                .options(defer(o.payload))
+                .where(o.aggregate_type == "matter", o.aggregate_id.in_(numbers))
+                .order_by(o.id)
             ):
                 grouped[str(row.aggregate_id)].append(row)
         return [grouped[number] for number in numbers]

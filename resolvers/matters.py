@@ -18,6 +18,7 @@ from domain.workflow.visibility import MatterScope
 from resolvers.cursors import decode_matter_cursor, encode_matter_cursor, parse_global_id
 from resolvers.filters import MAX_SEARCH_LENGTH, checked_region, timezone_aware
 from resolvers.pagination import page_request
+from resolvers.reads import read_session
 from schema.context import Info
 from schema.errors import BadUserInput, NotFound
 from schema.matter_enums import MatterOrder
@@ -88,7 +89,7 @@ async def resolve_matters(
         criteria, scope, sort=sort, descending=descending, after=keyset, limit=request.size + 1
     )
     sessions = info.context.sessions
-    async with sessions() as session:
+    async with read_session(sessions) as session:
         rows = list(await session.execute(statement))
     has_more = len(rows) > request.size
     edges: list[Edge[MatterNode]] = [
@@ -100,7 +101,7 @@ async def resolve_matters(
     ]
 
     async def count_all() -> int:
-        async with sessions() as session:
+        async with read_session(sessions) as session:
             return int(await session.scalar(matter_count(criteria, scope)) or 0)
 
     return Connection(
@@ -119,7 +120,7 @@ async def load_matter_node(info: Info, matter_id: int, *, scoped: bool = True) -
     statement = select(Matter, next_due()).where(Matter.id == matter_id)
     if scoped:
         statement = statement.where(*matter_scope_conditions(matter_scope(info)))
-    async with info.context.sessions() as session:
+    async with read_session(info.context.sessions) as session:
         found = (await session.execute(statement)).first()
     return MatterNode.from_row(*found) if found is not None else None
 

@@ -37,7 +37,7 @@ from resolvers.rows import (
     record_from_row,
     region_from_row,
 )
-from resolvers.selection import selected_relations
+from resolvers.selection import selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -156,6 +156,7 @@ async def _prefetch(info: Info, records: list[Record], connection: AsyncConnecti
             regions="region" in wanted,
             parties=parties,
             persons=parties and "parties.person" in wanted,
+            timelines=parties and "parties.person.records" in wanted,
         )
 
 
@@ -188,8 +189,14 @@ async def _node(info: Info, global_id: str) -> relay.Node | None:
     kind = KIND_OF_TYPE_NAME.get(type_name)
     if kind is None:
         raise BadUserInput("Invalid id.")
-    record = await info.context.loaders.record.load(pk)
-    return record if record is not None and record.kind == kind else None
+    loaders = info.context.loaders
+    record = await loaders.record.load(pk)
+    if record is None or record.kind != kind:
+        return None
+    if record.region_code is not None and selects_field(info._raw_info, "region"):
+        # loaded now, so the record's fields complete without waiting (schema.fastpath)
+        await loaders.region.load(record.region_code)
+    return record
 
 
 def _require_parties(info: Info) -> None:

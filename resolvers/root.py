@@ -33,6 +33,7 @@ from resolvers.matter_stats import (
 from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
 from resolvers.operations import resolve_dead_letters, resolve_viewer, resolve_writeback_backlog
+from resolvers.reads import ReadTransaction
 from resolvers.stats import (
     resolve_kpi_definitions,
     resolve_open_risks,
@@ -346,6 +347,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
             HostileInput,
             QueryLimits,
             PublicErrors,
+            ReadTransaction,
         ],
     )
     if streamlined:

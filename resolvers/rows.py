@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from sqlalchemy import RowMapping
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from db.queries import AnySelect
 from domain.kinds import KIND_OF_TYPE_NAME
+from resolvers.reads import engine_of, read_session, shared_or_own
 from schema.ids import global_id
 from schema.kinds import TYPE_OF_KIND, record_from_row
 from schema.persons import party_from_row, person_from_row
@@ -24,20 +26,18 @@ __all__ = [  # re-exported for the resolvers: one import for reading and mapping
     "global_id",
     "party_from_row",
     "person_from_row",
+    "read_session",
     "record_from_row",
     "region_from_row",
 ]
 
-def _engine(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, AsyncEngine):
-        raise TypeError("the session factory is not bound to an AsyncEngine")
-    return bind
 
-
-def connect(sessions: async_sessionmaker[AsyncSession]) -> AsyncConnection:
-    """A bare connection from the sessions' engine, for one resolver's statements in turn."""
-    return _engine(sessions).connect()
+def connect(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AbstractAsyncContextManager[AsyncConnection]:
+    """The operation's read connection (``resolvers.reads``), or outside a query operation a
+    bare connection from the sessions' engine, for one resolver's statements in turn."""
+    return shared_or_own(engine_of(sessions))
 
 
 async def fetch_all(
@@ -60,5 +60,5 @@ async def fetch_all(
 
 
 async def fetch_count(sessions: async_sessionmaker[AsyncSession], statement: Any) -> int:
-    async with _engine(sessions).connect() as connection:
+    async with connect(sessions) as connection:
         return int((await connection.execute(statement)).scalar_one())

@@ -41,7 +41,8 @@ def _fields(
 
 
 def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
-    """``region``, ``parties`` and ``parties.person`` as selected on a connection's nodes."""
+    """``region``, ``parties``, ``parties.person`` and ``parties.person.records`` as selected
+    on a connection's nodes."""
     fragments = info.fragments
     found: set[str] = set()
     for path in _NODE_PATHS:
@@ -60,9 +61,21 @@ def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
                     found.add("region")
                 elif name == "parties":
                     found.add("parties")
-                    if any(
-                        sub.name.value == "person"
-                        for sub in _fields(field.selection_set, fragments)
-                    ):
-                        found.add("parties.person")
+                    for sub in _fields(field.selection_set, fragments):
+                        if sub.name.value == "person":
+                            found.add("parties.person")
+                            if any(
+                                deeper.name.value == "records"
+                                for deeper in _fields(sub.selection_set, fragments)
+                            ):
+                                found.add("parties.person.records")
     return frozenset(found)
+
+
+def selects_field(info: GraphQLResolveInfo[Any], name: str) -> bool:
+    """Whether the resolving field's own selection (fragments included) names ``name``."""
+    return any(
+        field.name.value == name
+        for node in info.field_nodes
+        for field in _fields(node.selection_set, info.fragments)
+    )

@@ -6,6 +6,8 @@ context carries these.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from db.pii import cipher
 from resolvers.linking import timeline_entries
 from schema.context import Info
@@ -16,8 +18,10 @@ class TypeServices:
     def open_sealed(self, sealed: str) -> str:
         return cipher().open(sealed).decode("utf-8")
 
-    async def person_records(self, info: Info, person_id: int) -> list[TimelineEntry]:
-        return await timeline_entries(info, person_id)
+    def person_records(
+        self, info: Info, person_id: int
+    ) -> list[TimelineEntry] | Awaitable[list[TimelineEntry]]:
+        return timeline_entries(info, person_id)
 
 
 SERVICES = TypeServices()

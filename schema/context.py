@@ -8,7 +8,7 @@ person's records).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
@@ -98,8 +98,11 @@ class TypeServices(Protocol):
         """The plaintext of a sealed identifier (ID number or phone), for masking."""
         ...
 
-    async def person_records(self, info: Info, person_id: int) -> list[TimelineEntry]:
-        """A person's records the principal may read, by occurrence."""
+    def person_records(
+        self, info: Info, person_id: int
+    ) -> list[TimelineEntry] | Awaitable[list[TimelineEntry]]:
+        """A person's records the principal may read, by occurrence: the list itself when
+        the operation loaded it already, else an awaitable of it."""
         ...
 
 

@@ -9,11 +9,13 @@ the same way: subscriptions run over the WebSocket (``graphql-transport-ws``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
@@ -24,6 +26,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 
 from schema.errors import BadUserInput, GovhubError
+from schema.limits import PARSED_DOCUMENTS, parse_document
 from schema.security import RequestSecurity
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -57,6 +60,19 @@ class _StringLiterals(Visitor):
         return None
 
 
+def _visit_literals(document: DocumentNode) -> bool:
+    literals = _StringLiterals()
+    visit(document, literals)
+    return literals.unstorable
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def _unstorable_literals(query: str) -> bool:
+    """Whether the (cached, parsed) document's string literals hold unstorable text: a
+    document's literals do not change, so each distinct document is walked once."""
+    return _visit_literals(parse_document(query))
+
+
 class HostileInput(SchemaExtension):
     """After validation (list it after ``FieldRules``): refuse unstorable text and
     subscriptions over HTTP."""
@@ -76,9 +92,11 @@ class HostileInput(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         assert document is not None
-        literals = _StringLiterals()
-        visit(document, literals)
-        if literals.unstorable or has_unstorable_text(context.variables):
+        if context.query is not None and document is parse_document(context.query):
+            unstorable = _unstorable_literals(context.query)
+        else:
+            unstorable = _visit_literals(document)
+        if unstorable or has_unstorable_text(context.variables):
             return BadUserInput(
                 "Text arguments may not contain NUL characters or unpaired surrogates."
             )

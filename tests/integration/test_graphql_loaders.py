@@ -72,3 +72,32 @@ async def test_page_of_10_and_of_100_cost_the_same_few_statements(
     # with their persons beside them, read in one statement)
     assert len(small) == len(large) <= 5, (small, large)
     assert len(small) == 3
+
+
+QUERY_PERSONS_RECORDS = """
+query Nested($first: Int!) {
+  records(first: $first) {
+    edges { node { id parties { role person { id name records { record { id title } } } } } }
+  }
+}
+"""
+
+
+async def test_a_pages_persons_records_cost_the_same_few_statements_at_any_size(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # when pages of 5 and of 40 records are read with each party's person's records
+    with counting_statements(committing_engine) as small:
+        small_body = await graphql(client, QUERY_PERSONS_RECORDS, {"first": 5})
+    with counting_statements(committing_engine) as large:
+        large_body = await graphql(client, QUERY_PERSONS_RECORDS, {"first": 40})
+    # then both answered, persons with their records
+    people = [
+        party["person"]
+        for edge in large_body["data"]["records"]["edges"]
+        for party in edge["node"]["parties"]
+        if party["person"] is not None
+    ]
+    assert "errors" not in small_body and people and all(p["records"] for p in people)
+    # and the timelines of every person came in the same three statements, whatever the page
+    assert len(small) == len(large) <= 6, (small, large)

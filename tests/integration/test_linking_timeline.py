@@ -12,7 +12,7 @@ from db.decisions import merge_persons, reject_link
 from db.ingest import ingest_records
 from db.models import Link, PartyMention, Record
 from db.resolution import resolve_all
-from db.timeline import linked_records, person_timeline
+from db.timeline import linked_records, person_timeline, person_timelines
 from domain.enums import RecordKind
 from domain.linking.errors import LinkingNotFound
 from tests.integration.test_linking_storage import alert, mediation, persons_by_name
@@ -63,6 +63,23 @@ async def test_a_merged_person_answers_with_the_kept_persons_timeline(
     await merge_persons(session, names["张伟"] or 0, [names["李娜"] or 0], "staff")
     timeline = await person_timeline(session, names["李娜"] or 0, **EVERYWHERE)
     assert [e.record_id for e in timeline] == [ids["J1"], ids["TJ1"]]
+
+
+async def test_timelines_of_several_persons_read_together_equal_each_read_alone(
+    session: AsyncSession,
+) -> None:
+    # given two persons, one merged into another, and an id that names nobody
+    await _world(session)
+    names = await persons_by_name(session)
+    await merge_persons(session, names["张伟"] or 0, [names["李娜"] or 0], "staff")
+    asked = [pid for pid in names.values() if pid is not None] + [987_654]
+    for scope in (EVERYWHERE, {"region_prefixes": ["411202001"], "kinds": None}):
+        # when their timelines are read together
+        together = await person_timelines(session, asked, **scope)
+        # then each is the one read alone, and the missing person is left out
+        for pid in asked[:-1]:
+            assert together[pid] == await person_timeline(session, pid, **scope)
+        assert 987_654 not in together
 
 
 async def test_linked_records_come_both_ways_with_their_evidence(session: AsyncSession) -> None:

@@ -93,9 +93,7 @@ def test_an_unknown_role_or_bad_region_is_refused() -> None:
 
 def test_audience_and_issuer_are_checked_when_configured() -> None:
     settings = _settings(jwt_audience="govhub", jwt_issuer="https://idp.example")
-    good = jwt.encode(
-        _claims(aud="govhub", iss="https://idp.example"), SECRET, algorithm="HS256"
-    )
+    good = jwt.encode(_claims(aud="govhub", iss="https://idp.example"), SECRET, algorithm="HS256")
     assert TokenVerifier(settings).verify(_bearer(good)).sub == "u1"
     for claims in (_claims(aud="other", iss="https://idp.example"), _claims(aud="govhub")):
         token = jwt.encode(claims, SECRET, algorithm="HS256")
@@ -145,3 +143,45 @@ def test_dev_tokens_verify_as_the_role_asked_for_and_expire_when_they_say() -> N
 def test_dev_tokens_are_not_minted_in_prod() -> None:
     with pytest.raises(ValueError, match="GOVHUB_ENV=dev"):
         DevTokens(_settings(env="prod"))
+
+
+def test_a_verified_token_is_remembered_until_it_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a verifier that has checked a token once
+    verifier = TokenVerifier(_settings())
+    token = jwt.encode(_claims(exp=int(time.time()) + 30), SECRET, algorithm="HS256")
+    first = verifier.verify(_bearer(token))
+    decoded: list[str] = []
+    monkeypatch.setattr(jwt, "decode", lambda *args, **kw: decoded.append("again") or {})
+    # when it sees the same token again, it answers the same principal without decoding
+    assert verifier.verify(_bearer(token)) is first
+    assert decoded == []
+    # and once the token has expired, it is checked again (and refused)
+    monkeypatch.undo()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 31)
+
+    def expired(*_args: Any, **_kw: Any) -> dict[str, Any]:
+        decoded.append("after expiry")
+        raise jwt.ExpiredSignatureError
+
+    monkeypatch.setattr(jwt, "decode", expired)
+    with pytest.raises(AuthenticationError, match="expired"):
+        verifier.verify(_bearer(token))
+    assert decoded == ["after expiry"]
+
+
+def test_remembered_tokens_are_bounded_and_refusals_are_not_kept() -> None:
+    # given a verifier remembering two tokens
+    verifier = TokenVerifier(_settings(), remember=2)
+    tokens = [jwt.encode(_claims(sub=f"u{n}"), SECRET, algorithm="HS256") for n in range(3)]
+    for token in tokens:
+        verifier.verify(_bearer(token))
+    # then only the two most recent are kept, by digest (no token text held)
+    assert len(verifier._verified) == 2
+    assert all(isinstance(key, bytes) and len(key) == 32 for key in verifier._verified)
+    # and a forged token is refused every time, never remembered
+    forged = jwt.encode(_claims(), "x" * 32, algorithm="HS256")
+    for _ in range(2):
+        with pytest.raises(AuthenticationError):
+            verifier.verify(_bearer(forged))
+    assert len(verifier._verified) == 2

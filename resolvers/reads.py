@@ -1,0 +1,155 @@
+"""One read transaction per GraphQL query operation (每次查询一个读事务).
+
+graphql-core resolves sibling fields concurrently and every DataLoader batch runs as its own
+task, so each resolver used to check a connection out of the pool for its statement: a page
+with regions, parties and persons took four checkouts, a nested query a dozen, and under
+load the pool opened new PostgreSQL sessions to keep up. Here a query operation checks out
+one connection the first time it reads, runs every read on it in turn (an ``asyncio.Lock``
+per statement: a connection runs one statement at a time) inside one transaction, and gives
+it back when the operation ends, before its audit row is written.
+
+The operation's reads are found through a context variable that the :class:`ReadTransaction`
+extension sets for the operation's task: tasks started by it (DataLoader batches, concurrent
+fields) copy the variable at creation, so they share the transaction too. Mutations and
+subscriptions read as before, each statement on a short connection of its own: a mutation's
+payload must see what it just committed, which a snapshot taken before would hide (SQLite's
+read transactions are snapshots).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.sql import Executable
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+
+class SerialConnection(AsyncConnection):
+    """An operation's connection, shared by its resolvers: one statement at a time."""
+
+    def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
+        super().__init__(engine, connection.sync_connection)
+        self._lock = asyncio.Lock()
+
+    async def execute(
+        self, statement: Executable, parameters: Any = None, **kw: Any
+    ) -> CursorResult[Any]:
+        # AsyncConnection.scalar and .scalars read through execute; results come buffered,
+        # so the lock is held for the round trip only.
+        async with self._lock:
+            try:
+                result: CursorResult[Any] = await super().execute(statement, parameters, **kw)
+            except DBAPIError:
+                # A failed statement aborts PostgreSQL's transaction: end it, so the
+                # operation's other fields still read (in a transaction begun afresh).
+                await self.rollback()
+                raise
+            return result
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """An ORM session on this connection, alone on it while open (its own statements
+        follow one another; nobody else's run in between)."""
+        async with self._lock:
+            session = AsyncSession(bind=self, expire_on_commit=False)
+            try:
+                yield session
+            finally:
+                await session.close()
+
+
+class OperationReads:
+    """The read connection of one operation: checked out on first use, closed at the end."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._connection: AsyncConnection | None = None
+        self._serial: SerialConnection | None = None
+        self._opening = asyncio.Lock()
+
+    async def connection(self) -> SerialConnection:
+        if self._serial is None:
+            async with self._opening:
+                if self._serial is None:
+                    self._connection = await self._engine.connect()
+                    self._serial = SerialConnection(self._engine, self._connection)
+        return self._serial
+
+    async def close(self) -> None:
+        """Roll the read transaction back (it wrote nothing) and return the connection."""
+        connection, self._connection, self._serial = self._connection, None, None
+        if connection is not None:
+            await connection.close()
+
+
+_CURRENT: ContextVar[OperationReads | None] = ContextVar("govhub_operation_reads", default=None)
+
+
+def current_reads(engine: AsyncEngine) -> OperationReads | None:
+    """The running operation's reads, when they go to ``engine`` (a test may hold two)."""
+    reads = _CURRENT.get()
+    return reads if reads is not None and reads._engine is engine else None
+
+
+@asynccontextmanager
+async def operation_reads(engine: AsyncEngine) -> AsyncIterator[OperationReads]:
+    """Share one read transaction among the reads of the enclosed code (and its tasks)."""
+    reads = OperationReads(engine)
+    token = _CURRENT.set(reads)
+    try:
+        yield reads
+    finally:
+        _CURRENT.reset(token)
+        await reads.close()
+
+
+@asynccontextmanager
+async def shared_or_own(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The operation's read connection, or a short one of its own outside an operation."""
+    reads = current_reads(engine)
+    if reads is not None:
+        yield await reads.connection()
+        return
+    async with engine.connect() as own:
+        yield own
+
+
+def engine_of(sessions: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine a session factory is bound to."""
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, AsyncEngine):
+        raise TypeError("the session factory is not bound to an AsyncEngine")
+    return bind
+
+
+@asynccontextmanager
+async def read_session(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """An ORM session for reads: on the operation's read connection, or a session of its own."""
+    reads = current_reads(engine_of(sessions))
+    if reads is None:
+        async with sessions() as session:
+            yield session
+        return
+    async with (await reads.connection()).session() as session:
+        yield session
+
+
+class ReadTransaction(SchemaExtension):
+    """Runs a query operation's reads in one transaction on one connection (see above)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        context = self.execution_context
+        sessions = getattr(context.context, "sessions", None)
+        if sessions is None or context.operation_type is not OperationType.QUERY:
+            yield
+            return
+        async with operation_reads(engine_of(sessions)):
+            yield

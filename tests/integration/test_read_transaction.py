@@ -1,0 +1,150 @@
+"""One read transaction per query operation (plus its audit row), and no new connections
+under concurrent load (resolvers/reads.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from resolvers.reads import operation_reads
+from tests.integration.graphql_world import graphql, graphql_client, seed_world, unlink_regions
+
+QUERY_PAGE = """
+query Page {
+  records(first: 50) {
+    totalCount
+    edges { node { id title region { code name } parties { role person { id name } } } }
+  }
+}
+"""
+
+QUERY_BY_ID = """
+query ById($id: ID!) { node(id: $id) { id ... on Record { title status region { code } } } }
+"""
+
+QUERY_NESTED = """
+query Nested {
+  records(first: 5) {
+    edges { node { id parties { role person { id name records { record { id title } } } } } }
+  }
+}
+"""
+
+
+@pytest.fixture
+async def client(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> AsyncIterator[httpx.AsyncClient]:
+    await seed_world(committing_engine, records=60)
+    async with graphql_client(committing_engine, pii_key) as client:
+        yield client
+    await unlink_regions(committing_engine)
+
+
+def _is_audit(statement: str) -> bool:
+    return "audit_log" in statement or "pg_advisory_xact_lock" in statement
+
+
+@contextmanager
+def read_transactions(engine: AsyncEngine) -> Iterator[list[tuple[int, int]]]:
+    """(connection, transaction) of every read statement run while open."""
+    seen: list[tuple[int, int]] = []
+
+    def note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _is_audit(statement):
+            seen.append((id(conn.connection.dbapi_connection), id(conn.get_transaction())))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def audit_statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "INSERT INTO audit_log" in statement:
+            seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+
+
+@contextmanager
+def new_connections(engine: AsyncEngine) -> Iterator[list[object]]:
+    opened: list[object] = []
+
+    def note(dbapi_connection: Any, _record: Any) -> None:
+        opened.append(dbapi_connection)
+
+    event.listen(engine.sync_engine.pool, "connect", note)
+    try:
+        yield opened
+    finally:
+        event.remove(engine.sync_engine.pool, "connect", note)
+
+
+@pytest.mark.parametrize("query", [QUERY_PAGE, QUERY_BY_ID, QUERY_NESTED], ids=lambda q: q[7:14])
+async def test_a_query_reads_in_one_transaction_and_is_audited(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine, query: str
+) -> None:
+    # given a record id for the by-id query
+    first = await graphql(client, "{ records(first: 1) { edges { node { id } } } }")
+    record_id = first["data"]["records"]["edges"][0]["node"]["id"]
+    # when the query runs
+    with (
+        read_transactions(committing_engine) as reads,
+        audit_statements(committing_engine) as audit,
+    ):
+        body = await graphql(client, query, {"id": record_id} if "$id" in query else None)
+    # then it answers in full
+    assert "errors" not in body, body
+    assert body["data"]
+    # and its reads (several statements) ran on one connection in one transaction
+    assert len(reads) >= 2
+    assert len(set(reads)) == 1, reads
+    # and the operation was audited, once
+    assert len(audit) == 1
+
+
+async def test_sixteen_concurrent_clients_open_no_new_connections(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given the pool warmed by one round of 16 concurrent pages
+    await asyncio.gather(*(graphql(client, QUERY_PAGE) for _ in range(16)))
+    # when 16 clients read pages and nested queries concurrently, five rounds
+    with new_connections(committing_engine) as opened:
+        for _ in range(5):
+            bodies = await asyncio.gather(
+                *(graphql(client, QUERY_PAGE if n % 2 else QUERY_NESTED) for n in range(16))
+            )
+    # then every answer is complete and no new database connection was opened
+    assert all("errors" not in body for body in bodies)
+    assert opened == []
+
+
+async def test_a_failed_read_leaves_the_operations_other_reads_answering(
+    engine: AsyncEngine,
+) -> None:
+    # given an operation's shared read connection
+    async with operation_reads(engine) as reads:
+        connection = await reads.connection()
+        # when one of its statements fails (PostgreSQL then aborts the transaction)
+        with pytest.raises(DBAPIError):
+            await connection.execute(text("SELECT id FROM no_such_table"))
+        # then the next read of the same operation still answers
+        assert (await connection.execute(text("SELECT 41 + 1"))).scalar_one() == 42
