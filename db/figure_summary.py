@@ -39,18 +39,20 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 
-from db.models import RecordFigure
+from db.models import RecordFigure, RecordFigureMonthly
 from db.models.figures import NO_REGION
 from db.queries import (
     RECORDS,
     RecordCriteria,
     RecordScope,
     record_conditions,
+    region_prefix,
     scope_conditions,
     value_conditions,
 )
 from db.stats import (
     LINKED_KPIS,
+    RECORD_COUNTING,
     SQLITE_BUCKET_MODIFIERS,
     Counting,
     Group,
@@ -58,9 +60,11 @@ from db.stats import (
     grouped_counts_many,
 )
 from domain.calendar import SHANGHAI
-from domain.stats import KpiId, TimeBucket, beijing_date
+from domain.enums import RecordKind, RegionLevel
+from domain.stats import KpiClass, KpiId, StatDimension, TimeBucket, beijing_date
 
 FIGURES: Table = RecordFigure.__table__  # type: ignore[assignment]  # declarative tables are Tables
+MONTHLY: Table = RecordFigureMonthly.__table__  # type: ignore[assignment]
 
 use_summary: ContextVar[bool] = ContextVar("use_summary", default=True)
 """Off: every figure is counted from the records (the benchmark's comparison)."""
@@ -154,7 +158,80 @@ class LinkedCounting(Counting):
         return _ZERO, numerator
 
 
+def _month_start(moment: datetime | None) -> bool:
+    return moment is None or (_whole_day(moment) and beijing_date(moment).day == 1)
+
+
+_MONTHLY_DIMENSIONS = frozenset(
+    {StatDimension.KIND, StatDimension.SOURCE, StatDimension.CATEGORY, StatDimension.REGION}
+)
+_MONTHLY_LEVELS = frozenset({RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY})
+_MONTHLY_BUCKETS = frozenset({None, TimeBucket.MONTH, TimeBucket.QUARTER, TimeBucket.YEAR})
+_COUNTY_CODE = 6
+
+
+def answerable_monthly(query: StatQuery, scope: RecordScope) -> bool:
+    """Whether the monthly summary holds everything ``query`` needs within ``scope``: whole
+    Beijing months, regions no finer than a county (filter, jurisdiction, grouping), no status
+    or risk filter or grouping (status only through the KPIs that count concluded/resolved)."""
+    criteria = query.criteria
+    prefixes = [*scope.region_prefixes]
+    if criteria.region_code is not None:
+        prefixes.append(region_prefix(criteria.region_code))
+    return (
+        answerable(criteria)
+        and _month_start(criteria.occurred_from)
+        and _month_start(criteria.occurred_to)
+        and not criteria.statuses
+        and not criteria.risk_levels
+        and set(query.dimensions) <= _MONTHLY_DIMENSIONS
+        and (StatDimension.REGION not in query.dimensions or query.region_level in _MONTHLY_LEVELS)
+        and query.bucket in _MONTHLY_BUCKETS
+        and all(len(prefix) <= _COUNTY_CODE for prefix in prefixes)
+    )
+
+
+class MonthlyCounting(SummaryCounting):
+    """Counting the monthly summary's cells (county, Beijing month, kind, source, category)."""
+
+    table: FromClause = MONTHLY
+
+    def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
+        month = MONTHLY.c.month
+        conditions = scope_conditions(scope, MONTHLY, no_region=NO_REGION)
+        conditions += value_conditions(criteria, MONTHLY)
+        if criteria.occurred_from is not None:
+            conditions.append(month >= beijing_date(criteria.occurred_from))
+        if criteria.occurred_to is not None:
+            conditions.append(month < beijing_date(criteria.occurred_to))
+        return conditions
+
+    def period(self, bucket: TimeBucket) -> ColumnElement[Any]:
+        return day_bucket(MONTHLY.c.month, bucket)
+
+    def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
+        # the two success rates count concluded and resolved records (status is a measure
+        # here); the rest are over kind and KPI class, as in the finest summary
+        c = MONTHLY.c
+        match kpi:
+            case KpiId.MEDIATION_SUCCESS_RATE:
+                among = c.kind == RecordKind.DISPUTE
+            case KpiId.PRE_SUIT_MEDIATION_SUCCESS_RATE:
+                among = c.kpi_class == KpiClass.PRE_SUIT_MEDIATION
+            case _:
+                return super().kpi_tallies(kpi)
+        return (
+            func.coalesce(func.sum(c.concluded_count).filter(among), 0),
+            func.coalesce(func.sum(c.resolved_count).filter(among), 0),
+        )
+
+    def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
+        total = func.sum(MONTHLY.c.record_count)
+        return func.coalesce(total if condition is None else total.filter(condition), 0)
+
+
 SUMMARY_COUNTING = SummaryCounting()
+MONTHLY_COUNTING = MonthlyCounting()
 LINKED_COUNTING = LinkedCounting()
 
 
@@ -173,21 +250,28 @@ def _added(groups: list[Group], more: list[Group]) -> list[Group]:
 async def counted_groups(
     connection: AsyncConnection, queries: Sequence[StatQuery], scope: RecordScope
 ) -> list[list[Group]]:
-    """The groups of each query (as ``db.stats.grouped_counts_many``), from the summary for
-    every query it can answer and from the records for the rest."""
-    summarised = [q for q in queries if use_summary.get() and answerable(q.criteria)]
-    counted = [q for q in queries if q not in summarised]
+    """The groups of each query (as ``db.stats.grouped_counts_many``), each from the smallest
+    source that holds what it needs: the monthly summary, the finest one, else the records."""
+    by_counting: dict[Counting, list[StatQuery]] = {}
+    for query in dict.fromkeys(queries):
+        if not use_summary.get() or not answerable(query.criteria):
+            counting: Counting = RECORD_COUNTING
+        elif answerable_monthly(query, scope):
+            counting = MONTHLY_COUNTING
+        else:
+            counting = SUMMARY_COUNTING
+        by_counting.setdefault(counting, []).append(query)
     results: dict[StatQuery, list[Group]] = {}
-    if counted:
-        results.update(
-            zip(counted, await grouped_counts_many(connection, counted, scope), strict=True)
-        )
-    if summarised:
-        found = await grouped_counts_many(connection, summarised, scope, SUMMARY_COUNTING)
-        results.update(zip(summarised, found, strict=True))
-        linked = [q for q in summarised if any(kpi in LINKED_KPIS for kpi in q.kpis)]
+    for counting, chosen in by_counting.items():
+        found = await grouped_counts_many(connection, chosen, scope, counting)
+        results.update(zip(chosen, found, strict=True))
+        linked = [q for q in chosen if counting is not RECORD_COUNTING and _has_linked(q)]
         if linked:
             named = await grouped_counts_many(connection, linked, scope, LINKED_COUNTING)
             for query, more in zip(linked, named, strict=True):
                 results[query] = _added(results[query], more)
     return [results[query] for query in queries]
+
+
+def _has_linked(query: StatQuery) -> bool:
+    return any(kpi in LINKED_KPIS for kpi in query.kpis)

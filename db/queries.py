@@ -200,19 +200,21 @@ def like_pattern(text: str, *, prefix_only: bool = False) -> str:
 
 def value_conditions(criteria: RecordCriteria, table: FromClause) -> list[ColumnElement[bool]]:
     """The filter on a record's own values (withdrawn, kind, source, category, status, risk,
-    region) over ``table``: the records or the figures summary, which share these columns."""
+    region) over ``table``: the records or a figures summary, which share these columns
+    (a summary without one is never asked to filter by it)."""
     c = table.c
     conditions: list[ColumnElement[bool]] = []
     if not criteria.include_deleted:
         conditions.append(c.deleted == false())
-    for column, values in (
-        (c.kind, criteria.kinds),
-        (c.source, criteria.sources),
-        (c.category, criteria.categories),
-        (c.status, criteria.statuses),
-        (c.risk_level, criteria.risk_levels),
+    for name, values in (
+        ("kind", criteria.kinds),
+        ("source", criteria.sources),
+        ("category", criteria.categories),
+        ("status", criteria.statuses),
+        ("risk_level", criteria.risk_levels),
     ):
         if values:
+            column = c[name]
             conditions.append(column.in_(values) if len(values) > 1 else column == values[0])
     if criteria.region_code is not None:
         low, high = region_range(criteria.region_code)

@@ -2,7 +2,7 @@
 
 from db.models.audit import AuditEntry
 from db.models.base import Base
-from db.models.figures import RecordFigure
+from db.models.figures import RecordFigure, RecordFigureMonthly
 from db.models.matters import (
     ClockRow,
     ClockRung,
@@ -45,6 +45,7 @@ __all__ = [
     "PoliceAlert",
     "Record",
     "RecordFigure",
+    "RecordFigureMonthly",
     "Region",
     "RiskAssessment",
     "RiskGradeChange",

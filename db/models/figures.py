@@ -21,7 +21,7 @@ from sqlalchemy import DDL, Boolean, Date, Integer, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, enum_column
-from db.models.figure_triggers import KEY_COLUMNS, install_statements
+from db.models.figure_triggers import KEY_COLUMNS, MONTHLY_KEY_COLUMNS, install_statements
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 
 NO_REGION = ""
@@ -51,6 +51,34 @@ class RecordFigure(Base):
     __table_args__ = (
         PrimaryKeyConstraint(*KEY_COLUMNS),
         # SQLite: the table is its primary key's b-tree, so a range of it is read once.
+        {"sqlite_with_rowid": False},
+    )
+
+
+class RecordFigureMonthly(Base):
+    """How many records share a county (or coarser) code, Beijing month, kind, source, category
+    and KPI class (月度统计汇总), with how many of them are concluded and resolved: the grain of
+    a city's dashboard, a few dozen times smaller than the records."""
+
+    __tablename__ = "record_figures_monthly"
+
+    region_code: Mapped[str] = mapped_column(String(32))
+    """The county code (its first six digits) or the record's own coarser one; ``''``: none."""
+    month: Mapped[date] = mapped_column(Date)
+    """The first day of the Beijing calendar month (北京时间月份)."""
+    kind: Mapped[RecordKind] = mapped_column(enum_column(RecordKind))
+    source: Mapped[SourceSystem] = mapped_column(enum_column(SourceSystem))
+    category: Mapped[DisputeCategory] = mapped_column(enum_column(DisputeCategory))
+    kpi_class: Mapped[str] = mapped_column(String(32))
+    deleted: Mapped[bool] = mapped_column(Boolean)
+    record_count: Mapped[int] = mapped_column(Integer)
+    concluded_count: Mapped[int] = mapped_column(Integer)
+    """Of them, concluded (办结: resolved, failed or closed)."""
+    resolved_count: Mapped[int] = mapped_column(Integer)
+    """Of them, resolved (调解成功)."""
+
+    __table_args__ = (
+        PrimaryKeyConstraint(*MONTHLY_KEY_COLUMNS),
         {"sqlite_with_rowid": False},
     )
 

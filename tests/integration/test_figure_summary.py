@@ -10,6 +10,7 @@ the Beijing day), never through the triggers' SQL.
 from __future__ import annotations
 
 import itertools
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,9 +24,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from connectors.registry import open_connectors
 from connectors.sync import sync_source
 from db.engine import session_factory
-from db.figure_summary import FIGURES, answerable, counted_groups, use_summary
+from db.figure_summary import (
+    FIGURES,
+    MONTHLY,
+    answerable,
+    answerable_monthly,
+    counted_groups,
+    use_summary,
+)
 from db.models import Record
-from db.models.figure_triggers import backfill_statement
+from db.models.figure_triggers import backfill_statements
 from db.queries import RECORDS, RecordCriteria, RecordScope
 from db.regions import seed_regions
 from db.stats import Group, StatQuery, grouped_counts_many
@@ -81,10 +89,35 @@ async def _expected(connection: AsyncConnection) -> dict[Key, int]:
     return dict(counts)
 
 
+async def _monthly(connection: AsyncConnection) -> dict[Key, tuple[int, int, int]]:
+    c = MONTHLY.c
+    rows = await connection.execute(
+        select(c.region_code, c.month, c.kind, c.source, c.category, c.kpi_class, c.deleted,
+               c.record_count, c.concluded_count, c.resolved_count)
+    )  # fmt: skip
+    return {tuple(_plain(v) for v in row[:-3]): tuple(row[-3:]) for row in rows}
+
+
+async def _expected_monthly(connection: AsyncConnection) -> dict[Key, tuple[int, int, int]]:
+    """The same by county and Beijing month, with the concluded and the resolved counted."""
+    found: dict[Key, tuple[int, int, int]] = {}
+    for key, count in (await _expected(connection)).items():
+        region, day, kind, source, category, status, _, kpi, deleted = key
+        month_key = (region[:6], day.replace(day=1), kind, source, category, kpi, deleted)
+        concluded = count if status in ("RESOLVED", "FAILED", "CLOSED") else 0
+        resolved = count if status == "RESOLVED" else 0
+        total, done, good = found.get(month_key, (0, 0, 0))
+        found[month_key] = (total + count, done + concluded, good + resolved)
+    return found
+
+
 async def _assert_exact(connection: AsyncConnection) -> None:
     summary = await _summary(connection)
     assert summary == await _expected(connection)
     assert all(count > 0 for count in summary.values())
+    monthly = await _monthly(connection)
+    assert monthly == await _expected_monthly(connection)
+    assert all(counts[0] > 0 for counts in monthly.values())
 
 
 def _record(pk: int, **values: Any) -> dict[str, Any]:
@@ -160,15 +193,18 @@ async def test_inserts_updates_and_deletes_keep_the_summary_exact(
     await _assert_exact(connection)
     await connection.execute(delete(Record.__table__))
     assert await _summary(connection) == {}
+    assert await _monthly(connection) == {}
 
 
 async def test_a_summary_emptied_by_hand_stays_positive(connection: AsyncConnection) -> None:
     # given a summary emptied behind the triggers' back (a test's cleanup does this)
     await connection.execute(insert(Record.__table__), [_record(1), _record(2)])
     await connection.execute(delete(FIGURES))
+    await connection.execute(delete(MONTHLY))
     # when the records go too, then no negative count is left behind
     await connection.execute(delete(Record.__table__))
     assert await _summary(connection) == {}
+    assert await _monthly(connection) == {}
 
 
 @pytest.mark.slow
@@ -212,6 +248,11 @@ CRITERIA = [
     RecordCriteria(),
     RecordCriteria(region_code="411200", **WHOLE_DAYS),
     RecordCriteria(region_code="411202001"),
+    RecordCriteria(
+        region_code="411202",
+        occurred_from=datetime(2026, 2, 3, tzinfo=SHANGHAI),
+        occurred_to=datetime(2026, 3, 17, tzinfo=SHANGHAI),
+    ),
     RecordCriteria(kinds=(RecordKind.PETITION, RecordKind.POLICE_ALERT), **WHOLE_DAYS),
     RecordCriteria(statuses=(CaseStatus.RESOLVED,), risk_levels=(RiskLevel.RED, RiskLevel.NONE)),
     RecordCriteria(sources=(SourceSystem.COURT,), include_deleted=True),
@@ -321,8 +362,60 @@ async def test_the_migration_fills_the_summary_from_stored_records(world: AsyncE
         transaction = await connection.begin()
         try:
             await connection.execute(delete(FIGURES))
-            await connection.execute(text(backfill_statement(world.dialect.name)))
+            await connection.execute(delete(MONTHLY))
+            for statement in backfill_statements(world.dialect.name):
+                await connection.execute(text(statement))
             # then it is the records grouped, exactly
             await _assert_exact(connection)
         finally:
             await transaction.rollback()
+
+
+DASHBOARD_CRITERIA = RecordCriteria(region_code="411200", **WHOLE_DAYS)
+CITY = RecordScope.of(["4112"], None)
+
+
+@pytest.mark.parametrize(
+    ("query", "scope", "table"),
+    [
+        (StatQuery(DASHBOARD_CRITERIA, kpis=RECORD_KPIS), CITY, "record_figures_monthly"),
+        (StatQuery(DASHBOARD_CRITERIA, bucket=TimeBucket.MONTH), CITY, "record_figures_monthly"),
+        (StatQuery(DASHBOARD_CRITERIA, (StatDimension.REGION,)), CITY, "record_figures_monthly"),
+        (StatQuery(DASHBOARD_CRITERIA, (StatDimension.CATEGORY,)), CITY, "record_figures_monthly"),
+        (StatQuery(DASHBOARD_CRITERIA, bucket=TimeBucket.WEEK), CITY, "record_figures"),
+        (StatQuery(DASHBOARD_CRITERIA, (StatDimension.STATUS,)), CITY, "record_figures"),
+        (
+            StatQuery(DASHBOARD_CRITERIA, (StatDimension.REGION,), RegionLevel.TOWNSHIP),
+            CITY,
+            "record_figures",
+        ),
+        (StatQuery(DASHBOARD_CRITERIA), RecordScope.of(["411202001"], None), "record_figures"),
+        (StatQuery(CRITERIA[4]), CITY, "record_figures_monthly"),  # kinds, whole months
+        (StatQuery(CRITERIA[5]), CITY, "record_figures"),  # a status filter
+        (StatQuery(CRITERIA[3]), CITY, "record_figures"),  # whole days, not whole months
+    ],
+    ids=lambda value: "" if not isinstance(value, str) else value,
+)
+async def test_each_query_reads_the_smallest_summary_that_holds_it(
+    world: AsyncEngine, query: StatQuery, scope: RecordScope, table: str
+) -> None:
+    # given a query and a jurisdiction
+    seen, record = _statements()
+    event.listen(world.sync_engine, "before_cursor_execute", record)
+    try:
+        async with world.connect() as connection:
+            (groups,) = await counted_groups(connection, [query], scope)
+    finally:
+        event.remove(world.sync_engine, "before_cursor_execute", record)
+    # then it is counted from that summary alone, and answers as the records do
+    assert answerable_monthly(query, scope) is (table == "record_figures_monthly")
+    read = {
+        name
+        for name, pattern in (("record_figures_monthly", r"FROM record_figures_monthly\b"),
+                              ("record_figures", r"FROM record_figures\b(?!_)"))
+        if any(re.search(pattern, statement) for statement in seen)
+    }  # fmt: skip
+    assert read == {table}
+    async with world.connect() as connection:
+        (counted,) = await grouped_counts_many(connection, [query], scope)
+    assert _comparable(groups) == _comparable(counted)
