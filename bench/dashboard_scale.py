@@ -134,6 +134,8 @@ async def measure(label: str, engine: AsyncEngine, count: int, iterations: int, 
             f"p95 {percentile(samples, 95):7.1f} ms   ({iterations} runs)",
             flush=True,
         )
+    if not batch:
+        return
     with_insert, with_update = await _batch_cost(engine, batch, triggers=True)
     bare_insert, bare_update = await _batch_cost(engine, batch, triggers=False)
     print(
@@ -148,7 +150,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--batch", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=20_000, help="0: skip the trigger cost")
     parser.add_argument("--only", choices=["sqlite", "postgres"])
     args = parser.parse_args()
     configure_pii(secrets.token_bytes(32))

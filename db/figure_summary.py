@@ -32,8 +32,10 @@ from sqlalchemy import (
     FunctionElement,
     Integer,
     Table,
+    and_,
     func,
     literal,
+    select,
     union,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -58,6 +60,7 @@ from db.stats import (
     Group,
     StatQuery,
     grouped_counts_many,
+    kpi_conditions,
 )
 from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RegionLevel
@@ -140,13 +143,26 @@ class SummaryCounting(Counting):
 _ZERO: ColumnElement[int] = literal(0, Integer, literal_execute=True)
 
 
+def _linked_records() -> Any:
+    """The records the links name, each with the linked KPI it counts for (one CTE: computed
+    once per statement however many numerators read it)."""
+    named = []
+    for kpi, select_ids in LINKED_KPIS.items():
+        ids = select_ids().subquery()
+        kpi_name = literal(kpi.value, literal_execute=True)
+        named.append(select(ids.c[0].label("id"), kpi_name.label("kpi")))
+    return union(*named).cte("linked_records")
+
+
+_LINKED = _linked_records()
+
+
 class LinkedCounting(Counting):
     """Counting only the records the links name, for the linked KPIs' numerators: nothing
     else (record counts and every other figure are zero here, the summary's)."""
 
     def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
-        named = union(*(select_ids() for select_ids in LINKED_KPIS.values()))
-        return [*record_conditions(criteria, scope), RECORDS.c.id.in_(named)]
+        return [*record_conditions(criteria, scope), RECORDS.c.id.in_(select(_LINKED.c.id))]
 
     def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
         return _ZERO if condition is None else super().tally(condition)
@@ -154,8 +170,9 @@ class LinkedCounting(Counting):
     def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
         if kpi not in LINKED_KPIS:
             return _ZERO, _ZERO
-        _, numerator = super().kpi_tallies(kpi)
-        return _ZERO, numerator
+        denominator, _ = kpi_conditions(kpi)
+        named = select(_LINKED.c.id).where(_LINKED.c.kpi == kpi.value)
+        return _ZERO, super().tally(and_(denominator, RECORDS.c.id.in_(named)))
 
 
 def _month_start(moment: datetime | None) -> bool:
