@@ -1,20 +1,22 @@
-"""Figures from the summary table when they can be (汇总表取数), from the records otherwise.
+"""Figures from the summary tables when they can be (汇总表取数), from the records otherwise.
 
-``record_figures`` (``db.models.figures``) holds, per finest grouping key, how many records
-have it, kept exact by triggers. A query is answered from it when everything it filters and
-groups by is in that key (:func:`answerable`):
+Two summaries (``db.models.figures``), kept exact by triggers, hold how many records share a
+grouping key. A query is answered from the smallest that holds everything it filters and
+groups by:
 
-- filters on kind, source, category, status, risk level, region (a code prefix), withdrawn;
-- a period made of whole Beijing days (``occurredFrom``/``occurredTo`` at 00:00 +08:00);
-- grouping by any dimension, region at any level, any time bucket (built from the day).
+- ``record_figures_monthly`` (:func:`answerable_monthly`): whole Beijing months, regions no
+  finer than a county (filter, jurisdiction and grouping), kind, source, category; no status
+  or risk filter or grouping (the success rates read its concluded/resolved counts);
+- ``record_figures`` (:func:`answerable`): whole Beijing days (``occurredFrom``/``occurredTo``
+  at 00:00 +08:00), any filter on kind, source, category, status, risk, region, withdrawn, any
+  grouping, level and bucket;
+- else the records (``db.stats``), unchanged: a text search, a party name, a bound within a day.
 
-A text search, a party name or a bound within a day needs the records themselves: those
-queries fall back to counting records (``db.stats``), unchanged. The jurisdiction and kinds a
-principal may read are applied to the summary's rows before anything is summed (region
-prefixes are a prefix of the finest code; a record without a region is the ``''`` code), and
-suppression happens after, on the settled figures, as before.
+The jurisdiction and kinds a principal may read are applied to the summary's rows before
+anything is summed (region prefixes are a prefix of the summary's code; a record without a
+region is the ``''`` code), and suppression happens after, on the settled figures, as before.
 
-Two KPIs take their numerator from the links (重复信访率, 警情分流率); the summary gives their
+Two KPIs take their numerator from the links (重复信访率, 警情分流率); a summary gives their
 denominators, and the few records the links name are counted from the records by the same
 keys (:data:`LINKED_COUNTING`), the two added group by group.
 """

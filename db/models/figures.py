@@ -1,12 +1,14 @@
-"""The record figures summary (记录统计汇总): how many records share each combination of what a
-dashboard groups and filters by, at its finest grain, kept exactly current by triggers.
+"""The record figures summaries (记录统计汇总): how many records share each combination of what a
+dashboard groups and filters by, kept exactly current by triggers.
 
-One row per kind, source, category, status, risk level, KPI class, finest region code, Beijing
-calendar day and withdrawn flag that some record has; ``record_count`` records have it. The
+``record_figures`` has one row per kind, source, category, status, risk level, KPI class,
+finest region code, Beijing calendar day and withdrawn flag that some record has;
+``record_figures_monthly`` one per county code, Beijing month, kind, source, category, KPI
+class and withdrawn flag, with how many of those records are concluded and resolved. The
 triggers on ``records`` (``db.models.figure_triggers``) add and take away within the very
-statement that changes a record, so the summary is consistent with the records inside every
-sync transaction, and no code path (sync, risk grading, a staff override, a migration) can
-forget it. ``db.figure_summary`` answers figures from here when it can.
+statement that changes a record, so the summaries are consistent with the records inside
+every sync transaction, and no code path (sync, risk grading, a staff override, a migration)
+can forget them. ``db.figure_summary`` answers figures from them when it can.
 
 Key columns are never NULL, so a key is one index entry on both databases: a record without a
 region code (区划不明) is counted under ``region_code = ''``, one without a KPI class under
