@@ -11,8 +11,9 @@ on any write). Timed, p50/p95 over ``--iterations`` runs after three warm-up run
 - ``raw sql``: the four plain GROUP BY statements over the same rows, nothing mapped.
 
 Then the triggers' cost: a batch of ``--batch`` new records inserted (executemany, as a sync's
-flush writes them) and then updated (a status change each), with the triggers and without
-them (dropped inside the transaction), each rolled back; medians of three.
+flush writes them) in one committed transaction, then updated (a status change each) in
+another, with the triggers and without them (dropped and put back inside each transaction),
+then removed again; medians of three.
 
 Run: ``.venv/bin/python bench/dashboard_scale.py --records 100000`` (SQLite and PostgreSQL),
 ``--records 1000000 --only postgres``.
@@ -35,18 +36,47 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dashboard import DEFAULT_PG, _records, _regions, graphql_dashboard, load, raw_dashboard
+from dashboard import (
+    DEFAULT_PG,
+    FILTER,
+    QUERY_DASHBOARD,
+    VIEWER,
+    _records,
+    _regions,
+    graphql_dashboard,
+    load,
+    raw_dashboard,
+)
 from query_latency import percentile, postgres_database, sqlite_database
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.engine import session_factory
 from db.figure_summary import FIGURES, MONTHLY, use_summary
 from db.migrate import upgrade
 from db.models import Record
-from db.models.figure_triggers import drop_statements
+from db.models.figure_triggers import drop_statements, install_statements
 from db.pii import configure_pii
 from db.queries import RECORDS
 from domain.enums import CaseStatus
+from resolvers.dataloaders import LoaderContext
+from resolvers.root import schema
+
+QUERY_UNLINKED = QUERY_DASHBOARD.replace(
+    "recordKpis(filter: $filter)",
+    "recordKpis(filter: $filter, kpis: [MEDIATION_SUCCESS_RATE, PRE_SUIT_MEDIATION_SUCCESS_RATE, "
+    "LITIGATION_PER_10K])",
+)
+"""The request without the two KPIs whose numerators are read from the links."""
+
+
+async def _unlinked(engine: AsyncEngine) -> None:
+    result = await schema.execute(
+        QUERY_UNLINKED,
+        variable_values={"filter": FILTER},
+        context_value=LoaderContext(session_factory(engine), VIEWER),
+    )
+    assert not result.errors, result.errors
 
 
 async def _summary_off(engine: AsyncEngine) -> dict[str, Any]:
@@ -74,35 +104,44 @@ def _batch(first_id: int, size: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def _write_batch(
-    connection: AsyncConnection, rows: list[dict[str, Any]]
-) -> tuple[float, float]:
-    """Insert ``rows`` then change each one's status: (insert ms, update ms)."""
+async def _in_transaction(
+    engine: AsyncEngine, triggers: bool, work: Callable[[AsyncConnection], Awaitable[Any]]
+) -> float:
+    """``work`` in a transaction of its own, committed (as a sync commits each batch), with
+    or without the summary triggers (dropped and put back inside it); milliseconds."""
+    dialect = engine.dialect.name
     started = time.perf_counter()
-    await connection.execute(insert(Record.__table__), rows)
-    inserted = time.perf_counter()
-    await connection.execute(
-        update(Record.__table__)
-        .where(RECORDS.c.id >= rows[0]["id"])
-        .values(status=CaseStatus.RESOLVED)
-    )
-    updated = time.perf_counter()
-    return (inserted - started) * 1000, (updated - inserted) * 1000
+    async with engine.begin() as connection:
+        if not triggers:
+            for statement in drop_statements(dialect):
+                await connection.execute(text(statement))
+            started = time.perf_counter()
+        await work(connection)
+        elapsed = time.perf_counter() - started
+        if not triggers:
+            for statement in install_statements(dialect):
+                await connection.execute(text(statement))
+    return elapsed * 1000
 
 
 async def _batch_cost(engine: AsyncEngine, size: int, *, triggers: bool) -> tuple[float, float]:
+    """Insert ``size`` new records in one committed transaction, change each one's status in
+    a second, then remove them: (insert ms, update ms), medians of three."""
     async with engine.connect() as connection:
         first_id = int(await connection.scalar(select(func.max(RECORDS.c.id))) or 0) + 1
     rows = _batch(first_id, size)
+    batch = RECORDS.c.id >= first_id
     runs = []
     for _ in range(3):
-        async with engine.connect() as connection:
-            transaction = await connection.begin()
-            if not triggers:
-                for statement in drop_statements(engine.dialect.name):
-                    await connection.execute(text(statement))
-            runs.append(await _write_batch(connection, rows))
-            await transaction.rollback()
+        inserted = await _in_transaction(
+            engine, triggers, lambda c: c.execute(insert(Record.__table__), rows)
+        )
+        resolved = update(Record.__table__).where(batch).values(status=CaseStatus.RESOLVED)
+        updated = await _in_transaction(engine, triggers, lambda c, u=resolved: c.execute(u))
+        await _in_transaction(
+            engine, triggers, lambda c: c.execute(delete(Record.__table__).where(batch))
+        )
+        runs.append((inserted, updated))
     return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
@@ -123,6 +162,7 @@ async def measure(label: str, engine: AsyncEngine, count: int, iterations: int, 
         "summary": lambda: graphql_dashboard(engine),
         "records": lambda: _summary_off(engine),
         "raw sql": lambda: raw_dashboard(engine),
+        "summary, 3 KPIs (no linked)": lambda: _unlinked(engine),
     }
     for run in runs.values():
         for _ in range(3):  # warm caches and the statement cache
@@ -130,7 +170,7 @@ async def measure(label: str, engine: AsyncEngine, count: int, iterations: int, 
     for name, run in runs.items():
         samples = await _timed(run, iterations)
         print(
-            f"[{label}] {name:8} p50 {statistics.median(samples):7.1f} ms   "
+            f"[{label}] {name:28} p50 {statistics.median(samples):7.1f} ms   "
             f"p95 {percentile(samples, 95):7.1f} ms   ({iterations} runs)",
             flush=True,
         )
