@@ -29,6 +29,7 @@ from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     ColumnElement,
     FromClause,
     FunctionElement,
@@ -159,12 +160,37 @@ def _linked_records() -> Any:
 _LINKED = _linked_records()
 
 
+class among_linked(FunctionElement[bool]):
+    """``column IN (the records the links name)``; on PostgreSQL ``= ANY(ARRAY(…))``, so the
+    few named records are looked up by primary key rather than the jurisdiction's whole
+    range scanned and hashed against them."""
+
+    inherit_cache = True
+    type = Boolean()
+
+    def __init__(self, column: ColumnElement[Any], named: Any) -> None:
+        super().__init__(column, named.scalar_subquery())
+
+
+@compiles(among_linked)
+def _among_linked(element: among_linked, compiler: Any, **kw: Any) -> str:
+    column, named = element.clauses
+    return f"{compiler.process(column, **kw)} IN {compiler.process(named, **kw)}"
+
+
+@compiles(among_linked, "postgresql")
+def _among_linked_postgresql(element: among_linked, compiler: Any, **kw: Any) -> str:
+    column, named = element.clauses
+    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(named, **kw)})"
+
+
 class LinkedCounting(Counting):
     """Counting only the records the links name, for the linked KPIs' numerators: nothing
     else (record counts and every other figure are zero here, the summary's)."""
 
     def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
-        return [*record_conditions(criteria, scope), RECORDS.c.id.in_(select(_LINKED.c.id))]
+        named = among_linked(RECORDS.c.id, select(_LINKED.c.id))
+        return [*record_conditions(criteria, scope), named]
 
     def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
         return _ZERO if condition is None else super().tally(condition)
