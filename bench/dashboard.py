@@ -146,7 +146,7 @@ def _records(count: int, grids: list[str]) -> Iterator[dict[str, Any]]:
             "title": f"记录{n}", "occurred_at": occurred, "region_code": rng.choice(grids),
             "status": rng.choice(statuses).value, "risk_level": rng.choice(risks).value,
             "source_updated_at": occurred, "deleted": n % 97 == 0, "created_at": now,
-            "updated_at": now, "kpi_class": None,
+            "updated_at": now, "kpi_class": None, "source_risk_level": RiskLevel.NONE.value,
         }  # fmt: skip
 
 

@@ -12,8 +12,9 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from db.figure_summary import counted_groups
 from db.queries import REGIONS, RecordScope
-from db.stats import Group, GroupKey, StatQuery, grouped_counts_many
+from db.stats import Group, GroupKey, StatQuery
 from domain.stats import (
     KpiId,
     StatDimension,
@@ -137,8 +138,9 @@ async def figures_many(
     connection: AsyncConnection, requests: Sequence[FigureRequest], scope: RecordScope
 ) -> list[list[Group] | TooManyGroups]:
     """The settled groups of each request (see :func:`figures`), counted together
-    (``db.stats.grouped_counts_many``); a request with too many groups gets its error."""
-    counted = await grouped_counts_many(connection, [query for query, _ in requests], scope)
+    (``db.figure_summary.counted_groups``: from the summary table where it can answer); a
+    request with too many groups gets its error."""
+    counted = await counted_groups(connection, [query for query, _ in requests], scope)
     results: list[list[Group] | TooManyGroups] = []
     for (query, top), groups in zip(requests, counted, strict=True):
         try:

@@ -137,11 +137,12 @@ def _fixed(value: Any, like: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def scope_conditions(
-    scope: RecordScope, records: FromClause | None = None
+    scope: RecordScope, records: FromClause | None = None, *, no_region: str | None = None
 ) -> list[ColumnElement[bool]]:
     """The one SQL translation of the scope rule (``domain.scope``), on ``records`` (the
-    records table unless an alias is given): an OR of prefix ranges (index range scans),
-    never LIKE."""
+    records table unless an alias or the figures summary is given; ``no_region`` is what its
+    ``region_code`` holds for a record without one, NULL unless given): an OR of prefix
+    ranges (index range scans), never LIKE."""
     table = RECORDS if records is None else records
     kind, region_code = filter_only(table.c.kind), filter_only(table.c.region_code)
     if scope.reads_nothing:
@@ -150,16 +151,19 @@ def scope_conditions(
     if scope.kinds != frozenset(RecordKind):
         kinds = sorted(scope.kinds)
         conditions.append(kind.in_(kinds) if len(kinds) > 1 else kind == kinds[0])
+    placeless = (
+        table.c.region_code.is_(None) if no_region is None else table.c.region_code == no_region
+    )
     if "" in scope.region_prefixes:  # the empty prefix covers every placed record
         if not scope.unplaced:
-            conditions.append(table.c.region_code.is_not(None))
+            conditions.append(~placeless)
         return conditions
     places: list[ColumnElement[bool]] = [
         and_(region_code >= _fixed(low, region_code), region_code < _fixed(high, region_code))
         for low, high in map(prefix_range, scope.region_prefixes)
     ]
     if scope.unplaced:
-        places.append(table.c.region_code.is_(None))
+        places.append(placeless)
     conditions.append(or_(*places) if len(places) > 1 else places[0])
     return conditions
 
@@ -195,23 +199,33 @@ def like_pattern(text: str, *, prefix_only: bool = False) -> str:
     return f"{escaped}%" if prefix_only else f"%{escaped}%"
 
 
-def record_conditions(criteria: RecordCriteria, scope: RecordScope) -> list[ColumnElement[bool]]:
-    c = RECORDS.c
-    conditions = scope_conditions(scope)
+def value_conditions(criteria: RecordCriteria, table: FromClause) -> list[ColumnElement[bool]]:
+    """The filter on a record's own values (withdrawn, kind, source, category, status, risk,
+    region) over ``table``: the records or a figures summary, which share these columns
+    (a summary without one is never asked to filter by it)."""
+    c = table.c
+    conditions: list[ColumnElement[bool]] = []
     if not criteria.include_deleted:
         conditions.append(c.deleted == false())
-    for column, values in (
-        (c.kind, criteria.kinds),
-        (c.source, criteria.sources),
-        (c.category, criteria.categories),
-        (c.status, criteria.statuses),
-        (c.risk_level, criteria.risk_levels),
+    for name, values in (
+        ("kind", criteria.kinds),
+        ("source", criteria.sources),
+        ("category", criteria.categories),
+        ("status", criteria.statuses),
+        ("risk_level", criteria.risk_levels),
     ):
         if values:
+            column = c[name]
             conditions.append(column.in_(values) if len(values) > 1 else column == values[0])
     if criteria.region_code is not None:
         low, high = region_range(criteria.region_code)
         conditions += [c.region_code >= low, c.region_code < high]
+    return conditions
+
+
+def record_conditions(criteria: RecordCriteria, scope: RecordScope) -> list[ColumnElement[bool]]:
+    c = RECORDS.c
+    conditions = scope_conditions(scope) + value_conditions(criteria, RECORDS)
     if criteria.occurred_from is not None:
         conditions.append(c.occurred_at >= criteria.occurred_from)
     if criteria.occurred_to is not None:

@@ -86,7 +86,7 @@ def _bucket_postgresql(element: beijing_bucket, compiler: Any, **kw: Any) -> str
     return f"date_trunc('{unit}', {column} AT TIME ZONE 'Asia/Shanghai')"
 
 
-_SQLITE_MODIFIERS: dict[TimeBucket, str] = {
+SQLITE_BUCKET_MODIFIERS: dict[TimeBucket, str] = {
     TimeBucket.DAY: "",
     # 'weekday 0' moves forward to Sunday (or stays on one); six days back is that week's Monday.
     TimeBucket.WEEK: ", 'weekday 0', '-6 days'",
@@ -99,7 +99,7 @@ _SQLITE_MODIFIERS: dict[TimeBucket, str] = {
 @compiles(beijing_bucket, "sqlite")
 def _bucket_sqlite(element: beijing_bucket, compiler: Any, **kw: Any) -> str:
     column = compiler.process(element.clauses, **kw)
-    return f"date({column}, '+8 hours'{_SQLITE_MODIFIERS[element.bucket]})"
+    return f"date({column}, '+8 hours'{SQLITE_BUCKET_MODIFIERS[element.bucket]})"
 
 
 def _as_date(value: date | datetime | str) -> date:
@@ -198,12 +198,23 @@ def _referred_alerts() -> Select[tuple[int]]:
 _CONCLUDED = (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED)
 
 
-def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
+LINKED_KPIS: dict[KpiId, Any] = {
+    KpiId.REPEAT_PETITION_RATE: _repeat_petitions,
+    KpiId.POLICE_DIVERSION_RATE: _referred_alerts,
+}
+"""The KPIs whose numerator is read from the links (which record was repeated, referred),
+each with the select of the records that count."""
+
+
+def kpi_conditions(
+    kpi: KpiId, records: FromClause = RECORDS
+) -> tuple[ColumnElement[bool], ColumnElement[bool] | None]:
     """``(denominator, numerator)`` of a KPI as conditions on a record (the numerator within
     the denominator); ``None`` numerator-side for none. 万人起诉率 counts its numerator here
     and takes its denominator from the population (``db.figures``). Everything but the links
-    is on the record itself (``kpi_class``), so the figures read the covering index alone."""
-    c = RECORDS.c
+    is on the record itself (``kpi_class``), so the figures read the covering index alone;
+    the denominators read only columns the figures summary has too (``records``)."""
+    c = records.c
     match kpi:
         case KpiId.MEDIATION_SUCCESS_RATE:
             return (
@@ -218,52 +229,70 @@ def kpi_conditions(kpi: KpiId) -> tuple[ColumnElement[bool], ColumnElement[bool]
         case KpiId.LITIGATION_PER_10K:
             return c.kpi_class == KpiClass.FIRST_INSTANCE, None
         case KpiId.REPEAT_PETITION_RATE:
-            return c.kind == RecordKind.PETITION, c.id.in_(_repeat_petitions())
+            return c.kind == RecordKind.PETITION, RECORDS.c.id.in_(_repeat_petitions())
         case KpiId.POLICE_DIVERSION_RATE:
-            return c.kpi_class == KpiClass.NON_POLICE_ALERT, c.id.in_(_referred_alerts())
+            return c.kpi_class == KpiClass.NON_POLICE_ALERT, RECORDS.c.id.in_(_referred_alerts())
         case _:  # matter KPIs are counted over matters (db.matter_stats)
             raise ValueError(f"{kpi} is not a KPI over records")
 
 
-def _tally(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    # count(*) FILTER (WHERE …): cheaper per row than sum(CASE …), and 0 (not NULL) when empty
-    return func.count().filter(condition)
+class Counting:
+    """What one GROUP BY reads (计数来源): here the records, one row per record, filtered as a
+    record list is. ``db.figure_summary`` counts from the figures summary instead, with the
+    same keys and measures, so either answers a query the same way."""
 
+    table: FromClause = RECORDS
 
-def _keys(query: StatQuery) -> list[Label[Any]]:
-    """The labelled key expressions of a query (a region per level, a period per bucket)."""
-    keys: list[Label[Any]] = []
-    for dimension in query.dimensions:
-        if dimension is StatDimension.REGION:
-            label = f"region_{query.region_level.value.lower()}"
-            keys.append(region_expression(query.region_level).label(label))
-        else:
-            name, _ = _ENUM_DIMENSIONS[dimension]
-            keys.append(RECORDS.c[name].label(name))
-    if query.bucket is not None:
-        label = f"period_{query.bucket.value.lower()}"
-        keys.append(beijing_bucket(RECORDS.c.occurred_at, query.bucket).label(label))
-    return keys
+    def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
+        return record_conditions(criteria, scope)
 
+    def period(self, bucket: TimeBucket) -> ColumnElement[Any]:
+        return beijing_bucket(self.table.c.occurred_at, bucket)
 
-def _measures(kpis: Sequence[KpiId]) -> list[ColumnElement[Any]]:
-    """``count``, then a denominator and a numerator column per KPI."""
-    measures: list[ColumnElement[Any]] = [func.count().label("count")]
-    for kpi in kpis:
-        denominator, numerator = kpi_conditions(kpi)
-        measures.append(_tally(denominator).label(f"{kpi.value}_d"))
+    def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
+        # count(*) FILTER (WHERE …): cheaper per row than sum(CASE …), and 0 (not NULL) if none
+        return func.count() if condition is None else func.count().filter(condition)
+
+    def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
+        """``(denominator, numerator)`` counts of a KPI."""
+        denominator, numerator = kpi_conditions(kpi, self.table)
         counted = denominator if numerator is None else and_(denominator, numerator)
-        measures.append(_tally(counted).label(f"{kpi.value}_n"))
-    return measures
+        return self.tally(denominator), self.tally(counted)
+
+    def keys(self, query: StatQuery) -> list[Label[Any]]:
+        """The labelled key expressions of a query (a region per level, a period per bucket)."""
+        keys: list[Label[Any]] = []
+        for dimension in query.dimensions:
+            if dimension is StatDimension.REGION:
+                label = f"region_{query.region_level.value.lower()}"
+                keys.append(region_expression(query.region_level, self.table).label(label))
+            else:
+                name, _ = _ENUM_DIMENSIONS[dimension]
+                keys.append(self.table.c[name].label(name))
+        if query.bucket is not None:
+            label = f"period_{query.bucket.value.lower()}"
+            keys.append(self.period(query.bucket).label(label))
+        return keys
+
+    def measures(self, kpis: Sequence[KpiId]) -> list[ColumnElement[Any]]:
+        """``count``, then a denominator and a numerator column per KPI."""
+        measures: list[ColumnElement[Any]] = [self.tally().label("count")]
+        for kpi in kpis:
+            denominator, numerator = self.kpi_tallies(kpi)
+            measures += [denominator.label(f"{kpi.value}_d"), numerator.label(f"{kpi.value}_n")]
+        return measures
 
 
-def stat_select(query: StatQuery, scope: RecordScope) -> Any:
+RECORD_COUNTING = Counting()
+
+
+def stat_select(query: StatQuery, scope: RecordScope, counting: Counting = RECORD_COUNTING) -> Any:
     """The one GROUP BY of a query: its key columns and measures."""
-    keys = _keys(query)
+    keys = counting.keys(query)
     statement = (
-        select(*keys, *_measures(query.kpis))
-        .select_from(RECORDS)
-        .where(*record_conditions(query.criteria, scope))
+        select(*keys, *counting.measures(query.kpis))
+        .select_from(counting.table)
+        .where(*counting.conditions(query.criteria, scope))
     )
     return statement.group_by(*(key.element for key in keys)) if keys else statement
 
@@ -271,33 +300,35 @@ def stat_select(query: StatQuery, scope: RecordScope) -> Any:
 _GROUPING = "grouping__"
 
 
-def batch_select(queries: Sequence[StatQuery], scope: RecordScope) -> Any:
+def batch_select(
+    queries: Sequence[StatQuery], scope: RecordScope, counting: Counting = RECORD_COUNTING
+) -> Any:
     """One scan for several queries over the same criteria (PostgreSQL ``GROUPING SETS``):
     every query's keys, a ``grouping__<key>`` flag per key (1 where a row is not grouped by
     it), and the measures of every KPI any of them asks for."""
     keys: dict[str, Label[Any]] = {}
     for query in queries:
-        for key in _keys(query):
+        for key in counting.keys(query):
             keys.setdefault(key.name, key)
     flags = [func.grouping(key.element).label(_GROUPING + name) for name, key in keys.items()]
-    sets = dict.fromkeys(tuple(key.name for key in _keys(query)) for query in queries)
+    sets = dict.fromkeys(tuple(key.name for key in counting.keys(query)) for query in queries)
     grouping_sets = func.grouping_sets(
         *(tuple_(*(keys[name].element for name in names)) for names in sets)
     )
     kpis = tuple(dict.fromkeys(kpi for query in queries for kpi in query.kpis))
     return (
-        select(*keys.values(), *flags, *_measures(kpis))
-        .select_from(RECORDS)
-        .where(*record_conditions(queries[0].criteria, scope))
+        select(*keys.values(), *flags, *counting.measures(kpis))
+        .select_from(counting.table)
+        .where(*counting.conditions(queries[0].criteria, scope))
         .group_by(grouping_sets)
     )
 
 
 def _key(row: Any, query: StatQuery) -> GroupKey:
     values: dict[str, Any] = {}
-    for dimension, key in zip(query.dimensions, _keys(query), strict=False):
+    for dimension, key in zip(query.dimensions, RECORD_COUNTING.keys(query), strict=False):
         if dimension is StatDimension.REGION:
-            values["region_code"] = row[key.name]
+            values["region_code"] = row[key.name] or None  # the summary's '' is no region
         else:
             name, enum = _ENUM_DIMENSIONS[dimension]
             values[name] = enum(row[key.name])
@@ -325,14 +356,21 @@ def _merged(rows: Iterable[Any], query: StatQuery) -> list[Group]:
 
 
 async def grouped_counts(
-    connection: AsyncConnection, query: StatQuery, scope: RecordScope
+    connection: AsyncConnection,
+    query: StatQuery,
+    scope: RecordScope,
+    counting: Counting = RECORD_COUNTING,
 ) -> list[Group]:
     """The groups of one query with at least one record."""
-    return _merged((await connection.execute(stat_select(query, scope))).mappings(), query)
+    statement = stat_select(query, scope, counting)
+    return _merged((await connection.execute(statement)).mappings(), query)
 
 
 async def grouped_counts_many(
-    connection: AsyncConnection, queries: Sequence[StatQuery], scope: RecordScope
+    connection: AsyncConnection,
+    queries: Sequence[StatQuery],
+    scope: RecordScope,
+    counting: Counting = RECORD_COUNTING,
 ) -> list[list[Group]]:
     """The groups of each query; on PostgreSQL, one scan per distinct filter for them all
     (a dashboard's trend, breakdowns and KPIs over one region and period read the index
@@ -344,11 +382,12 @@ async def grouped_counts_many(
     for same in by_criteria.values():
         if connection.dialect.name != "postgresql" or len(same) == 1:
             for query in same:
-                results[query] = await grouped_counts(connection, query, scope)
+                results[query] = await grouped_counts(connection, query, scope, counting)
             continue
-        rows = (await connection.execute(batch_select(same, scope))).mappings().all()
+        statement = batch_select(same, scope, counting)
+        rows = (await connection.execute(statement)).mappings().all()
         for query in same:
-            mine = {key.name for key in _keys(query)}
+            mine = {key.name for key in counting.keys(query)}
             flags = [name for name in rows[0] if name.startswith(_GROUPING)] if rows else []
             results[query] = _merged(
                 (

@@ -2,6 +2,7 @@
 
 from db.models.audit import AuditEntry
 from db.models.base import Base
+from db.models.figures import RecordFigure, RecordFigureMonthly
 from db.models.matters import (
     ClockRow,
     ClockRung,
@@ -43,6 +44,8 @@ __all__ = [
     "Petition",
     "PoliceAlert",
     "Record",
+    "RecordFigure",
+    "RecordFigureMonthly",
     "Region",
     "RiskAssessment",
     "RiskGradeChange",

@@ -1,0 +1,226 @@
+# ruff: noqa: S608 -- DDL assembled from the fixed column names below, nothing from outside
+"""The triggers that keep the figures summaries exactly current (汇总触发器), per database.
+
+A record counts in each summary under the key its columns give (:class:`Summary`), with its
+measures (1 record; 1 if concluded, 1 if resolved, for the monthly one); every change to
+``records`` moves them from the old key to the new in the same statement's work:
+
+- SQLite: row-level ``AFTER INSERT / UPDATE / DELETE`` triggers; an update fires only when a
+  column a key or measure is computed from changes (``UPDATE OF … WHEN``).
+- PostgreSQL: statement-level triggers with transition tables (``REFERENCING NEW TABLE /
+  OLD TABLE``): one aggregated delta per statement and summary, upserted with
+  ``ON CONFLICT`` (so two syncs adding the same key concurrently both count), in key order
+  (so they lock in the same order and cannot deadlock one another).
+
+Either way a row whose count drops to zero is deleted, and a delta that finds no row to take
+from (a summary emptied by hand) leaves none behind: the tables only hold positive counts.
+Used by migration 0009 and by ``metadata.create_all`` (``db.models.figures``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_CONCLUDED = "('RESOLVED', 'FAILED', 'CLOSED')"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """One summary table: its key columns (primary key order) and measure columns, each an
+    expression over a record ``{row}`` per dialect (``{day}``: its Beijing calendar day)."""
+
+    table: str
+    key: dict[str, str]
+    measures: dict[str, str]
+
+    def key_of(self, row: str, dialect: str) -> dict[str, str]:
+        day = (
+            f"date({row}.occurred_at, '+8 hours')"
+            if dialect == "sqlite"
+            else f"({row}.occurred_at AT TIME ZONE 'Asia/Shanghai')::date"
+        )
+        month = (
+            f"date({row}.occurred_at, '+8 hours', 'start of month')"
+            if dialect == "sqlite"
+            else f"date_trunc('month', {row}.occurred_at AT TIME ZONE 'Asia/Shanghai')::date"
+        )
+        return {
+            name: value.format(row=row, day=day, month=month) for name, value in self.key.items()
+        }
+
+    def measures_of(self, row: str) -> dict[str, str]:
+        return {name: value.format(row=row) for name, value in self.measures.items()}
+
+    @property
+    def columns(self) -> str:
+        return ", ".join([*self.key, *self.measures])
+
+    @property
+    def key_columns(self) -> str:
+        return ", ".join(self.key)
+
+
+FINEST = Summary(
+    "record_figures",
+    key={
+        "region_code": "coalesce({row}.region_code, '')", "day": "{day}", "kind": "{row}.kind",
+        "source": "{row}.source", "category": "{row}.category", "status": "{row}.status",
+        "risk_level": "{row}.risk_level", "kpi_class": "coalesce({row}.kpi_class, '')",
+        "deleted": "{row}.deleted",
+    },
+    measures={"record_count": "1"},
+)  # fmt: skip
+"""Every grouping value at its finest: region code, Beijing day, status, risk …"""
+
+MONTHLY = Summary(
+    "record_figures_monthly",
+    key={
+        "region_code": "coalesce(substr({row}.region_code, 1, 6), '')", "month": "{month}",
+        "kind": "{row}.kind", "source": "{row}.source", "category": "{row}.category",
+        "kpi_class": "coalesce({row}.kpi_class, '')", "deleted": "{row}.deleted",
+    },
+    measures={
+        "record_count": "1",
+        "concluded_count": f"CASE WHEN {{row}}.status IN {_CONCLUDED} THEN 1 ELSE 0 END",
+        "resolved_count": "CASE WHEN {row}.status = 'RESOLVED' THEN 1 ELSE 0 END",
+    },
+)  # fmt: skip
+"""A dashboard's usual grain: county (or coarser) code, Beijing month, kind, source, category;
+status only as the counts 调解成功率 needs (concluded, resolved)."""
+
+SUMMARIES = (FINEST, MONTHLY)
+KEY_COLUMNS = tuple(FINEST.key)
+MONTHLY_KEY_COLUMNS = tuple(MONTHLY.key)
+
+_CHANGED_BY = (
+    "region_code", "occurred_at", "kind", "source", "category", "status", "risk_level",
+    "kpi_class", "deleted",
+)  # fmt: skip
+"""The records columns any key or measure is computed from."""
+
+
+def _sqlite_add(summary: Summary, row: str, sign: int) -> str:
+    key = summary.key_of(row, "sqlite")
+    measures = summary.measures_of(row)
+    if sign > 0:
+        updates = ", ".join(f"{name} = {name} + excluded.{name}" for name in measures)
+        return (
+            f"INSERT INTO {summary.table} ({summary.columns}) "
+            f"VALUES ({', '.join([*key.values(), *measures.values()])}) "
+            f"ON CONFLICT ({summary.key_columns}) DO UPDATE SET {updates};"
+        )
+    match = " AND ".join(f"{name} = {value}" for name, value in key.items())
+    updates = ", ".join(f"{name} = {name} - ({value})" for name, value in measures.items())
+    return (
+        f"UPDATE {summary.table} SET {updates} WHERE {match}; "
+        f"DELETE FROM {summary.table} WHERE {match} AND record_count <= 0;"
+    )
+
+
+def _sqlite_statements() -> list[str]:
+    def body(*steps: tuple[str, int]) -> str:
+        return " ".join(_sqlite_add(s, row, sign) for row, sign in steps for s in SUMMARIES)
+
+    old, new = FINEST.key_of("OLD", "sqlite"), FINEST.key_of("NEW", "sqlite")
+    moved = " OR ".join(f"{old[name]} IS NOT {new[name]}" for name in old)
+    return [
+        "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
+        f"BEGIN {body(('NEW', 1))} END",
+        "CREATE TRIGGER record_figures_delete AFTER DELETE ON records "
+        f"BEGIN {body(('OLD', -1))} END",
+        f"CREATE TRIGGER record_figures_update AFTER UPDATE OF {', '.join(_CHANGED_BY)} "
+        f"ON records WHEN {moved} BEGIN {body(('OLD', -1), ('NEW', 1))} END",
+    ]
+
+
+def _delta(summary: Summary, table: str, sign: int) -> str:
+    key = summary.key_of(table, "postgresql")
+    values = [f"{value} AS {name}" for name, value in key.items()]
+    values += [f"{sign} * {value} AS {name}" for name, value in summary.measures_of(table).items()]
+    return f"SELECT {', '.join(values)} FROM {table}"
+
+
+def _postgresql_apply(summary: Summary, tables: tuple[tuple[str, int], ...]) -> str:
+    """Upsert the summed deltas of the transition ``tables`` (name, sign); when counts were
+    taken away, delete the rows the upsert left at zero (or below: a key it found no row for).
+
+    The upsert returns those rows itself (gathered into the variable ``gone_<table>``), so the
+    delete looks them up by primary key: a join back to the transition table would be planned
+    blind (no statistics) and, at a few thousand rows, nested for minutes."""
+    deltas = " UNION ALL ".join(_delta(summary, table, sign) for table, sign in tables)
+    keys, measures = summary.key_columns, list(summary.measures)
+    sums = ", ".join(f"sum({name})" for name in measures)
+    updates = ", ".join(f"{name} = f.{name} + excluded.{name}" for name in measures)
+    changed = " OR ".join(f"sum({name}) <> 0" for name in measures)
+    upsert = (
+        f"INSERT INTO {summary.table} AS f ({summary.columns}) "
+        f"SELECT {keys}, {sums} FROM ({deltas}) AS delta GROUP BY {keys} "
+        f"HAVING {changed} ORDER BY {keys} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {updates}"
+    )
+    if all(sign > 0 for _, sign in tables):
+        return f"{upsert};"
+    gone = f"gone_{summary.table}"
+    match = " AND ".join(f"f.{name} = g.{name}" for name in summary.key)
+    return (
+        f"WITH up AS ({upsert} RETURNING f.*) SELECT array_agg(ROW(up.*)::{summary.table}) "
+        f"INTO {gone} FROM up WHERE up.record_count <= 0; "
+        f"IF {gone} IS NOT NULL THEN DELETE FROM {summary.table} AS f USING unnest({gone}) "
+        f"AS g WHERE {match} AND f.record_count <= 0; END IF;"
+    )
+
+
+def _postgresql_function(name: str, tables: tuple[tuple[str, int], ...]) -> str:
+    declare = " ".join(f"gone_{s.table} {s.table}[];" for s in SUMMARIES)
+    body = " ".join(_postgresql_apply(summary, tables) for summary in SUMMARIES)
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"DECLARE {declare} BEGIN {body} RETURN NULL; END $$"
+    )
+
+
+def _postgresql_statements() -> list[str]:
+    inserted, deleted = ("new_records", 1), ("old_records", -1)
+    return [
+        _postgresql_function("record_figures_insert", (inserted,)),
+        _postgresql_function("record_figures_delete", (deleted,)),
+        _postgresql_function("record_figures_update", (inserted, deleted)),
+        "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
+        "REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT "
+        "EXECUTE FUNCTION record_figures_insert()",
+        "CREATE TRIGGER record_figures_delete AFTER DELETE ON records "
+        "REFERENCING OLD TABLE AS old_records FOR EACH STATEMENT "
+        "EXECUTE FUNCTION record_figures_delete()",
+        "CREATE TRIGGER record_figures_update AFTER UPDATE ON records "
+        "REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records FOR EACH STATEMENT "
+        "EXECUTE FUNCTION record_figures_update()",
+    ]
+
+
+def install_statements(dialect: str) -> list[str]:
+    """The DDL that installs the triggers on ``dialect`` (``sqlite`` or ``postgresql``)."""
+    return _sqlite_statements() if dialect == "sqlite" else _postgresql_statements()
+
+
+def drop_statements(dialect: str) -> list[str]:
+    """The DDL that removes them again."""
+    names = ("record_figures_insert", "record_figures_delete", "record_figures_update")
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
+    return [f"DROP TRIGGER IF EXISTS {name} ON records" for name in names] + [
+        f"DROP FUNCTION IF EXISTS {name}()" for name in names
+    ]
+
+
+def backfill_statements(dialect: str) -> list[str]:
+    """The counts of the records already stored (the migration's one-off fill)."""
+    statements = []
+    for summary in SUMMARIES:
+        key = ", ".join(summary.key_of("records", dialect).values())
+        sums = ", ".join(f"sum({value})" for value in summary.measures_of("records").values())
+        positions = ", ".join(str(n + 1) for n in range(len(summary.key)))
+        statements.append(
+            f"INSERT INTO {summary.table} ({summary.columns}) "
+            f"SELECT {key}, {sums} FROM records GROUP BY {positions}"
+        )
+    return statements
