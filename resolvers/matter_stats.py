@@ -32,7 +32,7 @@ from domain.workflow.visibility import MatterScope
 from resolvers.filters import timezone_aware
 from resolvers.matters import matter_criteria
 from resolvers.rows import connect, fetch_all
-from resolvers.stats import BucketArg, LevelArg, TopArg, _checked_top, _min_cell
+from resolvers.stats import LevelArg, TopArg, checked_top, min_cell_of
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.matter_inputs import MatterFilter
@@ -58,6 +58,16 @@ SinceArg = Annotated[
 UntilArg = Annotated[
     datetime | None,
     strawberry.argument(description="Period end, exclusive (统计期止)."),
+]
+MatterBucketArg = Annotated[
+    TimeBucket | None,
+    strawberry.argument(
+        description=(
+            "Group by this Beijing calendar period too (时间粒度), of the date a matter is "
+            "counted on (`dateBy`; for a KPI, its own date). Every period from `since` to "
+            "`until` (else the first to the last counted) is returned, empty ones as zero."
+        )
+    ),
 ]
 
 
@@ -116,7 +126,7 @@ async def resolve_matter_stats(
     filter: FilterArg = None,
     group_by: GroupByArg = None,
     region_level: LevelArg = RegionLevel.COUNTY,
-    bucket: BucketArg = None,
+    bucket: MatterBucketArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
     date_by: Annotated[
@@ -126,12 +136,12 @@ async def resolve_matter_stats(
     top: TopArg = None,
 ) -> list[MatterStatRow]:
     query = _query(info, filter, group_by, region_level, bucket, since, until, basis=date_by)
-    top = _checked_top(top)
+    top = checked_top(top)
     scope = MatterScope.for_figures(info.context.security.principal)
     async with connect(info.context.sessions) as connection:
         groups = await matter_counts(connection, query, scope)
     settled = ranked(groups, top) if top is not None else _settled(groups, query)
-    min_cell = _min_cell(info)
+    min_cell = min_cell_of(info)
     return [MatterStatRow.of(group, bucket, min_cell) for group in settled]
 
 
@@ -144,7 +154,7 @@ async def resolve_matter_kpis(
     filter: FilterArg = None,
     group_by: GroupByArg = None,
     region_level: LevelArg = RegionLevel.COUNTY,
-    bucket: BucketArg = None,
+    bucket: MatterBucketArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
     top: Annotated[
@@ -161,11 +171,11 @@ async def resolve_matter_kpis(
     if not_matters := [kpi.value for kpi in chosen if kpi not in MATTER_KPIS]:
         raise BadUserInput(f"{', '.join(not_matters)}: KPIs over records, ask recordKpis.")
     query = _query(info, filter, group_by, region_level, bucket, since, until, kpis=chosen)
-    _checked_top(top)
+    checked_top(top)
     scope = MatterScope.for_figures(info.context.security.principal)
     async with connect(info.context.sessions) as connection:
         groups = _settled(await matter_kpis(connection, query, scope), query)
-    min_cell = _min_cell(info)
+    min_cell = min_cell_of(info)
     rows = [MatterKpiRow.of(group, chosen, bucket, min_cell) for group in groups]
     if top is None:
         return rows

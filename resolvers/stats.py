@@ -57,7 +57,7 @@ TopArg = Annotated[
 ]
 
 
-def _min_cell(info: Info) -> int:
+def min_cell_of(info: Info) -> int:
     """The smallest count shown to this role: any, for a role that reads parties."""
     security = info.context.security
     principal = security.principal
@@ -80,7 +80,7 @@ def _query(
     )
 
 
-def _checked_top(top: int | None) -> int | None:
+def checked_top(top: int | None) -> int | None:
     if top is not None and not 1 <= top <= MAX_TOP:
         raise BadUserInput(f"top must be between 1 and {MAX_TOP}.")
     return top
@@ -104,8 +104,8 @@ async def resolve_record_stats(
     top: TopArg = None,
 ) -> list[StatRow]:
     query = _query(filter, group_by, region_level, bucket)
-    groups = await _figures(info, query, _checked_top(top))
-    min_cell = _min_cell(info)
+    groups = await _figures(info, query, checked_top(top))
+    min_cell = min_cell_of(info)
     return [StatRow.of(group, bucket, min_cell) for group in groups]
 
 
@@ -144,9 +144,9 @@ async def resolve_record_kpis(
     if not_records := [kpi.value for kpi in chosen if kpi not in RECORD_KPIS]:
         raise BadUserInput(f"{', '.join(not_records)}: KPIs over matters, ask matterKpis.")
     query = _query(filter, group_by, region_level, bucket, chosen)
-    _checked_top(top)
+    checked_top(top)
     groups = await _figures(info, query)
-    min_cell = _min_cell(info)
+    min_cell = min_cell_of(info)
     rows = [KpiRow.of(group, chosen, bucket, min_cell) for group in groups]
     return _rank(rows, top) if top is not None else rows
 
