@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DeadLetter, PartyMention, Record
+from db.models import DeadLetter, PartyMention, PersonBlockingKey, Record
 from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
+from domain.linking.evidence import stored_blocking_keys
+from domain.linking.organisations import looks_like_organisation
 from domain.records import ParsedRecord
 from domain.stats import kpi_class
 
@@ -144,7 +146,9 @@ def same_party_level(old: Any, new: PartyMention) -> int | None:
     return None
 
 
-async def _replace_mentions(session: AsyncSession, record_id: int, parsed: ParsedRecord) -> None:
+async def _replace_mentions(
+    session: AsyncSession, record_id: int, parsed: ParsedRecord
+) -> list[PartyMention]:
     """Replace a changed record's mentions, carrying resolution over to the same parties."""
     columns = [getattr(PartyMention, name) for name in _IDENTITY + _RESOLUTION]
     old = list(
@@ -166,6 +170,22 @@ async def _replace_mentions(session: AsyncSession, record_id: int, parsed: Parse
             unmatched_old.remove(match)
             unmatched_new.remove(mention)
     session.add_all(new)
+    return new
+
+
+async def _store_blocking_keys(
+    session: AsyncSession, mentions: Sequence[tuple[PartyMention, str | None]]
+) -> None:
+    """The name keys of each (flushed) person mention, by its record's region, in one
+    executemany; an organisation's mention has none."""
+    rows = [
+        {"key": key, "mention_id": mention.id}
+        for mention, region in mentions
+        if not (mention.is_organisation or mention.uscc or looks_like_organisation(mention.name))
+        for key in stored_blocking_keys(mention.name, region)
+    ]
+    if rows:
+        await session.execute(insert(PersonBlockingKey), rows)
 
 
 async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -> IngestCounts:
@@ -175,6 +195,7 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
         return counts
     changed: list[tuple[Record, RecordChangeKind]] = []
     created: dict[str, tuple[Record, ParsedRecord]] = {}
+    replaced: list[tuple[PartyMention, str | None]] = []  # mentions of changed records
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
     existing: dict[str, Record] = {
@@ -236,14 +257,19 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             # created (or tombstoned) earlier in this batch: its mentions are not stored yet
             created[parsed.source_key] = (current, parsed)
         else:
-            await _replace_mentions(session, current.id, parsed)
+            mentions = await _replace_mentions(session, current.id, parsed)
+            replaced.extend((mention, parsed.region_code) for mention in mentions)
         changed.append((current, RecordChangeKind.UPDATED))
         counts.updated += 1
     await session.flush()  # one round of INSERTs for the batch's new records
-    session.add_all(
-        mention for record, parsed in created.values() for mention in _mentions(record.id, parsed)
-    )
+    fresh = [
+        (mention, parsed.region_code)
+        for record, parsed in created.values()
+        for mention in _mentions(record.id, parsed)
+    ]
+    session.add_all(mention for mention, _ in fresh)
     await session.flush()
+    await _store_blocking_keys(session, replaced + fresh)
     facts: dict[int, tuple[Record, RecordChangeKind]] = {}
     for record, change in changed:  # a record created and changed again in one batch: CREATED
         earlier = facts.get(record.id)
