@@ -10,20 +10,20 @@ update never undoes what staff decided.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import DeadLetter, PartyMention, PersonBlockingKey, Record
+from db.bulk import insert_new, store_blocking_keys
+from db.models import DeadLetter, PartyMention, Record
 from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
-from domain.linking.evidence import stored_blocking_keys
-from domain.linking.organisations import looks_like_organisation
 from domain.records import ParsedRecord
 from domain.stats import kpi_class
 
@@ -56,7 +56,7 @@ class IngestCounts:
 def _change_facts(changed: dict[int, tuple[Record, RecordChangeKind]]) -> list[ChangedRecord]:
     return [
         ChangedRecord(record.id, record.kind, record.source, record.region_code, change)
-        for record_id, (record, change) in sorted(changed.items())
+        for record_id, (record, change) in changed.items()
     ]
 
 
@@ -173,21 +173,6 @@ async def _replace_mentions(
     return new
 
 
-async def _store_blocking_keys(
-    session: AsyncSession, mentions: Sequence[tuple[PartyMention, str | None]]
-) -> None:
-    """The name keys of each (flushed) person mention, by its record's region, in one
-    executemany; an organisation's mention has none."""
-    rows = [
-        {"key": key, "mention_id": mention.id}
-        for mention, region in mentions
-        if not (mention.is_organisation or mention.uscc or looks_like_organisation(mention.name))
-        for key in stored_blocking_keys(mention.name, region)
-    ]
-    if rows:
-        await session.execute(insert(PersonBlockingKey), rows)
-
-
 async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -> IngestCounts:
     """Store a batch; returns what happened to each record. The caller commits."""
     counts = IngestCounts()
@@ -198,6 +183,8 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
     replaced: list[tuple[PartyMention, str | None]] = []  # mentions of changed records
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
+    once = {key for key, n in Counter(p.source_key for p in batch).items() if n == 1}
+    new: list[tuple[ParsedRecord, str]] = []  # inserted in bulk (db.bulk), not as objects
     existing: dict[str, Record] = {
         record.source_key: record
         for record in (
@@ -219,6 +206,10 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             session.add(existing[parsed.source_key])
             changed.append((existing[parsed.source_key], RecordChangeKind.WITHDRAWN))
             counts.deleted += 1
+            continue
+        if current is None and parsed.source_key in once:
+            new.append((parsed, parsed.content_hash()))
+            counts.inserted += 1
             continue
         if current is None:
             digest = parsed.content_hash()
@@ -269,7 +260,11 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
     ]
     session.add_all(mention for mention, _ in fresh)
     await session.flush()
-    await _store_blocking_keys(session, replaced + fresh)
+    await store_blocking_keys(
+        session,
+        [(m.id, m.name, m.is_organisation or m.uscc, region) for m, region in replaced + fresh],
+    )
+    inserted = await insert_new(session, new)
     facts: dict[int, tuple[Record, RecordChangeKind]] = {}
     for record, change in changed:  # a record created and changed again in one batch: CREATED
         earlier = facts.get(record.id)
@@ -279,8 +274,14 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             and change is RecordChangeKind.UPDATED
         ):
             facts[record.id] = (record, change)
-    counts.changed_ids = sorted(facts)
-    counts.changes = _change_facts(facts)
+    changes = _change_facts(facts) + [
+        ChangedRecord(i.id, i.parsed.kind, i.parsed.source, i.parsed.region_code,
+                      RecordChangeKind.CREATED)
+        for i in inserted
+    ]  # fmt: skip
+    changes.sort(key=lambda change: change.record_id)
+    counts.changed_ids = [change.record_id for change in changes]
+    counts.changes = changes
     await resolve_dead_letters(session, source, keys)
     return counts
 
