@@ -227,26 +227,27 @@ async def _resolve_organisations(
         KnownOrganisation(o.id, o.name, o.uscc) for o in await session.scalars(select(Organisation))
     ]
     matches = resolve_organisations(mentions, known)
-    by_key: dict[object, int] = {}
     facts = {m.mention_id: m for m in mentions}
-    rows = []
+    created: dict[object, Organisation] = {}
     for match in matches:
         target = match.organisation
-        if isinstance(target, NewPerson):
-            if target not in by_key:
-                fact = facts[match.mention_id]
-                organisation = Organisation(
-                    name=fact.name[:128], uscc=fact.uscc, region_code=fact.region_code
-                )
-                session.add(organisation)
-                await session.flush()
-                by_key[target] = organisation.id
-                counts.organisations_created += 1
-            target = by_key[target]
+        if isinstance(target, NewPerson) and target not in created:
+            fact = facts[match.mention_id]
+            created[target] = Organisation(
+                name=fact.name[:128], uscc=fact.uscc, region_code=fact.region_code
+            )
+    if created:  # one multi-row INSERT, not a flush per organisation
+        session.add_all(created.values())
+        await session.flush()
+        counts.organisations_created += len(created)
+    rows = []
+    for match in matches:
         if facts[match.mention_id].staff_decided:
             continue
+        target = match.organisation
+        oid = created[target].id if isinstance(target, NewPerson) else target
         rows.append(
-            {"mid": match.mention_id, "oid": target, "conf": match.confidence,
+            {"mid": match.mention_id, "oid": oid, "conf": match.confidence,
              "ev": match.evidence}
         )  # fmt: skip
     await _bulk_update(session, rows, organisation_id="oid")
