@@ -28,6 +28,7 @@ from db.pii import Sealed, blind_index
 from domain.enums import PartyRole
 
 _UNRESOLVED = text("person_id IS NULL AND organisation_id IS NULL")
+_MERGED = text("merged_into_id IS NOT NULL")
 
 
 class _SealedIdentity:
@@ -59,6 +60,16 @@ class Person(_SealedIdentity, Base):
     region_code: Mapped[str | None] = mapped_column(String(32))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        # the few persons staff merged, read by every resolution pass (canonical_persons)
+        Index(
+            "ix_persons_merged_into_id",
+            "merged_into_id",
+            postgresql_where=_MERGED,
+            sqlite_where=_MERGED,
+        ),
+    )
 
 
 class Organisation(Base):

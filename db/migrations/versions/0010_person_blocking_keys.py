@@ -1,4 +1,5 @@
-"""person_blocking_keys: the name keys resolution finds candidate persons by; unresolved index
+"""person_blocking_keys: the name keys resolution finds candidate persons by; partial indexes
+on unresolved mentions and merged persons
 
 Revision ID: 0010
 Revises: 0007
@@ -21,6 +22,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _UNRESOLVED = sa.text("person_id IS NULL AND organisation_id IS NULL")
+_MERGED = sa.text("merged_into_id IS NOT NULL")
 _BATCH = 5000
 
 
@@ -39,6 +41,13 @@ def upgrade() -> None:
         ["record_id"],
         postgresql_where=_UNRESOLVED,
         sqlite_where=_UNRESOLVED,
+    )
+    op.create_index(
+        "ix_persons_merged_into_id",
+        "persons",
+        ["merged_into_id"],
+        postgresql_where=_MERGED,
+        sqlite_where=_MERGED,
     )
     _backfill()
 
@@ -68,6 +77,7 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_persons_merged_into_id", table_name="persons")
     op.drop_index("ix_party_mentions_unresolved", table_name="party_mentions")
     op.drop_index("ix_person_blocking_keys_mention_id", table_name="person_blocking_keys")
     op.drop_table("person_blocking_keys")
