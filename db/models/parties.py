@@ -113,6 +113,7 @@ class PartyMention(_SealedIdentity, Base):
     __table_args__ = (
         UniqueConstraint("record_id", "position"),
         Index("ix_party_mentions_person_id", "person_id"),
+        Index("ix_party_mentions_organisation_id", "organisation_id"),
         Index("ix_party_mentions_id_number_index", "id_number_index"),
         Index("ix_party_mentions_phone_index", "phone_index"),
         Index("ix_party_mentions_name", "name"),

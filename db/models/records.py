@@ -109,10 +109,10 @@ class Dispute(Record):
     judicial_confirmation_status: Mapped[str | None] = mapped_column(String(32))
     judicial_confirmation_applied_on: Mapped[date | None] = mapped_column(Date)
     judicial_confirmation_confirmed_on: Mapped[date | None] = mapped_column(Date)
-    judicial_confirmation_case_number: Mapped[str | None] = mapped_column(String(64))
+    judicial_confirmation_case_number: Mapped[str | None] = mapped_column(String(64), index=True)
     amount_involved: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     party_count: Mapped[int | None]
-    alert_number: Mapped[str | None] = mapped_column(String(64))
+    alert_number: Mapped[str | None] = mapped_column(String(64), index=True)
     accepted_on: Mapped[date | None] = mapped_column(Date)
 
 
@@ -160,7 +160,7 @@ class Petition(Record):
     handling_unit: Mapped[str | None] = mapped_column(String(128))
     repeat_count: Mapped[int | None]
     petitioner_count: Mapped[int | None]
-    cited_case_number: Mapped[str | None] = mapped_column(String(64))
+    cited_case_number: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CourtFiling(Record):

@@ -1,5 +1,6 @@
 """person_blocking_keys: the name keys resolution finds candidate persons by; partial indexes
-on unresolved mentions and merged persons
+on unresolved mentions and merged persons; indexes on the columns re-linking looks records
+up by (a mention's organisation, the case numbers a record cites)
 
 Revision ID: 0010
 Revises: 0007
@@ -24,6 +25,12 @@ depends_on: str | Sequence[str] | None = None
 _UNRESOLVED = sa.text("person_id IS NULL AND organisation_id IS NULL")
 _MERGED = sa.text("merged_into_id IS NOT NULL")
 _BATCH = 5000
+_LOOKED_UP = (
+    ("party_mentions", "organisation_id"),
+    ("disputes", "alert_number"),
+    ("disputes", "judicial_confirmation_case_number"),
+    ("petitions", "cited_case_number"),
+)
 
 
 def upgrade() -> None:
@@ -49,6 +56,8 @@ def upgrade() -> None:
         postgresql_where=_MERGED,
         sqlite_where=_MERGED,
     )
+    for table, column in _LOOKED_UP:
+        op.create_index(f"ix_{table}_{column}", table, [column])
     _backfill()
 
 
@@ -77,6 +86,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    for table, column in _LOOKED_UP:
+        op.drop_index(f"ix_{table}_{column}", table_name=table)
     op.drop_index("ix_persons_merged_into_id", table_name="persons")
     op.drop_index("ix_party_mentions_unresolved", table_name="party_mentions")
     op.drop_index("ix_person_blocking_keys_mention_id", table_name="person_blocking_keys")
