@@ -74,6 +74,8 @@ class Record(Base):
     __mapper_args__ = {"polymorphic_on": "kind"}  # noqa: RUF012 -- SQLAlchemy's declared form
     __table_args__ = (
         UniqueConstraint("source", "source_key"),
+        # re-linking finds a record by a case number another source cites, source unknown
+        Index("ix_records_source_key", "source_key"),
         # The filters dashboards use: kind, region prefix (range scan), category, status, risk,
         # time; ordering is occurred_at desc then id.
         Index("ix_records_kind_occurred_at", "kind", "occurred_at"),

@@ -26,6 +26,7 @@ _UNRESOLVED = sa.text("person_id IS NULL AND organisation_id IS NULL")
 _MERGED = sa.text("merged_into_id IS NOT NULL")
 _BATCH = 5000
 _LOOKED_UP = (
+    ("records", "source_key"),
     ("party_mentions", "organisation_id"),
     ("disputes", "alert_number"),
     ("disputes", "judicial_confirmation_case_number"),
