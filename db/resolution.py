@@ -223,9 +223,8 @@ async def _resolve_organisations(
 ) -> None:
     if not mentions:
         return
-    known = [
-        KnownOrganisation(o.id, o.name, o.uscc) for o in await session.scalars(select(Organisation))
-    ]
+    stored = await session.execute(select(Organisation.id, Organisation.name, Organisation.uscc))
+    known = [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
     matches = resolve_organisations(mentions, known)
     facts = {m.mention_id: m for m in mentions}
     created: dict[object, Organisation] = {}

@@ -8,6 +8,7 @@ name, and a USCC carries its county (characters 3–8). A name never joins two c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -41,7 +42,9 @@ _ORG_SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_organisation_name(name: str) -> str:
+    """The name as compared (cached: every resolution pass reads the stored names again)."""
     text: str = _T2S.convert(_SPACES.sub("", name))
     text = text.replace("（", "(").replace("）", ")")
     return text.replace("有限责任公司", "有限公司").upper()
