@@ -44,7 +44,7 @@ from hub.demo import render_sources_file
 from sandbox.runner import DEFAULT_CREDENTIALS, PORT_OFFSETS
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-BASE_PORT = 19301
+BASE_PORT = 19471
 COPIED = ("records", "disputes", "grid_events", "police_alerts", "petitions", "court_filings",
           "persons", "organisations", "party_mentions")  # fmt: skip
 """Tables whose rows the plain INSERT writes again (parents before the rows that name them)."""

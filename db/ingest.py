@@ -10,14 +10,17 @@ update never undoes what staff decided.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
+from db.bulk import insert_new, store_blocking_keys
 from db.models import DeadLetter, PartyMention, Record
 from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
@@ -55,7 +58,7 @@ class IngestCounts:
 def _change_facts(changed: dict[int, tuple[Record, RecordChangeKind]]) -> list[ChangedRecord]:
     return [
         ChangedRecord(record.id, record.kind, record.source, record.region_code, change)
-        for record_id, (record, change) in sorted(changed.items())
+        for record_id, (record, change) in changed.items()
     ]
 
 
@@ -116,6 +119,18 @@ def _tombstone(parsed: ParsedRecord) -> Record:
     return record
 
 
+_ASSIGNED = (*_COMMON, "occurred_at", "source_risk_level", "deleted", "content_hash", "kpi_class")
+
+
+def _uniform_update(record: Record, parsed: ParsedRecord) -> None:
+    """Mark every column :func:`_assign` writes as changed, so the batch's updated records
+    share one set of columns and the flush sends them in one executemany per table (the ORM
+    batches only runs of equal column sets; otherwise it is a round trip per record)."""
+    if inspect(record).persistent:
+        for name in (*_ASSIGNED, *parsed.fields):
+            flag_modified(record, name)
+
+
 _RESOLUTION = (
     "person_id", "organisation_id", "match_confidence", "match_evidence", "staff_decided",
 )  # fmt: skip
@@ -145,14 +160,37 @@ def same_party_level(old: Any, new: PartyMention) -> int | None:
     return None
 
 
-async def _replace_mentions(session: AsyncSession, record_id: int, parsed: ParsedRecord) -> None:
-    """Replace a changed record's mentions, carrying resolution over to the same parties."""
+_CHUNK = 2000
+
+
+async def _replace_mentions(
+    session: AsyncSession, changed: dict[int, ParsedRecord]
+) -> list[tuple[PartyMention, str | None]]:
+    """Replace changed records' mentions, carrying resolution over to the same parties;
+    returns the new mentions (pending) with their records' regions. One read and one delete
+    for the whole batch, not a round trip each per record."""
     columns = [getattr(PartyMention, name) for name in _IDENTITY + _RESOLUTION]
-    old = list(
-        (await session.execute(select(*columns).where(PartyMention.record_id == record_id))).all()
-    )
-    await session.execute(delete(PartyMention).where(PartyMention.record_id == record_id))
-    new = _mentions(record_id, parsed)
+    ids = sorted(changed)
+    old: dict[int, list[Any]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        rows = await session.execute(
+            select(PartyMention.record_id, *columns).where(PartyMention.record_id.in_(chunk))
+        )
+        for row in rows:
+            old.setdefault(row.record_id, []).append(row)
+        await session.execute(delete(PartyMention).where(PartyMention.record_id.in_(chunk)))
+    replaced: list[tuple[PartyMention, str | None]] = []
+    for record_id, parsed in changed.items():
+        new = _mentions(record_id, parsed)
+        _carry_resolution(old.get(record_id, []), new)
+        session.add_all(new)
+        replaced.extend((mention, parsed.region_code) for mention in new)
+    return replaced
+
+
+def _carry_resolution(old: list[Any], new: list[PartyMention]) -> None:
+    """Give each new mention the resolution of the old one that names the same party."""
     unmatched_old = [row for row in old if row.person_id or row.organisation_id]
     unmatched_new = list(new)
     for level in range(4):  # surest pairs first, each old mention used once
@@ -166,7 +204,6 @@ async def _replace_mentions(session: AsyncSession, record_id: int, parsed: Parse
                 setattr(mention, name, getattr(match, name))
             unmatched_old.remove(match)
             unmatched_new.remove(mention)
-    session.add_all(new)
 
 
 async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -> IngestCounts:
@@ -176,8 +213,11 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
         return counts
     changed: list[tuple[Record, RecordChangeKind]] = []
     created: dict[str, tuple[Record, ParsedRecord]] = {}
+    replace: dict[int, ParsedRecord] = {}  # stored records whose mentions change
     source = batch[0].source
     keys = sorted({parsed.source_key for parsed in batch})
+    once = {key for key, n in Counter(p.source_key for p in batch).items() if n == 1}
+    new: list[tuple[ParsedRecord, str]] = []  # inserted in bulk (db.bulk), not as objects
     existing: dict[str, Record] = {
         record.source_key: record
         for record in (
@@ -199,6 +239,10 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             session.add(existing[parsed.source_key])
             changed.append((existing[parsed.source_key], RecordChangeKind.WITHDRAWN))
             counts.deleted += 1
+            continue
+        if current is None and parsed.source_key in once:
+            new.append((parsed, parsed.content_hash()))
+            counts.inserted += 1
             continue
         if current is None:
             digest = parsed.content_hash()
@@ -233,18 +277,28 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             counts.unchanged += 1  # a re-delivery (overlap, duplicate, drifted extra field)
             continue
         _assign(current, parsed, digest)
+        _uniform_update(current, parsed)
         if parsed.source_key in created or current.id is None:
             # created (or tombstoned) earlier in this batch: its mentions are not stored yet
             created[parsed.source_key] = (current, parsed)
         else:
-            await _replace_mentions(session, current.id, parsed)
+            replace[current.id] = parsed  # the last version of it in the batch
         changed.append((current, RecordChangeKind.UPDATED))
         counts.updated += 1
     await session.flush()  # one round of INSERTs for the batch's new records
-    session.add_all(
-        mention for record, parsed in created.values() for mention in _mentions(record.id, parsed)
-    )
+    replaced = await _replace_mentions(session, replace)
+    fresh = [
+        (mention, parsed.region_code)
+        for record, parsed in created.values()
+        for mention in _mentions(record.id, parsed)
+    ]
+    session.add_all(mention for mention, _ in fresh)
     await session.flush()
+    await store_blocking_keys(
+        session,
+        [(m.id, m.name, m.is_organisation or m.uscc, region) for m, region in replaced + fresh],
+    )
+    inserted = await insert_new(session, new)
     facts: dict[int, tuple[Record, RecordChangeKind]] = {}
     for record, change in changed:  # a record created and changed again in one batch: CREATED
         earlier = facts.get(record.id)
@@ -254,8 +308,14 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             and change is RecordChangeKind.UPDATED
         ):
             facts[record.id] = (record, change)
-    counts.changed_ids = sorted(facts)
-    counts.changes = _change_facts(facts)
+    changes = _change_facts(facts) + [
+        ChangedRecord(i.id, i.parsed.kind, i.parsed.source, i.parsed.region_code,
+                      RecordChangeKind.CREATED)
+        for i in inserted
+    ]  # fmt: skip
+    changes.sort(key=lambda change: change.record_id)
+    counts.changed_ids = [change.record_id for change in changes]
+    counts.changes = changes
     await resolve_dead_letters(session, source, keys)
     return counts
 

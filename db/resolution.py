@@ -24,9 +24,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.blocking import candidates
 from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
@@ -40,6 +41,7 @@ from domain.linking import (
     resolve_organisations,
     resolve_persons,
 )
+from domain.linking.evidence import PreparedMention, county_name_keys
 from domain.linking.organisations import KnownOrganisation
 from domain.linking.persons import PersonKey
 from domain.validators import InvalidIdentifier, birth_date_from_resident_id
@@ -221,30 +223,30 @@ async def _resolve_organisations(
 ) -> None:
     if not mentions:
         return
-    known = [
-        KnownOrganisation(o.id, o.name, o.uscc) for o in await session.scalars(select(Organisation))
-    ]
+    stored = await session.execute(select(Organisation.id, Organisation.name, Organisation.uscc))
+    known = [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
     matches = resolve_organisations(mentions, known)
-    by_key: dict[object, int] = {}
     facts = {m.mention_id: m for m in mentions}
-    rows = []
+    created: dict[object, Organisation] = {}
     for match in matches:
         target = match.organisation
-        if isinstance(target, NewPerson):
-            if target not in by_key:
-                fact = facts[match.mention_id]
-                organisation = Organisation(
-                    name=fact.name[:128], uscc=fact.uscc, region_code=fact.region_code
-                )
-                session.add(organisation)
-                await session.flush()
-                by_key[target] = organisation.id
-                counts.organisations_created += 1
-            target = by_key[target]
+        if isinstance(target, NewPerson) and target not in created:
+            fact = facts[match.mention_id]
+            created[target] = Organisation(
+                name=fact.name[:128], uscc=fact.uscc, region_code=fact.region_code
+            )
+    if created:  # one multi-row INSERT, not a flush per organisation
+        session.add_all(created.values())
+        await session.flush()
+        counts.organisations_created += len(created)
+    rows = []
+    for match in matches:
         if facts[match.mention_id].staff_decided:
             continue
+        target = match.organisation
+        oid = created[target].id if isinstance(target, NewPerson) else target
         rows.append(
-            {"mid": match.mention_id, "oid": target, "conf": match.confidence,
+            {"mid": match.mention_id, "oid": oid, "conf": match.confidence,
              "ev": match.evidence}
         )  # fmt: skip
     await _bulk_update(session, rows, organisation_id="oid")
@@ -279,16 +281,22 @@ async def resolve_all(session: AsyncSession, *, link: bool = True) -> Resolution
     return counts
 
 
-def _candidates(new: Sequence[_Loaded]) -> Any:
-    """Stored mentions that could match ``new``: shared identifier, or the same county."""
-    ids = sorted({m.facts.id_index for m in new if m.facts.id_index})
-    phones = sorted({m.facts.phone_index for m in new if m.facts.phone_index})
-    counties = sorted({m.facts.region_code[:6] for m in new if m.facts.region_code})
-    clauses: list[Any] = [PartyMention.id_number_index.in_(ids)] if ids else []
-    if phones:
-        clauses.append(PartyMention.phone_index.in_(phones))
-    clauses.extend(Record.region_code.startswith(county) for county in counties)
-    return and_(PartyMention.person_id.is_not(None), or_(*clauses)) if clauses else None
+async def _candidates(session: AsyncSession, new: Sequence[_Loaded]) -> tuple[list[_Loaded], Any]:
+    """Stored mentions that could match ``new`` (the recent members of its blocks, from the
+    database: see :mod:`db.blocking`), and the sizes of the name blocks they fill."""
+    prepared = [PreparedMention.of(m.facts) for m in new]
+    found = await candidates(
+        session,
+        {key for p in prepared for key in county_name_keys(p.name, p.region)},
+        {m.facts.id_index for m in new if m.facts.id_index},
+        {m.facts.phone_index for m in new if m.facts.phone_index},
+    )
+    ids = sorted(found.mention_ids)
+    existing: list[_Loaded] = []
+    for start in range(0, len(ids), _WRITE_BATCH):
+        loaded, _ = await _load(session, PartyMention.id.in_(ids[start : start + _WRITE_BATCH]))
+        existing.extend(loaded)
+    return existing, found.block_sizes
 
 
 async def resolve_new_mentions(
@@ -317,10 +325,9 @@ async def resolve_new_mentions(
     new, organisations = await _load(session, unassigned, touched)
     if new or organisations:
         resolver = PersonResolver()
-        where = _candidates(new)
-        if where is not None:
-            existing, _ = await _load(session, where)
-            resolver.add_existing(m.facts for m in existing if m.facts.person_id is not None)
+        existing, sizes = await _candidates(session, new)
+        resolver.add_existing(m.facts for m in existing if m.facts.person_id is not None)
+        resolver.block_sizes(sizes)
         loaded = {m.facts.mention_id: m for m in new}
         matches = resolver.resolve([m.facts for m in new])
         await _finish(session, matches, loaded, organisations, counts)

@@ -21,8 +21,9 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, update
+from sqlalchemy import Select, and_, false, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from db.decisions import audit_decision
 from db.models import (
@@ -114,6 +115,9 @@ def _override_of(row: RiskAssessment) -> Override | None:
     )  # fmt: skip
 
 
+_GRADED = ("level", "rules", "facts_fingerprint", "region_code", "assessed_at", "effective_level")
+
+
 def _store(
     session: AsyncSession,
     row: RiskAssessment | None,
@@ -135,6 +139,11 @@ def _store(
     row.region_code = region_code
     row.assessed_at = now
     row.effective_level = effective_level(result, _override_of(row))
+    if inspect(row).persistent:
+        # every regraded row writes the same columns, so the flush sends one executemany,
+        # not a round trip per row (the ORM batches only runs of equal column sets)
+        for column in _GRADED:
+            flag_modified(row, column)
     if row.effective_level != before:
         session.add(RiskGradeChange(
             target_kind=facts.target, target_id=facts.target_id, from_level=before,

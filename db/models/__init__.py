@@ -15,7 +15,7 @@ from db.models.matters import (
     SealedParty,
     Supervision,
 )
-from db.models.parties import Link, Organisation, PartyMention, Person
+from db.models.parties import Link, Organisation, PartyMention, Person, PersonBlockingKey
 from db.models.records import CourtFiling, Dispute, GridEvent, Petition, PoliceAlert, Record
 from db.models.regions import Region
 from db.models.risk import RiskAssessment, RiskGradeChange
@@ -41,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "PartyMention",
     "Person",
+    "PersonBlockingKey",
     "Petition",
     "PoliceAlert",
     "Record",

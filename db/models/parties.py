@@ -10,12 +10,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import Sealed, blind_index
 from domain.enums import PartyRole
+
+_UNRESOLVED = text("person_id IS NULL AND organisation_id IS NULL")
+_MERGED = text("merged_into_id IS NOT NULL")
 
 
 class _SealedIdentity:
@@ -47,6 +60,16 @@ class Person(_SealedIdentity, Base):
     region_code: Mapped[str | None] = mapped_column(String(32))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        # the few persons staff merged, read by every resolution pass (canonical_persons)
+        Index(
+            "ix_persons_merged_into_id",
+            "merged_into_id",
+            postgresql_where=_MERGED,
+            sqlite_where=_MERGED,
+        ),
+    )
 
 
 class Organisation(Base):
@@ -90,9 +113,34 @@ class PartyMention(_SealedIdentity, Base):
     __table_args__ = (
         UniqueConstraint("record_id", "position"),
         Index("ix_party_mentions_person_id", "person_id"),
+        Index("ix_party_mentions_organisation_id", "organisation_id"),
         Index("ix_party_mentions_id_number_index", "id_number_index"),
         Index("ix_party_mentions_phone_index", "phone_index"),
         Index("ix_party_mentions_name", "name"),
+        # the mentions resolution has still to place (未归一): few, whatever the total
+        Index(
+            "ix_party_mentions_unresolved",
+            "record_id",
+            postgresql_where=_UNRESOLVED,
+            sqlite_where=_UNRESOLVED,
+        ),
+    )
+
+
+class PersonBlockingKey(Base):
+    """A name key a person mention is found by (姓名分块键): its pinyin or one character
+    masked, within its county (see :func:`domain.linking.evidence.stored_blocking_keys`).
+
+    Resolution fetches a new mention's candidates through these, the most recent few per
+    key, instead of loading every person of a county: its cost per batch does not grow with
+    the persons already stored. ID numbers and phones are found by their blind indexes.
+    """
+
+    __tablename__ = "person_blocking_keys"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    mention_id: Mapped[int] = mapped_column(
+        ForeignKey("party_mentions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

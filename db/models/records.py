@@ -78,6 +78,8 @@ class Record(Base):
     __mapper_args__ = {"polymorphic_on": "kind"}  # noqa: RUF012 -- SQLAlchemy's declared form
     __table_args__ = (
         UniqueConstraint("source", "source_key"),
+        # re-linking finds a record by a case number another source cites, source unknown
+        Index("ix_records_source_key", "source_key"),
         # The filters dashboards use: kind, region prefix (range scan), category, status, risk,
         # time; ordering is occurred_at desc then id.
         Index("ix_records_kind_occurred_at", "kind", "occurred_at"),
@@ -114,10 +116,10 @@ class Dispute(Record):
     judicial_confirmation_status: Mapped[str | None] = mapped_column(String(32))
     judicial_confirmation_applied_on: Mapped[date | None] = mapped_column(Date)
     judicial_confirmation_confirmed_on: Mapped[date | None] = mapped_column(Date)
-    judicial_confirmation_case_number: Mapped[str | None] = mapped_column(String(64))
+    judicial_confirmation_case_number: Mapped[str | None] = mapped_column(String(64), index=True)
     amount_involved: Mapped[Decimal | None] = mapped_column(Numeric(16, 2))
     party_count: Mapped[int | None]
-    alert_number: Mapped[str | None] = mapped_column(String(64))
+    alert_number: Mapped[str | None] = mapped_column(String(64), index=True)
     accepted_on: Mapped[date | None] = mapped_column(Date)
 
 
@@ -165,7 +167,7 @@ class Petition(Record):
     handling_unit: Mapped[str | None] = mapped_column(String(128))
     repeat_count: Mapped[int | None]
     petitioner_count: Mapped[int | None]
-    cited_case_number: Mapped[str | None] = mapped_column(String(64))
+    cited_case_number: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CourtFiling(Record):

@@ -79,9 +79,20 @@ class PreparedMention:
             keys.append("id:" + f.id_index)
         if f.phone_index:
             keys.append("ph:" + f.phone_index)
-        county = self.region[:6] if self.region else "?"
-        keys.extend(f"{key}@{county}" for key in self.name.blocking_keys())
+        keys.extend(county_name_keys(self.name, self.region))
         return keys
+
+
+def county_name_keys(name: NameKey, region: str | None) -> list[str]:
+    """A name's blocking keys within its county (``py:…@330102``, ``mk:…@330102``)."""
+    county = region[:6] if region else "?"
+    return [f"{key}@{county}" for key in name.blocking_keys()]
+
+
+def stored_blocking_keys(name: str, region_code: str | None) -> list[str]:
+    """The name keys a stored person mention is found by (姓名分块键), as the database keeps
+    them; its ID number and phone are found by their blind indexes instead."""
+    return county_name_keys(name_key(name), canonical_region(region_code))
 
 
 ID_MATCH = 0.99

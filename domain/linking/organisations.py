@@ -10,6 +10,7 @@ and its head office) is ambiguous: a mention with that name and no code joins ne
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,7 +44,9 @@ _ORG_SUFFIXES = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_organisation_name(name: str) -> str:
+    """The name as compared (cached: every resolution pass reads the stored names again)."""
     text: str = _T2S.convert(_SPACES.sub("", name))
     text = text.replace("（", "(").replace("）", ")")
     return text.replace("有限责任公司", "有限公司").upper()

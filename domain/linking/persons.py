@@ -16,7 +16,7 @@ persons, but never merges or splits existing ones; that is a full run's (or staf
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -70,6 +70,7 @@ class PersonResolver:
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
         self._blocks: dict[str, list[int]] = {}
         self._anchors: dict[PersonKey, int] = {}
+        self._unseen: dict[str, int] = {}  # stored block members not indexed here
         self._next_new = 0
 
     @property
@@ -104,6 +105,13 @@ class PersonResolver:
                 uf.attach(node, anchor)
             self._index(node, prepared)
 
+    def block_sizes(self, sizes: Mapping[str, int]) -> None:
+        """Tell the resolver how many stored members each block has when only its most
+        recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
+        name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
+        for key, size in sizes.items():
+            self._unseen[key] = max(0, size - len(self._blocks.get(key, ())))
+
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
         with _no_cycle_collection():
@@ -124,7 +132,10 @@ class PersonResolver:
                 if key.startswith("id:"):
                     if block:
                         pairs.append((ID_MATCH, node, block[-1]))
-                elif not (key.startswith(("py:", "mk:")) and len(block) > MAX_NAME_BLOCK):
+                elif not (
+                    key.startswith(("py:", "mk:"))
+                    and len(block) + self._unseen.get(key, 0) > MAX_NAME_BLOCK
+                ):
                     for other in block[-self._window :]:
                         if other in compared:
                             continue
