@@ -74,8 +74,11 @@ class OperationReads:
         self._connection: AsyncConnection | None = None
         self._serial: SerialConnection | None = None
         self._opening = asyncio.Lock()
+        self.closed = False
 
     async def connection(self) -> SerialConnection:
+        if self.closed:  # a straggling task of an ended operation must not open one again
+            raise RuntimeError("the operation's reads have ended")
         if self._serial is None:
             async with self._opening:
                 if self._serial is None:
@@ -85,6 +88,7 @@ class OperationReads:
 
     async def close(self) -> None:
         """Roll the read transaction back (it wrote nothing) and return the connection."""
+        self.closed = True
         connection, self._connection, self._serial = self._connection, None, None
         if connection is not None:
             await connection.close()
@@ -96,7 +100,9 @@ _CURRENT: ContextVar[OperationReads | None] = ContextVar("govhub_operation_reads
 def current_reads(engine: AsyncEngine) -> OperationReads | None:
     """The running operation's reads, when they go to ``engine`` (a test may hold two)."""
     reads = _CURRENT.get()
-    return reads if reads is not None and reads._engine is engine else None
+    if reads is None or reads.closed or reads._engine is not engine:
+        return None  # a task that outlived its operation reads on a short connection of its own
+    return reads
 
 
 @asynccontextmanager

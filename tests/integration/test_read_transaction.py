@@ -14,7 +14,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from resolvers.reads import operation_reads
+from resolvers.reads import current_reads, operation_reads, shared_or_own
 from tests.integration.graphql_world import graphql, graphql_client, seed_world, unlink_regions
 
 QUERY_PAGE = """
@@ -148,3 +148,26 @@ async def test_a_failed_read_leaves_the_operations_other_reads_answering(
             await connection.execute(text("SELECT id FROM no_such_table"))
         # then the next read of the same operation still answers
         assert (await connection.execute(text("SELECT 41 + 1"))).scalar_one() == 42
+
+
+async def test_a_task_outliving_its_operation_reads_on_a_connection_of_its_own(
+    engine: AsyncEngine,
+) -> None:
+    # given a task started by an operation (a DataLoader batch, a sibling field) that is
+    # still running when the operation ends, as after a sibling's error
+    release = asyncio.Event()
+
+    async def straggler() -> int:
+        await release.wait()
+        async with shared_or_own(engine) as connection:
+            return int((await connection.execute(text("SELECT 7"))).scalar_one())
+
+    async with operation_reads(engine) as reads:
+        task = asyncio.create_task(straggler())
+    # when it reads after the operation's connection went back to the pool
+    release.set()
+    # then it reads on a short connection it closes itself: none is left for the collector
+    assert await task == 7
+    assert reads.closed and current_reads(engine) is None
+    with pytest.raises(RuntimeError):
+        await reads.connection()
