@@ -33,10 +33,12 @@ _KIND_TABLES: dict[RecordKind, Table] = {
     kind: model.__table__  # type: ignore[misc]
     for kind, model in kind_models().items()
 }
-_COMMON = (
-    "category", "summary", "reported_at", "region_code", "address", "status", "source_status",
-    "source_category", "source_updated_at", "source_version", "raw",
+COMMON_COLUMNS = (
+    "category", "title", "summary", "reported_at", "region_code", "address", "status",
+    "source_status", "source_category", "source_updated_at", "source_version", "raw",
+    "external_ref",
 )  # fmt: skip
+"""The record columns a parsed record sets as they are, on insert (here) and update."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ class Inserted:
 
 
 def _record_row(parsed: ParsedRecord, digest: str, now: datetime) -> dict[str, Any]:
-    row = {name: getattr(parsed, name) for name in _COMMON}
+    row = {name: getattr(parsed, name) for name in COMMON_COLUMNS}
     row.update(
         kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
         title=parsed.title[:256],

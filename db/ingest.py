@@ -20,7 +20,7 @@ from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from db.bulk import insert_new, store_blocking_keys
+from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys
 from db.models import DeadLetter, PartyMention, Record
 from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
@@ -30,11 +30,6 @@ from domain.stats import kpi_class
 
 KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
 
-_COMMON = (
-    "category", "title", "summary", "reported_at", "region_code", "address", "status",
-    "source_status", "source_category", "source_updated_at", "source_version", "raw",
-    "external_ref",
-)  # fmt: skip
 
 
 @dataclass
@@ -67,7 +62,7 @@ def _version_of(record: Record) -> tuple[datetime, str]:
 
 
 def _assign(target: Record, parsed: ParsedRecord, digest: str) -> None:
-    for name in _COMMON:
+    for name in COMMON_COLUMNS:
         setattr(target, name, getattr(parsed, name))
     target.occurred_at = parsed.occurred_at or parsed.reported_at or parsed.source_updated_at
     # The source's grade is a fact the risk rules read; ``risk_level`` is what they compute
@@ -119,7 +114,9 @@ def _tombstone(parsed: ParsedRecord) -> Record:
     return record
 
 
-_ASSIGNED = (*_COMMON, "occurred_at", "source_risk_level", "deleted", "content_hash", "kpi_class")
+_ASSIGNED = (
+    *COMMON_COLUMNS, "occurred_at", "source_risk_level", "deleted", "content_hash", "kpi_class"
+)
 
 
 def _uniform_update(record: Record, parsed: ParsedRecord) -> None:
