@@ -16,9 +16,11 @@ The jurisdiction and kinds a principal may read are applied to the summary's row
 anything is summed (region prefixes are a prefix of the summary's code; a record without a
 region is the ``''`` code), and suppression happens after, on the settled figures, as before.
 
-Two KPIs take their numerator from the links (重复信访率, 警情分流率); a summary gives their
-denominators, and the few records the links name are counted from the records by the same
-keys (:data:`LINKED_COUNTING`), the two added group by group.
+Two KPIs take their numerator from the links (重复信访率, 警情分流率): the triggers keep what
+the links make of each record as two flags on it (``repeat_petition``, ``referred``;
+``db.models.figure_triggers.LINK_FLAGS``), which are summary key columns too, so those
+numerators are summed from the same cells as everything else (:data:`db.stats.LINKED_FLAGS`).
+The records path still reads the links themselves.
 """
 
 from __future__ import annotations
@@ -29,17 +31,13 @@ from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
     FromClause,
     FunctionElement,
-    Integer,
     Table,
     and_,
     func,
-    literal,
-    select,
-    union,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
@@ -47,16 +45,14 @@ from sqlalchemy.ext.compiler import compiles
 from db.models import RecordFigure, RecordFigureMonthly
 from db.models.figures import NO_REGION
 from db.queries import (
-    RECORDS,
     RecordCriteria,
     RecordScope,
-    record_conditions,
     region_prefix,
     scope_conditions,
     value_conditions,
 )
 from db.stats import (
-    LINKED_KPIS,
+    LINKED_FLAGS,
     RECORD_COUNTING,
     SQLITE_BUCKET_MODIFIERS,
     Counting,
@@ -137,70 +133,11 @@ class SummaryCounting(Counting):
         return func.coalesce(total if condition is None else total.filter(condition), 0)
 
     def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
-        if kpi in LINKED_KPIS:  # the numerator is LINKED_COUNTING's
-            denominator, _ = super().kpi_tallies(kpi)
-            return denominator, _ZERO
+        if kpi in LINKED_FLAGS:  # the numerator: the cells of the records the links flag
+            denominator, _ = kpi_conditions(kpi, self.table)
+            flagged = self.table.c[LINKED_FLAGS[kpi]] == true()
+            return self.tally(denominator), self.tally(and_(denominator, flagged))
         return super().kpi_tallies(kpi)
-
-
-_ZERO: ColumnElement[int] = literal(0, Integer, literal_execute=True)
-
-
-def _linked_records() -> Any:
-    """The records the links name, each with the linked KPI it counts for (one CTE: computed
-    once per statement however many numerators read it)."""
-    named = []
-    for kpi, select_ids in LINKED_KPIS.items():
-        ids = select_ids().subquery()
-        kpi_name = literal(kpi.value, literal_execute=True)
-        named.append(select(ids.c[0].label("id"), kpi_name.label("kpi")))
-    return union(*named).cte("linked_records")
-
-
-_LINKED = _linked_records()
-
-
-class among_linked(FunctionElement[bool]):
-    """``column IN (the records the links name)``; on PostgreSQL ``= ANY(ARRAY(…))``, so the
-    few named records are looked up by primary key rather than the jurisdiction's whole
-    range scanned and hashed against them."""
-
-    inherit_cache = True
-    type = Boolean()
-
-    def __init__(self, column: ColumnElement[Any], named: Any) -> None:
-        super().__init__(column, named.scalar_subquery())
-
-
-@compiles(among_linked)
-def _among_linked(element: among_linked, compiler: Any, **kw: Any) -> str:
-    column, named = element.clauses
-    return f"{compiler.process(column, **kw)} IN {compiler.process(named, **kw)}"
-
-
-@compiles(among_linked, "postgresql")
-def _among_linked_postgresql(element: among_linked, compiler: Any, **kw: Any) -> str:
-    column, named = element.clauses
-    return f"{compiler.process(column, **kw)} = ANY(ARRAY{compiler.process(named, **kw)})"
-
-
-class LinkedCounting(Counting):
-    """Counting only the records the links name, for the linked KPIs' numerators: nothing
-    else (record counts and every other figure are zero here, the summary's)."""
-
-    def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
-        named = among_linked(RECORDS.c.id, select(_LINKED.c.id))
-        return [*record_conditions(criteria, scope), named]
-
-    def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
-        return _ZERO if condition is None else super().tally(condition)
-
-    def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
-        if kpi not in LINKED_KPIS:
-            return _ZERO, _ZERO
-        denominator, _ = kpi_conditions(kpi)
-        named = select(_LINKED.c.id).where(_LINKED.c.kpi == kpi.value)
-        return _ZERO, super().tally(and_(denominator, RECORDS.c.id.in_(named)))
 
 
 def _month_start(moment: datetime | None) -> bool:
@@ -277,19 +214,6 @@ class MonthlyCounting(SummaryCounting):
 
 SUMMARY_COUNTING = SummaryCounting()
 MONTHLY_COUNTING = MonthlyCounting()
-LINKED_COUNTING = LinkedCounting()
-
-
-def _added(groups: list[Group], more: list[Group]) -> list[Group]:
-    """``groups`` with ``more``'s counts and KPI terms added, group by group."""
-    by_key = {group.key: group for group in groups}
-    for extra in more:
-        group = by_key.setdefault(extra.key, Group(extra.key))
-        group.count += extra.count
-        for kpi, (numerator, denominator) in extra.kpis.items():
-            mine, theirs = group.kpis.get(kpi, (0, 0))
-            group.kpis[kpi] = (mine + numerator, (theirs or 0) + (denominator or 0))
-    return list(by_key.values())
 
 
 async def counted_groups(
@@ -310,13 +234,4 @@ async def counted_groups(
     for counting, chosen in by_counting.items():
         found = await grouped_counts_many(connection, chosen, scope, counting)
         results.update(zip(chosen, found, strict=True))
-        linked = [q for q in chosen if counting is not RECORD_COUNTING and _has_linked(q)]
-        if linked:
-            named = await grouped_counts_many(connection, linked, scope, LINKED_COUNTING)
-            for query, more in zip(linked, named, strict=True):
-                results[query] = _added(results[query], more)
     return [results[query] for query in queries]
-
-
-def _has_linked(query: StatQuery) -> bool:
-    return any(kpi in LINKED_KPIS for kpi in query.kpis)

@@ -161,7 +161,7 @@ def _not_rejected(links: FromClause) -> ColumnElement[bool]:
     return or_(links.c.decision.is_(None), links.c.decision != "REJECTED")
 
 
-def _repeat_petitions() -> Select[tuple[int]]:
+def repeat_petitions() -> Select[tuple[int]]:
     """The later of every two petitions linked as the same matter or the same parties (not
     rejected by staff), the earlier one not withdrawn: 重复信访 (one set, hashed once)."""
     links = LINKS.c
@@ -187,7 +187,7 @@ def _repeat_petitions() -> Select[tuple[int]]:
     )
 
 
-def _referred_alerts() -> Select[tuple[int]]:
+def referred_alerts() -> Select[tuple[int]]:
     """110 alerts some mediation case names as its source (转人民调解), not rejected."""
     links = LINKS.c
     return select(links.to_record_id).where(
@@ -199,11 +199,18 @@ _CONCLUDED = (CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED)
 
 
 LINKED_KPIS: dict[KpiId, Any] = {
-    KpiId.REPEAT_PETITION_RATE: _repeat_petitions,
-    KpiId.POLICE_DIVERSION_RATE: _referred_alerts,
+    KpiId.REPEAT_PETITION_RATE: repeat_petitions,
+    KpiId.POLICE_DIVERSION_RATE: referred_alerts,
 }
 """The KPIs whose numerator is read from the links (which record was repeated, referred),
 each with the select of the records that count."""
+
+LINKED_FLAGS: dict[KpiId, str] = {
+    KpiId.REPEAT_PETITION_RATE: "repeat_petition",
+    KpiId.POLICE_DIVERSION_RATE: "referred",
+}
+"""The same sets as the records' flags the triggers keep from the links (and the summaries
+key by): what ``db.figure_summary`` counts those numerators from."""
 
 
 def kpi_conditions(
@@ -229,9 +236,9 @@ def kpi_conditions(
         case KpiId.LITIGATION_PER_10K:
             return c.kpi_class == KpiClass.FIRST_INSTANCE, None
         case KpiId.REPEAT_PETITION_RATE:
-            return c.kind == RecordKind.PETITION, RECORDS.c.id.in_(_repeat_petitions())
+            return c.kind == RecordKind.PETITION, RECORDS.c.id.in_(repeat_petitions())
         case KpiId.POLICE_DIVERSION_RATE:
-            return c.kpi_class == KpiClass.NON_POLICE_ALERT, RECORDS.c.id.in_(_referred_alerts())
+            return c.kpi_class == KpiClass.NON_POLICE_ALERT, RECORDS.c.id.in_(referred_alerts())
         case _:  # matter KPIs are counted over matters (db.matter_stats)
             raise ValueError(f"{kpi} is not a KPI over records")
 

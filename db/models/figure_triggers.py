@@ -14,6 +14,14 @@ measures (1 record; 1 if concluded, 1 if resolved, for the monthly one); every c
 
 Either way a row whose count drops to zero is deleted, and a delta that finds no row to take
 from (a summary emptied by hand) leaves none behind: the tables only hold positive counts.
+
+Two key columns are records flags the links decide (:data:`LINK_FLAGS`: a repeat petition, a
+referred record), kept by triggers too: on ``links`` (insert, delete, update of its ends, kind
+or decision: both ends recomputed) and on a records update of ``occurred_at``, ``deleted`` or
+``kind`` (the record and its link partners recomputed, after that statement's own deltas: at
+the end of the PostgreSQL update function; on SQLite by a trigger created before the figures
+ones, since SQLite fires the newest first). A flag that changes is an update of ``records``,
+so the figures triggers move its count like any other key change.
 Used by migration 0009 and by ``metadata.create_all`` (``db.models.figures``).
 """
 
@@ -66,7 +74,8 @@ FINEST = Summary(
         "region_code": "coalesce({row}.region_code, '')", "day": "{day}", "kind": "{row}.kind",
         "source": "{row}.source", "category": "{row}.category", "status": "{row}.status",
         "risk_level": "{row}.risk_level", "kpi_class": "coalesce({row}.kpi_class, '')",
-        "deleted": "{row}.deleted",
+        "deleted": "{row}.deleted", "repeat_petition": "{row}.repeat_petition",
+        "referred": "{row}.referred",
     },
     measures={"record_count": "1"},
 )  # fmt: skip
@@ -78,6 +87,7 @@ MONTHLY = Summary(
         "region_code": "coalesce(substr({row}.region_code, 1, 6), '')", "month": "{month}",
         "kind": "{row}.kind", "source": "{row}.source", "category": "{row}.category",
         "kpi_class": "coalesce({row}.kpi_class, '')", "deleted": "{row}.deleted",
+        "repeat_petition": "{row}.repeat_petition", "referred": "{row}.referred",
     },
     measures={
         "record_count": "1",
@@ -94,9 +104,125 @@ MONTHLY_KEY_COLUMNS = tuple(MONTHLY.key)
 
 _CHANGED_BY = (
     "region_code", "occurred_at", "kind", "source", "category", "status", "risk_level",
-    "kpi_class", "deleted",
+    "kpi_class", "deleted", "repeat_petition", "referred",
 )  # fmt: skip
 """The records columns any key or measure is computed from."""
+
+
+_NOT_REJECTED = "(l.decision IS NULL OR l.decision <> 'REJECTED')"
+
+
+def _paired(own: str, other: str) -> str:
+    """A not rejected same-matter/same-parties link from this petition (``records``) to an
+    earlier one (by time, then id) not withdrawn; a link to itself counts, as in
+    ``db.stats``'s definition."""
+    later = (
+        "(records.occurred_at > p.occurred_at "
+        "OR (records.occurred_at = p.occurred_at AND records.id >= p.id))"
+    )
+    return (
+        f"EXISTS (SELECT 1 FROM links AS l JOIN records AS p ON p.id = l.{other} "
+        f"WHERE l.{own} = records.id AND l.link_kind IN ('SAME_MATTER', 'SAME_PARTIES') "
+        f"AND {_NOT_REJECTED} AND p.kind = 'PETITION' AND NOT p.deleted AND {later})"
+    )
+
+
+LINK_FLAGS = {
+    "repeat_petition": (
+        f"(records.kind = 'PETITION' AND ({_paired('from_record_id', 'to_record_id')} "
+        f"OR {_paired('to_record_id', 'from_record_id')}))"
+    ),
+    "referred": (
+        "EXISTS (SELECT 1 FROM links AS l WHERE l.to_record_id = records.id "
+        f"AND l.link_kind = 'REFERRED_FROM' AND {_NOT_REJECTED})"
+    ),
+}
+"""The records flags read from the links (关联标记), each as a record's value over the links
+and the records they name: a repeat petition (重复信访: the later of two petitions linked as
+the same matter or parties, the earlier not withdrawn), a referred record (a mediation case
+names it as its source: 警情分流). They are key columns of both summaries, so the two linked
+KPIs' numerators are summed from the summaries as the rest are."""
+
+
+def _refresh_flags(which: str) -> str:
+    """Recompute the link flags of the records ``which`` selects, updating only those that
+    change (so the figures triggers move just them)."""
+    sets = ", ".join(f"{name} = {value}" for name, value in LINK_FLAGS.items())
+    changed = " OR ".join(f"{name} <> {value}" for name, value in LINK_FLAGS.items())
+    return f"UPDATE records SET {sets} WHERE ({which}) AND ({changed});"
+
+
+_FLAG_INPUTS = ("occurred_at", "deleted", "kind")
+"""The records columns a partner's flag is computed from (besides the links)."""
+_LINK_INPUTS = ("from_record_id", "to_record_id", "link_kind", "decision")
+
+
+def _sqlite_flag_statements() -> list[str]:
+    def ends(*rows: str) -> str:
+        named = ", ".join(f"{row}.{end}_record_id" for row in rows for end in ("from", "to"))
+        return f"id IN ({named})"
+
+    partners = (
+        "id = NEW.id OR id IN (SELECT to_record_id FROM links WHERE from_record_id = NEW.id "
+        "UNION ALL SELECT from_record_id FROM links WHERE to_record_id = NEW.id)"
+    )
+    changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in _FLAG_INPUTS)
+    return [
+        f"CREATE TRIGGER link_flags_insert AFTER INSERT ON links "
+        f"BEGIN {_refresh_flags(ends('NEW'))} END",
+        f"CREATE TRIGGER link_flags_delete AFTER DELETE ON links "
+        f"BEGIN {_refresh_flags(ends('OLD'))} END",
+        f"CREATE TRIGGER link_flags_update AFTER UPDATE OF {', '.join(_LINK_INPUTS)} ON links "
+        f"BEGIN {_refresh_flags(ends('OLD', 'NEW'))} END",
+        # created before the figures triggers, so it fires after them (SQLite fires the newest
+        # first): a record's own count has moved to its new key before its flags move it again
+        f"CREATE TRIGGER record_link_flags AFTER UPDATE OF {', '.join(_FLAG_INPUTS)} ON records "
+        f"WHEN {changed} BEGIN {_refresh_flags(partners)} END",
+    ]
+
+
+def _postgresql_flags_moved() -> str:
+    """The end of the records update function: the flags of the records whose time, withdrawn
+    flag or kind changed, and of their link partners (after this statement's own deltas)."""
+    columns = ", ".join(("id", *_FLAG_INPUTS))
+    which = (
+        "id = ANY(moved || ARRAY(SELECT to_record_id FROM links WHERE from_record_id = "
+        "ANY(moved)) || ARRAY(SELECT from_record_id FROM links WHERE to_record_id = ANY(moved)))"
+    )
+    return (
+        # a set difference (hashed), not a join: transition tables have no statistics, and
+        # a join of two 20,000-row ones was planned as a nested loop (+10 s)
+        f"SELECT array_agg(id) INTO moved FROM (SELECT {columns} FROM new_records "
+        f"EXCEPT SELECT {columns} FROM old_records) AS changed; "
+        f"IF moved IS NOT NULL THEN {_refresh_flags(which)} END IF;"
+    )
+
+
+def _postgresql_link_function(name: str, tables: tuple[str, ...]) -> str:
+    ends = " UNION ALL ".join(
+        f"SELECT {e}_record_id FROM {t}" for t in tables for e in ("from", "to")
+    )
+    return (
+        f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"{_refresh_flags(f'id = ANY(ARRAY({ends}))')} RETURN NULL; END $$"
+    )
+
+
+def _postgresql_flag_statements() -> list[str]:
+    return [
+        _postgresql_link_function("link_flags_insert", ("new_links",)),
+        _postgresql_link_function("link_flags_delete", ("old_links",)),
+        _postgresql_link_function("link_flags_update", ("old_links", "new_links")),
+        "CREATE TRIGGER link_flags_insert AFTER INSERT ON links "
+        "REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT "
+        "EXECUTE FUNCTION link_flags_insert()",
+        "CREATE TRIGGER link_flags_delete AFTER DELETE ON links "
+        "REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT "
+        "EXECUTE FUNCTION link_flags_delete()",
+        "CREATE TRIGGER link_flags_update AFTER UPDATE ON links "
+        "REFERENCING OLD TABLE AS old_links NEW TABLE AS new_links FOR EACH STATEMENT "
+        "EXECUTE FUNCTION link_flags_update()",
+    ]
 
 
 def _sqlite_add(summary: Summary, row: str, sign: int) -> str:
@@ -124,6 +250,7 @@ def _sqlite_statements() -> list[str]:
     old, new = FINEST.key_of("OLD", "sqlite"), FINEST.key_of("NEW", "sqlite")
     moved = " OR ".join(f"{old[name]} IS NOT {new[name]}" for name in old)
     return [
+        *_sqlite_flag_statements(),
         "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
         f"BEGIN {body(('NEW', 1))} END",
         "CREATE TRIGGER record_figures_delete AFTER DELETE ON records "
@@ -170,12 +297,12 @@ def _postgresql_apply(summary: Summary, tables: tuple[tuple[str, int], ...]) -> 
     )
 
 
-def _postgresql_function(name: str, tables: tuple[tuple[str, int], ...]) -> str:
+def _postgresql_function(name: str, tables: tuple[tuple[str, int], ...], tail: str = "") -> str:
     declare = " ".join(f"gone_{s.table} {s.table}[];" for s in SUMMARIES)
     body = " ".join(_postgresql_apply(summary, tables) for summary in SUMMARIES)
     return (
         f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"DECLARE {declare} BEGIN {body} RETURN NULL; END $$"
+        f"DECLARE {declare} moved integer[]; BEGIN {body} {tail} RETURN NULL; END $$"
     )
 
 
@@ -184,7 +311,9 @@ def _postgresql_statements() -> list[str]:
     return [
         _postgresql_function("record_figures_insert", (inserted,)),
         _postgresql_function("record_figures_delete", (deleted,)),
-        _postgresql_function("record_figures_update", (inserted, deleted)),
+        _postgresql_function(
+            "record_figures_update", (inserted, deleted), tail=_postgresql_flags_moved()
+        ),
         "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
         "REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT "
         "EXECUTE FUNCTION record_figures_insert()",
@@ -194,6 +323,7 @@ def _postgresql_statements() -> list[str]:
         "CREATE TRIGGER record_figures_update AFTER UPDATE ON records "
         "REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records FOR EACH STATEMENT "
         "EXECUTE FUNCTION record_figures_update()",
+        *_postgresql_flag_statements(),
     ]
 
 
@@ -205,11 +335,14 @@ def install_statements(dialect: str) -> list[str]:
 def drop_statements(dialect: str) -> list[str]:
     """The DDL that removes them again."""
     names = ("record_figures_insert", "record_figures_delete", "record_figures_update")
+    links = ("link_flags_insert", "link_flags_delete", "link_flags_update")
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in names]
-    return [f"DROP TRIGGER IF EXISTS {name} ON records" for name in names] + [
-        f"DROP FUNCTION IF EXISTS {name}()" for name in names
-    ]
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in (*names, *links, "record_link_flags")]
+    return (
+        [f"DROP TRIGGER IF EXISTS {name} ON records" for name in names]
+        + [f"DROP TRIGGER IF EXISTS {name} ON links" for name in links]
+        + [f"DROP FUNCTION IF EXISTS {name}()" for name in (*names, *links)]
+    )
 
 
 def backfill_statements(dialect: str) -> list[str]:
@@ -223,4 +356,7 @@ def backfill_statements(dialect: str) -> list[str]:
             f"INSERT INTO {summary.table} ({summary.columns}) "
             f"SELECT {key}, {sums} FROM records GROUP BY {positions}"
         )
+    # the records the links name, flagged through the triggers (moving their counts)
+    linked = "SELECT from_record_id FROM links UNION SELECT to_record_id FROM links"
+    statements.append(_refresh_flags(f"id IN ({linked})").rstrip(";"))
     return statements

@@ -48,6 +48,8 @@ class RecordFigure(Base):
     risk_level: Mapped[RiskLevel] = mapped_column(enum_column(RiskLevel))
     kpi_class: Mapped[str] = mapped_column(String(32))
     deleted: Mapped[bool] = mapped_column(Boolean)
+    repeat_petition: Mapped[bool] = mapped_column(Boolean)
+    referred: Mapped[bool] = mapped_column(Boolean)
     record_count: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
@@ -73,6 +75,8 @@ class RecordFigureMonthly(Base):
     category: Mapped[DisputeCategory] = mapped_column(enum_column(DisputeCategory))
     kpi_class: Mapped[str] = mapped_column(String(32))
     deleted: Mapped[bool] = mapped_column(Boolean)
+    repeat_petition: Mapped[bool] = mapped_column(Boolean)
+    referred: Mapped[bool] = mapped_column(Boolean)
     record_count: Mapped[int] = mapped_column(Integer)
     concluded_count: Mapped[int] = mapped_column(Integer)
     """Of them, concluded (办结: resolved, failed or closed)."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -72,6 +73,11 @@ class Record(Base):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     kpi_class: Mapped[KpiClass | None] = mapped_column(enum_column(KpiClass))
     """What it counts as in a KPI beyond its kind (domain.stats.kpi_class), set on ingest."""
+    repeat_petition: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A repeat petition (重复信访) by the links: kept by triggers on links and records
+    (``db.models.figure_triggers.LINK_FLAGS``), never written by code."""
+    referred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A mediation case names it as its source (转人民调解, 警情分流); kept the same way."""
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -13,16 +13,18 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, event, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import delete, event, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from connectors.registry import open_connectors
 from connectors.sync import sync_source
+from db.decisions import reject_link
 from db.engine import session_factory
 from db.figure_summary import (
     FIGURES,
@@ -32,26 +34,37 @@ from db.figure_summary import (
     counted_groups,
     use_summary,
 )
-from db.models import Record
+from db.ingest import ingest_records
+from db.models import Link, Record
 from db.models.figure_triggers import backfill_statements
 from db.queries import RECORDS, RecordCriteria, RecordScope
 from db.regions import seed_regions
-from db.stats import Group, StatQuery, grouped_counts_many
+from db.resolution import resolve_all
+from db.stats import (
+    Group,
+    StatQuery,
+    grouped_counts_many,
+    referred_alerts,
+    repeat_petitions,
+)
 from domain.enums import (
     CaseStatus,
     DisputeCategory,
+    PartyRole,
     RecordKind,
     RegionLevel,
     RiskLevel,
     SourceSystem,
 )
 from domain.kinds import KIND_SPECS
+from domain.records import ParsedParty, ParsedRecord
 from domain.scope import EVERYTHING
 from domain.stats import RECORD_KPIS, KpiClass, StatDimension, TimeBucket
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
 from tests.integration.security_world import wipe
 from tests.integration.stats_world import seed_stats_world
+from tests.integration.test_linking_storage import ID_A, T0, VILLAGE, alert, mediation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 Key = tuple[Any, ...]
@@ -65,7 +78,7 @@ async def _summary(connection: AsyncConnection) -> dict[Key, int]:
     c = FIGURES.c
     rows = await connection.execute(
         select(c.region_code, c.day, c.kind, c.source, c.category, c.status, c.risk_level,
-               c.kpi_class, c.deleted, c.record_count)
+               c.kpi_class, c.deleted, c.repeat_petition, c.referred, c.record_count)
     )  # fmt: skip
     return {tuple(_plain(v) for v in row[:-1]): row[-1] for row in rows}
 
@@ -79,12 +92,12 @@ async def _expected(connection: AsyncConnection) -> dict[Key, int]:
     c = RECORDS.c
     rows = await connection.execute(
         select(c.region_code, c.occurred_at, c.kind, c.source, c.category, c.status,
-               c.risk_level, c.kpi_class, c.deleted)
+               c.risk_level, c.kpi_class, c.deleted, c.repeat_petition, c.referred)
     )  # fmt: skip
     counts: Counter[Key] = Counter()
-    for region, occurred, kind, source, category, status, risk, kpi, deleted in rows:
+    for region, occurred, kind, source, category, status, risk, kpi, *flags in rows:
         day = occurred.astimezone(SHANGHAI).date()
-        key = (region or "", day, kind, source, category, status, risk, kpi or "", deleted)
+        key = (region or "", day, kind, source, category, status, risk, kpi or "", *flags)
         counts[tuple(_plain(v) for v in key)] += 1
     return dict(counts)
 
@@ -93,7 +106,8 @@ async def _monthly(connection: AsyncConnection) -> dict[Key, tuple[int, int, int
     c = MONTHLY.c
     rows = await connection.execute(
         select(c.region_code, c.month, c.kind, c.source, c.category, c.kpi_class, c.deleted,
-               c.record_count, c.concluded_count, c.resolved_count)
+               c.repeat_petition, c.referred, c.record_count, c.concluded_count,
+               c.resolved_count)
     )  # fmt: skip
     return {tuple(_plain(v) for v in row[:-3]): tuple(row[-3:]) for row in rows}
 
@@ -102,8 +116,8 @@ async def _expected_monthly(connection: AsyncConnection) -> dict[Key, tuple[int,
     """The same by county and Beijing month, with the concluded and the resolved counted."""
     found: dict[Key, tuple[int, int, int]] = {}
     for key, count in (await _expected(connection)).items():
-        region, day, kind, source, category, status, _, kpi, deleted = key
-        month_key = (region[:6], day.replace(day=1), kind, source, category, kpi, deleted)
+        region, day, kind, source, category, status, _, kpi, *flags = key
+        month_key = (region[:6], day.replace(day=1), kind, source, category, kpi, *flags)
         concluded = count if status in ("RESOLVED", "FAILED", "CLOSED") else 0
         resolved = count if status == "RESOLVED" else 0
         total, done, good = found.get(month_key, (0, 0, 0))
@@ -205,6 +219,112 @@ async def test_a_summary_emptied_by_hand_stays_positive(connection: AsyncConnect
     await connection.execute(delete(Record.__table__))
     assert await _summary(connection) == {}
     assert await _monthly(connection) == {}
+
+
+LINKED_QUERIES = [
+    StatQuery(RecordCriteria(), dimensions, RegionLevel.COUNTY, bucket, RECORD_KPIS)
+    for dimensions, bucket in (
+        ((), None),
+        ((StatDimension.KIND,), TimeBucket.MONTH),
+        ((StatDimension.REGION,), TimeBucket.DAY),
+        ((StatDimension.STATUS,), None),  # the finest summary, not the monthly one
+    )
+]
+
+
+def _petition(key: str, days: int) -> ParsedRecord:
+    return ParsedRecord(
+        source=SourceSystem.PETITION, source_key=key, source_updated_at=T0, raw={},
+        category=DisputeCategory.NEIGHBOUR, occurred_at=T0 + timedelta(days=days),
+        region_code=VILLAGE, address="河南省三门峡市湖滨区车站街道黄龙社区建设路12号",
+        parties=[ParsedParty(role=PartyRole.APPLICANT, name="張偉", id_number=ID_A,
+                             phone="13800000001")],
+    )  # fmt: skip
+
+
+def _non_police(record: ParsedRecord) -> ParsedRecord:
+    return replace(record, fields=record.fields | {"category_code_l1": "030000"})
+
+
+async def _flagged(session: AsyncSession) -> tuple[set[int], set[int]]:
+    """The records flagged by the triggers, and the records the links make so (db.stats)."""
+    c = RECORDS.c
+    flags = (await session.execute(select(c.id, c.repeat_petition, c.referred))).all()
+    by_links = (
+        set(await session.scalars(repeat_petitions())),
+        set(await session.scalars(referred_alerts())),
+    )
+    flagged = ({i for i, repeat, _ in flags if repeat}, {i for i, _, referred in flags if referred})
+    assert flagged == by_links
+    return flagged
+
+
+async def _assert_linked_exact(session: AsyncSession) -> tuple[set[int], set[int]]:
+    """The summaries are the records grouped (flags included), their answers to the linked
+    KPIs are the links' (the records path), and the flags are what the links make."""
+    connection = await session.connection()
+    await _assert_exact(connection)
+    summarised = await counted_groups(connection, LINKED_QUERIES, EVERYTHING)
+    counted = await grouped_counts_many(connection, LINKED_QUERIES, EVERYTHING)
+    for query, mine, theirs in zip(LINKED_QUERIES, summarised, counted, strict=True):
+        assert _comparable(mine) == _comparable(theirs), query
+    return await _flagged(session)
+
+
+async def _id(session: AsyncSession, key: str) -> int:
+    found = await session.scalar(select(RECORDS.c.id).where(RECORDS.c.source_key == key))
+    assert found is not None
+    return found
+
+
+async def test_link_changes_keep_the_linked_numerators_exact(session: AsyncSession) -> None:
+    # given a non-police alert taken over by a mediation case, and three petitions by one
+    # person on one matter, linked by a real resolution run (the sync's linking)
+    await ingest_records(session, [_non_police(alert("J1", "张伟", "13800000001"))])
+    await ingest_records(session, [mediation("TJ1", "J1")])
+    await ingest_records(session, [_petition("X1", 1), _petition("X2", 5), _petition("X3", 9)])
+    await resolve_all(session)
+    alert_id, first, second, third = [
+        await _id(session, key) for key in ("J1", "X1", "X2", "X3")
+    ]
+    repeats, referred = await _assert_linked_exact(session)
+    assert referred == {alert_id}  # (this test runs before the module's stats world exists)
+    assert repeats == {second, third}
+    # when staff reject the referral, then the alert no longer counts as diverted
+    link = await session.scalar(select(Link).where(Link.link_kind == "REFERRED_FROM"))
+    assert link is not None
+    await reject_link(session, link.id, "staff-1")
+    assert (await _assert_linked_exact(session))[1] == set()
+    # when staff reject the links of the second petition, then only the third is a repeat
+    for link in await session.scalars(
+        select(Link).where(or_(Link.from_record_id == second, Link.to_record_id == second))
+    ):
+        await reject_link(session, link.id, "staff-1")
+    assert (await _assert_linked_exact(session))[0] == {third}
+    # when the first petition is withdrawn, then what followed it alone is no repeat
+    await session.execute(
+        update(Record.__table__).where(RECORDS.c.id == first).values(deleted=True)
+    )
+    await _assert_linked_exact(session)
+    # when the first petition's time moves after the others, then the order (and so which
+    # one is the repeat) follows it
+    await session.execute(
+        update(Record.__table__)
+        .where(RECORDS.c.id.in_((first,)))
+        .values(deleted=False, occurred_at=T0 + timedelta(days=30))
+    )
+    repeats, _ = await _assert_linked_exact(session)
+    assert first in repeats
+    # when a link is removed (as a run removes a stale automatic link) and a record deleted
+    await session.execute(
+        delete(Link).where(Link.decision.is_(None), Link.from_record_id.in_((first, third)))
+    )
+    await _assert_linked_exact(session)
+    await session.execute(delete(Record.__table__).where(RECORDS.c.id == third))
+    await _assert_linked_exact(session)
+    # and when the links are all computed again from scratch, still exact
+    await resolve_all(session)
+    await _assert_linked_exact(session)
 
 
 @pytest.mark.slow

@@ -30,6 +30,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # What the links make of a record (its flags are summary keys, so the linked KPIs'
+    # numerators are summed as the rest are), filled through the triggers below.
+    for flag in ("repeat_petition", "referred"):
+        op.add_column(
+            "records", sa.Column(flag, sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     op.create_table(
         "record_figures",
         sa.Column("region_code", sa.String(length=32), nullable=False),
@@ -41,6 +47,8 @@ def upgrade() -> None:
         sa.Column("risk_level", enum_column(RiskLevel), nullable=False),
         sa.Column("kpi_class", sa.String(length=32), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("repeat_petition", sa.Boolean(), nullable=False),
+        sa.Column("referred", sa.Boolean(), nullable=False),
         sa.Column("record_count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(*KEY_COLUMNS, name=op.f("pk_record_figures")),
         sqlite_with_rowid=False,
@@ -54,6 +62,8 @@ def upgrade() -> None:
         sa.Column("category", enum_column(DisputeCategory), nullable=False),
         sa.Column("kpi_class", sa.String(length=32), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
+        sa.Column("repeat_petition", sa.Boolean(), nullable=False),
+        sa.Column("referred", sa.Boolean(), nullable=False),
         sa.Column("record_count", sa.Integer(), nullable=False),
         sa.Column("concluded_count", sa.Integer(), nullable=False),
         sa.Column("resolved_count", sa.Integer(), nullable=False),
@@ -74,3 +84,6 @@ def downgrade() -> None:
         op.execute(statement)
     op.drop_table("record_figures_monthly")
     op.drop_table("record_figures")
+    with op.batch_alter_table("records") as batch:
+        batch.drop_column("referred")
+        batch.drop_column("repeat_petition")
