@@ -114,19 +114,21 @@ class SummaryCounting(Counting):
     """Counting the summary's cells: each stands for ``record_count`` records."""
 
     table: FromClause = FIGURES
+    date_column = "day"
+    """The cells' Beijing date: the day, or the first day of the month."""
 
     def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
-        day = FIGURES.c.day
-        conditions = scope_conditions(scope, FIGURES, no_region=NO_REGION)
-        conditions += value_conditions(criteria, FIGURES)
+        date = self.table.c[self.date_column]
+        conditions = scope_conditions(scope, self.table, no_region=NO_REGION)
+        conditions += value_conditions(criteria, self.table)
         if criteria.occurred_from is not None:
-            conditions.append(day >= beijing_date(criteria.occurred_from))
+            conditions.append(date >= beijing_date(criteria.occurred_from))
         if criteria.occurred_to is not None:
-            conditions.append(day < beijing_date(criteria.occurred_to))
+            conditions.append(date < beijing_date(criteria.occurred_to))
         return conditions
 
     def period(self, bucket: TimeBucket) -> ColumnElement[Any]:
-        return day_bucket(FIGURES.c.day, bucket)
+        return day_bucket(self.table.c[self.date_column], bucket)
 
     def tally(self, condition: ColumnElement[bool] | None = None) -> ColumnElement[int]:
         total = func.sum(FIGURES.c.record_count)
@@ -177,19 +179,7 @@ class MonthlyCounting(SummaryCounting):
     """Counting the monthly summary's cells (county, Beijing month, kind, source, category)."""
 
     table: FromClause = MONTHLY
-
-    def conditions(self, criteria: RecordCriteria, scope: RecordScope) -> list[Any]:
-        month = MONTHLY.c.month
-        conditions = scope_conditions(scope, MONTHLY, no_region=NO_REGION)
-        conditions += value_conditions(criteria, MONTHLY)
-        if criteria.occurred_from is not None:
-            conditions.append(month >= beijing_date(criteria.occurred_from))
-        if criteria.occurred_to is not None:
-            conditions.append(month < beijing_date(criteria.occurred_to))
-        return conditions
-
-    def period(self, bucket: TimeBucket) -> ColumnElement[Any]:
-        return day_bucket(MONTHLY.c.month, bucket)
+    date_column = "month"
 
     def kpi_tallies(self, kpi: KpiId) -> tuple[ColumnElement[int], ColumnElement[int]]:
         # the two success rates count concluded and resolved records (status is a measure
