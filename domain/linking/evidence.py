@@ -16,6 +16,7 @@ Two different ID numbers, or two different birth dates, are never the same perso
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -99,7 +100,11 @@ ID_MATCH = 0.99
 _FIELD = "field"
 
 
+@functools.cache
 def _item(field: str, agreement: str, weight: float) -> dict[str, Any]:
+    """One evidence item. There are a few dozen distinct ones, so each is made once and
+    shared by every match that gives it (a million matches otherwise hold a million copies
+    each): evidence is written out as JSON, never changed in place."""
     return {_FIELD: field, "agreement": agreement, "weight": round(weight, 3)}
 
 
