@@ -16,6 +16,7 @@ persons, but never merges or splits existing ones; that is a full run's (or staf
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -119,19 +120,18 @@ class PersonResolver:
 
     def _resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         uf = self._uf
-        nodes: list[int] = []
-        pairs: list[tuple[float, int, int]] = []
+        first = len(uf)  # this batch's mentions are the nodes from here on, in input order
+        pairs = _Pairs()
         for facts in mentions:
             prepared = PreparedMention.of(facts)
             node = uf.add(facts.id_index, facts.birth_date)
             self._mentions.append(prepared)
-            nodes.append(node)
             compared: set[int] = set()  # one name sits in several blocks: score a pair once
             for key in prepared.blocking_keys():
                 block = self._blocks.setdefault(key, [])
                 if key.startswith("id:"):
                     if block:
-                        pairs.append((ID_MATCH, node, block[-1]))
+                        pairs.add(ID_MATCH, node, block[-1])
                 elif not (
                     key.startswith(("py:", "mk:"))
                     and len(block) + self._unseen.get(key, 0) > MAX_NAME_BLOCK
@@ -142,16 +142,21 @@ class PersonResolver:
                         compared.add(other)
                         confidence = pair_confidence(prepared, self._prepared(other))
                         if confidence is not None and confidence >= MATCH_THRESHOLD:
-                            pairs.append((confidence, node, other))
+                            pairs.add(confidence, node, other)
                 block.append(node)
-        best: dict[int, tuple[float, int]] = {}
-        pairs.sort(key=lambda pair: -pair[0])
-        for score, a, b in pairs:
+        count = len(mentions)
+        best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
+        best_other = array("q", [-1]) * count
+        for score, a, b in pairs.strongest_first():
             if uf.find(a) == uf.find(b) or uf.union(a, b):
                 for mine, theirs in ((a, b), (b, a)):
-                    if score > best.get(mine, (0.0, -1))[0]:
-                        best[mine] = (score, theirs)
-        return [self._assign(node, best.get(node)) for node in nodes]
+                    at = mine - first
+                    if 0 <= at < count and score > best_score[at]:
+                        best_score[at], best_other[at] = score, theirs
+        return [
+            self._assign(first + at, _best(best_score, best_other, at))
+            for at in range(count)
+        ]
 
     def _prepared(self, node: int) -> PreparedMention:
         mention = self._mentions[node]
@@ -176,6 +181,28 @@ class PersonResolver:
             scored = score_pair(mention, self._prepared(best[1]))
             confidence, evidence = scored if scored is not None else (best[0], [])
         return PersonMatch(mention.facts.mention_id, person, round(confidence, 3), evidence)
+
+
+class _Pairs:
+    """Scored candidate pairs in three packed arrays (a million mentions make millions of
+    pairs: a tuple and a float each would be ~100 bytes a pair, these are 24)."""
+
+    def __init__(self) -> None:
+        self._scores = array("d")
+        self._a = array("q")
+        self._b = array("q")
+
+    def add(self, score: float, a: int, b: int) -> None:
+        self._scores.append(score)
+        self._a.append(a)
+        self._b.append(b)
+
+    def strongest_first(self) -> Iterator[tuple[float, int, int]]:
+        """Highest score first; pairs of one score in the order they were found."""
+        scores = self._scores
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        for i in order:
+            yield scores[i], self._a[i], self._b[i]
 
 
 @contextmanager
@@ -207,3 +234,7 @@ def resolve_persons(
     resolver.add_existing(pinned)
     free = [m for m in mentions if not (m.staff_decided and m.person_id is not None)]
     return [staff_match(m) for m in pinned] + resolver.resolve(free)
+
+
+def _best(scores: array[float], others: array[int], at: int) -> tuple[float, int] | None:
+    return (scores[at], others[at]) if others[at] >= 0 else None
