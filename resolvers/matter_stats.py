@@ -32,7 +32,15 @@ from domain.workflow.visibility import MatterScope
 from resolvers.filters import timezone_aware
 from resolvers.matters import matter_criteria
 from resolvers.rows import connect, fetch_all
-from resolvers.stats import LevelArg, TopArg, checked_top, min_cell_of
+from resolvers.stats import (
+    KpiTopArg,
+    LevelArg,
+    TopArg,
+    checked_first,
+    checked_top,
+    min_cell_of,
+    rank_by_first_kpi,
+)
 from schema.context import Info
 from schema.errors import BadUserInput
 from schema.matter_inputs import MatterFilter
@@ -157,15 +165,7 @@ async def resolve_matter_kpis(
     bucket: MatterBucketArg = None,
     since: SinceArg = None,
     until: UntilArg = None,
-    top: Annotated[
-        int | None,
-        strawberry.argument(
-            description=(
-                "Only the `top` groups by the first KPI's value, highest first (排名); groups "
-                "without a value (suppressed, or 0 ÷ 0) left out."
-            )
-        ),
-    ] = None,
+    top: KpiTopArg = None,
 ) -> list[MatterKpiRow]:
     chosen = tuple(dict.fromkeys(kpis or MATTER_KPIS))
     if not_matters := [kpi.value for kpi in chosen if kpi not in MATTER_KPIS]:
@@ -177,10 +177,7 @@ async def resolve_matter_kpis(
         groups = _settled(await matter_kpis(connection, query, scope), query)
     min_cell = min_cell_of(info)
     rows = [MatterKpiRow.of(group, chosen, bucket, min_cell) for group in groups]
-    if top is None:
-        return rows
-    valued = [(row.figures[0].value, row) for row in rows if row.figures[0].value is not None]
-    return [row for _, row in sorted(valued, key=lambda vr: -(vr[0] or 0))[:top]]
+    return rank_by_first_kpi(rows, top) if top is not None else rows
 
 
 async def resolve_overdue_matters(
@@ -190,11 +187,8 @@ async def resolve_overdue_matters(
         int | None, strawberry.argument(description="How many, longest overdue first (条数).")
     ] = None,
 ) -> list[OverdueMatterItem]:
-    security = info.context.security
-    limit = first if first is not None else security.limits.max_page_size
-    if not 1 <= limit <= security.limits.max_page_size:
-        raise BadUserInput(f"first must be between 1 and {security.limits.max_page_size}.")
-    scope = MatterScope.for_figures(security.principal)
+    limit = checked_first(info, first)
+    scope = MatterScope.for_figures(info.context.security.principal)
     statement = first_overdue_select(matter_criteria(filter, info), scope, _now(info), limit)
     rows = await fetch_all(info.context.sessions, statement)
     return [OverdueMatterItem.from_row(row) for row in rows]

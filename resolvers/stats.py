@@ -8,7 +8,7 @@ the principal's scope (``db.stats``), the suppression rule and definitions the d
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated, Protocol, TypeVar, cast
 
 import strawberry
 
@@ -25,7 +25,7 @@ from schema.context import Info
 from schema.errors import BadUserInput
 from schema.filters import RecordFilter
 from schema.risks import RiskItem
-from schema.stats import KpiDefinitionType, KpiRow, StatRow
+from schema.stats import KpiDefinitionType, KpiFigure, KpiRow, StatRow
 
 MAX_TOP = 100
 
@@ -55,6 +55,25 @@ TopArg = Annotated[
         description="Only the first `top` groups, largest first (排名前 N); empty ones left out."
     ),
 ]
+
+KpiTopArg = Annotated[
+    int | None,
+    strawberry.argument(
+        description=(
+            "Only the `top` groups by the first KPI's value, highest first (排名); groups "
+            "without a value (suppressed, or 0 ÷ 0) left out."
+        )
+    ),
+]
+
+
+def checked_first(info: Info, first: int | None) -> int:
+    """How many items a list answers: ``first``, else a whole page; within the page limit."""
+    most = info.context.security.limits.max_page_size
+    limit = first if first is not None else most
+    if not 1 <= limit <= most:
+        raise BadUserInput(f"first must be between 1 and {most}.")
+    return limit
 
 
 def min_cell_of(info: Info) -> int:
@@ -109,7 +128,15 @@ async def resolve_record_stats(
     return [StatRow.of(group, bucket, min_cell) for group in groups]
 
 
-def _rank(rows: list[KpiRow], top: int) -> list[KpiRow]:
+class _HasFigures(Protocol):
+    @property
+    def figures(self) -> list[KpiFigure]: ...
+
+
+Ranked = TypeVar("Ranked", bound=_HasFigures)
+
+
+def rank_by_first_kpi(rows: list[Ranked], top: int) -> list[Ranked]:
     """The ``top`` rows by the first KPI's value, highest first; rows without one left out."""
     valued = [(row.figures[0].value, row) for row in rows]
     ranked = sorted(
@@ -130,15 +157,7 @@ async def resolve_record_kpis(
     group_by: GroupByArg = None,
     region_level: LevelArg = RegionLevel.COUNTY,
     bucket: BucketArg = None,
-    top: Annotated[
-        int | None,
-        strawberry.argument(
-            description=(
-                "Only the `top` groups by the first KPI's value, highest first (排名); groups "
-                "without a value (suppressed, or 0 ÷ 0) left out."
-            )
-        ),
-    ] = None,
+    top: KpiTopArg = None,
 ) -> list[KpiRow]:
     chosen = tuple(dict.fromkeys(kpis or RECORD_KPIS))
     if not_records := [kpi.value for kpi in chosen if kpi not in RECORD_KPIS]:
@@ -148,7 +167,7 @@ async def resolve_record_kpis(
     groups = await _figures(info, query)
     min_cell = min_cell_of(info)
     rows = [KpiRow.of(group, chosen, bucket, min_cell) for group in groups]
-    return _rank(rows, top) if top is not None else rows
+    return rank_by_first_kpi(rows, top) if top is not None else rows
 
 
 def resolve_kpi_definitions() -> list[KpiDefinitionType]:
@@ -165,10 +184,7 @@ async def resolve_open_risks(
         int | None, strawberry.argument(description="How many, newest first (条数).")
     ] = None,
 ) -> list[RiskItem]:
-    security = info.context.security
-    limit = first if first is not None else security.limits.max_page_size
-    if not 1 <= limit <= security.limits.max_page_size:
-        raise BadUserInput(f"first must be between 1 and {security.limits.max_page_size}.")
-    statement = open_risks(record_criteria(filter), security.scope, level, limit)
+    limit = checked_first(info, first)
+    statement = open_risks(record_criteria(filter), info.context.security.scope, level, limit)
     rows = await fetch_all(info.context.sessions, statement)
     return [RiskItem.from_row(row) for row in rows]
