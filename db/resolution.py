@@ -186,15 +186,15 @@ async def _refresh_persons(
         }  # fmt: skip
         if values:
             changes.setdefault(tuple(sorted(values)), []).append({"pid": pid, **values})
-    for names, rows in changes.items():
+    for names, changed in changes.items():
         statement = (
             update(_PERSONS)
             .where(_PERSONS.c.id == bindparam("pid"))
             .values({name: bindparam(name) for name in names})
         )
-        for start in range(0, len(rows), _WRITE_BATCH):
-            await session.execute(statement, rows[start : start + _WRITE_BATCH])
-        _refresh_loaded(session, rows)
+        for start in range(0, len(changed), _WRITE_BATCH):
+            await session.execute(statement, changed[start : start + _WRITE_BATCH])
+        _refresh_loaded(session, changed)
 
 
 _UNSET = object()
@@ -260,7 +260,7 @@ async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **targ
         return
     if session.get_bind().dialect.name == "postgresql":
         [(column, param)] = target.items()
-        statement = text(
+        unnest = text(
             f"UPDATE party_mentions AS m SET {column} = v.target, match_confidence = v.conf, "  # noqa: S608 -- fixed names
             "match_evidence = CAST(v.ev AS json) FROM unnest(CAST(:mid AS integer[]), "
             "CAST(:target AS integer[]), CAST(:conf AS float8[]), CAST(:ev AS text[])) "
@@ -268,7 +268,7 @@ async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **targ
         )
         for start in range(0, len(rows), _UNNEST_BATCH):
             chunk = rows[start : start + _UNNEST_BATCH]
-            await session.execute(statement, {
+            await session.execute(unnest, {
                 "mid": [row["mid"] for row in chunk], "target": [row[param] for row in chunk],
                 "conf": [row["conf"] for row in chunk],
                 "ev": [json.dumps(row["ev"]) for row in chunk],
