@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, insert, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import PartyMention, PersonBlockingKey, Record
@@ -88,10 +88,78 @@ def _mention_rows(record_id: int, parsed: ParsedRecord) -> list[dict[str, Any]]:
 async def _insert_returning(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Ids of ``rows`` inserted in one statement (batched by the driver), in their order."""
+    """Ids of ``rows`` inserted in one statement (batched by the driver), in their order; on
+    PostgreSQL the ids are drawn from the table's sequence first and the rows copied."""
+    if _copies(session):
+        ids = await _next_ids(session, table, len(rows))
+        numbered = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+        await copy_rows(session, table, numbered)
+        return ids
     statement = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     result = await session.execute(statement, rows)
     return [row_id for (row_id,) in result]
+
+
+def _copies(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+async def _next_ids(session: AsyncSession, table: Table, count: int) -> list[int]:
+    """``count`` new ids from ``table``'s id sequence, ascending."""
+    rows = await session.execute(
+        text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+        {"t": table.name, "n": count},
+    )
+    return sorted(row_id for (row_id,) in rows)
+
+
+_MISSING = object()
+
+
+async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Write ``rows`` into ``table`` with PostgreSQL's binary ``COPY``, in the session's
+    transaction: each value goes through its column type as an INSERT's would (sealing,
+    JSON, enums), a column a row leaves out gets its Python default or stays NULL, and the
+    table's triggers fire as for an INSERT. Far cheaper than INSERTs for many rows."""
+    if not rows:
+        return
+    connection = await session.connection()
+    dialect = connection.dialect
+    given = set().union(*rows)
+    columns = [c for c in table.columns if c.name in given or c.default is not None]
+    names = [c.name for c in columns]
+    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    defaults = [_default_of(c) for c in columns]
+    records = [
+        tuple(
+            _bound(row.get(name, _MISSING), process, default)
+            for name, process, default in zip(names, processors, defaults, strict=True)
+        )
+        for row in rows
+    ]
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.copy_records_to_table(table.name, records=records, columns=names)
+
+
+def _bound(value: Any, process: Any, default: Any) -> Any:
+    if value is _MISSING:  # as an INSERT that leaves the column out
+        if default is None:
+            return None
+        value = default()
+    return value if process is None else process(value)
+
+
+def _default_of(column: Any) -> Any:
+    """A column's Python-side insert default as a function of nothing, or None."""
+    default = column.default
+    if default is None:
+        return None
+    if default.is_scalar:
+        return lambda: default.arg
+    if default.is_callable:
+        return lambda: default.arg(None)
+    raise ValueError(f"{column} has a default COPY cannot compute")
 
 
 async def insert_new(
@@ -112,7 +180,10 @@ async def insert_new(
         row = _kind_row(_KIND_TABLES[item.parsed.kind], item.id, item.parsed)
         by_kind.setdefault((item.parsed.kind, frozenset(row)), []).append(row)
     for (kind, _), rows in by_kind.items():
-        await session.execute(insert(_KIND_TABLES[kind]), rows)
+        if _copies(session):
+            await copy_rows(session, _KIND_TABLES[kind], rows)
+        else:
+            await session.execute(insert(_KIND_TABLES[kind]), rows)
     mentions = [(row, i.parsed) for i in inserted for row in _mention_rows(i.id, i.parsed)]
     if mentions:
         mention_ids = await _insert_returning(session, _MENTIONS, [row for row, _ in mentions])
@@ -135,5 +206,7 @@ async def store_blocking_keys(
         if not (organisation or looks_like_organisation(name))
         for key in stored_blocking_keys(name, region)
     ]
-    if rows:
+    if rows and _copies(session):
+        await copy_rows(session, PersonBlockingKey.__table__, rows)  # type: ignore[arg-type]
+    elif rows:
         await session.execute(insert(PersonBlockingKey), rows)
