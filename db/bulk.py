@@ -252,9 +252,11 @@ async def write_updates(session: AsyncSession, records: Sequence[Record]) -> Non
         for table, row in per_table.items():
             groups.setdefault((table, tuple(sorted(row))), []).append({"id": record.id, **row})
         written.append((record, values))
-    # parents first, as the ORM would (a kind row's columns never name its record's)
-    for (table, names), rows in sorted(groups.items(), key=lambda g: g[0][0] is not _RECORDS):
-        await _update_from_copy(session, table, names, rows)
+    # parents first, as the ORM would; and no autoflush before a statement here, which would
+    # send these changes as the ORM does first
+    with session.no_autoflush:
+        for (table, names), rows in sorted(groups.items(), key=lambda g: g[0][0] is not _RECORDS):
+            await _update_from_copy(session, table, names, rows)
     for record, values in written:
         for key, value in values.items():
             set_committed_value(record, key, value)

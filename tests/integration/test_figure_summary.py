@@ -277,6 +277,47 @@ async def _id(session: AsyncSession, key: str) -> int:
     return found
 
 
+async def test_a_batch_of_changed_records_keeps_the_summaries_and_flags_exact(
+    session: AsyncSession,
+) -> None:
+    # given ten petitions by one person on one matter, linked by a real resolution run
+    first = [_petition(f"B{n}", n) for n in range(10)]
+    await ingest_records(session, first)
+    await resolve_all(session)
+    await _assert_linked_exact(session)
+    # when the source delivers all of them again in one batch, concluded and their order in
+    # time reversed (more records than write_updates writes itself on PostgreSQL)
+    later = [
+        replace(p, source_updated_at=T0 + timedelta(days=30), status=CaseStatus.RESOLVED,
+                occurred_at=T0 + timedelta(days=20 - n))
+        for n, p in enumerate(first)
+    ]  # fmt: skip
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    connection = (await session.connection()).sync_connection
+    assert connection is not None
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        counts = await ingest_records(session, later)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    # then each record holds its new values, the summaries count them under their new keys and
+    # the link flags follow the new order (the triggers ran for the batch)
+    assert counts.updated == 10
+    rows = await session.execute(
+        select(RECORDS.c.status, RECORDS.c.occurred_at).where(RECORDS.c.source_key.like("B%"))
+    )
+    assert {(status, occurred.date()) for status, occurred in rows} == {
+        (CaseStatus.RESOLVED, (T0 + timedelta(days=20 - n)).date()) for n in range(10)
+    }
+    await _assert_linked_exact(session)
+    if session.get_bind().dialect.name == "postgresql":  # one statement for the records
+        assert sum(s.lstrip().startswith("UPDATE records") for s in statements) == 1
+
+
 async def test_link_changes_keep_the_linked_numerators_exact(session: AsyncSession) -> None:
     # given a non-police alert taken over by a mediation case, and three petitions by one
     # person on one matter, linked by a real resolution run (the sync's linking)
