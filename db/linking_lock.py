@@ -11,14 +11,12 @@ PostgreSQL transaction-level advisory lock across processes, and an asyncio lock
 from __future__ import annotations
 
 import asyncio
-import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-LINKING_LOCK_KEY = zlib.crc32(b"govhub:linking") & 0x7FFFFFFF
 _LOCAL: dict[int, asyncio.Lock] = {}
 
 
@@ -28,5 +26,9 @@ async def linking_lock(session: AsyncSession) -> AsyncIterator[None]:
     local = _LOCAL.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
     async with local:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LINKING_LOCK_KEY})
+            # per schema, as the source locks (connectors.locks): two deployments (or test and
+            # benchmark schemas) sharing one database do not wait for one another
+            await session.execute(text(
+                "SELECT pg_advisory_xact_lock(hashtext('govhub:linking:' || current_schema()))"
+            ))  # fmt: skip
         yield
