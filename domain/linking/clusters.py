@@ -38,6 +38,15 @@ class GuardedUnionFind:
         self._anchor.append(anchor)
         return node
 
+    def extend(self, id_indexes: list[str | None], births: list[date | None]) -> None:
+        """Append one node per (ID number, birth date), numbered on from :func:`len`."""
+        start = len(self._parent)
+        self._parent.extend(range(start, start + len(id_indexes)))
+        self._size.extend([1] * len(id_indexes))
+        self._id.extend(id_indexes)
+        self._birth.extend(births)
+        self._anchor.extend([None] * len(id_indexes))
+
     def attach(self, node: int, root: int) -> None:
         """Make ``node`` (a fresh singleton) a member of ``root``'s set without checks."""
         self._parent[node] = root

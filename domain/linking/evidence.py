@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.linking.names import NAME_WEIGHT, NameAgreement, NameKey, compare_names, name_key
 from domain.linking.places import (
@@ -57,8 +57,10 @@ class MentionFacts:
     staff_decided: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedMention:
+class PreparedMention(NamedTuple):
+    """A mention with its name, division code and address normalised for comparison (a
+    tuple: a million of them are made per full run)."""
+
     facts: MentionFacts
     name: NameKey
     region: str | None
@@ -110,7 +112,7 @@ def _item(field: str, agreement: str, weight: float) -> dict[str, Any]:
 
 def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence] | None:
     """The confidence that two mentions name the same person, with evidence; None if not."""
-    decided = _decide(a, b)
+    decided = decide(a, b)
     if decided is None:
         return None
     confidence, names, place = decided
@@ -130,11 +132,11 @@ def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence]
 
 def pair_confidence(a: PreparedMention, b: PreparedMention) -> float | None:
     """:func:`score_pair` without building the evidence (the hot loop's question)."""
-    decided = _decide(a, b)
+    decided = decide(a, b)
     return None if decided is None else decided[0]
 
 
-def _decide(
+def decide(
     a: PreparedMention, b: PreparedMention
 ) -> tuple[float, NameAgreement | None, PlaceAgreement] | None:
     """The confidence and the name and place agreements it rests on (no name: the ID)."""

@@ -28,8 +28,9 @@ from domain.linking.evidence import (
     Evidence,
     MentionFacts,
     PreparedMention,
+    county_name_keys,
+    decide,
     new_person_evidence,
-    pair_confidence,
     score_pair,
     staff_evidence,
 )
@@ -69,9 +70,14 @@ class PersonResolver:
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
-        self._blocks: dict[str, list[int]] = {}
+        self._ids: list[str | None] = []  # by node: its ID number (blind index), if any
+        # Blocks by kind: an ID number needs only its latest mention (one chain links them
+        # all), a phone or a name its recent ones; a name block's key is its stored form.
+        self._id_last: dict[str, int] = {}
+        self._phones: dict[str, list[int]] = {}
+        self._names: dict[str, list[int]] = {}
         self._anchors: dict[PersonKey, int] = {}
-        self._unseen: dict[str, int] = {}  # stored block members not indexed here
+        self._unseen: dict[str, int] = {}  # stored name block members not indexed here
         self._next_new = 0
 
     @property
@@ -83,12 +89,18 @@ class PersonResolver:
         if node is None:
             node = self._uf.add(anchor=person)
             self._mentions.append(None)
+            self._ids.append(None)
             self._anchors[person] = node
         return node
 
     def _index(self, node: int, mention: PreparedMention) -> None:
-        for key in mention.blocking_keys():
-            self._blocks.setdefault(key, []).append(node)
+        facts = mention.facts
+        if facts.id_index:
+            self._id_last[facts.id_index] = node
+        if facts.phone_index:
+            self._phones.setdefault(facts.phone_index, []).append(node)
+        for key in county_name_keys(mention.name, mention.region):
+            self._names.setdefault(key, []).append(node)
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -100,6 +112,7 @@ class PersonResolver:
             anchor = uf.find(self._anchor(facts.person_id))
             node = uf.add(facts.id_index, facts.birth_date)
             self._mentions.append(prepared)
+            self._ids.append(facts.id_index)
             if uf.conflict(node, anchor) is None:
                 uf.union(node, anchor)
             else:  # a staff decision against the evidence: keep it, minus the guard values
@@ -111,7 +124,7 @@ class PersonResolver:
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
         for key, size in sizes.items():
-            self._unseen[key] = max(0, size - len(self._blocks.get(key, ())))
+            self._unseen[key] = max(0, size - len(self._names.get(key, ())))
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
@@ -121,42 +134,83 @@ class PersonResolver:
     def _resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         uf = self._uf
         first = len(uf)  # this batch's mentions are the nodes from here on, in input order
-        pairs = _Pairs()
-        for facts in mentions:
-            prepared = PreparedMention.of(facts)
-            node = uf.add(facts.id_index, facts.birth_date)
-            self._mentions.append(prepared)
-            compared: set[int] = set()  # one name sits in several blocks: score a pair once
-            for key in prepared.blocking_keys():
-                block = self._blocks.setdefault(key, [])
-                if key.startswith("id:"):
-                    if block:
-                        pairs.add(ID_MATCH, node, block[-1])
-                elif not (
-                    key.startswith(("py:", "mk:"))
-                    and len(block) + self._unseen.get(key, 0) > MAX_NAME_BLOCK
-                ):
-                    for other in block[-self._window :]:
-                        if other in compared:
-                            continue
-                        compared.add(other)
-                        confidence = pair_confidence(prepared, self._prepared(other))
-                        if confidence is not None and confidence >= MATCH_THRESHOLD:
-                            pairs.add(confidence, node, other)
-                block.append(node)
+        ids = [f.id_index for f in mentions]
+        uf.extend(ids, [f.birth_date for f in mentions])
+        self._ids.extend(ids)
+        prepared_all = [PreparedMention.of(facts) for facts in mentions]
+        self._mentions.extend(prepared_all)
+        pairs = self._candidate_pairs(first, prepared_all)
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
-        for score, a, b in pairs.strongest_first():
-            if uf.find(a) == uf.find(b) or uf.union(a, b):
-                for mine, theirs in ((a, b), (b, a)):
-                    at = mine - first
-                    if 0 <= at < count and score > best_score[at]:
-                        best_score[at], best_other[at] = score, theirs
+        find, union = uf.find, uf.union
+        scores, lefts, rights = pairs
+        for i in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
+            score, a, b = scores[i], lefts[i], rights[i]
+            if find(a) == find(b) or union(a, b):
+                at = a - first
+                if 0 <= at < count and score > best_score[at]:
+                    best_score[at], best_other[at] = score, b
+                at = b - first
+                if 0 <= at < count and score > best_score[at]:
+                    best_score[at], best_other[at] = score, a
         return [
             self._assign(first + at, _best(best_score, best_other, at))
             for at in range(count)
         ]
+
+    def _candidate_pairs(
+        self, first: int, batch: list[PreparedMention]
+    ) -> tuple[array[float], array[int], array[int]]:
+        """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
+        worth joining, in three packed arrays (score, node, other node) in the order found
+        (a tuple and a float a pair would be ~100 bytes, these are 24)."""
+        known, ids = self._mentions, self._ids
+        id_last, phones, names = self._id_last, self._phones, self._names
+        unseen, window = self._unseen, self._window
+        scores, lefts, rights = array("d"), array("q"), array("q")
+        add_score, add_left, add_right = scores.append, lefts.append, rights.append
+        keys_of: dict[tuple[str, str | None], list[str]] = {}  # name keys repeat: build once
+        node = first - 1
+        for prepared in batch:
+            node += 1
+            facts = prepared.facts
+            id_index = facts.id_index
+            if id_index:
+                last = id_last.get(id_index)
+                id_last[id_index] = node
+                if last is not None:
+                    add_score(ID_MATCH), add_left(node), add_right(last)
+            others: list[int] = []
+            phone = facts.phone_index
+            if phone:
+                block = phones.get(phone)
+                if block is None:
+                    phones[phone] = [node]
+                else:
+                    others = block[-window:]
+                    block.append(node)
+            county = prepared.region
+            keys = keys_of.get((facts.name, county))
+            if keys is None:
+                keys = keys_of[facts.name, county] = county_name_keys(prepared.name, county)
+            for key in keys:
+                block = names.get(key)
+                if block is None:
+                    names[key] = [node]
+                    continue
+                if len(block) + unseen.get(key, 0) <= MAX_NAME_BLOCK:
+                    others = [*others, *block[-window:]] if others else block[-window:]
+                block.append(node)
+            if len(others) > 1:
+                others = list(dict.fromkeys(others))  # one name sits in several blocks
+            for other in others:
+                if id_index and ids[other]:
+                    continue  # both have an ID number: their own block decides
+                decided = decide(prepared, known[other])  # type: ignore[arg-type]
+                if decided is not None and decided[0] >= MATCH_THRESHOLD:
+                    add_score(decided[0]), add_left(node), add_right(other)
+        return scores, lefts, rights
 
     def _prepared(self, node: int) -> PreparedMention:
         mention = self._mentions[node]
@@ -171,6 +225,7 @@ class PersonResolver:
             person = NewPerson(self._next_new)
             anchor = self._uf.add(anchor=person)
             self._mentions.append(None)
+            self._ids.append(None)
             self._uf.union(anchor, root)
             self._anchors[person] = anchor
         assert isinstance(person, int | NewPerson)
@@ -181,28 +236,6 @@ class PersonResolver:
             scored = score_pair(mention, self._prepared(best[1]))
             confidence, evidence = scored if scored is not None else (best[0], [])
         return PersonMatch(mention.facts.mention_id, person, round(confidence, 3), evidence)
-
-
-class _Pairs:
-    """Scored candidate pairs in three packed arrays (a million mentions make millions of
-    pairs: a tuple and a float each would be ~100 bytes a pair, these are 24)."""
-
-    def __init__(self) -> None:
-        self._scores = array("d")
-        self._a = array("q")
-        self._b = array("q")
-
-    def add(self, score: float, a: int, b: int) -> None:
-        self._scores.append(score)
-        self._a.append(a)
-        self._b.append(b)
-
-    def strongest_first(self) -> Iterator[tuple[float, int, int]]:
-        """Highest score first; pairs of one score in the order they were found."""
-        scores = self._scores
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        for i in order:
-            yield scores[i], self._a[i], self._b[i]
 
 
 @contextmanager

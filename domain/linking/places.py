@@ -68,6 +68,7 @@ def address_parts(address: str | None) -> AddressParts:
     )
 
 
+@functools.lru_cache(maxsize=262144)
 def canonical_region(code: str | None) -> str | None:
     """A division code with its zero padding dropped (411202001000 → 411202001)."""
     if not code:
