@@ -20,6 +20,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from domain.linking.clusters import GuardedUnionFind
 from domain.linking.evidence import (
@@ -30,10 +31,12 @@ from domain.linking.evidence import (
     PreparedMention,
     county_name_keys,
     decide,
+    decision_code,
+    evidence_of_code,
     new_person_evidence,
-    score_pair,
     staff_evidence,
 )
+from domain.linking.places import PlaceAgreement
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +50,9 @@ PersonKey = int | NewPerson
 """An existing person's id, or a new person to create."""
 
 
-@dataclass(frozen=True, slots=True)
-class PersonMatch:
-    """A mention's assignment with the confidence and evidence behind it."""
+class PersonMatch(NamedTuple):
+    """A mention's assignment with the confidence and evidence behind it (a tuple: a full
+    run makes one per mention)."""
 
     mention_id: int
     person: PersonKey
@@ -143,33 +146,33 @@ class PersonResolver:
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
+        best_code = array("b", bytes(count))
         find, union = uf.find, uf.union
-        scores, lefts, rights = pairs
+        scores, lefts, rights, codes = pairs
         for i in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
             score, a, b = scores[i], lefts[i], rights[i]
             if find(a) == find(b) or union(a, b):
                 at = a - first
                 if 0 <= at < count and score > best_score[at]:
-                    best_score[at], best_other[at] = score, b
+                    best_score[at], best_other[at], best_code[at] = score, b, codes[i]
                 at = b - first
                 if 0 <= at < count and score > best_score[at]:
-                    best_score[at], best_other[at] = score, a
-        return [
-            self._assign(first + at, _best(best_score, best_other, at))
-            for at in range(count)
-        ]
+                    best_score[at], best_other[at], best_code[at] = score, a, codes[i]
+        del pairs, scores, lefts, rights, codes
+        return self._assign(first, best_score, best_other, best_code)
 
     def _candidate_pairs(
         self, first: int, batch: list[PreparedMention]
-    ) -> tuple[array[float], array[int], array[int]]:
+    ) -> tuple[array[float], array[int], array[int], array[int]]:
         """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
-        worth joining, in three packed arrays (score, node, other node) in the order found
-        (a tuple and a float a pair would be ~100 bytes, these are 24)."""
+        worth joining, in packed arrays (score, node, other node, :func:`decision_code`) in
+        the order found (a tuple and a float a pair would be ~100 bytes, these are 25)."""
         known, ids = self._mentions, self._ids
         id_last, phones, names = self._id_last, self._phones, self._names
         unseen, window = self._unseen, self._window
-        scores, lefts, rights = array("d"), array("q"), array("q")
+        scores, lefts, rights, codes = array("d"), array("q"), array("q"), array("b")
         add_score, add_left, add_right = scores.append, lefts.append, rights.append
+        add_code, by_id = codes.append, decision_code(None, PlaceAgreement.UNKNOWN)
         keys_of: dict[tuple[str, str | None], list[str]] = {}  # name keys repeat: build once
         node = first - 1
         for prepared in batch:
@@ -180,7 +183,7 @@ class PersonResolver:
                 last = id_last.get(id_index)
                 id_last[id_index] = node
                 if last is not None:
-                    add_score(ID_MATCH), add_left(node), add_right(last)
+                    add_score(ID_MATCH), add_left(node), add_right(last), add_code(by_id)
             others: list[int] = []
             phone = facts.phone_index
             if phone:
@@ -190,10 +193,11 @@ class PersonResolver:
                 else:
                     others = block[-window:]
                     block.append(node)
-            county = prepared.region
+            region = prepared.region
+            county = region[:6] if region else None
             keys = keys_of.get((facts.name, county))
             if keys is None:
-                keys = keys_of[facts.name, county] = county_name_keys(prepared.name, county)
+                keys = keys_of[facts.name, county] = county_name_keys(prepared.name, region)
             for key in keys:
                 block = names.get(key)
                 if block is None:
@@ -210,32 +214,44 @@ class PersonResolver:
                 decided = decide(prepared, known[other])  # type: ignore[arg-type]
                 if decided is not None and decided[0] >= MATCH_THRESHOLD:
                     add_score(decided[0]), add_left(node), add_right(other)
-        return scores, lefts, rights
+                    add_code(decision_code(decided[1], decided[2]))
+        return scores, lefts, rights, codes
 
-    def _prepared(self, node: int) -> PreparedMention:
-        mention = self._mentions[node]
-        assert mention is not None  # anchors are never in a block
-        return mention
+    def _assign(
+        self, first: int, best_score: array[float], best_other: array[int], best_code: array[int]
+    ) -> list[PersonMatch]:
+        """Each batch node's person (a new one for a cluster that has none) and the
+        evidence of its strongest joined pair, in input order."""
+        uf, known = self._uf, self._mentions
+        find, anchor_of = uf.find, uf.anchor
+        matches: list[PersonMatch] = []
+        add = matches.append
+        node = first - 1
+        for at, other in enumerate(best_other):
+            node += 1
+            root = find(node)
+            person = anchor_of(root)
+            if person is None:
+                person = self._new_person(root)
+            assert isinstance(person, int | NewPerson)
+            facts = known[node].facts  # type: ignore[union-attr]  # anchors are in no pair
+            if other < 0:
+                confidence, evidence = 1.0, new_person_evidence()
+            else:
+                confidence = round(best_score[at], 3)
+                evidence = evidence_of_code(facts, known[other].facts, best_code[at])  # type: ignore[union-attr]
+            add(PersonMatch(facts.mention_id, person, confidence, evidence))
+        return matches
 
-    def _assign(self, node: int, best: tuple[float, int] | None) -> PersonMatch:
-        root = self._uf.find(node)
-        person = self._uf.anchor(root)
-        if person is None:
-            self._next_new += 1
-            person = NewPerson(self._next_new)
-            anchor = self._uf.add(anchor=person)
-            self._mentions.append(None)
-            self._ids.append(None)
-            self._uf.union(anchor, root)
-            self._anchors[person] = anchor
-        assert isinstance(person, int | NewPerson)
-        mention = self._prepared(node)
-        if best is None:
-            confidence, evidence = 1.0, new_person_evidence()
-        else:
-            scored = score_pair(mention, self._prepared(best[1]))
-            confidence, evidence = scored if scored is not None else (best[0], [])
-        return PersonMatch(mention.facts.mention_id, person, round(confidence, 3), evidence)
+    def _new_person(self, root: int) -> NewPerson:
+        self._next_new += 1
+        person = NewPerson(self._next_new)
+        anchor = self._uf.add(anchor=person)
+        self._mentions.append(None)
+        self._ids.append(None)
+        self._uf.union(anchor, root)
+        self._anchors[person] = anchor
+        return person
 
 
 @contextmanager
@@ -267,7 +283,3 @@ def resolve_persons(
     resolver.add_existing(pinned)
     free = [m for m in mentions if not (m.staff_decided and m.person_id is not None)]
     return [staff_match(m) for m in pinned] + resolver.resolve(free)
-
-
-def _best(scores: array[float], others: array[int], at: int) -> tuple[float, int] | None:
-    return (scores[at], others[at]) if others[at] >= 0 else None
