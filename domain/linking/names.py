@@ -9,6 +9,7 @@ into a :class:`NameAgreement`. A 110 caller logged as "王先生" carries only a
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -107,7 +108,7 @@ def compare_names(a: NameKey, b: NameKey) -> NameAgreement:
         return NameAgreement.NONE
     if a.pinyin == b.pinyin:
         return NameAgreement.HOMOPHONE
-    differing = sum(1 for x, y in zip(a.simplified, b.simplified, strict=True) if x != y)
+    differing = sum(map(operator.ne, a.simplified, b.simplified))  # lengths are equal
     if differing == 1 and len(a.simplified) >= 2:
         return NameAgreement.ONE_CHARACTER
     return NameAgreement.NONE

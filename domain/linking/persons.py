@@ -60,7 +60,7 @@ class PersonMatch(NamedTuple):
     evidence: Evidence
 
 
-BLOCK_WINDOW = 24
+BLOCK_WINDOW = 8
 """A mention is compared with at most this many earlier members of each of its blocks."""
 MAX_NAME_BLOCK = 400
 """A name block this large (a very common name in one county) adds no pairs by name alone."""

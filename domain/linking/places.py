@@ -81,6 +81,7 @@ def canonical_region(code: str | None) -> str | None:
     return code
 
 
+@functools.lru_cache(maxsize=262144)  # a county's codes meet each other again and again
 def compare_regions(a: str | None, b: str | None) -> PlaceAgreement:
     if not a or not b:
         return PlaceAgreement.UNKNOWN
