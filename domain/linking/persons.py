@@ -226,6 +226,11 @@ class PersonResolver:
         find, anchor_of = uf.find, uf.anchor
         matches: list[PersonMatch] = []
         add = matches.append
+        # Evidence comes in a few dozen shapes (agreements, both born, one phone): each list
+        # is made once and shared by its matches, as its items are (written out, never
+        # changed), instead of a list per mention.
+        alone = new_person_evidence()
+        shared: dict[tuple[int, bool, bool], Evidence] = {}
         node = first - 1
         for at, other in enumerate(best_other):
             node += 1
@@ -236,11 +241,19 @@ class PersonResolver:
             assert isinstance(person, int | NewPerson)
             facts = known[node].facts  # type: ignore[union-attr]  # anchors are in no pair
             if other < 0:
-                confidence, evidence = 1.0, new_person_evidence()
-            else:
-                confidence = round(best_score[at], 3)
-                evidence = evidence_of_code(facts, known[other].facts, best_code[at])  # type: ignore[union-attr]
-            add(PersonMatch(facts.mention_id, person, confidence, evidence))
+                add(PersonMatch(facts.mention_id, person, 1.0, alone))
+                continue
+            theirs = known[other].facts  # type: ignore[union-attr]
+            code = best_code[at]
+            shape = (
+                code,
+                bool(facts.birth_date and theirs.birth_date),
+                bool(facts.phone_index and facts.phone_index == theirs.phone_index),
+            )
+            evidence = shared.get(shape)
+            if evidence is None:
+                evidence = shared[shape] = evidence_of_code(facts, theirs, code)
+            add(PersonMatch(facts.mention_id, person, round(best_score[at], 3), evidence))
         return matches
 
     def _new_person(self, root: int) -> NewPerson:
