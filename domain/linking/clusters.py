@@ -7,6 +7,7 @@ chains. Path halving and union by size keep every operation near-constant.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Hashable
 from datetime import date
 
@@ -15,7 +16,7 @@ class GuardedUnionFind:
     """Disjoint sets of node numbers; nodes are appended with :meth:`add`."""
 
     def __init__(self) -> None:
-        self._parent: list[int] = []
+        self._parent = array("q")  # packed: a million nodes, no int object each
         self._size: list[int] = []
         self._id: list[str | None] = []
         self._birth: list[date | None] = []

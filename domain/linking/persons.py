@@ -75,12 +75,14 @@ class PersonResolver:
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
         self._ids: list[str | None] = []  # by node: its ID number (blind index), if any
         # Blocks by kind: an ID number needs only its latest mention (one chain links them
-        # all), a phone or a name its recent ones; a name block's key is its stored form.
+        # all), a phone or a name its recent ones. A name block is keyed by the hash of its
+        # stored form (姓名分块键): a million mentions make a million keys, and a 64-bit
+        # int is a third of the string (two keys sharing a hash only share a block).
         self._id_last: dict[str, int] = {}
         self._phones: dict[str, list[int]] = {}
-        self._names: dict[str, list[int]] = {}
+        self._names: dict[int, list[int]] = {}
         self._anchors: dict[PersonKey, int] = {}
-        self._unseen: dict[str, int] = {}  # stored name block members not indexed here
+        self._unseen: dict[int, int] = {}  # stored name block members not indexed here
         self._next_new = 0
 
     @property
@@ -103,7 +105,7 @@ class PersonResolver:
         if facts.phone_index:
             self._phones.setdefault(facts.phone_index, []).append(node)
         for key in county_name_keys(mention.name, mention.region):
-            self._names.setdefault(key, []).append(node)
+            self._names.setdefault(hash(key), []).append(node)
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -127,7 +129,8 @@ class PersonResolver:
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
         for key, size in sizes.items():
-            self._unseen[key] = max(0, size - len(self._names.get(key, ())))
+            block = hash(key)
+            self._unseen[block] = max(0, size - len(self._names.get(block, ())))
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
@@ -173,7 +176,7 @@ class PersonResolver:
         scores, lefts, rights, codes = array("d"), array("q"), array("q"), array("b")
         add_score, add_left, add_right = scores.append, lefts.append, rights.append
         add_code, by_id = codes.append, decision_code(None, PlaceAgreement.UNKNOWN)
-        keys_of: dict[tuple[str, str | None], list[str]] = {}  # name keys repeat: build once
+        keys_of: dict[tuple[str, str | None], list[int]] = {}  # name keys repeat: build once
         node = first - 1
         for prepared in batch:
             node += 1
@@ -197,7 +200,9 @@ class PersonResolver:
             county = region[:6] if region else None
             keys = keys_of.get((facts.name, county))
             if keys is None:
-                keys = keys_of[facts.name, county] = county_name_keys(prepared.name, region)
+                keys = keys_of[facts.name, county] = [
+                    hash(key) for key in county_name_keys(prepared.name, region)
+                ]
             for key in keys:
                 block = names.get(key)
                 if block is None:
