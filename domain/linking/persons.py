@@ -36,7 +36,8 @@ from domain.linking.evidence import (
     new_person_evidence,
     staff_evidence,
 )
-from domain.linking.places import PlaceAgreement
+from domain.linking.names import name_key
+from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +144,15 @@ class PersonResolver:
         ids = [f.id_index for f in mentions]
         uf.extend(ids, [f.birth_date for f in mentions])
         self._ids.extend(ids)
-        prepared_all = [PreparedMention.of(facts) for facts in mentions]
+        prepared_all = list(  # PreparedMention.of, column by column
+            map(
+                PreparedMention,
+                mentions,
+                map(name_key, [f.name for f in mentions]),
+                map(canonical_region, [f.region_code for f in mentions]),
+                map(address_parts, [f.address for f in mentions]),
+            )
+        )
         self._mentions.extend(prepared_all)
         pairs = self._candidate_pairs(first, prepared_all)
         count = len(mentions)
