@@ -169,6 +169,9 @@ def decide(
     if fa.birth_date and fb.birth_date and fa.birth_date != fb.birth_date:
         return None
     name_a, name_b = a.name, b.name
+    phone_a, phone_b = fa.phone_index, fb.phone_index
+    if phone_a and phone_b and phone_a != phone_b and name_a.simplified != name_b.simplified:
+        return None  # two phones leave only the exact name (below): no need to compare
     if name_a is name_b and name_a.simplified and not name_a.surname_only:
         names = NameAgreement.EXACT  # one written name: one cached key
     else:
@@ -176,7 +179,6 @@ def decide(
         if names is NameAgreement.NONE:
             return None
     place = _place(a, b)
-    phone_a, phone_b = fa.phone_index, fb.phone_index
     if phone_a and phone_a == phone_b:
         return 0.9 + 0.08 * NAME_WEIGHT[names], names, place
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
