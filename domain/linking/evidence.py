@@ -59,12 +59,18 @@ class MentionFacts:
 
 class PreparedMention(NamedTuple):
     """A mention with its name, division code and address normalised for comparison (a
-    tuple: a million of them are made per full run)."""
+    tuple: a million of them are made per full run). It also carries every fact
+    :func:`decide` reads (an empty identifier as None), so comparing two mentions touches
+    these two tuples and the shared name and place keys, not the facts themselves."""
 
     facts: MentionFacts
     name: NameKey
     region: str | None
     place: AddressParts
+    record_id: int | None
+    id_index: str | None
+    phone_index: str | None
+    birth_date: date | None
 
     @classmethod
     def of(cls, facts: MentionFacts) -> PreparedMention:
@@ -73,6 +79,10 @@ class PreparedMention(NamedTuple):
             name_key(facts.name),
             canonical_region(facts.region_code),
             address_parts(facts.address),
+            facts.record_id,
+            facts.id_index or None,
+            facts.phone_index or None,
+            facts.birth_date,
         )
 
     def blocking_keys(self) -> list[str]:
@@ -159,18 +169,21 @@ def decide(
     a: PreparedMention, b: PreparedMention
 ) -> tuple[float, NameAgreement | None, PlaceAgreement] | None:
     """The confidence and the name and place agreements it rests on (no name: the ID)."""
-    fa, fb = a.facts, b.facts
-    if fa.record_id is not None and fa.record_id == fb.record_id:
+    record = a.record_id
+    if record is not None and record == b.record_id:
         return None
-    if fa.id_index and fb.id_index:
-        if fa.id_index != fb.id_index:
+    id_a, id_b = a.id_index, b.id_index
+    if id_a is not None and id_b is not None:
+        if id_a != id_b:
             return None
         return ID_MATCH, None, PlaceAgreement.UNKNOWN
-    if fa.birth_date and fb.birth_date and fa.birth_date != fb.birth_date:
+    born_a, born_b = a.birth_date, b.birth_date
+    if born_a is not None and born_b is not None and born_a != born_b:
         return None
     name_a, name_b = a.name, b.name
-    phone_a, phone_b = fa.phone_index, fb.phone_index
-    if phone_a and phone_b and phone_a != phone_b and name_a.simplified != name_b.simplified:
+    phone_a, phone_b = a.phone_index, b.phone_index
+    phones_differ = phone_a is not None and phone_b is not None and phone_a != phone_b
+    if phones_differ and name_a.simplified != name_b.simplified:
         return None  # two phones leave only the exact name (below): no need to compare
     if name_a is name_b and name_a.simplified and not name_a.surname_only:
         names = NameAgreement.EXACT  # one written name: one cached key
@@ -179,11 +192,10 @@ def decide(
         if names is NameAgreement.NONE:
             return None
     place = _place(a, b)
-    if phone_a and phone_a == phone_b:
+    if phone_a is not None and phone_a == phone_b:
         return 0.9 + 0.08 * NAME_WEIGHT[names], names, place
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
         return None
-    phones_differ = bool(phone_a and phone_b)  # equal ones returned above
     if phones_differ and names is not NameAgreement.EXACT:
         # 张建伟 and 张建玮 on one street with two phones: two people, not one name misspelt
         return None

@@ -74,7 +74,6 @@ class PersonResolver:
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
-        self._ids: list[str | None] = []  # by node: its ID number (blind index), if any
         # Blocks by kind: an ID number needs only its latest mention (one chain links them
         # all), a phone or a name its recent ones. A name block is keyed by the hash of its
         # stored form (姓名分块键): a million mentions make a million keys, and a 64-bit
@@ -95,7 +94,6 @@ class PersonResolver:
         if node is None:
             node = self._uf.add(anchor=person)
             self._mentions.append(None)
-            self._ids.append(None)
             self._anchors[person] = node
         return node
 
@@ -118,7 +116,6 @@ class PersonResolver:
             anchor = uf.find(self._anchor(facts.person_id))
             node = uf.add(facts.id_index, facts.birth_date)
             self._mentions.append(prepared)
-            self._ids.append(facts.id_index)
             if uf.conflict(node, anchor) is None:
                 uf.union(node, anchor)
             else:  # a staff decision against the evidence: keep it, minus the guard values
@@ -143,7 +140,6 @@ class PersonResolver:
         first = len(uf)  # this batch's mentions are the nodes from here on, in input order
         ids = [f.id_index for f in mentions]
         uf.extend(ids, [f.birth_date for f in mentions])
-        self._ids.extend(ids)
         prepared_all = list(  # PreparedMention.of, column by column
             map(
                 PreparedMention,
@@ -151,6 +147,10 @@ class PersonResolver:
                 map(name_key, [f.name for f in mentions]),
                 map(canonical_region, [f.region_code for f in mentions]),
                 map(address_parts, [f.address for f in mentions]),
+                [f.record_id for f in mentions],
+                [i or None for i in ids],
+                [f.phone_index or None for f in mentions],
+                [f.birth_date for f in mentions],
             )
         )
         self._mentions.extend(prepared_all)
@@ -179,7 +179,7 @@ class PersonResolver:
         """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
         worth joining, in packed arrays (score, node, other node, :func:`decision_code`) in
         the order found (a tuple and a float a pair would be ~100 bytes, these are 25)."""
-        known, ids = self._mentions, self._ids
+        known = self._mentions
         id_last, phones, names = self._id_last, self._phones, self._names
         unseen, window = self._unseen, self._window
         scores, lefts, rights, codes = array("d"), array("q"), array("q"), array("b")
@@ -223,9 +223,10 @@ class PersonResolver:
             if len(others) > 1:
                 others = list(dict.fromkeys(others))  # one name sits in several blocks
             for other in others:
-                if id_index and ids[other]:
+                theirs = known[other]
+                if id_index and theirs.id_index is not None:  # type: ignore[union-attr]
                     continue  # both have an ID number: their own block decides
-                decided = decide(prepared, known[other])  # type: ignore[arg-type]
+                decided = decide(prepared, theirs)  # type: ignore[arg-type]
                 if decided is not None and decided[0] >= MATCH_THRESHOLD:
                     add_score(decided[0]), add_left(node), add_right(other)
                     add_code(decision_code(decided[1], decided[2]))
@@ -275,7 +276,6 @@ class PersonResolver:
         person = NewPerson(self._next_new)
         anchor = self._uf.add(anchor=person)
         self._mentions.append(None)
-        self._ids.append(None)
         self._uf.union(anchor, root)
         self._anchors[person] = anchor
         return person
