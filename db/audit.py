@@ -140,6 +140,12 @@ def chain_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
+# Built once: a batch's statements are the same every time.
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_SQLITE_WRITE_LOCK = text("UPDATE audit_log SET id = id WHERE 0 = 1")
+_CHAIN_TAIL = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
 async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[int]:
     """Chain and insert ``events`` in order; the caller commits. Returns their ids.
 
@@ -149,14 +155,10 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
     """
     dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        await session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
     elif dialect == "sqlite":
-        await session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
-    last = (
-        await session.execute(
-            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        )
-    ).first()
+        await session.execute(_SQLITE_WRITE_LOCK)
+    last = (await session.execute(_CHAIN_TAIL)).first()
     next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     rows: list[dict[str, Any]] = []
     for event in (event.storable() for event in events):
