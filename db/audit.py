@@ -14,14 +14,16 @@ read does not become the bottleneck.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEntry
@@ -30,6 +32,7 @@ from db.storable import optional_text, storable_json, storable_text
 
 GENESIS = "0" * 64
 KEYED = "hmac-sha256"
+_AUDIT_TABLE = AuditEntry.metadata.tables["audit_log"]
 _LOCK_KEY = 0x60B4A0D1  # advisory-lock key reserved for audit appends
 _key: bytes | None = None
 
@@ -45,7 +48,13 @@ def configure_audit_key(key: bytes | None) -> None:
 def audit_key() -> bytes:
     if _key is not None:
         return _key
-    return hmac.new(cipher().key, b"govhub audit chain v1", hashlib.sha256).digest()
+    return _derived_key(cipher().key)
+
+
+@functools.lru_cache(maxsize=4)
+def _derived_key(pii_key: bytes) -> bytes:
+    """The chain key derived from the PII key (once per key, not once per row)."""
+    return hmac.new(pii_key, b"govhub audit chain v1", hashlib.sha256).digest()
 
 
 def keyed_digest(document: str) -> str:
@@ -89,39 +98,56 @@ class AuditEvent:
         )
 
 
-def chain_fields(entry: AuditEntry) -> dict[str, Any]:
+CHAINED_COLUMNS = (
+    "id", "occurred_at", "principal", "role", "org", "operation", "document_hash", "variables",
+    "record_ids", "person_ids", "purpose", "outcome", "duration_ms", "prev_hash", "scheme",
+)  # fmt: skip
+"""The columns a row's hash covers (all but ``hash`` itself)."""
+
+
+def chain_fields(entry: AuditEntry | Mapping[str, Any]) -> dict[str, Any]:
+    """What the hash covers of a stored row, or of a row about to be inserted (its values
+    by column name)."""
+    row = entry if isinstance(entry, Mapping) else {c: getattr(entry, c) for c in CHAINED_COLUMNS}
     fields = {
-        "id": entry.id,
-        "occurred_at": entry.occurred_at.astimezone(UTC).isoformat(),
-        "principal": entry.principal,
-        "role": entry.role,
-        "org": entry.org,
-        "operation": entry.operation,
-        "document_hash": entry.document_hash,
-        "variables": entry.variables,
-        "record_ids": entry.record_ids,
-        "purpose": entry.purpose,
-        "outcome": entry.outcome,
-        "duration_ms": None if entry.duration_ms is None else round(entry.duration_ms, 3),
-        "prev_hash": entry.prev_hash,
+        "id": row["id"],
+        "occurred_at": row["occurred_at"].astimezone(UTC).isoformat(),
+        "principal": row["principal"],
+        "role": row["role"],
+        "org": row["org"],
+        "operation": row["operation"],
+        "document_hash": row["document_hash"],
+        "variables": row["variables"],
+        "record_ids": row["record_ids"],
+        "purpose": row["purpose"],
+        "outcome": row["outcome"],
+        "duration_ms": None if row["duration_ms"] is None else round(row["duration_ms"], 3),
+        "prev_hash": row["prev_hash"],
     }
     # Only when set: rows written before the column existed hash exactly as they did.
-    if entry.person_ids is not None:
-        fields["person_ids"] = entry.person_ids
-    if entry.scheme is not None:
-        fields["scheme"] = entry.scheme
+    if row["person_ids"] is not None:
+        fields["person_ids"] = row["person_ids"]
+    if row["scheme"] is not None:
+        fields["scheme"] = row["scheme"]
     return fields
 
 
-def chain_hash(entry: AuditEntry) -> str:
-    document = json.dumps(chain_fields(entry), sort_keys=True, ensure_ascii=False, default=str)
-    if entry.scheme == KEYED:
+def chain_hash(entry: AuditEntry | Mapping[str, Any]) -> str:
+    fields = chain_fields(entry)
+    document = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    if fields.get("scheme") == KEYED:
         return keyed_digest(document)
     return hashlib.sha256(document.encode("utf-8")).hexdigest()
 
 
-async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[AuditEntry]:
-    """Chain and insert ``events`` in order; the caller commits.
+# Built once: a batch's statements are the same every time.
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_SQLITE_WRITE_LOCK = text("UPDATE audit_log SET id = id WHERE 0 = 1")
+_CHAIN_TAIL = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+
+
+async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[int]:
+    """Chain and insert ``events`` in order; the caller commits. Returns their ids.
 
     Serialised against every other process until the commit: PostgreSQL takes an advisory
     lock; on SQLite a no-op write first takes the database's write lock (``uvicorn --workers
@@ -129,40 +155,28 @@ async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list
     """
     dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+        await session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
     elif dialect == "sqlite":
-        await session.execute(text("UPDATE audit_log SET id = id WHERE 0 = 1"))
-    last = (
-        await session.execute(
-            select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-        )
-    ).first()
+        await session.execute(_SQLITE_WRITE_LOCK)
+    last = (await session.execute(_CHAIN_TAIL)).first()
     next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    entries = []
+    rows: list[dict[str, Any]] = []
     for event in (event.storable() for event in events):
-        entry = AuditEntry(
-            id=next_id,
-            occurred_at=event.occurred_at,
-            principal=event.principal,
-            role=event.role,
-            org=event.org,
-            operation=event.operation,
-            document_hash=event.document_hash,
-            variables=event.variables,
-            record_ids=event.record_ids,
-            person_ids=event.person_ids,
-            purpose=event.purpose,
-            outcome=event.outcome,
-            duration_ms=event.duration_ms,
-            prev_hash=prev,
-            scheme=KEYED,
-        )
-        entry.hash = chain_hash(entry)
-        session.add(entry)
-        entries.append(entry)
-        prev, next_id = entry.hash, next_id + 1
-    await session.flush()
-    return entries
+        row: dict[str, Any] = {
+            "id": next_id, "occurred_at": event.occurred_at, "principal": event.principal,
+            "role": event.role, "org": event.org, "operation": event.operation,
+            "document_hash": event.document_hash, "variables": event.variables,
+            "record_ids": event.record_ids, "person_ids": event.person_ids,
+            "purpose": event.purpose, "outcome": event.outcome, "duration_ms": event.duration_ms,
+            "prev_hash": prev, "scheme": KEYED,
+        }  # fmt: skip
+        row["hash"] = prev = chain_hash(row)
+        rows.append(row)
+        next_id += 1
+    # A plain INSERT, no ORM unit of work: the rows are written, never read back here.
+    if rows:
+        await session.execute(insert(_AUDIT_TABLE), rows)
+    return [row["id"] for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,12 @@ one connection the first time it reads, runs every read on it in turn (an ``asyn
 per statement: a connection runs one statement at a time) inside one transaction, and gives
 it back when the operation ends, before its audit row is written.
 
+On PostgreSQL at READ COMMITTED (the server's default isolation) that transaction is the
+server's own, statement by statement (autocommit): each statement of an explicit READ
+COMMITTED transaction sees what was committed when it started, exactly as it does on its own,
+so the ``BEGIN`` before the first read and the ``ROLLBACK`` after the last (two round trips,
+a quarter of a by-id query's) bought nothing. A server whose default is stricter keeps them.
+
 The operation's reads are found through a context variable that the :class:`ReadTransaction`
 extension sets for the operation's task: tasks started by it (DataLoader batches, concurrent
 fields) copy the variable at creation, so they share the transaction too. Mutations and
@@ -82,7 +88,10 @@ class OperationReads:
         if self._serial is None:
             async with self._opening:
                 if self._serial is None:
-                    self._connection = await self._engine.connect()
+                    connection = await self._engine.connect()
+                    if _per_statement(connection):  # see the module docstring
+                        await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    self._connection = connection
                     self._serial = SerialConnection(self._engine, self._connection)
         return self._serial
 
@@ -92,6 +101,12 @@ class OperationReads:
         connection, self._connection, self._serial = self._connection, None, None
         if connection is not None:
             await connection.close()
+
+
+def _per_statement(connection: AsyncConnection) -> bool:
+    """Whether an explicit transaction adds nothing to this connection's reads."""
+    dialect = connection.dialect
+    return dialect.name == "postgresql" and dialect.default_isolation_level == "READ COMMITTED"
 
 
 _CURRENT: ContextVar[OperationReads | None] = ContextVar("govhub_operation_reads", default=None)

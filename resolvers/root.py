@@ -18,7 +18,8 @@ import strawberry
 import structlog
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import ValidationCache
+from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
 from domain.kinds import KINDS, KindSpec
@@ -47,6 +48,7 @@ from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
 from schema.errors import ErrorCode, PublicErrors, error_code
+from schema.extension_hooks import KnownHooksRunner
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
 from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
@@ -310,7 +312,13 @@ SERVER_ERRORS = frozenset({ErrorCode.INTERNAL_SERVER_ERROR, ErrorCode.SERVICE_UN
 
 
 class GovhubSchema(strawberry.Schema):
-    """Logs errors without their messages' data: codes and types only, never PII or SQL."""
+    """Logs errors without their messages' data: codes and types only, never PII or SQL;
+    finds its extensions' hooks once per extension class (``schema.extension_hooks``)."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        return KnownHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None

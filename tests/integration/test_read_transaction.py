@@ -171,3 +171,18 @@ async def test_a_task_outliving_its_operation_reads_on_a_connection_of_its_own(
     assert reads.closed and current_reads(engine) is None
     with pytest.raises(RuntimeError):
         await reads.connection()
+
+
+async def test_postgresql_reads_send_no_begin_at_read_committed(engine: AsyncEngine) -> None:
+    # given an operation's reads on PostgreSQL, whose default isolation is READ COMMITTED
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's transactions only")
+    async with operation_reads(engine) as reads:
+        connection = await reads.connection()
+        # when two statements, a moment apart, ask when their transaction began
+        first = (await connection.execute(text("SELECT now()"))).scalar_one()
+        await asyncio.sleep(0.02)
+        second = (await connection.execute(text("SELECT now()"))).scalar_one()
+    # then each ran in a transaction of its own (no BEGIN held one open between them): each
+    # statement sees what was committed when it started, as in a READ COMMITTED transaction
+    assert second > first
