@@ -37,7 +37,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 from schema.fastpath.handbacks import HandBack, document_key, record_hand_back
-from schema.fastpath.marks import DIRECT_SYNC, is_rereadable
+from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall, is_rereadable
 from schema.fastpath.plans import compiler_for
 from schema.fastpath.readers import CURRENT_EXECUTOR, Fallback, FieldCompiler, Read
 
@@ -65,6 +65,9 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         # graphql-core hands every object of one type and selection the same grouped field
         # set, so its readers are looked up once per request.
         self._plans: dict[tuple[int, str], _Plan] = {}
+        # The one Info each compiled resolver call of a field gets in this request (see
+        # ``rereadable``), by the reader's own key.
+        self.shared_infos: dict[object, Any] = {}
 
     def execute_fields(
         self,
@@ -220,5 +223,17 @@ def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
 
     resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks resolvers
     # Compiled readers call only resolvers declared safe to call again (see ``rereadable``).
-    setattr(resolve, DIRECT_SYNC, not definition.is_async and is_rereadable(function))
+    direct_sync = not definition.is_async and is_rereadable(function)
+    setattr(resolve, DIRECT_SYNC, direct_sync)
+    if direct_sync:
+        setattr(
+            resolve,
+            DIRECT_CALL,
+            DirectCall(
+                function,
+                takes_self,
+                info_name,
+                lambda raw: info_class(_raw_info=raw, _field=definition),
+            ),
+        )
     return resolve

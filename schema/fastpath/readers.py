@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    FieldNode,
     GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLField,
@@ -56,7 +57,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from schema.fastpath.marks import DIRECT_SYNC
+from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall
 
 if TYPE_CHECKING:
     from schema.fastpath.executor import PlainFieldExecutor
@@ -270,6 +271,9 @@ class FieldCompiler:
             return None
         nodes = [detail.node for detail in details]
         current = CURRENT_EXECUTOR.get
+        call: DirectCall | None = getattr(resolve, DIRECT_CALL, None)
+        if call is not None:
+            return _direct_fetcher(call, field_def, nodes, parent_type)
 
         def fetch_resolved(source: Any, path: Path) -> Any:
             try:
@@ -386,6 +390,37 @@ class FieldCompiler:
             return complete(value, path)
 
         return complete_abstract
+
+
+def _direct_fetcher(
+    call: DirectCall,
+    field_def: GraphQLField,
+    nodes: list[FieldNode],
+    parent_type: GraphQLObjectType,
+) -> Callable[[Any, Path], Any]:
+    """Call a rereadable resolver's function itself, with the field's one ``Info`` of the
+    request (made from the first object's resolve info; the resolver reads only its context)."""
+    function, takes_self, info_name, make_info = call
+    current = CURRENT_EXECUTOR.get
+    slot = object()  # this reader's key in the request's shared infos
+
+    def fetch_called(source: Any, path: Path) -> Any:
+        try:
+            if info_name is None:
+                value = function(source) if takes_self else function()
+            else:
+                infos = (executor := current()).shared_infos
+                info = infos.get(slot)
+                if info is None:
+                    raw = executor.build_resolve_info(field_def, nodes, parent_type, path)
+                    info = infos[slot] = make_info(raw)
+                kwargs = {info_name: info}
+                value = function(source, **kwargs) if takes_self else function(**kwargs)
+        except Exception:
+            raise Fallback from None
+        return _settled(value)
+
+    return fetch_called
 
 
 def _nullable(complete: Callable[[Any, Path], Any]) -> Callable[[Any, Path], Any]:
