@@ -334,6 +334,15 @@ def records_in_scope(scope: RecordScope) -> AnySelect:
 
 
 @functools.cache
+def records_in() -> AnySelect:
+    """:func:`records_by_id` unrestricted as one statement object, run with ``{"ids": [...]}``
+    (for ids already read within a scope)."""
+    return _record_select(tuple(RecordKind)).where(
+        RECORDS.c.id.in_(bindparam(IDS, expanding=True)), RECORDS.c.deleted == false()
+    )
+
+
+@functools.cache
 def regions_in() -> AnySelect:
     """Regions by code, run with ``{"ids": [codes...]}``; one statement object, reused."""
     return select(REGIONS).where(REGIONS.c.code.in_(bindparam(IDS, expanding=True)))
