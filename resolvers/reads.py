@@ -8,6 +8,11 @@ one connection the first time it reads, runs every read on it in turn (an ``asyn
 per statement: a connection runs one statement at a time) inside one transaction, and gives
 it back when the operation ends, before its audit row is written.
 
+On PostgreSQL that transaction is the connection's autocommit one: at READ COMMITTED (the
+engine's level) every statement sees its own snapshot whether or not a BEGIN came first, so
+a BEGIN and a ROLLBACK would cost two round trips per operation and change no answer. SQLite's
+read transactions are snapshots shared by their statements, so there the reads keep theirs.
+
 The operation's reads are found through a context variable that the :class:`ReadTransaction`
 extension sets for the operation's task: tasks started by it (DataLoader batches, concurrent
 fields) copy the variable at creation, so they share the transaction too. Mutations and
@@ -82,12 +87,15 @@ class OperationReads:
         if self._serial is None:
             async with self._opening:
                 if self._serial is None:
-                    self._connection = await self._engine.connect()
-                    self._serial = SerialConnection(self._engine, self._connection)
+                    connection = await self._engine.connect()
+                    if connection.dialect.name == "postgresql":  # see the module's doc
+                        await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    self._connection = connection
+                    self._serial = SerialConnection(self._engine, connection)
         return self._serial
 
     async def close(self) -> None:
-        """Roll the read transaction back (it wrote nothing) and return the connection."""
+        """End the read transaction (it wrote nothing) and return the connection."""
         self.closed = True
         connection, self._connection, self._serial = self._connection, None, None
         if connection is not None:
