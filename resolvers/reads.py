@@ -88,7 +88,7 @@ class OperationReads:
             async with self._opening:
                 if self._serial is None:
                     connection = await self._engine.connect()
-                    if connection.dialect.name == "postgresql":  # see the module's doc
+                    if _statement_snapshots(connection):  # see the module's doc
                         await connection.execution_options(isolation_level="AUTOCOMMIT")
                     self._connection = connection
                     self._serial = SerialConnection(self._engine, connection)
@@ -100,6 +100,12 @@ class OperationReads:
         connection, self._connection, self._serial = self._connection, None, None
         if connection is not None:
             await connection.close()
+
+
+def _statement_snapshots(connection: AsyncConnection) -> bool:
+    """PostgreSQL at READ COMMITTED (its default, and the engine's): a snapshot per statement."""
+    dialect = connection.dialect
+    return dialect.name == "postgresql" and dialect.default_isolation_level == "READ COMMITTED"
 
 
 _CURRENT: ContextVar[OperationReads | None] = ContextVar("govhub_operation_reads", default=None)
