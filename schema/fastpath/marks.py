@@ -12,6 +12,7 @@ DIRECT_CALL = "_govhub_direct_call"
 """On such a resolver: how compiled readers call its function themselves (a
 :class:`DirectCall`), with one ``Info`` per field and request."""
 _REREADABLE = "_govhub_rereadable"
+_PLACES_WITHOUT_INFO = "_govhub_places_without_info"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +34,18 @@ def rereadable(function: F) -> F:
     once, in its order."""
     setattr(function, _REREADABLE, True)
     return function
+
+
+def places_without_info(function: F) -> F:
+    """Declare a type's ``resolve_type`` that reads nothing of its ``info`` (it places an
+    object by its class): compiled readers then call it with none instead of building one
+    per object."""
+    setattr(function, _PLACES_WITHOUT_INFO, True)
+    return function
+
+
+def is_placed_without_info(function: object) -> bool:
+    return getattr(function, _PLACES_WITHOUT_INFO, False) is True
 
 
 def is_rereadable(function: object) -> bool:

@@ -57,7 +57,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall
+from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall, is_placed_without_info
 
 if TYPE_CHECKING:
     from schema.fastpath.executor import PlainFieldExecutor
@@ -362,17 +362,19 @@ class FieldCompiler:
         current = CURRENT_EXECUTOR.get
         schema = self._schema
         by_type: dict[str, Callable[[Any, Path], dict[str, Any]] | None] = {}
+        without_info = is_placed_without_info(resolve_type)
 
         def complete_abstract(value: Any, path: Path) -> Any:
             if value is None:
                 return None
             _check_settled(value)
             try:
-                name = resolve_type(
-                    value,
-                    current().build_resolve_info(field_def, nodes, parent_type, path),
-                    abstract_type,
+                info = (
+                    None
+                    if without_info
+                    else current().build_resolve_info(field_def, nodes, parent_type, path)
                 )
+                name = resolve_type(value, info, abstract_type)  # type: ignore[arg-type]
             except Exception:
                 raise Fallback from None
             if not isinstance(name, str):
