@@ -295,9 +295,12 @@ def record_page(
     after: Keyset | None,
     limit: int,
     with_regions: bool = False,
+    kind_columns: bool = True,
 ) -> AnySelect:
     """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic;
-    with ``with_regions`` each record's region beside it (one statement, not two).
+    with ``with_regions`` each record's region beside it (one statement, not two); without
+    ``kind_columns`` only the shared columns (no kind table joined), for a selection that
+    reads none of a kind's own fields.
 
     Cached: the first page of a list is asked for again and again with the same filter and
     scope, and a statement reused keeps its SQLAlchemy cache key, which is otherwise worked
@@ -305,6 +308,8 @@ def record_page(
     """
     key = sort_expression(sort_column)
     kinds = criteria.kinds or tuple(kind for kind in RecordKind if kind in scope.kinds)
+    if not kind_columns:
+        kinds = ()
     statement = _record_select(kinds, sort_column, with_regions=with_regions).where(
         *record_conditions(criteria, scope)
     )

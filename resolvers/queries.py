@@ -13,6 +13,7 @@ from functools import partial
 from typing import Annotated, cast
 
 import strawberry
+from graphql import GraphQLInterfaceType
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import relay
@@ -39,7 +40,7 @@ from resolvers.rows import (
     record_from_row,
     region_from_row,
 )
-from resolvers.selection import selected_relations, selects_field
+from resolvers.selection import node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -106,6 +107,7 @@ async def record_connection(
     sort_column, descending = ORDERS[order_by]
     sessions = info.context.sessions
     wanted = selected_relations(info._raw_info)
+    kind_columns = _reads_kind_fields(info)
     statement = queries.record_page(
         criteria,
         security.scope,
@@ -114,6 +116,7 @@ async def record_connection(
         after=keyset,
         limit=request.size + 1,
         with_regions="region" in wanted,  # read beside the records: one statement less
+        kind_columns=kind_columns,
     )
     async with connect(sessions) as connection:
         rows = list(await fetch_all(sessions, statement, connection))
@@ -123,7 +126,7 @@ async def record_connection(
             rows.reverse()
         edges: list[Edge[Record]] = [
             LazyEdge(
-                record_from_row(row),
+                record_from_row(row, kind_columns=kind_columns),
                 partial(encode_record_cursor, order_by, row[queries.SORT_LABEL], row["id"]),
             )
             for row in rows
@@ -145,6 +148,15 @@ async def record_connection(
         ),
         count_all=count_all,
     )
+
+
+def _reads_kind_fields(info: Info) -> bool:
+    """Whether the page's nodes select a field of a kind's own (beyond the Record interface,
+    e.g. ``... on Dispute { mediator }``): only then are the kind tables read."""
+    raw = info._raw_info
+    record = raw.schema.get_type("Record")
+    shared = record.fields if isinstance(record, GraphQLInterfaceType) else {}
+    return any(name not in shared and name != "__typename" for name in node_fields(raw))
 
 
 def _prime_regions(info: Info, rows: Sequence[RowMapping]) -> None:
