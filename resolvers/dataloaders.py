@@ -26,7 +26,6 @@ from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.matter_loaders import MatterLoaders
-from resolvers.reads import read_session
 from resolvers.rows import (
     connect,
     fetch_all,
@@ -186,7 +185,7 @@ class Loaders:
                 if person is not None and self.timelines.cache_map.get(person_id) is None
             ]
             if person_ids:
-                read = await self._timelines(person_ids)
+                read = await self._timelines(person_ids, connection)
                 self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
@@ -242,17 +241,19 @@ class Loaders:
         return [found.get(person_id) for person_id in ids]
 
     async def _timelines(
-        self, person_ids: Sequence[int]
+        self, person_ids: Sequence[int], connection: AsyncConnection | None = None
     ) -> list[list[timeline.TimelineEntry] | None]:
         scope = self._scope
-        async with read_session(self._sessions) as session:
-            found = await timeline.person_timelines(
-                session,
-                person_ids,
-                region_prefixes=scope.region_prefixes,
-                kinds=scope.kinds,
-                unplaced=scope.unplaced,
-            )
+        if connection is None:
+            async with connect(self._sessions) as own:
+                return await self._timelines(person_ids, own)
+        found = await timeline.person_timelines(
+            connection,
+            person_ids,
+            region_prefixes=scope.region_prefixes,
+            kinds=scope.kinds,
+            unplaced=scope.unplaced,
+        )
         return [found.get(person_id) for person_id in person_ids]
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:
