@@ -8,7 +8,7 @@ rows, on PostgreSQL (入库速率与裸插入之比).
    written into a second fresh schema with plain ``executemany`` INSERTs in batches of 1,000:
    records per second. The ratio of the two rates is the figure (goal ≥ 0.3).
 
-    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--database-url URL]
+    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--database-url URL] [--base-port N]
 """
 
 from __future__ import annotations
@@ -51,14 +51,14 @@ COPIED = ("records", "disputes", "grid_events", "police_alerts", "petitions", "c
 
 
 @contextlib.contextmanager
-def sandbox_process(scale: int) -> Iterator[dict[SourceSystem, str]]:
+def sandbox_process(scale: int, base_port: int) -> Iterator[dict[SourceSystem, str]]:
     govhub = Path(sys.executable).with_name("govhub")
     process = subprocess.Popen(
-        [str(govhub), "sandbox", "--scale", str(scale), "--base-port", str(BASE_PORT)],
+        [str(govhub), "sandbox", "--scale", str(scale), "--base-port", str(base_port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    urls = {s: f"http://127.0.0.1:{BASE_PORT + offset}" for s, offset in PORT_OFFSETS.items()}
+    urls = {s: f"http://127.0.0.1:{base_port + offset}" for s, offset in PORT_OFFSETS.items()}
     try:
         deadline = time.monotonic() + 600
         while True:  # the world is generated before the ports open
@@ -133,10 +133,12 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20000)
     parser.add_argument("--database-url", default=os.environ.get("GOVHUB_BENCH_DATABASE_URL"))
+    parser.add_argument("--base-port", type=int, default=BASE_PORT,
+                        help="first of the sandbox's five ports")  # fmt: skip
     args = parser.parse_args()
     url = args.database_url or DEFAULT_PG
     configure_pii(secrets.token_bytes(32))
-    with sandbox_process(args.scale) as urls:
+    with sandbox_process(args.scale, args.base_port) as urls:
         async with (
             scratch_schema(url, "bench_sync") as synced,
             migrated_engine(url, schema=synced) as engine,

@@ -20,7 +20,7 @@ from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
-from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys
+from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys, write_updates
 from db.models import DeadLetter, PartyMention, Record
 from db.models.records import kind_models
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
@@ -282,6 +282,9 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             replace[current.id] = parsed  # the last version of it in the batch
         changed.append((current, RecordChangeKind.UPDATED))
         counts.updated += 1
+    # stored records that changed: on PostgreSQL one UPDATE per table (the records triggers
+    # then run once per batch, not once per record)
+    await write_updates(session, [record for record, _ in changed if record.id is not None])
     await session.flush()  # one round of INSERTs for the batch's new records
     replaced = await _replace_mentions(session, replace)
     fresh = [

@@ -19,18 +19,22 @@ target. Neither kind of run merges two stored persons; that stays a staff decisi
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.blocking import candidates
 from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
+from db.pii import blind_index
 from domain.enums import SourceSystem
 from domain.linking import (
     MentionFacts,
@@ -119,6 +123,11 @@ def _most_common(values: Sequence[str | None]) -> str | None:
     return counted.most_common(1)[0][0] if counted else None
 
 
+_PERSONS: Table = Person.__table__  # type: ignore[assignment]  # a declarative model's table
+_SUMMARY = ("name", "id_number", "id_number_index", "phone", "phone_index", "birth_date",
+            "region_code")  # fmt: skip
+
+
 async def _materialise(
     session: AsyncSession, matches: Sequence[PersonMatch], loaded: dict[int, _Loaded]
 ) -> tuple[dict[PersonKey, int], int]:
@@ -128,23 +137,26 @@ async def _materialise(
         members.setdefault(match.person, []).append(loaded[match.mention_id])
     chosen: dict[PersonKey, int] = {k: k for k in members if isinstance(k, int)}
     taken = set(chosen.values())
-    created: dict[PersonKey, Person] = {}
+    created: list[tuple[PersonKey, dict[str, Any]]] = []
     for key, group in sorted(members.items(), key=lambda kv: -len(kv[1])):
         if isinstance(key, int):
             continue
         votes = Counter(m.facts.person_id for m in group if m.facts.person_id is not None)
         previous = next((pid for pid, _ in votes.most_common() if pid not in taken), None)
         if previous is None:
-            created[key] = Person(name=group[0].facts.name[:64])
-            _summarise(created[key], group)
+            blank = dict.fromkeys(_SUMMARY)
+            created.append((key, blank | _summary(group, blank | {"name": group[0].facts.name})))
             continue
         chosen[key] = previous
         taken.add(previous)
-    if created:  # one multi-row INSERT: a flush per person was most of a sync batch's cost
-        session.add_all(created.values())
-        await session.flush()
-        chosen.update((key, person.id) for key, person in created.items())
-    stored = {key: pid for key, pid in chosen.items() if key not in created}
+    stored = dict(chosen)
+    if created:  # one multi-row INSERT (Core: an ORM object per person cost more than the row)
+        now = datetime.now(UTC)
+        rows = [{**values, "merged_into_id": None, "created_at": now} for _, values in created]
+        ids = await session.execute(
+            insert(_PERSONS).returning(_PERSONS.c.id, sort_by_parameter_order=True), rows
+        )
+        chosen.update((key, pid) for (key, _), (pid,) in zip(created, ids, strict=True))
     await _refresh_persons(session, members, stored)
     return chosen, len(created)
 
@@ -152,34 +164,71 @@ async def _materialise(
 async def _refresh_persons(
     session: AsyncSession, members: dict[PersonKey, list[_Loaded]], chosen: dict[PersonKey, int]
 ) -> None:
-    """Keep each person's summary (name, sealed identifiers, birth date, region) current."""
+    """Keep each person's summary (name, sealed identifiers, birth date, region) current:
+    one executemany per set of columns that change."""
     ids = sorted(set(chosen.values()))
+    current: dict[int, Any] = {}
+    columns = [_PERSONS.c[name] for name in ("id", "name", "id_number", "phone", "region_code")]
     for start in range(0, len(ids), _WRITE_BATCH):
-        rows = await session.scalars(
-            select(Person).where(Person.id.in_(ids[start : start + _WRITE_BATCH]))
+        chunk = ids[start : start + _WRITE_BATCH]
+        rows = await session.execute(
+            select(*columns).where(_PERSONS.c.id.in_(chunk), _PERSONS.c.merged_into_id.is_(None))
         )
-        by_id = {p.id: p for p in rows}
-        for key, pid in chosen.items():
-            person, group = by_id.get(pid), members[key]
-            if person is None or person.merged_into_id is not None:
-                continue
-            _summarise(person, group)
+        current.update((row.id, row._asdict()) for row in rows)
+    changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for key, pid in chosen.items():
+        person = current.get(pid)
+        if person is None:  # gone, or merged by staff: its target stands for it
+            continue
+        values = {
+            name: value for name, value in _summary(members[key], person).items()
+            if value != person.get(name, _UNSET)
+        }  # fmt: skip
+        if values:
+            changes.setdefault(tuple(sorted(values)), []).append({"pid": pid, **values})
+    for names, changed in changes.items():
+        statement = (
+            update(_PERSONS)
+            .where(_PERSONS.c.id == bindparam("pid"))
+            .values({name: bindparam(name) for name in names})
+        )
+        for start in range(0, len(changed), _WRITE_BATCH):
+            await session.execute(statement, changed[start : start + _WRITE_BATCH])
+        _refresh_loaded(session, changed)
 
 
-def _summarise(person: Person, group: Sequence[_Loaded]) -> None:
-    """Set a person's summary (name, sealed identifiers, birth date, region) from mentions."""
+_UNSET = object()
+
+
+def _refresh_loaded(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Give persons this session holds as objects (a staff decision's) their new summary."""
+    loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Person)}
+    for values in rows if loaded else ():
+        person = loaded.get(values["pid"])
+        for name, value in values.items() if person is not None else ():
+            if name != "pid":
+                set_committed_value(person, name, value)
+
+
+def _summary(group: Sequence[_Loaded], person: dict[str, Any]) -> dict[str, Any]:
+    """A person's summary (name, sealed identifiers with their blind indexes, birth date,
+    region) from its mentions, over what ``person`` holds now; only the identifiers that
+    change are given."""
     full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
     name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
-    person.name = (name or person.name)[:64]
+    values: dict[str, Any] = {"name": (name or person["name"])[:64]}
     id_number = _most_common([m.id_number for m in group])
-    if id_number and person.id_number != id_number:
-        person.id_number = id_number
-        person.birth_date = _birth(id_number)
+    if id_number and person["id_number"] != id_number:
+        values["id_number"] = id_number
+        values["id_number_index"] = blind_index("id_number", id_number)
+        values["birth_date"] = _birth(id_number)
     phone = _most_common([m.phone for m in group])
-    if phone and person.phone != phone:
-        person.phone = phone
+    if phone and person["phone"] != phone:
+        values["phone"] = phone
+        values["phone_index"] = blind_index("phone", phone)
     region = max((m.facts.region_code or "" for m in group), key=len)
-    person.region_code = region or person.region_code
+    values["region_code"] = region or person["region_code"]
+    return values
 
 
 async def _write_matches(
@@ -205,6 +254,26 @@ async def _write_matches(
 
 
 async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **target: str) -> None:
+    """Set each mention's person (or organisation), confidence and evidence: on PostgreSQL
+    one ``UPDATE … FROM unnest(…)`` per chunk, not a statement per mention."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        [(column, param)] = target.items()
+        unnest = text(
+            f"UPDATE party_mentions AS m SET {column} = v.target, match_confidence = v.conf, "  # noqa: S608 -- fixed names
+            "match_evidence = CAST(v.ev AS json) FROM unnest(CAST(:mid AS integer[]), "
+            "CAST(:target AS integer[]), CAST(:conf AS float8[]), CAST(:ev AS text[])) "
+            "AS v(mid, target, conf, ev) WHERE m.id = v.mid"
+        )
+        for start in range(0, len(rows), _UNNEST_BATCH):
+            chunk = rows[start : start + _UNNEST_BATCH]
+            await session.execute(unnest, {
+                "mid": [row["mid"] for row in chunk], "target": [row[param] for row in chunk],
+                "conf": [row["conf"] for row in chunk],
+                "ev": [json.dumps(row["ev"]) for row in chunk],
+            })  # fmt: skip
+        return
     statement = (
         update(PartyMention.__table__)  # type: ignore[arg-type]  # a Core update on the table
         .where(PartyMention.__table__.c.id == bindparam("mid"))
@@ -216,6 +285,9 @@ async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **targ
     )
     for start in range(0, len(rows), _WRITE_BATCH):
         await session.execute(statement, rows[start : start + _WRITE_BATCH])
+
+
+_UNNEST_BATCH = 10000
 
 
 async def _resolve_organisations(

@@ -16,14 +16,14 @@ after records join (``db.matter_workflow``). A matter's rise raises an alert lik
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, false, inspect, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, false, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import set_committed_value
 
 from db.decisions import audit_decision
 from db.models import (
@@ -92,21 +92,29 @@ def _person_facts(base: FactBase, person_id: int) -> RiskFacts:
     return RiskFacts(TargetKind.PERSON, person_id, subject)
 
 
+_ASSESSMENTS: Table = RiskAssessment.__table__  # type: ignore[assignment]  # a model's table
+_CHANGES: Table = RiskGradeChange.__table__  # type: ignore[assignment]
+_KEPT = ("id", "target_id", "effective_level", "override_level", "override_reason",
+         "overridden_by", "overridden_at", "override_fingerprint")  # fmt: skip
+"""What a regrade reads of a stored grade: where it is, what it showed, its override."""
+
+
 async def _existing(
     session: AsyncSession, target: TargetKind, ids: Collection[int]
-) -> dict[int, RiskAssessment]:
-    found: dict[int, RiskAssessment] = {}
+) -> dict[int, Row[Any]]:
+    found: dict[int, Row[Any]] = {}
+    columns = [_ASSESSMENTS.c[name] for name in _KEPT]
     for chunk in chunks(ids):
-        rows = await session.scalars(
-            select(RiskAssessment).where(
-                RiskAssessment.target_kind == target, RiskAssessment.target_id.in_(chunk)
+        rows = await session.execute(
+            select(*columns).where(
+                _ASSESSMENTS.c.target_kind == target, _ASSESSMENTS.c.target_id.in_(chunk)
             )
         )
         found.update((row.target_id, row) for row in rows)
     return found
 
 
-def _override_of(row: RiskAssessment) -> Override | None:
+def _override_of(row: Row[Any]) -> Override | None:
     if row.override_level is None or row.override_fingerprint is None:
         return None
     return Override(
@@ -115,41 +123,70 @@ def _override_of(row: RiskAssessment) -> Override | None:
     )  # fmt: skip
 
 
+@dataclass
+class _Grades:
+    """The grades a pass computed, written together by :meth:`write` (Core statements: an
+    ORM object per graded target cost more than grading it)."""
+
+    now: datetime
+    new: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[dict[str, Any]] = field(default_factory=list)
+
+    def store(
+        self, row: Row[Any] | None, facts: RiskFacts, result: Assessment, region: str | None
+    ) -> tuple[RiskLevel, RiskLevel]:
+        """Keep ``result`` for the target; returns (the level it shows now, before)."""
+        override = None if row is None else _override_of(row)
+        before = RiskLevel.NONE if row is None else row.effective_level
+        shown = effective_level(result, override)
+        values = {
+            "level": result.level, "rules": [fired.as_json() for fired in result.fired],
+            "facts_fingerprint": result.fingerprint, "region_code": region,
+            "assessed_at": self.now, "effective_level": shown,
+        }  # fmt: skip
+        if row is None:
+            self.new.append({"target_kind": facts.target, "target_id": facts.target_id, **values})
+        else:
+            self.changed.append({"row_id": row.id, **values})
+        if shown != before:
+            self.moves.append({
+                "target_kind": facts.target, "target_id": facts.target_id, "from_level": before,
+                "to_level": shown, "cause": ASSESSED, "changed_at": self.now,
+            })  # fmt: skip
+        return shown, before
+
+    async def write(self, session: AsyncSession) -> None:
+        if self.new:
+            await session.execute(insert(_ASSESSMENTS), self.new)
+        if self.changed:
+            await session.execute(
+                update(_ASSESSMENTS)
+                .where(_ASSESSMENTS.c.id == bindparam("row_id"))
+                .values({name: bindparam(name) for name in _GRADED}),
+                self.changed,
+            )
+            _refresh_loaded(session, self.changed)
+        if self.moves:
+            await session.execute(insert(_CHANGES), self.moves)
+        self.new, self.changed, self.moves = [], [], []
+
+
 _GRADED = ("level", "rules", "facts_fingerprint", "region_code", "assessed_at", "effective_level")
 
 
-def _store(
-    session: AsyncSession,
-    row: RiskAssessment | None,
-    facts: RiskFacts,
-    result: Assessment,
-    region_code: str | None,
-    now: datetime,
-) -> tuple[RiskAssessment, RiskLevel]:
-    """Write ``result`` for the target; returns the row and the level shown before."""
-    if row is None:
-        row = RiskAssessment(target_kind=facts.target, target_id=facts.target_id)
-        session.add(row)
-        before = RiskLevel.NONE
-    else:
-        before = row.effective_level
-    row.level = result.level
-    row.rules = [fired.as_json() for fired in result.fired]
-    row.facts_fingerprint = result.fingerprint
-    row.region_code = region_code
-    row.assessed_at = now
-    row.effective_level = effective_level(result, _override_of(row))
-    if inspect(row).persistent:
-        # every regraded row writes the same columns, so the flush sends one executemany,
-        # not a round trip per row (the ORM batches only runs of equal column sets)
-        for column in _GRADED:
-            flag_modified(row, column)
-    if row.effective_level != before:
-        session.add(RiskGradeChange(
-            target_kind=facts.target, target_id=facts.target_id, from_level=before,
-            to_level=row.effective_level, cause=ASSESSED, changed_at=now,
-        ))  # fmt: skip
-    return row, before
+def _refresh_loaded(session: AsyncSession, changed: list[dict[str, Any]]) -> None:
+    """Give grades this session holds as objects (an override made in it) their new values."""
+    loaded = {
+        obj.id: obj for obj in session.identity_map.values() if isinstance(obj, RiskAssessment)
+    }
+    if not loaded:
+        return
+    for values in changed:
+        obj = loaded.get(values["row_id"])
+        if obj is not None:
+            for name in _GRADED:
+                set_committed_value(obj, name, values[name])
 
 
 async def grade_touched(
@@ -168,16 +205,18 @@ async def grade_touched(
     alerts: list[RiskAlert] = []
     existing = await _existing(session, TargetKind.RECORD, records)
     shown: dict[RiskLevel, list[int]] = {}
+    grades = _Grades(now)
     for record_id in sorted(records):
         facts = _record_facts(base, record_id)
         result = assess(facts, config.rules)
         region = base.region_of.get(record_id)
-        row, before = _store(session, existing.get(record_id), facts, result, region, now)
-        shown.setdefault(row.effective_level, []).append(record_id)
-        if is_rise_to(config.alert_level, before, row.effective_level):
+        level, before = grades.store(existing.get(record_id), facts, result, region)
+        shown.setdefault(level, []).append(record_id)
+        if is_rise_to(config.alert_level, before, level):
             kind = base.records[record_id].kind
-            alerts.append(RiskAlert(TargetKind.RECORD, record_id, row.effective_level, before,
+            alerts.append(RiskAlert(TargetKind.RECORD, record_id, level, before,
                                     region, frozenset({kind}), now))  # fmt: skip
+    await grades.write(session)
     for level, ids in shown.items():
         for chunk in chunks(ids):
             await session.execute(
@@ -232,15 +271,17 @@ async def grade_matters(
     existing = await _existing(session, TargetKind.MATTER, matter_ids)
     regions = await _regions(session, Matter, matter_ids)
     alerts: list[RiskAlert] = []
+    grades = _Grades(now)
     for matter_id in sorted(regions):
         facts = _matter_facts(base, matter_id, members[matter_id], own[matter_id])
         result = assess(facts, config.rules)
         region = regions[matter_id]
-        row, before = _store(session, existing.get(matter_id), facts, result, region, now)
-        if is_rise_to(config.alert_level, before, row.effective_level):
+        level, before = grades.store(existing.get(matter_id), facts, result, region)
+        if is_rise_to(config.alert_level, before, level):
             kinds = frozenset(r.kind for r in facts.subject)
-            alerts.append(RiskAlert(TargetKind.MATTER, matter_id, row.effective_level, before,
+            alerts.append(RiskAlert(TargetKind.MATTER, matter_id, level, before,
                                     region, kinds, now))  # fmt: skip
+    await grades.write(session)
     await session.flush()
     return alerts
 
@@ -286,17 +327,19 @@ async def _grade_persons(
     alerts: list[RiskAlert] = []
     existing = await _existing(session, TargetKind.PERSON, persons)
     regions = await _regions(session, Person, persons)
+    grades = _Grades(now)
     for person_id in sorted(persons):
         facts = _person_facts(base, person_id)
         if not facts.subject and person_id not in existing:
             continue
         result = assess(facts, config.rules)
         region = regions.get(person_id)
-        row, before = _store(session, existing.get(person_id), facts, result, region, now)
-        if is_rise_to(config.alert_level, before, row.effective_level):
+        level, before = grades.store(existing.get(person_id), facts, result, region)
+        if is_rise_to(config.alert_level, before, level):
             kinds = frozenset(r.kind for r in facts.subject)
-            alerts.append(RiskAlert(TargetKind.PERSON, person_id, row.effective_level, before,
+            alerts.append(RiskAlert(TargetKind.PERSON, person_id, level, before,
                                     region, kinds, now))  # fmt: skip
+    await grades.write(session)
     return alerts
 
 

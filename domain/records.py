@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -77,9 +77,16 @@ class ParsedRecord:
         The raw payload is left out: a source adding an unknown field (schema drift) to the
         same version of a record is not a change of the record.
         """
-        # What ``asdict`` would give without the raw payload, without deep-copying it first.
-        document = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "raw"}
-        document["parties"] = [asdict(party) for party in self.parties]
+        # What ``asdict`` would give without the raw payload, without deep-copying it first (a
+        # party's values are all scalars: its dict is what ``asdict`` gives).
+        document = {name: getattr(self, name) for name in _HASHED}
+        document["parties"] = [
+            {name: getattr(party, name) for name in _PARTY_FIELDS} for party in self.parties
+        ]
         return hashlib.sha256(
             json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         ).hexdigest()
+
+
+_HASHED = tuple(f.name for f in fields(ParsedRecord) if f.name != "raw")
+_PARTY_FIELDS = tuple(f.name for f in fields(ParsedParty))

@@ -29,7 +29,6 @@ from domain.risk.rules import (
     PartyCount,
     RepeatAlerts,
     RepeatPetitions,
-    RiskRule,
     RiskRuleBook,
     SourceGrade,
     Supervised,
@@ -82,8 +81,13 @@ def effective_level(assessment: Assessment, override: Override | None) -> RiskLe
 def assess(facts: RiskFacts, book: RiskRuleBook) -> Assessment:
     """Every rule of ``book`` over ``facts``; the grade is the highest level fired."""
     fired: list[FiredRule] = []
+    ordered = sorted(facts.subject, key=_when)  # once for the rules that read them by time
     for rule in book:
-        evidence = _evaluate(rule, facts, book.lexicon)
+        condition = rule.condition
+        evaluator = _EVALUATORS.get(type(condition))
+        if evaluator is None:  # pragma: no cover
+            raise AssertionError(f"no evaluator for {type(condition).__name__}")
+        evidence = evaluator(condition, facts, ordered, book.lexicon)
         if evidence is not None:
             fired.append(FiredRule(rule.id, rule.description, rule.level, evidence))
     level = highest(f.level for f in fired)
@@ -91,43 +95,28 @@ def assess(facts: RiskFacts, book: RiskRuleBook) -> Assessment:
     return Assessment(level, tuple(fired), fingerprint(facts))
 
 
-def _evaluate(rule: RiskRule, facts: RiskFacts, lexicon: Lexicon) -> Evidence | None:
-    condition = rule.condition
-    match condition:
-        case RepeatAlerts():
-            return _repeat_alerts(condition, facts)
-        case Escalation():
-            return _escalation(condition, facts)
-        case RepeatPetitions():
-            return _repeat_petitions(condition, facts)
-        case GroupPetition():
-            return _first(facts.subject, lambda r: _group(condition, r))
-        case CrossLevelPetition():
-            return _first(facts.subject, lambda r: _cross_level(condition, r))
-        case AmountOver():
-            return _first(facts.subject, lambda r: _amount(condition, r))
-        case PartyCount():
-            return _first(facts.subject, lambda r: _parties(condition, r))
-        case LexiconWords():
-            return _words(condition, facts.subject, lexicon)
-        case SourceGrade():
-            return _first(facts.subject, lambda r: _source_grade(condition, r))
-        case Overdue():
-            return _overdue(condition, facts)
-        case Supervised():
-            return _supervised(condition, facts)
-    raise AssertionError(f"no evaluator for {type(condition).__name__}")  # pragma: no cover
+Evaluator = Callable[[Any, RiskFacts, Sequence[RecordFacts], Lexicon], "Evidence | None"]
 
 
-def _first(
-    records: Sequence[RecordFacts], check: Callable[[RecordFacts], Evidence | None]
-) -> Evidence | None:
-    """The evidence of the first record (by time) the check holds for."""
-    for record in sorted(records, key=_when):
-        evidence = check(record)
-        if evidence is not None:
-            return evidence
-    return None
+def _per_record(check: Callable[[Any, RecordFacts], Evidence | None]) -> Evaluator:
+    """A rule judged record by record: the evidence of the first subject record (by time)
+    the check holds for."""
+
+    def evaluate(
+        condition: Any, facts: RiskFacts, ordered: Sequence[RecordFacts], lexicon: Lexicon
+    ) -> Evidence | None:
+        for record in ordered:
+            evidence = check(condition, record)
+            if evidence is not None:
+                return evidence
+        return None
+
+    return evaluate
+
+
+def _whole(check: Callable[[Any, RiskFacts], Evidence | None]) -> Evaluator:
+    """A rule judged over all the facts at once."""
+    return lambda condition, facts, ordered, lexicon: check(condition, facts)
 
 
 def _when(record: RecordFacts) -> tuple[datetime, int]:
@@ -272,12 +261,13 @@ def _parties(condition: PartyCount, record: RecordFacts) -> Evidence | None:
 
 
 def _words(
-    condition: LexiconWords, records: Sequence[RecordFacts], lexicon: Lexicon
+    condition: LexiconWords, facts: RiskFacts, ordered: Sequence[RecordFacts], lexicon: Lexicon
 ) -> Evidence | None:
+    """Lexicon words in the subject records' text (``ordered``: by time)."""
     matcher = matcher_for(lexicon)
     found: list[dict[str, str]] = []
     refs: list[str] = []
-    for record in sorted(records, key=_when):
+    for record in ordered:
         hits = [h for h in matcher.find(record.text) if h.word_class in condition.classes]
         if hits:
             refs.append(record.ref)
@@ -285,7 +275,7 @@ def _words(
                          for h in hits)  # fmt: skip
     if not found:
         return None
-    dates = [_day(r) for r in sorted(records, key=_when) if r.ref in refs]
+    dates = [_day(r) for r in ordered if r.ref in refs]
     return {"words": found, "records": refs, "dates": dates}
 
 
@@ -318,3 +308,19 @@ def _supervised(condition: Supervised, facts: RiskFacts) -> Evidence | None:
 
 def _local_day(at: datetime) -> str:
     return at.astimezone(SHANGHAI).date().isoformat()
+
+
+_EVALUATORS: dict[type, Evaluator] = {
+    RepeatAlerts: _whole(_repeat_alerts),
+    Escalation: _whole(_escalation),
+    RepeatPetitions: _whole(_repeat_petitions),
+    GroupPetition: _per_record(_group),
+    CrossLevelPetition: _per_record(_cross_level),
+    AmountOver: _per_record(_amount),
+    PartyCount: _per_record(_parties),
+    LexiconWords: _words,
+    SourceGrade: _per_record(_source_grade),
+    Overdue: _whole(_overdue),
+    Supervised: _whole(_supervised),
+}
+"""Each kind of condition and how it is judged."""

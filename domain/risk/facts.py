@@ -7,6 +7,7 @@ database. :func:`fingerprint` hashes them so a staff override can lapse when the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -124,14 +125,24 @@ class RiskFacts:
 
 def fingerprint(facts: RiskFacts) -> str:
     """sha256 of the facts in a canonical order: equal fingerprints, same facts."""
-    document: dict[str, list[object]] = {
-        "subject": [r.canonical() for r in sorted(facts.subject, key=_by_id)],
-        "history": [r.canonical() for r in sorted(facts.history, key=_by_id)],
-    }
+    # The JSON of {"subject": [...], "history": [...], "matter": ...} written compactly, each
+    # record's part taken from a cache: a record's facts are part of the grades of its linked
+    # records and of its persons too.
+    subject = ",".join(_canonical_json(r) for r in sorted(facts.subject, key=_by_id))
+    history = ",".join(_canonical_json(r) for r in sorted(facts.history, key=_by_id))
+    text = f'{{"subject":[{subject}],"history":[{history}]'
     if facts.matter is not None:  # records' and persons' fingerprints stay as they were
-        document["matter"] = facts.matter.canonical()
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        text += f',"matter":{_json(facts.matter.canonical())}'
+    return hashlib.sha256(f"{text}}}".encode()).hexdigest()
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+@functools.lru_cache(maxsize=65536)
+def _canonical_json(record: RecordFacts) -> str:
+    return _json(record.canonical())
 
 
 def _by_id(record: RecordFacts) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass
 
 import jieba
@@ -44,6 +45,12 @@ class LexiconMatcher:
             for word in words:
                 self._classes.setdefault(word, name)
         self._negations = frozenset(lexicon.negations)
+        # A word can only be cut out of a text that holds it: a text holding no lexicon word
+        # at all (most of them) is not segmented.
+        longest_first = sorted(self._classes, key=len, reverse=True)
+        self._any_word = (
+            re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
+        )
         self._tokenizer = jieba.Tokenizer()
         for word in (*self._classes, *self._negations):
             self._tokenizer.add_word(word, freq=200000)
@@ -56,6 +63,8 @@ class LexiconMatcher:
         return list(self._hits(text)) if text else []
 
     def _find(self, text: str) -> tuple[WordHit, ...]:
+        if self._any_word is None or self._any_word.search(text) is None:
+            return ()
         tokens = [t for t in self._tokenizer.lcut(text) if t.strip()]
         hits: list[WordHit] = []
         for index, token in enumerate(tokens):
