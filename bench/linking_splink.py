@@ -6,7 +6,9 @@ The parent writes them to one CSV with the features both sides use; each side th
 a process of its own — govhub's :class:`~domain.linking.PersonResolver`, and Splink 5 on
 DuckDB (``bench/splink/splink_side.py``, in Splink's own environment: it is not a govhub
 dependency) — and both are scored with the same pairwise precision and recall. The time is
-the resolution alone (loading the CSV excluded on both sides); RSS is each process's peak.
+the resolution alone (loading the CSV excluded on both sides), as wall time and as CPU time
+(user + system of all the process's threads: DuckDB runs several, govhub one; on a shared
+machine CPU time is the steadier figure); RSS is each process's peak.
 
     python3 -m venv bench/.splink && bench/.splink/bin/pip install splink==5.0.0
     .venv/bin/python bench/linking_splink.py --mentions 100000 1000000 \
@@ -99,15 +101,20 @@ def read_mentions(path: Path) -> list[MentionFacts]:
 
 def govhub_side(source: Path, output: Path) -> None:
     mentions = read_mentions(source)
-    started = time.perf_counter()
+    cpu_started, started = _cpu_seconds(), time.perf_counter()
     matches = PersonResolver().resolve(mentions)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["mention_id", "cluster"])
         writer.writerows((m.mention_id, str(m.person)) for m in matches)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{elapsed:.3f} {rss:.1f}")
+    print(f"{elapsed:.3f} {rss:.1f} {cpu:.3f}")
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _score(source: Path, clusters: Path) -> tuple[float, float, float]:
@@ -122,12 +129,12 @@ def _score(source: Path, clusters: Path) -> tuple[float, float, float]:
     return score.precision, score.recall, f1
 
 
-def _run(command: list[str]) -> tuple[float, float]:
+def _run(command: list[str]) -> tuple[float, float, float]:
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{command[1]} failed:\n{done.stderr[-3000:]}")
-    elapsed, rss = done.stdout.split()[-2:]
-    return float(elapsed), float(rss)
+    elapsed, rss, cpu = done.stdout.split()[-3:]
+    return float(elapsed), float(rss), float(cpu)
 
 
 def main() -> None:
@@ -142,7 +149,7 @@ def main() -> None:
         govhub_side(args.input, args.output)
         return
     here = Path(__file__).resolve()
-    rows: list[tuple[int, str, float, float, float, float, float]] = []
+    rows: list[tuple[int, str, float, float, float, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for count in args.mentions:
             source = Path(tmp) / f"mentions-{count}.csv"
@@ -155,11 +162,12 @@ def main() -> None:
                 ]
             for side, command in sides.items():
                 out = Path(tmp) / f"{side}-{count}.csv"
-                elapsed, rss = _run([*command, "--input", str(source), "--output", str(out)])
+                run = [*command, "--input", str(source), "--output", str(out)]
+                elapsed, rss, cpu = _run(run)
                 precision, recall, f1 = _score(source, out)
-                rows.append((count, side, elapsed, rss, precision, recall, f1))
+                rows.append((count, side, elapsed, rss, precision, recall, f1, cpu))
                 print(
-                    f"{count:>9,} {side:<7} {elapsed:7.1f} s {rss:7.0f} MiB  "
+                    f"{count:>9,} {side:<7} {elapsed:7.1f} s (CPU {cpu:7.1f} s) {rss:7.0f} MiB  "
                     f"P {precision:.4f} R {recall:.4f} F1 {f1:.4f}",
                     flush=True,
                 )
@@ -169,12 +177,17 @@ def main() -> None:
         have = [c for c in counts if (c, side) in by]
         if len(have) >= 2:
             small, large = by[(have[0], side)], by[(have[-1], side)]
-            exponent = math.log(large[2] / small[2]) / math.log(large[0] / small[0])
-            print(f"{side}: time grows as n^{exponent:.2f} from {have[0]:,} to {have[-1]:,}")
+            size = math.log(large[0] / small[0])
+            wall = math.log(large[2] / small[2]) / size
+            cpu = math.log(large[7] / small[7]) / size
+            print(f"{side}: time grows as n^{wall:.2f} (CPU n^{cpu:.2f}) "
+                  f"from {have[0]:,} to {have[-1]:,}")  # fmt: skip
     for count in counts:
         if (count, "splink") in by:
             ratio = by[(count, "splink")][2] / by[(count, "govhub")][2]
-            print(f"{count:,}: govhub is {ratio:.2f}× Splink's speed")
+            cpu_ratio = by[(count, "splink")][7] / by[(count, "govhub")][7]
+            print(f"{count:,}: govhub is {ratio:.2f}× Splink's speed "
+                  f"({cpu_ratio:.2f}× in CPU time)")  # fmt: skip
 
 
 if __name__ == "__main__":

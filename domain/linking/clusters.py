@@ -7,6 +7,7 @@ chains. Path halving and union by size keep every operation near-constant.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Hashable
 from datetime import date
 
@@ -15,7 +16,7 @@ class GuardedUnionFind:
     """Disjoint sets of node numbers; nodes are appended with :meth:`add`."""
 
     def __init__(self) -> None:
-        self._parent: list[int] = []
+        self._parent = array("q")  # packed: a million nodes, no int object each
         self._size: list[int] = []
         self._id: list[str | None] = []
         self._birth: list[date | None] = []
@@ -37,6 +38,15 @@ class GuardedUnionFind:
         self._birth.append(birth)
         self._anchor.append(anchor)
         return node
+
+    def extend(self, id_indexes: list[str | None], births: list[date | None]) -> None:
+        """Append one node per (ID number, birth date), numbered on from :func:`len`."""
+        start = len(self._parent)
+        self._parent.extend(range(start, start + len(id_indexes)))
+        self._size.extend([1] * len(id_indexes))
+        self._id.extend(id_indexes)
+        self._birth.extend(births)
+        self._anchor.extend([None] * len(id_indexes))
 
     def attach(self, node: int, root: int) -> None:
         """Make ``node`` (a fresh singleton) a member of ``root``'s set without checks."""

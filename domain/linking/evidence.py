@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from domain.linking.names import NAME_WEIGHT, NameAgreement, NameKey, compare_names, name_key
 from domain.linking.places import (
@@ -57,8 +57,10 @@ class MentionFacts:
     staff_decided: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedMention:
+class PreparedMention(NamedTuple):
+    """A mention with its name, division code and address normalised for comparison (a
+    tuple: a million of them are made per full run)."""
+
     facts: MentionFacts
     name: NameKey
     region: str | None
@@ -110,31 +112,50 @@ def _item(field: str, agreement: str, weight: float) -> dict[str, Any]:
 
 def score_pair(a: PreparedMention, b: PreparedMention) -> tuple[float, Evidence] | None:
     """The confidence that two mentions name the same person, with evidence; None if not."""
-    decided = _decide(a, b)
+    decided = decide(a, b)
     if decided is None:
         return None
     confidence, names, place = decided
-    fa, fb = a.facts, b.facts
+    return confidence, evidence_of(a.facts, b.facts, names, place)
+
+
+def evidence_of(
+    fa: MentionFacts, fb: MentionFacts, names: NameAgreement | None, place: PlaceAgreement
+) -> Evidence:
+    """The evidence for a pair :func:`decide` joined on these agreements (no name: the ID)."""
     if names is None:
-        return confidence, [_item("id_number", "EXACT", 1.0)]
-    name_weight = NAME_WEIGHT[names]
-    evidence = [_item("name", names.value, name_weight)]
+        return [_item("id_number", "EXACT", 1.0)]
+    evidence = [_item("name", names.value, NAME_WEIGHT[names])]
     if place is not PlaceAgreement.UNKNOWN:
         evidence.append(_item("place", place.name, place / PlaceAgreement.SAME_HOUSE))
     if fa.birth_date and fb.birth_date:
         evidence.append(_item("birth_date", "EXACT", 1.0))
     if fa.phone_index and fa.phone_index == fb.phone_index:
         evidence.insert(0, _item("phone", "EXACT", 1.0))
-    return confidence, evidence
+    return evidence
+
+
+_AGREEMENTS: tuple[NameAgreement | None, ...] = (None, *NameAgreement)
+_AGREEMENT_NUMBER = {names: number for number, names in enumerate(_AGREEMENTS)}
+
+
+def decision_code(names: NameAgreement | None, place: PlaceAgreement) -> int:
+    """:func:`decide`'s agreements as one small number (to keep one per pair, packed)."""
+    return _AGREEMENT_NUMBER[names] * 8 + place + 1
+
+
+def evidence_of_code(fa: MentionFacts, fb: MentionFacts, code: int) -> Evidence:
+    """:func:`evidence_of` for agreements kept as a :func:`decision_code`."""
+    return evidence_of(fa, fb, _AGREEMENTS[code >> 3], PlaceAgreement((code & 7) - 1))
 
 
 def pair_confidence(a: PreparedMention, b: PreparedMention) -> float | None:
     """:func:`score_pair` without building the evidence (the hot loop's question)."""
-    decided = _decide(a, b)
+    decided = decide(a, b)
     return None if decided is None else decided[0]
 
 
-def _decide(
+def decide(
     a: PreparedMention, b: PreparedMention
 ) -> tuple[float, NameAgreement | None, PlaceAgreement] | None:
     """The confidence and the name and place agreements it rests on (no name: the ID)."""
@@ -147,29 +168,31 @@ def _decide(
         return ID_MATCH, None, PlaceAgreement.UNKNOWN
     if fa.birth_date and fb.birth_date and fa.birth_date != fb.birth_date:
         return None
-    names = compare_names(a.name, b.name)
-    if names is NameAgreement.NONE:
-        return None
-    name_weight = NAME_WEIGHT[names]
-    region = compare_regions(a.region, b.region)
-    address = compare_addresses(a.place, b.place)
-    place = max(region, address) if region is not PlaceAgreement.CONFLICT else region
-    if fa.phone_index and fa.phone_index == fb.phone_index:
-        return 0.9 + 0.08 * name_weight, names, place
+    name_a, name_b = a.name, b.name
+    if name_a is name_b and name_a.simplified and not name_a.surname_only:
+        names = NameAgreement.EXACT  # one written name: one cached key
+    else:
+        names = compare_names(name_a, name_b)
+        if names is NameAgreement.NONE:
+            return None
+    place = _place(a, b)
+    phone_a, phone_b = fa.phone_index, fb.phone_index
+    if phone_a and phone_a == phone_b:
+        return 0.9 + 0.08 * NAME_WEIGHT[names], names, place
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
         return None
-    phones_differ = bool(fa.phone_index and fb.phone_index)  # equal ones returned above
+    phones_differ = bool(phone_a and phone_b)  # equal ones returned above
     if phones_differ and names is not NameAgreement.EXACT:
         # 张建伟 and 张建玮 on one street with two phones: two people, not one name misspelt
         return None
-    if names is NameAgreement.ONE_CHARACTER and len(a.name.simplified) < 3:
+    long_name = len(name_a.simplified) >= 3
+    if names is NameAgreement.ONE_CHARACTER and not long_name:
         return None  # 王伟/李伟: in a two-character name one character is half the name
     if place >= PlaceAgreement.NEIGHBOUR:
         bonus = 0.1 if place is PlaceAgreement.SAME_HOUSE else 0.05
-        return 0.6 + 0.2 * name_weight + bonus, names, place
-    long_name = len(a.name.simplified) >= 3
+        return 0.6 + 0.2 * NAME_WEIGHT[names] + bonus, names, place
     if place is PlaceAgreement.VILLAGE and (names is NameAgreement.EXACT or long_name):
-        return 0.55 + 0.2 * name_weight, names, place
+        return 0.55 + 0.2 * NAME_WEIGHT[names], names, place
     if names is NameAgreement.EXACT and long_name and place >= PlaceAgreement.COUNTY:
         # a full three-character name within one county, unless two phones disagree or the
         # codes place them apart (李秀兰 of 七里街道 and 李秀兰 of 太平街道 are two people)
@@ -177,6 +200,31 @@ def _decide(
             return None
         return 0.72, names, place
     return None
+
+
+def _place(a: PreparedMention, b: PreparedMention) -> PlaceAgreement:
+    """The finer of what the codes and the addresses say; a county conflict wins."""
+    region_a, region_b = a.region, b.region
+    if region_a is not None and region_a == region_b:  # most pairs in a name block
+        size = len(region_a)
+        region = _SAME_REGION[12 if size >= 12 else 9 if size >= 9 else 6]
+    else:
+        region = compare_regions(region_a, region_b)
+        if region is PlaceAgreement.CONFLICT:
+            return region
+    place_a, place_b = a.place, b.place
+    if place_a is _NOWHERE or place_b is _NOWHERE:
+        return region
+    address = compare_addresses(place_a, place_b)
+    return address if address > region else region
+
+
+_SAME_REGION = {
+    12: PlaceAgreement.VILLAGE,
+    9: PlaceAgreement.TOWNSHIP,
+    6: PlaceAgreement.COUNTY,
+}
+_NOWHERE = address_parts(None)
 
 
 def _placed_apart(a: str | None, b: str | None) -> bool:

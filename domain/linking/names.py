@@ -9,6 +9,7 @@ into a :class:`NameAgreement`. A 110 caller logged as "王先生" carries only a
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -57,12 +58,17 @@ class NameKey:
         """Keys that put names differing by a homophone, a 繁体 or one character together.
 
         The full pinyin catches homophones and traditional forms; each "one character masked"
-        form (王_伟, _小伟, 王小_) catches a single look-alike or slip at that position.
+        form (王_伟, _小伟, 王小_) catches a single look-alike or slip at that position. A
+        two-character name has no masked forms: one character off there is half the name and
+        joins only with a shared phone, whose own block brings the two together (``_伟`` would
+        otherwise hold every 某伟 of a county, and cost most of the comparisons).
         """
         if self.surname_only or len(self.simplified) < 2:
             return []
         keys = ["py:" + "|".join(self.pinyin)]
         text = self.simplified
+        if len(text) < 3:
+            return keys
         keys.extend(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text)))
         return keys
 
@@ -102,7 +108,7 @@ def compare_names(a: NameKey, b: NameKey) -> NameAgreement:
         return NameAgreement.NONE
     if a.pinyin == b.pinyin:
         return NameAgreement.HOMOPHONE
-    differing = sum(1 for x, y in zip(a.simplified, b.simplified, strict=True) if x != y)
+    differing = sum(map(operator.ne, a.simplified, b.simplified))  # lengths are equal
     if differing == 1 and len(a.simplified) >= 2:
         return NameAgreement.ONE_CHARACTER
     return NameAgreement.NONE

@@ -20,6 +20,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from domain.linking.clusters import GuardedUnionFind
 from domain.linking.evidence import (
@@ -28,11 +29,15 @@ from domain.linking.evidence import (
     Evidence,
     MentionFacts,
     PreparedMention,
+    county_name_keys,
+    decide,
+    decision_code,
+    evidence_of_code,
     new_person_evidence,
-    pair_confidence,
-    score_pair,
     staff_evidence,
 )
+from domain.linking.names import name_key
+from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +51,9 @@ PersonKey = int | NewPerson
 """An existing person's id, or a new person to create."""
 
 
-@dataclass(frozen=True, slots=True)
-class PersonMatch:
-    """A mention's assignment with the confidence and evidence behind it."""
+class PersonMatch(NamedTuple):
+    """A mention's assignment with the confidence and evidence behind it (a tuple: a full
+    run makes one per mention)."""
 
     mention_id: int
     person: PersonKey
@@ -56,7 +61,7 @@ class PersonMatch:
     evidence: Evidence
 
 
-BLOCK_WINDOW = 24
+BLOCK_WINDOW = 8
 """A mention is compared with at most this many earlier members of each of its blocks."""
 MAX_NAME_BLOCK = 400
 """A name block this large (a very common name in one county) adds no pairs by name alone."""
@@ -69,9 +74,16 @@ class PersonResolver:
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
-        self._blocks: dict[str, list[int]] = {}
+        self._ids: list[str | None] = []  # by node: its ID number (blind index), if any
+        # Blocks by kind: an ID number needs only its latest mention (one chain links them
+        # all), a phone or a name its recent ones. A name block is keyed by the hash of its
+        # stored form (姓名分块键): a million mentions make a million keys, and a 64-bit
+        # int is a third of the string (two keys sharing a hash only share a block).
+        self._id_last: dict[str, int] = {}
+        self._phones: dict[str, list[int]] = {}
+        self._names: dict[int, list[int]] = {}
         self._anchors: dict[PersonKey, int] = {}
-        self._unseen: dict[str, int] = {}  # stored block members not indexed here
+        self._unseen: dict[int, int] = {}  # stored name block members not indexed here
         self._next_new = 0
 
     @property
@@ -83,12 +95,18 @@ class PersonResolver:
         if node is None:
             node = self._uf.add(anchor=person)
             self._mentions.append(None)
+            self._ids.append(None)
             self._anchors[person] = node
         return node
 
     def _index(self, node: int, mention: PreparedMention) -> None:
-        for key in mention.blocking_keys():
-            self._blocks.setdefault(key, []).append(node)
+        facts = mention.facts
+        if facts.id_index:
+            self._id_last[facts.id_index] = node
+        if facts.phone_index:
+            self._phones.setdefault(facts.phone_index, []).append(node)
+        for key in county_name_keys(mention.name, mention.region):
+            self._names.setdefault(hash(key), []).append(node)
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -100,6 +118,7 @@ class PersonResolver:
             anchor = uf.find(self._anchor(facts.person_id))
             node = uf.add(facts.id_index, facts.birth_date)
             self._mentions.append(prepared)
+            self._ids.append(facts.id_index)
             if uf.conflict(node, anchor) is None:
                 uf.union(node, anchor)
             else:  # a staff decision against the evidence: keep it, minus the guard values
@@ -111,7 +130,8 @@ class PersonResolver:
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
         for key, size in sizes.items():
-            self._unseen[key] = max(0, size - len(self._blocks.get(key, ())))
+            block = hash(key)
+            self._unseen[block] = max(0, size - len(self._names.get(block, ())))
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
@@ -121,88 +141,144 @@ class PersonResolver:
     def _resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         uf = self._uf
         first = len(uf)  # this batch's mentions are the nodes from here on, in input order
-        pairs = _Pairs()
-        for facts in mentions:
-            prepared = PreparedMention.of(facts)
-            node = uf.add(facts.id_index, facts.birth_date)
-            self._mentions.append(prepared)
-            compared: set[int] = set()  # one name sits in several blocks: score a pair once
-            for key in prepared.blocking_keys():
-                block = self._blocks.setdefault(key, [])
-                if key.startswith("id:"):
-                    if block:
-                        pairs.add(ID_MATCH, node, block[-1])
-                elif not (
-                    key.startswith(("py:", "mk:"))
-                    and len(block) + self._unseen.get(key, 0) > MAX_NAME_BLOCK
-                ):
-                    for other in block[-self._window :]:
-                        if other in compared:
-                            continue
-                        compared.add(other)
-                        confidence = pair_confidence(prepared, self._prepared(other))
-                        if confidence is not None and confidence >= MATCH_THRESHOLD:
-                            pairs.add(confidence, node, other)
-                block.append(node)
+        ids = [f.id_index for f in mentions]
+        uf.extend(ids, [f.birth_date for f in mentions])
+        self._ids.extend(ids)
+        prepared_all = list(  # PreparedMention.of, column by column
+            map(
+                PreparedMention,
+                mentions,
+                map(name_key, [f.name for f in mentions]),
+                map(canonical_region, [f.region_code for f in mentions]),
+                map(address_parts, [f.address for f in mentions]),
+            )
+        )
+        self._mentions.extend(prepared_all)
+        pairs = self._candidate_pairs(first, prepared_all)
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
-        for score, a, b in pairs.strongest_first():
-            if uf.find(a) == uf.find(b) or uf.union(a, b):
-                for mine, theirs in ((a, b), (b, a)):
-                    at = mine - first
-                    if 0 <= at < count and score > best_score[at]:
-                        best_score[at], best_other[at] = score, theirs
-        return [
-            self._assign(first + at, _best(best_score, best_other, at))
-            for at in range(count)
-        ]
+        best_code = array("b", bytes(count))
+        find, union = uf.find, uf.union
+        scores, lefts, rights, codes = pairs
+        for i in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
+            score, a, b = scores[i], lefts[i], rights[i]
+            if find(a) == find(b) or union(a, b):
+                at = a - first
+                if 0 <= at < count and score > best_score[at]:
+                    best_score[at], best_other[at], best_code[at] = score, b, codes[i]
+                at = b - first
+                if 0 <= at < count and score > best_score[at]:
+                    best_score[at], best_other[at], best_code[at] = score, a, codes[i]
+        del pairs, scores, lefts, rights, codes
+        return self._assign(first, best_score, best_other, best_code)
 
-    def _prepared(self, node: int) -> PreparedMention:
-        mention = self._mentions[node]
-        assert mention is not None  # anchors are never in a block
-        return mention
+    def _candidate_pairs(
+        self, first: int, batch: list[PreparedMention]
+    ) -> tuple[array[float], array[int], array[int], array[int]]:
+        """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
+        worth joining, in packed arrays (score, node, other node, :func:`decision_code`) in
+        the order found (a tuple and a float a pair would be ~100 bytes, these are 25)."""
+        known, ids = self._mentions, self._ids
+        id_last, phones, names = self._id_last, self._phones, self._names
+        unseen, window = self._unseen, self._window
+        scores, lefts, rights, codes = array("d"), array("q"), array("q"), array("b")
+        add_score, add_left, add_right = scores.append, lefts.append, rights.append
+        add_code, by_id = codes.append, decision_code(None, PlaceAgreement.UNKNOWN)
+        keys_of: dict[tuple[str, str | None], list[int]] = {}  # name keys repeat: build once
+        node = first - 1
+        for prepared in batch:
+            node += 1
+            facts = prepared.facts
+            id_index = facts.id_index
+            if id_index:
+                last = id_last.get(id_index)
+                id_last[id_index] = node
+                if last is not None:
+                    add_score(ID_MATCH), add_left(node), add_right(last), add_code(by_id)
+            others: list[int] = []
+            phone = facts.phone_index
+            if phone:
+                block = phones.get(phone)
+                if block is None:
+                    phones[phone] = [node]
+                else:
+                    others = block[-window:]
+                    block.append(node)
+            region = prepared.region
+            county = region[:6] if region else None
+            keys = keys_of.get((facts.name, county))
+            if keys is None:
+                keys = keys_of[facts.name, county] = [
+                    hash(key) for key in county_name_keys(prepared.name, region)
+                ]
+            for key in keys:
+                block = names.get(key)
+                if block is None:
+                    names[key] = [node]
+                    continue
+                if len(block) + unseen.get(key, 0) <= MAX_NAME_BLOCK:
+                    others = [*others, *block[-window:]] if others else block[-window:]
+                block.append(node)
+            if len(others) > 1:
+                others = list(dict.fromkeys(others))  # one name sits in several blocks
+            for other in others:
+                if id_index and ids[other]:
+                    continue  # both have an ID number: their own block decides
+                decided = decide(prepared, known[other])  # type: ignore[arg-type]
+                if decided is not None and decided[0] >= MATCH_THRESHOLD:
+                    add_score(decided[0]), add_left(node), add_right(other)
+                    add_code(decision_code(decided[1], decided[2]))
+        return scores, lefts, rights, codes
 
-    def _assign(self, node: int, best: tuple[float, int] | None) -> PersonMatch:
-        root = self._uf.find(node)
-        person = self._uf.anchor(root)
-        if person is None:
-            self._next_new += 1
-            person = NewPerson(self._next_new)
-            anchor = self._uf.add(anchor=person)
-            self._mentions.append(None)
-            self._uf.union(anchor, root)
-            self._anchors[person] = anchor
-        assert isinstance(person, int | NewPerson)
-        mention = self._prepared(node)
-        if best is None:
-            confidence, evidence = 1.0, new_person_evidence()
-        else:
-            scored = score_pair(mention, self._prepared(best[1]))
-            confidence, evidence = scored if scored is not None else (best[0], [])
-        return PersonMatch(mention.facts.mention_id, person, round(confidence, 3), evidence)
+    def _assign(
+        self, first: int, best_score: array[float], best_other: array[int], best_code: array[int]
+    ) -> list[PersonMatch]:
+        """Each batch node's person (a new one for a cluster that has none) and the
+        evidence of its strongest joined pair, in input order."""
+        uf, known = self._uf, self._mentions
+        find, anchor_of = uf.find, uf.anchor
+        matches: list[PersonMatch] = []
+        add = matches.append
+        # Evidence comes in a few dozen shapes (agreements, both born, one phone): each list
+        # is made once and shared by its matches, as its items are (written out, never
+        # changed), instead of a list per mention.
+        alone = new_person_evidence()
+        shared: dict[tuple[int, bool, bool], Evidence] = {}
+        node = first - 1
+        for at, other in enumerate(best_other):
+            node += 1
+            root = find(node)
+            person = anchor_of(root)
+            if person is None:
+                person = self._new_person(root)
+            assert isinstance(person, int | NewPerson)
+            facts = known[node].facts  # type: ignore[union-attr]  # anchors are in no pair
+            if other < 0:
+                add(PersonMatch(facts.mention_id, person, 1.0, alone))
+                continue
+            theirs = known[other].facts  # type: ignore[union-attr]
+            code = best_code[at]
+            shape = (
+                code,
+                bool(facts.birth_date and theirs.birth_date),
+                bool(facts.phone_index and facts.phone_index == theirs.phone_index),
+            )
+            evidence = shared.get(shape)
+            if evidence is None:
+                evidence = shared[shape] = evidence_of_code(facts, theirs, code)
+            add(PersonMatch(facts.mention_id, person, round(best_score[at], 3), evidence))
+        return matches
 
-
-class _Pairs:
-    """Scored candidate pairs in three packed arrays (a million mentions make millions of
-    pairs: a tuple and a float each would be ~100 bytes a pair, these are 24)."""
-
-    def __init__(self) -> None:
-        self._scores = array("d")
-        self._a = array("q")
-        self._b = array("q")
-
-    def add(self, score: float, a: int, b: int) -> None:
-        self._scores.append(score)
-        self._a.append(a)
-        self._b.append(b)
-
-    def strongest_first(self) -> Iterator[tuple[float, int, int]]:
-        """Highest score first; pairs of one score in the order they were found."""
-        scores = self._scores
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        for i in order:
-            yield scores[i], self._a[i], self._b[i]
+    def _new_person(self, root: int) -> NewPerson:
+        self._next_new += 1
+        person = NewPerson(self._next_new)
+        anchor = self._uf.add(anchor=person)
+        self._mentions.append(None)
+        self._ids.append(None)
+        self._uf.union(anchor, root)
+        self._anchors[person] = anchor
+        return person
 
 
 @contextmanager
@@ -234,7 +310,3 @@ def resolve_persons(
     resolver.add_existing(pinned)
     free = [m for m in mentions if not (m.staff_decided and m.person_id is not None)]
     return [staff_match(m) for m in pinned] + resolver.resolve(free)
-
-
-def _best(scores: array[float], others: array[int], at: int) -> tuple[float, int] | None:
-    return (scores[at], others[at]) if others[at] >= 0 else None

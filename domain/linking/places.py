@@ -68,6 +68,7 @@ def address_parts(address: str | None) -> AddressParts:
     )
 
 
+@functools.lru_cache(maxsize=262144)
 def canonical_region(code: str | None) -> str | None:
     """A division code with its zero padding dropped (411202001000 → 411202001)."""
     if not code:
@@ -80,6 +81,7 @@ def canonical_region(code: str | None) -> str | None:
     return code
 
 
+@functools.lru_cache(maxsize=262144)  # a county's codes meet each other again and again
 def compare_regions(a: str | None, b: str | None) -> PlaceAgreement:
     if not a or not b:
         return PlaceAgreement.UNKNOWN
