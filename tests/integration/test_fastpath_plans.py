@@ -109,3 +109,32 @@ async def test_directive_values_get_plans_of_their_own(committing_engine: AsyncE
     finally:
         await unlink_regions(committing_engine)
     assert hand_back_counts() == before  # compiled, not answered by the general path
+
+
+async def test_a_request_leaves_nothing_for_the_cycle_collector(
+    committing_engine: AsyncEngine,
+) -> None:
+    """Its executor, context, loaders and what they loaded go when it ends (reference
+    counting), not at the next collection: no cycle among them (executor helpers, loaders)."""
+    import gc
+
+    await seed_world(committing_engine, records=20)
+    try:
+        await _both(committing_engine, PAGE, STAFF, first=10)  # compiled and cached first
+        gc.collect()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            context = LoaderContext(session_factory(committing_engine), STAFF)
+            result = await schema.execute(
+                PAGE, variable_values={"first": 10}, context_value=context
+            )
+            assert result.errors is None and result.data
+            del result, context
+            gc.collect()
+            left = {type(o).__name__ for o in gc.garbage}
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+    finally:
+        await unlink_regions(committing_engine)
+    assert not left & {"PlainFieldExecutor", "Loaders", "DataLoader", "Party", "Person"}, left
