@@ -252,13 +252,23 @@ def sort_expression(column: str) -> ColumnElement[datetime]:
     return RECORDS.c[column]
 
 
-def _record_select(kinds: Sequence[RecordKind], sort_column: str | None = None) -> AnySelect:
-    """The shared and kind columns, kind tables outer-joined; plus the sort key if named."""
-    return _cached_record_select(tuple(kinds), sort_column)
+REGION_LABEL = "region__"
+"""The prefix of a record's region columns in a page selected ``with_regions``."""
+REGION_COLUMNS: tuple[str, ...] = ("code", "name", "level", "parent_code", "population")
+
+
+def _record_select(
+    kinds: Sequence[RecordKind], sort_column: str | None = None, *, with_regions: bool = False
+) -> AnySelect:
+    """The shared and kind columns, kind tables outer-joined; plus the sort key if named,
+    and with ``with_regions`` the record's region (columns ``region__…``, null without one)."""
+    return _cached_record_select(tuple(kinds), sort_column, with_regions)
 
 
 @functools.lru_cache(maxsize=256)
-def _cached_record_select(kinds: tuple[RecordKind, ...], sort_column: str | None) -> AnySelect:
+def _cached_record_select(
+    kinds: tuple[RecordKind, ...], sort_column: str | None, with_regions: bool
+) -> AnySelect:
     # Built once per (kinds, sort): some eighty labelled columns cost more to assemble than
     # the page query takes to run. Selects are immutable, so the cached one is shared.
     joined: FromClause = RECORDS
@@ -267,6 +277,9 @@ def _cached_record_select(kinds: tuple[RecordKind, ...], sort_column: str | None
         table = KIND_TABLES[kind]
         joined = joined.outerjoin(table, table.c.id == RECORDS.c.id)
         columns += [table.c[name].label(kind_label(kind, name)) for name in KIND_COLUMNS[kind]]
+    if with_regions:
+        joined = joined.outerjoin(REGIONS, REGIONS.c.code == RECORDS.c.region_code)
+        columns += [REGIONS.c[name].label(REGION_LABEL + name) for name in REGION_COLUMNS]
     if sort_column is not None:
         columns.append(sort_expression(sort_column).label(SORT_LABEL))
     return select(*columns).select_from(joined)
@@ -281,8 +294,13 @@ def record_page(
     descending: bool,
     after: Keyset | None,
     limit: int,
+    with_regions: bool = False,
+    kind_columns: bool = True,
 ) -> AnySelect:
-    """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic.
+    """One page of records in ``(sort key, id)`` order, strictly after ``after``, polymorphic;
+    with ``with_regions`` each record's region beside it (one statement, not two); without
+    ``kind_columns`` only the shared columns (no kind table joined), for a selection that
+    reads none of a kind's own fields.
 
     Cached: the first page of a list is asked for again and again with the same filter and
     scope, and a statement reused keeps its SQLAlchemy cache key, which is otherwise worked
@@ -290,7 +308,11 @@ def record_page(
     """
     key = sort_expression(sort_column)
     kinds = criteria.kinds or tuple(kind for kind in RecordKind if kind in scope.kinds)
-    statement = _record_select(kinds, sort_column).where(*record_conditions(criteria, scope))
+    if not kind_columns:
+        kinds = ()
+    statement = _record_select(kinds, sort_column, with_regions=with_regions).where(
+        *record_conditions(criteria, scope)
+    )
     if after is not None:
         position = tuple_(key, RECORDS.c.id)
         bound = tuple_(
@@ -330,6 +352,15 @@ def records_in_scope(scope: RecordScope) -> AnySelect:
         RECORDS.c.id.in_(bindparam(IDS, expanding=True)),
         RECORDS.c.deleted == false(),
         *scope_conditions(scope),
+    )
+
+
+@functools.cache
+def records_in() -> AnySelect:
+    """:func:`records_by_id` unrestricted as one statement object, run with ``{"ids": [...]}``
+    (for ids already read within a scope)."""
+    return _record_select(tuple(RecordKind)).where(
+        RECORDS.c.id.in_(bindparam(IDS, expanding=True)), RECORDS.c.deleted == false()
     )
 
 

@@ -12,17 +12,18 @@ view). Records withdrawn by their source are left out. Each entry carries the re
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, case, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ColumnElement, RowMapping, bindparam, case, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.linking_facts import follow_merges
 from db.models import Link, PartyMention, Person, Record
-from db.queries import records_by_id, scope_conditions
+from db.queries import AnySelect, records_by_id, records_in, scope_conditions
 from domain.enums import PartyRole, RecordKind
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
@@ -94,8 +95,42 @@ async def person_timeline(
     return timeline
 
 
+IDS = "ids"
+"""The expanding parameter of the timeline statements below (a list of ids)."""
+
+
+@functools.cache
+def _persons_and_merges() -> AnySelect:
+    return select(Person.id, Person.merged_into_id).where(
+        or_(Person.id.in_(bindparam(IDS, expanding=True)), Person.merged_into_id.is_not(None))
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _mentions(scope: RecordScope) -> AnySelect:
+    """The mentions of the persons ``{"ids": [...]}`` in records ``scope`` may read, in
+    timeline order; one statement object per scope, reused (its cache key computed once)."""
+    return (
+        select(
+            Record.id,
+            Record.kind,
+            Record.occurred_at,
+            PartyMention.role,
+            PartyMention.id,
+            PartyMention.person_id,
+        )
+        .join(PartyMention, PartyMention.record_id == Record.id)
+        .where(
+            PartyMention.person_id.in_(bindparam(IDS, expanding=True)),
+            Record.deleted.is_(False),
+            *scope_conditions(scope),
+        )
+        .order_by(Record.occurred_at, Record.id, PartyMention.position)
+    )
+
+
 async def person_timelines(
-    session: AsyncSession,
+    session: AsyncSession | AsyncConnection,
     person_ids: Collection[int],
     *,
     region_prefixes: Collection[str] | None,
@@ -104,15 +139,12 @@ async def person_timelines(
 ) -> dict[int, list[TimelineEntry]]:
     """:func:`person_timeline` of several persons in three statements, whatever their number
     (a page's parties' persons): the persons and the merges, their mentions, their records.
-    A person that does not exist is left out of the answer."""
+    A person that does not exist is left out of the answer. Reads through an ORM session or
+    a Core connection alike (the statements are Core selects, built once)."""
     wanted = sorted(set(person_ids))
     if not wanted:
         return {}
-    rows = await session.execute(
-        select(Person.id, Person.merged_into_id).where(
-            or_(Person.id.in_(wanted), Person.merged_into_id.is_not(None))
-        )
-    )
+    rows = await session.execute(_persons_and_merges(), {IDS: wanted})
     existing: set[int] = set()
     merged: dict[int, int] = {}
     for pid, target in rows:
@@ -129,24 +161,13 @@ async def person_timelines(
     if not groups:
         return {}
     everyone = sorted(set().union(*groups.values()))
-    query = (
-        select(
-            Record.id,
-            Record.kind,
-            Record.occurred_at,
-            PartyMention.role,
-            PartyMention.id,
-            PartyMention.person_id,
-        )
-        .join(PartyMention, PartyMention.record_id == Record.id)
-        .where(
-            PartyMention.person_id.in_(everyone),
-            *visible(region_prefixes, kinds, unplaced=unplaced),
-        )
-        .order_by(Record.occurred_at, Record.id, PartyMention.position)
-    )
-    mentions = list(await session.execute(query))
-    records = await _rows(session, sorted({record_id for record_id, *_ in mentions}))
+    scope = RecordScope.of(region_prefixes, kinds, unplaced=unplaced)
+    mentions = list(await session.execute(_mentions(scope), {IDS: everyone}))
+    record_ids = sorted({record_id for record_id, *_ in mentions})
+    records: dict[int, RowMapping] = {}
+    if record_ids:
+        result = await session.execute(records_in(), {IDS: record_ids})
+        records = {row["id"]: row for row in result.mappings()}
     timelines: dict[int, list[TimelineEntry]] = {}
     for person_id, group in groups.items():
         ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole], list[int]]] = {}

@@ -7,10 +7,11 @@ so no session is shared between resolvers. The cache lives one request.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -26,7 +27,6 @@ from domain.risk.redaction import cited_refs, redact_rules
 from domain.roles import Principal
 from domain.scope import RecordScope
 from resolvers.matter_loaders import MatterLoaders
-from resolvers.reads import read_session
 from resolvers.rows import (
     connect,
     fetch_all,
@@ -47,6 +47,10 @@ if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
     from schema.context import DevTokenMinter, EventSource, TypeServices
+
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def _person(row: RowMapping) -> Person:
@@ -73,55 +77,71 @@ class Loaders:
         self._sessions = sessions
         self._scope = scope
 
+    def _weakly(
+        self, batch: Callable[[Loaders, Sequence[K]], Awaitable[Sequence[V]]]
+    ) -> Callable[[Sequence[K]], Awaitable[Sequence[V]]]:
+        """``batch`` bound to these loaders without holding them: a loader holding its
+        ``Loaders`` (a bound method) made a cycle, so a request's loaded values (futures,
+        parties, persons) waited for the cycle collector instead of going with the request."""
+        reference = weakref.ref(self)
+
+        async def load(keys: Sequence[K]) -> Sequence[V]:
+            loaders = reference()
+            if loaders is None:  # the request ended while a batch was pending
+                raise RuntimeError("the request's loaders are gone")
+            return await batch(loaders, keys)
+
+        return load
+
     # Each loader is made when an operation first uses it: an operation reads through two or
     # three of these, and a DataLoader apiece for every operation cost more than its reads.
     @functools.cached_property
     def record(self) -> DataLoader[int, Record | None]:
-        return DataLoader(self._records)
+        return DataLoader(self._weakly(Loaders._records))
 
     @functools.cached_property
     def region(self) -> DataLoader[str, Region | None]:
-        return DataLoader(self._regions)
+        return DataLoader(self._weakly(Loaders._regions))
 
     @functools.cached_property
     def region_children(self) -> DataLoader[str, list[Region]]:
-        return DataLoader(self._region_children)
+        return DataLoader(self._weakly(Loaders._region_children))
 
     @functools.cached_property
     def parties(self) -> DataLoader[int, list[Party]]:
-        return DataLoader(self._parties)
+        return DataLoader(self._weakly(Loaders._parties))
 
     @functools.cached_property
     def person(self) -> DataLoader[int, Person | None]:
-        return DataLoader(self._persons)
+        return DataLoader(self._weakly(Loaders._persons))
 
     @functools.cached_property
     def links(self) -> DataLoader[int, list[LinkedRecord]]:
-        return DataLoader(self._links)
+        return DataLoader(self._weakly(Loaders._links))
 
     @functools.cached_property
     def timelines(self) -> DataLoader[int, list[timeline.TimelineEntry] | None]:
         """A person's records (人员时间线), every person of the operation in three statements;
         None for a person that does not exist."""
-        return DataLoader(self._timelines)
+        return DataLoader(self._weakly(Loaders._timelines))
 
     @functools.cached_property
     def record_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._record_risk)
+        return DataLoader(self._weakly(Loaders._record_risk))
 
     @functools.cached_property
     def person_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._person_risk)
+        return DataLoader(self._weakly(Loaders._person_risk))
 
     @functools.cached_property
     def matter_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._matter_risk)
+        return DataLoader(self._weakly(Loaders._matter_risk))
 
     @functools.cached_property
     def figures(self) -> DataLoader[FigureRequest, list[Group]]:
         """Figures asked for by one operation's fields, counted together (one scan on
         PostgreSQL); keys are (query, top)."""
-        return DataLoader(self._figures)
+        return DataLoader(self._weakly(Loaders._figures))
 
     @functools.cached_property
     def matters(self) -> MatterLoaders:
@@ -186,7 +206,7 @@ class Loaders:
                 if person is not None and self.timelines.cache_map.get(person_id) is None
             ]
             if person_ids:
-                read = await self._timelines(person_ids)
+                read = await self._timelines(person_ids, connection)
                 self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
@@ -242,17 +262,19 @@ class Loaders:
         return [found.get(person_id) for person_id in ids]
 
     async def _timelines(
-        self, person_ids: Sequence[int]
+        self, person_ids: Sequence[int], connection: AsyncConnection | None = None
     ) -> list[list[timeline.TimelineEntry] | None]:
         scope = self._scope
-        async with read_session(self._sessions) as session:
-            found = await timeline.person_timelines(
-                session,
-                person_ids,
-                region_prefixes=scope.region_prefixes,
-                kinds=scope.kinds,
-                unplaced=scope.unplaced,
-            )
+        if connection is None:
+            async with connect(self._sessions) as own:
+                return await self._timelines(person_ids, own)
+        found = await timeline.person_timelines(
+            connection,
+            person_ids,
+            region_prefixes=scope.region_prefixes,
+            kinds=scope.kinds,
+            unplaced=scope.unplaced,
+        )
         return [found.get(person_id) for person_id in person_ids]
 
     async def _risk(self, target: TargetKind, ids: Sequence[int]) -> list[RiskAssessment | None]:

@@ -8,10 +8,13 @@ null in the place of each unknown id, without an error, as Relay expects.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from functools import partial
 from typing import Annotated, cast
 
 import strawberry
+from graphql import GraphQLInterfaceType
+from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import relay
 
@@ -37,7 +40,7 @@ from resolvers.rows import (
     record_from_row,
     region_from_row,
 )
-from resolvers.selection import selected_relations, selects_field
+from resolvers.selection import node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -103,6 +106,8 @@ async def record_connection(
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
     sessions = info.context.sessions
+    wanted = selected_relations(info._raw_info)
+    kind_columns = _reads_kind_fields(info)
     statement = queries.record_page(
         criteria,
         security.scope,
@@ -110,6 +115,8 @@ async def record_connection(
         descending=descending != request.backwards,
         after=keyset,
         limit=request.size + 1,
+        with_regions="region" in wanted,  # read beside the records: one statement less
+        kind_columns=kind_columns,
     )
     async with connect(sessions) as connection:
         rows = list(await fetch_all(sessions, statement, connection))
@@ -119,13 +126,15 @@ async def record_connection(
             rows.reverse()
         edges: list[Edge[Record]] = [
             LazyEdge(
-                record_from_row(row),
+                record_from_row(row, kind_columns=kind_columns),
                 partial(encode_record_cursor, order_by, row[queries.SORT_LABEL], row["id"]),
             )
             for row in rows
         ]
         if edges:
-            await _prefetch(info, [edge.node for edge in edges], connection)
+            if "region" in wanted:
+                _prime_regions(info, rows)
+            await _prefetch(info, [edge.node for edge in edges], connection, wanted)
 
     async def count_all() -> int:
         return await fetch_count(sessions, queries.record_count(criteria, security.scope))
@@ -141,19 +150,52 @@ async def record_connection(
     )
 
 
-async def _prefetch(info: Info, records: list[Record], connection: AsyncConnection) -> None:
-    """Load what the client selected of the page's regions, parties and persons up front."""
-    wanted = selected_relations(info._raw_info)
+def _reads_kind_fields(info: Info) -> bool:
+    """Whether the page's nodes select a field of a kind's own (beyond the Record interface,
+    e.g. ``... on Dispute { mediator }``): only then are the kind tables read."""
+    raw = info._raw_info
+    record = raw.schema.get_type("Record")
+    shared = record.fields if isinstance(record, GraphQLInterfaceType) else {}
+    return any(name not in shared and name != "__typename" for name in node_fields(raw))
+
+
+def _prime_regions(info: Info, rows: Sequence[RowMapping]) -> None:
+    """The regions a page read beside its records (``with_regions``), into the region loader;
+    a code that names no region loads as ``None``, as the loader answers it."""
+    label = queries.REGION_LABEL
+    found: dict[str, Region | None] = {}
+    for row in rows:
+        code = row["region_code"]
+        if code is not None and code not in found:
+            found[code] = (
+                None
+                if row[label + "code"] is None
+                else Region(
+                    code=row[label + "code"],
+                    name=row[label + "name"],
+                    level=row[label + "level"],
+                    population=row[label + "population"],
+                    parent_code=row[label + "parent_code"],
+                )
+            )
+    info.context.loaders.region.prime_many(found)
+
+
+async def _prefetch(
+    info: Info, records: list[Record], connection: AsyncConnection, wanted: frozenset[str]
+) -> None:
+    """Load what the client selected of the page's parties and persons up front (its regions
+    came with the records)."""
     principal = info.context.security.principal
     # Parties (and persons) only for a role that reads them; field rules refused the rest.
     parties = "parties" in wanted and principal is not None and principal.policy.parties
-    if "region" in wanted or parties:
+    if parties:
         # The context's loaders are this layer's Loaders; the types see them as a protocol.
         loaders = cast("Loaders", info.context.loaders)
         await loaders.prefetch_page(
             records,
             connection,
-            regions="region" in wanted,
+            regions=False,
             parties=parties,
             persons=parties and "parties.person" in wanted,
             timelines=parties and "parties.person.records" in wanted,

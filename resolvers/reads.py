@@ -8,11 +8,10 @@ one connection the first time it reads, runs every read on it in turn (an ``asyn
 per statement: a connection runs one statement at a time) inside one transaction, and gives
 it back when the operation ends, before its audit row is written.
 
-On PostgreSQL at READ COMMITTED (the server's default isolation) that transaction is the
-server's own, statement by statement (autocommit): each statement of an explicit READ
-COMMITTED transaction sees what was committed when it started, exactly as it does on its own,
-so the ``BEGIN`` before the first read and the ``ROLLBACK`` after the last (two round trips,
-a quarter of a by-id query's) bought nothing. A server whose default is stricter keeps them.
+On PostgreSQL that transaction is the connection's autocommit one: at READ COMMITTED (the
+engine's level) every statement sees its own snapshot whether or not a BEGIN came first, so
+a BEGIN and a ROLLBACK would cost two round trips per operation and change no answer. SQLite's
+read transactions are snapshots shared by their statements, so there the reads keep theirs.
 
 The operation's reads are found through a context variable that the :class:`ReadTransaction`
 extension sets for the operation's task: tasks started by it (DataLoader batches, concurrent
@@ -89,22 +88,22 @@ class OperationReads:
             async with self._opening:
                 if self._serial is None:
                     connection = await self._engine.connect()
-                    if _per_statement(connection):  # see the module docstring
+                    if _statement_snapshots(connection):  # see the module's doc
                         await connection.execution_options(isolation_level="AUTOCOMMIT")
                     self._connection = connection
-                    self._serial = SerialConnection(self._engine, self._connection)
+                    self._serial = SerialConnection(self._engine, connection)
         return self._serial
 
     async def close(self) -> None:
-        """Roll the read transaction back (it wrote nothing) and return the connection."""
+        """End the read transaction (it wrote nothing) and return the connection."""
         self.closed = True
         connection, self._connection, self._serial = self._connection, None, None
         if connection is not None:
             await connection.close()
 
 
-def _per_statement(connection: AsyncConnection) -> bool:
-    """Whether an explicit transaction adds nothing to this connection's reads."""
+def _statement_snapshots(connection: AsyncConnection) -> bool:
+    """PostgreSQL at READ COMMITTED (its default, and the engine's): a snapshot per statement."""
     dialect = connection.dialect
     return dialect.name == "postgresql" and dialect.default_isolation_level == "READ COMMITTED"
 

@@ -72,6 +72,24 @@ def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     return frozenset(found)
 
 
+def node_fields(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
+    """The names of the fields selected on a connection's nodes, fragments flattened."""
+    fragments = info.fragments
+    names: set[str] = set()
+    for path in _NODE_PATHS:
+        level = list(info.field_nodes)
+        for name in path:
+            level = [
+                field
+                for node in level
+                for field in _fields(node.selection_set, fragments)
+                if field.name.value == name
+            ]
+        for node in level:
+            names.update(field.name.value for field in _fields(node.selection_set, fragments))
+    return frozenset(names)
+
+
 def selects_field(info: GraphQLResolveInfo[Any], name: str) -> bool:
     """Whether the resolving field's own selection (fragments included) names ``name``."""
     return any(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from sqlalchemy import RowMapping
@@ -181,10 +182,24 @@ _FIELDS: dict[RecordKind, tuple[tuple[str, str], ...]] = {
 }
 
 
-def record_from_row(row: RowMapping) -> Record:
-    """The typed record of a row selected with its kind's columns (``db.queries``)."""
+# Per kind: the kind table's own attributes, left unset (None) by a row of shared columns only.
+_UNREAD: dict[RecordKind, dict[str, Any]] = {
+    kind: dict.fromkeys(columns) for kind, columns in KIND_COLUMNS.items()
+}
+
+
+def record_from_row(row: RowMapping, *, kind_columns: bool = True) -> Record:
+    """The typed record of a row selected with its kind's columns (``db.queries``); without
+    ``kind_columns``, of a row of the shared columns only, for a selection that reads none of
+    its kind's own fields (they are left ``None``, never read)."""
     kind: RecordKind = row["kind"]
     node_type = TYPE_OF_KIND[kind]
+    if not kind_columns:
+        return node_type(
+            id=global_id(node_type.__name__, row["id"]),
+            **{attribute: row[label] for attribute, label in _SHARED},
+            **_UNREAD[kind],
+        )
     return node_type(
         id=global_id(node_type.__name__, row["id"]),
         **{attribute: row[label] for attribute, label in _FIELDS[kind]},

@@ -6,7 +6,9 @@ package reads those directly and hands everything else back to graphql-core:
 
 - :mod:`schema.fastpath.marks` — what a schema type declares (:func:`rereadable`); the only
   module of the package that types import.
-- :mod:`schema.fastpath.readers` — field readers compiled once per request.
+- :mod:`schema.fastpath.readers` — field readers, compiled from the document's field nodes.
+- :mod:`schema.fastpath.plans` — those readers kept across requests, per operation, directive
+  values and audience (role, full identifiers or not); they hold no request's data.
 - :mod:`schema.fastpath.executor` — the execution context that uses them, and
   :func:`streamline_resolvers`.
 - :mod:`schema.fastpath.handbacks` — how often the path hands a field back, and why.

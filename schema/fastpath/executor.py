@@ -24,21 +24,25 @@ hand-back of kind ``unexpected``, logged with its traceback, never a failed requ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
 import strawberry
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
 from schema.fastpath.handbacks import HandBack, document_key, record_hand_back
-from schema.fastpath.marks import DIRECT_SYNC, is_rereadable
-from schema.fastpath.readers import Fallback, FieldCompiler, Read
+from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall, is_rereadable
+from schema.fastpath.plans import compiler_for
+from schema.fastpath.readers import CURRENT_EXECUTOR, Fallback, FieldCompiler, Read
 
 
 class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -56,12 +60,18 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.async_helpers = _weak_helpers(self)
         manager = self.middleware_manager
-        fast = manager is None or not manager.middlewares
-        self._compiler: FieldCompiler | None = FieldCompiler(self) if fast else None
+        self._fast = manager is None or not manager.middlewares
+        # The operation's compiled readers, shared with its other requests (plans.py); found
+        # when a field is first read.
+        self._compiler: FieldCompiler | None = None
         # graphql-core hands every object of one type and selection the same grouped field
         # set, so its readers are looked up once per request.
         self._plans: dict[tuple[int, str], _Plan] = {}
+        # The one Info each compiled resolver call of a field gets in this request (see
+        # ``rereadable``), by the reader's own key.
+        self.shared_infos: dict[object, Any] = {}
 
     def execute_fields(
         self,
@@ -78,9 +88,12 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
+        reading = CURRENT_EXECUTOR.set(self)
         try:
-            for response_name, details, read in plan.fields:
-                if read is not None and self._compiler is not None:
+            for (response_name, details), read in zip(
+                grouped_field_set.items(), plan.reads, strict=True
+            ):
+                if read is not None and self._fast:
                     try:
                         results[response_name] = read(source_value, path)
                         continue
@@ -103,6 +116,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:  # as graphql-core: settle what was started, then raise
                 self.settle_in_background([results[name] for name in awaitable_fields])
             raise
+        finally:
+            CURRENT_EXECUTOR.reset(reading)
         if not awaitable_fields:
             return results
 
@@ -116,20 +131,25 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet
     ) -> _Plan | None:
-        if self._compiler is None:
+        if not self._fast:
             return None
         key = (id(grouped_field_set), parent_type.name)
         plan = self._plans.get(key)
         if plan is None or plan.grouped is not grouped_field_set:
+            compiling = CURRENT_EXECUTOR.set(self)
             try:
-                fields = tuple(
-                    (name, details, self._compiler.field(parent_type, details))
-                    for name, details in grouped_field_set.items()
+                if self._compiler is None:
+                    self._compiler = compiler_for(self)
+                compiler = self._compiler
+                reads = tuple(
+                    compiler.field(parent_type, details) for details in grouped_field_set.values()
                 )
             except Exception as error:  # a defect of the path: the general path answers
                 self._hand_back(HandBack.UNEXPECTED, parent_type, "", error)
                 return None
-            plan = _Plan(grouped_field_set, fields, any(read for _, _, read in fields))
+            finally:
+                CURRENT_EXECUTOR.reset(compiling)
+            plan = _Plan(grouped_field_set, reads, any(reads))
             self._plans[key] = plan
         return plan if plan.compiled else None
 
@@ -141,7 +161,7 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         error: BaseException | None = None,
     ) -> None:
         """Switch the compiled path off for the rest of the request, and say so."""
-        self._compiler = None
+        self._fast = False
         location = self.operation.loc
         record_hand_back(
             reason,
@@ -153,9 +173,39 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         )
 
 
+def _weak_helpers(executor: PlainFieldExecutor) -> GraphQLResolveInfoHelpers:
+    """graphql-core's resolve-info helpers, reaching the executor through a weak reference.
+
+    graphql-core binds them to the executor (``self.gather_async_work``), and every resolve
+    info carries them: the executor then sits in a reference cycle with everything it holds —
+    the context, the request's loaders, their futures and every party and person they loaded
+    — and each request's objects waited for the cycle collector (a collection every request
+    or two, ~2 ms of a page) instead of going when the request ended. The helpers do the
+    same through a weak reference; the executor is alive whenever a resolver of it runs.
+    """
+    reference = weakref.ref(executor)
+
+    def gather(values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        live = reference()
+        if live is None:
+            raise RuntimeError("the operation's execution has ended")
+        return live.gather_async_work(values)
+
+    def track(values: Sequence[Any]) -> None:
+        live = reference()
+        if live is not None:
+            live.track_async_work(values)
+            return
+        for value in values:  # nobody will await them: as graphql-core does without a loop
+            if inspect.iscoroutine(value):
+                value.close()
+
+    return GraphQLResolveInfoHelpers(gather=gather, track=track)
+
+
 class _Plan(NamedTuple):
     grouped: GroupedFieldSet
-    fields: tuple[tuple[str, FieldDetailsList, Read | None], ...]
+    reads: tuple[Read | None, ...]  # in the grouped field set's order
     compiled: bool
 
 
@@ -207,5 +257,17 @@ def _direct_resolver(field_def: GraphQLField, info_class: type[Info]) -> Any:
 
     resolve._is_default = False  # type: ignore[attr-defined]  # as Strawberry marks resolvers
     # Compiled readers call only resolvers declared safe to call again (see ``rereadable``).
-    setattr(resolve, DIRECT_SYNC, not definition.is_async and is_rereadable(function))
+    direct_sync = not definition.is_async and is_rereadable(function)
+    setattr(resolve, DIRECT_SYNC, direct_sync)
+    if direct_sync:
+        setattr(
+            resolve,
+            DIRECT_CALL,
+            DirectCall(
+                function,
+                takes_self,
+                info_name,
+                lambda raw: info_class(_raw_info=raw, _field=definition),
+            ),
+        )
     return resolve

@@ -1,4 +1,4 @@
-"""Field readers compiled once per request for the lighter execution path (字段快速读取).
+"""Field readers for the lighter execution path, compiled once per document (字段快速读取).
 
 A reader takes the object a field belongs to and that object's response path, and gives the
 field's completed value: a coerced scalar, or for an object (or list of them) the dict of its
@@ -14,14 +14,22 @@ attribute (Strawberry's basic fields) or call a synchronous resolver given a dir
 abstract types whose members compile. Anything else (an async resolver, a field with
 arguments, ``@defer``) leaves the field to the general path; its own sub-fields are then
 read through this path again where they can be.
+
+Readers are compiled from the document's own field nodes, not from the request: a
+:class:`FieldCompiler` serves every request of one operation (and of the values its directives
+read, see :mod:`schema.fastpath.executor`), and a reader that needs the executor (to build a
+resolver's ``info``, to place an abstract type) finds the running request's in
+:data:`CURRENT_EXECUTOR`, set by the executor around every read. A reader holds nothing of a
+request: no values, no context, no results.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import weakref
+import types
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum, EnumMeta
@@ -29,6 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    FieldNode,
     GraphQLAbstractType,
     GraphQLEnumType,
     GraphQLField,
@@ -49,10 +58,14 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
-from schema.fastpath.marks import DIRECT_SYNC
+from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall, is_placed_without_info
 
 if TYPE_CHECKING:
     from schema.fastpath.executor import PlainFieldExecutor
+
+CURRENT_EXECUTOR: ContextVar[PlainFieldExecutor] = ContextVar("govhub_fast_path_executor")
+"""The executor of the request whose fields are being read (set by the executor while it
+reads them, synchronously: no other request's code runs in between)."""
 
 Read = Callable[[Any, Path | None], Any]
 """(the field's object, that object's path) → the field's completed value; may raise Fallback."""
@@ -173,32 +186,55 @@ def leaf_reader(plan: PlainLeaf) -> Read:
 _PLAIN_VALUES = (str, int, float, datetime, date, Decimal, Enum)
 
 
+# Whether a type's values are awaitable, by type: ``inspect.isawaitable`` asks the
+# ``Awaitable`` ABC, about 1.5 µs a value here (a page asks some six hundred times).
+# Generators are asked one by one (a generator-based coroutine is marked per object).
+_AWAITABLE_BY_TYPE: dict[type, bool] = {}
+
+
+def _is_awaitable(value: Any) -> bool:
+    kind = type(value)
+    known = _AWAITABLE_BY_TYPE.get(kind)
+    if known is None:
+        known = inspect.isawaitable(value)
+        if kind is not types.GeneratorType and len(_AWAITABLE_BY_TYPE) < 4096:
+            _AWAITABLE_BY_TYPE[kind] = known
+    return known
+
+
 def _check_settled(value: Any) -> None:
     """Fallback unless ``value`` is a plain value graphql-core would complete as it is."""
-    if value is Undefined or isinstance(value, Exception) or inspect.isawaitable(value):
+    if value is Undefined or isinstance(value, Exception) or _is_awaitable(value):
         raise Fallback
 
 
 class FieldCompiler:
-    """Compiles readers for one request's selections (they depend on its variables)."""
+    """Compiles readers for one operation's selections, shared by its requests.
 
-    def __init__(self, executor: PlainFieldExecutor) -> None:
-        # Weakly: the readers live in the executor's own caches, and a strong reference back
-        # would keep each request's whole result (errors and their tracebacks included) alive
-        # until the cycle collector runs.
-        self._executor: PlainFieldExecutor = weakref.proxy(executor)
-        self._schema: GraphQLSchema = executor.schema
+    Fields are keyed by their nodes in the document (the same objects for every request of a
+    cached document) rather than by graphql-core's per-request lists, so a reader compiled for
+    one request serves the next. What the compiled readers call at run time, they take from
+    :data:`CURRENT_EXECUTOR`.
+    """
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self._schema: GraphQLSchema = schema
         self._plans = _plans_of(self._schema)
-        # Keyed by the field details list's identity, which graphql-core keeps alive (and
-        # unique) for the request in its own sub-field cache.
-        self._fields: dict[tuple[str, int], Read | None] = {}
+        self._fields: dict[tuple[str, tuple[int, ...]], Read | None] = {}
+        # The node lists a key names, kept alive with it so that no id is reused.
+        self._nodes: list[FieldDetailsList] = []
 
     def field(self, parent_type: GraphQLObjectType, details: FieldDetailsList) -> Read | None:
         """A reader for one selected field of ``parent_type``, or ``None`` if it cannot have one."""
-        key = (parent_type.name, id(details))
-        if key not in self._fields:
-            self._fields[key] = self._compile_field(parent_type, details)
-        return self._fields[key]
+        key = (parent_type.name, tuple(id(detail.node) for detail in details))
+        try:
+            return self._fields[key]
+        except KeyError:
+            pass
+        read = self._compile_field(parent_type, details)
+        self._nodes.append(details)
+        self._fields[key] = read
+        return read
 
     def _compile_field(
         self, parent_type: GraphQLObjectType, details: FieldDetailsList
@@ -251,12 +287,15 @@ class FieldCompiler:
         if resolve is None or not getattr(resolve, DIRECT_SYNC, False):
             return None
         nodes = [detail.node for detail in details]
-        executor = self._executor
+        current = CURRENT_EXECUTOR.get
+        call: DirectCall | None = getattr(resolve, DIRECT_CALL, None)
+        if call is not None:
+            return _direct_fetcher(call, field_def, nodes, parent_type)
 
         def fetch_resolved(source: Any, path: Path) -> Any:
             try:
                 value = resolve(
-                    source, executor.build_resolve_info(field_def, nodes, parent_type, path)
+                    source, current().build_resolve_info(field_def, nodes, parent_type, path)
                 )
             except Exception:
                 raise Fallback from None
@@ -298,7 +337,8 @@ class FieldCompiler:
         self, object_type: GraphQLObjectType, details: FieldDetailsList
     ) -> Callable[[Any, Path], dict[str, Any]] | None:
         """A completer for a non-null object of ``object_type``: its selected fields' dict."""
-        grouped_field_set, defer_usages, _ = self._executor.collect_subfields(object_type, details)
+        executor = CURRENT_EXECUTOR.get()
+        grouped_field_set, defer_usages, _ = executor.collect_subfields(object_type, details)
         if defer_usages:
             return None
         definition = (object_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
@@ -336,20 +376,22 @@ class FieldCompiler:
         if resolve_type is None:
             return None
         nodes = [detail.node for detail in details]
-        executor = self._executor
+        current = CURRENT_EXECUTOR.get
         schema = self._schema
         by_type: dict[str, Callable[[Any, Path], dict[str, Any]] | None] = {}
+        without_info = is_placed_without_info(resolve_type)
 
         def complete_abstract(value: Any, path: Path) -> Any:
             if value is None:
                 return None
             _check_settled(value)
             try:
-                name = resolve_type(
-                    value,
-                    executor.build_resolve_info(field_def, nodes, parent_type, path),
-                    abstract_type,
+                info = (
+                    None
+                    if without_info
+                    else current().build_resolve_info(field_def, nodes, parent_type, path)
                 )
+                name = resolve_type(value, info, abstract_type)  # type: ignore[arg-type]
             except Exception:
                 raise Fallback from None
             if not isinstance(name, str):
@@ -367,6 +409,37 @@ class FieldCompiler:
             return complete(value, path)
 
         return complete_abstract
+
+
+def _direct_fetcher(
+    call: DirectCall,
+    field_def: GraphQLField,
+    nodes: list[FieldNode],
+    parent_type: GraphQLObjectType,
+) -> Callable[[Any, Path], Any]:
+    """Call a rereadable resolver's function itself, with the field's one ``Info`` of the
+    request (made from the first object's resolve info; the resolver reads only its context)."""
+    function, takes_self, info_name, make_info = call
+    current = CURRENT_EXECUTOR.get
+    slot = object()  # this reader's key in the request's shared infos
+
+    def fetch_called(source: Any, path: Path) -> Any:
+        try:
+            if info_name is None:
+                value = function(source) if takes_self else function()
+            else:
+                infos = (executor := current()).shared_infos
+                info = infos.get(slot)
+                if info is None:
+                    raw = executor.build_resolve_info(field_def, nodes, parent_type, path)
+                    info = infos[slot] = make_info(raw)
+                kwargs = {info_name: info}
+                value = function(source, **kwargs) if takes_self else function(**kwargs)
+        except Exception:
+            raise Fallback from None
+        return _settled(value)
+
+    return fetch_called
 
 
 def _nullable(complete: Callable[[Any, Path], Any]) -> Callable[[Any, Path], Any]:
@@ -412,7 +485,7 @@ def _settled(value: Any) -> Any:
         if value.done() and not value.cancelled() and value.exception() is None:
             return value.result()
         raise Fallback
-    if inspect.isawaitable(value):
+    if _is_awaitable(value):
         _discard(value)
         raise Fallback
     if isinstance(value, Exception):

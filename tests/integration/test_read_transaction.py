@@ -186,3 +186,26 @@ async def test_postgresql_reads_send_no_begin_at_read_committed(engine: AsyncEng
     # then each ran in a transaction of its own (no BEGIN held one open between them): each
     # statement sees what was committed when it started, as in a READ COMMITTED transaction
     assert second > first
+
+
+async def test_postgresql_reads_skip_begin_and_rollback_sqlite_keeps_its_snapshot(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given the reads' isolation as each statement sees it
+    levels: list[str | None] = []
+
+    def note(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not _is_audit(statement):
+            levels.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(committing_engine.sync_engine, "before_cursor_execute", note)
+    try:
+        body = await graphql(client, QUERY_NESTED)
+    finally:
+        event.remove(committing_engine.sync_engine, "before_cursor_execute", note)
+    assert "errors" not in body, body
+    # then on PostgreSQL (READ COMMITTED: a snapshot per statement anyway) no BEGIN is sent;
+    # SQLite's reads share one snapshot transaction
+    postgres = committing_engine.dialect.name == "postgresql"
+    assert len(levels) >= 3
+    assert set(levels) == ({"AUTOCOMMIT"} if postgres else {None})

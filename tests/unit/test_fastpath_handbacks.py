@@ -72,3 +72,29 @@ def test_the_kill_switch_schema_runs_the_general_path() -> None:
     assert general_schema().execution_context_class is not PlainFieldExecutor
     assert general_schema() is general_schema()
     assert general_schema().as_str() == schema.as_str()
+
+
+async def test_awaitables_are_told_apart_by_type_and_generators_one_by_one() -> None:
+    import asyncio
+    import types
+
+    from schema.fastpath.readers import _is_awaitable
+
+    async def coroutine() -> None:
+        return None
+
+    def plain() -> Any:
+        yield 1
+
+    @types.coroutine
+    def generator_based() -> Any:
+        yield
+
+    pending = coroutine()
+    future = asyncio.get_running_loop().create_future()
+    for _ in range(2):  # the second time from the memo
+        assert _is_awaitable(pending) and _is_awaitable(future)
+        assert not _is_awaitable([]) and not _is_awaitable("x") and not _is_awaitable(None)
+        assert not _is_awaitable(plain())
+        assert _is_awaitable(generator_based())
+    pending.close()

@@ -1,0 +1,68 @@
+"""A page reads the kind tables only when its selection reads a kind's own fields, and answers
+the shared fields the same either way (resolvers.queries)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import session_factory
+from domain.roles import Principal, Role
+from resolvers.dataloaders import LoaderContext
+from resolvers.root import schema
+from tests.integration.graphql_world import seed_world, unlink_regions
+
+STAFF = Principal(sub="staff", role=Role.CENTER_STAFF, regions=("41",))
+SHARED = "id kind title occurredAt status region { code name } __typename"
+DOCUMENTS = {
+    "shared": f"{{ records(first: 20) {{ edges {{ node {{ {SHARED} }} }} }} }}",
+    "inline": f"{{ records(first: 20) {{ edges {{ node {{ {SHARED} "
+    "... on Dispute { mediator } ... on CourtFiling { caseNumber } } } } }",
+    "named": f"query {{ records(first: 20) {{ nodes {{ {SHARED} ...Grid }} }} }} "
+    "fragment Grid on GridEvent { gridCode }",
+}
+
+
+async def _page(engine: AsyncEngine, document: str) -> tuple[list[dict[str, Any]], list[str]]:
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        result = await schema.execute(
+            document, context_value=LoaderContext(session_factory(engine), STAFF)
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+    assert result.errors is None, result.errors
+    assert result.data is not None
+    records = result.data["records"]
+    nodes = records["nodes"] if "nodes" in records else [e["node"] for e in records["edges"]]
+    return nodes, statements
+
+
+async def test_kind_tables_are_read_only_for_kind_fields(committing_engine: AsyncEngine) -> None:
+    await seed_world(committing_engine, records=30)
+    try:
+        pages = {name: await _page(committing_engine, doc) for name, doc in DOCUMENTS.items()}
+    finally:
+        await unlink_regions(committing_engine)
+    shared_nodes, shared_statements = pages["shared"]
+    assert shared_nodes
+    assert not any("disputes" in statement for statement in shared_statements)
+    for name in ("inline", "named"):
+        nodes, statements = pages[name]
+        assert any("disputes" in statement for statement in statements[:1]), name
+        # the shared fields are the same with or without the kind tables
+        keys = SHARED.replace("{ code name }", "").split()
+        assert [{k: n[k] for k in keys} for n in nodes] == [
+            {k: n[k] for k in keys} for n in shared_nodes
+        ]
+    inline = pages["inline"][0]
+    assert any(n.get("mediator") for n in inline if n["__typename"] == "Dispute")
+    assert any(n.get("caseNumber") for n in inline if n["__typename"] == "CourtFiling")
+    assert any(n.get("gridCode") for n in pages["named"][0] if n["__typename"] == "GridEvent")
