@@ -356,10 +356,10 @@ def records_in_scope(scope: RecordScope) -> AnySelect:
 
 
 @functools.cache
-def records_in() -> AnySelect:
+def records_in(kind_columns: bool = True) -> AnySelect:
     """:func:`records_by_id` unrestricted as one statement object, run with ``{"ids": [...]}``
-    (for ids already read within a scope)."""
-    return _record_select(tuple(RecordKind)).where(
+    (for ids already read within a scope); without ``kind_columns`` the shared columns only."""
+    return _record_select(tuple(RecordKind) if kind_columns else ()).where(
         RECORDS.c.id.in_(bindparam(IDS, expanding=True)), RECORDS.c.deleted == false()
     )
 

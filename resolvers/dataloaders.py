@@ -156,6 +156,7 @@ class Loaders:
         parties: bool,
         persons: bool,
         timelines: bool = False,
+        timeline_kind_columns: bool = True,
     ) -> None:
         """Load a page's regions, and its parties with their persons, up front.
 
@@ -165,7 +166,9 @@ class Loaders:
         ``persons_by_id``), and with ``timelines`` those persons' records (three statements
         for all of them): the fields then find their values loaded
         (``schema.loading.loaded_or_load``) and complete without awaiting. Only what the
-        client selected is loaded; anything missed still loads lazily.
+        client selected is loaded; anything missed still loads lazily. Without
+        ``timeline_kind_columns`` the timelines' records are read without their kind tables
+        (entries not ``full``: a timeline field that reads a kind's own field reloads them).
         """
         if regions:
             codes = sorted({r.region_code for r in records if r.region_code is not None})
@@ -206,7 +209,9 @@ class Loaders:
                 if person is not None and self.timelines.cache_map.get(person_id) is None
             ]
             if person_ids:
-                read = await self._timelines(person_ids, connection)
+                read = await self._timelines(
+                    person_ids, connection, kind_columns=timeline_kind_columns
+                )
                 self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
@@ -262,7 +267,11 @@ class Loaders:
         return [found.get(person_id) for person_id in ids]
 
     async def _timelines(
-        self, person_ids: Sequence[int], connection: AsyncConnection | None = None
+        self,
+        person_ids: Sequence[int],
+        connection: AsyncConnection | None = None,
+        *,
+        kind_columns: bool = True,
     ) -> list[list[timeline.TimelineEntry] | None]:
         scope = self._scope
         if connection is None:
@@ -274,6 +283,7 @@ class Loaders:
             region_prefixes=scope.region_prefixes,
             kinds=scope.kinds,
             unplaced=scope.unplaced,
+            kind_columns=kind_columns,
         )
         return [found.get(person_id) for person_id in person_ids]
 

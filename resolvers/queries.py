@@ -13,7 +13,6 @@ from functools import partial
 from typing import Annotated, cast
 
 import strawberry
-from graphql import GraphQLInterfaceType
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import relay
@@ -40,7 +39,7 @@ from resolvers.rows import (
     record_from_row,
     region_from_row,
 )
-from resolvers.selection import node_fields, selected_relations, selects_field
+from resolvers.selection import kind_fields_in, node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -150,13 +149,12 @@ async def record_connection(
     )
 
 
-def _reads_kind_fields(info: Info) -> bool:
-    """Whether the page's nodes select a field of a kind's own (beyond the Record interface,
-    e.g. ``... on Dispute { mediator }``): only then are the kind tables read."""
+def _reads_kind_fields(info: Info, below: tuple[str, ...] = ()) -> bool:
+    """Whether the page's nodes (with ``below``, the records at that path under them) select
+    a field of a kind's own (beyond the Record interface, e.g. ``... on Dispute { mediator }``):
+    only then are the kind tables read."""
     raw = info._raw_info
-    record = raw.schema.get_type("Record")
-    shared = record.fields if isinstance(record, GraphQLInterfaceType) else {}
-    return any(name not in shared and name != "__typename" for name in node_fields(raw))
+    return kind_fields_in(raw, node_fields(raw, below))
 
 
 def _prime_regions(info: Info, rows: Sequence[RowMapping]) -> None:
@@ -199,6 +197,9 @@ async def _prefetch(
             parties=parties,
             persons=parties and "parties.person" in wanted,
             timelines=parties and "parties.person.records" in wanted,
+            timeline_kind_columns=_reads_kind_fields(
+                info, ("parties", "person", "records", "record")
+            ),
         )
 
 

@@ -66,3 +66,48 @@ async def test_kind_tables_are_read_only_for_kind_fields(committing_engine: Asyn
     assert any(n.get("mediator") for n in inline if n["__typename"] == "Dispute")
     assert any(n.get("caseNumber") for n in inline if n["__typename"] == "CourtFiling")
     assert any(n.get("gridCode") for n in pages["named"][0] if n["__typename"] == "GridEvent")
+
+
+TIMELINE = "parties {{ person {{ id records {{ record {{ id title __typename {extra} }} }} }} }}"
+KIND = "... on Dispute { mediator } ... on CourtFiling { caseNumber }"
+NESTED = {
+    "shared": f"{{ records(first: 20) {{ nodes {{ id {TIMELINE.format(extra='')} }} }} }}",
+    "kind": f"{{ records(first: 20) {{ nodes {{ id {TIMELINE.format(extra=KIND)} }} }} }}",
+    # the first alias prefetches its persons' timelines without kind columns; the second
+    # finds them loaded and must still answer its kinds' own fields
+    "both": f"{{ a: records(first: 20) {{ nodes {{ id {TIMELINE.format(extra='')} }} }} "
+    f"records(first: 20) {{ nodes {{ id {TIMELINE.format(extra=KIND)} }} }} }}",
+}
+
+
+async def test_timeline_records_read_kind_tables_only_for_kind_fields(
+    committing_engine: AsyncEngine,
+) -> None:
+    """A page's persons' timelines read their records' shared columns only, unless the
+    timeline's records select a kind's own field; the answers are the same either way."""
+    await seed_world(committing_engine, records=30)
+    try:
+        pages = {name: await _page(committing_engine, doc) for name, doc in NESTED.items()}
+    finally:
+        await unlink_regions(committing_engine)
+
+    def timelines(nodes: list[dict[str, Any]]) -> list[Any]:
+        return [
+            [entry["record"] for entry in party["person"]["records"]]
+            for node in nodes
+            for party in node["parties"]
+            if party["person"]
+        ]
+
+    shared, shared_statements = pages["shared"]
+    kind, kind_statements = pages["kind"]
+    both, _ = pages["both"]
+    assert any(timelines(shared)), "the world has persons with records"
+    assert not any("disputes" in statement for statement in shared_statements)
+    assert any("disputes" in statement for statement in kind_statements)
+    records = [r for t in timelines(kind) for r in t]
+    assert any(r.get("mediator") for r in records if r["__typename"] == "Dispute")
+    assert any(r.get("caseNumber") for r in records if r["__typename"] == "CourtFiling")
+    assert timelines(both) == timelines(kind)
+    keys = ("id", "title", "__typename")
+    assert [[{k: r[k] for k in keys} for r in t] for t in timelines(kind)] == timelines(shared)
