@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, RowMapping, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.linking_facts import follow_merges
 from db.models import Link, PartyMention, Person, Record
-from db.queries import AnySelect, records_by_id, records_in, scope_conditions
+from db.queries import AnySelect, in_list, records_by_id, records_in, scope_conditions
 from domain.enums import PartyRole, RecordKind
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
@@ -104,7 +104,7 @@ IDS = "ids"
 @functools.cache
 def _persons_and_merges() -> AnySelect:
     return select(Person.id, Person.merged_into_id).where(
-        or_(Person.id.in_(bindparam(IDS, expanding=True)), Person.merged_into_id.is_not(None))
+        or_(in_list(Person.id.expression, IDS), Person.merged_into_id.is_not(None))
     )
 
 
@@ -123,7 +123,7 @@ def _mentions(scope: RecordScope) -> AnySelect:
         )
         .join(PartyMention, PartyMention.record_id == Record.id)
         .where(
-            PartyMention.person_id.in_(bindparam(IDS, expanding=True)),
+            in_list(PartyMention.person_id.expression, IDS),
             Record.deleted.is_(False),
             *scope_conditions(scope),
         )
