@@ -370,11 +370,12 @@ IDS = "ids"
 
 
 @functools.lru_cache(maxsize=256)
-def records_in_scope(scope: RecordScope) -> AnySelect:
+def records_in_scope(scope: RecordScope, *, with_regions: bool = False) -> AnySelect:
     """:func:`records_by_id` as one statement object per scope, run with ``{"ids": [...]}``:
-    reused, SQLAlchemy computes its cache key once, not at every request."""
+    reused, SQLAlchemy computes its cache key once, not at every request. With
+    ``with_regions`` each record's region beside it (columns ``region__…``)."""
     kinds = [kind for kind in RecordKind if kind in scope.kinds]
-    return _record_select(kinds).where(
+    return _record_select(kinds, with_regions=with_regions).where(
         in_list(RECORDS.c.id, IDS),
         RECORDS.c.deleted == false(),
         *scope_conditions(scope),

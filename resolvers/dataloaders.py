@@ -35,6 +35,7 @@ from resolvers.rows import (
     person_from_row,
     record_from_row,
     region_from_row,
+    regions_beside,
 )
 from schema.enums import LinkDirection
 from schema.persons import Party, Person
@@ -221,9 +222,15 @@ class Loaders:
             return await figures_many(connection, requests, self._scope)
 
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
+        # Each record's region read beside it (a primary-key join): a record asked for by id
+        # usually has its region asked for next, and it then needs no statement of its own.
         rows = await fetch_all(
-            self._sessions, queries.records_in_scope(self._scope), None, {queries.IDS: list(ids)}
+            self._sessions,
+            queries.records_in_scope(self._scope, with_regions=True),
+            None,
+            {queries.IDS: list(ids)},
         )
+        self.region.prime_many(regions_beside(rows))
         found = {row["id"]: record_from_row(row) for row in rows}
         return [found.get(record_id) for record_id in ids]
 

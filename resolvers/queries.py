@@ -38,6 +38,7 @@ from resolvers.rows import (
     person_from_row,
     record_from_row,
     region_from_row,
+    regions_beside,
 )
 from resolvers.selection import kind_fields_in, node_fields, selected_relations, selects_field
 from schema.context import Info
@@ -160,23 +161,7 @@ def _reads_kind_fields(info: Info, below: tuple[str, ...] = ()) -> bool:
 def _prime_regions(info: Info, rows: Sequence[RowMapping]) -> None:
     """The regions a page read beside its records (``with_regions``), into the region loader;
     a code that names no region loads as ``None``, as the loader answers it."""
-    label = queries.REGION_LABEL
-    found: dict[str, Region | None] = {}
-    for row in rows:
-        code = row["region_code"]
-        if code is not None and code not in found:
-            found[code] = (
-                None
-                if row[label + "code"] is None
-                else Region(
-                    code=row[label + "code"],
-                    name=row[label + "name"],
-                    level=row[label + "level"],
-                    population=row[label + "population"],
-                    parent_code=row[label + "parent_code"],
-                )
-            )
-    info.context.loaders.region.prime_many(found)
+    info.context.loaders.region.prime_many(regions_beside(rows))
 
 
 async def _prefetch(

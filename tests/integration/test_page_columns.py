@@ -111,3 +111,46 @@ async def test_timeline_records_read_kind_tables_only_for_kind_fields(
     assert timelines(both) == timelines(kind)
     keys = ("id", "title", "__typename")
     assert [[{k: r[k] for k in keys} for r in t] for t in timelines(kind)] == timelines(shared)
+
+
+BY_ID = """query ById($id: ID!) { node(id: $id) { id ... on Record {
+  kind title region { code name level } } } }"""
+
+
+async def test_a_record_by_id_reads_its_region_beside_it(committing_engine: AsyncEngine) -> None:
+    """``node(id)`` reads the record and its region in one statement (the record loader joins
+    the region and primes the region loader): no regions statement of its own."""
+    await seed_world(committing_engine, records=30)
+    try:
+        nodes, _ = await _page(committing_engine, f"{{ records(first: 20) {{ {_NODES} }} }}")
+        answers = []
+        statements: list[str] = []
+
+        def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        for node in nodes:
+            statements.clear()
+            event.listen(committing_engine.sync_engine, "before_cursor_execute", note)
+            try:
+                result = await schema.execute(
+                    BY_ID,
+                    variable_values={"id": node["id"]},
+                    context_value=LoaderContext(session_factory(committing_engine), STAFF),
+                )
+            finally:
+                event.remove(committing_engine.sync_engine, "before_cursor_execute", note)
+            assert result.errors is None, result.errors
+            assert result.data is not None
+            answers.append(result.data["node"])
+            reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+            assert not any(s.lstrip().startswith("SELECT regions.") for s in reads), reads
+    finally:
+        await unlink_regions(committing_engine)
+    assert [{k: a[k] for k in ("id", "kind", "title", "region")} for a in answers] == [
+        {k: n[k] for k in ("id", "kind", "title", "region")} for n in nodes
+    ]
+    assert any(a["region"] for a in answers)
+
+
+_NODES = "nodes { id kind title region { code name level } }"
