@@ -17,7 +17,6 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
-    bindparam,
     exists,
     false,
     func,
@@ -32,6 +31,7 @@ from db.queries import (
     RECORDS,
     AnySelect,
     RecordScope,
+    in_list,
     like_pattern,
     scope_conditions,
 )
@@ -55,7 +55,7 @@ def parties_of_records() -> AnySelect:
             type_coerce(p.id_number, Text).label("sealed_id_number"),
             type_coerce(p.phone, Text).label("sealed_phone"),
         )
-        .where(p.record_id.in_(bindparam(RECORD_IDS, expanding=True)))
+        .where(in_list(p.record_id, RECORD_IDS))
         .order_by(p.record_id, p.position)
     )
 

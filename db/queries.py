@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     FromClause,
     FunctionElement,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     Select,
     Table,
     and_,
+    any_,
     bindparam,
     exists,
     false,
@@ -122,6 +124,30 @@ def _filter_only(element: filter_only, compiler: Any, **kw: Any) -> str:
 @compiles(filter_only, "sqlite")
 def _filter_only_sqlite(element: filter_only, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(element.clauses, **kw))
+
+
+class in_list(FunctionElement[bool]):
+    """``column`` among the list bound as ``name`` (run with ``{name: [...]}``): on PostgreSQL
+    ``column = ANY(:name)``, one array parameter, so the statement's SQL is rendered once and
+    reused; elsewhere (SQLite) ``column IN (...)``, the list expanded at each execution."""
+
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        super().__init__(column, bindparam(name, type_=ARRAY(column.type)))
+
+
+@compiles(in_list)
+def _in_list(element: in_list, compiler: Any, **kw: Any) -> str:
+    column, array = element.clauses.clauses
+    expanding = bindparam(array.key, expanding=True, type_=column.type)
+    return str(compiler.process(column.in_(expanding), **kw))
+
+
+@compiles(in_list, "postgresql")
+def _in_list_postgresql(element: in_list, compiler: Any, **kw: Any) -> str:
+    column, array = element.clauses.clauses
+    return str(compiler.process(column == any_(array), **kw))
 
 
 def _fixed(value: Any, like: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -344,30 +370,31 @@ IDS = "ids"
 
 
 @functools.lru_cache(maxsize=256)
-def records_in_scope(scope: RecordScope) -> AnySelect:
+def records_in_scope(scope: RecordScope, *, with_regions: bool = False) -> AnySelect:
     """:func:`records_by_id` as one statement object per scope, run with ``{"ids": [...]}``:
-    reused, SQLAlchemy computes its cache key once, not at every request."""
+    reused, SQLAlchemy computes its cache key once, not at every request. With
+    ``with_regions`` each record's region beside it (columns ``region__…``)."""
     kinds = [kind for kind in RecordKind if kind in scope.kinds]
-    return _record_select(kinds).where(
-        RECORDS.c.id.in_(bindparam(IDS, expanding=True)),
+    return _record_select(kinds, with_regions=with_regions).where(
+        in_list(RECORDS.c.id, IDS),
         RECORDS.c.deleted == false(),
         *scope_conditions(scope),
     )
 
 
 @functools.cache
-def records_in() -> AnySelect:
+def records_in(kind_columns: bool = True) -> AnySelect:
     """:func:`records_by_id` unrestricted as one statement object, run with ``{"ids": [...]}``
-    (for ids already read within a scope)."""
-    return _record_select(tuple(RecordKind)).where(
-        RECORDS.c.id.in_(bindparam(IDS, expanding=True)), RECORDS.c.deleted == false()
+    (for ids already read within a scope); without ``kind_columns`` the shared columns only."""
+    return _record_select(tuple(RecordKind) if kind_columns else ()).where(
+        in_list(RECORDS.c.id, IDS), RECORDS.c.deleted == false()
     )
 
 
 @functools.cache
 def regions_in() -> AnySelect:
     """Regions by code, run with ``{"ids": [codes...]}``; one statement object, reused."""
-    return select(REGIONS).where(REGIONS.c.code.in_(bindparam(IDS, expanding=True)))
+    return select(REGIONS).where(in_list(REGIONS.c.code, IDS))
 
 
 def regions_by_code(codes: Sequence[str]) -> AnySelect:

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, bindparam, case, or_, select
+from sqlalchemy import ColumnElement, RowMapping, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.linking_facts import follow_merges
 from db.models import Link, PartyMention, Person, Record
-from db.queries import AnySelect, records_by_id, records_in, scope_conditions
+from db.queries import AnySelect, in_list, records_by_id, records_in, scope_conditions
 from domain.enums import PartyRole, RecordKind
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
@@ -41,6 +41,8 @@ class TimelineEntry:
     mention_ids: tuple[int, ...] = ()
     """The person's mentions (当事人提及) in the record, in the source's order: what staff
     name to split them off (:func:`db.decisions.split_person`)."""
+    full: bool = True
+    """Whether ``row`` holds the record's kind columns too (else the shared columns only)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ IDS = "ids"
 @functools.cache
 def _persons_and_merges() -> AnySelect:
     return select(Person.id, Person.merged_into_id).where(
-        or_(Person.id.in_(bindparam(IDS, expanding=True)), Person.merged_into_id.is_not(None))
+        or_(in_list(Person.id.expression, IDS), Person.merged_into_id.is_not(None))
     )
 
 
@@ -121,7 +123,7 @@ def _mentions(scope: RecordScope) -> AnySelect:
         )
         .join(PartyMention, PartyMention.record_id == Record.id)
         .where(
-            PartyMention.person_id.in_(bindparam(IDS, expanding=True)),
+            in_list(PartyMention.person_id.expression, IDS),
             Record.deleted.is_(False),
             *scope_conditions(scope),
         )
@@ -136,11 +138,14 @@ async def person_timelines(
     region_prefixes: Collection[str] | None,
     kinds: Collection[RecordKind] | None,
     unplaced: bool = False,
+    kind_columns: bool = True,
 ) -> dict[int, list[TimelineEntry]]:
     """:func:`person_timeline` of several persons in three statements, whatever their number
     (a page's parties' persons): the persons and the merges, their mentions, their records.
     A person that does not exist is left out of the answer. Reads through an ORM session or
-    a Core connection alike (the statements are Core selects, built once)."""
+    a Core connection alike (the statements are Core selects, built once). Without
+    ``kind_columns`` the records' rows hold their shared columns only (no kind table read)
+    and the entries are not ``full``."""
     wanted = sorted(set(person_ids))
     if not wanted:
         return {}
@@ -166,7 +171,7 @@ async def person_timelines(
     record_ids = sorted({record_id for record_id, *_ in mentions})
     records: dict[int, RowMapping] = {}
     if record_ids:
-        result = await session.execute(records_in(), {IDS: record_ids})
+        result = await session.execute(records_in(kind_columns), {IDS: record_ids})
         records = {row["id"]: row for row in result.mappings()}
     timelines: dict[int, list[TimelineEntry]] = {}
     for person_id, group in groups.items():
@@ -180,7 +185,13 @@ async def person_timelines(
             entry[3].append(mention_id)
         timelines[person_id] = [
             TimelineEntry(
-                record_id, kind, occurred_at, tuple(roles), records[record_id], tuple(mention_ids)
+                record_id,
+                kind,
+                occurred_at,
+                tuple(roles),
+                records[record_id],
+                tuple(mention_ids),
+                kind_columns,
             )
             for record_id, (kind, occurred_at, roles, mention_ids) in ordered.items()
         ]

@@ -35,6 +35,7 @@ from resolvers.rows import (
     person_from_row,
     record_from_row,
     region_from_row,
+    regions_beside,
 )
 from schema.enums import LinkDirection
 from schema.persons import Party, Person
@@ -156,6 +157,7 @@ class Loaders:
         parties: bool,
         persons: bool,
         timelines: bool = False,
+        timeline_kind_columns: bool = True,
     ) -> None:
         """Load a page's regions, and its parties with their persons, up front.
 
@@ -165,7 +167,9 @@ class Loaders:
         ``persons_by_id``), and with ``timelines`` those persons' records (three statements
         for all of them): the fields then find their values loaded
         (``schema.loading.loaded_or_load``) and complete without awaiting. Only what the
-        client selected is loaded; anything missed still loads lazily.
+        client selected is loaded; anything missed still loads lazily. Without
+        ``timeline_kind_columns`` the timelines' records are read without their kind tables
+        (entries not ``full``: a timeline field that reads a kind's own field reloads them).
         """
         if regions:
             codes = sorted({r.region_code for r in records if r.region_code is not None})
@@ -206,7 +210,9 @@ class Loaders:
                 if person is not None and self.timelines.cache_map.get(person_id) is None
             ]
             if person_ids:
-                read = await self._timelines(person_ids, connection)
+                read = await self._timelines(
+                    person_ids, connection, kind_columns=timeline_kind_columns
+                )
                 self.timelines.prime_many(dict(zip(person_ids, read, strict=True)))
 
     async def _figures(
@@ -216,9 +222,15 @@ class Loaders:
             return await figures_many(connection, requests, self._scope)
 
     async def _records(self, ids: Sequence[int]) -> list[Record | None]:
+        # Each record's region read beside it (a primary-key join): a record asked for by id
+        # usually has its region asked for next, and it then needs no statement of its own.
         rows = await fetch_all(
-            self._sessions, queries.records_in_scope(self._scope), None, {queries.IDS: list(ids)}
+            self._sessions,
+            queries.records_in_scope(self._scope, with_regions=True),
+            None,
+            {queries.IDS: list(ids)},
         )
+        self.region.prime_many(regions_beside(rows))
         found = {row["id"]: record_from_row(row) for row in rows}
         return [found.get(record_id) for record_id in ids]
 
@@ -262,7 +274,11 @@ class Loaders:
         return [found.get(person_id) for person_id in ids]
 
     async def _timelines(
-        self, person_ids: Sequence[int], connection: AsyncConnection | None = None
+        self,
+        person_ids: Sequence[int],
+        connection: AsyncConnection | None = None,
+        *,
+        kind_columns: bool = True,
     ) -> list[list[timeline.TimelineEntry] | None]:
         scope = self._scope
         if connection is None:
@@ -274,6 +290,7 @@ class Loaders:
             region_prefixes=scope.region_prefixes,
             kinds=scope.kinds,
             unplaced=scope.unplaced,
+            kind_columns=kind_columns,
         )
         return [found.get(person_id) for person_id in person_ids]
 

@@ -20,11 +20,13 @@ from domain.scope import RecordScope
 from resolvers.cursors import parse_global_id
 from resolvers.dataloaders import Loaders
 from resolvers.rows import KIND_OF_TYPE_NAME, global_id, read_session, record_from_row
+from resolvers.selection import timeline_reads_kind_fields
 from schema.context import Info
 from schema.enums import LinkDirection
 from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.linking import LINK_TYPE_NAME, MENTION_TYPE_NAME, RecordLink, TimelineEntry
 from schema.loading import loaded_or_load
+from schema.records import Record
 
 
 def _scope(info: Info) -> RecordScope:
@@ -91,6 +93,8 @@ def timeline_entries(
     loaders = cast("Loaders", info.context.loaders)
     found = loaded_or_load(loaders.timelines, person_id)
     if isinstance(found, list) or found is None:
+        if found and not found[0].full and timeline_reads_kind_fields(info._raw_info):
+            return _full_timeline(info, loaders, found)
         return _timeline(info, found)
 
     async def later() -> list[TimelineEntry]:
@@ -99,7 +103,11 @@ def timeline_entries(
     return later()
 
 
-def _timeline(info: Info, entries: list[db_timeline.TimelineEntry] | None) -> list[TimelineEntry]:
+def _timeline(
+    info: Info,
+    entries: list[db_timeline.TimelineEntry] | None,
+    records: list[Record | None] | None = None,
+) -> list[TimelineEntry]:
     if entries is None:
         raise NotFound("No person has this id.")
     info.context.security.pii_record_ids.update(entry.record_id for entry in entries)
@@ -109,10 +117,24 @@ def _timeline(info: Info, entries: list[db_timeline.TimelineEntry] | None) -> li
             kind=entry.kind,
             roles=list(entry.roles),
             mention_ids=[global_id(MENTION_TYPE_NAME, mid) for mid in entry.mention_ids],
-            record=record_from_row(entry.row),
+            record=_record(entry, None if records is None else records[index]),
         )
-        for entry in entries
+        for index, entry in enumerate(entries)
     ]
+
+
+def _record(entry: db_timeline.TimelineEntry, read: Record | None) -> Record:
+    """The entry's record: as read again in full, else from the entry's own row."""
+    return read if read is not None else record_from_row(entry.row, kind_columns=entry.full)
+
+
+async def _full_timeline(
+    info: Info, loaders: Loaders, entries: list[db_timeline.TimelineEntry]
+) -> list[TimelineEntry]:
+    """Entries a page read without their records' kind columns, for a timeline field that
+    reads a kind's own field: the records again through the record loader (same scope)."""
+    records = await loaders.record.load_many([entry.record_id for entry in entries])
+    return _timeline(info, entries, list(records))
 
 
 async def resolve_person_timeline(

@@ -13,7 +13,6 @@ from functools import partial
 from typing import Annotated, cast
 
 import strawberry
-from graphql import GraphQLInterfaceType
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 from strawberry import relay
@@ -39,8 +38,9 @@ from resolvers.rows import (
     person_from_row,
     record_from_row,
     region_from_row,
+    regions_beside,
 )
-from resolvers.selection import node_fields, selected_relations, selects_field
+from resolvers.selection import kind_fields_in, node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.errors import BadUserInput, Forbidden, NotFound
@@ -150,35 +150,18 @@ async def record_connection(
     )
 
 
-def _reads_kind_fields(info: Info) -> bool:
-    """Whether the page's nodes select a field of a kind's own (beyond the Record interface,
-    e.g. ``... on Dispute { mediator }``): only then are the kind tables read."""
+def _reads_kind_fields(info: Info, below: tuple[str, ...] = ()) -> bool:
+    """Whether the page's nodes (with ``below``, the records at that path under them) select
+    a field of a kind's own (beyond the Record interface, e.g. ``... on Dispute { mediator }``):
+    only then are the kind tables read."""
     raw = info._raw_info
-    record = raw.schema.get_type("Record")
-    shared = record.fields if isinstance(record, GraphQLInterfaceType) else {}
-    return any(name not in shared and name != "__typename" for name in node_fields(raw))
+    return kind_fields_in(raw, node_fields(raw, below))
 
 
 def _prime_regions(info: Info, rows: Sequence[RowMapping]) -> None:
     """The regions a page read beside its records (``with_regions``), into the region loader;
     a code that names no region loads as ``None``, as the loader answers it."""
-    label = queries.REGION_LABEL
-    found: dict[str, Region | None] = {}
-    for row in rows:
-        code = row["region_code"]
-        if code is not None and code not in found:
-            found[code] = (
-                None
-                if row[label + "code"] is None
-                else Region(
-                    code=row[label + "code"],
-                    name=row[label + "name"],
-                    level=row[label + "level"],
-                    population=row[label + "population"],
-                    parent_code=row[label + "parent_code"],
-                )
-            )
-    info.context.loaders.region.prime_many(found)
+    info.context.loaders.region.prime_many(regions_beside(rows))
 
 
 async def _prefetch(
@@ -199,6 +182,9 @@ async def _prefetch(
             parties=parties,
             persons=parties and "parties.person" in wanted,
             timelines=parties and "parties.person.records" in wanted,
+            timeline_kind_columns=_reads_kind_fields(
+                info, ("parties", "person", "records", "record")
+            ),
         )
 
 

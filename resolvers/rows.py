@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from db.queries import AnySelect
+from db.queries import REGION_LABEL, AnySelect
 from domain.kinds import KIND_OF_TYPE_NAME
 from resolvers.reads import engine_of, read_session, shared_or_own
 from schema.ids import global_id
 from schema.kinds import TYPE_OF_KIND, record_from_row
 from schema.persons import party_from_row, person_from_row
-from schema.regions import region_from_row
+from schema.regions import Region, region_from_row
 
 __all__ = [  # re-exported for the resolvers: one import for reading and mapping rows
     "KIND_OF_TYPE_NAME",
@@ -29,7 +29,31 @@ __all__ = [  # re-exported for the resolvers: one import for reading and mapping
     "read_session",
     "record_from_row",
     "region_from_row",
+    "regions_beside",
 ]
+
+
+def regions_beside(rows: Sequence[RowMapping]) -> dict[str, Region | None]:
+    """The regions read beside records (``db.queries`` ``with_regions``: columns
+    ``region__…``) by code; a code that names no region maps to ``None``, as the region
+    loader answers it."""
+    label = REGION_LABEL
+    found: dict[str, Region | None] = {}
+    for row in rows:
+        code = row["region_code"]
+        if code is not None and code not in found:
+            found[code] = (
+                None
+                if row[label + "code"] is None
+                else Region(
+                    code=row[label + "code"],
+                    name=row[label + "name"],
+                    level=row[label + "level"],
+                    population=row[label + "population"],
+                    parent_code=row[label + "parent_code"],
+                )
+            )
+    return found
 
 
 def connect(

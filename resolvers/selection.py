@@ -12,6 +12,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLInterfaceType,
     GraphQLResolveInfo,
     InlineFragmentNode,
     SelectionSetNode,
@@ -72,11 +73,18 @@ def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     return frozenset(found)
 
 
-def node_fields(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
-    """The names of the fields selected on a connection's nodes, fragments flattened."""
+def node_fields(info: GraphQLResolveInfo[Any], below: tuple[str, ...] = ()) -> frozenset[str]:
+    """The names of the fields selected on a connection's nodes, fragments flattened; with
+    ``below``, of the fields selected at that path under the nodes (``("parties", "person")``)."""
+    return _names_at(info, tuple(path + below for path in _NODE_PATHS))
+
+
+def _names_at(
+    info: GraphQLResolveInfo[Any], paths: tuple[tuple[str, ...], ...]
+) -> frozenset[str]:
     fragments = info.fragments
     names: set[str] = set()
-    for path in _NODE_PATHS:
+    for path in paths:
         level = list(info.field_nodes)
         for name in path:
             level = [
@@ -88,6 +96,34 @@ def node_fields(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
         for node in level:
             names.update(field.name.value for field in _fields(node.selection_set, fragments))
     return frozenset(names)
+
+
+def kind_fields_in(info: GraphQLResolveInfo[Any], names: frozenset[str]) -> bool:
+    """Whether ``names`` (fields selected on records) hold a field of a kind's own, beyond
+    the Record interface (``... on Dispute { mediator }``): only then are kind tables read."""
+    record = info.schema.get_type("Record")
+    shared = record.fields if isinstance(record, GraphQLInterfaceType) else {}
+    return any(name not in shared and name != "__typename" for name in names)
+
+
+# Per field node of a person's ``records`` (the parsed documents are kept, so are their
+# nodes): whether its entries' records select a kind's own field. The node is kept beside
+# the answer, so an id is never taken for another node's.
+_TIMELINE_KIND_FIELDS: dict[int, tuple[FieldNode, bool]] = {}
+
+
+def timeline_reads_kind_fields(info: GraphQLResolveInfo[Any]) -> bool:
+    """Whether the resolving timeline field (``records { record { … } }``) reads a field of
+    a record kind's own, worked out once per field node."""
+    node = info.field_nodes[0]
+    known = _TIMELINE_KIND_FIELDS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    answer = kind_fields_in(info, _names_at(info, (("record",),)))
+    if len(_TIMELINE_KIND_FIELDS) > 4096:
+        _TIMELINE_KIND_FIELDS.clear()
+    _TIMELINE_KIND_FIELDS[id(node)] = (node, answer)
+    return answer
 
 
 def selects_field(info: GraphQLResolveInfo[Any], name: str) -> bool:
