@@ -40,54 +40,48 @@ def _fields(
                 yield from _fields(fragment.selection_set, fragments, seen | {name})
 
 
+def _node_fields(info: GraphQLResolveInfo[Any]) -> Iterator[FieldNode]:
+    """The fields selected on a connection's nodes (``edges.node`` or ``nodes``), fragments
+    flattened."""
+    fragments = info.fragments
+    for path in _NODE_PATHS:
+        level = list(info.field_nodes)
+        for name in path:
+            level = [
+                field
+                for node in level
+                for field in _fields(node.selection_set, fragments)
+                if field.name.value == name
+            ]
+        for node in level:
+            yield from _fields(node.selection_set, fragments)
+
+
 def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     """``region``, ``parties``, ``parties.person`` and ``parties.person.records`` as selected
     on a connection's nodes."""
     fragments = info.fragments
     found: set[str] = set()
-    for path in _NODE_PATHS:
-        level = list(info.field_nodes)
-        for name in path:
-            level = [
-                field
-                for node in level
-                for field in _fields(node.selection_set, fragments)
-                if field.name.value == name
-            ]
-        for node in level:
-            for field in _fields(node.selection_set, fragments):
-                name = field.name.value
-                if name == "region":
-                    found.add("region")
-                elif name == "parties":
-                    found.add("parties")
-                    for sub in _fields(field.selection_set, fragments):
-                        if sub.name.value == "person":
-                            found.add("parties.person")
-                            if any(
-                                deeper.name.value == "records"
-                                for deeper in _fields(sub.selection_set, fragments)
-                            ):
-                                found.add("parties.person.records")
+    for field in _node_fields(info):
+        name = field.name.value
+        if name == "region":
+            found.add("region")
+        elif name == "parties":
+            found.add("parties")
+            for sub in _fields(field.selection_set, fragments):
+                if sub.name.value == "person":
+                    found.add("parties.person")
+                    if any(
+                        deeper.name.value == "records"
+                        for deeper in _fields(sub.selection_set, fragments)
+                    ):
+                        found.add("parties.person.records")
     return frozenset(found)
 
 
 def node_fields(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
     """The names of the fields selected on a connection's nodes, fragments flattened."""
-    fragments = info.fragments
-    names: set[str] = set()
-    for path in _NODE_PATHS:
-        level = list(info.field_nodes)
-        for name in path:
-            level = [
-                field
-                for node in level
-                for field in _fields(node.selection_set, fragments)
-                if field.name.value == name
-            ]
-        for node in level:
-            names.update(field.name.value for field in _fields(node.selection_set, fragments))
-    return frozenset(names)
+    return frozenset(field.name.value for field in _node_fields(info))
 
 
 def selects_field(info: GraphQLResolveInfo[Any], name: str) -> bool:
