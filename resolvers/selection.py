@@ -41,49 +41,12 @@ def _fields(
                 yield from _fields(fragment.selection_set, fragments, seen | {name})
 
 
-def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
-    """``region``, ``parties``, ``parties.person`` and ``parties.person.records`` as selected
-    on a connection's nodes."""
-    fragments = info.fragments
-    found: set[str] = set()
-    for path in _NODE_PATHS:
-        level = list(info.field_nodes)
-        for name in path:
-            level = [
-                field
-                for node in level
-                for field in _fields(node.selection_set, fragments)
-                if field.name.value == name
-            ]
-        for node in level:
-            for field in _fields(node.selection_set, fragments):
-                name = field.name.value
-                if name == "region":
-                    found.add("region")
-                elif name == "parties":
-                    found.add("parties")
-                    for sub in _fields(field.selection_set, fragments):
-                        if sub.name.value == "person":
-                            found.add("parties.person")
-                            if any(
-                                deeper.name.value == "records"
-                                for deeper in _fields(sub.selection_set, fragments)
-                            ):
-                                found.add("parties.person.records")
-    return frozenset(found)
-
-
-def node_fields(info: GraphQLResolveInfo[Any], below: tuple[str, ...] = ()) -> frozenset[str]:
-    """The names of the fields selected on a connection's nodes, fragments flattened; with
-    ``below``, of the fields selected at that path under the nodes (``("parties", "person")``)."""
-    return _names_at(info, tuple(path + below for path in _NODE_PATHS))
-
-
-def _names_at(
+def _fields_at(
     info: GraphQLResolveInfo[Any], paths: tuple[tuple[str, ...], ...]
-) -> frozenset[str]:
+) -> Iterator[FieldNode]:
+    """The fields selected at each of ``paths`` under the resolving field, fragments
+    flattened."""
     fragments = info.fragments
-    names: set[str] = set()
     for path in paths:
         level = list(info.field_nodes)
         for name in path:
@@ -94,8 +57,36 @@ def _names_at(
                 if field.name.value == name
             ]
         for node in level:
-            names.update(field.name.value for field in _fields(node.selection_set, fragments))
-    return frozenset(names)
+            yield from _fields(node.selection_set, fragments)
+
+
+def selected_relations(info: GraphQLResolveInfo[Any]) -> frozenset[str]:
+    """``region``, ``parties``, ``parties.person`` and ``parties.person.records`` as selected
+    on a connection's nodes."""
+    fragments = info.fragments
+    found: set[str] = set()
+    for field in _fields_at(info, _NODE_PATHS):
+        name = field.name.value
+        if name == "region":
+            found.add("region")
+        elif name == "parties":
+            found.add("parties")
+            for sub in _fields(field.selection_set, fragments):
+                if sub.name.value == "person":
+                    found.add("parties.person")
+                    if any(
+                        deeper.name.value == "records"
+                        for deeper in _fields(sub.selection_set, fragments)
+                    ):
+                        found.add("parties.person.records")
+    return frozenset(found)
+
+
+def node_fields(info: GraphQLResolveInfo[Any], below: tuple[str, ...] = ()) -> frozenset[str]:
+    """The names of the fields selected on a connection's nodes, fragments flattened; with
+    ``below``, of the fields selected at that path under the nodes (``("parties", "person")``)."""
+    paths = tuple(path + below for path in _NODE_PATHS)
+    return frozenset(field.name.value for field in _fields_at(info, paths))
 
 
 def kind_fields_in(info: GraphQLResolveInfo[Any], names: frozenset[str]) -> bool:
@@ -119,7 +110,8 @@ def timeline_reads_kind_fields(info: GraphQLResolveInfo[Any]) -> bool:
     known = _TIMELINE_KIND_FIELDS.get(id(node))
     if known is not None and known[0] is node:
         return known[1]
-    answer = kind_fields_in(info, _names_at(info, (("record",),)))
+    record_fields = _fields_at(info, (("record",),))
+    answer = kind_fields_in(info, frozenset(field.name.value for field in record_fields))
     if len(_TIMELINE_KIND_FIELDS) > 4096:
         _TIMELINE_KIND_FIELDS.clear()
     _TIMELINE_KIND_FIELDS[id(node)] = (node, answer)

@@ -29,7 +29,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import DirectiveNode, GraphQLSchema, Node, OperationDefinitionNode, VariableNode
@@ -144,27 +144,25 @@ def _directive_variables(
     return tuple(sorted(names))
 
 
+_N = TypeVar("_N", bound=Node)
+
+
 def _directives(node: Node) -> Iterator[DirectiveNode]:
-    stack: list[Any] = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, DirectiveNode):
-            yield current
-            continue
-        if isinstance(current, Node):
-            for name in current.keys:
-                if name != "loc":
-                    stack.append(getattr(current, name, None))
-        elif isinstance(current, tuple | list):
-            stack.extend(current)
+    return _nodes_of(node, DirectiveNode)
 
 
 def _variables(value: Any) -> Iterator[str]:
+    return (variable.name.value for variable in _nodes_of(value, VariableNode))
+
+
+def _nodes_of(value: Any, kind: type[_N]) -> Iterator[_N]:
+    """Every node of ``kind`` in the tree under ``value`` (not below one: a directive's own
+    arguments are read by the caller)."""
     stack: list[Any] = [value]
     while stack:
         current = stack.pop()
-        if isinstance(current, VariableNode):
-            yield current.name.value
+        if isinstance(current, kind):
+            yield current
         elif isinstance(current, Node):
             for name in current.keys:
                 if name != "loc":
