@@ -7,11 +7,10 @@ so no session is shared between resolvers. The cache lives one request.
 from __future__ import annotations
 
 import functools
-import weakref
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
@@ -37,6 +36,7 @@ from resolvers.rows import (
     region_from_row,
     regions_beside,
 )
+from resolvers.weak_batch import weak_batch
 from schema.enums import LinkDirection
 from schema.persons import Party, Person
 from schema.records import LinkedRecord, Record
@@ -48,10 +48,6 @@ if TYPE_CHECKING:
     from strawberry.scalars import JSON
 
     from schema.context import DevTokenMinter, EventSource, TypeServices
-
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 def _person(row: RowMapping) -> Person:
@@ -78,71 +74,55 @@ class Loaders:
         self._sessions = sessions
         self._scope = scope
 
-    def _weakly(
-        self, batch: Callable[[Loaders, Sequence[K]], Awaitable[Sequence[V]]]
-    ) -> Callable[[Sequence[K]], Awaitable[Sequence[V]]]:
-        """``batch`` bound to these loaders without holding them: a loader holding its
-        ``Loaders`` (a bound method) made a cycle, so a request's loaded values (futures,
-        parties, persons) waited for the cycle collector instead of going with the request."""
-        reference = weakref.ref(self)
-
-        async def load(keys: Sequence[K]) -> Sequence[V]:
-            loaders = reference()
-            if loaders is None:  # the request ended while a batch was pending
-                raise RuntimeError("the request's loaders are gone")
-            return await batch(loaders, keys)
-
-        return load
-
     # Each loader is made when an operation first uses it: an operation reads through two or
     # three of these, and a DataLoader apiece for every operation cost more than its reads.
     @functools.cached_property
     def record(self) -> DataLoader[int, Record | None]:
-        return DataLoader(self._weakly(Loaders._records))
+        return DataLoader(weak_batch(self, Loaders._records))
 
     @functools.cached_property
     def region(self) -> DataLoader[str, Region | None]:
-        return DataLoader(self._weakly(Loaders._regions))
+        return DataLoader(weak_batch(self, Loaders._regions))
 
     @functools.cached_property
     def region_children(self) -> DataLoader[str, list[Region]]:
-        return DataLoader(self._weakly(Loaders._region_children))
+        return DataLoader(weak_batch(self, Loaders._region_children))
 
     @functools.cached_property
     def parties(self) -> DataLoader[int, list[Party]]:
-        return DataLoader(self._weakly(Loaders._parties))
+        return DataLoader(weak_batch(self, Loaders._parties))
 
     @functools.cached_property
     def person(self) -> DataLoader[int, Person | None]:
-        return DataLoader(self._weakly(Loaders._persons))
+        return DataLoader(weak_batch(self, Loaders._persons))
 
     @functools.cached_property
     def links(self) -> DataLoader[int, list[LinkedRecord]]:
-        return DataLoader(self._weakly(Loaders._links))
+        return DataLoader(weak_batch(self, Loaders._links))
 
     @functools.cached_property
     def timelines(self) -> DataLoader[int, list[timeline.TimelineEntry] | None]:
         """A person's records (人员时间线), every person of the operation in three statements;
         None for a person that does not exist."""
-        return DataLoader(self._weakly(Loaders._timelines))
+        return DataLoader(weak_batch(self, Loaders._timelines))
 
     @functools.cached_property
     def record_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._weakly(Loaders._record_risk))
+        return DataLoader(weak_batch(self, Loaders._record_risk))
 
     @functools.cached_property
     def person_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._weakly(Loaders._person_risk))
+        return DataLoader(weak_batch(self, Loaders._person_risk))
 
     @functools.cached_property
     def matter_risk(self) -> DataLoader[int, RiskAssessment | None]:
-        return DataLoader(self._weakly(Loaders._matter_risk))
+        return DataLoader(weak_batch(self, Loaders._matter_risk))
 
     @functools.cached_property
     def figures(self) -> DataLoader[FigureRequest, list[Group]]:
         """Figures asked for by one operation's fields, counted together (one scan on
         PostgreSQL); keys are (query, top)."""
-        return DataLoader(self._weakly(Loaders._figures))
+        return DataLoader(weak_batch(self, Loaders._figures))
 
     @functools.cached_property
     def matters(self) -> MatterLoaders:

@@ -8,10 +8,9 @@ records themselves go through the record loader, within the principal's record s
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,47 +27,30 @@ from db.models import (
     Supervision,
 )
 from resolvers.reads import read_session
-
-K = TypeVar("K")
-V = TypeVar("V")
+from resolvers.weak_batch import weak_batch
 
 
 class MatterLoaders:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        weakly = self._weakly
-        self.clocks: DataLoader[int, list[ClockRow]] = DataLoader(weakly(MatterLoaders._clocks))
+        self.clocks: DataLoader[int, list[ClockRow]] = DataLoader(
+            weak_batch(self, MatterLoaders._clocks)
+        )
         self.events: DataLoader[int, list[MatterEvent]] = DataLoader(
-            weakly(MatterLoaders._events)
+            weak_batch(self, MatterLoaders._events)
         )
         self.supervisions: DataLoader[int, list[Supervision]] = DataLoader(
-            weakly(MatterLoaders._supervisions)
+            weak_batch(self, MatterLoaders._supervisions)
         )
         self.record_ids: DataLoader[int, list[int]] = DataLoader(
-            weakly(MatterLoaders._record_ids)
+            weak_batch(self, MatterLoaders._record_ids)
         )
         self.parties: DataLoader[int, list[SealedParty]] = DataLoader(
-            weakly(MatterLoaders._parties)
+            weak_batch(self, MatterLoaders._parties)
         )
         self.writebacks: DataLoader[str, list[OutboxMessage]] = DataLoader(
-            weakly(MatterLoaders._writebacks)
+            weak_batch(self, MatterLoaders._writebacks)
         )
-
-    def _weakly(
-        self, batch: Callable[[MatterLoaders, Sequence[K]], Awaitable[Sequence[V]]]
-    ) -> Callable[[Sequence[K]], Awaitable[Sequence[V]]]:
-        """``batch`` bound to these loaders without holding them (as ``Loaders._weakly``): a
-        loader holding its ``MatterLoaders`` (a bound method) made a cycle, so a request's
-        matters' rows waited for the cycle collector instead of going with the request."""
-        reference = weakref.ref(self)
-
-        async def load(keys: Sequence[K]) -> Sequence[V]:
-            loaders = reference()
-            if loaders is None:  # the request ended while a batch was pending
-                raise RuntimeError("the request's matter loaders are gone")
-            return await batch(loaders, keys)
-
-        return load
 
     async def _grouped(
         self, model: Any, key: Any, order: Any, matter_ids: Sequence[int]
