@@ -391,6 +391,30 @@ def records_in(kind_columns: bool = True) -> AnySelect:
     )
 
 
+MENTION_LABEL = "mention__"
+"""Prefix of the party-mention columns :func:`records_naming` selects beside a record's."""
+
+
+@functools.lru_cache(maxsize=256)
+def records_naming(scope: RecordScope, kind_columns: bool = True) -> AnySelect:
+    """The records within ``scope`` that name the persons ``{"ids": [...]}``, one row per
+    mention (role, id, person as ``mention__…`` beside the record's columns), in timeline
+    order: occurrence, record, the mention's position. Records withdrawn are left out;
+    without ``kind_columns`` the shared columns only. One statement object per scope."""
+    return (
+        _record_select(tuple(RecordKind) if kind_columns else ())
+        .add_columns(
+            PARTIES.c.role.label(MENTION_LABEL + "role"),
+            PARTIES.c.id.label(MENTION_LABEL + "id"),
+            PARTIES.c.person_id.label(MENTION_LABEL + "person_id"),
+        )
+        .join(PARTIES, PARTIES.c.record_id == RECORDS.c.id)
+        .where(in_list(PARTIES.c.person_id, IDS), RECORDS.c.deleted == false())
+        .where(*scope_conditions(scope))
+        .order_by(RECORDS.c.occurred_at, RECORDS.c.id, PARTIES.c.position)
+    )
+
+
 @functools.cache
 def regions_in() -> AnySelect:
     """Regions by code, run with ``{"ids": [codes...]}``; one statement object, reused."""

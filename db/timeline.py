@@ -22,8 +22,15 @@ from sqlalchemy import ColumnElement, RowMapping, case, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.linking_facts import follow_merges
-from db.models import Link, PartyMention, Person, Record
-from db.queries import AnySelect, in_list, records_by_id, records_in, scope_conditions
+from db.models import Link, Person, Record
+from db.queries import (
+    MENTION_LABEL,
+    AnySelect,
+    in_list,
+    records_by_id,
+    records_naming,
+    scope_conditions,
+)
 from domain.enums import PartyRole, RecordKind
 from domain.linking.errors import LinkingNotFound
 from domain.scope import RecordScope
@@ -108,29 +115,6 @@ def _persons_and_merges() -> AnySelect:
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _mentions(scope: RecordScope) -> AnySelect:
-    """The mentions of the persons ``{"ids": [...]}`` in records ``scope`` may read, in
-    timeline order; one statement object per scope, reused (its cache key computed once)."""
-    return (
-        select(
-            Record.id,
-            Record.kind,
-            Record.occurred_at,
-            PartyMention.role,
-            PartyMention.id,
-            PartyMention.person_id,
-        )
-        .join(PartyMention, PartyMention.record_id == Record.id)
-        .where(
-            in_list(PartyMention.person_id.expression, IDS),
-            Record.deleted.is_(False),
-            *scope_conditions(scope),
-        )
-        .order_by(Record.occurred_at, Record.id, PartyMention.position)
-    )
-
-
 async def person_timelines(
     session: AsyncSession | AsyncConnection,
     person_ids: Collection[int],
@@ -140,8 +124,9 @@ async def person_timelines(
     unplaced: bool = False,
     kind_columns: bool = True,
 ) -> dict[int, list[TimelineEntry]]:
-    """:func:`person_timeline` of several persons in three statements, whatever their number
-    (a page's parties' persons): the persons and the merges, their mentions, their records.
+    """:func:`person_timeline` of several persons in two statements, whatever their number
+    (a page's parties' persons): the persons and the merges, then their mentions with their
+    records.
     A person that does not exist is left out of the answer. Reads through an ORM session or
     a Core connection alike (the statements are Core selects, built once). Without
     ``kind_columns`` the records' rows hold their shared columns only (no kind table read)
@@ -167,33 +152,33 @@ async def person_timelines(
         return {}
     everyone = sorted(set().union(*groups.values()))
     scope = RecordScope.of(region_prefixes, kinds, unplaced=unplaced)
-    mentions = list(await session.execute(_mentions(scope), {IDS: everyone}))
-    record_ids = sorted({record_id for record_id, *_ in mentions})
-    records: dict[int, RowMapping] = {}
-    if record_ids:
-        result = await session.execute(records_in(kind_columns), {IDS: record_ids})
-        records = {row["id"]: row for row in result.mappings()}
+    # The mentions and their records in one statement: a row per mention, timeline order.
+    result = await session.execute(records_naming(scope, kind_columns), {IDS: everyone})
+    role, mention, named = (MENTION_LABEL + name for name in ("role", "id", "person_id"))
+    mentions = [(row[named], row["id"], row[role], row[mention], row) for row in result.mappings()]
     timelines: dict[int, list[TimelineEntry]] = {}
     for person_id, group in groups.items():
-        ordered: dict[int, tuple[RecordKind, datetime, list[PartyRole], list[int]]] = {}
-        for record_id, kind, occurred_at, role, mention_id, named in mentions:
-            if named not in group:
+        ordered: dict[int, tuple[RowMapping, list[PartyRole], list[int]]] = {}
+        for named_id, record_id, played, mention_id, row in mentions:
+            if named_id not in group:
                 continue
-            entry = ordered.setdefault(record_id, (RecordKind(kind), occurred_at, [], []))
-            if role not in entry[2]:
-                entry[2].append(PartyRole(role))
-            entry[3].append(mention_id)
+            entry = ordered.get(record_id)
+            if entry is None:
+                entry = ordered[record_id] = (row, [], [])
+            if played not in entry[1]:
+                entry[1].append(PartyRole(played))
+            entry[2].append(mention_id)
         timelines[person_id] = [
             TimelineEntry(
                 record_id,
-                kind,
-                occurred_at,
+                RecordKind(row["kind"]),
+                row["occurred_at"],
                 tuple(roles),
-                records[record_id],
+                row,
                 tuple(mention_ids),
                 kind_columns,
             )
-            for record_id, (kind, occurred_at, roles, mention_ids) in ordered.items()
+            for record_id, (row, roles, mention_ids) in ordered.items()
         ]
     return timelines
 
