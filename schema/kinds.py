@@ -7,6 +7,7 @@ the kind table (``domain.kinds``, by ``type_name``): a new kind's type is declar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from domain.enums import RecordKind
 from domain.kinds import KINDS
 from schema.fastpath.marks import rereadable
 from schema.ids import global_id
+from schema.makers import maker_of
 from schema.records import Record
 from schema.sensitivity import PUBLIC
 
@@ -187,20 +189,24 @@ _UNREAD: dict[RecordKind, dict[str, Any]] = {
     kind: dict.fromkeys(columns) for kind, columns in KIND_COLUMNS.items()
 }
 
+# Per kind: the type's maker (schema.makers) and the (attribute, label) pairs of its columns.
+_MAKERS: dict[RecordKind, Callable[[dict[str, Any]], Record]] = {
+    kind: maker_of(TYPE_OF_KIND[kind], ["id", *(attribute for attribute, _ in fields)])
+    for kind, fields in _FIELDS.items()
+}
+
 
 def record_from_row(row: RowMapping, *, kind_columns: bool = True) -> Record:
     """The typed record of a row selected with its kind's columns (``db.queries``); without
     ``kind_columns``, of a row of the shared columns only, for a selection that reads none of
     its kind's own fields (they are left ``None``, never read)."""
     kind: RecordKind = row["kind"]
-    node_type = TYPE_OF_KIND[kind]
-    if not kind_columns:
-        return node_type(
-            id=global_id(node_type.__name__, row["id"]),
-            **{attribute: row[label] for attribute, label in _SHARED},
-            **_UNREAD[kind],
-        )
-    return node_type(
-        id=global_id(node_type.__name__, row["id"]),
-        **{attribute: row[label] for attribute, label in _FIELDS[kind]},
-    )
+    values: dict[str, Any] = {"id": global_id(TYPE_OF_KIND[kind].__name__, row["id"])}
+    if kind_columns:
+        for attribute, label in _FIELDS[kind]:
+            values[attribute] = row[label]
+    else:
+        for attribute, label in _SHARED:
+            values[attribute] = row[label]
+        values.update(_UNREAD[kind])
+    return _MAKERS[kind](values)

@@ -20,6 +20,7 @@ from schema.context import Info
 from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.loading import loaded_or_load
+from schema.makers import maker_of
 from schema.regions import Region
 from schema.risk import RiskAssessment
 from schema.sensitivity import IDENTIFIER, PERSONAL, personal_type
@@ -150,24 +151,33 @@ class Party:
         return seen(person)
 
 
+_PARTY_COLUMNS = (
+    "role",
+    "source_role",
+    "name",
+    "is_organisation",
+    "person_id",
+    "sealed_id_number",
+    "sealed_phone",
+)
+_make_party = maker_of(Party, _PARTY_COLUMNS)
+_make_person = maker_of(
+    Person, ("id", "person_id", "name", "region_code", "sealed_id_number", "sealed_phone")
+)
+
+
 def party_from_row(row: RowMapping) -> Party:
-    return Party(
-        role=row["role"],
-        source_role=row["source_role"],
-        name=row["name"],
-        is_organisation=row["is_organisation"],
-        person_id=row["person_id"],
-        sealed_id_number=row["sealed_id_number"],
-        sealed_phone=row["sealed_phone"],
-    )
+    return _make_party({name: row[name] for name in _PARTY_COLUMNS})
 
 
 def person_from_row(row: RowMapping) -> Person:
-    return Person(
-        id=global_id("Person", row["id"]),
-        person_id=row["id"],
-        name=row["name"],
-        region_code=row["region_code"],
-        sealed_id_number=row["sealed_id_number"],
-        sealed_phone=row["sealed_phone"],
+    return _make_person(
+        {
+            "id": global_id("Person", row["id"]),
+            "person_id": row["id"],
+            "name": row["name"],
+            "region_code": row["region_code"],
+            "sealed_id_number": row["sealed_id_number"],
+            "sealed_phone": row["sealed_phone"],
+        }
     )

@@ -16,7 +16,7 @@ STATEMENTS: dict[str, AnySelect] = {
     "parties_of_records": people_queries.parties_of_records(),
     "parties_with_persons": people_queries.parties_with_persons(RecordScope.of(("41",), None)),
     "persons_and_merges": timeline._persons_and_merges(),
-    "mentions": timeline._mentions(RecordScope.of(("41",), None)),
+    "records_naming": queries.records_naming(RecordScope.of(("41",), None), kind_columns=False),
 }
 
 
