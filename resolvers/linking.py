@@ -26,6 +26,7 @@ from schema.enums import LinkDirection
 from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.linking import LINK_TYPE_NAME, MENTION_TYPE_NAME, RecordLink, TimelineEntry
 from schema.loading import loaded_or_load
+from schema.makers import maker_of
 from schema.records import Record
 
 
@@ -112,15 +113,22 @@ def _timeline(
         raise NotFound("No person has this id.")
     info.context.security.pii_record_ids.update(entry.record_id for entry in entries)
     return [
-        TimelineEntry(
-            occurred_at=entry.occurred_at,
-            kind=entry.kind,
-            roles=list(entry.roles),
-            mention_ids=[global_id(MENTION_TYPE_NAME, mid) for mid in entry.mention_ids],
-            record=_record(entry, None if records is None else records[index]),
+        _make_entry(
+            {
+                "occurred_at": entry.occurred_at,
+                "kind": entry.kind,
+                "roles": list(entry.roles),
+                "mention_ids": [global_id(MENTION_TYPE_NAME, mid) for mid in entry.mention_ids],
+                "record": _record(entry, None if records is None else records[index]),
+            }
         )
         for index, entry in enumerate(entries)
     ]
+
+
+# A person's timeline entries, some seventy for the persons of ten records, made as plain
+# objects (schema.makers).
+_make_entry = maker_of(TimelineEntry, ("occurred_at", "kind", "roles", "mention_ids", "record"))
 
 
 def _record(entry: db_timeline.TimelineEntry, read: Record | None) -> Record:

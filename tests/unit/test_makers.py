@@ -102,3 +102,18 @@ def test_parties_and_persons_are_made_as_init_makes_them() -> None:
         sealed_phone="s2",
     )
     assert vars(person) == vars(expected)
+
+
+def test_timeline_entries_are_made_as_init_makes_them() -> None:
+    from resolvers.linking import _make_entry
+    from schema.linking import TimelineEntry
+
+    values: dict[str, Any] = {
+        "occurred_at": datetime(2026, 11, 30, tzinfo=UTC),
+        "kind": RecordKind.PETITION,
+        "roles": [],
+        "mention_ids": ["UGFydHlNZW50aW9uOjE="],
+        "record": None,
+    }
+    assert _make_entry.__name__ == "make"
+    assert vars(_make_entry(dict(values))) == vars(TimelineEntry(**values))
