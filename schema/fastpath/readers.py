@@ -39,8 +39,10 @@ from weakref import WeakKeyDictionary
 from graphql import (
     FieldNode,
     GraphQLAbstractType,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLInterfaceType,
     GraphQLLeafType,
     GraphQLList,
@@ -49,6 +51,7 @@ from graphql import (
     GraphQLOutputType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLString,
     GraphQLUnionType,
     Undefined,
 )
@@ -161,10 +164,14 @@ def leaf_reader(plan: PlainLeaf) -> Read:
     """A reader for a plain leaf field."""
     attribute, leaf_type, nullable, names = plan
     coerce = leaf_type.coerce_output_value
+    # ``String`` and ``ID`` give a ``str`` back as it is; ``Boolean`` a ``bool``.
+    same = _GIVEN_BACK.get(leaf_type.name) if leaf_type in _SPECIFIED else None
 
     def read(source: Any, _path: Path | None) -> Any:
         try:
             value = getattr(source, attribute)
+            if type(value) is same:
+                return value
             if value is None:
                 if nullable:
                     return None
@@ -180,6 +187,10 @@ def leaf_reader(plan: PlainLeaf) -> Read:
 
     return read
 
+
+# graphql-core's own scalars, and the Python type each gives back unchanged.
+_SPECIFIED = (GraphQLString, GraphQLID, GraphQLBoolean)
+_GIVEN_BACK: dict[str, type] = {"String": str, "ID": str, "Boolean": bool}
 
 # Values a leaf takes as they are; anything else is first checked for what graphql-core
 # treats specially (something to await, an exception to report, Undefined).
@@ -202,9 +213,30 @@ def _is_awaitable(value: Any) -> bool:
     return known
 
 
+# Whether a type's values are plain, by type: neither ``Undefined``, an exception, a future
+# nor awaitable, so graphql-core would complete one as it is. Each of the four is a question
+# of the value's type (``Undefined`` is its type's one value), except for generators, asked
+# one by one as above. A page asks some four hundred times: one dict lookup each.
+_PLAIN_BY_TYPE: dict[type, bool] = {}
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    known = _PLAIN_BY_TYPE.get(kind)
+    if known is None:
+        known = not (
+            value is Undefined
+            or isinstance(value, Exception | asyncio.Future)
+            or _is_awaitable(value)
+        )
+        if kind is not types.GeneratorType and len(_PLAIN_BY_TYPE) < 4096:
+            _PLAIN_BY_TYPE[kind] = known
+    return known
+
+
 def _check_settled(value: Any) -> None:
     """Fallback unless ``value`` is a plain value graphql-core would complete as it is."""
-    if value is Undefined or isinstance(value, Exception) or _is_awaitable(value):
+    if not _is_plain(value):
         raise Fallback
 
 
@@ -481,16 +513,15 @@ def _leaf_completer(leaf_type: GraphQLLeafType) -> Callable[[Any, Path], Any]:
 
 def _settled(value: Any) -> Any:
     """A resolver's value when it has one now; a loader's finished future counts."""
+    if _is_plain(value):
+        return value
     if isinstance(value, asyncio.Future):
         if value.done() and not value.cancelled() and value.exception() is None:
             return value.result()
         raise Fallback
     if _is_awaitable(value):
         _discard(value)
-        raise Fallback
-    if isinstance(value, Exception):
-        raise Fallback
-    return value
+    raise Fallback
 
 
 def _discard(value: Any) -> None:
