@@ -29,7 +29,6 @@ from resolvers.matter_loaders import MatterLoaders
 from resolvers.rows import (
     connect,
     fetch_all,
-    global_id,
     party_from_row,
     person_from_row,
     record_from_row,
@@ -52,15 +51,7 @@ if TYPE_CHECKING:
 
 def _person(row: RowMapping) -> Person:
     """The person beside a party in a :func:`db.people_queries.parties_with_persons` row."""
-    label = people_queries.PERSON_LABEL
-    return Person(
-        id=global_id("Person", row[label + "id"]),
-        person_id=row[label + "id"],
-        name=row[label + "name"],
-        region_code=row[label + "region_code"],
-        sealed_id_number=row[label + "sealed_id_number"],
-        sealed_phone=row[label + "sealed_phone"],
-    )
+    return person_from_row(row, people_queries.PERSON_LABEL)
 
 
 class Loaders:

@@ -170,14 +170,17 @@ def party_from_row(row: RowMapping) -> Party:
     return _make_party({name: row[name] for name in _PARTY_COLUMNS})
 
 
-def person_from_row(row: RowMapping) -> Person:
+def person_from_row(row: RowMapping, label: str = "") -> Person:
+    """The person of a ``persons`` row, or of the columns labelled ``label…`` beside another
+    table's (``db.people_queries.PERSON_LABEL`` beside a party)."""
+    pk = row[label + "id"]
     return _make_person(
         {
-            "id": global_id("Person", row["id"]),
-            "person_id": row["id"],
-            "name": row["name"],
-            "region_code": row["region_code"],
-            "sealed_id_number": row["sealed_id_number"],
-            "sealed_phone": row["sealed_phone"],
+            "id": global_id("Person", pk),
+            "person_id": pk,
+            "name": row[label + "name"],
+            "region_code": row[label + "region_code"],
+            "sealed_id_number": row[label + "sealed_id_number"],
+            "sealed_phone": row[label + "sealed_phone"],
         }
     )

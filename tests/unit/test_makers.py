@@ -102,6 +102,8 @@ def test_parties_and_persons_are_made_as_init_makes_them() -> None:
         sealed_phone="s2",
     )
     assert vars(person) == vars(expected)
+    labelled = {f"person__{name}": value for name, value in person_row.items()}
+    assert vars(person_from_row(labelled, "person__")) == vars(expected)  # type: ignore[arg-type]
 
 
 def test_timeline_entries_are_made_as_init_makes_them() -> None:
