@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import AuditEntry
 from db.pii import cipher
@@ -146,14 +146,21 @@ _SQLITE_WRITE_LOCK = text("UPDATE audit_log SET id = id WHERE 0 = 1")
 _CHAIN_TAIL = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
-async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[int]:
-    """Chain and insert ``events`` in order; the caller commits. Returns their ids.
+async def append_events(
+    session: AsyncSession | AsyncConnection, events: list[AuditEvent]
+) -> list[int]:
+    """Chain and insert ``events`` in order, in ``session``'s transaction (an ORM session, or
+    a Core connection: the app's audit writer uses one, lighter per batch); the caller
+    commits. Returns their ids.
 
     Serialised against every other process until the commit: PostgreSQL takes an advisory
     lock; on SQLite a no-op write first takes the database's write lock (``uvicorn --workers
     2``), so no two transactions read the same chain tail before inserting after it.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if isinstance(session, AsyncConnection):
+        dialect = session.dialect.name
+    else:
+        dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
         await session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
     elif dialect == "sqlite":
