@@ -287,7 +287,7 @@ class Authenticate(SchemaExtension):
 
 
 class FieldRules(SchemaExtension):
-    """After validation (list it after ``ValidationCache``): the role's field rules."""
+    """After validation (list it after ``DocumentValidation``): the role's field rules."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
