@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -78,10 +78,15 @@ class AuditEvent:
     duration_ms: float | None
     occurred_at: datetime
     person_ids: list[int] | None = None
+    made_storable: bool = field(default=False, compare=False, repr=False)
+    """Whether :meth:`storable` made this event (it is not made storable twice: the audit
+    writer does so before queueing, ``append_events`` for every other caller)."""
 
     def storable(self) -> AuditEvent:
         """This event with every caller-controlled value storable (``db.storable``) and cut
         to its column's size, so no value of one request can fail another's batch."""
+        if self.made_storable:
+            return self
         return AuditEvent(
             principal=optional_text(self.principal, 128),
             role=optional_text(self.role, 32),
@@ -95,6 +100,7 @@ class AuditEvent:
             duration_ms=self.duration_ms,
             occurred_at=self.occurred_at,
             person_ids=self.person_ids,
+            made_storable=True,
         )
 
 
