@@ -87,10 +87,8 @@ class OperationReads:
         if self._serial is None:
             async with self._opening:
                 if self._serial is None:
-                    engine = self._engine
-                    autocommit = _statement_snapshots(engine.dialect)  # see the module's doc
-                    connection = await greenlet_spawn(_checked_out, engine.sync_engine, autocommit)
-                    self._serial = SerialConnection(engine, connection)
+                    connection = await greenlet_spawn(_checked_out, self._engine.sync_engine)
+                    self._serial = SerialConnection(self._engine, connection)
         return self._serial
 
     async def close(self) -> None:
@@ -101,11 +99,12 @@ class OperationReads:
             await connection.close()
 
 
-def _checked_out(engine: Engine, autocommit: bool) -> Connection:
-    """A pooled connection, at AUTOCOMMIT when asked: checked out and set in one trip into
-    the synchronous engine (one greenlet, not two)."""
+def _checked_out(engine: Engine) -> Connection:
+    """A pooled connection, at AUTOCOMMIT where statements take their own snapshots (see the
+    module's doc): checked out and set in one trip into the synchronous engine (one greenlet,
+    not two). Decided once connected: a dialect knows its default level from then on."""
     connection = engine.connect()
-    if autocommit:
+    if _statement_snapshots(connection.dialect):
         try:
             connection.execution_options(isolation_level="AUTOCOMMIT")
         except BaseException:
