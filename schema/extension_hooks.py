@@ -27,6 +27,7 @@ from strawberry.extensions.context import (
     ValidationContextManager,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.utils.await_maybe import await_maybe
 
 _Hook: TypeAlias = Callable[[SchemaExtension], Any]
 StageHooks: TypeAlias = tuple[tuple[int, _Hook, bool], ...]
@@ -70,6 +71,18 @@ def stage_hooks(classes: tuple[type[SchemaExtension], ...], name: str) -> StageH
             raise ValueError(f"Hook {name} on {extension_class} must be callable")
         found.append((position, *_as_generator(hook)))
     return tuple(found)
+
+
+@functools.cache
+def reporting(classes: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
+    """Positions of the extensions of ``classes`` that report results (``get_results``
+    overridden); the others' results are always empty."""
+    default = SchemaExtension.get_results
+    return tuple(
+        position
+        for position, extension_class in enumerate(classes)
+        if extension_class.get_results is not default
+    )
 
 
 class _Stage:
@@ -168,11 +181,20 @@ class _Stage:
 
 class KnownHooksRunner(SchemaExtensionsRunner):
     """Strawberry's runner, each stage's hooks found once (:func:`stage_hooks`) and driven
-    by one :class:`_Stage` instead of a wrapper per hook and an exit stack."""
+    by one :class:`_Stage` instead of a wrapper per hook and an exit stack; results asked
+    only of the extensions that report any (:func:`reporting`)."""
 
     def __init__(self, execution_context: Any, extensions: list[SchemaExtension] | None = None):
         super().__init__(execution_context, extensions)
         self._classes = tuple(type(extension) for extension in self.extensions)
+
+    async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
+        """Strawberry's results of the extensions, asking only those that report any."""
+        data: dict[str, Any] = {}
+        for position in reporting(self._classes):
+            data.update(await await_maybe(self.extensions[position].get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def _stage(self, name: str) -> Any:
         return _Stage(self.extensions, stage_hooks(self._classes, name))

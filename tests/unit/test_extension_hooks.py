@@ -10,7 +10,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
-from schema.extension_hooks import KnownHooksRunner, stage_hooks
+from schema.extension_hooks import KnownHooksRunner, reporting, stage_hooks
 
 QUERY_HELLO = "{ hello }"
 
@@ -60,13 +60,14 @@ class KnownHooksSchema(strawberry.Schema):
         return KnownHooksRunner(execution_context=execution_context, extensions=extensions)
 
 
-def _schema(cls: type[strawberry.Schema], journal: list[str]) -> Any:
+def _schema(cls: type[strawberry.Schema], journal: list[str], extra: Any = None) -> Any:
     return cls(
         query=Query,
         extensions=[
             lambda: Recording(journal, "first"),
             lambda: ValidateOnly(journal),
             lambda: Recording(journal, "second"),
+            *([extra] if extra else []),
         ],
     )
 
@@ -198,3 +199,24 @@ def test_a_stages_hooks_are_found_once_per_tuple_of_classes() -> None:
     # and a plain function is run as Strawberry runs it, on entering the stage
     [(position, _, is_async)] = stage_hooks(classes, "on_execute")
     assert (position, is_async) == (1, False)
+
+
+class Reporting(SchemaExtension):
+    async def get_results(self) -> dict[str, Any]:
+        return {"cost": 3}
+
+
+def test_only_reporting_extensions_are_asked_and_their_results_kept() -> None:
+    import asyncio
+
+    # given one extension reporting results among others that report none
+    classes = (Recording, ValidateOnly, Recording, Reporting)
+    assert reporting(classes) == (3,)
+    # when an operation runs on Strawberry's runner and on ours
+    journal: list[str] = []
+    answers = [
+        asyncio.run(_schema(cls, journal, extra=Reporting).execute(QUERY_HELLO)).extensions
+        for cls in (strawberry.Schema, KnownHooksSchema)
+    ]
+    # then the result carries the same extensions' results
+    assert answers[0] == answers[1] == {"cost": 3}
