@@ -19,12 +19,12 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from db.models import AuditEntry
 from db.pii import cipher
@@ -78,10 +78,15 @@ class AuditEvent:
     duration_ms: float | None
     occurred_at: datetime
     person_ids: list[int] | None = None
+    made_storable: bool = field(default=False, compare=False, repr=False)
+    """Whether :meth:`storable` made this event (it is not made storable twice: the audit
+    writer does so before queueing, ``append_events`` for every other caller)."""
 
     def storable(self) -> AuditEvent:
         """This event with every caller-controlled value storable (``db.storable``) and cut
         to its column's size, so no value of one request can fail another's batch."""
+        if self.made_storable:
+            return self
         return AuditEvent(
             principal=optional_text(self.principal, 128),
             role=optional_text(self.role, 32),
@@ -95,6 +100,7 @@ class AuditEvent:
             duration_ms=self.duration_ms,
             occurred_at=self.occurred_at,
             person_ids=self.person_ids,
+            made_storable=True,
         )
 
 
@@ -146,14 +152,21 @@ _SQLITE_WRITE_LOCK = text("UPDATE audit_log SET id = id WHERE 0 = 1")
 _CHAIN_TAIL = select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
-async def append_events(session: AsyncSession, events: list[AuditEvent]) -> list[int]:
-    """Chain and insert ``events`` in order; the caller commits. Returns their ids.
+async def append_events(
+    session: AsyncSession | AsyncConnection, events: list[AuditEvent]
+) -> list[int]:
+    """Chain and insert ``events`` in order, in ``session``'s transaction (an ORM session, or
+    a Core connection: the app's audit writer uses one, lighter per batch); the caller
+    commits. Returns their ids.
 
     Serialised against every other process until the commit: PostgreSQL takes an advisory
     lock; on SQLite a no-op write first takes the database's write lock (``uvicorn --workers
     2``), so no two transactions read the same chain tail before inserting after it.
     """
-    dialect = session.bind.dialect.name if session.bind is not None else ""
+    if isinstance(session, AsyncConnection):
+        dialect = session.dialect.name
+    else:
+        dialect = session.bind.dialect.name if session.bind is not None else ""
     if dialect == "postgresql":
         await session.execute(_ADVISORY_LOCK, {"k": _LOCK_KEY})
     elif dialect == "sqlite":

@@ -2,7 +2,9 @@
 
 ``AuditWriter.record`` waits until the row is committed (nothing is lost on a crash after a
 response was sent), but rows from concurrent requests share one transaction, so audit writes
-cost one commit per batch rather than per request.
+cost one commit per batch rather than per request. A batch is written on a Core connection of
+the sessions' engine: the rows are inserted, never read back, so an ORM session's unit of
+work would only cost time.
 
 One request's row must never fail another's: every event is made storable before it is
 queued (``AuditEvent.storable``), and should a batch still fail, its rows are written again
@@ -18,17 +20,18 @@ import contextlib
 import time
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from db.audit import AuditEvent, append_events
 from db.audit_checkpoints import Checkpoint, CheckpointFile, write_checkpoint
+from resolvers.reads import engine_of
 
 log = structlog.get_logger(__name__)
 
 _Pending = tuple[AuditEvent, asyncio.Future[None]]
 
 
-async def _append(session: AsyncSession, events: list[AuditEvent]) -> None:
+async def _append(session: AsyncConnection, events: list[AuditEvent]) -> None:
     """Append in this transaction, serialised against every other process (``append_events``
     takes PostgreSQL's advisory lock, or SQLite's write lock)."""
     await append_events(session, events)
@@ -46,6 +49,7 @@ class AuditWriter:
         checkpoint_seconds: float = 10.0,
     ) -> None:
         self.sessions = sessions
+        self._engine = engine_of(sessions)
         self.max_batch = max_batch
         self.checkpoints = checkpoints
         self.checkpoint_seconds = checkpoint_seconds
@@ -69,8 +73,8 @@ class AuditWriter:
     async def record(self, event: AuditEvent) -> None:
         event = event.storable()
         if self._task is None:  # no lifespan (tests, one-off tools): write directly
-            async with self.sessions.begin() as session:
-                await _append(session, [event])
+            async with self._engine.begin() as connection:
+                await _append(connection, [event])
             return
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         await self._queue.put((event, done))
@@ -98,8 +102,8 @@ class AuditWriter:
         """One transaction for the batch; on failure, one per row, so a row that cannot be
         stored fails only its own request."""
         try:
-            async with self.sessions.begin() as session:
-                await _append(session, [event for event, _ in batch])
+            async with self._engine.begin() as connection:
+                await _append(connection, [event for event, _ in batch])
         except Exception as exc:
             if len(batch) == 1:
                 log.error("audit_write_failed", error=type(exc).__name__)

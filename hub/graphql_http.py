@@ -15,6 +15,13 @@ What a client sees at the HTTP level, decided from the operation's outcome:
 - A request that is not GraphQL at all (malformed JSON, an unsupported content type, no
   query) answers its 4xx with a JSON error body coded ``BAD_REQUEST`` (``NOT_FOUND`` for
   GraphiQL where it is not served, ``METHOD_NOT_ALLOWED``), not plain text.
+
+The usual request, one operation POSTed as ``application/json`` with its ``query`` text, is
+answered straight from the decoded body (:meth:`GraphQLOverHTTP.answer_json`): the same
+context, execution, statuses, headers and body as Strawberry's view, without its request
+adapter, content-type parsing (``email.message``) and dispatch layers, a few per cent of a
+small query's time. Everything else (GET, batches, persisted ``documentId``s, streamed
+answers, other content types, a body that is not such an object) goes Strawberry's way.
 """
 
 from __future__ import annotations
@@ -29,8 +36,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.exceptions import MissingQueryError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from hub.context import Context
 from schema.errors import ErrorCode
@@ -40,6 +50,28 @@ JSON = "application/json"
 REQUEST_ERRORS = frozenset({ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED})
 REQUEST_ERROR_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 """``extensions.code`` of a refused request by HTTP status; any other is ``BAD_REQUEST``."""
+POST_OPERATIONS = OperationType.from_http("POST")
+
+
+def json_content(content_type: str | None) -> bool:
+    """Whether a ``Content-Type`` is ``application/json`` (parameters such as a charset
+    aside): the requests :meth:`GraphQLOverHTTP.answer_json` may answer."""
+    if content_type is None:
+        return False
+    media_type = content_type.partition(";")[0].strip().lower()
+    return media_type == JSON
+
+
+def one_operation(data: object) -> bool:
+    """A decoded body that is one operation with its document's text and well-typed
+    members, as Strawberry's view would accept it (anything else is left to the view)."""
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("query"), str)
+        and isinstance(data.get("variables"), dict | None)
+        and isinstance(data.get("extensions"), dict | None)
+        and isinstance(data.get("operationName"), str | None)
+    )
 
 
 def accepted_media_type(accept: str | None) -> str:
@@ -106,11 +138,67 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         response: Response
         try:  # as strawberry's own, with a JSON body for a refused request
-            response = await self.run(request)
+            data = None
+            if request.method == "POST" and self._plain_json(request):
+                data = self.decode_json(await request.body())  # kept: the view reads it again
+            if one_operation(data):
+                assert isinstance(data, dict)
+                response = await self.answer_json(request, data)
+            else:
+                response = await self.run(request)
         except HTTPException as exc:
             media_type = accepted_media_type(request.headers.get("accept"))
             response = request_error(exc.status_code, exc.reason, media_type)
         await response(scope, receive, send)
+
+    def _plain_json(self, request: Request) -> bool:
+        """A JSON body, answered as one JSON document (no streamed answer asked for)."""
+        if not json_content(request.headers.get("content-type")):
+            return False
+        accept = request.headers.get("accept", "")
+        return not any(
+            transport.accepts(accept) for transport in self._stream_transport_map.values()
+        )
+
+    async def answer_json(self, request: Request, data: dict[str, Any]) -> Response:
+        """One operation POSTed as JSON, answered as Strawberry's view answers it."""
+        sub_response = await self.get_sub_response(request)
+        context = await self.get_context(request, response=sub_response)
+        try:
+            result = await self.schema.execute(
+                data["query"],
+                root_value=None,  # the view's root value (GraphQL[Context, None])
+                variable_values=data.get("variables"),
+                context_value=context,
+                operation_name=data.get("operationName"),
+                allowed_operation_types=POST_OPERATIONS,
+                operation_extensions=data.get("extensions"),
+            )
+        except CannotGetOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason()) from exc
+        except InvalidOperationTypeError as exc:
+            raise HTTPException(400, exc.as_http_error_reason("POST")) from exc
+        except MissingQueryError as exc:
+            raise HTTPException(400, "No GraphQL query found in the request") from exc
+        self.answer_status(request, [result], sub_response)
+        response_data = process_result(result)
+        if result.errors:  # Strawberry's hook (Sentry's integration): does nothing here
+            self._handle_errors(result.errors, response_data)
+        return self.create_response(response_data, sub_response)
+
+    def answer_status(
+        self, request: Request, results: list[ExecutionResult], sub_response: Response
+    ) -> None:
+        """Status, challenge and content type of an answer (see the module's doc)."""
+        media_type = accepted_media_type(request.headers.get("accept"))
+        status = http_status(results, media_type)
+        if status != 200:
+            sub_response.status_code = status
+        if status == 401:
+            authorization = request.headers.get("authorization")
+            sub_response.headers["WWW-Authenticate"] = www_authenticate(authorization)
+        if media_type == GRAPHQL_RESPONSE:
+            sub_response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
 
     async def execute_operation(
         self,
@@ -127,15 +215,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         results = result if isinstance(result, list) else [result]
         finished = [item for item in results if isinstance(item, ExecutionResult)]
         if len(finished) == len(results):  # not a stream of results
-            media_type = accepted_media_type(request.headers.get("accept"))
-            status = http_status(finished, media_type)
-            if status != 200:
-                sub_response.status_code = status
-            if status == 401:
-                authorization = request.headers.get("authorization")
-                sub_response.headers["WWW-Authenticate"] = www_authenticate(authorization)
-            if media_type == GRAPHQL_RESPONSE:
-                sub_response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            self.answer_status(request, finished, sub_response)
         return result
 
     def encode_json(self, data: object) -> str:

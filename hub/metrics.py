@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily
@@ -26,6 +28,19 @@ HTTP_LATENCY = Histogram(
     ["path"],
     registry=REGISTRY,
 )
+
+
+@functools.cache
+def _requests_counted(path: str, status: int) -> Any:
+    """The request counter of one route and status, looked up once (a labelled child is
+    found under a lock and its labels checked on every ``labels`` call); routes are the
+    known paths and ``other``, statuses the few HTTP ones, so the cache stays small."""
+    return HTTP_REQUESTS.labels(path=path, status=str(status))
+
+
+@functools.cache
+def _latency_observed(path: str) -> Any:
+    return HTTP_LATENCY.labels(path=path)
 
 
 class FastPathHandBacks(Collector):
@@ -76,5 +91,5 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_and_record)
         finally:
-            HTTP_REQUESTS.labels(path=path, status=str(status)).inc()
-            HTTP_LATENCY.labels(path=path).observe(time.perf_counter() - started)
+            _requests_counted(path, status).inc()
+            _latency_observed(path).observe(time.perf_counter() - started)

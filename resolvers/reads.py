@@ -29,10 +29,11 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
@@ -40,8 +41,8 @@ from strawberry.types.graphql import OperationType
 class SerialConnection(AsyncConnection):
     """An operation's connection, shared by its resolvers: one statement at a time."""
 
-    def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
-        super().__init__(engine, connection.sync_connection)
+    def __init__(self, engine: AsyncEngine, connection: Connection) -> None:
+        super().__init__(engine, connection)
         self._lock = asyncio.Lock()
 
     async def execute(
@@ -76,7 +77,6 @@ class OperationReads:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._connection: AsyncConnection | None = None
         self._serial: SerialConnection | None = None
         self._opening = asyncio.Lock()
         self.closed = False
@@ -87,24 +87,34 @@ class OperationReads:
         if self._serial is None:
             async with self._opening:
                 if self._serial is None:
-                    connection = await self._engine.connect()
-                    if _statement_snapshots(connection):  # see the module's doc
-                        await connection.execution_options(isolation_level="AUTOCOMMIT")
-                    self._connection = connection
+                    connection = await greenlet_spawn(_checked_out, self._engine.sync_engine)
                     self._serial = SerialConnection(self._engine, connection)
         return self._serial
 
     async def close(self) -> None:
         """End the read transaction (it wrote nothing) and return the connection."""
         self.closed = True
-        connection, self._connection, self._serial = self._connection, None, None
+        connection, self._serial = self._serial, None
         if connection is not None:
             await connection.close()
 
 
-def _statement_snapshots(connection: AsyncConnection) -> bool:
+def _checked_out(engine: Engine) -> Connection:
+    """A pooled connection, at AUTOCOMMIT where statements take their own snapshots (see the
+    module's doc): checked out and set in one trip into the synchronous engine (one greenlet,
+    not two). Decided once connected: a dialect knows its default level from then on."""
+    connection = engine.connect()
+    if _statement_snapshots(connection.dialect):
+        try:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        except BaseException:
+            connection.close()
+            raise
+    return connection
+
+
+def _statement_snapshots(dialect: Dialect) -> bool:
     """PostgreSQL at READ COMMITTED (its default, and the engine's): a snapshot per statement."""
-    dialect = connection.dialect
     return dialect.name == "postgresql" and dialect.default_isolation_level == "READ COMMITTED"
 
 

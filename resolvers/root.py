@@ -18,7 +18,7 @@ import strawberry
 import structlog
 from graphql import GraphQLError
 from strawberry import relay
-from strawberry.extensions import SchemaExtension, ValidationCache
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types import ExecutionContext
 
@@ -52,7 +52,7 @@ from schema.extension_hooks import KnownHooksRunner
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
 from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
-from schema.limits import PARSED_DOCUMENTS, QueryLimits
+from schema.limits import QueryLimits
 from schema.linking import RecordLink, TimelineEntry
 from schema.matter_stats import MatterKpiRow, MatterStatRow, OverdueMatterItem
 from schema.matters import MatterNode
@@ -75,6 +75,7 @@ from schema.sensitivity import (
 )
 from schema.stats import KpiDefinitionType, KpiRow, StatRow
 from schema.sync import SourceSyncStatus
+from schema.validation import DocumentValidation
 from schema.writeback import WriteBack
 
 log = structlog.get_logger(__name__)
@@ -350,7 +351,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
         extensions=[
             AuditTrail,
             Authenticate,
-            lambda: ValidationCache(maxsize=PARSED_DOCUMENTS),
+            DocumentValidation,
             FieldRules,
             HostileInput,
             QueryLimits,

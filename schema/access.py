@@ -203,7 +203,10 @@ def checked_access_problems(
     return problems
 
 
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
 def document_hash(query: str) -> str:
+    """SHA-256 of a document's text (hex), worked out once per text: the documents a hub
+    sees are few, and ``parse_document`` keeps as many texts already."""
     return hashlib.sha256(query.encode("utf-8")).hexdigest()
 
 
@@ -287,7 +290,7 @@ class Authenticate(SchemaExtension):
 
 
 class FieldRules(SchemaExtension):
-    """After validation (list it after ``ValidationCache``): the role's field rules."""
+    """After validation (list it after ``DocumentValidation``): the role's field rules."""
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context

@@ -75,6 +75,7 @@ class _Analysis:
         self.fragments = fragments
         self.variables = variables
         self.usage = QueryUsage()
+        self.read_variables = False  # whether a page size came from a variable
 
     def _argument(self, field: FieldNode) -> int | None:
         for argument in field.arguments or ():
@@ -82,6 +83,7 @@ class _Analysis:
                 continue
             value = argument.value
             if isinstance(value, VariableNode):
+                self.read_variables = True
                 resolved = self.variables.get(value.name.value)
                 if isinstance(resolved, list):
                     return len(resolved)
@@ -150,10 +152,76 @@ def query_usage(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any] | None,
 ) -> QueryUsage:
+    return _measure(schema, operation, fragments, variables).usage
+
+
+def _measure(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any] | None,
+) -> _Analysis:
     analysis = _Analysis(schema, fragments, variables or {})
     root = schema.get_root_type(operation.operation)
     analysis.usage.cost = analysis.selection_cost(operation.selection_set, root, 1, frozenset())
-    return analysis.usage
+    return analysis
+
+
+def _chosen_operation(
+    document: DocumentNode, operation_name: str | None
+) -> tuple[OperationDefinitionNode | None, dict[str, FragmentDefinitionNode]]:
+    """The operation a request runs (``None`` unless exactly one matches) and the fragments."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    chosen = [
+        o
+        for o in operations
+        if operation_name is None or (o.name is not None and o.name.value == operation_name)
+    ]
+    return (chosen[0] if len(chosen) == 1 else None), fragments
+
+
+@functools.lru_cache(maxsize=PARSED_DOCUMENTS)
+def _fixed_usage(
+    schema: GraphQLSchema, query: str, operation_name: str | None
+) -> QueryUsage | None:
+    """What an operation of a document uses when no variable sets a page size in it
+    (measured once per document: the same for every request); ``None`` when variables do,
+    or when the operation is not one of the document's."""
+    operation, fragments = _chosen_operation(parse_document(query), operation_name)
+    if operation is None:
+        return None
+    analysis = _measure(schema, operation, fragments, None)
+    return None if analysis.read_variables else analysis.usage
+
+
+def request_usage(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    query: str | None,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+) -> QueryUsage | None:
+    """What this request's operation uses (``None`` when the document does not name exactly
+    one): remembered per document text unless a variable sets a page size."""
+    if query is not None and parsed_tree(query) is document:
+        fixed = _fixed_usage(schema, query, operation_name)
+        if fixed is not None:
+            return fixed
+    operation, fragments = _chosen_operation(document, operation_name)
+    if operation is None:
+        return None
+    return query_usage(schema, operation, fragments, variables)
+
+
+def parsed_tree(query: str) -> DocumentNode | None:
+    """The cached tree of ``query`` (:func:`parse_document`), ``None`` when it does not parse."""
+    try:
+        return parse_document(query)
+    except GraphQLError:
+        return None
 
 
 def _too_complex(message: str) -> GraphQLError:
@@ -187,8 +255,8 @@ def parse_document(query: str) -> DocumentNode:
 class QueryLimits(SchemaExtension):
     """Parse (cached, token-limited), then refuse over-limit documents before execution.
 
-    List it after strawberry's ``ValidationCache``: validation errors, when any, win; a valid
-    document is then measured against the limits with this request's variables.
+    List it after ``schema.validation.DocumentValidation``: validation errors, when any, win;
+    a valid document is then measured against the limits with this request's variables.
     """
 
     def on_parse(self) -> Iterator[None]:
@@ -206,20 +274,14 @@ class QueryLimits(SchemaExtension):
         context = self.execution_context
         document = context.graphql_document
         if document is not None and not context.pre_execution_errors:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            fragments = {
-                d.name.value: d
-                for d in document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            chosen = [
-                o
-                for o in operations
-                if context.operation_name is None
-                or (o.name is not None and o.name.value == context.operation_name)
-            ]
-            if len(chosen) == 1:
-                usage = query_usage(context.schema._schema, chosen[0], fragments, context.variables)
+            usage = request_usage(
+                context.schema._schema,
+                document,
+                context.query,
+                context.operation_name,
+                context.variables,
+            )
+            if usage is not None:
                 security = getattr(context.context, "security", None)
                 if errors := limit_errors(usage, security.limits if security else None):
                     # Strawberry returns these instead of executing.

@@ -70,8 +70,10 @@ class _ByOperation:
     def put(self, operation: OperationDefinitionNode, plans: _OperationPlans) -> None:
         key, entries = id(operation), self._entries
 
-        def forget(reference: weakref.ref[OperationDefinitionNode]) -> None:
-            with _lock:
+        # The lock is bound now: at interpreter exit the module's globals may be cleared
+        # before the last documents die and call back.
+        def forget(reference: weakref.ref[OperationDefinitionNode], lock: Any = _lock) -> None:
+            with lock:
                 if (current := entries.get(key)) is not None and current[0] is reference:
                     del entries[key]
 

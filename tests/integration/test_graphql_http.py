@@ -139,3 +139,54 @@ async def test_other_refused_requests_get_json_bodies_coded_by_status(
     assert wrong_type.status_code == 400
     assert wrong_type.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert wrong_method.status_code == 405
+
+
+QUERY_SUBSCRIPTION = "subscription { recordChanges { id } }"
+QUERY_TWO = "query A { version } query B { version }"
+
+# (why, headers, body): each answered by the JSON lane and by Strawberry's view alike
+SAME_ANSWER_CASES: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    **{why: (h, {"query": d, "variables": v}) for why, (h, d, v, *_) in CASES.items()},
+    "named of two": (VALID, {"query": QUERY_TWO, "operationName": "B"}),
+    "unnamed of two": (VALID, {"query": QUERY_TWO}),
+    "unknown name": (VALID, {"query": QUERY_VERSION, "operationName": "Other"}),
+    "subscription over POST": (VALID, {"query": QUERY_SUBSCRIPTION}),
+    "empty query": (VALID, {"query": ""}),
+    "unknown hash": (
+        VALID,
+        {"query": QUERY_VERSION, "extensions": {"persistedQuery": {"sha256Hash": "ab"}}},
+    ),
+}
+
+
+@pytest.mark.parametrize("media_type", [JSON, GRAPHQL_RESPONSE])
+@pytest.mark.parametrize("why", list(SAME_ANSWER_CASES))
+async def test_the_json_lane_answers_as_strawberrys_view(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, why: str, media_type: str
+) -> None:
+    # given one operation POSTed as JSON
+    headers, body = SAME_ANSWER_CASES[why]
+    headers = {**headers, "Accept": media_type, "Content-Type": "application/json; charset=utf-8"}
+
+    async def answer() -> tuple[int, dict[str, str], Any]:
+        response = await client.post("/graphql", json=body, headers=headers)
+        kept = {k: v for k, v in response.headers.items() if k not in ("date", "content-length")}
+        return response.status_code, kept, response.json()
+
+    from hub import graphql_http
+
+    lane = graphql_http.GraphQLOverHTTP.answer_json
+    calls: list[str] = []
+
+    async def counted(*args: Any) -> Any:
+        calls.append("lane")
+        return await lane(*args)
+
+    monkeypatch.setattr(graphql_http.GraphQLOverHTTP, "answer_json", counted)
+    # when it is answered by the JSON lane, then by Strawberry's view
+    ours = await answer()
+    monkeypatch.setattr(graphql_http, "one_operation", lambda _data: False)
+    theirs = await answer()
+    # then status, headers and body are the same (and the lane answered the first only)
+    assert calls == ["lane"]
+    assert ours == theirs, why

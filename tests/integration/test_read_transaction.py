@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from resolvers.reads import current_reads, operation_reads, shared_or_own
 from tests.integration.graphql_world import graphql, graphql_client, seed_world, unlink_regions
@@ -210,3 +210,20 @@ async def test_postgresql_reads_skip_begin_and_rollback_sqlite_keeps_its_snapsho
     postgres = committing_engine.dialect.name == "postgresql"
     assert len(levels) >= 3
     assert set(levels) == ({"AUTOCOMMIT"} if postgres else {None})
+
+
+async def test_the_first_operation_on_a_fresh_engine_reads_as_every_other(
+    committing_engine: AsyncEngine,
+) -> None:
+    # given an engine that has never connected (its dialect learns its default level then)
+    fresh = create_async_engine(committing_engine.url)
+    try:
+        async with operation_reads(fresh) as reads:
+            # when an operation reads on it
+            connection = await reads.connection()
+            assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
+            level = connection.sync_connection.get_execution_options().get("isolation_level")
+        # then it reads as on any engine: on PostgreSQL at AUTOCOMMIT (no BEGIN, no ROLLBACK)
+        assert level == ("AUTOCOMMIT" if fresh.dialect.name == "postgresql" else None)
+    finally:
+        await fresh.dispose()

@@ -60,3 +60,18 @@ def test_the_cleared_documents_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
         )
     # then only the two most recent are kept
     assert len(access._CLEARED) == 2
+
+
+def test_a_documents_hash_is_worked_out_once_per_text() -> None:
+    import hashlib
+
+    # given a document's hash worked out once
+    access.document_hash.cache_clear()
+    first = access.document_hash(QUERY_PARTIES)
+    # when the same text comes again (another string object) and another text after it
+    again = access.document_hash("".join(QUERY_PARTIES))
+    other = access.document_hash(QUERY_ID_NUMBERS)
+    # then the same text is answered from the cache, each with its own SHA-256
+    assert again == first == hashlib.sha256(QUERY_PARTIES.encode()).hexdigest()
+    assert other == hashlib.sha256(QUERY_ID_NUMBERS.encode()).hexdigest()
+    assert access.document_hash.cache_info().hits == 1
