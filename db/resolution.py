@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -295,9 +295,7 @@ async def _resolve_organisations(
 ) -> None:
     if not mentions:
         return
-    stored = await session.execute(select(Organisation.id, Organisation.name, Organisation.uscc))
-    known = [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
-    matches = resolve_organisations(mentions, known)
+    matches = resolve_organisations(mentions, await _known_organisations(session, mentions))
     facts = {m.mention_id: m for m in mentions}
     created: dict[object, Organisation] = {}
     for match in matches:
@@ -322,6 +320,30 @@ async def _resolve_organisations(
              "ev": match.evidence}
         )  # fmt: skip
     await _bulk_update(session, rows, organisation_id="oid")
+
+
+async def _known_organisations(
+    session: AsyncSession, mentions: list[OrganisationFacts]
+) -> list[KnownOrganisation]:
+    """The stored organisations ``mentions`` can match, in id order: those holding one of
+    their credit codes, or registered in one of their counties (a credit code's characters
+    3–8; a stored organisation without a code is in no county, and only a mention in none
+    can match it by name) — not every organisation there is, on every pass."""
+    table = Organisation.__table__.c
+    codes = sorted({m.uscc for m in mentions if m.uscc})
+    counties = sorted({m.county for m in mentions if m.county})
+    wanted: list[Any] = []
+    for start in range(0, max(len(codes), len(counties)), _WRITE_BATCH):
+        wanted.append(table.uscc.in_(codes[start : start + _WRITE_BATCH]))
+        wanted.append(func.substr(table.uscc, 3, 6).in_(counties[start : start + _WRITE_BATCH]))
+    if any(m.county is None for m in mentions):
+        wanted.append(or_(table.uscc.is_(None), table.uscc == ""))
+    if not wanted:
+        return []
+    stored = await session.execute(
+        select(table.id, table.name, table.uscc).where(or_(*wanted)).order_by(table.id)
+    )
+    return [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
 
 
 async def _finish(
