@@ -35,6 +35,7 @@ from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
 from db.pii import blind_index
+from db.queries import in_list
 from domain.enums import SourceSystem
 from domain.linking import (
     MentionFacts,
@@ -85,12 +86,15 @@ def _birth(id_number: str | None) -> Any:
 
 
 async def _load(
-    session: AsyncSession, where: Any = None, records: set[int] | None = None
+    session: AsyncSession,
+    where: Any = None,
+    records: set[int] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> tuple[list[_Loaded], list[OrganisationFacts]]:
     canonical = await canonical_persons(session)
     persons: list[_Loaded] = []
     organisations: list[OrganisationFacts] = []
-    for row in await load_mention_rows(session, where):
+    for row in await load_mention_rows(session, where, params):
         if records is not None:
             records.add(row.record_id)
         if row.organisation:
@@ -172,7 +176,10 @@ async def _refresh_persons(
     for start in range(0, len(ids), _WRITE_BATCH):
         chunk = ids[start : start + _WRITE_BATCH]
         rows = await session.execute(
-            select(*columns).where(_PERSONS.c.id.in_(chunk), _PERSONS.c.merged_into_id.is_(None))
+            select(*columns).where(
+                in_list(_PERSONS.c.id, "ids"), _PERSONS.c.merged_into_id.is_(None)
+            ),
+            {"ids": chunk},
         )
         current.update((row.id, row._asdict()) for row in rows)
     changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -387,8 +394,9 @@ async def _candidates(session: AsyncSession, new: Sequence[_Loaded]) -> tuple[li
     )
     ids = sorted(found.mention_ids)
     existing: list[_Loaded] = []
+    among = in_list(PartyMention.id.expression, "ids")
     for start in range(0, len(ids), _WRITE_BATCH):
-        loaded, _ = await _load(session, PartyMention.id.in_(ids[start : start + _WRITE_BATCH]))
+        loaded, _ = await _load(session, among, params={"ids": ids[start : start + _WRITE_BATCH]})
         existing.extend(loaded)
     return existing, found.block_sizes
 
