@@ -401,6 +401,37 @@ async def _candidates(session: AsyncSession, new: Sequence[_Loaded]) -> tuple[li
     return existing, found.block_sizes
 
 
+_UNRESOLVED = select(PartyMention.id).where(
+    PartyMention.person_id.is_(None),
+    PartyMention.organisation_id.is_(None),
+    PartyMention.staff_decided.is_(False),
+)
+
+
+async def _load_unresolved(
+    session: AsyncSession, source: SourceSystem | None, records: set[int]
+) -> tuple[list[_Loaded], list[OrganisationFacts]]:
+    """The mentions with no person or organisation yet (of ``source``'s records), in id order.
+
+    Their ids first, from the partial index that holds only them, then the mentions by id:
+    joined to the records in one statement, PostgreSQL took the unresolved mentions for a
+    large share of the table and scanned every record of the source (1.3-1.7 s a pass at
+    1,000,000 records, for a few hundred mentions)."""
+    ids = list(await session.scalars(_UNRESOLVED.order_by(PartyMention.id)))
+    among = and_(
+        in_list(PartyMention.id.expression, "ids"),
+        *([Record.source == source] if source is not None else []),
+    )
+    persons: list[_Loaded] = []
+    organisations: list[OrganisationFacts] = []
+    for start in range(0, len(ids), _WRITE_BATCH):
+        chunk = {"ids": ids[start : start + _WRITE_BATCH]}
+        found, found_organisations = await _load(session, among, records, params=chunk)
+        persons.extend(found)
+        organisations.extend(found_organisations)
+    return persons, organisations
+
+
 async def resolve_new_mentions(
     session: AsyncSession,
     *,
@@ -417,14 +448,8 @@ async def resolve_new_mentions(
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
-    unassigned = and_(
-        PartyMention.person_id.is_(None),
-        PartyMention.organisation_id.is_(None),
-        PartyMention.staff_decided.is_(False),
-        *([Record.source == source] if source is not None else []),
-    )
     touched: set[int] = set(relink)
-    new, organisations = await _load(session, unassigned, touched)
+    new, organisations = await _load_unresolved(session, source, touched)
     if new or organisations:
         resolver = PersonResolver()
         existing, sizes = await _candidates(session, new)
