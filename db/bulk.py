@@ -130,18 +130,26 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, An
     given = set().union(*rows)
     columns = [c for c in table.columns if c.name in given or c.default is not None]
     names = [c.name for c in columns]
-    processors = [c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-    defaults = [_default_of(c) for c in columns]
-    records = [
-        tuple(
-            _bound(row.get(name, _MISSING), process, default)
-            for name, process, default in zip(names, processors, defaults, strict=True)
-        )
-        for row in rows
-    ]
+    # column by column: one comprehension per column, not a generator and a call per value
+    values = [
+        _column_values(rows, c.name, c.type.dialect_impl(dialect).bind_processor(dialect),
+                       _default_of(c))
+        for c in columns
+    ]  # fmt: skip
+    records = list(zip(*values, strict=True))
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.copy_records_to_table(table.name, records=records, columns=names)
+
+
+def _column_values(rows: list[dict[str, Any]], name: str, process: Any, default: Any) -> list[Any]:
+    """One column's bound values for ``rows`` (see :func:`_bound`), with the common cases
+    (no default; no bind processing) written out."""
+    if default is not None:
+        return [_bound(row.get(name, _MISSING), process, default) for row in rows]
+    if process is None:
+        return [row.get(name) for row in rows]
+    return [None if (v := row.get(name, _MISSING)) is _MISSING else process(v) for row in rows]
 
 
 def _bound(value: Any, process: Any, default: Any) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys, write_updates
 from db.models import DeadLetter, PartyMention, Record
 from db.models.records import kind_models
+from db.queries import in_list
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
@@ -220,8 +221,9 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
         for record in (
             await session.scalars(
                 select(KIND_MODELS[batch[0].kind]).where(
-                    Record.source == source, Record.source_key.in_(keys)
-                )
+                    Record.source == source, in_list(Record.source_key.expression, "keys")
+                ),
+                {"keys": keys},
             )
         ).all()
     }
@@ -328,8 +330,9 @@ async def resolve_dead_letters(
         update(DeadLetter)
         .where(
             DeadLetter.source == source,
-            DeadLetter.source_key.in_(keys),
+            in_list(DeadLetter.source_key.expression, "keys"),
             DeadLetter.resolved_at.is_(None),
         )
-        .values(resolved_at=datetime.now(UTC))
+        .values(resolved_at=datetime.now(UTC)),
+        {"keys": list(keys)},
     )

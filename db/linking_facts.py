@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import CourtFiling, Dispute, PartyMention, Person, Petition, Record
+from db.queries import in_list
 from domain.enums import PartyRole, RecordKind
 from domain.linking import RecordFacts
 from domain.linking.organisations import looks_like_organisation
@@ -43,8 +44,11 @@ class MentionRow:
     staff_decided: bool
 
 
-async def load_mention_rows(session: AsyncSession, where: Any = None) -> list[MentionRow]:
-    """Mentions (optionally filtered) with the region and address that describe them."""
+async def load_mention_rows(
+    session: AsyncSession, where: Any = None, params: dict[str, Any] | None = None
+) -> list[MentionRow]:
+    """Mentions (optionally filtered; ``params`` binds the filter's parameters) with the
+    region and address that describe them."""
     other = aliased(PartyMention)
     first_party = (
         select(func.min(other.position))
@@ -61,7 +65,7 @@ async def load_mention_rows(session: AsyncSession, where: Any = None) -> list[Me
     if where is not None:
         query = query.where(where)
     rows = []
-    for r in await session.execute(query.order_by(PartyMention.id)):
+    for r in await session.execute(query.order_by(PartyMention.id), params or {}):
         (mid, rid, name, is_org, role, uscc, id_number, phone, id_index, phone_index, region,
          own_address, record_address, position, first, pid, oid, staff) = r  # fmt: skip
         organisation = bool(is_org or uscc or looks_like_organisation(name))
@@ -97,7 +101,12 @@ def follow_merges(merged: dict[int, int]) -> dict[int, int]:
 
 
 def _within(column: Any, chunk: list[int] | None) -> Any:
-    return column.in_(chunk) if chunk is not None else column.is_not(None)
+    """``column`` among the ids bound as ``ids`` (see :func:`_ids`), or any when no chunk."""
+    return in_list(column, "ids") if chunk is not None else column.is_not(None)
+
+
+def _ids(chunk: list[int] | None) -> dict[str, Any]:
+    return {} if chunk is None else {"ids": chunk}
 
 
 async def load_record_facts(
@@ -118,22 +127,27 @@ async def load_record_facts(
     petitions = Petition.__table__.c
     facts: list[RecordFacts] = []
     for chunk in chunks:
-        rows = (await session.execute(base.where(_within(Record.id, chunk)))).all()
+        bound = _ids(chunk)
+        within = _within(Record.id.expression, chunk)
+        rows = (await session.execute(base.where(within), bound)).all()
         extra: dict[int, dict[str, Any]] = {}
         for rid, alert, confirmation in await session.execute(
             select(
                 disputes.id, disputes.alert_number, disputes.judicial_confirmation_case_number
-            ).where(_within(disputes.id, chunk))
+            ).where(_within(disputes.id, chunk)),
+            bound,
         ):
             extra[rid] = {"alert_number": alert, "judicial_confirmation_case_number": confirmation}
         for rid, case_type, mediation in await session.execute(
             select(courts.id, courts.case_type, courts.mediation_case_number).where(
                 _within(courts.id, chunk)
-            )
+            ),
+            bound,
         ):
             extra[rid] = {"case_type": case_type, "mediation_case_number": mediation}
         for rid, cited in await session.execute(
-            select(petitions.id, petitions.cited_case_number).where(_within(petitions.id, chunk))
+            select(petitions.id, petitions.cited_case_number).where(_within(petitions.id, chunk)),
+            bound,
         ):
             extra[rid] = {"cited_case_number": cited}
         persons: dict[int, set[int]] = {}
@@ -142,7 +156,8 @@ async def load_record_facts(
             select(
                 PartyMention.record_id, PartyMention.person_id, PartyMention.organisation_id,
                 PartyMention.role,
-            ).where(_within(PartyMention.record_id, chunk))
+            ).where(_within(PartyMention.record_id.expression, chunk)),
+            bound,
         ):  # fmt: skip
             if pid is not None and role != PartyRole.REPORTER:
                 persons.setdefault(rid, set()).add(canonical.get(pid, pid))

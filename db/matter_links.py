@@ -16,10 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.linking_facts import load_record_facts
 from db.models import CourtFiling, Dispute, Link, PartyMention, Petition, Record
+from db.queries import in_list
 from domain.linking import ProposedLink, RecordFacts, link_matters
 from domain.linking.matters import normalise_case_number
 
 _CHUNK = 2000
+_MENTIONS = PartyMention.__table__.c
+_LINKS = Link.__table__.c
 
 
 def _chunks(values: Iterable[Any]) -> list[list[Any]]:
@@ -34,11 +37,13 @@ async def _neighbourhood(session: AsyncSession, facts: list[RecordFacts]) -> set
     organisations = {o for f in facts for o in f.organisations}
     for chunk in _chunks(persons):
         found.update(await session.scalars(
-            select(PartyMention.record_id).where(PartyMention.person_id.in_(chunk))
+            select(PartyMention.record_id).where(in_list(_MENTIONS.person_id, "ids")),
+            {"ids": chunk},
         ))  # fmt: skip
     for chunk in _chunks(organisations):
         found.update(await session.scalars(
-            select(PartyMention.record_id).where(PartyMention.organisation_id.in_(chunk))
+            select(PartyMention.record_id).where(in_list(_MENTIONS.organisation_id, "ids")),
+            {"ids": chunk},
         ))  # fmt: skip
     cited = {
         number
@@ -60,14 +65,19 @@ async def _neighbourhood(session: AsyncSession, facts: list[RecordFacts]) -> set
     }
     d, c, p = Dispute.__table__.c, CourtFiling.__table__.c, Petition.__table__.c
     for chunk in _chunks(variants):
-        found.update(await session.scalars(select(Record.id).where(Record.source_key.in_(chunk))))
-        found.update(await session.scalars(select(d.id).where(
-            or_(d.alert_number.in_(chunk), d.judicial_confirmation_case_number.in_(chunk))
-        )))  # fmt: skip
+        bound = {"keys": chunk, "also": chunk}
         found.update(await session.scalars(
-            select(c.id).where(c.mediation_case_number.in_(chunk))
+            select(Record.id).where(in_list(Record.__table__.c.source_key, "keys")), bound
         ))  # fmt: skip
-        found.update(await session.scalars(select(p.id).where(p.cited_case_number.in_(chunk))))
+        found.update(await session.scalars(select(d.id).where(or_(
+            in_list(d.alert_number, "keys"), in_list(d.judicial_confirmation_case_number, "also")
+        )), bound))  # fmt: skip
+        found.update(await session.scalars(
+            select(c.id).where(in_list(c.mediation_case_number, "keys")), bound
+        ))  # fmt: skip
+        found.update(await session.scalars(
+            select(p.id).where(in_list(p.cited_case_number, "keys")), bound
+        ))  # fmt: skip
     return found
 
 
@@ -77,7 +87,10 @@ async def _existing_links(session: AsyncSession, scope: set[int] | None) -> list
     links: dict[int, Link] = {}
     for chunk in _chunks(scope):
         for link in await session.scalars(
-            select(Link).where(or_(Link.from_record_id.in_(chunk), Link.to_record_id.in_(chunk)))
+            select(Link).where(
+                or_(in_list(_LINKS.from_record_id, "ids"), in_list(_LINKS.to_record_id, "also"))
+            ),
+            {"ids": chunk, "also": chunk},
         ):
             links[link.id] = link
     return list(links.values())

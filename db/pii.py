@@ -13,7 +13,7 @@ import hashlib
 import hmac
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -33,6 +33,14 @@ class PiiCipher:
     """AES-GCM with one 32-byte key; the blind-index key is derived from it."""
 
     key: bytes
+    # Built once: an AES-GCM context and a keyed HMAC to copy, not one of each per value
+    # (a sync seals and indexes every identifier of every mention it stores).
+    _aead: AESGCM = field(init=False, repr=False, compare=False)
+    _index_mac: hmac.HMAC = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_aead", AESGCM(self.key))
+        object.__setattr__(self, "_index_mac", hmac.new(self._index_key, digestmod=hashlib.sha256))
 
     @property
     def _index_key(self) -> bytes:
@@ -40,7 +48,7 @@ class PiiCipher:
 
     def seal(self, plaintext: bytes) -> str:
         nonce = os.urandom(_NONCE_BYTES)
-        ciphertext = AESGCM(self.key).encrypt(nonce, plaintext, None)
+        ciphertext = self._aead.encrypt(nonce, plaintext, None)
         return f"{_VERSION}:" + base64.urlsafe_b64encode(nonce + ciphertext).decode("ascii")
 
     def open(self, sealed: str) -> bytes:
@@ -48,11 +56,12 @@ class PiiCipher:
         if version != _VERSION:
             raise ValueError("unknown sealed-value version")
         blob = base64.urlsafe_b64decode(body.encode("ascii"))
-        return AESGCM(self.key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None)
+        return self._aead.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None)
 
     def blind_index(self, purpose: str, value: str) -> str:
-        message = f"{purpose}\x1f{value}".encode()
-        return hmac.new(self._index_key, message, hashlib.sha256).hexdigest()[:40]
+        mac = self._index_mac.copy()
+        mac.update(f"{purpose}\x1f{value}".encode())
+        return mac.hexdigest()[:40]
 
 
 _cipher: PiiCipher | None = None

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -35,6 +35,7 @@ from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
 from db.pii import blind_index
+from db.queries import in_list
 from domain.enums import SourceSystem
 from domain.linking import (
     MentionFacts,
@@ -85,12 +86,15 @@ def _birth(id_number: str | None) -> Any:
 
 
 async def _load(
-    session: AsyncSession, where: Any = None, records: set[int] | None = None
+    session: AsyncSession,
+    where: Any = None,
+    records: set[int] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> tuple[list[_Loaded], list[OrganisationFacts]]:
     canonical = await canonical_persons(session)
     persons: list[_Loaded] = []
     organisations: list[OrganisationFacts] = []
-    for row in await load_mention_rows(session, where):
+    for row in await load_mention_rows(session, where, params):
         if records is not None:
             records.add(row.record_id)
         if row.organisation:
@@ -172,7 +176,10 @@ async def _refresh_persons(
     for start in range(0, len(ids), _WRITE_BATCH):
         chunk = ids[start : start + _WRITE_BATCH]
         rows = await session.execute(
-            select(*columns).where(_PERSONS.c.id.in_(chunk), _PERSONS.c.merged_into_id.is_(None))
+            select(*columns).where(
+                in_list(_PERSONS.c.id, "ids"), _PERSONS.c.merged_into_id.is_(None)
+            ),
+            {"ids": chunk},
         )
         current.update((row.id, row._asdict()) for row in rows)
     changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -295,9 +302,7 @@ async def _resolve_organisations(
 ) -> None:
     if not mentions:
         return
-    stored = await session.execute(select(Organisation.id, Organisation.name, Organisation.uscc))
-    known = [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
-    matches = resolve_organisations(mentions, known)
+    matches = resolve_organisations(mentions, await _known_organisations(session, mentions))
     facts = {m.mention_id: m for m in mentions}
     created: dict[object, Organisation] = {}
     for match in matches:
@@ -322,6 +327,30 @@ async def _resolve_organisations(
              "ev": match.evidence}
         )  # fmt: skip
     await _bulk_update(session, rows, organisation_id="oid")
+
+
+async def _known_organisations(
+    session: AsyncSession, mentions: list[OrganisationFacts]
+) -> list[KnownOrganisation]:
+    """The stored organisations ``mentions`` can match, in id order: those holding one of
+    their credit codes, or registered in one of their counties (a credit code's characters
+    3–8; a stored organisation without a code is in no county, and only a mention in none
+    can match it by name) — not every organisation there is, on every pass."""
+    table = Organisation.__table__.c
+    codes = sorted({m.uscc for m in mentions if m.uscc})
+    counties = sorted({m.county for m in mentions if m.county})
+    wanted: list[Any] = []
+    for start in range(0, max(len(codes), len(counties)), _WRITE_BATCH):
+        wanted.append(table.uscc.in_(codes[start : start + _WRITE_BATCH]))
+        wanted.append(func.substr(table.uscc, 3, 6).in_(counties[start : start + _WRITE_BATCH]))
+    if any(m.county is None for m in mentions):
+        wanted.append(or_(table.uscc.is_(None), table.uscc == ""))
+    if not wanted:
+        return []
+    stored = await session.execute(
+        select(table.id, table.name, table.uscc).where(or_(*wanted)).order_by(table.id)
+    )
+    return [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
 
 
 async def _finish(
@@ -365,10 +394,42 @@ async def _candidates(session: AsyncSession, new: Sequence[_Loaded]) -> tuple[li
     )
     ids = sorted(found.mention_ids)
     existing: list[_Loaded] = []
+    among = in_list(PartyMention.id.expression, "ids")
     for start in range(0, len(ids), _WRITE_BATCH):
-        loaded, _ = await _load(session, PartyMention.id.in_(ids[start : start + _WRITE_BATCH]))
+        loaded, _ = await _load(session, among, params={"ids": ids[start : start + _WRITE_BATCH]})
         existing.extend(loaded)
     return existing, found.block_sizes
+
+
+_UNRESOLVED = select(PartyMention.id).where(
+    PartyMention.person_id.is_(None),
+    PartyMention.organisation_id.is_(None),
+    PartyMention.staff_decided.is_(False),
+)
+
+
+async def _load_unresolved(
+    session: AsyncSession, source: SourceSystem | None, records: set[int]
+) -> tuple[list[_Loaded], list[OrganisationFacts]]:
+    """The mentions with no person or organisation yet (of ``source``'s records), in id order.
+
+    Their ids first, from the partial index that holds only them, then the mentions by id:
+    joined to the records in one statement, PostgreSQL took the unresolved mentions for a
+    large share of the table and scanned every record of the source (1.3-1.7 s a pass at
+    1,000,000 records, for a few hundred mentions)."""
+    ids = list(await session.scalars(_UNRESOLVED.order_by(PartyMention.id)))
+    among = and_(
+        in_list(PartyMention.id.expression, "ids"),
+        *([Record.source == source] if source is not None else []),
+    )
+    persons: list[_Loaded] = []
+    organisations: list[OrganisationFacts] = []
+    for start in range(0, len(ids), _WRITE_BATCH):
+        chunk = {"ids": ids[start : start + _WRITE_BATCH]}
+        found, found_organisations = await _load(session, among, records, params=chunk)
+        persons.extend(found)
+        organisations.extend(found_organisations)
+    return persons, organisations
 
 
 async def resolve_new_mentions(
@@ -387,14 +448,8 @@ async def resolve_new_mentions(
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
-    unassigned = and_(
-        PartyMention.person_id.is_(None),
-        PartyMention.organisation_id.is_(None),
-        PartyMention.staff_decided.is_(False),
-        *([Record.source == source] if source is not None else []),
-    )
     touched: set[int] = set(relink)
-    new, organisations = await _load(session, unassigned, touched)
+    new, organisations = await _load_unresolved(session, source, touched)
     if new or organisations:
         resolver = PersonResolver()
         existing, sizes = await _candidates(session, new)

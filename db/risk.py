@@ -35,7 +35,7 @@ from db.models import (
     RiskAssessment,
     RiskGradeChange,
 )
-from db.queries import scope_conditions
+from db.queries import in_list, scope_conditions
 from db.risk_facts import FactBase, chunks, load_fact_base, load_matter_facts
 from domain.enums import RiskLevel
 from domain.risk import (
@@ -107,8 +107,9 @@ async def _existing(
     for chunk in chunks(ids):
         rows = await session.execute(
             select(*columns).where(
-                _ASSESSMENTS.c.target_kind == target, _ASSESSMENTS.c.target_id.in_(chunk)
-            )
+                _ASSESSMENTS.c.target_kind == target, in_list(_ASSESSMENTS.c.target_id, "ids")
+            ),
+            {"ids": chunk},
         )
         found.update((row.target_id, row) for row in rows)
     return found
@@ -220,9 +221,11 @@ async def grade_touched(
     for level, ids in shown.items():
         for chunk in chunks(ids):
             await session.execute(
-                update(Record).where(Record.id.in_(chunk), Record.risk_level != level)
+                update(Record)
+                .where(in_list(Record.id.expression, "ids"), Record.risk_level != level)
                 .values(risk_level=level)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session=False),
+                {"ids": chunk},
             )  # fmt: skip
     alerts.extend(await _grade_persons(session, base, persons, config, now))
     matters = await _matters_of(session, records)
@@ -236,7 +239,10 @@ async def _matters_of(session: AsyncSession, record_ids: Collection[int]) -> set
     for chunk in chunks(record_ids):
         found.update(
             await session.scalars(
-                select(MatterRecord.matter_id).where(MatterRecord.record_id.in_(chunk))
+                select(MatterRecord.matter_id).where(
+                    in_list(MatterRecord.record_id.expression, "ids")
+                ),
+                {"ids": chunk},
             )
         )
     return found
@@ -314,7 +320,8 @@ async def _regions(
         regions.update(
             (row_id, region)
             for row_id, region in await session.execute(
-                select(model.id, model.region_code).where(model.id.in_(chunk))
+                select(model.id, model.region_code).where(in_list(model.id.expression, "ids")),
+                {"ids": chunk},
             )
         )
     return regions

@@ -30,6 +30,7 @@ from db.models import (
     Record,
     Supervision,
 )
+from db.queries import in_list
 from domain.deadlines import DUE
 from domain.enums import PartyRole, RecordKind
 from domain.risk import MatterFacts, RecordFacts
@@ -42,6 +43,32 @@ _SAME_PLACE = "SAME_PLACE"
 def chunks(values: Iterable[int]) -> list[list[int]]:
     items = sorted(set(values))
     return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+# The statements, built once; each binds its list of ids (or addresses) as one array on
+# PostgreSQL (``db.queries.in_list``), so its SQL is rendered once, not an IN (...) of up to
+# 2,000 parameters at every execution.
+_LINKS = select(Link.from_record_id, Link.to_record_id, Link.link_kind).where(
+    or_(
+        in_list(Link.from_record_id.expression, "ids"),
+        in_list(Link.to_record_id.expression, "also"),
+    ),
+    or_(Link.decision.is_(None), Link.decision != "REJECTED"),
+)
+_NAMED = select(PartyMention.record_id, PartyMention.person_id).where(
+    in_list(PartyMention.record_id.expression, "ids"), PartyMention.role != PartyRole.REPORTER
+)
+_RECORDS_OF_PERSONS = select(PartyMention.record_id).where(
+    in_list(PartyMention.person_id.expression, "ids"), PartyMention.role != PartyRole.REPORTER
+)
+_ALERT_ADDRESSES = select(Record.address).where(
+    in_list(Record.id.expression, "ids"), Record.kind == RecordKind.POLICE_ALERT,
+    Record.address.is_not(None),
+)  # fmt: skip
+_ALERTS_AT = select(Record.id).where(
+    in_list(Record.address.expression, "addresses"), Record.kind == RecordKind.POLICE_ALERT,
+    Record.deleted.is_(False),
+)  # fmt: skip
 
 
 @dataclass
@@ -58,12 +85,7 @@ class FactBase:
 async def _links(session: AsyncSession, record_ids: Collection[int]) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for chunk in chunks(record_ids):
-        rows = await session.execute(
-            select(Link.from_record_id, Link.to_record_id, Link.link_kind).where(
-                or_(Link.from_record_id.in_(chunk), Link.to_record_id.in_(chunk)),
-                or_(Link.decision.is_(None), Link.decision != "REJECTED"),
-            )
-        )
+        rows = await session.execute(_LINKS, {"ids": chunk, "also": chunk})
         found.extend((a, b, kind) for a, b, kind in rows)
     return found
 
@@ -74,11 +96,7 @@ async def _mentions(
     """Record id → (persons it names, how many parties it names); reporters (网格员) left out."""
     result: dict[int, tuple[set[int], int]] = {}
     for chunk in chunks(record_ids):
-        rows = await session.execute(
-            select(PartyMention.record_id, PartyMention.person_id).where(
-                PartyMention.record_id.in_(chunk), PartyMention.role != PartyRole.REPORTER
-            )
-        )
+        rows = await session.execute(_NAMED, {"ids": chunk})
         for record_id, person_id in rows:
             persons, count = result.get(record_id, (set(), 0))
             if person_id is not None:
@@ -94,38 +112,20 @@ async def _alerts_at_same_address(
     calls again through another caller, unlinked, is still one place."""
     addresses: set[str] = set()
     for chunk in chunks(record_ids):
-        addresses.update(
-            await session.scalars(
-                select(Record.address).where(
-                    Record.id.in_(chunk), Record.kind == RecordKind.POLICE_ALERT,
-                    Record.address.is_not(None),
-                )
-            )
-        )  # fmt: skip
+        addresses.update(await session.scalars(_ALERT_ADDRESSES, {"ids": chunk}))
     found: set[int] = set()
     ordered = sorted(addresses)
     for start in range(0, len(ordered), _CHUNK):  # by address: the index answers each
         found.update(
-            await session.scalars(
-                select(Record.id).where(
-                    Record.address.in_(ordered[start : start + _CHUNK]),
-                    Record.kind == RecordKind.POLICE_ALERT, Record.deleted.is_(False),
-                )
-            )
-        )  # fmt: skip
+            await session.scalars(_ALERTS_AT, {"addresses": ordered[start : start + _CHUNK]})
+        )
     return found
 
 
 async def _records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunks(person_ids):
-        found.update(
-            await session.scalars(
-                select(PartyMention.record_id).where(
-                    PartyMention.person_id.in_(chunk), PartyMention.role != PartyRole.REPORTER
-                )
-            )
-        )
+        found.update(await session.scalars(_RECORDS_OF_PERSONS, {"ids": chunk}))
     return found
 
 
@@ -143,24 +143,24 @@ _PETITIONS = Petition.__table__.c
 async def _rows(session: AsyncSession, record_ids: Collection[int]) -> list[Any]:
     rows: list[Any] = []
     for chunk in chunks(record_ids):
-        rows.extend(
-            await session.execute(
-                select(
-                    _RECORDS.id, _RECORDS.source, _RECORDS.source_key, _RECORDS.kind,
-                    _RECORDS.category, _RECORDS.status, _RECORDS.occurred_at, _RECORDS.title,
-                    _RECORDS.summary, _RECORDS.address, _RECORDS.region_code,
-                    _RECORDS.source_risk_level, _DISPUTES.amount_involved, _DISPUTES.party_count,
-                    _PETITIONS.petitioner_count, _PETITIONS.repeat_count,
-                    _PETITIONS.petition_numbers,
-                )
-                .select_from(
-                    Record.__table__.outerjoin(Dispute.__table__, _DISPUTES.id == _RECORDS.id)
-                    .outerjoin(Petition.__table__, _PETITIONS.id == _RECORDS.id)
-                )
-                .where(_RECORDS.id.in_(chunk), _RECORDS.deleted.is_(False))
-            )
-        )  # fmt: skip
+        rows.extend(await session.execute(_FACT_ROWS, {"ids": chunk}))
     return rows
+
+
+_FACT_ROWS = (
+    select(
+        _RECORDS.id, _RECORDS.source, _RECORDS.source_key, _RECORDS.kind, _RECORDS.category,
+        _RECORDS.status, _RECORDS.occurred_at, _RECORDS.title, _RECORDS.summary,
+        _RECORDS.address, _RECORDS.region_code, _RECORDS.source_risk_level,
+        _DISPUTES.amount_involved, _DISPUTES.party_count, _PETITIONS.petitioner_count,
+        _PETITIONS.repeat_count, _PETITIONS.petition_numbers,
+    )
+    .select_from(
+        Record.__table__.outerjoin(Dispute.__table__, _DISPUTES.id == _RECORDS.id)
+        .outerjoin(Petition.__table__, _PETITIONS.id == _RECORDS.id)
+    )
+    .where(in_list(_RECORDS.id, "ids"), _RECORDS.deleted.is_(False))
+)  # fmt: skip
 
 
 async def load_fact_base(

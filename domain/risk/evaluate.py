@@ -79,7 +79,33 @@ def effective_level(assessment: Assessment, override: Override | None) -> RiskLe
 
 
 def assess(facts: RiskFacts, book: RiskRuleBook) -> Assessment:
-    """Every rule of ``book`` over ``facts``; the grade is the highest level fired."""
+    """Every rule of ``book`` over ``facts``; the grade is the highest level fired.
+
+    The rules read nothing but the facts the fingerprint covers and the records' refs, so
+    equal fingerprints and refs under one book give one assessment: it is computed once (a
+    person named by one record has that record's facts; a record re-graded with nothing new
+    has its own again).
+    """
+    facts_fingerprint = fingerprint(facts)
+    # with the records' order and refs, which evidence names them by
+    key = (id(book), facts_fingerprint, tuple((r.record_id, r.ref) for r in facts.all_records))
+    known = _ASSESSED.pop(key, None)
+    if known is None:
+        known = (book, _assess(facts, book, facts_fingerprint))
+        if len(_ASSESSED) >= _ASSESSED_MAX:
+            del _ASSESSED[next(iter(_ASSESSED))]  # the least recently used
+    _ASSESSED[key] = known
+    return known[1]
+
+
+_AssessedKey = tuple[int, str, tuple[tuple[int, str], ...]]
+_ASSESSED: dict[_AssessedKey, tuple[RiskRuleBook, Assessment]] = {}
+"""Recent assessments by (book, facts fingerprint, records), least recently used first;
+each keeps its book, so the book's id is not reused while it is cached."""
+_ASSESSED_MAX = 4096
+
+
+def _assess(facts: RiskFacts, book: RiskRuleBook, facts_fingerprint: str) -> Assessment:
     fired: list[FiredRule] = []
     ordered = sorted(facts.subject, key=_when)  # once for the rules that read them by time
     for rule in book:
@@ -92,7 +118,7 @@ def assess(facts: RiskFacts, book: RiskRuleBook) -> Assessment:
             fired.append(FiredRule(rule.id, rule.description, rule.level, evidence))
     level = highest(f.level for f in fired)
     fired.sort(key=lambda f: -level_rank(f.level))  # the deciding rules first
-    return Assessment(level, tuple(fired), fingerprint(facts))
+    return Assessment(level, tuple(fired), facts_fingerprint)
 
 
 Evaluator = Callable[[Any, RiskFacts, Sequence[RecordFacts], Lexicon], "Evidence | None"]
@@ -133,6 +159,11 @@ def _densest_window(
 ) -> list[RecordFacts]:
     """The largest run of ``records`` within ``days`` of its first that holds a subject record."""
     ordered = sorted(records, key=_when)
+    # held[i]: subject records among the first i, so a window's test is a subtraction, not a
+    # walk of the window (a person's hundreds of records made that quadratic)
+    held = [0]
+    for record in ordered:
+        held.append(held[-1] + (record.record_id in subject))
     best: list[RecordFacts] = []
     span = timedelta(days=days)
     end = 0
@@ -140,9 +171,8 @@ def _densest_window(
         end = max(end, start)
         while end + 1 < len(ordered) and ordered[end + 1].occurred_at - first.occurred_at <= span:
             end += 1
-        window = ordered[start : end + 1]
-        if len(window) > len(best) and any(r.record_id in subject for r in window):
-            best = window
+        if end + 1 - start > len(best) and held[end + 1] > held[start]:
+            best = ordered[start : end + 1]
     return best
 
 

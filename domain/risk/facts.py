@@ -140,7 +140,10 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-@functools.lru_cache(maxsize=65536)
+# A grading pass reads each record's part several times (its own grade, its persons', its
+# linked records'): the recent ones are enough, and the cache's memory stays flat however
+# many records a sync stores (each entry holds the record's facts and their JSON).
+@functools.lru_cache(maxsize=8192)
 def _canonical_json(record: RecordFacts) -> str:
     return _json(record.canonical())
 

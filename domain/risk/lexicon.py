@@ -9,7 +9,7 @@ condition (如/如果/若 …) — 不给钱就砍死他 and 如不解决将跳�
 
 from __future__ import annotations
 
-import functools
+import hashlib
 import logging
 import re
 from dataclasses import dataclass
@@ -19,6 +19,8 @@ import jieba
 from domain.risk.rules import Lexicon
 
 _LOOKBACK = 4
+_REMEMBERED = 65536
+"""Texts whose results a matcher keeps (least recently used first out)."""
 _CLAUSE_BREAKS = frozenset("，。；！？、,.;!?：:\n（）()")
 # A negator before one of these negates a condition, not what follows (不给钱就砍死他).
 _CONSEQUENCE = frozenset(
@@ -55,12 +57,23 @@ class LexiconMatcher:
         for word in (*self._classes, *self._negations):
             self._tokenizer.add_word(word, freq=200000)
         # Segmenting is most of a grade's cost, and a text is read again for every record
-        # and person whose facts include it: each text is cut once.
-        self._hits = functools.lru_cache(maxsize=65536)(self._find)
+        # and person whose facts include it: each text is cut once. The recent results are
+        # kept by a digest of the text, not the text itself, so what they hold in memory does
+        # not grow with the texts (a full sync's peak memory stays flat with its size).
+        self._found: dict[bytes, tuple[WordHit, ...]] = {}
 
     def find(self, text: str) -> list[WordHit]:
         """Lexicon words in ``text`` that no negator cancels, in order of appearance."""
-        return list(self._hits(text)) if text else []
+        if not text:
+            return []
+        key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+        hits = self._found.pop(key, None)
+        if hits is None:
+            hits = self._find(text)
+            if len(self._found) >= _REMEMBERED:
+                del self._found[next(iter(self._found))]  # the least recently used
+        self._found[key] = hits
+        return list(hits)
 
     def _find(self, text: str) -> tuple[WordHit, ...]:
         if self._any_word is None or self._any_word.search(text) is None:

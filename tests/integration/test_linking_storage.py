@@ -119,3 +119,50 @@ async def test_new_mentions_are_resolved_incrementally(session: AsyncSession) ->
     assert link.link_kind in {"SAME_PARTIES", "SAME_MATTER"}
     # and a second call finds nothing new
     assert (await resolve_new_mentions(session)).mentions == 0
+
+
+def grid_event(key: str, parties: list[ParsedParty], region: str = VILLAGE) -> ParsedRecord:
+    return ParsedRecord(
+        source=SourceSystem.GRID, source_key=key, source_updated_at=T0, raw={},
+        category=DisputeCategory.BUSINESS, occurred_at=T0, region_code=region,
+        fields={}, parties=parties,
+    )  # fmt: skip
+
+
+def company(name: str, uscc: str | None = None) -> ParsedParty:
+    return ParsedParty(role=PartyRole.RESPONDENT, name=name, is_organisation=True, uscc=uscc)
+
+
+async def organisations_by_key(session: AsyncSession) -> dict[str, int | None]:
+    rows = await session.execute(
+        select(Record.source_key, PartyMention.organisation_id).join(
+            Record, Record.id == PartyMention.record_id
+        )
+    )
+    return {key: oid for key, oid in rows}
+
+
+async def test_new_mentions_join_stored_organisations_by_code_and_county(
+    session: AsyncSession,
+) -> None:
+    # given a company stored with its code (county 411202), and one of the same name stored
+    # without a code from another county's record
+    await ingest_records(session, [mediation("TJ1", None)])
+    await ingest_records(
+        session, [grid_event("G0", [company("三门峡市金桥物业服务有限公司")], "411221001001")]
+    )
+    await resolve_all(session)
+    stored = await organisations_by_key(session)
+    # when later records name it by its code, by its name (traditional characters, the long
+    # form of 有限公司) in its county, and by its name in a third county
+    await ingest_records(session, [
+        grid_event("G1", [company("金桥物业", "91411202MA00000001")]),
+        grid_event("G2", [company("三門峽市金橋物業服務有限責任公司")]),
+        grid_event("G3", [company("三门峡市金桥物业服务有限公司")], "411224001001"),
+    ])  # fmt: skip
+    counts = await resolve_new_mentions(session)
+    # then the code and the name in its county join the stored company; elsewhere it is new
+    found = await organisations_by_key(session)
+    assert found["G1"] == found["G2"] == stored["TJ1"]
+    assert found["G3"] not in {stored["TJ1"], stored["G0"], None}
+    assert counts.organisations_created == 1
