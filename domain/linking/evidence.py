@@ -99,7 +99,7 @@ class PreparedMention(NamedTuple):
 def county_name_keys(name: NameKey, region: str | None) -> list[str]:
     """A name's blocking keys within its county (``py:…@330102``, ``mk:…@330102``)."""
     county = region[:6] if region else "?"
-    return [f"{key}@{county}" for key in name.blocking_keys()]
+    return [f"{key}@{county}" for key in name.keys]
 
 
 def stored_blocking_keys(name: str, region_code: str | None) -> list[str]:
@@ -169,19 +169,17 @@ def decide(
     a: PreparedMention, b: PreparedMention
 ) -> tuple[float, NameAgreement | None, PlaceAgreement] | None:
     """The confidence and the name and place agreements it rests on (no name: the ID)."""
-    record = a.record_id
-    if record is not None and record == b.record_id:
+    # unpacked at once: a field read by name costs as much as the whole unpacking
+    _, name_a, region_a, place_a, record, id_a, phone_a, born_a = a
+    _, name_b, region_b, place_b, record_b, id_b, phone_b, born_b = b
+    if record is not None and record == record_b:
         return None
-    id_a, id_b = a.id_index, b.id_index
     if id_a is not None and id_b is not None:
         if id_a != id_b:
             return None
         return ID_MATCH, None, PlaceAgreement.UNKNOWN
-    born_a, born_b = a.birth_date, b.birth_date
     if born_a is not None and born_b is not None and born_a != born_b:
         return None
-    name_a, name_b = a.name, b.name
-    phone_a, phone_b = a.phone_index, b.phone_index
     phones_differ = phone_a is not None and phone_b is not None and phone_a != phone_b
     if phones_differ and name_a.simplified != name_b.simplified:
         return None  # two phones leave only the exact name (below): no need to compare
@@ -191,7 +189,7 @@ def decide(
         names = compare_names(name_a, name_b)
         if names is NameAgreement.NONE:
             return None
-    place = _place(a, b)
+    place = _place(region_a, place_a, region_b, place_b)
     if phone_a is not None and phone_a == phone_b:
         return 0.9 + 0.08 * NAME_WEIGHT[names], names, place
     if names is NameAgreement.SURNAME_ONLY or place is PlaceAgreement.CONFLICT:
@@ -210,15 +208,16 @@ def decide(
     if names is NameAgreement.EXACT and long_name and place >= PlaceAgreement.COUNTY:
         # a full three-character name within one county, unless two phones disagree or the
         # codes place them apart (李秀兰 of 七里街道 and 李秀兰 of 太平街道 are two people)
-        if phones_differ or _placed_apart(a.region, b.region):
+        if phones_differ or _placed_apart(region_a, region_b):
             return None
         return 0.72, names, place
     return None
 
 
-def _place(a: PreparedMention, b: PreparedMention) -> PlaceAgreement:
+def _place(
+    region_a: str | None, place_a: AddressParts, region_b: str | None, place_b: AddressParts
+) -> PlaceAgreement:
     """The finer of what the codes and the addresses say; a county conflict wins."""
-    region_a, region_b = a.region, b.region
     if region_a is not None and region_a == region_b:  # most pairs in a name block
         size = len(region_a)
         region = _SAME_REGION[12 if size >= 12 else 9 if size >= 9 else 6]
@@ -226,7 +225,6 @@ def _place(a: PreparedMention, b: PreparedMention) -> PlaceAgreement:
         region = compare_regions(region_a, region_b)
         if region is PlaceAgreement.CONFLICT:
             return region
-    place_a, place_b = a.place, b.place
     if place_a is _NOWHERE or place_b is _NOWHERE:
         return region
     address = compare_addresses(place_a, place_b)

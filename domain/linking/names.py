@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import opencc
@@ -49,6 +49,12 @@ class NameKey:
     pinyin: tuple[str, ...]
     surname_only: bool
     """True for a polite form (王先生): only ``simplified`` (the surname) is known."""
+    keys: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    """:meth:`blocking_keys`, made once: a key is cached and shared by every mention of the
+    name, and resolution reads them for each one."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", _blocking_keys(self))
 
     @property
     def surname_pinyin(self) -> str:
@@ -63,14 +69,18 @@ class NameKey:
         joins only with a shared phone, whose own block brings the two together (``_伟`` would
         otherwise hold every 某伟 of a county, and cost most of the comparisons).
         """
-        if self.surname_only or len(self.simplified) < 2:
-            return []
-        keys = ["py:" + "|".join(self.pinyin)]
-        text = self.simplified
-        if len(text) < 3:
-            return keys
-        keys.extend(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text)))
-        return keys
+        return list(self.keys)
+
+
+def _blocking_keys(name: NameKey) -> tuple[str, ...]:
+    """:meth:`NameKey.blocking_keys`, made when the key is."""
+    text = name.simplified
+    if name.surname_only or len(text) < 2:
+        return ()
+    pinyin = "py:" + "|".join(name.pinyin)
+    if len(text) < 3:
+        return (pinyin,)
+    return (pinyin, *(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text))))
 
 
 @functools.lru_cache(maxsize=65536)
