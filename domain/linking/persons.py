@@ -2,9 +2,10 @@
 
 A :class:`PersonResolver` holds an index of mentions already assigned to persons. Resolving
 a batch of new mentions compares each only with the mentions that share a blocking key
-(ID number, phone, or a name key within one county — see :mod:`domain.linking.names`), and
-only with the most recent ``window`` members of a block, so cost grows near-linearly with the
-number of mentions and never all-pairs. Candidate pairs are scored
+(ID number, phone, or a name key within one county or village — see
+:func:`~domain.linking.evidence.name_block_keys`), and only with the most recent ``window``
+members of a block, so cost grows near-linearly with the number of mentions and never
+all-pairs. Candidate pairs are scored
 (:func:`~domain.linking.evidence.score_pair`) and joined strongest first by a guarded
 union-find: two different ID numbers, two different birth dates or two existing persons
 never merge. Resolving everything from scratch is the same call on an empty resolver.
@@ -30,13 +31,14 @@ from domain.linking.evidence import (
     Evidence,
     MentionFacts,
     PreparedMention,
+    block_scopes,
     decide,
     decision_code,
     evidence_of_code,
     new_person_evidence,
     staff_evidence,
 )
-from domain.linking.names import name_key
+from domain.linking.names import NameKey, name_key
 from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
@@ -84,7 +86,7 @@ class PersonResolver:
         self._names: dict[int, list[int]] = {}
         self._anchors: dict[int, int] = {}  # an existing person's anchor node
         self._unseen: dict[int, int] = {}  # stored name block members not indexed here
-        self._counties: dict[str | None, int] = {}  # a division code's county, hashed
+        self._scopes: dict[str | None, tuple[int, int | None]] = {}  # by division code
         self._next_new = 0
 
     @property
@@ -99,20 +101,32 @@ class PersonResolver:
             self._anchors[person] = node
         return node
 
-    def _county(self, region: str | None) -> int:
-        county = self._counties.get(region)
-        if county is None:
-            county = self._counties[region] = hash(region[:6] if region else "?")
-        return county
+    def _scope(self, region: str | None) -> tuple[int, int | None]:
+        """The county and village (:func:`block_scopes`) of a division code, hashed."""
+        scope = self._scopes.get(region)
+        if scope is None:
+            county, village = block_scopes(region)
+            scope = (hash(county), None if village is None else hash(village))
+            self._scopes[region] = scope
+        return scope
+
+    def _name_blocks(self, name: NameKey, region: str | None) -> list[int]:
+        """:func:`name_block_keys` as :func:`_block_number` numbers them."""
+        if name.pinyin_key is None:
+            return []
+        county, village = self._scope(region)
+        blocks = [hash(name.pinyin_key) ^ county]
+        if village is not None:
+            blocks.extend(hash(mask) ^ village for mask in name.mask_keys)
+        return blocks
 
     def _index(self, node: int, mention: PreparedMention) -> None:
         if mention.id_index:
             self._id_last[mention.id_index] = node
         if mention.phone_index:
             self._phones.setdefault(mention.phone_index, []).append(node)
-        county = self._county(mention.region)
-        for key in mention.name.keys:
-            self._names.setdefault(hash(key) ^ county, []).append(node)
+        for block in self._name_blocks(mention.name, mention.region):
+            self._names.setdefault(block, []).append(node)
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -195,7 +209,7 @@ class PersonResolver:
         ~100 bytes, these are 24)."""
         known = self._mentions
         id_last, phones, names = self._id_last, self._phones, self._names
-        unseen, window, counties = self._unseen, self._window, self._counties
+        unseen, window, scopes = self._unseen, self._window, self._scopes
         buckets: dict[float, array[int]] = {}
         by_id = buckets[ID_MATCH] = array("q")
         id_code = decision_code(None, PlaceAgreement.UNKNOWN)
@@ -214,14 +228,17 @@ class PersonResolver:
                 else:
                     others = block[-window:]
                     block.append(node)
-            keys = name.keys
-            if keys:
-                county = counties.get(region)
-                if county is None:
-                    county = self._county(region)
+            pinyin_key = name.pinyin_key
+            if pinyin_key is not None:
+                scope = scopes.get(region)
+                if scope is None:
+                    scope = self._scope(region)
+                county, village = scope
+                keys = [hash(pinyin_key) ^ county]  # _name_blocks, written out
+                if village is not None and name.mask_keys:
+                    keys += [hash(mask) ^ village for mask in name.mask_keys]
                 several = others is not None
-                for text in keys:
-                    key = hash(text) ^ county  # _block_number
+                for key in keys:
                     block = names.get(key)
                     if block is None:
                         names[key] = [node]
@@ -298,9 +315,9 @@ class PersonResolver:
 
 def _block_number(key: str) -> int:
     """The number :class:`PersonResolver` keeps a stored name key's block by
-    (``py:…@330102``: the key's hash mixed with its county's)."""
-    name, _, county = key.rpartition("@")
-    return hash(name) ^ hash(county)
+    (``py:…@330102``: the key's hash mixed with its scope's)."""
+    name, _, scope = key.rpartition("@")
+    return hash(name) ^ hash(scope)
 
 
 _new_tuple = tuple.__new__
