@@ -46,7 +46,7 @@ from domain.linking import (
     resolve_organisations,
     resolve_persons,
 )
-from domain.linking.evidence import PreparedMention, county_name_keys
+from domain.linking.evidence import PreparedMention, name_block_keys
 from domain.linking.organisations import KnownOrganisation
 from domain.linking.persons import PersonKey
 from domain.validators import InvalidIdentifier, birth_date_from_resident_id
@@ -388,7 +388,7 @@ async def _candidates(session: AsyncSession, new: Sequence[_Loaded]) -> tuple[li
     prepared = [PreparedMention.of(m.facts) for m in new]
     found = await candidates(
         session,
-        {key for p in prepared for key in county_name_keys(p.name, p.region)},
+        {key for p in prepared for key in name_block_keys(p.name, p.region)},
         {m.facts.id_index for m in new if m.facts.id_index},
         {m.facts.phone_index for m in new if m.facts.phone_index},
     )

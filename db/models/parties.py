@@ -128,8 +128,9 @@ class PartyMention(_SealedIdentity, Base):
 
 
 class PersonBlockingKey(Base):
-    """A name key a person mention is found by (姓名分块键): its pinyin or one character
-    masked, within its county (see :func:`domain.linking.evidence.stored_blocking_keys`).
+    """A name key a person mention is found by (姓名分块键): its pinyin within its county, or
+    one character masked within its village (see
+    :func:`domain.linking.evidence.name_block_keys`).
 
     Resolution fetches a new mention's candidates through these, the most recent few per
     key, instead of loading every person of a county: its cost per batch does not grow with

@@ -8,7 +8,7 @@ chains. Path halving and union by size keep every operation near-constant.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import date
 
 
@@ -63,6 +63,21 @@ class GuardedUnionFind:
     def anchor(self, node: int) -> Hashable | None:
         return self._anchor[self.find(node)]
 
+    def anchors_of(self, start: int, stop: int, make: Callable[[], Hashable]) -> list[Hashable]:
+        """The anchor of the set of each node from ``start`` to ``stop``; a set that has none
+        is given ``make()``'s (once)."""
+        parent, anchors = self._parent, self._anchor
+        found: list[Hashable] = []
+        add = found.append
+        for node in range(start, stop):
+            while parent[node] != node:
+                parent[node] = node = parent[parent[node]]
+            anchor = anchors[node]
+            if anchor is None:
+                anchor = anchors[node] = make()
+            add(anchor)
+        return found
+
     def conflict(self, a: int, b: int) -> str | None:
         """Why the sets of ``a`` and ``b`` may not be joined, or None when they may."""
         ra, rb = self.find(a), self.find(b)
@@ -80,16 +95,31 @@ class GuardedUnionFind:
 
     def union(self, a: int, b: int) -> bool:
         """Join the two sets unless a guard forbids it; True when they are (now) one set."""
-        ra, rb = self.find(a), self.find(b)
-        if ra == rb:
+        # find and conflict written out: resolution calls this once per candidate pair
+        parent = self._parent
+        while parent[a] != a:
+            parent[a] = a = parent[parent[a]]
+        while parent[b] != b:
+            parent[b] = b = parent[parent[b]]
+        if a == b:
             return True
-        if self.conflict(ra, rb) is not None:
+        ids, births, anchors = self._id, self._birth, self._anchor
+        id_a, id_b = ids[a], ids[b]
+        if id_a is not None and id_b is not None and id_a != id_b:
             return False
-        if self._size[ra] < self._size[rb]:
-            ra, rb = rb, ra
-        self._parent[rb] = ra
-        self._size[ra] += self._size[rb]
-        self._id[ra] = self._id[ra] or self._id[rb]
-        self._birth[ra] = self._birth[ra] or self._birth[rb]
-        self._anchor[ra] = self._anchor[ra] if self._anchor[ra] is not None else self._anchor[rb]
+        birth_a, birth_b = births[a], births[b]
+        if birth_a is not None and birth_b is not None and birth_a != birth_b:
+            return False
+        anchor_a, anchor_b = anchors[a], anchors[b]
+        if anchor_a is not None and anchor_b is not None and anchor_a != anchor_b:
+            return False
+        size = self._size
+        if size[a] < size[b]:
+            a, b = b, a
+        parent[b] = a
+        size[a] += size[b]
+        ids[a] = ids[a] or ids[b]
+        births[a] = births[a] or births[b]
+        if anchors[a] is None:
+            anchors[a] = anchors[b]
         return True

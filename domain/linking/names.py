@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import opencc
@@ -49,6 +49,24 @@ class NameKey:
     pinyin: tuple[str, ...]
     surname_only: bool
     """True for a polite form (王先生): only ``simplified`` (the surname) is known."""
+    pinyin_key: str | None = field(init=False, compare=False, repr=False)
+    """The block of every name that sounds the same (``py:wang|xiao|ming``), for a name of
+    two characters or more; made with the key, which is cached and shared by every mention
+    of the name, as are the blocking keys."""
+    mask_keys: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    """One block per character masked (``mk:王_明``), for a name of three characters or more."""
+
+    def __post_init__(self) -> None:
+        text = self.simplified
+        blocked = not self.surname_only and len(text) >= 2
+        pinyin_key = "py:" + "|".join(self.pinyin) if blocked else None
+        masks = (
+            tuple(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text)))
+            if blocked and len(text) >= 3
+            else ()
+        )
+        object.__setattr__(self, "pinyin_key", pinyin_key)
+        object.__setattr__(self, "mask_keys", masks)
 
     @property
     def surname_pinyin(self) -> str:
@@ -63,14 +81,7 @@ class NameKey:
         joins only with a shared phone, whose own block brings the two together (``_伟`` would
         otherwise hold every 某伟 of a county, and cost most of the comparisons).
         """
-        if self.surname_only or len(self.simplified) < 2:
-            return []
-        keys = ["py:" + "|".join(self.pinyin)]
-        text = self.simplified
-        if len(text) < 3:
-            return keys
-        keys.extend(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text)))
-        return keys
+        return [] if self.pinyin_key is None else [self.pinyin_key, *self.mask_keys]
 
 
 @functools.lru_cache(maxsize=65536)

@@ -2,9 +2,10 @@
 
 A :class:`PersonResolver` holds an index of mentions already assigned to persons. Resolving
 a batch of new mentions compares each only with the mentions that share a blocking key
-(ID number, phone, or a name key within one county — see :mod:`domain.linking.names`), and
-only with the most recent ``window`` members of a block, so cost grows near-linearly with the
-number of mentions and never all-pairs. Candidate pairs are scored
+(ID number, phone, or a name key within one county or village — see
+:func:`~domain.linking.evidence.name_block_keys`), and only with the most recent ``window``
+members of a block, so cost grows near-linearly with the number of mentions and never
+all-pairs. Candidate pairs are scored
 (:func:`~domain.linking.evidence.score_pair`) and joined strongest first by a guarded
 union-find: two different ID numbers, two different birth dates or two existing persons
 never merge. Resolving everything from scratch is the same call on an empty resolver.
@@ -20,6 +21,7 @@ from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import repeat
 from typing import NamedTuple
 
 from domain.linking.clusters import GuardedUnionFind
@@ -29,14 +31,14 @@ from domain.linking.evidence import (
     Evidence,
     MentionFacts,
     PreparedMention,
-    county_name_keys,
+    block_scopes,
     decide,
     decision_code,
     evidence_of_code,
     new_person_evidence,
     staff_evidence,
 )
-from domain.linking.names import name_key
+from domain.linking.names import NameKey, name_key
 from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
@@ -75,21 +77,23 @@ class PersonResolver:
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
         # Blocks by kind: an ID number needs only its latest mention (one chain links them
-        # all), a phone or a name its recent ones. A name block is keyed by the hash of its
-        # stored form (姓名分块键): a million mentions make a million keys, and a 64-bit
-        # int is a third of the string (two keys sharing a hash only share a block).
+        # all), a phone or a name its recent ones. A name block is keyed by a number made
+        # from its stored form (姓名分块键, see _block_number): a million mentions make a
+        # million keys, and a 64-bit int is a third of the string (two keys sharing a
+        # number only share a block).
         self._id_last: dict[str, int] = {}
         self._phones: dict[str, list[int]] = {}
         self._names: dict[int, list[int]] = {}
-        self._anchors: dict[PersonKey, int] = {}
+        self._anchors: dict[int, int] = {}  # an existing person's anchor node
         self._unseen: dict[int, int] = {}  # stored name block members not indexed here
+        self._scopes: dict[str | None, tuple[int, int | None]] = {}  # by division code
         self._next_new = 0
 
     @property
     def mention_count(self) -> int:
         return sum(1 for m in self._mentions if m is not None)
 
-    def _anchor(self, person: PersonKey) -> int:
+    def _anchor(self, person: int) -> int:
         node = self._anchors.get(person)
         if node is None:
             node = self._uf.add(anchor=person)
@@ -97,14 +101,32 @@ class PersonResolver:
             self._anchors[person] = node
         return node
 
+    def _scope(self, region: str | None) -> tuple[int, int | None]:
+        """The county and village (:func:`block_scopes`) of a division code, hashed."""
+        scope = self._scopes.get(region)
+        if scope is None:
+            county, village = block_scopes(region)
+            scope = (hash(county), None if village is None else hash(village))
+            self._scopes[region] = scope
+        return scope
+
+    def _name_blocks(self, name: NameKey, region: str | None) -> list[int]:
+        """:func:`name_block_keys` as :func:`_block_number` numbers them."""
+        if name.pinyin_key is None:
+            return []
+        county, village = self._scope(region)
+        blocks = [hash(name.pinyin_key) ^ county]
+        if village is not None:
+            blocks.extend(hash(mask) ^ village for mask in name.mask_keys)
+        return blocks
+
     def _index(self, node: int, mention: PreparedMention) -> None:
-        facts = mention.facts
-        if facts.id_index:
-            self._id_last[facts.id_index] = node
-        if facts.phone_index:
-            self._phones.setdefault(facts.phone_index, []).append(node)
-        for key in county_name_keys(mention.name, mention.region):
-            self._names.setdefault(hash(key), []).append(node)
+        if mention.id_index:
+            self._id_last[mention.id_index] = node
+        if mention.phone_index:
+            self._phones.setdefault(mention.phone_index, []).append(node)
+        for block in self._name_blocks(mention.name, mention.region):
+            self._names.setdefault(block, []).append(node)
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -127,7 +149,7 @@ class PersonResolver:
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
         for key, size in sizes.items():
-            block = hash(key)
+            block = _block_number(key)
             self._unseen[block] = max(0, size - len(self._names.get(block, ())))
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
@@ -142,103 +164,124 @@ class PersonResolver:
         uf.extend(ids, [f.birth_date for f in mentions])
         prepared_all = list(  # PreparedMention.of, column by column
             map(
-                PreparedMention,
-                mentions,
-                map(name_key, [f.name for f in mentions]),
-                map(canonical_region, [f.region_code for f in mentions]),
-                map(address_parts, [f.address for f in mentions]),
-                [f.record_id for f in mentions],
-                [i or None for i in ids],
-                [f.phone_index or None for f in mentions],
-                [f.birth_date for f in mentions],
+                _new_tuple,  # PreparedMention(...) without its Python-level __new__
+                repeat(PreparedMention),
+                zip(
+                    mentions,
+                    map(name_key, [f.name for f in mentions]),
+                    map(canonical_region, [f.region_code for f in mentions]),
+                    map(address_parts, [f.address for f in mentions]),
+                    [f.record_id for f in mentions],
+                    [i or None for i in ids],
+                    [f.phone_index or None for f in mentions],
+                    [f.birth_date for f in mentions],
+                    strict=True,
+                ),
             )
         )
         self._mentions.extend(prepared_all)
-        pairs = self._candidate_pairs(first, prepared_all)
+        buckets = self._candidate_pairs(first, prepared_all)
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
         best_code = array("b", bytes(count))
-        find, union = uf.find, uf.union
-        scores, lefts, rights, codes = pairs
-        for i in sorted(range(len(scores)), key=scores.__getitem__, reverse=True):
-            score, a, b = scores[i], lefts[i], rights[i]
-            if find(a) == find(b) or union(a, b):
-                at = a - first
-                if 0 <= at < count and score > best_score[at]:
-                    best_score[at], best_other[at], best_code[at] = score, b, codes[i]
-                at = b - first
-                if 0 <= at < count and score > best_score[at]:
-                    best_score[at], best_other[at], best_code[at] = score, a, codes[i]
-        del pairs, scores, lefts, rights, codes
-        return self._assign(first, best_score, best_other, best_code)
+        union = uf.union
+        # strongest first; within one score, in the order found
+        for score in sorted(buckets, reverse=True):
+            pairs = buckets.pop(score)
+            confidence = round(score, 3)
+            found = iter(pairs)
+            for a, b, code in zip(found, found, found, strict=True):  # a: of this batch
+                if union(a, b):
+                    at = a - first
+                    if best_other[at] < 0:  # the first joined is the strongest
+                        best_score[at], best_other[at], best_code[at] = confidence, b, code
+                    at = b - first
+                    if at >= 0 and best_other[at] < 0:
+                        best_score[at], best_other[at], best_code[at] = confidence, a, code
+            del pairs, found
+        return self._assign(first, prepared_all, best_score, best_other, best_code)
 
-    def _candidate_pairs(
-        self, first: int, batch: list[PreparedMention]
-    ) -> tuple[array[float], array[int], array[int], array[int]]:
+    def _candidate_pairs(self, first: int, batch: list[PreparedMention]) -> dict[float, array[int]]:
         """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
-        worth joining, in packed arrays (score, node, other node, :func:`decision_code`) in
-        the order found (a tuple and a float a pair would be ~100 bytes, these are 25)."""
+        worth joining by score, each a packed run of (node, other node,
+        :func:`decision_code`) in the order found (a tuple and a float a pair would be
+        ~100 bytes, these are 24)."""
         known = self._mentions
         id_last, phones, names = self._id_last, self._phones, self._names
-        unseen, window = self._unseen, self._window
-        scores, lefts, rights, codes = array("d"), array("q"), array("q"), array("b")
-        add_score, add_left, add_right = scores.append, lefts.append, rights.append
-        add_code, by_id = codes.append, decision_code(None, PlaceAgreement.UNKNOWN)
-        keys_of: dict[tuple[str, str | None], list[int]] = {}  # name keys repeat: build once
-        node = first - 1
-        for prepared in batch:
-            node += 1
-            facts = prepared.facts
-            id_index = facts.id_index
-            if id_index:
+        unseen, window, scopes = self._unseen, self._window, self._scopes
+        buckets: dict[float, array[int]] = {}
+        by_id = buckets[ID_MATCH] = array("q")
+        id_code = decision_code(None, PlaceAgreement.UNKNOWN)
+        for node, prepared in enumerate(batch, first):
+            _, name, region, _, _, id_index, phone, _ = prepared
+            if id_index is not None:
                 last = id_last.get(id_index)
                 id_last[id_index] = node
                 if last is not None:
-                    add_score(ID_MATCH), add_left(node), add_right(last), add_code(by_id)
-            others: list[int] = []
-            phone = facts.phone_index
-            if phone:
+                    by_id.extend((node, last, id_code))
+            others: list[int] | None = None
+            if phone is not None:
                 block = phones.get(phone)
                 if block is None:
                     phones[phone] = [node]
                 else:
                     others = block[-window:]
                     block.append(node)
-            region = prepared.region
-            county = region[:6] if region else None
-            keys = keys_of.get((facts.name, county))
-            if keys is None:
-                keys = keys_of[facts.name, county] = [
-                    hash(key) for key in county_name_keys(prepared.name, region)
-                ]
-            for key in keys:
-                block = names.get(key)
-                if block is None:
-                    names[key] = [node]
-                    continue
-                if len(block) + unseen.get(key, 0) <= MAX_NAME_BLOCK:
-                    others = [*others, *block[-window:]] if others else block[-window:]
-                block.append(node)
-            if len(others) > 1:
-                others = list(dict.fromkeys(others))  # one name sits in several blocks
+            pinyin_key = name.pinyin_key
+            if pinyin_key is not None:
+                scope = scopes.get(region)
+                if scope is None:
+                    scope = self._scope(region)
+                county, village = scope
+                keys = [hash(pinyin_key) ^ county]  # _name_blocks, written out
+                if village is not None and name.mask_keys:
+                    keys += [hash(mask) ^ village for mask in name.mask_keys]
+                several = others is not None
+                for key in keys:
+                    block = names.get(key)
+                    if block is None:
+                        names[key] = [node]
+                        continue
+                    size = len(block)
+                    if unseen:
+                        size += unseen.get(key, 0)
+                    if size <= MAX_NAME_BLOCK:
+                        if others is None:
+                            others = block[-window:]
+                        else:
+                            others += block[-window:]
+                            several = True
+                    block.append(node)
+                if several:
+                    others = list(dict.fromkeys(others))  # type: ignore[arg-type]  # one name sits in several blocks
+            if others is None:
+                continue
             for other in others:
                 theirs = known[other]
-                if id_index and theirs.id_index is not None:  # type: ignore[union-attr]
+                if id_index is not None and theirs.id_index is not None:  # type: ignore[union-attr]
                     continue  # both have an ID number: their own block decides
                 decided = decide(prepared, theirs)  # type: ignore[arg-type]
                 if decided is not None and decided[0] >= MATCH_THRESHOLD:
-                    add_score(decided[0]), add_left(node), add_right(other)
-                    add_code(decision_code(decided[1], decided[2]))
-        return scores, lefts, rights, codes
+                    score, agreement, place = decided
+                    pairs = buckets.get(score)
+                    if pairs is None:
+                        pairs = buckets[score] = array("q")
+                    pairs.extend((node, other, decision_code(agreement, place)))
+        return buckets
 
     def _assign(
-        self, first: int, best_score: array[float], best_other: array[int], best_code: array[int]
+        self,
+        first: int,
+        batch: list[PreparedMention],
+        best_score: array[float],
+        best_other: array[int],
+        best_code: array[int],
     ) -> list[PersonMatch]:
         """Each batch node's person (a new one for a cluster that has none) and the
         evidence of its strongest joined pair, in input order."""
-        uf, known = self._uf, self._mentions
-        find, anchor_of = uf.find, uf.anchor
+        known = self._mentions
+        persons = self._uf.anchors_of(first, first + len(batch), self._new_person)
         matches: list[PersonMatch] = []
         add = matches.append
         # Evidence comes in a few dozen shapes (agreements, both born, one phone): each list
@@ -246,20 +289,14 @@ class PersonResolver:
         # changed), instead of a list per mention.
         alone = new_person_evidence()
         shared: dict[tuple[int, bool, bool], Evidence] = {}
-        node = first - 1
-        for at, other in enumerate(best_other):
-            node += 1
-            root = find(node)
-            person = anchor_of(root)
-            if person is None:
-                person = self._new_person(root)
-            assert isinstance(person, int | NewPerson)
-            facts = known[node].facts  # type: ignore[union-attr]  # anchors are in no pair
+        for prepared, person, other, code, confidence in zip(
+            batch, persons, best_other, best_code, best_score, strict=True
+        ):
+            facts = prepared.facts
             if other < 0:
-                add(PersonMatch(facts.mention_id, person, 1.0, alone))
+                add(_new_tuple(PersonMatch, (facts.mention_id, person, 1.0, alone)))
                 continue
-            theirs = known[other].facts  # type: ignore[union-attr]
-            code = best_code[at]
+            theirs = known[other].facts  # type: ignore[union-attr]  # anchors are in no pair
             shape = (
                 code,
                 bool(facts.birth_date and theirs.birth_date),
@@ -268,17 +305,24 @@ class PersonResolver:
             evidence = shared.get(shape)
             if evidence is None:
                 evidence = shared[shape] = evidence_of_code(facts, theirs, code)
-            add(PersonMatch(facts.mention_id, person, round(best_score[at], 3), evidence))
+            add(_new_tuple(PersonMatch, (facts.mention_id, person, confidence, evidence)))
         return matches
 
-    def _new_person(self, root: int) -> NewPerson:
+    def _new_person(self) -> NewPerson:
         self._next_new += 1
-        person = NewPerson(self._next_new)
-        anchor = self._uf.add(anchor=person)
-        self._mentions.append(None)
-        self._uf.union(anchor, root)
-        self._anchors[person] = anchor
-        return person
+        return NewPerson(self._next_new)
+
+
+def _block_number(key: str) -> int:
+    """The number :class:`PersonResolver` keeps a stored name key's block by
+    (``py:…@330102``: the key's hash mixed with its scope's)."""
+    name, _, scope = key.rpartition("@")
+    return hash(name) ^ hash(scope)
+
+
+_new_tuple = tuple.__new__
+"""A named tuple made from a tuple of its fields, without the Python-level ``__new__`` the
+class is given (a full run makes two per mention)."""
 
 
 @contextmanager

@@ -17,6 +17,8 @@ from db.engine import create_engine
 from db.migrate import is_at_head, upgrade
 from db.models import Base
 from domain.enums import RecordKind
+from domain.linking.evidence import stored_blocking_keys
+from domain.linking.names import name_key
 from domain.stats import kpi_class
 from tests.conftest import scratch_schema
 
@@ -124,5 +126,93 @@ async def test_the_kpi_class_backfill_on_postgresql() -> None:
         engine = create_engine(url, schema=schema)
         try:
             assert await _backfilled(engine) == _expected_classes()
+        finally:
+            await engine.dispose()
+
+
+VILLAGE, TOWNSHIP_PADDED, COUNTY = "411202001001", "411202001000", "411202"
+_KEYED_MENTIONS = [
+    # (mention id, record id, name, is_organisation, record region)
+    (1, 1, "王小明", False, VILLAGE),
+    (2, 2, "王晓明", False, TOWNSHIP_PADDED),  # a township's code padded to 12 digits
+    (3, 3, "李秀兰", False, COUNTY),
+    (4, 1, "张伟", False, VILLAGE),  # two characters: no masked keys
+    (5, 2, "湖滨区建设路小学", True, TOWNSHIP_PADDED),
+]
+
+
+def _county_keys(name: str, region: str) -> set[str]:
+    """The keys 0010 stored: masked forms within the county."""
+    key = name_key(name)
+    return {f"{k}@{region[:6]}" for k in key.blocking_keys()}
+
+
+async def _rekeyed(engine: AsyncEngine) -> dict[int, set[str]]:
+    await upgrade(engine, "0010")
+    async with engine.begin() as connection:
+        for pk, region in ((1, VILLAGE), (2, TOWNSHIP_PADDED), (3, COUNTY)):
+            await connection.execute(
+                text(
+                    "INSERT INTO records (id, kind, source, source_key, category, title, "
+                    "occurred_at, status, risk_level, source_updated_at, deleted, created_at, "
+                    "updated_at, region_code, source_risk_level) VALUES (:id, 'POLICE_ALERT', "
+                    "'POLICE_110', :key, "
+                    "'OTHER', 't', :at, 'ACCEPTED', 'NONE', :at, false, :at, :at, :region, 'NONE')"
+                ),
+                {"id": pk, "key": f"K{pk}", "at": AT, "region": region},
+            )
+        for mid, rid, name, organisation, region in _KEYED_MENTIONS:
+            await connection.execute(
+                text(
+                    "INSERT INTO party_mentions (id, record_id, position, role, name, "
+                    "is_organisation, staff_decided) VALUES (:id, :rid, :id, 'CALLER', :name, "
+                    ":org, false)"
+                ),
+                {"id": mid, "rid": rid, "name": name, "org": organisation},
+            )
+            if not organisation:
+                for key in _county_keys(name, region):
+                    await connection.execute(
+                        text("INSERT INTO person_blocking_keys (key, mention_id) VALUES (:k, :m)"),
+                        {"k": key, "m": mid},
+                    )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT mention_id, key FROM person_blocking_keys"))
+        keys: dict[int, set[str]] = {}
+        for mention_id, key in rows:
+            keys.setdefault(mention_id, set()).add(key)
+        return keys
+
+
+def _expected_keys() -> dict[int, set[str]]:
+    return {
+        mid: set(stored_blocking_keys(name, region))
+        for mid, _, name, organisation, region in _KEYED_MENTIONS
+        if not organisation
+    }
+
+
+async def test_masked_name_keys_move_from_the_county_to_the_village(tmp_path: Path) -> None:
+    # given mentions keyed as 0010 did (masked forms within the county), when migrated to head
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    try:
+        keys = await _rekeyed(engine)
+    finally:
+        await engine.dispose()
+    # then each has the keys ingest stores now: masked forms only for the village's mention
+    assert keys == _expected_keys()
+    assert {k for k in keys[1] if k.startswith("mk:")} == {
+        "mk:_小明@411202001001", "mk:王_明@411202001001", "mk:王小_@411202001001"
+    }
+    assert all(k.startswith("py:") for k in keys[2] | keys[3] | keys[4])
+
+
+@pytest.mark.postgres
+async def test_masked_name_keys_move_to_the_village_on_postgresql() -> None:
+    async with scratch_schema("govhub_rekey") as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:
+            assert await _rekeyed(engine) == _expected_keys()
         finally:
             await engine.dispose()

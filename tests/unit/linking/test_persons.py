@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from domain.linking import MentionFacts, NewPerson, PersonResolver, resolve_persons
+from domain.linking.evidence import stored_blocking_keys
 from domain.linking.persons import BLOCK_WINDOW
 
 VILLAGE = "411202001001"
@@ -193,3 +194,15 @@ def test_unmatched_mentions_start_their_own_person_with_full_confidence() -> Non
     [match] = resolve_persons([mention(1, "欧阳修")])
     assert isinstance(match.person, NewPerson) and match.confidence == 1.0
     assert match.evidence[0]["field"] == "new_person"
+
+
+def test_a_look_alike_is_looked_for_by_name_only_within_its_village() -> None:
+    # given a name stored in one village, a look-alike there and one elsewhere in the county
+    home = set(stored_blocking_keys("王小明", VILLAGE))
+    same_village = set(stored_blocking_keys("玉小明", VILLAGE))
+    same_county = set(stored_blocking_keys("玉小明", "411202002003"))
+    coded_to_county = set(stored_blocking_keys("王小明", "411202000000"))
+    # then only the first shares a key with it; the same name anywhere in the county shares
+    # its pinyin key, and a mention coded no finer than the county has that key alone
+    assert home & same_village and not home & same_county
+    assert coded_to_county == {"py:wang|xiao|ming@411202"} and coded_to_county < home
