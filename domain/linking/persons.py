@@ -63,9 +63,6 @@ class PersonMatch(NamedTuple):
     evidence: Evidence
 
 
-_T = TypeVar("_T", bound=Hashable)
-_R = TypeVar("_R")
-
 BLOCK_WINDOW = 8
 """A mention is compared with at most this many earlier members of each of its blocks."""
 MAX_NAME_BLOCK = 400
@@ -321,6 +318,10 @@ def _block_number(key: str) -> int:
     (``py:…@330102``: the key's hash mixed with its scope's)."""
     name, _, scope = key.rpartition("@")
     return hash(name) ^ hash(scope)
+
+
+_T = TypeVar("_T", bound=Hashable)
+_R = TypeVar("_R")
 
 
 def _each_distinct(function: Callable[[_T], _R], values: list[_T]) -> list[_R]:
