@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import repeat
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from domain.linking.clusters import GuardedUnionFind
 from domain.linking.evidence import (
@@ -38,7 +38,7 @@ from domain.linking.evidence import (
     new_person_evidence,
     staff_evidence,
 )
-from domain.linking.names import NameKey, name_key
+from domain.linking.names import NameKey, name_keys
 from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
@@ -168,9 +168,9 @@ class PersonResolver:
                 repeat(PreparedMention),
                 zip(
                     mentions,
-                    map(name_key, [f.name for f in mentions]),
-                    map(canonical_region, [f.region_code for f in mentions]),
-                    map(address_parts, [f.address for f in mentions]),
+                    name_keys([f.name for f in mentions]),
+                    _each_distinct(canonical_region, [f.region_code for f in mentions]),
+                    _each_distinct(address_parts, [f.address for f in mentions]),
                     [f.record_id for f in mentions],
                     [i or None for i in ids],
                     [f.phone_index or None for f in mentions],
@@ -318,6 +318,17 @@ def _block_number(key: str) -> int:
     (``py:…@330102``: the key's hash mixed with its scope's)."""
     name, _, scope = key.rpartition("@")
     return hash(name) ^ hash(scope)
+
+
+_T = TypeVar("_T", bound=Hashable)
+_R = TypeVar("_R")
+
+
+def _each_distinct(function: Callable[[_T], _R], values: list[_T]) -> list[_R]:
+    """``function`` of each value, called once per distinct value (a batch repeats a few
+    thousand division codes and addresses a million times)."""
+    results = {value: function(value) for value in dict.fromkeys(values)}
+    return list(map(results.__getitem__, values))
 
 
 _new_tuple = tuple.__new__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.linking.names import NameAgreement, compare_names, name_key
+from domain.linking.names import NameAgreement, compare_names, name_key, name_keys
 
 
 def agreement(a: str, b: str) -> NameAgreement:
@@ -39,3 +39,8 @@ def test_blocking_keys_bring_variants_together() -> None:
         # then each shares at least one blocking key with it
         assert keys & set(name_key(variant).blocking_keys()), variant
     assert name_key("王先生").blocking_keys() == []
+
+
+def test_a_batch_of_names_is_normalised_as_one_name_at_a_time() -> None:
+    names = ["陳建國", "王先生", "张 伟", "", "歐陽修", "陳建國", "李·娜"]
+    assert name_keys(names) == [name_key(name) for name in names]
