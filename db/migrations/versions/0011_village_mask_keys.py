@@ -26,17 +26,17 @@ depends_on: str | Sequence[str] | None = None
 _BATCH = 5000
 _MENTIONS = (
     "SELECT m.id, m.name, m.is_organisation, m.uscc, r.region_code "
-    "FROM party_mentions m JOIN records r ON r.id = m.record_id"
+    "FROM party_mentions m JOIN records r ON r.id = m.record_id WHERE m.id > :after"
 )
 
 
 def upgrade() -> None:
     # only a code of 12 digits or more can name a village (canonical_region decides)
-    _replace_masks(_village, f"{_MENTIONS} WHERE length(r.region_code) >= 12 ORDER BY m.id")
+    _replace_masks(_village, f"{_MENTIONS} AND length(r.region_code) >= 12")
 
 
 def downgrade() -> None:
-    _replace_masks(_county, f"{_MENTIONS} ORDER BY m.id")
+    _replace_masks(_county, _MENTIONS)
 
 
 def _village(region: str | None) -> str | None:
@@ -54,19 +54,18 @@ def _replace_masks(scope_of: Callable[[str | None], str | None], mentions: str) 
     connection = op.get_bind()
     connection.execute(sa.text("DELETE FROM person_blocking_keys WHERE key LIKE 'mk:%'"))
     keys = sa.table("person_blocking_keys", sa.column("key"), sa.column("mention_id"))
-    pending: list[dict[str, object]] = []
-    for mention_id, name, is_organisation, uscc, region in connection.execute(
-        sa.text(mentions)
-    ).all():
-        scope = scope_of(canonical_region(region))
-        if scope is None or is_organisation or uscc or looks_like_organisation(name):
-            continue
-        pending.extend(
-            {"key": f"{mask}@{scope}", "mention_id": mention_id}
-            for mask in name_key(name).mask_keys
-        )
-        if len(pending) >= _BATCH:
+    page = sa.text(f"{mentions} ORDER BY m.id LIMIT {_BATCH}")
+    after = 0
+    while rows := connection.execute(page, {"after": after}).all():  # a city's mentions, by pages
+        after = rows[-1][0]
+        pending: list[dict[str, object]] = []
+        for mention_id, name, is_organisation, uscc, region in rows:
+            scope = scope_of(canonical_region(region))
+            if scope is None or is_organisation or uscc or looks_like_organisation(name):
+                continue
+            pending.extend(
+                {"key": f"{mask}@{scope}", "mention_id": mention_id}
+                for mask in name_key(name).mask_keys
+            )
+        if pending:
             connection.execute(sa.insert(keys), pending)
-            pending = []
-    if pending:
-        connection.execute(sa.insert(keys), pending)
