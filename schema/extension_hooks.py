@@ -138,18 +138,11 @@ class _Stage:
                     next(generator)
                 else:
                     generator.throw(pending)
-            except (StopIteration, StopAsyncIteration) as stop:
-                if stop is not pending:  # finished: a thrown exception was handled
-                    pending, replaced = None, False
+            except BaseException as raised:
+                pending, replaced = _after_exit(pending, replaced, raised, _ASYNC_FINISHED)
                 continue
-            except BaseException as error:  # passed on, as an ExitStack does
-                if error is not pending:
-                    pending, replaced = error, True
-                continue
-            pending, replaced = RuntimeError("generator didn't stop"), True
-        if replaced and pending is not None:
-            raise pending
-        return exc is not None and pending is None
+            pending, replaced = _after_exit(pending, replaced, None, _ASYNC_FINISHED)
+        return _exit_outcome(exc, pending, replaced)
 
     def __exit__(
         self,
@@ -165,18 +158,40 @@ class _Stage:
                     next(generator)
                 else:
                     generator.throw(pending)
-            except StopIteration as stop:
-                if stop is not pending:
-                    pending, replaced = None, False
+            except BaseException as raised:
+                pending, replaced = _after_exit(pending, replaced, raised, _FINISHED)
                 continue
-            except BaseException as error:  # passed on, as an ExitStack does
-                if error is not pending:
-                    pending, replaced = error, True
-                continue
-            pending, replaced = RuntimeError("generator didn't stop"), True
-        if replaced and pending is not None:
-            raise pending
-        return exc is not None and pending is None
+            pending, replaced = _after_exit(pending, replaced, None, _FINISHED)
+        return _exit_outcome(exc, pending, replaced)
+
+
+_FINISHED: tuple[type[BaseException], ...] = (StopIteration,)
+_ASYNC_FINISHED: tuple[type[BaseException], ...] = (StopIteration, StopAsyncIteration)
+
+
+def _after_exit(
+    pending: BaseException | None,
+    replaced: bool,
+    raised: BaseException | None,
+    finished: tuple[type[BaseException], ...],
+) -> tuple[BaseException | None, bool]:
+    """The exception pending after one hook's exit step, and whether it replaced the one the
+    stage began with, as an ``ExitStack`` decides: ``raised`` is what the step raised
+    (``None``: the hook yielded again, an error of its own)."""
+    if raised is None:
+        return RuntimeError("generator didn't stop"), True
+    if raised is pending:  # the exception thrown in, passed on as it was
+        return pending, replaced
+    if isinstance(raised, finished):  # the hook finished: an exception thrown in was handled
+        return None, False
+    return raised, True  # a new exception, passed on
+
+
+def _exit_outcome(exc: BaseException | None, pending: BaseException | None, replaced: bool) -> bool:
+    """Raise what replaced the stage's exception; else whether that exception was handled."""
+    if replaced and pending is not None:
+        raise pending
+    return exc is not None and pending is None
 
 
 class KnownHooksRunner(SchemaExtensionsRunner):
