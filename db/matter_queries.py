@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, exists, func, 
 
 from db.matters import matter_scope_conditions
 from db.models import ClockRow, Matter, MatterEvent, Supervision
+from db.queries import prefix_range
 from domain.enums import CaseStatus, RiskLevel
 from domain.supervision import SupervisionStatus
 from domain.workflow.visibility import MatterScope
@@ -88,8 +89,11 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
                 ),
             )
         )
-    if c.region_prefix is not None:
-        conditions.append(Matter.region_code.startswith(c.region_prefix, autoescape=True))
+    if c.region_prefix:  # a range, not LIKE: a generic plan (db.engine) walks its index
+        low, high = prefix_range(c.region_prefix)
+        conditions.append(and_(Matter.region_code >= low, Matter.region_code < high))
+    elif c.region_prefix is not None:  # the empty prefix: every placed matter
+        conditions.append(Matter.region_code.is_not(None))
     if c.overdue_at is not None:
         conditions.append(_running_due(c.overdue_at, inclusive=True))
     if c.due_before is not None:

@@ -237,6 +237,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         schema=settings.database_schema,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_max_overflow,
+        plan_cache_mode=settings.db_plan_cache_mode,
     )
     sessions = session_factory(engine)
     risk = risk_config(settings)

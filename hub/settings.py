@@ -16,7 +16,7 @@ import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from db.engine import POOL_MAX_OVERFLOW, POOL_SIZE
+from db.engine import PLAN_CACHE_MODE, POOL_MAX_OVERFLOW, POOL_SIZE, PlanCacheMode
 from domain.stats import DEFAULT_MIN_CELL
 from domain.writeback import DeliveryPolicy
 
@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     )
     db_pool_max_overflow: int = Field(
         default=POOL_MAX_OVERFLOW, ge=0, description="connections opened beyond the pool"
+    )
+    db_plan_cache_mode: PlanCacheMode = Field(
+        default=PLAN_CACHE_MODE,
+        description="PostgreSQL plan_cache_mode of govhub's sessions (执行计划缓存): prepared "
+        "statements keep one generic plan instead of being planned at every execution",
     )
     redis_url: str | None = None
     sources_file: Path | None = None

@@ -55,3 +55,15 @@ def test_an_invalid_env_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("GOVHUB_ENV", "staging")
     with pytest.raises(SettingsError, match="env"):
         load_settings()
+
+
+def test_plan_cache_mode_defaults_to_generic_plans_and_refuses_other_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("GOVHUB_DB_PLAN_CACHE_MODE", raising=False)
+    assert Settings().db_plan_cache_mode == "force_generic_plan"
+    monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "auto")
+    assert Settings().db_plan_cache_mode == "auto"
+    monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "sometimes")
+    with pytest.raises(SettingsError, match="db_plan_cache_mode"):
+        load_settings()
