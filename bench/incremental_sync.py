@@ -9,15 +9,18 @@
    mention names the copied person or organisation, not the original), with blind indexes of
    their own for ID numbers and phones (the sealed plaintext stays the original's: matching
    reads only the indexes), and an organisation copy has a credit code of its own in the
-   same county and a name of its own. Otherwise every copy of a company's records would be
-   that one company's, and a change to one of them would re-link and re-grade them all.
+   same county and a name of its own. A copied record's own numbers (接警单编号, 案号) and
+   the numbers it cites are its own too, as its key is. Otherwise every copy of a company's
+   records would be that one company's, every copied mediation case would cite the one
+   original 110 alert, and a change to one of them would re-link and re-grade them all.
 3. The sandbox changes ``--changes`` records (new ones, updates, deletions) spread over the
    five sources, and an incremental sync of the five takes them in: wall and CPU time, split
    into storing the batches (入库), person and organisation resolution (人员归一), matter
    linking (事项关联: scoring the changed records' neighbourhoods and storing the links) and
-   risk grading (风险研判). The last three run one at a time under the linking lock, so
-   their wall times add up; storing overlaps them (the five sources run together), so a
-   step's CPU time also holds what other sources did while it waited for the database.
+   risk grading (风险研判), each timed once it holds the linking lock. The last three run
+   one at a time under that lock; storing overlaps them (the five sources run together),
+   so a step's CPU time also holds what other sources did while it waited for the
+   database.
 
     .venv/bin/python bench/incremental_sync.py [--scale 5000] [--records 1000000] \\
         [--changes 1000] [--database-url URL]
@@ -56,6 +59,9 @@ from sandbox.runner import Sandbox, SandboxConfig
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 KIND_TABLES = ("disputes", "grid_events", "police_alerts", "petitions", "court_filings")
+REFERENCES = ("alert_number", "case_number", "mediation_case_number",
+              "judicial_confirmation_case_number", "cited_case_number")  # fmt: skip
+"""A kind row's own number and the numbers it cites: a copy's are its own, as its key is."""
 
 
 async def sync_all(engine: AsyncEngine, sandbox: Sandbox, *, full: bool) -> list[RunResult]:
@@ -133,7 +139,9 @@ async def _double(engine: AsyncEngine, round_: int, records_wanted: int) -> None
             "address": f"address || '~{round_}'",  # another home: no same-place pile-up
         }, f"id <= {bound}")  # fmt: skip
         for kind in KIND_TABLES:
-            await _copy(connection, kind, {"id": f"id + {r}"}, f"id <= {bound}")
+            await _copy(connection, kind, {"id": f"id + {r}", **{
+                column: f"{column} || '~{round_}'" for column in REFERENCES
+            }}, f"id <= {bound}")  # fmt: skip
         await _copy(connection, "persons", {
             "id": f"id + {p}", "merged_into_id": f"merged_into_id + {p}",
             "id_number_index": _other("id_number_index", round_),
@@ -225,9 +233,9 @@ class Steps:
 def time_steps() -> Steps:
     steps = Steps()
     steps.wrap(connectors.sync, "_store_batch", "storing")
-    steps.wrap(connectors.sync, "resolve_after_batch", "resolution")
+    steps.wrap(connectors.sync, "resolve_new_mentions", "resolution")
     steps.wrap(db.resolution, "link_records", "matter linking")
-    steps.wrap(connectors.sync, "grade_after_batch", "grading")
+    steps.wrap(connectors.sync, "grade_touched", "grading")
     return steps
 
 
