@@ -2,12 +2,25 @@
 
 1. A sandbox world of ``--scale`` records is synced in full into a fresh schema (linking on).
 2. The database is grown to about ``--records`` records by copying what that sync stored —
-   records, kind rows, persons, party mentions with their blocking keys, links — under new
-   keys and ids, in SQL. The copies live in the same counties under the same names, so the
-   blocks a new mention is compared in are as dense as in a city that size.
+   records, kind rows, persons, organisations, party mentions with their blocking keys,
+   links — under new keys and ids, in SQL. The copied people live in the same counties under
+   the same names, so the blocks a new mention is compared in are as dense as in a city that
+   size; but each copy is other people: its persons and organisations are its own (a copied
+   mention names the copied person or organisation, not the original), with blind indexes of
+   their own for ID numbers and phones (the sealed plaintext stays the original's: matching
+   reads only the indexes), and an organisation copy has a credit code of its own in the
+   same county and a name of its own. A copied record's own numbers (接警单编号, 案号) and
+   the numbers it cites are its own too, as its key is. Otherwise every copy of a company's
+   records would be that one company's, every copied mediation case would cite the one
+   original 110 alert, and a change to one of them would re-link and re-grade them all.
 3. The sandbox changes ``--changes`` records (new ones, updates, deletions) spread over the
-   five sources, and an incremental sync of the five takes them in: wall and CPU time, and
-   how much of it was risk grading.
+   five sources, and an incremental sync of the five takes them in: wall and CPU time, split
+   into storing the batches (入库), person and organisation resolution (人员归一), matter
+   linking (事项关联: scoring the changed records' neighbourhoods and storing the links) and
+   risk grading (风险研判), each timed once it holds the linking lock. The last three run
+   one at a time under that lock; storing overlaps them (the five sources run together),
+   so a step's CPU time also holds what other sources did while it waited for the
+   database.
 
     .venv/bin/python bench/incremental_sync.py [--scale 5000] [--records 1000000] \\
         [--changes 1000] [--database-url URL]
@@ -21,13 +34,18 @@ import os
 import secrets
 import sys
 import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import connectors.sync
+import db.resolution
 from connectors.config import parse_sources
 from connectors.registry import open_connectors
 from connectors.sync import RunResult, sync_source
@@ -41,6 +59,9 @@ from sandbox.runner import Sandbox, SandboxConfig
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 KIND_TABLES = ("disputes", "grid_events", "police_alerts", "petitions", "court_filings")
+REFERENCES = ("alert_number", "case_number", "mediation_case_number",
+              "judicial_confirmation_case_number", "cited_case_number")  # fmt: skip
+"""A kind row's own number and the numbers it cites: a copy's are its own, as its key is."""
 
 
 async def sync_all(engine: AsyncEngine, sandbox: Sandbox, *, full: bool) -> list[RunResult]:
@@ -82,16 +103,34 @@ async def _copy(
 async def _max_ids(connection: AsyncConnection) -> dict[str, int]:
     return {
         t: int((await connection.scalar(text(f"SELECT coalesce(max(id), 0) FROM {t}"))) or 0)  # noqa: S608 -- fixed names
-        for t in ("records", "persons", "party_mentions", "links")
+        for t in ("records", "persons", "organisations", "party_mentions", "links")
     }
+
+
+def _other(column: str, round_: int) -> str:
+    """SQL for a blind index (40 hex digits) of the copy's own, the same for a person and
+    its mentions: the copy is someone else, whom a new mention's ID number does not find."""
+    return (
+        f"left(encode(sha256(convert_to({column} || '~{round_}', 'UTF8')), 'hex'), 40)"
+    )
+
+
+def _other_code(column: str, round_: int) -> str:
+    """SQL for a credit code of the copy's own in the same county (characters 3-8 kept)."""
+    return (
+        f"CASE WHEN coalesce({column}, '') = '' THEN {column} ELSE substr({column}, 1, 8) "
+        f"|| upper(substr(md5({column} || '~{round_}'), 1, 10)) END"
+    )
 
 
 async def _double(engine: AsyncEngine, round_: int, records_wanted: int) -> None:
     """Copy the records with the lowest ids (up to ``records_wanted`` of them, all at most),
-    with their kind rows, mentions, blocking keys and links, and all persons."""
+    with their kind rows, mentions, blocking keys and links, and all persons and
+    organisations."""
     async with engine.begin() as connection:
         top = await _max_ids(connection)
         r, p, m, n = top["records"], top["persons"], top["party_mentions"], top["links"]
+        o = top["organisations"]
         bound = int(await connection.scalar(text(
             "SELECT coalesce(max(id), 0) FROM (SELECT id FROM records ORDER BY id LIMIT :n) t"
         ), {"n": records_wanted}) or 0)  # fmt: skip
@@ -100,12 +139,26 @@ async def _double(engine: AsyncEngine, round_: int, records_wanted: int) -> None
             "address": f"address || '~{round_}'",  # another home: no same-place pile-up
         }, f"id <= {bound}")  # fmt: skip
         for kind in KIND_TABLES:
-            await _copy(connection, kind, {"id": f"id + {r}"}, f"id <= {bound}")
+            await _copy(connection, kind, {"id": f"id + {r}", **{
+                column: f"{column} || '~{round_}'" for column in REFERENCES
+            }}, f"id <= {bound}")  # fmt: skip
         await _copy(connection, "persons", {
             "id": f"id + {p}", "merged_into_id": f"merged_into_id + {p}",
+            "id_number_index": _other("id_number_index", round_),
+            "phone_index": _other("phone_index", round_),
         }, f"id <= {p}")  # fmt: skip
+        await _copy(connection, "organisations", {
+            "id": f"id + {o}", "uscc": _other_code("uscc", round_),
+            "name": f"left('{round_}' || name, 128)",
+        }, f"id <= {o}")  # fmt: skip
         await _copy(connection, "party_mentions", {
             "id": f"id + {m}", "record_id": f"record_id + {r}", "person_id": f"person_id + {p}",
+            "organisation_id": f"organisation_id + {o}",
+            "name": f"CASE WHEN organisation_id IS NULL THEN name "
+                    f"ELSE left('{round_}' || name, 128) END",
+            "uscc": _other_code("uscc", round_),
+            "id_number_index": _other("id_number_index", round_),
+            "phone_index": _other("phone_index", round_),
             "address": f"address || '~{round_}'",
         }, f"record_id <= {bound}")  # fmt: skip
         await _copy(connection, "person_blocking_keys", {
@@ -139,6 +192,53 @@ async def grow(engine: AsyncEngine, target: int) -> int:
     return held
 
 
+class Steps:
+    """Wall and CPU time spent in each step of a sync, by wrapping the functions that run it
+    (a step nested in another, matter linking within resolution, is taken out of it)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        # per task (the sources run together): the time of the steps nested in this one
+        self._nested: ContextVar[list[float] | None] = ContextVar("nested", default=None)
+
+    def wrap(self, module: Any, name: str, step: str) -> None:
+        original: Callable[..., Awaitable[Any]] = getattr(module, name)
+
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            outer = self._nested.get()
+            nested = [0.0, 0.0]
+            token = self._nested.set(nested)
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return await original(*args, **kwargs)
+            finally:
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                self._nested.reset(token)
+                self.wall[step] = self.wall.get(step, 0.0) + wall - nested[0]
+                self.cpu[step] = self.cpu.get(step, 0.0) + cpu - nested[1]
+                if outer is not None:
+                    outer[0] += wall
+                    outer[1] += cpu
+
+        setattr(module, name, timed)
+
+    def report(self) -> str:
+        return ", ".join(
+            f"{step} {self.wall[step]:.1f} s wall / {self.cpu[step]:.1f} s CPU"
+            for step in self.wall
+        )
+
+
+def time_steps() -> Steps:
+    steps = Steps()
+    steps.wrap(connectors.sync, "_store_batch", "storing")
+    steps.wrap(connectors.sync, "resolve_new_mentions", "resolution")
+    steps.wrap(db.resolution, "link_records", "matter linking")
+    steps.wrap(connectors.sync, "grade_touched", "grading")
+    return steps
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=5000)
@@ -165,6 +265,7 @@ async def main() -> None:
         for index, system in enumerate(systems):
             share = args.changes // len(systems) + (index < args.changes % len(systems))
             sandbox.mutate(system, share)
+        steps = time_steps()
         wall, cpu = time.perf_counter(), time.process_time()
         results = await sync_all(engine, sandbox, full=False)
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -172,6 +273,7 @@ async def main() -> None:
         grading = sum(r.grading_seconds for r in results)
         print(f"increment : {changed:,} changes into {held:,} records in {wall:6.1f} s wall, "
               f"{cpu:6.1f} s CPU (sandbox in-process), {grading:5.1f} s risk grading")  # fmt: skip
+        print(f"  steps   : {steps.report()}")
 
 
 if __name__ == "__main__":

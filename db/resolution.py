@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -47,7 +47,7 @@ from domain.linking import (
     resolve_persons,
 )
 from domain.linking.evidence import PreparedMention, name_block_keys
-from domain.linking.organisations import KnownOrganisation
+from domain.linking.organisations import KnownOrganisation, normalise_organisation_name
 from domain.linking.persons import PersonKey
 from domain.validators import InvalidIdentifier, birth_date_from_resident_id
 
@@ -333,24 +333,21 @@ async def _known_organisations(
     session: AsyncSession, mentions: list[OrganisationFacts]
 ) -> list[KnownOrganisation]:
     """The stored organisations ``mentions`` can match, in id order: those holding one of
-    their credit codes, or registered in one of their counties (a credit code's characters
-    3–8; a stored organisation without a code is in no county, and only a mention in none
-    can match it by name) — not every organisation there is, on every pass."""
+    their credit codes, or one of their names as compared (``name_key``, indexed) — not every
+    organisation of their counties, on every pass. Those named alike in another county are
+    read too, and never matched (a name matches within its county)."""
     table = Organisation.__table__.c
     codes = sorted({m.uscc for m in mentions if m.uscc})
-    counties = sorted({m.county for m in mentions if m.county})
-    wanted: list[Any] = []
-    for start in range(0, max(len(codes), len(counties)), _WRITE_BATCH):
-        wanted.append(table.uscc.in_(codes[start : start + _WRITE_BATCH]))
-        wanted.append(func.substr(table.uscc, 3, 6).in_(counties[start : start + _WRITE_BATCH]))
-    if any(m.county is None for m in mentions):
-        wanted.append(or_(table.uscc.is_(None), table.uscc == ""))
-    if not wanted:
-        return []
-    stored = await session.execute(
-        select(table.id, table.name, table.uscc).where(or_(*wanted)).order_by(table.id)
-    )
-    return [KnownOrganisation(oid, name, uscc) for oid, name, uscc in stored]
+    names = sorted({normalise_organisation_name(m.name) for m in mentions})
+    found: dict[int, KnownOrganisation] = {}
+    for column, values in ((table.uscc, codes), (table.name_key, names)):
+        for start in range(0, len(values), _WRITE_BATCH):
+            stored = await session.execute(
+                select(table.id, table.name, table.uscc).where(in_list(column, "values")),
+                {"values": values[start : start + _WRITE_BATCH]},
+            )
+            found.update((oid, KnownOrganisation(oid, name, uscc)) for oid, name, uscc in stored)
+    return [found[oid] for oid in sorted(found)]
 
 
 async def _finish(

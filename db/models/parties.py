@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import Sealed, blind_index
 from domain.enums import PartyRole
+from domain.linking.organisations import normalise_organisation_name
 
 _UNRESOLVED = text("person_id IS NULL AND organisation_id IS NULL")
 _MERGED = text("merged_into_id IS NOT NULL")
@@ -79,9 +80,18 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128))
+    name_key: Mapped[str | None] = mapped_column(String(256), index=True)
+    """The name as resolution compares it (``normalise_organisation_name``): a pass finds the
+    organisations its mentions can match by name through it, not by reading every
+    organisation of their counties."""
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     region_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @validates("name")
+    def _key_name(self, key: str, value: str) -> str:
+        self.name_key = normalise_organisation_name(value)
+        return value
 
 
 class PartyMention(_SealedIdentity, Base):

@@ -216,3 +216,49 @@ async def test_masked_name_keys_move_to_the_village_on_postgresql() -> None:
             assert await _rekeyed(engine) == _expected_keys()
         finally:
             await engine.dispose()
+
+
+_ORGANISATIONS = [
+    # (id, name as stored, credit code)
+    (1, "三門峽市金橋物業服務有限責任公司", "91411202MA00000001"),
+    (2, "湖滨区 建设路小学", None),
+]
+
+
+async def _keyed_organisations(engine: AsyncEngine) -> dict[int, str | None]:
+    await upgrade(engine, "0011")
+    async with engine.begin() as connection:
+        for pk, name, uscc in _ORGANISATIONS:
+            await connection.execute(
+                text(
+                    "INSERT INTO organisations (id, name, uscc, created_at) "
+                    "VALUES (:id, :name, :uscc, :at)"
+                ),
+                {"id": pk, "name": name, "uscc": uscc, "at": AT},
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT id, name_key FROM organisations"))
+        return {pk: key for pk, key in rows}
+
+
+async def test_stored_organisations_get_the_name_resolution_compares(tmp_path: Path) -> None:
+    # given organisations stored before 0013, when migrated to head
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    try:
+        keys = await _keyed_organisations(engine)
+    finally:
+        await engine.dispose()
+    # then each is keyed by its name as compared: simplified, no spaces, 有限公司
+    assert keys == {1: "三门峡市金桥物业服务有限公司", 2: "湖滨区建设路小学"}
+
+
+@pytest.mark.postgres
+async def test_stored_organisations_get_their_name_key_on_postgresql() -> None:
+    async with scratch_schema("govhub_orgkey") as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:
+            keys = await _keyed_organisations(engine)
+        finally:
+            await engine.dispose()
+    assert keys == {1: "三门峡市金桥物业服务有限公司", 2: "湖滨区建设路小学"}
