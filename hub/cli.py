@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -141,5 +142,16 @@ security_cli.register(app, _settings)
 report_cli.register(app, _settings)
 
 
+def freeze_imported() -> None:
+    """Move what the process has loaded so far out of the garbage collector's generations.
+
+    The imports hold large tables that live as long as the process — pypinyin's phrase table
+    alone is about 190,000 lists. Left in the oldest generation, every full collection walks
+    them again: a few a sync, 0.1–0.2 s each, a tenth of a 5,000-record sync's CPU. Frozen,
+    a collection walks only what the work itself allocated (``gc.freeze``)."""
+    gc.freeze()
+
+
 def main() -> None:
+    freeze_imported()
     app()
