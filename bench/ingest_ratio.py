@@ -40,7 +40,7 @@ from db.migrate import migrated_engine
 from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.enums import SourceSystem
-from hub.cli import freeze_imported
+from domain.heap import freeze_imported
 from hub.demo import render_sources_file
 from sandbox.runner import DEFAULT_CREDENTIALS, PORT_OFFSETS
 

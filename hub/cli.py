@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +15,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
+from domain.heap import freeze_imported
 from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.output import output_console
@@ -142,16 +142,6 @@ security_cli.register(app, _settings)
 report_cli.register(app, _settings)
 
 
-def freeze_imported() -> None:
-    """Move what the process has loaded so far out of the garbage collector's generations.
-
-    The imports hold large tables that live as long as the process — pypinyin's phrase table
-    alone is about 190,000 lists. Left in the oldest generation, every full collection walks
-    them again: a few a sync, 0.1–0.2 s each, a tenth of a 5,000-record sync's CPU. Frozen,
-    a collection walks only what the work itself allocated (``gc.freeze``)."""
-    gc.freeze()
-
-
 def main() -> None:
-    freeze_imported()
+    freeze_imported()  # the imported tables live as long as the process (domain.heap)
     app()
