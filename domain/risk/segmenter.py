@@ -58,14 +58,18 @@ def _read(path: Path) -> tuple[dict[str, int], int] | None:
     except OSError:
         return None
     frequencies = array(_FREQUENCIES)
+    view = memoryview(data)  # slices without copies: the file is 8 MB
     try:
-        total, count = _HEADER.unpack_from(data)
+        total, count = _HEADER.unpack_from(view)
         start = _HEADER.size
         end = start + count * frequencies.itemsize
-        frequencies.frombytes(data[start:end])
-        words = data[end:].decode("utf-16-le").split("\n")
+        frequencies.frombytes(view[start:end])
+        words = str(view[end:], "utf-16-le").split("\n")
     except (struct.error, ValueError):  # truncated or foreign: load as usual
         return None
+    finally:
+        view.release()
+    del data  # the words and frequencies are out of it: free it before the table is built
     if len(words) != count or len(frequencies) != count:
         return None
     return dict(zip(words, frequencies.tolist(), strict=True)), total
