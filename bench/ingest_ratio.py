@@ -40,6 +40,7 @@ from db.migrate import migrated_engine
 from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.enums import SourceSystem
+from domain.heap import settle_collector
 from hub.demo import render_sources_file
 from sandbox.runner import DEFAULT_CREDENTIALS, PORT_OFFSETS
 
@@ -137,6 +138,7 @@ async def main() -> None:
                         help="first of the sandbox's five ports")  # fmt: skip
     args = parser.parse_args()
     url = args.database_url or DEFAULT_PG
+    settle_collector()  # as ``govhub`` does on start (hub.cli.main)
     configure_pii(secrets.token_bytes(32))
     with sandbox_process(args.scale, args.base_port) as urls:
         async with (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, Table, insert, inspect, text
+from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, inspect, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -142,6 +142,17 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict[str, An
     await driver.copy_records_to_table(table.name, records=records, columns=names)
 
 
+async def insert_rows(session: AsyncSession, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (ids left to the table) in one go: on PostgreSQL by :func:`copy_rows`,
+    elsewhere one executemany ``INSERT``. The same stored values either way."""
+    if not rows:
+        return
+    if _copies(session):
+        await copy_rows(session, table, rows)
+    else:
+        await session.execute(insert(table), rows)
+
+
 def _column_values(rows: list[dict[str, Any]], name: str, process: Any, default: Any) -> list[Any]:
     """One column's bound values for ``rows`` (see :func:`_bound`), with the common cases
     (no default; no bind processing) written out."""
@@ -190,10 +201,7 @@ async def insert_new(
         row = _kind_row(_KIND_TABLES[item.parsed.kind], item.id, item.parsed)
         by_kind.setdefault((item.parsed.kind, frozenset(row)), []).append(row)
     for (kind, _), rows in by_kind.items():
-        if _copies(session):
-            await copy_rows(session, _KIND_TABLES[kind], rows)
-        else:
-            await session.execute(insert(_KIND_TABLES[kind]), rows)
+        await insert_rows(session, _KIND_TABLES[kind], rows)
     mentions = [(row, i.parsed) for i in inserted for row in _mention_rows(i.id, i.parsed)]
     if mentions:
         mention_ids = await _insert_returning(session, _MENTIONS, [row for row, _ in mentions])
@@ -216,10 +224,7 @@ async def store_blocking_keys(
         if not (organisation or looks_like_organisation(name))
         for key in stored_blocking_keys(name, region)
     ]
-    if rows and _copies(session):
-        await copy_rows(session, PersonBlockingKey.__table__, rows)  # type: ignore[arg-type]
-    elif rows:
-        await session.execute(insert(PersonBlockingKey), rows)
+    await insert_rows(session, PersonBlockingKey.__table__, rows)  # type: ignore[arg-type]
 
 
 BULK_UPDATE_MIN = 8
@@ -264,15 +269,33 @@ async def write_updates(session: AsyncSession, records: Sequence[Record]) -> Non
     # send these changes as the ORM does first
     with session.no_autoflush:
         for (table, names), rows in sorted(groups.items(), key=lambda g: g[0][0] is not _RECORDS):
-            await _update_from_copy(session, table, names, rows)
+            await update_rows(session, table, names, rows)
     for record, values in written:
         for key, value in values.items():
             set_committed_value(record, key, value)
 
 
-async def _update_from_copy(
+async def update_rows(
     session: AsyncSession, table: Table, names: tuple[str, ...], rows: list[dict[str, Any]]
 ) -> None:
+    """Set the columns ``names`` of the rows of ``table`` whose ``id`` each of ``rows`` gives.
+
+    On PostgreSQL, from :data:`BULK_UPDATE_MIN` rows, with one ``UPDATE … FROM`` a temporary
+    table filled by COPY: one statement, not one execution per row (and the table's statement
+    triggers run once); otherwise one executemany ``UPDATE`` by id."""
+    if not rows:
+        return
+    if len(rows) < BULK_UPDATE_MIN or not _copies(session):
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({name: bindparam(f"_{name}") for name in names})
+        )
+        await session.execute(
+            statement,
+            [{"_id": row["id"], **{f"_{name}": row[name] for name in names}} for row in rows],
+        )
+        return
     pending = f"pending_{table.name}_{next(_PENDING)}"
     listed = ", ".join(("id", *names))
     await session.execute(text(

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db.blocking import candidates
+from db.bulk import update_rows
 from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
@@ -169,17 +170,16 @@ async def _refresh_persons(
     session: AsyncSession, members: dict[PersonKey, list[_Loaded]], chosen: dict[PersonKey, int]
 ) -> None:
     """Keep each person's summary (name, sealed identifiers, birth date, region) current:
-    one executemany per set of columns that change."""
+    one bulk update per set of columns that change (``db.bulk.update_rows``)."""
     ids = sorted(set(chosen.values()))
     current: dict[int, Any] = {}
     columns = [_PERSONS.c[name] for name in ("id", "name", "id_number", "phone", "region_code")]
     for start in range(0, len(ids), _WRITE_BATCH):
-        chunk = ids[start : start + _WRITE_BATCH]
         rows = await session.execute(
             select(*columns).where(
                 in_list(_PERSONS.c.id, "ids"), _PERSONS.c.merged_into_id.is_(None)
             ),
-            {"ids": chunk},
+            {"ids": ids[start : start + _WRITE_BATCH]},
         )
         current.update((row.id, row._asdict()) for row in rows)
     changes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
@@ -194,13 +194,9 @@ async def _refresh_persons(
         if values:
             changes.setdefault(tuple(sorted(values)), []).append({"pid": pid, **values})
     for names, changed in changes.items():
-        statement = (
-            update(_PERSONS)
-            .where(_PERSONS.c.id == bindparam("pid"))
-            .values({name: bindparam(name) for name in names})
-        )
         for start in range(0, len(changed), _WRITE_BATCH):
-            await session.execute(statement, changed[start : start + _WRITE_BATCH])
+            chunk = changed[start : start + _WRITE_BATCH]
+            await update_rows(session, _PERSONS, names, [{"id": v["pid"], **v} for v in chunk])
         _refresh_loaded(session, changed)
 
 

@@ -21,10 +21,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, Select, Table, and_, bindparam, false, insert, or_, select, update
+from sqlalchemy import Row, Select, Table, and_, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from db.bulk import insert_rows, update_rows
 from db.decisions import audit_decision
 from db.models import (
     Matter,
@@ -158,18 +159,16 @@ class _Grades:
         return shown, before
 
     async def write(self, session: AsyncSession) -> None:
-        if self.new:
-            await session.execute(insert(_ASSESSMENTS), self.new)
+        # A full sync grades tens of thousands of targets: by COPY on PostgreSQL (db.bulk),
+        # not an execution per row.
+        await insert_rows(session, _ASSESSMENTS, self.new)
         if self.changed:
-            await session.execute(
-                update(_ASSESSMENTS)
-                .where(_ASSESSMENTS.c.id == bindparam("row_id"))
-                .values({name: bindparam(name) for name in _GRADED}),
-                self.changed,
-            )
+            await update_rows(
+                session, _ASSESSMENTS, _GRADED,
+                [{"id": values["row_id"], **values} for values in self.changed],
+            )  # fmt: skip
             _refresh_loaded(session, self.changed)
-        if self.moves:
-            await session.execute(insert(_CHANGES), self.moves)
+        await insert_rows(session, _CHANGES, self.moves)
         self.new, self.changed, self.moves = [], [], []
 
 

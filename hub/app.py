@@ -37,6 +37,7 @@ from db.engine import create_engine, session_factory
 from db.matter_workflow import MatterWorkflow
 from db.migrate import is_at_head
 from db.pii import configure_pii
+from domain.heap import collect_young_less_often, freeze_imported
 from domain.roles import Principal, Role
 from hub.audit import AuditWriter
 from hub.auth import AuthenticationError, DevTokens, TokenVerifier
@@ -59,15 +60,6 @@ from schema.audit_trail import expiry_event
 from schema.security import RequestSecurity, clean_purpose
 
 log = structlog.get_logger(__name__)
-
-
-YOUNG_COLLECTION_THRESHOLD = 7_000
-"""Allocations between two young-generation collections while the app runs (CPython's
-default: 700). A GraphQL request leaves a few hundred objects in reference cycles (the
-request's context, loaders, compiled readers), so at the default the collector ran every two
-or three requests, walking every in-flight request's young objects each time and promoting
-them: about a tenth of the server's CPU on one-record queries, half of that at 7,000 (a few
-megabytes more garbage held between collections). Restored when the app stops."""
 
 
 @dataclass
@@ -294,9 +286,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             )
         # Start-up objects (schema, models, modules) leave the collector's generations, so a
         # full collection during a request stays short (GraphQL pages allocate many objects).
-        gc.freeze()
-        thresholds = gc.get_threshold()
-        gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
+        freeze_imported()
+        thresholds = collect_young_less_often()  # given back when the app stops
         state.audit.start()  # group commit: concurrent requests share one audit transaction
         try:
             async with open_bus(settings.redis_url) as bus:

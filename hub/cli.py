@@ -15,6 +15,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
+from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.output import output_console
@@ -142,4 +143,5 @@ report_cli.register(app, _settings)
 
 
 def main() -> None:
+    settle_collector()  # once the imports are done: they live as long as the process
     app()

@@ -16,14 +16,13 @@ persons, but never merges or splits existing ones; that is a full run's (or staf
 
 from __future__ import annotations
 
-import gc
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import NamedTuple, TypeVar
 
+from domain.heap import no_cycle_collection
 from domain.linking.clusters import GuardedUnionFind
 from domain.linking.evidence import (
     ID_MATCH,
@@ -154,7 +153,7 @@ class PersonResolver:
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
-        with _no_cycle_collection():
+        with no_cycle_collection():
             return self._resolve(mentions)
 
     def _resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
@@ -334,27 +333,6 @@ def _each_distinct(function: Callable[[_T], _R], values: list[_T]) -> list[_R]:
 _new_tuple = tuple.__new__
 """A named tuple made from a tuple of its fields, without the Python-level ``__new__`` the
 class is given (a full run makes two per mention)."""
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Resolution allocates millions of small acyclic objects and frees none of them: the
-    cycle collector would walk the growing heap again and again for nothing (half the time of
-    a million mentions). Reference counting still frees what dies.
-
-    Everything made meanwhile is still in the youngest generation: the first collection after
-    :func:`gc.enable` would walk it all (a sixth of a full run). Freezing and unfreezing moves
-    it to the oldest generation at once, where it waits for the next full collection."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            if gc.get_freeze_count() == 0:  # leave objects someone else froze frozen
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 def staff_match(facts: MentionFacts) -> PersonMatch:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import jieba
 
 from domain.risk.rules import Lexicon
+from domain.risk.segmenter import tokenizer
 
 _LOOKBACK = 4
 _REMEMBERED = 65536
@@ -53,7 +54,7 @@ class LexiconMatcher:
         self._any_word = (
             re.compile("|".join(map(re.escape, longest_first))) if longest_first else None
         )
-        self._tokenizer = jieba.Tokenizer()
+        self._tokenizer = tokenizer()
         for word in (*self._classes, *self._negations):
             self._tokenizer.add_word(word, freq=200000)
         # Segmenting is most of a grade's cost, and a text is read again for every record

@@ -1,4 +1,5 @@
-"""The app's lifespan tunes the garbage collector (hub/app.py) and gives the setting back."""
+"""The app's lifespan tunes the garbage collector (hub/app.py, domain/heap.py) and gives the
+setting back."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import gc
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.app import YOUNG_COLLECTION_THRESHOLD
+from domain.heap import YOUNG_COLLECTION_THRESHOLD
 from tests.integration.graphql_world import graphql, graphql_client
 
 QUERY_VERSION = "{ version }"
