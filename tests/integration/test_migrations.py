@@ -243,7 +243,7 @@ async def _keyed_organisations(engine: AsyncEngine) -> dict[int, str | None]:
 
 
 async def test_stored_organisations_get_the_name_resolution_compares(tmp_path: Path) -> None:
-    # given organisations stored before 0013, when migrated to head
+    # given organisations stored before 0012, when migrated to head
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
     try:
         keys = await _keyed_organisations(engine)

@@ -2,7 +2,7 @@
 finds the organisations its mentions can match by name without reading every organisation of
 their counties
 
-Revision ID: 0013
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-01 16:00:00
 """
@@ -16,7 +16,7 @@ from alembic import op
 
 from domain.linking.organisations import normalise_organisation_name
 
-revision: str = "0013"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
