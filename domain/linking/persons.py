@@ -135,7 +135,7 @@ class PersonResolver:
                 raise ValueError("add_existing needs mentions with a person_id")
             prepared = PreparedMention.of(facts)
             anchor = uf.find(self._anchor(facts.person_id))
-            node = uf.add(facts.id_index, facts.birth_date)
+            node = uf.add(facts.id_index or None, facts.birth_date)
             self._mentions.append(prepared)
             if uf.conflict(node, anchor) is None:
                 uf.union(node, anchor)
@@ -159,7 +159,7 @@ class PersonResolver:
     def _resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         uf = self._uf
         first = len(uf)  # this batch's mentions are the nodes from here on, in input order
-        ids = [f.id_index for f in mentions]
+        ids = [f.id_index or None for f in mentions]  # an empty index is none
         uf.extend(ids, [f.birth_date for f in mentions])
         prepared_all = list(  # PreparedMention.of, column by column
             map(
@@ -171,7 +171,7 @@ class PersonResolver:
                     _each_distinct(canonical_region, [f.region_code for f in mentions]),
                     _each_distinct(address_parts, [f.address for f in mentions]),
                     [f.record_id for f in mentions],
-                    [i or None for i in ids],
+                    ids,
                     [f.phone_index or None for f in mentions],
                     [f.birth_date for f in mentions],
                     strict=True,

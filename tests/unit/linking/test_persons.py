@@ -40,6 +40,15 @@ def test_a_shared_phone_joins_a_variant_name_and_a_polite_form() -> None:
     assert people(matches) == [{1, 2, 3}]
 
 
+def test_an_empty_id_number_is_no_id_number_and_keeps_no_one_apart() -> None:
+    # given a mention whose source sent an empty ID number, beside the same person with one
+    with_id = mention(1, "陈建国", phone_index="P", id_index="A")
+    for empty in ("", None):
+        matches = resolve_persons([with_id, mention(2, "陈建国", phone_index="P", id_index=empty)])
+        # then the shared phone joins them, as it does without any ID number
+        assert people(matches) == [{1, 2}], empty
+
+
 def test_a_family_phone_under_another_name_is_not_a_match() -> None:
     matches = resolve_persons(
         [mention(1, "陈建国", phone_index="P"), mention(2, "李秀英", phone_index="P")]
