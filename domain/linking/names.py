@@ -90,7 +90,14 @@ def _char_pinyin(char: str) -> str:
     return lazy_pinyin(char)[0]
 
 
-@functools.lru_cache(maxsize=262144)
+NAME_CACHE = 16384
+"""Names :func:`name_key` keeps, and addresses ``places.address_parts``: the candidates a
+resolution pass reads again are the recent ones. A size that grew with the city made memory
+grow with it: a sync of 100,000 records kept 64,000 names and 68,000 addresses, 45 MB held for
+good; at this size the extra misses cost 0.3 s of the sync's 65 s of CPU."""
+
+
+@functools.lru_cache(maxsize=NAME_CACHE)
 def name_key(name: str) -> NameKey:
     """Normalise a name as a source wrote it (cached: names repeat a lot)."""
     return _key_of_simplified(_T2S.convert(_NOISE.sub("", name)))

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+from domain.linking.names import NAME_CACHE
+
 _HOUSE = re.compile(r"([^\d省市区县镇乡道村组号附近]{2,3}(?:路|街|大道|巷))(\d+)号")
 _VILLAGE = re.compile(r"([^\d省市区县镇乡道村组号附近]{1,4}(?:村|社区))")
 _GROUP = re.compile(r"(\d+)组")
@@ -48,7 +50,7 @@ class AddressParts:
         return None
 
 
-@functools.lru_cache(maxsize=262144)
+@functools.lru_cache(maxsize=NAME_CACHE)  # see NAME_CACHE: a city's addresses are many
 def address_parts(address: str | None) -> AddressParts:
     if not address:
         return AddressParts(None, None, None, None)
