@@ -32,16 +32,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from domain.linking import MentionFacts, PersonResolver
 from domain.linking.names import _char_pinyin, name_key, name_keys
+from domain.linking.persons import _each_distinct
 from domain.linking.places import address_parts, canonical_region
 from domain.linking.scoring import pairwise_score
 
@@ -133,18 +132,14 @@ def feature_seconds(mentions: list[MentionFacts]) -> tuple[float, float]:
     cpu_started, started = _cpu_seconds(), time.perf_counter()
     keys = name_keys([m.name for m in mentions])
     names = [(key.simplified, "|".join(key.pinyin)) for key in keys]
-    regions = _each([m.region_code for m in mentions], canonical_region)
+    regions = _each_distinct(canonical_region, [m.region_code for m in mentions])
     counties = [region[:6] if region else "" for region in regions]
-    houses = _each([m.address for m in mentions], lambda text: address_parts(text).house_key)
+    houses = _each_distinct(
+        lambda text: address_parts(text).house_key, [m.address for m in mentions]
+    )
     elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     assert len(names) == len(counties) == len(houses)
     return elapsed, cpu
-
-
-def _each(values: list[Any], function: Callable[[Any], Any]) -> list[Any]:
-    """``function`` of each value, computed once per distinct value."""
-    results = {value: function(value) for value in dict.fromkeys(values)}
-    return [results[value] for value in values]
 
 
 def _cpu_seconds() -> float:

@@ -192,11 +192,10 @@ async def _refresh_persons(
             if value != person.get(name, _UNSET)
         }  # fmt: skip
         if values:
-            changes.setdefault(tuple(sorted(values)), []).append({"pid": pid, **values})
+            changes.setdefault(tuple(sorted(values)), []).append({"id": pid, **values})
     for names, changed in changes.items():
         for start in range(0, len(changed), _WRITE_BATCH):
-            chunk = changed[start : start + _WRITE_BATCH]
-            await update_rows(session, _PERSONS, names, [{"id": v["pid"], **v} for v in chunk])
+            await update_rows(session, _PERSONS, names, changed[start : start + _WRITE_BATCH])
         _refresh_loaded(session, changed)
 
 
@@ -207,9 +206,9 @@ def _refresh_loaded(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Give persons this session holds as objects (a staff decision's) their new summary."""
     loaded = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, Person)}
     for values in rows if loaded else ():
-        person = loaded.get(values["pid"])
+        person = loaded.get(values["id"])
         for name, value in values.items() if person is not None else ():
-            if name != "pid":
+            if name != "id":
                 set_committed_value(person, name, value)
 
 
