@@ -172,7 +172,27 @@ async def append_events(
     elif dialect == "sqlite":
         await session.execute(_SQLITE_WRITE_LOCK)
     last = (await session.execute(_CHAIN_TAIL)).first()
-    next_id, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    rows = chained_rows(events, ChainTail(last[0], last[1]) if last else EMPTY_CHAIN)
+    # A plain INSERT, no ORM unit of work: the rows are written, never read back here.
+    if rows:
+        await session.execute(insert(_AUDIT_TABLE), rows)
+    return [row["id"] for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainTail:
+    """The newest row of the chain: what the next row follows (``id`` 0 on an empty log)."""
+
+    id: int
+    hash: str
+
+
+EMPTY_CHAIN = ChainTail(0, GENESIS)
+
+
+def chained_rows(events: list[AuditEvent], tail: ChainTail) -> list[dict[str, Any]]:
+    """``events`` as rows by column name, chained in order after ``tail``."""
+    next_id, prev = tail.id + 1, tail.hash
     rows: list[dict[str, Any]] = []
     for event in (event.storable() for event in events):
         row: dict[str, Any] = {
@@ -186,10 +206,83 @@ async def append_events(
         row["hash"] = prev = chain_hash(row)
         rows.append(row)
         next_id += 1
-    # A plain INSERT, no ORM unit of work: the rows are written, never read back here.
-    if rows:
-        await session.execute(insert(_AUDIT_TABLE), rows)
-    return [row["id"] for row in rows]
+    return rows
+
+
+# PostgreSQL, in one statement and one round trip (``append_after``): the advisory lock, the
+# check that the chain still ends where the caller believes, and the rows, passed as one array
+# per column. A statement takes its snapshot before it waits for the lock, so the check can
+# pass on a tail that another writer has just extended; the primary key then refuses the
+# duplicate id, and the caller reads the tail again.
+_PG_TAIL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
+_PG_APPEND_AFTER = """
+INSERT INTO audit_log (id, occurred_at, principal, role, org, operation, document_hash,
+    variables, record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme)
+SELECT r.id, r.occurred_at, r.principal, r.role, r.org, r.operation, r.document_hash,
+    r.variables::json, r.record_ids::json, r.person_ids::json, r.purpose, r.outcome,
+    r.duration_ms, r.prev_hash, r.hash, r.scheme
+FROM (SELECT pg_advisory_xact_lock($1)) AS serialised,
+    unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
+        $14::float8[], $15::text[], $16::text[], $17::text[])
+    AS r(id, occurred_at, principal, role, org, operation, document_hash, variables,
+        record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme)
+WHERE CASE WHEN $18::int = 0 THEN NOT EXISTS (SELECT FROM audit_log)
+    ELSE EXISTS (SELECT FROM audit_log WHERE id = $18 AND hash = $19) END
+"""
+_UNIQUE_VIOLATION = "23505"
+_JSON_COLUMNS = frozenset({"variables", "record_ids", "person_ids"})
+_PG_COLUMNS = (
+    "id", "occurred_at", "principal", "role", "org", "operation", "document_hash", "variables",
+    "record_ids", "person_ids", "purpose", "outcome", "duration_ms", "prev_hash", "hash",
+    "scheme",
+)  # fmt: skip
+
+
+class DriverConnection(Protocol):
+    """The asyncpg connection :func:`append_after` writes on (at autocommit)."""
+
+    async def fetchrow(self, query: str, *args: Any) -> Any: ...
+
+    async def execute(self, query: str, *args: Any) -> str: ...
+
+
+async def chain_tail(connection: DriverConnection) -> ChainTail:
+    """The chain's newest row, read on a PostgreSQL driver connection."""
+    row = await connection.fetchrow(_PG_TAIL)
+    return ChainTail(row[0], row[1]) if row is not None else EMPTY_CHAIN
+
+
+async def append_after(
+    connection: DriverConnection, events: list[AuditEvent], tail: ChainTail
+) -> ChainTail | None:
+    """Chain ``events`` after ``tail`` and insert them in one autocommitted statement on a
+    PostgreSQL driver connection (the audit writer's): one round trip per batch, where
+    :func:`append_events` takes five. Returns the new tail, or ``None`` when the chain no
+    longer ends at ``tail`` (another writer appended): nothing was written, and the caller
+    reads the tail again (:func:`chain_tail`)."""
+    if not events:
+        return tail
+    rows = chained_rows(events, tail)
+    columns = [
+        [_json_text(row[name]) for row in rows]
+        if name in _JSON_COLUMNS
+        else [row[name] for row in rows]
+        for name in _PG_COLUMNS
+    ]
+    try:
+        status = await connection.execute(_PG_APPEND_AFTER, _LOCK_KEY, *columns, tail.id, tail.hash)
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) == _UNIQUE_VIOLATION:
+            return None  # another writer took the next id after this statement's snapshot
+        raise
+    if status != f"INSERT 0 {len(rows)}":
+        return None
+    return ChainTail(rows[-1]["id"], rows[-1]["hash"])
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -20,6 +21,9 @@ from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
 from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 app = typer.Typer(
     help="govhub: one hub over the city's five dispute-resolution systems.", no_args_is_help=True
@@ -66,17 +70,53 @@ def migrate(
 def _serve(settings: Settings, host: str, port: int) -> None:
     from hub.app import create_app
 
+    problem = settings.several_workers_problem()
+    if problem is not None:
+        console.print(f"[red]configuration error:[/red] {problem}")
+        raise typer.Exit(2)
     asyncio.run(migrate_database(settings, seed=False))
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
+    if settings.workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
+        return
+    # Each process builds its app from the same environment (``worker_app``); uvicorn binds
+    # the socket once and restarts a process that dies.
+    os.environ["GOVHUB_WORKERS"] = str(settings.workers)
+    uvicorn.run(
+        "hub.cli:worker_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=settings.workers,
+        log_config=None,
+        lifespan="on",
+    )
+
+
+def worker_app() -> Starlette:
+    """The app of one of ``serve --workers N``'s processes, configured as ``serve`` is."""
+    from hub.app import create_app
+
+    settle_collector()  # as ``main`` does, once the imports are done
+    return create_app(_settings())
 
 
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processes to answer from, one per core (GOVHUB_WORKERS); more than one "
+            "needs PostgreSQL and GOVHUB_REDIS_URL.",
+        ),
+    ] = None,
 ) -> None:
     """Run migrations, then serve GraphQL, /healthz, /readyz and /metrics."""
     settings = _settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
     _serve(settings, host or settings.host, port or settings.port)
 
 

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 import structlog
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy import make_url
 
 from db.engine import PLAN_CACHE_MODE, POOL_MAX_OVERFLOW, POOL_SIZE, PlanCacheMode
 from domain.stats import DEFAULT_MIN_CELL
@@ -76,6 +77,12 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="processes `serve` answers from (服务进程数), one per core; more than one "
+        "needs PostgreSQL and GOVHUB_REDIS_URL",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     metrics_enabled: bool = Field(default=True, description="serve GET /metrics")
     metrics_token: SecretStr | None = Field(
@@ -200,6 +207,26 @@ class Settings(BaseSettings):
         result = self.model_copy(update=updates)
         decode_key(result.pii_key_value())
         return result
+
+    def several_workers_problem(self) -> str | None:
+        """Why ``serve`` cannot run :attr:`workers` processes here (``None``: it can).
+
+        Processes are replicas on one database: sync, linking and audit appends are held to
+        one at a time across them by PostgreSQL's advisory locks (SQLite's locks hold within
+        one process), and record changes reach every process's subscribers through Redis."""
+        if self.workers == 1:
+            return None
+        if make_url(self.database_url).get_backend_name() != "postgresql":
+            return (
+                f"GOVHUB_WORKERS={self.workers} needs PostgreSQL (GOVHUB_DATABASE_URL): "
+                "SQLite's sync and linking locks hold within one process"
+            )
+        if not self.redis_url:
+            return (
+                f"GOVHUB_WORKERS={self.workers} needs GOVHUB_REDIS_URL: without it a record "
+                "change reaches only the subscribers of the process that made it"
+            )
+        return None
 
     def pii_key_value(self) -> str:
         if self.pii_key is None:

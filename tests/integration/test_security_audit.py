@@ -204,6 +204,7 @@ async def test_an_operation_that_cannot_be_audited_returns_nothing(
         raise RuntimeError("audit_log is read-only")
 
     monkeypatch.setattr("hub.audit.append_events", refuse)
+    monkeypatch.setattr("hub.audit.append_after", refuse)  # PostgreSQL's one-statement path
     # when staff read parties
     body = await graphql(client, QUERY_RECORDS, {}, headers=_as(Role.CENTER_STAFF))
     # then the whole operation fails closed: no data, one masked error, nothing on the record

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.audit import AuditEvent, verify_chain
+from db.audit import AuditEvent, ChainTail, verify_chain
 from db.engine import session_factory
 from db.models import AuditEntry
 from domain.roles import Role
@@ -130,7 +130,17 @@ async def test_a_row_that_cannot_be_stored_fails_only_its_own_request(
             raise ValueError("refused")
         return await original(session, events)
 
+    direct = audit.append_after
+
+    async def refuse_poison_directly(
+        connection: Any, events: list[AuditEvent], tail: ChainTail
+    ) -> Any:
+        if any(event.operation == "Poison" for event in events):
+            raise ValueError("refused")
+        return await direct(connection, events, tail)
+
     monkeypatch.setattr("hub.audit.append_events", refuse_poison)
+    monkeypatch.setattr("hub.audit.append_after", refuse_poison_directly)
     writer = AuditWriter(session_factory(committing_engine))
     writer.start()
     try:

@@ -1,0 +1,146 @@
+"""The app's audit writer on both databases: batches from several writers (processes) and
+from transactional appends interleave into one chain that verifies; on PostgreSQL a batch is
+one statement after the tail the writer remembers, refused whole when the chain has moved."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.audit import (
+    EMPTY_CHAIN,
+    AuditEvent,
+    ChainTail,
+    DriverConnection,
+    append_after,
+    append_events,
+    chain_tail,
+    verify_chain,
+)
+from db.engine import session_factory
+from db.migrate import migrated_engine
+from db.models import AuditEntry
+from hub.audit import AuditWriter
+from tests.conftest import scratch_schema
+
+
+def _event(n: int) -> AuditEvent:
+    return AuditEvent(
+        principal=f"user{n}", role="center_staff", org="综治中心", operation=f"Op{n}",
+        document_hash="cd" * 32, variables={"id": n, "名称": "调解"}, record_ids=[n],
+        purpose=None, outcome="OK", duration_ms=0.25 * n,
+        occurred_at=datetime(2026, 12, 1, tzinfo=UTC) + timedelta(milliseconds=n),
+    )  # fmt: skip
+
+
+async def _verified(engine: AsyncEngine) -> tuple[int, list[str | None]]:
+    async with session_factory(engine)() as session:
+        checked, problem = await verify_chain(session)
+        assert problem is None, problem.describe()
+        ids = (await session.scalars(select(AuditEntry.id).order_by(AuditEntry.id))).all()
+        operations = (
+            await session.scalars(select(AuditEntry.operation).order_by(AuditEntry.id))
+        ).all()
+    assert list(ids) == list(range(1, checked + 1))
+    return checked, list(operations)
+
+
+async def test_two_writers_and_transactional_appends_make_one_chain(
+    committing_engine: AsyncEngine,
+) -> None:
+    # given two running writers, as two hub processes have, and a staff decision's
+    # transactional append (db.decisions) between their batches
+    first = AuditWriter(session_factory(committing_engine))
+    second = AuditWriter(session_factory(committing_engine))
+    first.start()
+    second.start()
+    try:
+        # when both record concurrently, three times, with appends in between
+        for round_ in range(3):
+            base = round_ * 100
+            await asyncio.gather(
+                *(first.record(_event(base + n)) for n in range(10)),
+                *(second.record(_event(base + 50 + n)) for n in range(10)),
+            )
+            async with session_factory(committing_engine)() as session:
+                await append_events(session, [_event(base + 90), _event(base + 91)])
+                await session.commit()
+    finally:
+        await first.stop()
+        await second.stop()
+    # then every row is there once, in one chain that verifies, ids without a gap
+    checked, operations = await _verified(committing_engine)
+    assert checked == 66
+    expected = {f"Op{r * 100 + n}" for r in range(3) for n in (*range(10), *range(50, 60), 90, 91)}
+    assert set(operations) == expected
+
+
+async def test_a_writer_follows_rows_appended_behind_its_back(
+    committing_engine: AsyncEngine,
+) -> None:
+    # given a writer that has written (and so remembers the chain's tail)
+    writer = AuditWriter(session_factory(committing_engine))
+    writer.start()
+    try:
+        await writer.record(_event(1))
+        # when another process appends two rows, then the writer records again
+        async with session_factory(committing_engine)() as session:
+            await append_events(session, [_event(2), _event(3)])
+            await session.commit()
+        await writer.record(_event(4))
+    finally:
+        await writer.stop()
+    # then its row follows theirs
+    assert await _verified(committing_engine) == (4, ["Op1", "Op2", "Op3", "Op4"])
+
+
+@pytest.mark.postgres
+async def test_a_batch_after_a_stale_tail_writes_nothing() -> None:
+    async with (
+        scratch_schema("govhub_audit") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+        engine.connect() as held,
+    ):
+        driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+        # given a chain of two rows written in one statement after the empty chain
+        tail = await append_after(driver, [_event(1), _event(2)], EMPTY_CHAIN)
+        assert tail == await chain_tail(driver)
+        assert tail is not None and tail.id == 2
+        # when a batch is chained after a tail that is no longer the last row, after one
+        # whose hash differs, or after the empty chain
+        behind = await append_after(driver, [_event(3)], ChainTail(1, "0" * 64))
+        forged = await append_after(driver, [_event(3)], ChainTail(2, "f" * 64))
+        from_genesis = await append_after(driver, [_event(3)], EMPTY_CHAIN)
+        # then each is refused whole and nothing is written
+        assert (behind, forged, from_genesis) == (None, None, None)
+        assert (await driver.fetchrow("SELECT count(*) FROM audit_log"))[0] == 2
+        # and after the true tail it is written, chained
+        assert await append_after(driver, [_event(3)], tail) == await chain_tail(driver)
+        await held.close()
+        assert await _verified(engine) == (3, ["Op1", "Op2", "Op3"])
+
+
+async def test_rows_written_in_one_statement_read_back_as_written(
+    committing_engine: AsyncEngine,
+) -> None:
+    writer = AuditWriter(session_factory(committing_engine))
+    writer.start()
+    try:
+        await asyncio.gather(*(writer.record(_event(n)) for n in range(1, 4)))
+    finally:
+        await writer.stop()
+    async with session_factory(committing_engine)() as session:
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+        count = await session.scalar(select(func.count()).select_from(AuditEntry))
+    assert count == 3
+    by_operation = {row.operation: row for row in rows}
+    assert by_operation["Op2"].variables == {"id": 2, "名称": "调解"}
+    assert by_operation["Op2"].record_ids == [2]
+    assert by_operation["Op2"].person_ids is None
+    assert by_operation["Op2"].org == "综治中心"
+    assert by_operation["Op2"].duration_ms == 0.5
