@@ -4,14 +4,16 @@ Loads ``--records`` records (100,000 by default; 1–3 parties each, persons nam
 records) into a PostgreSQL database, exposes them to PostGraphile through views that keep
 what the benchmark principal may read (中心工作人员, jurisdiction 411200: records not withdrawn
 whose division code starts ``4112``; a person only when such a record names them; parties
-only of such records), starts ``govhub serve``'s app (uvicorn, one worker, audit on) and
-PostGraphile side by side, checks that both answer the three queries identically record by
+only of such records), starts ``govhub serve``'s app (uvicorn, audit on, ``--workers``
+processes: 1 by default, as many as cores for a deployment's figure) and PostGraphile (one
+Node process) side by side, checks that both answer the three queries identically record by
 record, then drives each with autocannon (16 connections) in alternating rounds and prints
-req/s, p99 and the ratios govhub ÷ PostGraphile (the issue's goals: page ≥ 1.0, by id ≥ 0.5,
+req/s, p99, the CPU each side spent per request (its server's processes, and PostgreSQL's)
+and the ratios govhub ÷ PostGraphile (the issue's goals: page ≥ 1.0, by id ≥ 0.5,
 nested ≥ 1.0).
 
 Run (after ``npm ci`` in bench/peer, Node 20):
-``.venv/bin/python bench/peer/run.py [--records N] [--rounds 5] [--duration 8]
+``.venv/bin/python bench/peer/run.py [--records N] [--rounds 5] [--duration 8] [--workers 2]
 [--database postgresql+asyncpg://…/name (kept and reused; default: a throwaway one)]``
 """
 
@@ -40,12 +42,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx  # noqa: E402 -- after the path set-up above
+import psutil  # noqa: E402
 from query_load import _free_port, _wait_ready  # noqa: E402
 from sqlalchemy import make_url, text  # noqa: E402
 
 PREFIX = "4112"
 """The benchmark principal's jurisdiction (division-code prefix of 411200)."""
 PEER_SCHEMA = "peer"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 GOVHUB_PAGE = """query Page { records(first: 50) { edges { node {
   id kind source sourceKey title occurredAt status
@@ -199,7 +203,7 @@ async def create_peer_views(url: str) -> None:
 
 # ------------------------------------------------------------------------------ servers
 def start_govhub(
-    url: str, data_dir: str, root: Path = ROOT
+    url: str, data_dir: str, root: Path = ROOT, workers: int = 1
 ) -> tuple[subprocess.Popen[bytes], str, str]:
     from domain.roles import Role
     from hub.auth import mint_token
@@ -219,11 +223,14 @@ def start_govhub(
         "GOVHUB_DELIVER_WRITEBACKS": "false",
         "GOVHUB_SCAN_DEADLINES": "false",
         "PYTHONPATH": str(root),
+        "GOVHUB_WORKERS": str(workers),
     }
+    if workers > 1:  # as `govhub serve --workers N` requires
+        env["GOVHUB_REDIS_URL"] = os.environ.get("GOVHUB_BENCH_REDIS_URL", DEFAULT_REDIS)
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "query_load:create_bench_app",
          "--app-dir", str(root / "bench"), "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-access-log"],
+         "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         env=env, cwd=root,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -410,6 +417,68 @@ def check_same(
 
 
 # --------------------------------------------------------------------------------- load
+def _median(rows: list[dict[str, float]], key: str) -> float:
+    return statistics.median(row[key] for row in rows)
+
+
+def _summary_line(name: str, govhub: list[dict[str, float]], peer: list[dict[str, float]]) -> str:
+    def cpu(rows: list[dict[str, float]]) -> str:
+        return f"{_median(rows, 'server_ms'):.2f}+{_median(rows, 'pg_ms'):.2f}"
+
+    ratio = _median(govhub, "rps") / _median(peer, "rps")
+    return (
+        f"{name:8} {_median(govhub, 'rps'):13.1f} {_median(govhub, 'p99'):7.0f} "
+        f"{cpu(govhub):>11} {_median(peer, 'rps'):13.1f} {_median(peer, 'p99'):7.0f} "
+        f"{cpu(peer):>11} {ratio:11.2f}×"
+    )
+
+
+def _cpu(process: psutil.Process) -> float:
+    """CPU seconds of a process and its children (a server's workers)."""
+    total = 0.0
+    for member in (process, *process.children(recursive=True)):
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each of the PostgreSQL server's processes, by pid."""
+    found: dict[int, float] = {}
+    for process in psutil.process_iter(["name", "cpu_times"]):
+        times = process.info["cpu_times"]
+        if (process.info["name"] or "").startswith("postgres") and times is not None:
+            found[process.pid] = times.user + times.system
+    return found
+
+
+def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """What the processes alive at the end spent since ``before`` (a new one: all of it)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def measured(
+    server: subprocess.Popen[bytes],
+    endpoint: str,
+    query: str,
+    variables: dict[str, Any],
+    token: str | None,
+    args: Any,
+) -> dict[str, float]:
+    """One autocannon run with the CPU milliseconds per request of the server's processes
+    (``server_ms``) and PostgreSQL's (``pg_ms``) over it."""
+    process = psutil.Process(server.pid)
+    server_before, pg_before = _cpu(process), _postgres_cpu()
+    figures = autocannon(endpoint, query, variables, token, args)
+    requests = max(1.0, figures["rps"] * args.duration)
+    figures["server_ms"] = 1000 * (_cpu(process) - server_before) / requests
+    figures["pg_ms"] = 1000 * _spent(pg_before, _postgres_cpu()) / requests
+    return figures
+
+
 def autocannon(
     endpoint: str, query: str, variables: dict[str, Any], token: str | None, args: Any
 ) -> dict[str, float]:
@@ -440,6 +509,9 @@ def main() -> None:
     parser.add_argument("--database", help="PostgreSQL URL to seed (once) and keep")
     parser.add_argument("--only", help="comma-separated: page,by_id,nested")
     parser.add_argument(
+        "--workers", type=int, default=1, help="govhub server processes (GOVHUB_WORKERS)"
+    )
+    parser.add_argument(
         "--govhub-root",
         type=Path,
         default=ROOT,
@@ -464,7 +536,7 @@ def run(url: str, args: Any) -> None:
     asyncio.run(create_peer_views(url))
     print(f"seeded {args.records:,} records ({time.time() - started:.0f}s)", flush=True)
     data_dir = tempfile.mkdtemp(prefix="govhub_peer_")
-    govhub, govhub_url, token = start_govhub(url, data_dir, args.govhub_root)
+    govhub, govhub_url, token = start_govhub(url, data_dir, args.govhub_root, args.workers)
     peer: subprocess.Popen[bytes] | None = None
     try:
         peer, peer_url = start_postgraphile(url)
@@ -485,27 +557,24 @@ def run(url: str, args: Any) -> None:
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         for round_number in range(args.rounds):
             for name, (ours, theirs) in queries.items():
-                order = [("govhub", ours, token), ("postgraphile", theirs, None)]
+                order = [("govhub", govhub, ours, token), ("postgraphile", peer, theirs, None)]
                 if round_number % 2:
                     order.reverse()
-                for server, (endpoint, query, variables, _), bearer in order:
-                    figures = autocannon(endpoint, query, variables, bearer, args)
+                for server, process, (endpoint, query, variables, _), bearer in order:
+                    figures = measured(process, endpoint, query, variables, bearer, args)
                     results.setdefault((name, server), []).append(figures)
                     print(f"  round {round_number + 1} {name:6} {server:12} "
-                          f"{figures['rps']:8.1f} req/s  p99 {figures['p99']:6.0f} ms"
-                          f"{'  FAILED' if figures['failed'] else ''}",
+                          f"{figures['rps']:8.1f} req/s  p99 {figures['p99']:6.0f} ms  CPU/req "
+                          f"server {figures['server_ms']:.2f} ms, PostgreSQL "
+                          f"{figures['pg_ms']:.2f} ms{'  FAILED' if figures['failed'] else ''}",
                           flush=True)  # fmt: skip
         print(f"\n{args.records:,} records, {args.connections} connections, {args.rounds} "
-              f"alternating rounds of {args.duration}s, medians (machine shared):")  # fmt: skip
-        print(f"{'query':8} {'govhub req/s':>13} {'p99 ms':>7} {'PostGraphile':>13} {'p99 ms':>7}"
-              f" {'govhub ÷ PG':>12}")  # fmt: skip
+              f"alternating rounds of {args.duration}s, govhub {args.workers} worker(s), "
+              "medians (machine shared); CPU ms per request: server + PostgreSQL")  # fmt: skip
+        print(f"{'query':8} {'govhub req/s':>13} {'p99 ms':>7} {'CPU':>11} {'PostGraphile':>13}"
+              f" {'p99 ms':>7} {'CPU':>11} {'govhub ÷ PG':>12}")  # fmt: skip
         for name in queries:
-            ours_rps = statistics.median(r["rps"] for r in results[(name, "govhub")])
-            ours_p99 = statistics.median(r["p99"] for r in results[(name, "govhub")])
-            theirs_rps = statistics.median(r["rps"] for r in results[(name, "postgraphile")])
-            theirs_p99 = statistics.median(r["p99"] for r in results[(name, "postgraphile")])
-            print(f"{name:8} {ours_rps:13.1f} {ours_p99:7.0f} {theirs_rps:13.1f} {theirs_p99:7.0f}"
-                  f" {ours_rps / theirs_rps:11.2f}×")  # fmt: skip
+            print(_summary_line(name, results[(name, "govhub")], results[(name, "postgraphile")]))
     finally:
         if peer is not None:
             stop(peer)
