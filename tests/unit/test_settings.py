@@ -67,3 +67,14 @@ def test_plan_cache_mode_defaults_to_generic_plans_and_refuses_other_values(
     monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "sometimes")
     with pytest.raises(SettingsError, match="db_plan_cache_mode"):
         load_settings()
+
+
+def test_several_workers_need_postgresql_and_redis() -> None:
+    pg = "postgresql+asyncpg://govhub@db/govhub"
+    assert Settings(workers=1).several_workers_problem() is None
+    assert "needs PostgreSQL" in str(Settings(workers=2).several_workers_problem())
+    assert "GOVHUB_REDIS_URL" in str(Settings(workers=2, database_url=pg).several_workers_problem())
+    ready = Settings(workers=2, database_url=pg, redis_url="redis://cache:6379/0")
+    assert ready.several_workers_problem() is None
+    with pytest.raises(ValueError, match="workers"):
+        Settings(workers=0)
