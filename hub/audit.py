@@ -121,7 +121,7 @@ class AuditWriter:
     async def _write(self, batch: list[_Pending]) -> None:
         """One statement for the batch (PostgreSQL), else one transaction; on failure, one
         transaction per row, so a row that cannot be stored fails only its own request."""
-        if self._direct and len(batch) > 0 and await self._append_direct(batch):
+        if self._direct and await self._append_direct(batch):
             for _, done in batch:
                 _settle(done, None)
             return

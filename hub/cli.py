@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -80,7 +79,6 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         return
     # Each process builds its app from the same environment (``worker_app``); uvicorn binds
     # the socket once and restarts a process that dies.
-    os.environ["GOVHUB_WORKERS"] = str(settings.workers)
     uvicorn.run(
         "hub.cli:worker_app",
         factory=True,

@@ -7,7 +7,6 @@ import asyncio
 import base64
 import os
 import secrets
-import socket
 import sys
 from pathlib import Path
 
@@ -18,15 +17,10 @@ from domain.roles import Role
 from hub.auth import mint_token
 from hub.settings import Settings
 from tests.conftest import scratch_schema, service_missing
+from tests.integration.test_writeback_serve import _free_port
 
 GOVHUB = Path(sys.executable).parent / "govhub"
 QUERY = "{ records(first: 3) { totalCount edges { node { id } } } }"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def _refused(env: dict[str, str]) -> tuple[int, str]:
