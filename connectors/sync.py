@@ -19,6 +19,9 @@ since the last grading are graded (风险研判, ``db.risk``): they, the records
 the persons they name, in a transaction of its own under the same lock. Grades that rose to
 the alert level are announced to ``on_risk_alerts``. A failed grading step is tried again for
 its records with the next pass, and at the end of the run; it never fails the sync.
+
+While a run inserts, the planner's statistics are refreshed each time govhub's tables have
+doubled (``db.statistics``): a first load otherwise keeps the plans made for empty tables.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
 from db.risk import RiskConfig, grade_touched
+from db.statistics import note_growth
 from domain.enums import SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
@@ -395,6 +399,7 @@ async def sync_source(
                     ):
                         ungraded.clear()
                     await _announce(after_linking, source, _drain(unheard))
+                await note_growth(engine, counts.inserted)
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:

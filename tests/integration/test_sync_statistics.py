@@ -1,0 +1,165 @@
+"""Planner statistics while a load grows the tables (db.statistics), and a candidate lookup whose
+plan does not hang on them (db.blocking). PostgreSQL only: SQLite plans every statement
+afresh."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from connectors.base import Batch, FetchedItem
+from connectors.http import SourceClient
+from connectors.sync import sync_source
+from db import statistics
+from db.blocking import NAME_KEYS, latest_sql
+from db.engine import create_engine, session_factory
+from db.ingest import ingest_records
+from db.migrate import migrated_engine
+from db.resolution import resolve_new_mentions
+from domain.enums import CaseStatus, DisputeCategory, PartyRole, SourceSystem
+from domain.records import ParsedParty, ParsedRecord
+from tests.conftest import scratch_schema
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+
+
+def _record(number: int) -> ParsedRecord:
+    name = SURNAMES[number % len(SURNAMES)] + GIVEN[number // len(SURNAMES) % len(GIVEN)]
+    return ParsedRecord(
+        source=SourceSystem.MEDIATION,
+        source_key=f"S{number:05d}",
+        source_updated_at=T0,
+        raw={"n": number},
+        category=DisputeCategory.NEIGHBOUR,
+        title=f"纠纷 {number}",
+        status=CaseStatus.ACCEPTED,
+        address=f"成都市锦江区春熙路{number}号",
+        region_code="510104",
+        parties=[ParsedParty(role=PartyRole.APPLICANT, name=name)],
+    )
+
+
+class PagedConnector:
+    source = SourceSystem.MEDIATION
+
+    def __init__(self, pages: int, size: int) -> None:
+        self.pages, self.size = pages, size
+        self.client = SourceClient(SourceSystem.MEDIATION, httpx.AsyncClient())
+
+    async def fetch(self, checkpoint: str | None, *, full: bool) -> AsyncIterator[Batch]:
+        for page in range(self.pages):
+            numbers = range(page * self.size, (page + 1) * self.size)
+            items = [FetchedItem(key=f"S{n:05d}", raw={"n": n}) for n in numbers]
+            yield Batch(items=items, checkpoint=str(page + 1))
+
+    def parse(self, raw: Any) -> ParsedRecord:
+        return _record(raw["n"])
+
+
+@pytest.fixture
+async def fresh_engine() -> AsyncIterator[AsyncEngine]:
+    async with (
+        scratch_schema("govhub_stats") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+    ):
+        yield engine
+
+
+async def _counted(engine: AsyncEngine) -> float:
+    async with engine.connect() as connection:
+        value = await connection.scalar(
+            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('records')")
+        )
+    return float(value)
+
+
+async def test_a_load_refreshes_the_statistics_each_time_the_tables_double(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    refreshed: list[bool] = []
+    note = statistics.note_growth
+
+    async def counting(engine: AsyncEngine, inserted: int) -> bool:
+        refreshed.append(await note(engine, inserted))
+        return refreshed[-1]
+
+    monkeypatch.setattr("connectors.sync.note_growth", counting)
+    assert await _counted(fresh_engine) < 0  # never analysed
+    result = await sync_source(fresh_engine, session_factory(fresh_engine), PagedConnector(4, 100))
+    assert result.ok and result.counts.inserted == 400
+    # 100 rows over none, 100 over 100, then 100 over 200 is not yet due, 200 over 200 is
+    assert refreshed == [True, True, False, True]
+    assert await _counted(fresh_engine) == 400
+    # a later run that adds little to what is there does not analyse
+    assert await statistics.note_growth(fresh_engine, 50) is False
+
+
+async def test_a_refresh_replaces_the_plan_cached_for_empty_tables(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    async with fresh_engine.connect() as connection:  # govhub's sessions: generic plans
+        await connection.exec_driver_sql(
+            "PREPARE lookup(varchar[]) AS SELECT id FROM records WHERE address = ANY($1)"
+        )
+
+        async def plan() -> str:
+            rows = await connection.exec_driver_sql(
+                "EXPLAIN EXECUTE lookup('{成都市锦江区春熙路7号}')"
+            )
+            return "\n".join(row[0] for row in rows)
+
+        assert "Seq Scan" in await plan()
+        await connection.commit()
+        async with session_factory(fresh_engine).begin() as session:
+            await ingest_records(session, [_record(n) for n in range(2000)])
+        assert "Seq Scan" in await plan()  # as planned for the empty table
+        await connection.commit()
+        assert await statistics.note_growth(fresh_engine, 2000) is True
+        after = await plan()
+        assert "Seq Scan" not in after and "ix_records_address" in after, after
+
+
+async def test_the_lookup_of_placed_members_joins_by_primary_key_whatever_the_statistics(
+    fresh_engine: AsyncEngine,
+) -> None:
+    """Statistics taken while every mention waited for resolution price "placed" at one row."""
+    sessions = session_factory(fresh_engine)
+    async with sessions.begin() as session:
+        await ingest_records(session, [_record(n) for n in range(3000)])
+    async with fresh_engine.connect() as connection:
+        await connection.execute(text("ANALYZE party_mentions, person_blocking_keys"))
+        await connection.commit()
+    async with sessions.begin() as session:
+        counts = await resolve_new_mentions(session)
+    assert counts.mentions == 3000
+    async with fresh_engine.connect() as connection:
+        keys = list(await connection.scalars(text("SELECT key FROM person_blocking_keys")))
+        rows = await connection.execute(
+            text(f"EXPLAIN {latest_sql(NAME_KEYS)}"), {"values": keys[:500], "limit": 3}
+        )
+        plan = "\n".join(row[0] for row in rows)
+    assert "ix_party_mentions_person_id" not in plan, plan
+
+
+async def test_sqlite_and_failures_are_left_alone(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with migrated_engine(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}") as engine:
+        assert await statistics.note_growth(engine, 10**6) is False
+    monkeypatch.setattr(statistics, "_tables", lambda: "no_such_table")
+    async with scratch_schema("govhub_stats") as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:  # the refresh fails; the sync it serves must not
+            assert await statistics.note_growth(engine, 10**6) is False
+        finally:
+            await engine.dispose()
