@@ -209,28 +209,57 @@ def chained_rows(events: list[AuditEvent], tail: ChainTail) -> list[dict[str, An
     return rows
 
 
-# PostgreSQL, in one statement and one round trip (``append_after``): the advisory lock, the
-# check that the chain still ends where the caller believes, and the rows, passed as one array
-# per column. A statement takes its snapshot before it waits for the lock, so the check can
-# pass on a tail that another writer has just extended; the primary key then refuses the
-# duplicate id, and the caller reads the tail again.
+# PostgreSQL, in one round trip (``append_after``): a function of the writer's own session
+# (``pg_temp``: no schema object, created on first use) takes the advisory lock, reads the
+# chain's tail, and inserts the rows (one array per column) only if the chain still ends where
+# the caller believes; otherwise it returns the tail it found, and the caller chains the batch
+# after that and calls again. Each statement of a VOLATILE function takes its own snapshot, so
+# the tail is read after the lock is held: rows another writer committed while this one waited
+# are seen. (A plain ``INSERT … SELECT`` takes its snapshot before it waits for the lock; with
+# two processes writing, about one batch in five then failed on the primary key, an error, a
+# line in the server's log and an extra round trip each.)
 _PG_TAIL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
-_PG_APPEND_AFTER = """
-INSERT INTO audit_log (id, occurred_at, principal, role, org, operation, document_hash,
-    variables, record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme)
-SELECT r.id, r.occurred_at, r.principal, r.role, r.org, r.operation, r.document_hash,
-    r.variables::json, r.record_ids::json, r.person_ids::json, r.purpose, r.outcome,
-    r.duration_ms, r.prev_hash, r.hash, r.scheme
-FROM (SELECT pg_advisory_xact_lock($1)) AS serialised,
-    unnest($2::int[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[],
-        $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
-        $14::float8[], $15::text[], $16::text[], $17::text[])
-    AS r(id, occurred_at, principal, role, org, operation, document_hash, variables,
-        record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme)
-WHERE CASE WHEN $18::int = 0 THEN NOT EXISTS (SELECT FROM audit_log)
-    ELSE EXISTS (SELECT FROM audit_log WHERE id = $18 AND hash = $19) END
+_PG_APPEND_FUNCTION = """
+CREATE OR REPLACE FUNCTION pg_temp.govhub_audit_append(
+    in_lock bigint, in_tail_id int, in_tail_hash text, in_id int[], in_occurred_at timestamptz[],
+    in_principal text[], in_role text[], in_org text[], in_operation text[],
+    in_document_hash text[], in_variables text[], in_record_ids text[], in_person_ids text[],
+    in_purpose text[], in_outcome text[], in_duration_ms float8[], in_prev_hash text[],
+    in_hash text[], in_scheme text[])
+RETURNS TABLE (appended boolean, tail_id int, tail_hash text)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    found_id int;
+    found_hash text;
+BEGIN
+    PERFORM pg_advisory_xact_lock(in_lock);
+    SELECT a.id, a.hash INTO found_id, found_hash FROM audit_log a ORDER BY a.id DESC LIMIT 1;
+    IF coalesce(found_id, 0) <> in_tail_id
+            OR (found_id IS NOT NULL AND found_hash <> in_tail_hash) THEN
+        RETURN QUERY SELECT false, coalesce(found_id, 0), found_hash;
+        RETURN;
+    END IF;
+    INSERT INTO audit_log (id, occurred_at, principal, role, org, operation, document_hash,
+        variables, record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash,
+        scheme)
+    SELECT r.id, r.occurred_at, r.principal, r.role, r.org, r.operation, r.document_hash,
+        r.variables::json, r.record_ids::json, r.person_ids::json, r.purpose, r.outcome,
+        r.duration_ms, r.prev_hash, r.hash, r.scheme
+    FROM unnest(in_id, in_occurred_at, in_principal, in_role, in_org, in_operation,
+        in_document_hash, in_variables, in_record_ids, in_person_ids, in_purpose, in_outcome,
+        in_duration_ms, in_prev_hash, in_hash, in_scheme)
+        AS r(id, occurred_at, principal, role, org, operation, document_hash, variables,
+            record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme);
+    RETURN QUERY SELECT true, in_id[cardinality(in_id)], in_hash[cardinality(in_hash)];
+END
+$fn$
 """
-_UNIQUE_VIOLATION = "23505"
+_PG_APPEND_AFTER = (
+    "SELECT appended, tail_id, tail_hash FROM pg_temp.govhub_audit_append($1, $2, $3, $4, $5, "
+    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+)
+_NOT_CREATED = frozenset({"42883", "3F000"})
+"""undefined_function; invalid_schema_name (the session has no ``pg_temp`` schema yet)."""
 _JSON_COLUMNS = frozenset({"variables", "record_ids", "person_ids"})
 _PG_COLUMNS = (
     "id", "occurred_at", "principal", "role", "org", "operation", "document_hash", "variables",
@@ -253,16 +282,22 @@ async def chain_tail(connection: DriverConnection) -> ChainTail:
     return ChainTail(row[0], row[1]) if row is not None else EMPTY_CHAIN
 
 
+async def prepare_append(connection: DriverConnection) -> None:
+    """Create :func:`append_after`'s function in the session of ``connection`` (the writer's,
+    once it holds one); ``append_after`` creates it too if the session lost it."""
+    await connection.execute(_PG_APPEND_FUNCTION)
+
+
 async def append_after(
     connection: DriverConnection, events: list[AuditEvent], tail: ChainTail
-) -> ChainTail | None:
-    """Chain ``events`` after ``tail`` and insert them in one autocommitted statement on a
-    PostgreSQL driver connection (the audit writer's): one round trip per batch, where
-    :func:`append_events` takes five. Returns the new tail, or ``None`` when the chain no
-    longer ends at ``tail`` (another writer appended): nothing was written, and the caller
-    reads the tail again (:func:`chain_tail`)."""
+) -> tuple[bool, ChainTail]:
+    """Chain ``events`` after ``tail`` and insert them in one autocommitted round trip on a
+    PostgreSQL driver connection (the audit writer's), where :func:`append_events` takes
+    five. Returns (True, the new tail); or, when the chain no longer ends at ``tail`` (another
+    writer appended), (False, the tail it ends at): nothing was written, and the caller chains
+    the batch after that tail and calls again."""
     if not events:
-        return tail
+        return True, tail
     rows = chained_rows(events, tail)
     columns = [
         [_json_text(row[name]) for row in rows]
@@ -270,15 +305,16 @@ async def append_after(
         else [row[name] for row in rows]
         for name in _PG_COLUMNS
     ]
+    arguments = (_LOCK_KEY, tail.id, tail.hash, *columns)
     try:
-        status = await connection.execute(_PG_APPEND_AFTER, _LOCK_KEY, *columns, tail.id, tail.hash)
+        found = await connection.fetchrow(_PG_APPEND_AFTER, *arguments)
     except Exception as exc:
-        if getattr(exc, "sqlstate", None) == _UNIQUE_VIOLATION:
-            return None  # another writer took the next id after this statement's snapshot
-        raise
-    if status != f"INSERT 0 {len(rows)}":
-        return None
-    return ChainTail(rows[-1]["id"], rows[-1]["hash"])
+        if getattr(exc, "sqlstate", None) not in _NOT_CREATED:
+            raise
+        await prepare_append(connection)  # a session that lost it (DISCARD TEMP)
+        found = await connection.fetchrow(_PG_APPEND_AFTER, *arguments)
+    appended, tail_id, tail_hash = found
+    return appended, (ChainTail(tail_id, tail_hash) if tail_id else EMPTY_CHAIN)
 
 
 def _json_text(value: Any) -> str | None:

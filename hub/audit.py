@@ -6,11 +6,13 @@ cost one commit per batch rather than per request. A batch is written on a Core 
 the sessions' engine: the rows are inserted, never read back, so an ORM session's unit of
 work would only cost time.
 
-On PostgreSQL a batch is one round trip: an autocommitted ``INSERT`` on a connection the writer
-keeps, chained after the tail it remembers (``db.audit.append_after``: the advisory lock, the
-check that the chain still ends there, and the rows, in one statement). When another process
-appended meanwhile, it reads the tail again; on any error the batch takes the transactional
-path below. Five round trips a batch cost more CPU than the read they audit.
+On PostgreSQL a batch is one round trip on a connection the writer keeps, chained after the
+tail it remembers (``db.audit.append_after``: a function of that session takes the advisory
+lock, checks that the chain still ends there, and inserts the rows). When another process
+appended meanwhile, the call returns the tail it found and the batch is chained after that
+and sent again; on any error the batch takes the transactional path below, and a database
+that refuses the session its function (no ``TEMP`` privilege) keeps that path. Five round
+trips a batch cost more CPU than the read they audit.
 
 One request's row must never fail another's: every event is made storable before it is
 queued (``AuditEvent.storable``), and should a batch still fail, its rows are written again
@@ -36,11 +38,14 @@ from db.audit import (
     append_after,
     append_events,
     chain_tail,
+    prepare_append,
 )
 from db.audit_checkpoints import Checkpoint, CheckpointFile, write_checkpoint
 from resolvers.reads import engine_of
 
 log = structlog.get_logger(__name__)
+
+_INSUFFICIENT_PRIVILEGE = "42501"
 
 _Pending = tuple[AuditEvent, asyncio.Future[None]]
 
@@ -146,13 +151,15 @@ class AuditWriter:
         events = [event for event, _ in batch]
         try:
             driver = await self._driver_connection()
+            if self._tail is None:
+                self._tail = await chain_tail(driver)
             for _ in range(3):
-                if self._tail is None:
-                    self._tail = await chain_tail(driver)
-                self._tail = await append_after(driver, events, self._tail)
-                if self._tail is not None:
+                written, self._tail = await append_after(driver, events, self._tail)
+                if written:
                     return True
         except Exception as exc:  # the transactional path settles it, row by row if need be
+            if getattr(exc, "sqlstate", None) == _INSUFFICIENT_PRIVILEGE:
+                self._direct = False  # the role may not create its session's function
             log.warning("audit_direct_append_failed", rows=len(events), error=type(exc).__name__)
             await self._release()
         return False
@@ -161,10 +168,12 @@ class AuditWriter:
         if self._driver is None:
             held = await self._engine.connect()
             try:
-                driver = (await held.get_raw_connection()).driver_connection
-                if driver is None:
+                raw = (await held.get_raw_connection()).driver_connection
+                if raw is None:
                     raise RuntimeError("the held connection has no driver connection")
-                self._driver = cast("DriverConnection", driver)
+                driver = cast("DriverConnection", raw)
+                await prepare_append(driver)
+                self._driver = driver
             except BaseException:
                 await held.close()
                 raise

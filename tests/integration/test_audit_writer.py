@@ -1,6 +1,6 @@
 """The app's audit writer on both databases: batches from several writers (processes) and
 from transactional appends interleave into one chain that verifies; on PostgreSQL a batch is
-one statement after the tail the writer remembers, refused whole when the chain has moved."""
+one round trip after the tail the writer remembers, refused whole when the chain has moved."""
 
 from __future__ import annotations
 
@@ -107,21 +107,79 @@ async def test_a_batch_after_a_stale_tail_writes_nothing() -> None:
         engine.connect() as held,
     ):
         driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
-        # given a chain of two rows written in one statement after the empty chain
-        tail = await append_after(driver, [_event(1), _event(2)], EMPTY_CHAIN)
-        assert tail == await chain_tail(driver)
-        assert tail is not None and tail.id == 2
+        # given a chain of two rows written in one round trip after the empty chain
+        written, tail = await append_after(driver, [_event(1), _event(2)], EMPTY_CHAIN)
+        assert written and tail == await chain_tail(driver) and tail.id == 2
         # when a batch is chained after a tail that is no longer the last row, after one
         # whose hash differs, or after the empty chain
         behind = await append_after(driver, [_event(3)], ChainTail(1, "0" * 64))
         forged = await append_after(driver, [_event(3)], ChainTail(2, "f" * 64))
         from_genesis = await append_after(driver, [_event(3)], EMPTY_CHAIN)
-        # then each is refused whole and nothing is written
-        assert (behind, forged, from_genesis) == (None, None, None)
+        # then each is refused whole, nothing is written, and the true tail comes back
+        assert behind == forged == from_genesis == (False, tail)
         assert (await driver.fetchrow("SELECT count(*) FROM audit_log"))[0] == 2
         # and after the true tail it is written, chained
-        assert await append_after(driver, [_event(3)], tail) == await chain_tail(driver)
+        assert await append_after(driver, [_event(3)], tail) == (True, await chain_tail(driver))
         await held.close()
+        assert await _verified(engine) == (3, ["Op1", "Op2", "Op3"])
+
+
+@pytest.mark.postgres
+async def test_a_batch_that_waited_for_the_lock_sees_the_rows_written_meanwhile() -> None:
+    """Another process's transaction holds the chain while this batch waits for it."""
+    async with (
+        scratch_schema("govhub_audit") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+        engine.connect() as held,
+    ):
+        driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+        written, tail = await append_after(driver, [_event(1)], EMPTY_CHAIN)
+        assert written
+        # given a transactional append that holds the lock (db.decisions' path)
+        async with engine.connect() as other:
+            transaction = await other.begin()
+            await append_events(other, [_event(2)])
+            # when a batch after the tail it knew waits for the lock until that commits
+            waiting = asyncio.ensure_future(append_after(driver, [_event(3)], tail))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()
+            await transaction.commit()
+            # then it is refused without an error, given the tail that now ends the chain
+            refused, moved = await waiting
+        assert (refused, moved) == (False, await chain_tail(driver)) and moved.id == 2
+        assert await append_after(driver, [_event(3)], moved) == (True, await chain_tail(driver))
+        await held.close()
+        assert await _verified(engine) == (3, ["Op1", "Op2", "Op3"])
+
+
+class _Refused(Exception):
+    sqlstate = "42501"  # insufficient_privilege: CREATE FUNCTION pg_temp.… refused
+
+
+@pytest.mark.postgres
+async def test_a_role_refused_its_session_function_keeps_the_transactional_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+
+    async def refuse(*_: object) -> tuple[bool, ChainTail]:
+        calls.append(1)
+        raise _Refused("permission denied for schema pg_temp")
+
+    monkeypatch.setattr("hub.audit.append_after", refuse)
+    async with (
+        scratch_schema("govhub_audit") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+    ):
+        writer = AuditWriter(session_factory(engine))
+        writer.start()
+        try:
+            for n in range(1, 4):
+                await writer.record(_event(n))
+        finally:
+            await writer.stop()
+        # the first batch tried the one-round-trip path once; every row was written
+        assert calls == [1]
         assert await _verified(engine) == (3, ["Op1", "Op2", "Op3"])
 
 
