@@ -258,6 +258,7 @@ _PG_APPEND_AFTER = (
     "SELECT appended, tail_id, tail_hash FROM pg_temp.govhub_audit_append($1, $2, $3, $4, $5, "
     "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
 )
+_UNIQUE_VIOLATION = "23505"
 _NOT_CREATED = frozenset({"42883", "3F000"})
 """undefined_function; invalid_schema_name (the session has no ``pg_temp`` schema yet)."""
 _JSON_COLUMNS = frozenset({"variables", "record_ids", "person_ids"})
@@ -309,7 +310,12 @@ async def append_after(
     try:
         found = await connection.fetchrow(_PG_APPEND_AFTER, *arguments)
     except Exception as exc:
-        if getattr(exc, "sqlstate", None) not in _NOT_CREATED:
+        state = getattr(exc, "sqlstate", None)
+        if state == _UNIQUE_VIOLATION:
+            # the session reads with one snapshot per transaction (default_transaction_isolation
+            # REPEATABLE READ), taken before the lock: the key refused the ids another writer took
+            return False, await chain_tail(connection)
+        if state not in _NOT_CREATED:
             raise
         await prepare_append(connection)  # a session that lost it (DISCARD TEMP)
         found = await connection.fetchrow(_PG_APPEND_AFTER, *arguments)

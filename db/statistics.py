@@ -40,7 +40,7 @@ MIN_GROWTH = 1000
 class _Growth:
     inserted: int = 0  # records inserted since the last refresh
     measured: int | None = None  # records the last refresh counted (None: not read yet)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # per event loop
 
     def due(self) -> bool:
         return self.measured is not None and self.inserted >= max(MIN_GROWTH, self.measured)
@@ -72,7 +72,8 @@ async def note_growth(engine: AsyncEngine, inserted: int) -> bool:
     growth.inserted += inserted
     if growth.measured is not None and not growth.due():
         return False
-    async with growth.lock:  # one refresh at a time; the sources that waited find it done
+    lock = growth.locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+    async with lock:  # one refresh at a time; the sources that waited find it done
         try:
             if growth.measured is None:
                 growth.measured = await _records_counted(engine)

@@ -125,14 +125,19 @@ async def test_a_batch_after_a_stale_tail_writes_nothing() -> None:
 
 
 @pytest.mark.postgres
-async def test_a_batch_that_waited_for_the_lock_sees_the_rows_written_meanwhile() -> None:
-    """Another process's transaction holds the chain while this batch waits for it."""
+@pytest.mark.parametrize("isolation", ["read committed", "repeatable read"])
+async def test_a_batch_that_waited_for_the_lock_sees_the_rows_written_meanwhile(
+    isolation: str,
+) -> None:
+    """Another process's transaction holds the chain while this batch waits for it (under
+    REPEATABLE READ the function's snapshot predates the lock: the primary key refuses it)."""
     async with (
         scratch_schema("govhub_audit") as (url, schema),
         migrated_engine(url, schema=schema) as engine,
         engine.connect() as held,
     ):
         driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+        await driver.execute(f"SET default_transaction_isolation = '{isolation}'")
         written, tail = await append_after(driver, [_event(1)], EMPTY_CHAIN)
         assert written
         # given a transactional append that holds the lock (db.decisions' path)
