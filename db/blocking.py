@@ -24,7 +24,7 @@ from domain.linking.persons import BLOCK_WINDOW, MAX_NAME_BLOCK
 _CHUNK = 500
 
 NAME_KEYS = ("person_blocking_keys b JOIN party_mentions m ON m.id = b.mention_id", "b.key",
-         "b.mention_id")  # fmt: skip
+             "b.mention_id")  # fmt: skip
 # Members by ID number or phone are ordered by ``m.id + 0``: ordered by ``m.id`` itself,
 # PostgreSQL walked the primary key backwards filtering every row until one matched, not the
 # blind index's few rows (seconds a chunk at 1,000,000 records for an old key). For the same
