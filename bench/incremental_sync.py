@@ -186,9 +186,11 @@ async def grow(engine: AsyncEngine, target: int) -> int:
             break
         round_ += 1
         await _double(engine, round_, target - held)
+        # as autovacuum keeps a database that grew over time: each round's copies are planned
+        # with statistics of the last round, not of the first sync's few thousand records
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
         print(f"  round {round_}: {min(2 * held, target):,} records", flush=True)
-    async with engine.begin() as connection:
-        await connection.execute(text("ANALYZE"))
     return held
 
 
