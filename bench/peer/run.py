@@ -223,7 +223,6 @@ def start_govhub(
         "GOVHUB_DELIVER_WRITEBACKS": "false",
         "GOVHUB_SCAN_DEADLINES": "false",
         "PYTHONPATH": str(root),
-        "GOVHUB_WORKERS": str(workers),
     }
     if workers > 1:  # as `govhub serve --workers N` requires
         env["GOVHUB_REDIS_URL"] = os.environ.get("GOVHUB_BENCH_REDIS_URL", DEFAULT_REDIS)
@@ -509,7 +508,7 @@ def main() -> None:
     parser.add_argument("--database", help="PostgreSQL URL to seed (once) and keep")
     parser.add_argument("--only", help="comma-separated: page,by_id,nested")
     parser.add_argument(
-        "--workers", type=int, default=1, help="govhub server processes (GOVHUB_WORKERS)"
+        "--workers", type=int, default=1, help="govhub server processes (as serve --workers)"
     )
     parser.add_argument(
         "--govhub-root",
