@@ -69,7 +69,6 @@ def parties_with_persons(scope: RecordScope) -> AnySelect:
     """:func:`parties_of_records` with each party's person beside it (columns labelled
     ``person__…``), null unless :func:`persons_by_id` would answer it: one statement, not two.
     Run with ``{"record_ids": [...]}``; one statement object per scope, reused."""
-    person = and_(PERSONS.c.id == PARTIES.c.person_id, _person_visible_first(scope))
     return (
         parties_of_records()
         .add_columns(
@@ -78,8 +77,14 @@ def parties_with_persons(scope: RecordScope) -> AnySelect:
                 for column, name in zip(_person_columns(), _PERSON_NAMES, strict=True)
             )
         )
-        .select_from(PARTIES.outerjoin(PERSONS, person))
+        .select_from(PARTIES.outerjoin(PERSONS, person_join(scope)))
     )
+
+
+def person_join(scope: RecordScope) -> ColumnElement[bool]:
+    """How a party joins its person: the mention's person, when :func:`persons_by_id` would
+    answer it within ``scope``."""
+    return and_(PERSONS.c.id == PARTIES.c.person_id, _person_visible_first(scope))
 
 
 def _person_columns() -> list[ColumnElement[Any]]:

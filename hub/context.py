@@ -47,6 +47,9 @@ class Context:
     services: TypeServices = field(default=SERVICES)
     # A WebSocket's connection_init payload (graphql-transport-ws), set by Strawberry.
     connection_params: dict[str, object] | None = None
+    prebuilt_json: bool = False
+    """The answer is encoded by orjson (one JSON POST): a resolver may hand back a page
+    already built as JSON (``schema.fastpath.prebuilt``)."""
     # Created per operation, so a DataLoader's cache never outlives the operation that filled
     # it, and every loader reads within this principal's scope.
     loaders: Loaders = field(init=False)

@@ -128,6 +128,14 @@ def request_error(status: int, message: str, media_type: str = JSON) -> Response
     return JSONResponse(body, status_code=status, media_type=media_type)
 
 
+def _fragment_value(value: object) -> object:
+    """An ``orjson.Fragment`` (JSON text built whole, ``schema.fastpath.prebuilt``) as the
+    value it holds, for the standard library's encoder."""
+    if isinstance(value, orjson.Fragment):
+        return json.loads(orjson.dumps(value))
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 class GraphQLOverHTTP(GraphQL[Context, None]):
     """Strawberry's ASGI view with the statuses, challenge and bodies described above."""
 
@@ -164,6 +172,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         """One operation POSTed as JSON, answered as Strawberry's view answers it."""
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
+        context.prebuilt_json = True  # encode_json writes the answer: JSON built whole may go in
         try:
             result = await self.schema.execute(
                 data["query"],
@@ -231,7 +240,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         try:
             return orjson.dumps(data).decode()
         except orjson.JSONEncodeError:
-            return json.dumps(data, separators=(",", ":"))
+            return json.dumps(data, separators=(",", ":"), default=_fragment_value)
 
     def create_response(
         self,

@@ -29,6 +29,7 @@ from resolvers.cursors import (
 from resolvers.dataloaders import Loaders
 from resolvers.filters import MAX_NAME_LENGTH, record_criteria
 from resolvers.matters import load_matter_node
+from resolvers.page_json import answer_page, page_plan
 from resolvers.pagination import page_request
 from resolvers.rows import (
     KIND_OF_TYPE_NAME,
@@ -105,6 +106,22 @@ async def record_connection(
     criteria = record_criteria(record_filter, kind=kind, readable=readable, policy=policy)
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
+    plan = page_plan(info)
+    if plan is not None:  # built as JSON by the database (resolvers.page_json)
+        statement = queries.record_page(
+            criteria,
+            security.scope,
+            sort_column=sort_column,
+            descending=descending != request.backwards,
+            after=keyset,
+            limit=request.size + 1,
+            with_regions=plan.regions,
+            kind_columns=False,
+        )
+        built = await answer_page(
+            info, plan, statement, request, order_by, descending != request.backwards
+        )
+        return cast("Connection[Record]", built)  # placed as it is (schema.fastpath.prebuilt)
     sessions = info.context.sessions
     wanted = selected_relations(info._raw_info)
     kind_columns = _reads_kind_fields(info)

@@ -50,6 +50,7 @@ from schema.audit_trail import AuditTrail
 from schema.errors import ErrorCode, PublicErrors, error_code
 from schema.extension_hooks import KnownHooksRunner
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
+from schema.fastpath.prebuilt import mark_accepts_prebuilt
 from schema.input_guard import HostileInput
 from schema.kinds import KIND_TYPES, TYPE_OF_KIND
 from schema.limits import QueryLimits
@@ -361,6 +362,7 @@ def build_schema(*, streamlined: bool = True) -> GovhubSchema:
     )
     if streamlined:
         streamline_resolvers(built)
+        mark_accepts_prebuilt(built._schema)
     return built
 
 

@@ -30,8 +30,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
 import strawberry
-from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, Undefined
-from graphql.execution.collect_fields import GroupedFieldSet
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    Undefined,
+)
+from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import Path, gather_with_cancel
 from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -42,6 +48,7 @@ from strawberry.types.info import Info
 from schema.fastpath.handbacks import HandBack, document_key, record_hand_back
 from schema.fastpath.marks import DIRECT_CALL, DIRECT_SYNC, DirectCall, is_rereadable
 from schema.fastpath.plans import compiler_for
+from schema.fastpath.prebuilt import Prebuilt
 from schema.fastpath.readers import CURRENT_EXECUTOR, Fallback, FieldCompiler, Read
 
 
@@ -127,6 +134,23 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A resolver's :class:`schema.fastpath.prebuilt.Prebuilt` answer goes in as it is;
+        anything else is completed as graphql-core does."""
+        if type(result) is Prebuilt:
+            return result.value
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def _plan(
         self, parent_type: GraphQLObjectType, grouped_field_set: GroupedFieldSet

@@ -1,0 +1,359 @@
+"""Record pages answered as JSON built by PostgreSQL (列表页由数据库生成 JSON).
+
+A page of records whose selection reads only columns — the Record interface's plain fields,
+its region, its parties and their persons' names — is answered by one statement
+(``db.page_json``) that builds each record's JSON object in the database, and the connection
+around it (edges, cursors, page info) is assembled here. Nothing else changes: the page's
+statement is the one the general path runs (every scope and filter condition), the read runs
+on the operation's connection (``resolvers.reads``), the audit row gets the same record and
+person ids, and access was decided before execution (``schema.access``).
+
+:func:`page_plan` reads the ``records`` field's selection once per document and says whether
+it can be answered so; anything it does not know — a kind's own field, identifiers (opened in
+Python), a person's records, ``totalCount``, a directive, an argument on a sub-field, a
+fragment on another type, a response key used twice — leaves the page to the general path.
+So does a principal for whom the general path would answer differently (parties refused, a
+redacted title), a database other than PostgreSQL, and a request whose answer is not
+encoded by orjson (``schema.fastpath.prebuilt``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
+from sqlalchemy import RowMapping
+from strawberry.types.base import get_object_definition
+
+from db import page_json, queries
+from db.page_json import Shape
+from domain.titles import reads_source_title
+from resolvers.cursors import encode_record_cursor
+from resolvers.pagination import PageRequest
+from resolvers.reads import engine_of
+from resolvers.rows import connect, fetch_all
+from schema.context import Info
+from schema.enums import RecordOrder
+from schema.fastpath.prebuilt import Prebuilt, accepts_prebuilt
+from schema.kinds import TYPE_OF_KIND
+from schema.pagination import PageInfo
+
+_RECORD = {
+    "__typename": "__typename", "id": "gid", "kind": "kind", "source": "source",
+    "sourceKey": "source_key", "category": "category", "sourceCategory": "source_category",
+    "title": "title", "occurredAt": "occurred_at", "reportedAt": "reported_at",
+    "occurredOn": "occurred_on", "reportedOn": "reported_on", "regionCode": "region_code",
+    "status": "status", "sourceStatus": "source_status", "riskLevel": "risk_level",
+    "sourceUpdatedAt": "source_updated_at", "updatedAt": "updated_at", "deleted": "deleted",
+    "region": "region", "parties": "parties",
+}  # fmt: skip
+_REGION = {"__typename": "__typename", "code": "code", "name": "name", "level": "level",
+           "population": "population"}  # fmt: skip
+_PARTY = {"__typename": "__typename", "role": "role", "sourceRole": "source_role",
+          "name": "name", "isOrganisation": "is_organisation", "person": "person"}  # fmt: skip
+_PERSON = {"__typename": "__typename", "id": "gid", "name": "name", "regionCode": "region_code"}
+_OBJECTS = {"region": (_REGION, "Region"), "parties": (_PARTY, "Party"),
+            "person": (_PERSON, "Person")}  # fmt: skip
+_PAGE_INFO = {"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
+_NODE_TYPES = frozenset({"Record", "Node"})
+"""Type conditions a node's fragments may carry (besides the node type's own name)."""
+
+
+class _Unsupported(Exception):
+    """The selection holds something this path does not build."""
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """How to answer one ``records`` selection: the connection's keys in order, and the
+    node's shape for ``db.page_json``."""
+
+    connection: tuple[tuple[str, str, Any], ...]
+    """(response key, ``__typename``/``edges``/``nodes``/``pageInfo``, detail)."""
+    node: Shape
+    regions: bool
+    parties: bool
+    titles: bool
+
+
+def page_plan(info: Info) -> PagePlan | None:
+    """The plan for the resolving ``records`` field, or ``None`` for the general path."""
+    raw = info._raw_info
+    if not accepts_prebuilt(raw) or _type_names() is None:
+        return None
+    if engine_of(info.context.sessions).dialect.name != "postgresql":
+        return None
+    plan = _plan_of(raw)
+    if plan is None:
+        return None
+    principal = info.context.security.principal
+    policy = principal.policy if principal is not None else None
+    if plan.parties and (policy is None or not policy.parties):
+        return None  # the general path refuses them, with its error
+    if plan.titles and not reads_source_title(policy):
+        return None  # redacted titles are written in Python
+    return plan
+
+
+# Per field node of ``records`` (the parsed documents are cached, so are their nodes): the
+# plan, kept beside the node so an id is never taken for another node's.
+_PLANS: dict[int, tuple[FieldNode, PagePlan | None]] = {}
+
+
+def _plan_of(raw: GraphQLResolveInfo[Any]) -> PagePlan | None:
+    if len(raw.field_nodes) != 1:
+        return None
+    node = raw.field_nodes[0]
+    known = _PLANS.get(id(node))
+    if known is not None and known[0] is node:
+        return known[1]
+    connection_type = raw.return_type
+    while hasattr(connection_type, "of_type"):
+        connection_type = connection_type.of_type
+    try:
+        plan: PagePlan | None = _compile(node, raw.fragments, str(connection_type.name))
+    except _Unsupported:
+        plan = None
+    if len(_PLANS) > 4096:
+        _PLANS.clear()
+    _PLANS[id(node)] = (node, plan)
+    return plan
+
+
+def _fields(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    types: frozenset[str],
+    seen: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The fields of a selection set, fragments on ``types`` flattened; anything else
+    (a directive, a fragment on another type) is unsupported."""
+    if selection_set is None:
+        raise _Unsupported("no selection")
+    for selection in selection_set.selections:
+        if selection.directives:
+            raise _Unsupported("directive")
+        if isinstance(selection, FieldNode):
+            yield selection
+            continue
+        if isinstance(selection, InlineFragmentNode):
+            condition = selection.type_condition
+            if condition is not None and condition.name.value not in types:
+                raise _Unsupported("fragment on another type")
+            yield from _fields(selection.selection_set, fragments, types, seen)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is None or name in seen or fragment.directives:
+                raise _Unsupported("fragment")
+            if fragment.type_condition.name.value not in types:
+                raise _Unsupported("fragment on another type")
+            yield from _fields(fragment.selection_set, fragments, types, seen | {name})
+
+
+def _keyed(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    types: frozenset[str],
+) -> list[tuple[str, FieldNode]]:
+    """(response key, field) in order; a key used twice, or arguments, are unsupported."""
+    keyed: list[tuple[str, FieldNode]] = []
+    keys: set[str] = set()
+    for field in _fields(selection_set, fragments, types):
+        key = field.alias.value if field.alias else field.name.value
+        if key in keys or field.arguments:
+            raise _Unsupported("repeated key or arguments")
+        keys.add(key)
+        keyed.append((key, field))
+    return keyed
+
+
+def _compile(
+    field: FieldNode, fragments: Mapping[str, FragmentDefinitionNode], connection_type: str
+) -> PagePlan:
+    node_shapes: list[Shape] = []
+    connection: list[tuple[str, str, Any]] = []
+    node_types = _NODE_TYPES | {connection_type.removesuffix("Connection")}
+
+    def node_shape(node_field: FieldNode) -> None:
+        node_shapes.append(_shape(node_field.selection_set, fragments, _RECORD, node_types))
+
+    for key, sub in _keyed(field.selection_set, fragments, frozenset({connection_type})):
+        name = sub.name.value
+        if name == "__typename":
+            connection.append((key, name, connection_type))
+        elif name == "nodes":
+            node_shape(sub)
+            connection.append((key, name, None))
+        elif name == "edges":
+            edge: list[tuple[str, str]] = []
+            edge_type = connection_type.removesuffix("Connection") + "Edge"
+            for edge_key, edge_field in _keyed(
+                sub.selection_set, fragments, frozenset({edge_type})
+            ):
+                edge_name = edge_field.name.value
+                if edge_name == "node":
+                    node_shape(edge_field)
+                elif edge_name not in ("cursor", "__typename"):
+                    raise _Unsupported(edge_name)
+                edge.append((edge_key, edge_name))
+            connection.append((key, name, (edge_type, tuple(edge))))
+        elif name == "pageInfo":
+            keys = _keyed(sub.selection_set, fragments, frozenset({"PageInfo"}))
+            if any(info_field.name.value not in _PAGE_INFO for _, info_field in keys):
+                raise _Unsupported("page info field")
+            connection.append((key, name, tuple((k, f.name.value) for k, f in keys)))
+        else:
+            raise _Unsupported(name)
+    if len(node_shapes) != 1:  # none (nothing to build) or two (edges and nodes)
+        raise _Unsupported("not one node selection")
+    [node] = node_shapes
+    values = {value for _, value, _ in node}
+    parties = next((sub for _, value, sub in node if value == "parties"), None)
+    return PagePlan(
+        connection=tuple(connection),
+        node=node,
+        regions="region" in values,
+        parties=parties is not None,
+        titles="title" in values,
+    )
+
+
+def _shape(
+    selection_set: SelectionSetNode | None,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    names: Mapping[str, str],
+    types: frozenset[str],
+) -> Shape:
+    shape: list[tuple[str, str, Shape | None]] = []
+    for key, field in _keyed(selection_set, fragments, types):
+        value = names.get(field.name.value)
+        if value is None:
+            raise _Unsupported(field.name.value)
+        sub: Shape | None = None
+        if value in _OBJECTS:
+            sub_names, type_name = _OBJECTS[value]
+            sub = _shape(field.selection_set, fragments, sub_names, frozenset({type_name}))
+        elif field.selection_set is not None:
+            raise _Unsupported("selection on a leaf")
+        shape.append((key, value, sub))
+    return tuple(shape)
+
+
+@functools.cache
+def _type_names() -> tuple[tuple[str, str], ...] | None:
+    """Each kind's GraphQL type name, when it is also the name its global ids carry
+    (``schema.kinds.record_from_row`` encodes the class's name); else ``None``."""
+    names: list[tuple[str, str]] = []
+    for kind, cls in TYPE_OF_KIND.items():
+        name = get_object_definition(cls, strict=True).name
+        if name != cls.__name__:
+            return None
+        names.append((kind.name, name))
+    return tuple(names)
+
+
+async def answer_page(
+    info: Info,
+    plan: PagePlan,
+    statement: queries.AnySelect,
+    request: PageRequest,
+    order_by: RecordOrder,
+    descending: bool,
+) -> Prebuilt:
+    """The page as the connection's completed value, each node JSON text from the database."""
+    type_names = _type_names()
+    assert type_names is not None  # page_plan checked
+    security = info.context.security
+    built = page_json.page_json(
+        statement, plan.node, scope=security.scope, descending=descending, type_names=type_names
+    )
+    sessions = info.context.sessions
+    async with connect(sessions) as connection:
+        rows = list(await fetch_all(sessions, built, connection))
+    has_more = len(rows) > request.size
+    rows = rows[: request.size]
+    if request.backwards:
+        rows.reverse()
+    if plan.parties:  # personal data returned: audited as the general path notes it
+        security.pii_record_ids.update(row["id"] for row in rows)
+        for row in rows:
+            if row[page_json.PERSON_IDS]:
+                security.pii_person_ids.update(row[page_json.PERSON_IDS])
+    cursors = _Cursors(order_by, rows)
+    nodes = [orjson.Fragment(row[page_json.NODE]) for row in rows]
+    page_info = request.page_info(
+        has_more=has_more,
+        start_cursor=cursors(0) if rows else None,
+        end_cursor=cursors(len(rows) - 1) if rows else None,
+    )
+    answer: dict[str, Any] = {}
+    for key, name, detail in plan.connection:
+        if name == "__typename":
+            answer[key] = detail
+        elif name == "nodes":
+            answer[key] = nodes
+        elif name == "edges":
+            answer[key] = _edges(detail, nodes, cursors)
+        else:
+            answer[key] = _page_info(detail, page_info)
+    return Prebuilt(answer)
+
+
+class _Cursors:
+    """Each row's cursor, encoded when first asked for."""
+
+    def __init__(self, order_by: RecordOrder, rows: Sequence[RowMapping]) -> None:
+        self._order_by = order_by
+        self._rows = rows
+        self._known: dict[int, str] = {}
+
+    def __call__(self, index: int) -> str:
+        cursor = self._known.get(index)
+        if cursor is None:
+            row = self._rows[index]
+            cursor = encode_record_cursor(self._order_by, row[queries.SORT_LABEL], row["id"])
+            self._known[index] = cursor
+        return cursor
+
+
+def _edges(
+    detail: tuple[str, tuple[tuple[str, str], ...]],
+    nodes: list[orjson.Fragment],
+    cursors: Callable[[int], str],
+) -> list[dict[str, Any]]:
+    edge_type, fields = detail
+    edges: list[dict[str, Any]] = []
+    for index, node in enumerate(nodes):
+        edge: dict[str, Any] = {}
+        for key, name in fields:
+            if name == "node":
+                edge[key] = node
+            elif name == "cursor":
+                edge[key] = cursors(index)
+            else:
+                edge[key] = edge_type
+        edges.append(edge)
+    return edges
+
+
+def _page_info(fields: tuple[tuple[str, str], ...], page_info: PageInfo) -> dict[str, Any]:
+    values = {
+        "__typename": "PageInfo",
+        "hasNextPage": page_info.has_next_page,
+        "hasPreviousPage": page_info.has_previous_page,
+        "startCursor": page_info.start_cursor,
+        "endCursor": page_info.end_cursor,
+    }
+    return {key: values[name] for key, name in fields}

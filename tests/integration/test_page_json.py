@@ -1,0 +1,215 @@
+"""Record pages built as JSON by PostgreSQL answer exactly as the general path.
+
+Every document is asked twice of the same app, as the same principal: POSTed as JSON (the
+answer the database may build, ``resolvers.page_json``) and as a GET (Strawberry's view,
+which never takes that path). The answers and the audit rows' record and person ids must be
+the same; on PostgreSQL the supported documents must have taken the path, on SQLite none.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import resolvers.queries
+from db.models import AuditEntry, PartyMention, Record
+from domain.roles import Role
+from tests.integration.graphql_world import graphql_client, seed_world, unlink_regions
+
+PAGE = """query Page { records(first: 50) { edges { node {
+  id kind source sourceKey title occurredAt status
+  region { code name level }
+  parties { role name person { id name } }
+} } } }"""
+
+EVERY_FIELD = """
+fragment Common on Record { __typename id kind source sourceKey category sourceCategory }
+query Every($first: Int, $after: String, $last: Int, $before: String,
+            $order: RecordOrder! = OCCURRED_AT_DESC, $filter: RecordFilter) {
+  records(first: $first, after: $after, last: $last, before: $before, orderBy: $order,
+          filter: $filter) {
+    __typename
+    info: pageInfo { __typename hasNextPage hasPreviousPage startCursor endCursor }
+    edges { __typename at: cursor item: node {
+      ...Common
+      ... on Record { heading: title occurredAt reportedAt occurredOn reportedOn }
+      ... { regionCode status sourceStatus riskLevel sourceUpdatedAt updatedAt deleted }
+      region { __typename code name level population }
+      parties { __typename role sourceRole name isOrganisation
+                person { __typename id name regionCode } }
+    } }
+  }
+}"""
+
+NODES = """query { records(last: 9) {
+  nodes { id title region { name } } pageInfo { endCursor } } }"""
+
+NO_PARTIES = """query { records(first: 30) {
+  edges { node { id kind occurredAt region { code } } } } }"""
+
+# Documents the path leaves to the general one: a total, identifiers opened in Python, a
+# person's records, a directive, a kind's own field.
+GENERAL_ONLY = [
+    """query { records(first: 5) { totalCount edges { node { id } } } }""",
+    """query { records(first: 5) { edges { node { parties { idNumber phone } } } } }""",
+    """query { records(first: 5) { edges { node {
+      parties { person { records { kind } } } } } } }""",
+    """query($x: Boolean!) { records(first: 5) {
+      edges { node { id title @include(if: $x) } } } }""",
+    """query { records(first: 5) { edges { node { id ... on Dispute { mediator } } } } }""",
+]
+
+
+async def _seed(engine: AsyncEngine) -> None:
+    """The world, with the instants the serialisation must get right: microseconds, the
+    summer offset of 1988 (+09:00), local mean time before 1901, no report time; a record
+    whose region code names no region, and an unresolved party."""
+    world = await seed_world(engine, records=40)
+    moments = [
+        datetime(2026, 3, 1, 1, 2, 3, 450_000, tzinfo=UTC),
+        datetime(1988, 7, 1, 3, 0, tzinfo=UTC),
+        datetime(1900, 6, 1, 12, 0, 0, 7, tzinfo=UTC),
+        datetime(2025, 12, 31, 16, 0, tzinfo=UTC),
+    ]
+    async with engine.begin() as connection:
+        for record_id, moment in zip(world.record_ids, moments, strict=False):
+            await connection.execute(
+                update(Record).where(Record.id == record_id).values(occurred_at=moment)
+            )
+        await connection.execute(
+            update(Record).where(Record.id == world.record_ids[5]).values(reported_at=None)
+        )
+        await connection.execute(
+            update(Record)
+            .where(Record.id == world.record_ids[6])
+            .values(region_code="411299")  # within 4112, but no such region
+        )
+        await connection.execute(
+            update(PartyMention)
+            .where(PartyMention.record_id == world.record_ids[7])
+            .values(person_id=None)
+        )
+
+
+async def _last_audit(engine: AsyncEngine) -> tuple[Any, Any]:
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                select(AuditEntry.record_ids, AuditEntry.person_ids)
+                .order_by(AuditEntry.id.desc())
+                .limit(1)
+            )
+        ).one()
+    return row.record_ids, row.person_ids
+
+
+async def _both(
+    client: httpx.AsyncClient, engine: AsyncEngine, document: str, variables: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, Any], tuple[Any, Any]]:
+    posted = await client.post("/graphql", json={"query": document, "variables": variables})
+    posted_audit = await _last_audit(engine)
+    got = await client.get(
+        "/graphql", params={"query": document, "variables": json.dumps(variables)}
+    )
+    got_audit = await _last_audit(engine)
+    assert posted.status_code == got.status_code == 200, (posted.text, got.text)
+    return posted.json(), got.json(), posted_audit, got_audit
+
+
+class _Counted:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        answer = resolvers.queries.answer_page
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return await answer(*args, **kwargs)
+
+        monkeypatch.setattr(resolvers.queries, "answer_page", counted)
+
+
+@pytest.mark.parametrize(
+    ("role", "regions", "document", "variables", "built"),
+    [
+        (Role.CENTER_STAFF, ["411200"], PAGE, {}, True),
+        (Role.CENTER_STAFF, ["411200"], EVERY_FIELD, {"first": 12}, True),
+        (Role.CENTER_STAFF, ["411200"], EVERY_FIELD, {"last": 7, "order": "REPORTED_AT_ASC"}, True),
+        (Role.CENTER_STAFF, ["411200"], EVERY_FIELD,
+         {"first": 5, "filter": {"kind": ["DISPUTE"], "region": "411202"}}, True),
+        (Role.ADMIN, None, NODES, {}, True),
+        (Role.PARTNER_POLICE, ["411200"], PAGE, {}, True),  # persons only through its own kinds
+        (Role.PARTNER_JUDICIAL, ["411200"], NO_PARTIES, {}, True),
+        (Role.PARTNER_JUDICIAL, ["411200"], PAGE, {}, False),  # its titles are redacted in Python
+        (Role.DASHBOARD_VIEWER, ["411200"], NO_PARTIES, {}, False),  # refused before execution
+    ],
+    ids=["bench-page", "every-field", "backwards", "filtered", "nodes", "police", "judicial",
+         "judicial-titles", "dashboard"],
+)  # fmt: skip
+async def test_built_pages_answer_as_the_general_path(
+    committing_engine: AsyncEngine,
+    pii_key: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    role: Role,
+    regions: list[str] | None,
+    document: str,
+    variables: dict[str, Any],
+    built: bool,
+) -> None:
+    await _seed(committing_engine)
+    counted = _Counted(monkeypatch)
+    try:
+        async with graphql_client(
+            committing_engine, pii_key, role=role, regions=regions
+        ) as client:
+            posted, got, posted_audit, got_audit = await _both(
+                client, committing_engine, document, variables
+            )
+            if "after" not in variables and "edges" in document and posted.get("data"):
+                # and the next page, after the first one's last cursor
+                page = posted["data"]["records"]
+                end = (page.get("info") or page.get("pageInfo") or {}).get("endCursor")
+                if end and "first" in variables:
+                    more = await _both(
+                        client, committing_engine, document, {**variables, "after": end}
+                    )
+                    assert more[0] == more[1]
+    finally:
+        await unlink_regions(committing_engine)
+    assert posted == got
+    assert posted_audit == got_audit
+    postgres = committing_engine.dialect.name == "postgresql"
+    assert counted.calls == (1 if built and postgres else 0) + (
+        1 if built and postgres and "first" in variables and "after" not in variables else 0
+    )
+    if built:
+        assert "errors" not in posted
+        assert len(json.dumps(posted["data"])) > 300  # a real page, not an empty one
+
+
+@pytest.mark.parametrize("document", GENERAL_ONLY)
+async def test_other_selections_take_the_general_path(
+    committing_engine: AsyncEngine,
+    pii_key: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    document: str,
+) -> None:
+    await _seed(committing_engine)
+    counted = _Counted(monkeypatch)
+    try:
+        async with graphql_client(
+            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
+        ) as client:
+            posted, got, posted_audit, got_audit = await _both(
+                client, committing_engine, document, {"x": True}
+            )
+    finally:
+        await unlink_regions(committing_engine)
+    assert counted.calls == 0
+    assert posted == got
+    assert posted_audit == got_audit
