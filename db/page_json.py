@@ -27,6 +27,7 @@ PostgreSQL only: other databases answer through the general path.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
@@ -34,7 +35,9 @@ from sqlalchemy import (
     Text,
     case,
     cast,
+    exists,
     extract,
+    false,
     func,
     literal,
     literal_column,
@@ -46,7 +49,16 @@ from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.people_queries import person_join
-from db.queries import PARTIES, PERSONS, REGION_LABEL, SORT_LABEL, AnySelect, RecordScope
+from db.queries import (
+    PARTIES,
+    PERSONS,
+    RECORDS,
+    REGION_LABEL,
+    SORT_LABEL,
+    AnySelect,
+    RecordScope,
+    scope_conditions,
+)
 
 Shape: TypeAlias = tuple[tuple[str, str, "Shape | None"], ...]
 """What to build: (response key, value name, sub-shape for an object value) in order."""
@@ -61,9 +73,13 @@ RECORD_VALUES = frozenset(
         "region", "parties",
     }
 )  # fmt: skip
+"""A page's record; a timeline's record takes the same values but ``region`` and
+``parties``."""
 REGION_VALUES = frozenset({"__typename", "code", "name", "level", "population"})
 PARTY_VALUES = frozenset({"__typename", "role", "source_role", "name", "is_organisation", "person"})
-PERSON_VALUES = frozenset({"__typename", "gid", "name", "region_code"})
+PERSON_VALUES = frozenset({"__typename", "gid", "name", "region_code", "records"})
+ENTRY_VALUES = frozenset({"__typename", "occurred_at", "kind", "record"})
+"""A person's timeline entry (``records``): its record takes a sub-shape."""
 
 _INSTANTS = frozenset({"occurred_at", "reported_at", "source_updated_at", "updated_at"})
 _DAYS = {"occurred_on": "occurred_at", "reported_on": "reported_at"}
@@ -72,6 +88,13 @@ NODE = "node"
 """The column holding each record's JSON object (text)."""
 PERSON_IDS = "person_ids"
 """The column holding the ids of the persons a record's JSON names (for the audit row)."""
+TIMELINE_IDS = "timeline_ids"
+"""The column holding the ids of the records its persons' timelines show, comma-separated
+text (for the audit row); null without timelines."""
+MERGED = "merged"
+"""The column saying a person it names was merged, or had another merged into it: its
+timeline spans several persons, which this statement does not follow (the caller answers
+such a page the general way)."""
 
 
 class UnknownValue(ValueError):
@@ -133,9 +156,10 @@ def page_json(
     type_names: tuple[tuple[str, str], ...],
 ) -> AnySelect:
     """``page`` (a ``record_page`` statement, with regions when ``node`` has ``region``) as
-    rows of the record's id, its sort key, its JSON object (:data:`NODE`, text) and the ids
-    of the persons it names (:data:`PERSON_IDS`), in the page's order. ``type_names`` gives
-    each kind's GraphQL type name (for ``__typename`` and ``gid``)."""
+    rows of the record's id, its sort key, its JSON object (:data:`NODE`, text), the ids of
+    the persons (:data:`PERSON_IDS`) and timeline records (:data:`TIMELINE_IDS`) it shows,
+    and :data:`MERGED`, in the page's order. ``type_names`` gives each kind's GraphQL type
+    name (for ``__typename`` and ``gid``)."""
     return _page_json(page, node, scope, descending, type_names)
 
 
@@ -149,12 +173,68 @@ def _page_json(
 ) -> AnySelect:
     rows = page.subquery("page")
     c = rows.c
-    type_name = case(*((c.kind == kind, literal(name)) for kind, name in type_names), else_=null())
-    parties_shape = next((sub for _, value, sub in node if value == "parties"), None)
-    person_shape = next((sub for _, value, sub in parties_shape or () if value == "person"), None)
-    parties = None if parties_shape is None else _parties(c.id, parties_shape, person_shape, scope)
+    parties_shape = _sub(node, "parties")
+    parties = None
+    if parties_shape is not None:
+        parties = _parties(c.id, parties_shape, scope, type_names)
+    pairs = _record_pairs(
+        c,
+        node,
+        type_names,
+        region=lambda shape: _region(c, shape),
+        parties=None if parties is None else func.coalesce(parties.c.parties, _EMPTY),
+    )
+    person_ids: ColumnElement[Any] = cast(null(), ARRAY(Integer()))
+    timeline_ids: ColumnElement[Any] = cast(null(), Text)
+    merged: ColumnElement[Any] = false()
+    if parties is not None:
+        person_ids, timeline_ids, merged = (
+            parties.c[PERSON_IDS],
+            parties.c[TIMELINE_IDS],
+            func.coalesce(parties.c[MERGED], false()),
+        )
+    source = rows if parties is None else rows.join(parties, true())
+    order = (c[SORT_LABEL].desc(), c.id.desc()) if descending else (c[SORT_LABEL], c.id)
+    return (
+        select(
+            c.id,
+            c[SORT_LABEL],
+            cast(_object(pairs), Text).label(NODE),
+            person_ids.label(PERSON_IDS),
+            timeline_ids.label(TIMELINE_IDS),
+            merged.label(MERGED),
+        )
+        .select_from(source)
+        .order_by(*order)
+    )
+
+
+_EMPTY: ColumnElement[Any] = literal_column("'[]'::json")
+
+
+def _sub(shape: Shape, value: str) -> Shape | None:
+    return next((sub for _, name, sub in shape if name == value), None)
+
+
+def _kind_type_name(
+    kind: ColumnElement[str], type_names: tuple[tuple[str, str], ...]
+) -> ColumnElement[str]:
+    return case(*((kind == name, literal(type_name)) for name, type_name in type_names))
+
+
+def _record_pairs(
+    c: Any,
+    shape: Shape,
+    type_names: tuple[tuple[str, str], ...],
+    *,
+    region: Callable[[Shape], ColumnElement[Any]] | None,
+    parties: ColumnElement[Any] | None,
+) -> list[tuple[str, ColumnElement[Any]]]:
+    """A record's (key, value) pairs from its columns ``c``; ``region`` and ``parties``
+    build those values where the record may have them."""
+    type_name = _kind_type_name(c.kind, type_names)
     pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, sub in node:
+    for key, value, sub in shape:
         if value not in RECORD_VALUES:
             raise UnknownValue(f"record value {value!r}")
         if value == "__typename":
@@ -166,29 +246,16 @@ def _page_json(
         elif value in _DAYS:
             pairs.append((key, day_text(c[_DAYS[value]])))
         elif value == "region":
-            pairs.append((key, _region(c, sub or ())))
+            if region is None:
+                raise UnknownValue("region here")
+            pairs.append((key, region(sub or ())))
         elif value == "parties":
-            assert parties is not None
-            pairs.append((key, func.coalesce(parties.c.parties, literal_column("'[]'::json"))))
+            if parties is None:
+                raise UnknownValue("parties here")
+            pairs.append((key, parties))
         else:
             pairs.append((key, c[value]))
-    person_ids: ColumnElement[Any] = (
-        parties.c.person_ids
-        if parties is not None and person_shape is not None
-        else cast(null(), ARRAY(Integer()))
-    )
-    source = rows if parties is None else rows.join(parties, true())
-    order = (c[SORT_LABEL].desc(), c.id.desc()) if descending else (c[SORT_LABEL], c.id)
-    return (
-        select(
-            c.id,
-            c[SORT_LABEL],
-            cast(_object(pairs), Text).label(NODE),
-            person_ids.label(PERSON_IDS),
-        )
-        .select_from(source)
-        .order_by(*order)
-    )
+    return pairs
 
 
 def _region(c: Any, shape: Shape) -> ColumnElement[Any]:
@@ -205,11 +272,19 @@ def _region(c: Any, shape: Shape) -> ColumnElement[Any]:
 
 
 def _parties(
-    record_id: ColumnElement[int], shape: Shape, person_shape: Shape | None, scope: RecordScope
+    record_id: ColumnElement[int],
+    shape: Shape,
+    scope: RecordScope,
+    type_names: tuple[tuple[str, str], ...],
 ) -> Any:
-    """A lateral subquery: the record's parties as a JSON array in the source's order, and
-    the ids of the persons shown."""
+    """A lateral subquery: the record's parties as a JSON array in the source's order, the
+    ids of the persons shown, of their timelines' records, and whether any was merged."""
     p, m = PERSONS.c, PARTIES.c
+    person_shape = _sub(shape, "person")
+    entries_shape = None if person_shape is None else _sub(person_shape, "records")
+    timeline = None
+    if entries_shape is not None:
+        timeline = _timeline(entries_shape, scope, type_names)
     pairs: list[tuple[str, ColumnElement[Any]]] = []
     for key, value, _ in shape:
         if value not in PARTY_VALUES:
@@ -217,16 +292,32 @@ def _parties(
         if value == "__typename":
             pairs.append((key, literal("Party")))
         elif value == "person":
-            pairs.append((key, _person(person_shape or ())))
+            pairs.append((key, _person(person_shape or (), timeline)))
         else:
             pairs.append((key, m[value]))
-    joined = PARTIES.outerjoin(PERSONS, person_join(scope)) if person_shape else PARTIES
+    joined: Any = PARTIES
+    if person_shape is not None:
+        joined = joined.outerjoin(PERSONS, person_join(scope))
+    if timeline is not None:
+        joined = joined.outerjoin(timeline, true())
+    shown = p.id.is_not(None)
+    merged_into = PERSONS.alias("merged_person")
+    person_ids = func.array_agg(p.id).filter(shown) if person_shape else null()
+    timeline_ids = func.string_agg(timeline.c.ids, literal(",")) if timeline is not None else null()
+    merged = (
+        func.bool_or(
+            shown
+            & (p.merged_into_id.is_not(None) | exists().where(merged_into.c.merged_into_id == p.id))
+        )
+        if timeline is not None
+        else false()
+    )
     return (
         select(
             func.json_agg(aggregate_order_by(_object(pairs), m.position)).label("parties"),
-            func.array_agg(p.id).filter(p.id.is_not(None)).label(PERSON_IDS)
-            if person_shape
-            else null().label(PERSON_IDS),
+            person_ids.label(PERSON_IDS),
+            timeline_ids.label(TIMELINE_IDS),
+            merged.label(MERGED),
         )
         .select_from(joined)
         .where(m.record_id == record_id)
@@ -234,7 +325,45 @@ def _parties(
     )
 
 
-def _person(shape: Shape) -> ColumnElement[Any]:
+def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str], ...]) -> Any:
+    """A lateral subquery per party's person: the records within ``scope`` that name them,
+    by occurrence (``db.timeline.person_timelines`` without merges), as a JSON array of
+    entries, and their ids as comma-separated text."""
+    records = RECORDS.alias("timeline_record")
+    mentions = PARTIES.alias("timeline_mention")
+    r = records.c
+    pairs: list[tuple[str, ColumnElement[Any]]] = []
+    for key, value, sub in shape:
+        if value not in ENTRY_VALUES:
+            raise UnknownValue(f"timeline value {value!r}")
+        if value == "__typename":
+            pairs.append((key, literal("TimelineEntry")))
+        elif value == "occurred_at":
+            pairs.append((key, instant_text(r.occurred_at)))
+        elif value == "kind":
+            pairs.append((key, r.kind))
+        else:
+            record = _record_pairs(r, sub or (), type_names, region=None, parties=None)
+            pairs.append((key, _object(record)))
+    names: AnySelect = (
+        select(literal_column("1"))
+        .select_from(mentions)
+        .where(mentions.c.record_id == r.id, mentions.c.person_id == PERSONS.c.id)
+        .correlate_except(mentions)
+    )
+    entries = func.json_agg(aggregate_order_by(_object(pairs), r.occurred_at, r.id))
+    return (
+        select(
+            func.coalesce(entries, _EMPTY).label("entries"),
+            func.string_agg(cast(r.id, Text), literal(",")).label("ids"),
+        )
+        .select_from(records)
+        .where(names.exists(), r.deleted == false(), *scope_conditions(scope, records))
+        .lateral("person_timeline")
+    )
+
+
+def _person(shape: Shape, timeline: Any) -> ColumnElement[Any]:
     p = PERSONS.c
     pairs: list[tuple[str, ColumnElement[Any]]] = []
     for key, value, _ in shape:
@@ -244,6 +373,8 @@ def _person(shape: Shape) -> ColumnElement[Any]:
             pairs.append((key, literal("Person")))
         elif value == "gid":
             pairs.append((key, global_id_text(literal("Person"), p.id)))
+        elif value == "records":
+            pairs.append((key, timeline.c.entries))
         else:
             pairs.append((key, p[value]))
     # Null when the mention is unresolved or its person is not visible in the scope.

@@ -1,7 +1,7 @@
 """Record pages answered as JSON built by PostgreSQL (列表页由数据库生成 JSON).
 
 A page of records whose selection reads only columns — the Record interface's plain fields,
-its region, its parties and their persons' names — is answered by one statement
+its region, its parties, their persons and the persons' timelines — is answered by one statement
 (``db.page_json``) that builds each record's JSON object in the database, and the connection
 around it (edges, cursors, page info) is assembled here. Nothing else changes: the page's
 statement is the one the general path runs (every scope and filter condition), the read runs
@@ -10,11 +10,13 @@ person ids, and access was decided before execution (``schema.access``).
 
 :func:`page_plan` reads the ``records`` field's selection once per document and says whether
 it can be answered so; anything it does not know — a kind's own field, identifiers (opened in
-Python), a person's records, ``totalCount``, a directive, an argument on a sub-field, a
-fragment on another type, a response key used twice — leaves the page to the general path.
-So does a principal for whom the general path would answer differently (parties refused, a
-redacted title), a database other than PostgreSQL, and a request whose answer is not
-encoded by orjson (``schema.fastpath.prebuilt``).
+Python), a timeline entry's roles and mentions or its record's relations, ``totalCount``, a
+directive, an argument on a sub-field, a fragment on another type, a response key used
+twice — leaves the page to the general path. So does a principal for whom the general path
+would answer differently (parties refused, a redacted title), a database other than
+PostgreSQL, a request whose answer is not encoded by orjson (``schema.fastpath.prebuilt``),
+and a page showing the timeline of a merged person (the statement says so; the general path
+follows merges).
 """
 
 from __future__ import annotations
@@ -62,12 +64,22 @@ _REGION = {"__typename": "__typename", "code": "code", "name": "name", "level": 
            "population": "population"}  # fmt: skip
 _PARTY = {"__typename": "__typename", "role": "role", "sourceRole": "source_role",
           "name": "name", "isOrganisation": "is_organisation", "person": "person"}  # fmt: skip
-_PERSON = {"__typename": "__typename", "id": "gid", "name": "name", "regionCode": "region_code"}
-_OBJECTS = {"region": (_REGION, "Region"), "parties": (_PARTY, "Party"),
-            "person": (_PERSON, "Person")}  # fmt: skip
-_PAGE_INFO = {"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
+_PERSON = {"__typename": "__typename", "id": "gid", "name": "name", "regionCode": "region_code",
+           "records": "records"}  # fmt: skip
+_ENTRY = {"__typename": "__typename", "occurredAt": "occurred_at", "kind": "kind",
+          "record": "record"}  # fmt: skip
+_TIMELINE_RECORD = {name: value for name, value in _RECORD.items()
+                    if value not in ("region", "parties")}  # fmt: skip
 _NODE_TYPES = frozenset({"Record", "Node"})
-"""Type conditions a node's fragments may carry (besides the node type's own name)."""
+"""Type conditions a record's fragments may carry (a page's node: its own type's name too)."""
+_OBJECTS: dict[str, tuple[Mapping[str, str], frozenset[str]]] = {
+    "region": (_REGION, frozenset({"Region"})),
+    "parties": (_PARTY, frozenset({"Party"})),
+    "person": (_PERSON, frozenset({"Person"})),
+    "records": (_ENTRY, frozenset({"TimelineEntry"})),
+    "record": (_TIMELINE_RECORD, _NODE_TYPES),
+}
+_PAGE_INFO = {"__typename", "hasNextPage", "hasPreviousPage", "startCursor", "endCursor"}
 
 
 class _Unsupported(Exception):
@@ -85,6 +97,7 @@ class PagePlan:
     regions: bool
     parties: bool
     titles: bool
+    timelines: bool
 
 
 def page_plan(info: Info) -> PagePlan | None:
@@ -220,13 +233,20 @@ def _compile(
         raise _Unsupported("not one node selection")
     [node] = node_shapes
     values = {value for _, value, _ in node}
-    parties = next((sub for _, value, sub in node if value == "parties"), None)
     return PagePlan(
         connection=tuple(connection),
         node=node,
         regions="region" in values,
-        parties=parties is not None,
-        titles="title" in values,
+        parties="parties" in values,
+        titles=_uses(node, "title"),
+        timelines=_uses(node, "records"),
+    )
+
+
+def _uses(shape: Shape, wanted: str) -> bool:
+    """Whether ``shape`` reads ``wanted`` anywhere (a page's record or a timeline's)."""
+    return any(
+        value == wanted or (sub is not None and _uses(sub, wanted)) for _, value, sub in shape
     )
 
 
@@ -243,8 +263,8 @@ def _shape(
             raise _Unsupported(field.name.value)
         sub: Shape | None = None
         if value in _OBJECTS:
-            sub_names, type_name = _OBJECTS[value]
-            sub = _shape(field.selection_set, fragments, sub_names, frozenset({type_name}))
+            sub_names, sub_types = _OBJECTS[value]
+            sub = _shape(field.selection_set, fragments, sub_names, sub_types)
         elif field.selection_set is not None:
             raise _Unsupported("selection on a leaf")
         shape.append((key, value, sub))
@@ -271,8 +291,10 @@ async def answer_page(
     request: PageRequest,
     order_by: RecordOrder,
     descending: bool,
-) -> Prebuilt:
-    """The page as the connection's completed value, each node JSON text from the database."""
+) -> Prebuilt | None:
+    """The page as the connection's completed value, each node JSON text from the database;
+    ``None`` when a person it shows the timeline of was merged (the general path follows
+    merges)."""
     type_names = _type_names()
     assert type_names is not None  # page_plan checked
     security = info.context.security
@@ -282,6 +304,8 @@ async def answer_page(
     sessions = info.context.sessions
     async with connect(sessions) as connection:
         rows = list(await fetch_all(sessions, built, connection))
+    if plan.timelines and any(row[page_json.MERGED] for row in rows):
+        return None
     has_more = len(rows) > request.size
     rows = rows[: request.size]
     if request.backwards:
@@ -291,6 +315,8 @@ async def answer_page(
         for row in rows:
             if row[page_json.PERSON_IDS]:
                 security.pii_person_ids.update(row[page_json.PERSON_IDS])
+            if row[page_json.TIMELINE_IDS]:
+                security.pii_record_ids.update(map(int, row[page_json.TIMELINE_IDS].split(",")))
     cursors = _Cursors(order_by, rows)
     nodes = [orjson.Fragment(row[page_json.NODE]) for row in rows]
     page_info = request.page_info(

@@ -121,7 +121,8 @@ async def record_connection(
         built = await answer_page(
             info, plan, statement, request, order_by, descending != request.backwards
         )
-        return cast("Connection[Record]", built)  # placed as it is (schema.fastpath.prebuilt)
+        if built is not None:  # placed in the answer as it is (schema.fastpath.prebuilt)
+            return cast("Connection[Record]", built)
     sessions = info.context.sessions
     wanted = selected_relations(info._raw_info)
     kind_columns = _reads_kind_fields(info)

@@ -12,6 +12,8 @@ package reads those directly and hands everything else back to graphql-core:
 - :mod:`schema.fastpath.executor` — the execution context that uses them, and
   :func:`streamline_resolvers`.
 - :mod:`schema.fastpath.handbacks` — how often the path hands a field back, and why.
+- :mod:`schema.fastpath.prebuilt` — a field a resolver answered whole (a page of records built
+  as JSON by PostgreSQL, ``resolvers.page_json``), placed in the answer as it is.
 
 It leans on graphql-core and Strawberry internals (``execute_fields``, ``collect_subfields``,
 ``build_resolve_info``, the schema converter's back-references), so both are pinned to tested

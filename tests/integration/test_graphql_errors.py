@@ -8,6 +8,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import resolvers.page_json
 from resolvers.dataloaders import Loaders
 from tests.integration.graphql_world import (
     ID_NUMBER,
@@ -142,10 +143,12 @@ async def test_unexpected_errors_are_masked(
     client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a loader that fails with internals (SQL, a plaintext ID number) in its message
-    async def failing(_self: Loaders, _ids: object) -> list[object]:
+    async def failing(*_args: object) -> list[object]:
         raise RuntimeError(f"SELECT * FROM party_mentions WHERE id_number = '{ID_NUMBER}'")  # noqa: S608 -- a fake leak
 
     monkeypatch.setattr(Loaders, "_parties", failing)
+    # (and the read of a page built as JSON by PostgreSQL, which needs no loader)
+    monkeypatch.setattr(resolvers.page_json, "fetch_all", failing)
     # when parties are read
     body = await graphql(client, QUERY_PARTIES)
     # then the client sees a coded, generic error and none of the internals
