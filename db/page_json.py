@@ -31,7 +31,6 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
-    Integer,
     Text,
     case,
     cast,
@@ -39,13 +38,12 @@ from sqlalchemy import (
     extract,
     false,
     func,
-    literal,
     literal_column,
     null,
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
 from db.people_queries import person_join
@@ -87,7 +85,8 @@ _DAYS = {"occurred_on": "occurred_at", "reported_on": "reported_at"}
 NODE = "node"
 """The column holding each record's JSON object (text)."""
 PERSON_IDS = "person_ids"
-"""The column holding the ids of the persons a record's JSON names (for the audit row)."""
+"""The column holding the ids of the persons a record's JSON names, comma-separated text
+(for the audit row); null without persons."""
 TIMELINE_IDS = "timeline_ids"
 """The column holding the ids of the records its persons' timelines show, comma-separated
 text (for the audit row); null without timelines."""
@@ -101,35 +100,46 @@ class UnknownValue(ValueError):
     """A shape names a value this module cannot build."""
 
 
+def _text(value: str) -> ColumnElement[str]:
+    """A constant string written into the statement, not bound: the statement is built once
+    and cached, and some thirty bound constants would be sent and bound at every page."""
+    return literal_column("'" + value.replace("'", "''") + "'", Text)
+
+
+_EMPTY_TEXT = _text("")
+_COMMA = _text(",")
+
+
 def instant_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     """``moment`` (timestamptz) as Python's ``isoformat`` writes it at Beijing's offset:
     ``2026-08-17T09:30:00+08:00``, ``.ffffff`` only when there are microseconds, the offset
     the zone had then (``+09:00`` in the summers of 1986–1991, ``+08:05:43`` before 1901)."""
-    local = func.timezone(ZONE, moment)
-    offset = local - func.timezone("UTC", moment)
-    fraction = case(
-        (extract("microseconds", moment) % 1_000_000 != 0, func.to_char(local, ".US")),
-        else_="",
+    local = func.timezone(_text(ZONE), moment)
+    offset = local - func.timezone(_text("UTC"), moment)
+    whole = extract("microseconds", moment) % literal_column("1000000") == literal_column("0")
+    fraction = case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
+    seconds = case(
+        (extract("second", offset) == literal_column("0"), _EMPTY_TEXT),
+        else_=func.to_char(offset, _text(":SS")),
     )
-    seconds = case((extract("second", offset) != 0, func.to_char(offset, ":SS")), else_="")
     return (
-        func.to_char(local, 'YYYY-MM-DD"T"HH24:MI:SS')
+        func.to_char(local, _text('YYYY-MM-DD"T"HH24:MI:SS'))
         + fraction
-        + literal("+")
-        + func.to_char(offset, "HH24:MI")
+        + _text("+")
+        + func.to_char(offset, _text("HH24:MI"))
         + seconds
     )
 
 
 def day_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     """The Beijing calendar date of ``moment`` as ``YYYY-MM-DD``."""
-    return func.to_char(func.timezone(ZONE, moment), "YYYY-MM-DD")
+    return func.to_char(func.timezone(_text(ZONE), moment), _text("YYYY-MM-DD"))
 
 
 def global_id_text(type_name: ColumnElement[str], pk: ColumnElement[int]) -> ColumnElement[str]:
     """base64 of ``Type:number`` (``schema.ids.global_id``)."""
-    plain = type_name + literal(":") + cast(pk, Text)
-    return func.encode(func.convert_to(plain, "UTF8"), "base64")
+    plain = type_name + _text(":") + cast(pk, Text)
+    return func.encode(func.convert_to(plain, _text("UTF8")), _text("base64"))
 
 
 def _key(name: str) -> ColumnElement[str]:
@@ -184,7 +194,7 @@ def _page_json(
         region=lambda shape: _region(c, shape),
         parties=None if parties is None else func.coalesce(parties.c.parties, _EMPTY),
     )
-    person_ids: ColumnElement[Any] = cast(null(), ARRAY(Integer()))
+    person_ids: ColumnElement[Any] = cast(null(), Text)
     timeline_ids: ColumnElement[Any] = cast(null(), Text)
     merged: ColumnElement[Any] = false()
     if parties is not None:
@@ -219,7 +229,7 @@ def _sub(shape: Shape, value: str) -> Shape | None:
 def _kind_type_name(
     kind: ColumnElement[str], type_names: tuple[tuple[str, str], ...]
 ) -> ColumnElement[str]:
-    return case(*((kind == name, literal(type_name)) for name, type_name in type_names))
+    return case(*((kind == _text(name), _text(type_name)) for name, type_name in type_names))
 
 
 def _record_pairs(
@@ -264,7 +274,7 @@ def _region(c: Any, shape: Shape) -> ColumnElement[Any]:
         if value not in REGION_VALUES:
             raise UnknownValue(f"region value {value!r}")
         if value == "__typename":
-            pairs.append((key, literal("Region")))
+            pairs.append((key, _text("Region")))
         else:
             pairs.append((key, c[REGION_LABEL + value]))
     # A code that names no region answers null, as the region loader does.
@@ -290,7 +300,7 @@ def _parties(
         if value not in PARTY_VALUES:
             raise UnknownValue(f"party value {value!r}")
         if value == "__typename":
-            pairs.append((key, literal("Party")))
+            pairs.append((key, _text("Party")))
         elif value == "person":
             pairs.append((key, _person(person_shape or (), timeline)))
         else:
@@ -302,8 +312,8 @@ def _parties(
         joined = joined.outerjoin(timeline, true())
     shown = p.id.is_not(None)
     merged_into = PERSONS.alias("merged_person")
-    person_ids = func.array_agg(p.id).filter(shown) if person_shape else null()
-    timeline_ids = func.string_agg(timeline.c.ids, literal(",")) if timeline is not None else null()
+    person_ids = func.string_agg(cast(p.id, Text), _COMMA).filter(shown) if person_shape else null()
+    timeline_ids = func.string_agg(timeline.c.ids, _COMMA) if timeline is not None else null()
     merged = (
         func.bool_or(
             shown
@@ -337,7 +347,7 @@ def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str
         if value not in ENTRY_VALUES:
             raise UnknownValue(f"timeline value {value!r}")
         if value == "__typename":
-            pairs.append((key, literal("TimelineEntry")))
+            pairs.append((key, _text("TimelineEntry")))
         elif value == "occurred_at":
             pairs.append((key, instant_text(r.occurred_at)))
         elif value == "kind":
@@ -355,7 +365,7 @@ def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str
     return (
         select(
             func.coalesce(entries, _EMPTY).label("entries"),
-            func.string_agg(cast(r.id, Text), literal(",")).label("ids"),
+            func.string_agg(cast(r.id, Text), _COMMA).label("ids"),
         )
         .select_from(records)
         .where(names.exists(), r.deleted == false(), *scope_conditions(scope, records))
@@ -370,9 +380,9 @@ def _person(shape: Shape, timeline: Any) -> ColumnElement[Any]:
         if value not in PERSON_VALUES:
             raise UnknownValue(f"person value {value!r}")
         if value == "__typename":
-            pairs.append((key, literal("Person")))
+            pairs.append((key, _text("Person")))
         elif value == "gid":
-            pairs.append((key, global_id_text(literal("Person"), p.id)))
+            pairs.append((key, global_id_text(_text("Person"), p.id)))
         elif value == "records":
             pairs.append((key, timeline.c.entries))
         else:

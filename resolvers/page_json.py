@@ -314,16 +314,11 @@ async def answer_page(
         security.pii_record_ids.update(row["id"] for row in rows)
         for row in rows:
             if row[page_json.PERSON_IDS]:
-                security.pii_person_ids.update(row[page_json.PERSON_IDS])
+                security.pii_person_ids.update(map(int, row[page_json.PERSON_IDS].split(",")))
             if row[page_json.TIMELINE_IDS]:
                 security.pii_record_ids.update(map(int, row[page_json.TIMELINE_IDS].split(",")))
     cursors = _Cursors(order_by, rows)
     nodes = [orjson.Fragment(row[page_json.NODE]) for row in rows]
-    page_info = request.page_info(
-        has_more=has_more,
-        start_cursor=cursors(0) if rows else None,
-        end_cursor=cursors(len(rows) - 1) if rows else None,
-    )
     answer: dict[str, Any] = {}
     for key, name, detail in plan.connection:
         if name == "__typename":
@@ -333,6 +328,11 @@ async def answer_page(
         elif name == "edges":
             answer[key] = _edges(detail, nodes, cursors)
         else:
+            page_info = request.page_info(
+                has_more=has_more,
+                start_cursor=cursors(0) if rows else None,
+                end_cursor=cursors(len(rows) - 1) if rows else None,
+            )
             answer[key] = _page_info(detail, page_info)
     return Prebuilt(answer)
 
