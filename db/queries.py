@@ -413,6 +413,24 @@ def records_in_scope(scope: RecordScope, *, with_regions: bool = False) -> AnySe
     )
 
 
+RECORD_ID = "record_id"
+KIND = "kind"
+"""The bound parameters of :func:`record_in_scope`."""
+
+
+@functools.lru_cache(maxsize=256)
+def record_in_scope(scope: RecordScope, *, with_regions: bool = False) -> AnySelect:
+    """One record by id and kind within ``scope``, shared columns only, with its sort key by
+    occurrence (``SORT_LABEL``; a page of one) and with ``with_regions`` its region; run with
+    ``{"record_id": …, "kind": …}``. One statement object per scope, reused."""
+    return _record_select((), "occurred_at", with_regions=with_regions).where(
+        RECORDS.c.id == bindparam(RECORD_ID, type_=Integer()),
+        RECORDS.c.kind == bindparam(KIND),
+        RECORDS.c.deleted == false(),
+        *scope_conditions(scope),
+    )
+
+
 @functools.cache
 def records_in(kind_columns: bool = True) -> AnySelect:
     """:func:`records_by_id` unrestricted as one statement object, run with ``{"ids": [...]}``

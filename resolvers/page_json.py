@@ -31,6 +31,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLObjectType,
     GraphQLResolveInfo,
     InlineFragmentNode,
     SelectionSetNode,
@@ -40,6 +41,7 @@ from strawberry.types.base import get_object_definition
 
 from db import page_json, queries
 from db.page_json import Shape
+from domain.enums import RecordKind
 from domain.titles import reads_source_title
 from resolvers.cursors import encode_record_cursor
 from resolvers.pagination import PageRequest
@@ -102,12 +104,30 @@ class PagePlan:
 
 def page_plan(info: Info) -> PagePlan | None:
     """The plan for the resolving ``records`` field, or ``None`` for the general path."""
-    raw = info._raw_info
-    if not accepts_prebuilt(raw) or _type_names() is None:
+    if not _answerable(info):
         return None
-    if engine_of(info.context.sessions).dialect.name != "postgresql":
+    return _permitted(info, _plan_of(info._raw_info))
+
+
+def node_plan(info: Info, type_name: str) -> PagePlan | None:
+    """The plan for the resolving ``node(id)`` field when the id names a record of the type
+    ``type_name``, or ``None`` for the general path. Fragments on other object types do not
+    apply to it and are passed over, as graphql-core passes over them."""
+    if not _answerable(info):
         return None
-    plan = _plan_of(raw)
+    return _permitted(info, _node_plan_of(info._raw_info, type_name))
+
+
+def _answerable(info: Info) -> bool:
+    return (
+        accepts_prebuilt(info._raw_info)
+        and _type_names() is not None
+        and engine_of(info.context.sessions).dialect.name == "postgresql"
+    )
+
+
+def _permitted(info: Info, plan: PagePlan | None) -> PagePlan | None:
+    """``plan`` unless the general path would answer this principal differently."""
     if plan is None:
         return None
     principal = info.context.security.principal
@@ -116,6 +136,36 @@ def page_plan(info: Info) -> PagePlan | None:
         return None  # the general path refuses them, with its error
     if plan.titles and not reads_source_title(policy):
         return None  # redacted titles are written in Python
+    return plan
+
+
+# Per field node of ``node`` and the id's type: the plan, the node kept beside it.
+_NODE_PLANS: dict[tuple[int, str], tuple[FieldNode, PagePlan | None]] = {}
+
+
+def _node_plan_of(raw: GraphQLResolveInfo[Any], type_name: str) -> PagePlan | None:
+    if len(raw.field_nodes) != 1:
+        return None
+    node = raw.field_nodes[0]
+    known = _NODE_PLANS.get((id(node), type_name))
+    if known is not None and known[0] is node:
+        return known[1]
+    schema = raw.schema
+
+    def other_object(name: str) -> bool:
+        return name != type_name and isinstance(schema.get_type(name), GraphQLObjectType)
+
+    plan: PagePlan | None
+    try:
+        shape = _shape(
+            node.selection_set, raw.fragments, _RECORD, _NODE_TYPES | {type_name}, other_object
+        )
+        plan = _plan_for(shape, ())
+    except _Unsupported:
+        plan = None
+    if len(_NODE_PLANS) > 4096:
+        _NODE_PLANS.clear()
+    _NODE_PLANS[(id(node), type_name)] = (node, plan)
     return plan
 
 
@@ -148,10 +198,12 @@ def _fields(
     selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     types: frozenset[str],
+    passed_over: Callable[[str], bool] | None = None,
     seen: frozenset[str] = frozenset(),
 ) -> Iterator[FieldNode]:
-    """The fields of a selection set, fragments on ``types`` flattened; anything else
-    (a directive, a fragment on another type) is unsupported."""
+    """The fields of a selection set, fragments on ``types`` flattened and fragments on a
+    type ``passed_over`` says does not apply left out; anything else (a directive, a
+    fragment on another type) is unsupported."""
     if selection_set is None:
         raise _Unsupported("no selection")
     for selection in selection_set.selections:
@@ -162,28 +214,34 @@ def _fields(
             continue
         if isinstance(selection, InlineFragmentNode):
             condition = selection.type_condition
-            if condition is not None and condition.name.value not in types:
-                raise _Unsupported("fragment on another type")
-            yield from _fields(selection.selection_set, fragments, types, seen)
+            inner, name = selection.selection_set, None
         elif isinstance(selection, FragmentSpreadNode):
             name = selection.name.value
             fragment = fragments.get(name)
             if fragment is None or name in seen or fragment.directives:
                 raise _Unsupported("fragment")
-            if fragment.type_condition.name.value not in types:
-                raise _Unsupported("fragment on another type")
-            yield from _fields(fragment.selection_set, fragments, types, seen | {name})
+            condition, inner = fragment.type_condition, fragment.selection_set
+        else:
+            raise _Unsupported("selection")
+        if condition is not None and condition.name.value not in types:
+            if passed_over is not None and passed_over(condition.name.value):
+                continue
+            raise _Unsupported("fragment on another type")
+        yield from _fields(
+            inner, fragments, types, passed_over, seen if name is None else seen | {name}
+        )
 
 
 def _keyed(
     selection_set: SelectionSetNode | None,
     fragments: Mapping[str, FragmentDefinitionNode],
     types: frozenset[str],
+    passed_over: Callable[[str], bool] | None = None,
 ) -> list[tuple[str, FieldNode]]:
     """(response key, field) in order; a key used twice, or arguments, are unsupported."""
     keyed: list[tuple[str, FieldNode]] = []
     keys: set[str] = set()
-    for field in _fields(selection_set, fragments, types):
+    for field in _fields(selection_set, fragments, types, passed_over):
         key = field.alias.value if field.alias else field.name.value
         if key in keys or field.arguments:
             raise _Unsupported("repeated key or arguments")
@@ -231,10 +289,13 @@ def _compile(
             raise _Unsupported(name)
     if len(node_shapes) != 1:  # none (nothing to build) or two (edges and nodes)
         raise _Unsupported("not one node selection")
-    [node] = node_shapes
+    return _plan_for(node_shapes[0], tuple(connection))
+
+
+def _plan_for(node: Shape, connection: tuple[tuple[str, str, Any], ...]) -> PagePlan:
     values = {value for _, value, _ in node}
     return PagePlan(
-        connection=tuple(connection),
+        connection=connection,
         node=node,
         regions="region" in values,
         parties="parties" in values,
@@ -255,9 +316,10 @@ def _shape(
     fragments: Mapping[str, FragmentDefinitionNode],
     names: Mapping[str, str],
     types: frozenset[str],
+    passed_over: Callable[[str], bool] | None = None,
 ) -> Shape:
     shape: list[tuple[str, str, Shape | None]] = []
-    for key, field in _keyed(selection_set, fragments, types):
+    for key, field in _keyed(selection_set, fragments, types, passed_over):
         value = names.get(field.name.value)
         if value is None:
             raise _Unsupported(field.name.value)
@@ -310,13 +372,7 @@ async def answer_page(
     rows = rows[: request.size]
     if request.backwards:
         rows.reverse()
-    if plan.parties:  # personal data returned: audited as the general path notes it
-        security.pii_record_ids.update(row["id"] for row in rows)
-        for row in rows:
-            if row[page_json.PERSON_IDS]:
-                security.pii_person_ids.update(map(int, row[page_json.PERSON_IDS].split(",")))
-            if row[page_json.TIMELINE_IDS]:
-                security.pii_record_ids.update(map(int, row[page_json.TIMELINE_IDS].split(",")))
+    _note_personal_data(info, plan, rows)
     cursors = _Cursors(order_by, rows)
     nodes = [orjson.Fragment(row[page_json.NODE]) for row in rows]
     answer: dict[str, Any] = {}
@@ -335,6 +391,45 @@ async def answer_page(
             )
             answer[key] = _page_info(detail, page_info)
     return Prebuilt(answer)
+
+
+async def answer_node(info: Info, plan: PagePlan, kind: RecordKind, pk: int) -> Prebuilt | None:
+    """The record ``pk`` of ``kind`` as ``node(id)``'s completed value, its JSON text from the
+    database; ``None`` when there is none within the principal's scope (or its persons'
+    timelines span a merge), for the general path to answer as it does."""
+    type_names = _type_names()
+    assert type_names is not None  # node_plan checked
+    security = info.context.security
+    built = page_json.page_json(
+        queries.record_in_scope(security.scope, with_regions=plan.regions),
+        plan.node,
+        scope=security.scope,
+        descending=False,
+        type_names=type_names,
+    )
+    sessions = info.context.sessions
+    async with connect(sessions) as connection:
+        rows = await fetch_all(
+            sessions, built, connection, {queries.RECORD_ID: pk, queries.KIND: kind}
+        )
+    if not rows or (plan.timelines and rows[0][page_json.MERGED]):
+        return None
+    _note_personal_data(info, plan, rows)
+    return Prebuilt(orjson.Fragment(rows[0][page_json.NODE]))
+
+
+def _note_personal_data(info: Info, plan: PagePlan, rows: Sequence[RowMapping]) -> None:
+    """The records whose parties, and the persons, the answer shows, for the audit row, as
+    the general path notes them."""
+    if not plan.parties:
+        return
+    security = info.context.security
+    security.pii_record_ids.update(row["id"] for row in rows)
+    for row in rows:
+        if row[page_json.PERSON_IDS]:
+            security.pii_person_ids.update(map(int, row[page_json.PERSON_IDS].split(",")))
+        if row[page_json.TIMELINE_IDS]:
+            security.pii_record_ids.update(map(int, row[page_json.TIMELINE_IDS].split(",")))
 
 
 class _Cursors:

@@ -29,7 +29,7 @@ from resolvers.cursors import (
 from resolvers.dataloaders import Loaders
 from resolvers.filters import MAX_NAME_LENGTH, record_criteria
 from resolvers.matters import load_matter_node
-from resolvers.page_json import answer_page, page_plan
+from resolvers.page_json import answer_node, answer_page, node_plan, page_plan
 from resolvers.pagination import page_request
 from resolvers.rows import (
     KIND_OF_TYPE_NAME,
@@ -255,6 +255,13 @@ async def resolve_node(
     info: Info,
     id: Annotated[strawberry.ID, strawberry.argument(description="A global id (全局 ID).")],
 ) -> relay.Node | None:
+    type_name, pk = parse_global_id(id)
+    kind = KIND_OF_TYPE_NAME.get(type_name)
+    plan = None if kind is None else node_plan(info, type_name)
+    if plan is not None and kind is not None:  # built as JSON by the database
+        built = await answer_node(info, plan, kind, pk)
+        if built is not None:  # placed in the answer as it is (schema.fastpath.prebuilt)
+            return cast("relay.Node", built)
     node = await _node(info, id)
     if node is None:
         raise NotFound("No object has this id.")

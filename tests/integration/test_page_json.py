@@ -19,8 +19,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import resolvers.queries
 from db.models import AuditEntry, PartyMention, Person, Record
+from domain.enums import RecordKind
 from domain.roles import Role
-from tests.integration.graphql_world import graphql_client, seed_world, unlink_regions
+from schema.ids import global_id
+from schema.kinds import TYPE_OF_KIND
+from tests.integration.graphql_world import (
+    codes,
+    graphql,
+    graphql_client,
+    seed_world,
+    unlink_regions,
+)
+from tests.integration.test_graphql_loaders import counting_statements
+
+
+def type_name(kind: str) -> str:
+    """The GraphQL type of a record kind (``DISPUTE`` → ``Dispute``)."""
+    return TYPE_OF_KIND[RecordKind(kind)].__name__
+
 
 PAGE = """query Page { records(first: 50) { edges { node {
   id kind source sourceKey title occurredAt status
@@ -258,3 +274,96 @@ async def test_a_page_whose_persons_were_merged_answers_the_general_way(
     assert "errors" not in posted
     # the statement ran and saw the merge (PostgreSQL), or never ran (SQLite)
     assert counted.calls == (1 if committing_engine.dialect.name == "postgresql" else 0)
+
+
+BY_ID = """query ById($id: ID!) { node(id: $id) { id ... on Record {
+  kind source sourceKey title occurredAt status region { code name level }
+} } }"""
+
+BY_ID_WIDE = """query ById($id: ID!) { record: node(id: $id) { __typename id
+  ... on Person { name }
+  ... on Matter { number }
+  ... on Record { occurredOn reportedAt regionCode riskLevel deleted
+    parties { role name person { id name records { kind record { id title } } } } }
+} }"""
+
+
+class _CountedNodes:
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.built = 0
+        answer = resolvers.queries.answer_node
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            found = await answer(*args, **kwargs)
+            self.built += found is not None
+            return found
+
+        monkeypatch.setattr(resolvers.queries, "answer_node", counted)
+
+
+@pytest.mark.parametrize("document", [BY_ID, BY_ID_WIDE], ids=["bench", "wide"])
+async def test_a_record_by_id_answers_as_the_general_path(
+    committing_engine: AsyncEngine,
+    pii_key: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    document: str,
+) -> None:
+    await _seed(committing_engine)
+    async with committing_engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(Record.id, Record.kind, Record.region_code).where(Record.deleted.is_(False))
+            )
+        ).all()
+    inside = [row for row in rows if (row.region_code or "").startswith("4112")][:6]
+    outside = next(row for row in rows if not (row.region_code or "").startswith("4112"))
+    counted = _CountedNodes(monkeypatch)
+    answers = []
+    try:
+        async with graphql_client(
+            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
+        ) as client:
+            for row in inside:
+                ids = [global_id(type_name(row.kind), row.id)]
+                answers.append(await _both(client, committing_engine, document, {"id": ids[0]}))
+            # out of scope, the wrong type, no such record: the general path's NOT_FOUND
+            for wrong in (
+                global_id(type_name(outside.kind), outside.id),
+                global_id("PoliceAlert" if inside[0].kind != "POLICE_ALERT" else "Dispute",
+                          inside[0].id),
+                global_id("Dispute", 10**9),
+            ):  # fmt: skip
+                answers.append(await _both(client, committing_engine, document, {"id": wrong}))
+    finally:
+        await unlink_regions(committing_engine)
+    for posted, got, posted_audit, got_audit in answers:
+        assert posted == got
+        assert posted_audit == got_audit
+    assert all("errors" not in answer[0] for answer in answers[: len(inside)])
+    assert [codes(answer[0]) for answer in answers[len(inside) :]] == [["NOT_FOUND"]] * 3
+    built = committing_engine.dialect.name == "postgresql"
+    assert counted.built == (len(inside) if built else 0)
+
+
+@pytest.mark.parametrize("first", [5, 40])
+async def test_a_built_page_is_one_statement_at_any_size(
+    committing_engine: AsyncEngine, pii_key: bytes, first: int
+) -> None:
+    await _seed(committing_engine)
+    try:
+        async with graphql_client(
+            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
+        ) as client:
+            with counting_statements(committing_engine) as statements:
+                body = await graphql(client, TIMELINES, {"first": first})
+    finally:
+        await unlink_regions(committing_engine)
+    people = [
+        party["person"]
+        for node in body["data"]["records"]["nodes"]
+        for party in node["parties"]
+        if party["person"] is not None
+    ]
+    assert "errors" not in body and people and all(person["entries"] for person in people)
+    if committing_engine.dialect.name == "postgresql":  # the general path: tests elsewhere
+        assert len(statements) == 1, statements

@@ -30,10 +30,12 @@ QUERY_BY_ID = """
 query ById($id: ID!) { node(id: $id) { id ... on Record { title status region { code } } } }
 """
 
+# The timeline entries' roles keep these on the general path, several statements each (a
+# selection PostgreSQL builds as JSON reads in one: tests/integration/test_page_json.py).
 QUERY_NESTED = """
 query Nested {
   records(first: 5) {
-    edges { node { id parties { role person { id name records { record { id title } } } } } }
+    edges { node { id parties { role person { id name records { roles record { id title } } } } } }
   }
 }
 """
