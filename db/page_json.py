@@ -164,13 +164,19 @@ def page_json(
     scope: RecordScope,
     descending: bool,
     type_names: tuple[tuple[str, str], ...],
+    size: int | None = None,
 ) -> AnySelect:
     """``page`` (a ``record_page`` statement, with regions when ``node`` has ``region``) as
     rows of the record's id, its sort key, its JSON object (:data:`NODE`, text), the ids of
     the persons (:data:`PERSON_IDS`) and timeline records (:data:`TIMELINE_IDS`) it shows,
     and :data:`MERGED`, in the page's order. ``type_names`` gives each kind's GraphQL type
-    name (for ``__typename`` and ``gid``)."""
-    return _page_json(page, node, scope, descending, type_names)
+    name (for ``__typename`` and ``gid``). With ``size``, rows after the first ``size`` (the
+    one more a page reads to learn whether more follow) come without their values: nothing
+    of them is built."""
+    return _page_json(page, node, scope, descending, type_names, size)
+
+
+POSITION = "page_position"
 
 
 @functools.lru_cache(maxsize=256)
@@ -180,13 +186,22 @@ def _page_json(
     scope: RecordScope,
     descending: bool,
     type_names: tuple[tuple[str, str], ...],
+    size: int | None,
 ) -> AnySelect:
-    rows = page.subquery("page")
+    read = page.subquery("page")
+    order = (
+        (read.c[SORT_LABEL].desc(), read.c.id.desc())
+        if descending
+        else (read.c[SORT_LABEL], read.c.id)
+    )
+    rows = select(read, func.row_number().over(order_by=order).label(POSITION)).subquery("rows")
     c = rows.c
+    # A condition on the outer row only: PostgreSQL checks it once before the subquery runs.
+    built = true() if size is None else c[POSITION] <= literal_column(str(int(size)))
     parties_shape = _sub(node, "parties")
     parties = None
     if parties_shape is not None:
-        parties = _parties(c.id, parties_shape, scope, type_names)
+        parties = _parties(c.id, parties_shape, scope, type_names, built)
     pairs = _record_pairs(
         c,
         node,
@@ -204,18 +219,17 @@ def _page_json(
             func.coalesce(parties.c[MERGED], false()),
         )
     source = rows if parties is None else rows.join(parties, true())
-    order = (c[SORT_LABEL].desc(), c.id.desc()) if descending else (c[SORT_LABEL], c.id)
     return (
         select(
             c.id,
             c[SORT_LABEL],
-            cast(_object(pairs), Text).label(NODE),
+            case((built, cast(_object(pairs), Text)), else_=null()).label(NODE),
             person_ids.label(PERSON_IDS),
             timeline_ids.label(TIMELINE_IDS),
             merged.label(MERGED),
         )
         .select_from(source)
-        .order_by(*order)
+        .order_by(c[POSITION])
     )
 
 
@@ -286,6 +300,7 @@ def _parties(
     shape: Shape,
     scope: RecordScope,
     type_names: tuple[tuple[str, str], ...],
+    gate: ColumnElement[bool],
 ) -> Any:
     """A lateral subquery: the record's parties as a JSON array in the source's order, the
     ids of the persons shown, of their timelines' records, and whether any was merged."""
@@ -330,7 +345,7 @@ def _parties(
             merged.label(MERGED),
         )
         .select_from(joined)
-        .where(m.record_id == record_id)
+        .where(m.record_id == record_id, gate)
         .lateral("record_parties")
     )
 

@@ -361,7 +361,12 @@ async def answer_page(
     assert type_names is not None  # page_plan checked
     security = info.context.security
     built = page_json.page_json(
-        statement, plan.node, scope=security.scope, descending=descending, type_names=type_names
+        statement,
+        plan.node,
+        scope=security.scope,
+        descending=descending,
+        type_names=type_names,
+        size=request.size,
     )
     sessions = info.context.sessions
     async with connect(sessions) as connection:
