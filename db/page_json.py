@@ -194,10 +194,20 @@ def _page_json(
         if descending
         else (read.c[SORT_LABEL], read.c.id)
     )
-    rows = select(read, func.row_number().over(order_by=order).label(POSITION)).subquery("rows")
-    c = rows.c
-    # A condition on the outer row only: PostgreSQL checks it once before the subquery runs.
-    built = true() if size is None else c[POSITION] <= literal_column(str(int(size)))
+    built: ColumnElement[bool]
+    if size is None:
+        rows, built = read, true()
+        c = rows.c
+        position: tuple[ColumnElement[Any], ...] = (
+            (c[SORT_LABEL].desc(), c.id.desc()) if descending else (c[SORT_LABEL], c.id)
+        )
+    else:
+        numbered = func.row_number().over(order_by=order).label(POSITION)
+        rows = select(read, numbered).subquery("rows")
+        c = rows.c
+        position = (c[POSITION],)
+        # On the outer row only: PostgreSQL checks it once, before the subquery would run.
+        built = c[POSITION] <= literal_column(str(int(size)))
     parties_shape = _sub(node, "parties")
     parties = None
     if parties_shape is not None:
@@ -229,7 +239,7 @@ def _page_json(
             merged.label(MERGED),
         )
         .select_from(source)
-        .order_by(c[POSITION])
+        .order_by(*position)
     )
 
 
