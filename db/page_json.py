@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeAlias
 
 from sqlalchemy import (
+    Numeric,
     Text,
     case,
     cast,
@@ -116,7 +117,9 @@ def instant_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     the zone had then (``+09:00`` in the summers of 1986–1991, ``+08:05:43`` before 1901)."""
     local = func.timezone(_text(ZONE), moment)
     offset = local - func.timezone(_text("UTC"), moment)
-    whole = extract("microseconds", moment) % literal_column("1000000") == literal_column("0")
+    # EXTRACT gives numeric from PostgreSQL 14 on, a double before: numeric on both.
+    micro = cast(extract("microseconds", moment), Numeric())
+    whole = micro % literal_column("1000000") == literal_column("0")
     fraction = case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
     seconds = case(
         (extract("second", offset) == literal_column("0"), _EMPTY_TEXT),

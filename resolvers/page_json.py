@@ -22,6 +22,7 @@ follows merges).
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,23 +140,51 @@ def _permitted(info: Info, plan: PagePlan | None) -> PagePlan | None:
     return plan
 
 
-# Per field node of ``node`` and the id's type: the plan, the node kept beside it.
-_NODE_PLANS: dict[tuple[int, str], tuple[FieldNode, PagePlan | None]] = {}
+class _PlansByNode:
+    """Plans by field node and variant, by the node's identity and weakly: a document the
+    parse cache dropped takes its plans with it (as ``schema.fastpath.plans`` keeps its
+    readers). A node's hash and equality walk its whole tree, so it is not the key itself."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[int, str], tuple[weakref.ref[FieldNode], PagePlan | None]] = {}
+
+    def get(self, node: FieldNode, variant: str) -> tuple[bool, PagePlan | None]:
+        """(whether a plan is known, the plan)."""
+        entry = self._entries.get((id(node), variant))
+        if entry is None or entry[0]() is not node:
+            return False, None
+        return True, entry[1]
+
+    def put(self, node: FieldNode, variant: str, plan: PagePlan | None) -> None:
+        key, entries = (id(node), variant), self._entries
+
+        def forget(reference: weakref.ref[FieldNode]) -> None:
+            current = entries.get(key)
+            if current is not None and current[0] is reference:
+                del entries[key]
+
+        entries[key] = (weakref.ref(node, forget), plan)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_PLANS = _PlansByNode()
+"""Per field node of ``records`` (variant ``""``) or of ``node`` (variant: the id's type)."""
 
 
 def _node_plan_of(raw: GraphQLResolveInfo[Any], type_name: str) -> PagePlan | None:
     if len(raw.field_nodes) != 1:
         return None
     node = raw.field_nodes[0]
-    known = _NODE_PLANS.get((id(node), type_name))
-    if known is not None and known[0] is node:
-        return known[1]
+    known, plan = _PLANS.get(node, type_name)
+    if known:
+        return plan
     schema = raw.schema
 
     def other_object(name: str) -> bool:
         return name != type_name and isinstance(schema.get_type(name), GraphQLObjectType)
 
-    plan: PagePlan | None
     try:
         shape = _shape(
             node.selection_set, raw.fragments, _RECORD, _NODE_TYPES | {type_name}, other_object
@@ -163,34 +192,25 @@ def _node_plan_of(raw: GraphQLResolveInfo[Any], type_name: str) -> PagePlan | No
         plan = _plan_for(shape, ())
     except _Unsupported:
         plan = None
-    if len(_NODE_PLANS) > 4096:
-        _NODE_PLANS.clear()
-    _NODE_PLANS[(id(node), type_name)] = (node, plan)
+    _PLANS.put(node, type_name, plan)
     return plan
-
-
-# Per field node of ``records`` (the parsed documents are cached, so are their nodes): the
-# plan, kept beside the node so an id is never taken for another node's.
-_PLANS: dict[int, tuple[FieldNode, PagePlan | None]] = {}
 
 
 def _plan_of(raw: GraphQLResolveInfo[Any]) -> PagePlan | None:
     if len(raw.field_nodes) != 1:
         return None
     node = raw.field_nodes[0]
-    known = _PLANS.get(id(node))
-    if known is not None and known[0] is node:
-        return known[1]
+    known, plan = _PLANS.get(node, "")
+    if known:
+        return plan
     connection_type = raw.return_type
     while hasattr(connection_type, "of_type"):
         connection_type = connection_type.of_type
     try:
-        plan: PagePlan | None = _compile(node, raw.fragments, str(connection_type.name))
+        plan = _compile(node, raw.fragments, str(connection_type.name))
     except _Unsupported:
         plan = None
-    if len(_PLANS) > 4096:
-        _PLANS.clear()
-    _PLANS[id(node)] = (node, plan)
+    _PLANS.put(node, "", plan)
     return plan
 
 
