@@ -134,10 +134,12 @@ def company(name: str, uscc: str | None = None) -> ParsedParty:
 
 
 async def organisations_by_key(session: AsyncSession) -> dict[str, int | None]:
+    """Each record's organisation mention's organisation (a record's persons are left out:
+    which of its rows came last would otherwise decide the answer)."""
     rows = await session.execute(
-        select(Record.source_key, PartyMention.organisation_id).join(
-            Record, Record.id == PartyMention.record_id
-        )
+        select(Record.source_key, PartyMention.organisation_id)
+        .join(Record, Record.id == PartyMention.record_id)
+        .where(PartyMention.is_organisation.is_(True))
     )
     return {key: oid for key, oid in rows}
 
