@@ -106,33 +106,26 @@ async def record_connection(
     criteria = record_criteria(record_filter, kind=kind, readable=readable, policy=policy)
     keyset = decode_record_cursor(request.cursor, order_by) if request.cursor else None
     sort_column, descending = ORDERS[order_by]
+    descending = descending != request.backwards
+    page = partial(
+        queries.record_page,
+        criteria,
+        security.scope,
+        sort_column=sort_column,
+        descending=descending,
+        after=keyset,
+        limit=request.size + 1,
+    )
     plan = page_plan(info)
     if plan is not None:  # built as JSON by the database (resolvers.page_json)
-        statement = queries.record_page(
-            criteria,
-            security.scope,
-            sort_column=sort_column,
-            descending=descending != request.backwards,
-            after=keyset,
-            limit=request.size + 1,
-            with_regions=plan.regions,
-            kind_columns=False,
-        )
-        built = await answer_page(
-            info, plan, statement, request, order_by, descending != request.backwards
-        )
+        statement = page(with_regions=plan.regions, kind_columns=False)
+        built = await answer_page(info, plan, statement, request, order_by, descending)
         if built is not None:  # placed in the answer as it is (schema.fastpath.prebuilt)
             return cast("Connection[Record]", built)
     sessions = info.context.sessions
     wanted = selected_relations(info._raw_info)
     kind_columns = _reads_kind_fields(info)
-    statement = queries.record_page(
-        criteria,
-        security.scope,
-        sort_column=sort_column,
-        descending=descending != request.backwards,
-        after=keyset,
-        limit=request.size + 1,
+    statement = page(
         with_regions="region" in wanted,  # read beside the records: one statement less
         kind_columns=kind_columns,
     )

@@ -8,7 +8,9 @@ the same; on PostgreSQL the supported documents must have taken the path, on SQL
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,6 +83,8 @@ TIMELINES = """query($first: Int) { records(first: $first, orderBy: OCCURRED_AT_
       record { __typename id ... on Record { kind sourceKey title occurredOn riskLevel } } } } }
 } } }"""
 
+STAFF_REGIONS = ["411200"]
+
 # Documents the path leaves to the general one: a total, identifiers opened in Python, a
 # person's records, a directive, a kind's own field.
 GENERAL_ONLY = [
@@ -133,6 +137,24 @@ async def _seed(engine: AsyncEngine, *, merged: bool = False) -> None:
             .where(PartyMention.record_id == world.record_ids[7])
             .values(person_id=None)
         )
+
+
+@contextlib.asynccontextmanager
+async def _world(
+    engine: AsyncEngine,
+    pii_key: bytes,
+    *,
+    role: Role = Role.CENTER_STAFF,
+    regions: list[str] | None = STAFF_REGIONS,
+    merged: bool = False,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The seeded world (:func:`_seed`) and a client of the app on it, as ``role``."""
+    await _seed(engine, merged=merged)
+    try:
+        async with graphql_client(engine, pii_key, role=role, regions=regions) as client:
+            yield client
+    finally:
+        await unlink_regions(engine)
 
 
 async def _last_audit(engine: AsyncEngine) -> tuple[Any, Any]:
@@ -202,23 +224,19 @@ async def test_built_pages_answer_as_the_general_path(
     variables: dict[str, Any],
     built: bool,
 ) -> None:
-    await _seed(committing_engine)
     counted = _Counted(monkeypatch)
     pages = 1
-    try:
-        async with graphql_client(committing_engine, pii_key, role=role, regions=regions) as client:
-            posted, got, posted_audit, got_audit = await _both(
-                client, committing_engine, document, variables
-            )
-            page = (posted.get("data") or {}).get("records") or {}
-            end = (page.get("info") or {}).get("endCursor")
-            if end and "first" in variables:  # and the next page, after this one's last cursor
-                more = await _both(client, committing_engine, document, {**variables, "after": end})
-                assert more[0] == more[1]
-                assert more[2] == more[3]
-                pages += 1
-    finally:
-        await unlink_regions(committing_engine)
+    async with _world(committing_engine, pii_key, role=role, regions=regions) as client:
+        posted, got, posted_audit, got_audit = await _both(
+            client, committing_engine, document, variables
+        )
+        page = (posted.get("data") or {}).get("records") or {}
+        end = (page.get("info") or {}).get("endCursor")
+        if end and "first" in variables:  # and the next page, after this one's last cursor
+            more = await _both(client, committing_engine, document, {**variables, "after": end})
+            assert more[0] == more[1]
+            assert more[2] == more[3]
+            pages += 1
     assert posted == got
     assert posted_audit == got_audit
     postgres = committing_engine.dialect.name == "postgresql"
@@ -235,17 +253,11 @@ async def test_other_selections_take_the_general_path(
     monkeypatch: pytest.MonkeyPatch,
     document: str,
 ) -> None:
-    await _seed(committing_engine)
     counted = _Counted(monkeypatch)
-    try:
-        async with graphql_client(
-            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
-        ) as client:
-            posted, got, posted_audit, got_audit = await _both(
-                client, committing_engine, document, {"x": True}
-            )
-    finally:
-        await unlink_regions(committing_engine)
+    async with _world(committing_engine, pii_key) as client:
+        posted, got, posted_audit, got_audit = await _both(
+            client, committing_engine, document, {"x": True}
+        )
     assert counted.calls == 0
     assert posted == got
     assert posted_audit == got_audit
@@ -258,17 +270,11 @@ async def test_a_page_whose_persons_were_merged_answers_the_general_way(
     monkeypatch: pytest.MonkeyPatch,
     document: str,
 ) -> None:
-    await _seed(committing_engine, merged=True)
     counted = _Counted(monkeypatch)
-    try:
-        async with graphql_client(
-            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
-        ) as client:
-            posted, got, posted_audit, got_audit = await _both(
-                client, committing_engine, document, {"first": 40}
-            )
-    finally:
-        await unlink_regions(committing_engine)
+    async with _world(committing_engine, pii_key, merged=True) as client:
+        posted, got, posted_audit, got_audit = await _both(
+            client, committing_engine, document, {"first": 40}
+        )
     assert posted == got
     assert posted_audit == got_audit
     assert "errors" not in posted
@@ -308,34 +314,36 @@ async def test_a_record_by_id_answers_as_the_general_path(
     monkeypatch: pytest.MonkeyPatch,
     document: str,
 ) -> None:
-    await _seed(committing_engine)
-    async with committing_engine.connect() as connection:
-        rows = (
-            await connection.execute(
-                select(Record.id, Record.kind, Record.region_code).where(Record.deleted.is_(False))
-            )
-        ).all()
-    inside = [row for row in rows if (row.region_code or "").startswith("4112")][:6]
-    outside = next(row for row in rows if not (row.region_code or "").startswith("4112"))
     counted = _CountedNodes(monkeypatch)
     answers = []
-    try:
-        async with graphql_client(
-            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
-        ) as client:
-            for row in inside:
-                ids = [global_id(type_name(row.kind), row.id)]
-                answers.append(await _both(client, committing_engine, document, {"id": ids[0]}))
-            # out of scope, the wrong type, no such record: the general path's NOT_FOUND
-            for wrong in (
-                global_id(type_name(outside.kind), outside.id),
-                global_id("PoliceAlert" if inside[0].kind != "POLICE_ALERT" else "Dispute",
-                          inside[0].id),
-                global_id("Dispute", 10**9),
-            ):  # fmt: skip
-                answers.append(await _both(client, committing_engine, document, {"id": wrong}))
-    finally:
-        await unlink_regions(committing_engine)
+    async with _world(committing_engine, pii_key) as client:
+        async with committing_engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(Record.id, Record.kind, Record.region_code).where(
+                        Record.deleted.is_(False)
+                    )
+                )
+            ).all()
+        inside = [row for row in rows if (row.region_code or "").startswith("4112")][:6]
+        outside = next(row for row in rows if not (row.region_code or "").startswith("4112"))
+        for row in inside:
+            answers.append(
+                await _both(
+                    client,
+                    committing_engine,
+                    document,
+                    {"id": global_id(type_name(row.kind), row.id)},
+                )
+            )
+        # out of scope, the wrong type, no such record: the general path's NOT_FOUND
+        for wrong in (
+            global_id(type_name(outside.kind), outside.id),
+            global_id("PoliceAlert" if inside[0].kind != "POLICE_ALERT" else "Dispute",
+                      inside[0].id),
+            global_id("Dispute", 10**9),
+        ):  # fmt: skip
+            answers.append(await _both(client, committing_engine, document, {"id": wrong}))
     for posted, got, posted_audit, got_audit in answers:
         assert posted == got
         assert posted_audit == got_audit
@@ -349,15 +357,9 @@ async def test_a_record_by_id_answers_as_the_general_path(
 async def test_a_built_page_is_one_statement_at_any_size(
     committing_engine: AsyncEngine, pii_key: bytes, first: int
 ) -> None:
-    await _seed(committing_engine)
-    try:
-        async with graphql_client(
-            committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["411200"]
-        ) as client:
-            with counting_statements(committing_engine) as statements:
-                body = await graphql(client, TIMELINES, {"first": first})
-    finally:
-        await unlink_regions(committing_engine)
+    async with _world(committing_engine, pii_key) as client:
+        with counting_statements(committing_engine) as statements:
+            body = await graphql(client, TIMELINES, {"first": first})
     people = [
         party["person"]
         for node in body["data"]["records"]["nodes"]
