@@ -111,32 +111,50 @@ _EMPTY_TEXT = _text("")
 _COMMA = _text(",")
 
 
+FIXED_SINCE = "1992-01-01 00:00:00+00"
+"""From then on Asia/Shanghai has kept +08:00 (its last summer time ended in September 1991):
+later instants are shifted by a fixed interval, which costs PostgreSQL far less than a
+look-up in the zone's rules (a page has a hundred instants)."""
+
+
 def instant_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     """``moment`` (timestamptz) as Python's ``isoformat`` writes it at Beijing's offset:
     ``2026-08-17T09:30:00+08:00``, ``.ffffff`` only when there are microseconds, the offset
     the zone had then (``+09:00`` in the summers of 1986–1991, ``+08:05:43`` before 1901)."""
-    local = func.timezone(_text(ZONE), moment)
-    offset = local - func.timezone(_text("UTC"), moment)
     # EXTRACT gives numeric from PostgreSQL 14 on, a double before: numeric on both.
     micro = cast(extract("microseconds", moment), Numeric())
     whole = micro % literal_column("1000000") == literal_column("0")
-    fraction = case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
+    fixed = func.timezone(literal_column("INTERVAL '8 hours'"), moment)
+    since_1992 = (
+        func.to_char(fixed, _text('YYYY-MM-DD"T"HH24:MI:SS'))
+        + case((whole, _EMPTY_TEXT), else_=func.to_char(fixed, _text(".US")))
+        + _text("+08:00")
+    )
+    local = func.timezone(_text(ZONE), moment)
+    offset = local - func.timezone(_text("UTC"), moment)
     seconds = case(
         (extract("second", offset) == literal_column("0"), _EMPTY_TEXT),
         else_=func.to_char(offset, _text(":SS")),
     )
-    return (
+    by_the_rules = (
         func.to_char(local, _text('YYYY-MM-DD"T"HH24:MI:SS'))
-        + fraction
+        + case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
         + _text("+")
         + func.to_char(offset, _text("HH24:MI"))
         + seconds
     )
+    return case((moment >= _since_1992(), since_1992), else_=by_the_rules)
+
+
+def _since_1992() -> ColumnElement[Any]:
+    return literal_column(f"TIMESTAMPTZ '{FIXED_SINCE}'")
 
 
 def day_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     """The Beijing calendar date of ``moment`` as ``YYYY-MM-DD``."""
-    return func.to_char(func.timezone(_text(ZONE), moment), _text("YYYY-MM-DD"))
+    fixed = func.timezone(literal_column("INTERVAL '8 hours'"), moment)
+    local = func.timezone(_text(ZONE), moment)
+    return func.to_char(case((moment >= _since_1992(), fixed), else_=local), _text("YYYY-MM-DD"))
 
 
 def global_id_text(type_name: ColumnElement[str], pk: ColumnElement[int]) -> ColumnElement[str]:
