@@ -124,37 +124,41 @@ def instant_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     # EXTRACT gives numeric from PostgreSQL 14 on, a double before: numeric on both.
     micro = cast(extract("microseconds", moment), Numeric())
     whole = micro % literal_column("1000000") == literal_column("0")
-    fixed = func.timezone(literal_column("INTERVAL '8 hours'"), moment)
-    since_1992 = (
-        func.to_char(fixed, _text('YYYY-MM-DD"T"HH24:MI:SS'))
-        + case((whole, _EMPTY_TEXT), else_=func.to_char(fixed, _text(".US")))
-        + _text("+08:00")
-    )
-    local = func.timezone(_text(ZONE), moment)
+
+    def clock(local: ColumnElement[Any]) -> ColumnElement[str]:
+        fraction = case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
+        return func.to_char(local, _text('YYYY-MM-DD"T"HH24:MI:SS')) + fraction
+
+    local = _by_the_rules(moment)
     offset = local - func.timezone(_text("UTC"), moment)
     seconds = case(
         (extract("second", offset) == literal_column("0"), _EMPTY_TEXT),
         else_=func.to_char(offset, _text(":SS")),
     )
-    by_the_rules = (
-        func.to_char(local, _text('YYYY-MM-DD"T"HH24:MI:SS'))
-        + case((whole, _EMPTY_TEXT), else_=func.to_char(local, _text(".US")))
-        + _text("+")
-        + func.to_char(offset, _text("HH24:MI"))
-        + seconds
+    by_the_rules = clock(local) + _text("+") + func.to_char(offset, _text("HH24:MI")) + seconds
+    return case(
+        (_fixed_offset(moment), clock(_at_fixed_offset(moment)) + _text("+08:00")),
+        else_=by_the_rules,
     )
-    return case((moment >= _since_1992(), since_1992), else_=by_the_rules)
 
 
-def _since_1992() -> ColumnElement[Any]:
-    return literal_column(f"TIMESTAMPTZ '{FIXED_SINCE}'")
+def _fixed_offset(moment: ColumnElement[Any]) -> ColumnElement[bool]:
+    """Whether ``moment`` falls after Beijing's last change of offset (:data:`FIXED_SINCE`)."""
+    return moment >= literal_column(f"TIMESTAMPTZ '{FIXED_SINCE}'")
+
+
+def _at_fixed_offset(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.timezone(literal_column("INTERVAL '8 hours'"), moment)
+
+
+def _by_the_rules(moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.timezone(_text(ZONE), moment)
 
 
 def day_text(moment: ColumnElement[Any]) -> ColumnElement[str]:
     """The Beijing calendar date of ``moment`` as ``YYYY-MM-DD``."""
-    fixed = func.timezone(literal_column("INTERVAL '8 hours'"), moment)
-    local = func.timezone(_text(ZONE), moment)
-    return func.to_char(case((moment >= _since_1992(), fixed), else_=local), _text("YYYY-MM-DD"))
+    local = case((_fixed_offset(moment), _at_fixed_offset(moment)), else_=_by_the_rules(moment))
+    return func.to_char(local, _text("YYYY-MM-DD"))
 
 
 def global_id_text(type_name: ColumnElement[str], pk: ColumnElement[int]) -> ColumnElement[str]:
@@ -168,7 +172,19 @@ def _key(name: str) -> ColumnElement[str]:
     # statement of a hundred bound keys would cost more to send than to run.
     if not name.replace("_", "a").isalnum() or not name.isascii():
         raise UnknownValue(f"not a GraphQL name: {name!r}")
-    return literal_column(f"'{name}'")
+    return _text(name)
+
+
+def _pairs(
+    shape: Shape, allowed: frozenset[str], value_of: Callable[[str, Shape | None], Any]
+) -> list[tuple[str, ColumnElement[Any]]]:
+    """(response key, SQL value) for each of ``shape``'s values, each one in ``allowed``."""
+    pairs: list[tuple[str, ColumnElement[Any]]] = []
+    for key, value, sub in shape:
+        if value not in allowed:
+            raise UnknownValue(f"{value!r} is not one of {sorted(allowed)}")
+        pairs.append((key, value_of(value, sub)))
+    return pairs
 
 
 def _object(pairs: list[tuple[str, ColumnElement[Any]]]) -> ColumnElement[Any]:
@@ -216,12 +232,10 @@ def _page_json(
         else (read.c[SORT_LABEL], read.c.id)
     )
     built: ColumnElement[bool]
+    position: tuple[ColumnElement[Any], ...]
     if size is None:
-        rows, built = read, true()
+        rows, built, position = read, true(), order
         c = rows.c
-        position: tuple[ColumnElement[Any], ...] = (
-            (c[SORT_LABEL].desc(), c.id.desc()) if descending else (c[SORT_LABEL], c.id)
-        )
     else:
         numbered = func.row_number().over(order_by=order).label(POSITION)
         rows = select(read, numbered).subquery("rows")
@@ -288,40 +302,35 @@ def _record_pairs(
     """A record's (key, value) pairs from its columns ``c``; ``region`` and ``parties``
     build those values where the record may have them."""
     type_name = _kind_type_name(c.kind, type_names)
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, sub in shape:
-        if value not in RECORD_VALUES:
-            raise UnknownValue(f"record value {value!r}")
+
+    def value_of(value: str, sub: Shape | None) -> Any:
         if value == "__typename":
-            pairs.append((key, type_name))
-        elif value == "gid":
-            pairs.append((key, global_id_text(type_name, c.id)))
-        elif value in _INSTANTS:
-            pairs.append((key, instant_text(c[value])))
-        elif value in _DAYS:
-            pairs.append((key, day_text(c[_DAYS[value]])))
-        elif value == "region":
+            return type_name
+        if value == "gid":
+            return global_id_text(type_name, c.id)
+        if value in _INSTANTS:
+            return instant_text(c[value])
+        if value in _DAYS:
+            return day_text(c[_DAYS[value]])
+        if value == "region":
             if region is None:
                 raise UnknownValue("region here")
-            pairs.append((key, region(sub or ())))
-        elif value == "parties":
+            return region(sub or ())
+        if value == "parties":
             if parties is None:
                 raise UnknownValue("parties here")
-            pairs.append((key, parties))
-        else:
-            pairs.append((key, c[value]))
-    return pairs
+            return parties
+        return c[value]
+
+    return _pairs(shape, RECORD_VALUES, value_of)
 
 
 def _region(c: Any, shape: Shape) -> ColumnElement[Any]:
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, _ in shape:
-        if value not in REGION_VALUES:
-            raise UnknownValue(f"region value {value!r}")
-        if value == "__typename":
-            pairs.append((key, _text("Region")))
-        else:
-            pairs.append((key, c[REGION_LABEL + value]))
+    pairs = _pairs(
+        shape,
+        REGION_VALUES,
+        lambda value, _: _text("Region") if value == "__typename" else c[REGION_LABEL + value],
+    )
     # A code that names no region answers null, as the region loader does.
     return case((c[REGION_LABEL + "code"].is_(None), null()), else_=_object(pairs))
 
@@ -341,16 +350,15 @@ def _parties(
     timeline = None
     if entries_shape is not None:
         timeline = _timeline(entries_shape, scope, type_names)
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, _ in shape:
-        if value not in PARTY_VALUES:
-            raise UnknownValue(f"party value {value!r}")
+
+    def value_of(value: str, _: Shape | None) -> Any:
         if value == "__typename":
-            pairs.append((key, _text("Party")))
-        elif value == "person":
-            pairs.append((key, _person(person_shape or (), timeline)))
-        else:
-            pairs.append((key, m[value]))
+            return _text("Party")
+        if value == "person":
+            return _person(person_shape or (), timeline)
+        return m[value]
+
+    pairs = _pairs(shape, PARTY_VALUES, value_of)
     joined: Any = PARTIES
     if person_shape is not None:
         joined = joined.outerjoin(PERSONS, person_join(scope))
@@ -388,19 +396,17 @@ def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str
     records = RECORDS.alias("timeline_record")
     mentions = PARTIES.alias("timeline_mention")
     r = records.c
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, sub in shape:
-        if value not in ENTRY_VALUES:
-            raise UnknownValue(f"timeline value {value!r}")
+
+    def value_of(value: str, sub: Shape | None) -> Any:
         if value == "__typename":
-            pairs.append((key, _text("TimelineEntry")))
-        elif value == "occurred_at":
-            pairs.append((key, instant_text(r.occurred_at)))
-        elif value == "kind":
-            pairs.append((key, r.kind))
-        else:
-            record = _record_pairs(r, sub or (), type_names, region=None, parties=None)
-            pairs.append((key, _object(record)))
+            return _text("TimelineEntry")
+        if value == "occurred_at":
+            return instant_text(r.occurred_at)
+        if value == "kind":
+            return r.kind
+        return _object(_record_pairs(r, sub or (), type_names, region=None, parties=None))
+
+    pairs = _pairs(shape, ENTRY_VALUES, value_of)
     names: AnySelect = (
         select(literal_column("1"))
         .select_from(mentions)
@@ -421,17 +427,16 @@ def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str
 
 def _person(shape: Shape, timeline: Any) -> ColumnElement[Any]:
     p = PERSONS.c
-    pairs: list[tuple[str, ColumnElement[Any]]] = []
-    for key, value, _ in shape:
-        if value not in PERSON_VALUES:
-            raise UnknownValue(f"person value {value!r}")
+
+    def value_of(value: str, _: Shape | None) -> Any:
         if value == "__typename":
-            pairs.append((key, _text("Person")))
-        elif value == "gid":
-            pairs.append((key, global_id_text(_text("Person"), p.id)))
-        elif value == "records":
-            pairs.append((key, timeline.c.entries))
-        else:
-            pairs.append((key, p[value]))
+            return _text("Person")
+        if value == "gid":
+            return global_id_text(_text("Person"), p.id)
+        if value == "records":
+            return timeline.c.entries
+        return p[value]
+
+    pairs = _pairs(shape, PERSON_VALUES, value_of)
     # Null when the mention is unresolved or its person is not visible in the scope.
     return case((p.id.is_(None), null()), else_=_object(pairs))

@@ -165,9 +165,6 @@ class _PlansByNode:
 
         entries[key] = (weakref.ref(node, forget), plan)
 
-    def __len__(self) -> int:
-        return len(self._entries)
-
 
 _PLANS = _PlansByNode()
 """Per field node of ``records`` (variant ``""``) or of ``node`` (variant: the id's type)."""
