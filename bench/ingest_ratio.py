@@ -2,25 +2,29 @@
 rows, on PostgreSQL (入库速率与裸插入之比).
 
 1. The sandbox runs in its own process (``govhub sandbox``), so its CPU is not the hub's.
-2. ``sync_source`` for all five sources at once, linking on, into a fresh schema: wall time,
-   the hub process's CPU time and peak RSS, records per second.
+2. ``govhub sync --full --workers N`` (1 by default) for all five sources, linking on, into a
+   fresh schema: wall time, the CPU time and peak RSS of the command's processes, records per
+   second.
 3. The rows that sync stored (records, each kind's own rows, party mentions) are read back and
    written into a second fresh schema with plain ``executemany`` INSERTs in batches of 1,000:
    records per second. The ratio of the two rates is the figure (goal ≥ 0.3).
 
-    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--database-url URL] [--base-port N]
+    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--workers N] [--database-url URL]
+        [--base-port N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import os
 import resource
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,15 +32,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-from sqlalchemy import MetaData, Table, insert, select
+from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.base import Connector
 from connectors.config import parse_sources
 from connectors.registry import open_connectors
-from connectors.sync import sync_source
-from db.engine import scratch_schema, session_factory
+from db.engine import create_engine, scratch_schema, session_factory
 from db.migrate import migrated_engine
+from db.models import Record
 from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.enums import SourceSystem
@@ -77,21 +81,40 @@ def sandbox_process(scale: int, base_port: int) -> Iterator[dict[SourceSystem, s
         process.wait(timeout=30)
 
 
-async def full_sync(engine: AsyncEngine, urls: dict[SourceSystem, str]) -> tuple[int, float, float]:
-    """(records stored, wall seconds, CPU seconds) of a full sync of the five sources."""
-    configs = parse_sources(render_sources_file(urls, DEFAULT_CREDENTIALS))
-    sessions = session_factory(engine)
-    async with sessions.begin() as session:
-        await seed_regions(session)
-    wall, cpu = time.perf_counter(), time.process_time()
-    async with open_connectors(configs) as connectors:
-        results = await asyncio.gather(
-            *(sync_source(engine, sessions, c, full=True) for c in connectors.values())
-        )
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    assert all(r.ok for r in results), [r.error for r in results]
-    stored = sum(r.counts.inserted + r.counts.deleted for r in results)
-    return stored, wall, cpu
+async def full_sync(
+    url: str, schema: str, urls: dict[SourceSystem, str], workers: int, pii_key: bytes
+) -> tuple[int, float, float, float]:
+    """(records stored, wall seconds, CPU seconds, peak RSS MiB) of ``govhub sync --full``."""
+    engine = create_engine(url, schema=schema)
+    try:
+        async with session_factory(engine).begin() as session:
+            await seed_regions(session)
+        with tempfile.TemporaryDirectory() as data:
+            sources = Path(data) / "sources.toml"
+            sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+            env = {
+                **os.environ, "GOVHUB_DATABASE_URL": url, "GOVHUB_DATABASE_SCHEMA": schema,
+                "GOVHUB_PII_KEY": base64.urlsafe_b64encode(pii_key).decode(),
+                "GOVHUB_SOURCES_FILE": str(sources), "GOVHUB_DATA_DIR": data,
+            }  # fmt: skip
+            govhub = Path(sys.executable).with_name("govhub")
+            command = [str(govhub), "sync", "--full", "--workers", str(workers)]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall = time.perf_counter()
+            process = await asyncio.create_subprocess_exec(
+                *command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            )
+            _, errors = await process.communicate()
+            wall = time.perf_counter() - wall
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if process.returncode != 0:
+            raise RuntimeError(f"govhub sync failed: {errors.decode(errors='replace')[-3000:]}")
+        async with engine.connect() as connection:
+            stored = int(await connection.scalar(select(func.count()).select_from(Record)) or 0)
+    finally:
+        await engine.dispose()
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return stored, wall, cpu, after.ru_maxrss / 1024  # the largest of the command's processes
 
 
 async def fetch_only(urls: dict[SourceSystem, str]) -> tuple[int, float]:
@@ -133,13 +156,16 @@ async def plain_insert(source: AsyncEngine, target: AsyncEngine) -> tuple[int, f
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20000)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="processes govhub sync shares the sources among")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("GOVHUB_BENCH_DATABASE_URL"))
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
                         help="first of the sandbox's five ports")  # fmt: skip
     args = parser.parse_args()
     url = args.database_url or DEFAULT_PG
     settle_collector()  # as ``govhub`` does on start (hub.cli.main)
-    configure_pii(secrets.token_bytes(32))
+    pii_key = secrets.token_bytes(32)
+    configure_pii(pii_key)
     with sandbox_process(args.scale, args.base_port) as urls:
         async with (
             scratch_schema(url, "bench_sync") as synced,
@@ -147,10 +173,10 @@ async def main() -> None:
             scratch_schema(url, "bench_plain") as plain,
             migrated_engine(url, schema=plain) as target,
         ):
-            stored, wall, cpu = await full_sync(engine, urls)
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            stored, wall, cpu, rss = await full_sync(url, synced, urls, args.workers, pii_key)
             print(f"full sync : {stored:,} records in {wall:6.1f} s wall, {cpu:6.1f} s CPU "
-                  f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB")  # fmt: skip
+                  f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB "
+                  f"(govhub sync --full --workers {args.workers})", flush=True)  # fmt: skip
             items, fetching = await fetch_only(urls)
             print(f"fetch only: {items:,} items in {fetching:6.1f} s ({items / fetching:,.0f} "
                   f"items/s): what the five connectors deliver without storing", flush=True)

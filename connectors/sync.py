@@ -16,9 +16,13 @@ resolves every unresolved mention of the source, not only the chunk's.
 
 After each resolution pass (each batch when the run does not resolve) the records changed
 since the last grading are graded (风险研判, ``db.risk``): they, the records linked to them and
-the persons they name, in a transaction of its own under the same lock. Grades that rose to
-the alert level are announced to ``on_risk_alerts``. A failed grading step is tried again for
-its records with the next pass, and at the end of the run; it never fails the sync.
+the persons they name, in a transaction of its own under the grading lock: one grading pass
+at a time (two would both add the first grade of a shared person), while another source's
+resolution goes on. Every resolution pass is followed by its own source's grading pass, so the
+last grade of whatever a pass changed is computed after it, whatever another pass read
+half-way. Grades that rose to the alert level are announced to ``on_risk_alerts``. A failed
+grading step is tried again for its records with the next pass, and at the end of the run; it
+never fails the sync.
 
 While a run inserts, the planner's statistics are refreshed each time govhub's tables have
 doubled (``db.statistics``): a first load otherwise keeps the plans made for empty tables.
@@ -41,7 +45,7 @@ from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
-from db.linking_lock import linking_lock
+from db.linking_lock import grading_lock, linking_lock
 from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
@@ -264,7 +268,7 @@ async def grade_after_batch(
         return True
     started = 0.0
     try:
-        async with sessions.begin() as session, linking_lock(session):
+        async with sessions.begin() as session, grading_lock(session):
             started = time.perf_counter()  # the wait for the lock is not grading
             alerts = await grade_touched(session, record_ids, risk)
     except Exception as exc:  # the batch is committed; the run's catch-up grades these again

@@ -6,29 +6,44 @@ concurrently they could create the same link twice (a unique violation) or write
 person a staff decision has just changed. So each takes this lock for its transaction: a
 PostgreSQL transaction-level advisory lock across processes, and an asyncio lock inside one
 (SQLite is embedded and single-process, and serialises its writers anyway).
+
+Grading after a sync pass (``db.risk``) reads persons and links but writes neither: it holds
+the grading lock instead, built the same way, so one source's grading runs beside another's
+resolution; two grading passes still wait for each other (both would add the first grade of a
+person they share).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-_LOCAL: dict[int, asyncio.Lock] = {}
+_LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
+
+
+def linking_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
+    """Hold the linking lock; the PostgreSQL part lasts until the session's transaction ends."""
+    return _held(session, "linking")
+
+
+def grading_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
+    """Hold the grading lock, as :func:`linking_lock` the linking one."""
+    return _held(session, "grading")
 
 
 @asynccontextmanager
-async def linking_lock(session: AsyncSession) -> AsyncIterator[None]:
-    """Hold the linking lock; the PostgreSQL part lasts until the session's transaction ends."""
-    local = _LOCAL.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
+async def _held(session: AsyncSession, name: str) -> AsyncIterator[None]:
+    local = _LOCAL.setdefault((id(asyncio.get_running_loop()), name), asyncio.Lock())
     async with local:
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             # per schema, as the source locks (connectors.locks): two deployments (or test and
             # benchmark schemas) sharing one database do not wait for one another
-            await session.execute(text(
-                "SELECT pg_advisory_xact_lock(hashtext('govhub:linking:' || current_schema()))"
-            ))  # fmt: skip
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+                {"name": f"govhub:{name}:"},
+            )
         yield

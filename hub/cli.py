@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
@@ -15,6 +15,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
+from domain.enums import SourceSystem
 from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.logging import configure_logging
@@ -173,7 +174,15 @@ def sandbox(
     )
 
 
-sync_cli.register(app, _settings)
+def sync_worker(sources: list[SourceSystem], full: bool, messages: Any) -> None:
+    """One of ``sync --workers N``'s processes, configured as ``sync`` is (hub.sync_workers)."""
+    from hub.sync_workers import work_share
+
+    settle_collector()  # as ``main`` does, once the imports are done
+    work_share(_settings(), sources, full, messages)
+
+
+sync_cli.register(app, _settings, sync_worker)
 outbox.register(app, _settings)
 eval_cli.register(app, _settings)
 security_cli.register(app, _settings)

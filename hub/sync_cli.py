@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
@@ -65,9 +65,53 @@ def summary_table(results: list[RunResult]) -> Table:
     return table
 
 
+Report = Callable[[RunResult], None]
+"""Hears a source's result as its sync goes on, and once more when it ends."""
+
+
+def chosen_sources(
+    configs: dict[SourceSystem, SourceConfig], only: set[SourceSystem] | None
+) -> list[SourceSystem]:
+    """The enabled sources of the sources file that ``only`` names (all when None), in order."""
+    return [s for s, c in configs.items() if c.enabled and (only is None or s in only)]
+
+
+@contextlib.contextmanager
+def progress_lines(sources: list[SourceSystem], *, show: bool = True) -> Iterator[Report]:
+    """A live line per source while the block runs; yields the :data:`Report` that updates it."""
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"),
+        TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+        console=console, disable=not show,
+    ) as progress:  # fmt: skip
+        tasks: dict[SourceSystem, TaskID] = {
+            s: progress.add_task(s.value, total=None, info="starting") for s in sources
+        }
+
+        def report(result: RunResult) -> None:
+            info = (
+                f"fetched {result.fetched}  new {result.counts.inserted}  "
+                f"updated {result.counts.updated}  dead {result.dead_lettered}"
+            )
+            progress.update(tasks[result.source], info=info)
+            if result.status != "RUNNING":
+                progress.update(tasks[result.source], total=1, completed=1)
+
+        yield report
+
+
 async def run_sync(
     settings: Settings, only: set[SourceSystem] | None, *, full: bool, show: bool = True
 ) -> list[RunResult]:
+    """Sync the chosen sources concurrently in this process, a progress line each."""
+    with progress_lines(chosen_sources(sources_of(settings), only), show=show) as report:
+        return await sync_sources(settings, only, full=full, report=report)
+
+
+async def sync_sources(
+    settings: Settings, only: set[SourceSystem] | None, *, full: bool, report: Report
+) -> list[RunResult]:
+    """Sync the chosen sources concurrently in this process; ``report`` hears of each."""
     configs = sources_of(settings)
     risk = risk_config(settings)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
@@ -82,48 +126,32 @@ async def run_sync(
                 bus = await stack.enter_async_context(open_bus(settings.redis_url))
                 announce = record_announcer(bus)
                 alert = risk_alert_announcer(bus)
-            follow = matter_intake(
-                build_workflow(settings, sessions, bus), intake_rules(settings)
-            )
+            follow = matter_intake(build_workflow(settings, sessions, bus), intake_rules(settings))
             connectors = await stack.enter_async_context(open_connectors(configs, only))
-            with Progress(
-                SpinnerColumn(), TextColumn("{task.description}"),
-                TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                console=console, disable=not show,
-            ) as progress:  # fmt: skip
-                tasks: dict[SourceSystem, TaskID] = {
-                    s: progress.add_task(s.value, total=None, info="starting") for s in connectors
-                }
 
-                def report(result: RunResult) -> None:
-                    info = (
-                        f"fetched {result.fetched}  new {result.counts.inserted}  "
-                        f"updated {result.counts.updated}  dead {result.dead_lettered}"
-                    )
-                    progress.update(tasks[result.source], info=info)
+            async def one(source: SourceSystem) -> RunResult:
+                result = await sync_source(
+                    engine,
+                    sessions,
+                    connectors[source],
+                    full=full,
+                    progress=report,
+                    on_changes=announce,
+                    risk=risk,
+                    on_risk_alerts=alert,
+                    after_linking=follow,
+                )
+                report(result)
+                return result
 
-                async def one(source: SourceSystem) -> RunResult:
-                    result = await sync_source(
-                        engine,
-                        sessions,
-                        connectors[source],
-                        full=full,
-                        progress=report,
-                        on_changes=announce,
-                        risk=risk,
-                        on_risk_alerts=alert,
-                        after_linking=follow,
-                    )
-                    report(result)
-                    progress.update(tasks[source], total=1, completed=1)
-                    return result
-
-                return list(await asyncio.gather(*(one(s) for s in connectors)))
+            return list(await asyncio.gather(*(one(s) for s in connectors)))
     finally:
         await engine.dispose()
 
 
-def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:
+def register(
+    app: typer.Typer, settings_factory: Callable[[], Settings], worker: Callable[..., None]
+) -> None:
     """Add ``sync`` and ``deadletter`` to the main CLI."""
     deadletter = typer.Typer(help="Records that could not be ingested (死信).")
     app.add_typer(deadletter, name="deadletter")
@@ -132,10 +160,28 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     def sync(
         sources: Annotated[list[str] | None, typer.Argument(help="Sources (default: all).")] = None,
         full: Annotated[bool, typer.Option("--full", help="Ignore checkpoints.")] = False,
+        workers: Annotated[
+            int,
+            typer.Option(
+                min=1,
+                help="Processes to share the sources among, one per core; more than one "
+                "needs PostgreSQL.",
+            ),
+        ] = 1,
     ) -> None:
         """Sync sources now: a progress line per source, a summary, non-zero exit on failure."""
+        from hub.sync_workers import run_in_processes, workers_problem
+
         settings = settings_factory()
-        results = asyncio.run(run_sync(settings, parse_source_names(sources or []), full=full))
+        only = parse_source_names(sources or [])
+        problem = workers_problem(settings, workers)
+        if problem is not None:
+            console.print(f"[red]configuration error:[/red] {problem}")
+            raise typer.Exit(2)
+        if workers == 1:
+            results = asyncio.run(run_sync(settings, only, full=full))
+        else:
+            results = run_in_processes(settings, only, full=full, workers=workers, worker=worker)
         console.print(summary_table(results))
         if not all(r.ok for r in results):
             raise typer.Exit(1)

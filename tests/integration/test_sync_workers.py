@@ -1,0 +1,176 @@
+"""``govhub sync --workers N``: the sources shared among processes on one PostgreSQL database,
+with nothing lost or doubled; a worker that dies fails its sources, not the others; grading
+runs beside resolution (the grading lock), one grading pass at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+from typer.testing import CliRunner
+
+from connectors.sync import RunResult, grade_after_batch
+from db.engine import session_factory
+from db.linking_lock import grading_lock, linking_lock
+from db.migrate import migrated_engine
+from db.models import Record, SyncRun
+from db.risk import RiskConfig
+from domain.enums import SourceSystem
+from hub.cli import app
+from hub.demo import render_sources_file
+from hub.settings import Settings
+from hub.sync_workers import run_in_processes
+from sandbox.runner import DEFAULT_CREDENTIALS, Sandbox, SandboxConfig
+from tests.conftest import scratch_schema
+from tests.integration.test_sync_convergence import assert_matches_sandbox
+
+GOVHUB = Path(sys.executable).parent / "govhub"
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[AsyncEngine]:
+    async with (
+        scratch_schema("govhub_workers") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+    ):
+        yield engine
+
+
+async def _schema(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        return str(await connection.scalar(text("SELECT current_schema()")))
+
+
+@pytest.mark.slow
+async def test_two_worker_processes_store_every_source_exactly(
+    postgres: AsyncEngine, tmp_path: Path, pii_key: bytes
+) -> None:
+    async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=33)) as sb:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(render_sources_file(sb.urls, sb.credentials), encoding="utf-8")
+        env = {
+            **os.environ,
+            "GOVHUB_DATABASE_URL": postgres.url.render_as_string(hide_password=False),
+            "GOVHUB_DATABASE_SCHEMA": await _schema(postgres),
+            "GOVHUB_PII_KEY": base64.urlsafe_b64encode(pii_key).decode(),
+            "GOVHUB_JWT_SECRET": "x" * 32,
+            "GOVHUB_DATA_DIR": str(tmp_path),
+            "GOVHUB_SOURCES_FILE": str(sources),
+        }
+        # when the five sources are synced by two processes
+        process = await asyncio.create_subprocess_exec(
+            str(GOVHUB), "sync", "--workers", "2", env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await process.communicate()
+        summary = (out + err).decode()
+        # then each source's run succeeded, and the summary names every one of them
+        assert process.returncode == 0, summary[-3000:]
+        for source in SourceSystem:
+            assert source.value in summary
+        sessions = session_factory(postgres)
+        async with sessions() as session:
+            runs = (await session.execute(select(SyncRun.source, SyncRun.status))).all()
+        assert sorted(runs) == sorted((s, "SUCCEEDED") for s in SourceSystem)
+        # and the hub holds exactly the sandbox's records, each at its latest version
+        for source in SourceSystem:
+            await assert_matches_sandbox(sb, sessions, source)
+
+
+def test_more_than_one_worker_on_sqlite_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in ("GOVHUB_DATABASE_URL", "GOVHUB_PII_KEY", "GOVHUB_JWT_SECRET", "GOVHUB_ENV"):
+        monkeypatch.delenv(variable, raising=False)
+    sources = tmp_path / "sources.toml"
+    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}
+    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
+    result = CliRunner().invoke(app, ["sync", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "needs PostgreSQL" in result.output
+
+
+def _settings(engine: AsyncEngine, schema: str, tmp_path: Path) -> Settings:
+    sources = tmp_path / "sources.toml"
+    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}  # never asked
+    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    return Settings(
+        database_url=engine.url.render_as_string(hide_password=False),
+        database_schema=schema,
+        sources_file=sources,
+        data_dir=tmp_path,
+    )
+
+
+def dying_worker(sources: list[SourceSystem], full: bool, messages: Any) -> None:
+    """Reports progress for its first source, then dies without a word (as if killed)."""
+    messages.put(("progress", RunResult(source=sources[0], fetched=7)))
+    messages.close()
+    messages.join_thread()  # the report reaches the pipe before the process goes
+    os._exit(3)
+
+
+async def test_a_worker_that_dies_fails_its_own_sources_only(
+    postgres: AsyncEngine, tmp_path: Path
+) -> None:
+    settings = _settings(postgres, await _schema(postgres), tmp_path)
+    # when every worker dies after its first report
+    results = await asyncio.to_thread(
+        run_in_processes, settings, None, full=False, workers=2, worker=dying_worker, show=False
+    )
+    # then every source is in the summary, in the sources file's order, failed and saying why
+    assert [r.source for r in results] == list(SourceSystem)
+    assert all(r.status == "FAILED" for r in results)
+    assert all("exit code 3" in (r.error or "") for r in results)
+    # and what a worker reported before it died is kept
+    assert sorted(r.fetched for r in results) == [0, 0, 0, 7, 7]
+
+
+async def test_grading_waits_for_grading_not_for_linking(postgres: AsyncEngine) -> None:
+    sessions = session_factory(postgres)
+    other = session_factory(postgres)
+    risk = RiskConfig.default()
+    async with sessions.begin() as session:
+        count = await session.scalar(select(func.count()).select_from(Record))
+    assert count == 0
+    # given another process's resolution, holding the linking lock
+    async with other.begin() as resolving, linking_lock(resolving):
+        # then a grading pass does not wait for it
+        result = RunResult(source=SourceSystem.COURT)
+        graded = grade_after_batch(sessions, SourceSystem.COURT, [1], result, risk, None)
+        assert await asyncio.wait_for(graded, timeout=10)
+        assert result.grading_failures == 0
+    # given another grading pass, holding the grading lock (on its own connection: the
+    # in-process lock of this event loop is not what is tested)
+    connection = await postgres.connect()
+    try:
+        await connection.begin()
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+            {"name": "govhub:grading:"},
+        )
+        async with sessions.begin() as session:
+            waiting = asyncio.ensure_future(_hold(grading_lock(session)))
+            await asyncio.sleep(0.5)
+            # then this one waits until the other commits
+            assert not waiting.done()
+            await connection.commit()
+            await asyncio.wait_for(waiting, timeout=10)
+    finally:
+        await connection.close()
+
+
+async def _hold(lock: Any) -> None:
+    async with lock:
+        pass

@@ -1,0 +1,39 @@
+"""How ``sync --workers N`` deals the sources to its processes (hub.sync_workers)."""
+
+from __future__ import annotations
+
+from domain.enums import SourceSystem as S
+from hub.settings import Settings
+from hub.sync_workers import share_sources, workers_problem
+
+FILE_ORDER = [S.MEDIATION, S.GRID, S.POLICE_110, S.PETITION, S.COURT]
+
+
+def test_a_first_load_deals_the_sources_round_in_file_order() -> None:
+    assert share_sources(FILE_ORDER, {}, 2) == [
+        [S.MEDIATION, S.POLICE_110, S.COURT],
+        [S.GRID, S.PETITION],
+    ]
+
+
+def test_the_heaviest_go_first_each_onto_the_lightest_process() -> None:
+    weights = {S.MEDIATION: 4000, S.GRID: 5000, S.POLICE_110: 7000, S.PETITION: 1000,
+               S.COURT: 3000}  # fmt: skip
+    shares = share_sources(FILE_ORDER, weights, 2)
+    assert shares == [[S.POLICE_110, S.COURT], [S.GRID, S.MEDIATION, S.PETITION]]
+    assert [sum(weights[s] for s in share) for share in shares] == [10000, 10000]
+
+
+def test_never_more_processes_than_sources_nor_an_empty_one() -> None:
+    assert share_sources([S.COURT, S.GRID], {}, 8) == [[S.COURT], [S.GRID]]
+    assert share_sources(FILE_ORDER, {S.GRID: 10}, 1) == [[S.GRID, S.MEDIATION, S.POLICE_110,
+                                                           S.PETITION, S.COURT]]  # fmt: skip
+    assert share_sources([], {}, 2) == []
+
+
+def test_several_workers_need_postgresql() -> None:
+    sqlite = Settings(database_url="sqlite+aiosqlite:///govhub.db")
+    postgres = Settings(database_url="postgresql+asyncpg://hub@db/govhub")
+    assert workers_problem(sqlite, 1) is None
+    assert "needs PostgreSQL" in (workers_problem(sqlite, 2) or "")
+    assert workers_problem(postgres, 4) is None
