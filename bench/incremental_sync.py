@@ -17,10 +17,11 @@
    five sources, and an incremental sync of the five takes them in: wall and CPU time, split
    into storing the batches (入库), person and organisation resolution (人员归一), matter
    linking (事项关联: scoring the changed records' neighbourhoods and storing the links) and
-   risk grading (风险研判), each timed once it holds the linking lock. The last three run
-   one at a time under that lock; storing overlaps them (the five sources run together),
-   so a step's CPU time also holds what other sources did while it waited for the
-   database.
+   risk grading (风险研判), each timed once it holds its lock. Resolution and matter linking
+   run one at a time under the linking lock, grading under the grading lock; storing overlaps
+   them (the five sources run together), and so does one source's grading another's
+   resolution, so a step's CPU time also holds what other sources did while it waited for
+   the database.
 
     .venv/bin/python bench/incremental_sync.py [--scale 5000] [--records 1000000] \\
         [--changes 1000] [--database-url URL]

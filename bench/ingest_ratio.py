@@ -98,7 +98,8 @@ async def full_sync(
                 "GOVHUB_SOURCES_FILE": str(sources), "GOVHUB_DATA_DIR": data,
             }  # fmt: skip
             govhub = Path(sys.executable).with_name("govhub")
-            command = [str(govhub), "sync", "--full", "--workers", str(workers)]
+            command = [str(govhub), "sync", "--full"]
+            command += ["--workers", str(workers)] if workers > 1 else []
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             wall = time.perf_counter()
             process = await asyncio.create_subprocess_exec(

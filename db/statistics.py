@@ -13,7 +13,11 @@ have grown by as many records as they held at the last ``ANALYZE`` (and at least
 :data:`MIN_GROWTH`) the tables are analysed again: a doubling schedule, about log2(n) times
 in a first load and not at all when 1,000 changes reach a database of 1,000,000 records.
 ``ANALYZE`` samples a bounded number of rows per table and invalidates the cached plans of the
-tables it measures. Growth is counted per engine, over every source syncing in the process.
+tables it measures. Growth is counted per engine, over every source syncing in the process, and
+every :data:`MIN_GROWTH` records it inserts the server's own counts are read too (the records
+``ANALYZE`` last counted, and the live ones): so with several processes loading at once
+(``govhub sync --workers N``) each sees the others' growth, and one's ``ANALYZE`` (or
+autovacuum's) restarts the others' count instead of being repeated.
 Nothing here fails a sync: a refresh that fails is logged and tried again at the next
 threshold. SQLite plans each statement afresh from its own statistics and is left alone.
 """
@@ -38,8 +42,9 @@ MIN_GROWTH = 1000
 
 @dataclass
 class _Growth:
-    inserted: int = 0  # records inserted since the last refresh
+    inserted: int = 0  # records inserted since the last refresh (by any process, once read)
     measured: int | None = None  # records the last refresh counted (None: not read yet)
+    unread: int = 0  # records this process inserted since the server's counts were read
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # per event loop
 
     def due(self) -> bool:
@@ -53,13 +58,29 @@ def _tables() -> str:
     return ", ".join(table.name for table in Base.metadata.sorted_tables)
 
 
-async def _records_counted(engine: AsyncEngine) -> int:
-    """The records the last ``ANALYZE`` counted (0 before any: ``reltuples`` is -1 then)."""
+async def _records_counted(engine: AsyncEngine) -> tuple[int, int]:
+    """(The records the last ``ANALYZE`` counted, 0 before any: ``reltuples`` is -1 then; the
+    live records as the server's activity statistics count them, every process's commits)."""
     async with engine.connect() as connection:
-        value = await connection.scalar(
-            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('records')")
-        )
-    return max(0, int(value or 0))
+        row = (
+            await connection.execute(
+                text(
+                    "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c "
+                    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+                    "WHERE c.oid = to_regclass('records')"
+                )
+            )
+        ).one()
+    return max(0, int(row[0] or 0)), int(row[1])
+
+
+def _read(growth: _Growth, counted: tuple[int, int]) -> None:
+    measured, live = counted
+    if growth.measured is not None and measured != growth.measured:
+        growth.inserted = 0  # another process (or autovacuum) analysed since: count from there
+    growth.measured = measured
+    growth.inserted = max(growth.inserted, live - measured)
+    growth.unread = 0
 
 
 async def note_growth(engine: AsyncEngine, inserted: int) -> bool:
@@ -70,20 +91,22 @@ async def note_growth(engine: AsyncEngine, inserted: int) -> bool:
         return False
     growth = _GROWTH.setdefault(engine.sync_engine, _Growth())
     growth.inserted += inserted
-    if growth.measured is not None and not growth.due():
+    growth.unread += inserted
+    if growth.measured is not None and not growth.due() and growth.unread < MIN_GROWTH:
         return False
     lock = growth.locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
     async with lock:  # one refresh at a time; the sources that waited find it done
         try:
-            if growth.measured is None:
-                growth.measured = await _records_counted(engine)
+            if growth.measured is None or growth.unread >= MIN_GROWTH:
+                _read(growth, await _records_counted(engine))
             if not growth.due():
                 return False
             growth.inserted = 0
             async with engine.connect() as connection:
                 await connection.execute(text(f"ANALYZE {_tables()}"))
                 await connection.commit()
-            growth.measured = await _records_counted(engine)
+            growth.measured, _ = await _records_counted(engine)
+            growth.unread = 0
         except Exception as exc:  # plans stay as they were; the next threshold tries again
             log.warning("statistics_refresh_failed", error=type(exc).__name__)
             return False

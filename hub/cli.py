@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
@@ -23,6 +23,8 @@ from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from starlette.applications import Starlette
 
 app = typer.Typer(
@@ -174,12 +176,12 @@ def sandbox(
     )
 
 
-def sync_worker(sources: list[SourceSystem], full: bool, messages: Any) -> None:
+def sync_worker(sources: list[SourceSystem], full: bool, pipe: Connection) -> None:
     """One of ``sync --workers N``'s processes, configured as ``sync`` is (hub.sync_workers)."""
     from hub.sync_workers import work_share
 
     settle_collector()  # as ``main`` does, once the imports are done
-    work_share(_settings(), sources, full, messages)
+    work_share(_settings(), sources, full, pipe)
 
 
 sync_cli.register(app, _settings, sync_worker)

@@ -25,14 +25,14 @@ import asyncio
 import dataclasses
 import multiprocessing
 import os
-import queue
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -43,13 +43,13 @@ from db.migrate import upgrade
 from db.models import Record
 from domain.enums import SourceSystem
 from hub.settings import Settings
-from hub.sync_cli import chosen_sources, progress_lines, sources_of, sync_sources
+from hub.sync_cli import Report, chosen_sources, progress_lines, sources_of, sync_sources
 
-Worker = Callable[[list[SourceSystem], bool, Any], None]
-"""A worker process's entry point: (its sources, full, the message queue); see
-:func:`work_share`."""
+log = structlog.get_logger(__name__)
 
-_POLL_SECONDS = 0.5
+Worker = Callable[[list[SourceSystem], bool, Connection], None]
+"""A worker process's entry point: (its sources, full, the write end of its pipe to the
+command's process); see :func:`work_share`."""
 
 
 def workers_problem(settings: Settings, workers: int) -> str | None:
@@ -93,16 +93,17 @@ async def stored_weights(settings: Settings) -> dict[SourceSystem, int]:
         await engine.dispose()
 
 
-def work_share(settings: Settings, sources: list[SourceSystem], full: bool, messages: Any) -> None:
-    """A worker's part, once it is configured: sync ``sources``, telling the command's process
-    of each source's progress (``("progress", result)``) and of the end (``("done", pid)``)."""
+def work_share(
+    settings: Settings, sources: list[SourceSystem], full: bool, pipe: Connection
+) -> None:
+    """A worker's part, once it is configured: sync ``sources``, sending the command's process
+    each source's result as it goes (the pipe closes when the process ends)."""
     _stop_with_parent()
 
     def report(result: RunResult) -> None:
-        messages.put(("progress", _plain(result)))
+        pipe.send(_plain(result))
 
     asyncio.run(sync_sources(settings, set(sources), full=full, report=report))
-    messages.put(("done", os.getpid()))
 
 
 def _plain(result: RunResult) -> RunResult:
@@ -127,7 +128,9 @@ def _stop_with_parent() -> None:
 class _Share:
     process: BaseProcess
     sources: list[SourceSystem]
-    done: bool = False
+    pipe: Connection
+    """The read end; the worker holds the only write end, so it reads as closed once the
+    worker has ended, after everything the worker sent."""
 
 
 def run_in_processes(
@@ -143,56 +146,54 @@ def run_in_processes(
     chosen = chosen_sources(sources_of(settings), only)
     weights = asyncio.run(stored_weights(settings))
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop
-    messages = context.Queue()
     results: dict[SourceSystem, RunResult] = {}
+    shares: list[_Share] = []
     with progress_lines(chosen, show=show) as report:
-        shares = [
-            _Share(context.Process(target=worker, args=(share, full, messages), daemon=True), share)
-            for share in share_sources(chosen, weights, workers)
-        ]
         try:
-            for share in shares:
-                share.process.start()
-            _follow(shares, messages, results, report)
+            for sources in share_sources(chosen, weights, workers):
+                reading, writing = context.Pipe(duplex=False)
+                process = context.Process(target=worker, args=(sources, full, writing), daemon=True)
+                shares.append(_Share(process, sources, reading))
+                process.start()
+                writing.close()  # the worker's copy is the one that counts
+            _follow(shares, results, report)
         finally:
             for share in shares:
-                if share.process.is_alive():
+                if share.process.is_alive():  # the command is stopping (Ctrl-C, an error)
                     share.process.terminate()
-                share.process.join()
+                if share.process.pid is not None:
+                    share.process.join()
+                share.pipe.close()
     return [results[s] for s in chosen if s in results]
 
 
 def _follow(
-    shares: list[_Share],
-    messages: Any,
-    results: dict[SourceSystem, RunResult],
-    report: Callable[[RunResult], None],
+    shares: list[_Share], results: dict[SourceSystem, RunResult], report: Report
 ) -> None:
-    by_pid = {share.process.pid: share for share in shares}
-    while not all(share.done for share in shares):
-        try:
-            kind, payload = messages.get(timeout=_POLL_SECONDS)
-        except queue.Empty:
-            # quiet for a while: a process that has ended has said all it will say
-            for share in shares:
-                if not share.done and share.process.exitcode is not None:
-                    share.done = True
-                    _fail_unfinished(share, results, report)
-            continue
-        if kind == "progress":
-            results[payload.source] = payload
-            report(payload)
-        elif kind == "done":
-            by_pid[payload].done = True
-
-
-def _fail_unfinished(
-    share: _Share, results: dict[SourceSystem, RunResult], report: Callable[[RunResult], None]
-) -> None:
-    error = f"the worker process ended (exit code {share.process.exitcode}) before the run did"
-    for source in share.sources:
-        result = results.get(source) or RunResult(source=source)
-        if result.status == "RUNNING":
-            result.status, result.error = "FAILED", error
-            results[source] = result
+    """Relay every worker's results to ``report`` until each worker has ended."""
+    open_pipes = {share.pipe: share for share in shares}
+    while open_pipes:
+        for ready in wait(list(open_pipes)):
+            share = open_pipes[ready]  # type: ignore[index]  # wait returns what it was given
+            try:
+                result: RunResult = share.pipe.recv()
+            except EOFError:  # the worker has ended: all it sent has been read
+                del open_pipes[share.pipe]
+                share.process.join()
+                _fail_unfinished(share, results, report)
+                continue
+            results[result.source] = result
             report(result)
+
+
+def _fail_unfinished(share: _Share, results: dict[SourceSystem, RunResult], report: Report) -> None:
+    code = share.process.exitcode
+    unfinished = [s for s in share.sources if s not in results or results[s].status == "RUNNING"]
+    if code != 0 and not unfinished:  # after its sources' runs ended (closing its connections)
+        log.warning("sync_worker_failed", sources=[s.value for s in share.sources], exit_code=code)
+    for source in unfinished:
+        result = results.get(source) or RunResult(source=source)
+        result.status = "FAILED"
+        result.error = f"the worker process ended (exit code {code}) before the run did"
+        results[source] = result
+        report(result)

@@ -103,6 +103,46 @@ async def test_a_load_refreshes_the_statistics_each_time_the_tables_double(
     assert await statistics.note_growth(fresh_engine, 50) is False
 
 
+async def _inserted_elsewhere(url: str, schema: str, numbers: range) -> None:
+    """``numbers``' records stored by another engine (another process), its statistics sent."""
+    other = create_engine(url, schema=schema)
+    try:
+        async with session_factory(other).begin() as session:
+            await ingest_records(session, [_record(n) for n in numbers])
+        async with other.connect() as connection:  # sent when the connection goes idle
+            await connection.execute(text("SELECT pg_stat_force_next_flush()"))
+            await connection.commit()
+    finally:
+        await other.dispose()
+
+
+async def test_processes_loading_together_count_each_others_growth(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    async with fresh_engine.connect() as connection:
+        schema = str(await connection.scalar(text("SELECT current_schema()")))
+    # given a first refresh, at 300 records (200 of them stored by another process)
+    await _inserted_elsewhere(url, schema, range(200))
+    await _inserted_elsewhere(url, schema, range(200, 300))  # as this one's 100
+    assert await statistics.note_growth(fresh_engine, 100) is True
+    assert await _counted(fresh_engine) == 300
+    # when the other process stores 200 more and this one 100
+    await _inserted_elsewhere(url, schema, range(300, 600))
+    # then this one's next look sees the tables have doubled, and refreshes
+    assert await statistics.note_growth(fresh_engine, 100) is True
+    assert await _counted(fresh_engine) == 600
+    # and when, of 600 more, this one stores 500 but the other refreshes first
+    await _inserted_elsewhere(url, schema, range(600, 1200))
+    async with fresh_engine.connect() as connection:
+        await connection.execute(text("ANALYZE records"))
+        await connection.commit()
+    # then this one counts from that refresh, and does not repeat it
+    assert await statistics.note_growth(fresh_engine, 500) is False
+    assert await statistics.note_growth(fresh_engine, 100) is False
+
+
 async def test_a_refresh_replaces_the_plan_cached_for_empty_tables(
     fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,6 +9,7 @@ import base64
 import os
 import sys
 from collections.abc import AsyncIterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -113,12 +114,16 @@ def _settings(engine: AsyncEngine, schema: str, tmp_path: Path) -> Settings:
     )
 
 
-def dying_worker(sources: list[SourceSystem], full: bool, messages: Any) -> None:
+def dying_worker(sources: list[SourceSystem], full: bool, pipe: Connection) -> None:
     """Reports progress for its first source, then dies without a word (as if killed)."""
-    messages.put(("progress", RunResult(source=sources[0], fetched=7)))
-    messages.close()
-    messages.join_thread()  # the report reaches the pipe before the process goes
+    pipe.send(RunResult(source=sources[0], fetched=7))
     os._exit(3)
+
+
+def finishing_worker(sources: list[SourceSystem], full: bool, pipe: Connection) -> None:
+    """Reports each source done, the last at the very end, and ends normally."""
+    for source in sources:
+        pipe.send(RunResult(source=source, status="SUCCEEDED", fetched=1))
 
 
 async def test_a_worker_that_dies_fails_its_own_sources_only(
@@ -135,6 +140,18 @@ async def test_a_worker_that_dies_fails_its_own_sources_only(
     assert all("exit code 3" in (r.error or "") for r in results)
     # and what a worker reported before it died is kept
     assert sorted(r.fetched for r in results) == [0, 0, 0, 7, 7]
+
+
+async def test_a_worker_that_ends_right_after_its_last_report_is_not_failed(
+    postgres: AsyncEngine, tmp_path: Path
+) -> None:
+    settings = _settings(postgres, await _schema(postgres), tmp_path)
+    for _ in range(5):  # the last report and the end of the process as close as they come
+        results = await asyncio.to_thread(
+            run_in_processes, settings, None, full=False, workers=2, worker=finishing_worker,
+            show=False,
+        )  # fmt: skip
+        assert [(r.source, r.status) for r in results] == [(s, "SUCCEEDED") for s in SourceSystem]
 
 
 async def test_grading_waits_for_grading_not_for_linking(postgres: AsyncEngine) -> None:
