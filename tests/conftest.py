@@ -100,6 +100,17 @@ async def _postgres_engine() -> AsyncIterator[AsyncEngine]:
         yield engine
 
 
+@pytest.fixture
+async def fresh_postgres() -> AsyncIterator[AsyncEngine]:
+    """A migrated PostgreSQL database of the test's own (a new schema, dropped afterwards):
+    for what must start empty or span processes."""
+    async with (
+        scratch_schema("govhub_fresh") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+    ):
+        yield engine
+
+
 async def _sqlite_engine(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AsyncEngine]:
     path = tmp_path_factory.mktemp("db") / "govhub.db"
     async with migrated_engine(f"sqlite+aiosqlite:///{path}") as engine:

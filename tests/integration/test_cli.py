@@ -14,7 +14,10 @@ from db.audit import AuditEvent, append_events, configure_audit_key
 from db.audit_checkpoints import CheckpointFile, write_checkpoint
 from db.engine import create_engine, session_factory
 from db.pii import configure_pii
+from domain.enums import SourceSystem
 from hub.cli import app
+from hub.demo import render_sources_file
+from sandbox.runner import DEFAULT_CREDENTIALS
 
 runner = CliRunner()
 
@@ -62,6 +65,18 @@ def test_sync_with_a_bad_sources_file_names_the_key(
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
     assert "sources.COURT.timeout_seconds" in result.output
+
+
+def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = workdir / "sources.toml"
+    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}  # never asked
+    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
+    result = runner.invoke(app, ["sync", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "needs PostgreSQL" in result.output
 
 
 def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:

@@ -65,12 +65,8 @@ class PagedConnector:
 
 
 @pytest.fixture
-async def fresh_engine() -> AsyncIterator[AsyncEngine]:
-    async with (
-        scratch_schema("govhub_stats") as (url, schema),
-        migrated_engine(url, schema=schema) as engine,
-    ):
-        yield engine
+def fresh_engine(fresh_postgres: AsyncEngine) -> AsyncEngine:
+    return fresh_postgres
 
 
 async def _counted(engine: AsyncEngine) -> float:

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import os
 import sys
-from collections.abc import AsyncIterator
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -16,34 +15,21 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
-from typer.testing import CliRunner
 
 from connectors.sync import RunResult, grade_after_batch
 from db.engine import session_factory
 from db.linking_lock import grading_lock, linking_lock
-from db.migrate import migrated_engine
 from db.models import Record, SyncRun
 from db.risk import RiskConfig
 from domain.enums import SourceSystem
-from hub.cli import app
 from hub.demo import render_sources_file
 from hub.settings import Settings
 from hub.sync_workers import run_in_processes
 from sandbox.runner import DEFAULT_CREDENTIALS, Sandbox, SandboxConfig
-from tests.conftest import scratch_schema
 from tests.integration.test_sync_convergence import assert_matches_sandbox
 
 GOVHUB = Path(sys.executable).parent / "govhub"
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-async def postgres() -> AsyncIterator[AsyncEngine]:
-    async with (
-        scratch_schema("govhub_workers") as (url, schema),
-        migrated_engine(url, schema=schema) as engine,
-    ):
-        yield engine
 
 
 async def _schema(engine: AsyncEngine) -> str:
@@ -53,15 +39,15 @@ async def _schema(engine: AsyncEngine) -> str:
 
 @pytest.mark.slow
 async def test_two_worker_processes_store_every_source_exactly(
-    postgres: AsyncEngine, tmp_path: Path, pii_key: bytes
+    fresh_postgres: AsyncEngine, tmp_path: Path, pii_key: bytes
 ) -> None:
     async with Sandbox(SandboxConfig(base_port=0, scale=300, seed=33)) as sb:
         sources = tmp_path / "sources.toml"
         sources.write_text(render_sources_file(sb.urls, sb.credentials), encoding="utf-8")
         env = {
             **os.environ,
-            "GOVHUB_DATABASE_URL": postgres.url.render_as_string(hide_password=False),
-            "GOVHUB_DATABASE_SCHEMA": await _schema(postgres),
+            "GOVHUB_DATABASE_URL": fresh_postgres.url.render_as_string(hide_password=False),
+            "GOVHUB_DATABASE_SCHEMA": await _schema(fresh_postgres),
             "GOVHUB_PII_KEY": base64.urlsafe_b64encode(pii_key).decode(),
             "GOVHUB_JWT_SECRET": "x" * 32,
             "GOVHUB_DATA_DIR": str(tmp_path),
@@ -78,28 +64,13 @@ async def test_two_worker_processes_store_every_source_exactly(
         assert process.returncode == 0, summary[-3000:]
         for source in SourceSystem:
             assert source.value in summary
-        sessions = session_factory(postgres)
+        sessions = session_factory(fresh_postgres)
         async with sessions() as session:
             runs = (await session.execute(select(SyncRun.source, SyncRun.status))).all()
         assert sorted(runs) == sorted((s, "SUCCEEDED") for s in SourceSystem)
         # and the hub holds exactly the sandbox's records, each at its latest version
         for source in SourceSystem:
             await assert_matches_sandbox(sb, sessions, source)
-
-
-def test_more_than_one_worker_on_sqlite_is_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    for variable in ("GOVHUB_DATABASE_URL", "GOVHUB_PII_KEY", "GOVHUB_JWT_SECRET", "GOVHUB_ENV"):
-        monkeypatch.delenv(variable, raising=False)
-    sources = tmp_path / "sources.toml"
-    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}
-    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
-    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
-    result = CliRunner().invoke(app, ["sync", "--workers", "2"])
-    assert result.exit_code == 2
-    assert "needs PostgreSQL" in result.output
 
 
 def _settings(engine: AsyncEngine, schema: str, tmp_path: Path) -> Settings:
@@ -127,9 +98,9 @@ def finishing_worker(sources: list[SourceSystem], full: bool, pipe: Connection) 
 
 
 async def test_a_worker_that_dies_fails_its_own_sources_only(
-    postgres: AsyncEngine, tmp_path: Path
+    fresh_postgres: AsyncEngine, tmp_path: Path
 ) -> None:
-    settings = _settings(postgres, await _schema(postgres), tmp_path)
+    settings = _settings(fresh_postgres, await _schema(fresh_postgres), tmp_path)
     # when every worker dies after its first report
     results = await asyncio.to_thread(
         run_in_processes, settings, None, full=False, workers=2, worker=dying_worker, show=False
@@ -143,9 +114,9 @@ async def test_a_worker_that_dies_fails_its_own_sources_only(
 
 
 async def test_a_worker_that_ends_right_after_its_last_report_is_not_failed(
-    postgres: AsyncEngine, tmp_path: Path
+    fresh_postgres: AsyncEngine, tmp_path: Path
 ) -> None:
-    settings = _settings(postgres, await _schema(postgres), tmp_path)
+    settings = _settings(fresh_postgres, await _schema(fresh_postgres), tmp_path)
     for _ in range(5):  # the last report and the end of the process as close as they come
         results = await asyncio.to_thread(
             run_in_processes, settings, None, full=False, workers=2, worker=finishing_worker,
@@ -154,9 +125,9 @@ async def test_a_worker_that_ends_right_after_its_last_report_is_not_failed(
         assert [(r.source, r.status) for r in results] == [(s, "SUCCEEDED") for s in SourceSystem]
 
 
-async def test_grading_waits_for_grading_not_for_linking(postgres: AsyncEngine) -> None:
-    sessions = session_factory(postgres)
-    other = session_factory(postgres)
+async def test_grading_waits_for_grading_not_for_linking(fresh_postgres: AsyncEngine) -> None:
+    sessions = session_factory(fresh_postgres)
+    other = session_factory(fresh_postgres)
     risk = RiskConfig.default()
     async with sessions.begin() as session:
         count = await session.scalar(select(func.count()).select_from(Record))
@@ -170,7 +141,7 @@ async def test_grading_waits_for_grading_not_for_linking(postgres: AsyncEngine) 
         assert result.grading_failures == 0
     # given another grading pass, holding the grading lock (on its own connection: the
     # in-process lock of this event loop is not what is tested)
-    connection = await postgres.connect()
+    connection = await fresh_postgres.connect()
     try:
         await connection.begin()
         await connection.execute(
