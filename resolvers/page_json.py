@@ -22,7 +22,6 @@ follows merges).
 from __future__ import annotations
 
 import functools
-import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +49,7 @@ from resolvers.reads import engine_of
 from resolvers.rows import connect, fetch_all
 from schema.context import Info
 from schema.enums import RecordOrder
+from schema.fastpath.plans import ByNode
 from schema.fastpath.prebuilt import Prebuilt, accepts_prebuilt
 from schema.kinds import TYPE_OF_KIND
 from schema.pagination import PageInfo
@@ -140,43 +140,18 @@ def _permitted(info: Info, plan: PagePlan | None) -> PagePlan | None:
     return plan
 
 
-class _PlansByNode:
-    """Plans by field node and variant, by the node's identity and weakly: a document the
-    parse cache dropped takes its plans with it (as ``schema.fastpath.plans`` keeps its
-    readers). A node's hash and equality walk its whole tree, so it is not the key itself."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[int, str], tuple[weakref.ref[FieldNode], PagePlan | None]] = {}
-
-    def get(self, node: FieldNode, variant: str) -> tuple[bool, PagePlan | None]:
-        """(whether a plan is known, the plan)."""
-        entry = self._entries.get((id(node), variant))
-        if entry is None or entry[0]() is not node:
-            return False, None
-        return True, entry[1]
-
-    def put(self, node: FieldNode, variant: str, plan: PagePlan | None) -> None:
-        key, entries = (id(node), variant), self._entries
-
-        def forget(reference: weakref.ref[FieldNode]) -> None:
-            current = entries.get(key)
-            if current is not None and current[0] is reference:
-                del entries[key]
-
-        entries[key] = (weakref.ref(node, forget), plan)
-
-
-_PLANS = _PlansByNode()
-"""Per field node of ``records`` (variant ``""``) or of ``node`` (variant: the id's type)."""
+_PLANS: ByNode[FieldNode, tuple[PagePlan | None]] = ByNode()
+"""Per field node of ``records`` (no variant) or of ``node`` (variant: the id's type); in a
+1-tuple, as a node may have no plan."""
 
 
 def _node_plan_of(raw: GraphQLResolveInfo[Any], type_name: str) -> PagePlan | None:
     if len(raw.field_nodes) != 1:
         return None
     node = raw.field_nodes[0]
-    known, plan = _PLANS.get(node, type_name)
-    if known:
-        return plan
+    known = _PLANS.get(node, type_name)
+    if known is not None:
+        return known[0]
     schema = raw.schema
 
     def other_object(name: str) -> bool:
@@ -189,7 +164,7 @@ def _node_plan_of(raw: GraphQLResolveInfo[Any], type_name: str) -> PagePlan | No
         plan = _plan_for(shape, ())
     except _Unsupported:
         plan = None
-    _PLANS.put(node, type_name, plan)
+    _PLANS.put(node, (plan,), type_name)
     return plan
 
 
@@ -197,9 +172,9 @@ def _plan_of(raw: GraphQLResolveInfo[Any]) -> PagePlan | None:
     if len(raw.field_nodes) != 1:
         return None
     node = raw.field_nodes[0]
-    known, plan = _PLANS.get(node, "")
-    if known:
-        return plan
+    known = _PLANS.get(node)
+    if known is not None:
+        return known[0]
     connection_type = raw.return_type
     while hasattr(connection_type, "of_type"):
         connection_type = connection_type.of_type
@@ -207,7 +182,7 @@ def _plan_of(raw: GraphQLResolveInfo[Any]) -> PagePlan | None:
         plan = _compile(node, raw.fragments, str(connection_type.name))
     except _Unsupported:
         plan = None
-    _PLANS.put(node, "", plan)
+    _PLANS.put(node, (plan,))
     return plan
 
 

@@ -29,7 +29,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
 from graphql import DirectiveNode, GraphQLSchema, Node, OperationDefinitionNode, VariableNode
@@ -50,41 +50,48 @@ class _OperationPlans:
         self.compilers: OrderedDict[Hashable, FieldCompiler] = OrderedDict()
 
 
-class _ByOperation:
-    """Plans by operation node, by identity and weakly.
+_lock = threading.RLock()
+_Node = TypeVar("_Node", bound=Node)
+_Value = TypeVar("_Value")
+
+
+class ByNode(Generic[_Node, _Value]):
+    """Values by AST node (and a variant), by the node's identity and weakly.
 
     AST nodes are frozen dataclasses: their hash and equality walk the whole tree, and two
-    parses of one text are equal. The compiled readers are keyed by node identity, so the
-    operation is too (its id, checked against a weak reference, the entry dropped with it).
+    parses of one text are equal. What is compiled from a node is keyed by its identity (its
+    id, checked against a weak reference), and the entry is dropped with the node: a document
+    the parse cache dropped takes what was kept for it along.
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[weakref.ref[OperationDefinitionNode], _OperationPlans]] = {}
+        self._entries: dict[tuple[int, Hashable], tuple[weakref.ref[_Node], _Value]] = {}
 
-    def get(self, operation: OperationDefinitionNode) -> _OperationPlans | None:
-        entry = self._entries.get(id(operation))
-        if entry is None or entry[0]() is not operation:
+    def get(self, node: _Node, variant: Hashable = None) -> _Value | None:
+        entry = self._entries.get((id(node), variant))
+        if entry is None or entry[0]() is not node:
             return None
         return entry[1]
 
-    def put(self, operation: OperationDefinitionNode, plans: _OperationPlans) -> None:
-        key, entries = id(operation), self._entries
+    def put(self, node: _Node, value: _Value, variant: Hashable = None) -> None:
+        key, entries = (id(node), variant), self._entries
 
         # The lock is bound now: at interpreter exit the module's globals may be cleared
         # before the last documents die and call back.
-        def forget(reference: weakref.ref[OperationDefinitionNode], lock: Any = _lock) -> None:
+        def forget(reference: weakref.ref[_Node], lock: Any = _lock) -> None:
             with lock:
                 if (current := entries.get(key)) is not None and current[0] is reference:
                     del entries[key]
 
-        entries[key] = (weakref.ref(operation, forget), plans)
+        entries[key] = (weakref.ref(node, forget), value)
 
     def __len__(self) -> int:
         return len(self._entries)
 
 
-_CACHE: WeakKeyDictionary[GraphQLSchema, _ByOperation] = WeakKeyDictionary()
-_lock = threading.RLock()
+_CACHE: WeakKeyDictionary[GraphQLSchema, ByNode[OperationDefinitionNode, _OperationPlans]] = (
+    WeakKeyDictionary()
+)
 
 
 def compiler_for(executor: PlainFieldExecutor) -> FieldCompiler:
@@ -93,7 +100,7 @@ def compiler_for(executor: PlainFieldExecutor) -> FieldCompiler:
     with _lock:
         by_operation = _CACHE.get(schema)
         if by_operation is None:
-            by_operation = _CACHE.setdefault(schema, _ByOperation())
+            by_operation = _CACHE.setdefault(schema, ByNode())
         plans = by_operation.get(operation)
         if plans is None:
             plans = _OperationPlans(_directive_variables(operation, executor.fragments.values()))
