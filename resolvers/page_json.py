@@ -36,7 +36,6 @@ from graphql import (
     InlineFragmentNode,
     SelectionSetNode,
 )
-from sqlalchemy import RowMapping
 from strawberry.types.base import get_object_definition
 
 from db import page_json, queries
@@ -46,7 +45,7 @@ from domain.titles import reads_source_title
 from resolvers.cursors import encode_record_cursor
 from resolvers.pagination import PageRequest
 from resolvers.reads import engine_of
-from resolvers.rows import connect, fetch_all
+from resolvers.rows import NamedRow, fetch_built
 from schema.context import Info
 from schema.enums import RecordOrder
 from schema.fastpath.plans import ByNode
@@ -360,9 +359,7 @@ async def answer_page(
         type_names=type_names,
         size=request.size,
     )
-    sessions = info.context.sessions
-    async with connect(sessions) as connection:
-        rows = list(await fetch_all(sessions, built, connection))
+    rows = list(await fetch_built(info.context.sessions, built))
     if plan.timelines and any(row[page_json.MERGED] for row in rows):
         return None
     has_more = len(rows) > request.size
@@ -404,18 +401,16 @@ async def answer_node(info: Info, plan: PagePlan, kind: RecordKind, pk: int) -> 
         descending=False,
         type_names=type_names,
     )
-    sessions = info.context.sessions
-    async with connect(sessions) as connection:
-        rows = await fetch_all(
-            sessions, built, connection, {queries.RECORD_ID: pk, queries.KIND: kind}
-        )
+    rows = await fetch_built(
+        info.context.sessions, built, {queries.RECORD_ID: pk, queries.KIND: kind}
+    )
     if not rows or (plan.timelines and rows[0][page_json.MERGED]):
         return None
     _note_personal_data(info, plan, rows)
     return Prebuilt(orjson.Fragment(rows[0][page_json.NODE]))
 
 
-def _note_personal_data(info: Info, plan: PagePlan, rows: Sequence[RowMapping]) -> None:
+def _note_personal_data(info: Info, plan: PagePlan, rows: Sequence[NamedRow]) -> None:
     """The records whose parties, and the persons, the answer shows, for the audit row, as
     the general path notes them."""
     if not plan.parties:
@@ -432,7 +427,7 @@ def _note_personal_data(info: Info, plan: PagePlan, rows: Sequence[RowMapping]) 
 class _Cursors:
     """Each row's cursor, encoded when first asked for."""
 
-    def __init__(self, order_by: RecordOrder, rows: Sequence[RowMapping]) -> None:
+    def __init__(self, order_by: RecordOrder, rows: Sequence[NamedRow]) -> None:
         self._order_by = order_by
         self._rows = rows
         self._known: dict[int, str] = {}

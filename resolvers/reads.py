@@ -27,7 +27,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +37,9 @@ from sqlalchemy.util import greenlet_spawn
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from db.driver_select import FetchingConnection, driver_select, fetch, refused_by_server
+from db.queries import AnySelect
+
 
 class SerialConnection(AsyncConnection):
     """An operation's connection, shared by its resolvers: one statement at a time."""
@@ -44,6 +47,29 @@ class SerialConnection(AsyncConnection):
     def __init__(self, engine: AsyncEngine, connection: Connection) -> None:
         super().__init__(engine, connection)
         self._lock = asyncio.Lock()
+        self._autocommit = _statement_snapshots(connection.dialect)
+
+    async def driver_fetch(self, statement: AnySelect, params: Any = None) -> list[Any] | None:
+        """``statement``'s rows read by the driver itself (``db.driver_select``), by column
+        name, or ``None`` when it must go through :meth:`execute`.
+        Only at AUTOCOMMIT, where SQLAlchemy holds no transaction the driver's statement
+        would have to join."""
+        connection = self.sync_connection
+        if not self._autocommit or connection is None or connection.invalidated:
+            return None
+        form = driver_select(statement, self.dialect)
+        if form is None:
+            return None
+        async with self._lock:
+            driver = cast(FetchingConnection, connection.connection.driver_connection)
+            try:
+                return await fetch(driver, form, params)
+            except BaseException as error:
+                if not refused_by_server(error):
+                    # A lost or interrupted session is not handed out again (as SQLAlchemy
+                    # invalidates a connection it finds disconnected).
+                    await self.invalidate()
+                raise
 
     async def execute(
         self, statement: Executable, parameters: Any = None, **kw: Any

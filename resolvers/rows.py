@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from db.queries import REGION_LABEL, AnySelect
 from domain.kinds import KIND_OF_TYPE_NAME
-from resolvers.reads import engine_of, read_session, shared_or_own
+from resolvers.reads import SerialConnection, engine_of, read_session, shared_or_own
 from schema.ids import global_id
 from schema.kinds import TYPE_OF_KIND, record_from_row
 from schema.persons import party_from_row, person_from_row
@@ -22,6 +22,7 @@ __all__ = [  # re-exported for the resolvers: one import for reading and mapping
     "TYPE_OF_KIND",
     "connect",
     "fetch_all",
+    "fetch_built",
     "fetch_count",
     "global_id",
     "party_from_row",
@@ -81,6 +82,28 @@ async def fetch_all(
         return (await connection.execute(statement, params)).mappings().all()
     async with connect(sessions) as own:
         return (await own.execute(statement, params)).mappings().all()
+
+
+class NamedRow(Protocol):
+    """A row read by column name: SQLAlchemy's ``RowMapping`` or the driver's record."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+async def fetch_built(
+    sessions: async_sessionmaker[AsyncSession],
+    statement: AnySelect,
+    params: Mapping[str, Any] | None = None,
+) -> Sequence[NamedRow]:
+    """Run one of the statements made once and kept (``db.page_json``): inside a query
+    operation on PostgreSQL by the driver itself (``SerialConnection.driver_fetch``), the
+    rows read by column name; else as :func:`fetch_all`."""
+    async with connect(sessions) as connection:
+        if isinstance(connection, SerialConnection):
+            rows = await connection.driver_fetch(statement, params)
+            if rows is not None:
+                return rows
+        return await fetch_all(sessions, statement, connection, params)
 
 
 async def fetch_count(sessions: async_sessionmaker[AsyncSession], statement: Any) -> int:
