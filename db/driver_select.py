@@ -9,8 +9,12 @@ statement once for the dialect: its SQL, its parameters in order with their type
 conversions, and the result columns whose types convert what they read (``UtcDateTime``).
 :func:`fetch` hands the SQL and arguments to the driver connection (asyncpg keeps a prepared
 statement per connection) and converts those columns as SQLAlchemy would. Anything else
-(another driver, parameters expanded at execution or given by a function) answers ``None``:
-run it through SQLAlchemy.
+(another driver, a parameter given by a function, or written into the SQL from the call's
+values) answers ``None``: run it through SQLAlchemy. Values the statement carries and
+SQLAlchemy writes into the SQL at execution (a page's ``LIMIT``, a scope's kinds ``IN``) are
+written in once: the statement object is made for them, and a call that gives them other
+values goes through SQLAlchemy (``SQLCompiler.construct_expanded_state`` writes them, as it
+does for an execution).
 """
 
 from __future__ import annotations
@@ -31,19 +35,27 @@ class DriverSelect:
     """A select's SQL for the driver, and how to turn its parameters into arguments."""
 
     sql: str
-    binds: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
-    """Each positional parameter in order: its name, its value in the statement (used when
-    the call gives none) and the type's conversion for the driver, if any."""
+    binds: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    """Each positional parameter in order: the name a call gives it by (``None`` for one of
+    the values of a parameter written in), its value in the statement (used when the call
+    gives none) and the type's conversion for the driver, if any."""
 
     conversions: tuple[tuple[str, Callable[[Any], Any]], ...]
     """The result columns whose values the column's type converts (by name), as SQLAlchemy
     would on reading them."""
 
+    fixed: frozenset[str]
+    """The parameters written into :attr:`sql` with the statement's own values."""
+
+    def takes(self, params: Mapping[str, Any] | None) -> bool:
+        """Whether ``params`` leave :attr:`fixed` alone (else SQLAlchemy runs the call)."""
+        return not params or self.fixed.isdisjoint(params)
+
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         given = params or {}
         arguments: list[Any] = []
         for name, default, convert in self.binds:
-            value = given.get(name, default)
+            value = default if name is None else given.get(name, default)
             arguments.append(value if convert is None else convert(value))
         return arguments
 
@@ -56,29 +68,45 @@ def driver_select(statement: AnySelect, dialect: Dialect) -> DriverSelect | None
     if dialect.driver != "asyncpg":
         return None
     compiled = statement.compile(dialect=dialect)
-    if not isinstance(compiled, SQLCompiler) or compiled.positiontup is None:
+    if not isinstance(compiled, SQLCompiler):
         return None
-    if compiled.literal_execute_params or compiled.post_compile_params:
-        return None  # expanded per execution (IN lists and the like)
+    binds = list(compiled.binds.values())
+    if any(bind.callable is not None for bind in binds):
+        return None
+    written = compiled.literal_execute_params | compiled.post_compile_params
+    if any(bind.value is None for bind in written):
+        return None  # written into the SQL at execution from the call's values
+    # Values the statement carries and SQLAlchemy writes into the SQL at execution (a page's
+    # LIMIT, a scope's kinds IN) are written in once: the statement is made for them.
+    expanded = compiled.construct_expanded_state(
+        {bind.key: None for bind in binds if bind.required}, escape_names=False
+    )
+    if expanded.positiontup is None:
+        return None
+    by_name = {name: bind for name, bind in compiled.binds.items() if bind not in written}
+    arguments: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
+    for name in expanded.positiontup:
+        convert = expanded.processors.get(name)
+        bind = by_name.get(name)
+        if bind is None:  # one of a written parameter's values
+            arguments.append((None, expanded.parameters[name], convert))
+        else:
+            arguments.append((bind.key, bind.value, convert))
     conversions: list[tuple[str, Callable[[Any], Any]]] = []
     for name, column in statement.selected_columns.items():
         convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
         if convert is not None:
             conversions.append((name, convert))
-    binds: list[tuple[str, Any, Callable[[Any], Any] | None]] = []
-    for name in compiled.positiontup:
-        bind = compiled.binds[name]
-        if bind.callable is not None:
-            return None
-        convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        binds.append((bind.key, bind.value, convert))
-    return DriverSelect(compiled.string, tuple(binds), tuple(conversions))
+    fixed = frozenset(bind.key for bind in written)
+    return DriverSelect(expanded.statement, tuple(arguments), tuple(conversions), fixed)
 
 
 class FetchingConnection(Protocol):
     """The asyncpg connection :func:`fetch` reads on."""
 
     async def fetch(self, query: str, *args: Any) -> list[Any]: ...
+
+    def is_closed(self) -> bool: ...
 
 
 async def fetch(
@@ -98,8 +126,8 @@ async def fetch(
     return converted
 
 
-def refused_by_server(error: BaseException) -> bool:
-    """Whether ``error`` is the server refusing a statement (it carries a SQLSTATE), after
-    which the session itself is sound; anything else (a lost or interrupted session) means
-    the connection must not be used again."""
-    return getattr(error, "sqlstate", None) is not None
+def session_lost(connection: FetchingConnection, error: BaseException) -> bool:
+    """Whether ``error`` leaves ``connection`` unfit for another statement: anything but the
+    server refusing a statement (an error with a SQLSTATE) on a session still open, such as
+    a dropped or interrupted session, or one the server ended (57P01)."""
+    return getattr(error, "sqlstate", None) is None or connection.is_closed()

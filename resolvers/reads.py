@@ -37,7 +37,7 @@ from sqlalchemy.util import greenlet_spawn
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from db.driver_select import FetchingConnection, driver_select, fetch, refused_by_server
+from db.driver_select import FetchingConnection, driver_select, fetch, session_lost
 from db.queries import AnySelect
 
 
@@ -58,16 +58,16 @@ class SerialConnection(AsyncConnection):
         if not self._autocommit or connection is None or connection.invalidated:
             return None
         form = driver_select(statement, self.dialect)
-        if form is None:
+        if form is None or not form.takes(params):
             return None
         async with self._lock:
             driver = cast(FetchingConnection, connection.connection.driver_connection)
             try:
                 return await fetch(driver, form, params)
             except BaseException as error:
-                if not refused_by_server(error):
-                    # A lost or interrupted session is not handed out again (as SQLAlchemy
-                    # invalidates a connection it finds disconnected).
+                if session_lost(driver, error):
+                    # Not handed out again (as SQLAlchemy invalidates a connection it
+                    # finds disconnected).
                     await self.invalidate()
                 raise
 

@@ -17,9 +17,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+import resolvers.reads
 from db.models import (
     DeadLetter,
     Link,
@@ -287,3 +289,18 @@ async def unlink_regions(engine: AsyncEngine) -> None:
     """Cut the region tree's parent links, so a table-wide DELETE (test clean-up) can run."""
     async with engine.begin() as connection:
         await connection.execute(update(Region.__table__).values(parent_code=None))
+
+
+class DriverReads:
+    """Counts the statements the driver runs itself (``SerialConnection.driver_fetch``): they
+    pass SQLAlchemy's statement events by."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        fetch = resolvers.reads.fetch
+
+        async def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return await fetch(*args, **kwargs)
+
+        monkeypatch.setattr(resolvers.reads, "fetch", counted)

@@ -148,7 +148,7 @@ async def test_unexpected_errors_are_masked(
 
     monkeypatch.setattr(Loaders, "_parties", failing)
     # (and the read of a page built as JSON by PostgreSQL, which needs no loader)
-    monkeypatch.setattr(resolvers.page_json, "fetch_all", failing)
+    monkeypatch.setattr(resolvers.page_json, "fetch_built", failing)
     # when parties are read
     body = await graphql(client, QUERY_PARTIES)
     # then the client sees a coded, generic error and none of the internals

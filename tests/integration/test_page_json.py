@@ -26,6 +26,7 @@ from domain.roles import Role
 from schema.ids import global_id
 from schema.kinds import TYPE_OF_KIND
 from tests.integration.graphql_world import (
+    DriverReads,
     codes,
     graphql,
     graphql_client,
@@ -225,6 +226,7 @@ async def test_built_pages_answer_as_the_general_path(
     built: bool,
 ) -> None:
     counted = _Counted(monkeypatch)
+    driver = DriverReads(monkeypatch)
     pages = 1
     async with _world(committing_engine, pii_key, role=role, regions=regions) as client:
         posted, got, posted_audit, got_audit = await _both(
@@ -241,6 +243,7 @@ async def test_built_pages_answer_as_the_general_path(
     assert posted_audit == got_audit
     postgres = committing_engine.dialect.name == "postgresql"
     assert counted.calls == (pages if built and postgres else 0)
+    assert driver.calls == counted.calls  # each built page read by the driver itself
     if built:
         assert "errors" not in posted
         assert len(json.dumps(posted["data"])) > 300  # a real page, not an empty one
@@ -315,6 +318,7 @@ async def test_a_record_by_id_answers_as_the_general_path(
     document: str,
 ) -> None:
     counted = _CountedNodes(monkeypatch)
+    driver = DriverReads(monkeypatch)
     answers = []
     async with _world(committing_engine, pii_key) as client:
         async with committing_engine.connect() as connection:
@@ -351,13 +355,16 @@ async def test_a_record_by_id_answers_as_the_general_path(
     assert [codes(answer[0]) for answer in answers[len(inside) :]] == [["NOT_FOUND"]] * 3
     built = committing_engine.dialect.name == "postgresql"
     assert counted.built == (len(inside) if built else 0)
+    # found or not, each record's statement was read by the driver itself
+    assert (driver.calls >= len(inside)) if built else (driver.calls == 0)
 
 
 @pytest.mark.parametrize("first", [5, 40])
 async def test_a_built_page_is_one_statement_at_any_size(
-    committing_engine: AsyncEngine, pii_key: bytes, first: int
+    committing_engine: AsyncEngine, pii_key: bytes, monkeypatch: pytest.MonkeyPatch, first: int
 ) -> None:
     async with _world(committing_engine, pii_key) as client:
+        driver = DriverReads(monkeypatch)
         with counting_statements(committing_engine) as statements:
             body = await graphql(client, TIMELINES, {"first": first})
     people = [
@@ -368,4 +375,4 @@ async def test_a_built_page_is_one_statement_at_any_size(
     ]
     assert "errors" not in body and people and all(person["entries"] for person in people)
     if committing_engine.dialect.name == "postgresql":  # the general path: tests elsewhere
-        assert len(statements) == 1, statements
+        assert (driver.calls, statements) == (1, [])  # one statement, run by the driver
