@@ -7,8 +7,9 @@ tree), the greenlet that carries each call into the synchronous engine, and the 
 result wrappers. None of that changes what comes out. :func:`driver_select` compiles such a
 statement once for the dialect: its SQL, its parameters in order with their types' bind
 conversions, and the result columns whose types convert what they read (``UtcDateTime``).
-:func:`fetch` hands the SQL and arguments to the driver connection (asyncpg keeps a prepared
-statement per connection) and converts those columns as SQLAlchemy would. Anything else
+The caller hands the SQL and arguments to the driver connection (asyncpg keeps a prepared
+statement per connection), and :meth:`DriverSelect.converted` converts those columns as
+SQLAlchemy would. Anything else
 (another driver, a parameter given by a function, or written into the SQL from the call's
 values) answers ``None``: run it through SQLAlchemy. Values the statement carries and
 SQLAlchemy writes into the SQL at execution (a page's ``LIMIT``, a scope's kinds ``IN``) are
@@ -47,9 +48,28 @@ class DriverSelect:
     fixed: frozenset[str]
     """The parameters written into :attr:`sql` with the statement's own values."""
 
+    required: frozenset[str]
+    """The parameters without a value of their own: each call must give them."""
+
     def takes(self, params: Mapping[str, Any] | None) -> bool:
-        """Whether ``params`` leave :attr:`fixed` alone (else SQLAlchemy runs the call)."""
-        return not params or self.fixed.isdisjoint(params)
+        """Whether a call with ``params`` may run on the driver: it leaves :attr:`fixed`
+        alone and gives every :attr:`required` one (else SQLAlchemy runs it, and says what
+        is wrong)."""
+        given = params or {}
+        return self.fixed.isdisjoint(given) and self.required.issubset(given)
+
+    def converted(self, rows: list[Any]) -> list[Any]:
+        """The driver's ``rows``, read by column name: as they came, or as mappings where a
+        column's type converts what it reads."""
+        if not self.conversions:
+            return rows
+        converted: list[Any] = []
+        for row in rows:
+            values = dict(row.items())
+            for name, convert in self.conversions:
+                values[name] = convert(values[name])
+            converted.append(values)
+        return converted
 
     def arguments(self, params: Mapping[str, Any] | None) -> list[Any]:
         given = params or {}
@@ -98,32 +118,18 @@ def driver_select(statement: AnySelect, dialect: Dialect) -> DriverSelect | None
         if convert is not None:
             conversions.append((name, convert))
     fixed = frozenset(bind.key for bind in written)
-    return DriverSelect(expanded.statement, tuple(arguments), tuple(conversions), fixed)
+    required = frozenset(bind.key for bind in binds if bind.required)
+    return DriverSelect(
+        expanded.statement, tuple(arguments), tuple(conversions), fixed, required
+    )
 
 
 class FetchingConnection(Protocol):
-    """The asyncpg connection :func:`fetch` reads on."""
+    """The asyncpg connection a :class:`DriverSelect` runs on."""
 
     async def fetch(self, query: str, *args: Any) -> list[Any]: ...
 
     def is_closed(self) -> bool: ...
-
-
-async def fetch(
-    connection: FetchingConnection, form: DriverSelect, params: Mapping[str, Any] | None
-) -> list[Any]:
-    """``form``'s rows on the driver ``connection``, read by column name: the driver's
-    records, or mappings where a column's value is converted."""
-    rows = await connection.fetch(form.sql, *form.arguments(params))
-    if not form.conversions:
-        return rows
-    converted: list[Any] = []
-    for row in rows:
-        values = dict(row.items())
-        for name, convert in form.conversions:
-            values[name] = convert(values[name])
-        converted.append(values)
-    return converted
 
 
 def session_lost(connection: FetchingConnection, error: BaseException) -> bool:

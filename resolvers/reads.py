@@ -37,7 +37,7 @@ from sqlalchemy.util import greenlet_spawn
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from db.driver_select import FetchingConnection, driver_select, fetch, session_lost
+from db.driver_select import FetchingConnection, driver_select, session_lost
 from db.queries import AnySelect
 
 
@@ -60,16 +60,18 @@ class SerialConnection(AsyncConnection):
         form = driver_select(statement, self.dialect)
         if form is None or not form.takes(params):
             return None
+        arguments = form.arguments(params)
         async with self._lock:
             driver = cast(FetchingConnection, connection.connection.driver_connection)
             try:
-                return await fetch(driver, form, params)
+                rows = await driver.fetch(form.sql, *arguments)
             except BaseException as error:
                 if session_lost(driver, error):
                     # Not handed out again (as SQLAlchemy invalidates a connection it
                     # finds disconnected).
                     await self.invalidate()
                 raise
+        return form.converted(rows)
 
     async def execute(
         self, statement: Executable, parameters: Any = None, **kw: Any

@@ -297,10 +297,11 @@ class DriverReads:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls = 0
-        fetch = resolvers.reads.fetch
+        driver_fetch = resolvers.reads.SerialConnection.driver_fetch
 
-        async def counted(*args: Any, **kwargs: Any) -> Any:
-            self.calls += 1
-            return await fetch(*args, **kwargs)
+        async def counted(connection: Any, *args: Any, **kwargs: Any) -> Any:
+            rows = await driver_fetch(connection, *args, **kwargs)
+            self.calls += rows is not None
+            return rows
 
-        monkeypatch.setattr(resolvers.reads, "fetch", counted)
+        monkeypatch.setattr(resolvers.reads.SerialConnection, "driver_fetch", counted)

@@ -80,6 +80,7 @@ def test_what_the_driver_does_not_run() -> None:
     assert form is not None and "LIMIT 4" in form.sql and "IN (" in form.sql
     assert "size" in form.fixed and len(form.fixed) == 2  # the LIMIT and the IN list
     assert form.takes(PARAMS) and not form.takes({"size": 2})
+    assert form.required == {"least", "not_kind"} and not form.takes({"least": 3})
     assert driver_select(STATEMENT, sqlite.dialect()) is None
     # a list given by the call, a value given by a function: written at each execution
     ids = select(RECORDS.c.id).where(RECORDS.c.id.in_(bindparam("ids", expanding=True)))
