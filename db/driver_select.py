@@ -4,26 +4,32 @@ The statements that build a page's JSON in PostgreSQL (``db.page_json``) are mad
 kept, and much of a request's own CPU around them went to SQLAlchemy's execution layer:
 hashing the statement's cache key for the compiled cache (a page's statement is a deep
 tree), the greenlet that carries each call into the synchronous engine, and the cursor and
-result wrappers. None of that changes what comes out. :func:`driver_select` compiles such a
-statement once for the dialect: its SQL, its parameters in order with their types' bind
-conversions, and the result columns whose types convert what they read (``UtcDateTime``).
-The caller hands the SQL and arguments to the driver connection (asyncpg keeps a prepared
-statement per connection), and :meth:`DriverSelect.converted` converts those columns as
-SQLAlchemy would. Anything else
-(another driver, a parameter given by a function, or written into the SQL from the call's
-values) answers ``None``: run it through SQLAlchemy. Values the statement carries and
-SQLAlchemy writes into the SQL at execution (a page's ``LIMIT``, a scope's kinds ``IN``) are
-written in once: the statement object is made for them, and a call that gives them other
-values goes through SQLAlchemy (``SQLCompiler.construct_expanded_state`` writes them, as it
-does for an execution).
+result wrappers. None of that changes what comes out.
+
+:func:`driver_select` compiles such a statement once for the dialect: its SQL, its
+parameters in order with their types' bind conversions, and the result columns whose types
+convert what they read (``UtcDateTime``). The caller hands the SQL and arguments to the
+driver connection (asyncpg keeps a prepared statement per connection), and
+:meth:`DriverSelect.converted` converts those columns as SQLAlchemy would. Values the
+statement carries and SQLAlchemy writes into the SQL at execution (a page's ``LIMIT``, a
+scope's kinds ``IN``) are written in once (``SQLCompiler.construct_expanded_state``, as for
+an execution): the statement object is made for them, and a call that gives them other
+values goes through SQLAlchemy.
+
+``None`` means: run it through SQLAlchemy. So it is for another driver; a parameter given by
+a function, or written into the SQL from the call's values; a result column without a name
+of its own; and a statement object seen for the first time: one made for a single request (a
+page after a cursor) would be compiled afresh at each, where SQLAlchemy's compiled cache
+knows it by its shape.
 """
 
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -80,13 +86,24 @@ class DriverSelect:
         return arguments
 
 
-@functools.lru_cache(maxsize=512)
+_SEEN: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
 def driver_select(statement: AnySelect, dialect: Dialect) -> DriverSelect | None:
     """``statement`` compiled for ``dialect``'s asyncpg driver; ``None`` when it must go
-    through SQLAlchemy (see the module's doc). Kept per statement object: the statements
-    this serves are made once and reused."""
+    through SQLAlchemy (see the module's doc). Kept per statement object, and only for one
+    seen a second time: a statement made for one request (a page after a cursor) is left to
+    SQLAlchemy, whose compiled cache serves it by its shape."""
     if dialect.driver != "asyncpg":
         return None
+    if statement not in _SEEN:
+        _SEEN.add(statement)
+        return None
+    return _compiled(statement, dialect)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(statement: AnySelect, dialect: Dialect) -> DriverSelect | None:
     compiled = statement.compile(dialect=dialect)
     if not isinstance(compiled, SQLCompiler):
         return None
@@ -106,22 +123,45 @@ def driver_select(statement: AnySelect, dialect: Dialect) -> DriverSelect | None
     by_name = {name: bind for name, bind in compiled.binds.items() if bind not in written}
     arguments: list[tuple[str | None, Any, Callable[[Any], Any] | None]] = []
     for name in expanded.positiontup:
-        convert = expanded.processors.get(name)
         bind = by_name.get(name)
-        if bind is None:  # one of a written parameter's values
-            arguments.append((None, expanded.parameters[name], convert))
+        if bind is None:  # one of a written parameter's values, converted as it was expanded
+            arguments.append((None, expanded.parameters[name], expanded.processors.get(name)))
         else:
+            convert = bind.type.dialect_impl(dialect).bind_processor(dialect)
             arguments.append((bind.key, bind.value, convert))
-    conversions: list[tuple[str, Callable[[Any], Any]]] = []
-    for name, column in statement.selected_columns.items():
-        convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
-        if convert is not None:
-            conversions.append((name, convert))
+    conversions = _conversions(statement, dialect)
+    if conversions is None:
+        return None
     fixed = frozenset(bind.key for bind in written)
     required = frozenset(bind.key for bind in binds if bind.required)
     return DriverSelect(
         expanded.statement, tuple(arguments), tuple(conversions), fixed, required
     )
+
+
+def _conversions(
+    statement: AnySelect, dialect: Dialect
+) -> list[tuple[str, Callable[[Any], Any]]] | None:
+    """The result columns' conversions by name; ``None`` when a column's name is not the one
+    the driver's record will carry (repeated, or longer than the server keeps) or its type
+    cannot say how it converts without the driver's type code (SQLAlchemy asks the cursor)."""
+    columns = list(statement.selected_columns)
+    names = [getattr(column, "name", None) for column in columns]
+    longest = dialect.max_identifier_length or 63
+    if len(set(names)) != len(names) or not all(
+        isinstance(name, str) and "%(" not in name and len(name) <= longest for name in names
+    ):
+        return None  # unnamed (SQLAlchemy names it when it writes the SQL), twice, or cut
+    conversions: list[tuple[str, Callable[[Any], Any]]] = []
+    for name, column in zip(names, columns, strict=True):
+        assert name is not None
+        try:
+            convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        except (TypeError, NotImplementedError):
+            return None
+        if convert is not None:
+            conversions.append((name, convert))
+    return conversions
 
 
 class FetchingConnection(Protocol):
@@ -132,8 +172,18 @@ class FetchingConnection(Protocol):
     def is_closed(self) -> bool: ...
 
 
-def session_lost(connection: FetchingConnection, error: BaseException) -> bool:
-    """Whether ``error`` leaves ``connection`` unfit for another statement: anything but the
-    server refusing a statement (an error with a SQLSTATE) on a session still open, such as
-    a dropped or interrupted session, or one the server ended (57P01)."""
-    return getattr(error, "sqlstate", None) is None or connection.is_closed()
+AfterError = Literal["refused", "unsure", "lost"]
+"""What a failed statement leaves: the server ``refused`` it and the session is sound; the
+session is ``unsure`` (a cancelled call, an error on the client's side) and must not be used
+again; or the server is ``lost`` (gone, ended or restarting): no session opened before it may
+be used again either."""
+
+
+def after_error(connection: FetchingConnection, error: BaseException) -> AfterError:
+    """What ``error``, raised by a statement on ``connection``, leaves (:data:`AfterError`)."""
+    state = getattr(error, "sqlstate", None)
+    if connection.is_closed() or (isinstance(state, str) and state[:2] in ("08", "57")):
+        return "lost"  # class 08 connection exception, 57 operator intervention (57P01 …)
+    if isinstance(error, OSError):
+        return "lost"
+    return "refused" if state is not None else "unsure"

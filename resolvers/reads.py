@@ -32,12 +32,13 @@ from typing import Any, cast
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql import Executable
 from sqlalchemy.util import greenlet_spawn
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from db.driver_select import FetchingConnection, driver_select, session_lost
+from db.driver_select import AfterError, FetchingConnection, after_error, driver_select
 from db.queries import AnySelect
 
 
@@ -47,31 +48,50 @@ class SerialConnection(AsyncConnection):
     def __init__(self, engine: AsyncEngine, connection: Connection) -> None:
         super().__init__(engine, connection)
         self._lock = asyncio.Lock()
-        self._autocommit = _statement_snapshots(connection.dialect)
 
     async def driver_fetch(self, statement: AnySelect, params: Any = None) -> list[Any] | None:
         """``statement``'s rows read by the driver itself (``db.driver_select``), by column
-        name, or ``None`` when it must go through :meth:`execute`.
-        Only at AUTOCOMMIT, where SQLAlchemy holds no transaction the driver's statement
-        would have to join."""
-        connection = self.sync_connection
-        if not self._autocommit or connection is None or connection.invalidated:
-            return None
+        name, or ``None`` when it must go through :meth:`execute`: only on a sound session
+        at AUTOCOMMIT, where SQLAlchemy holds no transaction the driver's statement would
+        have to join."""
         form = driver_select(statement, self.dialect)
         if form is None or not form.takes(params):
             return None
         arguments = form.arguments(params)
         async with self._lock:
-            driver = cast(FetchingConnection, connection.connection.driver_connection)
+            connection = self.sync_connection
+            if connection is None or connection.closed or connection.invalidated:
+                return None  # SQLAlchemy reconnects, in its greenlet
+            proxied = connection.connection
+            if not getattr(proxied.dbapi_connection, "autocommit", False):
+                return None  # a session opened again is at the engine's level, not ours
+            driver = cast(FetchingConnection, proxied.driver_connection)
             try:
                 rows = await driver.fetch(form.sql, *arguments)
             except BaseException as error:
-                if session_lost(driver, error):
-                    # Not handed out again (as SQLAlchemy invalidates a connection it
-                    # finds disconnected).
-                    await self.invalidate()
+                await self._after_error(proxied, after_error(driver, error), error)
                 raise
         return form.converted(rows)
+
+    async def _after_error(
+        self, proxied: PoolProxiedConnection, state: AfterError, error: BaseException
+    ) -> None:
+        """As SQLAlchemy does when its own statement fails so: a lost server invalidates
+        every pooled session opened before now, an unsure session is not handed out again,
+        and the operation's other reads begin afresh on a new one."""
+        if state == "refused":
+            return
+        if state == "lost":
+            # what Connection._handle_dbapi_exception does on a disconnect
+            self.sync_engine.pool._invalidate(proxied, error)
+        await self.invalidate()
+        await self.rollback()
+
+    async def close_after_use(self) -> None:
+        """Return the session once no statement of a straggling task is on it (the driver's
+        statements pass the adapter's own guard by)."""
+        async with self._lock:
+            await self.close()
 
     async def execute(
         self, statement: Executable, parameters: Any = None, **kw: Any
@@ -124,7 +144,7 @@ class OperationReads:
         self.closed = True
         connection, self._serial = self._serial, None
         if connection is not None:
-            await connection.close()
+            await connection.close_after_use()
 
 
 def _checked_out(engine: Engine) -> Connection:

@@ -6,7 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import Integer, bindparam, case, func, literal_column, select, text, type_coerce
+from sqlalchemy import (
+    Integer,
+    TypeDecorator,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    select,
+    text,
+    type_coerce,
+)
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -19,11 +29,21 @@ from resolvers.reads import operation_reads
 KIND = RECORDS.c.kind.type
 
 
+class _Tenfold(TypeDecorator[int]):
+    """A parameter the type changes on its way to the database."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: object) -> int | None:
+        return None if value is None else value * 10
+
+
 def _statement() -> AnySelect:
     """Every kind of parameter and conversion the built pages use: a value the call gives
     (an integer, an enum), values written into the SQL (an IN list of enums, a LIMIT), a
     column read through a type's conversion (UtcDateTime, an enum)."""
-    numbers = select(func.generate_series(1, 20).label("n")).subquery()
+    numbers = select(func.generate_series(1, 60).label("n")).subquery()
     third = numbers.c.n % literal_column("3")
     kind = type_coerce(
         case(
@@ -40,7 +60,7 @@ def _statement() -> AnySelect:
             kind.label("kind"),
         )
         .where(
-            numbers.c.n > bindparam("least", type_=Integer()),
+            numbers.c.n > bindparam("least", type_=_Tenfold()),
             kind.in_([RecordKind.DISPUTE, RecordKind.PETITION]),
             kind != bindparam("not_kind", type_=KIND),
         )
@@ -50,7 +70,7 @@ def _statement() -> AnySelect:
 
 
 STATEMENT = _statement()
-PARAMS = {"least": 3, "not_kind": RecordKind.PETITION}
+PARAMS = {"least": 3, "not_kind": RecordKind.PETITION}  # n > 30, kinds DISPUTE
 
 
 def _plain(rows: Any) -> list[dict[str, Any]]:
@@ -60,14 +80,17 @@ def _plain(rows: Any) -> list[dict[str, Any]]:
 async def test_the_driver_reads_what_sqlalchemy_reads(engine: AsyncEngine) -> None:
     async with operation_reads(engine) as reads:
         serial = await reads.connection()
-        driven = await serial.driver_fetch(STATEMENT, PARAMS)
         if engine.dialect.name != "postgresql":
-            assert driven is None  # SQLite reads through SQLAlchemy
+            assert await serial.driver_fetch(STATEMENT, PARAMS) is None  # SQLAlchemy reads
             return
+        first = await serial.driver_fetch(_statement(), PARAMS)
+        driven = await serial.driver_fetch(STATEMENT, PARAMS)
+        driven = driven or await serial.driver_fetch(STATEMENT, PARAMS)
         through = (await serial.execute(STATEMENT, PARAMS)).mappings().all()
         # a call giving a value the statement writes in goes through SQLAlchemy
         assert await serial.driver_fetch(STATEMENT, {**PARAMS, "size": 2}) is None
-    assert len(through) == 4
+    assert first is None  # a statement seen once is left to SQLAlchemy's compiled cache
+    assert [row["n"] for row in through] == [33, 36, 39, 42]  # the parameter ten times over
     assert through[0]["at"].tzinfo is not None and isinstance(through[0]["kind"], RecordKind)
     assert driven is not None
     assert _plain(driven) == _plain(through)
@@ -76,6 +99,7 @@ async def test_the_driver_reads_what_sqlalchemy_reads(engine: AsyncEngine) -> No
 
 
 def test_what_the_driver_does_not_run() -> None:
+    driver_select(STATEMENT, _asyncpg())
     form = driver_select(STATEMENT, _asyncpg())
     assert form is not None and "LIMIT 4" in form.sql and "IN (" in form.sql
     assert "size" in form.fixed and len(form.fixed) == 2  # the LIMIT and the IN list
@@ -84,9 +108,10 @@ def test_what_the_driver_does_not_run() -> None:
     assert driver_select(STATEMENT, sqlite.dialect()) is None
     # a list given by the call, a value given by a function: written at each execution
     ids = select(RECORDS.c.id).where(RECORDS.c.id.in_(bindparam("ids", expanding=True)))
-    assert driver_select(ids, _asyncpg()) is None
     later = select(RECORDS.c.id).where(RECORDS.c.id == bindparam("id", callable_=lambda: 1))
-    assert driver_select(later, _asyncpg()) is None
+    twice = select(RECORDS.c.id, RECORDS.c.kind.label("id"))  # two columns by one name
+    for statement in (ids, later, twice):
+        assert [driver_select(statement, _asyncpg()) for _ in range(2)] == [None, None]
 
 
 def _asyncpg() -> Any:
@@ -97,16 +122,33 @@ def _asyncpg() -> Any:
 
 @pytest.mark.postgres
 async def test_a_lost_session_is_not_used_again(fresh_postgres: AsyncEngine) -> None:
+    # given two sessions in the pool, and the statement seen before
+    async with fresh_postgres.connect() as one, fresh_postgres.connect() as two:
+        pooled = {
+            (await one.execute(text("SELECT pg_backend_pid()"))).scalar_one(),
+            (await two.execute(text("SELECT pg_backend_pid()"))).scalar_one(),
+        }
+    driver_select(STATEMENT, fresh_postgres.dialect)
     async with operation_reads(fresh_postgres) as reads:
         serial = await reads.connection()
         pid = (await serial.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        # when the server ends the operation's session under a driver read
         async with fresh_postgres.connect() as other:
             await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         with pytest.raises(Exception) as lost:
             await serial.driver_fetch(STATEMENT, PARAMS)
         assert getattr(lost.value, "sqlstate", None) in (None, "57P01")
+        # then that session is not used again, and the operation's next read runs afresh
         assert serial.sync_connection is not None and serial.sync_connection.invalidated
-    async with operation_reads(fresh_postgres) as reads:  # the pool hands out a sound one
+        assert (await serial.execute(text("SELECT 1"))).scalar_one() == 1
+    # and no session opened before the loss is handed out again
+    async with fresh_postgres.connect() as one, fresh_postgres.connect() as two:
+        later = {
+            (await one.execute(text("SELECT pg_backend_pid()"))).scalar_one(),
+            (await two.execute(text("SELECT pg_backend_pid()"))).scalar_one(),
+        }
+    assert pid in pooled and not later & pooled
+    async with operation_reads(fresh_postgres) as reads:
         rows = await (await reads.connection()).driver_fetch(STATEMENT, PARAMS)
     assert rows is not None and len(rows) == 4
 
@@ -115,6 +157,8 @@ async def test_a_lost_session_is_not_used_again(fresh_postgres: AsyncEngine) -> 
 async def test_a_refused_statement_leaves_the_session_in_use(fresh_postgres: AsyncEngine) -> None:
     numbers = select(func.generate_series(0, 2).label("n")).subquery()
     failing = select((literal_column("1") / numbers.c.n).label("q"))
+    driver_select(failing, fresh_postgres.dialect)
+    driver_select(STATEMENT, fresh_postgres.dialect)
     async with operation_reads(fresh_postgres) as reads:
         serial = await reads.connection()
         with pytest.raises(Exception) as refused:
