@@ -14,6 +14,8 @@ its apps), syncs its share exactly as ``sync`` does in one process.
   are PostgreSQL advisory locks, so two processes never sync one source at once, nor resolve
   or grade at once; SQLite's locks hold within one process, so more than one worker needs
   PostgreSQL.
+* **One screen**: a worker's log lines travel to the command's process with its results, and
+  are printed there above the progress lines, not written across them.
 * **A worker that dies** (killed, out of memory) fails its sources' runs in the summary;
   their committed batches stay, and the next sync resumes them from their checkpoints as after
   any crash. A worker whose command process is gone stops too.
@@ -25,6 +27,7 @@ import asyncio
 import dataclasses
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +45,7 @@ from db.ingest import IngestCounts
 from db.migrate import upgrade
 from db.models import Record
 from domain.enums import SourceSystem
+from hub.logging import configure_logging
 from hub.settings import Settings
 from hub.sync_cli import Report, chosen_sources, progress_lines, sources_of, sync_sources
 
@@ -97,13 +101,37 @@ def work_share(
     settings: Settings, sources: list[SourceSystem], full: bool, pipe: Connection
 ) -> None:
     """A worker's part, once it is configured: sync ``sources``, sending the command's process
-    each source's result as it goes (the pipe closes when the process ends)."""
+    each source's result as it goes and its log lines (the pipe closes when the process
+    ends)."""
     _stop_with_parent()
+    sender = _Sender(pipe)
+    configure_logging(json=settings.env == "prod", streams=(sender,), force=True)
 
     def report(result: RunResult) -> None:
-        pipe.send(_plain(result))
+        sender.send(_plain(result))
 
     asyncio.run(sync_sources(settings, set(sources), full=full, report=report))
+
+
+class _Sender:
+    """The worker's end of its pipe, for its results and, as a log stream, its log lines
+    (formatted and redacted here, printed by the command's process)."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self._pipe = pipe
+        self._lock = threading.Lock()  # a log line may come from another thread
+
+    def send(self, message: RunResult | str) -> None:
+        with self._lock:
+            self._pipe.send(message)
+
+    def write(self, text: str) -> int:
+        if text:
+            self.send(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
 
 
 def _plain(result: RunResult) -> RunResult:
@@ -156,7 +184,7 @@ def run_in_processes(
                 shares.append(_Share(process, sources, reading))
                 process.start()
                 writing.close()  # the worker's copy is the one that counts
-            _follow(shares, results, report)
+            _follow(shares, results, report, say=_say)
         finally:
             for share in shares:
                 if share.process.is_alive():  # the command is stopping (Ctrl-C, an error)
@@ -167,23 +195,37 @@ def run_in_processes(
     return [results[s] for s in chosen if s in results]
 
 
+def _say(text: str) -> None:
+    # While the progress lines show, rich prints what reaches stderr above them.
+    sys.stderr.write(text)
+    sys.stderr.flush()
+
+
 def _follow(
-    shares: list[_Share], results: dict[SourceSystem, RunResult], report: Report
+    shares: list[_Share],
+    results: dict[SourceSystem, RunResult],
+    report: Report,
+    *,
+    say: Callable[[str], None],
 ) -> None:
-    """Relay every worker's results to ``report`` until each worker has ended."""
+    """Relay every worker's results to ``report``, and its log lines to ``say``, until each
+    worker has ended."""
     open_pipes = {share.pipe: share for share in shares}
     while open_pipes:
         for ready in wait(list(open_pipes)):
             share = open_pipes[ready]  # type: ignore[index]  # wait returns what it was given
             try:
-                result: RunResult = share.pipe.recv()
+                message: RunResult | str = share.pipe.recv()
             except EOFError:  # the worker has ended: all it sent has been read
                 del open_pipes[share.pipe]
                 share.process.join()
                 _fail_unfinished(share, results, report)
                 continue
-            results[result.source] = result
-            report(result)
+            if isinstance(message, str):
+                say(message)
+                continue
+            results[message.source] = message
+            report(message)
 
 
 def _fail_unfinished(share: _Share, results: dict[SourceSystem, RunResult], report: Report) -> None:

@@ -1,10 +1,17 @@
-"""How ``sync --workers N`` deals the sources to its processes (hub.sync_workers)."""
+"""How ``sync --workers N`` deals the sources to its processes, and what the command hears
+from them (hub.sync_workers)."""
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+from multiprocessing.process import BaseProcess
+from typing import cast
+
+from connectors.sync import RunResult
 from domain.enums import SourceSystem as S
 from hub.settings import Settings
-from hub.sync_workers import share_sources, workers_problem
+from hub.sync_workers import _follow, _Sender, _Share, share_sources, workers_problem
 
 FILE_ORDER = [S.MEDIATION, S.GRID, S.POLICE_110, S.PETITION, S.COURT]
 
@@ -37,3 +44,39 @@ def test_several_workers_need_postgresql() -> None:
     assert workers_problem(sqlite, 1) is None
     assert "needs PostgreSQL" in (workers_problem(sqlite, 2) or "")
     assert workers_problem(postgres, 4) is None
+
+
+class _Ended:
+    """A worker process that has ended well."""
+
+    exitcode = 0
+
+    def join(self) -> None:
+        pass
+
+
+def test_a_workers_log_lines_reach_the_command_beside_its_results() -> None:
+    # given a worker whose log stream and results share its pipe
+    reading, writing = multiprocessing.Pipe(duplex=False)
+    sender = _Sender(writing)
+    logger = logging.getLogger("test.sync_worker")
+    handler = logging.StreamHandler(sender)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("police source slow")
+        sender.send(RunResult(source=S.POLICE_110, status="SUCCEEDED", fetched=3))
+        logger.warning("done")
+    finally:
+        logger.removeHandler(handler)
+    writing.close()
+    # when the command follows it
+    said: list[str] = []
+    reported: list[RunResult] = []
+    results: dict[S, RunResult] = {}
+    share = _Share(cast(BaseProcess, _Ended()), [S.POLICE_110], reading)
+    _follow([share], results, reported.append, say=said.append)
+    # then the lines are said in order, and the result reported, not taken for a line
+    assert said == ["police source slow\n", "done\n"]
+    assert [(r.source, r.status, r.fetched) for r in reported] == [(S.POLICE_110, "SUCCEEDED", 3)]
+    assert results[S.POLICE_110].status == "SUCCEEDED"
