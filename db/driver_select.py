@@ -145,16 +145,15 @@ def _conversions(
     """The result columns' conversions by name; ``None`` when a column's name is not the one
     the driver's record will carry (repeated, or longer than the server keeps) or its type
     cannot say how it converts without the driver's type code (SQLAlchemy asks the cursor)."""
-    columns = list(statement.selected_columns)
-    names = [getattr(column, "name", None) for column in columns]
     longest = dialect.max_identifier_length or 63
-    if len(set(names)) != len(names) or not all(
-        isinstance(name, str) and "%(" not in name and len(name) <= longest for name in names
-    ):
-        return None  # unnamed (SQLAlchemy names it when it writes the SQL), twice, or cut
+    named: dict[str, Any] = {}
+    for column in statement.selected_columns:
+        name = getattr(column, "name", None)
+        if not isinstance(name, str) or "%(" in name or len(name) > longest or name in named:
+            return None  # unnamed (SQLAlchemy names it when it writes the SQL), cut, or twice
+        named[name] = column
     conversions: list[tuple[str, Callable[[Any], Any]]] = []
-    for name, column in zip(names, columns, strict=True):
-        assert name is not None
+    for name, column in named.items():
         try:
             convert = column.type.dialect_impl(dialect).result_processor(dialect, None)
         except (TypeError, NotImplementedError):
