@@ -30,6 +30,7 @@ from db.matter_workflow import (
 )
 from db.matters import state_of, system_event
 from db.models import Link, Matter, MatterRecord, Record
+from db.queries import in_list
 from db.writeback_records import ATTACHED_BY_WRITEBACK, WRITEBACK_REFERENCE, writeback_matters
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.validators import InvalidIdentifier, validate_division_code
@@ -99,8 +100,12 @@ async def _open_matters_of(
     rows = await session.execute(
         select(MatterRecord.record_id, MatterRecord.matter_id)
         .join(Matter, Matter.id == MatterRecord.matter_id)
-        .where(MatterRecord.record_id.in_(record_ids), Matter.step.in_(sorted(OPEN_STEPS)))
-        .order_by(MatterRecord.matter_id)
+        .where(
+            in_list(MatterRecord.record_id.expression, "ids"),
+            Matter.step.in_(sorted(OPEN_STEPS)),
+        )
+        .order_by(MatterRecord.matter_id),
+        {"ids": list(record_ids)},
     )
     found: dict[int, int] = {}
     for record_id, matter_id in rows:
@@ -120,7 +125,10 @@ async def _take_in_chunk(
     records: dict[int, Synced] = {
         r.id: r
         for r in await session.execute(
-            select(*_RECORD_COLUMNS).where(Record.id.in_(chunk), Record.deleted.is_(False))
+            select(*_RECORD_COLUMNS).where(
+                in_list(Record.id.expression, "ids"), Record.deleted.is_(False)
+            ),
+            {"ids": list(chunk)},
         )
     }
     if not records:
@@ -131,10 +139,14 @@ async def _take_in_chunk(
     await _attach_written(session, records, member, actor, now, counts, audit)
     links = (await session.execute(
         select(Link.from_record_id, Link.to_record_id).where(
-            or_(Link.from_record_id.in_(records), Link.to_record_id.in_(records)),
+            or_(
+                in_list(Link.from_record_id.expression, "ids"),
+                in_list(Link.to_record_id.expression, "ids"),
+            ),
             Link.link_kind.in_(sorted(JOINING_LINKS)),
             or_(Link.decision.is_(None), Link.decision != "REJECTED"),
-        )
+        ),
+        {"ids": list(records)},
     )).all()  # fmt: skip
     neighbours: dict[int, set[int]] = {}
     for a, b in links:

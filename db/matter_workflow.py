@@ -23,6 +23,7 @@ import structlog
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.linking_lock import grading_lock
 from db.matter_writes import enqueue_matter_writes
 from db.matters import (
     allocate_numbers,
@@ -180,7 +181,9 @@ class MatterWorkflow:
         if not wanted:
             return
         try:
-            async with self.sessions.begin() as session:
+            # under the grading lock: a sync's grading pass may be adding the first grade of
+            # the same matter (two first grades would collide, and the later must win)
+            async with self.sessions.begin() as session, grading_lock(session):
                 alerts = await grade_matters(session, wanted, self.risk, now=self.now())
         except Exception as exc:  # the step is committed; the grade follows with a later call
             self.ungraded = wanted

@@ -4,21 +4,23 @@ when sync re-grades its record; read and overridden through GraphQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.deadline_scanner import scan
 from db.engine import session_factory
 from db.ingest import ingest_records
+from db.linking_lock import grading_lock
 from db.matter_workflow import MatterWorkflow, NewMatter
 from db.models import Record, RiskAssessment, RiskGradeChange
 from db.resolution import resolve_new_mentions
-from db.risk import grade_touched
+from db.risk import grade_matters, grade_touched
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import RiskLevel
@@ -211,6 +213,22 @@ async def test_a_failed_grading_never_fails_the_step_and_is_retried(
     other = await _walk_in(flow)  # the next grading takes the one left over
     assert flow.ungraded == set()
     assert await _grade(flow, matter) is not None and await _grade(flow, other) is not None
+
+
+async def test_a_matters_grading_waits_for_a_sync_grading_pass(flow: MatterWorkflow) -> None:
+    """A sync's grading pass may be adding a matter's first grade: the workflow's grading of
+    that matter waits for it (two first grades collided: a unique violation)."""
+    matter = await _walk_in(flow)
+    async with flow.sessions.begin() as session:
+        await session.execute(delete(RiskAssessment))  # as before the matter's first grade
+    async with flow.sessions.begin() as session, grading_lock(session):
+        grading = asyncio.ensure_future(flow.grade([matter]))
+        await asyncio.sleep(0.3)
+        assert not grading.done()
+        await grade_matters(session, [matter])  # the pass adds the first grade meanwhile
+    await asyncio.wait_for(grading, timeout=10)
+    assert flow.ungraded == set()  # it did not collide: the grade was updated, not added
+    assert await _grade(flow, matter) is not None
 
 
 async def test_a_partner_reads_the_matters_grade_without_records_it_may_not_read(
