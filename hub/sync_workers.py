@@ -14,6 +14,9 @@ its apps), syncs its share exactly as ``sync`` does in one process.
   are PostgreSQL advisory locks, so two processes never sync one source at once, nor resolve
   or grade at once; SQLite's locks hold within one process, so more than one worker needs
   PostgreSQL.
+* **Started at once**: the command's process has imported govhub; while it runs a single thread
+  each worker is forked from it, so none imports it again (seconds of CPU each on a small
+  machine); from a process with other threads they start as fresh interpreters.
 * **One screen**: a worker's log lines travel to the command's process with its results, and
   are printed there above the progress lines, not written across them.
 * **A worker that dies** (killed, out of memory) fails its sources' runs in the summary;
@@ -33,6 +36,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 
 import structlog
@@ -173,26 +177,38 @@ def run_in_processes(
     """Sync the chosen sources in up to ``workers`` processes; their results in file order."""
     chosen = chosen_sources(sources_of(settings), only)
     weights = asyncio.run(stored_weights(settings))
-    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no inherited loop
+    context = _start_method()
     results: dict[SourceSystem, RunResult] = {}
     shares: list[_Share] = []
-    with progress_lines(chosen, show=show) as report:
-        try:
-            for sources in share_sources(chosen, weights, workers):
-                reading, writing = context.Pipe(duplex=False)
-                process = context.Process(target=worker, args=(sources, full, writing), daemon=True)
-                shares.append(_Share(process, sources, reading))
-                process.start()
-                writing.close()  # the worker's copy is the one that counts
+    try:
+        # started before the progress lines, whose refresh runs in a thread of its own
+        for sources in share_sources(chosen, weights, workers):
+            reading, writing = context.Pipe(duplex=False)
+            process = context.Process(target=worker, args=(sources, full, writing), daemon=True)
+            shares.append(_Share(process, sources, reading))
+            process.start()
+            writing.close()  # the worker's copy is the only one: no later worker inherits it
+        with progress_lines(chosen, show=show) as report:
             _follow(shares, results, report, say=_say)
-        finally:
-            for share in shares:
-                if share.process.is_alive():  # the command is stopping (Ctrl-C, an error)
-                    share.process.terminate()
-                if share.process.pid is not None:
-                    share.process.join()
-                share.pipe.close()
+    finally:
+        for share in shares:
+            if share.process.is_alive():  # the command is stopping (Ctrl-C, an error)
+                share.process.terminate()
+            if share.process.pid is not None:
+                share.process.join()
+            share.pipe.close()
     return [results[s] for s in chosen if s in results]
+
+
+def _start_method() -> ForkContext | SpawnContext:
+    """How the workers start: forked from this process while it runs a single thread (it has
+    imported govhub and its loop has ended, so a worker begins syncing at once instead of
+    importing everything again, seconds of CPU for each worker while the others wait for the
+    same cores); otherwise a fresh interpreter each (a fork copies the locks that other
+    threads hold, held, with none to release them)."""
+    if threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _say(text: str) -> None:

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from multiprocessing.process import BaseProcess
 from typing import cast
+
+import pytest
 
 from connectors.sync import RunResult
 from domain.enums import SourceSystem as S
 from hub.settings import Settings
-from hub.sync_workers import _follow, _Sender, _Share, share_sources, workers_problem
+from hub.sync_workers import (
+    _follow,
+    _Sender,
+    _Share,
+    _start_method,
+    share_sources,
+    workers_problem,
+)
 
 FILE_ORDER = [S.MEDIATION, S.GRID, S.POLICE_110, S.PETITION, S.COURT]
 
@@ -80,3 +90,20 @@ def test_a_workers_log_lines_reach_the_command_beside_its_results() -> None:
     assert said == ["police source slow\n", "done\n"]
     assert [(r.source, r.status, r.fetched) for r in reported] == [(S.POLICE_110, "SUCCEEDED", 3)]
     assert results[S.POLICE_110].status == "SUCCEEDED"
+
+
+def test_workers_are_forked_only_from_a_process_running_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a fork copies the locks other threads hold: with another thread, a fresh interpreter
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert _start_method().get_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
+    # the command's own process, one thread once its loop has ended: forked
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert _start_method().get_start_method() == "fork"
