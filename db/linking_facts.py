@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from db.models import CourtFiling, Dispute, PartyMention, Person, Petition, Record
-from db.queries import in_list
+from db.queries import column_rows, in_list
 from domain.enums import PartyRole, RecordKind
 from domain.linking import RecordFacts
 from domain.linking.organisations import looks_like_organisation
@@ -65,7 +65,7 @@ async def load_mention_rows(
     if where is not None:
         query = query.where(where)
     rows = []
-    for r in await session.execute(query.order_by(PartyMention.id), params or {}):
+    for r in await column_rows(session, query.order_by(PartyMention.id), params):
         (mid, rid, name, is_org, role, uscc, id_number, phone, id_index, phone_index, region,
          own_address, record_address, position, first, pid, oid, staff) = r  # fmt: skip
         organisation = bool(is_org or uscc or looks_like_organisation(name))
@@ -81,8 +81,9 @@ async def load_mention_rows(
 
 async def canonical_persons(session: AsyncSession) -> dict[int, int]:
     """Person id → the person it was merged into by staff, following chains."""
-    rows = await session.execute(
-        select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None))
+    rows = await column_rows(
+        session,
+        select(Person.id, Person.merged_into_id).where(Person.merged_into_id.is_not(None)),
     )
     return follow_merges({pid: target for pid, target in rows if target is not None})
 
@@ -129,30 +130,34 @@ async def load_record_facts(
     for chunk in chunks:
         bound = _ids(chunk)
         within = _within(Record.id.expression, chunk)
-        rows = (await session.execute(base.where(within), bound)).all()
+        rows = (await column_rows(session, base.where(within), bound)).all()
         extra: dict[int, dict[str, Any]] = {}
-        for rid, alert, confirmation in await session.execute(
+        for rid, alert, confirmation in await column_rows(
+            session,
             select(
                 disputes.id, disputes.alert_number, disputes.judicial_confirmation_case_number
             ).where(_within(disputes.id, chunk)),
             bound,
         ):
             extra[rid] = {"alert_number": alert, "judicial_confirmation_case_number": confirmation}
-        for rid, case_type, mediation in await session.execute(
+        for rid, case_type, mediation in await column_rows(
+            session,
             select(courts.id, courts.case_type, courts.mediation_case_number).where(
                 _within(courts.id, chunk)
             ),
             bound,
         ):
             extra[rid] = {"case_type": case_type, "mediation_case_number": mediation}
-        for rid, cited in await session.execute(
+        for rid, cited in await column_rows(
+            session,
             select(petitions.id, petitions.cited_case_number).where(_within(petitions.id, chunk)),
             bound,
         ):
             extra[rid] = {"cited_case_number": cited}
         persons: dict[int, set[int]] = {}
         organisations: dict[int, set[int]] = {}
-        for rid, pid, oid, role in await session.execute(
+        for rid, pid, oid, role in await column_rows(
+            session,
             select(
                 PartyMention.record_id, PartyMention.person_id, PartyMention.organisation_id,
                 PartyMention.role,

@@ -30,7 +30,7 @@ from db.models import (
     Record,
     Supervision,
 )
-from db.queries import in_list
+from db.queries import column_rows, in_list
 from domain.deadlines import DUE
 from domain.enums import PartyRole, RecordKind
 from domain.risk import MatterFacts, RecordFacts
@@ -85,7 +85,7 @@ class FactBase:
 async def _links(session: AsyncSession, record_ids: Collection[int]) -> list[tuple[int, int, str]]:
     found: list[tuple[int, int, str]] = []
     for chunk in chunks(record_ids):
-        rows = await session.execute(_LINKS, {"ids": chunk, "also": chunk})
+        rows = await column_rows(session, _LINKS, {"ids": chunk, "also": chunk})
         found.extend((a, b, kind) for a, b, kind in rows)
     return found
 
@@ -96,7 +96,7 @@ async def _mentions(
     """Record id → (persons it names, how many parties it names); reporters (网格员) left out."""
     result: dict[int, tuple[set[int], int]] = {}
     for chunk in chunks(record_ids):
-        rows = await session.execute(_NAMED, {"ids": chunk})
+        rows = await column_rows(session, _NAMED, {"ids": chunk})
         for record_id, person_id in rows:
             persons, count = result.get(record_id, (set(), 0))
             if person_id is not None:
@@ -112,12 +112,16 @@ async def _alerts_at_same_address(
     calls again through another caller, unlinked, is still one place."""
     addresses: set[str] = set()
     for chunk in chunks(record_ids):
-        addresses.update(await session.scalars(_ALERT_ADDRESSES, {"ids": chunk}))
+        addresses.update((await column_rows(session, _ALERT_ADDRESSES, {"ids": chunk})).scalars())
     found: set[int] = set()
     ordered = sorted(addresses)
     for start in range(0, len(ordered), _CHUNK):  # by address: the index answers each
         found.update(
-            await session.scalars(_ALERTS_AT, {"addresses": ordered[start : start + _CHUNK]})
+            (
+                await column_rows(
+                    session, _ALERTS_AT, {"addresses": ordered[start : start + _CHUNK]}
+                )
+            ).scalars()
         )
     return found
 
@@ -125,7 +129,7 @@ async def _alerts_at_same_address(
 async def _records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunks(person_ids):
-        found.update(await session.scalars(_RECORDS_OF_PERSONS, {"ids": chunk}))
+        found.update((await column_rows(session, _RECORDS_OF_PERSONS, {"ids": chunk})).scalars())
     return found
 
 
@@ -143,7 +147,7 @@ _PETITIONS = Petition.__table__.c
 async def _rows(session: AsyncSession, record_ids: Collection[int]) -> list[Any]:
     rows: list[Any] = []
     for chunk in chunks(record_ids):
-        rows.extend(await session.execute(_FACT_ROWS, {"ids": chunk}))
+        rows.extend(await column_rows(session, _FACT_ROWS, {"ids": chunk}))
     return rows
 
 
