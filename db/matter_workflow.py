@@ -182,11 +182,13 @@ class MatterWorkflow:
             return
         try:
             # under the grading lock: a sync's grading pass may be adding the first grade of
-            # the same matter (two first grades would collide, and the later must win)
+            # the same matter (two first grades would collide) or writing one from what it
+            # read before this step; so the step's grade waits for such a pass (a few seconds
+            # at most, during a sync) and is computed after it
             async with self.sessions.begin() as session, grading_lock(session):
                 alerts = await grade_matters(session, wanted, self.risk, now=self.now())
         except Exception as exc:  # the step is committed; the grade follows with a later call
-            self.ungraded = wanted
+            self.ungraded |= wanted  # with those of any other call that failed meanwhile
             log.warning("matter_grading_failed", matters=len(wanted), error=type(exc).__name__)
             return
         self.ungraded -= wanted

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.visitors import InternalTraversal, _TraverseInternalsType
 from sqlalchemy.types import TypeEngine
@@ -159,15 +160,20 @@ def _in_list_postgresql(element: in_list, compiler: Any, **kw: Any) -> str:
 async def column_rows(
     session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
 ) -> CursorResult[*TupleAny]:
-    """The rows of a select of columns, run on ``session``'s connection: as the driver returns
-    them, without the ORM's loading that ``session.execute`` gives every statement naming a
-    mapped class (a wrapper made per row: several microseconds each, and a sync's grading and
-    linking read hundreds of thousands of rows). Changes the session holds are flushed first,
-    as ``session.execute`` would before reading."""
-    if session.new or session.dirty or session.deleted:
-        await session.flush()
-    connection = await session.connection()
-    return await connection.execute(statement, dict(params or {}))
+    """The rows of a select of columns, as the driver returns them: run on the connection
+    ``session`` uses, without the ORM's loading that ``session.execute`` gives every statement
+    naming a mapped class (a wrapper made per row: several microseconds each, and a sync's
+    grading and linking read hundreds of thousands of rows). As ``session.execute`` would,
+    the session's pending changes are flushed first (unless it does not autoflush), and the
+    statement runs in the session's transaction on its own connection (an operation's read
+    session included: its connection is already the session's alone)."""
+
+    def run(sync_session: Session) -> CursorResult[*TupleAny]:
+        if sync_session.autoflush:
+            sync_session.flush()  # nothing to do when nothing is pending
+        return sync_session.connection().execute(statement, dict(params or {}))
+
+    return await session.run_sync(run)
 
 
 class fixed_literal(ColumnElement[Any]):

@@ -186,8 +186,10 @@ def run_in_processes(
             reading, writing = context.Pipe(duplex=False)
             process = context.Process(target=worker, args=(sources, full, writing), daemon=True)
             shares.append(_Share(process, sources, reading))
-            process.start()
-            writing.close()  # the worker's copy is the only one: no later worker inherits it
+            try:
+                process.start()
+            finally:
+                writing.close()  # the worker's copy is the only one: no later one inherits it
         with progress_lines(chosen, show=show) as report:
             _follow(shares, results, report, say=_say)
     finally:
