@@ -33,7 +33,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -174,6 +174,13 @@ async def column_rows(
         return sync_session.connection().execute(statement, dict(params or {}))
 
     return await session.run_sync(run)
+
+
+async def column_scalars(
+    session: AsyncSession, statement: Executable, params: Mapping[str, Any] | None = None
+) -> ScalarResult[Any]:
+    """The first column of :func:`column_rows`."""
+    return (await column_rows(session, statement, params)).scalars()
 
 
 class fixed_literal(ColumnElement[Any]):

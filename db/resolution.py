@@ -36,7 +36,7 @@ from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
 from db.pii import blind_index
-from db.queries import column_rows, in_list
+from db.queries import column_scalars, in_list
 from domain.enums import SourceSystem
 from domain.linking import (
     MentionFacts,
@@ -409,7 +409,7 @@ async def _load_unresolved(
     joined to the records in one statement, PostgreSQL took the unresolved mentions for a
     large share of the table and scanned every record of the source (1.3-1.7 s a pass at
     1,000,000 records, for a few hundred mentions)."""
-    ids = list((await column_rows(session, _UNRESOLVED.order_by(PartyMention.id))).scalars())
+    ids = list(await column_scalars(session, _UNRESOLVED.order_by(PartyMention.id)))
     among = and_(
         in_list(PartyMention.id.expression, "ids"),
         *([Record.source == source] if source is not None else []),

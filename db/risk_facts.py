@@ -30,7 +30,7 @@ from db.models import (
     Record,
     Supervision,
 )
-from db.queries import column_rows, in_list
+from db.queries import column_rows, column_scalars, in_list
 from domain.deadlines import DUE
 from domain.enums import PartyRole, RecordKind
 from domain.risk import MatterFacts, RecordFacts
@@ -112,16 +112,14 @@ async def _alerts_at_same_address(
     calls again through another caller, unlinked, is still one place."""
     addresses: set[str] = set()
     for chunk in chunks(record_ids):
-        addresses.update((await column_rows(session, _ALERT_ADDRESSES, {"ids": chunk})).scalars())
+        addresses.update(await column_scalars(session, _ALERT_ADDRESSES, {"ids": chunk}))
     found: set[int] = set()
     ordered = sorted(addresses)
     for start in range(0, len(ordered), _CHUNK):  # by address: the index answers each
         found.update(
-            (
-                await column_rows(
-                    session, _ALERTS_AT, {"addresses": ordered[start : start + _CHUNK]}
-                )
-            ).scalars()
+            await column_scalars(
+                session, _ALERTS_AT, {"addresses": ordered[start : start + _CHUNK]}
+            )
         )
     return found
 
@@ -129,7 +127,7 @@ async def _alerts_at_same_address(
 async def _records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
     found: set[int] = set()
     for chunk in chunks(person_ids):
-        found.update((await column_rows(session, _RECORDS_OF_PERSONS, {"ids": chunk})).scalars())
+        found.update(await column_scalars(session, _RECORDS_OF_PERSONS, {"ids": chunk}))
     return found
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from db.engine import session_factory
 from db.models import Region
-from db.queries import column_rows, in_list
+from db.queries import column_rows, column_scalars, in_list
 from domain.enums import RegionLevel
 from resolvers.reads import operation_reads, read_session
 
@@ -39,8 +39,8 @@ async def test_the_rows_of_session_execute_with_pending_changes_flushed(
     ).all()
     assert rows == expected and len(rows) == 3
     assert [(r.code, r.level) for r in rows] == [(c, RegionLevel.COUNTY) for c in CODES]
-    scalars = await column_rows(session, select(Region.name).where(Region.code == CODES[0]))
-    assert scalars.scalars().all() == [f"试验区{CODES[0]}"]
+    names = await column_scalars(session, select(Region.name).where(Region.code == CODES[0]))
+    assert names.all() == [f"试验区{CODES[0]}"]
 
 
 async def test_it_runs_on_a_read_session_of_the_operations_connection(
