@@ -65,6 +65,9 @@ class ResolutionCounts:
     reassigned: int = 0
     links_written: int = 0
     links_removed: int = 0
+    records_touched: set[int] = field(default_factory=set)
+    """The records whose links the run calls for recomputing (those of the mentions it
+    resolved, and those it was asked to re-link), linked or not."""
     records_linked: set[int] = field(default_factory=set)
 
 
@@ -436,7 +439,10 @@ async def resolve_new_mentions(
     ``source`` limits the run to that source's records (the sync engine resolves each batch
     this way, so a source's resolution never touches rows another source is writing);
     ``relink`` names further records to re-link though none of their mentions is new (a
-    changed or withdrawn record). Safe to call after every sync batch (the caller commits).
+    changed or withdrawn record). Without ``link`` the records are not re-linked here, only
+    named in ``records_touched`` (the sync links them in a transaction of its own, see
+    :func:`connectors.sync.resolve_after_batch`). Safe to call after every sync batch (the
+    caller commits).
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
@@ -450,6 +456,7 @@ async def resolve_new_mentions(
         loaded = {m.facts.mention_id: m for m in new}
         matches = resolver.resolve([m.facts for m in new])
         await _finish(session, matches, loaded, organisations, counts)
+    counts.records_touched = touched
     if link and touched:
         counts.records_linked = touched
         written, removed = await link_records(session, counts.records_linked)

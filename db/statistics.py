@@ -17,7 +17,9 @@ tables it measures. Growth is counted per engine, over every source syncing in t
 every :data:`MIN_GROWTH` records it inserts the server's own counts are read too (the records
 ``ANALYZE`` last counted, and the live ones): so with several processes loading at once
 (``govhub sync --workers N``) each sees the others' growth, and one's ``ANALYZE`` (or
-autovacuum's) restarts the others' count instead of being repeated.
+autovacuum's) restarts the others' count instead of being repeated. Those that find the
+growth due at once are kept from analysing it twice by an advisory lock: one analyses, the
+others leave it to that one, and one that takes the lock just after reads the counts again.
 Nothing here fails a sync: a refresh that fails is logged and tried again at the next
 threshold. SQLite plans each statement afresh from its own statistics and is left alone.
 """
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 
 import structlog
 from sqlalchemy import Engine, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.models import Base
 
@@ -58,19 +60,19 @@ def _tables() -> str:
     return ", ".join(table.name for table in Base.metadata.sorted_tables)
 
 
-async def _records_counted(engine: AsyncEngine) -> tuple[int, int]:
+_COUNTED = text(
+    "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c "
+    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = to_regclass('records')"
+)
+_REFRESHING = text(
+    "SELECT pg_try_advisory_xact_lock(hashtext('govhub:statistics:' || current_schema()))"
+)
+
+
+async def _records_counted(connection: AsyncConnection) -> tuple[int, int]:
     """(The records the last ``ANALYZE`` counted, 0 before any: ``reltuples`` is -1 then; the
     live records as the server's activity statistics count them, every process's commits)."""
-    async with engine.connect() as connection:
-        row = (
-            await connection.execute(
-                text(
-                    "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class c "
-                    "LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
-                    "WHERE c.oid = to_regclass('records')"
-                )
-            )
-        ).one()
+    row = (await connection.execute(_COUNTED)).one()
     return max(0, int(row[0] or 0)), int(row[1])
 
 
@@ -97,15 +99,23 @@ async def note_growth(engine: AsyncEngine, inserted: int) -> bool:
     lock = growth.locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
     async with lock:  # one refresh at a time; the sources that waited find it done
         try:
-            if growth.measured is None or growth.unread >= MIN_GROWTH:
-                _read(growth, await _records_counted(engine))
-            if not growth.due():
-                return False
-            growth.inserted = 0
             async with engine.connect() as connection:
+                if growth.measured is None or growth.unread >= MIN_GROWTH:
+                    _read(growth, await _records_counted(connection))
+                if not growth.due():
+                    return False
+                # one process at a time analyses; one that finds another at it leaves it the
+                # refresh, and one that gets the lock just after it finds the growth counted
+                if not await connection.scalar(_REFRESHING):
+                    return False
+                _read(growth, await _records_counted(connection))
+                if not growth.due():
+                    return False
+                growth.inserted = 0
                 await connection.execute(text(f"ANALYZE {_tables()}"))
                 await connection.commit()
-            growth.measured, _ = await _records_counted(engine)
+                growth.measured, _ = await _records_counted(connection)
+                await connection.commit()
             growth.unread = 0
         except Exception as exc:  # plans stay as they were; the next threshold tries again
             log.warning("statistics_refresh_failed", error=type(exc).__name__)

@@ -139,6 +139,34 @@ async def test_processes_loading_together_count_each_others_growth(
     assert await statistics.note_growth(fresh_engine, 100) is False
 
 
+async def test_a_refresh_another_process_is_making_is_not_repeated(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    async with fresh_engine.connect() as connection:
+        schema = str(await connection.scalar(text("SELECT current_schema()")))
+    await _inserted_elsewhere(url, schema, range(300))
+    # given another process that found the same growth due, analysing it
+    other = create_engine(url, schema=schema)
+    try:
+        async with other.connect() as analysing:
+            assert await analysing.scalar(statistics._REFRESHING) is True
+            # when this process finds the growth due meanwhile, it leaves the refresh to that one
+            assert await statistics.note_growth(fresh_engine, 300) is False
+            await analysing.execute(text("ANALYZE records"))
+            await analysing.commit()
+    finally:
+        await other.dispose()
+    # then once that one's statistics are in, this one does not analyse the same growth again
+    assert await statistics.note_growth(fresh_engine, 100) is False
+    assert await _counted(fresh_engine) == 300
+    # and the next doubling is still this one's to refresh
+    await _inserted_elsewhere(url, schema, range(300, 600))
+    assert await statistics.note_growth(fresh_engine, 100) is True
+    assert await _counted(fresh_engine) == 600
+
+
 async def test_a_refresh_replaces_the_plan_cached_for_empty_tables(
     fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
