@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys, write_updates
-from db.models import DeadLetter, PartyMention, Record
+from db.models import DeadLetter, PartyMention, PersonBlockingKey, Record
 from db.models.records import kind_models
 from db.queries import in_list
 from domain.enums import CaseStatus, RecordChangeKind, RecordKind, SourceSystem
@@ -177,6 +177,10 @@ async def _replace_mentions(
         )
         for row in rows:
             old.setdefault(row.record_id, []).append(row)
+        going = select(PartyMention.id).where(PartyMention.record_id.in_(chunk))
+        await session.execute(
+            delete(PersonBlockingKey).where(PersonBlockingKey.mention_id.in_(going))
+        )
         await session.execute(delete(PartyMention).where(PartyMention.record_id.in_(chunk)))
     replaced: list[tuple[PartyMention, str | None]] = []
     for record_id, parsed in changed.items():

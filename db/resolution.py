@@ -35,7 +35,6 @@ from db.bulk import update_rows
 from db.linking_facts import canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
-from db.pii import blind_index
 from db.queries import column_scalars, in_list
 from domain.enums import SourceSystem
 from domain.linking import (
@@ -127,13 +126,22 @@ async def _load(
 
 
 def _most_common(values: Sequence[str | None]) -> str | None:
-    counted = Counter(v for v in values if v)
-    return counted.most_common(1)[0][0] if counted else None
+    """The value given most often (the first of those tied), empty ones left out."""
+    present = [value for value in values if value]
+    if not present:
+        return None
+    first = present[0]
+    if present.count(first) == len(present):  # most persons: one mention, or one value
+        return first
+    return Counter(present).most_common(1)[0][0]
 
 
 _PERSONS: Table = Person.__table__  # type: ignore[assignment]  # a declarative model's table
 _SUMMARY = ("name", "id_number", "id_number_index", "phone", "phone_index", "birth_date",
             "region_code")  # fmt: skip
+_CURRENT = ("id", "name", "id_number_index", "phone_index", "region_code")
+"""What a stored person's summary is compared by: its identifiers by their blind indexes, so
+no sealed value is opened to learn it is unchanged."""
 
 
 async def _materialise(
@@ -176,7 +184,7 @@ async def _refresh_persons(
     one bulk update per set of columns that change (``db.bulk.update_rows``)."""
     ids = sorted(set(chosen.values()))
     current: dict[int, Any] = {}
-    columns = [_PERSONS.c[name] for name in ("id", "name", "id_number", "phone", "region_code")]
+    columns = [_PERSONS.c[name] for name in _CURRENT]
     for start in range(0, len(ids), _WRITE_BATCH):
         rows = await session.execute(
             select(*columns).where(
@@ -217,20 +225,26 @@ def _refresh_loaded(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
 
 def _summary(group: Sequence[_Loaded], person: dict[str, Any]) -> dict[str, Any]:
     """A person's summary (name, sealed identifiers with their blind indexes, birth date,
-    region) from its mentions, over what ``person`` holds now; only the identifiers that
-    change are given."""
+    region) from its mentions, over what ``person`` holds now (its identifiers by their blind
+    indexes); only the identifiers that change are given.
+
+    A mention's blind indexes are those of its identifiers (``db.models.parties``), so the
+    most common identifier is found, and compared, by its index, and its birth date is the
+    one its mention was loaded with."""
     full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
     name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
     values: dict[str, Any] = {"name": (name or person["name"])[:64]}
-    id_number = _most_common([m.id_number for m in group])
-    if id_number and person["id_number"] != id_number:
-        values["id_number"] = id_number
-        values["id_number_index"] = blind_index("id_number", id_number)
-        values["birth_date"] = _birth(id_number)
-    phone = _most_common([m.phone for m in group])
-    if phone and person["phone"] != phone:
-        values["phone"] = phone
-        values["phone_index"] = blind_index("phone", phone)
+    id_index = _most_common([m.facts.id_index for m in group])
+    if id_index and person["id_number_index"] != id_index:
+        owner = next(m for m in group if m.facts.id_index == id_index)
+        values["id_number"] = owner.id_number
+        values["id_number_index"] = id_index
+        values["birth_date"] = owner.facts.birth_date
+    phone_index = _most_common([m.facts.phone_index for m in group])
+    if phone_index and person["phone_index"] != phone_index:
+        owner = next(m for m in group if m.facts.phone_index == phone_index)
+        values["phone"] = owner.phone
+        values["phone_index"] = phone_index
     region = max((m.facts.region_code or "" for m in group), key=len)
     values["region_code"] = region or person["region_code"]
     return values

@@ -126,7 +126,6 @@ class PartyMention(_SealedIdentity, Base):
         Index("ix_party_mentions_organisation_id", "organisation_id"),
         Index("ix_party_mentions_id_number_index", "id_number_index"),
         Index("ix_party_mentions_phone_index", "phone_index"),
-        Index("ix_party_mentions_name", "name"),
         # the mentions resolution has still to place (未归一): few, whatever the total
         Index(
             "ix_party_mentions_unresolved",
@@ -145,14 +144,16 @@ class PersonBlockingKey(Base):
     Resolution fetches a new mention's candidates through these, the most recent few per
     key, instead of loading every person of a county: its cost per batch does not grow with
     the persons already stored. ID numbers and phones are found by their blind indexes.
+    A key goes with its mention: ingest deletes both when a record's parties are replaced.
     """
 
     __tablename__ = "person_blocking_keys"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    mention_id: Mapped[int] = mapped_column(
-        ForeignKey("party_mentions.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    # the mention's id, not a foreign key: checking one per key cost a first load more than
+    # the keys themselves; ingest deletes a replaced mention's keys (``db.ingest``), and the
+    # candidate lookup joins the keys to their mentions (``db.blocking``)
+    mention_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
 class Link(Base):

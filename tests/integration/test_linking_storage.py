@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.ingest import ingest_records
-from db.models import Link, PartyMention, Person, Record
+from db.models import Link, PartyMention, Person, PersonBlockingKey, Record
+from db.pii import blind_index
 from db.resolution import resolve_all, resolve_new_mentions
 from domain.enums import DisputeCategory, PartyRole, SourceSystem
 from domain.records import ParsedParty, ParsedRecord
@@ -69,6 +71,54 @@ async def test_a_full_run_stores_persons_organisations_and_links(session: AsyncS
     link = await session.scalar(select(Link))
     assert link is not None and link.link_kind == "REFERRED_FROM" and link.confidence >= 0.99
     assert counts.persons_created == 2 and counts.organisations_created == 1
+
+
+async def test_an_incremental_pass_brings_a_stored_persons_summary_up_to_date(
+    session: AsyncSession,
+) -> None:
+    # given 张伟, stored from an alert that gave only his phone
+    await ingest_records(session, [alert("J1", "张伟", "13800000001")])
+    await resolve_new_mentions(session)
+    names = await persons_by_name(session)
+    person = await session.get(Person, names["张伟"])
+    assert person is not None and person.id_number is None and person.birth_date is None
+    pid = person.id
+    # when a mediation case names him with his ID number and the same phone
+    await ingest_records(session, [mediation("TJ1", "J1")])
+    counts = await resolve_new_mentions(session)
+    # then the stored person gains the ID number, its blind index and the birth date from it
+    names = await persons_by_name(session)
+    assert names["張偉"] == names["张伟"] == pid and counts.persons_created == 1  # 李娜 is new
+    session.expire_all()
+    person = await session.get(Person, pid)
+    assert person is not None and person.id_number == ID_A and person.phone == "13800000001"
+    assert person.id_number_index == blind_index("id_number", ID_A)
+    assert person.birth_date == date(1990, 1, 1)
+    # and a further alert with the phone alone leaves the ID number where it is
+    await ingest_records(session, [alert("J2", "张伟", "13800000001", days=5)])
+    await resolve_new_mentions(session)
+    session.expire_all()
+    again = await session.get(Person, pid)
+    assert again is not None and again.id_number == ID_A and again.birth_date == date(1990, 1, 1)
+
+
+async def test_a_record_whose_parties_change_keeps_only_its_new_mentions_keys(
+    session: AsyncSession,
+) -> None:
+    # given an alert by 张伟, stored with his name keys
+    await ingest_records(session, [alert("J1", "张伟", "13800000001")])
+    before = set(await session.scalars(select(PersonBlockingKey.key)))
+    assert before
+    # when the source changes the caller to 李娜
+    later = replace(alert("J1", "李娜", "13900000002"), source_updated_at=T0 + timedelta(hours=1))
+    counts = await ingest_records(session, [later])
+    assert counts.updated == 1
+    # then the keys are those of the new mention alone: none left behind for the old one
+    mentions = set(await session.scalars(select(PartyMention.id)))
+    stored = select(PersonBlockingKey.key, PersonBlockingKey.mention_id)
+    keys = (await session.execute(stored)).all()
+    assert keys and {mention for _, mention in keys} == mentions
+    assert not before & {key for key, _ in keys}
 
 
 async def test_a_second_full_run_keeps_person_ids(session: AsyncSession) -> None:
