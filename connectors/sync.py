@@ -6,16 +6,13 @@ nothing: the next run resumes from the last committed checkpoint and re-applies 
 batch, which the idempotent upsert absorbs.
 
 Once about :data:`RESOLVE_EVERY` changed records have committed (and at the end of every
-run), the new party mentions of the source are resolved to persons (人员归一), in a transaction
-of its own under the linking lock, and then their records are re-linked (事项关联), in another
-under the links lock (``db.linking_lock``): one source's links are written while another
-source's mentions are resolved. Resolving per chunk
+run), the new party mentions of the source are resolved to persons and those records re-linked
+(人员归一、事项关联), in a transaction of its own under the linking lock. Resolving per chunk
 of the run rather than per batch keeps the fixed cost of a resolution pass (loading the
 candidate persons of the counties involved) from being paid by every small batch or CSV file.
-Either step can fail without losing anything: the mentions stay unresolved, or the records stay
-due for linking, and the source's next pass (the next chunk, or the catch-up at the end of
-every run) picks them up, because it resolves every unresolved mention of the source, not
-only the chunk's, and links the records a failed linking step left.
+That step can fail without losing anything: the mentions stay unresolved and the source's next
+resolution (the next chunk, or the catch-up at the end of every run) picks them up, because it
+resolves every unresolved mention of the source, not only the chunk's.
 
 After each resolution pass (each batch when the run does not resolve) the records changed
 since the last grading are graded (风险研判, ``db.risk``): they, the records linked to them and
@@ -48,8 +45,7 @@ from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
-from db.linking_lock import grading_lock, linking_lock, links_lock
-from db.matter_links import link_records
+from db.linking_lock import grading_lock, linking_lock
 from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
@@ -237,38 +233,22 @@ def _persist_breaker(breaker: CircuitBreaker | None, state: SyncState) -> None:
 async def resolve_after_batch(
     sessions: async_sessionmaker[AsyncSession],
     source: SourceSystem,
-    pending: set[int],
+    record_ids: Collection[int],
     result: RunResult,
 ) -> bool:
-    """Resolve the source's unresolved mentions, then re-link their records and ``pending``;
-    never raises.
+    """Resolve the source's unresolved mentions and re-link ``record_ids``; never raises.
 
-    Two transactions: the resolution under the linking lock, then the links under the links
-    lock, so one source's links are written while another source resolves. Returns False
-    when either step failed (and was rolled back); when only the links failed, the records
-    they were for are added to ``pending``, for the next pass to link.
+    Returns False when the step failed (and was rolled back).
     """
     try:
         async with sessions.begin() as session, linking_lock(session):
-            counts = await resolve_new_mentions(
-                session, link=False, source=source, relink=pending
-            )
+            counts = await resolve_new_mentions(session, source=source, relink=record_ids)
     except Exception as exc:  # the batch is committed; the next step retries these mentions
         result.resolution_failures += 1
         # the type only: a database error's text can carry bound values
         log.warning("resolution_failed", source=source.value, error=type(exc).__name__)
         return False
     result.resolved_mentions += counts.mentions
-    if not counts.records_touched:
-        return True
-    try:
-        async with sessions.begin() as session, links_lock(session):
-            await link_records(session, counts.records_touched)
-    except Exception as exc:  # the mentions are resolved; the next pass links these records
-        result.resolution_failures += 1
-        log.warning("linking_failed", source=source.value, error=type(exc).__name__)
-        pending |= counts.records_touched
-        return False
     return True
 
 

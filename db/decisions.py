@@ -10,9 +10,9 @@ transaction, and is never overridden by an automatic run:
 * splitting moves the chosen mentions to a new person and pins both sides, so no run joins
   them again (two staff-decided persons never merge in :mod:`domain.linking.persons`).
 
-Each takes the linking lock and the links lock (:mod:`db.linking_lock`) so that a sync's
-resolution or linking step never writes back what it read before the decision. The caller
-commits. Failures raise :class:`~domain.linking.errors.LinkingError` with a code.
+Each takes the linking lock (:mod:`db.linking_lock`) so that a sync's resolution step never
+writes back what it read before the decision. The caller commits. Failures raise
+:class:`~domain.linking.errors.LinkingError` with a code.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.audit import AuditEvent, append_events
 from db.linking_facts import canonical_persons
-from db.linking_lock import decision_locks
+from db.linking_lock import linking_lock
 from db.matter_links import link_records
 from db.models import Link, PartyMention, Person
 from domain.linking.errors import LinkingBadInput, LinkingConflict, LinkingNotFound
@@ -52,7 +52,7 @@ async def audit_decision(
 
 
 async def _decide_link(session: AsyncSession, link_id: int, by: str, decision: str) -> Link:
-    async with decision_locks(session):
+    async with linking_lock(session):
         link = await session.get(Link, link_id)
         if link is None:
             raise LinkingNotFound(f"link {link_id} does not exist")
@@ -124,7 +124,7 @@ async def merge_persons(
     merging = sorted(set(merge_ids))
     if not merging or keep_id in merging:
         raise LinkingBadInput("name at least one person to merge, other than the one kept")
-    async with decision_locks(session):
+    async with linking_lock(session):
         found = {p.id: p for p in await session.scalars(
             select(Person).where(Person.id.in_([keep_id, *merging]))
         )}  # fmt: skip
@@ -160,7 +160,7 @@ async def split_person(
     moving = sorted(set(mention_ids))
     if not moving:
         raise LinkingBadInput("name at least one mention to split off")
-    async with decision_locks(session):
+    async with linking_lock(session):
         person = await session.get(Person, person_id)
         if person is None:
             raise LinkingNotFound(f"person {person_id} does not exist")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import Table, delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -159,6 +159,7 @@ def same_party_level(old: Any, new: PartyMention) -> int | None:
 
 
 _CHUNK = 2000
+_KEYS: Table = PersonBlockingKey.__table__  # type: ignore[assignment]  # a declarative model's table
 
 
 async def _replace_mentions(
@@ -178,9 +179,8 @@ async def _replace_mentions(
         for row in rows:
             old.setdefault(row.record_id, []).append(row)
         going = select(PartyMention.id).where(PartyMention.record_id.in_(chunk))
-        await session.execute(
-            delete(PersonBlockingKey).where(PersonBlockingKey.mention_id.in_(going))
-        )
+        # a Core delete: the ORM's would fetch every deleted key back to synchronise the session
+        await session.execute(delete(_KEYS).where(_KEYS.c.mention_id.in_(going)))
         await session.execute(delete(PartyMention).where(PartyMention.record_id.in_(chunk)))
     replaced: list[tuple[PartyMention, str | None]] = []
     for record_id, parsed in changed.items():

@@ -1,18 +1,11 @@
-"""One writer of persons at a time, and one of links (归一/关联写锁).
+"""One writer of persons and links at a time (归一/关联写锁).
 
 Automatic resolution (after each sync batch, from any source, in any process) and staff
-decisions all rewrite ``party_mentions.person_id`` and ``persons``; run concurrently they could
-put one person's new mentions into two new persons, or write back a person a staff decision
-has just changed. So each takes the linking lock for its transaction: a PostgreSQL
-transaction-level advisory lock across processes, and an asyncio lock inside one (SQLite is
-embedded and single-process, and serialises its writers anyway).
-
-Re-linking records (``db.matter_links``) rewrites ``links``: two passes at once could add the
-same link twice (a unique violation). A sync links the records of a resolution pass in a
-transaction of its own under the links lock, after the pass has committed, so one source's
-links are written while another source resolves. A staff decision takes both locks, the
-linking lock first (nothing holding the links lock waits for the linking lock, so the two
-never wait for each other in a circle).
+decisions all rewrite ``party_mentions.person_id``, ``persons`` and ``links``. Run
+concurrently they could create the same link twice (a unique violation) or write back a
+person a staff decision has just changed. So each takes this lock for its transaction: a
+PostgreSQL transaction-level advisory lock across processes, and an asyncio lock inside one
+(SQLite is embedded and single-process, and serialises its writers anyway).
 
 Grading after a sync pass (``db.risk``) reads persons and links but writes neither: it holds
 the grading lock instead, built the same way, so one source's grading runs beside another's
@@ -35,18 +28,6 @@ _LOCAL: dict[tuple[int, str], asyncio.Lock] = {}
 def linking_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
     """Hold the linking lock; the PostgreSQL part lasts until the session's transaction ends."""
     return _held(session, "linking")
-
-
-def links_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
-    """Hold the links lock, as :func:`linking_lock` the linking one."""
-    return _held(session, "links")
-
-
-@asynccontextmanager
-async def decision_locks(session: AsyncSession) -> AsyncIterator[None]:
-    """Hold the linking lock, then the links lock: a staff decision changes both."""
-    async with linking_lock(session), links_lock(session):
-        yield
 
 
 def grading_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:

@@ -8,7 +8,7 @@ Two entry points:
   only mentions with no person (or organisation) yet are resolved, against the stored persons
   that could match them (same ID index, same phone index, or a record in the same county).
   It then re-links the records those mentions belong to. The sync engine calls it after
-  each batch (see :mod:`db.batch_resolution`).
+  about every thousand changed records (see :mod:`connectors.sync`).
 
 ID numbers and phones are decrypted only in memory — the birth date and, for a new person,
 the sealed copy on its row come from them; everything else matches on blind indexes.
@@ -64,9 +64,6 @@ class ResolutionCounts:
     reassigned: int = 0
     links_written: int = 0
     links_removed: int = 0
-    records_touched: set[int] = field(default_factory=set)
-    """The records whose links the run calls for recomputing (those of the mentions it
-    resolved, and those it was asked to re-link), linked or not."""
     records_linked: set[int] = field(default_factory=set)
 
 
@@ -453,10 +450,7 @@ async def resolve_new_mentions(
     ``source`` limits the run to that source's records (the sync engine resolves each batch
     this way, so a source's resolution never touches rows another source is writing);
     ``relink`` names further records to re-link though none of their mentions is new (a
-    changed or withdrawn record). Without ``link`` the records are not re-linked here, only
-    named in ``records_touched`` (the sync links them in a transaction of its own, see
-    :func:`connectors.sync.resolve_after_batch`). Safe to call after every sync batch (the
-    caller commits).
+    changed or withdrawn record). Safe to call after every sync batch (the caller commits).
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
@@ -470,7 +464,6 @@ async def resolve_new_mentions(
         loaded = {m.facts.mention_id: m for m in new}
         matches = resolver.resolve([m.facts for m in new])
         await _finish(session, matches, loaded, organisations, counts)
-    counts.records_touched = touched
     if link and touched:
         counts.records_linked = touched
         written, removed = await link_records(session, counts.records_linked)

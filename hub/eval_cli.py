@@ -13,7 +13,7 @@ from rich.table import Table
 
 from db.engine import create_engine, session_factory
 from db.linking_eval import LinkingEvaluation, evaluate_linking, load_truth
-from db.linking_lock import decision_locks
+from db.linking_lock import linking_lock
 from db.migrate import upgrade
 from db.pii import configure_pii
 from db.resolution import resolve_all
@@ -33,7 +33,7 @@ async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> L
         await upgrade(engine)
         sessions = session_factory(engine)
         if resolve:
-            async with sessions.begin() as session, decision_locks(session):
+            async with sessions.begin() as session, linking_lock(session):
                 await resolve_all(session)
         async with sessions() as session:
             return await evaluate_linking(session, document)

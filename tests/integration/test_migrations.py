@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine
-from db.migrate import is_at_head, upgrade
+from db.migrate import alembic_config, is_at_head, upgrade
 from db.models import Base
 from domain.enums import RecordKind
 from domain.linking.evidence import stored_blocking_keys
@@ -262,3 +263,48 @@ async def test_stored_organisations_get_their_name_key_on_postgresql() -> None:
         finally:
             await engine.dispose()
     assert keys == {1: "三门峡市金桥物业服务有限公司", 2: "湖滨区建设路小学"}
+
+
+async def _down_to_0012_and_up(engine: AsyncEngine) -> tuple[bool, bool]:
+    """Migrate to head, down to 0012 with a key whose mention is gone, and up again: (whether
+    0012 had the key's foreign key back, whether head is without it)."""
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO person_blocking_keys (key, mention_id) VALUES ('py:x@411202', 99)")
+        )
+
+        def down(sync: Connection) -> bool:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.downgrade(config, "0012")
+            return _key_has_foreign_key(sync)
+
+        restored = await connection.run_sync(down)
+        left = await connection.scalar(text("SELECT count(*) FROM person_blocking_keys"))
+        assert left == 0  # the key no mention holds went before the constraint came back
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        return restored, not await connection.run_sync(_key_has_foreign_key)
+
+
+def _key_has_foreign_key(connection: Connection) -> bool:
+    return bool(inspect(connection).get_foreign_keys("person_blocking_keys"))
+
+
+async def test_name_keys_lose_their_foreign_key_and_get_it_back(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/keys.db")
+    try:
+        assert await _down_to_0012_and_up(engine) == (True, True)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_name_keys_lose_their_foreign_key_and_get_it_back_on_postgresql() -> None:
+    async with scratch_schema("govhub_keyfk") as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:
+            assert await _down_to_0012_and_up(engine) == (True, True)
+        finally:
+            await engine.dispose()

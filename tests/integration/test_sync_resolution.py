@@ -1,5 +1,5 @@
 """Incremental resolution in the sync engine, on both databases: every batch's new mentions
-are resolved as they arrive, and a failing resolution or linking step never costs the batch."""
+are resolved as they arrive, and a failing resolution step never costs the batch."""
 
 from __future__ import annotations
 
@@ -90,33 +90,6 @@ async def test_a_failing_resolution_step_keeps_the_batch(
         assert (await session.scalar(select(func.count()).select_from(Dispute))) == 3
     assert await _unresolved(sessions) == (3, 0)
     assert set(calls[-1]["relink"]) and len(calls) == 3  # the failed batches were re-linked
-
-
-async def test_a_failing_linking_step_leaves_its_records_to_the_next_pass(
-    committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given a linking step that fails once, after its pass's mentions were resolved
-    sessions = session_factory(committing_engine)
-    real = connectors.sync.link_records
-    linked: list[set[int]] = []
-
-    async def flaky(session: AsyncSession, record_ids: Any) -> Any:
-        linked.append(set(record_ids))
-        if len(linked) == 1:
-            await real(session, record_ids)  # its writes are rolled back with the step
-            raise RuntimeError("linking crashed")
-        return await real(session, record_ids)
-
-    monkeypatch.setattr(connectors.sync, "link_records", flaky)
-    monkeypatch.setattr(connectors.sync, "RESOLVE_EVERY", 2)
-    pages = [[_case("L1", 1), _case("L2", 1)], [_case("L3", 1)]]
-    # when the source syncs two batches
-    result = await sync_source(committing_engine, sessions, ListConnector(pages))
-    # then the first pass's mentions stay resolved, and its records are linked by the next pass
-    assert result.ok and result.counts.inserted == 3 and result.resolution_failures == 1
-    assert await _unresolved(sessions) == (3, 0)
-    assert len(linked) == 2 and len(linked[0]) == 2 and linked[0] < linked[1]
-    assert len(linked[1]) == 3
 
 
 async def test_resolution_runs_per_chunk_of_the_run_not_per_batch(

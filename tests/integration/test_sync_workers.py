@@ -1,7 +1,6 @@
 """``govhub sync --workers N``: the sources shared among processes on one PostgreSQL database,
 with nothing lost or doubled; a worker that dies fails its sources, not the others; grading
-runs beside resolution (the grading lock), one grading pass at a time; one source's links are
-written beside another's resolution (the links lock)."""
+runs beside resolution (the grading lock), one grading pass at a time."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors.sync import RunResult, grade_after_batch, resolve_after_batch
+from connectors.sync import RunResult, grade_after_batch
 from db.engine import session_factory
 from db.linking_lock import grading_lock, linking_lock
 from db.models import Record, SyncRun
@@ -156,38 +155,6 @@ async def test_grading_waits_for_grading_not_for_linking(fresh_postgres: AsyncEn
             assert not waiting.done()
             await connection.commit()
             await asyncio.wait_for(waiting, timeout=10)
-    finally:
-        await connection.close()
-
-
-async def test_linking_waits_for_links_not_for_resolution(fresh_postgres: AsyncEngine) -> None:
-    sessions = session_factory(fresh_postgres)
-    # given another process writing links, holding the links lock
-    connection = await fresh_postgres.connect()
-    try:
-        await connection.begin()
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
-            {"name": "govhub:links:"},
-        )
-        # when a source's pass resolves and then links a record
-        result = RunResult(source=SourceSystem.COURT)
-        passing = asyncio.ensure_future(
-            resolve_after_batch(sessions, SourceSystem.COURT, {1}, result)
-        )
-        await asyncio.sleep(0.5)
-        # then its links wait for the other's, while its resolution has committed: the linking
-        # lock is free for a third process
-        assert not passing.done()
-        async with fresh_postgres.connect() as third:
-            free = await third.scalar(
-                text("SELECT pg_try_advisory_xact_lock(hashtext(:name || current_schema()))"),
-                {"name": "govhub:linking:"},
-            )
-            assert free is True
-        await connection.commit()
-        assert await asyncio.wait_for(passing, timeout=10)
-        assert result.resolution_failures == 0
     finally:
         await connection.close()
 
