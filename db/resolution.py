@@ -231,20 +231,25 @@ def _summary(group: Sequence[_Loaded], person: dict[str, Any]) -> dict[str, Any]
     full_names = [m.facts.name for m in group if len(m.facts.name) >= 2]
     name = _most_common([n for n in full_names if not n.endswith(("先生", "女士"))])
     values: dict[str, Any] = {"name": (name or person["name"])[:64]}
-    id_index = _most_common([m.facts.id_index for m in group])
-    if id_index and person["id_number_index"] != id_index:
-        owner = next(m for m in group if m.facts.id_index == id_index)
-        values["id_number"] = owner.id_number
-        values["id_number_index"] = id_index
-        values["birth_date"] = owner.facts.birth_date
-    phone_index = _most_common([m.facts.phone_index for m in group])
-    if phone_index and person["phone_index"] != phone_index:
-        owner = next(m for m in group if m.facts.phone_index == phone_index)
-        values["phone"] = owner.phone
-        values["phone_index"] = phone_index
+    id_number = _most_common_carrier(group, [m.facts.id_index for m in group])
+    if id_number is not None and person["id_number_index"] != id_number.facts.id_index:
+        values["id_number"] = id_number.id_number
+        values["id_number_index"] = id_number.facts.id_index
+        values["birth_date"] = id_number.facts.birth_date
+    phone = _most_common_carrier(group, [m.facts.phone_index for m in group])
+    if phone is not None and person["phone_index"] != phone.facts.phone_index:
+        values["phone"] = phone.phone
+        values["phone_index"] = phone.facts.phone_index
     region = max((m.facts.region_code or "" for m in group), key=len)
     values["region_code"] = region or person["region_code"]
     return values
+
+
+def _most_common_carrier(group: Sequence[_Loaded], indexes: list[str | None]) -> _Loaded | None:
+    """The first mention of ``group`` whose blind index (``indexes``, one per mention) is the
+    one given most often; None when none is given."""
+    index = _most_common(indexes)
+    return None if index is None else group[indexes.index(index)]
 
 
 async def _write_matches(
