@@ -112,13 +112,18 @@ async def _inserted_elsewhere(url: str, schema: str, numbers: range) -> None:
         await other.dispose()
 
 
+async def _where(engine: AsyncEngine) -> tuple[str, str]:
+    """The engine's database URL and schema, for another process's engine on the same."""
+    async with engine.connect() as connection:
+        schema = str(await connection.scalar(text("SELECT current_schema()")))
+    return engine.url.render_as_string(hide_password=False), schema
+
+
 async def test_processes_loading_together_count_each_others_growth(
     fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
-    url = fresh_engine.url.render_as_string(hide_password=False)
-    async with fresh_engine.connect() as connection:
-        schema = str(await connection.scalar(text("SELECT current_schema()")))
+    url, schema = await _where(fresh_engine)
     # given a first refresh, at 300 records (200 of them stored by another process)
     await _inserted_elsewhere(url, schema, range(200))
     await _inserted_elsewhere(url, schema, range(200, 300))  # as this one's 100
@@ -143,9 +148,7 @@ async def test_a_refresh_another_process_is_making_is_not_repeated(
     fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
-    url = fresh_engine.url.render_as_string(hide_password=False)
-    async with fresh_engine.connect() as connection:
-        schema = str(await connection.scalar(text("SELECT current_schema()")))
+    url, schema = await _where(fresh_engine)
     await _inserted_elsewhere(url, schema, range(300))
     # given another process that found the same growth due, analysing it
     other = create_engine(url, schema=schema)
