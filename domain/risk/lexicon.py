@@ -107,12 +107,27 @@ class LexiconMatcher:
 
 
 _MATCHERS: dict[int, tuple[Lexicon, LexiconMatcher]] = {}
+_BY_WORDS: dict[tuple[object, ...], LexiconMatcher] = {}
 
 
 def matcher_for(lexicon: Lexicon) -> LexiconMatcher:
-    """One matcher per lexicon object (the tokenizer's dictionary loads once); the lexicon
-    is kept with it, so its id is not reused while cached."""
+    """One matcher per lexicon (the tokenizer's dictionary loads once): found by the lexicon
+    object's id, which the cache keeps alive, and, for a lexicon object not seen before, by
+    its words, so that the same rules file loaded again (by each ``sync --workers`` process)
+    reuses the matcher its process was forked with."""
     cached = _MATCHERS.get(id(lexicon))
     if cached is None:
-        cached = _MATCHERS[id(lexicon)] = (lexicon, LexiconMatcher(lexicon))
+        words = _words_of(lexicon)
+        matcher = _BY_WORDS.get(words)
+        if matcher is None:
+            matcher = _BY_WORDS[words] = LexiconMatcher(lexicon)
+        cached = _MATCHERS[id(lexicon)] = (lexicon, matcher)
     return cached[1]
+
+
+def _words_of(lexicon: Lexicon) -> tuple[object, ...]:
+    """What a matcher is built from: the negators and each class's words, in order."""
+    return (
+        lexicon.negations,
+        tuple((name, tuple(words)) for name, words in lexicon.classes.items()),
+    )

@@ -7,18 +7,22 @@ import logging
 import multiprocessing
 import threading
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import cast
 
 import pytest
 
 from connectors.sync import RunResult
 from domain.enums import SourceSystem as S
-from hub.settings import Settings
+from domain.risk import lexicon
+from hub.risk import risk_config
+from hub.settings import Settings, SettingsError
 from hub.sync_workers import (
     _follow,
     _Sender,
     _Share,
     _start_method,
+    prepare_forks,
     share_sources,
     workers_problem,
 )
@@ -107,3 +111,36 @@ def test_workers_are_forked_only_from_a_process_running_one_thread(
     # the command's own process, one thread once its loop has ended: forked
     monkeypatch.setattr(threading, "active_count", lambda: 1)
     assert _start_method().get_start_method() == "fork"
+
+
+def test_the_workers_are_forked_with_the_risk_matcher_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text('include_defaults = true\ndisable = ["words.threat"]\n', encoding="utf-8")
+    settings = Settings(database_url="postgresql+asyncpg://hub@db/govhub", risk_rules_file=rules)
+    monkeypatch.setattr(lexicon, "_MATCHERS", {})
+    monkeypatch.setattr(lexicon, "_BY_WORDS", {})
+    built: list[object] = []
+    original = lexicon.LexiconMatcher.__init__
+
+    def counted(self: lexicon.LexiconMatcher, words: lexicon.Lexicon) -> None:
+        built.append(self)
+        original(self, words)
+
+    monkeypatch.setattr(lexicon.LexiconMatcher, "__init__", counted)
+    prepare_forks(settings, [S.POLICE_110])
+    assert len(built) == 1
+    # a worker loads the rules file again, as its own sync does: the same matcher serves it
+    assert lexicon.matcher_for(risk_config(settings).rules.lexicon) is built[0]
+    assert len(built) == 1
+
+
+def test_a_rules_file_that_does_not_load_stops_the_command_before_any_fork(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[[rule]]\nid = 1\n", encoding="utf-8")
+    settings = Settings(database_url="postgresql+asyncpg://hub@db/govhub", risk_rules_file=rules)
+    with pytest.raises(SettingsError, match="GOVHUB_RISK_RULES_FILE"):
+        prepare_forks(settings, [S.POLICE_110])

@@ -54,3 +54,18 @@ def test_a_negation_stays_in_its_clause() -> None:
 def test_a_word_inside_another_word_is_not_a_match() -> None:
     # substring matching would fire on 刀 in 刀削面 and on 枪 in 抢枪手 alike
     assert MATCHER.find("双方在刀削面馆因座位发生口角") == []
+
+
+def test_the_same_lexicon_loaded_again_reuses_its_matcher() -> None:
+    again = load_risk_rules().lexicon  # a new object, as each sync worker loads its rules file
+    assert again is not load_risk_rules().lexicon
+    assert matcher_for(again) is MATCHER
+
+
+def test_a_lexicon_with_other_words_gets_a_matcher_of_its_own() -> None:
+    shipped = load_risk_rules().lexicon
+    classes = {**shipped.classes, "threat": (*shipped.classes["threat"], "要你好看")}
+    other = matcher_for(shipped.model_copy(update={"classes": classes}))
+    assert other is not MATCHER
+    assert [hit.word for hit in other.find("他说要你好看")] == ["要你好看"]
+    assert MATCHER.find("他说要你好看") == []
