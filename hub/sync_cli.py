@@ -23,7 +23,7 @@ from hub.bus import open_bus, record_announcer
 from hub.matters import build_workflow, intake_rules, matter_intake
 from hub.output import output_console, readable_table
 from hub.risk import risk_alert_announcer, risk_config
-from hub.settings import Settings
+from hub.settings import Settings, SettingsError
 
 console = output_console()
 
@@ -174,6 +174,11 @@ def register(
 
         settings = settings_factory()
         only = parse_source_names(sources or [])
+        try:  # a rules file that does not load stops the command before it syncs anything
+            risk_config(settings)
+        except SettingsError as exc:
+            console.print(f"[red]configuration error:[/red] {exc}")
+            raise typer.Exit(2) from exc
         problem = workers_problem(settings, workers)
         if problem is not None:
             console.print(f"[red]configuration error:[/red] {problem}")

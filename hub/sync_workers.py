@@ -213,7 +213,8 @@ def prepare_forks(settings: Settings, sources: Sequence[SourceSystem]) -> None:
     """Build once, before the workers are forked, what each would otherwise build for itself:
     the risk lexicon's matcher (a jieba dictionary, 0.15–0.2 s of CPU, built at a worker's
     first grading, so inside the grading lock, one worker after another) and the sources'
-    connector modules. A rules file that does not load stops the command here, once."""
+    connector modules. A worker loading the same rules file again finds the matcher by its
+    words (:func:`~domain.risk.lexicon.matcher_for`)."""
     matcher_for(risk_config(settings).rules.lexicon)
     for source in sources:
         importlib.import_module(CONNECTOR_MODULES[source])

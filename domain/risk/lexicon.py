@@ -128,6 +128,6 @@ def matcher_for(lexicon: Lexicon) -> LexiconMatcher:
 def _words_of(lexicon: Lexicon) -> tuple[object, ...]:
     """What a matcher is built from: the negators and each class's words, in order."""
     return (
-        lexicon.negations,
+        tuple(lexicon.negations),
         tuple((name, tuple(words)) for name, words in lexicon.classes.items()),
     )

@@ -79,6 +79,24 @@ def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
     assert "needs PostgreSQL" in result.output
 
 
+def test_sync_with_a_rules_file_that_does_not_load_names_it(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = workdir / "sources.toml"
+    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}  # never asked
+    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    rules = workdir / "rules.toml"
+    rules.write_text("[[rule]]\nid = 1\n", encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
+    monkeypatch.setenv("GOVHUB_RISK_RULES_FILE", str(rules))
+    for command in (["sync"], ["sync", "--workers", "2"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        assert "configuration error" in result.output
+        assert "GOVHUB_RISK_RULES_FILE" in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
+
+
 def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:
     # given an embedded database with a chain of five rows and a checkpoint written at the end
     assert runner.invoke(app, ["migrate"]).exit_code == 0

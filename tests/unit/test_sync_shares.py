@@ -16,7 +16,7 @@ from connectors.sync import RunResult
 from domain.enums import SourceSystem as S
 from domain.risk import lexicon
 from hub.risk import risk_config
-from hub.settings import Settings, SettingsError
+from hub.settings import Settings
 from hub.sync_workers import (
     _follow,
     _Sender,
@@ -113,7 +113,7 @@ def test_workers_are_forked_only_from_a_process_running_one_thread(
     assert _start_method().get_start_method() == "fork"
 
 
-def test_the_workers_are_forked_with_the_risk_matcher_built(
+def test_the_risk_matcher_is_built_before_the_fork_for_the_workers_to_find(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rules = tmp_path / "rules.toml"
@@ -134,13 +134,3 @@ def test_the_workers_are_forked_with_the_risk_matcher_built(
     # a worker loads the rules file again, as its own sync does: the same matcher serves it
     assert lexicon.matcher_for(risk_config(settings).rules.lexicon) is built[0]
     assert len(built) == 1
-
-
-def test_a_rules_file_that_does_not_load_stops_the_command_before_any_fork(
-    tmp_path: Path,
-) -> None:
-    rules = tmp_path / "rules.toml"
-    rules.write_text("[[rule]]\nid = 1\n", encoding="utf-8")
-    settings = Settings(database_url="postgresql+asyncpg://hub@db/govhub", risk_rules_file=rules)
-    with pytest.raises(SettingsError, match="GOVHUB_RISK_RULES_FILE"):
-        prepare_forks(settings, [S.POLICE_110])

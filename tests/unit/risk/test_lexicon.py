@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from domain.risk import load_risk_rules
+from domain.risk import lexicon, load_risk_rules
 from domain.risk.lexicon import matcher_for
 
-MATCHER = matcher_for(load_risk_rules().lexicon)
+SHIPPED = load_risk_rules().lexicon
+MATCHER = matcher_for(SHIPPED)
 
 
 @pytest.mark.parametrize(
@@ -58,12 +59,16 @@ def test_a_word_inside_another_word_is_not_a_match() -> None:
 
 def test_the_same_lexicon_loaded_again_reuses_its_matcher() -> None:
     again = load_risk_rules().lexicon  # a new object, as each sync worker loads its rules file
-    assert again is not load_risk_rules().lexicon
+    assert again is not SHIPPED
     assert matcher_for(again) is MATCHER
 
 
-def test_a_lexicon_with_other_words_gets_a_matcher_of_its_own() -> None:
-    shipped = load_risk_rules().lexicon
+def test_a_lexicon_with_other_words_gets_a_matcher_of_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(lexicon, "_MATCHERS", dict(lexicon._MATCHERS))  # the new one not kept
+    monkeypatch.setattr(lexicon, "_BY_WORDS", dict(lexicon._BY_WORDS))
+    shipped = SHIPPED
     classes = {**shipped.classes, "threat": (*shipped.classes["threat"], "要你好看")}
     other = matcher_for(shipped.model_copy(update={"classes": classes}))
     assert other is not MATCHER
