@@ -217,7 +217,12 @@ def chained_rows(events: list[AuditEvent], tail: ChainTail) -> list[dict[str, An
 # the tail is read after the lock is held: rows another writer committed while this one waited
 # are seen. (A plain ``INSERT … SELECT`` takes its snapshot before it waits for the lock; with
 # two processes writing, about one batch in five then failed on the primary key, an error, a
-# line in the server's log and an extra round trip each.)
+# line in the server's log and an extra round trip each.) The function plans its statements
+# once per session, with the statistics of that moment: planned just after an ``ANALYZE``
+# counted the log empty (a first sync's statistics refresh, ``db.statistics``), the tail was
+# read by scanning and sorting the whole log, for every batch, as long as the writer's session
+# lived (with autovacuum off, for good). Without sequential scans the tail is always the
+# primary key's last entry.
 _PG_TAIL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
 _PG_APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION pg_temp.govhub_audit_append(
@@ -227,7 +232,7 @@ CREATE OR REPLACE FUNCTION pg_temp.govhub_audit_append(
     in_purpose text[], in_outcome text[], in_duration_ms float8[], in_prev_hash text[],
     in_hash text[], in_scheme text[])
 RETURNS TABLE (appended boolean, tail_id int, tail_hash text)
-LANGUAGE plpgsql VOLATILE AS $fn$
+LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $fn$
 DECLARE
     found_id int;
     found_hash text;

@@ -207,3 +207,35 @@ async def test_rows_written_in_one_statement_read_back_as_written(
     assert by_operation["Op2"].person_ids is None
     assert by_operation["Op2"].org == "综治中心"
     assert by_operation["Op2"].duration_ms == 0.5
+
+
+@pytest.mark.postgres
+async def test_a_batch_reads_the_tail_by_the_key_whatever_the_statistics_say() -> None:
+    async with (
+        scratch_schema("govhub_audit") as (url, schema),
+        migrated_engine(url, schema=schema) as engine,
+        engine.connect() as held,
+    ):
+        driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+        # given a log counted empty (as a first sync's statistics refresh counts it) when the
+        # writer's session makes its first append, and so plans its statements
+        await driver.execute("ANALYZE audit_log")
+        written, tail = await append_after(driver, [_event(1)], EMPTY_CHAIN)
+        assert written
+        # and which has grown by two thousand rows since, none of them analysed
+        for start in range(2, 2002, 250):
+            batch = [_event(n) for n in range(start, start + 250)]
+            written, tail = await append_after(driver, batch, tail)
+            assert written
+        # when a batch is appended
+        scans = "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relid = 'audit_log'::regclass"
+        await driver.execute("BEGIN")  # the session's counts not yet reported, and the batch's
+        before = (await driver.fetchrow(scans))[0]
+        written, tail = await append_after(driver, [_event(3000)], tail)
+        after = (await driver.fetchrow(scans))[0]
+        await driver.execute("COMMIT")
+        # then it found the tail without reading the whole log
+        assert written and tail.id == 2002
+        assert after == before
+        await held.close()
+        assert (await _verified(engine))[0] == 2002
