@@ -220,9 +220,9 @@ def chained_rows(events: list[AuditEvent], tail: ChainTail) -> list[dict[str, An
 # line in the server's log and an extra round trip each.) The function plans its statements
 # once per session, with the statistics of that moment: planned just after an ``ANALYZE``
 # counted the log empty (a first sync's statistics refresh, ``db.statistics``), the tail was
-# read by scanning and sorting the whole log, for every batch, as long as the writer's session
-# lived (with autovacuum off, for good). Without sequential scans the tail is always the
-# primary key's last entry.
+# read by scanning and sorting the whole log, for every batch, until the log was analysed again
+# or the writer reconnected (with autovacuum off, perhaps never). Without sequential scans the
+# tail is always the primary key's last entry.
 _PG_TAIL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
 _PG_APPEND_FUNCTION = """
 CREATE OR REPLACE FUNCTION pg_temp.govhub_audit_append(

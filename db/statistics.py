@@ -13,13 +13,14 @@ have grown by as many records as they held at the last ``ANALYZE`` (and at least
 :data:`MIN_GROWTH`) the tables are analysed again: a doubling schedule, about log2(n) times
 in a first load and not at all when 1,000 changes reach a database of 1,000,000 records.
 ``ANALYZE`` samples a bounded number of rows per table and invalidates the cached plans of the
-tables it measures. Growth is counted per engine, over every source syncing in the process, and
-every :data:`MIN_GROWTH` records it inserts the server's own counts are read too (the records
-``ANALYZE`` last counted, and the live ones): so with several processes loading at once
-(``govhub sync --workers N``) each sees the others' growth, and one's ``ANALYZE`` (or
-autovacuum's) restarts the others' count instead of being repeated. Those that find the
-growth due at once are kept from analysing it twice by an advisory lock: one analyses, the
-others leave it to that one, and one that takes the lock just after reads the counts again.
+tables it measures; a table still empty is left out (counted empty, its statements would keep
+plans made for an empty table while it fills). Growth is counted per engine, over every source
+syncing in the process, and every :data:`MIN_GROWTH` records it inserts the server's own counts
+are read too (the records ``ANALYZE`` last counted, and the live ones): so with several
+processes loading at once (``govhub sync --workers N``) each sees the others' growth, and one's
+``ANALYZE`` (or autovacuum's) restarts the others' count instead of being repeated. Those that
+find the growth due at once are kept from analysing it twice by an advisory lock: one analyses,
+the others leave it to that one, and one that takes the lock just after reads the counts again.
 Nothing here fails a sync: a refresh that fails is logged and tried again at the next
 threshold. SQLite plans each statement afresh from its own statistics and is left alone.
 """
@@ -56,8 +57,20 @@ class _Growth:
 _GROWTH: weakref.WeakKeyDictionary[Engine, _Growth] = weakref.WeakKeyDictionary()
 
 
-def _tables() -> str:
-    return ", ".join(table.name for table in Base.metadata.sorted_tables)
+async def _tables_holding_rows(connection: AsyncConnection) -> str:
+    """govhub's tables that hold a row, for ``ANALYZE``. An empty one is left as it is: counted
+    empty, every statement on it would be planned as for an empty table (a sequential scan),
+    and a session keeps that generic plan while the table fills (the audit log, the matters,
+    as staff work) until the next ``ANALYZE`` of it; never analysed, the planner assumes a
+    table of some pages, and uses its indexes."""
+    quote = connection.dialect.identifier_preparer.quote
+    names = [table.name for table in Base.metadata.sorted_tables]
+    probe = " UNION ALL ".join(
+        f"SELECT {number} WHERE EXISTS (SELECT FROM {quote(name)})"  # noqa: S608 -- own names
+        for number, name in enumerate(names)
+    )
+    holding = set((await connection.execute(text(probe))).scalars())
+    return ", ".join(quote(name) for number, name in enumerate(names) if number in holding)
 
 
 _COUNTED = text(
@@ -112,7 +125,7 @@ async def note_growth(engine: AsyncEngine, inserted: int) -> bool:
                 if not growth.due():
                     return False
                 growth.inserted = 0
-                await connection.execute(text(f"ANALYZE {_tables()}"))
+                await connection.execute(text(f"ANALYZE {await _tables_holding_rows(connection)}"))
                 await connection.commit()
                 growth.measured, _ = await _records_counted(connection)
                 await connection.commit()

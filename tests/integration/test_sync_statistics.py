@@ -223,10 +223,39 @@ async def test_sqlite_and_failures_are_left_alone(
 ) -> None:
     async with migrated_engine(f"sqlite+aiosqlite:///{tmp_path / 'g.db'}") as engine:
         assert await statistics.note_growth(engine, 10**6) is False
-    monkeypatch.setattr(statistics, "_tables", lambda: "no_such_table")
+
+    async def missing(connection: Any) -> str:
+        return "no_such_table"
+
+    monkeypatch.setattr(statistics, "_tables_holding_rows", missing)
     async with scratch_schema("govhub_stats") as (url, schema):
         engine = create_engine(url, schema=schema)
         try:  # the refresh fails; the sync it serves must not
             assert await statistics.note_growth(engine, 10**6) is False
         finally:
             await engine.dispose()
+
+
+async def test_a_refresh_leaves_the_tables_still_empty_uncounted(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    async with session_factory(fresh_engine).begin() as session:
+        await ingest_records(session, [_record(n) for n in range(200)])
+    assert await statistics.note_growth(fresh_engine, 200) is True
+    async with fresh_engine.connect() as connection:
+        counted = dict(
+            (
+                await connection.execute(
+                    text(
+                        "SELECT relname, reltuples FROM pg_class WHERE oid IN "
+                        "(to_regclass('records'), to_regclass('party_mentions'), "
+                        "to_regclass('audit_log'), to_regclass('matters'))"
+                    )
+                )
+            ).all()
+        )
+    # the tables the load filled are counted; the audit log and the matters, empty, are not
+    # (counted empty, a session would keep plans made for an empty table while they fill)
+    assert counted["records"] == 200 and counted["party_mentions"] == 200
+    assert counted["audit_log"] == counted["matters"] == -1
