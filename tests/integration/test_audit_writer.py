@@ -5,12 +5,14 @@ one round trip after the tail the writer remembers, refused whole when the chain
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.audit import (
     EMPTY_CHAIN,
@@ -99,14 +101,24 @@ async def test_a_writer_follows_rows_appended_behind_its_back(
     assert await _verified(committing_engine) == (4, ["Op1", "Op2", "Op3", "Op4"])
 
 
-@pytest.mark.postgres
-async def test_a_batch_after_a_stale_tail_writes_nothing() -> None:
+@asynccontextmanager
+async def _writer_connection() -> AsyncIterator[
+    tuple[AsyncEngine, AsyncConnection, DriverConnection]
+]:
+    """An empty log on PostgreSQL and a connection held as the audit writer holds its own, with
+    its driver connection (what ``append_after`` writes on)."""
     async with (
         scratch_schema("govhub_audit") as (url, schema),
         migrated_engine(url, schema=schema) as engine,
         engine.connect() as held,
     ):
         driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+        yield engine, held, driver
+
+
+@pytest.mark.postgres
+async def test_a_batch_after_a_stale_tail_writes_nothing() -> None:
+    async with _writer_connection() as (engine, held, driver):
         # given a chain of two rows written in one round trip after the empty chain
         written, tail = await append_after(driver, [_event(1), _event(2)], EMPTY_CHAIN)
         assert written and tail == await chain_tail(driver) and tail.id == 2
@@ -131,12 +143,7 @@ async def test_a_batch_that_waited_for_the_lock_sees_the_rows_written_meanwhile(
 ) -> None:
     """Another process's transaction holds the chain while this batch waits for it (under
     REPEATABLE READ the function's snapshot predates the lock: the primary key refuses it)."""
-    async with (
-        scratch_schema("govhub_audit") as (url, schema),
-        migrated_engine(url, schema=schema) as engine,
-        engine.connect() as held,
-    ):
-        driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+    async with _writer_connection() as (engine, held, driver):
         await driver.execute(f"SET default_transaction_isolation = '{isolation}'")
         written, tail = await append_after(driver, [_event(1)], EMPTY_CHAIN)
         assert written
@@ -211,12 +218,7 @@ async def test_rows_written_in_one_statement_read_back_as_written(
 
 @pytest.mark.postgres
 async def test_a_batch_reads_the_tail_by_the_key_whatever_the_statistics_say() -> None:
-    async with (
-        scratch_schema("govhub_audit") as (url, schema),
-        migrated_engine(url, schema=schema) as engine,
-        engine.connect() as held,
-    ):
-        driver = cast("DriverConnection", (await held.get_raw_connection()).driver_connection)
+    async with _writer_connection() as (engine, held, driver):
         # given a log counted empty (as a first sync's statistics refresh counts it) when the
         # writer's session makes its first append, and so plans its statements
         await driver.execute("ANALYZE audit_log")

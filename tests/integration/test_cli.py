@@ -67,13 +67,18 @@ def test_sync_with_a_bad_sources_file_names_the_key(
     assert "sources.COURT.timeout_seconds" in result.output
 
 
+def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid sources file whose systems are never reached (the command stops before)."""
+    sources = workdir / "sources.toml"
+    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}
+    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
+
+
 def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = workdir / "sources.toml"
-    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}  # never asked
-    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
-    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
+    _sources_never_asked(workdir, monkeypatch)
     result = runner.invoke(app, ["sync", "--workers", "2"])
     assert result.exit_code == 2
     assert "needs PostgreSQL" in result.output
@@ -82,12 +87,9 @@ def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
 def test_sync_with_a_rules_file_that_does_not_load_names_it(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sources = workdir / "sources.toml"
-    urls = {s: f"http://127.0.0.1:9/{s.value}" for s in SourceSystem}  # never asked
-    sources.write_text(render_sources_file(urls, DEFAULT_CREDENTIALS), encoding="utf-8")
+    _sources_never_asked(workdir, monkeypatch)
     rules = workdir / "rules.toml"
     rules.write_text("[[rule]]\nid = 1\n", encoding="utf-8")
-    monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
     monkeypatch.setenv("GOVHUB_RISK_RULES_FILE", str(rules))
     for command in (["sync"], ["sync", "--workers", "2"]):
         result = runner.invoke(app, command)
