@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,27 @@ from domain.linking.evidence import stored_blocking_keys
 from domain.linking.names import name_key
 from domain.stats import kpi_class
 from tests.conftest import scratch_schema
+
+
+@asynccontextmanager
+async def _sqlite_engine(path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new SQLite file, not migrated: a test brings it to the revision it needs."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def _postgres_engine(prefix: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a new PostgreSQL schema, not migrated."""
+    async with scratch_schema(prefix) as (url, schema):
+        engine = create_engine(url, schema=schema)
+        try:
+            yield engine
+        finally:
+            await engine.dispose()
 
 
 def _differences(connection: Connection) -> list[Any]:
@@ -114,21 +137,14 @@ def _expected_classes() -> dict[int, str | None]:
 async def test_the_kpi_class_of_stored_records_is_filled_in_as_ingest_would(
     tmp_path: Path,
 ) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
-    try:
+    async with _sqlite_engine(tmp_path / "old.db") as engine:
         assert await _backfilled(engine) == _expected_classes()
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.postgres
 async def test_the_kpi_class_backfill_on_postgresql() -> None:
-    async with scratch_schema("govhub_backfill") as (url, schema):
-        engine = create_engine(url, schema=schema)
-        try:
-            assert await _backfilled(engine) == _expected_classes()
-        finally:
-            await engine.dispose()
+    async with _postgres_engine("govhub_backfill") as engine:
+        assert await _backfilled(engine) == _expected_classes()
 
 
 VILLAGE, TOWNSHIP_PADDED, COUNTY = "411202001001", "411202001000", "411202"
@@ -196,11 +212,8 @@ def _expected_keys() -> dict[int, set[str]]:
 
 async def test_masked_name_keys_move_from_the_county_to_the_village(tmp_path: Path) -> None:
     # given mentions keyed as 0010 did (masked forms within the county), when migrated to head
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
-    try:
+    async with _sqlite_engine(tmp_path / "old.db") as engine:
         keys = await _rekeyed(engine)
-    finally:
-        await engine.dispose()
     # then each has the keys ingest stores now: masked forms only for the village's mention
     assert keys == _expected_keys()
     assert {k for k in keys[1] if k.startswith("mk:")} == {
@@ -211,12 +224,8 @@ async def test_masked_name_keys_move_from_the_county_to_the_village(tmp_path: Pa
 
 @pytest.mark.postgres
 async def test_masked_name_keys_move_to_the_village_on_postgresql() -> None:
-    async with scratch_schema("govhub_rekey") as (url, schema):
-        engine = create_engine(url, schema=schema)
-        try:
-            assert await _rekeyed(engine) == _expected_keys()
-        finally:
-            await engine.dispose()
+    async with _postgres_engine("govhub_rekey") as engine:
+        assert await _rekeyed(engine) == _expected_keys()
 
 
 _ORGANISATIONS = [
@@ -245,23 +254,16 @@ async def _keyed_organisations(engine: AsyncEngine) -> dict[int, str | None]:
 
 async def test_stored_organisations_get_the_name_resolution_compares(tmp_path: Path) -> None:
     # given organisations stored before 0012, when migrated to head
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/old.db")
-    try:
+    async with _sqlite_engine(tmp_path / "old.db") as engine:
         keys = await _keyed_organisations(engine)
-    finally:
-        await engine.dispose()
     # then each is keyed by its name as compared: simplified, no spaces, 有限公司
     assert keys == {1: "三门峡市金桥物业服务有限公司", 2: "湖滨区建设路小学"}
 
 
 @pytest.mark.postgres
 async def test_stored_organisations_get_their_name_key_on_postgresql() -> None:
-    async with scratch_schema("govhub_orgkey") as (url, schema):
-        engine = create_engine(url, schema=schema)
-        try:
-            keys = await _keyed_organisations(engine)
-        finally:
-            await engine.dispose()
+    async with _postgres_engine("govhub_orgkey") as engine:
+        keys = await _keyed_organisations(engine)
     assert keys == {1: "三门峡市金桥物业服务有限公司", 2: "湖滨区建设路小学"}
 
 
@@ -293,18 +295,11 @@ def _key_has_foreign_key(connection: Connection) -> bool:
 
 
 async def test_name_keys_lose_their_foreign_key_and_get_it_back(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/keys.db")
-    try:
+    async with _sqlite_engine(tmp_path / "keys.db") as engine:
         assert await _down_to_0012_and_up(engine) == (True, True)
-    finally:
-        await engine.dispose()
 
 
 @pytest.mark.postgres
 async def test_name_keys_lose_their_foreign_key_and_get_it_back_on_postgresql() -> None:
-    async with scratch_schema("govhub_keyfk") as (url, schema):
-        engine = create_engine(url, schema=schema)
-        try:
-            assert await _down_to_0012_and_up(engine) == (True, True)
-        finally:
-            await engine.dispose()
+    async with _postgres_engine("govhub_keyfk") as engine:
+        assert await _down_to_0012_and_up(engine) == (True, True)
