@@ -11,14 +11,15 @@ from __future__ import annotations
 import functools
 import operator
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Sequence
 from enum import StrEnum
+from typing import NamedTuple, TypeVar
 
 import opencc
 from pypinyin import lazy_pinyin
 
 _T2S = opencc.OpenCC("t2s")
+_new_tuple = tuple.__new__
 _POLITE = re.compile(r"^(?P<surname>[\u4e00-\u9fff]{1,2})(先生|女士|小姐|师傅|老师|阿姨|大爷)$")
 _NOISE = re.compile(r"[\s·•.\-_,，。()（）]")
 
@@ -42,32 +43,36 @@ NAME_WEIGHT: dict[NameAgreement, float] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class NameKey:
-    """A name ready for comparison and blocking."""
+class NameKey(NamedTuple):
+    """A name ready for comparison and blocking; made by :meth:`of` (a tuple: a million
+    mentions make a few hundred thousand, and a frozen dataclass cost twice as much to make).
+    The fields after ``surname_only`` follow from the first three."""
 
     simplified: str
     pinyin: tuple[str, ...]
     surname_only: bool
     """True for a polite form (王先生): only ``simplified`` (the surname) is known."""
-    pinyin_key: str | None = field(init=False, compare=False, repr=False)
+    pinyin_key: str | None
     """The block of every name that sounds the same (``py:wang|xiao|ming``), for a name of
     two characters or more; made with the key, which is cached and shared by every mention
     of the name, as are the blocking keys."""
-    mask_keys: tuple[str, ...] = field(init=False, compare=False, repr=False)
+    mask_keys: tuple[str, ...]
     """One block per character masked (``mk:王_明``), for a name of three characters or more."""
+    block_hashes: tuple[int, ...]
+    """``hash()`` of the pinyin key, then of each mask key (none for a name not blocked): the
+    numbers a resolver keeps its name blocks by, mixed with their scope's."""
 
-    def __post_init__(self) -> None:
-        text = self.simplified
-        blocked = not self.surname_only and len(text) >= 2
-        pinyin_key = "py:" + "|".join(self.pinyin) if blocked else None
+    @classmethod
+    def of(cls, simplified: str, pinyin: tuple[str, ...], surname_only: bool) -> NameKey:
+        blocked = not surname_only and len(simplified) >= 2
+        pinyin_key = "py:" + "|".join(pinyin) if blocked else None
         masks = (
-            tuple(f"mk:{text[:i]}_{text[i + 1 :]}" for i in range(len(text)))
-            if blocked and len(text) >= 3
+            tuple(f"mk:{simplified[:i]}_{simplified[i + 1 :]}" for i in range(len(simplified)))
+            if blocked and len(simplified) >= 3
             else ()
         )
-        object.__setattr__(self, "pinyin_key", pinyin_key)
-        object.__setattr__(self, "mask_keys", masks)
+        hashes = () if pinyin_key is None else (hash(pinyin_key), *map(hash, masks))
+        return _new_tuple(cls, (simplified, pinyin, surname_only, pinyin_key, masks, hashes))
 
     @property
     def surname_pinyin(self) -> str:
@@ -104,24 +109,40 @@ def name_key(name: str) -> NameKey:
 
 
 def name_keys(names: Sequence[str]) -> list[NameKey]:
-    """:func:`name_key` of each name: each distinct name is normalised once, all of them
-    simplified by one OpenCC call (a call per name costs five times as much)."""
-    distinct = list(dict.fromkeys(names))
+    """:func:`name_key` of each name (see :func:`distinct_name_keys`)."""
+    keys, at = distinct_name_keys(names)
+    return list(map(keys.__getitem__, at))
+
+
+def distinct_name_keys(names: Sequence[str]) -> tuple[list[NameKey], list[int]]:
+    """:func:`name_key` of each distinct name, in the order first seen, and where each name's
+    key is among them: each distinct name is normalised once, all of them simplified by one
+    OpenCC call (a call per name costs five times as much)."""
+    distinct, at = first_seen(names)
     stripped = [_NOISE.sub("", name) for name in distinct]
     # no line break is left in a name (_NOISE takes \s), and none is in a phrase OpenCC knows
     simplified = _T2S.convert("\n".join(stripped)).split("\n")
     if len(simplified) != len(distinct):  # never seen: convert them one by one
         simplified = [_T2S.convert(text) for text in stripped]
-    keys = dict(zip(distinct, map(_key_of_simplified, simplified), strict=True))
-    return list(map(keys.__getitem__, names))
+    return list(map(_key_of_simplified, simplified)), at
+
+
+_H = TypeVar("_H", bound=Hashable)
+
+
+def first_seen(values: Sequence[_H]) -> tuple[list[_H], list[int]]:
+    """The distinct values, in the order first seen, and where each value is among them."""
+    distinct = list(dict.fromkeys(values))
+    position = dict(zip(distinct, range(len(distinct)), strict=True))
+    return distinct, list(map(position.__getitem__, values))
 
 
 def _key_of_simplified(text: str) -> NameKey:
     polite = _POLITE.match(text)
     if polite is not None and len(text) >= 3:
         text = polite.group("surname")
-        return NameKey(text, tuple(_char_pinyin(c) for c in text), surname_only=True)
-    return NameKey(text, tuple(_char_pinyin(c) for c in text), surname_only=False)
+        return NameKey.of(text, tuple(map(_char_pinyin, text)), surname_only=True)
+    return NameKey.of(text, tuple(map(_char_pinyin, text)), surname_only=False)
 
 
 def compare_names(a: NameKey, b: NameKey) -> NameAgreement:

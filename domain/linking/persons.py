@@ -19,8 +19,12 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import NamedTuple, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from domain.heap import no_cycle_collection
 from domain.linking.clusters import GuardedUnionFind
@@ -37,7 +41,7 @@ from domain.linking.evidence import (
     new_person_evidence,
     staff_evidence,
 )
-from domain.linking.names import NameKey, name_keys
+from domain.linking.names import NameKey, distinct_name_keys, first_seen
 from domain.linking.places import PlaceAgreement, address_parts, canonical_region
 
 
@@ -75,17 +79,18 @@ class PersonResolver:
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
-        # Blocks by kind: an ID number needs only its latest mention (one chain links them
-        # all), a phone or a name its recent ones. A name block is keyed by a number made
-        # from its stored form (姓名分块键, see _block_number): a million mentions make a
-        # million keys, and a 64-bit int is a third of the string (two keys sharing a
-        # number only share a block).
-        self._id_last: dict[str, int] = {}
-        self._phones: dict[str, list[int]] = {}
-        self._names: dict[int, list[int]] = {}
+        self._has_id = bytearray()  # by node: 1 when its mention has an ID number
+        # Every block member, by kind (see _Members): an ID number's or a phone's block by a
+        # number given to each distinct value, a name's by a number made from its stored form
+        # (姓名分块键, see _block_number: two keys sharing a number only share a block).
+        self._ids = _Members()
+        self._phones = _Members()
+        self._names = _Members()
+        self._id_numbers: dict[str, int] = {}
+        self._phone_numbers: dict[str, int] = {}
         self._anchors: dict[int, int] = {}  # an existing person's anchor node
         self._unseen: dict[int, int] = {}  # stored name block members not indexed here
-        self._scopes: dict[str | None, tuple[int, int | None]] = {}  # by division code
+        self._scopes: dict[str | None, tuple[int, int, bool]] = {}  # by division code
         self._next_new = 0
 
     @property
@@ -100,36 +105,68 @@ class PersonResolver:
             self._anchors[person] = node
         return node
 
-    def _scope(self, region: str | None) -> tuple[int, int | None]:
-        """The county and village (:func:`block_scopes`) of a division code, hashed."""
+    def _scope(self, region: str | None) -> tuple[int, int, bool]:
+        """The county and village (:func:`block_scopes`) of a division code, hashed, and
+        whether it names a village."""
         scope = self._scopes.get(region)
         if scope is None:
             county, village = block_scopes(region)
-            scope = (hash(county), None if village is None else hash(village))
+            scope = (hash(county), 0 if village is None else hash(village), village is not None)
             self._scopes[region] = scope
         return scope
 
-    def _name_blocks(self, name: NameKey, region: str | None) -> list[int]:
-        """:func:`name_block_keys` as :func:`_block_number` numbers them."""
-        if name.pinyin_key is None:
-            return []
-        county, village = self._scope(region)
-        blocks = [hash(name.pinyin_key) ^ county]
-        if village is not None:
-            blocks.extend(hash(mask) ^ village for mask in name.mask_keys)
-        return blocks
+    def _index(
+        self,
+        nodes: npt.NDArray[np.int64],
+        ids: list[str | None],
+        phones: list[str | None],
+        names: tuple[list[NameKey], list[int]],
+        regions: tuple[list[str | None], list[int]],
+    ) -> None:
+        """Make mentions members of their blocks (mention ``i`` is node ``nodes[i]``, in
+        ascending order, with the ID number and phone at ``i``, the name
+        ``names[0][names[1][i]]`` and the canonical division code ``regions[0][regions[1][i]]``):
+        their ID number's block, their phone's, and their name's within its county and, for
+        a mention coded to a village, its masked forms' within the village
+        (:func:`~domain.linking.evidence.name_block_keys`, numbered as :func:`_block_number`
+        numbers them).
 
-    def _index(self, node: int, mention: PreparedMention) -> None:
-        if mention.id_index:
-            self._id_last[mention.id_index] = node
-        if mention.phone_index:
-            self._phones.setdefault(mention.phone_index, []).append(node)
-        for block in self._name_blocks(mention.name, mention.region):
-            self._names.setdefault(block, []).append(node)
+        An ID number's or a phone's block is numbered by the value's ``hash()``: two values
+        sharing a number (one in 2⁶⁴) would only share a block, where the comparison and
+        the guards still tell them apart."""
+        count = len(nodes)
+        has_id = self._has_id
+        if count and len(has_id) <= nodes[-1]:
+            has_id.extend(bytes(int(nodes[-1]) + 1 - len(has_id)))
+        for values, members in ((ids, self._ids), (phones, self._phones)):
+            given = np.fromiter(map(is_not, values, repeat(None)), np.bool_, count)
+            members.add(np.fromiter(map(hash, values), np.int64, count)[given], nodes[given])
+            if members is self._ids:
+                np.frombuffer(has_id, np.bool_)[nodes[given]] = True
+        # a name's blocks: its pinyin key's (slot 1) in its county, its masks' (2…) in its
+        # village; the numbers per distinct name and division code, gathered per mention
+        scopes = list(map(self._scope, regions[0]))
+        at_code = np.array(regions[1], np.int64)
+        county = np.fromiter(map(_FIRST, scopes), np.int64, len(scopes))[at_code]
+        village = np.fromiter(map(_SECOND, scopes), np.int64, len(scopes))[at_code]
+        in_village = np.fromiter(map(_THIRD, scopes), np.bool_, len(scopes))[at_code]
+        hashes = list(map(_BLOCK_HASHES, names[0]))
+        hash_count = np.fromiter(map(len, hashes), np.int64, len(hashes))
+        flat = np.fromiter(chain.from_iterable(hashes), np.int64, int(hash_count.sum()))
+        at_name = np.array(names[1], np.int64)
+        given_count = hash_count[at_name]
+        used = np.where(in_village, given_count, np.minimum(given_count, 1))
+        owner = np.repeat(np.arange(count), used)
+        slot = np.arange(len(owner)) - np.repeat(np.cumsum(used) - used, used)
+        at = (np.cumsum(hash_count) - hash_count)[at_name[owner]] + slot
+        scope = np.where(slot == 0, county[owner], village[owner])
+        self._names.add(flat[at] ^ scope, nodes[owner], (slot + 1).astype(np.int8))
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
         uf = self._uf
+        nodes: list[int] = []
+        batch: list[PreparedMention] = []
         for facts in mentions:
             if facts.person_id is None:
                 raise ValueError("add_existing needs mentions with a person_id")
@@ -141,15 +178,26 @@ class PersonResolver:
                 uf.union(node, anchor)
             else:  # a staff decision against the evidence: keep it, minus the guard values
                 uf.attach(node, anchor)
-            self._index(node, prepared)
+            nodes.append(node)
+            batch.append(prepared)
+        self._index(
+            np.array(nodes, np.int64),
+            [p.id_index for p in batch],
+            [p.phone_index for p in batch],
+            first_seen([p.name for p in batch]),
+            first_seen([p.region for p in batch]),
+        )
 
     def block_sizes(self, sizes: Mapping[str, int]) -> None:
         """Tell the resolver how many stored members each block has when only its most
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
-        for key, size in sizes.items():
-            block = _block_number(key)
-            self._unseen[block] = max(0, size - len(self._names.get(block, ())))
+        numbers = {_block_number(key): size for key, size in sizes.items()}
+        keys, _, _ = self._names.arrays()
+        present, held = np.unique(keys[np.isin(keys, list(numbers))], return_counts=True)
+        indexed = dict(zip(present.tolist(), held.tolist(), strict=True))
+        for block, size in numbers.items():
+            self._unseen[block] = max(0, size - indexed.get(block, 0))
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
@@ -160,26 +208,33 @@ class PersonResolver:
         uf = self._uf
         first = len(uf)  # this batch's mentions are the nodes from here on, in input order
         ids = [f.id_index or None for f in mentions]  # an empty index is none
+        phones = [f.phone_index or None for f in mentions]
         uf.extend(ids, [f.birth_date for f in mentions])
+        keys, key_at = distinct_name_keys([f.name for f in mentions])
+        names = list(map(keys.__getitem__, key_at))
+        codes, code_at = first_seen([f.region_code for f in mentions])
+        regions = list(map(canonical_region, codes))
         prepared_all = list(  # PreparedMention.of, column by column
             map(
                 _new_tuple,  # PreparedMention(...) without its Python-level __new__
                 repeat(PreparedMention),
                 zip(
                     mentions,
-                    name_keys([f.name for f in mentions]),
-                    _each_distinct(canonical_region, [f.region_code for f in mentions]),
+                    names,
+                    map(regions.__getitem__, code_at),
                     _each_distinct(address_parts, [f.address for f in mentions]),
                     [f.record_id for f in mentions],
                     ids,
-                    [f.phone_index or None for f in mentions],
+                    phones,
                     [f.birth_date for f in mentions],
                     strict=True,
                 ),
             )
         )
         self._mentions.extend(prepared_all)
-        buckets = self._candidate_pairs(first, prepared_all)
+        nodes = np.arange(first, first + len(prepared_all), dtype=np.int64)
+        self._index(nodes, ids, phones, (keys, key_at), (regions, code_at))
+        buckets = self._candidate_pairs(first)
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
@@ -201,72 +256,54 @@ class PersonResolver:
             del pairs, found
         return self._assign(first, prepared_all, best_score, best_other, best_code)
 
-    def _candidate_pairs(self, first: int, batch: list[PreparedMention]) -> dict[float, array[int]]:
-        """Index the batch (nodes ``first``…) and score it against its blocks: the pairs
-        worth joining by score, each a packed run of (node, other node,
-        :func:`decision_code`) in the order found (a tuple and a float a pair would be
-        ~100 bytes, these are 24)."""
+    def _candidate_pairs(self, first: int) -> dict[float, array[int]]:
+        """Score each mention of the batch (nodes ``first``…) against the earlier members of
+        its blocks: the pairs worth joining by score, each a packed run of (node, other
+        node, :func:`decision_code`) in the order found (a tuple and a float a pair would be
+        ~100 bytes, these are 24).
+
+        A mention meets the latest earlier member of its ID number's block, and the
+        ``window`` latest of its phone's and of each name block not over
+        :data:`MAX_NAME_BLOCK` when it arrives; in that order (its phone's, then its name
+        blocks' as :func:`~domain.linking.evidence.name_block_keys` lists them, each oldest
+        first), each other mention once, and none when both have an ID number (their own
+        block decides). The members are sorted by block, not looked up one by one: a
+        million mentions make three million members, and a dictionary of lists kept per
+        block cost more than the comparisons."""
+        window = self._window
+        by_id = array("q")
+        a, b, _ = _earlier_members(*self._ids.arrays(), first, 1)
+        if len(a):
+            runs = np.empty((len(a), 3), np.int64)
+            order = np.argsort(a, kind="stable")
+            runs[:, 0], runs[:, 1] = a[order], b[order]
+            runs[:, 2] = decision_code(None, PlaceAgreement.UNKNOWN)
+            by_id.frombytes(runs.tobytes())
+        buckets: dict[float, array[int]] = {ID_MATCH: by_id}
+        found = [
+            _earlier_members(*self._phones.arrays(), first, window),
+            _earlier_members(*self._names.arrays(), first, window, MAX_NAME_BLOCK, self._unseen),
+        ]
+        node = np.concatenate([found[0][0], found[1][0]])
+        other = np.concatenate([found[0][1], found[1][1]])
+        rank = np.concatenate([found[0][2], found[1][2]])
+        del found
+        has_id = np.frombuffer(self._has_id, np.bool_)
+        keep = ~(has_id[node] & has_id[other])
+        node, other, rank = node[keep], other[keep], rank[keep]
         known = self._mentions
-        id_last, phones, names = self._id_last, self._phones, self._names
-        unseen, window, scopes = self._unseen, self._window, self._scopes
-        buckets: dict[float, array[int]] = {}
-        by_id = buckets[ID_MATCH] = array("q")
-        id_code = decision_code(None, PlaceAgreement.UNKNOWN)
-        for node, prepared in enumerate(batch, first):
-            _, name, region, _, _, id_index, phone, _ = prepared
-            if id_index is not None:
-                last = id_last.get(id_index)
-                id_last[id_index] = node
-                if last is not None:
-                    by_id.extend((node, last, id_code))
-            others: list[int] | None = None
-            if phone is not None:
-                block = phones.get(phone)
-                if block is None:
-                    phones[phone] = [node]
-                else:
-                    others = block[-window:]
-                    block.append(node)
-            pinyin_key = name.pinyin_key
-            if pinyin_key is not None:
-                scope = scopes.get(region)
-                if scope is None:
-                    scope = self._scope(region)
-                county, village = scope
-                keys = [hash(pinyin_key) ^ county]  # _name_blocks, written out
-                if village is not None and name.mask_keys:
-                    keys += [hash(mask) ^ village for mask in name.mask_keys]
-                several = others is not None
-                for key in keys:
-                    block = names.get(key)
-                    if block is None:
-                        names[key] = [node]
-                        continue
-                    size = len(block)
-                    if unseen:
-                        size += unseen.get(key, 0)
-                    if size <= MAX_NAME_BLOCK:
-                        if others is None:
-                            others = block[-window:]
-                        else:
-                            others += block[-window:]
-                            several = True
-                    block.append(node)
-                if several:
-                    others = list(dict.fromkeys(others))  # type: ignore[arg-type]  # one name sits in several blocks
-            if others is None:
-                continue
-            for other in others:
-                theirs = known[other]
-                if id_index is not None and theirs.id_index is not None:  # type: ignore[union-attr]
-                    continue  # both have an ID number: their own block decides
-                decided = decide(prepared, theirs)  # type: ignore[arg-type]
-                if decided is not None and decided[0] >= MATCH_THRESHOLD:
-                    score, agreement, place = decided
-                    pairs = buckets.get(score)
-                    if pairs is None:
-                        pairs = buckets[score] = array("q")
-                    pairs.extend((node, other, decision_code(agreement, place)))
+        order = _ordered(node, rank)  # as met, then each other mention once, where first met
+        node, other = node[order], other[order]
+        _, first_met = np.unique(node * len(known) + other, return_index=True)
+        first_met.sort()
+        for at, theirs in zip(node[first_met].tolist(), other[first_met].tolist(), strict=True):
+            decided = decide(known[at], known[theirs])  # (no anchor is a block member)
+            if decided is not None and decided[0] >= MATCH_THRESHOLD:
+                score, agreement, place = decided
+                pairs = buckets.get(score)
+                if pairs is None:
+                    pairs = buckets[score] = array("q")
+                pairs.extend((at, theirs, decision_code(agreement, place)))
         return buckets
 
     def _assign(
@@ -310,6 +347,102 @@ class PersonResolver:
     def _new_person(self) -> NewPerson:
         self._next_new += 1
         return NewPerson(self._next_new)
+
+
+class _Members:
+    """The members of one kind of block, in the order they were indexed: each a block number
+    and a node, and for a name the slot it came from (1 its pinyin key, 2… its masks)."""
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]]
+        self._parts = []
+
+    def add(
+        self,
+        blocks: npt.NDArray[np.int64],
+        nodes: npt.NDArray[np.int64],
+        slots: npt.NDArray[np.int8] | None = None,
+    ) -> None:
+        if slots is None:
+            slots = np.zeros(len(nodes), np.int8)
+        self._parts.append((blocks, nodes, slots))
+
+    def arrays(
+        self,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
+        """Every member so far: block numbers, nodes and slots."""
+        if len(self._parts) != 1:
+            empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8))
+            parts = self._parts or [empty]
+            self._parts = [
+                (
+                    np.concatenate([p[0] for p in parts]),
+                    np.concatenate([p[1] for p in parts]),
+                    np.concatenate([p[2] for p in parts]),
+                )
+            ]
+        return self._parts[0]
+
+
+def _earlier_members(
+    blocks: npt.NDArray[np.int64],
+    nodes: npt.NDArray[np.int64],
+    slots: npt.NDArray[np.int8],
+    first: int,
+    window: int,
+    limit: int | None = None,
+    unseen: Mapping[int, int] | None = None,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For each member whose node is ``first`` or later, the ``window`` latest members of its
+    block with a smaller node (none when the block then holds more than ``limit``, counting
+    the ``unseen`` of its stored members): as (node, other node, rank) arrays, the rank the
+    other's place in the order a mention meets them (by slot, then oldest first)."""
+    order = np.argsort(blocks, kind="stable")  # by block, then by node (added in order)
+    blocks, nodes = blocks[order], nodes[order]
+    count = len(blocks)
+    new_block = np.ones(count, np.bool_)
+    np.not_equal(blocks[1:], blocks[:-1], out=new_block[1:])
+    starts = np.flatnonzero(new_block)
+    position = np.arange(count) - starts[np.cumsum(new_block) - 1]  # earlier members
+    asking = (nodes >= first) & (position > 0)
+    if limit is not None:
+        size = position
+        if unseen:
+            stored = np.fromiter(unseen, np.int64, len(unseen))
+            extra = np.fromiter(unseen.values(), np.int64, len(unseen))
+            by_number = np.argsort(stored)
+            stored, extra = stored[by_number], extra[by_number]
+            at = np.minimum(np.searchsorted(stored, blocks), len(stored) - 1)
+            size = position + np.where(stored[at] == blocks, extra[at], 0)
+        asking &= size <= limit
+    members = np.flatnonzero(asking)
+    slot_rank = slots[order].astype(np.int64) * (window + 1)
+    node_parts, other_parts, rank_parts = [], [], []
+    for back in range(1, window + 1):
+        members = members[position[members] >= back]
+        if not len(members):
+            break
+        node_parts.append(nodes[members])
+        other_parts.append(nodes[members - back])
+        rank_parts.append(slot_rank[members] + np.minimum(position[members], window) - back)
+    if not node_parts:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    return np.concatenate(node_parts), np.concatenate(other_parts), np.concatenate(rank_parts)
+
+
+def _ordered(major: npt.NDArray[np.int64], minor: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:
+    """The order that sorts by ``major``, then ``minor`` (both not negative), ties kept."""
+    if not len(major):
+        return np.empty(0, np.intp)
+    span = int(minor.max()) + 1
+    if int(major.max()) < (1 << 62) // span:  # one number each: one sort, not two
+        return np.argsort(major * span + minor, kind="stable")
+    return np.lexsort((minor, major))
+
+
+_BLOCK_HASHES = attrgetter("block_hashes")
+_FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def _block_number(key: str) -> int:

@@ -1,0 +1,199 @@
+"""Which earlier mentions a new one is compared with (分块比对), against a plain reading of the
+rules: a dictionary of blocks, each a list of its members, walked mention by mention.
+
+The resolver finds the same pairs by sorting its block members; these tests hold it to the
+plain reading on random mentions that share names, phones, ID numbers and places often, with
+stored persons, stored block sizes, several batches, other windows and a smaller block limit.
+"""
+
+from __future__ import annotations
+
+import random
+from array import array
+from collections.abc import Sequence
+
+import pytest
+
+from domain.linking import MentionFacts, PersonResolver
+from domain.linking import persons as persons_module
+from domain.linking.evidence import (
+    ID_MATCH,
+    MATCH_THRESHOLD,
+    PreparedMention,
+    decide,
+    decision_code,
+    name_block_keys,
+)
+from domain.linking.places import PlaceAgreement
+
+NAMES = [
+    "王小明",
+    "王晓明",
+    "王小朋",
+    "王先生",
+    "張偉",
+    "张伟",
+    "张玮",
+    "李娜",
+    "李秀兰",
+    "欧阳春花",
+]
+REGIONS = [
+    "411202001001",
+    "411202001002",
+    "411202001",
+    "411202",
+    "411203001001",
+    "411202001001000",
+    None,
+]
+ADDRESSES = ["湖滨区车站街道建设路12号", "建设路13号", "交口乡王庄村4组17号", None]
+
+
+def _mentions(rng: random.Random, first_id: int, count: int, **facts: object) -> list[MentionFacts]:
+    return [
+        MentionFacts(
+            mention_id=first_id + i,
+            name=rng.choice(NAMES),
+            record_id=rng.choice([None, rng.randrange(count)]),
+            id_index=rng.choice([None, None, "", "A", "B", "C"]),
+            phone_index=rng.choice([None, None, "", "P", "Q", "R", "S"]),
+            region_code=rng.choice(REGIONS),
+            address=rng.choice(ADDRESSES),
+            **facts,  # type: ignore[arg-type]
+        )
+        for i in range(count)
+    ]
+
+
+class _Plain:
+    """The blocking rules read plainly: node numbers as the resolver gives them (a stored
+    person's anchor first, then its mentions), blocks as lists keyed by their stored form."""
+
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self.known: list[PreparedMention | None] = []
+        self.ids: dict[str, int] = {}
+        self.phones: dict[str, list[int]] = {}
+        self.names: dict[str, list[int]] = {}
+        self.anchors: set[int] = set()
+        self.unseen: dict[str, int] = {}
+
+    def add_existing(self, mentions: Sequence[MentionFacts]) -> None:
+        for facts in mentions:
+            if facts.person_id not in self.anchors:
+                self.anchors.add(facts.person_id)  # type: ignore[arg-type]
+                self.known.append(None)
+            self._meet(len(self.known), PreparedMention.of(facts), pair=False)
+
+    def block_sizes(self, sizes: dict[str, int]) -> None:
+        for key, size in sizes.items():
+            self.unseen[key] = max(0, size - len(self.names.get(key, ())))
+
+    def resolve(self, mentions: Sequence[MentionFacts]) -> dict[float, list[int]]:
+        found: dict[float, list[int]] = {ID_MATCH: []}
+        for facts in mentions:
+            node = len(self.known)
+            for other, score, code in self._meet(node, PreparedMention.of(facts), pair=True):
+                found.setdefault(score, []).extend((node, other, code))
+        return found
+
+    def _meet(
+        self, node: int, mention: PreparedMention, *, pair: bool
+    ) -> list[tuple[int, float, int]]:
+        self.known.append(mention)
+        met: list[tuple[int, float, int]] = []
+        if mention.id_index is not None:
+            last = self.ids.get(mention.id_index)
+            if last is not None and pair:
+                met.append((last, ID_MATCH, decision_code(None, PlaceAgreement.UNKNOWN)))
+            self.ids[mention.id_index] = node
+        others: list[int] = []
+        if mention.phone_index is not None:
+            block = self.phones.setdefault(mention.phone_index, [])
+            others += block[-self.window :] if block else []
+            block.append(node)
+        for key in name_block_keys(mention.name, mention.region):
+            block = self.names.setdefault(key, [])
+            size = len(block) + self.unseen.get(key, 0)
+            if block and size <= persons_module.MAX_NAME_BLOCK:
+                others += block[-self.window :]
+            block.append(node)
+        if not pair:
+            return met
+        for other in dict.fromkeys(others):
+            theirs = self.known[other]
+            assert theirs is not None
+            if mention.id_index is not None and theirs.id_index is not None:
+                continue
+            decided = decide(mention, theirs)
+            if decided is not None and decided[0] >= MATCH_THRESHOLD:
+                met.append((other, decided[0], decision_code(decided[1], decided[2])))
+        return met
+
+
+class _Showing(PersonResolver):
+    """A resolver that keeps the pairs each batch found."""
+
+    found: list[dict[float, list[int]]]
+
+    def _candidate_pairs(self, first: int) -> dict[float, array[int]]:
+        buckets = super()._candidate_pairs(first)
+        self.found = [*getattr(self, "found", []), {s: list(p) for s, p in buckets.items()}]
+        return buckets
+
+
+@pytest.mark.parametrize("window", [1, 3, 8])
+@pytest.mark.parametrize("seed", range(6))
+def test_a_batch_meets_the_mentions_the_plain_rules_name(window: int, seed: int) -> None:
+    rng = random.Random(seed)
+    batches = [_mentions(rng, 1000 * (b + 1), rng.randrange(1, 160)) for b in range(3)]
+    resolver, plain = _Showing(window), _Plain(window)
+    for batch in batches:
+        resolver.resolve(batch)
+        assert resolver.found[-1] == plain.resolve(batch)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stored_persons_and_block_sizes_are_met_as_the_plain_rules_say(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a smaller block limit, so that blocks reach it
+    monkeypatch.setattr(persons_module, "MAX_NAME_BLOCK", 12)
+    rng = random.Random(seed)
+    stored = [
+        MentionFacts(
+            mention_id=m.mention_id,
+            name=m.name,
+            record_id=m.record_id,
+            id_index=m.id_index,
+            phone_index=m.phone_index,
+            region_code=m.region_code,
+            address=m.address,
+            person_id=rng.randrange(1, 12),
+        )
+        for m in _mentions(rng, 1, 60)
+    ]
+    sizes = {
+        key: rng.randrange(0, 20)
+        for m in stored[:20]
+        for key in name_block_keys(PreparedMention.of(m).name, PreparedMention.of(m).region)
+    }
+    resolver, plain = _Showing(), _Plain(persons_module.BLOCK_WINDOW)
+    # when stored persons and the sizes of their blocks are given, then two batches
+    resolver.add_existing(stored)
+    plain.add_existing(stored)
+    resolver.block_sizes(sizes)
+    plain.block_sizes(sizes)
+    for first_id in (1000, 2000):
+        batch = _mentions(rng, first_id, rng.randrange(1, 80))
+        resolver.resolve(batch)
+        # then each batch meets what the plain rules name, in the same order
+        assert resolver.found[-1] == plain.resolve(batch)
+
+
+def test_the_plain_rules_are_exercised() -> None:
+    # the random mentions above do fill windows, repeat ID numbers and join pairs by name
+    rng = random.Random(0)
+    found = _Plain(3).resolve(_mentions(rng, 1, 150))
+    assert len(found[ID_MATCH]) > 3 * 10 and len(found) > 3
