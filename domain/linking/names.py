@@ -20,7 +20,8 @@ from pypinyin import lazy_pinyin
 
 _T2S = opencc.OpenCC("t2s")
 _new_tuple = tuple.__new__
-_POLITE = re.compile(r"^(?P<surname>[\u4e00-\u9fff]{1,2})(先生|女士|小姐|师傅|老师|阿姨|大爷)$")
+_POLITE_SUFFIXES = ("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷")
+_POLITE = re.compile(r"^(?P<surname>[\u4e00-\u9fff]{1,2})(" + "|".join(_POLITE_SUFFIXES) + ")$")
 _NOISE = re.compile(r"[\s·•.\-_,，。()（）]")
 
 
@@ -67,7 +68,7 @@ class NameKey(NamedTuple):
         blocked = not surname_only and len(simplified) >= 2
         pinyin_key = "py:" + "|".join(pinyin) if blocked else None
         masks = (
-            tuple(f"mk:{simplified[:i]}_{simplified[i + 1 :]}" for i in range(len(simplified)))
+            tuple([f"mk:{simplified[:i]}_{simplified[i + 1 :]}" for i in range(len(simplified))])
             if blocked and len(simplified) >= 3
             else ()
         )
@@ -90,9 +91,20 @@ class NameKey(NamedTuple):
         return [] if self.pinyin_key is None else [self.pinyin_key, *self.mask_keys]
 
 
-@functools.lru_cache(maxsize=65536)
-def _char_pinyin(char: str) -> str:
-    return lazy_pinyin(char)[0]
+CHAR_PINYIN: dict[str, str] = {}
+"""Each character's pinyin as met (a plain dictionary: there are a few thousand characters
+in names, and a bounded cache's bookkeeping cost more than the rest of a name's key)."""
+
+
+def _pinyin_of(text: str) -> tuple[str, ...]:
+    """The pinyin of each character of ``text``."""
+    found = tuple(map(CHAR_PINYIN.get, text))
+    if None in found:
+        for char in text:
+            if char not in CHAR_PINYIN:
+                CHAR_PINYIN[char] = lazy_pinyin(char)[0]
+        found = tuple(map(CHAR_PINYIN.__getitem__, text))
+    return found  # type: ignore[return-value]  # no None is left
 
 
 NAME_CACHE = 16384
@@ -138,11 +150,12 @@ def first_seen(values: Sequence[_H]) -> tuple[list[_H], list[int]]:
 
 
 def _key_of_simplified(text: str) -> NameKey:
-    polite = _POLITE.match(text)
+    # the suffix first: the pattern alone cost 5 µs a name, most of a key's making
+    polite = _POLITE.match(text) if text.endswith(_POLITE_SUFFIXES) else None
     if polite is not None and len(text) >= 3:
         text = polite.group("surname")
-        return NameKey.of(text, tuple(map(_char_pinyin, text)), surname_only=True)
-    return NameKey.of(text, tuple(map(_char_pinyin, text)), surname_only=False)
+        return NameKey.of(text, _pinyin_of(text), surname_only=True)
+    return NameKey.of(text, _pinyin_of(text), surname_only=False)
 
 
 def compare_names(a: NameKey, b: NameKey) -> NameAgreement:
