@@ -122,14 +122,14 @@ class PersonResolver:
         phones: list[str | None],
         names: tuple[list[NameKey], list[int]],
         regions: tuple[list[str | None], list[int]],
-    ) -> None:
-        """Make mentions members of their blocks (mention ``i`` is node ``nodes[i]``, in
+    ) -> tuple[_Arrays, _Arrays, _Arrays]:
+        """The members mentions make of their blocks (mention ``i`` is node ``nodes[i]``, in
         ascending order, with the ID number and phone at ``i``, the name
         ``names[0][names[1][i]]`` and the canonical division code ``regions[0][regions[1][i]]``):
         their ID number's block, their phone's, and their name's within its county and, for
         a mention coded to a village, its masked forms' within the village
         (:func:`~domain.linking.evidence.name_block_keys`, numbered as :func:`_block_number`
-        numbers them).
+        numbers them): of ID numbers' blocks, phones' and names'.
 
         An ID number's or a phone's block is numbered by the value's ``hash()``: two values
         sharing a number (one in 2⁶⁴) would only share a block, where the comparison and
@@ -138,11 +138,12 @@ class PersonResolver:
         has_id = self._has_id
         if count and len(has_id) <= nodes[-1]:
             has_id.extend(bytes(int(nodes[-1]) + 1 - len(has_id)))
-        for values, members in ((ids, self._ids), (phones, self._phones)):
+        by_value: list[_Arrays] = []
+        for values in (ids, phones):
             given = np.fromiter(map(is_not, values, repeat(None)), np.bool_, count)
-            members.add(np.fromiter(map(hash, values), np.int64, count)[given], nodes[given])
-            if members is self._ids:
-                np.frombuffer(has_id, np.bool_)[nodes[given]] = True
+            blocks = np.fromiter(map(hash, values), np.int64, count)[given]
+            by_value.append((blocks, nodes[given], np.zeros(len(blocks), np.int8)))
+        np.frombuffer(has_id, np.bool_)[by_value[0][1]] = True
         # a name's blocks: its pinyin key's (slot 1) in its county, its masks' (2…) in its
         # village; the numbers per distinct name and division code, gathered per mention
         scopes = list(map(self._scope, regions[0]))
@@ -160,7 +161,11 @@ class PersonResolver:
         slot = np.arange(len(owner)) - np.repeat(np.cumsum(used) - used, used)
         at = (np.cumsum(hash_count) - hash_count)[at_name[owner]] + slot
         scope = np.where(slot == 0, county[owner], village[owner])
-        self._names.add(flat[at] ^ scope, nodes[owner], (slot + 1).astype(np.int8))
+        return (
+            by_value[0],
+            by_value[1],
+            (flat[at] ^ scope, nodes[owner], (slot + 1).astype(np.int8)),
+        )
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
@@ -180,24 +185,26 @@ class PersonResolver:
                 uf.attach(node, anchor)
             nodes.append(node)
             batch.append(prepared)
-        self._index(
+        members = self._index(
             np.array(nodes, np.int64),
             [p.id_index for p in batch],
             [p.phone_index for p in batch],
             first_seen([p.name for p in batch]),
             first_seen([p.region for p in batch]),
         )
+        for kind, held in zip((self._ids, self._phones, self._names), members, strict=True):
+            kind.add(held)
 
     def block_sizes(self, sizes: Mapping[str, int]) -> None:
         """Tell the resolver how many stored members each block has when only its most
         recent ones were given to :meth:`add_existing` (the database keeps the blocks), so a
         name block over :data:`MAX_NAME_BLOCK` stays silent as if all were indexed."""
         numbers = {_block_number(key): size for key, size in sizes.items()}
-        keys, _, _ = self._names.arrays()
-        present, held = np.unique(keys[np.isin(keys, list(numbers))], return_counts=True)
-        indexed = dict(zip(present.tolist(), held.tolist(), strict=True))
-        for block, size in numbers.items():
-            self._unseen[block] = max(0, size - indexed.get(block, 0))
+        held, _, _ = self._names.held()
+        blocks = np.fromiter(numbers, np.int64, len(numbers))
+        indexed = np.searchsorted(held, blocks, "right") - np.searchsorted(held, blocks, "left")
+        for block, size, present in zip(numbers, numbers.values(), indexed.tolist(), strict=True):
+            self._unseen[block] = max(0, size - present)
 
     def resolve(self, mentions: Sequence[MentionFacts]) -> list[PersonMatch]:
         """Assign each new mention to an existing or a new person, in input order."""
@@ -233,8 +240,9 @@ class PersonResolver:
         )
         self._mentions.extend(prepared_all)
         nodes = np.arange(first, first + len(prepared_all), dtype=np.int64)
-        self._index(nodes, ids, phones, (keys, key_at), (regions, code_at))
-        buckets = self._candidate_pairs(first)
+        buckets = self._candidate_pairs(
+            self._index(nodes, ids, phones, (keys, key_at), (regions, code_at))
+        )
         count = len(mentions)
         best_score = array("d", bytes(8 * count))  # per batch node: its strongest joined pair
         best_other = array("q", [-1]) * count
@@ -256,23 +264,27 @@ class PersonResolver:
             del pairs, found
         return self._assign(first, prepared_all, best_score, best_other, best_code)
 
-    def _candidate_pairs(self, first: int) -> dict[float, array[int]]:
-        """Score each mention of the batch (nodes ``first``…) against the earlier members of
-        its blocks: the pairs worth joining by score, each a packed run of (node, other
-        node, :func:`decision_code`) in the order found (a tuple and a float a pair would be
-        ~100 bytes, these are 24).
+    def _candidate_pairs(
+        self, members: tuple[_Arrays, _Arrays, _Arrays]
+    ) -> dict[float, array[int]]:
+        """Score each mention of a batch against the earlier members of its blocks (its
+        ``members`` of ID numbers', phones' and names' blocks, see :meth:`_index`, held from
+        then on): the pairs worth joining by score, each a packed run of (node, other node,
+        :func:`decision_code`) in the order found (a tuple and a float a pair would be ~100
+        bytes, these are 24).
 
         A mention meets the latest earlier member of its ID number's block, and the
         ``window`` latest of its phone's and of each name block not over
         :data:`MAX_NAME_BLOCK` when it arrives; in that order (its phone's, then its name
         blocks' as :func:`~domain.linking.evidence.name_block_keys` lists them, each oldest
         first), each other mention once, and none when both have an ID number (their own
-        block decides). The members are sorted by block, not looked up one by one: a
-        million mentions make three million members, and a dictionary of lists kept per
-        block cost more than the comparisons."""
+        block decides). The members are sorted by block (:class:`_Members`), not looked up
+        one by one: a million mentions make three million members, and a dictionary of
+        lists kept per block cost more than the comparisons.
+        """
         window = self._window
         by_id = array("q")
-        a, b, _ = _earlier_members(*self._ids.arrays(), first, 1)
+        a, b, _ = self._ids.meet(members[0], 1)
         if len(a):
             runs = np.empty((len(a), 3), np.int64)
             order = np.argsort(a, kind="stable")
@@ -281,22 +293,25 @@ class PersonResolver:
             by_id.frombytes(runs.tobytes())
         buckets: dict[float, array[int]] = {ID_MATCH: by_id}
         found = [
-            _earlier_members(*self._phones.arrays(), first, window),
-            _earlier_members(*self._names.arrays(), first, window, MAX_NAME_BLOCK, self._unseen),
+            self._phones.meet(members[1], window),
+            self._names.meet(members[2], window, MAX_NAME_BLOCK, self._unseen),
         ]
-        node = np.concatenate([found[0][0], found[1][0]])
-        other = np.concatenate([found[0][1], found[1][1]])
-        rank = np.concatenate([found[0][2], found[1][2]])
+        del members
+        node, other, rank = (np.concatenate([f[i] for f in found]) for i in range(3))
         del found
         has_id = np.frombuffer(self._has_id, np.bool_)
         keep = ~(has_id[node] & has_id[other])
+        del has_id
         node, other, rank = node[keep], other[keep], rank[keep]
-        known = self._mentions
         order = _ordered(node, rank)  # as met, then each other mention once, where first met
         node, other = node[order], other[order]
+        del keep, rank, order
+        known = self._mentions
         _, first_met = np.unique(node * len(known) + other, return_index=True)
         first_met.sort()
-        for at, theirs in zip(node[first_met].tolist(), other[first_met].tolist(), strict=True):
+        met, theirs_met = node[first_met].tolist(), other[first_met].tolist()
+        del node, other, first_met
+        for at, theirs in zip(met, theirs_met, strict=True):
             decided = decide(known[at], known[theirs])  # (no anchor is a block member)
             if decided is not None and decided[0] >= MATCH_THRESHOLD:
                 score, agreement, place = decided
@@ -349,86 +364,101 @@ class PersonResolver:
         return NewPerson(self._next_new)
 
 
+_Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]
+"""Block members: block numbers, nodes, and for a name the slot each came from (1 its pinyin
+key, 2… its masks)."""
+
+
 class _Members:
-    """The members of one kind of block, in the order they were indexed: each a block number
-    and a node, and for a name the slot it came from (1 its pinyin key, 2… its masks)."""
+    """The members of one kind of block. Those held are kept sorted by block, then node, so a
+    batch finds the earlier members of its blocks by binary search, however many are held."""
 
     def __init__(self) -> None:
-        self._parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]]
-        self._parts = []
+        self._held: _Arrays = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8))
+        self._pending: list[_Arrays] = []
 
-    def add(
+    def add(self, members: _Arrays) -> None:
+        """Hold members that ask for no pairs (stored mentions), newer than any held."""
+        self._pending.append(members)
+
+    def held(self) -> _Arrays:
+        """Every member held, sorted by block, then node."""
+        if self._pending:
+            parts = [self._held, *self._pending]
+            blocks, nodes, slots = (np.concatenate([p[i] for p in parts]) for i in range(3))
+            order = np.argsort(blocks, kind="stable")  # nodes are added in ascending order
+            self._held = (blocks[order], nodes[order], slots[order])
+            self._pending = []
+        return self._held
+
+    def meet(
         self,
-        blocks: npt.NDArray[np.int64],
-        nodes: npt.NDArray[np.int64],
-        slots: npt.NDArray[np.int8] | None = None,
-    ) -> None:
-        if slots is None:
-            slots = np.zeros(len(nodes), np.int8)
-        self._parts.append((blocks, nodes, slots))
-
-    def arrays(
-        self,
-    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]:
-        """Every member so far: block numbers, nodes and slots."""
-        if len(self._parts) != 1:
-            empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8))
-            parts = self._parts or [empty]
-            self._parts = [
-                (
-                    np.concatenate([p[0] for p in parts]),
-                    np.concatenate([p[1] for p in parts]),
-                    np.concatenate([p[2] for p in parts]),
-                )
-            ]
-        return self._parts[0]
-
-
-def _earlier_members(
-    blocks: npt.NDArray[np.int64],
-    nodes: npt.NDArray[np.int64],
-    slots: npt.NDArray[np.int8],
-    first: int,
-    window: int,
-    limit: int | None = None,
-    unseen: Mapping[int, int] | None = None,
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """For each member whose node is ``first`` or later, the ``window`` latest members of its
-    block with a smaller node (none when the block then holds more than ``limit``, counting
-    the ``unseen`` of its stored members): as (node, other node, rank) arrays, the rank the
-    other's place in the order a mention meets them (by slot, then oldest first)."""
-    order = np.argsort(blocks, kind="stable")  # by block, then by node (added in order)
-    blocks, nodes = blocks[order], nodes[order]
-    count = len(blocks)
-    new_block = np.ones(count, np.bool_)
-    np.not_equal(blocks[1:], blocks[:-1], out=new_block[1:])
-    starts = np.flatnonzero(new_block)
-    position = np.arange(count) - starts[np.cumsum(new_block) - 1]  # earlier members
-    asking = (nodes >= first) & (position > 0)
-    if limit is not None:
-        size = position
-        if unseen:
-            stored = np.fromiter(unseen, np.int64, len(unseen))
-            extra = np.fromiter(unseen.values(), np.int64, len(unseen))
-            by_number = np.argsort(stored)
-            stored, extra = stored[by_number], extra[by_number]
-            at = np.minimum(np.searchsorted(stored, blocks), len(stored) - 1)
-            size = position + np.where(stored[at] == blocks, extra[at], 0)
-        asking &= size <= limit
-    members = np.flatnonzero(asking)
-    slot_rank = slots[order].astype(np.int64) * (window + 1)
-    node_parts, other_parts, rank_parts = [], [], []
-    for back in range(1, window + 1):
-        members = members[position[members] >= back]
-        if not len(members):
-            break
-        node_parts.append(nodes[members])
-        other_parts.append(nodes[members - back])
-        rank_parts.append(slot_rank[members] + np.minimum(position[members], window) - back)
-    if not node_parts:
-        empty = np.empty(0, np.int64)
-        return empty, empty, empty
-    return np.concatenate(node_parts), np.concatenate(other_parts), np.concatenate(rank_parts)
+        members: _Arrays,
+        window: int,
+        limit: int | None = None,
+        unseen: Mapping[int, int] | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Pair each of ``members`` (a batch's, newer than any held) with the ``window``
+        latest earlier members of its block, held or of the batch (none when the block then
+        holds more than ``limit``, counting the ``unseen`` of its stored members), then hold
+        them. As (node, other node, rank) arrays, the rank the other's place in the order a
+        mention meets them (by slot, then oldest first)."""
+        held_blocks, held_nodes, held_slots = self.held()
+        order = np.argsort(members[0], kind="stable")  # by block, then node
+        blocks, nodes, slots = members[0][order], members[1][order], members[2][order]
+        del order, members  # a million mentions' arrays are tens of MB each: freed as soon as done
+        count = len(blocks)
+        new_block = np.ones(count, np.bool_)
+        np.not_equal(blocks[1:], blocks[:-1], out=new_block[1:])
+        position = np.arange(count) - np.flatnonzero(new_block)[np.cumsum(new_block) - 1]
+        del new_block
+        left = held = None  # where each block's held members start, and how many there are
+        if len(held_blocks):
+            left = np.searchsorted(held_blocks, blocks, "left")
+            held = np.searchsorted(held_blocks, blocks, "right") - left
+            position += held  # earlier members, held or of the batch
+        asking = position > 0
+        if limit is not None:
+            size = position
+            if unseen:
+                stored = np.fromiter(unseen, np.int64, len(unseen))
+                extra = np.fromiter(unseen.values(), np.int64, len(unseen))
+                by_number = np.argsort(stored)
+                stored, extra = stored[by_number], extra[by_number]
+                at = np.minimum(np.searchsorted(stored, blocks), len(stored) - 1)
+                size = position + np.where(stored[at] == blocks, extra[at], 0)
+            asking &= size <= limit
+            del size
+        asked = np.flatnonzero(asking)
+        del asking
+        node_parts, other_parts, rank_parts = [], [], []
+        for back in range(1, window + 1):
+            asked = asked[position[asked] >= back]
+            if not len(asked):
+                break
+            other = nodes[np.maximum(asked - back, 0)]  # of the batch, unless held (below)
+            if held is not None and left is not None:
+                earlier = position[asked] - back
+                of_held = earlier < held[asked]
+                other[of_held] = held_nodes[left[asked[of_held]] + earlier[of_held]]
+            node_parts.append(nodes[asked])
+            other_parts.append(other)
+            rank = slots[asked].astype(np.int64) * (window + 1)
+            rank_parts.append(rank + np.minimum(position[asked], window) - back)
+        del asked, position
+        if held is None or left is None:
+            self._held = (blocks, nodes, slots)
+        else:
+            after = left + held  # after the held members of each block
+            self._held = (
+                np.insert(held_blocks, after, blocks),
+                np.insert(held_nodes, after, nodes),
+                np.insert(held_slots, after, slots),
+            )
+        if not node_parts:
+            empty = np.empty(0, np.int64)
+            return empty, empty, empty
+        return np.concatenate(node_parts), np.concatenate(other_parts), np.concatenate(rank_parts)
 
 
 def _ordered(major: npt.NDArray[np.int64], minor: npt.NDArray[np.int64]) -> npt.NDArray[np.intp]:

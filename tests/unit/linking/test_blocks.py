@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from array import array
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 
@@ -137,8 +138,8 @@ class _Showing(PersonResolver):
 
     found: list[dict[float, list[int]]]
 
-    def _candidate_pairs(self, first: int) -> dict[float, array[int]]:
-        buckets = super()._candidate_pairs(first)
+    def _candidate_pairs(self, members: Any) -> dict[float, array[int]]:
+        buckets = super()._candidate_pairs(members)
         self.found = [*getattr(self, "found", []), {s: list(p) for s, p in buckets.items()}]
         return buckets
 
