@@ -59,9 +59,6 @@ class NameKey(NamedTuple):
     of the name, as are the blocking keys."""
     mask_keys: tuple[str, ...]
     """One block per character masked (``mk:王_明``), for a name of three characters or more."""
-    block_hashes: tuple[int, ...]
-    """``hash()`` of the pinyin key, then of each mask key (none for a name not blocked): the
-    numbers a resolver keeps its name blocks by, mixed with their scope's."""
 
     @classmethod
     def of(cls, simplified: str, pinyin: tuple[str, ...], surname_only: bool) -> NameKey:
@@ -72,8 +69,7 @@ class NameKey(NamedTuple):
             if blocked and len(simplified) >= 3
             else ()
         )
-        hashes = () if pinyin_key is None else (hash(pinyin_key), *map(hash, masks))
-        return _new_tuple(cls, (simplified, pinyin, surname_only, pinyin_key, masks, hashes))
+        return _new_tuple(cls, (simplified, pinyin, surname_only, pinyin_key, masks))
 
     @property
     def surname_pinyin(self) -> str:
@@ -92,14 +88,18 @@ class NameKey(NamedTuple):
 
 
 CHAR_PINYIN: dict[str, str] = {}
-"""Each character's pinyin as met (a plain dictionary: there are a few thousand characters
-in names, and a bounded cache's bookkeeping cost more than the rest of a name's key)."""
+"""Each character's pinyin as met (a plain dictionary: names use a few thousand characters,
+and a bounded cache's bookkeeping cost more than the rest of a name's key); emptied should
+junk text bring more than :data:`CHAR_PINYIN_LIMIT`."""
+CHAR_PINYIN_LIMIT = 65536
 
 
 def _pinyin_of(text: str) -> tuple[str, ...]:
     """The pinyin of each character of ``text``."""
     found = tuple(map(CHAR_PINYIN.get, text))
     if None in found:
+        if len(CHAR_PINYIN) + len(text) > CHAR_PINYIN_LIMIT:
+            CHAR_PINYIN.clear()
         for char in text:
             if char not in CHAR_PINYIN:
                 CHAR_PINYIN[char] = lazy_pinyin(char)[0]

@@ -20,7 +20,7 @@ from array import array
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from operator import attrgetter, is_not, itemgetter
+from operator import is_not, itemgetter
 from typing import NamedTuple, TypeVar
 
 import numpy as np
@@ -76,13 +76,16 @@ class PersonResolver:
     """Resolves batches of mentions against the persons it has seen so far."""
 
     def __init__(self, window: int = BLOCK_WINDOW) -> None:
+        if window < 1:
+            raise ValueError(f"a resolver's window is at least 1 earlier member, not {window}")
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
         self._has_id = bytearray()  # by node: 1 when its mention has an ID number
         # Every block member, by kind (see _Members): an ID number's or a phone's block by a
-        # number given to each distinct value, a name's by a number made from its stored form
-        # (姓名分块键, see _block_number: two keys sharing a number only share a block).
+        # number given to each distinct value (_numbered), a name's by a number made from its
+        # stored form (姓名分块键, see _block_number: two keys sharing a number only share a
+        # block, where the comparison tells them apart).
         self._ids = _Members()
         self._phones = _Members()
         self._names = _Members()
@@ -129,20 +132,16 @@ class PersonResolver:
         their ID number's block, their phone's, and their name's within its county and, for
         a mention coded to a village, its masked forms' within the village
         (:func:`~domain.linking.evidence.name_block_keys`, numbered as :func:`_block_number`
-        numbers them): of ID numbers' blocks, phones' and names'.
-
-        An ID number's or a phone's block is numbered by the value's ``hash()``: two values
-        sharing a number (one in 2⁶⁴) would only share a block, where the comparison and
-        the guards still tell them apart."""
+        numbers them): of ID numbers' blocks, phones' and names'."""
         count = len(nodes)
         has_id = self._has_id
         if count and len(has_id) <= nodes[-1]:
             has_id.extend(bytes(int(nodes[-1]) + 1 - len(has_id)))
         by_value: list[_Arrays] = []
-        for values in (ids, phones):
+        for values, numbers in ((ids, self._id_numbers), (phones, self._phone_numbers)):
             given = np.fromiter(map(is_not, values, repeat(None)), np.bool_, count)
-            blocks = np.fromiter(map(hash, values), np.int64, count)[given]
-            by_value.append((blocks, nodes[given], np.zeros(len(blocks), np.int8)))
+            blocks = _numbered(values, numbers)
+            by_value.append((blocks, nodes[given], np.zeros(len(blocks), np.int32)))
         np.frombuffer(has_id, np.bool_)[by_value[0][1]] = True
         # a name's blocks: its pinyin key's (slot 1) in its county, its masks' (2…) in its
         # village; the numbers per distinct name and division code, gathered per mention
@@ -151,7 +150,7 @@ class PersonResolver:
         county = np.fromiter(map(_FIRST, scopes), np.int64, len(scopes))[at_code]
         village = np.fromiter(map(_SECOND, scopes), np.int64, len(scopes))[at_code]
         in_village = np.fromiter(map(_THIRD, scopes), np.bool_, len(scopes))[at_code]
-        hashes = list(map(_BLOCK_HASHES, names[0]))
+        hashes = list(map(_block_hashes, names[0]))
         hash_count = np.fromiter(map(len, hashes), np.int64, len(hashes))
         flat = np.fromiter(chain.from_iterable(hashes), np.int64, int(hash_count.sum()))
         at_name = np.array(names[1], np.int64)
@@ -164,17 +163,19 @@ class PersonResolver:
         return (
             by_value[0],
             by_value[1],
-            (flat[at] ^ scope, nodes[owner], (slot + 1).astype(np.int8)),
+            (flat[at] ^ scope, nodes[owner], (slot + 1).astype(np.int32)),
         )
 
     def add_existing(self, mentions: Iterable[MentionFacts]) -> None:
         """Index mentions already assigned (``person_id`` set); they will not move."""
+        mentions = list(mentions)
+        if any(facts.person_id is None for facts in mentions):  # before any is indexed
+            raise ValueError("add_existing needs mentions with a person_id")
         uf = self._uf
         nodes: list[int] = []
         batch: list[PreparedMention] = []
         for facts in mentions:
-            if facts.person_id is None:
-                raise ValueError("add_existing needs mentions with a person_id")
+            assert facts.person_id is not None
             prepared = PreparedMention.of(facts)
             anchor = uf.find(self._anchor(facts.person_id))
             node = uf.add(facts.id_index or None, facts.birth_date)
@@ -364,7 +365,7 @@ class PersonResolver:
         return NewPerson(self._next_new)
 
 
-_Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int8]]
+_Arrays = tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int32]]
 """Block members: block numbers, nodes, and for a name the slot each came from (1 its pinyin
 key, 2… its masks)."""
 
@@ -374,7 +375,7 @@ class _Members:
     batch finds the earlier members of its blocks by binary search, however many are held."""
 
     def __init__(self) -> None:
-        self._held: _Arrays = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int8))
+        self._held: _Arrays = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int32))
         self._pending: list[_Arrays] = []
 
     def add(self, members: _Arrays) -> None:
@@ -471,7 +472,23 @@ def _ordered(major: npt.NDArray[np.int64], minor: npt.NDArray[np.int64]) -> npt.
     return np.lexsort((minor, major))
 
 
-_BLOCK_HASHES = attrgetter("block_hashes")
+def _block_hashes(name: NameKey) -> tuple[int, ...]:
+    """``hash()`` of a name's pinyin key, then of each of its masks (none for a name not
+    blocked): the numbers its blocks are kept by, mixed with their scope's. A string keeps its
+    hash once made, so a name's second mention pays nothing."""
+    if name.pinyin_key is None:
+        return ()
+    return (hash(name.pinyin_key), *map(hash, name.mask_keys))
+
+
+def _numbered(values: list[str | None], numbers: dict[str, int]) -> npt.NDArray[np.int64]:
+    """The number of each value given (``numbers`` gives a new one to a value not seen)."""
+    number = numbers.setdefault
+    return np.array(
+        [number(value, len(numbers)) for value in values if value is not None], np.int64
+    )
+
+
 _FIRST, _SECOND, _THIRD = itemgetter(0), itemgetter(1), itemgetter(2)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from array import array
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from domain.linking.evidence import (
 )
 from domain.linking.places import PlaceAgreement
 
+LONG = "王" + "小明" * 65  # 131 characters: 131 masked forms, slots past any small integer
 NAMES = [
     "王小明",
     "王晓明",
@@ -38,7 +40,20 @@ NAMES = [
     "李娜",
     "李秀兰",
     "欧阳春花",
+    LONG,
+    LONG[:3] + "大" + LONG[4:],
+    LONG[:128] + "大" + LONG[129:],
 ]
+
+
+class _SameHash(str):
+    """An ID number whose hash is every other one's: blocks must go by the value itself."""
+
+    def __hash__(self) -> int:
+        return 1
+
+
+IDS = [None, None, "", "A", "B", "C", _SameHash("X"), _SameHash("Z")]
 REGIONS = [
     "411202001001",
     "411202001002",
@@ -57,8 +72,9 @@ def _mentions(rng: random.Random, first_id: int, count: int, **facts: object) ->
             mention_id=first_id + i,
             name=rng.choice(NAMES),
             record_id=rng.choice([None, rng.randrange(count)]),
-            id_index=rng.choice([None, None, "", "A", "B", "C"]),
+            id_index=rng.choice(IDS),
             phone_index=rng.choice([None, None, "", "P", "Q", "R", "S"]),
+            birth_date=rng.choice([None, None, date(1980, 1, 1), date(1990, 1, 1)]),
             region_code=rng.choice(REGIONS),
             address=rng.choice(ADDRESSES),
             **facts,  # type: ignore[arg-type]
@@ -144,7 +160,7 @@ class _Showing(PersonResolver):
         return buckets
 
 
-@pytest.mark.parametrize("window", [1, 3, 8])
+@pytest.mark.parametrize("window", [1, 3, 8, 20])
 @pytest.mark.parametrize("seed", range(6))
 def test_a_batch_meets_the_mentions_the_plain_rules_name(window: int, seed: int) -> None:
     rng = random.Random(seed)
@@ -162,19 +178,7 @@ def test_stored_persons_and_block_sizes_are_met_as_the_plain_rules_say(
     # given a smaller block limit, so that blocks reach it
     monkeypatch.setattr(persons_module, "MAX_NAME_BLOCK", 12)
     rng = random.Random(seed)
-    stored = [
-        MentionFacts(
-            mention_id=m.mention_id,
-            name=m.name,
-            record_id=m.record_id,
-            id_index=m.id_index,
-            phone_index=m.phone_index,
-            region_code=m.region_code,
-            address=m.address,
-            person_id=rng.randrange(1, 12),
-        )
-        for m in _mentions(rng, 1, 60)
-    ]
+    stored = [_stored(m, rng.randrange(1, 12)) for m in _mentions(rng, 1, 60)]
     sizes = {
         key: rng.randrange(0, 20)
         for m in stored[:20]
@@ -198,3 +202,55 @@ def test_the_plain_rules_are_exercised() -> None:
     rng = random.Random(0)
     found = _Plain(3).resolve(_mentions(rng, 1, 150))
     assert len(found[ID_MATCH]) > 3 * 10 and len(found) > 3
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_any_order_of_stored_persons_batches_and_sizes_is_met_as_the_plain_rules_say(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a smaller block limit, and stored persons, batches (some empty) and block sizes
+    # given in a random order
+    monkeypatch.setattr(persons_module, "MAX_NAME_BLOCK", 8)
+    rng = random.Random(seed)
+    window = rng.choice([1, 2, 5])
+    resolver, plain = _Showing(window), _Plain(window)
+    next_id = 1
+    for _ in range(8):
+        step = rng.choice(["stored", "batch", "batch", "sizes"])
+        mentions = _mentions(rng, next_id, rng.randrange(0, 40))
+        next_id += 100
+        if step == "stored":
+            stored = [_stored(m, rng.randrange(1, 6)) for m in mentions]
+            resolver.add_existing(stored)
+            plain.add_existing(stored)
+        elif step == "sizes":
+            sizes = {
+                key: rng.randrange(0, 12)
+                for m in mentions
+                for key in name_block_keys(PreparedMention.of(m).name, PreparedMention.of(m).region)
+            }
+            resolver.block_sizes(sizes)
+            plain.block_sizes(sizes)
+        else:
+            resolver.resolve(mentions)
+            # then each batch meets what the plain rules name, in the same order
+            assert resolver.found[-1] == plain.resolve(mentions)
+
+
+def _stored(mention: MentionFacts, person: int) -> MentionFacts:
+    return MentionFacts(
+        mention_id=mention.mention_id,
+        name=mention.name,
+        record_id=mention.record_id,
+        id_index=mention.id_index,
+        phone_index=mention.phone_index,
+        birth_date=mention.birth_date,
+        region_code=mention.region_code,
+        address=mention.address,
+        person_id=person,
+    )
+
+
+def test_a_window_of_no_earlier_member_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        PersonResolver(0)
