@@ -126,13 +126,14 @@ class PersonResolver:
         names: tuple[list[NameKey], list[int]],
         regions: tuple[list[str | None], list[int]],
     ) -> tuple[_Arrays, _Arrays, _Arrays]:
-        """The members mentions make of their blocks (mention ``i`` is node ``nodes[i]``, in
-        ascending order, with the ID number and phone at ``i``, the name
-        ``names[0][names[1][i]]`` and the canonical division code ``regions[0][regions[1][i]]``):
-        their ID number's block, their phone's, and their name's within its county and, for
-        a mention coded to a village, its masked forms' within the village
-        (:func:`~domain.linking.evidence.name_block_keys`, numbered as :func:`_block_number`
-        numbers them): of ID numbers' blocks, phones' and names'."""
+        """The block members mentions make, as (ID numbers', phones', names') arrays.
+
+        Mention ``i`` is node ``nodes[i]`` (ascending), with the ID number and phone at
+        ``i``, the name ``names[0][names[1][i]]`` and the canonical division code
+        ``regions[0][regions[1][i]]``. It is a member of its ID number's block, its phone's,
+        and its name's within its county and, coded to a village, its masked forms' within
+        the village (:func:`~domain.linking.evidence.name_block_keys`, numbered as
+        :func:`_block_number` numbers them)."""
         count = len(nodes)
         has_id = self._has_id
         if count and len(has_id) <= nodes[-1]:
