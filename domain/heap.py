@@ -2,10 +2,10 @@
 
 Three things make CPython's cycle collector costly here, and all are settled in this module:
 
-* The imports hold large tables that live as long as the process — pypinyin's phrase table
-  alone is about 190,000 lists. Left in the oldest generation, every full collection walks
-  them again (a few a sync, 0.1–0.2 s each). :func:`freeze_imported`, called once on start,
-  moves them out of the generations for good.
+* The imports hold large tables that live as long as the process (pypinyin's characters,
+  jieba's dictionary, the schema). Left in the oldest generation, every full collection walks
+  them again (a few a sync, 0.1–0.2 s each when pypinyin's phrase table was still loaded).
+  :func:`freeze_imported`, called once on start, moves them out of the generations for good.
 * Work allocates far more than it keeps: at CPython's default (a young collection every 700
   allocations) the collector keeps walking survivors and promotes them to the older
   generations early (:data:`YOUNG_COLLECTION_THRESHOLD`).

@@ -44,3 +44,13 @@ def test_blocking_keys_bring_variants_together() -> None:
 def test_a_batch_of_names_is_normalised_as_one_name_at_a_time() -> None:
     names = ["陳建國", "王先生", "张 伟", "", "歐陽修", "陳建國", "李·娜"]
     assert name_keys(names) == [name_key(name) for name in names]
+
+
+def test_pinyin_is_read_per_character_without_the_phrase_table() -> None:
+    # given pypinyin loaded as govhub loads it: no phrase table, no second copies
+    from pypinyin.constants import PHRASES_DICT
+
+    assert PHRASES_DICT == {}
+    # then a name's readings are each character's own, polyphones as read alone
+    assert name_key("张长乐").pinyin == ("zhang", "zhang", "le")
+    assert name_key("重庆").pinyin == ("zhong", "qing")
