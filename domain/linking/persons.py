@@ -81,7 +81,6 @@ class PersonResolver:
         self._window = window
         self._uf = GuardedUnionFind()
         self._mentions: list[PreparedMention | None] = []  # by node; None for person anchors
-        self._has_id = bytearray()  # by node: 1 when its mention has an ID number
         # Every block member, by kind (see _Members): an ID number's or a phone's block by a
         # number given to each distinct value (_numbered), a name's by a number made from its
         # stored form (姓名分块键, see _block_number: two keys sharing a number only share a
@@ -135,15 +134,11 @@ class PersonResolver:
         the village (:func:`~domain.linking.evidence.name_block_keys`, numbered as
         :func:`_block_number` numbers them)."""
         count = len(nodes)
-        has_id = self._has_id
-        if count and len(has_id) <= nodes[-1]:
-            has_id.extend(bytes(int(nodes[-1]) + 1 - len(has_id)))
         by_value: list[_Arrays] = []
         for values, numbers in ((ids, self._id_numbers), (phones, self._phone_numbers)):
             given = np.fromiter(map(is_not, values, repeat(None)), np.bool_, count)
             blocks = _numbered(values, numbers)
             by_value.append((blocks, nodes[given], np.zeros(len(blocks), np.int32)))
-        np.frombuffer(has_id, np.bool_)[by_value[0][1]] = True
         # a name's blocks: its pinyin key's (slot 1) in its county, its masks' (2…) in its
         # village; the numbers per distinct name and division code, gathered per mention
         scopes = list(map(self._scope, regions[0]))
@@ -301,7 +296,8 @@ class PersonResolver:
         del members
         node, other, rank = (np.concatenate([f[i] for f in found]) for i in range(3))
         del found
-        has_id = np.frombuffer(self._has_id, np.bool_)
+        has_id = np.zeros(len(self._mentions), np.bool_)  # the nodes in an ID number's block
+        has_id[self._ids.held()[1]] = True
         keep = ~(has_id[node] & has_id[other])
         del has_id
         node, other, rank = node[keep], other[keep], rank[keep]

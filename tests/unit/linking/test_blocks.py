@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from array import array
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +26,7 @@ from domain.linking.evidence import (
     decide,
     decision_code,
     name_block_keys,
+    stored_blocking_keys,
 )
 from domain.linking.places import PlaceAgreement
 
@@ -179,11 +181,7 @@ def test_stored_persons_and_block_sizes_are_met_as_the_plain_rules_say(
     monkeypatch.setattr(persons_module, "MAX_NAME_BLOCK", 12)
     rng = random.Random(seed)
     stored = [_stored(m, rng.randrange(1, 12)) for m in _mentions(rng, 1, 60)]
-    sizes = {
-        key: rng.randrange(0, 20)
-        for m in stored[:20]
-        for key in name_block_keys(PreparedMention.of(m).name, PreparedMention.of(m).region)
-    }
+    sizes = _sizes(rng, stored[:20], 20)
     resolver, plain = _Showing(), _Plain(persons_module.BLOCK_WINDOW)
     # when stored persons and the sizes of their blocks are given, then two batches
     resolver.add_existing(stored)
@@ -224,11 +222,7 @@ def test_any_order_of_stored_persons_batches_and_sizes_is_met_as_the_plain_rules
             resolver.add_existing(stored)
             plain.add_existing(stored)
         elif step == "sizes":
-            sizes = {
-                key: rng.randrange(0, 12)
-                for m in mentions
-                for key in name_block_keys(PreparedMention.of(m).name, PreparedMention.of(m).region)
-            }
+            sizes = _sizes(rng, mentions, 12)
             resolver.block_sizes(sizes)
             plain.block_sizes(sizes)
         else:
@@ -238,17 +232,16 @@ def test_any_order_of_stored_persons_batches_and_sizes_is_met_as_the_plain_rules
 
 
 def _stored(mention: MentionFacts, person: int) -> MentionFacts:
-    return MentionFacts(
-        mention_id=mention.mention_id,
-        name=mention.name,
-        record_id=mention.record_id,
-        id_index=mention.id_index,
-        phone_index=mention.phone_index,
-        birth_date=mention.birth_date,
-        region_code=mention.region_code,
-        address=mention.address,
-        person_id=person,
-    )
+    return replace(mention, person_id=person)
+
+
+def _sizes(rng: random.Random, mentions: list[MentionFacts], most: int) -> dict[str, int]:
+    """Stored sizes, below ``most``, of the name blocks of ``mentions``."""
+    return {
+        key: rng.randrange(0, most)
+        for m in mentions
+        for key in stored_blocking_keys(m.name, m.region_code)
+    }
 
 
 def test_a_window_of_no_earlier_member_is_refused() -> None:
