@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -9,7 +10,26 @@ BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 def beijing_to_utc(text: str, fmt: str) -> datetime:
     """Parse a Beijing wall-clock time in ``fmt``; an aware UTC datetime. ``ValueError`` if not."""
-    return datetime.strptime(text.strip(), fmt).replace(tzinfo=BEIJING).astimezone(UTC)
+    text = text.strip()
+    shape = _SHAPES.get(fmt)
+    found = shape.fullmatch(text) if shape is not None else None
+    if found is not None:  # read as strptime reads it, at a tenth of its cost
+        year, month, day, hour, minute, second = map(int, found.groups())
+        wall = datetime(year, month, day, hour, minute, second, tzinfo=BEIJING)
+    else:
+        wall = datetime.strptime(text, fmt).replace(tzinfo=BEIJING)
+    return wall.astimezone(UTC)
+
+
+_SHAPES = {
+    "%Y-%m-%d %H:%M:%S": re.compile(
+        r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    ),
+    "%Y%m%d%H%M%S": re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})([0-9]{2})"),
+}
+"""The formats the sources write, each with its plain all-digit shape: a time of that shape is
+read without ``strptime`` (an impossible one raises ``ValueError`` all the same); any other
+text goes to ``strptime``."""
 
 
 def chinese_date(text: str) -> date:

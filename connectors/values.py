@@ -50,6 +50,18 @@ def scrub_text(value: Any) -> Any:
     return value
 
 
+def _holds_broken(value: Any) -> bool:
+    """Whether any text in ``value`` is broken: nearly none is, so this walk makes no paths
+    (:func:`_broken_field` names the field once one is)."""
+    if isinstance(value, str):
+        return REPLACEMENT in value or _SURROGATE.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(map(_holds_broken, value.values()))
+    if isinstance(value, list):
+        return any(map(_holds_broken, value))
+    return False
+
+
 def _broken_field(value: Any, path: str) -> str | None:
     if isinstance(value, str):
         return path if REPLACEMENT in value or _SURROGATE.search(value) else None
@@ -67,7 +79,7 @@ def _broken_field(value: Any, path: str) -> str | None:
 
 def check_text(raw: Mapping[str, Any], key: str | None) -> None:
     """Raise ``BAD_ENCODING`` naming the first field whose text was not valid."""
-    broken = _broken_field(dict(raw), "")
+    broken = _broken_field(dict(raw), "") if _holds_broken(raw) else None
     if broken is not None:
         raise RecordError(
             "BAD_ENCODING", f"{broken} carries bytes that are not valid text", key=key

@@ -23,7 +23,7 @@ import json
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, insert, select, text, update
@@ -76,13 +76,31 @@ class _Loaded:
     phone: str | None
 
 
-def _birth(id_number: str | None) -> Any:
+def _birth(id_number: str | None, id_index: str | None) -> date | None:
+    """The birth date in a mention's ID number; None without one or when it is not valid.
+
+    Remembered by the number's blind index (never the number itself), for the day: a
+    person's number is read again with each of their mentions, in every pass that loads them.
+    """
     if not id_number:
         return None
+    today = date.today()
+    key = (id_index, today)
+    if id_index is not None and key in _BIRTHS:
+        return _BIRTHS[key]
     try:
-        return birth_date_from_resident_id(id_number)
+        born: date | None = birth_date_from_resident_id(id_number, today=today)
     except InvalidIdentifier:
-        return None
+        born = None
+    if id_index is not None:
+        if len(_BIRTHS) >= _BIRTHS_MAX:
+            _BIRTHS.clear()
+        _BIRTHS[key] = born
+    return born
+
+
+_BIRTHS: dict[tuple[str | None, date], date | None] = {}
+_BIRTHS_MAX = 100_000
 
 
 async def _load(
@@ -112,7 +130,7 @@ async def _load(
             record_id=None if row.reporter else row.record_id,
             id_index=row.id_index,
             phone_index=row.phone_index,
-            birth_date=_birth(row.id_number),
+            birth_date=_birth(row.id_number, row.id_index),
             region_code=row.region_code,
             address=row.address,
             person_id=person_id,

@@ -17,7 +17,7 @@ from typing import Any
 from domain.calendar import SHANGHAI
 from domain.enums import RecordKind, RiskLevel
 from domain.risk.facts import RecordFacts, RiskFacts, fingerprint, highest, level_rank
-from domain.risk.lexicon import matcher_for
+from domain.risk.lexicon import LexiconMatcher, WordHit, matcher_for
 from domain.risk.rules import (
     AmountOver,
     CrossLevelPetition,
@@ -298,7 +298,7 @@ def _words(
     found: list[dict[str, str]] = []
     refs: list[str] = []
     for record in ordered:
-        hits = [h for h in matcher.find(record.text) if h.word_class in condition.classes]
+        hits = [h for h in _hits_of(matcher, record) if h.word_class in condition.classes]
         if hits:
             refs.append(record.ref)
             found.extend({"word": h.word, "class": h.word_class, "record": record.ref}
@@ -307,6 +307,16 @@ def _words(
         return None
     dates = [_day(r) for r in ordered if r.ref in refs]
     return {"words": found, "records": refs, "dates": dates}
+
+
+def _hits_of(matcher: LexiconMatcher, record: RecordFacts) -> tuple[WordHit, ...]:
+    """The lexicon words in ``record``'s text, found once per facts object and matcher."""
+    known = record._hits
+    if known is not None and known[0] is matcher:
+        return known[1]  # type: ignore[return-value]  # what this function stored
+    hits = tuple(matcher.find(record.text))
+    object.__setattr__(record, "_hits", (matcher, hits))
+    return hits
 
 
 def _source_grade(condition: SourceGrade, record: RecordFacts) -> Evidence | None:

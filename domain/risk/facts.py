@@ -7,7 +7,6 @@ database. :func:`fingerprint` hashes them so a staff override can lapse when the
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -65,6 +64,13 @@ class RecordFacts:
     petition_levels: frozenset[str] = frozenset()
     """Levels that issued a number for a petition (county, city, province): 越级 above county."""
     source_grade: RiskLevel = RiskLevel.NONE
+    _json: str | None = field(default=None, init=False, repr=False, compare=False)
+    """Its canonical JSON once made (:func:`fingerprint`): a record is part of several grades."""
+    _hits: tuple[object, tuple[object, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """The lexicon words in its text once found, with the matcher that found them
+    (``evaluate``): every lexicon rule of each grade it is part of reads them."""
 
     @property
     def parties(self) -> int:
@@ -140,12 +146,15 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-# A grading pass reads each record's part several times (its own grade, its persons', its
-# linked records'): the recent ones are enough, and the cache's memory stays flat however
-# many records a sync stores (each entry holds the record's facts and their JSON).
-@functools.lru_cache(maxsize=8192)
 def _canonical_json(record: RecordFacts) -> str:
-    return _json(record.canonical())
+    """A grading pass reads each record's part several times (its own grade, its persons',
+    its linked records'): it is kept on the facts object, which the pass shares among them
+    (looked up by value instead, each look-up hashed the record's fifteen fields)."""
+    made = record._json
+    if made is None:
+        made = _json(record.canonical())
+        object.__setattr__(record, "_json", made)
+    return made
 
 
 def _by_id(record: RecordFacts) -> int:

@@ -3,20 +3,24 @@ is the maximum over the rules fired; a staff override holds until the facts chan
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
 from domain.risk import (
     Override,
     RecordFacts,
     RiskFacts,
+    RiskRuleBook,
     TargetKind,
     assess,
     effective_level,
     load_risk_rules,
 )
+from domain.risk.facts import fingerprint
 
 BOOK = load_risk_rules()
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -218,3 +222,31 @@ def test_repeat_calls_for_help_are_not_a_dispute_pattern() -> None:
     calls = [record(i, day=5 * i, category=DisputeCategory.OTHER, text="请求帮助")
              for i in range(3)]  # fmt: skip
     assert assess(facts(calls[0], history=tuple(calls[1:])), BOOK).level is RiskLevel.NONE
+
+
+def test_a_record_read_under_two_lexicons_gives_each_its_own_words(tmp_path: Path) -> None:
+    # the words found in a text are kept on its facts object, with the matcher that found them
+    rules = tmp_path / "rules.toml"
+    rules.write_text('include_defaults = true\n[lexicon.classes]\nthreat = ["要打"]\n', "utf-8")
+    other = load_risk_rules(rules)
+    # a text no other test grades: assessments are also remembered by their facts
+    threat = record(1, text=f"报警人称丈夫王某扬言要打她，请求民警到场（{uuid.uuid4()}）")
+
+    def words(book: RiskRuleBook) -> list[object]:
+        found = assess(facts(threat), book).fired
+        return [w["word"] for f in found if "words" in f.evidence for w in f.evidence["words"]]
+
+    assert words(BOOK) == ["扬言"]
+    assert words(other) == ["要打"]
+    assert words(BOOK) == ["扬言"]
+
+
+def test_what_a_grade_keeps_on_the_facts_leaves_them_equal() -> None:
+    threat = record(1, text="报警人称丈夫王某扬言要打她")
+    fresh = replace(threat)
+    before = fingerprint(facts(fresh))
+    assess(facts(threat), BOOK)  # its JSON and words are now kept on it
+
+    assert threat == fresh and hash(threat) == hash(fresh) and repr(threat) == repr(fresh)
+    assert fingerprint(facts(threat)) == before == fingerprint(facts(replace(threat)))
+    assert fingerprint(facts(replace(threat, text="另一段案情"))) != before
