@@ -9,8 +9,12 @@ rows, on PostgreSQL (入库速率与裸插入之比).
    written into a second fresh schema with plain ``executemany`` INSERTs in batches of 1,000:
    records per second. The ratio of the two rates is the figure (goal ≥ 0.3).
 
-    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--workers N] [--database-url URL]
-        [--base-port N]
+With ``--rounds N`` steps 2 and 3 run N times in turn, each round into fresh schemas (one
+sandbox for all), and the median of each figure is printed after the rounds': on a shared
+machine one run of either side can be 20 % off.
+
+    .venv/bin/python bench/ingest_ratio.py [--scale 20000] [--workers N] [--rounds N]
+        [--database-url URL] [--base-port N]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import contextlib
 import os
 import resource
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -154,38 +159,64 @@ async def plain_insert(source: AsyncEngine, target: AsyncEngine) -> tuple[int, f
     return written, time.perf_counter() - started
 
 
+async def one_round(
+    url: str, urls: dict[SourceSystem, str], workers: int, pii_key: bytes
+) -> tuple[float, float, float, float]:
+    """(sync wall, sync CPU, plain seconds, ratio) of one round, printed as it goes."""
+    async with (
+        scratch_schema(url, "bench_sync") as synced,
+        migrated_engine(url, schema=synced) as engine,
+        scratch_schema(url, "bench_plain") as plain,
+        migrated_engine(url, schema=plain) as target,
+    ):
+        stored, wall, cpu, rss = await full_sync(url, synced, urls, workers, pii_key)
+        print(f"full sync : {stored:,} records in {wall:6.1f} s wall, {cpu:6.1f} s CPU "
+              f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB "
+              f"(govhub sync --full --workers {workers})", flush=True)  # fmt: skip
+        rows, seconds = await plain_insert(engine, target)
+        rate = stored / seconds
+        print(f"plain     : {rows:,} rows ({stored:,} records with their kind rows, "
+              f"mentions, persons) in {seconds:6.1f} s ({rate:,.0f} records/s)")  # fmt: skip
+        ratio = stored / wall / rate
+        print(f"ratio     : {ratio:.3f} of the plain INSERT rate (goal ≥ 0.3)", flush=True)
+    return wall, cpu, seconds, ratio
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20000)
     parser.add_argument("--workers", type=int, default=1,
                         help="processes govhub sync shares the sources among")  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="sync and plain INSERT in turn, medians printed")  # fmt: skip
     parser.add_argument("--database-url", default=os.environ.get("GOVHUB_BENCH_DATABASE_URL"))
     parser.add_argument("--base-port", type=int, default=BASE_PORT,
                         help="first of the sandbox's five ports")  # fmt: skip
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     url = args.database_url or DEFAULT_PG
     settle_collector()  # as ``govhub`` does on start (hub.cli.main)
     pii_key = secrets.token_bytes(32)
     configure_pii(pii_key)
     with sandbox_process(args.scale, args.base_port) as urls:
-        async with (
-            scratch_schema(url, "bench_sync") as synced,
-            migrated_engine(url, schema=synced) as engine,
-            scratch_schema(url, "bench_plain") as plain,
-            migrated_engine(url, schema=plain) as target,
-        ):
-            stored, wall, cpu, rss = await full_sync(url, synced, urls, args.workers, pii_key)
-            print(f"full sync : {stored:,} records in {wall:6.1f} s wall, {cpu:6.1f} s CPU "
-                  f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB "
-                  f"(govhub sync --full --workers {args.workers})", flush=True)  # fmt: skip
-            items, fetching = await fetch_only(urls)
-            print(f"fetch only: {items:,} items in {fetching:6.1f} s ({items / fetching:,.0f} "
-                  f"items/s): what the five connectors deliver without storing", flush=True)
-            rows, seconds = await plain_insert(engine, target)
-            rate = stored / seconds
-            print(f"plain     : {rows:,} rows ({stored:,} records with their kind rows, "
-                  f"mentions, persons) in {seconds:6.1f} s ({rate:,.0f} records/s)")  # fmt: skip
-            print(f"ratio     : {stored / wall / rate:.3f} of the plain INSERT rate (goal ≥ 0.3)")
+        rounds = []
+        for number in range(args.rounds):
+            if args.rounds > 1:
+                print(f"-- round {number + 1} of {args.rounds}", flush=True)
+            rounds.append(await one_round(url, urls, args.workers, pii_key))
+        items, fetching = await fetch_only(urls)
+        print(
+            f"fetch only: {items:,} items in {fetching:6.1f} s ({items / fetching:,.0f} "
+            f"items/s): what the five connectors deliver without storing",
+            flush=True,
+        )
+    if args.rounds > 1:
+        columns = zip(*rounds, strict=True)
+        wall, cpu, plain, ratio = (statistics.median(column) for column in columns)
+        print(f"median of {args.rounds} rounds: full sync {wall:.1f} s wall, {cpu:.1f} s CPU; "
+              f"plain {plain:.1f} s; ratio {ratio:.3f} (each round's: "
+              f"{', '.join(f'{r[3]:.3f}' for r in rounds)})")  # fmt: skip
 
 
 if __name__ == "__main__":

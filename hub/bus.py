@@ -11,13 +11,14 @@ import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connectors.sync import ChangeListener
 from domain.enums import SourceSystem
 from domain.events import RECORDS_CHANNEL, ChangedRecord, change_message
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 
 class EventBus(Protocol):
@@ -57,6 +58,10 @@ class RedisBus:
     """Fan-out across processes through Redis pub/sub."""
 
     def __init__(self, url: str) -> None:
+        # imported here: a process with no Redis configured (``govhub sync`` on its own, the
+        # other commands) is spared its import, a fifth of a second
+        from redis.asyncio import Redis
+
         self._redis: Redis = Redis.from_url(url)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:

@@ -259,3 +259,37 @@ async def test_a_refresh_leaves_the_tables_still_empty_uncounted(
     # (counted empty, a session would keep plans made for an empty table while they fill)
     assert counted["records"] == 200 and counted["party_mentions"] == 200
     assert counted["audit_log"] == counted["matters"] == -1
+
+
+async def test_a_refresh_samples_a_load_coarsely_and_leaves_the_session_as_it_was(
+    fresh_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(statistics, "MIN_GROWTH", 100)
+    url, schema = await _where(fresh_engine)
+    await _inserted_elsewhere(url, schema, range(400))  # 400 distinct keys and titles
+    assert await statistics.note_growth(fresh_engine, 400) is True
+
+    async with fresh_engine.connect() as connection:
+        bounds = await connection.scalar(
+            text(
+                "SELECT array_length(histogram_bounds, 1) FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = 'records' "
+                "AND attname = 'source_key'"
+            )
+        )
+        # a histogram of the load's target (one bound more than buckets), not the server's
+        assert bounds == statistics.LOAD_STATISTICS_TARGET + 1
+        # the target was the refresh's transaction's only
+        default = await connection.scalar(
+            text("SELECT reset_val FROM pg_settings WHERE name = 'default_statistics_target'")
+        )
+        assert await connection.scalar(text("SHOW default_statistics_target")) == default
+        await connection.execute(text("ANALYZE records"))
+        bounds = await connection.scalar(
+            text(
+                "SELECT array_length(histogram_bounds, 1) FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = 'records' "
+                "AND attname = 'source_key'"
+            )
+        )
+        assert bounds == int(default) + 1  # as autovacuum's own ANALYZE samples it
