@@ -24,7 +24,6 @@ import asyncio
 import base64
 import contextlib
 import os
-import resource
 import secrets
 import statistics
 import subprocess
@@ -103,24 +102,34 @@ async def full_sync(
                 "GOVHUB_SOURCES_FILE": str(sources), "GOVHUB_DATA_DIR": data,
             }  # fmt: skip
             govhub = Path(sys.executable).with_name("govhub")
-            command = [str(govhub), "sync", "--full"]
+            command = [sys.executable, "-c", _MEASURED, str(govhub), "sync", "--full"]
             command += ["--workers", str(workers)] if workers > 1 else []
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             wall = time.perf_counter()
             process = await asyncio.create_subprocess_exec(
-                *command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+                *command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
             )
-            _, errors = await process.communicate()
+            measured, errors = await process.communicate()
             wall = time.perf_counter() - wall
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if process.returncode != 0:
             raise RuntimeError(f"govhub sync failed: {errors.decode(errors='replace')[-3000:]}")
+        cpu, rss = map(float, measured.split())
         async with engine.connect() as connection:
             stored = int(await connection.scalar(select(func.count()).select_from(Record)) or 0)
     finally:
         await engine.dispose()
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return stored, wall, cpu, after.ru_maxrss / 1024  # the largest of the command's processes
+    return stored, wall, cpu, rss / 1024
+
+
+_MEASURED = """
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+sys.exit(code)
+"""
+"""Runs the command and prints the CPU seconds and largest peak RSS (KiB) of its processes
+(it and the workers it waits for), this run's alone: a process's own count of its children
+keeps the largest of every earlier round's."""
 
 
 async def fetch_only(urls: dict[SourceSystem, str]) -> tuple[int, float]:
