@@ -79,28 +79,33 @@ class _Loaded:
 def _birth(id_number: str | None, id_index: str | None) -> date | None:
     """The birth date in a mention's ID number; None without one or when it is not valid.
 
-    Remembered by the number's blind index (never the number itself), for the day: a
-    person's number is read again with each of their mentions, in every pass that loads them.
+    Remembered by the number's blind index (never the number itself) for the day: a person's
+    number is read again with each of their mentions, in every pass that loads them. The
+    recent ones are enough (:data:`_BIRTHS_MAX`), and a new day starts afresh (a number whose
+    birth date was still to come becomes valid).
     """
     if not id_number:
         return None
     today = date.today()
-    key = (id_index, today)
-    if id_index is not None and key in _BIRTHS:
-        return _BIRTHS[key]
+    if _BIRTHS_ON[0] != today or len(_BIRTHS) >= _BIRTHS_MAX:
+        _BIRTHS.clear()
+        _BIRTHS_ON[0] = today
+    if id_index is not None and id_index in _BIRTHS:
+        return _BIRTHS[id_index]
     try:
         born: date | None = birth_date_from_resident_id(id_number, today=today)
     except InvalidIdentifier:
         born = None
     if id_index is not None:
-        if len(_BIRTHS) >= _BIRTHS_MAX:
-            _BIRTHS.clear()
-        _BIRTHS[key] = born
+        _BIRTHS[id_index] = born
     return born
 
 
-_BIRTHS: dict[tuple[str | None, date], date | None] = {}
-_BIRTHS_MAX = 100_000
+_BIRTHS: dict[str, date | None] = {}
+_BIRTHS_ON: list[date | None] = [None]
+"""The day :data:`_BIRTHS` holds answers for."""
+_BIRTHS_MAX = 16384
+"""Birth dates remembered (about 4 MB): as many as :data:`domain.linking.names.NAME_CACHE`."""
 
 
 async def _load(

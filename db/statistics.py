@@ -27,8 +27,8 @@ threshold. SQLite plans each statement afresh from its own statistics and is lef
 A refresh samples fewer rows than the server's default (:data:`LOAD_STATISTICS_TARGET`):
 what a growing table's plans need is its size and rough distributions, not the finest
 histograms, and at the default ``ANALYZE`` was about a sixth of the server's CPU in a first
-load. The finer statistics come with autovacuum's own ``ANALYZE``, due soon after a load: the
-last refresh counted at most half of what the tables hold at its end.
+load. The finer statistics come with the next ``ANALYZE`` at the server's target: autovacuum's,
+once a tenth of a table has changed since (its default threshold), or an operator's.
 """
 
 from __future__ import annotations

@@ -310,12 +310,13 @@ def _words(
 
 
 def _hits_of(matcher: LexiconMatcher, record: RecordFacts) -> tuple[WordHit, ...]:
-    """The lexicon words in ``record``'s text, found once per facts object and matcher."""
+    """The lexicon words in ``record``'s text, found once per facts object and matcher (by
+    its id: :func:`matcher_for` keeps its matchers for the life of the process)."""
     known = record._hits
-    if known is not None and known[0] is matcher:
+    if known is not None and known[0] == id(matcher):
         return known[1]  # type: ignore[return-value]  # what this function stored
     hits = tuple(matcher.find(record.text))
-    object.__setattr__(record, "_hits", (matcher, hits))
+    object.__setattr__(record, "_hits", (id(matcher), hits))
     return hits
 
 

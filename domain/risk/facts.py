@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -66,11 +66,16 @@ class RecordFacts:
     source_grade: RiskLevel = RiskLevel.NONE
     _json: str | None = field(default=None, init=False, repr=False, compare=False)
     """Its canonical JSON once made (:func:`fingerprint`): a record is part of several grades."""
-    _hits: tuple[object, tuple[object, ...]] | None = field(
+    _hits: tuple[int, tuple[object, ...]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
-    """The lexicon words in its text once found, with the matcher that found them
-    (``evaluate``): every lexicon rule of each grade it is part of reads them."""
+    """The lexicon words in its text once found, with the id of the matcher that found them
+    (``evaluate``; matchers live as long as the process): every lexicon rule of each grade it
+    is part of reads them."""
+
+    def __reduce__(self) -> tuple[type[RecordFacts], tuple[object, ...]]:
+        """Pickled and copied as its facts alone: what a grade kept on it stays behind."""
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self) if f.init))
 
     @property
     def parties(self) -> int:

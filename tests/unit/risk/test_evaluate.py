@@ -3,8 +3,10 @@ is the maximum over the rules fired; a staff override holds until the facts chan
 
 from __future__ import annotations
 
+import copy
+import pickle
 import uuid
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -250,3 +252,8 @@ def test_what_a_grade_keeps_on_the_facts_leaves_them_equal() -> None:
     assert threat == fresh and hash(threat) == hash(fresh) and repr(threat) == repr(fresh)
     assert fingerprint(facts(threat)) == before == fingerprint(facts(replace(threat)))
     assert fingerprint(facts(replace(threat, text="另一段案情"))) != before
+    # pickled and copied as the facts alone
+    pickled = pickle.loads(pickle.dumps(threat))  # noqa: S301 -- its own bytes
+    for copied in (pickled, copy.deepcopy(threat), copy.copy(threat)):
+        assert copied == threat and copied._json is None and copied._hits is None
+    assert asdict(threat)["text"] == threat.text
