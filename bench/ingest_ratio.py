@@ -9,6 +9,10 @@ rows, on PostgreSQL (入库速率与裸插入之比).
    written into a second fresh schema with plain ``executemany`` INSERTs in batches of 1,000:
    records per second. The ratio of the two rates is the figure (goal ≥ 0.3).
 
+Beside the sync's own CPU, where the whole machine's time went while it ran: busy and idle
+core-seconds, the sandbox's share and the rest (PostgreSQL's server processes, mostly). Idle
+time is what runs on fewer cores than there are (the command's start, a last source alone).
+
 With ``--rounds N`` steps 2 and 3 run N times in turn, each round into fresh schemas (one
 sandbox for all), and the median of each figure is printed after the rounds': on a shared
 machine one run of either side can be 20 % off.
@@ -36,6 +40,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+import psutil
 from sqlalchemy import MetaData, Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -60,7 +65,8 @@ COPIED = ("records", "disputes", "grid_events", "police_alerts", "petitions", "c
 
 
 @contextlib.contextmanager
-def sandbox_process(scale: int, base_port: int) -> Iterator[dict[SourceSystem, str]]:
+def sandbox_process(scale: int, base_port: int) -> Iterator[tuple[dict[SourceSystem, str], int]]:
+    """The sandbox's five URLs and its process id, once its world is generated."""
     govhub = Path(sys.executable).with_name("govhub")
     process = subprocess.Popen(
         [str(govhub), "sandbox", "--scale", str(scale), "--base-port", str(base_port)],
@@ -79,7 +85,7 @@ def sandbox_process(scale: int, base_port: int) -> Iterator[dict[SourceSystem, s
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("the sandbox did not start") from None
                 time.sleep(0.5)
-        yield urls
+        yield urls, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -168,8 +174,21 @@ async def plain_insert(source: AsyncEngine, target: AsyncEngine) -> tuple[int, f
     return written, time.perf_counter() - started
 
 
+def _machine() -> tuple[float, float]:
+    """(busy, idle) CPU seconds of the whole machine so far, all cores."""
+    times = psutil.cpu_times()
+    busy = times.user + times.nice + times.system
+    busy += sum(getattr(times, name, 0.0) for name in ("irq", "softirq", "steal"))
+    return busy, times.idle + getattr(times, "iowait", 0.0)
+
+
+def _cpu_of(pid: int) -> float:
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
 async def one_round(
-    url: str, urls: dict[SourceSystem, str], workers: int, pii_key: bytes
+    url: str, urls: dict[SourceSystem, str], sandbox: int, workers: int, pii_key: bytes
 ) -> tuple[float, float, float, float]:
     """(sync wall, sync CPU, plain seconds, ratio) of one round, printed as it goes."""
     async with (
@@ -178,10 +197,19 @@ async def one_round(
         scratch_schema(url, "bench_plain") as plain,
         migrated_engine(url, schema=plain) as target,
     ):
+        (busy, idle), served, own = _machine(), _cpu_of(sandbox), time.process_time()
         stored, wall, cpu, rss = await full_sync(url, synced, urls, workers, pii_key)
+        busy, idle = (
+            after - before for after, before in zip(_machine(), (busy, idle), strict=True)
+        )
+        served, own = _cpu_of(sandbox) - served, time.process_time() - own
         print(f"full sync : {stored:,} records in {wall:6.1f} s wall, {cpu:6.1f} s CPU "
               f"({stored / wall:,.0f} records/s), peak RSS {rss:,.0f} MiB "
               f"(govhub sync --full --workers {workers})", flush=True)  # fmt: skip
+        rest = busy - cpu - served - own
+        print(f"machine   : {busy:6.1f} s busy, {idle:6.1f} s idle over the sync "
+              f"({psutil.cpu_count()} cores): the command {cpu:.1f} s, the sandbox {served:.1f} s, "
+              f"this script {own:.1f} s, PostgreSQL and the rest {rest:.1f} s")  # fmt: skip
         rows, seconds = await plain_insert(engine, target)
         rate = stored / seconds
         print(f"plain     : {rows:,} rows ({stored:,} records with their kind rows, "
@@ -208,12 +236,12 @@ async def main() -> None:
     settle_collector()  # as ``govhub`` does on start (hub.cli.main)
     pii_key = secrets.token_bytes(32)
     configure_pii(pii_key)
-    with sandbox_process(args.scale, args.base_port) as urls:
+    with sandbox_process(args.scale, args.base_port) as (urls, sandbox):
         rounds = []
         for number in range(args.rounds):
             if args.rounds > 1:
                 print(f"-- round {number + 1} of {args.rounds}", flush=True)
-            rounds.append(await one_round(url, urls, args.workers, pii_key))
+            rounds.append(await one_round(url, urls, sandbox, args.workers, pii_key))
         items, fetching = await fetch_only(urls)
         print(
             f"fetch only: {items:,} items in {fetching:6.1f} s ({items / fetching:,.0f} "
