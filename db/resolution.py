@@ -76,6 +76,19 @@ class _Loaded:
     phone: str | None
 
 
+@dataclass
+class _Births:
+    """Birth dates by the blind index of the ID number they were read from, for one day."""
+
+    day: date | None = None
+    dates: dict[str, date | None] = field(default_factory=dict)
+
+
+_BIRTHS = _Births()
+_BIRTHS_MAX = 16384
+"""Birth dates remembered (about 4 MB): as many as :data:`domain.linking.names.NAME_CACHE`."""
+
+
 def _birth(id_number: str | None, id_index: str | None) -> date | None:
     """The birth date in a mention's ID number; None without one or when it is not valid.
 
@@ -87,25 +100,19 @@ def _birth(id_number: str | None, id_index: str | None) -> date | None:
     if not id_number:
         return None
     today = date.today()
-    if _BIRTHS_ON[0] != today or len(_BIRTHS) >= _BIRTHS_MAX:
-        _BIRTHS.clear()
-        _BIRTHS_ON[0] = today
-    if id_index is not None and id_index in _BIRTHS:
-        return _BIRTHS[id_index]
+    known = _BIRTHS.dates
+    if _BIRTHS.day != today or len(known) >= _BIRTHS_MAX:
+        known.clear()
+        _BIRTHS.day = today
+    if id_index is not None and id_index in known:
+        return known[id_index]
     try:
         born: date | None = birth_date_from_resident_id(id_number, today=today)
     except InvalidIdentifier:
         born = None
     if id_index is not None:
-        _BIRTHS[id_index] = born
+        known[id_index] = born
     return born
-
-
-_BIRTHS: dict[str, date | None] = {}
-_BIRTHS_ON: list[date | None] = [None]
-"""The day :data:`_BIRTHS` holds answers for."""
-_BIRTHS_MAX = 16384
-"""Birth dates remembered (about 4 MB): as many as :data:`domain.linking.names.NAME_CACHE`."""
 
 
 async def _load(

@@ -39,8 +39,7 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     monkeypatch.setattr(resolution, "birth_date_from_resident_id", reading)
     monkeypatch.setattr(resolution, "date", _Date)
     monkeypatch.setattr(_Clock, "day", date(2026, 12, 2))
-    monkeypatch.setattr(resolution, "_BIRTHS", {})
-    monkeypatch.setattr(resolution, "_BIRTHS_ON", [None])
+    monkeypatch.setattr(resolution, "_BIRTHS", resolution._Births())
     return read
 
 
@@ -65,7 +64,7 @@ def test_a_birth_date_still_to_come_is_read_again_the_next_day(reads: list[str])
     assert resolution._birth(number, "idx-4") is None and len(reads) == 1
     _Clock.day = tomorrow
     assert resolution._birth(number, "idx-4") == tomorrow
-    assert len(reads) == 2 and len(resolution._BIRTHS) == 1  # the old day's answers are gone
+    assert len(reads) == 2 and len(resolution._BIRTHS.dates) == 1  # the old day's answers are gone
 
 
 def test_what_is_remembered_stays_bounded(
@@ -75,5 +74,5 @@ def test_what_is_remembered_stays_bounded(
     for serial in range(25):
         number = _number(date(1990, 1, 1) + timedelta(days=serial), f"{serial:03d}")
         assert resolution._birth(number, f"idx-{serial}") == date(1990, 1, 1) + timedelta(serial)
-        assert len(resolution._BIRTHS) <= 10
+        assert len(resolution._BIRTHS.dates) <= 10
     assert len(reads) == 25
