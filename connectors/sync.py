@@ -31,7 +31,7 @@ doubled (``db.statistics``): a first load otherwise keeps the plans made for emp
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +45,7 @@ from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
 from db.ingest import IngestCounts, ingest_records
+from db.linking_facts import MentionRow
 from db.linking_lock import grading_lock, linking_lock
 from db.models import DeadLetter, Record, SyncRun, SyncState
 from db.regions import seed_regions, upsert_regions
@@ -235,14 +236,18 @@ async def resolve_after_batch(
     source: SourceSystem,
     record_ids: Collection[int],
     result: RunResult,
+    fresh: Mapping[int, MentionRow] | None = None,
 ) -> bool:
     """Resolve the source's unresolved mentions and re-link ``record_ids``; never raises.
+    ``fresh``: mentions as the run's batches wrote them, by id (not read back).
 
     Returns False when the step failed (and was rolled back).
     """
     try:
         async with sessions.begin() as session, linking_lock(session):
-            counts = await resolve_new_mentions(session, source=source, relink=record_ids)
+            counts = await resolve_new_mentions(
+                session, source=source, relink=record_ids, fresh=fresh
+            )
     except Exception as exc:  # the batch is committed; the next step retries these mentions
         result.resolution_failures += 1
         # the type only: a database error's text can carry bound values
@@ -381,6 +386,7 @@ async def sync_source(
             result.run_id = run.id
         connector.client.retries = 0
         pending: set[int] = set()  # changed records not yet through a resolution pass
+        fresh: dict[int, MentionRow] = {}  # their new mentions as written, by id
         ungraded: set[int] = set()  # changed records not yet graded
         unheard: list[ChangedRecord] = []  # changes ``after_linking`` has not heard of yet
         try:
@@ -391,10 +397,11 @@ async def sync_source(
                 unheard.extend(counts.changes)
                 if resolve:
                     pending.update(counts.changed_ids)
-                if len(pending) >= RESOLVE_EVERY and await resolve_after_batch(
-                    sessions, source, pending, result
-                ):
-                    pending.clear()  # on failure they stay pending for the next pass
+                    fresh.update((mention.mention_id, mention) for mention in counts.mentions)
+                if len(pending) >= RESOLVE_EVERY:
+                    if await resolve_after_batch(sessions, source, pending, result, fresh):
+                        pending.clear()  # on failure they stay pending for the next pass
+                    fresh.clear()  # resolved, or read back by the next pass
                 # once the chunk's parties are resolved and its records linked (every batch
                 # without resolution): grade, then let matters open and follow their records
                 if not pending:
@@ -415,7 +422,7 @@ async def sync_source(
         else:
             result.status = "SUCCEEDED"
         if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
-            await resolve_after_batch(sessions, source, pending, result)
+            await resolve_after_batch(sessions, source, pending, result, fresh)
         await grade_after_batch(sessions, source, ungraded, result, risk, on_risk_alerts)
         await _announce(after_linking, source, _drain(unheard))
         await _finish(sessions, connector, result)

@@ -20,6 +20,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, bindparam, insert, insp
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from db.linking_facts import MentionRow, first_party, mention_row
 from db.models import PartyMention, PersonBlockingKey, Record
 from db.models.records import kind_models
 from db.pii import blind_index
@@ -183,13 +184,23 @@ def _default_of(column: Any) -> Any:
     raise ValueError(f"{column} has a default COPY cannot compute")
 
 
+@dataclass(frozen=True, slots=True)
+class InsertedBatch:
+    """What :func:`insert_new` wrote: the records with their ids, in input order, and their
+    party mentions as linking reads them (``db.linking_facts.mention_row``), in id order, so
+    the resolution pass that follows need not read them back and open their sealed values."""
+
+    records: list[Inserted]
+    mentions: list[MentionRow]
+
+
 async def insert_new(
     session: AsyncSession, batch: Sequence[tuple[ParsedRecord, str]]
-) -> list[Inserted]:
+) -> InsertedBatch:
     """Insert new, live records (with their content digests), their kind rows, party
-    mentions and blocking keys; returns them with their ids, in input order."""
+    mentions and blocking keys."""
     if not batch:
-        return []
+        return InsertedBatch([], [])
     now = datetime.now(UTC)
     ids = await _insert_returning(
         session, _RECORDS, [_record_row(parsed, digest, now) for parsed, digest in batch]
@@ -203,14 +214,26 @@ async def insert_new(
     for (kind, _), rows in by_kind.items():
         await insert_rows(session, _KIND_TABLES[kind], rows)
     mentions = [(row, i.parsed) for i in inserted for row in _mention_rows(i.id, i.parsed)]
-    if mentions:
-        mention_ids = await _insert_returning(session, _MENTIONS, [row for row, _ in mentions])
-        await store_blocking_keys(
-            session,
-            [(mid, row["name"], row["is_organisation"] or row["uscc"], parsed.region_code)
-             for mid, (row, parsed) in zip(mention_ids, mentions, strict=True)],
-        )  # fmt: skip
-    return inserted
+    if not mentions:
+        return InsertedBatch(inserted, [])
+    mention_ids = await _insert_returning(session, _MENTIONS, [row for row, _ in mentions])
+    await store_blocking_keys(
+        session,
+        [(mid, row["name"], row["is_organisation"] or row["uscc"], parsed.region_code)
+         for mid, (row, parsed) in zip(mention_ids, mentions, strict=True)],
+    )  # fmt: skip
+    firsts = {i.id: first_party([party.role for party in i.parsed.parties]) for i in inserted}
+    facts = [
+        mention_row(
+            mid, row["record_id"], row["name"], row["is_organisation"], row["role"], row["uscc"],
+            row["id_number"], row["phone"], row["id_number_index"], row["phone_index"],
+            parsed.region_code, row["address"], parsed.address, row["position"],
+            firsts[row["record_id"]], None, None, False,
+        )
+        for mid, (row, parsed) in zip(mention_ids, mentions, strict=True)
+    ]  # fmt: skip
+    facts.sort(key=lambda fact: fact.mention_id)
+    return InsertedBatch(inserted, facts)
 
 
 async def store_blocking_keys(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from db.bulk import COMMON_COLUMNS, insert_new, store_blocking_keys, write_updates
+from db.linking_facts import MentionRow
 from db.models import DeadLetter, PartyMention, PersonBlockingKey, Record
 from db.models.records import kind_models
 from db.queries import in_list
@@ -30,7 +31,6 @@ from domain.records import ParsedRecord
 from domain.stats import kpi_class
 
 KIND_MODELS: dict[RecordKind, type[Record]] = kind_models()
-
 
 
 @dataclass
@@ -43,6 +43,9 @@ class IngestCounts:
     changed_ids: list[int] = field(default_factory=list, repr=False, compare=False)
     # the same records with what happened to each, for subscribers (per batch too)
     changes: list[ChangedRecord] = field(default_factory=list, repr=False, compare=False)
+    # the party mentions of the records inserted in bulk, as linking reads them, for the
+    # resolution pass that follows (``db.resolution.resolve_new_mentions``; per batch too)
+    mentions: list[MentionRow] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, other: IngestCounts) -> None:
         self.inserted += other.inserted
@@ -117,7 +120,7 @@ def _tombstone(parsed: ParsedRecord) -> Record:
 
 _ASSIGNED = (
     *COMMON_COLUMNS, "occurred_at", "source_risk_level", "deleted", "content_hash", "kpi_class"
-)
+)  # fmt: skip
 
 
 def _uniform_update(record: Record, parsed: ParsedRecord) -> None:
@@ -304,7 +307,9 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
         session,
         [(m.id, m.name, m.is_organisation or m.uscc, region) for m, region in replaced + fresh],
     )
-    inserted = await insert_new(session, new)
+    stored = await insert_new(session, new)
+    inserted = stored.records
+    counts.mentions = stored.mentions
     facts: dict[int, tuple[Record, RecordChangeKind]] = {}
     for record, change in changed:  # a record created and changed again in one batch: CREATED
         earlier = facts.get(record.id)

@@ -8,7 +8,7 @@ without their payloads (which stay sealed and unread).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,19 +64,47 @@ async def load_mention_rows(
     ).join(Record, Record.id == PartyMention.record_id)  # fmt: skip
     if where is not None:
         query = query.where(where)
-    rows = []
-    for r in await column_rows(session, query.order_by(PartyMention.id), params):
-        (mid, rid, name, is_org, role, uscc, id_number, phone, id_index, phone_index, region,
-         own_address, record_address, position, first, pid, oid, staff) = r  # fmt: skip
-        organisation = bool(is_org or uscc or looks_like_organisation(name))
-        address = own_address or (record_address if position == first else None)
-        rows.append(
-            MentionRow(
-                mid, rid, name, organisation, role == PartyRole.REPORTER, uscc, id_number, phone,
-                id_index, phone_index, region, address, pid, oid, bool(staff),
-            )
-        )  # fmt: skip
-    return rows
+    return [
+        mention_row(*r) for r in await column_rows(session, query.order_by(PartyMention.id), params)
+    ]
+
+
+def mention_row(
+    mention_id: int,
+    record_id: int,
+    name: str,
+    is_organisation: bool | None,
+    role: PartyRole | str,
+    uscc: str | None,
+    id_number: str | None,
+    phone: str | None,
+    id_index: str | None,
+    phone_index: str | None,
+    region_code: str | None,
+    own_address: str | None,
+    record_address: str | None,
+    position: int,
+    first_party: int | None,
+    person_id: int | None,
+    organisation_id: int | None,
+    staff_decided: bool | None,
+) -> MentionRow:
+    """A mention as linking reads it, from its stored columns, its record's region and
+    address, and the position of its record's first party that is not the reporter: an
+    organisation by its flag, its credit code or its name; the record's address for that
+    first party when it gives none of its own."""
+    return MentionRow(
+        mention_id, record_id, name, bool(is_organisation or uscc or looks_like_organisation(name)),
+        role == PartyRole.REPORTER, uscc, id_number, phone, id_index, phone_index, region_code,
+        own_address or (record_address if position == first_party else None), person_id,
+        organisation_id, bool(staff_decided),
+    )  # fmt: skip
+
+
+def first_party(roles: Sequence[PartyRole | str]) -> int | None:
+    """The position of a record's first party that is not the reporter (``roles`` in
+    position order), as :func:`load_mention_rows` finds it; None when every one is."""
+    return next((at for at, role in enumerate(roles) if role != PartyRole.REPORTER), None)
 
 
 async def canonical_persons(session: AsyncSession) -> dict[int, int]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,7 +32,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from db.blocking import candidates
 from db.bulk import update_rows
-from db.linking_facts import canonical_persons, load_mention_rows
+from db.linking_facts import MentionRow, canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
 from db.queries import column_scalars, in_list
@@ -121,10 +121,18 @@ async def _load(
     records: set[int] | None = None,
     params: dict[str, Any] | None = None,
 ) -> tuple[list[_Loaded], list[OrganisationFacts]]:
-    canonical = await canonical_persons(session)
+    rows = await load_mention_rows(session, where, params)
+    return _facts_of(rows, await canonical_persons(session), records)
+
+
+def _facts_of(
+    rows: Iterable[MentionRow], canonical: Mapping[int, int], records: set[int] | None = None
+) -> tuple[list[_Loaded], list[OrganisationFacts]]:
+    """Mentions as the resolvers take them (a staff merge's person stands for the merged
+    one); ``records`` collects their records."""
     persons: list[_Loaded] = []
     organisations: list[OrganisationFacts] = []
-    for row in await load_mention_rows(session, where, params):
+    for row in rows:
         if records is not None:
             records.add(row.record_id)
         if row.organisation:
@@ -450,26 +458,33 @@ _UNRESOLVED = select(PartyMention.id).where(
 
 
 async def _load_unresolved(
-    session: AsyncSession, source: SourceSystem | None, records: set[int]
+    session: AsyncSession,
+    source: SourceSystem | None,
+    records: set[int],
+    fresh: Mapping[int, MentionRow],
 ) -> tuple[list[_Loaded], list[OrganisationFacts]]:
     """The mentions with no person or organisation yet (of ``source``'s records), in id order.
 
     Their ids first, from the partial index that holds only them, then the mentions by id:
     joined to the records in one statement, PostgreSQL took the unresolved mentions for a
     large share of the table and scanned every record of the source (1.3-1.7 s a pass at
-    1,000,000 records, for a few hundred mentions)."""
+    1,000,000 records, for a few hundred mentions). A mention in ``fresh`` (as it was just
+    written) is taken from there instead: still unresolved, it is still what was written."""
     ids = list(await column_scalars(session, _UNRESOLVED.order_by(PartyMention.id)))
     among = and_(
         in_list(PartyMention.id.expression, "ids"),
         *([Record.source == source] if source is not None else []),
     )
-    persons: list[_Loaded] = []
-    organisations: list[OrganisationFacts] = []
-    for start in range(0, len(ids), _WRITE_BATCH):
-        chunk = {"ids": ids[start : start + _WRITE_BATCH]}
+    persons, organisations = _facts_of((fresh[i] for i in ids if i in fresh), {}, records)
+    stored = [i for i in ids if i not in fresh]
+    for start in range(0, len(stored), _WRITE_BATCH):
+        chunk = {"ids": stored[start : start + _WRITE_BATCH]}
         found, found_organisations = await _load(session, among, records, params=chunk)
         persons.extend(found)
         organisations.extend(found_organisations)
+    if len(stored) < len(ids):
+        persons.sort(key=lambda m: m.facts.mention_id)
+        organisations.sort(key=lambda m: m.mention_id)
     return persons, organisations
 
 
@@ -479,18 +494,21 @@ async def resolve_new_mentions(
     link: bool = True,
     source: SourceSystem | None = None,
     relink: Collection[int] = (),
+    fresh: Mapping[int, MentionRow] | None = None,
 ) -> ResolutionCounts:
     """Resolve mentions that have no person or organisation yet, then re-link their records.
 
     ``source`` limits the run to that source's records (the sync engine resolves each batch
     this way, so a source's resolution never touches rows another source is writing);
     ``relink`` names further records to re-link though none of their mentions is new (a
-    changed or withdrawn record). Safe to call after every sync batch (the caller commits).
+    changed or withdrawn record). ``fresh`` gives mentions (of ``source``'s records) as they
+    were just written, by id (``db.ingest.IngestCounts.mentions``): those still unresolved are
+    not read back. Safe to call after every sync batch (the caller commits).
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
     touched: set[int] = set(relink)
-    new, organisations = await _load_unresolved(session, source, touched)
+    new, organisations = await _load_unresolved(session, source, touched, fresh or {})
     if new or organisations:
         resolver = PersonResolver()
         existing, sizes = await _candidates(session, new)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import Sealed, blind_index
 from domain.enums import PartyRole
+from domain.linking.evidence import BLOCKING_KEY_MAX
 from domain.linking.organisations import normalise_organisation_name
 
 _UNRESOLVED = text("person_id IS NULL AND organisation_id IS NULL")
@@ -149,7 +150,7 @@ class PersonBlockingKey(Base):
 
     __tablename__ = "person_blocking_keys"
 
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(BLOCKING_KEY_MAX), primary_key=True)
     # the mention's id, not a foreign key: checking one per key cost a first load more than
     # the keys themselves; ingest deletes a replaced mention's keys (``db.ingest``), and the
     # candidate lookup joins the keys to their mentions (``db.blocking``)

@@ -20,6 +20,7 @@ import pytest
 from domain.linking import MentionFacts, PersonResolver
 from domain.linking import persons as persons_module
 from domain.linking.evidence import (
+    BLOCKING_KEY_MAX,
     ID_MATCH,
     MATCH_THRESHOLD,
     PreparedMention,
@@ -247,3 +248,18 @@ def _sizes(rng: random.Random, mentions: list[MentionFacts], most: int) -> dict[
 def test_a_window_of_no_earlier_member_is_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         PersonResolver(0)
+
+
+def test_a_long_names_keys_fit_their_column_and_keep_their_scope() -> None:
+    # given a name of 131 characters, and one that differs from it in its last character only
+    village = "330102001001"
+    other = LONG[:-1] + "亮"
+    keys, other_keys = stored_blocking_keys(LONG, village), stored_blocking_keys(other, village)
+    # then every key fits the column, with its scope (county or village) still last
+    assert keys and all(len(key) <= BLOCKING_KEY_MAX for key in keys)
+    assert {key.rpartition("@")[2] for key in keys} == {"330102", village}
+    # and keys stay equal only where the whole keys were: the same name, never the other one
+    assert keys == stored_blocking_keys(LONG, village)
+    assert keys[0] != other_keys[0] and keys[0][:100] == other_keys[0][:100]
+    # while a name of usual length keeps its plain key
+    assert stored_blocking_keys("王小明", village)[0] == "py:wang|xiao|ming@330102"
