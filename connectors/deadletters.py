@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import Connector
 from connectors.errors import RecordError
+from connectors.sync import parse_record
 from db.ingest import ingest_records
 from db.models import DeadLetter
 from domain.enums import SourceSystem
@@ -39,7 +40,7 @@ async def _replay(
     result.replayed += 1
     letter.attempts += 1
     try:
-        parsed = connector.parse(letter.raw)
+        parsed = parse_record(connector, letter.raw)
     except RecordError as exc:
         letter.error_code, letter.reason = exc.code, exc.reason
         result.still_failing += 1

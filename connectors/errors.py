@@ -91,7 +91,8 @@ class RecordError(ConnectorError):
     """One source record cannot be mapped; it goes to ``dead_letters`` with this code.
 
     Codes: ``MISSING_FIELD``, ``INVALID_ID_NUMBER``, ``INVALID_PHONE``, ``INVALID_DATE``,
-    ``INVALID_CODE``, ``INVALID_CASE_NUMBER``, ``BAD_ENCODING``, ``MALFORMED``.
+    ``INVALID_CODE``, ``INVALID_CASE_NUMBER``, ``BAD_ENCODING``, ``MALFORMED``,
+    ``FIELD_TOO_LONG`` (an identifier or code longer than its column: ``db.fit``).
     The message never carries personal information.
     """
 

@@ -44,6 +44,7 @@ from connectors.base import Batch, Connector
 from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
+from db.fit import TooLong, fit_columns
 from db.ingest import IngestCounts, ingest_records
 from db.linking_facts import MentionRow
 from db.linking_lock import grading_lock, linking_lock
@@ -52,6 +53,7 @@ from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
 from db.risk import RiskConfig, grade_touched
 from db.statistics import note_growth
+from db.storable import storable_text
 from domain.enums import SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
@@ -106,13 +108,27 @@ def parse_items(
             failures.append((item.key, "MALFORMED", item.problem, item.raw))
             continue
         try:
-            parsed.append(connector.parse(item.raw))
+            parsed.append(parse_record(connector, item.raw))
         except RecordError as exc:
             failures.append((exc.key or item.key, exc.code, exc.reason, item.raw))
     return parsed, failures
 
 
+def parse_record(connector: Connector, raw: Any) -> ParsedRecord:
+    """``raw`` mapped by ``connector`` and fitted to govhub's columns (``db.fit``: free text
+    cut); raises :class:`RecordError` (``FIELD_TOO_LONG`` for an identifier or code that does
+    not fit)."""
+    parsed = connector.parse(raw)
+    try:
+        return fit_columns(parsed)
+    except TooLong as exc:
+        raise RecordError("FIELD_TOO_LONG", str(exc), key=parsed.source_key) from exc
+
+
 VersionOf = Callable[[Any], datetime | None]
+
+
+_KEY_LENGTH: int = DeadLetter.__table__.c.source_key.type.length  # type: ignore[attr-defined]
 
 
 async def record_dead_letters(
@@ -129,7 +145,9 @@ async def record_dead_letters(
     it repeats a letter already resolved — is a stale delivery, out of order: no letter is
     (re)opened for it. A newer failure for such a key opens one as usual.
     """
-    for key, code, reason, raw in failures:
+    for given, code, reason, raw in failures:
+        # a key longer than its column (itself refused as FIELD_TOO_LONG) is kept cut
+        key = given if given is None else storable_text(given, _KEY_LENGTH)
         existing = None
         if key is not None:
             existing = await session.scalar(
