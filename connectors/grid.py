@@ -36,7 +36,8 @@ from connectors.errors import RecordError, SourceResponseError
 from connectors.http import SourceClient
 from connectors.keyset import Page, keyset_pages
 from connectors.mappings import grid as codes
-from db.regions import upsert_regions
+from db.regions import REGION_CODE_MAX, REGION_NAME_MAX, upsert_regions
+from db.storable import storable_text
 from domain.enums import PartyRole, RegionLevel, SourceSystem
 from domain.records import ParsedParty, ParsedRecord
 
@@ -85,13 +86,19 @@ class GridConnector:
             level = codes.REGION_LEVELS.get(str(node.get("level")))
             if level is None or not node.get("code") or not node.get("name"):
                 raise SourceResponseError(self.source, "/api/v2/grids: a node is incomplete")
+            code, parent = str(node["code"]), node.get("parentCode") or None
+            if len(code) > REGION_CODE_MAX or len(str(parent or "")) > REGION_CODE_MAX:
+                raise SourceResponseError(
+                    self.source,
+                    f"/api/v2/grids: a node's code is longer than {REGION_CODE_MAX} characters",
+                )
             population = node.get("population")
             rows.append(
                 (
-                    str(node["code"]),
-                    str(node["name"]),
+                    code,
+                    storable_text(str(node["name"]), REGION_NAME_MAX),  # a name is cut to fit
                     level,
-                    node.get("parentCode") or None,
+                    parent,
                     population if isinstance(population, int) else None,
                 )
             )

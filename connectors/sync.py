@@ -53,7 +53,7 @@ from db.regions import seed_regions, upsert_regions
 from db.resolution import resolve_new_mentions
 from db.risk import RiskConfig, grade_touched
 from db.statistics import note_growth
-from db.storable import storable_text
+from db.storable import distinct_text, storable_text
 from domain.enums import SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
@@ -129,6 +129,7 @@ VersionOf = Callable[[Any], datetime | None]
 
 
 _KEY_LENGTH: int = DeadLetter.__table__.c.source_key.type.length  # type: ignore[attr-defined]
+_WATERMARK_LENGTH: int = SyncState.__table__.c.watermark.type.length  # type: ignore[attr-defined]
 
 
 async def record_dead_letters(
@@ -146,8 +147,9 @@ async def record_dead_letters(
     (re)opened for it. A newer failure for such a key opens one as usual.
     """
     for given, code, reason, raw in failures:
-        # a key longer than its column (itself refused as FIELD_TOO_LONG) is kept cut
-        key = given if given is None else storable_text(given, _KEY_LENGTH)
+        # a key longer than its column (itself refused as FIELD_TOO_LONG) is kept cut, with a
+        # digest of the whole: two such keys are two letters
+        key = given if given is None else distinct_text(given, _KEY_LENGTH)
         existing = None
         if key is not None:
             existing = await session.scalar(
@@ -335,8 +337,8 @@ async def _store_batch(
         state = await _state(session, connector.source)
         if batch.checkpoint is not None:
             state.cursor = batch.checkpoint
-        if batch.watermark is not None:
-            state.watermark = batch.watermark
+        if batch.watermark is not None:  # shown, never compared: cut to its column
+            state.watermark = storable_text(batch.watermark, _WATERMARK_LENGTH)
         _persist_breaker(connector.client.breaker, state)
         result.fetched += len(batch.items)
         result.counts.add(counts)

@@ -106,7 +106,7 @@ def _tombstone(parsed: ParsedRecord) -> Record:
     when = parsed.source_updated_at
     record = KIND_MODELS[parsed.kind](
         kind=parsed.kind, source=parsed.source, source_key=parsed.source_key,
-        category=parsed.category, title=parsed.title, occurred_at=when,
+        category=parsed.category, title=parsed.title[:256], occurred_at=when,
         status=CaseStatus.WITHDRAWN, source_updated_at=when,
         source_version=parsed.source_version, deleted=True, raw=parsed.raw,
     )  # fmt: skip

@@ -13,6 +13,9 @@ from domain.enums import RegionLevel
 
 _REGIONS: Table = Region.__table__  # type: ignore[assignment]  # a declarative model's table
 _CHUNK = 5000
+REGION_CODE_MAX: int = _REGIONS.c.code.type.length  # type: ignore[attr-defined]
+REGION_NAME_MAX: int = _REGIONS.c.name.type.length  # type: ignore[attr-defined]
+"""The longest region code and name stored (a source's tree is checked against them)."""
 
 
 async def upsert_regions(

@@ -47,7 +47,7 @@ from domain.linking import (
     resolve_persons,
 )
 from domain.linking.evidence import PreparedMention, name_block_keys
-from domain.linking.organisations import KnownOrganisation, normalise_organisation_name
+from domain.linking.organisations import KnownOrganisation, organisation_name_key
 from domain.linking.persons import PersonKey
 from domain.validators import InvalidIdentifier, birth_date_from_resident_id
 
@@ -390,7 +390,7 @@ async def _known_organisations(
     read too, and never matched (a name matches within its county)."""
     table = Organisation.__table__.c
     codes = sorted({m.uscc for m in mentions if m.uscc})
-    names = sorted({normalise_organisation_name(m.name) for m in mentions})
+    names = sorted({organisation_name_key(m.name) for m in mentions})
     found: dict[int, KnownOrganisation] = {}
     for column, values in ((table.uscc, codes), (table.name_key, names)):
         for start in range(0, len(values), _WRITE_BATCH):
@@ -502,12 +502,15 @@ async def resolve_new_mentions(
     this way, so a source's resolution never touches rows another source is writing);
     ``relink`` names further records to re-link though none of their mentions is new (a
     changed or withdrawn record). ``fresh`` gives mentions (of ``source``'s records) as they
-    were just written, by id (``db.ingest.IngestCounts.mentions``): those still unresolved are
-    not read back. Safe to call after every sync batch (the caller commits).
+    were just written, by id (``db.ingest.IngestCounts.mentions``): on PostgreSQL, whose ids
+    are never given twice, those still unresolved are not read back. Safe to call after every
+    sync batch (the caller commits).
     Existing persons are never merged or split here; see :func:`resolve_all`.
     """
     counts = ResolutionCounts()
     touched: set[int] = set(relink)
+    if session.get_bind().dialect.name != "postgresql":
+        fresh = None  # SQLite may give a deleted mention's id to a new one: never a sequence's
     new, organisations = await _load_unresolved(session, source, touched, fresh or {})
     if new or organisations:
         resolver = PersonResolver()

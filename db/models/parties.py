@@ -27,7 +27,7 @@ from db.models.base import Base, UtcDateTime, enum_column, utcnow
 from db.pii import Sealed, blind_index
 from domain.enums import PartyRole
 from domain.linking.evidence import BLOCKING_KEY_MAX
-from domain.linking.organisations import normalise_organisation_name
+from domain.linking.organisations import ORGANISATION_KEY_MAX, organisation_name_key
 
 _UNRESOLVED = text("person_id IS NULL AND organisation_id IS NULL")
 _MERGED = text("merged_into_id IS NOT NULL")
@@ -81,8 +81,8 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128))
-    name_key: Mapped[str | None] = mapped_column(String(256), index=True)
-    """The name as resolution compares it (``normalise_organisation_name``): a pass finds the
+    name_key: Mapped[str | None] = mapped_column(String(ORGANISATION_KEY_MAX), index=True)
+    """The name as resolution compares it (``organisation_name_key``): a pass finds the
     organisations its mentions can match by name through it, not by reading every
     organisation of their counties."""
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
@@ -91,7 +91,7 @@ class Organisation(Base):
 
     @validates("name")
     def _key_name(self, key: str, value: str) -> str:
-        self.name_key = normalise_organisation_name(value)
+        self.name_key = organisation_name_key(value)
         return value
 
 

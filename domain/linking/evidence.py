@@ -17,7 +17,6 @@ Two different ID numbers, or two different birth dates, are never the same perso
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
@@ -108,26 +107,16 @@ def name_block_keys(name: NameKey, region: str | None) -> list[str]:
     if name.pinyin_key is None:
         return []
     county, village = block_scopes(region)
-    keys = [_scoped(name.pinyin_key, county)]
+    keys = [f"{name.pinyin_key}@{county}"]
     if village is not None:
-        keys.extend(_scoped(mask, village) for mask in name.mask_keys)
+        keys.extend(f"{mask}@{village}" for mask in name.mask_keys)
     return keys
 
 
 BLOCKING_KEY_MAX = 200
-"""The longest name key stored (``person_blocking_keys.key``)."""
-
-
-def _scoped(key: str, scope: str) -> str:
-    """``key@scope``; a longer one than :data:`BLOCKING_KEY_MAX` (a name of dozens of
-    characters) keeps its scope, the start of its key and a digest of the whole key, so it
-    equals exactly the keys it equalled and still fits its column."""
-    scoped = f"{key}@{scope}"
-    if len(scoped) <= BLOCKING_KEY_MAX:
-        return scoped
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    keep = BLOCKING_KEY_MAX - len(scope) - len(digest) - 2
-    return f"{key[:keep]}#{digest}@{scope}"
+"""The longest name key stored (``person_blocking_keys.key``): a name's part is at most
+:data:`~domain.linking.names.BLOCK_KEY_MAX`, its scope (``@`` and a county's or a village's
+code) at most 13 more."""
 
 
 def stored_blocking_keys(name: str, region_code: str | None) -> list[str]:

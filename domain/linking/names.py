@@ -9,6 +9,7 @@ into a :class:`NameAgreement`. A 110 caller logged as "王先生" carries only a
 from __future__ import annotations
 
 import functools
+import hashlib
 import operator
 import os
 import re
@@ -51,6 +52,20 @@ NAME_WEIGHT: dict[NameAgreement, float] = {
 }
 
 
+BLOCK_KEY_MAX = 186
+"""The longest name part of a blocking key: with ``@`` and a scope of at most 12 characters
+(a village's code) the stored key fits its column (``person_blocking_keys.key``, 200)."""
+
+
+def _bounded(key: str) -> str:
+    """``key``, or for a longer one than :data:`BLOCK_KEY_MAX` (a name of dozens of
+    characters) its start and a digest of the whole: equal to exactly the keys it equalled."""
+    if len(key) <= BLOCK_KEY_MAX:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"{key[: BLOCK_KEY_MAX - len(digest) - 1]}#{digest}"
+
+
 class NameKey(NamedTuple):
     """A name ready for comparison and blocking; made by :meth:`of` (a tuple: a million
     mentions make a few hundred thousand, and a frozen dataclass cost twice as much to make).
@@ -70,9 +85,14 @@ class NameKey(NamedTuple):
     @classmethod
     def of(cls, simplified: str, pinyin: tuple[str, ...], surname_only: bool) -> NameKey:
         blocked = not surname_only and len(simplified) >= 2
-        pinyin_key = "py:" + "|".join(pinyin) if blocked else None
+        pinyin_key = _bounded("py:" + "|".join(pinyin)) if blocked else None
         masks = (
-            tuple([f"mk:{simplified[:i]}_{simplified[i + 1 :]}" for i in range(len(simplified))])
+            tuple(
+                [
+                    _bounded(f"mk:{simplified[:i]}_{simplified[i + 1 :]}")
+                    for i in range(len(simplified))
+                ]
+            )
             if blocked and len(simplified) >= 3
             else ()
         )

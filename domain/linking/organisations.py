@@ -52,6 +52,16 @@ def normalise_organisation_name(name: str) -> str:
     return text.replace("有限责任公司", "有限公司").upper()
 
 
+ORGANISATION_KEY_MAX = 256
+"""The longest name key stored (``organisations.name_key``)."""
+
+
+def organisation_name_key(name: str) -> str:
+    """What an organisation's name is looked up by: the name as compared, cut to
+    :data:`ORGANISATION_KEY_MAX` (upper-casing can lengthen a name: ``ﬃ`` is ``FFI``)."""
+    return normalise_organisation_name(name)[:ORGANISATION_KEY_MAX]
+
+
 def looks_like_organisation(name: str) -> bool:
     """A party name that is an organisation's (used when a source does not say)."""
     text = _SPACES.sub("", name)

@@ -15,7 +15,8 @@ from connectors.deadletters import replay_dead_letters
 from connectors.sync import sync_source
 from db.engine import session_factory
 from db.fit import TooLong, fit_columns
-from db.models import DeadLetter, Dispute, PartyMention
+from db.models import DeadLetter, Dispute, PartyMention, SyncState
+from db.storable import distinct_text
 from domain.enums import PartyRole
 from domain.records import ParsedParty
 from tests.integration.test_linking_storage import mediation
@@ -70,7 +71,7 @@ async def test_a_sync_stores_the_batch_around_an_overlong_record(
         # and the overlong key is a dead letter, its key cut to the column, the field named
         letter = await session.scalar(select(DeadLetter))
         assert letter is not None and letter.error_code == "FIELD_TOO_LONG"
-        assert letter.source_key == LONG_KEY[:63] + "…"
+        assert letter.source_key == distinct_text(LONG_KEY, 64) and len(letter.source_key) == 64
         assert letter.reason == "source_key is longer than its 64 characters"
     # and a second run counts another attempt on the same letter, and replaying it fails again
     await sync_source(committing_engine, sessions, ListConnector([page]), full=True)
@@ -97,3 +98,25 @@ async def test_party_text_is_cut_where_it_is_stored(
     assert result.ok and result.counts.inserted == 1
     async with sessions() as session:
         assert await session.scalar(select(PartyMention.address)) == "址" * 255 + "…"
+
+
+async def test_two_long_keys_alike_are_two_letters_and_a_long_watermark_is_cut(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given two keys longer than the column, the same over its first 63 characters
+    class LongWatermark(ListConnector):
+        async def fetch(self, checkpoint: str | None, *, full: bool) -> Any:
+            async for batch in super().fetch(checkpoint, full=full):
+                batch.watermark = "时" * 300  # a source's garbage update time, shown as is
+                yield batch
+
+    page = [_case(LONG_KEY + "1", 1), _case(LONG_KEY + "2", 1), _case("A", 1)]
+    # when they are synced
+    result = await sync_source(committing_engine, sessions, LongWatermark([page]))
+    # then the batch is stored with its watermark cut, and each key has its own letter
+    assert result.ok and result.counts.inserted == 1 and result.dead_lettered == 2
+    async with sessions() as session:
+        keys = (await session.scalars(select(DeadLetter.source_key))).all()
+        assert len(set(keys)) == 2 and all(len(key or "") == 64 for key in keys)
+        state = await session.get(SyncState, ListConnector.source)
+        assert state is not None and state.watermark == "时" * 255 + "…"

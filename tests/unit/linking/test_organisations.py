@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from domain.linking import NewPerson, OrganisationFacts, resolve_organisations
-from domain.linking.organisations import KnownOrganisation, looks_like_organisation
+from domain.linking.organisations import (
+    ORGANISATION_KEY_MAX,
+    KnownOrganisation,
+    looks_like_organisation,
+    normalise_organisation_name,
+    organisation_name_key,
+)
 
 CODE_A = "91411202MA00000001"
 CODE_B = "91510129MA00000002"
@@ -69,3 +75,15 @@ def test_known_organisations_are_reused_and_staff_decisions_kept() -> None:
 def test_organisation_names_are_recognised() -> None:
     assert looks_like_organisation("成都新格林建筑劳务有限公司")
     assert not looks_like_organisation("王建国")
+
+
+def test_a_name_key_fits_its_column_though_upper_casing_lengthens_it() -> None:
+    # given a 128-character name that upper-casing makes three times as long
+    name = "ﬃ" * 124 + "有限公司"
+    assert len(normalise_organisation_name(name)) > ORGANISATION_KEY_MAX
+    # then its key is the name as compared, cut to the column
+    key = organisation_name_key(name)
+    assert len(key) == ORGANISATION_KEY_MAX and normalise_organisation_name(name).startswith(key)
+    assert (
+        organisation_name_key("三门峡市金桥物业服务有限责任公司") == "三门峡市金桥物业服务有限公司"
+    )
