@@ -44,7 +44,7 @@ from connectors.base import Batch, Connector
 from connectors.breaker import BreakerState, CircuitBreaker
 from connectors.errors import ConnectorError, RecordError
 from connectors.locks import source_lock
-from db.fit import TooLong, fit_columns
+from db.fit import TooLong, fit_columns, text_length
 from db.ingest import IngestCounts, ingest_records
 from db.linking_facts import MentionRow
 from db.linking_lock import grading_lock, linking_lock
@@ -128,8 +128,8 @@ def parse_record(connector: Connector, raw: Any) -> ParsedRecord:
 VersionOf = Callable[[Any], datetime | None]
 
 
-_KEY_LENGTH: int = DeadLetter.__table__.c.source_key.type.length  # type: ignore[attr-defined]
-_WATERMARK_LENGTH: int = SyncState.__table__.c.watermark.type.length  # type: ignore[attr-defined]
+_KEY_LENGTH = text_length(DeadLetter.__table__.c.source_key)
+_WATERMARK_LENGTH = text_length(SyncState.__table__.c.watermark)
 
 
 async def record_dead_letters(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import String, Table
+from sqlalchemy import ColumnElement, String, Table
 
 from db.models import PartyMention, Record
 from db.models.records import kind_models
@@ -43,13 +43,27 @@ class TooLong(ValueError):
         self.limit = limit
 
 
+def column_length(column: ColumnElement[Any]) -> int | None:
+    """The most characters a text column holds; None for an unbounded one or another type."""
+    kind = column.type
+    return kind.length if isinstance(kind, String) else None
+
+
+def text_length(column: ColumnElement[Any]) -> int:
+    """The most characters a bounded text column holds."""
+    length = column_length(column)
+    if length is None:
+        raise TypeError(f"{column} is not a bounded text column")
+    return length
+
+
 def _limits(*tables: Table) -> dict[str, int]:
     """The length of each bounded text column of ``tables`` (the first table's wins)."""
     limits: dict[str, int] = {}
     for table in reversed(tables):
         for column in table.columns:
-            if isinstance(column.type, String) and column.type.length is not None:
-                limits[column.name] = column.type.length
+            if (length := column_length(column)) is not None:
+                limits[column.name] = length
     return limits
 
 

@@ -7,14 +7,15 @@ from collections.abc import Iterable
 from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.fit import text_length
 from db.models import Region
 from domain.divisions import SEED_REGIONS
 from domain.enums import RegionLevel
 
 _REGIONS: Table = Region.__table__  # type: ignore[assignment]  # a declarative model's table
 _CHUNK = 5000
-REGION_CODE_MAX: int = _REGIONS.c.code.type.length  # type: ignore[attr-defined]
-REGION_NAME_MAX: int = _REGIONS.c.name.type.length  # type: ignore[attr-defined]
+REGION_CODE_MAX = text_length(_REGIONS.c.code)
+REGION_NAME_MAX = text_length(_REGIONS.c.name)
 """The longest region code and name stored (a source's tree is checked against them)."""
 
 

@@ -115,7 +115,7 @@ def name_block_keys(name: NameKey, region: str | None) -> list[str]:
 
 BLOCKING_KEY_MAX = 200
 """The longest name key stored (``person_blocking_keys.key``): a name's part is at most
-:data:`~domain.linking.names.BLOCK_KEY_MAX`, its scope (``@`` and a county's or a village's
+:data:`~domain.linking.names.BLOCK_NAME_MAX`, its scope (``@`` and a county's or a village's
 code) at most 13 more."""
 
 

@@ -52,18 +52,18 @@ NAME_WEIGHT: dict[NameAgreement, float] = {
 }
 
 
-BLOCK_KEY_MAX = 186
+BLOCK_NAME_MAX = 186
 """The longest name part of a blocking key: with ``@`` and a scope of at most 12 characters
 (a village's code) the stored key fits its column (``person_blocking_keys.key``, 200)."""
 
 
 def _bounded(key: str) -> str:
-    """``key``, or for a longer one than :data:`BLOCK_KEY_MAX` (a name of dozens of
+    """``key``, or for a longer one than :data:`BLOCK_NAME_MAX` (a name of dozens of
     characters) its start and a digest of the whole: equal to exactly the keys it equalled."""
-    if len(key) <= BLOCK_KEY_MAX:
+    if len(key) <= BLOCK_NAME_MAX:
         return key
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return f"{key[: BLOCK_KEY_MAX - len(digest) - 1]}#{digest}"
+    return f"{key[: BLOCK_NAME_MAX - len(digest) - 1]}#{digest}"
 
 
 class NameKey(NamedTuple):
