@@ -77,6 +77,8 @@ _PARTY_LIMITS = _limits(PartyMention.__table__)  # type: ignore[arg-type]
 _RECORD_ATTRIBUTES = ("source_key", "region_code", "address", "source_status", "source_category",
                       "source_version", "external_ref")  # fmt: skip
 _PARTY_ATTRIBUTES = ("source_role", "uscc", "address")
+_RECORD_BOUNDS = tuple((name, _RECORD_LIMITS[name]) for name in _RECORD_ATTRIBUTES)
+_PARTY_BOUNDS = tuple((name, _PARTY_LIMITS[name]) for name in _PARTY_ATTRIBUTES)
 
 
 def _fitted(values: Mapping[str, Any], limits: Mapping[str, int], where: str) -> dict[str, Any]:
@@ -93,10 +95,31 @@ def _fitted(values: Mapping[str, Any], limits: Mapping[str, int], where: str) ->
     return changes
 
 
+def _overflows(parsed: ParsedRecord) -> bool:
+    """Whether any of ``parsed``'s values is longer than its column (the usual answer, no,
+    found without building anything)."""
+    for name, limit in _RECORD_BOUNDS:
+        value = getattr(parsed, name)
+        if isinstance(value, str) and len(value) > limit:
+            return True
+    limits = _FIELD_LIMITS[parsed.kind]
+    for name, value in parsed.fields.items():
+        if isinstance(value, str) and len(value) > limits.get(name, len(value)):
+            return True
+    for party in parsed.parties:
+        for name, limit in _PARTY_BOUNDS:
+            value = getattr(party, name)
+            if isinstance(value, str) and len(value) > limit:
+                return True
+    return False
+
+
 def fit_columns(parsed: ParsedRecord) -> ParsedRecord:
     """``parsed`` as it fits govhub's columns: itself when it does (the usual case), else a
     copy with its free text cut; raises :class:`TooLong` when an identifier or code does not
     fit."""
+    if not _overflows(parsed):
+        return parsed
     own = _fitted({n: getattr(parsed, n) for n in _RECORD_ATTRIBUTES}, _RECORD_LIMITS, "")
     fields = _fitted(parsed.fields, _FIELD_LIMITS[parsed.kind], "")
     parties: list[ParsedParty] | None = None
