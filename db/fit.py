@@ -129,8 +129,6 @@ def fit_columns(parsed: ParsedRecord) -> ParsedRecord:
         if changes:
             parties = parties or list(parsed.parties)
             parties[position] = replace(party, **changes)
-    if not (own or fields or parties):
-        return parsed
     return replace(
         parsed,
         **own,

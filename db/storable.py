@@ -9,10 +9,11 @@ Escaping is visible (``\\u0000`` as six characters) and idempotent.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from typing import Any
+
+from domain.bounded import bounded_key
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 ELLIPSIS = "…"
@@ -30,11 +31,7 @@ def storable_text(value: str, max_length: int | None = None) -> str:
 def distinct_text(value: str, max_length: int) -> str:
     """``value`` made storable (:func:`storable_text`) and, when longer than ``max_length``,
     its start and a digest of the whole: two values cut alike stay apart (a key, not prose)."""
-    text = storable_text(value)
-    if len(text) <= max_length:
-        return text
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return f"{text[: max_length - len(digest) - 1]}#{digest}"
+    return bounded_key(storable_text(value), max_length)
 
 
 def optional_text(value: str | None, max_length: int | None = None) -> str | None:

@@ -9,7 +9,6 @@ into a :class:`NameAgreement`. A 110 caller logged as "王先生" carries only a
 from __future__ import annotations
 
 import functools
-import hashlib
 import operator
 import os
 import re
@@ -18,6 +17,8 @@ from enum import StrEnum
 from typing import NamedTuple, TypeVar
 
 import opencc
+
+from domain.bounded import bounded_key
 
 # Read by pypinyin on import: a name needs each character's reading only, not pypinyin's table
 # of phrases (190,000 entries: 0.1 s and ~45 MB of every process) nor second copies of its
@@ -57,15 +58,6 @@ BLOCK_NAME_MAX = 186
 (a village's code) the stored key fits its column (``person_blocking_keys.key``, 200)."""
 
 
-def _bounded(key: str) -> str:
-    """``key``, or for a longer one than :data:`BLOCK_NAME_MAX` (a name of dozens of
-    characters) its start and a digest of the whole: equal to exactly the keys it equalled."""
-    if len(key) <= BLOCK_NAME_MAX:
-        return key
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-    return f"{key[: BLOCK_NAME_MAX - len(digest) - 1]}#{digest}"
-
-
 class NameKey(NamedTuple):
     """A name ready for comparison and blocking; made by :meth:`of` (a tuple: a million
     mentions make a few hundred thousand, and a frozen dataclass cost twice as much to make).
@@ -85,11 +77,11 @@ class NameKey(NamedTuple):
     @classmethod
     def of(cls, simplified: str, pinyin: tuple[str, ...], surname_only: bool) -> NameKey:
         blocked = not surname_only and len(simplified) >= 2
-        pinyin_key = _bounded("py:" + "|".join(pinyin)) if blocked else None
+        pinyin_key = bounded_key("py:" + "|".join(pinyin), BLOCK_NAME_MAX) if blocked else None
         masks = (
             tuple(
                 [
-                    _bounded(f"mk:{simplified[:i]}_{simplified[i + 1 :]}")
+                    bounded_key(f"mk:{simplified[:i]}_{simplified[i + 1 :]}", BLOCK_NAME_MAX)
                     for i in range(len(simplified))
                 ]
             )
