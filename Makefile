@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit bench schema lock clean
+.PHONY: demo test lint typecheck unit bench schema lock clean bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,16 +17,23 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-demo: $(STAMP)
+# govhub's own modules, compiled ahead: pip compiles what it installs, not an editable
+# project, and where PYTHONDONTWRITEBYTECODE is set (CI, containers) every command would
+# compile them again at start (0.3 s of a 1.4 s start here). Only changed files are redone.
+PACKAGES := hub schema resolvers domain connectors db sandbox console
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q -j 0 $(PACKAGES) >/dev/null
+
+demo: bytecode
 	$(BIN)/govhub demo
 
-test: $(STAMP)
+test: bytecode
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 
-bench: $(STAMP)
+bench: bytecode
 	$(BIN)/python bench/run_all.py
 
 schema: $(STAMP)

@@ -2,17 +2,22 @@
 
 A system serves only ``world.records[system]``; the :class:`RecordStore` keeps the latest
 version per key (what the system "currently holds") and the version it superseded (so the
-``out_of_order`` fault can deliver a stale copy after the fresh one).
+``out_of_order`` fault can deliver a stale copy after the fresh one). Its records in paging
+order are kept between changes, and a page is found in them by bisection
+(:meth:`RecordStore.live_window`): a system answers a page in a time that does not grow with
+the records it holds, as the real ones do from their indexes (a scan per page made a
+100,000-record sync spend 20 s of the sandbox's CPU).
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
 import json
 import random
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -48,7 +53,10 @@ class RecordStore:
     def __init__(self, records: Iterable[SourceRecord]) -> None:
         self.latest: dict[str, SourceRecord] = {}
         self.previous: dict[str, SourceRecord] = {}
+        self.revision = 0
+        """Counts the changes stored: what is derived from the records is kept until it moves."""
         self._ordered: list[SourceRecord] | None = None
+        self._live: list[SourceRecord] | None = None
         for record in sorted(records, key=lambda r: (r.version, r.updated_at)):
             self.put(record)
 
@@ -65,17 +73,82 @@ class RecordStore:
                 return
             self.previous[record.key] = held
         self.latest[record.key] = record
-        self._ordered = None
+        self.revision += 1
+        self._ordered = self._live = None
 
     def ordered(self) -> list[SourceRecord]:
-        """All latest versions ordered by (update time, key), the paging order of every system."""
+        """All latest versions ordered by (update time, key), the paging order of every system.
+        Kept until the next change: callers must not modify it."""
         if self._ordered is None:
-            self._ordered = sorted(self.latest.values(), key=lambda r: (r.updated_at, r.key))
+            self._ordered = sorted(self.latest.values(), key=paging_key)
         return self._ordered
+
+    def live(self) -> list[SourceRecord]:
+        """:meth:`ordered` without the deleted records (what most listings serve)."""
+        if self._live is None:
+            self._live = [r for r in self.ordered() if not r.deleted]
+        return self._live
+
+    def live_window(
+        self,
+        start: datetime | None = None,
+        *,
+        strictly_after: bool = False,
+        end: datetime | None = None,
+    ) -> Window:
+        """The live records updated at or after ``start`` (strictly after it with
+        ``strictly_after``) and before ``end``, in paging order."""
+        live = self.live()
+        return Window(live, updated_range(live, start, strictly_after=strictly_after, end=end))
 
     def newest_update(self) -> datetime | None:
         ordered = self.ordered()
         return ordered[-1].updated_at if ordered else None
+
+
+def paging_key(record: SourceRecord) -> tuple[datetime, str]:
+    """The order systems page in: update time, then key."""
+    return (record.updated_at, record.key)
+
+
+def _updated_at(record: SourceRecord) -> datetime:
+    return record.updated_at
+
+
+def updated_range(
+    records: Sequence[SourceRecord],
+    start: datetime | None = None,
+    *,
+    strictly_after: bool = False,
+    end: datetime | None = None,
+) -> range:
+    """The positions in ``records`` (in paging order) updated at or after ``start`` (strictly
+    after it with ``strictly_after``) and before ``end``. Slicing the range as a list of the
+    window would be sliced (``window[a:b]``, negative bounds included) gives the positions of
+    that page."""
+    first = 0
+    if start is not None:
+        find = bisect.bisect_right if strictly_after else bisect.bisect_left
+        first = find(records, start, key=_updated_at)
+    last = len(records) if end is None else bisect.bisect_left(records, end, key=_updated_at)
+    return range(first, max(first, last))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A run of records in paging order, as positions in a list the store keeps."""
+
+    records: Sequence[SourceRecord]
+    positions: range
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def page(self, start: int, stop: int) -> list[SourceRecord]:
+        """What ``list(window)[start:stop]`` would be (negative bounds included), without
+        copying the window."""
+        chosen = self.positions[start:stop]
+        return list(self.records[chosen.start : chosen.stop])
 
 
 class SimClock:

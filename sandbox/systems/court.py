@@ -129,9 +129,8 @@ def routes(ctx: SystemContext) -> list[Route]:
             limit = int_param(params.get("limit"), 50, 1, MAX_LIMIT, "limit")
         except ValueError as exc:
             return json_response({"error": "invalid_request", "error_description": str(exc)}, 400)
-        matching = [r for r in ctx.store.ordered()
-                    if not r.deleted and (after is None or r.updated_at > after)]
-        page = matching[offset: offset + limit]
+        matching = ctx.store.live_window(after, strictly_after=True)
+        page = matching.page(offset, offset + limit)
         return json_response({"total": len(matching), "offset": offset, "limit": limit,
                               "items": deliver(ctx, page, _render, DRIFT_FIELD)})
 

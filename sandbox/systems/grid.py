@@ -71,9 +71,8 @@ def routes(ctx: SystemContext) -> list[Route]:
             size = int_param(params.get("size"), 50, 1, MAX_PAGE_SIZE, "size")
         except ValueError as exc:
             return json_response({"code": "BAD_REQUEST", "message": str(exc)}, 400)
-        matching = [r for r in ctx.store.ordered()
-                    if not r.deleted and (since is None or r.updated_at >= since)]
-        chunk = matching[(page - 1) * size: page * size]
+        matching = ctx.store.live_window(since)
+        chunk = matching.page((page - 1) * size, page * size)
         return json_response({
             "code": "OK", "total": len(matching), "page": page, "size": size,
             "data": deliver(ctx, chunk, _render, DRIFT_FIELD),

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import hashlib
 import hmac
 import json
@@ -45,7 +46,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.model import SourceRecord
-from sandbox.systems.common import BEIJING, SystemContext, int_param, json_response
+from sandbox.systems.common import (
+    BEIJING,
+    SystemContext,
+    int_param,
+    json_response,
+    paging_key,
+)
 from sandbox.systems.created import RecordMaker
 from sandbox.systems.delivery import deliver
 from sandbox.writes import AppliedWrite, after_apply, fail_before
@@ -107,13 +114,13 @@ def routes(ctx: SystemContext) -> list[Route]:
         except ValueError as exc:
             return json_response({"errcode": 40000, "errmsg": str(exc)}, 400)
         ordered = ctx.store.ordered()
-        remaining = [r for r in ordered if after is None or (r.updated_at, r.key) > after]
-        page = remaining[:limit]
+        first = 0 if after is None else bisect.bisect_right(ordered, after, key=paging_key)
+        page = ordered[first : first + limit]
         next_cursor = _encode_cursor(page[-1]) if page else params.get("cursor") or None
         return json_response({
             "errcode": 0, "errmsg": "ok",
             "data": deliver(ctx, page, _render, DRIFT_FIELD),
-            "nextCursor": next_cursor, "hasMore": len(remaining) > limit,
+            "nextCursor": next_cursor, "hasMore": len(ordered) - first > limit,
         })
 
     referrals: list[dict[str, Any]] = []

@@ -68,14 +68,21 @@ class Exports:
         self.ctx = ctx
         self.frozen: dict[date, dict[str, SourceRecord]] = {}
         self.frozen_at: dict[date, datetime] = {}
+        self._days: tuple[int, dict[date, list[SourceRecord]]] | None = None
         self.refresh()
 
     def by_day(self) -> dict[date, list[SourceRecord]]:
-        """The latest live rows grouped by export day, each day ordered by key."""
+        """The latest live rows grouped by export day, each day ordered by key; kept until the
+        store changes (every file asked for needs them: grouping the whole store each time made
+        a sync's file requests quadratic). Callers must not modify it."""
+        store = self.ctx.store
+        if self._days is not None and self._days[0] == store.revision:
+            return self._days[1]
         days: dict[date, list[SourceRecord]] = {}
-        for record in sorted(self.ctx.store.latest.values(), key=lambda r: r.key):
+        for record in sorted(store.latest.values(), key=lambda r: r.key):
             if not record.deleted:
                 days.setdefault(_day(record), []).append(record)
+        self._days = (store.revision, days)
         return days
 
     def refresh(self) -> dict[date, list[SourceRecord]]:

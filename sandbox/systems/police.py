@@ -135,8 +135,8 @@ def _query(ctx: SystemContext, query: etree._Element) -> Response:
         raise SoapClientError("endTime is before startTime")
     page_no = _int_param(query, "pageNo", 10**9)
     page_size = _int_param(query, "pageSize", MAX_PAGE_SIZE)
-    window = [r for r in ctx.store.ordered() if start <= r.updated_at < end and not r.deleted]
-    page = window[(page_no - 1) * page_size: page_no * page_size]
+    window = ctx.store.live_window(start, end=end)
+    page = window.page((page_no - 1) * page_size, page_no * page_size)
     alarms = deliver(ctx, page, _render, DRIFT_FIELD, MOJIBAKE)
 
     envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV, "tns": NAMESPACE})
