@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import bisect
 import hashlib
 import hmac
 import json
@@ -46,13 +45,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.model import SourceRecord
-from sandbox.systems.common import (
-    BEIJING,
-    SystemContext,
-    int_param,
-    json_response,
-    paging_key,
-)
+from sandbox.systems.common import BEIJING, SystemContext, int_param, json_response
 from sandbox.systems.created import RecordMaker
 from sandbox.systems.delivery import deliver
 from sandbox.writes import AppliedWrite, after_apply, fail_before
@@ -113,14 +106,13 @@ def routes(ctx: SystemContext) -> list[Route]:
             after = _decode_cursor(params["cursor"]) if params.get("cursor") else None
         except ValueError as exc:
             return json_response({"errcode": 40000, "errmsg": str(exc)}, 400)
-        ordered = ctx.store.ordered()
-        first = 0 if after is None else bisect.bisect_right(ordered, after, key=paging_key)
-        page = ordered[first : first + limit]
+        remaining = ctx.store.after(after)
+        page = remaining.page(0, limit)
         next_cursor = _encode_cursor(page[-1]) if page else params.get("cursor") or None
         return json_response({
             "errcode": 0, "errmsg": "ok",
             "data": deliver(ctx, page, _render, DRIFT_FIELD),
-            "nextCursor": next_cursor, "hasMore": len(ordered) - first > limit,
+            "nextCursor": next_cursor, "hasMore": len(remaining) > limit,
         })
 
     referrals: list[dict[str, Any]] = []
