@@ -19,10 +19,12 @@ $(STAMP): $(BIN)/python pyproject.toml requirements.lock
 
 # govhub's own modules, compiled ahead: pip compiles what it installs, not an editable
 # project, and where PYTHONDONTWRITEBYTECODE is set (CI, containers) every command would
-# compile them again at start (0.3 s of a 1.4 s start here). Only changed files are redone.
+# compile them again at start (0.3 s of a 1.4 s start here). Only changed files are redone;
+# each file's bytecode carries its source's hash, so an edit is never hidden by old bytecode.
+# A file that does not compile is named here (-q prints errors only) and stops the target.
 PACKAGES := hub schema resolvers domain connectors db sandbox console
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q -j 0 $(PACKAGES) >/dev/null
+	$(BIN)/python -m compileall -q --invalidation-mode checked-hash $(PACKAGES)
 
 demo: bytecode
 	$(BIN)/govhub demo
@@ -47,3 +49,4 @@ lock: $(BIN)/python
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache
+	find $(PACKAGES) tests bench -name __pycache__ -type d -prune -exec rm -rf {} +

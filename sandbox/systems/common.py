@@ -48,7 +48,11 @@ def default_mutator(
 
 
 class RecordStore:
-    """The latest version of each record of one system, and the version before it."""
+    """The latest version of each record of one system, and the version before it.
+
+    A record held here is replaced through :meth:`put`, never changed in place: the paging
+    order, the live records and what systems derive from them (petition's days) are kept
+    until :attr:`revision` moves."""
 
     def __init__(self, records: Iterable[SourceRecord]) -> None:
         self.latest: dict[str, SourceRecord] = {}
