@@ -40,7 +40,7 @@ from domain.events import MatterAnnouncement, MatterEventKind
 from domain.supervision import SupervisionStatus, breach_target
 from domain.workflow.actors import Actor
 from domain.workflow.errors import WorkflowError
-from domain.workflow.vocabulary import ActorKind, SupervisionAction
+from domain.workflow.vocabulary import OPEN_STEPS, ActorKind, MatterStep, SupervisionAction
 
 log = structlog.get_logger(__name__)
 
@@ -211,6 +211,10 @@ async def _supervise(
     ``prior`` counts each matter's automatic orders so far (kept up to date here)."""
     rule = workflow.rules.rules.get(row.rule_id)
     if rule is None or not rule.duty.supervised_on_breach:
+        return
+    if MatterStep(matter.step) not in OPEN_STEPS:
+        # a clock left running on a finished matter (an order issued before its matter ended
+        # closes with it, ``end_orders``): the breach is recorded, nobody is pressed about it
         return
     try:
         if rule.duty is Duty.SUPERVISED_ORG and row.supervision_id is not None:

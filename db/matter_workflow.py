@@ -56,7 +56,13 @@ from domain.workflow.machine import MatterMachine
 from domain.workflow.payloads import IssueSupervisionPayload, OpenPayload, Payload
 from domain.workflow.state import MatterState, Transition
 from domain.workflow.visibility import ALL_MATTERS, MatterScope
-from domain.workflow.vocabulary import ActorKind, MatterAction, SupervisionAction
+from domain.workflow.vocabulary import (
+    OPEN_STEPS,
+    ActorKind,
+    MatterAction,
+    MatterStep,
+    SupervisionAction,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -294,6 +300,39 @@ async def store_transition(
         session, matter_id, transition.clock_ops, workflow.rules, workflow.calendar
     )
     await enqueue_matter_writes(session, matter_id, transition, now)
+    if before.step in OPEN_STEPS and transition.state.step not in OPEN_STEPS:
+        await end_orders(session, workflow, matter_id, transition.state.step, now)
+
+
+MATTER_ENDED = "matter-ended"
+"""The system actor that closes a finished matter's supervision orders."""
+
+
+async def end_orders(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    matter_id: int,
+    step: MatterStep,
+    now: datetime,
+) -> None:
+    """办结 the open and replied 督办单 of a matter that has just ended (结案, 撤回, 并案):
+    their reply clocks stop, so none breaches or escalates about a finished matter, and the
+    matter leaves the worklist's 督办中. A reopened matter (回访不满意) is supervised afresh."""
+    orders = list(await session.scalars(
+        select(Supervision)
+        .where(Supervision.matter_id == matter_id,
+               Supervision.status.in_([SupervisionStatus.OPEN.value,
+                                       SupervisionStatus.REPLIED.value]))
+        .order_by(Supervision.id)
+    ))  # fmt: skip
+    if not orders:
+        return
+    matter = await session.get(Matter, matter_id, populate_existing=True)  # the step just saved
+    assert matter is not None
+    actor = Actor.system(MATTER_ENDED)
+    for stored in orders:
+        moved = workflow.supervision.end_with_matter(order_of(stored, matter), actor, now, step)
+        await store_order(session, workflow, matter, stored, moved, now)
 
 
 def order_of(row: Supervision, matter: Matter) -> SupervisionOrder:

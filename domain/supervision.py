@@ -33,7 +33,13 @@ from domain.workflow.payloads import (
     validated,
 )
 from domain.workflow.state import MatterState
-from domain.workflow.vocabulary import ActorKind, SupervisionAction, SupervisionLevel
+from domain.workflow.vocabulary import (
+    OPEN_STEPS,
+    ActorKind,
+    MatterStep,
+    SupervisionAction,
+    SupervisionLevel,
+)
 
 LEVELS = tuple(SupervisionLevel)
 """Mildest first: 提醒, 督办, 挂牌督办."""
@@ -146,13 +152,14 @@ class SupervisionMachine:
             raise Forbidden("only centre staff issue a supervision order by hand")
         if not actor.covers(matter.region_code):
             raise Forbidden("the matter lies outside the actor's jurisdiction")
+        if matter.step not in OPEN_STEPS:
+            raise IllegalTransition(
+                f"a supervision order presses an open matter; this one is {matter.step.value}"
+            )
         data = validated(IssueSupervisionPayload, payload)
         issuing = data.issuing_region or matter.region_code
         if data.issuing_region is not None:
-            try:
-                issuing = validate_division_code(data.issuing_region)
-            except InvalidIdentifier as exc:
-                raise BadInput(f"issuing_region: {exc}") from None
+            issuing = _issuing_region(data.issuing_region, matter, actor)
         order = SupervisionOrder(
             matter_region=matter.region_code,
             level=data.level,
@@ -163,6 +170,19 @@ class SupervisionMachine:
             automatic=False,
         )
         return self._issued(order, actor, now)
+
+    def end_with_matter(
+        self, order: SupervisionOrder, actor: Actor, now: datetime, step: MatterStep
+    ) -> SupervisionTransition:
+        """办结 an open or replied order because its matter ended (结案 or 撤回, ``step``) by
+        ``actor``'s action: nobody is pressed about a finished matter, and its reply clock
+        stops instead of running on to an escalation."""
+        if order.status not in _SOURCES[SupervisionAction.CLOSE_SUPERVISION]:
+            raise IllegalTransition(f"the order is already {order.status.value}")
+        ended = "撤回" if step is MatterStep.WITHDRAWN else "结案"
+        new = replace(order, status=SupervisionStatus.CLOSED)
+        note = f"事项已{ended}, 督办随之办结"
+        return self._moved(order, new, SupervisionAction.CLOSE_SUPERVISION, actor, now, note)
 
     def on_breach(
         self,
@@ -287,6 +307,33 @@ _ACTORS: dict[SupervisionAction, frozenset[ActorKind]] = {
     SupervisionAction.CLOSE_SUPERVISION: frozenset({ActorKind.CENTRE_STAFF}),
     SupervisionAction.ESCALATE_SUPERVISION: frozenset({ActorKind.CENTRE_STAFF, ActorKind.SYSTEM}),
 }
+
+
+def _issuing_region(code: str, matter: MatterState, actor: Actor) -> str:
+    """The centre an order is issued in the name of (督办主体), given by staff: the matter's own
+    region or one above it, within the actor's jurisdiction (a county centre does not issue in
+    the city's name, nor in another county's)."""
+    try:
+        issuing = validate_division_code(code)
+    except InvalidIdentifier as exc:
+        raise BadInput(f"issuing_region: {exc}") from None
+    if matter.region_code is not None and issuing not in _region_and_above(matter.region_code):
+        raise BadInput(
+            f"issuing_region: {issuing} is neither the matter's region nor a region above it"
+        )
+    if not actor.covers(issuing):
+        raise Forbidden(f"issuing_region: {issuing} lies outside the actor's jurisdiction")
+    return issuing
+
+
+def _region_and_above(region_code: str) -> list[str]:
+    """``region_code`` and every region above it, up to its province."""
+    chain: list[str] = []
+    code: str | None = region_code
+    while code is not None and code not in chain:
+        chain.append(code)
+        code = region_above(code)
+    return chain
 
 
 def _authorise(order: SupervisionOrder, action: SupervisionAction, actor: Actor) -> None:

@@ -159,7 +159,10 @@ class SuperviseMatterInput:
     target_org: str = strawberry.field(description="The organisation pressed (被督办单位).")
     reason: str = strawberry.field(description="Why (督办事由).")
     issuing_region: str | None = strawberry.field(
-        default=None, description="Issuing centre's region; default the matter's (督办主体)."
+        default=None, description=(
+            "Issuing centre's region (督办主体): the matter's own (the default) or one above "
+            "it, within the caller's jurisdiction."
+        ),
     )
 
 

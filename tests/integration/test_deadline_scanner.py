@@ -9,19 +9,19 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.deadline_scanner import hold_lease, release_lease, scan
 from db.engine import session_factory
 from db.matter_workflow import MatterWorkflow, NewMatter
-from db.models import MatterEvent, Supervision
+from db.models import Matter, MatterEvent, Supervision
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
 from domain.workflow.payloads import OpenPayload
-from domain.workflow.vocabulary import MatterAction, MatterOrigin
+from domain.workflow.vocabulary import MatterAction, MatterOrigin, MatterStep
 
 SH = ZoneInfo("Asia/Shanghai")
 A = MatterAction
@@ -119,6 +119,29 @@ async def test_a_late_supervision_reply_escalates_the_order(flow: MatterWorkflow
     assert orders[order].status == "ESCALATED"
     successors = [o for o in orders.values() if o.rung == 1 and not o.breach_clock_id]
     assert [(o.level.value, o.status) for o in successors] == [("SUPERVISE", "OPEN")]
+
+
+async def test_an_order_left_running_on_a_finished_matter_is_not_escalated(
+    flow: MatterWorkflow,
+) -> None:
+    """Data written before a matter's end closed its orders: the late reply is recorded as
+    overdue, but nobody is pressed about a finished matter."""
+    matter = await _dispatched(flow)
+    order = await flow.supervise(
+        matter, STAFF, {"level": "REMINDER", "target_org": ORG, "reason": "请加快"}
+    )
+    async with flow.sessions.begin() as session:  # as a matter closed before the fix was left
+        await session.execute(
+            update(Matter).where(Matter.id == matter).values(step=MatterStep.CLOSED)
+        )
+    result = await scan(flow, datetime(2025, 3, 11, 9, tzinfo=SH))
+    assert result.breaches >= 1 and result.supervised == 0
+    async with flow.sessions() as session:
+        orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter)
+        )).all()
+    assert [(o.id, o.status) for o in orders] == [(order, "OPEN")]
+    assert ("OVERDUE", "supervision.reply:due") in await _timeline(flow, matter)
 
 
 async def test_one_replica_holds_the_lease(flow: MatterWorkflow) -> None:

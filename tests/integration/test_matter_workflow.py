@@ -189,3 +189,36 @@ async def test_supervision_orders_are_issued_replied_and_closed(workflow: Any) -
     assert stored is not None and stored.status == "CLOSED" and stored.reply == "已约谈双方"
     assert reply_clock.rule_id == "supervision.reply" and reply_clock.stopped_at is not None
     assert heard[-1].kind is MatterEventKind.SUPERVISED
+
+
+async def test_a_matter_that_ends_closes_its_orders_and_takes_no_more(workflow: Any) -> None:
+    flow, _ = workflow
+    matter = await flow.open(STAFF, intake())
+    await flow.apply(matter, A.ADMIT, STAFF, {})
+    await flow.apply(matter, A.ASSESS, STAFF, ASSESS)
+    await flow.apply(matter, A.DISPATCH, STAFF, {"org": ORG, "track": "PEOPLES_MEDIATION"})
+    issue = {"level": "REMINDER", "target_org": ORG, "reason": "久拖未决"}
+    replied = await flow.supervise(matter, STAFF, issue)
+    await flow.act_on_order(replied, SupervisionAction.REPLY_SUPERVISION, PARTNER,
+                            {"reply": "已约谈双方"})
+    still_open = await flow.supervise(matter, STAFF, {**issue, "level": "SUPERVISE"})
+    await flow.apply(matter, A.WITHDRAW, STAFF, {"reason": "当事人撤回申请"})
+    async with flow.sessions() as session:
+        orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter).order_by(Supervision.id)
+        )).all()
+        reply_clocks = (await session.scalars(
+            select(ClockRow).where(ClockRow.supervision_id.in_([replied, still_open]))
+        )).all()
+        closings = (await session.scalars(
+            select(MatterEvent).where(MatterEvent.matter_id == matter,
+                                      MatterEvent.action == "CLOSE_SUPERVISION")
+        )).all()
+    assert [(o.id, o.status) for o in orders] == [(replied, "CLOSED"), (still_open, "CLOSED")]
+    assert all(o.running_clocks == [] for o in orders)
+    assert len(reply_clocks) == 2 and all(c.stopped_at is not None for c in reply_clocks)
+    assert [(e.actor_sub, e.note, e.to_step) for e in closings] == [
+        ("system:matter-ended", "事项已撤回, 督办随之办结", MatterStep.WITHDRAWN)
+    ] * 2
+    with pytest.raises(IllegalTransition):
+        await flow.supervise(matter, STAFF, issue)

@@ -206,6 +206,67 @@ def test_manual_issue_refusals(actor: Actor, payload: dict[str, str], code: str)
     assert caught.value.code is WorkflowErrorCode(code)
 
 
+COUNTY_STAFF = Actor.of(Principal("staff-3", Role.CENTER_STAFF, org="湖滨区综治中心",
+                                  regions=("411202",)))
+ISSUE = {"level": "SUPERVISE", "target_org": "org:tjw", "reason": "推诿拖延"}
+
+
+@pytest.mark.parametrize(
+    ("actor", "issuing", "expected"),
+    [
+        (STAFF, "411202001", "411202001"),  # the matter's own township
+        (STAFF, "411202", "411202"),  # its county
+        (STAFF, "411200", "411200"),  # its city, within the city staff's jurisdiction
+        (COUNTY_STAFF, "411202", "411202"),
+        (COUNTY_STAFF, "411200", "FORBIDDEN"),  # a county centre does not issue as the city
+        (STAFF, "411203", "BAD_USER_INPUT"),  # another county: not above the matter
+        (STAFF, "510104", "BAD_USER_INPUT"),  # another province altogether
+        (STAFF, "411202002", "BAD_USER_INPUT"),  # a sibling township
+    ],
+)
+def test_the_issuing_centre_is_the_matters_region_or_above_within_jurisdiction(
+    actor: Actor, issuing: str, expected: str
+) -> None:
+    payload = {**ISSUE, "issuing_region": issuing}
+    if expected.isdigit():
+        assert MACHINE.issue(MATTER, actor, payload, NOW).order.issuing_region == expected
+        return
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.issue(MATTER, actor, payload, NOW)
+    assert caught.value.code is WorkflowErrorCode(expected)
+
+
+@pytest.mark.parametrize("step", [MatterStep.CLOSED, MatterStep.REVISITED, MatterStep.WITHDRAWN])
+def test_a_finished_matter_is_not_supervised(step: MatterStep) -> None:
+    finished = MatterState(step=step, origin=MatterOrigin.GRID_EVENT, region_code="411202001")
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.issue(finished, STAFF, ISSUE, NOW)
+    assert caught.value.code is WorkflowErrorCode.ILLEGAL_TRANSITION
+
+
+@pytest.mark.parametrize(
+    ("step", "note"), [(MatterStep.CLOSED, "事项已结案"), (MatterStep.WITHDRAWN, "事项已撤回")]
+)
+def test_orders_end_with_their_matter_and_stop_their_clocks(step: MatterStep, note: str) -> None:
+    ended_by = Actor.system("matter-ended")
+    issued = MACHINE.issue(MATTER, STAFF, ISSUE, NOW).order
+    replied = MACHINE.apply(
+        issued, SupervisionAction.REPLY_SUPERVISION, TARGET, {"reply": "已约谈"}, NOW
+    ).order
+    open_end = MACHINE.end_with_matter(issued, ended_by, NOW, step)
+    assert open_end.order.status is SupervisionStatus.CLOSED and not open_end.order.clocks
+    assert [(op.kind, op.rule_id) for op in open_end.clock_ops] == [
+        (ClockOpKind.STOP, "supervision.reply")
+    ]
+    assert open_end.events[0].action is SupervisionAction.CLOSE_SUPERVISION
+    assert open_end.events[0].note.startswith(note)
+    replied_end = MACHINE.end_with_matter(replied, ended_by, NOW, step)
+    assert replied_end.order.status is SupervisionStatus.CLOSED and replied_end.clock_ops == ()
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.end_with_matter(open_end.order, ended_by, NOW, step)
+    assert caught.value.code is WorkflowErrorCode.ILLEGAL_TRANSITION
+
+
 def test_a_reply_limit_per_level_is_configuration(tmp_path: Path) -> None:
     path = tmp_path / "rules.toml"
     path.write_text(
