@@ -78,6 +78,7 @@ class AuditEvent:
     duration_ms: float | None
     occurred_at: datetime
     person_ids: list[int] | None = None
+    matter_ids: list[int] | None = None
     made_storable: bool = field(default=False, compare=False, repr=False)
     """Whether :meth:`storable` made this event (it is not made storable twice: the audit
     writer does so before queueing, ``append_events`` for every other caller)."""
@@ -100,13 +101,15 @@ class AuditEvent:
             duration_ms=self.duration_ms,
             occurred_at=self.occurred_at,
             person_ids=self.person_ids,
+            matter_ids=self.matter_ids,
             made_storable=True,
         )
 
 
 CHAINED_COLUMNS = (
     "id", "occurred_at", "principal", "role", "org", "operation", "document_hash", "variables",
-    "record_ids", "person_ids", "purpose", "outcome", "duration_ms", "prev_hash", "scheme",
+    "record_ids", "person_ids", "matter_ids", "purpose", "outcome", "duration_ms", "prev_hash",
+    "scheme",
 )  # fmt: skip
 """The columns a row's hash covers (all but ``hash`` itself)."""
 
@@ -133,6 +136,8 @@ def chain_fields(entry: AuditEntry | Mapping[str, Any]) -> dict[str, Any]:
     # Only when set: rows written before the column existed hash exactly as they did.
     if row["person_ids"] is not None:
         fields["person_ids"] = row["person_ids"]
+    if row["matter_ids"] is not None:
+        fields["matter_ids"] = row["matter_ids"]
     if row["scheme"] is not None:
         fields["scheme"] = row["scheme"]
     return fields
@@ -200,6 +205,7 @@ def chained_rows(events: list[AuditEvent], tail: ChainTail) -> list[dict[str, An
             "role": event.role, "org": event.org, "operation": event.operation,
             "document_hash": event.document_hash, "variables": event.variables,
             "record_ids": event.record_ids, "person_ids": event.person_ids,
+            "matter_ids": event.matter_ids,
             "purpose": event.purpose, "outcome": event.outcome, "duration_ms": event.duration_ms,
             "prev_hash": prev, "scheme": KEYED,
         }  # fmt: skip
@@ -229,8 +235,8 @@ CREATE OR REPLACE FUNCTION pg_temp.govhub_audit_append(
     in_lock bigint, in_tail_id int, in_tail_hash text, in_id int[], in_occurred_at timestamptz[],
     in_principal text[], in_role text[], in_org text[], in_operation text[],
     in_document_hash text[], in_variables text[], in_record_ids text[], in_person_ids text[],
-    in_purpose text[], in_outcome text[], in_duration_ms float8[], in_prev_hash text[],
-    in_hash text[], in_scheme text[])
+    in_matter_ids text[], in_purpose text[], in_outcome text[], in_duration_ms float8[],
+    in_prev_hash text[], in_hash text[], in_scheme text[])
 RETURNS TABLE (appended boolean, tail_id int, tail_hash text)
 LANGUAGE plpgsql VOLATILE SET enable_seqscan = off AS $fn$
 DECLARE
@@ -245,32 +251,33 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO audit_log (id, occurred_at, principal, role, org, operation, document_hash,
-        variables, record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash,
-        scheme)
+        variables, record_ids, person_ids, matter_ids, purpose, outcome, duration_ms, prev_hash,
+        hash, scheme)
     SELECT r.id, r.occurred_at, r.principal, r.role, r.org, r.operation, r.document_hash,
-        r.variables::json, r.record_ids::json, r.person_ids::json, r.purpose, r.outcome,
-        r.duration_ms, r.prev_hash, r.hash, r.scheme
+        r.variables::json, r.record_ids::json, r.person_ids::json, r.matter_ids::json, r.purpose,
+        r.outcome, r.duration_ms, r.prev_hash, r.hash, r.scheme
     FROM unnest(in_id, in_occurred_at, in_principal, in_role, in_org, in_operation,
-        in_document_hash, in_variables, in_record_ids, in_person_ids, in_purpose, in_outcome,
-        in_duration_ms, in_prev_hash, in_hash, in_scheme)
+        in_document_hash, in_variables, in_record_ids, in_person_ids, in_matter_ids, in_purpose,
+        in_outcome, in_duration_ms, in_prev_hash, in_hash, in_scheme)
         AS r(id, occurred_at, principal, role, org, operation, document_hash, variables,
-            record_ids, person_ids, purpose, outcome, duration_ms, prev_hash, hash, scheme);
+            record_ids, person_ids, matter_ids, purpose, outcome, duration_ms, prev_hash, hash,
+            scheme);
     RETURN QUERY SELECT true, in_id[cardinality(in_id)], in_hash[cardinality(in_hash)];
 END
 $fn$
 """
 _PG_APPEND_AFTER = (
     "SELECT appended, tail_id, tail_hash FROM pg_temp.govhub_audit_append($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+    "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
 )
 _UNIQUE_VIOLATION = "23505"
 _NOT_CREATED = frozenset({"42883", "3F000"})
 """undefined_function; invalid_schema_name (the session has no ``pg_temp`` schema yet)."""
-_JSON_COLUMNS = frozenset({"variables", "record_ids", "person_ids"})
+_JSON_COLUMNS = frozenset({"variables", "record_ids", "person_ids", "matter_ids"})
 _PG_COLUMNS = (
     "id", "occurred_at", "principal", "role", "org", "operation", "document_hash", "variables",
-    "record_ids", "person_ids", "purpose", "outcome", "duration_ms", "prev_hash", "hash",
-    "scheme",
+    "record_ids", "person_ids", "matter_ids", "purpose", "outcome", "duration_ms", "prev_hash",
+    "hash", "scheme",
 )  # fmt: skip
 
 

@@ -38,6 +38,7 @@ def _entry(row: RowMapping) -> AuditLogEntry:
         variables=cast("Any", row["variables"]),
         record_ids=row["record_ids"],
         person_ids=row["person_ids"],
+        matter_ids=row["matter_ids"],
         purpose=row["purpose"],
         outcome=row["outcome"],
         duration_ms=row["duration_ms"],

@@ -33,6 +33,9 @@ class AuditLogEntry:
     person_ids: list[int] | None = strawberry.field(
         description="Persons returned, each personal data in itself (返回的自然人)."
     )
+    matter_ids: list[int] | None = strawberry.field(
+        description="Matters whose intake parties were returned (返回当事人信息的事项)."
+    )
     purpose: str | None = strawberry.field(description="Stated purpose, X-Purpose (查询事由).")
     outcome: str = strawberry.field(description="OK, ERROR, DENIED or UNAUTHENTICATED (结果).")
     duration_ms: float | None = strawberry.field(description="Duration in ms (耗时毫秒).")

@@ -149,6 +149,7 @@ class AuditTrail(SchemaExtension):
             variables=variables_record(context.variables) if context.variables else None,
             record_ids=sorted(security.pii_record_ids) or None,
             person_ids=sorted(security.pii_person_ids) or None,
+            matter_ids=sorted(security.pii_matter_ids) or None,
             purpose=mask_text(security.purpose) if security.purpose else None,
             outcome=outcome_of(codes).value,
             duration_ms=(time.perf_counter() - started) * 1000,

@@ -350,6 +350,7 @@ class MatterNode(relay.Node):
 
     @strawberry.field(metadata=PERSONAL, description="Parties registered at intake (当事人).")
     async def parties(self, info: Info) -> list[MatterParty]:
+        info.context.security.pii_matter_ids.add(self.matter_id)  # personal data: audited
         rows = await info.context.loaders.matters.parties.load(self.matter_id)
         return [MatterParty.from_row(row) for row in rows]
 

@@ -75,6 +75,8 @@ class RequestSecurity:
     """Records whose parties (personal data) this request returned, for the audit row."""
     pii_person_ids: set[int] = field(default_factory=set)
     """Persons this request returned (a person is personal data), for the audit row."""
+    pii_matter_ids: set[int] = field(default_factory=set)
+    """Matters whose intake parties (personal data) this request returned, for the audit row."""
     scope: RecordScope = field(init=False)
 
     def __post_init__(self) -> None:
@@ -86,6 +88,7 @@ class RequestSecurity:
         self.operation_name = None
         self.pii_record_ids = set()
         self.pii_person_ids = set()
+        self.pii_matter_ids = set()
 
     def saw_person(self, person: PersonT) -> PersonT:
         """``person`` (or ``None``) unchanged, noted for the audit row when it is one."""

@@ -26,6 +26,8 @@ class AuditEntry(Base):
     variables: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     record_ids: Mapped[list[int] | None] = mapped_column(JSON)
     person_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    matter_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    """Matters whose intake parties (personal data) the operation returned."""
     purpose: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(32))
     duration_ms: Mapped[float | None] = mapped_column(Float)

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.audit import verify_chain
 from db.engine import session_factory
-from db.models import AuditEntry, Record
+from db.models import AuditEntry, Matter, Record
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import POLICIES, Role
 from tests.integration.auth_support import token
@@ -169,6 +170,26 @@ async def test_intake_seals_and_masks_parties_and_numbers_the_matter(
     intakes = [r for r in rows if r.principal == "staff-1"]
     assert len(intakes) == 3 and all(r.role == "center_staff" for r in intakes)
     assert ID_NUMBER not in json.dumps([r.variables for r in intakes], ensure_ascii=False)
+
+
+async def test_reading_a_matters_parties_names_the_matter_on_the_audit_row(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    gid = await _open(client)  # the intake answers with the parties: audited as a read too
+    read = "query($id: ID!) { matter(id: $id) { number parties { name idNumber phone } } }"
+    await _do(client, read, STAFF, id=gid)
+    await _do(client, "query($id: ID!) { matter(id: $id) { number step } }", STAFF, id=gid)
+    async with session_factory(committing_engine)() as session:
+        (matter_id,) = (await session.scalars(select(Matter.id))).all()
+        rows = (await session.scalars(select(AuditEntry).order_by(AuditEntry.id))).all()
+        checked, problem = await verify_chain(session)
+    assert [r.matter_ids for r in rows[-3:]] == [[matter_id], [matter_id], None]
+    assert [r.record_ids for r in rows[-3:]] == [None, None, None]
+    assert problem is None and checked == len(rows)
+    log = '{ auditLog(principal: "staff-1", first: 3) { nodes { matterIds } } }'  # newest first
+    body = await graphql(client, log, None, headers=headers(Role.AUDITOR))
+    nodes = body["data"]["auditLog"]["nodes"]
+    assert [n["matterIds"] for n in nodes] == [None, [matter_id], [matter_id]]
 
 
 async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
