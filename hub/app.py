@@ -187,15 +187,24 @@ class GovhubGraphQL(GraphQLOverHTTP):
         asyncio.get_running_loop().call_later(delay, start)
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON as Strawberry reads it, but a hostile body (invalid UTF-8, nesting deeper
-        than the parser's recursion, a bare ``null``, number or string) is a 400, not a 500."""
+        """JSON as Strawberry reads it, but a hostile body or WebSocket message (invalid
+        UTF-8, nesting deeper than the parser's recursion, a bare ``null``, number or string)
+        is a ``JSONDecodeError``: over HTTP a 400 (:meth:`parse_json`), over a WebSocket a
+        close with 4400, never an unhandled error."""
         try:
             decoded = super().decode_json(data)
         except (RecursionError, UnicodeDecodeError, ValueError) as exc:
-            raise HTTPException(400, "Unable to parse request body as JSON") from exc
+            raise json.JSONDecodeError("Unable to parse request body as JSON", "", 0) from exc
         if not isinstance(decoded, dict | list):
-            raise HTTPException(400, "Expected a JSON object (a GraphQL request).")
+            raise json.JSONDecodeError("Expected a JSON object (a GraphQL request).", "", 0)
         return decoded
+
+    def parse_json(self, data: str | bytes) -> object:
+        """A request body's JSON (:meth:`decode_json`); a 400 saying why when it is none."""
+        try:
+            return self.decode_json(data)
+        except json.JSONDecodeError as exc:
+            raise HTTPException(400, exc.msg) from exc
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

@@ -148,7 +148,7 @@ class GraphQLOverHTTP(GraphQL[Context, None]):
         try:  # as strawberry's own, with a JSON body for a refused request
             data = None
             if request.method == "POST" and self._plain_json(request):
-                data = self.decode_json(await request.body())  # kept: the view reads it again
+                data = self.parse_json(await request.body())  # kept: the view reads it again
             if one_operation(data):
                 assert isinstance(data, dict)
                 response = await self.answer_json(request, data)

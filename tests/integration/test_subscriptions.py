@@ -181,6 +181,23 @@ async def test_a_connection_without_a_valid_token_is_closed_before_any_operation
         await ws.close()
 
 
+@pytest.mark.parametrize("frame", ["not json", "5", '"text"', "[1, 2"])
+async def test_a_message_that_is_not_a_json_object_closes_the_socket_with_4400(
+    committing_engine: AsyncEngine, pii_key: bytes, frame: str
+) -> None:
+    headers = {"Authorization": f"Bearer {token(Role.CENTER_STAFF, [INSIDE])}"}
+    async with running_hub(committing_engine, pii_key) as (url, _state):
+        ws = await _connect(url, {}, additional_headers=headers)
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(frame)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+        finally:
+            await ws.close()
+
+
 async def test_the_token_may_come_on_the_upgrade_request_instead(
     committing_engine: AsyncEngine, pii_key: bytes
 ) -> None:
