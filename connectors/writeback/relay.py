@@ -175,8 +175,8 @@ class OutboxRelay:
                 return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
             except SourceError as exc:
                 return self._unknown(claim, exc, now), "unknown"
-            if found is not None:
-                return self._delivered(found, now), "found"
+            if found is not None:  # an earlier send arrived: no new one, no attempt spent
+                return self._delivered(found, now, claim.attempts), "found"
             if claim.lookups + 1 < self.policy.reconcile_reads:
                 return {"status": WriteState.UNKNOWN, "lookups": claim.lookups + 1,
                         "next_attempt_at": now + timedelta(seconds=self.policy.reconcile_delay),
@@ -200,12 +200,14 @@ class OutboxRelay:
             if writer.idempotent:
                 return self._retry(claim, exc, now, WriteState.PENDING), "retry"
             return self._unknown(claim, exc, now), "unknown"
-        return self._delivered(delivery, now), (
+        return self._delivered(delivery, now, claim.attempts + 1), (
             "confirmed" if delivery.target_ref else "sent")
 
-    def _delivered(self, delivery: Delivery, now: datetime) -> dict[str, Any]:
+    def _delivered(self, delivery: Delivery, now: datetime, attempts: int) -> dict[str, Any]:
+        """The row once delivered; ``attempts`` counts every send tried, this one included."""
         state = WriteState.CONFIRMED if delivery.target_ref else WriteState.SENT
-        return {"status": state, "target_ref": delivery.target_ref, "response": delivery.response,
+        return {"status": state, "attempts": attempts, "target_ref": delivery.target_ref,
+                "response": delivery.response,
                 "sent_at": now, "confirmed_at": now if delivery.target_ref else None,
                 "last_error": None, "last_error_code": None, "lookups": 0}
 

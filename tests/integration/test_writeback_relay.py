@@ -72,9 +72,24 @@ async def test_every_target_applies_each_write_once_under_write_faults(
     # then each write was applied exactly once and is confirmed with the target's id
     await assert_exactly_once(sb, references)
     assert set((await states(sessions)).values()) == {WriteState.CONFIRMED}
+    async with sessions() as session:
+        attempts = (await session.scalars(select(OutboxMessage.attempts))).all()
+    assert min(attempts) >= 1 and max(attempts) > 1  # the faults cost some rows a second send
     injected = {t: sb.systems[t].faults.injected for t in ALL}
     assert all(c["write_lost_after_apply"] + c["write_timeout_after_apply"] > 0
                for c in injected.values())
+
+
+async def test_each_send_counts_as_an_attempt_the_successful_one_included(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    await enqueue_many(sessions, sb, per_target=2)
+    async with open_writers(sources_for(sb)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+    async with sessions() as session:
+        rows = (await session.execute(select(OutboxMessage.status, OutboxMessage.attempts))).all()
+    assert len(rows) == 2 * len(ALL)
+    assert {(status, attempts) for status, attempts in rows} == {(WriteState.CONFIRMED, 1)}
 
 
 async def test_a_relay_that_died_after_sending_leaves_nothing_lost_or_doubled(
