@@ -13,7 +13,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -47,4 +53,20 @@ class DocumentValidation(SchemaExtension):
             context.pre_execution_errors = validated_text(schema, context.query, rules)
         elif document is not None:  # a tree parsed elsewhere: keyed by the tree, as before
             context.pre_execution_errors = _validated_tree(schema, document, rules)
+        if (
+            not context.pre_execution_errors
+            and document is not None
+            and context._provided_operation_name is None
+            and _operations(document) > 1
+        ):
+            # Strawberry would run the first (it names the first operation when none is
+            # given); GraphQL asks the client to choose (spec: GetOperation)
+            context.pre_execution_errors = [GraphQLError(MULTIPLE_OPERATIONS)]
         yield
+
+
+MULTIPLE_OPERATIONS = "Must provide operation name if query contains multiple operations."
+
+
+def _operations(document: DocumentNode) -> int:
+    return sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)

@@ -27,6 +27,7 @@ QUERY_INVALID = "query { noSuchField }"
 QUERY_BAD_VARIABLE = "query Node($id: ID!) { node(id: $id) { id } }"
 QUERY_NOT_FOUND = 'query { person(id: "UGVyc29uOjk5OTk5") { id } }'
 QUERY_FORBIDDEN = "query { auditLog(first: 1) { totalCount } }"
+QUERY_TWO_NAMED = "query Version { version } query Viewer { viewer { role } }"
 
 VALID = bearer(Role.CENTER_STAFF, ["411202"])
 REFUSED = {"Authorization": "Bearer not.a.jwt"}
@@ -42,6 +43,8 @@ CASES: dict[str, tuple[dict[str, str], str, dict[str, Any] | None, int, int, str
     "forbidden field": (VALID, QUERY_FORBIDDEN, None, 200, 200, "FORBIDDEN"),
     "not found": (VALID, QUERY_NOT_FOUND, None, 200, 200, "NOT_FOUND"),
     "fine": (VALID, QUERY_VERSION, None, 200, 200, ""),
+    "two operations, none named": (VALID, QUERY_TWO_NAMED, None, 200, 400,
+                                   "GRAPHQL_VALIDATION_FAILED"),
 }
 
 
@@ -79,6 +82,20 @@ async def test_status_per_case_and_media_type(
         assert ('error="invalid_token"' in challenge) == ("Authorization" in headers)
     else:
         assert "www-authenticate" not in response.headers
+
+
+async def test_an_operation_of_several_is_chosen_by_name(client: httpx.AsyncClient) -> None:
+    for name, answer in [("Viewer", {"viewer": {"role": "center_staff"}}),
+                         ("Version", {"version": "0.1.0"})]:
+        response = await client.post(
+            "/graphql", json={"query": QUERY_TWO_NAMED, "operationName": name}, headers=VALID
+        )
+        assert response.json() == {"data": answer}
+    response = await client.post("/graphql", json={"query": QUERY_TWO_NAMED}, headers=VALID)
+    [error] = response.json()["errors"]
+    assert error["message"] == (
+        "Must provide operation name if query contains multiple operations."
+    )
 
 
 @pytest.mark.parametrize("media_type", [JSON, GRAPHQL_RESPONSE])
