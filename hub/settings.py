@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import structlog
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 
@@ -35,7 +35,10 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "prod"] = "dev"
     data_dir: Path = Path("./data")
-    database_url: str = "sqlite+aiosqlite:///./data/govhub.db"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./data/govhub.db",
+        description="SQLAlchemy URL; default: the embedded database in the data directory",
+    )
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema to use (search_path); default: public"
     )
@@ -109,7 +112,7 @@ class Settings(BaseSettings):
     audit_checkpoint_file: Path | None = Field(
         default=Path("./data/audit-checkpoints.jsonl"),
         description="where signed checkpoints of the audit chain are appended (outside the "
-        "database; empty: none)",
+        "database; empty: none); default: in the data directory",
     )
     audit_checkpoint_seconds: float = Field(
         default=10.0, description="at most one audit checkpoint per this many seconds"
@@ -163,6 +166,17 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _in_the_data_directory(self) -> Settings:
+        """The embedded database and the audit checkpoints live in ``GOVHUB_DATA_DIR``
+        beside the dev keys, unless their own variables say otherwise: a data directory
+        holds one deployment's state whole, whatever the working directory."""
+        if "database_url" not in self.model_fields_set:
+            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'govhub.db'}"
+        if "audit_checkpoint_file" not in self.model_fields_set:
+            self.audit_checkpoint_file = self.data_dir / "audit-checkpoints.jsonl"
+        return self
 
     def delivery_policy(self) -> DeliveryPolicy:
         """How the outbox relay retries, from the ``GOVHUB_OUTBOX_*`` settings."""

@@ -12,8 +12,28 @@ from hub.settings import Settings, SettingsError, load_settings
 
 def test_defaults_point_at_embedded_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
-    assert Settings().database_url == "sqlite+aiosqlite:///./data/govhub.db"
+    monkeypatch.delenv("GOVHUB_DATA_DIR", raising=False)
+    monkeypatch.delenv("GOVHUB_AUDIT_CHECKPOINT_FILE", raising=False)
+    assert Settings().database_url == "sqlite+aiosqlite:///data/govhub.db"
+    assert Settings().audit_checkpoint_file == Path("data/audit-checkpoints.jsonl")
     assert Settings().env == "dev"
+
+
+def test_the_data_directory_holds_the_embedded_database_and_checkpoints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GOVHUB_AUDIT_CHECKPOINT_FILE", raising=False)
+    monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/govhub.db"
+    assert settings.audit_checkpoint_file == tmp_path / "audit-checkpoints.jsonl"
+    # their own variables still win
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", "postgresql+asyncpg://govhub@db/govhub")
+    monkeypatch.setenv("GOVHUB_AUDIT_CHECKPOINT_FILE", "")
+    settings = Settings()
+    assert settings.database_url == "postgresql+asyncpg://govhub@db/govhub"
+    assert settings.audit_checkpoint_file is None
 
 
 def test_dev_generates_missing_keys_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
