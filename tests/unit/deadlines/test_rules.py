@@ -69,7 +69,7 @@ def test_every_national_rule_cites_its_source_and_excludes_the_start_day() -> No
         if rule.scope is RuleScope.NATIONAL:
             assert "《" in rule.basis, rule.id
         else:
-            assert rule.basis.startswith("Local practice"), rule.id
+            assert rule.basis.startswith("地方惯例"), rule.id  # staff read it: Chinese
 
 
 def test_national_calendar_day_limits_roll_past_holidays() -> None:
