@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.figure_summary import counted_groups
-from db.queries import REGIONS, RecordScope
+from db.queries import REGIONS, RecordScope, region_range
 from db.stats import Group, GroupKey, StatQuery
 from domain.stats import (
     KpiId,
@@ -105,6 +105,35 @@ async def _with_populations(
         group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
 
 
+async def _with_every_region(
+    connection: AsyncConnection, query: StatQuery, scope: RecordScope, groups: list[Group]
+) -> list[Group]:
+    """By region only, 万人起诉率 asks for every region of the level within the filter and the
+    jurisdiction: one that counted no record still has people, so it is a group of zeros
+    (with its population, :func:`_with_populations`) and the regions' rows add up to the whole.
+    With a bucket, such a region gets the periods the others have (and the empty ones)."""
+    if query.dimensions != (StatDimension.REGION,):
+        return groups
+    c = REGIONS.c
+    conditions = [c.level == query.region_level]
+    if query.criteria.region_code is not None:
+        low, high = region_range(query.criteria.region_code)
+        conditions += [c.code >= low, c.code < high]
+    if "" not in scope.region_prefixes:
+        conditions.append(or_(*(c.code.startswith(p) for p in sorted(scope.region_prefixes))))
+    codes = (await connection.scalars(select(c.code).where(*conditions))).all()
+    present = {group.key.region_code for group in groups}
+    periods = sorted({group.key.period for group in groups if group.key.period is not None})
+    if query.bucket is not None and not periods:
+        return groups  # nothing counted at all: one series of zeros (with_empty_buckets)
+    missing = [code for code in codes if code not in present]
+    return groups + [
+        Group(GroupKey(region_code=code, period=period))
+        for code in missing
+        for period in (periods if query.bucket is not None else [None])
+    ]
+
+
 def _settled(groups: list[Group], query: StatQuery, top: int | None) -> list[Group]:
     """In key order (periods first); with a bucket, every period of the filter's range (else
     from the first to the last counted), empty ones as zero; with ``top``, only the ``top``
@@ -143,6 +172,8 @@ async def figures_many(
     counted = await counted_groups(connection, [query for query, _ in requests], scope)
     results: list[list[Group] | TooManyGroups] = []
     for (query, top), groups in zip(requests, counted, strict=True):
+        if KpiId.LITIGATION_PER_10K in query.kpis and top is None:
+            groups = await _with_every_region(connection, query, scope, groups)
         try:
             settled = _settled(groups, query, top)
         except TooManyGroups as exc:

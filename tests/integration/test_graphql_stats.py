@@ -424,3 +424,34 @@ def _field(document: str, alias: str) -> str:
         position += 1
         if depth == 0:
             return document[start:position]
+
+
+QUERY_LITIGATION_BY_REGION = """
+query($filter: RecordFilter!) {
+  recordKpis(filter: $filter, groupBy: [REGION], kpis: [LITIGATION_PER_10K]) {
+    key { regionCode } figures { numerator denominator }
+  }
+}
+"""
+
+
+async def test_litigation_per_10k_by_region_has_a_row_for_every_region_with_people(
+    client: httpx.AsyncClient,
+) -> None:
+    # a month with no record at all: each county of the filter still has its population
+    empty = {"region": "411200", "occurredFrom": "2020-01-01T00:00:00+08:00",
+             "occurredTo": "2020-02-01T00:00:00+08:00"}  # fmt: skip
+    body = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": empty})
+    rows = {r["key"]["regionCode"]: r["figures"][0] for r in body["data"]["recordKpis"]}
+    assert rows == {
+        "411202": {"numerator": 0, "denominator": 337_058},
+        "411221": {"numerator": 0, "denominator": 317_221},
+    }
+    # within a county's jurisdiction, only that county
+    body = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {**empty, "region": None}},
+                      role=Role.CENTER_STAFF, regions=["411202"])
+    assert [r["key"]["regionCode"] for r in body["data"]["recordKpis"]] == ["411202"]
+    # over the whole period the counted counties keep their figures, and none is left out
+    whole = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {"region": "411200"}})
+    counted = {r["key"]["regionCode"] for r in whole["data"]["recordKpis"]}
+    assert {"411202", "411221"} <= counted
