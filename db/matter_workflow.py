@@ -37,7 +37,7 @@ from db.matters import (
     state_of,
 )
 from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
-from db.risk import RiskConfig, grade_matters
+from db.risk import RiskConfig, grade_matters, grade_touched
 from domain.calendar import WorkingCalendar
 from domain.deadlines import RuleBook
 from domain.enums import PartyRole
@@ -198,6 +198,24 @@ class MatterWorkflow:
             log.warning("matter_grading_failed", matters=len(wanted), error=type(exc).__name__)
             return
         self.ungraded -= wanted
+        await self._alert(alerts)
+
+    async def grade_records(self, record_ids: Collection[int]) -> None:
+        """Re-grade ``record_ids`` with their persons (风险研判) after a staff decision changed
+        their facts (a merge, a split, a link confirmed or rejected), in a transaction of its
+        own under the grading lock; never raises: the next sync pass grades them otherwise."""
+        if not record_ids:
+            return
+        try:
+            async with self.sessions.begin() as session, grading_lock(session):
+                alerts = await grade_touched(session, record_ids, self.risk, now=self.now())
+        except Exception as exc:  # the decision is committed
+            log.warning("record_grading_failed", records=len(record_ids),
+                        error=type(exc).__name__)
+            return
+        await self._alert(alerts)
+
+    async def _alert(self, alerts: Sequence[RiskAlert]) -> None:
         if self.on_risk_alerts is not None and alerts:
             try:
                 await self.on_risk_alerts(alerts)

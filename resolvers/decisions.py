@@ -16,7 +16,13 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.decision_scope import ensure_link_within, ensure_mentions_within, ensure_persons_within
-from db.decisions import confirm_link, merge_persons, reject_link, split_person
+from db.decisions import (
+    confirm_link,
+    merge_persons,
+    records_of_persons,
+    reject_link,
+    split_person,
+)
 from db.models import Link
 from domain.linking.errors import LinkingBadInput, LinkingError, LinkingNotFound
 from resolvers.cursors import parse_global_id
@@ -59,6 +65,15 @@ def _pks(values: list[strawberry.ID], type_name: str) -> list[int]:
     return [_pk(value, type_name) for value in values]
 
 
+async def _regrade(info: Info, record_ids: list[int]) -> None:
+    """After a decision commits: the records whose facts it changed, and their persons, are
+    graded again (风险研判), so a merged person carries the grade of all their records at once
+    rather than after the next sync touches one of them."""
+    workflow = info.context.workflow
+    if workflow is not None:
+        await workflow.grade_records(record_ids)
+
+
 def _decider(info: Info) -> str:
     principal = info.context.security.principal
     if principal is None:  # unreachable: unauthenticated operations are never executed
@@ -86,6 +101,7 @@ async def _decide_link(
             link = await decide(session, link_id, by)
     except LinkingError as error:
         return LinkDecisionError.of(error)
+    await _regrade(info, [link.from_record_id, link.to_record_id])
     return LinkDecided(
         id=global_id(LINK_TYPE_NAME, link.id),
         link_kind=link.link_kind,
@@ -123,6 +139,8 @@ async def resolve_merge_persons(
         async with info.context.sessions.begin() as session:
             await ensure_persons_within(session, [keep, *merging], scope)
             await merge_persons(session, keep, merging, by)
+            touched = await records_of_persons(session, [keep])
+        await _regrade(info, touched)
         return PersonsMerged(person=await _person(info, keep))
     except LinkingError as error:
         return LinkDecisionError.of(error)
@@ -150,6 +168,8 @@ async def resolve_split_person(
             await ensure_mentions_within(session, moving, scope)
             split_off = await split_person(session, person, moving, by)
             split_off_id = split_off.id
+            touched = await records_of_persons(session, [person, split_off_id])
+        await _regrade(info, touched)
         return PersonSplit(
             person=await _person(info, person), split_off=await _person(info, split_off_id)
         )

@@ -20,6 +20,7 @@ from strawberry.relay.utils import to_base64
 from db.engine import session_factory
 from db.ingest import ingest_records
 from db.models import AuditEntry, Link, PartyMention, Record
+from db.models import RiskAssessment as RiskAssessmentRow
 from db.resolution import resolve_all
 from domain.roles import Role
 from tests.integration.auth_support import token
@@ -272,6 +273,39 @@ async def test_staff_merge_and_split_persons(
     decisions = [(row.operation, row.principal) for row in await _audit(committing_engine)
                  if row.operation in {"mergePersons", "splitPerson"}]  # fmt: skip
     assert decisions == [("mergePersons", "staff-9"), ("splitPerson", "staff-9")]
+
+
+QUERY_PERSON_RISK = """
+query PersonRisk($id: ID!) { person(id: $id) { riskAssessment { level assessedAt } } }
+"""
+
+
+async def _graded(client: httpx.AsyncClient, person: str, **who: Any) -> bool:
+    body = await _ask(client, Role.CENTER_STAFF, QUERY_PERSON_RISK, {"id": person}, **who)
+    assert "errors" not in body, body
+    return body["data"]["person"]["riskAssessment"] is not None
+
+
+async def test_a_merge_or_a_split_grades_the_persons_it_leaves(
+    client: httpx.AsyncClient, world: LinkingWorld, committing_engine: AsyncEngine
+) -> None:
+    zhang, li = world.persons["张伟"], world.persons["李娜"]
+    staff: dict[str, Any] = {"regions": [INSIDE, OUTSIDE], "sub": "staff-9"}
+    assert not await _graded(client, zhang, **staff)  # the world was never graded
+    await _ask(client, Role.CENTER_STAFF, MUTATION_MERGE, {"keep": zhang, "merge": [li]},
+               **staff)  # fmt: skip
+    # the kept person is graded over every record now theirs, at once
+    assert await _graded(client, zhang, **staff)
+    async with session_factory(committing_engine)() as session:
+        graded = set(await session.scalars(
+            select(RiskAssessmentRow.target_id).where(RiskAssessmentRow.target_kind == "RECORD")
+        ))
+        records = set(await session.scalars(select(Record.id)))
+    assert graded == records
+    moving = (await _timeline(client, Role.CENTER_STAFF, zhang, **staff))[2]["mentionIds"]
+    body = await _ask(client, Role.CENTER_STAFF, MUTATION_SPLIT,
+                      {"person": zhang, "mentions": moving}, **staff)  # fmt: skip
+    assert await _graded(client, body["data"]["splitPerson"]["splitOff"]["id"], **staff)
 
 
 async def test_failed_decisions_answer_a_typed_error(
