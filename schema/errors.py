@@ -169,3 +169,12 @@ class PublicErrors(SchemaExtension):
         errors = getattr(result, "errors", None)
         if result is not None and errors:
             result.errors = [public_error(error) for error in errors]
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        """The same for what a WebSocket sends (subscriptions, and operations sent over it):
+        each result is sent before the operation ends, so before :meth:`on_operation`'s
+        turn, a document's validation errors among them."""
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [public_error(error) for error in errors]
+        yield

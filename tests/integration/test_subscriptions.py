@@ -198,6 +198,28 @@ async def test_a_message_that_is_not_a_json_object_closes_the_socket_with_4400(
             await ws.close()
 
 
+async def test_errors_over_the_websocket_carry_their_codes(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    headers = {"Authorization": f"Bearer {token(Role.CENTER_STAFF, [INSIDE])}"}
+    async with running_hub(committing_engine, pii_key) as (url, _state):
+        ws = await _connect(url, {}, additional_headers=headers)
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            # (a document that does not parse closes the socket: 4400, as the protocol says)
+            for op, document in [("1", "subscription { nope { id } }"),
+                                 ("2", "subscription { recordChanges { id nope } }")]:
+                await ws.send(json.dumps(
+                    {"id": op, "type": "subscribe", "payload": {"query": document}}
+                ))
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                assert message["type"] == "error" and message["id"] == op, message
+                codes = {error["extensions"]["code"] for error in message["payload"]}
+                assert codes == {"GRAPHQL_VALIDATION_FAILED"}, message
+        finally:
+            await ws.close()
+
+
 async def test_the_token_may_come_on_the_upgrade_request_instead(
     committing_engine: AsyncEngine, pii_key: bytes
 ) -> None:
