@@ -101,7 +101,11 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
     if c.supervised:
         conditions.append(
             exists().where(
-                Supervision.matter_id == Matter.id, Supervision.status != SupervisionStatus.CLOSED
+                Supervision.matter_id == Matter.id,
+                # an ESCALATED order is superseded by its successor, never closed itself
+                Supervision.status.in_(
+                    [SupervisionStatus.OPEN.value, SupervisionStatus.REPLIED.value]
+                ),
             )
         )
     if c.opened_after is not None:

@@ -66,7 +66,11 @@ class MatterFilter:
         default=None, description="Text in the title or number (关键词)."
     )
     supervised: bool | None = strawberry.field(
-        default=None, description="With a 督办 order not yet closed (督办中)."
+        default=None,
+        description=(
+            "With a 督办 order open or replied, not yet closed (督办中); an escalated order "
+            "counts through its successor."
+        ),
     )
 
 

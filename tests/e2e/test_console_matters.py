@@ -244,6 +244,19 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await _sign_in(page, "center_staff")
             await expect(page.get_by_role("heading", name="记录", exact=True)).to_be_visible()
             await page.goto(f"{base}/console/#/matter/{first_id}")
+            # the replied 督办: staff escalate it (督办升级), then close its successor (办结督办)
+            escalate = page.locator("form[data-action^=escalate-order-]")
+            await expect(escalate).to_have_count(1)
+            await escalate.get_by_label("理由（必填）").fill("回复未落实，升级督办。")
+            await escalate.get_by_role("button", name="督办升级").click()
+            await expect(page.locator("[data-supervisions]")).to_contain_text(
+                f"挂牌督办 → {MEDIATION_COMMITTEE}（办理中"
+            )
+            close_order = page.locator("form[data-action^=close-order-]")
+            await expect(close_order).to_have_count(1)  # the escalated order is done with
+            await close_order.get_by_label("理由（必填）").fill("已督促落实。")
+            await close_order.get_by_role("button", name="办结督办").click()
+            await expect(page.locator("form[data-action^=close-order-]")).to_have_count(0)
             await _act(page, "verify", "核查通过", {})
             await expect(page.locator("[data-fact=环节]")).to_have_text("已核查")
             await _act(page, "close", "结案", {"结案方式": "RESOLVED"})

@@ -318,9 +318,19 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert body["data"]["matters"]["nodes"] == [{"dueAt": None, "overdue": False}]
     # 督办中: a supervision order not yet closed
     assert await numbers(supervised=True) == 0
-    await _do(client, MUTATION_SUPERVISE, STAFF, id=gid, org="centre-411202")
+    first = await _do(client, MUTATION_SUPERVISE, STAFF, id=gid, org="centre-411202")
     assert await numbers(supervised=True) == 1
     assert await numbers(supervised=True, text="噪音") == 0
+    # escalated, the matter stays 督办中 through the order's successor; closed, it leaves
+    escalate = """mutation($id: ID!) { escalateSupervision(id: $id, reason: "逾期未复") {
+      ... on SupervisionChanged { order { id status } } ... on MatterError { code } } }"""
+    close = """mutation($id: ID!) { closeSupervision(id: $id, reason: "已办结") {
+      ... on SupervisionChanged { order { id status } } ... on MatterError { code } } }"""
+    successor = (await _do(client, escalate, STAFF, id=first["order"]["id"]))["order"]
+    assert successor["status"] == "OPEN" and successor["id"] != first["order"]["id"]
+    assert await numbers(supervised=True) == 1
+    await _do(client, close, STAFF, id=successor["id"])
+    assert await numbers(supervised=True) == 0
 
 
 MUTATION_ATTACH = f"""

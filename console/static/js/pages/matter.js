@@ -9,7 +9,7 @@ import {
   TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, label,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
-import { actions, replyForm } from './matter_actions.js';
+import { actions, orderForms, replyForm } from './matter_actions.js';
 import { revealForm } from './reveal.js';
 import { watchMatters } from '../live.js';
 
@@ -31,7 +31,9 @@ query Matter($id: ID!) {
   }
 }`;
 
-export const openSupervision = (m) => m.supervisions.some((s) => s.status === 'OPEN' || s.status === 'ESCALATED');
+// 督办中: an order open or replied and not yet closed (an escalated one lives on in its successor).
+export const activeOrder = (s) => s.status === 'OPEN' || s.status === 'REPLIED';
+export const openSupervision = (m) => m.supervisions.some(activeOrder);
 
 export function timeLeft(seconds) {
   const late = seconds < 0;
@@ -128,7 +130,8 @@ function supervisions(m, refresh) {
     `${label(SUPERVISION_LEVEL, s.level)} → ${s.targetOrg}（${label(SUPERVISION_STATUS, s.status)}，`,
     `${beijingTime(s.issuedAt)}${s.automatic ? '，系统自动' : ''}）：${s.reason}`,
     s.reply ? `；回复：${s.reply}` : '',
-    s.status === 'OPEN' || s.status === 'ESCALATED' ? replyForm(s, refresh) : null))));
+    s.status === 'OPEN' ? replyForm(s, refresh) : null,
+    activeOrder(s) ? orderForms(s, refresh) : null))));
   return section;
 }
 

@@ -65,6 +65,13 @@ const MUTATION_REPLY = `
 mutation Reply($id: ID!, $reply: String!, $v: Int) {
   replySupervision(id: $id, reply: $reply, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
 
+const MUTATION_CLOSE_ORDER = `
+mutation CloseOrder($id: ID!, $reason: String!, $v: Int) {
+  closeSupervision(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
+const MUTATION_ESCALATE_ORDER = `
+mutation EscalateOrder($id: ID!, $reason: String!, $v: Int) {
+  escalateSupervision(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
+
 const STAFF_ROLES = new Set(['admin', 'center_staff']);
 const isStaff = () => STAFF_ROLES.has(session.claims()?.role);
 const HANDLING = new Set(['ACCEPTED', 'ASSESSED', 'RETURNED', 'DISPATCHED', 'IN_PROGRESS']);
@@ -215,6 +222,18 @@ export function actionForm(spec, refresh) {
     }
   });
   return form;
+}
+
+// Staff close (办结) an order open or replied, or escalate it to the level above (督办升级).
+export function orderForms(order, refresh) {
+  if (!isStaff()) return null;
+  const reason = [{ name: 'reason', label: '理由', kind: 'textarea', required: true }];
+  const vars = (v) => ({ id: order.id, reason: v.reason, v: order.version });
+  return h('div', { class: 'action-forms' },
+    actionForm({ key: `close-order-${order.id}`, title: '办结督办', doc: MUTATION_CLOSE_ORDER,
+      field: 'closeSupervision', fields: reason, vars }, refresh),
+    actionForm({ key: `escalate-order-${order.id}`, title: '督办升级', doc: MUTATION_ESCALATE_ORDER,
+      field: 'escalateSupervision', fields: reason, vars }, refresh));
 }
 
 // The reply to an open 督办 (回复督办), by the organisation it was issued to.

@@ -6,7 +6,7 @@ import { RISK, STEP, SUPERVISION_LEVEL, beijingTime, label } from '../labels.js'
 import { h, field, options, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 import { watchMatters } from '../live.js';
-import { dueText, openSupervision } from './matter.js';
+import { activeOrder, dueText, openSupervision } from './matter.js';
 
 const PAGE_SIZE = 50;
 const DUE_SOON_HOURS = 72;
@@ -147,7 +147,7 @@ function renderList(list, params, connection) {
     h('td', {}, label(RISK, m.risk)),
     h('td', {}, m.assignedOrg || m.leadOrg || '—'),
     h('td', { class: m.overdue ? 'late' : null }, m.overdue ? '已超期' : dueText(m)),
-    h('td', {}, openSupervision(m) ? m.supervisions.filter((s) => s.status !== 'CLOSED')
+    h('td', {}, openSupervision(m) ? m.supervisions.filter(activeOrder)
       .map((s) => label(SUPERVISION_LEVEL, s.level)).join('、') : '—'),
     h('td', {}, beijingTime(m.updatedAt))));
   list.replaceChildren(h('p', { 'data-total': '' }, note), h('div', { class: 'table-wrap' }, h('table', {},
