@@ -264,6 +264,8 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await _act(page, "revisit", "回访", {"满意度": "SATISFIED"})
             await expect(page.locator("[data-fact=环节]")).to_have_text("已回访")
             await expect(page.locator("[data-fact=回访满意度]")).to_have_text("满意")
+            # 重新办理 follows a 不满意 revisit only: nothing to offer here
+            await expect(page.locator("form[data-action=reopen]")).to_have_count(0)
             shown = await page.locator("[data-timeline] > li").evaluate_all(
                 "items => items.map((li) => li.dataset.action)"
             )

@@ -126,7 +126,7 @@ function allowed(m) {
         { name: 'satisfaction', label: '满意度', kind: 'select', table: SATISFACTION }, note],
       vars: (x) => ({ id, v, input: { satisfaction: x.satisfaction, note: x.note } }) });
     }
-    if (m.step === 'REVISITED') {
+    if (m.step === 'REVISITED' && m.satisfaction === 'DISSATISFIED') {  // 回访不满意 only
       list.push({ key: 'reopen', title: '重新办理', doc: MUTATION_REOPEN, field: 'reopenMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
