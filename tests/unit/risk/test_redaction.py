@@ -25,3 +25,19 @@ def test_a_rule_citing_an_unseen_record_names_it_as_outside_and_quotes_nothing()
 
 def test_a_reader_seeing_everything_gets_the_evidence_whole() -> None:
     assert redact_rules(RULES, lambda _ref: True) == RULES
+
+
+def test_the_date_of_an_unseen_record_and_what_was_read_off_it_are_not_shown() -> None:
+    rules = [
+        {"id": "calls", "evidence": {"records": ["A/1", "B/2", "A/3"], "count": 3,
+                                     "dates": ["2026-03-01", "2026-03-02", "2026-03-04"]}},
+        {"id": "amount", "evidence": {"records": ["B/2"], "amount": "175855.77",
+                                      "threshold": 100000, "dates": ["2026-03-02"]}},
+        {"id": "levels", "evidence": {"records": ["B/2"], "levels": ["RED"],
+                                      "dates": ["2026-03-02"]}},
+    ]  # fmt: skip
+    calls, amount, levels = redact_rules(rules, lambda ref: ref.startswith("A/"))
+    assert calls["evidence"] == {"records": ["A/1", OUTSIDE, "A/3"], "count": 3,
+                                 "dates": ["2026-03-01", OUTSIDE, "2026-03-04"]}  # fmt: skip
+    assert amount["evidence"] == {"records": [OUTSIDE], "threshold": 100000}
+    assert levels["evidence"] == {"records": [OUTSIDE]}
