@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Batch, Connector
@@ -54,7 +54,7 @@ from db.resolution import resolve_new_mentions
 from db.risk import RiskConfig, grade_touched
 from db.statistics import note_growth
 from db.storable import distinct_text, storable_text
-from domain.enums import SourceSystem
+from domain.enums import RecordChangeKind, SourceSystem
 from domain.events import ChangedRecord
 from domain.records import ParsedRecord
 from domain.risk.alerts import RiskAlert
@@ -395,6 +395,10 @@ async def sync_source(
             result.error = "another process is syncing this source"
             return result
         async with sessions.begin() as session:
+            abandoned_since = await session.scalar(
+                select(func.min(SyncRun.started_at))
+                .where(SyncRun.source == source, SyncRun.status == "RUNNING")
+            )
             await abandon_stale_runs(session, source)
             state = await _state(session, source)
             checkpoint = None if full else state.cursor
@@ -409,6 +413,12 @@ async def sync_source(
         fresh: dict[int, MentionRow] = {}  # their new mentions as written, by id
         ungraded: set[int] = set()  # changed records not yet graded
         unheard: list[ChangedRecord] = []  # changes ``after_linking`` has not heard of yet
+        if abandoned_since is not None:  # what a killed run committed but never followed up
+            recovered = await changed_since(sessions, source, abandoned_since)
+            ungraded.update(change.record_id for change in recovered)
+            unheard.extend(recovered)
+            if resolve:
+                pending.update(change.record_id for change in recovered)
         try:
             async for batch in connector.fetch(checkpoint, full=full):
                 counts = await _store_batch(sessions, connector, batch, result)
@@ -447,6 +457,30 @@ async def sync_source(
         await _announce(after_linking, source, _drain(unheard))
         await _finish(sessions, connector, result)
     return result
+
+
+async def changed_since(
+    sessions: async_sessionmaker[AsyncSession], source: SourceSystem, since: datetime
+) -> list[ChangedRecord]:
+    """The source's records written since ``since`` (when a run that was killed began): its
+    batches are committed, but the grades, links and matters that follow a batch were kept
+    in the dead process's memory. A run that finds such a run re-linking, grading and handing
+    these records to matter intake again loses nothing; the steps are idempotent, so records
+    another writer touched meanwhile are only done twice."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Record.id, Record.kind, Record.source, Record.region_code, Record.deleted)
+            .where(Record.source == source, Record.updated_at >= since)
+            .order_by(Record.id)
+        )
+        changes = [
+            ChangedRecord(record_id, kind, origin, region,
+                          RecordChangeKind.WITHDRAWN if deleted else RecordChangeKind.UPDATED)
+            for record_id, kind, origin, region, deleted in rows
+        ]  # fmt: skip
+    if changes:
+        log.warning("sync_resuming_follow_up", source=source.value, records=len(changes))
+    return changes
 
 
 def _drain(changes: list[ChangedRecord]) -> list[ChangedRecord]:

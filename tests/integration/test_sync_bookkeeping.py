@@ -4,6 +4,7 @@ however it was first seen."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from connectors.base import Batch
 from connectors.sync import sync_source
 from db.engine import session_factory
-from db.models import DeadLetter, Dispute, SyncRun
+from db.models import DeadLetter, Dispute, RiskAssessment, SyncRun
 from domain.enums import CaseStatus, SourceSystem
+from domain.events import ChangedRecord
 from tests.integration.test_sync_engine import T0, ListConnector, _case
 
 
@@ -82,6 +85,50 @@ async def test_runs_left_running_by_a_killed_process_are_abandoned_at_the_next_s
         (SourceSystem.MEDIATION, "SUCCEEDED"),
     ]
     assert runs[0].finished_at is not None and "abandoned" in (runs[0].error or "")
+
+
+class Killed(BaseException):
+    """What ``kill -9`` leaves: nothing after the committed batch runs."""
+
+
+class KilledAfterFirstBatch(ListConnector):
+    async def fetch(self, checkpoint: str | None, *, full: bool) -> AsyncIterator[Batch]:
+        async for batch in super().fetch(checkpoint, full=full):
+            yield batch
+            raise Killed
+
+
+async def test_what_a_killed_run_committed_is_graded_and_followed_up_by_the_next(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given a run killed right after its first batch committed: no grade, no matter intake
+    with pytest.raises(Killed):
+        await sync_source(committing_engine, sessions,
+                          KilledAfterFirstBatch([[_case("A", 1), _case("B", 1)], [_case("C", 1)]]))
+    async with sessions() as session:
+        assert (await session.scalars(select(RiskAssessment))).all() == []
+        stored = {r.source_key: r.id for r in (await session.scalars(select(Dispute))).all()}
+    assert set(stored) == {"A", "B"}
+    # when the next run finds nothing new at the source
+    heard: list[ChangedRecord] = []
+
+    async def intake(_source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        heard.extend(changes)
+
+    result = await sync_source(committing_engine, sessions, ListConnector([]),
+                               after_linking=intake)
+    # then the killed run's records are graded and handed to matter intake all the same
+    assert result.ok
+    async with sessions() as session:
+        graded = set(await session.scalars(
+            select(RiskAssessment.target_id).where(RiskAssessment.target_kind == "RECORD")
+        ))
+    assert graded == set(stored.values())
+    assert sorted(change.record_id for change in heard) == sorted(stored.values())
+    # and a run after a clean one recovers nothing again
+    heard.clear()
+    await sync_source(committing_engine, sessions, ListConnector([]), after_linking=intake)
+    assert heard == []
 
 
 async def test_a_deleted_record_has_one_shape_however_it_was_first_seen(
