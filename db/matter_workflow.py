@@ -42,6 +42,7 @@ from domain.calendar import WorkingCalendar
 from domain.deadlines import RuleBook
 from domain.enums import PartyRole
 from domain.events import MatterAnnouncement, MatterEventKind
+from domain.masking import mask_text
 from domain.risk.alerts import RiskAlert
 from domain.supervision import (
     SupervisionEvent,
@@ -126,7 +127,10 @@ async def open_matters(
     )
     rows = [
         new_matter_row(
-            t.state, number=number, title=m.payload.title, summary=m.summary,
+            # free text typed at intake: an ID number or phone in it is stored masked, as the
+            # parties' own are sealed (an identifier belongs in a party's fields)
+            t.state, number=number, title=mask_text(m.payload.title),
+            summary=mask_text(m.summary) if m.summary else m.summary,
             opened_by=actor.sub, opened_at=now, updated_at=now,
         )
         for m, t, number in zip(matters, transitions, numbers, strict=True)
@@ -376,13 +380,13 @@ def _order_columns(order: SupervisionOrder) -> dict[str, Any]:
         "level": order.level,
         "target_org": order.target_org,
         "issuing_region": order.issuing_region,
-        "reason": order.reason,
+        "reason": mask_text(order.reason),
         "issued_at": order.issued_at,
         "automatic": order.automatic,
         "breach_rule_id": order.breach_rule_id,
         "rung": order.rung,
         "status": order.status.value,
-        "reply": order.reply,
+        "reply": mask_text(order.reply),
         "version": order.version,
         "running_clocks": sorted(order.clocks),
     }
@@ -392,7 +396,8 @@ def supervision_event_row(matter_id: int, event: SupervisionEvent, row: Matter) 
     return MatterEvent(
         matter_id=matter_id, action=event.action.value, at=event.at,
         actor_kind=event.actor_kind, actor_sub=event.actor_sub, actor_role=None,
-        actor_org=event.actor_org, from_step=row.step, to_step=row.step, note=event.note,
+        actor_org=event.actor_org, from_step=row.step, to_step=row.step,
+        note=mask_text(event.note),
         details={"level": event.level.value, "target_org": event.target_org},
     )
 

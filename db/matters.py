@@ -30,6 +30,7 @@ from domain.deadlines import (
     Suspension,
     TimeUnit,
 )
+from domain.masking import mask_text
 from domain.workflow.errors import Conflict, NotFound
 from domain.workflow.state import MatterState, TimelineEvent, frozen_map
 from domain.workflow.visibility import MatterScope
@@ -186,7 +187,7 @@ def event_row(matter_id: int, event: TimelineEvent) -> MatterEvent:
         actor_org=event.actor_org,
         from_step=event.from_step,
         to_step=event.to_step,
-        note=event.note,
+        note=mask_text(event.note),  # staff's free text: an identifier typed in is masked
         details=dict(event.details),
     )
 

@@ -172,6 +172,22 @@ async def test_intake_seals_and_masks_parties_and_numbers_the_matter(
     assert ID_NUMBER not in json.dumps([r.variables for r in intakes], ensure_ascii=False)
 
 
+async def test_an_identifier_typed_into_free_text_is_stored_masked(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    typed = f"身份证{ID_NUMBER} 电话13800138000"
+    gid = await _open(client, f"漏水 {typed}", summary=f"来访人称 {typed}")
+    body = await graphql(client, "query($id: ID!) { matter(id: $id) { title summary } }",
+                         {"id": gid}, headers=STAFF)
+    matter = body["data"]["matter"]
+    assert matter["title"] == "漏水 身份证1101**********002X 电话138****8000"
+    assert matter["summary"] == "来访人称 身份证1101**********002X 电话138****8000"
+    async with session_factory(committing_engine)() as session:
+        stored = json.dumps([(m.title, m.summary) for m in await session.scalars(select(Matter))],
+                            ensure_ascii=False)
+    assert ID_NUMBER not in stored and "13800138000" not in stored
+
+
 async def test_reading_a_matters_parties_names_the_matter_on_the_audit_row(
     client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:
@@ -229,6 +245,7 @@ async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
         "REPORT_RESULT",
         "VERIFY",
         "CLOSE",
+        "CLOSE_SUPERVISION",  # the replied 督办 ends with its matter
         "REVISIT",
     ]
     assert matter["timeline"][4]["actorOrg"] == MEDIATION_ORG
@@ -241,7 +258,7 @@ async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
         {"actor": "staff-1", "details": [{"key": "satisfaction", "value": "SATISFIED"}]}
     ]
     assert matter["supervisions"] == [
-        {"level": "SUPERVISE", "targetOrg": MEDIATION_ORG, "status": "REPLIED"}
+        {"level": "SUPERVISE", "targetOrg": MEDIATION_ORG, "status": "CLOSED"}
     ]
 
 
