@@ -76,6 +76,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     if problem is not None:
         console.print(f"[red]configuration error:[/red] {problem}")
         raise typer.Exit(2)
+    if settings.sources_file is not None:
+        sync_cli.sources_of(settings)  # a bad sources file stops here, named, not at start-up
     asyncio.run(migrate_database(settings, seed=False))
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")

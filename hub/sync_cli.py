@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
+import httpx
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -14,8 +15,9 @@ from rich.table import Table
 from connectors.config import SourceConfig, load_sources
 from connectors.deadletters import open_dead_letters, replay_dead_letters
 from connectors.errors import SourcesFileError
-from connectors.registry import open_connectors
+from connectors.registry import build_connector, open_connectors
 from connectors.sync import RunResult, sync_source
+from connectors.writeback.relay import build_writer
 from db.engine import create_engine, session_factory
 from db.migrate import upgrade
 from domain.enums import SourceSystem
@@ -33,10 +35,23 @@ def sources_of(settings: Settings) -> dict[SourceSystem, SourceConfig]:
         console.print("[red]GOVHUB_SOURCES_FILE is not set[/red]: point it at a sources TOML")
         raise typer.Exit(2)
     try:
-        return load_sources(settings.sources_file)
+        sources = load_sources(settings.sources_file)
+        check_buildable(sources)
     except SourcesFileError as exc:
         console.print(f"[red]sources file error:[/red] {exc}")
         raise typer.Exit(2) from exc
+    return sources
+
+
+def check_buildable(sources: dict[SourceSystem, SourceConfig]) -> None:
+    """Build every enabled source's connector and writer once, sending nothing: a setting
+    only a connector reads (a missing credential) is a :class:`SourcesFileError` now, before
+    any source runs, rather than a failure of every source later."""
+    http = httpx.AsyncClient()  # handed to the builders, never used
+    for source, config in sources.items():
+        if config.enabled:
+            build_connector(source, config, http)
+            build_writer(source, config, http)
 
 
 def parse_source_names(names: list[str]) -> set[SourceSystem] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +66,23 @@ def test_sync_with_a_bad_sources_file_names_the_key(
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
     assert "sources.COURT.timeout_seconds" in result.output
+
+
+@pytest.mark.parametrize("command", [["sync"], ["serve", "--port", "9"]])
+def test_a_missing_credential_is_a_sources_file_error_before_anything_runs(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    _sources_never_asked(workdir, monkeypatch)
+    sources = workdir / "sources.toml"
+    text = sources.read_text(encoding="utf-8")
+    without = re.sub(r', password = "[^"]*"', "", text, count=1)  # the police system's
+    assert without != text
+    sources.write_text(without, encoding="utf-8")
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "sources file error" in result.output
+    assert "credentials.password is required" in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing ran
 
 
 def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
