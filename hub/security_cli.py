@@ -11,6 +11,7 @@ import typer
 from db.audit import configure_audit_key, verify_chain
 from db.audit_checkpoints import CheckpointFile
 from db.engine import create_engine, session_factory
+from db.migrate import current_revision, head_revision, is_at_head
 from domain.roles import Role
 from hub.auth import mint_token
 from hub.output import output_console
@@ -59,6 +60,13 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         async def run() -> tuple[int, str | None]:
             engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
+                if not await is_at_head(engine):  # verifying reads; it changes no schema
+                    found = await current_revision(engine)
+                    console.print(
+                        f"[red]database not at the newest migration[/red] (at {found or 'none'},"
+                        f" newest {head_revision()}): run `govhub migrate` first"
+                    )
+                    raise typer.Exit(2)
                 async with session_factory(engine)() as session:
                     checked, problem = await verify_chain(session, checkpoint=checkpoint)
             finally:

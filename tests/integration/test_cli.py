@@ -135,6 +135,21 @@ def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) ->
         configure_audit_key(None)
 
 
+def test_audit_verify_on_a_database_behind_the_migrations_says_to_migrate(
+    workdir: Path, pii_key: bytes
+) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0013'")
+    try:
+        result = runner.invoke(app, ["audit", "verify"])
+    finally:
+        configure_pii(pii_key)
+        configure_audit_key(None)
+    assert result.exit_code == 2, result.output
+    assert "govhub migrate" in result.output and "0013" in result.output
+
+
 async def _chain_with_checkpoint(workdir: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{workdir / 'data' / 'govhub.db'}")
     try:
