@@ -12,12 +12,12 @@ import uvicorn
 
 from db.audit import configure_audit_key
 from db.engine import create_engine, session_factory
-from db.migrate import upgrade
 from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.enums import SourceSystem
 from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
+from hub.database import ready_database
 from hub.logging import configure_logging
 from hub.output import output_console
 from hub.settings import Settings, SettingsError, decode_key, load_settings
@@ -48,7 +48,7 @@ def _settings() -> Settings:
 async def migrate_database(settings: Settings, *, seed: bool) -> None:
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await upgrade(engine)
+        await ready_database(engine)
         if seed:
             async with session_factory(engine).begin() as session:
                 inserted, updated = await seed_regions(session)

@@ -14,11 +14,11 @@ from rich.table import Table
 from db.engine import create_engine, session_factory
 from db.linking_eval import LinkingEvaluation, evaluate_linking, load_truth
 from db.linking_lock import linking_lock
-from db.migrate import upgrade
 from db.pii import configure_pii
 from db.resolution import resolve_all
 from db.risk_eval import RiskEvaluation, evaluate_risk
 from domain.enums import RiskLevel
+from hub.database import ready_database
 from hub.settings import Settings, decode_key
 
 console = Console()
@@ -30,7 +30,7 @@ async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> L
     document = load_truth(truth)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await upgrade(engine)
+        await ready_database(engine)
         sessions = session_factory(engine)
         if resolve:
             async with sessions.begin() as session, linking_lock(session):
@@ -49,7 +49,7 @@ async def run_risk_evaluation(
     document = load_truth(truth)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await upgrade(engine)
+        await ready_database(engine)
         async with session_factory(engine)() as session:
             return await evaluate_risk(session, document, complete_only=complete_only)
     finally:

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.config import load_sources
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import create_engine, session_factory
-from db.migrate import upgrade
 from db.models.base import utcnow
 from db.outbox import (
     TargetBacklog,
@@ -40,6 +39,7 @@ from db.outbox import (
     replay_writes,
 )
 from domain.writeback import WriteState
+from hub.database import ready_database
 from hub.metrics import REGISTRY
 from hub.settings import Settings
 from hub.sync_cli import console, parse_source_names, sources_of
@@ -125,7 +125,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             [async_sessionmaker[AsyncSession]], object]) -> None:
         engine = create_engine(settings.database_url, schema=settings.database_schema)
         try:
-            await upgrade(engine)
+            await ready_database(engine)
             result = work(session_factory(engine))
             if asyncio.iscoroutine(result):
                 await result

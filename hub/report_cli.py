@@ -16,8 +16,8 @@ from rich.console import Console
 
 from db.audit import AuditEvent, append_events
 from db.engine import create_engine, session_factory
-from db.migrate import upgrade
 from domain.enums import RegionLevel
+from hub.database import ready_database
 from hub.report import Period, build_report, write_csv, write_xlsx
 from hub.settings import Settings
 
@@ -44,7 +44,7 @@ async def run_report(
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     started = time.perf_counter()
     try:
-        await upgrade(engine)
+        await ready_database(engine)
         sheets = await build_report(engine, region, period, level)
         if fmt is ReportFormat.XLSX:
             write_xlsx(sheets, output)

@@ -19,9 +19,9 @@ from connectors.registry import build_connector, open_connectors
 from connectors.sync import RunResult, sync_source
 from connectors.writeback.relay import build_writer
 from db.engine import create_engine, session_factory
-from db.migrate import upgrade
 from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
+from hub.database import ready_database
 from hub.matters import build_workflow, intake_rules, matter_intake
 from hub.output import output_console, readable_table
 from hub.risk import risk_alert_announcer, risk_config
@@ -132,7 +132,7 @@ async def sync_sources(
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
     try:
-        await upgrade(engine)
+        await ready_database(engine)
         async with contextlib.AsyncExitStack() as stack:
             # Serving processes hear of the changes through Redis; alone, nobody would.
             announce, bus = None, None

@@ -1,6 +1,6 @@
 """All mapped tables; importing this module registers them on ``Base.metadata``."""
 
-from db.models.audit import AuditEntry
+from db.models.audit import AuditEntry, KeyCheck
 from db.models.base import Base
 from db.models.figures import RecordFigure, RecordFigureMonthly
 from db.models.matters import (
@@ -30,6 +30,7 @@ __all__ = [
     "DeadLetter",
     "Dispute",
     "GridEvent",
+    "KeyCheck",
     "Lease",
     "Link",
     "Matter",

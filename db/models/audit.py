@@ -35,3 +35,14 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     scheme: Mapped[str | None] = mapped_column(String(16))
     """``hmac-sha256`` (keyed chain); null on rows chained with plain SHA-256 before it."""
+
+
+class KeyCheck(Base):
+    """Which key sealed this database's personal data (密钥校验): a keyed digest of a fixed
+    text, never the key, so a process started with another key is refused (``db.key_check``)."""
+
+    __tablename__ = "key_checks"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
+import secrets
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -131,6 +133,26 @@ def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) ->
         assert result.exit_code == 1
         assert "newest 2 rows" in result.output and "row 5" in result.output
     finally:  # the CLI installed the dev keys process-wide: give the test keys back
+        configure_pii(pii_key)
+        configure_audit_key(None)
+
+
+def test_a_database_refuses_a_pii_key_that_did_not_seal_it(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, pii_key: bytes
+) -> None:
+    try:
+        # given a database first used with one key (the dev key generated into ./data)
+        assert runner.invoke(app, ["migrate"]).exit_code == 0
+        assert runner.invoke(app, ["migrate"]).exit_code == 0  # the same key, again: fine
+        # when a command starts with another key
+        other = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        monkeypatch.setenv("GOVHUB_PII_KEY", other)
+        for command in (["migrate"], ["report", "--region", "411200", "--period", "2026-01"]):
+            result = runner.invoke(app, command)
+            # then it stops, saying so, and nothing of the key appears
+            assert result.exit_code == 2, (command, result.output)
+            assert "PII_KEY_MISMATCH" in result.output and other not in result.output
+    finally:
         configure_pii(pii_key)
         configure_audit_key(None)
 

@@ -1,0 +1,22 @@
+"""The configured database made ready for a command (数据库就绪): migrated to the newest schema,
+and opened by the configured PII key (``db.key_check``), or the command stops, saying why."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.key_check import PiiKeyMismatch, check_pii_key
+from db.migrate import upgrade
+from hub.output import output_console
+
+
+async def ready_database(engine: AsyncEngine) -> None:
+    """Migrate ``engine``'s database, then check the PII key against it (exit 2 if it is not
+    the key that sealed it)."""
+    await upgrade(engine)
+    try:
+        await check_pii_key(engine)
+    except PiiKeyMismatch as exc:
+        output_console().print(f"[red]configuration error:[/red] {exc}")
+        raise typer.Exit(2) from exc
