@@ -13,10 +13,13 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy import select
 
 from db.audit import AuditEvent, append_events
 from db.engine import create_engine, session_factory
+from db.models import Region
 from domain.enums import RegionLevel
+from domain.validators import InvalidIdentifier, validate_division_code
 from hub.database import ready_database
 from hub.report import Period, build_report, write_csv, write_xlsx
 from hub.settings import Settings
@@ -45,6 +48,14 @@ async def run_report(
     started = time.perf_counter()
     try:
         await ready_database(engine)
+        async with engine.connect() as connection:
+            known = await connection.scalar(select(Region.code).where(Region.code == region))
+        if known is None:
+            console.print(
+                f"[red]unknown region[/red] {region}: not in the region tree "
+                "(load the area's codes: `govhub migrate --seed-regions`, or check the code)"
+            )
+            raise typer.Exit(2)
         sheets = await build_report(engine, region, period, level)
         if fmt is ReportFormat.XLSX:
             write_xlsx(sheets, output)
@@ -89,6 +100,13 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             parsed = Period.parse(period)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="--period") from exc
+        try:  # a prefix (4112) or a made-up code would give an empty or partial report
+            region = validate_division_code(region)
+        except InvalidIdentifier as exc:
+            raise typer.BadParameter(
+                f"{exc} (a whole code: 411200 for a city, 410000 for a province)",
+                param_hint="--region",
+            ) from exc
         settings = settings_factory()
         target = output or Path(
             f"govhub-{region}-{parsed.label}.xlsx" if fmt is ReportFormat.XLSX else "."

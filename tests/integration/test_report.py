@@ -109,3 +109,9 @@ def test_the_command_writes_a_workbook_and_is_audited(
     assert '"411200"' in rows[0][1]
     bad = runner.invoke(app, ["report", "--region", "411200", "--period", "March"])
     assert bad.exit_code == 2
+    # a region that is no whole code, or none the region tree knows, is refused, not reported
+    for region, says in (("4112", "whole code"), ("abc", "digits"), ("999999", "province"),
+                         ("411299", "unknown region")):  # fmt: skip
+        refused = runner.invoke(app, ["report", "--region", region, "--period", "2026-03"])
+        assert refused.exit_code == 2, (region, refused.output)
+        assert says in refused.output, (region, refused.output)
