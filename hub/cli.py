@@ -127,7 +127,7 @@ def serve(
 def demo(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to bind.")] = 8000,
-    scale: Annotated[int, typer.Option(help="About this many sandbox records.")] = 2000,
+    scale: Annotated[int, typer.Option(min=1, help="About this many sandbox records.")] = 2000,
     seed: Annotated[int, typer.Option(help="Sandbox world seed.")] = 7,
     sandbox_port: Annotated[int, typer.Option(help="First sandbox port (five in a row).")] = 9101,
     profile: Annotated[str, typer.Option(help="Sandbox faults: clean/flaky/hostile.")] = "clean",
@@ -139,13 +139,19 @@ def demo(
     settings = _settings()
     config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_demo(settings, host=host, port=port, sandbox=config))
+        try:
+            asyncio.run(run_demo(settings, host=host, port=port, sandbox=config))
+        except OSError as exc:  # a port taken (the sandbox's five, or the hub's)
+            console.print(f"[red]cannot start the demo:[/red] {exc.strerror or exc}")
+            raise typer.Exit(2) from exc
 
 
 @app.command()
 def sandbox(
     seed: Annotated[int, typer.Option(help="World seed; the same seed gives the same world.")] = 7,
-    scale: Annotated[int, typer.Option(help="About this many source records in all.")] = 2000,
+    scale: Annotated[
+        int, typer.Option(min=1, help="About this many source records in all.")
+    ] = 2000,
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     base_port: Annotated[
         int, typer.Option(help="First of five ports (110, grid, mediation, petition, court).")
@@ -164,18 +170,29 @@ def sandbox(
 
     if profile not in {"clean", "flaky", "hostile"}:
         raise typer.BadParameter("profile must be clean, flaky or hostile", param_hint="--profile")
-    configure_logging(json=False)
-    run_sandbox(
-        SandboxConfig(
-            seed=seed,
-            scale=scale,
-            host=host,
-            base_port=base_port,
-            profile=profile,
-            truth_path=truth,
-            write_faults=write_faults,
+    if truth is not None and not truth.parent.is_dir():
+        raise typer.BadParameter(
+            f"no directory {truth.parent} to write it in", param_hint="--truth"
         )
-    )
+    configure_logging(json=False)
+    try:
+        run_sandbox(
+            SandboxConfig(
+                seed=seed,
+                scale=scale,
+                host=host,
+                base_port=base_port,
+                profile=profile,
+                truth_path=truth,
+                write_faults=write_faults,
+            )
+        )
+    except OSError as exc:  # a port taken, an interface not there
+        console.print(
+            f"[red]cannot start the sandbox[/red] on {host}:{base_port}–{base_port + 4}: "
+            f"{exc.strerror or exc}"
+        )
+        raise typer.Exit(2) from exc
 
 
 def sync_worker(sources: list[SourceSystem], full: bool, pipe: Connection) -> None:

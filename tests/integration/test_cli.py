@@ -157,6 +157,18 @@ def test_a_database_refuses_a_pii_key_that_did_not_seal_it(
         configure_audit_key(None)
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [(["--scale", "0"], "--scale"), (["--truth", "/nonexistent/dir/t.json"], "no directory")],
+)
+def test_the_sandbox_refuses_a_bad_option_before_starting(
+    workdir: Path, arguments: list[str], says: str
+) -> None:
+    result = runner.invoke(app, ["sandbox", *arguments])
+    assert result.exit_code == 2, result.output
+    assert says in result.output
+
+
 def test_audit_verify_on_a_database_behind_the_migrations_says_to_migrate(
     workdir: Path, pii_key: bytes
 ) -> None:
