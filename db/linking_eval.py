@@ -31,9 +31,29 @@ class LinkingEvaluation:
     skipped_records: int
 
 
+class TruthFileError(ValueError):
+    """The ground-truth file is not one ``govhub sandbox --truth`` writes."""
+
+
+_RECORD_KEYS = ("system", "key", "matter", "storyline")
+
+
 def load_truth(path: Path) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return document
+    """The sandbox's ground truth (``govhub sandbox --truth``); :class:`TruthFileError` saying
+    what is wrong with a file that is not one."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TruthFileError(f"{path}: not a JSON ground truth ({exc})") from exc
+    records = document.get("records") if isinstance(document, dict) else None
+    if not isinstance(records, list):
+        raise TruthFileError(f"{path}: no \"records\" list (written by govhub sandbox --truth?)")
+    for index, record in enumerate(records):
+        missing = [k for k in _RECORD_KEYS if not isinstance(record, dict) or k not in record]
+        if missing:
+            raise TruthFileError(f"{path}: records[{index}] lacks {', '.join(missing)}")
+    truth: dict[str, Any] = document
+    return truth
 
 
 async def evaluate_linking(session: AsyncSession, truth: dict[str, Any]) -> LinkingEvaluation:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from db.engine import create_engine, session_factory
-from db.linking_eval import LinkingEvaluation, evaluate_linking, load_truth
+from db.linking_eval import LinkingEvaluation, TruthFileError, evaluate_linking, load_truth
 from db.linking_lock import linking_lock
 from db.pii import configure_pii
 from db.resolution import resolve_all
@@ -91,6 +91,16 @@ def evaluation_table(result: LinkingEvaluation) -> Table:
     return table
 
 
+def _nothing_to_score() -> None:
+    """No stored record is one the truth names: a score over nothing would read as perfect."""
+    console.print(
+        "[red]nothing to score[/red]: the database holds none of the records the truth file "
+        "names (is GOVHUB_DATABASE_URL the synced database, and the truth file that of the "
+        "same sandbox seed and scale?)"
+    )
+    raise typer.Exit(1)
+
+
 def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:
     """Add ``eval`` to the main CLI."""
     evaluation = typer.Typer(help="Measure quality against the sandbox's ground truth (评估).")
@@ -107,7 +117,13 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     ) -> None:
         """Person-resolution and matter-linking precision/recall/F1 for the stored records."""
         settings = settings_factory()
-        result = asyncio.run(run_evaluation(settings, truth, resolve=resolve))
+        try:
+            result = asyncio.run(run_evaluation(settings, truth, resolve=resolve))
+        except TruthFileError as exc:
+            console.print(f"[red]truth file error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        if result.records == 0:
+            _nothing_to_score()
         console.print(evaluation_table(result))
         if result.skipped_records:
             console.print(
@@ -127,7 +143,13 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     ) -> None:
         """Risk-grade precision/recall for RED and RED+YELLOW per matter, and detection delay."""
         settings = settings_factory()
-        result = asyncio.run(run_risk_evaluation(settings, truth, complete_only=complete_only))
+        try:
+            result = asyncio.run(run_risk_evaluation(settings, truth, complete_only=complete_only))
+        except TruthFileError as exc:
+            console.print(f"[red]truth file error:[/red] {exc}")
+            raise typer.Exit(2) from exc
+        if result.matters == 0:
+            _nothing_to_score()
         console.print(risk_table(result))
         console.print(confusion_table(result))
         delay = result.median_delay

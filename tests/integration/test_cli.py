@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
 import secrets
 import sqlite3
@@ -167,6 +168,26 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     result = runner.invoke(app, ["sandbox", *arguments])
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+@pytest.mark.parametrize("kind", ["linking", "risk"])
+def test_eval_scores_nothing_it_cannot_match(workdir: Path, pii_key: bytes, kind: str) -> None:
+    truth = workdir / "truth.json"
+    record = {"system": "COURT", "key": "K1", "matter": "M1", "storyline": "contract"}
+    try:
+        # a file that is not a ground truth is refused, saying why
+        truth.write_text("{}", encoding="utf-8")
+        result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
+        assert result.exit_code == 2, result.output
+        assert "truth file error" in result.output and "records" in result.output
+        # a database that holds none of the truth's records scores nothing, not 1.0000
+        truth.write_text(json.dumps({"records": [record]}), encoding="utf-8")
+        result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
+        assert result.exit_code == 1, result.output
+        assert "nothing to score" in result.output and "1.0000" not in result.output
+    finally:
+        configure_pii(pii_key)
+        configure_audit_key(None)
 
 
 def test_audit_verify_on_a_database_behind_the_migrations_says_to_migrate(
