@@ -4,17 +4,27 @@ and opened by the configured PII key (``db.key_check``), or the command stops, s
 from __future__ import annotations
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.key_check import PiiKeyMismatch, check_pii_key
 from db.migrate import upgrade
+from domain.masking import mask_text
 from hub.output import output_console
 
 
 async def ready_database(engine: AsyncEngine) -> None:
     """Migrate ``engine``'s database, then check the PII key against it (exit 2 if it is not
     the key that sealed it)."""
-    await upgrade(engine)
+    try:
+        await upgrade(engine)
+    except (OSError, SQLAlchemyError) as exc:  # refused, no such database, no such host
+        reason = getattr(exc, "orig", None) or exc
+        output_console().print(
+            f"[red]database error:[/red] cannot open {engine.url.render_as_string()}: "
+            f"{type(reason).__name__}: {mask_text(str(reason)).splitlines()[0][:300]}"
+        )
+        raise typer.Exit(2) from exc
     try:
         await check_pii_key(engine)
     except PiiKeyMismatch as exc:

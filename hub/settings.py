@@ -16,12 +16,17 @@ import structlog
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from db.engine import PLAN_CACHE_MODE, POOL_MAX_OVERFLOW, POOL_SIZE, PlanCacheMode
 from domain.stats import DEFAULT_MIN_CELL
 from domain.writeback import DeliveryPolicy
 
 log = structlog.get_logger(__name__)
+
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+"""Database URLs govhub runs on: the embedded default, and PostgreSQL in production."""
 
 
 class SettingsError(RuntimeError):
@@ -166,6 +171,21 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        """A URL SQLAlchemy reads, of a database govhub runs on (the driver installed)."""
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("GOVHUB_DATABASE_URL is not a database URL") from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"GOVHUB_DATABASE_URL: {url.drivername} is not supported; use "
+                + " or ".join(f"{name}://" for name in SUPPORTED_DRIVERS)
+            )
+        return value
 
     @model_validator(mode="after")
     def _in_the_data_directory(self) -> Settings:

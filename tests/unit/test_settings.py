@@ -98,3 +98,15 @@ def test_several_workers_need_postgresql_and_redis() -> None:
     assert ready.several_workers_problem() is None
     with pytest.raises(ValueError, match="workers"):
         Settings(workers=0)
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [("not a url", "not a database URL"), ("mysql://u@h/db", "mysql is not supported")],
+)
+def test_a_database_url_govhub_cannot_use_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", url)
+    with pytest.raises(SettingsError, match=says):
+        load_settings()
