@@ -1,12 +1,16 @@
 """One sync per source at a time: a PostgreSQL advisory lock across processes, an asyncio
-lock inside one (SQLite is embedded and single-process by design)."""
+lock inside one. On SQLite a lock file beside the database (``flock``) keeps two processes
+apart too (a manual ``govhub sync`` while ``serve`` or ``demo`` syncs on its schedule); the
+kernel releases it when its process ends, however it ends."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import zlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -30,7 +34,8 @@ async def source_lock(engine: AsyncEngine, source: SourceSystem) -> AsyncIterato
         return
     async with local:
         if engine.dialect.name != "postgresql":
-            yield True
+            with _file_lock(engine, source) as held:
+                yield held
             return
         async with engine.connect() as connection:
             schema = await connection.scalar(text("SELECT current_schema()"))
@@ -42,3 +47,26 @@ async def source_lock(engine: AsyncEngine, source: SourceSystem) -> AsyncIterato
                 if got:
                     await connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 await connection.commit()
+
+
+@contextmanager
+def _file_lock(engine: AsyncEngine, source: SourceSystem) -> Iterator[bool]:
+    """The source's lock file beside a database file, held without waiting (True), or held by
+    another process (False); an in-memory database has no other process."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        yield True
+        return
+    path = Path(f"{database}.sync-{source.value}.lock")
+    with path.open("a+b") as handle:  # closing it releases the lock
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            held = False
+        else:
+            held = True
+        try:
+            yield held
+        finally:
+            if held:
+                fcntl.flock(handle, fcntl.LOCK_UN)
