@@ -49,10 +49,10 @@ from connectors.registry import CONNECTOR_MODULES
 from connectors.sync import RunResult
 from db.engine import create_engine
 from db.ingest import IngestCounts
-from db.migrate import upgrade
 from db.models import Record
 from domain.enums import SourceSystem
 from domain.risk.lexicon import matcher_for
+from hub.database import ready_database
 from hub.logging import configure_logging
 from hub.risk import risk_config
 from hub.settings import Settings
@@ -96,7 +96,7 @@ async def stored_weights(settings: Settings) -> dict[SourceSystem, int]:
     """Bring the database to head (once, before the workers start); each source's records."""
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
-        await upgrade(engine)
+        await ready_database(engine)  # migrated, and the PII key checked
         async with engine.connect() as connection:
             rows = await connection.execute(
                 select(Record.source, func.count()).group_by(Record.source)
