@@ -14,7 +14,7 @@ KPI definitions and small-cell suppression — rules with no SQL and no GraphQL.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -165,19 +165,6 @@ def region_key(code: str | None, level: RegionLevel) -> str | None:
 def suppressed(count: int, min_cell: int) -> bool:
     """Whether a count is too small to show (小数抑制): 1 to ``min_cell - 1``."""
     return 0 < count < min_cell
-
-
-def hidden_cells(counts: Sequence[int], min_cell: int) -> list[bool]:
-    """Which of one answer's counts to hide (小数抑制): each from 1 to ``min_cell - 1``
-    (primary), and, when exactly one is hidden so, the smallest other count above zero too
-    (secondary suppression): else the total, asked beside the groups, would give the hidden
-    count back by subtraction."""
-    hidden = [suppressed(count, min_cell) for count in counts]
-    if sum(hidden) == 1:
-        shown = [(count, i) for i, count in enumerate(counts) if count > 0 and not hidden[i]]
-        if shown:
-            hidden[min(shown)[1]] = True
-    return hidden
 
 
 class KpiClass(StrEnum):

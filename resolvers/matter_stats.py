@@ -27,7 +27,7 @@ from db.matter_stats import (
 )
 from domain.enums import RegionLevel
 from domain.matter_stats import MatterDateBasis, MatterDimension
-from domain.stats import MATTER_KPIS, KpiId, TimeBucket, beijing_date, hidden_cells
+from domain.stats import MATTER_KPIS, KpiId, TimeBucket, beijing_date
 from domain.workflow.visibility import MatterScope
 from resolvers.filters import timezone_aware
 from resolvers.matters import matter_criteria
@@ -150,8 +150,7 @@ async def resolve_matter_stats(
         groups = await matter_counts(connection, query, scope)
     settled = ranked(groups, top) if top is not None else _settled(groups, query)
     min_cell = min_cell_of(info)
-    hidden = hidden_cells([group.count for group in settled], min_cell)
-    return [MatterStatRow.of(group, bucket, h) for group, h in zip(settled, hidden, strict=True)]
+    return [MatterStatRow.of(group, bucket, min_cell) for group in settled]
 
 
 async def resolve_matter_kpis(

@@ -16,14 +16,7 @@ from db.figures import TooManyGroups
 from db.risk_queries import open_risks
 from db.stats import Group, StatQuery
 from domain.enums import RegionLevel, RiskLevel
-from domain.stats import (
-    KPI_DEFINITIONS,
-    RECORD_KPIS,
-    KpiId,
-    StatDimension,
-    TimeBucket,
-    hidden_cells,
-)
+from domain.stats import KPI_DEFINITIONS, RECORD_KPIS, KpiId, StatDimension, TimeBucket
 from resolvers.dataloaders import Loaders
 from resolvers.filters import record_criteria
 from resolvers.queries import FilterArg
@@ -131,8 +124,8 @@ async def resolve_record_stats(
 ) -> list[StatRow]:
     query = _query(filter, group_by, region_level, bucket)
     groups = await _figures(info, query, checked_top(top))
-    hidden = hidden_cells([group.count for group in groups], min_cell_of(info))
-    return [StatRow.of(group, bucket, h) for group, h in zip(groups, hidden, strict=True)]
+    min_cell = min_cell_of(info)
+    return [StatRow.of(group, bucket, min_cell) for group in groups]
 
 
 class _HasFigures(Protocol):

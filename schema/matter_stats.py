@@ -87,8 +87,8 @@ class MatterStatRow:
     )
 
     @classmethod
-    def of(cls, group: MatterGroup, bucket: TimeBucket | None, hidden: bool) -> MatterStatRow:
-        """The row of ``group``; ``hidden``: its count is suppressed (``hidden_cells``)."""
+    def of(cls, group: MatterGroup, bucket: TimeBucket | None, min_cell: int) -> MatterStatRow:
+        hidden = suppressed(group.count, min_cell)
         return cls(
             key=MatterStatKey.of(group.key, bucket),
             count=None if hidden else group.count,

@@ -126,8 +126,8 @@ class StatRow:
     )
 
     @classmethod
-    def of(cls, group: Group, bucket: TimeBucket | None, hidden: bool) -> StatRow:
-        """The row of ``group``; ``hidden``: its count is suppressed (``hidden_cells``)."""
+    def of(cls, group: Group, bucket: TimeBucket | None, min_cell: int) -> StatRow:
+        hidden = suppressed(group.count, min_cell)
         return cls(
             key=StatKey.of(group.key, bucket),
             count=None if hidden else group.count,

@@ -16,7 +16,6 @@ from domain.stats import (
     bucket_label,
     bucket_start,
     buckets_between,
-    hidden_cells,
     kpi_class,
     next_bucket,
     region_key,
@@ -103,20 +102,3 @@ def test_kpi_class_from_a_kinds_own_fields(
     kind: RecordKind, fields: dict[str, str | None], expected: KpiClass | None
 ) -> None:
     assert kpi_class(kind, fields) is expected
-
-
-@pytest.mark.parametrize(
-    ("counts", "hidden"),
-    [
-        ([5, 10, 13, 17, 1], [True, False, False, False, True]),  # 1 hidden, then 5 as well
-        ([40, 3, 128], [True, True, False]),  # the small cell, and the smallest other
-        ([40, 3, 2, 128], [False, True, True, False]),  # two hidden: no sum gives one back
-        ([0, 3, 0], [False, True, False]),  # nothing else to hide: the total is small too
-        ([0, 7, 12], [False, False, False]),
-        ([], []),
-    ],
-)
-def test_a_single_small_cell_hides_the_next_smallest_too(
-    counts: list[int], hidden: list[bool]
-) -> None:
-    assert hidden_cells(counts, 5) == hidden
