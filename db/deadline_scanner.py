@@ -212,9 +212,11 @@ async def _supervise(
     rule = workflow.rules.rules.get(row.rule_id)
     if rule is None or not rule.duty.supervised_on_breach:
         return
-    if MatterStep(matter.step) not in OPEN_STEPS:
-        # a clock left running on a finished matter (an order issued before its matter ended
-        # closes with it, ``end_orders``): the breach is recorded, nobody is pressed about it
+    if rule.duty is Duty.SUPERVISED_ORG and MatterStep(matter.step) not in OPEN_STEPS:
+        # a 督办's reply clock left running on a finished matter (an order issued before its
+        # matter ended closes with it now, ``end_orders``): the breach is recorded, the order
+        # is not escalated. Clocks that run after 结案 by design (回访, 复查, 复核) still
+        # press whoever is on duty.
         return
     try:
         if rule.duty is Duty.SUPERVISED_ORG and row.supervision_id is not None:

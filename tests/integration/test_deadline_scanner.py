@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.deadline_scanner import hold_lease, release_lease, scan
 from db.engine import session_factory
 from db.matter_workflow import MatterWorkflow, NewMatter
-from db.models import Matter, MatterEvent, Supervision
+from db.models import ClockRow, Matter, MatterEvent, Supervision
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.roles import Principal, Role
@@ -134,14 +134,39 @@ async def test_an_order_left_running_on_a_finished_matter_is_not_escalated(
         await session.execute(
             update(Matter).where(Matter.id == matter).values(step=MatterStep.CLOSED)
         )
-    result = await scan(flow, datetime(2025, 3, 11, 9, tzinfo=SH))
-    assert result.breaches >= 1 and result.supervised == 0
+    await scan(flow, datetime(2025, 3, 11, 9, tzinfo=SH))
     async with flow.sessions() as session:
         orders = (await session.scalars(
             select(Supervision).where(Supervision.matter_id == matter)
         )).all()
-    assert [(o.id, o.status) for o in orders] == [(order, "OPEN")]
+    # the late reply is on the timeline, but the order is not escalated
+    assert [(o.id, o.status) for o in orders if o.id == order] == [(order, "OPEN")]
+    assert not [o for o in orders if o.status == "ESCALATED" or o.reason.startswith("升级")]
     assert ("OVERDUE", "supervision.reply:due") in await _timeline(flow, matter)
+
+
+async def test_a_missed_revisit_after_closing_still_presses_the_centre(
+    flow: MatterWorkflow,
+) -> None:
+    """回访 runs after 结案 by design: its breach is a 督办 on the centre all the same."""
+    matter = await _dispatched(flow)
+    partner = Actor.of(Principal("m-1", Role.MEDIATOR, org=ORG))
+    await flow.apply(matter, A.ACCEPT, partner, {})
+    await flow.apply(matter, A.REPORT_RESULT, partner, {"result": "RESOLVED"})
+    await flow.apply(matter, A.VERIFY, STAFF, {})
+    await flow.apply(matter, A.CLOSE, STAFF, {"outcome": "RESOLVED"})
+    # matter.revisit: 1 working day from Tue 4 March → due Tue 4 March 24:00
+    result = await scan(flow, datetime(2025, 3, 5, 9, tzinfo=SH))
+    assert result.supervised >= 1
+    async with flow.sessions() as session:
+        rules = set(await session.scalars(
+            select(Supervision.breach_clock_id).where(Supervision.matter_id == matter)
+        ))
+        revisit = await session.scalar(
+            select(ClockRow.id).where(ClockRow.matter_id == matter,
+                                      ClockRow.rule_id == "matter.revisit")
+        )
+    assert revisit in rules
 
 
 async def test_one_replica_holds_the_lease(flow: MatterWorkflow) -> None:
