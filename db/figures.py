@@ -112,8 +112,8 @@ async def _with_every_region(
     jurisdiction: one that counted no record still has people, so it is a group of zeros
     (with its population, :func:`_with_populations`) and the regions' rows add up to the whole.
     With a bucket, such a region gets the periods the others have (and the empty ones)."""
-    if query.dimensions != (StatDimension.REGION,):
-        return groups
+    if query.dimensions != (StatDimension.REGION,) or not scope.region_prefixes:
+        return groups  # no placed record read: no region to add
     c = REGIONS.c
     conditions = [c.level == query.region_level]
     if query.criteria.region_code is not None:
@@ -127,11 +127,14 @@ async def _with_every_region(
     if query.bucket is not None and not periods:
         return groups  # nothing counted at all: one series of zeros (with_empty_buckets)
     missing = [code for code in codes if code not in present]
-    return groups + [
+    added = [
         Group(GroupKey(region_code=code, period=period))
         for code in missing
         for period in (periods if query.bucket is not None else [None])
     ]
+    if len(groups) + len(added) > MAX_GROUPS:
+        return groups  # (villages by day): the counted regions alone, as before
+    return groups + added
 
 
 def _settled(groups: list[Group], query: StatQuery, top: int | None) -> list[Group]:

@@ -451,6 +451,10 @@ async def test_litigation_per_10k_by_region_has_a_row_for_every_region_with_peop
     body = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {**empty, "region": None}},
                       role=Role.CENTER_STAFF, regions=["411202"])
     assert [r["key"]["regionCode"] for r in body["data"]["recordKpis"]] == ["411202"]
+    # a role that reads no placed record gets no region rows made up for it
+    body = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": empty},
+                      role=Role.DASHBOARD_VIEWER, regions=[])
+    assert body["data"]["recordKpis"] == [], body
     # over the whole period the counted counties keep their figures, and none is left out
     whole = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {"region": "411200"}})
     counted = {r["key"]["regionCode"] for r in whole["data"]["recordKpis"]}
