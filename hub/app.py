@@ -187,24 +187,31 @@ class GovhubGraphQL(GraphQLOverHTTP):
         asyncio.get_running_loop().call_later(delay, start)
 
     def decode_json(self, data: str | bytes) -> object:
-        """JSON as Strawberry reads it, but a hostile body or WebSocket message (invalid
-        UTF-8, nesting deeper than the parser's recursion, a bare ``null``, number or string)
-        is a ``JSONDecodeError``: over HTTP a 400 (:meth:`parse_json`), over a WebSocket a
-        close with 4400, never an unhandled error."""
-        try:
-            decoded = super().decode_json(data)
-        except (RecursionError, UnicodeDecodeError, ValueError) as exc:
-            raise json.JSONDecodeError("Unable to parse request body as JSON", "", 0) from exc
-        if not isinstance(decoded, dict | list):
-            raise json.JSONDecodeError("Expected a JSON object (a GraphQL request).", "", 0)
+        """A WebSocket message's JSON, which must be an object: anything else (invalid UTF-8
+        or JSON, nesting deeper than the parser's recursion, a list, a bare ``null``, number
+        or string) is a ``JSONDecodeError``, which closes the socket with 4400, never an
+        unhandled error. Request bodies are read by :meth:`parse_json`."""
+        decoded = self._json(data)
+        if not isinstance(decoded, dict):
+            raise json.JSONDecodeError("Expected a JSON object (a GraphQL message).", "", 0)
         return decoded
 
     def parse_json(self, data: str | bytes) -> object:
-        """A request body's JSON (:meth:`decode_json`); a 400 saying why when it is none."""
+        """A request body's JSON: an object, or a list (a batch); else a 400 saying why."""
         try:
-            return self.decode_json(data)
+            decoded = self._json(data)
         except json.JSONDecodeError as exc:
             raise HTTPException(400, exc.msg) from exc
+        if not isinstance(decoded, dict | list):
+            raise HTTPException(400, "Expected a JSON object (a GraphQL request).")
+        return decoded
+
+    @staticmethod
+    def _json(data: str | bytes) -> object:
+        try:
+            return json.loads(data)
+        except (RecursionError, UnicodeDecodeError, ValueError) as exc:
+            raise json.JSONDecodeError("Unable to parse request body as JSON", "", 0) from exc
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter

@@ -181,7 +181,7 @@ async def test_a_connection_without_a_valid_token_is_closed_before_any_operation
         await ws.close()
 
 
-@pytest.mark.parametrize("frame", ["not json", "5", '"text"', "[1, 2"])
+@pytest.mark.parametrize("frame", ["not json", "5", '"text"', "[1, 2", "[1, 2]", "[]", "null"])
 async def test_a_message_that_is_not_a_json_object_closes_the_socket_with_4400(
     committing_engine: AsyncEngine, pii_key: bytes, frame: str
 ) -> None:
