@@ -395,10 +395,7 @@ async def sync_source(
             result.error = "another process is syncing this source"
             return result
         async with sessions.begin() as session:
-            abandoned_since = await session.scalar(
-                select(func.min(SyncRun.started_at))
-                .where(SyncRun.source == source, SyncRun.status == "RUNNING")
-            )
+            abandoned_since = await _follow_up_owed_since(session, source)
             await abandon_stale_runs(session, source)
             state = await _state(session, source)
             checkpoint = None if full else state.cursor
@@ -457,6 +454,24 @@ async def sync_source(
         await _announce(after_linking, source, _drain(unheard))
         await _finish(sessions, connector, result)
     return result
+
+
+async def _follow_up_owed_since(session: AsyncSession, source: SourceSystem) -> datetime | None:
+    """When the oldest run whose follow-up may be missing began: a run still marked RUNNING
+    (its process is gone: we hold the source's lock), or one marked ABANDONED since the last
+    run that finished (a run that finishes, even FAILED, has graded and handed on all it
+    holds, the records it recovered included; one killed while recovering has not)."""
+    finished = await session.scalar(
+        select(func.max(SyncRun.started_at))
+        .where(SyncRun.source == source, SyncRun.status.in_(["SUCCEEDED", "FAILED"]))
+    )
+    owed = select(func.min(SyncRun.started_at)).where(
+        SyncRun.source == source, SyncRun.status.in_(["RUNNING", "ABANDONED"])
+    )
+    if finished is not None:
+        owed = owed.where(SyncRun.started_at > finished)
+    since: datetime | None = await session.scalar(owed)
+    return since
 
 
 async def changed_since(

@@ -209,7 +209,7 @@ def system_event(
     return MatterEvent(
         matter_id=matter_id, action=action, at=at, actor_kind=ActorKind.SYSTEM,
         actor_sub=by, actor_role=None, actor_org="", from_step=step, to_step=step,
-        note=note, details=dict(details or {}),
+        note=mask_text(note), details=dict(details or {}),
     )
 
 

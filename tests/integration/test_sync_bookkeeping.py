@@ -109,6 +109,13 @@ async def test_what_a_killed_run_committed_is_graded_and_followed_up_by_the_next
         assert (await session.scalars(select(RiskAssessment))).all() == []
         stored = {r.source_key: r.id for r in (await session.scalars(select(Dispute))).all()}
     assert set(stored) == {"A", "B"}
+    # and the run that would have followed them up killed too, after a batch of its own
+    with pytest.raises(Killed):
+        await sync_source(committing_engine, sessions,
+                          KilledAfterFirstBatch([[_case("A", 1), _case("B", 1)], [_case("D", 1)]]))
+    async with sessions() as session:
+        stored = {r.source_key: r.id for r in (await session.scalars(select(Dispute))).all()}
+    assert set(stored) == {"A", "B", "D"}
     # when the next run finds nothing new at the source
     heard: list[ChangedRecord] = []
 
@@ -117,7 +124,7 @@ async def test_what_a_killed_run_committed_is_graded_and_followed_up_by_the_next
 
     result = await sync_source(committing_engine, sessions, ListConnector([]),
                                after_linking=intake)
-    # then the killed run's records are graded and handed to matter intake all the same
+    # then both killed runs' records are graded and handed to matter intake all the same
     assert result.ok
     async with sessions() as session:
         graded = set(await session.scalars(
