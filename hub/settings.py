@@ -193,9 +193,12 @@ class Settings(BaseSettings):
         beside the dev keys, unless their own variables say otherwise: a data directory
         holds one deployment's state whole, whatever the working directory."""
         if "database_url" not in self.model_fields_set:
-            self.database_url = f"sqlite+aiosqlite:///{self.data_dir / 'govhub.db'}"
+            database = _kept_where_it_was(self.data_dir / "govhub.db")
+            self.database_url = f"sqlite+aiosqlite:///{database}"
         if "audit_checkpoint_file" not in self.model_fields_set:
-            self.audit_checkpoint_file = self.data_dir / "audit-checkpoints.jsonl"
+            self.audit_checkpoint_file = _kept_where_it_was(
+                self.data_dir / "audit-checkpoints.jsonl"
+            )
         return self
 
     def delivery_policy(self) -> DeliveryPolicy:
@@ -290,6 +293,21 @@ def decode_key(value: str) -> bytes:
     if len(key) != 32:
         raise SettingsError("GOVHUB_PII_KEY must decode to 32 bytes")
     return key
+
+
+LEGACY_DATA_DIR = Path("./data")
+"""Where the embedded database and the checkpoints lived whatever ``GOVHUB_DATA_DIR`` said."""
+
+
+def _kept_where_it_was(path: Path) -> Path:
+    """``path``, unless only the file of the same name in ``./data`` exists (a deployment from
+    before the data directory held it): then that one, with a warning to move it, so an
+    upgrade never opens an empty database beside the one it had."""
+    legacy = LEGACY_DATA_DIR / path.name
+    if path.exists() or not legacy.exists() or legacy.resolve() == path.resolve():
+        return path
+    log.warning("data_file_at_legacy_path", path=str(legacy), move_to=str(path))
+    return legacy
 
 
 def load_settings() -> Settings:

@@ -22,6 +22,7 @@ def test_defaults_point_at_embedded_sqlite(monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_data_directory_holds_the_embedded_database_and_checkpoints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./data of an earlier run beside it
     monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
     monkeypatch.delenv("GOVHUB_AUDIT_CHECKPOINT_FILE", raising=False)
     monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path))
@@ -110,3 +111,23 @@ def test_a_database_url_govhub_cannot_use_is_refused_naming_the_variable(
     monkeypatch.setenv("GOVHUB_DATABASE_URL", url)
     with pytest.raises(SettingsError, match=says):
         load_settings()
+
+
+def test_a_database_left_in_the_old_place_is_kept_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a deployment whose database and checkpoints stayed in ./data, its keys elsewhere
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
+    monkeypatch.delenv("GOVHUB_AUDIT_CHECKPOINT_FILE", raising=False)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "govhub.db").write_bytes(b"")
+    monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path / "keys"))
+    # then settings keep using it rather than open an empty database in the data directory
+    settings = Settings()
+    assert settings.database_url == "sqlite+aiosqlite:///data/govhub.db"
+    assert settings.audit_checkpoint_file == tmp_path / "keys" / "audit-checkpoints.jsonl"
+    # and once it is moved, the data directory's is used
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "data" / "govhub.db").rename(tmp_path / "keys" / "govhub.db")
+    assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path}/keys/govhub.db"
