@@ -4,7 +4,7 @@ and opened by the configured PII key (``db.key_check``), or the command stops, s
 from __future__ import annotations
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.key_check import PiiKeyMismatch, check_pii_key
@@ -16,15 +16,17 @@ from hub.output import output_console
 async def ready_database(engine: AsyncEngine) -> None:
     """Migrate ``engine``'s database, then check the PII key against it (exit 2 if it is not
     the key that sealed it)."""
-    try:
-        await upgrade(engine)
-    except (OSError, SQLAlchemyError) as exc:  # refused, no such database, no such host
+    try:  # reached first, so a failing migration is not mistaken for an unreachable database
+        async with engine.connect():
+            pass
+    except (OSError, DBAPIError) as exc:  # refused, no such database, no such host
         reason = getattr(exc, "orig", None) or exc
         output_console().print(
             f"[red]database error:[/red] cannot open {engine.url.render_as_string()}: "
             f"{type(reason).__name__}: {mask_text(str(reason)).splitlines()[0][:300]}"
         )
         raise typer.Exit(2) from exc
+    await upgrade(engine)
     try:
         await check_pii_key(engine)
     except PiiKeyMismatch as exc:

@@ -30,13 +30,17 @@ from hub.settings import Settings, SettingsError
 console = output_console()
 
 
-def sources_of(settings: Settings) -> dict[SourceSystem, SourceConfig]:
+def sources_of(
+    settings: Settings, only: set[SourceSystem] | None = None
+) -> dict[SourceSystem, SourceConfig]:
+    """The sources file, its enabled sources of ``only`` (all when None) checked buildable;
+    exit 2 naming what is wrong."""
     if settings.sources_file is None:
         console.print("[red]GOVHUB_SOURCES_FILE is not set[/red]: point it at a sources TOML")
         raise typer.Exit(2)
     try:
         sources = load_sources(settings.sources_file)
-        check_buildable(sources)
+        check_buildable({s: c for s, c in sources.items() if only is None or s in only})
     except SourcesFileError as exc:
         console.print(f"[red]sources file error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -119,7 +123,7 @@ async def run_sync(
     settings: Settings, only: set[SourceSystem] | None, *, full: bool, show: bool = True
 ) -> list[RunResult]:
     """Sync the chosen sources concurrently in this process, a progress line each."""
-    with progress_lines(chosen_sources(sources_of(settings), only), show=show) as report:
+    with progress_lines(chosen_sources(sources_of(settings, only), only), show=show) as report:
         return await sync_sources(settings, only, full=full, report=report)
 
 
@@ -127,7 +131,7 @@ async def sync_sources(
     settings: Settings, only: set[SourceSystem] | None, *, full: bool, report: Report
 ) -> list[RunResult]:
     """Sync the chosen sources concurrently in this process; ``report`` hears of each."""
-    configs = sources_of(settings)
+    configs = sources_of(settings, only)
     risk = risk_config(settings)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
@@ -220,6 +224,7 @@ def register(
         async def load() -> None:
             engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
+                await ready_database(engine)
                 async with session_factory(engine)() as session:
                     only = next(iter(chosen)) if chosen else None
                     for d in await open_dead_letters(session, only, include_resolved=all_):
@@ -240,12 +245,14 @@ def register(
     ) -> None:
         """Re-parse open dead letters with the current mapping; ingest what now passes."""
         settings = settings_factory()
-        configs = sources_of(settings)
-        chosen = parse_source_names([source] if source else []) or set(configs)
+        picked = parse_source_names([source] if source else [])
+        configs = sources_of(settings, picked)
+        chosen = picked or set(configs)
 
         async def run() -> None:
             engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
+                await ready_database(engine)
                 async with open_connectors(configs, chosen) as connectors:
                     for connector in connectors.values():
                         r = await replay_dead_letters(session_factory(engine), connector)

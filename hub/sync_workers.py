@@ -180,7 +180,7 @@ def run_in_processes(
     show: bool = True,
 ) -> list[RunResult]:
     """Sync the chosen sources in up to ``workers`` processes; their results in file order."""
-    chosen = chosen_sources(sources_of(settings), only)
+    chosen = chosen_sources(sources_of(settings, only), only)
     weights = asyncio.run(stored_weights(settings))
     context = _start_method()
     if isinstance(context, ForkContext):

@@ -88,6 +88,22 @@ def test_a_missing_credential_is_a_sources_file_error_before_anything_runs(
     assert not (workdir / "data" / "govhub.db").exists()  # nothing ran
 
 
+def test_a_command_for_one_source_checks_that_source_only(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, pii_key: bytes
+) -> None:
+    _sources_never_asked(workdir, monkeypatch)
+    sources = workdir / "sources.toml"
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(re.sub(r', password = "[^"]*"', "", text, count=1), encoding="utf-8")
+    try:  # the police system's password is missing; replaying the court's letters needs none
+        result = runner.invoke(app, ["deadletter", "replay", "--source", "COURT"])
+    finally:
+        configure_pii(pii_key)
+        configure_audit_key(None)
+    assert result.exit_code == 0, result.output
+    assert "sources file error" not in result.output
+
+
 def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A valid sources file whose systems are never reached (the command stops before)."""
     sources = workdir / "sources.toml"
