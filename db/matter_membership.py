@@ -29,6 +29,7 @@ from db.matter_workflow import (
 from db.matters import load_matter, save_state, state_of, system_event
 from db.models import Matter, MatterRecord, Record
 from domain.events import MatterEventKind
+from domain.masking import mask_text
 from domain.workflow.actors import Actor
 from domain.workflow.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound
 from domain.workflow.payloads import OpenPayload
@@ -118,7 +119,7 @@ async def detach_records(
             raise NotFound("a record is not part of this matter")
         for record_id in sorted(set(record_ids)):
             session.add(system_event(matter_id, "RECORD_DETACHED", now, actor.sub, row.step,
-                                     reason, {"record_id": str(record_id)}))
+                                     mask_text(reason), {"record_id": str(record_id)}))
         version = await _bump(session, row, now)
         event = announcement(row, MatterEventKind.STEP_CHANGED, "RECORD_DETACHED", now)
     await workflow.announce([event])
@@ -157,7 +158,8 @@ async def merge_matters(
                        MatterRecord.record_id.not_in(present))
                 .values(matter_id=keep_id, how="MERGED")
             )  # fmt: skip
-            session.add(system_event(keep_id, "MERGED_FROM", now, actor.sub, keep.step, reason,
+            session.add(system_event(keep_id, "MERGED_FROM", now, actor.sub, keep.step,
+                                     mask_text(reason),
                                      {"matter": other.number, "records": str(len(moved))}))
             events.append(announcement(other, MatterEventKind.STEP_CHANGED, "WITHDRAW", now))
         await _bump(session, keep, now)
@@ -190,7 +192,8 @@ async def split_matter(
         )  # fmt: skip
         if moved.rowcount != len(set(record_ids)):  # type: ignore[attr-defined]
             raise NotFound("a record is not part of this matter")
-        session.add(system_event(matter_id, "SPLIT_TO", now, actor.sub, row.step, reason,
+        session.add(system_event(matter_id, "SPLIT_TO", now, actor.sub, row.step,
+                                 mask_text(reason),
                                  {"matter": new.number, "records": str(len(set(record_ids)))}))
         await _bump(session, row, now)
         events = [

@@ -187,7 +187,9 @@ def event_row(matter_id: int, event: TimelineEvent) -> MatterEvent:
         actor_org=event.actor_org,
         from_step=event.from_step,
         to_step=event.to_step,
-        note=mask_text(event.note),  # staff's free text: an identifier typed in is masked
+        # a person's free text: an identifier typed in is masked (the hub's own notes name
+        # records by their source keys, which may look like one)
+        note=event.note if event.actor_kind is ActorKind.SYSTEM else mask_text(event.note),
         details=dict(event.details),
     )
 
@@ -209,7 +211,7 @@ def system_event(
     return MatterEvent(
         matter_id=matter_id, action=action, at=at, actor_kind=ActorKind.SYSTEM,
         actor_sub=by, actor_role=None, actor_org="", from_step=step, to_step=step,
-        note=mask_text(note), details=dict(details or {}),
+        note=note, details=dict(details or {}),
     )
 
 

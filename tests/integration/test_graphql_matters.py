@@ -182,6 +182,14 @@ async def test_an_identifier_typed_into_free_text_is_stored_masked(
     matter = body["data"]["matter"]
     assert matter["title"] == "漏水 身份证1101**********002X 电话138****8000"
     assert matter["summary"] == "来访人称 身份证1101**********002X 电话138****8000"
+    # a reason typed for a merge, kept on the timeline, is masked too
+    other = await _open(client, "漏水（重复登记）")
+    merge = """mutation($keep: ID!, $merge: [ID!]!, $reason: String!) {
+      mergeMatters(keepId: $keep, mergeIds: $merge, reason: $reason) {
+        ... on MatterChanged { matter { timeline { action note } } } } }"""
+    merged = await _do(client, merge, STAFF, keep=gid, merge=[other], reason=f"重复登记 {typed}")
+    notes = [e["note"] for e in merged["matter"]["timeline"] if e["action"] == "MERGED_FROM"]
+    assert notes == ["重复登记 身份证1101**********002X 电话138****8000"]
     async with session_factory(committing_engine)() as session:
         stored = json.dumps([(m.title, m.summary) for m in await session.scalars(select(Matter))],
                             ensure_ascii=False)
