@@ -35,6 +35,7 @@ from db.matters import (
     save_state,
     started_clocks,
     state_of,
+    typed_text,
 )
 from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
 from db.risk import RiskConfig, grade_matters, grade_touched
@@ -122,18 +123,13 @@ async def open_matters(
 ) -> list[Matter]:
     """Open ``matters`` in ``session`` (one number each, timeline, clocks)."""
     transitions = [machine.open(actor, m.payload, now) for m in matters]
-    typed = (lambda text: text) if actor.kind is ActorKind.SYSTEM else mask_text
     numbers = await allocate_numbers(
         session, [number_key(t.state.region_code, now) for t in transitions]
     )
     rows = [
         new_matter_row(
-            # free text a person typed at intake: an ID number or phone in it is stored
-            # masked, as the parties' own are sealed (an identifier belongs in a party's
-            # fields); a synced record's title keeps its source's words (its keys may look
-            # like one)
-            t.state, number=number, title=typed(m.payload.title),
-            summary=typed(m.summary) if m.summary else m.summary,
+            t.state, number=number, title=typed_text(m.payload.title, actor.kind),
+            summary=typed_text(m.summary, actor.kind) if m.summary else m.summary,
             opened_by=actor.sub, opened_at=now, updated_at=now,
         )
         for m, t, number in zip(matters, transitions, numbers, strict=True)

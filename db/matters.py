@@ -187,15 +187,20 @@ def event_row(matter_id: int, event: TimelineEvent) -> MatterEvent:
         actor_org=event.actor_org,
         from_step=event.from_step,
         to_step=event.to_step,
-        # a person's free text: an identifier typed in is masked (the hub's own notes name
-        # records by their source keys, which may look like one)
-        note=event.note if event.actor_kind is ActorKind.SYSTEM else mask_text(event.note),
+        note=typed_text(event.note, event.actor_kind),
         details=dict(event.details),
     )
 
 
 def append_events(session: AsyncSession, matter_id: int, events: Iterable[TimelineEvent]) -> None:
     session.add_all(event_row(matter_id, event) for event in events)
+
+
+def typed_text(text: str, actor_kind: ActorKind | None) -> str:
+    """Free text as a matter keeps it: what a person typed with an ID number or phone in it
+    masked (an identifier belongs in a party's sealed fields); the hub's own text as it is
+    (it names records by source keys, which may look like an ID number)."""
+    return text if actor_kind is ActorKind.SYSTEM else mask_text(text)
 
 
 def system_event(
