@@ -39,15 +39,6 @@ CONFIRMED = "CONFIRMED"
 REJECTED = "REJECTED"
 
 
-async def records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> list[int]:
-    """The records that name any of ``person_ids`` (their grades read the persons' facts)."""
-    rows = await session.scalars(
-        select(PartyMention.record_id).where(PartyMention.person_id.in_(sorted(person_ids)))
-        .distinct()
-    )
-    return sorted(rows)
-
-
 async def audit_decision(
     session: AsyncSession, operation: str, by: str, variables: dict[str, Any], records: list[int]
 ) -> None:

@@ -124,7 +124,8 @@ async def _alerts_at_same_address(
     return found
 
 
-async def _records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
+async def records_of_persons(session: AsyncSession, person_ids: Collection[int]) -> set[int]:
+    """The records whose facts name any of ``person_ids`` (as a party, not a reporter)."""
     found: set[int] = set()
     for chunk in chunks(person_ids):
         found.update(await column_scalars(session, _RECORDS_OF_PERSONS, {"ids": chunk}))
@@ -178,13 +179,13 @@ async def load_fact_base(
     around |= await _alerts_at_same_address(session, touched)
     named = await _mentions(session, around)
     persons = {p for rid in touched if rid in named for p in named[rid][0]}
-    regrade = around | await _records_of_persons(session, persons)
+    regrade = around | await records_of_persons(session, persons)
     # the subjects (regraded records and their links) and the history of their persons
     links = await _links(session, regrade)
     subjects = regrade | {a for a, _, _ in links} | {b for _, b, _ in links}
     named.update(await _mentions(session, subjects - set(named)))
     subject_persons = {p for rid in subjects if rid in named for p in named[rid][0]}
-    everything = subjects | await _records_of_persons(session, subject_persons)
+    everything = subjects | await records_of_persons(session, subject_persons)
     everything |= await _alerts_at_same_address(session, subjects)
     named.update(await _mentions(session, everything - set(named)))
     base = FactBase()

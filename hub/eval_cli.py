@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,10 +24,11 @@ from hub.settings import Settings, decode_key
 console = Console()
 
 
-async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> LinkingEvaluation:
+async def run_evaluation(
+    settings: Settings, document: dict[str, Any], *, resolve: bool
+) -> LinkingEvaluation:
     """Optionally resolve and link everything first (committed), then score the database."""
     configure_pii(decode_key(settings.pii_key_value()))
-    document = load_truth(truth)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
         await ready_database(engine)
@@ -42,11 +43,10 @@ async def run_evaluation(settings: Settings, truth: Path, *, resolve: bool) -> L
 
 
 async def run_risk_evaluation(
-    settings: Settings, truth: Path, *, complete_only: bool = False
+    settings: Settings, document: dict[str, Any], *, complete_only: bool = False
 ) -> RiskEvaluation:
     """Score the grades the database holds now (a sync grades as it goes)."""
     configure_pii(decode_key(settings.pii_key_value()))
-    document = load_truth(truth)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     try:
         await ready_database(engine)
@@ -91,6 +91,15 @@ def evaluation_table(result: LinkingEvaluation) -> Table:
     return table
 
 
+def _truth(path: Path) -> dict[str, Any]:
+    """The ground truth, read before the database is opened; exit 2 saying what is wrong."""
+    try:
+        return load_truth(path)
+    except TruthFileError as exc:
+        console.print(f"[red]truth file error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
 def _nothing_to_score() -> None:
     """No stored record is one the truth names: a score over nothing would read as perfect."""
     console.print(
@@ -117,11 +126,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     ) -> None:
         """Person-resolution and matter-linking precision/recall/F1 for the stored records."""
         settings = settings_factory()
-        try:
-            result = asyncio.run(run_evaluation(settings, truth, resolve=resolve))
-        except TruthFileError as exc:
-            console.print(f"[red]truth file error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+        result = asyncio.run(run_evaluation(settings, _truth(truth), resolve=resolve))
         if result.records == 0:
             _nothing_to_score()
         console.print(evaluation_table(result))
@@ -143,11 +148,8 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
     ) -> None:
         """Risk-grade precision/recall for RED and RED+YELLOW per matter, and detection delay."""
         settings = settings_factory()
-        try:
-            result = asyncio.run(run_risk_evaluation(settings, truth, complete_only=complete_only))
-        except TruthFileError as exc:
-            console.print(f"[red]truth file error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+        document = _truth(truth)
+        result = asyncio.run(run_risk_evaluation(settings, document, complete_only=complete_only))
         if result.matters == 0:
             _nothing_to_score()
         console.print(risk_table(result))

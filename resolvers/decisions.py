@@ -19,11 +19,11 @@ from db.decision_scope import ensure_link_within, ensure_mentions_within, ensure
 from db.decisions import (
     confirm_link,
     merge_persons,
-    records_of_persons,
     reject_link,
     split_person,
 )
 from db.models import Link
+from db.risk_facts import records_of_persons
 from domain.linking.errors import LinkingBadInput, LinkingError, LinkingNotFound
 from resolvers.cursors import parse_global_id
 from resolvers.rows import global_id
@@ -139,7 +139,7 @@ async def resolve_merge_persons(
         async with info.context.sessions.begin() as session:
             await ensure_persons_within(session, [keep, *merging], scope)
             await merge_persons(session, keep, merging, by)
-            touched = await records_of_persons(session, [keep])
+            touched = sorted(await records_of_persons(session, [keep]))
         await _regrade(info, touched)
         return PersonsMerged(person=await _person(info, keep))
     except LinkingError as error:
@@ -168,7 +168,7 @@ async def resolve_split_person(
             await ensure_mentions_within(session, moving, scope)
             split_off = await split_person(session, person, moving, by)
             split_off_id = split_off.id
-            touched = await records_of_persons(session, [person, split_off_id])
+            touched = sorted(await records_of_persons(session, [person, split_off_id]))
         await _regrade(info, touched)
         return PersonSplit(
             person=await _person(info, person), split_off=await _person(info, split_off_id)
