@@ -1,8 +1,10 @@
 """Resolvers of the ``Query`` fields (查询解析): validate arguments, build selects, map rows.
 
 ``node(id)`` and ``person(id)``/``region(code)`` answer null *and* a ``NOT_FOUND`` error for a
-well-formed id that names nothing (a client sees both why and where); ``nodes(ids)`` answers
-null in the place of each unknown id, without an error, as Relay expects.
+well-formed id that names nothing (a client sees both why and where). ``nodes(ids)`` answers
+each id as ``node(id)`` would, one entry at a time: a malformed, unknown (or out of scope) or
+refused id is null in its place, with its error at ``["nodes", i]``, and the others are
+answered.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from resolvers.rows import (
 from resolvers.selection import kind_fields_in, node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
-from schema.errors import BadUserInput, Forbidden, NotFound
+from schema.errors import BadUserInput, Forbidden, GovhubError, NotFound
 from schema.filters import RecordFilter
 from schema.matters import MATTER_TYPE_NAME
 from schema.pagination import MAX_PAGE_SIZE, Connection, Edge, LazyEdge
@@ -272,7 +274,20 @@ async def resolve_nodes(
     if len(ids) > max_ids:
         raise BadUserInput(f"Pass at most {max_ids} ids.")
     # Gathered, so the record and person loaders batch every id into one statement each.
-    return list(await asyncio.gather(*(_node(info, global_id) for global_id in ids)))
+    answers = await asyncio.gather(*(_node_or_error(info, global_id) for global_id in ids))
+    # An error in a list's place is completed by graphql-core as null there, the error
+    # located at ["nodes", i] with its code; the other entries stand.
+    return cast("list[relay.Node | None]", answers)
+
+
+async def _node_or_error(info: Info, global_id: str) -> relay.Node | GovhubError:
+    """One entry of ``nodes``: what ``node(id)`` answers for ``global_id``, its error as a
+    value (not raised, so it fails that entry alone)."""
+    try:
+        node = await _node(info, global_id)
+    except GovhubError as error:
+        return error
+    return node if node is not None else NotFound("No object has this id.")
 
 
 async def resolve_person(

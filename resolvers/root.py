@@ -143,7 +143,11 @@ class Query:
     nodes: list[relay.Node | None] = strawberry.field(
         metadata=RECORDS,
         resolver=queries.resolve_nodes,
-        description="Objects by global id, null in the place of each unknown one (批量查询).",
+        description=(
+            "Objects by global id (批量查询), each answered as node(id) would: a malformed, "
+            "unknown or refused id is null in its place, with its error (BAD_USER_INPUT, "
+            "NOT_FOUND, FORBIDDEN) at its index of the path; the others are answered."
+        ),
     )
     records: Connection[Record] = strawberry.field(
         metadata=RECORDS,

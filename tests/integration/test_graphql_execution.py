@@ -28,6 +28,11 @@ query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Record { title ris
   region { code name parent { code } } parties { role name person { id name } } } } }
 """
 
+# The seeded world's kinds take turns (records 1, 6, 11 … are disputes, 2, 7, 12 … grid events).
+NODE_IDS = [global_id("Dispute", n) for n in range(1, 41, 5)] + [
+    global_id("GridEvent", n) for n in range(2, 41, 5)
+]
+
 GENERAL = build_schema(streamlined=False)
 
 
@@ -53,11 +58,7 @@ async def _answer(
         (STAFF, QUERY_RECORDS, {"first": 40}),
         (STAFF, QUERY_RECORDS, {"last": 7}),
         (STAFF, PEOPLE, {}),
-        (
-            STAFF,
-            NODES,
-            {"ids": [global_id(t, n) for t in ("Dispute", "GridEvent") for n in range(1, 12)]},
-        ),
+        (STAFF, NODES, {"ids": NODE_IDS}),
     ],
     ids=["records-first", "records-last", "persons", "nodes-lazy"],
 )
@@ -78,6 +79,24 @@ async def test_answers_are_identical_on_both_execution_paths(
         await unlink_regions(committing_engine)
     assert '"errors": []' in fast  # errors inside compiled fields: tests/unit/test_execution.py
     assert _objects(json.loads(fast)["data"]) > 10  # a real answer, not an empty one
+    assert fast == general
+
+
+async def test_nodes_with_bad_ids_answer_alike_on_both_paths(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    # given good ids and, between them, a malformed one and ids naming nothing of their type
+    ids = [*NODE_IDS[:3], "not-an-id", global_id("Dispute", 2), global_id("Petition", 10**6)]
+    await seed_world(committing_engine, records=40)
+    try:
+        fast = await _answer(schema, committing_engine, STAFF, NODES, {"ids": ids})
+        general = await _answer(GENERAL, committing_engine, STAFF, NODES, {"ids": ids})
+    finally:
+        await unlink_regions(committing_engine)
+    # then both paths answer the good ones and the same errors in the same places
+    answer = json.loads(fast)
+    assert [node is not None for node in answer["data"]["nodes"]] == [True] * 3 + [False] * 3
+    assert [error["path"] for error in answer["errors"]] == [["nodes", i] for i in (3, 4, 5)]
     assert fast == general
 
 

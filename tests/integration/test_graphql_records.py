@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -9,9 +10,12 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.kinds import KIND_SPECS
+from domain.roles import Role
 from tests.integration.graphql_world import (
     ID_NUMBER,
     PHONE,
+    RECORD_REGIONS,
     World,
     codes,
     graphql,
@@ -236,6 +240,46 @@ async def test_node_and_nodes_resolve_global_ids(client: httpx.AsyncClient) -> N
     # then each answers as Relay expects
     assert one["data"]["node"]["id"] == ids[0]
     assert [n and n["sourceKey"] for n in many["data"]["nodes"]] == [*_keys(page), None]
+
+
+async def test_nodes_answers_each_id_on_its_own(client: httpx.AsyncClient) -> None:
+    # given two records' ids, a malformed id and a well-formed one that names nothing
+    page = await _records(client, first=2)
+    first, second = (edge["node"]["id"] for edge in page["edges"])
+    unknown = "RGlzcHV0ZTo5OTk5OTk="  # Dispute:999999
+    # when they are asked for in one list
+    body = await graphql(client, QUERY_NODES, {"ids": [first, "not-an-id", unknown, second]})
+    # then the two records are answered, the others are null in their places
+    assert [n and n["sourceKey"] for n in body["data"]["nodes"]] == [
+        _keys(page)[0], None, None, _keys(page)[1]
+    ]  # fmt: skip
+    # and each bad id has its own error, coded, at its index
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["nodes", 1], "BAD_USER_INPUT"), (["nodes", 2], "NOT_FOUND")
+    ]  # fmt: skip
+
+
+async def test_nodes_out_of_jurisdiction_is_not_found_in_its_place(
+    committing_engine: AsyncEngine, pii_key: bytes, world: World
+) -> None:
+    # given staff of 郑州市 (410100), a record there and one in 湖滨区 outside their reach
+    inside = world.record_ids[RECORD_REGIONS.index("410100")]
+    outside = world.record_ids[RECORD_REGIONS.index("411202")]
+    ids = [_global_id(world, inside), _global_id(world, outside)]
+    async with graphql_client(
+        committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["410100"]
+    ) as staff:
+        body = await graphql(staff, QUERY_NODES, {"ids": ids})
+    # then only the record within their jurisdiction is answered; the other is NOT_FOUND
+    assert [n and n["sourceKey"] for n in body["data"]["nodes"]] == [f"K{inside}", None]
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["nodes", 1], "NOT_FOUND")
+    ]
+
+
+def _global_id(world: World, record_id: int) -> str:
+    type_name = KIND_SPECS[world.kinds[record_id]].type_name
+    return base64.b64encode(f"{type_name}:{record_id}".encode()).decode()
 
 
 async def test_unknown_node_is_null_with_not_found(client: httpx.AsyncClient) -> None:

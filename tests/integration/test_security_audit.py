@@ -127,6 +127,28 @@ async def test_persons_returned_are_named_on_the_row_however_they_were_reached(
     ]  # fmt: skip
 
 
+QUERY_NODES = "query Nodes($ids: [ID!]!) { nodes(ids: $ids) { id } }"
+
+
+async def test_nodes_with_bad_ids_returns_and_records_the_good_ones(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given the person inside the jurisdiction, the one outside it and a malformed id
+    inside, outside = "UGVyc29uOjE=", "UGVyc29uOjI="  # Person:1, Person:2
+    # when staff ask for them in one list
+    body = await graphql(
+        client, QUERY_NODES, {"ids": [inside, outside, "???"]}, headers=_as(Role.CENTER_STAFF)
+    )
+    # then only the person inside is answered, the others fail in their places
+    assert body["data"]["nodes"] == [{"id": inside}, None, None]
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["nodes", 1], "NOT_FOUND"), (["nodes", 2], "BAD_USER_INPUT")
+    ]  # fmt: skip
+    # and the one row names the person returned, the operation as failed in part
+    [row] = await _rows(committing_engine)
+    assert row.person_ids == [1] and row.outcome == "ERROR"
+
+
 async def test_denied_and_failed_operations_are_on_the_record(
     client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:
