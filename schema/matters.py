@@ -9,6 +9,7 @@ principal reaches (jurisdiction, own organisation) is decided in SQL by the reso
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -24,6 +25,7 @@ from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
 from domain.events import MatterEventKind
 from domain.supervision import SupervisionStatus
 from domain.validators import mask_phone, mask_resident_id
+from domain.workflow.timeline import cited_record_ids, redact_entry
 from domain.workflow.vocabulary import (
     ActorKind,
     ComplexityTier,
@@ -98,17 +100,37 @@ class MatterTimelineEntry:
     )
     note: str = strawberry.field(metadata=FREE_TEXT, description="Note or reason (备注/理由).")
     details: list[Detail] = strawberry.field(
-        metadata=MATTERS, description="Codes and ids (org, track, rule, record…) (明细)."
+        metadata=MATTERS,
+        description=(
+            "Codes and ids (org, track, rule, record…) (明细); a record you may not read "
+            "shows as 辖区外记录, and a row about it has no note."
+        ),
     )
 
     @classmethod
-    def from_row(cls, row: MatterEvent) -> MatterTimelineEntry:
+    def from_row(
+        cls, row: MatterEvent, visible_records: Collection[int]
+    ) -> MatterTimelineEntry:
+        """The row as a reader sees it: records it names that they may not read shown as
+        辖区外记录 (``domain.workflow.timeline``)."""
+        note, details = redact_entry(
+            row.note, row.details or {}, visible_records.__contains__
+        )
         return cls(
             action=row.action, at=row.at, actor_kind=row.actor_kind, actor=row.actor_sub,
             actor_role=row.actor_role, actor_org=row.actor_org, from_step=row.from_step,
-            to_step=row.to_step, note=row.note,
-            details=[Detail(key=k, value=v) for k, v in sorted((row.details or {}).items())],
+            to_step=row.to_step, note=note,
+            details=[Detail(key=k, value=v) for k, v in sorted(details.items())],
         )  # fmt: skip
+
+
+async def _timeline_entries(info: Info, rows: Sequence[MatterEvent]) -> list[MatterTimelineEntry]:
+    """Timeline rows for this reader: the records they name are read through the record
+    loader, within the reader's record scope, and only those it returns are shown."""
+    cited = sorted(cited_record_ids(row.details or {} for row in rows))
+    found = await info.context.loaders.record.load_many(cited) if cited else []
+    visible = {record_id for record_id, record in zip(cited, found, strict=True) if record}
+    return [MatterTimelineEntry.from_row(row, visible) for row in rows]
 
 
 @guarded_type
@@ -357,7 +379,7 @@ class MatterNode(relay.Node):
     @strawberry.field(metadata=MATTERS, description="Timeline, oldest first (办理记录).")
     async def timeline(self, info: Info) -> list[MatterTimelineEntry]:
         rows = await info.context.loaders.matters.events.load(self.matter_id)
-        return [MatterTimelineEntry.from_row(r) for r in rows]
+        return await _timeline_entries(info, rows)
 
     @strawberry.field(
         metadata=MATTERS,
@@ -365,7 +387,7 @@ class MatterNode(relay.Node):
     )
     async def revisits(self, info: Info) -> list[MatterTimelineEntry]:
         rows = await info.context.loaders.matters.events.load(self.matter_id)
-        return [MatterTimelineEntry.from_row(r) for r in rows if r.action == "REVISIT"]
+        return await _timeline_entries(info, [r for r in rows if r.action == "REVISIT"])
 
     @strawberry.field(
         metadata=MATTERS, description="Clocks, running ones first, then by start (时限)."

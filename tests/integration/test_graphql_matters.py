@@ -410,6 +410,54 @@ async def test_records_attach_merge_and_split(
     assert body["data"]["matter"]["records"] == [{"id": dispute[1]}]
 
 
+QUERY_TIMELINE = """
+query($id: ID!) { matter(id: $id) { timeline { action note details { key value } } } }
+"""
+
+
+async def test_timeline_names_only_records_the_reader_may_read(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given a dispute and a petition in 湖滨区, both attached by staff to a matter
+    now = datetime(2025, 3, 3, 2, tzinfo=UTC)
+    async with committing_engine.begin() as connection:
+        await _insert(connection, Record, [{
+            "id": i, "kind": kind, "source": source, "source_key": f"K{i}",
+            "category": DisputeCategory.NEIGHBOUR, "title": "t", "summary": None,
+            "occurred_at": now, "reported_at": None, "region_code": "411202001",
+            "address": None, "status": CaseStatus.ACCEPTED, "risk_level": RiskLevel.NONE,
+            "source_status": "x", "source_updated_at": now, "updated_at": now, "deleted": False,
+        } for i, kind, source in ((1, RecordKind.DISPUTE, SourceSystem.MEDIATION),
+                                  (2, RecordKind.PETITION, SourceSystem.PETITION))])  # fmt: skip
+        for i, kind in ((1, RecordKind.DISPUTE), (2, RecordKind.PETITION)):
+            await _insert(connection, KIND_MODELS[kind], [_kind_row(kind, i, i, now)])
+    gid = await _open(client)
+    await _do(client, MUTATION_ATTACH, STAFF, id=gid, records=["RGlzcHV0ZTox", "UGV0aXRpb246Mg=="])
+    await _do(client, MUTATION_ADMIT, STAFF, id=gid)
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+
+    async def attached(who: dict[str, str]) -> list[str]:
+        body = await graphql(client, QUERY_TIMELINE, {"id": gid}, headers=who)
+        assert body.get("errors") is None, body
+        return [
+            detail["value"]
+            for entry in body["data"]["matter"]["timeline"]
+            if entry["action"] == "RECORD_ATTACHED"
+            for detail in entry["details"]
+            if detail["key"] == "record_id"
+        ]
+
+    # when staff read the timeline, then both records are named
+    assert await attached(STAFF) == ["1", "2"]
+    # when the mediation committee it went to reads it (it reads disputes, not petitions),
+    # then the petition is a placeholder
+    mediator = headers(Role.MEDIATOR, [INSIDE], sub="mediator-2", org=MEDIATION_ORG)
+    assert await attached(mediator) == ["1", "辖区外记录"]
+    # and the same committee with a jurisdiction elsewhere reads neither record
+    assert await attached(MEDIATOR) == ["辖区外记录", "辖区外记录"]
+
+
 @pytest.mark.parametrize("role", list(Role))
 async def test_every_role_reads_and_acts_as_its_policy_says(
     client: httpx.AsyncClient, role: Role

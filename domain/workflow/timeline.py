@@ -1,0 +1,54 @@
+"""What a matter's timeline shows of the records it names (办理记录中的记录引用).
+
+Timeline rows name records by id in their details: ``record_id`` (a record that joined, was
+attached to or detached from the matter) and ``evidence_record_id`` (the synced record a
+result or an acceptance was taken from). Reading a matter is not reading its records: a
+partner department reads only its own kinds, staff of one county only their county. So a
+reference is shown only when the reader may read that record (the record scope, as reading
+the record applies it); otherwise it is :data:`OUTSIDE` (辖区外记录, the placeholder of risk
+evidence), and the note of a row about that record — the hub's ``SOURCE key`` of a record
+joined by write-back, a detach reason — is left out with it, as it speaks of the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+from domain.risk.redaction import OUTSIDE
+
+RECORD_DETAILS = ("record_id", "evidence_record_id")
+"""Detail keys whose value is a record's id."""
+SUBJECT = "record_id"
+"""The detail naming the record a row is about (its note speaks of it)."""
+
+
+def _record_id(value: str) -> int | None:
+    return int(value) if value.isdecimal() else None
+
+
+def cited_record_ids(details: Iterable[Mapping[str, str]]) -> set[int]:
+    """Every record id the rows' details name."""
+    return {
+        record_id
+        for detail in details
+        for key in RECORD_DETAILS
+        if key in detail and (record_id := _record_id(detail[key])) is not None
+    }
+
+
+def redact_entry(
+    note: str, details: Mapping[str, str], visible: Callable[[int], bool]
+) -> tuple[str, dict[str, str]]:
+    """A row's note and details with each record the reader may not read replaced by
+    :data:`OUTSIDE` (an id that does not parse counts as such: deny by default), and its
+    note left out when the row is about such a record."""
+    shown = dict(details)
+    for key in RECORD_DETAILS:
+        if key not in shown:
+            continue
+        record_id = _record_id(shown[key])
+        if record_id is None or not visible(record_id):
+            shown[key] = OUTSIDE
+            if key == SUBJECT:
+                note = ""
+    return note, shown

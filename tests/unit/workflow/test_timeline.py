@@ -1,0 +1,38 @@
+"""Records a matter's timeline names, as a reader sees them (办理记录中的记录引用)."""
+
+from __future__ import annotations
+
+from domain.workflow.timeline import OUTSIDE, cited_record_ids, redact_entry
+
+
+def test_every_record_named_in_details_is_cited() -> None:
+    rows = [{"record_id": "7", "kind": "DISPUTE"}, {"evidence_record_id": "9"}, {"org": "x"}]
+    assert cited_record_ids(rows) == {7, 9}
+
+
+def test_a_record_the_reader_may_read_is_shown_as_it_is() -> None:
+    note, details = redact_entry(
+        "MEDIATION K1", {"record_id": "1", "kind": "DISPUTE"}, {1}.__contains__
+    )
+    assert (note, details) == ("MEDIATION K1", {"record_id": "1", "kind": "DISPUTE"})
+
+
+def test_a_record_out_of_reach_is_a_placeholder_and_the_note_about_it_goes() -> None:
+    # given a row about a record the reader may not read (the hub's note names it)
+    row = {"record_id": "2", "kind": "PETITION", "reference": "411202-2026-000001-3-court"}
+    note, details = redact_entry("PETITION XF2026-17", row, {1}.__contains__)
+    # then the reference is 辖区外记录 and the note is left out; the rest stands
+    assert note == ""
+    assert details == {**row, "record_id": OUTSIDE}
+    assert OUTSIDE == "辖区外记录"
+
+
+def test_a_result_taken_from_a_record_out_of_reach_keeps_its_note() -> None:
+    # a department's result note is its own, not the record's
+    note, details = redact_entry("已调解", {"evidence_record_id": "5"}, lambda _: False)
+    assert (note, details) == ("已调解", {"evidence_record_id": OUTSIDE})
+
+
+def test_an_id_that_does_not_parse_is_shown_as_out_of_reach() -> None:
+    _, details = redact_entry("", {"record_id": "x1"}, lambda _: True)
+    assert details == {"record_id": OUTSIDE}
