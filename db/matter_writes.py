@@ -3,8 +3,9 @@
 :func:`enqueue_matter_writes` runs inside the transaction that stores a transition, after the
 version-checked state write: a CONFLICT (or any failure) rolls the rows back with the step, and
 a stored step always carries its writes. What is written is decided by
-:func:`domain.matter_writes.planned_writes`; the parties' identifiers are opened here only to
-build the payload, which the outbox keeps sealed.
+:func:`domain.matter_writes.planned_writes` (a dispatch; a result once 核查 accepts it); the
+result accepted is the matter's last 结果反馈 on its timeline. The parties' identifiers are
+opened here only to build the payload, which the outbox keeps sealed.
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Matter, MatterParty, MatterRecord, OutboxMessage, Record
+from db.models import Matter, MatterEvent, MatterParty, MatterRecord, OutboxMessage, Record
 from db.outbox import Aggregate, enqueue_write
-from domain.matter_writes import MatterFacts, WriteParty, planned_writes
+from domain.matter_writes import AcceptedResult, MatterFacts, WriteParty, planned_writes
 from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction
 
 WRITING_ACTIONS = frozenset({MatterAction.DISPATCH, MatterAction.REDISPATCH,
-                             MatterAction.REPORT_RESULT})
+                             MatterAction.VERIFY})
 
 
 async def enqueue_matter_writes(
@@ -37,12 +38,9 @@ async def enqueue_matter_writes(
         .join(MatterRecord, MatterRecord.record_id == Record.id)
         .where(MatterRecord.matter_id == matter_id, MatterRecord.how == "ORIGIN")
         .order_by(MatterRecord.id).limit(1))).first()
-    evidence_source = None
-    for event in transition.events:
-        evidence = event.details.get("evidence_record_id")
-        if event.action is MatterAction.REPORT_RESULT and evidence and evidence.isdigit():
-            evidence_source = await session.scalar(
-                select(Record.source).where(Record.id == int(evidence)))
+    accepted = None
+    if any(e.action is MatterAction.VERIFY for e in transition.events):
+        accepted = await _accepted_result(session, matter_id)
     parties = await session.scalars(
         select(MatterParty).where(MatterParty.matter_id == matter_id)
         .order_by(MatterParty.position))
@@ -55,5 +53,24 @@ async def enqueue_matter_writes(
     aggregate = Aggregate("matter", matter.number)
     return [
         await enqueue_write(session, w.operation, w.payload, w.reference, aggregate=aggregate)
-        for w in planned_writes(facts, transition, now, evidence_source=evidence_source)
+        for w in planned_writes(facts, transition, now, accepted=accepted)
     ]
+
+
+async def _accepted_result(session: AsyncSession, matter_id: int) -> AcceptedResult:
+    """The result a verification accepts: the matter's last 结果反馈 (a result sent back is
+    followed by another before the matter can be verified), with the system of the record it
+    was taken from."""
+    reported = (await session.execute(
+        select(MatterEvent.note, MatterEvent.details)
+        .where(MatterEvent.matter_id == matter_id,
+               MatterEvent.action == MatterAction.REPORT_RESULT.value)
+        .order_by(MatterEvent.id.desc()).limit(1))).first()  # fmt: skip
+    if reported is None:
+        return AcceptedResult()
+    note, details = reported
+    evidence = (details or {}).get("evidence_record_id")
+    source = None
+    if evidence and evidence.isdecimal():
+        source = await session.scalar(select(Record.source).where(Record.id == int(evidence)))
+    return AcceptedResult(note=note, source=source)

@@ -1,12 +1,16 @@
 """Which write-backs a step of a matter causes, and what each carries (事项回写).
 
 A dispatch (分流 / 改派) into a track whose department works in its own system asks for a
-write there (:data:`~domain.writeback.DISPATCH_OPERATIONS`); a result (结果反馈) on a matter
-that came from a grid event, a 110 alert or a petition is written back to that system
-(:data:`~domain.writeback.RESULT_OPERATIONS`), unless the result was itself taken from that
-system's record (it knows already). Each write's reference is
-:func:`~domain.writeback.writeback_reference` of the matter's number and its new version: one
-per (matter, step), so the same step can never ask twice.
+write there (:data:`~domain.writeback.DISPATCH_OPERATIONS`). A result on a matter that came
+from a grid event, a 110 alert or a petition is written back to that system
+(:data:`~domain.writeback.RESULT_OPERATIONS`) once the centre has accepted it — at 核查
+(VERIFY), not at 结果反馈 (REPORT_RESULT): a result sent back (退回) and reported again would
+otherwise reach the department's system twice, the rejected one first, and none of those
+systems can take a result back. The write carries the result 核查 accepted (the last one
+reported), and is skipped when that result was itself taken from that system's record (it
+knows already). Each write's reference is :func:`~domain.writeback.writeback_reference` of
+the matter's number and its new version: one per (matter, step), so the same step can never
+ask twice.
 
 Payloads are built from the matter's own fields in each target's words. Parties go only to the
 targets that take them (court, mediation), identifiers included: the outbox seals the payload,
@@ -21,7 +25,7 @@ from typing import Any
 
 from domain.calendar import to_local
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, SourceSystem
-from domain.workflow.state import TimelineEvent, Transition
+from domain.workflow.state import Transition
 from domain.workflow.vocabulary import DispatchTrack, MatterAction
 from domain.writeback import (
     RESULT_OPERATIONS,
@@ -72,6 +76,17 @@ class MatterFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class AcceptedResult:
+    """The result 核查 accepts: the last one reported (结果反馈) since the matter was
+    dispatched or sent back."""
+
+    note: str = ""
+    """What the department reported with it."""
+    source: SourceSystem | None = None
+    """The system of the record it was taken from, if a sync took it from one."""
+
+
+@dataclass(frozen=True, slots=True)
 class PlannedWrite:
     operation: WriteOperation
     payload: dict[str, Any]
@@ -83,11 +98,11 @@ def planned_writes(
     transition: Transition,
     now: datetime,
     *,
-    evidence_source: SourceSystem | None = None,
+    accepted: AcceptedResult | None = None,
 ) -> list[PlannedWrite]:
     """The writes ``transition`` asks for (none for most steps).
 
-    ``evidence_source`` is the system of the record a result was taken from, if any.
+    ``accepted`` is the result a verification (核查) accepts; none given, one without a note.
     """
     planned: list[PlannedWrite] = []
     state = transition.state
@@ -98,14 +113,15 @@ def planned_writes(
                 payload = _dispatch_payload(operation, matter, transition)
                 planned.append(PlannedWrite(operation, payload, writeback_reference(
                     matter.number, state.version, operation)))
-        elif event.action is MatterAction.REPORT_RESULT and state.result is not None:
+        elif event.action is MatterAction.VERIFY and state.result is not None:
             origin = matter.origin
             if origin is None or not matter.origin_key or origin not in RESULT_OPERATIONS:
                 continue
-            if evidence_source is origin:  # the result came from that system's own record
+            result = accepted or AcceptedResult()
+            if result.source is origin:  # the result came from that system's own record
                 continue
             operation = RESULT_OPERATIONS[origin]
-            payload = _result_payload(operation, matter, transition, event, now)
+            payload = _result_payload(operation, matter, transition, result.note, now)
             planned.append(PlannedWrite(operation, payload, writeback_reference(
                 matter.number, state.version, operation)))
     return planned
@@ -153,13 +169,13 @@ def _dispatch_payload(
 
 
 def _result_payload(
-    operation: WriteOperation, matter: MatterFacts, transition: Transition,
-    event: TimelineEvent, now: datetime,
+    operation: WriteOperation, matter: MatterFacts, transition: Transition, note: str,
+    now: datetime,
 ) -> dict[str, Any]:
     state = transition.state
     assert state.result is not None
     outcome = RESULT_TEXT.get(state.result, state.result.value)
-    told = f"{outcome}：{event.note}" if event.note else outcome
+    told = f"{outcome}：{note}" if note else outcome
     org = state.assigned_org or CENTRE
     local = to_local(now)
     if operation is WriteOperation.POLICE_FEEDBACK:
@@ -167,6 +183,6 @@ def _result_payload(
                 "FKSJ": local.strftime("%Y-%m-%d %H:%M:%S")}
     if operation is WriteOperation.PETITION_RESULT:
         return {"信访件编号": matter.origin_key, "办理结果": outcome, "办理单位": org,
-                "办结日期": local.strftime("%Y-%m-%d"), "答复意见": event.note or outcome}
+                "办结日期": local.strftime("%Y-%m-%d"), "答复意见": note or outcome}
     return {"eventNo": matter.origin_key, "content": told,  # GRID_FEEDBACK
             "status": "已办结" if state.result is CaseStatus.RESOLVED else "处置中"}

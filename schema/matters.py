@@ -415,7 +415,7 @@ class MatterNode(relay.Node):
         metadata=MATTERS,
         description=(
             "Write-backs to the departments' own systems, oldest first (回写状态): the dispatch's "
-            "filing, referral or 交办, the result sent back to 110 / 信访 / 网格."
+            "filing, referral or 交办; the result, once verified (核查), to 110 / 信访 / 网格."
         ),
     )
     async def writebacks(self, info: Info) -> list[MatterWriteBack]:

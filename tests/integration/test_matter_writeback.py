@@ -27,6 +27,7 @@ from tests.integration.test_graphql_matters import (
     MEDIATOR,
     MUTATION_ADMIT,
     MUTATION_ASSESS,
+    MUTATION_VERIFY,
     RESULT,
     STAFF,
     _do,
@@ -40,8 +41,11 @@ mutation($id: ID!, $org: String!, $track: DispatchTrack!, $v: Int) {{
   {{ {RESULT} }} }}
 """
 REPORT_RESULT = f"""
-mutation($id: ID!) {{ reportMatterResult(id: $id, input: {{result: RESOLVED, note: "双方和解"}})
-  {{ {RESULT} }} }}
+mutation($id: ID!, $note: String! = "双方和解") {{
+  reportMatterResult(id: $id, input: {{result: RESOLVED, note: $note}}) {{ {RESULT} }} }}
+"""
+SEND_BACK = f"""
+mutation($id: ID!) {{ sendBackMatter(id: $id, reason: "未见调解协议") {{ {RESULT} }} }}
 """
 WRITEBACKS = """
 query($id: ID!) { matter(id: $id) { number
@@ -168,6 +172,7 @@ async def test_the_relay_applies_each_dispatch_and_result_exactly_once(
         await from_record(committing_engine, source, live_keys(sb, source)[0])
         await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track=track)
         await _do(client, REPORT_RESULT, MEDIATOR, id=gid)
+        await _do(client, MUTATION_VERIFY, STAFF, id=gid)
         matters[source] = gid
     rows = await outbox(sessions)
     assert [r.operation for r in rows] == [op for *_, ops in CASES for op in ops]
@@ -196,3 +201,29 @@ async def test_the_relay_applies_each_dispatch_and_result_exactly_once(
         assert [w["state"] for w in shown] == [
             "SENT" if w["operation"] == "grid.feedback" else "CONFIRMED" for w in shown]
         assert all(w["targetRef"] for w in shown if w["state"] == "CONFIRMED")
+
+
+async def test_a_result_sent_back_and_reported_again_is_written_back_once_when_verified(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    committing_engine: AsyncEngine,
+) -> None:
+    # given a matter from a 110 alert, dispatched to a mediation committee
+    gid = await assessed(client)
+    await from_record(committing_engine, SourceSystem.POLICE_110, "J4112022026000001")
+    await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track="PEOPLES_MEDIATION")
+    # when the committee reports a result, staff send it back (退回 at 核查), the committee
+    # reports again, and staff verify that one
+    await _do(client, REPORT_RESULT, MEDIATOR, id=gid, note="口头和解")
+    assert [r.operation for r in await outbox(sessions)] == ["mediation.referral"]
+    back = await _do(client, SEND_BACK, STAFF, id=gid)
+    assert back["matter"]["step"] == "IN_PROGRESS"
+    await _do(client, REPORT_RESULT, MEDIATOR, id=gid, note="已签调解协议")
+    assert [r.operation for r in await outbox(sessions)] == ["mediation.referral"]
+    verified = await _do(client, MUTATION_VERIFY, STAFF, id=gid)
+    # then the 110 system is sent the accepted result once, at the verification's version
+    referral, feedback = await outbox(sessions)
+    assert (referral.operation, feedback.operation) == ("mediation.referral", "police.feedback")
+    assert feedback.payload["JJDBH"] == "J4112022026000001"
+    assert feedback.payload["CLJG"] == "化解成功：已签调解协议"
+    number, version = verified["matter"]["number"], verified["matter"]["version"]
+    assert feedback.idempotency_key == f"{number}-{version}-POLI"

@@ -121,7 +121,7 @@ async def dispatch(
     workflow: MatterWorkflow, engine: AsyncEngine, sb: Sandbox, target: SourceSystem, n: int
 ) -> int:
     """A matter taken through intake, 研判 and 分流 (and, when it came from a 110 alert or a
-    petition, 结果反馈) so that its step writes once to ``target``."""
+    petition, 结果反馈 and 核查) so that its step writes once to ``target``."""
     record_id, origin = None, MatterOrigin.WALK_IN
     if target in FROM_RECORD:
         record_id = await origin_record(engine, target, live_keys(sb, target)[n])
@@ -145,6 +145,7 @@ async def dispatch(
         await workflow.apply(
             matter_id, A.REPORT_RESULT, DEPARTMENT, {"result": "RESOLVED", "note": "双方和解"}
         )
+        await workflow.apply(matter_id, A.VERIFY, STAFF, {})  # 核查 accepts it: written back
     return matter_id
 
 

@@ -10,7 +10,13 @@ import pytest
 from connectors.mappings.mediation import CATEGORY_BY_DISPUTE_TYPE
 from domain.deadlines import load_rules
 from domain.enums import DisputeCategory, PartyRole, SourceSystem
-from domain.matter_writes import DISPUTE_TYPE_CODES, MatterFacts, WriteParty, planned_writes
+from domain.matter_writes import (
+    DISPUTE_TYPE_CODES,
+    AcceptedResult,
+    MatterFacts,
+    WriteParty,
+    planned_writes,
+)
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
 from domain.workflow.machine import MatterMachine
@@ -67,21 +73,43 @@ def test_payloads_carry_what_each_target_requires() -> None:
     assert assign.payload["content"] and "parties" not in assign.payload
 
 
-def test_a_result_goes_back_to_the_system_the_matter_came_from_unless_it_came_from_there() -> None:
-    moved = MACHINE.apply(dispatched(DispatchTrack.PEOPLES_MEDIATION).state,
-                          MatterAction.REPORT_RESULT, PARTNER,
-                          {"result": "RESOLVED", "note": "达成协议"}, NOW)
-    (feedback,) = planned_writes(FACTS, moved, NOW)
+def reported() -> Transition:
+    return MACHINE.apply(dispatched(DispatchTrack.PEOPLES_MEDIATION).state,
+                         MatterAction.REPORT_RESULT, PARTNER,
+                         {"result": "RESOLVED", "note": "达成协议"}, NOW)
+
+
+def verified() -> Transition:
+    return MACHINE.apply(reported().state, MatterAction.VERIFY, STAFF, {}, NOW)
+
+
+def test_a_reported_result_writes_nothing_until_it_is_verified() -> None:
+    # a result may yet be sent back (退回): the department's system must not hear of it
+    assert planned_writes(FACTS, reported(), NOW) == []
+    sent_back = MACHINE.apply(reported().state, MatterAction.SEND_BACK, STAFF,
+                              {"reason": "证据不足"}, NOW)
+    assert planned_writes(FACTS, sent_back, NOW) == []
+
+
+def test_a_verified_result_goes_back_to_the_system_the_matter_came_from() -> None:
+    accepted = AcceptedResult(note="达成协议")
+    (feedback,) = planned_writes(FACTS, verified(), NOW, accepted=accepted)
     assert feedback.operation is WriteOperation.POLICE_FEEDBACK
     assert feedback.payload["JJDBH"] == FACTS.origin_key
     assert feedback.payload["CLJG"] == "化解成功：达成协议"
-    assert planned_writes(FACTS, moved, NOW, evidence_source=SourceSystem.POLICE_110) == []
+    assert feedback.reference == f"{FACTS.number}-6-POLI"  # the verification's version
     walk_in = MatterFacts(number="N", title="t", summary=None, region_code=None)
-    assert planned_writes(walk_in, moved, NOW) == []
+    assert planned_writes(walk_in, verified(), NOW, accepted=accepted) == []
     petition = MatterFacts(number="N", title="t", summary=None, region_code=None,
                            origin=SourceSystem.PETITION, origin_key="XF1")
-    (result,) = planned_writes(petition, moved, NOW)
+    (result,) = planned_writes(petition, verified(), NOW, accepted=accepted)
     assert result.payload["信访件编号"] == "XF1" and result.payload["办理结果"] == "化解成功"
+    assert result.payload["答复意见"] == "达成协议"
+
+
+def test_a_result_taken_from_the_origin_systems_own_record_is_not_written_back() -> None:
+    from_there = AcceptedResult(note="已处置", source=SourceSystem.POLICE_110)
+    assert planned_writes(FACTS, verified(), NOW, accepted=from_there) == []
 
 
 def test_dispute_type_codes_are_the_inverse_of_the_mediation_reading_map() -> None:
