@@ -36,7 +36,7 @@ def key_digest(key: bytes) -> str:
 
 _REFUSED = (
     "GOVHUB_PII_KEY does not open this database: its personal data was sealed with another "
-    "key (PII_KEY_MISMATCH). Start with the key it was sealed with."
+    "key. Start with the key it was sealed with."
 )
 
 

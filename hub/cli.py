@@ -19,8 +19,10 @@ from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
 from hub.database import ready_database
 from hub.logging import configure_logging
-from hub.output import output_console
-from hub.settings import Settings, SettingsError, decode_key, load_settings
+from hub.matters import check_rule_files
+from hub.output import output_console, refuse_configuration
+from hub.persisted import load_persisted_documents, persisted_roles
+from hub.settings import ConfigErrorCode, Settings, SettingsError, decode_key, load_settings
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -36,13 +38,23 @@ console = output_console()
 def _settings() -> Settings:
     try:
         settings = load_settings()
+        configure_logging(json=settings.env == "prod")
+        configure_pii(decode_key(settings.pii_key_value()))
+        configure_audit_key(settings.audit_key_bytes())
     except SettingsError as exc:
-        console.print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
-    configure_logging(json=settings.env == "prod")
-    configure_pii(decode_key(settings.pii_key_value()))
-    configure_audit_key(settings.audit_key_bytes())
+        refuse_configuration(exc.code, str(exc))
     return settings
+
+
+def _check_serving(settings: Settings) -> None:
+    """What ``serve`` and ``demo`` load at start-up, loaded now: a bad rules file or persisted
+    documents file stops the command here, coded, before anything starts."""
+    try:
+        check_rule_files(settings)
+        load_persisted_documents(settings)
+        persisted_roles(settings)
+    except SettingsError as exc:
+        refuse_configuration(exc.code, str(exc))
 
 
 async def migrate_database(settings: Settings, *, seed: bool) -> None:
@@ -74,10 +86,10 @@ def _serve(settings: Settings, host: str, port: int) -> None:
 
     problem = settings.several_workers_problem()
     if problem is not None:
-        console.print(f"[red]configuration error:[/red] {problem}")
-        raise typer.Exit(2)
+        refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
     if settings.sources_file is not None:
         sync_cli.sources_of(settings)  # a bad sources file stops here, named, not at start-up
+    _check_serving(settings)
     asyncio.run(migrate_database(settings, seed=False))
     if settings.workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
@@ -137,6 +149,7 @@ def demo(
     from sandbox.runner import SandboxConfig
 
     settings = _settings()
+    _check_serving(settings)
     config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
     with contextlib.suppress(KeyboardInterrupt):
         try:

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.key_check import PiiKeyMismatch, check_pii_key
 from db.migrate import upgrade
 from domain.masking import mask_text
-from hub.output import output_console
+from hub.output import output_console, refuse_configuration
+from hub.settings import ConfigErrorCode
 
 
 async def ready_database(engine: AsyncEngine) -> None:
@@ -30,5 +31,4 @@ async def ready_database(engine: AsyncEngine) -> None:
     try:
         await check_pii_key(engine)
     except PiiKeyMismatch as exc:
-        output_console().print(f"[red]configuration error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        refuse_configuration(ConfigErrorCode.PII_KEY_MISMATCH, str(exc))

@@ -20,7 +20,7 @@ from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
 from domain.calendar import ChineseWorkingCalendar, load_calendar_overrides
-from domain.deadlines import load_rules
+from domain.deadlines import DeadlineRuleError, RuleBook, load_rules
 from domain.enums import SourceSystem
 from domain.events import (
     MATTERS_CHANNEL,
@@ -31,7 +31,7 @@ from domain.events import (
 from domain.workflow.intake import IntakeRules
 from hub.bus import EventBus
 from hub.risk import risk_alert_announcer, risk_config
-from hub.settings import Settings
+from hub.settings import ConfigErrorCode, Settings, SettingsError
 
 log = structlog.get_logger(__name__)
 
@@ -44,24 +44,49 @@ def build_workflow(
 ) -> MatterWorkflow:
     """The workflow service under the configured rules and calendar (validated here: a bad
     rules file stops the start-up naming the rule and key)."""
-    rules = load_rules(settings.deadline_rules_file)
-    overrides = (
-        load_calendar_overrides(settings.calendar_overrides_file)
-        if settings.calendar_overrides_file is not None
-        else ()
-    )
+    rules, calendar = deadline_config(settings)
 
     async def publish(events: Sequence[MatterAnnouncement]) -> None:
         if bus is not None:
             await bus.publish(MATTERS_CHANNEL, matter_message(events))
 
     workflow = MatterWorkflow(
-        sessions, rules, ChineseWorkingCalendar(overrides), publish,
+        sessions, rules, calendar, publish,
         risk=risk_config(settings), on_risk_alerts=risk_alert_announcer(bus),
     )
     if now is not None:
         workflow.now = now
     return workflow
+
+
+def deadline_config(settings: Settings) -> tuple[RuleBook, ChineseWorkingCalendar]:
+    """The deadline rules (时限规则) and working calendar in force; a file that does not load
+    is a :class:`SettingsError` with its code, naming the rule or override and key."""
+    try:
+        rules = load_rules(settings.deadline_rules_file)
+    except (DeadlineRuleError, OSError) as exc:
+        raise SettingsError(
+            f"GOVHUB_DEADLINE_RULES_FILE: {exc}", ConfigErrorCode.INVALID_DEADLINE_RULES
+        ) from exc
+    try:
+        overrides = (
+            load_calendar_overrides(settings.calendar_overrides_file)
+            if settings.calendar_overrides_file is not None
+            else ()
+        )
+        calendar = ChineseWorkingCalendar(overrides)
+    except (ValueError, OSError) as exc:  # TOML errors are ValueErrors too
+        raise SettingsError(
+            f"GOVHUB_CALENDAR_OVERRIDES_FILE: {exc}", ConfigErrorCode.INVALID_CALENDAR_OVERRIDES
+        ) from exc
+    return rules, calendar
+
+
+def check_rule_files(settings: Settings) -> None:
+    """Load every rules file the settings name (risk, deadlines, calendar), so a command
+    that would use one stops before it does anything: :class:`SettingsError` with its code."""
+    risk_config(settings)
+    deadline_config(settings)
 
 
 def intake_rules(settings: Settings) -> IntakeRules:

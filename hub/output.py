@@ -8,9 +8,11 @@ their headers.
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, NoReturn
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 LOG_WIDTH = 160
@@ -31,3 +33,10 @@ def readable_table(title: str, headers: tuple[str, ...]) -> Table:
     for header in headers:
         table.add_column(header, min_width=len(header))
     return table
+
+
+def refuse_configuration(code: str, message: str) -> NoReturn:
+    """Stop a command on a configuration error (配置错误): one line on stderr with the error's
+    code (``ConfigErrorCode``) and what is wrong, exit status 2."""
+    output_console().print(f"[red]configuration error[/red] ({code}): {escape(message)}")
+    raise typer.Exit(2)

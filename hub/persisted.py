@@ -14,7 +14,9 @@ import json
 from typing import Any
 
 from domain.roles import Role
-from hub.settings import Settings, SettingsError
+from hub.settings import ConfigErrorCode, Settings, SettingsError
+
+INVALID = ConfigErrorCode.INVALID_PERSISTED_DOCUMENTS
 
 
 def load_persisted_documents(settings: Settings) -> dict[str, str]:
@@ -25,15 +27,19 @@ def load_persisted_documents(settings: Settings) -> dict[str, str]:
         raw = json.loads(settings.persisted_documents.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SettingsError(
-            f"GOVHUB_PERSISTED_DOCUMENTS is not a readable JSON file: {exc}"
+            f"GOVHUB_PERSISTED_DOCUMENTS is not a readable JSON file: {exc}", INVALID
         ) from exc
     if not isinstance(raw, dict):
-        raise SettingsError("GOVHUB_PERSISTED_DOCUMENTS must hold a JSON object: hash → text")
+        raise SettingsError(
+            "GOVHUB_PERSISTED_DOCUMENTS must hold a JSON object: hash → text", INVALID
+        )
     documents: dict[str, str] = {}
     for key, text in raw.items():
         digest = str(key).removeprefix("sha256:").lower()
         if not isinstance(text, str) or hashlib.sha256(text.encode()).hexdigest() != digest:
-            raise SettingsError(f"GOVHUB_PERSISTED_DOCUMENTS: {key} is not the SHA-256 of its text")
+            raise SettingsError(
+                f"GOVHUB_PERSISTED_DOCUMENTS: {key} is not the SHA-256 of its text", INVALID
+            )
         documents[digest] = text
     return documents
 
@@ -42,7 +48,9 @@ def persisted_roles(settings: Settings) -> frozenset[Role]:
     try:
         return frozenset(Role(name) for name in settings.persisted_roles)
     except ValueError as exc:
-        raise SettingsError(f"GOVHUB_PERSISTED_ROLES names an unknown role: {exc}") from exc
+        raise SettingsError(
+            f"GOVHUB_PERSISTED_ROLES names an unknown role: {exc}", INVALID
+        ) from exc
 
 
 def with_document_id(data: dict[str, Any]) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ from domain.risk import RiskRuleError, load_risk_rules
 from domain.risk.alerts import RISK_CHANNEL, RiskAlert, alert_message
 from hub.bus import EventBus
 from hub.metrics import RISK_ALERTS
-from hub.settings import Settings, SettingsError
+from hub.settings import ConfigErrorCode, Settings, SettingsError
 
 
 def risk_config(settings: Settings) -> RiskConfig:
@@ -24,7 +24,9 @@ def risk_config(settings: Settings) -> RiskConfig:
             else default_rules()
         )
     except (RiskRuleError, OSError) as exc:
-        raise SettingsError(f"GOVHUB_RISK_RULES_FILE: {exc}") from exc
+        raise SettingsError(
+            f"GOVHUB_RISK_RULES_FILE: {exc}", ConfigErrorCode.INVALID_RISK_RULES
+        ) from exc
     return RiskConfig(rules, alert_level=RiskLevel(settings.risk_alert_level))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -29,8 +30,38 @@ SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 """Database URLs govhub runs on: the embedded default, and PostgreSQL in production."""
 
 
+class ConfigErrorCode(StrEnum):
+    """The code of a configuration error (配置错误码): commands print it beside the message
+    and exit with status 2, as they do for :data:`PII_KEY_MISMATCH`."""
+
+    MISSING_SETTING = "MISSING_SETTING"
+    """A required setting is not given (a key in prod, ``GOVHUB_SOURCES_FILE``)."""
+    INVALID_SETTING = "INVALID_SETTING"
+    """A ``GOVHUB_`` variable holds a value govhub cannot use, or settings that do not go
+    together (several workers on SQLite)."""
+    INVALID_SOURCES_FILE = "INVALID_SOURCES_FILE"
+    """The sources file is unreadable or invalid; the message names the key."""
+    INVALID_RISK_RULES = "INVALID_RISK_RULES"
+    """``GOVHUB_RISK_RULES_FILE`` does not load; the message names the rule and key."""
+    INVALID_DEADLINE_RULES = "INVALID_DEADLINE_RULES"
+    """``GOVHUB_DEADLINE_RULES_FILE`` does not load; the message names the rule and key."""
+    INVALID_CALENDAR_OVERRIDES = "INVALID_CALENDAR_OVERRIDES"
+    """``GOVHUB_CALENDAR_OVERRIDES_FILE`` does not load; the message names the override."""
+    INVALID_PERSISTED_DOCUMENTS = "INVALID_PERSISTED_DOCUMENTS"
+    """``GOVHUB_PERSISTED_DOCUMENTS`` / ``…_ROLES`` do not load or do not match."""
+    PII_KEY_MISMATCH = "PII_KEY_MISMATCH"
+    """The PII key did not seal the database (``db.key_check``)."""
+
+
 class SettingsError(RuntimeError):
-    """A setting is missing or invalid; the message names the variable."""
+    """A setting is missing or invalid; the message names the variable, ``code`` the kind of
+    problem (:class:`ConfigErrorCode`)."""
+
+    def __init__(
+        self, message: str, code: ConfigErrorCode = ConfigErrorCode.INVALID_SETTING
+    ) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Settings(BaseSettings):
@@ -267,12 +298,14 @@ class Settings(BaseSettings):
 
     def pii_key_value(self) -> str:
         if self.pii_key is None:
-            raise SettingsError("GOVHUB_PII_KEY is not set")
+            raise SettingsError("GOVHUB_PII_KEY is not set", ConfigErrorCode.MISSING_SETTING)
         return self.pii_key.get_secret_value()
 
     def _dev_secret(self, variable: str, filename: str) -> str:
         if self.env == "prod":
-            raise SettingsError(f"{variable} is required when GOVHUB_ENV=prod")
+            raise SettingsError(
+                f"{variable} is required when GOVHUB_ENV=prod", ConfigErrorCode.MISSING_SETTING
+            )
         path = self.data_dir / filename
         if path.exists():
             return path.read_text(encoding="ascii").strip()

@@ -22,10 +22,10 @@ from db.engine import create_engine, session_factory
 from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
 from hub.database import ready_database
-from hub.matters import build_workflow, intake_rules, matter_intake
-from hub.output import output_console, readable_table
+from hub.matters import build_workflow, check_rule_files, intake_rules, matter_intake
+from hub.output import output_console, readable_table, refuse_configuration
 from hub.risk import risk_alert_announcer, risk_config
-from hub.settings import Settings, SettingsError
+from hub.settings import ConfigErrorCode, Settings, SettingsError
 
 console = output_console()
 
@@ -36,14 +36,15 @@ def sources_of(
     """The sources file, its enabled sources of ``only`` (all when None) checked buildable;
     exit 2 naming what is wrong."""
     if settings.sources_file is None:
-        console.print("[red]GOVHUB_SOURCES_FILE is not set[/red]: point it at a sources TOML")
-        raise typer.Exit(2)
+        refuse_configuration(
+            ConfigErrorCode.MISSING_SETTING,
+            "GOVHUB_SOURCES_FILE is not set: point it at a sources TOML",
+        )
     try:
         sources = load_sources(settings.sources_file)
         check_buildable({s: c for s, c in sources.items() if only is None or s in only})
     except SourcesFileError as exc:
-        console.print(f"[red]sources file error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+        refuse_configuration(ConfigErrorCode.INVALID_SOURCES_FILE, f"sources file: {exc}")
     return sources
 
 
@@ -194,14 +195,12 @@ def register(
         settings = settings_factory()
         only = parse_source_names(sources or [])
         try:  # a rules file that does not load stops the command before it syncs anything
-            risk_config(settings)
+            check_rule_files(settings)
         except SettingsError as exc:
-            console.print(f"[red]configuration error:[/red] {exc}")
-            raise typer.Exit(2) from exc
+            refuse_configuration(exc.code, str(exc))
         problem = workers_problem(settings, workers)
         if problem is not None:
-            console.print(f"[red]configuration error:[/red] {problem}")
-            raise typer.Exit(2)
+            refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
         if workers == 1:
             results = asyncio.run(run_sync(settings, only, full=full))
         else:

@@ -51,13 +51,25 @@ def test_prod_without_keys_stops_naming_the_variable(
     monkeypatch.setenv("GOVHUB_ENV", "prod")
     result = runner.invoke(app, ["migrate"])
     assert result.exit_code == 2
-    assert "GOVHUB_PII_KEY" in result.output
+    assert "configuration error (MISSING_SETTING): GOVHUB_PII_KEY" in result.output
+
+
+def test_a_setting_govhub_cannot_use_is_coded(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable, value in (("GOVHUB_PII_KEY", "not base64!"), ("GOVHUB_AUDIT_KEY", "c2hvcnQ=")):
+        monkeypatch.setenv(variable, value)
+        result = runner.invoke(app, ["migrate"])
+        assert result.exit_code == 2, result.output
+        assert f"configuration error (INVALID_SETTING): {variable}" in result.output
+        assert value not in result.output and "Traceback" not in result.output
+        monkeypatch.delenv(variable)
 
 
 def test_sync_without_a_sources_file_says_so(workdir: Path) -> None:
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
-    assert "GOVHUB_SOURCES_FILE" in result.output
+    assert "(MISSING_SETTING): GOVHUB_SOURCES_FILE is not set" in result.output
 
 
 def test_sync_with_a_bad_sources_file_names_the_key(
@@ -68,6 +80,7 @@ def test_sync_with_a_bad_sources_file_names_the_key(
     monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
     result = runner.invoke(app, ["sync"])
     assert result.exit_code == 2
+    assert "configuration error (INVALID_SOURCES_FILE)" in result.output
     assert "sources.COURT.timeout_seconds" in result.output
 
 
@@ -83,7 +96,7 @@ def test_a_missing_credential_is_a_sources_file_error_before_anything_runs(
     sources.write_text(without, encoding="utf-8")
     result = runner.invoke(app, command)
     assert result.exit_code == 2, result.output
-    assert "sources file error" in result.output
+    assert "configuration error (INVALID_SOURCES_FILE)" in result.output
     assert "credentials.password is required" in result.output
     assert not (workdir / "data" / "govhub.db").exists()  # nothing ran
 
@@ -101,7 +114,7 @@ def test_a_command_for_one_source_checks_that_source_only(
         configure_pii(pii_key)
         configure_audit_key(None)
     assert result.exit_code == 0, result.output
-    assert "sources file error" not in result.output
+    assert "INVALID_SOURCES_FILE" not in result.output
 
 
 def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +131,7 @@ def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
     _sources_never_asked(workdir, monkeypatch)
     result = runner.invoke(app, ["sync", "--workers", "2"])
     assert result.exit_code == 2
-    assert "needs PostgreSQL" in result.output
+    assert "(INVALID_SETTING)" in result.output and "needs PostgreSQL" in result.output
 
 
 def test_sync_with_a_rules_file_that_does_not_load_names_it(
@@ -131,9 +144,34 @@ def test_sync_with_a_rules_file_that_does_not_load_names_it(
     for command in (["sync"], ["sync", "--workers", "2"]):
         result = runner.invoke(app, command)
         assert result.exit_code == 2, result.output
-        assert "configuration error" in result.output
+        assert "configuration error (INVALID_RISK_RULES)" in result.output
         assert "GOVHUB_RISK_RULES_FILE" in result.output
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
+
+
+@pytest.mark.parametrize(
+    ("variable", "text", "code"),
+    [
+        ("GOVHUB_DEADLINE_RULES_FILE", "[[rule]]\nid = 1\n", "INVALID_DEADLINE_RULES"),
+        ("GOVHUB_DEADLINE_RULES_FILE", "not toml = = \n", "INVALID_DEADLINE_RULES"),
+        ("GOVHUB_CALENDAR_OVERRIDES_FILE", "[[rule]]\nid = 1\n", "INVALID_CALENDAR_OVERRIDES"),
+        ("GOVHUB_RISK_RULES_FILE", "[[rule]]\nid = 1\n", "INVALID_RISK_RULES"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, text: str, code: str,
+    command: list[str],
+) -> None:
+    _sources_never_asked(workdir, monkeypatch)
+    rules = workdir / "rules.toml"
+    rules.write_text(text, encoding="utf-8")
+    monkeypatch.setenv(variable, str(rules))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"configuration error ({code}): {variable}: " in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
 
 
 def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:

@@ -26,8 +26,9 @@ async def test_a_key_is_remembered_on_first_use_and_another_refused(
     assert stored == key_digest(pii_key) and pii_key.hex() not in stored
     configure_pii(secrets.token_bytes(32))
     try:
-        with pytest.raises(PiiKeyMismatch, match="PII_KEY_MISMATCH"):
+        with pytest.raises(PiiKeyMismatch, match="does not open this database") as refused:
             await check_pii_key(committing_engine)
+        assert refused.value.code == "PII_KEY_MISMATCH"
     finally:
         configure_pii(pii_key)
 
