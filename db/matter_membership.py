@@ -11,8 +11,6 @@ opens a new matter from the same origin with the records moved.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +24,7 @@ from db.matter_workflow import (
     scope_of,
     store_transition,
 )
-from db.matters import load_matter, save_state, state_of, system_event
+from db.matters import bump_version, load_matter, state_of, system_event
 from db.models import Matter, MatterRecord, Record
 from domain.events import MatterEventKind
 from domain.masking import mask_text
@@ -66,13 +64,6 @@ async def _open_row(session: AsyncSession, matter_id: int, actor: Actor,
     return row
 
 
-async def _bump(session: AsyncSession, row: Matter, now: datetime) -> int:
-    state = state_of(row)
-    await save_state(session, row.id, state.version, replace(state, version=state.version + 1),
-                     now)
-    return state.version + 1
-
-
 async def attach_records(
     workflow: MatterWorkflow, matter_id: int, record_ids: Sequence[int], actor: Actor,
     *, expected_version: int | None = None,
@@ -91,7 +82,7 @@ async def attach_records(
                                      attached_by=actor.sub, attached_at=now))
             session.add(system_event(matter_id, "RECORD_ATTACHED", now, actor.sub, row.step, "",
                                      {"record_id": str(record_id)}))
-        version = await _bump(session, row, now)
+        version = await bump_version(session, row, now)
         event = announcement(row, MatterEventKind.STEP_CHANGED, "RECORD_ATTACHED", now)
     await workflow.announce([event])
     await workflow.grade([matter_id])  # its records changed: so may its grade
@@ -120,7 +111,7 @@ async def detach_records(
         for record_id in sorted(set(record_ids)):
             session.add(system_event(matter_id, "RECORD_DETACHED", now, actor.sub, row.step,
                                      mask_text(reason), {"record_id": str(record_id)}))
-        version = await _bump(session, row, now)
+        version = await bump_version(session, row, now)
         event = announcement(row, MatterEventKind.STEP_CHANGED, "RECORD_DETACHED", now)
     await workflow.announce([event])
     await workflow.grade([matter_id])
@@ -162,7 +153,7 @@ async def merge_matters(
                                      mask_text(reason),
                                      {"matter": other.number, "records": str(len(moved))}))
             events.append(announcement(other, MatterEventKind.STEP_CHANGED, "WITHDRAW", now))
-        await _bump(session, keep, now)
+        await bump_version(session, keep, now)
         events.append(announcement(keep, MatterEventKind.STEP_CHANGED, "MERGED_FROM", now))
     await workflow.announce(events)
     await workflow.grade([keep_id, *merge_ids])
@@ -195,7 +186,7 @@ async def split_matter(
         session.add(system_event(matter_id, "SPLIT_TO", now, actor.sub, row.step,
                                  mask_text(reason),
                                  {"matter": new.number, "records": str(len(set(record_ids)))}))
-        await _bump(session, row, now)
+        await bump_version(session, row, now)
         events = [
             announcement(new, MatterEventKind.OPENED, "SPLIT", now),
             announcement(row, MatterEventKind.STEP_CHANGED, "SPLIT_TO", now),

@@ -29,6 +29,7 @@ from db.matters import (
     allocate_numbers,
     append_events,
     apply_clock_ops,
+    bump_version,
     load_matter,
     new_matter_row,
     number_key,
@@ -259,13 +260,28 @@ class MatterWorkflow:
         return transition.state.version
 
     async def supervise(
-        self, matter_id: int, actor: Actor, payload: IssueSupervisionPayload | Mapping[str, Any]
+        self,
+        matter_id: int,
+        actor: Actor,
+        payload: IssueSupervisionPayload | Mapping[str, Any],
+        *,
+        expected_version: int | None = None,
     ) -> int:
-        """督办 by staff: a new order on the matter; returns its id."""
+        """督办 by staff: a new order on the matter; returns its id.
+
+        The order moves the matter's version under the same optimistic check as a step: of a
+        督办 and a step taken at once (a 结案 or 撤回 that would close the matter's orders,
+        another 督办), one wins and the other is :class:`Conflict` — never an open order on
+        a matter that ended without it."""
         now = self.now()
         async with self.sessions.begin() as session:
             row = await load_matter(session, matter_id, scope_of(actor))
+            if expected_version is not None and expected_version != row.version:
+                raise Conflict(
+                    f"the matter changed (version {row.version}, not {expected_version})"
+                )
             moved = self.supervision.issue(state_of(row), actor, payload, now)
+            await bump_version(session, row, now)
             order = await store_order(session, self, row, None, moved, now)
             event = announcement(row, MatterEventKind.SUPERVISED, moved.order.level.value, now)
         await self.announce([event])

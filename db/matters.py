@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,16 @@ async def save_state(
     )
     if written.rowcount != 1:  # type: ignore[attr-defined]  # CursorResult of an UPDATE
         raise Conflict(f"matter {matter_id} changed meanwhile (version {before} is stale)")
+
+
+async def bump_version(session: AsyncSession, row: Matter, now: datetime) -> int:
+    """Move the matter to its next version, nothing else changed, if it is still at the one
+    ``row`` holds (else :class:`Conflict`): what changes a matter beside its state (its
+    records, a 督办单) conflicts, like a step, with whatever changed it meanwhile."""
+    state = state_of(row)
+    await save_state(session, row.id, state.version, replace(state, version=state.version + 1),
+                     now)
+    return state.version + 1
 
 
 async def load_matter(session: AsyncSession, matter_id: int, scope: MatterScope) -> Matter:

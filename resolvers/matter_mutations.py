@@ -258,11 +258,13 @@ async def _order_changed(info: Info, order_id: int) -> SupervisionChanged:
     return SupervisionChanged(order=SupervisionOrder.from_row(row), matter=changed.matter)
 
 
-async def resolve_supervise(info: Info, id: IdArg, input: SuperviseMatterInput
-                            ) -> SupervisionResult:
+async def resolve_supervise(info: Info, id: IdArg, input: SuperviseMatterInput,
+                            expected_version: VersionArg = None) -> SupervisionResult:
     workflow, actor = _service(info)
     try:
-        order_id = await workflow.supervise(_pk(id, MATTER_TYPE_NAME), actor, _fields(input))
+        order_id = await workflow.supervise(
+            _pk(id, MATTER_TYPE_NAME), actor, _fields(input), expected_version=expected_version
+        )
         return await _order_changed(info, order_id)
     except WorkflowError as error:
         return MatterError.of(error)

@@ -148,7 +148,10 @@ class Mutation:
     )
     supervise_matter: SupervisionResult = strawberry.field(
         resolver=m.resolve_supervise,
-        description="督办 by staff: a supervision order (下发督办).",
+        description=(
+            "督办 by staff: a supervision order (下发督办); it moves the matter's version, so a "
+            "督办 and a step taken at once (结案, 撤回…) cannot both succeed: one is CONFLICT."
+        ),
     )
     reply_supervision: SupervisionResult = strawberry.field(
         resolver=m.resolve_reply_supervision,

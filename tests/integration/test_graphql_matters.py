@@ -235,8 +235,9 @@ async def test_the_loop_through_graphql(client: httpx.AsyncClient) -> None:
     await _do(client, MUTATION_VERIFY, STAFF, id=gid)
     await _do(client, MUTATION_CLOSE, STAFF, id=gid)
     final = await _do(client, MUTATION_REVISIT, STAFF, id=gid)
+    # nine steps and the 督办, which moves the version like a step
     assert final["matter"] | {"id": None, "number": None} == {
-        "id": None, "number": None, "step": "REVISITED", "status": "REVISITED", "version": 9,
+        "id": None, "number": None, "step": "REVISITED", "status": "REVISITED", "version": 10,
         "assignedOrg": MEDIATION_ORG, "track": "PEOPLES_MEDIATION", "result": "RESOLVED",
         "outcome": "RESOLVED", "satisfaction": "SATISFIED",
     }  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import db.matter_workflow
 from db.engine import session_factory
 from db.matter_workflow import IntakeParty, MatterWorkflow, NewMatter, scope_of, store_transition
 from db.matters import load_matter, state_of
@@ -222,3 +223,87 @@ async def test_a_matter_that_ends_closes_its_orders_and_takes_no_more(workflow: 
     ] * 2
     with pytest.raises(IllegalTransition):
         await flow.supervise(matter, STAFF, issue)
+
+
+async def _verified(flow: MatterWorkflow) -> int:
+    """A matter through the loop up to 核查通过, ready to be closed (结案)."""
+    matter = await flow.open(STAFF, intake())
+    await flow.apply(matter, A.ADMIT, STAFF, {})
+    await flow.apply(matter, A.ASSESS, STAFF, ASSESS)
+    await flow.apply(matter, A.DISPATCH, STAFF, {"org": ORG, "track": "PEOPLES_MEDIATION"})
+    await flow.apply(matter, A.ACCEPT, PARTNER, {})
+    await flow.apply(matter, A.REPORT_RESULT, PARTNER, {"result": "RESOLVED", "note": "已调解"})
+    await flow.apply(matter, A.VERIFY, STAFF, {})
+    return matter
+
+
+async def test_a_supervision_issued_as_its_matter_closes_conflicts(
+    workflow: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow, _ = workflow
+    matter = await _verified(flow)
+    issue = {"level": "SUPERVISE", "target_org": ORG, "reason": "久拖未决"}
+    # given a 督办 that has read its matter, still open, when staff close it (结案) meanwhile
+    read = db.matter_workflow.load_matter
+    closed: list[int] = []
+
+    async def read_then_close(session: Any, matter_id: int, scope: Any) -> Matter:
+        row = await read(session, matter_id, scope)
+        monkeypatch.setattr(db.matter_workflow, "load_matter", read)  # the 结案 reads as usual
+        closed.append(await flow.apply(matter, A.CLOSE, STAFF_2, {"outcome": "RESOLVED"}))
+        return row
+
+    monkeypatch.setattr(db.matter_workflow, "load_matter", read_then_close)
+    # then the 督办 conflicts, as a step on a stale version does
+    with pytest.raises(Conflict):
+        await flow.supervise(matter, STAFF, issue)
+    monkeypatch.undo()
+    # and the closed matter holds no open order: nobody is pressed about a finished matter
+    async with flow.sessions() as session:
+        row = await load_matter(session, matter, scope_of(STAFF))
+        orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter)
+        )).all()  # fmt: skip
+    assert row.step is MatterStep.CLOSED and row.version == closed[0]
+    assert orders == []
+    # and a 督办 asked for afresh is refused as the matter ended
+    with pytest.raises(IllegalTransition):
+        await flow.supervise(matter, STAFF, issue)
+
+
+async def test_a_supervision_moves_the_matter_version_and_checks_the_one_seen(
+    workflow: Any,
+) -> None:
+    flow, _ = workflow
+    matter = await flow.open(STAFF, intake())
+    issue = {"level": "REMINDER", "target_org": ORG, "reason": "久拖未决"}
+    with pytest.raises(Conflict):  # the form was filled on version 7: stale
+        await flow.supervise(matter, STAFF, issue, expected_version=7)
+    await flow.supervise(matter, STAFF, issue, expected_version=1)
+    # a step sent with the version seen before the 督办 conflicts with it
+    with pytest.raises(Conflict):
+        await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=1)
+    assert await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=2) == 3
+
+
+async def test_a_supervision_and_a_closure_at_once_never_both_succeed(workflow: Any) -> None:
+    flow, _ = workflow
+    matter = await _verified(flow)
+    issue = {"level": "SUPERVISE", "target_org": ORG, "reason": "久拖未决"}
+    outcomes = await asyncio.gather(
+        flow.supervise(matter, STAFF, issue),
+        flow.apply(matter, A.CLOSE, STAFF_2, {"outcome": "RESOLVED"}),
+        return_exceptions=True,
+    )
+    async with flow.sessions() as session:
+        row = await load_matter(session, matter, scope_of(STAFF))
+        open_orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter,
+                                      Supervision.status == "OPEN")
+        )).all()  # fmt: skip
+    failed = [o for o in outcomes if isinstance(o, BaseException)]
+    assert all(isinstance(o, Conflict | IllegalTransition) for o in failed), outcomes
+    # whichever came first, a closed matter holds no open order, an open one may
+    assert row.step is MatterStep.CLOSED or len(failed) == 1
+    if row.step is MatterStep.CLOSED:
+        assert open_orders == []

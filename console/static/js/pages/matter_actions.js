@@ -59,8 +59,8 @@ const MUTATION_WITHDRAW = `
 mutation Withdraw($id: ID!, $reason: String!, $v: Int) {
   withdrawMatter(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
 const MUTATION_SUPERVISE = `
-mutation Supervise($id: ID!, $input: SuperviseMatterInput!) {
-  superviseMatter(id: $id, input: $input) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
+mutation Supervise($id: ID!, $input: SuperviseMatterInput!, $v: Int) {
+  superviseMatter(id: $id, input: $input, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
 const MUTATION_REPLY = `
 mutation Reply($id: ID!, $reply: String!, $v: Int) {
   replySupervision(id: $id, reply: $reply, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
@@ -143,7 +143,7 @@ function allowed(m) {
         { name: 'level', label: '督办级别', kind: 'select', table: SUPERVISION_LEVEL },
         { name: 'targetOrg', label: '被督办单位', kind: 'text', required: true, value: m.assignedOrg || m.leadOrg || '' },
         reason],
-      vars: (x) => ({ id, input: { level: x.level, targetOrg: x.targetOrg, reason: x.reason } }) });
+      vars: (x) => ({ id, v, input: { level: x.level, targetOrg: x.targetOrg, reason: x.reason } }) });
       list.push({ key: 'withdraw', title: '撤回（不予受理）', doc: MUTATION_WITHDRAW, field: 'withdrawMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
