@@ -146,15 +146,23 @@ def demo(
 ) -> None:
     """Everything in one command on embedded SQLite: sandbox, migrate, sync, serve."""
     from hub.demo import run_demo
-    from sandbox.runner import SandboxConfig
+    from sandbox.runner import SandboxConfig, bind_socket
 
     settings = _settings()
     _check_serving(settings)
     config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
-    with contextlib.suppress(KeyboardInterrupt):
+    try:  # the hub's own port, held from now on: taken, the demo stops before it starts anything
+        listening = bind_socket(host, port)
+    except OSError as exc:
+        console.print(
+            f"[red]cannot start the demo[/red]: the hub's port {host}:{port} is not free: "
+            f"{exc.strerror or exc}"
+        )
+        raise typer.Exit(2) from exc
+    with listening, contextlib.suppress(KeyboardInterrupt):
         try:
-            asyncio.run(run_demo(settings, host=host, port=port, sandbox=config))
-        except OSError as exc:  # a port taken (the sandbox's five, or the hub's)
+            asyncio.run(run_demo(settings, listening=listening, sandbox=config))
+        except OSError as exc:  # one of the sandbox's five ports taken
             console.print(f"[red]cannot start the demo:[/red] {exc.strerror or exc}")
             raise typer.Exit(2) from exc
 

@@ -8,6 +8,7 @@ scheduler keeps syncing.
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import uvicorn
@@ -50,10 +51,15 @@ def render_sources_file(
 
 
 async def run_demo(
-    settings: Settings, *, host: str, port: int, sandbox: SandboxConfig
+    settings: Settings, *, listening: socket.socket, sandbox: SandboxConfig
 ) -> None:
+    """The demo on ``listening``, the hub's HTTP socket, bound by the caller before anything
+    starts (a taken port is reported at once, not after the first sync)."""
     from hub.app import create_app
     from hub.cli import migrate_database
+
+    host, port = listening.getsockname()[:2]
+    host = f"[{host}]" if ":" in host else host
 
     async with Sandbox(sandbox) as sb:
         console.print(f"sandbox: {len(sb.urls)} systems, about {sandbox.scale} records")
@@ -85,7 +91,5 @@ async def run_demo(
             f"syncing every 30 s); the staff console on http://{host}:{port}/console",
             soft_wrap=True,
         )
-        config = uvicorn.Config(
-            create_app(settings), host=host, port=port, log_config=None, lifespan="on"
-        )
-        await uvicorn.Server(config).serve()
+        config = uvicorn.Config(create_app(settings), log_config=None, lifespan="on")
+        await uvicorn.Server(config).serve(sockets=[listening])

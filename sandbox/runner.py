@@ -181,7 +181,7 @@ class Sandbox:
         driver = MutateDriver(ctx)
         app = build_app(ctx, routes, driver)
         port = cfg.base_port + PORT_OFFSETS[system] if cfg.base_port else 0
-        sock = _bind(cfg.host, port)
+        sock = bind_socket(cfg.host, port)
         server = _EmbeddedServer(uvicorn.Config(
             app, log_level="warning", lifespan="off", access_log=False,
             timeout_graceful_shutdown=3))
@@ -215,7 +215,9 @@ class Sandbox:
         self._drivers.clear()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port``, ready for ``uvicorn.Server.serve(sockets=…)``;
+    :class:`OSError` when the port is taken (the caller says so in one line)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets, and without it
     # every request on a kept-alive connection waits for the peer's delayed ACK (~40 ms).

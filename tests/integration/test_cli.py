@@ -7,7 +7,9 @@ import base64
 import json
 import re
 import secrets
+import socket
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -222,6 +224,25 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     result = runner.invoke(app, ["sandbox", *arguments])
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_demo_on_a_taken_port_stops_before_it_starts_anything(workdir: Path) -> None:
+    # given the hub's port held by another program
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # when the demo is asked to serve on it
+        started = time.monotonic()
+        result = runner.invoke(app, ["demo", "--port", str(port), "--sandbox-port", "0"])
+    # then it says so in one line, with status 2, before the sandbox, a migration or a sync
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "cannot start the demo" in line]
+    assert said == [f"cannot start the demo: the hub's port 127.0.0.1:{port} is not free: "
+                    "Address already in use"]  # fmt: skip
+    assert not (workdir / "data" / "govhub.db").exists()
+    assert not (workdir / "data" / "sources.toml").exists()
+    assert time.monotonic() - started < 10  # no world generated, nothing synced
 
 
 @pytest.mark.parametrize("kind", ["linking", "risk"])
