@@ -42,7 +42,7 @@ from domain.writeback import WriteState
 from hub.database import ready_database
 from hub.metrics import REGISTRY
 from hub.settings import Settings
-from hub.sync_cli import console, parse_source_names, sources_of
+from hub.sync_cli import console, parse_source_names, result_console, sources_of
 
 log = structlog.get_logger(__name__)
 SNAPSHOT_SECONDS = 5.0
@@ -164,7 +164,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
                     f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.next_attempt_at else "")
 
         asyncio.run(with_sessions(settings, load))
-        console.print(table)
+        result_console.print(table)
 
     @outbox.command("retry")
     def retry(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
@@ -173,7 +173,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
 
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with sessions.begin() as session:
-                console.print(f"reset {await replay_writes(session, ids)} of {len(ids)}")
+                result_console.print(f"reset {await replay_writes(session, ids)} of {len(ids)}")
 
         asyncio.run(with_sessions(settings, run))
 
@@ -186,7 +186,9 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
 
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with sessions.begin() as session:
-                console.print(f"cancelled {await cancel_writes(session, ids)} of {len(ids)}")
+                result_console.print(
+                    f"cancelled {await cancel_writes(session, ids)} of {len(ids)}"
+                )
 
         asyncio.run(with_sessions(settings, run))
 
@@ -202,7 +204,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with sessions.begin() as session:
                 purged = await purge_writes(session, utcnow() - timedelta(days=older_than))
-            console.print(f"清理 {purged} 条已送达或已取消的回写")
+            result_console.print(f"清理 {purged} 条已送达或已取消的回写")
 
         asyncio.run(with_sessions(settings, run))
 
@@ -223,6 +225,6 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
                     if not await relay.run_once() and done < passes:
                         await asyncio.sleep(interval)
             for (target, outcome), count in sorted(relay.stats.outcomes.items()):
-                console.print(f"{target}: {outcome} {count}")
+                result_console.print(f"{target}: {outcome} {count}")
 
         asyncio.run(with_sessions(settings, run))

@@ -20,7 +20,11 @@ LOG_WIDTH = 160
 
 
 def output_console(*, stderr: bool = True, file: IO[str] | None = None) -> Console:
-    """A console on stderr (or ``file``): the terminal's width, else :data:`LOG_WIDTH`."""
+    """A console on stderr (or ``file``): the terminal's width, else :data:`LOG_WIDTH`.
+
+    Progress, logs and errors go to stderr; a command's result — its tables, what it did —
+    to stdout (``stderr=False``), so ``govhub sync > summary.txt`` keeps the summary and
+    leaves the progress lines on the terminal."""
     console = Console(stderr=stderr, file=file)
     if not console.is_terminal:
         console.width = max(console.width, LOG_WIDTH)

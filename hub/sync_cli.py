@@ -28,6 +28,9 @@ from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import ConfigErrorCode, Settings, SettingsError
 
 console = output_console()
+"""Progress lines and errors (stderr)."""
+result_console = output_console(stderr=False)
+"""What a command did: its summary table, the dead letters listed (stdout)."""
 
 
 def sources_of(
@@ -205,7 +208,7 @@ def register(
             results = asyncio.run(run_sync(settings, only, full=full))
         else:
             results = run_in_processes(settings, only, full=full, workers=workers, worker=worker)
-        console.print(summary_table(results))
+        result_console.print(summary_table(results))
         if not all(r.ok for r in results):
             raise typer.Exit(1)
 
@@ -236,7 +239,7 @@ def register(
                 await engine.dispose()
 
         asyncio.run(load())
-        console.print(table)
+        result_console.print(table)
 
     @deadletter.command("replay")
     def replay(
@@ -255,7 +258,7 @@ def register(
                 async with open_connectors(configs, chosen) as connectors:
                     for connector in connectors.values():
                         r = await replay_dead_letters(session_factory(engine), connector)
-                        console.print(
+                        result_console.print(
                             f"{r.source.value}: replayed {r.replayed}, ingested {r.ingested}, "
                             f"still failing {r.still_failing}"
                         )

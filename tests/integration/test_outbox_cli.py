@@ -38,13 +38,14 @@ def test_list_shows_a_dead_write_with_its_reason(workdir: Path) -> None:
     result = runner.invoke(app, ["outbox", "list", "--state", "dead"], env={"COLUMNS": "250"})
 
     assert result.exit_code == 0, result.output
-    assert "GH-M1-D1" in result.output and "TIMEOUT" in result.output
+    assert "GH-M1-D1" in result.stdout and "TIMEOUT" in result.stdout  # a result: stdout
+    assert "GH-M1-D1" not in result.stderr
 
 
 def test_retry_restarts_a_dead_write_as_unknown_and_cancel_stops_it(workdir: Path) -> None:
     retried = runner.invoke(app, ["outbox", "retry", "1"])
     assert retried.exit_code == 0, retried.output
-    assert "reset 1 of 1" in retried.output
+    assert "reset 1 of 1" in retried.stdout
     assert status(workdir) == "UNKNOWN"  # read back before any resend
 
     cancelled = runner.invoke(app, ["outbox", "cancel", "1"])

@@ -108,17 +108,20 @@ async def test_govhub_sync_exits_non_zero_when_a_source_fails(
             "COLUMNS": "200",
         }
 
-        async def run(*args: str) -> tuple[int, str]:
+        async def run(*args: str) -> tuple[int, str, str]:
             process = await asyncio.create_subprocess_exec(
                 str(GOVHUB), *args, env=env,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
             )  # fmt: skip
-            output, _ = await process.communicate()
-            return process.returncode or 0, output.decode()
+            output, errors = await process.communicate()
+            return process.returncode or 0, output.decode(), errors.decode()
 
-        failed, failed_output = await run("sync", "court", "grid")
-        ok, ok_output = await run("sync", "grid")
-        listed, listed_output = await run("deadletter", "list")
+        failed, failed_output, failed_log = await run("sync", "court", "grid")
+        ok, ok_output, _ = await run("sync", "grid")
+        listed, listed_output, listed_log = await run("deadletter", "list")
     assert failed == 1 and "FAILED" in failed_output and "SUCCEEDED" in failed_output
     assert ok == 0 and "SUCCEEDED" in ok_output
     assert listed == 0 and "dead letters" in listed_output
+    # the result tables go to stdout, apart from the progress lines and logs on stderr
+    assert "sync summary" in failed_output and "sync summary" not in failed_log
+    assert "dead letters" not in listed_log
