@@ -220,7 +220,9 @@ async def _supervise(
         return
     try:
         if rule.duty is Duty.SUPERVISED_ORG and row.supervision_id is not None:
-            stored = await session.get(Supervision, row.supervision_id)
+            # locked, and read again: a reply or the matter's end committed since the scan
+            # read it leaves nothing to escalate
+            stored = await session.get(Supervision, row.supervision_id, with_for_update=True)
             if stored is None or stored.status not in (SupervisionStatus.OPEN.value,):
                 return
             moved = workflow.supervision.apply(
@@ -230,7 +232,7 @@ async def _supervise(
             order = await store_order(session, workflow, matter, stored, moved, now)
         else:
             target = breach_target(rule, state_of(matter), "centre")
-            if target is None:
+            if target is None or not await _still_running(session, row.id):
                 return
             moved = workflow.supervision.on_breach(
                 state_of(matter), rule, target, prior[matter.id], now
@@ -250,6 +252,19 @@ async def _supervise(
     result.announcements.append(
         announcement(matter, MatterEventKind.SUPERVISED, moved.order.level.value, now)
     )
+
+
+async def _still_running(session: AsyncSession, clock_id: int) -> bool:
+    """Whether the clock is still running, read under a row lock: a step that ended its duty
+    (结案, 撤回, the duty done) while the scan ran stops the clock in its own transaction, and
+    no 督办 is issued for a duty that ended. (SQLite serialises writers: the scan's write
+    fails on a stale read and the next scan reads afresh.)"""
+    running = await session.scalar(
+        select(ClockRow.id)
+        .where(ClockRow.id == clock_id, ClockRow.stopped_at.is_(None))
+        .with_for_update()
+    )
+    return running is not None
 
 
 async def hold_lease(

@@ -6,14 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import deadline_scanner
 from db.deadline_scanner import hold_lease, release_lease, scan
-from db.engine import session_factory
+from db.engine import create_engine, session_factory
 from db.matter_workflow import MatterWorkflow, NewMatter
 from db.models import ClockRow, Matter, MatterEvent, Supervision
 from domain.calendar import ChineseWorkingCalendar
@@ -167,6 +169,51 @@ async def test_a_missed_revisit_after_closing_still_presses_the_centre(
                                       ClockRow.rule_id == "matter.revisit")
         )
     assert revisit in rules
+
+
+async def test_a_matter_closed_while_the_scan_runs_gets_no_breach_order(
+    flow: MatterWorkflow, committing_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan read the clock running; a step that ends the duty commits before the 督办
+    is written (another process): the order is not issued, the breach stays recorded."""
+    if committing_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: no other write lands inside a scan")
+    matter = await _dispatched(flow)
+    other = create_engine(committing_engine.url.render_as_string(hide_password=False),
+                          schema=await _schema(committing_engine))  # fmt: skip
+    stopped: list[int] = []
+
+    async def stop_clocks() -> None:
+        async with other.begin() as connection:
+            result = await connection.execute(
+                update(ClockRow).where(ClockRow.matter_id == matter, ClockRow.stopped_at.is_(None))
+                .values(stopped_at=START, stop_reason="CLOSED").returning(ClockRow.id)
+            )  # fmt: skip
+            stopped.extend(result.scalars())
+
+    real = deadline_scanner.automatic_orders
+
+    async def after_the_close(session: Any, matters: Any) -> Any:
+        await stop_clocks()  # commits on another connection while the scan's batch is open
+        return await real(session, matters)
+
+    monkeypatch.setattr(deadline_scanner, "automatic_orders", after_the_close)
+    try:
+        result = await scan(flow, datetime(2025, 3, 12, 9, tzinfo=SH))
+    finally:
+        await other.dispose()
+    assert stopped and result.breaches == 2 and result.supervised == 0
+    async with flow.sessions() as session:
+        orders = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter)
+        )).all()
+    assert orders == []
+    assert ("OVERDUE", "dispatch.accept:due") in await _timeline(flow, matter)
+
+
+async def _schema(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        return str(await connection.scalar(text("SELECT current_schema()")))
 
 
 async def test_one_replica_holds_the_lease(flow: MatterWorkflow) -> None:
