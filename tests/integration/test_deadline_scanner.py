@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db import deadline_scanner
 from db.deadline_scanner import hold_lease, release_lease, scan
 from db.engine import create_engine, session_factory
-from db.matter_workflow import MatterWorkflow, NewMatter
+from db.matter_workflow import MatterWorkflow, NewMatter, automatic_orders
 from db.models import ClockRow, Matter, MatterEvent, Supervision
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
@@ -191,7 +191,7 @@ async def test_a_matter_closed_while_the_scan_runs_gets_no_breach_order(
             )  # fmt: skip
             stopped.extend(result.scalars())
 
-    real = deadline_scanner.automatic_orders
+    real = automatic_orders
 
     async def after_the_close(session: Any, matters: Any) -> Any:
         await stop_clocks()  # commits on another connection while the scan's batch is open
