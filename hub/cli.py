@@ -16,7 +16,7 @@ from db.pii import configure_pii
 from db.regions import seed_regions
 from domain.enums import SourceSystem
 from domain.heap import settle_collector
-from hub import eval_cli, outbox, report_cli, security_cli, sync_cli
+from hub import eval_cli, outbox, report_cli, risk_cli, security_cli, sync_cli
 from hub.database import ready_database
 from hub.logging import configure_logging
 from hub.matters import check_rule_files
@@ -229,6 +229,7 @@ outbox.register(app, _settings)
 eval_cli.register(app, _settings)
 security_cli.register(app, _settings)
 report_cli.register(app, _settings)
+risk_cli.register(app, _settings)
 
 
 def main() -> None:

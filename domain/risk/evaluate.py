@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -154,6 +154,13 @@ def _day(record: RecordFacts) -> str:
     return record.occurred_at.astimezone(SHANGHAI).date().isoformat()
 
 
+def _day_number(record: RecordFacts) -> int:
+    """The Beijing day it happened on, as a day number: "within N days" (N日内) counts calendar
+    days, the first day not counted (民法典 §201), so two records are within N days when
+    their days are at most N apart, whatever the hour."""
+    return record.occurred_at.astimezone(SHANGHAI).toordinal()
+
+
 def _densest_window(
     records: Sequence[RecordFacts], days: int, subject: frozenset[int]
 ) -> list[RecordFacts]:
@@ -164,12 +171,12 @@ def _densest_window(
     held = [0]
     for record in ordered:
         held.append(held[-1] + (record.record_id in subject))
+    numbers = [_day_number(record) for record in ordered]
     best: list[RecordFacts] = []
-    span = timedelta(days=days)
     end = 0
-    for start, first in enumerate(ordered):
+    for start in range(len(ordered)):
         end = max(end, start)
-        while end + 1 < len(ordered) and ordered[end + 1].occurred_at - first.occurred_at <= span:
+        while end + 1 < len(ordered) and numbers[end + 1] - numbers[start] <= days:
             end += 1
         if end + 1 - start > len(best) and held[end + 1] > held[start]:
             best = ordered[start : end + 1]
@@ -215,14 +222,15 @@ def _connected(a: RecordFacts, b: RecordFacts, subject: frozenset[int]) -> bool:
 def _escalation(condition: Escalation, facts: RiskFacts) -> Evidence | None:
     subject = facts.subject_ids
     records = sorted(facts.all_records, key=_when)
-    span = timedelta(days=condition.within_days)
+    day = {record.record_id: _day_number(record) for record in records}
     for start in records:
         if start.kind not in condition.from_kinds or start.status not in condition.from_statuses:
             continue
         for later in records:
             if (
                 later.kind in condition.to_kinds
-                and start.occurred_at <= later.occurred_at <= start.occurred_at + span
+                and start.occurred_at <= later.occurred_at
+                and day[later.record_id] - day[start.record_id] <= condition.within_days
                 and (start.record_id in subject or later.record_id in subject)
                 and _connected(start, later, subject)
             ):

@@ -28,7 +28,8 @@ _CONSEQUENCE = frozenset(
     {"就", "便", "将", "否则", "不然", "但", "但是", "却", "可是", "才", "就要", "就会"}
 )
 # ... and a negator after one of these is part of a condition (如不解决将跳楼).
-_CONDITIONAL = frozenset({"如", "如果", "若", "假如", "要是", "倘若", "一旦", "再"})
+# (再 is left out: mostly "again", 他保证再不会报复; 再不给钱就… counts through its 就)
+_CONDITIONAL = frozenset({"如", "如果", "若", "假如", "要是", "倘若", "一旦"})
 
 jieba.setLogLevel(logging.WARNING)  # jieba announces its dictionary load at DEBUG
 

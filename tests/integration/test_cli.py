@@ -151,6 +151,20 @@ def test_sync_with_a_rules_file_that_does_not_load_names_it(
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
 
 
+def test_risk_regrade_regrades_and_refuses_a_rules_file_that_does_not_load(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    done = runner.invoke(app, ["risk", "regrade"])  # a fresh database: nothing to grade
+    assert done.exit_code == 0, done.output
+    assert "regraded 0 records" in done.output
+    rules = workdir / "rules.toml"
+    rules.write_text("[[rule]]\nid = 1\n", encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_RISK_RULES_FILE", str(rules))
+    refused = runner.invoke(app, ["risk", "regrade"])
+    assert refused.exit_code == 2, refused.output
+    assert "configuration error (INVALID_RISK_RULES)" in refused.output
+
+
 @pytest.mark.parametrize(
     ("variable", "text", "code"),
     [

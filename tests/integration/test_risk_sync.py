@@ -4,9 +4,10 @@ raises the alert, once, and reports it."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors.sync import sync_source
@@ -15,6 +16,9 @@ from db.models import Record
 from domain.enums import RiskLevel
 from domain.risk import TargetKind
 from domain.risk.alerts import RiskAlert
+from hub.risk import risk_config
+from hub.risk_cli import regrade_all
+from hub.settings import Settings
 from tests.integration.test_sync_engine import ListConnector, _case
 
 
@@ -53,3 +57,36 @@ async def test_the_sync_that_brings_the_deciding_record_raises_the_alert(
         on_risk_alerts=listen,
     )  # fmt: skip
     assert third.ok and heard == []
+
+
+async def test_regrade_grades_every_record_again_under_the_rules_in_force(
+    committing_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """A centre edits its rules: ``govhub risk regrade`` applies them to what is stored (a
+    sync would only to what it touches), announcing the rises."""
+    sessions = session_factory(committing_engine)
+    noisy = _case("TJ1", 1, title="邻居装修噪音纠纷")
+    assert (await sync_source(committing_engine, sessions, ListConnector([[noisy]]))).ok
+    rules = tmp_path / "rules.toml"
+    rules.write_text(
+        "include_defaults = true\n[lexicon.classes]\nthreat = [\"扬言\", \"噪音\"]\n",
+        encoding="utf-8",
+    )
+    schema = None
+    if committing_engine.dialect.name == "postgresql":
+        async with committing_engine.connect() as connection:
+            schema = str(await connection.scalar(text("SELECT current_schema()")))
+    settings = Settings(
+        database_url=committing_engine.url.render_as_string(hide_password=False),
+        database_schema=schema,
+        risk_rules_file=rules, data_dir=tmp_path, redis_url=None,
+    )  # fmt: skip
+    progress: list[tuple[int, int]] = []
+    done = await regrade_all(settings, risk_config(settings),
+                             progress=lambda *moved: progress.append(moved))  # fmt: skip
+    assert (done.records, progress) == (1, [(1, 1)])
+    async with sessions() as session:
+        level = await session.scalar(select(Record.risk_level))
+    assert level is RiskLevel.YELLOW  # words.threat under the centre's own word list
+    again = await regrade_all(settings, risk_config(settings))
+    assert (again.records, again.alerts) == (1, 0)  # nothing rose this time

@@ -75,6 +75,36 @@ def test_three_alerts_a_day_past_the_window_do_not_fire_the_place_rule() -> None
     assert "alerts.repeat_place" not in fired(facts(alerts[2], history=tuple(alerts[:2])))
 
 
+def test_windows_count_beijing_calendar_days_not_hours() -> None:
+    """60日内: the first day is not counted, the hour is not either (民法典 §201). Alerts on 1
+    January 08:00 and 2 March 23:00 (Beijing) are 60 days apart; 3 March is 61."""
+    def at(month: int, day: int, hour: int) -> datetime:
+        return datetime(2026, month, day, hour, tzinfo=UTC) - timedelta(hours=8)
+
+    def alerts(last: datetime) -> list[RecordFacts]:
+        moments = (at(1, 1, 8), at(1, 31, 12), last)
+        return [replace(record(i, place=HOME, persons=frozenset({i})), occurred_at=moment)
+                for i, moment in enumerate(moments, 1)]  # fmt: skip
+
+    inside = alerts(at(3, 2, 23))
+    assert "alerts.repeat_place" in fired(facts(inside[2], history=tuple(inside[:2])))
+    outside = alerts(at(3, 3, 0))
+    assert "alerts.repeat_place" not in fired(facts(outside[2], history=tuple(outside[:2])))
+    # by person as well: the same days, one caller
+    calls = [replace(r, place=None, person_ids=frozenset({9})) for r in inside]
+    assert assess(facts(calls[2], history=tuple(calls[:2])), BOOK).level is RiskLevel.RED
+
+
+def test_escalation_counts_calendar_days_too() -> None:
+    mediation = replace(record(1, RecordKind.DISPUTE, status=CaseStatus.FAILED),
+                        occurred_at=datetime(2026, 1, 1, 0, tzinfo=UTC))  # 08:00 Beijing
+    lawsuit = replace(record(2, RecordKind.COURT_FILING),
+                      occurred_at=datetime(2026, 6, 30, 15, tzinfo=UTC))  # 23:00, day 180
+    assert "escalation.mediation_to_lawsuit" in fired(facts(mediation, history=(lawsuit,)))
+    late = replace(lawsuit, occurred_at=datetime(2026, 6, 30, 16, tzinfo=UTC))  # 1 July 00:00
+    assert "escalation.mediation_to_lawsuit" not in fired(facts(mediation, history=(late,)))
+
+
 def test_repeat_calls_by_one_person_are_red_and_two_are_yellow() -> None:
     three = [record(i, day=20 * i) for i in range(3)]
     assert assess(facts(three[0], history=tuple(three[1:])), BOOK).level is RiskLevel.RED

@@ -23,6 +23,9 @@ MATCHER = matcher_for(SHIPPED)
         ("不给钱就砍死他", [("砍死", "killing")]),
         ("如不解决将跳楼", [("跳楼", "self_harm")]),
         ("他扬言要和对方同归于尽", [("扬言", "threat"), ("同归于尽", "killing")]),
+        ("称再不给钱就喝农药", [("喝农药", "self_harm")]),
+        ("再不还钱我就找他算账", [("找他算账", "revenge")]),
+        ("他说要你的命", [("要你的命", "killing")]),
     ],
 )
 def test_words_that_signal_danger_are_found(text: str, expected: list[tuple[str, str]]) -> None:
@@ -39,6 +42,16 @@ def test_words_that_signal_danger_are_found(text: str, expected: list[tuple[str,
         "双方情绪平稳，无报复倾向",
         "民警到场后双方不再争吵，未发现威胁行为",
         "从未说过要自杀",
+        # negators jieba keeps whole, and words that mostly mean something else
+        "民警到场，现场未见刀具，双方情绪稳定",
+        "当事人未曾威胁他人",
+        "他没带刀",
+        "绝无报复之意",
+        "无人扬言报复",
+        "排除自杀可能",
+        "他保证再不会报复对方",
+        "双方因货款对账算账发生争执",
+        "邻居装修噪音吵得要命",
         "",
     ],
 )
