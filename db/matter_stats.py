@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FunctionElement,
     Integer,
     Select,
     Subquery,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import Label
 
 from db.matter_queries import MatterCriteria, criteria_conditions
@@ -213,7 +215,27 @@ def _anchor(facts: Subquery, anchor: KpiAnchor | MatterDateBasis) -> ColumnEleme
             return c.opened_at
         case KpiAnchor.CLOSED | MatterDateBasis.CLOSED:
             return c.closed_at
-    return func.coalesce(c.closed_at, c.overdue_due_at)
+    # an open overdue matter is due in the period of its last allowed day (届满日): its due
+    # instant is 24:00 of that day, the next day's midnight, so the second before it counts
+    return func.coalesce(c.closed_at, second_before(c.overdue_due_at))
+
+
+class second_before(FunctionElement[Any]):
+    """The instant one second before ``column`` (dialect-specific SQL)."""
+
+    inherit_cache = True
+
+
+@compiles(second_before)
+def _second_before_postgresql(element: second_before, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - interval '1 second')"
+
+
+@compiles(second_before, "sqlite")
+def _second_before_sqlite(element: second_before, compiler: Any, **kw: Any) -> str:
+    # in the stored text form (microseconds too), so it compares with bound instants
+    column = compiler.process(element.clauses, **kw)
+    return f"strftime('%Y-%m-%d %H:%M:%S.000000', {column}, '-1 seconds')"
 
 
 def kpi_conditions(kpi: KpiId, facts: Subquery) -> tuple[ColumnElement[bool], ColumnElement[bool]]:

@@ -151,9 +151,17 @@ def _random(n: int, rng: random.Random) -> M:
     )
 
 
+def _due_at_month_end() -> M:
+    """Open, its handling clock due at 24:00 on 30 April (Beijing), the instant 1 May 00:00:
+    due in April, its last allowed day (届满日)."""
+    return M(101, "411202", DisputeCategory.LABOUR, RiskLevel.NONE, MatterOrigin.WALK_IN,
+             DispatchTrack.PEOPLES_MEDIATION, MatterStep.IN_PROGRESS, datetime(2026, 4, 2, 9),
+             org=PARTNER_ORG, clocks=(Clock("mediation.people", datetime(2026, 5, 1, 0)),))
+
+
 def _matters() -> list[M]:
     rng = random.Random(1616)
-    return _edges() + [_random(n, rng) for n in range(6, 101)]
+    return _edges() + [_random(n, rng) for n in range(6, 101)] + [_due_at_month_end()]
 
 
 MATTERS: list[M] = _matters()
@@ -228,8 +236,10 @@ def kpi_day(m: M, kpi: str, now: datetime) -> date | None:
     if kpi == "TIMELY_ACCEPTANCE_RATE":
         return m.opened.date()
     if kpi == "ON_TIME_CLOSURE_RATE":
-        moment = m.closed or first_overdue_handling(m, now)
-        return moment.date() if moment else None
+        if m.closed:
+            return m.closed.date()
+        due = first_overdue_handling(m, now)  # 24:00 is the last allowed day's end
+        return (due - timedelta(seconds=1)).date() if due else None
     return m.closed.date() if m.closed else None
 
 

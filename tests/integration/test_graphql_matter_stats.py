@@ -174,6 +174,25 @@ async def test_an_open_overdue_matter_counts_against_on_time_closure(
     assert figure["denominator"] >= 1 and figure["numerator"] < figure["denominator"]
 
 
+async def test_an_open_matter_due_at_2400_on_a_month_end_counts_in_that_month(
+    client: httpx.AsyncClient,
+) -> None:
+    """Due 24:00 on 30 April (the instant 1 May 00:00): due in April, not May."""
+    (edge,) = [m for m in MATTERS if m.id == 101]
+    assert first_overdue_handling(edge, _now()) == datetime(2026, 5, 1, 0)
+    variables = {"kpis": ["ON_TIME_CLOSURE_RATE"], "bucket": "MONTH", "since": "2026-04-01",
+                 "until": "2026-06-01", "filter": {"region": "411202"}}  # fmt: skip
+    april, may = (await _ask(client, QUERY_KPIS, variables))["matterKpis"]
+    inside = [m for m in MATTERS if _in(m.region, "411202")]
+    without = [m for m in inside if m.id != 101]
+    assert _figures(april)["ON_TIME_CLOSURE_RATE"]["denominator"] == expected(
+        without, "ON_TIME_CLOSURE_RATE", _now(), date(2026, 4, 1), date(2026, 5, 1)
+    )["denominator"] + 1
+    assert _figures(may)["ON_TIME_CLOSURE_RATE"] == expected(
+        without, "ON_TIME_CLOSURE_RATE", _now(), date(2026, 5, 1), date(2026, 6, 1)
+    )
+
+
 async def test_sum_over_counties_is_sum_of_numerators_over_sum_of_denominators(
     client: httpx.AsyncClient,
 ) -> None:
