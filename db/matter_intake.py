@@ -195,6 +195,8 @@ async def _take_in_chunk(
         for (record, _), row in zip(to_open, rows, strict=True):
             member[record.id] = row.id
             audit.add(MatterAction.OPEN.value, row, _about(record), records=[record.id])
+            if row.step is MatterStep.ACCEPTED:  # the source's own 受理, taken over
+                audit.add(MatterAction.ADMIT.value, row, _about(record), records=[record.id])
             counts.announcements.append(
                 announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
             )
