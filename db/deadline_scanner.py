@@ -5,7 +5,17 @@ every rung due claims it by inserting ``(clock, rung)`` into ``clock_rungs``: th
 lets one claim through, so a rung fires exactly once however many scanners run. A claimed
 rung writes a timeline row (WARNING / OVERDUE) and, on breach of a clock whose duty falls on
 an organisation, an automatic 督办 (a breached 督办 reply escalates its order instead); the
-clock's ``next_rung_at`` moves on. Announcements go out after the commit, and the matters
+clock's ``next_rung_at`` moves on.
+
+A matter opened from a synced record runs its clocks from the source's own dates, so a
+backlog record (积压件) can have rungs that had passed before govhub took it in (the ORIGIN
+record's ``attached_at``). Such a breach is still fired — the OVERDUE row (with
+``before_intake``), the announcement, the audit row, the re-grading — so the matter shows as
+overdue; but it issues no automatic 督办: nobody at the centre could have acted in time, and a
+first load of a source's backlog would otherwise pour one order per old record onto the
+departments at once (staff 督办 what they choose). A warning rung that had passed before the
+intake is claimed without a row (no one can heed it now). Rungs after the intake fire as for
+any matter. Announcements go out after the commit, and the matters
 breached are re-graded (风险研判: overdue is YELLOW, twice or 挂牌督办 RED). Every firing and
 every automatic 督办 is also an audit row (:mod:`db.matter_audit`, principal
 ``system:<scanner>``) in the same transaction. Only one replica
@@ -34,8 +44,9 @@ from db.matter_workflow import (
     store_order,
 )
 from db.matters import clock_of, fired_rungs, state_of
-from db.models import Base, ClockRow, Lease, Matter, Supervision
+from db.models import Base, ClockRow, Lease, Matter, MatterRecord, Supervision
 from domain.deadlines import DUE, Duty
+from domain.enums import RecordKind
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.supervision import SupervisionStatus, breach_target
 from domain.workflow.actors import Actor
@@ -53,6 +64,9 @@ class ScanResult:
     warnings: int = 0
     breaches: int = 0
     supervised: int = 0
+    backlog_breaches: int = 0
+    """Breaches whose due instant had passed before govhub took the matter in: recorded,
+    not supervised automatically."""
     announcements: list[MatterAnnouncement] = field(default_factory=list)
     breached_matters: set[int] = field(default_factory=set)
     """Matters a breach fired on in the current batch: re-graded after its commit."""
@@ -145,6 +159,7 @@ async def _fire_batch(
         if rung.at <= now and rung.key not in fired[row.id]
     ]
     won = await claim_rungs(session, wanted, now, by)
+    taken_in = await _taken_in(session, matters)
     audit = SystemAudit(Actor.system(by).sub)
     result.clocks += len(rows)
     by_id = {row.id: row for row in rows}
@@ -157,7 +172,12 @@ async def _fire_batch(
         row = by_id[clock_id]
         matter = matters[row.matter_id]
         kind = MatterEventKind.OVERDUE if key == DUE else MatterEventKind.WARNING
+        before_intake = matter.id in taken_in and at < taken_in[matter.id]
+        if before_intake and key != DUE:
+            continue  # a warning about a moment before govhub knew of the record
         details = {"rule_id": row.rule_id, "rung": key, "due_at": at.isoformat()}
+        if before_intake:
+            details["before_intake"] = "true"
         if row.supervision_id is not None:
             details["supervision_id"] = str(row.supervision_id)
         events.append({
@@ -172,7 +192,10 @@ async def _fire_batch(
         if key == DUE:
             result.breaches += 1
             result.breached_matters.add(row.matter_id)
-            breached.append(row)
+            if before_intake:
+                result.backlog_breaches += 1
+            else:
+                breached.append(row)
         else:
             result.warnings += 1
     if events:
@@ -195,6 +218,23 @@ async def _fire_batch(
         moves,
     )
     await audit.write(session)
+
+
+async def _taken_in(session: AsyncSession, matters: dict[int, Matter]) -> dict[int, datetime]:
+    """When govhub took in each matter opened from a synced record (its ORIGIN record's
+    ``attached_at``); matters registered by staff have none."""
+    opened_by_sync = [m.id for m in matters.values() if m.origin.value in _RECORD_ORIGINS]
+    if not opened_by_sync:
+        return {}
+    rows = await session.execute(
+        select(MatterRecord.matter_id, MatterRecord.attached_at).where(
+            MatterRecord.matter_id.in_(opened_by_sync), MatterRecord.how == "ORIGIN"
+        )
+    )
+    return {matter_id: attached_at for matter_id, attached_at in rows}
+
+
+_RECORD_ORIGINS = frozenset(kind.value for kind in RecordKind)
 
 
 async def _supervise(

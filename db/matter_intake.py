@@ -12,12 +12,12 @@ grading of the matters the batch opened, joined or fed back (风险研判).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.matter_audit import SystemAudit
@@ -30,13 +30,23 @@ from db.matter_workflow import (
 )
 from db.matters import state_of, system_event
 from db.models import Link, Matter, MatterRecord, Record
+from db.models.records import kind_models
 from db.queries import in_list
 from db.writeback_records import ATTACHED_BY_WRITEBACK, WRITEBACK_REFERENCE, writeback_matters
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.validators import InvalidIdentifier, validate_division_code
 from domain.workflow.actors import Actor
 from domain.workflow.errors import WorkflowError
-from domain.workflow.intake import JOINING_LINKS, PROGRESS, IntakeRules, feedback_from
+from domain.workflow.intake import (
+    ACCEPTANCE_FIELD,
+    JOINING_LINKS,
+    PROGRESS,
+    SOURCE_DEADLINE_FIELD,
+    IntakeRules,
+    SourceDates,
+    feedback_from,
+    source_dates_of,
+)
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import (
     FEEDBACK_RESULTS,
@@ -51,10 +61,11 @@ log = structlog.get_logger(__name__)
 RECORD_JOINED = "RECORD_JOINED"
 Synced = Any
 """A row of :data:`_RECORD_COLUMNS` (id, kind, source, source_key, category, title, status,
-region_code, risk_level, external_ref)."""
+region_code, risk_level, external_ref, reported_at)."""
 _RECORD_COLUMNS = (
     Record.id, Record.kind, Record.source, Record.source_key, Record.category, Record.title,
     Record.status, Record.region_code, Record.risk_level, Record.external_ref,
+    Record.reported_at,
 )  # the raw payload (sealed) is never needed here
 _CHUNK = 2000
 
@@ -174,12 +185,18 @@ async def _take_in_chunk(
             continue
         to_open.append((record, new))
     if to_open:
+        dates = await _source_dates(session, [record for record, _ in to_open])
+        to_open = [
+            (record, replace(new, source_dates=dates[record.id])) for record, new in to_open
+        ]
         rows = await open_matters(
             session, workflow.machine, workflow.calendar, actor, [n for _, n in to_open], now
         )
         for (record, _), row in zip(to_open, rows, strict=True):
             member[record.id] = row.id
             audit.add(MatterAction.OPEN.value, row, _about(record), records=[record.id])
+            if row.step is MatterStep.ACCEPTED:  # the source's own 受理, taken over
+                audit.add(MatterAction.ADMIT.value, row, _about(record), records=[record.id])
             counts.announcements.append(
                 announcement(row, MatterEventKind.OPENED, MatterAction.OPEN.value, now)
             )
@@ -208,6 +225,36 @@ def _new_matter(record: Synced) -> NewMatter | None:
         risk=record.risk_level, title=(record.title or record.source_key)[:200],
     )
     return NewMatter(payload, record_id=record.id)
+
+
+async def _source_dates(
+    session: AsyncSession, records: Sequence[Synced]
+) -> dict[int, SourceDates]:
+    """Each record's own dates (来源日期): its receipt (``reported_at``) and, per kind, its
+    acceptance (:data:`ACCEPTANCE_FIELD`) and own deadline (:data:`SOURCE_DEADLINE_FIELD`);
+    one select per kind among them."""
+    models = kind_models()
+    fields: dict[int, tuple[Any, Any]] = {}
+    for kind in sorted({r.kind for r in records}):
+        accepted, deadline = ACCEPTANCE_FIELD.get(kind), SOURCE_DEADLINE_FIELD.get(kind)
+        if accepted is None and deadline is None:
+            continue
+        table = models[kind]
+        columns = [getattr(table, name) if name else literal(None)
+                   for name in (accepted, deadline)]
+        for record_id, accepted_value, deadline_value in await session.execute(
+            select(table.id, *columns).where(in_list(table.id.expression, "ids")),
+            {"ids": [r.id for r in records if r.kind is kind]},
+        ):
+            fields[record_id] = (accepted_value, deadline_value)
+    dates = {}
+    for r in records:
+        accepted_value, deadline_value = fields.get(r.id, (None, None))
+        dates[r.id] = source_dates_of(
+            r.status, r.reported_at, accepted_value, deadline=deadline_value,
+            source=f"{r.source.value} {r.source_key}",
+        )
+    return dates
 
 
 async def _attach_written(

@@ -55,6 +55,7 @@ from domain.supervision import (
 )
 from domain.workflow.actors import Actor
 from domain.workflow.errors import Conflict, NotFound
+from domain.workflow.intake import SourceDates
 from domain.workflow.machine import MatterMachine
 from domain.workflow.payloads import IssueSupervisionPayload, OpenPayload, Payload
 from domain.workflow.state import MatterState, Transition
@@ -96,6 +97,9 @@ class NewMatter:
     parties: Sequence[IntakeParty] = ()
     record_id: int | None = None
     """The synced record that opened it (how = ORIGIN)."""
+    source_dates: SourceDates | None = None
+    """The synced record's own dates (来源日期): the matter is registered, and 受理 when the
+    source says so, on these (:meth:`MatterMachine.take_over`)."""
 
 
 def scope_of(actor: Actor) -> MatterScope:
@@ -122,8 +126,14 @@ async def open_matters(
     matters: Sequence[NewMatter],
     now: datetime,
 ) -> list[Matter]:
-    """Open ``matters`` in ``session`` (one number each, timeline, clocks)."""
-    transitions = [machine.open(actor, m.payload, now) for m in matters]
+    """Open ``matters`` in ``session`` (one number each, timeline, clocks). A matter from a
+    synced record is registered at the record's own receipt (its ``opened_at``, its clocks);
+    its number (一案一码) is drawn for the year govhub registers it in."""
+    transitions = [
+        machine.open(actor, m.payload, now) if m.source_dates is None
+        else machine.take_over(actor, m.payload, m.source_dates, now)
+        for m in matters
+    ]
     numbers = await allocate_numbers(
         session, [number_key(t.state.region_code, now) for t in transitions]
     )
@@ -131,7 +141,7 @@ async def open_matters(
         new_matter_row(
             t.state, number=number, title=typed_text(m.payload.title, actor.kind),
             summary=typed_text(m.summary, actor.kind) if m.summary else m.summary,
-            opened_by=actor.sub, opened_at=now, updated_at=now,
+            opened_by=actor.sub, opened_at=t.events[0].at, updated_at=now,
         )
         for m, t, number in zip(matters, transitions, numbers, strict=True)
     ]
@@ -147,7 +157,8 @@ async def open_matters(
         if m.record_id is not None:
             session.add(MatterRecord(matter_id=row.id, record_id=m.record_id, how="ORIGIN",
                                      attached_by=actor.sub, attached_at=now))
-        # a new matter's clocks only start: no stored clock to read first
+        # a new matter has no stored clock to read first: its clocks start (and one taken
+        # over from a source's dates may stop again, e.g. 登记转送 at the source's 受理)
         session.add_all(started_clocks(row.id, t.clock_ops, machine.rules, calendar))
     await session.flush()
     return rows

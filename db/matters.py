@@ -325,14 +325,24 @@ def started_clocks(
     *,
     supervision_id: int | None = None,
 ) -> list[ClockRow]:
-    """New clock rows for the START operations of a new matter (or 督办单): it has no clocks
-    yet, so there is nothing to read first."""
-    rows = []
+    """New clock rows for a new matter (or 督办单): it has no clocks yet, so there is nothing
+    to read first. Its operations start clocks and may stop one they started (a matter taken
+    over from a source's dates); nothing else."""
+    clocks: list[tuple[str, Clock]] = []
+    running: dict[str, int] = {}
     for op in ops:
-        if op.kind is not ClockOpKind.START:  # pragma: no cover - a new owner only starts
+        if op.kind is ClockOpKind.START:
+            running[op.rule_id] = len(clocks)
+            clocks.append((op.rule_id, Clock.start(rules[op.rule_id], op.at)))
+        elif op.kind is ClockOpKind.STOP and op.rule_id in running:
+            index = running.pop(op.rule_id)
+            clocks[index] = (op.rule_id, clocks[index][1].apply(op))
+        else:  # pragma: no cover - a new owner only starts and stops
             raise ValueError(f"a new owner's clock cannot {op.kind.value}")
+    rows = []
+    for _, clock in clocks:
         row = ClockRow(matter_id=matter_id, supervision_id=supervision_id)
-        write_clock(row, Clock.start(rules[op.rule_id], op.at), calendar)
+        write_clock(row, clock, calendar)
         rows.append(row)
     return rows
 

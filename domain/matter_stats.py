@@ -70,6 +70,7 @@ KPI_ANCHOR: dict[KpiId, KpiAnchor] = {
 HANDLING_RULES: frozenset[str] = frozenset({
     "petition.handle", "mediation.people", "mediation.court_delegated", "court.filing",
     "matter.tier.simple", "matter.tier.ordinary", "matter.tier.complex", "matter.rework",
+    "petition.source_handle", "mediation.source_people",
 })  # fmt: skip
 """Deadline rules (``domain/deadlines/default_rules.toml``) that time the handling (办理时限):
 按期办结率 looks at these clocks. A centre adding its own handling rule adds its id here and

@@ -40,16 +40,18 @@ from domain.workflow.vocabulary import (
     MatterAction,
     MatterFact,
     MatterOrigin,
+    SourceFact,
     SupervisionAction,
     SupervisionLevel,
 )
 
-Trigger = MatterAction | MatterFact | SupervisionAction
-"""An event that starts or stops a clock: a matter action, a recorded fact, a 督办 action."""
+Trigger = MatterAction | MatterFact | SourceFact | SupervisionAction
+"""An event that starts or stops a clock: a matter action, a recorded fact, a fact a synced
+record's own system reports (taken over at intake), a 督办 action."""
 
 _TRIGGERS: dict[str, Trigger] = {
     member.value: member
-    for enum in (MatterAction, MatterFact, SupervisionAction)
+    for enum in (MatterAction, MatterFact, SourceFact, SupervisionAction)
     for member in enum
 }
 

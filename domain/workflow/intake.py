@@ -7,13 +7,21 @@ linked SAME_MATTER / ESCALATED_TO / REFERRED_FROM to a record of an open matter 
 matter instead. A dispatched matter takes its feedback from the source record of the kind its
 track works in (:data:`FEEDBACK_KIND`): RESOLVED or FAILED there is the department's result
 (结果反馈), accepted or in progress there is its 签收 and progress.
+
+A matter opened from a synced record runs on the source's own dates (:class:`SourceDates`):
+its 登记 is the record's receipt (信访日期, 报警时间, 立案日期 …), and a record the source has
+already accepted (受理, 办理中) is 受理 at the source's acceptance date, with the
+``SOURCE_ACCEPTED`` fact starting the clocks the rules tie to it. A date the record lacks is
+govhub's sync time, as a record's first sight always was.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime
 
+from domain.calendar import start_of_day
 from domain.enums import CaseStatus, DisputeCategory, RecordKind
 from domain.linking.matters import LinkKind
 from domain.workflow.vocabulary import DispatchTrack
@@ -28,6 +36,20 @@ STILL_OPEN = frozenset({
 """Source statuses of a record still being handled: only these open a matter."""
 
 PROGRESS = frozenset({CaseStatus.ACCEPTED, CaseStatus.IN_PROGRESS})
+"""Source statuses that say the source system has accepted the record (已受理, 办理中)."""
+
+ACCEPTANCE_FIELD: dict[RecordKind, str] = {
+    RecordKind.PETITION: "accepted_on",  # 信访日期: the petition system's 办理期限 counts from it
+    RecordKind.DISPUTE: "accepted_on",  # acceptDate: the 调委会's 受理
+    RecordKind.COURT_FILING: "filed_on",  # 立案日期
+    RecordKind.POLICE_ALERT: "alarm_time",  # 报警时间: 110 接警 is its 受理
+}
+"""Each kind's own field for the day (or instant) its source accepted it; a grid event has
+none (its acceptance falls back to the sync time)."""
+
+SOURCE_DEADLINE_FIELD: dict[RecordKind, str] = {RecordKind.PETITION: "deadline"}
+"""A source's own deadline (办理期限), shown on the 受理 timeline row, never used to time a
+clock: govhub counts every clock by its rules and calendar."""
 
 FEEDBACK_KIND: dict[DispatchTrack, RecordKind] = {
     DispatchTrack.PEOPLES_MEDIATION: RecordKind.DISPUTE,
@@ -70,6 +92,56 @@ class IntakeRules:
             and (self.categories is None or category in self.categories)
             and status in self.statuses
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceDates:
+    """The dates a synced record's own system gives, for the matter it opens (来源日期)."""
+
+    received_at: datetime | None
+    """When the source received it (the record's ``reported_at``); None: unknown."""
+    accepted: bool = False
+    """Whether the source reports it accepted (受理) or in progress (办理中)."""
+    accepted_at: datetime | None = None
+    """When the source accepted it; None: unknown (or not accepted)."""
+    deadline: date | None = None
+    """The source's own deadline (办理期限), for the record only."""
+    source: str = ""
+    """The source system and the record's key, for the timeline rows (e.g. ``PETITION X1``)."""
+
+    def opened_at(self, now: datetime) -> datetime:
+        """The 登记 instant: the source's receipt, never after ``now`` (a clock skew or a
+        date in the future is taken as now); ``now`` when unknown."""
+        return min(self.received_at, now) if self.received_at is not None else now
+
+    def admitted_at(self, now: datetime) -> datetime:
+        """The 受理 instant: the source's acceptance, not before the receipt and not after
+        ``now``; ``now`` when unknown."""
+        if self.accepted_at is None:
+            return now
+        return min(max(self.accepted_at, self.opened_at(now)), now)
+
+
+def source_dates_of(
+    status: CaseStatus,
+    received_at: datetime | None,
+    accepted: date | datetime | None,
+    *,
+    deadline: date | None = None,
+    source: str = "",
+) -> SourceDates:
+    """A record's :class:`SourceDates`: a date is the start of that Beijing day."""
+    return SourceDates(
+        received_at=received_at, accepted=status in PROGRESS,
+        accepted_at=_instant(accepted) if status in PROGRESS else None,
+        deadline=deadline, source=source,
+    )
+
+
+def _instant(value: date | datetime | None) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return start_of_day(value)
 
 
 def feedback_from(track: DispatchTrack | None, kind: RecordKind) -> bool:

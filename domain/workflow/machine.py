@@ -35,6 +35,7 @@ from domain.deadlines import (
 )
 from domain.workflow.actors import Actor
 from domain.workflow.errors import BadInput, Conflict, Forbidden, IllegalTransition
+from domain.workflow.intake import SourceDates
 from domain.workflow.payloads import (
     AssessPayload,
     ClosePayload,
@@ -51,7 +52,13 @@ from domain.workflow.payloads import (
 )
 from domain.workflow.state import MatterState, TimelineEvent, Transition, frozen_map
 from domain.workflow.transitions import TRANSITIONS, TransitionSpec
-from domain.workflow.vocabulary import ActorKind, MatterAction, MatterStep, Satisfaction
+from domain.workflow.vocabulary import (
+    ActorKind,
+    MatterAction,
+    MatterStep,
+    Satisfaction,
+    SourceFact,
+)
 
 A = MatterAction
 
@@ -84,6 +91,34 @@ class MatterMachine:
         )
         event = _event(A.OPEN, actor, now, None, state.step, "", {"origin": data.origin.value})
         return self._finish(state, state, [event], [(A.OPEN, now)], [])
+
+    def take_over(
+        self,
+        actor: Actor,
+        payload: OpenPayload | Mapping[str, Any],
+        dates: SourceDates,
+        now: datetime,
+    ) -> Transition:
+        """登记 by the system from a synced record, on the record's own dates (来源日期): the
+        matter is registered at the source's receipt and, when the source has already
+        accepted it, 受理 at the source's acceptance with the ``SOURCE_ACCEPTED`` fact — so
+        the clocks the rules start on these run from the source's days, not from the sync."""
+        opened_at = dates.opened_at(now)
+        opened = self.open(actor, payload, opened_at)
+        if not dates.accepted:
+            return opened
+        at = dates.admitted_at(now)
+        (registered,) = opened.events
+        details = {"source_accepted": to_local(at).date().isoformat()}
+        if dates.deadline is not None:
+            details["source_deadline"] = dates.deadline.isoformat()
+        admitted = _event(A.ADMIT, actor, at, registered.to_step, MatterStep.ACCEPTED,
+                          dates.source, details)
+        before = replace(opened.state, clocks=frozen_map({}), version=0)
+        return self._finish(
+            before, replace(before, step=MatterStep.ACCEPTED), [registered, admitted],
+            [(A.OPEN, opened_at), (A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
+        )
 
     def apply(
         self,

@@ -78,6 +78,13 @@ class MatterFact(StrEnum):
     RECHECK_ANSWERED = "RECHECK_ANSWERED"  # 复核意见已出具
 
 
+class SourceFact(StrEnum):
+    """What a synced record's own system says happened, on its own date (来源系统事实): taken
+    over when intake opens a matter from the record, so clocks run from the source's dates."""
+
+    SOURCE_ACCEPTED = "SOURCE_ACCEPTED"  # 来源系统已受理 (e.g. 信访件已受理, 调委会已受理)
+
+
 class SupervisionAction(StrEnum):
     """What is done to a supervision order (督办单操作)."""
 
@@ -199,6 +206,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "REVIEW_ANSWERED": "复查意见已出具", "RECHECK_REQUESTED": "申请复核",
         "RECHECK_ANSWERED": "复核意见已出具",
     },
+    SourceFact: {"SOURCE_ACCEPTED": "来源系统已受理"},
     SupervisionAction: {
         "ISSUE_SUPERVISION": "下发督办", "REPLY_SUPERVISION": "督办回复",
         "CLOSE_SUPERVISION": "督办办结", "ESCALATE_SUPERVISION": "督办升级",

@@ -195,9 +195,9 @@ async def links_between(loop: Loop, a: str, b: str) -> set[str]:
 async def _to_dispatch(loop: Loop, keys: dict[SourceSystem, str]) -> Matter:
     await loop.sync(SourceSystem.GRID)
     matter = await loop.matter_of(keys[SourceSystem.GRID])
-    assert matter.step is MatterStep.REGISTERED and matter.origin.value == "GRID_EVENT"
+    # the grid platform is already handling it (处理中): the matter arrives 受理 by the source
+    assert matter.step is MatterStep.ACCEPTED and matter.origin.value == "GRID_EVENT"
     assert matter.category is DisputeCategory.NEIGHBOUR
-    await loop.act(matter, A.ADMIT, STAFF, {})
     await loop.act(matter, A.ASSESS, STAFF, {
         "category": "NEIGHBOUR", "risk": "YELLOW", "tier": "ORDINARY", "lead_org": "司法所"
     })
@@ -258,6 +258,7 @@ async def system_audit(loop: Loop, matter: Matter) -> list[tuple[str, str]]:
 
 LOOP_AUDIT = [
     ("system:sync:GRID", "matter.OPEN"),
+    ("system:sync:GRID", "matter.ADMIT"),  # the grid's own 处理中, taken over at intake
     ("system:sync:MEDIATION", "matter.RECORD_JOINED"),
     ("system:sync:MEDIATION", "matter.ACCEPT"),  # 签收 implied by the result
     ("system:sync:MEDIATION", "matter.REPORT_RESULT"),

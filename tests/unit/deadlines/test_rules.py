@@ -36,11 +36,13 @@ EXPECTED = {
     "petition.notify": ("national", 15, CAL, 0),
     "petition.object": ("national", 5, WD, 0),
     "petition.handle": ("national", 60, CAL, 30),
+    "petition.source_handle": ("national", 60, CAL, 30),  # §34 from the petition system's 受理
     "petition.review_request": ("national", 30, CAL, 0),
     "petition.review": ("national", 30, CAL, 0),
     "petition.recheck_request": ("national", 30, CAL, 0),
     "petition.recheck": ("national", 30, CAL, 0),
     "mediation.people": ("national", 30, CAL, "unlimited"),
+    "mediation.source_people": ("national", 30, CAL, "unlimited"),  # from the 调委会's 受理
     "mediation.court_accept": ("national", 3, WD, 0),
     "mediation.court_delegated": ("national", 30, CAL, "unlimited"),
     "court.filing": ("national", 7, CAL, 0),
