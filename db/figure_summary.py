@@ -17,10 +17,11 @@ anything is summed (region prefixes are a prefix of the summary's code; a record
 region is the ``''`` code), and suppression happens after, on the settled figures, as before.
 
 Two KPIs take their numerator from the links (重复信访率, 警情分流率): the triggers keep what
-the links make of each record as two flags on it (``repeat_petition``, ``referred``;
-``db.models.figure_triggers.LINK_FLAGS``), which are summary key columns too, so those
-numerators are summed from the same cells as everything else (:data:`db.stats.LINKED_FLAGS`).
-The records path still reads the links themselves.
+the links (and, for 重复信访, the petition system's own 重复信访次数) make of each record as
+two flags on it (``repeat_petition``, ``referred``; ``db.models.figure_triggers.LINK_FLAGS``),
+which are summary key columns too, so those numerators are summed from the same cells as
+everything else (:data:`db.stats.LINKED_FLAGS`). The records path still reads the links and
+the petitions' counts themselves.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     FromClause,
     FunctionElement,
     Integer,
@@ -30,12 +31,14 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    union,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import Label
 
 from db.queries import (
+    KIND_TABLES,
     LINKS,
     RECORDS,
     RecordCriteria,
@@ -161,9 +164,17 @@ def _not_rejected(links: FromClause) -> ColumnElement[bool]:
     return or_(links.c.decision.is_(None), links.c.decision != "REJECTED")
 
 
-def repeat_petitions() -> Select[tuple[int]]:
-    """The later of every two petitions linked as the same matter or the same parties (not
-    rejected by staff), the earlier one not withdrawn: 重复信访 (one set, hashed once)."""
+def repeat_petitions() -> CompoundSelect[tuple[int]]:
+    """重复信访 (one set, hashed once): the petitions the petition system itself counts as
+    repeated (重复信访次数 ≥ 1), and the later of every two petitions linked as the same matter
+    or the same parties (not rejected by staff), the earlier one not withdrawn."""
+    petitions = KIND_TABLES[RecordKind.PETITION].c
+    by_source = select(petitions.id).where(petitions.repeat_count >= 1)
+    return union(by_source, _repeats_by_links())
+
+
+def _repeats_by_links() -> Select[tuple[int]]:
+    """The later petition of each not rejected same-matter/same-parties pair."""
     links = LINKS.c
     a, b = RECORDS.alias("petition_a"), RECORDS.alias("petition_b")
     a_later = or_(
@@ -202,15 +213,17 @@ LINKED_KPIS: dict[KpiId, Any] = {
     KpiId.REPEAT_PETITION_RATE: repeat_petitions,
     KpiId.POLICE_DIVERSION_RATE: referred_alerts,
 }
-"""The KPIs whose numerator is read from the links (which record was repeated, referred),
-each with the select of the records that count."""
+"""The KPIs whose numerator is read from the links (which record was repeated, referred; a
+repeat also from the petition system's own count), each with the select of the records that
+count."""
 
 LINKED_FLAGS: dict[KpiId, str] = {
     KpiId.REPEAT_PETITION_RATE: "repeat_petition",
     KpiId.POLICE_DIVERSION_RATE: "referred",
 }
-"""The same sets as the records' flags the triggers keep from the links (and the summaries
-key by): what ``db.figure_summary`` counts those numerators from."""
+"""The same sets as the records' flags the triggers keep from the links and the petitions'
+repeat counts (and the summaries key by): what ``db.figure_summary`` counts those numerators
+from."""
 
 
 def kpi_conditions(

@@ -270,8 +270,9 @@ KPI_DEFINITIONS: dict[KpiId, KpiDefinition] = {
         KpiDefinition(
             KpiId.REPEAT_PETITION_RATE,
             "重复信访率",
-            "2026.1",
-            "重复信访件 (与同一当事人此前的信访件关联: 同一事项或同一当事人, 未被驳回)",
+            "2026.2",
+            "重复信访件 (信访系统登记的重复信访次数 ≥ 1, 或与此前未撤销的信访件关联为"
+            "同一事项或同一当事人且未被驳回)",
             "信访件总数",
         ),
         KpiDefinition(

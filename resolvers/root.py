@@ -196,8 +196,8 @@ class Query:
         resolver=resolve_record_kpis,
         description=(
             "KPIs over records with numerator, denominator and definition, grouped like "
-            "`recordStats` (考核指标): 调解成功率, 诉前调解成功率, 万人起诉率, 重复信访率, "
-            "非警务警情分流率."
+            "`recordStats` (考核指标): 调解成功率, 诉前调解成功率, 万人起诉率, 重复信访率 "
+            "(重复信访件: 信访系统登记重复信访次数 ≥ 1, 或关联此前的信访件), 非警务警情分流率."
         ),
     )
     open_risks: list[RiskItem] = strawberry.field(

@@ -126,7 +126,11 @@ class Petition(Record):
         metadata=PUBLIC, description="Unit handling it (承办单位)."
     )
     repeat_count: int | None = strawberry.field(
-        metadata=PUBLIC, description="Times petitioned before (重复信访次数)."
+        metadata=PUBLIC,
+        description=(
+            "Times petitioned before, as the petition system counts them (重复信访次数); "
+            "1 or more makes it a repeat petition (重复信访) in 重复信访率."
+        ),
     )
     petitioner_count: int | None = strawberry.field(
         metadata=PUBLIC, description="Number of petitioners (信访人数)."

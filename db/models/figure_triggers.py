@@ -15,14 +15,18 @@ measures (1 record; 1 if concluded, 1 if resolved, for the monthly one); every c
 Either way a row whose count drops to zero is deleted, and a delta that finds no row to take
 from (a summary emptied by hand) leaves none behind: the tables only hold positive counts.
 
-Two key columns are records flags the links decide (:data:`LINK_FLAGS`: a repeat petition, a
-referred record), kept by triggers too: on ``links`` (insert, delete, update of its ends, kind
-or decision: both ends recomputed) and on a records update of ``occurred_at``, ``deleted`` or
-``kind`` (the record and its link partners recomputed, after that statement's own deltas: at
-the end of the PostgreSQL update function; on SQLite by a trigger created before the figures
-ones, since SQLite fires the newest first). A flag that changes is an update of ``records``,
+Two key columns are records flags the links (and, for a petition, the petition system's own
+repeat count) decide (:data:`LINK_FLAGS`: a repeat petition, a referred record), kept by
+triggers too: on ``links`` (insert, delete, update of its ends, kind or decision: both ends
+recomputed), on a records update of ``occurred_at``, ``deleted`` or ``kind`` (the record and
+its link partners recomputed, after that statement's own deltas: at the end of the PostgreSQL
+update function; on SQLite by a trigger created before the figures ones, since SQLite fires
+the newest first), and on ``petitions`` (a kind row inserted with ``repeat_count`` ≥ 1, or
+updated across 1: its record recomputed; the kind row is written after its records row, so
+the record is counted first and then moved). A flag that changes is an update of ``records``,
 so the figures triggers move its count like any other key change.
-Used by migration 0009 and by ``metadata.create_all`` (``db.models.figures``).
+Used by migrations 0009 (links only: ``source_repeats=False``) and 0016, and by
+``metadata.create_all`` (``db.models.figures``).
 """
 
 from __future__ import annotations
@@ -127,37 +131,53 @@ def _paired(own: str, other: str) -> str:
     )
 
 
-LINK_FLAGS = {
-    "repeat_petition": (
-        f"(records.kind = 'PETITION' AND ({_paired('from_record_id', 'to_record_id')} "
-        f"OR {_paired('to_record_id', 'from_record_id')}))"
-    ),
-    "referred": (
-        "EXISTS (SELECT 1 FROM links AS l WHERE l.to_record_id = records.id "
-        f"AND l.link_kind = 'REFERRED_FROM' AND {_NOT_REJECTED})"
-    ),
-}
-"""The records flags read from the links (关联标记), each as a record's value over the links
-and the records they name: a repeat petition (重复信访: the later of two petitions linked as
-the same matter or parties, the earlier not withdrawn), a referred record (a mediation case
-names it as its source: 警情分流). They are key columns of both summaries, so the two linked
-KPIs' numerators are summed from the summaries as the rest are."""
+_REPEATED_BY_SOURCE = (
+    "EXISTS (SELECT 1 FROM petitions AS s WHERE s.id = records.id AND s.repeat_count >= 1)"
+)
+"""The petition system itself counts this petition as repeated (重复信访次数 ≥ 1)."""
 
 
-def _refresh_flags(which: str) -> str:
-    """Recompute the link flags of the records ``which`` selects, updating only those that
-    change (so the figures triggers move just them)."""
-    sets = ", ".join(f"{name} = {value}" for name, value in LINK_FLAGS.items())
-    changed = " OR ".join(f"{name} <> {value}" for name, value in LINK_FLAGS.items())
+def link_flags(*, source_repeats: bool = True) -> dict[str, str]:
+    """The records flags (关联标记), each as a record's value over the links, the records they
+    name and, for ``repeat_petition`` with ``source_repeats``, the petition's own kind row.
+    ``source_repeats=False`` is the links-only rule of migrations 0009–0015."""
+    paired = " OR ".join(
+        (_paired("from_record_id", "to_record_id"), _paired("to_record_id", "from_record_id"))
+    )
+    repeated = f"{_REPEATED_BY_SOURCE} OR {paired}" if source_repeats else paired
+    return {
+        "repeat_petition": f"(records.kind = 'PETITION' AND ({repeated}))",
+        "referred": (
+            "EXISTS (SELECT 1 FROM links AS l WHERE l.to_record_id = records.id "
+            f"AND l.link_kind = 'REFERRED_FROM' AND {_NOT_REJECTED})"
+        ),
+    }
+
+
+LINK_FLAGS = link_flags()
+"""The records flags (关联标记): a repeat petition (重复信访: a petition the petition system
+counts as repeated, 重复信访次数 ≥ 1, or the later of two petitions linked as the same matter or
+parties, the earlier not withdrawn), a referred record (a mediation case names it as its
+source: 警情分流). They are key columns of both summaries, so the two linked KPIs' numerators
+are summed from the summaries as the rest are."""
+
+
+def _refresh_flags(which: str, flags: dict[str, str]) -> str:
+    """Recompute the flags of the records ``which`` selects, updating only those that change
+    (so the figures triggers move just them)."""
+    sets = ", ".join(f"{name} = {value}" for name, value in flags.items())
+    changed = " OR ".join(f"{name} <> {value}" for name, value in flags.items())
     return f"UPDATE records SET {sets} WHERE ({which}) AND ({changed});"
 
 
 _FLAG_INPUTS = ("occurred_at", "deleted", "kind")
 """The records columns a partner's flag is computed from (besides the links)."""
 _LINK_INPUTS = ("from_record_id", "to_record_id", "link_kind", "decision")
+_REPEATED = "coalesce({row}.repeat_count, 0) >= 1"
+"""A petition's kind row says it is repeated; its record is recomputed when this changes."""
 
 
-def _sqlite_flag_statements() -> list[str]:
+def _sqlite_flag_statements(flags: dict[str, str]) -> list[str]:
     def ends(*rows: str) -> str:
         named = ", ".join(f"{row}.{end}_record_id" for row in rows for end in ("from", "to"))
         return f"id IN ({named})"
@@ -169,19 +189,32 @@ def _sqlite_flag_statements() -> list[str]:
     changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in _FLAG_INPUTS)
     return [
         f"CREATE TRIGGER link_flags_insert AFTER INSERT ON links "
-        f"BEGIN {_refresh_flags(ends('NEW'))} END",
+        f"BEGIN {_refresh_flags(ends('NEW'), flags)} END",
         f"CREATE TRIGGER link_flags_delete AFTER DELETE ON links "
-        f"BEGIN {_refresh_flags(ends('OLD'))} END",
+        f"BEGIN {_refresh_flags(ends('OLD'), flags)} END",
         f"CREATE TRIGGER link_flags_update AFTER UPDATE OF {', '.join(_LINK_INPUTS)} ON links "
-        f"BEGIN {_refresh_flags(ends('OLD', 'NEW'))} END",
+        f"BEGIN {_refresh_flags(ends('OLD', 'NEW'), flags)} END",
         # created before the figures triggers, so it fires after them (SQLite fires the newest
         # first): a record's own count has moved to its new key before its flags move it again
         f"CREATE TRIGGER record_link_flags AFTER UPDATE OF {', '.join(_FLAG_INPUTS)} ON records "
-        f"WHEN {changed} BEGIN {_refresh_flags(partners)} END",
+        f"WHEN {changed} BEGIN {_refresh_flags(partners, flags)} END",
     ]
 
 
-def _postgresql_flags_moved() -> str:
+def _sqlite_petition_statements(flags: dict[str, str]) -> list[str]:
+    """A petition's record recomputed when its kind row says it is repeated on insert, or
+    stops or starts saying so (a re-sync's new 重复信访次数); a count that stays on the same
+    side of 1 touches nothing."""
+    old, new = _REPEATED.format(row="OLD"), _REPEATED.format(row="NEW")
+    return [
+        f"CREATE TRIGGER petition_repeat_insert AFTER INSERT ON petitions WHEN {new} "
+        f"BEGIN {_refresh_flags('id = NEW.id', flags)} END",
+        f"CREATE TRIGGER petition_repeat_update AFTER UPDATE OF repeat_count ON petitions "
+        f"WHEN ({old}) <> ({new}) BEGIN {_refresh_flags('id = NEW.id', flags)} END",
+    ]
+
+
+def _postgresql_flags_moved(flags: dict[str, str]) -> str:
     """The end of the records update function: the flags of the records whose time, withdrawn
     flag or kind changed, and of their link partners (after this statement's own deltas)."""
     columns = ", ".join(("id", *_FLAG_INPUTS))
@@ -194,25 +227,25 @@ def _postgresql_flags_moved() -> str:
         # a join of two 20,000-row ones was planned as a nested loop (+10 s)
         f"SELECT array_agg(id) INTO moved FROM (SELECT {columns} FROM new_records "
         f"EXCEPT SELECT {columns} FROM old_records) AS changed; "
-        f"IF moved IS NOT NULL THEN {_refresh_flags(which)} END IF;"
+        f"IF moved IS NOT NULL THEN {_refresh_flags(which, flags)} END IF;"
     )
 
 
-def _postgresql_link_function(name: str, tables: tuple[str, ...]) -> str:
+def _postgresql_link_function(name: str, tables: tuple[str, ...], flags: dict[str, str]) -> str:
     ends = " UNION ALL ".join(
         f"SELECT {e}_record_id FROM {t}" for t in tables for e in ("from", "to")
     )
     return (
         f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"{_refresh_flags(f'id = ANY(ARRAY({ends}))')} RETURN NULL; END $$"
+        f"{_refresh_flags(f'id = ANY(ARRAY({ends}))', flags)} RETURN NULL; END $$"
     )
 
 
-def _postgresql_flag_statements() -> list[str]:
+def _postgresql_flag_statements(flags: dict[str, str]) -> list[str]:
     return [
-        _postgresql_link_function("link_flags_insert", ("new_links",)),
-        _postgresql_link_function("link_flags_delete", ("old_links",)),
-        _postgresql_link_function("link_flags_update", ("old_links", "new_links")),
+        _postgresql_link_function("link_flags_insert", ("new_links",), flags),
+        _postgresql_link_function("link_flags_delete", ("old_links",), flags),
+        _postgresql_link_function("link_flags_update", ("old_links", "new_links"), flags),
         "CREATE TRIGGER link_flags_insert AFTER INSERT ON links "
         "REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT "
         "EXECUTE FUNCTION link_flags_insert()",
@@ -222,6 +255,31 @@ def _postgresql_flag_statements() -> list[str]:
         "CREATE TRIGGER link_flags_update AFTER UPDATE ON links "
         "REFERENCING OLD TABLE AS old_links NEW TABLE AS new_links FOR EACH STATEMENT "
         "EXECUTE FUNCTION link_flags_update()",
+    ]
+
+
+def _postgresql_petition_statements(flags: dict[str, str]) -> list[str]:
+    """As on SQLite, once per statement (a batch's COPY or ``UPDATE … FROM``): the records of
+    the petitions inserted repeated, and of those whose count crossed 1 (a set difference of
+    the transition tables, not a join: they have no statistics)."""
+    repeated = _REPEATED.format(row="t")
+    inserted = f"id = ANY(ARRAY(SELECT id FROM new_petitions AS t WHERE {repeated}))"
+    crossed = (
+        f"id = ANY(ARRAY(SELECT id FROM (SELECT id, {repeated} AS repeated "
+        f"FROM new_petitions AS t EXCEPT SELECT id, {repeated} AS repeated "
+        f"FROM old_petitions AS t) AS crossed))"
+    )
+    return [
+        "CREATE FUNCTION petition_repeat_insert() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {_refresh_flags(inserted, flags)} RETURN NULL; END $$",
+        "CREATE FUNCTION petition_repeat_update() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        f"BEGIN {_refresh_flags(crossed, flags)} RETURN NULL; END $$",
+        "CREATE TRIGGER petition_repeat_insert AFTER INSERT ON petitions "
+        "REFERENCING NEW TABLE AS new_petitions FOR EACH STATEMENT "
+        "EXECUTE FUNCTION petition_repeat_insert()",
+        "CREATE TRIGGER petition_repeat_update AFTER UPDATE ON petitions "
+        "REFERENCING OLD TABLE AS old_petitions NEW TABLE AS new_petitions FOR EACH STATEMENT "
+        "EXECUTE FUNCTION petition_repeat_update()",
     ]
 
 
@@ -243,14 +301,15 @@ def _sqlite_add(summary: Summary, row: str, sign: int) -> str:
     )
 
 
-def _sqlite_statements() -> list[str]:
+def _sqlite_statements(flags: dict[str, str], source_repeats: bool) -> list[str]:
     def body(*steps: tuple[str, int]) -> str:
         return " ".join(_sqlite_add(s, row, sign) for row, sign in steps for s in SUMMARIES)
 
     old, new = FINEST.key_of("OLD", "sqlite"), FINEST.key_of("NEW", "sqlite")
     moved = " OR ".join(f"{old[name]} IS NOT {new[name]}" for name in old)
     return [
-        *_sqlite_flag_statements(),
+        *_sqlite_flag_statements(flags),
+        *(_sqlite_petition_statements(flags) if source_repeats else []),
         "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
         f"BEGIN {body(('NEW', 1))} END",
         "CREATE TRIGGER record_figures_delete AFTER DELETE ON records "
@@ -306,13 +365,13 @@ def _postgresql_function(name: str, tables: tuple[tuple[str, int], ...], tail: s
     )
 
 
-def _postgresql_statements() -> list[str]:
+def _postgresql_statements(flags: dict[str, str], source_repeats: bool) -> list[str]:
     inserted, deleted = ("new_records", 1), ("old_records", -1)
     return [
         _postgresql_function("record_figures_insert", (inserted,)),
         _postgresql_function("record_figures_delete", (deleted,)),
         _postgresql_function(
-            "record_figures_update", (inserted, deleted), tail=_postgresql_flags_moved()
+            "record_figures_update", (inserted, deleted), tail=_postgresql_flags_moved(flags)
         ),
         "CREATE TRIGGER record_figures_insert AFTER INSERT ON records "
         "REFERENCING NEW TABLE AS new_records FOR EACH STATEMENT "
@@ -323,29 +382,39 @@ def _postgresql_statements() -> list[str]:
         "CREATE TRIGGER record_figures_update AFTER UPDATE ON records "
         "REFERENCING OLD TABLE AS old_records NEW TABLE AS new_records FOR EACH STATEMENT "
         "EXECUTE FUNCTION record_figures_update()",
-        *_postgresql_flag_statements(),
+        *_postgresql_flag_statements(flags),
+        *(_postgresql_petition_statements(flags) if source_repeats else []),
     ]
 
 
-def install_statements(dialect: str) -> list[str]:
-    """The DDL that installs the triggers on ``dialect`` (``sqlite`` or ``postgresql``)."""
-    return _sqlite_statements() if dialect == "sqlite" else _postgresql_statements()
+def install_statements(dialect: str, *, source_repeats: bool = True) -> list[str]:
+    """The DDL that installs the triggers on ``dialect`` (``sqlite`` or ``postgresql``);
+    ``source_repeats=False``: the links-only repeat rule of migrations 0009–0015."""
+    flags = link_flags(source_repeats=source_repeats)
+    if dialect == "sqlite":
+        return _sqlite_statements(flags, source_repeats)
+    return _postgresql_statements(flags, source_repeats)
+
+
+_PETITION_TRIGGERS = ("petition_repeat_insert", "petition_repeat_update")
 
 
 def drop_statements(dialect: str) -> list[str]:
-    """The DDL that removes them again."""
+    """The DDL that removes them again (whichever rule installed them)."""
     names = ("record_figures_insert", "record_figures_delete", "record_figures_update")
     links = ("link_flags_insert", "link_flags_delete", "link_flags_update")
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {name}" for name in (*names, *links, "record_link_flags")]
+        every = (*names, *links, "record_link_flags", *_PETITION_TRIGGERS)
+        return [f"DROP TRIGGER IF EXISTS {name}" for name in every]
     return (
         [f"DROP TRIGGER IF EXISTS {name} ON records" for name in names]
         + [f"DROP TRIGGER IF EXISTS {name} ON links" for name in links]
-        + [f"DROP FUNCTION IF EXISTS {name}()" for name in (*names, *links)]
+        + [f"DROP TRIGGER IF EXISTS {name} ON petitions" for name in _PETITION_TRIGGERS]
+        + [f"DROP FUNCTION IF EXISTS {name}()" for name in (*names, *links, *_PETITION_TRIGGERS)]
     )
 
 
-def backfill_statements(dialect: str) -> list[str]:
+def backfill_statements(dialect: str, *, source_repeats: bool = True) -> list[str]:
     """The counts of the records already stored (the migration's one-off fill)."""
     statements = []
     for summary in SUMMARIES:
@@ -356,7 +425,19 @@ def backfill_statements(dialect: str) -> list[str]:
             f"INSERT INTO {summary.table} ({summary.columns}) "
             f"SELECT {key}, {sums} FROM records GROUP BY {positions}"
         )
-    # the records the links name, flagged through the triggers (moving their counts)
-    linked = "SELECT from_record_id FROM links UNION SELECT to_record_id FROM links"
-    statements.append(_refresh_flags(f"id IN ({linked})").rstrip(";"))
+    # the records the links name (and the petitions their source counts as repeated),
+    # flagged through the triggers (moving their counts)
+    flagged = "SELECT from_record_id FROM links UNION SELECT to_record_id FROM links"
+    if source_repeats:
+        flagged += f" UNION SELECT id FROM petitions AS t WHERE {_REPEATED.format(row='t')}"
+    flags = link_flags(source_repeats=source_repeats)
+    statements.append(_refresh_flags(f"id IN ({flagged})", flags).rstrip(";"))
     return statements
+
+
+def refresh_petition_flags(*, source_repeats: bool = True) -> str:
+    """Recompute every petition's flags under the rule ``source_repeats`` names (a migration
+    changing the rule: only the flags that change are written, the figures triggers moving
+    their counts)."""
+    flags = link_flags(source_repeats=source_repeats)
+    return _refresh_flags("kind = 'PETITION'", flags).rstrip(";")

@@ -74,7 +74,8 @@ class Record(Base):
     kpi_class: Mapped[KpiClass | None] = mapped_column(enum_column(KpiClass))
     """What it counts as in a KPI beyond its kind (domain.stats.kpi_class), set on ingest."""
     repeat_petition: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    """A repeat petition (重复信访) by the links: kept by triggers on links and records
+    """A repeat petition (重复信访): its source counts it repeated (重复信访次数 ≥ 1) or the links
+    pair it with an earlier petition; kept by triggers on links, records and petitions
     (``db.models.figure_triggers.LINK_FLAGS``), never written by code."""
     referred: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A mediation case names it as its source (转人民调解, 警情分流); kept the same way."""

@@ -62,6 +62,8 @@ class Row:
     case_type: str | None = None
     police_l1: str | None = None
     deleted: bool = False
+    repeat_count: int | None = None
+    """A petition's 重复信访次数, as the petition system gives it."""
 
     @property
     def occurred_at(self) -> datetime:
@@ -70,6 +72,9 @@ class Row:
     @property
     def day(self) -> date:
         return self.beijing.date()
+
+
+_SOURCE_REPEATS = (2, 0, None, 1)
 
 
 def _rows() -> list[Row]:
@@ -109,6 +114,11 @@ def _rows() -> list[Row]:
                 if kind is RecordKind.POLICE_ALERT
                 else None,
                 deleted=n % 23 == 0,
+                # 2, 0, none or 1 in turn: petitions repeated by their source's count, a withdrawn
+                # one among them, besides (not over) the two the links make repeats
+                repeat_count=_SOURCE_REPEATS[n // len(kinds) % 4]
+                if kind is RecordKind.PETITION
+                else None,
             )
         )
     return rows
@@ -144,8 +154,9 @@ LINKS = _links()
 
 
 def repeat_petition_ids() -> set[int]:
-    """Petitions with a non-rejected same-matter or same-parties link to an earlier petition."""
-    repeats: set[int] = set()
+    """Petitions the petition system counts as repeated (重复信访次数 ≥ 1), and those with a
+    non-rejected same-matter or same-parties link to an earlier petition."""
+    repeats = {r.id for r in ROWS if (r.repeat_count or 0) >= 1}
     for a, b, kind, decision in LINKS:
         if kind not in ("SAME_MATTER", "SAME_PARTIES") or decision == "REJECTED":
             continue
@@ -164,6 +175,8 @@ def _kind_row(row: Row) -> dict[str, Any]:
     if row.kind is RecordKind.POLICE_ALERT:
         values |= {"alert_number": f"JJ{row.id:06d}", "alarm_time": row.occurred_at,
                    "category_code_l1": row.police_l1}  # fmt: skip
+    elif row.kind is RecordKind.PETITION:
+        values["repeat_count"] = row.repeat_count
     elif row.kind is RecordKind.COURT_FILING:
         values |= {"case_number": f"(2026)豫1202{row.case_type}{row.id}号",
                    "case_type": row.case_type}  # fmt: skip

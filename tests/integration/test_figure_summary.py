@@ -59,7 +59,7 @@ from domain.enums import (
 from domain.kinds import KIND_SPECS
 from domain.records import ParsedParty, ParsedRecord
 from domain.scope import EVERYTHING
-from domain.stats import RECORD_KPIS, KpiClass, StatDimension, TimeBucket
+from domain.stats import RECORD_KPIS, KpiClass, KpiId, StatDimension, TimeBucket
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
 from tests.integration.security_world import wipe
@@ -366,6 +366,80 @@ async def test_link_changes_keep_the_linked_numerators_exact(session: AsyncSessi
     # and when the links are all computed again from scratch, still exact
     await resolve_all(session)
     await _assert_linked_exact(session)
+
+
+def _counted_petition(key: str, days: int, repeat_count: int | None) -> ParsedRecord:
+    """A petition whose source says how often it was petitioned before (重复信访次数)."""
+    petition = _petition(key, days)
+    return replace(petition, fields=petition.fields | {"repeat_count": repeat_count})
+
+
+REPEAT_RATE = StatQuery(RecordCriteria(), kpis=(KpiId.REPEAT_PETITION_RATE,))
+
+
+async def _repeat_rate(session: AsyncSession) -> tuple[int, int | None]:
+    """重复信访率's numerator and denominator as the dashboards get them (from a summary),
+    after checking the records path gives the same."""
+    connection = await session.connection()
+    (summarised,) = await counted_groups(connection, [REPEAT_RATE], EVERYTHING)
+    (counted,) = await grouped_counts_many(connection, [REPEAT_RATE], EVERYTHING)
+    assert _comparable(summarised) == _comparable(counted)
+    ((group,),) = (summarised,)
+    return group.kpis[KpiId.REPEAT_PETITION_RATE]
+
+
+FIRST_COUNTS = [0, 1, 2, 0, 1, 2, 0, 1, 2, None]
+RESYNC_COUNTS = [1, 0, 2, 0, 0, 3, None, 1, 0, 0]
+
+
+async def test_the_petition_systems_repeat_count_makes_a_repeat_petition(
+    session: AsyncSession,
+) -> None:
+    # given ten petitions, not linked (yet), the petition system counting some of them as
+    # petitioned before (重复信访次数 ≥ 1), inserted in bulk as a first sync inserts them
+    await ingest_records(
+        session, [_counted_petition(f"R{n}", n, c) for n, c in enumerate(FIRST_COUNTS)]
+    )
+    ids = [await _id(session, f"R{n}") for n in range(10)]
+    # then they are repeat petitions in the flags, the summaries and 重复信访率, the records
+    # path agreeing, though no link pairs them with anything
+    repeats, _ = await _assert_linked_exact(session)
+    assert repeats == {ids[n] for n, c in enumerate(FIRST_COUNTS) if c}
+    assert await _repeat_rate(session) == (6, 10)
+    # when a re-sync delivers all of them again (one batch, as many as write_updates writes
+    # itself on PostgreSQL), counts dropping to 0 or none, rising from 0, or staying above it
+    await ingest_records(
+        session,
+        [
+            replace(_counted_petition(f"R{n}", n, c), source_updated_at=T0 + timedelta(days=30))
+            for n, c in enumerate(RESYNC_COUNTS)
+        ],
+    )
+    # then those dropped to 0 stop counting, those risen count, the rest are as they were
+    repeats, _ = await _assert_linked_exact(session)
+    assert repeats == {ids[n] for n, c in enumerate(RESYNC_COUNTS) if c}
+    assert await _repeat_rate(session) == (4, 10)
+    # when one of them drops to 0 on its own (a statement the ORM writes for one record)
+    await ingest_records(
+        session, [replace(_counted_petition("R5", 5, 0), source_updated_at=T0 + timedelta(40))]
+    )
+    repeats, _ = await _assert_linked_exact(session)
+    assert ids[5] not in repeats
+    assert await _repeat_rate(session) == (3, 10)
+    # when a repeated one is withdrawn by its source, then it leaves both sides of the rate
+    withdrawn = replace(
+        _counted_petition("R0", 0, 1), deleted=True, source_updated_at=T0 + timedelta(days=50)
+    )
+    await ingest_records(session, [withdrawn])
+    await _assert_linked_exact(session)
+    assert await _repeat_rate(session) == (2, 9)
+    # when the linking pairs them all (one person, one matter), then the petitions the links
+    # make repeats count as well: every live one after the earliest live one, or repeated
+    await resolve_all(session)
+    repeats, _ = await _assert_linked_exact(session)
+    assert ids[1] not in repeats  # the earliest not withdrawn, repeated by no source
+    assert set(ids[2:]) <= repeats
+    assert await _repeat_rate(session) == (8, 9)
 
 
 @pytest.mark.slow

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from db.engine import create_engine
 from db.migrate import alembic_config, is_at_head, upgrade
@@ -303,3 +303,88 @@ async def test_name_keys_lose_their_foreign_key_and_get_it_back(tmp_path: Path) 
 async def test_name_keys_lose_their_foreign_key_and_get_it_back_on_postgresql() -> None:
     async with _postgres_engine("govhub_keyfk") as engine:
         assert await _down_to_0012_and_up(engine) == (True, True)
+
+
+_PETITIONS = [
+    # (id, Beijing day in March, 重复信访次数): the third is linked to the second
+    (1, 1, 2),
+    (2, 2, 0),
+    (3, 3, None),
+]
+
+
+async def _repeats(connection: AsyncConnection) -> tuple[set[int], int, int]:
+    """The petitions flagged repeat, and how many each summary counts as repeat petitions."""
+    flagged = await connection.scalars(text("SELECT id FROM records WHERE repeat_petition"))
+    counted = [
+        await connection.scalar(
+            text(f"SELECT coalesce(sum(record_count), 0) FROM {table} WHERE repeat_petition")  # noqa: S608 -- fixed names
+        )
+        for table in ("record_figures", "record_figures_monthly")
+    ]
+    return set(flagged), int(counted[0]), int(counted[1])
+
+
+async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int, int]]:
+    """Petitions stored under 0015 (the links' rule), then at head, down to 0015, up again."""
+    await upgrade(engine, "0015")
+    async with engine.begin() as connection:
+        for pk, day, count in _PETITIONS:
+            at = datetime(2026, 3, day, tzinfo=UTC)
+            await connection.execute(
+                text(
+                    "INSERT INTO records (id, kind, source, source_key, category, title, "
+                    "occurred_at, status, risk_level, source_risk_level, source_updated_at, "
+                    "deleted, created_at, updated_at) VALUES (:id, 'PETITION', 'PETITION', :key, "
+                    "'OTHER', 't', :at, 'ACCEPTED', 'NONE', 'NONE', :at, false, :at, :at)"
+                ),
+                {"id": pk, "key": f"XF{pk}", "at": at},
+            )
+            await connection.execute(
+                text("INSERT INTO petitions (id, repeat_count) VALUES (:id, :count)"),
+                {"id": pk, "count": count},
+            )
+        await connection.execute(
+            text(
+                "INSERT INTO links (from_record_id, to_record_id, link_kind, confidence, "
+                "evidence, created_at) VALUES (3, 2, 'SAME_PARTIES', 0.9, '[]', :at)"
+            ),
+            {"at": AT},
+        )
+    seen = []
+    async with engine.connect() as connection:
+        seen.append(await _repeats(connection))
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        seen.append(await _repeats(connection))
+    async with engine.begin() as connection:
+
+        def down(sync: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.downgrade(config, "0015")
+
+        await connection.run_sync(down)
+        seen.append(await _repeats(connection))
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        seen.append(await _repeats(connection))
+    return seen
+
+
+# under 0015 only the link repeat; at head the source's repeat too (flags and both summaries);
+# down to 0015 the links' rule again; up again both
+_REPEATS_ACROSS_0016 = [({3}, 1, 1), ({1, 3}, 2, 2), ({3}, 1, 1), ({1, 3}, 2, 2)]
+
+
+async def test_stored_petitions_repeated_by_their_source_count_after_0016(
+    tmp_path: Path,
+) -> None:
+    async with _sqlite_engine(tmp_path / "repeats.db") as engine:
+        assert await _repeats_across_0016(engine) == _REPEATS_ACROSS_0016
+
+
+@pytest.mark.postgres
+async def test_stored_petitions_repeated_by_their_source_count_after_0016_on_postgresql() -> None:
+    async with _postgres_engine("govhub_repeats") as engine:
+        assert await _repeats_across_0016(engine) == _REPEATS_ACROSS_0016

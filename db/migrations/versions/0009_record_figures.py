@@ -72,10 +72,11 @@ def upgrade() -> None:
     )
     dialect = op.get_bind().dialect.name
     # Triggers first, then the fill, in one transaction: creating a trigger locks records
-    # against writes until the commit, so no record is counted twice or missed.
-    for statement in install_statements(dialect):
+    # against writes until the commit, so no record is counted twice or missed. The repeat
+    # rule of this revision is the links' alone (0016 adds the petition system's own count).
+    for statement in install_statements(dialect, source_repeats=False):
         op.execute(statement)
-    for statement in backfill_statements(dialect):
+    for statement in backfill_statements(dialect, source_repeats=False):
         op.execute(statement)
 
 
