@@ -84,6 +84,8 @@ class AcceptedResult:
     """What the department reported with it."""
     source: SourceSystem | None = None
     """The system of the record it was taken from, if a sync took it from one."""
+    reported_at: datetime | None = None
+    """When it was reported (its 结果反馈 on the timeline)."""
 
 
 @dataclass(frozen=True, slots=True)
