@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
-from db.models import Matter, MatterRecord, OutboxMessage, Record
+from db.models import Matter, MatterEvent, MatterRecord, OutboxMessage, Record
 from db.outbox import Aggregate, enqueue_write
+from domain.calendar import to_local
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.writeback import WriteOperation, WriteState, writeback_reference
 from sandbox.runner import Sandbox, SandboxConfig
@@ -226,6 +227,12 @@ async def test_a_result_sent_back_and_reported_again_is_written_back_once_when_v
     assert (referral.operation, feedback.operation) == ("mediation.referral", "police.feedback")
     assert feedback.payload["JJDBH"] == "J4112022026000001"
     assert feedback.payload["CLJG"] == "化解成功：已签调解协议"
+    async with sessions() as session:  # 反馈时间: when the accepted result was reported
+        reported_at = await session.scalar(
+            select(MatterEvent.at).where(MatterEvent.action == "REPORT_RESULT")
+            .order_by(MatterEvent.id.desc()).limit(1))
+    assert reported_at is not None
+    assert feedback.payload["FKSJ"] == to_local(reported_at).strftime("%Y-%m-%d %H:%M:%S")
     number, version = verified["matter"]["number"], verified["matter"]["version"]
     assert feedback.idempotency_key == f"{number}-{version}-POLI"
 
