@@ -284,26 +284,3 @@ async def test_a_supervision_moves_the_matter_version_and_checks_the_one_seen(
     with pytest.raises(Conflict):
         await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=1)
     assert await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=2) == 3
-
-
-async def test_a_supervision_and_a_closure_at_once_never_both_succeed(workflow: Any) -> None:
-    flow, _ = workflow
-    matter = await _verified(flow)
-    issue = {"level": "SUPERVISE", "target_org": ORG, "reason": "久拖未决"}
-    outcomes = await asyncio.gather(
-        flow.supervise(matter, STAFF, issue),
-        flow.apply(matter, A.CLOSE, STAFF_2, {"outcome": "RESOLVED"}),
-        return_exceptions=True,
-    )
-    async with flow.sessions() as session:
-        row = await load_matter(session, matter, scope_of(STAFF))
-        open_orders = (await session.scalars(
-            select(Supervision).where(Supervision.matter_id == matter,
-                                      Supervision.status == "OPEN")
-        )).all()  # fmt: skip
-    failed = [o for o in outcomes if isinstance(o, BaseException)]
-    assert all(isinstance(o, Conflict | IllegalTransition) for o in failed), outcomes
-    # whichever came first, a closed matter holds no open order, an open one may
-    assert row.step is MatterStep.CLOSED or len(failed) == 1
-    if row.step is MatterStep.CLOSED:
-        assert open_orders == []
