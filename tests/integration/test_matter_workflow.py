@@ -284,3 +284,22 @@ async def test_a_supervision_moves_the_matter_version_and_checks_the_one_seen(
     with pytest.raises(Conflict):
         await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=1)
     assert await flow.apply(matter, A.ADMIT, STAFF, {}, expected_version=2) == 3
+
+
+async def test_a_supervision_by_whoever_may_not_issue_one_is_forbidden_whatever_version(
+    workflow: Any,
+) -> None:
+    flow, _ = workflow
+    matter = await flow.open(STAFF, intake())
+    await flow.apply(matter, A.ADMIT, STAFF, {})
+    await flow.apply(matter, A.ASSESS, STAFF, ASSESS)
+    await flow.apply(matter, A.DISPATCH, STAFF, {"org": ORG, "track": "PEOPLES_MEDIATION"})
+    issue = {"level": "REMINDER", "target_org": ORG, "reason": "久拖未决"}
+    # given the partner the matter went to (it reads the matter, but issues no 督办), sending
+    # a version that is stale: then it is told it may not, not that it was late
+    for version in (1, 4):
+        with pytest.raises(Forbidden):
+            await flow.supervise(matter, PARTNER, issue, expected_version=version)
+    # and staff with the same stale version are told they were late
+    with pytest.raises(Conflict):
+        await flow.supervise(matter, STAFF, issue, expected_version=1)
