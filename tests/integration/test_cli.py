@@ -269,12 +269,15 @@ def test_eval_scores_nothing_it_cannot_match(workdir: Path, pii_key: bytes, kind
         truth.write_text("{}", encoding="utf-8")
         result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
         assert result.exit_code == 2, result.output
-        assert "truth file error" in result.output and "records" in result.output
+        # (on stderr, as errors are: stdout carries scores only)
+        assert "truth file error" in result.stderr and "records" in result.stderr
+        assert result.stdout == ""
         # a database that holds none of the truth's records scores nothing, not 1.0000
         truth.write_text(json.dumps({"records": [record]}), encoding="utf-8")
         result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
         assert result.exit_code == 1, result.output
-        assert "nothing to score" in result.output and "1.0000" not in result.output
+        assert "nothing to score" in result.stderr and "1.0000" not in result.output
+        assert result.stdout == ""
     finally:
         configure_pii(pii_key)
         configure_audit_key(None)
