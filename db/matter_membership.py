@@ -29,7 +29,13 @@ from db.models import Matter, MatterRecord, Record
 from domain.events import MatterEventKind
 from domain.masking import mask_text
 from domain.workflow.actors import Actor
-from domain.workflow.errors import BadInput, Conflict, Forbidden, IllegalTransition, NotFound
+from domain.workflow.errors import (
+    BadInput,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    check_version,
+)
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import OPEN_STEPS, ActorKind, MatterAction
 
@@ -57,8 +63,7 @@ async def _records_within(session: AsyncSession, actor: Actor, record_ids: Colle
 async def _open_row(session: AsyncSession, matter_id: int, actor: Actor,
                     expected_version: int | None) -> Matter:
     row = await load_matter(session, matter_id, scope_of(actor))
-    if expected_version is not None and expected_version != row.version:
-        raise Conflict(f"the matter changed (version {row.version}, not {expected_version})")
+    check_version(row.version, expected_version)
     if row.step not in OPEN_STEPS:
         raise IllegalTransition(f"records of a {row.step.value} matter do not change")
     return row

@@ -287,11 +287,9 @@ class MatterWorkflow:
         now = self.now()
         async with self.sessions.begin() as session:
             row = await load_matter(session, matter_id, scope_of(actor))
-            if expected_version is not None and expected_version != row.version:
-                raise Conflict(
-                    f"the matter changed (version {row.version}, not {expected_version})"
-                )
-            moved = self.supervision.issue(state_of(row), actor, payload, now)
+            moved = self.supervision.issue(
+                state_of(row), actor, payload, now, expected_version=expected_version
+            )
             await bump_version(session, row, now)
             order = await store_order(session, self, row, None, moved, now)
             event = announcement(row, MatterEventKind.SUPERVISED, moved.order.level.value, now)

@@ -6,6 +6,11 @@ a stored step always carries its writes. What is written is decided by
 :func:`domain.matter_writes.planned_writes` (a dispatch; a result once 核查 accepts it); the
 result accepted is the matter's last 结果反馈 on its timeline. The parties' identifiers are
 opened here only to build the payload, which the outbox keeps sealed.
+
+A matter that was at 反馈 when this release landed had its result written at the report by
+the release before (which wrote at REPORT_RESULT): its 核查 writes nothing more when that
+result's write is already in the outbox (:func:`_written_since`), so the department's system
+is not told the same result twice.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from db.outbox import Aggregate, enqueue_write
 from domain.matter_writes import AcceptedResult, MatterFacts, WriteParty, planned_writes
 from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction
+from domain.writeback import RESULT_OPERATIONS, WriteOperation
 
 WRITING_ACTIONS = frozenset({MatterAction.DISPATCH, MatterAction.REDISPATCH,
                              MatterAction.VERIFY})
@@ -51,10 +57,31 @@ async def enqueue_matter_writes(
         origin=origin[0] if origin else None, origin_key=origin[1] if origin else None,
     )
     aggregate = Aggregate("matter", matter.number)
-    return [
-        await enqueue_write(session, w.operation, w.payload, w.reference, aggregate=aggregate)
-        for w in planned_writes(facts, transition, now, accepted=accepted)
-    ]
+    written: list[OutboxMessage] = []
+    for w in planned_writes(facts, transition, now, accepted=accepted):
+        if (w.operation in RESULT_OPERATIONS.values() and accepted is not None
+                and accepted.reported_at is not None
+                and await _written_since(session, aggregate, w.operation, accepted.reported_at)):
+            continue
+        written.append(await enqueue_write(
+            session, w.operation, w.payload, w.reference, aggregate=aggregate))
+    return written
+
+
+async def _written_since(
+    session: AsyncSession, aggregate: Aggregate, operation: WriteOperation, since: datetime
+) -> bool:
+    """Whether the matter's ``operation`` was enqueued at or after ``since`` (the accepted
+    result's report): the release before wrote a result at its report, in that step's
+    transaction, so such a row is that result already on its way."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.aggregate_type == aggregate.type,
+               OutboxMessage.aggregate_id == aggregate.id,
+               OutboxMessage.operation == operation.value,
+               OutboxMessage.created_at >= since)
+        .limit(1))  # fmt: skip
+    return found is not None
 
 
 async def _accepted_result(session: AsyncSession, matter_id: int) -> AcceptedResult:
@@ -62,15 +89,15 @@ async def _accepted_result(session: AsyncSession, matter_id: int) -> AcceptedRes
     followed by another before the matter can be verified), with the system of the record it
     was taken from."""
     reported = (await session.execute(
-        select(MatterEvent.note, MatterEvent.details)
+        select(MatterEvent.note, MatterEvent.details, MatterEvent.at)
         .where(MatterEvent.matter_id == matter_id,
                MatterEvent.action == MatterAction.REPORT_RESULT.value)
         .order_by(MatterEvent.id.desc()).limit(1))).first()  # fmt: skip
     if reported is None:
         return AcceptedResult()
-    note, details = reported
+    note, details, reported_at = reported
     evidence = (details or {}).get("evidence_record_id")
     source = None
     if evidence and evidence.isdecimal():
         source = await session.scalar(select(Record.source).where(Record.id == int(evidence)))
-    return AcceptedResult(note=note, source=source)
+    return AcceptedResult(note=note, source=source, reported_at=reported_at)

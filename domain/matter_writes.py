@@ -8,9 +8,11 @@ from a grid event, a 110 alert or a petition is written back to that system
 otherwise reach the department's system twice, the rejected one first, and none of those
 systems can take a result back. The write carries the result 核查 accepted (the last one
 reported), and is skipped when that result was itself taken from that system's record (it
-knows already). Each write's reference is :func:`~domain.writeback.writeback_reference` of
-the matter's number and its new version: one per (matter, step), so the same step can never
-ask twice.
+knows already). The result's dates (FKSJ, 办结日期) are those of its report, and its note
+is the timeline's, where what a person typed is stored masked (ID numbers, phones): the
+department receives it masked, deliberately. Each write's reference is
+:func:`~domain.writeback.writeback_reference` of the matter's number and its new version: one
+per (matter, step), so the same step can never ask twice.
 
 Payloads are built from the matter's own fields in each target's words. Parties go only to the
 targets that take them (court, mediation), identifiers included: the outbox seals the payload,
@@ -84,6 +86,9 @@ class AcceptedResult:
     """What the department reported with it."""
     source: SourceSystem | None = None
     """The system of the record it was taken from, if a sync took it from one."""
+    reported_at: datetime | None = None
+    """When it was reported (its 结果反馈 on the timeline): the 110 system's 反馈时间 (FKSJ)
+    and the petition's 办结日期; none known, the verification's time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,7 @@ def planned_writes(
             if result.source is origin:  # the result came from that system's own record
                 continue
             operation = RESULT_OPERATIONS[origin]
-            payload = _result_payload(operation, matter, transition, result.note, now)
+            payload = _result_payload(operation, matter, transition, result, now)
             planned.append(PlannedWrite(operation, payload, writeback_reference(
                 matter.number, state.version, operation)))
     return planned
@@ -169,15 +174,17 @@ def _dispatch_payload(
 
 
 def _result_payload(
-    operation: WriteOperation, matter: MatterFacts, transition: Transition, note: str,
-    now: datetime,
+    operation: WriteOperation, matter: MatterFacts, transition: Transition,
+    result: AcceptedResult, now: datetime,
 ) -> dict[str, Any]:
     state = transition.state
     assert state.result is not None
     outcome = RESULT_TEXT.get(state.result, state.result.value)
+    note = result.note
     told = f"{outcome}：{note}" if note else outcome
     org = state.assigned_org or CENTRE
-    local = to_local(now)
+    # 反馈时间 / 办结日期 say when the result was reported, not when the centre checked it
+    local = to_local(result.reported_at or now)
     if operation is WriteOperation.POLICE_FEEDBACK:
         return {"JJDBH": matter.origin_key, "CLJG": told, "CLDW": org,
                 "FKSJ": local.strftime("%Y-%m-%d %H:%M:%S")}

@@ -24,7 +24,7 @@ from domain.calendar import to_local
 from domain.deadlines import ClockOp, ClockOpKind, DeadlineRule, Duty, RuleBook, RuleFacts
 from domain.validators import InvalidIdentifier, parent_division, validate_division_code
 from domain.workflow.actors import Actor
-from domain.workflow.errors import BadInput, Conflict, Forbidden, IllegalTransition
+from domain.workflow.errors import BadInput, Forbidden, IllegalTransition, check_version
 from domain.workflow.payloads import (
     IssueSupervisionPayload,
     Payload,
@@ -146,12 +146,17 @@ class SupervisionMachine:
         actor: Actor,
         payload: IssueSupervisionPayload | Mapping[str, Any],
         now: datetime,
+        *,
+        expected_version: int | None = None,
     ) -> SupervisionTransition:
-        """督办 by staff (any level, within their jurisdiction) on an open matter."""
+        """督办 by staff (any level, within their jurisdiction) on an open matter; the
+        matter's version, when the caller states the one they saw, is checked as a step's
+        (after authorisation)."""
         if actor.kind is not ActorKind.CENTRE_STAFF:
             raise Forbidden("only centre staff issue a supervision order by hand")
         if not actor.covers(matter.region_code):
             raise Forbidden("the matter lies outside the actor's jurisdiction")
+        check_version(matter.version, expected_version)
         if matter.step not in OPEN_STEPS:
             raise IllegalTransition(
                 f"a supervision order presses an open matter; this one is {matter.step.value}"
@@ -225,8 +230,7 @@ class SupervisionMachine:
         if action is SupervisionAction.ISSUE_SUPERVISION:
             raise IllegalTransition("the order is already issued")
         _authorise(order, action, actor)
-        if expected_version is not None and expected_version != order.version:
-            raise Conflict(f"the order changed (version {order.version}, not {expected_version})")
+        check_version(order.version, expected_version, "order")
         allowed = _SOURCES[action]
         if order.status not in allowed:
             raise IllegalTransition(

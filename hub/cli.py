@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -153,6 +154,12 @@ def demo(
     config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
     try:  # the hub's own port, held from now on: taken, the demo stops before it starts anything
         listening = bind_socket(host, port)
+    except socket.gaierror as exc:
+        console.print(
+            f"[red]cannot start the demo[/red]: the hub's host {host} cannot be resolved: "
+            f"{exc.strerror or exc}"
+        )
+        raise typer.Exit(2) from exc
     except OSError as exc:
         console.print(
             f"[red]cannot start the demo[/red]: the hub's port {host}:{port} is not free: "

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from db.engine import create_engine, session_factory
@@ -19,9 +18,13 @@ from db.resolution import resolve_all
 from db.risk_eval import RiskEvaluation, evaluate_risk
 from domain.enums import RiskLevel
 from hub.database import ready_database
+from hub.output import output_console
 from hub.settings import Settings, decode_key
 
-console = Console()
+console = output_console(stderr=False)
+"""The scores: stdout (``govhub eval risk … > scores.txt``)."""
+errors = output_console()
+"""What stops an evaluation: stderr, as every command's errors."""
 
 
 async def run_evaluation(
@@ -96,13 +99,13 @@ def _truth(path: Path) -> dict[str, Any]:
     try:
         return load_truth(path)
     except TruthFileError as exc:
-        console.print(f"[red]truth file error:[/red] {exc}")
+        errors.print(f"[red]truth file error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
 
 def _nothing_to_score() -> None:
     """No stored record is one the truth names: a score over nothing would read as perfect."""
-    console.print(
+    errors.print(
         "[red]nothing to score[/red]: the database holds none of the records the truth file "
         "names (is GOVHUB_DATABASE_URL the synced database, and the truth file that of the "
         "same sandbox seed and scale?)"

@@ -2,9 +2,9 @@
 
 ``node(id)`` and ``person(id)``/``region(code)`` answer null *and* a ``NOT_FOUND`` error for a
 well-formed id that names nothing (a client sees both why and where). ``nodes(ids)`` answers
-each id as ``node(id)`` would, one entry at a time: a malformed, unknown (or out of scope) or
-refused id is null in its place, with its error at ``["nodes", i]``, and the others are
-answered.
+each id on its own: an unknown (or out of scope: the same answer, so nothing leaks) id is
+null in its place without an error, as Relay expects; a malformed or refused one is null
+with its error at ``["nodes", i]``; the others are answered.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from resolvers.rows import (
 from resolvers.selection import kind_fields_in, node_fields, selected_relations, selects_field
 from schema.context import Info
 from schema.enums import RecordOrder
-from schema.errors import BadUserInput, Forbidden, GovhubError, NotFound
+from schema.errors import BadUserInput, ErrorCode, Forbidden, GovhubError, NotFound
 from schema.filters import RecordFilter
 from schema.matters import MATTER_TYPE_NAME
 from schema.pagination import MAX_PAGE_SIZE, Connection, Edge, LazyEdge
@@ -280,14 +280,18 @@ async def resolve_nodes(
     return cast("list[relay.Node | None]", answers)
 
 
-async def _node_or_error(info: Info, global_id: str) -> relay.Node | GovhubError:
-    """One entry of ``nodes``: what ``node(id)`` answers for ``global_id``, its error as a
-    value (not raised, so it fails that entry alone)."""
+async def _node_or_error(info: Info, global_id: str) -> relay.Node | GovhubError | None:
+    """One entry of ``nodes``: the object, null for an id naming nothing the reader may
+    read (noted as NOT_FOUND for the audit row only, whose outcome is then what ``node(id)``
+    gives), or the error of a malformed or refused id as a value (not raised, so it fails
+    that entry alone)."""
     try:
         node = await _node(info, global_id)
     except GovhubError as error:
         return error
-    return node if node is not None else NotFound("No object has this id.")
+    if node is None:
+        info.context.security.unanswered.append(ErrorCode.NOT_FOUND.value)
+    return node
 
 
 async def resolve_person(

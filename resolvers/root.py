@@ -144,9 +144,10 @@ class Query:
         metadata=RECORDS,
         resolver=queries.resolve_nodes,
         description=(
-            "Objects by global id (批量查询), each answered as node(id) would: a malformed, "
-            "unknown or refused id is null in its place, with its error (BAD_USER_INPUT, "
-            "NOT_FOUND, FORBIDDEN) at its index of the path; the others are answered."
+            "Objects by global id (批量查询), each on its own: an unknown id, or one outside "
+            "what you may read, is null in its place without an error (as Relay expects); a "
+            "malformed or refused id is null with its error (BAD_USER_INPUT, FORBIDDEN) at "
+            "its index of the path; the others are answered."
         ),
     )
     records: Connection[Record] = strawberry.field(

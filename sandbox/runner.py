@@ -216,19 +216,26 @@ class Sandbox:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port``, ready for ``uvicorn.Server.serve(sockets=…)``;
-    :class:`OSError` when the port is taken (the caller says so in one line)."""
+    """A TCP socket bound to ``host:port`` and listening, ready for
+    ``uvicorn.Server.serve(sockets=…)``; :class:`socket.gaierror` when ``host`` does not
+    resolve, :class:`OSError` when the port is taken (the caller says so in one line).
+
+    It listens at once, so the port is held from here on: a socket bound but not listening
+    holds nothing against another that sets SO_REUSEADDR too (Linux lets both bind). asyncio
+    calls ``listen`` again when it serves the socket, which changes nothing but the backlog.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets, and without it
     # every request on a kept-alive connection waits for the peer's delayed ACK (~40 ms).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    # SO_REUSEADDR: a port left in TIME_WAIT by the last run is taken again at once
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
     except OSError:
         sock.close()
         raise
-    sock.set_inheritable(True)
     return sock
 
 

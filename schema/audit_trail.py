@@ -131,7 +131,9 @@ class AuditTrail(SchemaExtension):
         self, security: RequestSecurity, started: float, raised: list[str | None]
     ) -> AuditEvent:
         context = self.execution_context
-        codes = raised or [error_code(error) for error in self._errors()]
+        codes = raised or [
+            *(error_code(error) for error in self._errors()), *security.unanswered
+        ]
         principal = security.principal
         operation = security.operation_name
         if security.refusal is None:

@@ -103,7 +103,8 @@ class MatterTimelineEntry:
         metadata=MATTERS,
         description=(
             "Codes and ids (org, track, rule, record…) (明细); a record you may not read "
-            "shows as 辖区外记录, and a row about it has no note."
+            "shows as 辖区外记录, its kind too, and a row about it or written by the hub "
+            "citing it has no note."
         ),
     )
 
@@ -114,7 +115,8 @@ class MatterTimelineEntry:
         """The row as a reader sees it: records it names that they may not read shown as
         辖区外记录 (``domain.workflow.timeline``)."""
         note, details = redact_entry(
-            row.note, row.details or {}, visible_records.__contains__
+            row.note, row.details or {}, visible_records.__contains__,
+            automatic=row.actor_kind is ActorKind.SYSTEM,
         )
         return cls(
             action=row.action, at=row.at, actor_kind=row.actor_kind, actor=row.actor_sub,

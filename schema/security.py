@@ -77,6 +77,9 @@ class RequestSecurity:
     """Persons this request returned (a person is personal data), for the audit row."""
     pii_matter_ids: set[int] = field(default_factory=set)
     """Matters whose intake parties (personal data) this request returned, for the audit row."""
+    unanswered: list[str] = field(default_factory=list)
+    """Codes of what the answer leaves null without an error (an unknown id in ``nodes``, as
+    Relay expects), for the audit row's outcome: as if the error had been shown."""
     scope: RecordScope = field(init=False)
 
     def __post_init__(self) -> None:
@@ -89,6 +92,7 @@ class RequestSecurity:
         self.pii_record_ids = set()
         self.pii_person_ids = set()
         self.pii_matter_ids = set()
+        self.unanswered = []
 
     def saw_person(self, person: PersonT) -> PersonT:
         """``person`` (or ``None``) unchanged, noted for the audit row when it is one."""

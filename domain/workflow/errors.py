@@ -54,5 +54,13 @@ class Conflict(WorkflowError):
     code = WorkflowErrorCode.CONFLICT
 
 
+def check_version(current: int, expected: int | None, what: str = "matter") -> None:
+    """The optimistic check of a version the caller saw: ``expected`` (when given) must be
+    ``current``, else :class:`Conflict`. Check it after authorisation: who may not act is
+    told FORBIDDEN, not that they were late."""
+    if expected is not None and expected != current:
+        raise Conflict(f"the {what} changed (version {current}, not {expected})")
+
+
 class NotFound(WorkflowError):
     code = WorkflowErrorCode.NOT_FOUND

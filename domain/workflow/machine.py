@@ -34,7 +34,7 @@ from domain.deadlines import (
     Trigger,
 )
 from domain.workflow.actors import Actor
-from domain.workflow.errors import BadInput, Conflict, Forbidden, IllegalTransition
+from domain.workflow.errors import BadInput, Forbidden, IllegalTransition, check_version
 from domain.workflow.intake import SourceDates
 from domain.workflow.payloads import (
     AssessPayload,
@@ -135,8 +135,7 @@ class MatterMachine:
             raise IllegalTransition("the matter is already open")
         spec = TRANSITIONS[action]
         _authorise(spec, action, actor, state)
-        if expected_version is not None and expected_version != state.version:
-            raise Conflict(f"the matter changed (version {state.version}, not {expected_version})")
+        check_version(state.version, expected_version)
         _check_step(spec, action, state)
         to_local(now)
         data = validated(spec.payload, payload)

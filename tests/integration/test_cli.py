@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
 import re
 import secrets
@@ -23,7 +24,7 @@ from db.pii import configure_pii
 from domain.enums import SourceSystem
 from hub.cli import app
 from hub.demo import render_sources_file
-from sandbox.runner import DEFAULT_CREDENTIALS
+from sandbox.runner import DEFAULT_CREDENTIALS, bind_socket
 
 runner = CliRunner()
 
@@ -268,12 +269,15 @@ def test_eval_scores_nothing_it_cannot_match(workdir: Path, pii_key: bytes, kind
         truth.write_text("{}", encoding="utf-8")
         result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
         assert result.exit_code == 2, result.output
-        assert "truth file error" in result.output and "records" in result.output
+        # (on stderr, as errors are: stdout carries scores only)
+        assert "truth file error" in result.stderr and "records" in result.stderr
+        assert result.stdout == ""
         # a database that holds none of the truth's records scores nothing, not 1.0000
         truth.write_text(json.dumps({"records": [record]}), encoding="utf-8")
         result = runner.invoke(app, ["eval", kind, "--truth", str(truth)])
         assert result.exit_code == 1, result.output
-        assert "nothing to score" in result.output and "1.0000" not in result.output
+        assert "nothing to score" in result.stderr and "1.0000" not in result.output
+        assert result.stdout == ""
     finally:
         configure_pii(pii_key)
         configure_audit_key(None)
@@ -333,3 +337,26 @@ async def _chain_with_checkpoint(workdir: Path) -> None:
             await write_checkpoint(session, sink)
     finally:
         await engine.dispose()
+
+
+def test_the_demos_port_is_held_against_a_competitor_that_reuses_addresses() -> None:
+    # given the hub's port taken for the demo
+    with bind_socket("127.0.0.1", 0) as held:
+        port = held.getsockname()[1]
+        # when another program binds it with SO_REUSEADDR, as servers commonly do
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as competitor:
+            competitor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            # then the port is not free for it
+            with pytest.raises(OSError) as refused:
+                competitor.bind(("127.0.0.1", port))
+    assert refused.value.errno == errno.EADDRINUSE
+
+
+def test_demo_on_a_host_that_does_not_resolve_says_so(workdir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--host", "no-such-host.invalid", "--port", "0",
+                                 "--sandbox-port", "0"])
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "cannot start the demo" in line]
+    assert len(said) == 1 and "no-such-host.invalid cannot be resolved" in said[0], said
+    assert "not free" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()

@@ -16,9 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.audit import verify_chain
 from db.engine import session_factory
-from db.models import AuditEntry, Matter, Record
+from db.matter_intake import take_in
+from db.matter_workflow import MatterWorkflow
+from db.models import AuditEntry, Link, Matter, Record
+from domain.calendar import ChineseWorkingCalendar
+from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import POLICIES, Role
+from domain.workflow.intake import IntakeRules
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import (
     KIND_MODELS,
@@ -457,6 +462,59 @@ async def test_timeline_names_only_records_the_reader_may_read(
     assert await attached(mediator) == ["1", "辖区外记录"]
     # and the same committee with a jurisdiction elsewhere reads neither record
     assert await attached(MEDIATOR) == ["辖区外记录", "辖区外记录"]
+
+
+async def test_timeline_of_automatic_feedback_hides_the_record_it_was_taken_from(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given a matter in 湖滨区 dispatched to a mediation committee, its dispute (K1) attached
+    now = datetime(2025, 3, 3, 2, tzinfo=UTC)
+    async with committing_engine.begin() as connection:
+        await _insert(connection, Record, [{
+            "id": i, "kind": kind, "source": source, "source_key": f"K{i}",
+            "category": DisputeCategory.NEIGHBOUR, "title": "t", "summary": None,
+            "occurred_at": now, "reported_at": None, "region_code": "411202001",
+            "address": None, "status": status, "risk_level": RiskLevel.NONE,
+            "source_status": "x", "source_updated_at": now, "updated_at": now, "deleted": False,
+        } for i, kind, source, status in (
+            (1, RecordKind.DISPUTE, SourceSystem.MEDIATION, CaseStatus.RESOLVED),
+            (2, RecordKind.PETITION, SourceSystem.PETITION, CaseStatus.ACCEPTED))])  # fmt: skip
+        for i, kind in ((1, RecordKind.DISPUTE), (2, RecordKind.PETITION)):
+            await _insert(connection, KIND_MODELS[kind], [_kind_row(kind, i, i, now)])
+        await _insert(connection, Link, [{
+            "from_record_id": 2, "to_record_id": 1, "link_kind": "SAME_MATTER",
+            "confidence": 0.95, "evidence": []}])
+    gid = await _open(client)
+    await _do(client, MUTATION_ATTACH, STAFF, id=gid, records=["RGlzcHV0ZTox"])
+    await _do(client, MUTATION_ADMIT, STAFF, id=gid)
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+    # when a sync takes the dispute's result (automatic feedback) and the linked petition
+    # joins the matter
+    flow = MatterWorkflow(session_factory(committing_engine), load_rules(),
+                          ChineseWorkingCalendar())
+    counts = await take_in(flow, IntakeRules(kinds=frozenset()), [1, 2], source="MEDIATION")
+    assert (counts.joined, counts.fed_back) == (1, 1)
+
+    async def rows(who: dict[str, str], action: str) -> list[dict[str, Any]]:
+        body = await graphql(client, QUERY_TIMELINE, {"id": gid}, headers=who)
+        assert body.get("errors") is None, body
+        return [
+            {"note": e["note"], **{d["key"]: d["value"] for d in e["details"]}}
+            for e in body["data"]["matter"]["timeline"] if e["action"] == action
+        ]
+
+    # then staff read the hub's note and the records it names
+    (result,) = await rows(STAFF, "REPORT_RESULT")
+    assert (result["note"], result["evidence_record_id"]) == ("MEDIATION K1: RESOLVED", "1")
+    (joined,) = await rows(STAFF, "RECORD_JOINED")
+    assert (joined["record_id"], joined["kind"]) == ("2", "PETITION")
+    # and the committee, which may read neither record from its own jurisdiction, reads
+    # neither the dispute's key in the note nor that a petition joined
+    (result,) = await rows(MEDIATOR, "REPORT_RESULT")
+    assert (result["note"], result["evidence_record_id"]) == ("", "辖区外记录")
+    (joined,) = await rows(MEDIATOR, "RECORD_JOINED")
+    assert (joined["note"], joined["record_id"], joined["kind"]) == ("", "辖区外记录", "辖区外记录")
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -237,9 +237,10 @@ async def test_node_and_nodes_resolve_global_ids(client: httpx.AsyncClient) -> N
     one = await graphql(client, QUERY_NODE, {"id": ids[0]})
     unknown = "RGlzcHV0ZTo5OTk5OTk="  # Dispute:999999
     many = await graphql(client, QUERY_NODES, {"ids": [*ids, unknown]})
-    # then each answers as Relay expects
+    # then each answers as Relay expects: nodes has null for the unknown id, and no error
     assert one["data"]["node"]["id"] == ids[0]
     assert [n and n["sourceKey"] for n in many["data"]["nodes"]] == [*_keys(page), None]
+    assert "errors" not in many, many
 
 
 async def test_nodes_answers_each_id_on_its_own(client: httpx.AsyncClient) -> None:
@@ -253,28 +254,31 @@ async def test_nodes_answers_each_id_on_its_own(client: httpx.AsyncClient) -> No
     assert [n and n["sourceKey"] for n in body["data"]["nodes"]] == [
         _keys(page)[0], None, None, _keys(page)[1]
     ]  # fmt: skip
-    # and each bad id has its own error, coded, at its index
+    # and only the malformed id has an error, coded, at its index (the unknown is Relay's null)
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
-        (["nodes", 1], "BAD_USER_INPUT"), (["nodes", 2], "NOT_FOUND")
-    ]  # fmt: skip
+        (["nodes", 1], "BAD_USER_INPUT")
+    ]
 
 
-async def test_nodes_out_of_jurisdiction_is_not_found_in_its_place(
+async def test_nodes_out_of_jurisdiction_is_null_as_an_unknown_id_is(
     committing_engine: AsyncEngine, pii_key: bytes, world: World
 ) -> None:
-    # given staff of 郑州市 (410100), a record there and one in 湖滨区 outside their reach
+    # given staff of 郑州市 (410100), a record there, one in 湖滨区 outside their reach and an
+    # id of the same type naming nothing
     inside = world.record_ids[RECORD_REGIONS.index("410100")]
     outside = world.record_ids[RECORD_REGIONS.index("411202")]
+    type_name = KIND_SPECS[world.kinds[outside]].type_name
+    unknown = base64.b64encode(f"{type_name}:999999".encode()).decode()
     ids = [_global_id(world, inside), _global_id(world, outside)]
     async with graphql_client(
         committing_engine, pii_key, role=Role.CENTER_STAFF, regions=["410100"]
     ) as staff:
         body = await graphql(staff, QUERY_NODES, {"ids": ids})
-    # then only the record within their jurisdiction is answered; the other is NOT_FOUND
+        nothing = await graphql(staff, QUERY_NODES, {"ids": [ids[0], unknown]})
+    # then only the record within their jurisdiction is answered; the other is null, without
+    # an error, exactly as an id naming nothing is: the answer does not tell them apart
     assert [n and n["sourceKey"] for n in body["data"]["nodes"]] == [f"K{inside}", None]
-    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
-        (["nodes", 1], "NOT_FOUND")
-    ]
+    assert body == nothing and "errors" not in body, body
 
 
 def _global_id(world: World, record_id: int) -> str:

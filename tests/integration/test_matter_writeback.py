@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
-from db.models import Matter, MatterRecord, OutboxMessage, Record
+from db.models import Matter, MatterEvent, MatterRecord, OutboxMessage, Record
+from db.outbox import Aggregate, enqueue_write
+from domain.calendar import to_local
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
-from domain.writeback import WriteState
+from domain.writeback import WriteOperation, WriteState, writeback_reference
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.graphql_world import graphql, graphql_client
 from tests.integration.sandbox_support import control, sources_for
@@ -225,5 +227,64 @@ async def test_a_result_sent_back_and_reported_again_is_written_back_once_when_v
     assert (referral.operation, feedback.operation) == ("mediation.referral", "police.feedback")
     assert feedback.payload["JJDBH"] == "J4112022026000001"
     assert feedback.payload["CLJG"] == "化解成功：已签调解协议"
+    async with sessions() as session:  # 反馈时间: when the accepted result was reported
+        reported_at = await session.scalar(
+            select(MatterEvent.at).where(MatterEvent.action == "REPORT_RESULT")
+            .order_by(MatterEvent.id.desc()).limit(1))
+    assert reported_at is not None
+    assert feedback.payload["FKSJ"] == to_local(reported_at).strftime("%Y-%m-%d %H:%M:%S")
     number, version = verified["matter"]["number"], verified["matter"]["version"]
     assert feedback.idempotency_key == f"{number}-{version}-POLI"
+
+
+async def test_a_result_the_release_before_wrote_at_its_report_is_not_written_again_at_verify(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    committing_engine: AsyncEngine,
+) -> None:
+    # given a matter from a 110 alert at 反馈 when the upgrade lands: the release before
+    # wrote its result to the 110 system at the report, with the report's reference
+    gid = await assessed(client)
+    await from_record(committing_engine, SourceSystem.POLICE_110, "J4112022026000002")
+    await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track="PEOPLES_MEDIATION")
+    reported = await _do(client, REPORT_RESULT, MEDIATOR, id=gid, note="已签调解协议")
+    number, version = reported["matter"]["number"], reported["matter"]["version"]
+    async with sessions.begin() as session:
+        await enqueue_write(
+            session, WriteOperation.POLICE_FEEDBACK,
+            {"JJDBH": "J4112022026000002", "CLJG": "化解成功：已签调解协议"},
+            writeback_reference(number, version, WriteOperation.POLICE_FEEDBACK),
+            aggregate=Aggregate("matter", number))
+    # when staff verify it under this release
+    await _do(client, MUTATION_VERIFY, STAFF, id=gid)
+    # then the 110 system is not sent the result a second time
+    rows = await outbox(sessions)
+    assert [(r.operation, r.idempotency_key) for r in rows] == [
+        ("mediation.referral", f"{number}-4-MEDI"),
+        ("police.feedback", f"{number}-{version}-POLI"),
+    ]
+
+
+async def test_a_result_written_before_a_send_back_does_not_stop_the_accepted_one(
+    client: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession],
+    committing_engine: AsyncEngine,
+) -> None:
+    # given a matter whose first result the release before wrote at its report, then sent
+    # back (退回) and reported again under this release
+    gid = await assessed(client)
+    await from_record(committing_engine, SourceSystem.POLICE_110, "J4112022026000003")
+    await _do(client, DISPATCH, STAFF, id=gid, org=MEDIATION_ORG, track="PEOPLES_MEDIATION")
+    first = await _do(client, REPORT_RESULT, MEDIATOR, id=gid, note="口头和解")
+    number, version = first["matter"]["number"], first["matter"]["version"]
+    async with sessions.begin() as session:
+        await enqueue_write(
+            session, WriteOperation.POLICE_FEEDBACK, {"JJDBH": "J4112022026000003"},
+            writeback_reference(number, version, WriteOperation.POLICE_FEEDBACK),
+            aggregate=Aggregate("matter", number))
+    await _do(client, SEND_BACK, STAFF, id=gid)
+    await _do(client, REPORT_RESULT, MEDIATOR, id=gid, note="已签调解协议")
+    # when staff verify the second
+    verified = await _do(client, MUTATION_VERIFY, STAFF, id=gid)
+    # then the accepted result is written: the earlier row was for the result sent back
+    *_, feedback = await outbox(sessions)
+    assert feedback.idempotency_key == f"{number}-{verified['matter']['version']}-POLI"
+    assert feedback.payload["CLJG"] == "化解成功：已签调解协议"

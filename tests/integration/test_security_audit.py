@@ -139,14 +139,33 @@ async def test_nodes_with_bad_ids_returns_and_records_the_good_ones(
     body = await graphql(
         client, QUERY_NODES, {"ids": [inside, outside, "???"]}, headers=_as(Role.CENTER_STAFF)
     )
-    # then only the person inside is answered, the others fail in their places
+    # then only the person inside is answered, the others are null in their places, the
+    # malformed id alone with an error (the one outside is null as an unknown id is)
     assert body["data"]["nodes"] == [{"id": inside}, None, None]
     assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
-        (["nodes", 1], "NOT_FOUND"), (["nodes", 2], "BAD_USER_INPUT")
-    ]  # fmt: skip
+        (["nodes", 2], "BAD_USER_INPUT")
+    ]
     # and the one row names the person returned, the operation as failed in part
     [row] = await _rows(committing_engine)
     assert row.person_ids == [1] and row.outcome == "ERROR"
+
+
+async def test_nodes_of_unknown_ids_is_audited_as_node_of_an_unknown_id_is(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given an id naming nothing and one outside the jurisdiction
+    unknown, outside = "UGVyc29uOjk5OTk5OQ==", "UGVyc29uOjI="  # Person:999999, Person:2
+    staff = _as(Role.CENTER_STAFF)
+    # when staff ask node() for the unknown one, then nodes() for both
+    one = await graphql(client, "query Node($id: ID!) { node(id: $id) { id } }",
+                        {"id": unknown}, headers=staff)
+    many = await graphql(client, QUERY_NODES, {"ids": [unknown, outside]}, headers=staff)
+    # then node() says NOT_FOUND, nodes() answers nulls without an error (Relay's answer)
+    assert [e["extensions"]["code"] for e in one["errors"]] == ["NOT_FOUND"]
+    assert many == {"data": {"nodes": [None, None]}}
+    # and the audit log records both operations with the same outcome
+    node_row, nodes_row = await _rows(committing_engine)
+    assert node_row.outcome == nodes_row.outcome == "ERROR"
 
 
 async def test_denied_and_failed_operations_are_on_the_record(

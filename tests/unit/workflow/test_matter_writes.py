@@ -115,3 +115,16 @@ def test_a_result_taken_from_the_origin_systems_own_record_is_not_written_back()
 def test_dispute_type_codes_are_the_inverse_of_the_mediation_reading_map() -> None:
     assert {code: category for category, code in DISPUTE_TYPE_CODES.items()} == (
         CATEGORY_BY_DISPUTE_TYPE)
+
+
+def test_a_verified_result_carries_the_time_it_was_reported_not_the_verification() -> None:
+    # given a result reported on 28 November, verified on 30 November at 10:00
+    at_report = datetime(2026, 11, 28, 16, 45, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
+    accepted = AcceptedResult(note="达成协议", reported_at=at_report)
+    # then the 110 system's 反馈时间 and the petition's 办结日期 are the report's
+    (feedback,) = planned_writes(FACTS, verified(), NOW, accepted=accepted)
+    assert feedback.payload["FKSJ"] == "2026-11-28 16:45:12"
+    petition = MatterFacts(number="N", title="t", summary=None, region_code=None,
+                           origin=SourceSystem.PETITION, origin_key="XF1")
+    (result,) = planned_writes(petition, verified(), NOW, accepted=accepted)
+    assert result.payload["办结日期"] == "2026-11-28"

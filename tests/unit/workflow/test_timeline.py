@@ -12,7 +12,7 @@ def test_every_record_named_in_details_is_cited() -> None:
 
 def test_a_record_the_reader_may_read_is_shown_as_it_is() -> None:
     note, details = redact_entry(
-        "MEDIATION K1", {"record_id": "1", "kind": "DISPUTE"}, {1}.__contains__
+        "MEDIATION K1", {"record_id": "1", "kind": "DISPUTE"}, {1}.__contains__, automatic=True
     )
     assert (note, details) == ("MEDIATION K1", {"record_id": "1", "kind": "DISPUTE"})
 
@@ -20,19 +20,32 @@ def test_a_record_the_reader_may_read_is_shown_as_it_is() -> None:
 def test_a_record_out_of_reach_is_a_placeholder_and_the_note_about_it_goes() -> None:
     # given a row about a record the reader may not read (the hub's note names it)
     row = {"record_id": "2", "kind": "PETITION", "reference": "411202-2026-000001-3-court"}
-    note, details = redact_entry("PETITION XF2026-17", row, {1}.__contains__)
-    # then the reference is 辖区外记录 and the note is left out; the rest stands
+    note, details = redact_entry("PETITION XF2026-17", row, {1}.__contains__, automatic=True)
+    # then the record and its kind are 辖区外记录 and the note is left out; the rest stands
     assert note == ""
-    assert details == {**row, "record_id": OUTSIDE}
+    assert details == {**row, "record_id": OUTSIDE, "kind": OUTSIDE}
     assert OUTSIDE == "辖区外记录"
 
 
-def test_a_result_taken_from_a_record_out_of_reach_keeps_its_note() -> None:
+def test_a_result_a_person_reported_citing_a_record_out_of_reach_keeps_its_note() -> None:
     # a department's result note is its own, not the record's
-    note, details = redact_entry("已调解", {"evidence_record_id": "5"}, lambda _: False)
+    note, details = redact_entry(
+        "已调解", {"evidence_record_id": "5"}, lambda _: False, automatic=False)
     assert (note, details) == ("已调解", {"evidence_record_id": OUTSIDE})
 
 
+def test_a_result_taken_from_a_sync_of_a_record_out_of_reach_loses_its_note() -> None:
+    # given automatic feedback: the hub's note names the record it was taken from
+    row = {"evidence_record_id": "5", "result": "RESOLVED"}
+    note, details = redact_entry("COURT (2026)豫1202民诉前17号: RESOLVED", row,
+                                 lambda _: False, automatic=True)
+    # then neither the record nor its source key reaches the reader
+    assert (note, details) == ("", {"evidence_record_id": OUTSIDE, "result": "RESOLVED"})
+    # and a reader who may read the record sees the note
+    shown = redact_entry("COURT K5: RESOLVED", row, {5}.__contains__, automatic=True)
+    assert shown == ("COURT K5: RESOLVED", row)
+
+
 def test_an_id_that_does_not_parse_is_shown_as_out_of_reach() -> None:
-    _, details = redact_entry("", {"record_id": "x1"}, lambda _: True)
+    _, details = redact_entry("", {"record_id": "x1"}, lambda _: True, automatic=True)
     assert details == {"record_id": OUTSIDE}
