@@ -1,12 +1,13 @@
 """Matters from each synced batch (同步后自动立项、并案与反馈), run after linking.
 
 For the records a committed batch inserted or changed: a record already in a matter may
-report for it (:func:`domain.workflow.intake.feedback_from`); one linked to a record of an
-open matter joins it (a ``RECORD_JOINED`` timeline row); any other record the intake rules
-select opens a new matter, with the system as actor. Each of these actions is also an audit row
-(:mod:`db.matter_audit`, principal ``system:sync:<SOURCE>``). One transaction per batch, a
-handful of statements whatever its size; the announcements follow the commit, and so does the
-grading of the matters the batch opened, joined or fed back (风险研判).
+report for it (:func:`domain.workflow.intake.feedback_from`), or, the ORIGIN record of a matter
+not dispatched, give its source's conclusion as a fact (:mod:`db.source_conclusions`); one
+linked to a record of an open matter joins it (a ``RECORD_JOINED`` timeline row); any other
+record the intake rules select opens a new matter, with the system as actor. Each of these
+actions is also an audit row (:mod:`db.matter_audit`, principal ``system:sync:<SOURCE>``). One
+transaction per batch, a handful of statements whatever its size; the announcements follow the
+commit, and so does the grading of the matters the batch opened, joined or fed back (风险研判).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from db.matters import state_of, system_event
 from db.models import Link, Matter, MatterRecord, Record
 from db.models.records import kind_models
 from db.queries import in_list
+from db.source_conclusions import take_conclusions
 from db.writeback_records import ATTACHED_BY_WRITEBACK, WRITEBACK_REFERENCE, writeback_matters
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.validators import InvalidIdentifier, validate_division_code
@@ -61,11 +63,11 @@ log = structlog.get_logger(__name__)
 RECORD_JOINED = "RECORD_JOINED"
 Synced = Any
 """A row of :data:`_RECORD_COLUMNS` (id, kind, source, source_key, category, title, status,
-region_code, risk_level, external_ref, reported_at)."""
+region_code, risk_level, external_ref, reported_at, source_status, source_updated_at)."""
 _RECORD_COLUMNS = (
     Record.id, Record.kind, Record.source, Record.source_key, Record.category, Record.title,
     Record.status, Record.region_code, Record.risk_level, Record.external_ref,
-    Record.reported_at,
+    Record.reported_at, Record.source_status, Record.source_updated_at,
 )  # the raw payload (sealed) is never needed here
 _CHUNK = 2000
 
@@ -75,6 +77,8 @@ class IntakeCounts:
     opened: int = 0
     joined: int = 0
     fed_back: int = 0
+    concluded: int = 0
+    """Undispatched matters that took their source's conclusion (来源系统已办结)."""
     skipped: int = 0
     announcements: list[MatterAnnouncement] = field(default_factory=list)
     matters: set[int] = field(default_factory=set)
@@ -203,6 +207,14 @@ async def _take_in_chunk(
         counts.opened += len(rows)
     await _join(session, records, joined, actor, now, counts, audit)
     await _feed_back(session, workflow, records, member, actor, now, counts, audit)
+    for done in await take_conclusions(session, workflow, records, actor, now):
+        (event,) = done.transition.events
+        audit.add(event.action.value, done.matter, {**_about(records[done.record_id]),
+                                                    **event.details}, records=[done.record_id])
+        counts.concluded += 1
+        counts.announcements.append(announcement(
+            done.matter, MatterEventKind.STEP_CHANGED, event.action.value, now
+        ))  # fmt: skip
     counts.matters.update(member[r] for r in records if r in member)
     await audit.write(session)
 

@@ -185,7 +185,9 @@ class Clock:
     def stopped(self) -> bool:
         return self.stopped_at is not None
 
-    def _last_event_at(self) -> datetime:
+    def last_event_at(self) -> datetime:
+        """Its latest recorded instant (start, suspensions, extensions): nothing may be
+        recorded on it before this."""
         instants = [self.started_at]
         for s in self.suspensions:
             instants += [s.start] + ([s.end] if s.end else [])
@@ -193,7 +195,7 @@ class Clock:
         return max(instants)
 
     def _not_before_last_event(self, at: datetime) -> None:
-        if at < self._last_event_at():
+        if at < self.last_event_at():
             raise BadInput("a clock's events must be recorded in time order")
 
     def suspend(self, at: datetime, reason: str) -> Clock:

@@ -13,6 +13,11 @@ its 登记 is the record's receipt (信访日期, 报警时间, 立案日期 …
 already accepted (受理, 办理中) is 受理 at the source's acceptance date, with the
 ``SOURCE_ACCEPTED`` fact starting the clocks the rules tie to it. A date the record lacks is
 govhub's sync time, as a record's first sight always was.
+
+Until the centre dispatches the matter (:data:`UNDISPATCHED`), its ORIGIN record's source is
+the one handling it: when that record concludes there (:data:`SOURCE_CONCLUSIONS`), the matter
+takes the ``SOURCE_CONCLUDED`` fact on the source's date (:class:`SourceConclusion`), which
+stops the source's clocks; the centre still verifies and closes the matter itself.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from datetime import date, datetime
 from domain.calendar import start_of_day
 from domain.enums import CaseStatus, DisputeCategory, RecordKind
 from domain.linking.matters import LinkKind
-from domain.workflow.vocabulary import DispatchTrack
+from domain.workflow.vocabulary import FEEDBACK_RESULTS, DispatchTrack, MatterStep
 
 JOINING_LINKS = frozenset({LinkKind.SAME_MATTER, LinkKind.ESCALATED_TO, LinkKind.REFERRED_FROM})
 """Links that make a record part of the same matter (同一事项、升级、来源)."""
@@ -50,6 +55,24 @@ none (its acceptance falls back to the sync time)."""
 SOURCE_DEADLINE_FIELD: dict[RecordKind, str] = {RecordKind.PETITION: "deadline"}
 """A source's own deadline (办理期限), shown on the 受理 timeline row, never used to time a
 clock: govhub counts every clock by its rules and calendar."""
+
+SOURCE_CONCLUSIONS = FEEDBACK_RESULTS | {CaseStatus.CLOSED}
+"""Source statuses that say the source system has concluded the record (办结): its results
+(已答复, 调解成功/失败) and its own closure (已办结, 终止, 判决) — the records figures'
+"concluded" (调解成功率)."""
+
+UNDISPATCHED = frozenset({
+    MatterStep.REGISTERED, MatterStep.ACCEPTED, MatterStep.ASSESSED, MatterStep.RETURNED,
+})  # fmt: skip
+"""Steps of a matter with no department working on it (not yet dispatched, or returned): it
+takes no feedback, so its ORIGIN record's conclusion is a fact (``SOURCE_CONCLUDED``)."""
+
+CONCLUSION_FIELD: dict[RecordKind, tuple[str, CaseStatus]] = {
+    RecordKind.DISPUTE: ("agreement_signed_on", CaseStatus.RESOLVED),  # 调解协议签订: 调结
+}
+"""Each kind's own field for the day its source concluded it, and the status it dates; the
+others (a petition's export carries no 办结日期) are concluded at their ``source_updated_at``,
+the source's own time of its last change."""
 
 FEEDBACK_KIND: dict[DispatchTrack, RecordKind] = {
     DispatchTrack.PEOPLES_MEDIATION: RecordKind.DISPUTE,
@@ -136,6 +159,41 @@ def source_dates_of(
         accepted_at=_instant(accepted) if status in PROGRESS else None,
         deadline=deadline, source=source,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConclusion:
+    """A synced record's conclusion by its own system (来源系统已办结), for the matter it
+    opened."""
+
+    record_id: int
+    status: CaseStatus
+    """The record's unified status: one of :data:`SOURCE_CONCLUSIONS`."""
+    concluded_at: datetime
+    """When the source concluded it (its own date, see :data:`CONCLUSION_FIELD`)."""
+    source: str = ""
+    """The source system, the record's key and the source's own status word, for the row."""
+
+    def at(self, not_before: datetime | None, now: datetime) -> datetime:
+        """The fact's instant: the source's, never after ``now`` nor before ``not_before``
+        (the last event of a clock it stops: a clock's events are in time order)."""
+        at = min(self.concluded_at, now)
+        return max(at, not_before) if not_before is not None else at
+
+
+def source_conclusion_of(
+    record_id: int,
+    status: CaseStatus,
+    updated_at: datetime,
+    concluded: date | datetime | None,
+    *,
+    dated_status: CaseStatus | None = None,
+    source: str = "",
+) -> SourceConclusion:
+    """A concluded record's :class:`SourceConclusion`: its kind's date (the start of that
+    Beijing day) when it has one for this status, else its ``source_updated_at``."""
+    own = _instant(concluded) if status is dated_status else None
+    return SourceConclusion(record_id, status, own or updated_at, source)
 
 
 def _instant(value: date | datetime | None) -> datetime | None:

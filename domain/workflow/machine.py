@@ -35,7 +35,7 @@ from domain.deadlines import (
 )
 from domain.workflow.actors import Actor
 from domain.workflow.errors import BadInput, Forbidden, IllegalTransition, check_version
-from domain.workflow.intake import SourceDates
+from domain.workflow.intake import UNDISPATCHED, SourceConclusion, SourceDates
 from domain.workflow.payloads import (
     AssessPayload,
     ClosePayload,
@@ -58,6 +58,7 @@ from domain.workflow.vocabulary import (
     MatterStep,
     Satisfaction,
     SourceFact,
+    label,
 )
 
 A = MatterAction
@@ -119,6 +120,35 @@ class MatterMachine:
             before, replace(before, step=MatterStep.ACCEPTED), [registered, admitted],
             [(A.OPEN, opened_at), (A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
         )
+
+    def conclude_at_source(
+        self,
+        state: MatterState,
+        actor: Actor,
+        conclusion: SourceConclusion,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> Transition:
+        """The system records that the source of a matter's ORIGIN record has concluded it
+        (来源系统已办结): a RECORD_FACT row now, with the ``SOURCE_CONCLUDED`` fact on the
+        source's date (never before ``not_before``), which stops the source's clocks. Only
+        for a matter no department works on (:data:`UNDISPATCHED`); the step stays: the
+        centre still verifies and closes it."""
+        if actor.kind is not ActorKind.SYSTEM:
+            raise Forbidden(f"{_who(actor)} may not record what a source system reports")
+        if state.step not in UNDISPATCHED:
+            raise IllegalTransition(
+                f"a source's conclusion is feedback at step {state.step.value}, not a fact"
+            )
+        at = conclusion.at(not_before, now)
+        fact = SourceFact.SOURCE_CONCLUDED
+        details = {"fact": fact.value, "at": to_local(at).isoformat(),
+                   "record_status": conclusion.status.value,
+                   "evidence_record_id": str(conclusion.record_id)}
+        note = f"{label(fact)}：{conclusion.source}" if conclusion.source else label(fact)
+        event = _event(A.RECORD_FACT, actor, now, state.step, state.step, note, details)
+        return self._finish(state, state, [event], [(A.RECORD_FACT, now), (fact, at)], [])
 
     def apply(
         self,

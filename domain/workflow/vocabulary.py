@@ -80,9 +80,11 @@ class MatterFact(StrEnum):
 
 class SourceFact(StrEnum):
     """What a synced record's own system says happened, on its own date (来源系统事实): taken
-    over when intake opens a matter from the record, so clocks run from the source's dates."""
+    over when intake opens a matter from the record, or when the record of a matter not yet
+    dispatched concludes, so clocks run from and stop at the source's dates."""
 
     SOURCE_ACCEPTED = "SOURCE_ACCEPTED"  # 来源系统已受理 (e.g. 信访件已受理, 调委会已受理)
+    SOURCE_CONCLUDED = "SOURCE_CONCLUDED"  # 来源系统已办结 (e.g. 信访件已答复/已办结, 调解成功)
 
 
 class SupervisionAction(StrEnum):
@@ -206,7 +208,7 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
         "REVIEW_ANSWERED": "复查意见已出具", "RECHECK_REQUESTED": "申请复核",
         "RECHECK_ANSWERED": "复核意见已出具",
     },
-    SourceFact: {"SOURCE_ACCEPTED": "来源系统已受理"},
+    SourceFact: {"SOURCE_ACCEPTED": "来源系统已受理", "SOURCE_CONCLUDED": "来源系统已办结"},
     SupervisionAction: {
         "ISSUE_SUPERVISION": "下发督办", "REPLY_SUPERVISION": "督办回复",
         "CLOSE_SUPERVISION": "督办办结", "ESCALATE_SUPERVISION": "督办升级",

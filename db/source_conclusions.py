@@ -1,0 +1,147 @@
+"""A source's conclusion of a matter no department works on (来源系统已办结), at intake.
+
+A matter opened from a synced record and not dispatched (:data:`UNDISPATCHED`) takes no
+feedback: its ORIGIN record's own system is the one handling it (the petition system under
+§34, the 调委会), on the source's clocks (``petition.source_handle``,
+``mediation.source_people``). When that record concludes there (:data:`SOURCE_CONCLUSIONS`),
+intake records the fact ``SOURCE_CONCLUDED`` on the matter's timeline — by the sync's system
+actor, the record as evidence, on the source's own date — and the rules stop the source's
+clocks at that date: the matter is no longer overdue if the source finished in time, and
+counts late if it did not. The matter keeps its step: the centre still verifies and closes
+it. A record whose conclusion a matter already holds (a re-sync) adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.matter_workflow import MatterWorkflow, store_transition
+from db.matters import clock_of, running_clocks, state_of
+from db.models import Matter, MatterEvent, MatterRecord
+from db.models.records import kind_models
+from db.queries import in_list
+from domain.workflow.actors import Actor
+from domain.workflow.errors import WorkflowError
+from domain.workflow.intake import (
+    CONCLUSION_FIELD,
+    SOURCE_CONCLUSIONS,
+    UNDISPATCHED,
+    SourceConclusion,
+    source_conclusion_of,
+)
+from domain.workflow.state import Transition
+from domain.workflow.vocabulary import MatterAction, SourceFact
+
+log = structlog.get_logger(__name__)
+
+_FACT = SourceFact.SOURCE_CONCLUDED
+
+
+@dataclass(frozen=True, slots=True)
+class Concluded:
+    """A matter that took its source's conclusion, as stored (refreshed)."""
+
+    matter: Matter
+    record_id: int
+    transition: Transition
+
+
+async def take_conclusions(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    records: Mapping[int, Any],
+    actor: Actor,
+    now: datetime,
+) -> list[Concluded]:
+    """Record ``SOURCE_CONCLUDED`` on each undispatched matter whose ORIGIN record among
+    ``records`` (intake's rows, with ``source_updated_at`` and ``source_status``) its source
+    has concluded; one savepoint per matter, a refusal is logged and skipped."""
+    concluded = {rid: r for rid, r in records.items() if r.status in SOURCE_CONCLUSIONS}
+    if not concluded:
+        return []
+    origins = (await session.execute(
+        select(MatterRecord.record_id, Matter)
+        .join(Matter, Matter.id == MatterRecord.matter_id)
+        .where(
+            in_list(MatterRecord.record_id.expression, "ids"),
+            MatterRecord.how == "ORIGIN",
+            Matter.step.in_(sorted(UNDISPATCHED)),
+        )
+        .order_by(Matter.id),
+        {"ids": list(concluded)},
+    )).all()  # fmt: skip
+    held = await _held(session, {matter.id for _, matter in origins}) if origins else set()
+    todo = [(rid, matter) for rid, matter in origins if (matter.id, rid) not in held]
+    if not todo:
+        return []
+    conclusions = await _conclusions(session, [concluded[rid] for rid, _ in todo])
+    stopped = {rule.id for rule in workflow.rules.stopped_by(_FACT)}
+    done: list[Concluded] = []
+    for record_id, matter in todo:
+        running = await running_clocks(session, matter.id)
+        floor = max(
+            (clock_of(row).last_event_at() for rule_id, row in running.items()
+             if rule_id in stopped),
+            default=None,
+        )  # fmt: skip
+        before = state_of(matter)
+        try:
+            transition = workflow.machine.conclude_at_source(
+                before, actor, conclusions[record_id], now, not_before=floor
+            )
+            async with session.begin_nested():
+                await store_transition(session, workflow, matter.id, before, transition, now)
+        except WorkflowError as exc:  # e.g. a staff action won the race: try next batch
+            log.info("source_conclusion_skipped", matter=matter.id, code=exc.code.value)
+            continue
+        await session.refresh(matter)
+        done.append(Concluded(matter, record_id, transition))
+    return done
+
+
+async def _held(session: AsyncSession, matter_ids: set[int]) -> set[tuple[int, int]]:
+    """(matter, record) pairs whose source conclusion the matter's timeline already holds."""
+    rows = await session.execute(
+        select(MatterEvent.matter_id, MatterEvent.details).where(
+            in_list(MatterEvent.matter_id.expression, "ids"),
+            MatterEvent.action == MatterAction.RECORD_FACT.value,
+        ),
+        {"ids": sorted(matter_ids)},
+    )
+    return {
+        (matter_id, int(details["evidence_record_id"]))
+        for matter_id, details in rows
+        if details and details.get("fact") == _FACT.value
+        and str(details.get("evidence_record_id", "")).isdecimal()
+    }
+
+
+async def _conclusions(
+    session: AsyncSession, records: Sequence[Any]
+) -> dict[int, SourceConclusion]:
+    """Each record's conclusion on its source's date (:data:`CONCLUSION_FIELD`, else its
+    ``source_updated_at``); one select per kind that has a date of its own."""
+    models = kind_models()
+    own: dict[int, Any] = {}
+    for kind in sorted({r.kind for r in records if r.kind in CONCLUSION_FIELD}):
+        table, (name, _) = models[kind], CONCLUSION_FIELD[kind]
+        rows = await session.execute(
+            select(table.id, getattr(table, name)).where(in_list(table.id.expression, "ids")),
+            {"ids": [r.id for r in records if r.kind is kind]},
+        )
+        own.update({record_id: value for record_id, value in rows})
+    return {
+        r.id: source_conclusion_of(
+            r.id, r.status, r.source_updated_at, own.get(r.id),
+            dated_status=CONCLUSION_FIELD.get(r.kind, (None, None))[1],
+            source=f"{r.source.value} {r.source_key}（{r.source_status or r.status.value}）",
+        )
+        for r in records
+    }
