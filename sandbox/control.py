@@ -3,7 +3,9 @@
 ``GET  /_sandbox/control``        current fault settings plus system options (JSON)
 ``POST /_sandbox/control``        partial update, e.g. ``{"error_rate": 0.25, "mutate":
                                   {"interval_ms": 200, "count": 5}}``; ``"mutate": null`` stops
-                                  it; unknown keys → 400. Court options: ``token_ttl_s``,
+                                  it. All or nothing: an unknown key, a wrong type, a rate
+                                  outside [0, 1] or a negative duration → 400 and nothing
+                                  changes. Court options: ``token_ttl_s``,
                                   ``rate_per_s``, ``rate_burst``.
 ``POST /_sandbox/mutate``         ``{"count": 5}``: one mutation now; returns the changed keys
 ``GET  /_sandbox/stats``          ``valid_records``, ``malformed_records``, ``deleted_records``,
@@ -63,11 +65,12 @@ class MutateDriver:
 
     async def _run(self) -> None:
         while (settings := self.ctx.faults.settings.mutate) is not None:
-            await asyncio.sleep(max(settings.interval_ms, 10) / 1000)
             try:
-                self.ctx.apply_mutation(settings.count)
-            except Exception:  # a failing generator must not stop the simulated system
+                await asyncio.sleep(max(float(settings.interval_ms), 10) / 1000)
+                self.ctx.apply_mutation(int(settings.count))
+            except Exception:  # a bad setting or a failing generator must not end the task
                 log.exception("mutation of %s failed", self.ctx.system)
+                await asyncio.sleep(1)  # and must not spin: try again in a second
                 continue
             self.ctx.faults.count("mutate")
 
@@ -134,15 +137,20 @@ def control_routes(ctx: SystemContext, driver: MutateDriver) -> list[Route]:
 
 
 def _apply_control(ctx: SystemContext, changes: dict[str, Any]) -> None:
+    """Apply a control request, all or nothing: everything is checked before anything changes."""
     options = {k: v for k, v in changes.items() if k in ctx.options}
     for name, value in options.items():
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ValueError(f"{name} must be a number")
-    old_rate = ctx.faults.settings.malformed_rate
-    ctx.faults.settings.update({k: v for k, v in changes.items() if k not in ctx.options})
+        if value < 0:
+            raise ValueError(f"{name} must not be negative, not {value}")
+    settings = ctx.faults.settings
+    checked = settings.validated({k: v for k, v in changes.items() if k not in ctx.options})
+    old_rate = settings.malformed_rate
+    settings.apply(checked)
     ctx.options.update({k: float(v) for k, v in options.items()})
-    if ctx.faults.settings.malformed_rate != old_rate:
-        ctx.malformed = choose_malformed(ctx, ctx.faults.settings.malformed_rate)
+    if settings.malformed_rate != old_rate:
+        ctx.malformed = choose_malformed(ctx, settings.malformed_rate)
 
 
 def _control_view(ctx: SystemContext) -> dict[str, Any]:

@@ -40,6 +40,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import random
 import time
 from collections import Counter
@@ -90,23 +91,60 @@ class FaultSettings:
         return asdict(self)
 
     def update(self, changes: dict[str, Any]) -> None:
-        """Apply a partial update from control JSON; unknown keys raise ``ValueError``."""
-        known = {f.name: f for f in fields(self)}
+        """Apply a partial update from control JSON, all or nothing.
+
+        The whole request is checked first (:meth:`validated`): a ``ValueError`` leaves every
+        setting as it was."""
+        self.apply(self.validated(changes))
+
+    def apply(self, checked: dict[str, Any]) -> None:
+        """Set what :meth:`validated` returned."""
+        for name, value in checked.items():
+            setattr(self, name, value)
+
+    def validated(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """``changes`` checked and converted to the field types, without applying them.
+
+        Unknown keys, wrong types, rates outside [0, 1] and negative durations raise
+        ``ValueError`` naming the key."""
+        known = {f.name for f in fields(self)}
+        checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in known:
                 raise ValueError(f"unknown control key: {name}")
             if name == "mutate":
-                setattr(self, name, None if not value else MutateSettings(**value))
+                checked[name] = None if not value else _mutate_settings(value)
                 continue
             current = getattr(self, name)
             if isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be a boolean")
-            elif isinstance(current, int | float):
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise ValueError(f"{name} must be a number")
-                value = type(current)(value)
-            setattr(self, name, value)
+            else:
+                value = type(current)(_non_negative(name, value))
+                if name.endswith("_rate") and value > 1:
+                    raise ValueError(f"{name} must be between 0 and 1, not {value}")
+            checked[name] = value
+        return checked
+
+
+def _non_negative(name: str, value: Any) -> float:
+    """``value`` if it is a number of at least 0, else a ``ValueError`` naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a number")
+    if value < 0:
+        raise ValueError(f"{name} must not be negative, not {value}")
+    return value
+
+
+def _mutate_settings(value: Any) -> MutateSettings:
+    if not isinstance(value, dict):
+        raise ValueError("mutate must be an object like {\"interval_ms\": 200, \"count\": 5}")
+    known = {f.name for f in fields(MutateSettings)}
+    for name in value:
+        if name not in known:
+            raise ValueError(f"unknown mutate key: {name}")
+    return MutateSettings(**{name: int(_non_negative(f"mutate.{name}", v))
+                             for name, v in value.items()})
 
 
 def with_write_faults(settings: FaultSettings, rate: float) -> FaultSettings:

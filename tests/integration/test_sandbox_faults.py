@@ -12,6 +12,8 @@ import pytest
 import zeep
 
 from domain.enums import SourceSystem
+from sandbox.control import MutateDriver
+from sandbox.faults import MutateSettings
 from sandbox.runner import Sandbox, SandboxConfig
 from sandbox.systems.delivery import BROKEN_BYTES, id_check_char
 from sandbox.systems.sample import sample_mutator, sample_world
@@ -63,6 +65,59 @@ async def test_control_shows_and_changes_settings(grid: httpx.AsyncClient) -> No
     assert before["error_rate"] == 0.0 and before["system"] == "GRID"
     assert after["error_rate"] == 0.5 and after["latency_ms"] == 5
     assert unknown.status_code == 400
+
+
+async def test_control_starts_and_stops_mutation(grid: httpx.AsyncClient) -> None:
+    started = await control(grid, mutate={"interval_ms": 20, "count": 3})
+    stopped = await control(grid, mutate=None)
+
+    assert started["mutate"] == {"interval_ms": 20, "count": 3}
+    assert stopped["mutate"] is None
+
+
+async def test_rejected_control_request_changes_nothing(grid: httpx.AsyncClient) -> None:
+    before = (await grid.get("/_sandbox/control")).json()
+
+    rejected = await grid.post("/_sandbox/control", json={"error_rate": 0.5, "bogus": 1})
+
+    assert rejected.status_code == 400
+    assert rejected.json()["error"] == "unknown control key: bogus"
+    assert (await grid.get("/_sandbox/control")).json() == before
+
+
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"error_rate": -3}, "error_rate must not be negative"),
+    ({"error_rate": 1.5}, "error_rate must be between 0 and 1"),
+    ({"latency_ms": -100}, "latency_ms must not be negative"),
+    ({"hang_seconds": "long"}, "hang_seconds must be a number"),
+    ({"mutate": {"interval_ms": "fast"}}, "mutate.interval_ms must be a number"),
+    ({"mutate": {"interval_ms": 200, "often": True}}, "unknown mutate key: often"),
+    ({"mutate": 5}, "mutate must be an object"),
+])
+async def test_control_refuses_out_of_range_and_mistyped_settings(
+    grid: httpx.AsyncClient, settings: dict[str, Any], message: str,
+) -> None:
+    before = (await grid.get("/_sandbox/control")).json()
+
+    rejected = await grid.post("/_sandbox/control", json=settings)
+
+    assert rejected.status_code == 400
+    assert rejected.json()["error"].startswith(message)
+    assert (await grid.get("/_sandbox/control")).json() == before
+
+
+async def test_mutation_keeps_running_after_a_bad_interval(sb: Sandbox) -> None:
+    ctx = sb.systems[GRID]
+    ctx.faults.settings.mutate = MutateSettings(interval_ms="fast", count=1)  # type: ignore[arg-type]  # what an unchecked caller could store
+    driver = MutateDriver(ctx)
+    driver.sync()
+    await asyncio.sleep(0.05)
+
+    ctx.faults.settings.mutate = MutateSettings(interval_ms=10, count=1)
+    await asyncio.sleep(1.3)
+    await driver.stop()
+
+    assert ctx.faults.injected["mutate"] >= 1
 
 
 async def test_down_system_answers_503_but_control_still_works(grid: httpx.AsyncClient) -> None:
