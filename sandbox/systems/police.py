@@ -13,7 +13,7 @@
 - Errors are SOAP Faults with HTTP 500: ``faultcode`` ``soap:Client`` for bad input (time
   format, ``pageSize`` > 500, a missing parameter) and failed authentication
   (``faultstring`` starting ``AUTH_FAILED``).
-- Write side: ``FeedbackAlarm`` / ``QueryFeedback`` (警情反馈), see
+- Write side: ``FeedbackAlarm`` / ``QueryFeedback`` (警情反馈, declared in the WSDL too), see
   :mod:`sandbox.systems.police_feedback`.
 - Schema drift adds a trailing ``JQBQ`` element, allowed by the ``xsd:any`` in ``Alarm``.
 """
@@ -32,12 +32,11 @@ from sandbox.model import SourceRecord
 from sandbox.systems.common import BEIJING, SystemContext
 from sandbox.systems.delivery import GENERIC_KINDS, deliver
 from sandbox.systems.police_feedback import FeedbackStore, feedback_alarm, gbk_xml, query_feedback
-from sandbox.systems.police_wsdl import ALARM_FIELDS, NAMESPACE, WSDL_TEMPLATE
+from sandbox.systems.police_wsdl import ALARM_FIELDS, NAMESPACE, OPERATIONS, WSDL_TEMPLATE
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
-SOAP_ACTION = f"{NAMESPACE}/QueryAlarms"
-SOAP_ACTIONS = {SOAP_ACTION, f"{NAMESPACE}/FeedbackAlarm", f"{NAMESPACE}/QueryFeedback"}
+SOAP_ACTIONS = {f"{NAMESPACE}/{operation}" for operation in OPERATIONS}
 MAX_PAGE_SIZE = 500
 MALFORMED_KINDS = (*GENERIC_KINDS, "broken_element")
 MOJIBAKE = "锟斤拷锟斤拷"

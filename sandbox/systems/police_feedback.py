@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.systems.common import BEIJING, SystemContext
-from sandbox.systems.police_wsdl import NAMESPACE
+from sandbox.systems.police_wsdl import FEEDBACK_ENTRY_FIELDS, FEEDBACK_PARAMETERS, NAMESPACE
 from sandbox.writes import AppliedWrite, after_apply, fail_before
 
-FEEDBACK_FIELDS = ("FKBH", "CLJG", "CLDW", "FKR", "FKSJ", "BZ")
-_INPUT_FIELDS = ("CLJG", "CLDW", "FKR", "FKSJ", "BZ")
+FEEDBACK_FIELDS = tuple(name for name, _ in FEEDBACK_ENTRY_FIELDS)
+_INPUT_FIELDS = tuple(name for name, _, _ in FEEDBACK_PARAMETERS if name != "JJDBH")
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 
 class FeedbackStore:

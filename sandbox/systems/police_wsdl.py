@@ -1,4 +1,8 @@
-"""The WSDL of the simulated 110 接处警平台 AlarmService (SOAP 1.1, document/literal)."""
+"""The WSDL of the simulated 110 接处警平台 AlarmService (SOAP 1.1, document/literal).
+
+It declares every operation the service answers (:data:`OPERATIONS`): the read
+``QueryAlarms`` and the write side ``FeedbackAlarm`` / ``QueryFeedback`` (警情反馈), so a
+client generated from it (zeep) can call all three."""
 
 from __future__ import annotations
 
@@ -22,6 +26,75 @@ ALARM_FIELDS: tuple[tuple[str, str], ...] = (
     ("CJZT", "处警状态"),
     ("GXSJ", "更新时间 YYYYMMDDHHMMSS"),
 )
+
+OPERATIONS = ("QueryAlarms", "FeedbackAlarm", "QueryFeedback")
+"""Every SOAP operation; its ``SOAPAction`` is ``{NAMESPACE}/{operation}``."""
+
+FEEDBACK_PARAMETERS: tuple[tuple[str, str, int], ...] = (
+    ("JJDBH", "接警单编号", 1),
+    ("CLJG", "处理结果", 1),
+    ("CLDW", "处理单位", 0),
+    ("FKR", "反馈人", 0),
+    ("FKSJ", "反馈时间 YYYY-MM-DD HH:MM:SS", 0),
+    ("BZ", "备注 (the caller's own reference)", 0),
+)
+"""``FeedbackAlarm``'s parameters: name, meaning, minOccurs."""
+
+FEEDBACK_ENTRY_FIELDS: tuple[tuple[str, str], ...] = (
+    ("FKBH", "反馈编号"),
+    ("CLJG", "处理结果"),
+    ("CLDW", "处理单位"),
+    ("FKR", "反馈人"),
+    ("FKSJ", "反馈时间"),
+    ("BZ", "备注"),
+)
+"""The fields of one feedback in ``QueryFeedback``'s answer."""
+
+
+def _elements(declared: tuple[tuple[str, str, int], ...]) -> str:
+    return "\n".join(
+        f'            <xsd:element name="{name}" type="xsd:string" minOccurs="{low}">'
+        f"<xsd:annotation><xsd:documentation>{doc}</xsd:documentation></xsd:annotation>"
+        "</xsd:element>"
+        for name, doc, low in declared
+    )
+
+
+def _operation_xml(name: str) -> tuple[str, str, str]:
+    """The messages, the portType operation and the binding operation of one operation."""
+    messages = (
+        f'  <wsdl:message name="{name}Request">\n'
+        f'    <wsdl:part name="parameters" element="tns:{name}"/>\n'
+        f"  </wsdl:message>\n"
+        f'  <wsdl:message name="{name}Response">\n'
+        f'    <wsdl:part name="parameters" element="tns:{name}Response"/>\n'
+        f"  </wsdl:message>"
+    )
+    port = (
+        f'    <wsdl:operation name="{name}">\n'
+        f'      <wsdl:input message="tns:{name}Request"/>\n'
+        f'      <wsdl:output message="tns:{name}Response"/>\n'
+        f"    </wsdl:operation>"
+    )
+    binding = (
+        f'    <wsdl:operation name="{name}">\n'
+        f'      <soap:operation soapAction="{NAMESPACE}/{name}" style="document"/>\n'
+        f"      <wsdl:input>\n"
+        f'        <soap:header message="tns:AuthHeader" part="auth" use="literal"/>\n'
+        f'        <soap:body use="literal"/>\n'
+        f"      </wsdl:input>\n"
+        f'      <wsdl:output><soap:body use="literal"/></wsdl:output>\n'
+        f"    </wsdl:operation>"
+    )
+    return messages, port, binding
+
+
+_OPERATIONS_XML = [_operation_xml(name) for name in OPERATIONS]
+_MESSAGES = "\n".join(messages for messages, _, _ in _OPERATIONS_XML)
+_PORT_OPERATIONS = "\n".join(port for _, port, _ in _OPERATIONS_XML)
+_BINDING_OPERATIONS = "\n".join(binding for _, _, binding in _OPERATIONS_XML)
+_FEEDBACK_PARAMETERS_XSD = _elements(FEEDBACK_PARAMETERS)
+_FEEDBACK_XSD = _elements(tuple((name, doc, 0) for name, doc in FEEDBACK_ENTRY_FIELDS))
 
 _FIELDS_XSD = "\n".join(
     f'            <xsd:element name="{name}" type="xsd:string" minOccurs="0">'
@@ -71,6 +144,47 @@ WSDL_TEMPLATE = f"""<?xml version="1.0" encoding="UTF-8"?>
           </xsd:sequence>
         </xsd:complexType>
       </xsd:element>
+      <xsd:element name="FeedbackAlarm">
+        <xsd:complexType>
+          <xsd:sequence>
+{_FEEDBACK_PARAMETERS_XSD}
+          </xsd:sequence>
+        </xsd:complexType>
+      </xsd:element>
+      <xsd:element name="FeedbackAlarmResponse">
+        <xsd:complexType>
+          <xsd:sequence>
+            <xsd:element name="result" type="xsd:string"/>
+            <xsd:element name="FKBH" type="xsd:string"/>
+          </xsd:sequence>
+        </xsd:complexType>
+      </xsd:element>
+      <xsd:complexType name="Feedback">
+        <xsd:sequence>
+{_FEEDBACK_XSD}
+        </xsd:sequence>
+      </xsd:complexType>
+      <xsd:element name="QueryFeedback">
+        <xsd:complexType>
+          <xsd:sequence>
+            <xsd:element name="JJDBH" type="xsd:string"/>
+          </xsd:sequence>
+        </xsd:complexType>
+      </xsd:element>
+      <xsd:element name="QueryFeedbackResponse">
+        <xsd:complexType>
+          <xsd:sequence>
+            <xsd:element name="feedbacks">
+              <xsd:complexType>
+                <xsd:sequence>
+                  <xsd:element name="feedback" type="tns:Feedback" minOccurs="0"
+                      maxOccurs="unbounded"/>
+                </xsd:sequence>
+              </xsd:complexType>
+            </xsd:element>
+          </xsd:sequence>
+        </xsd:complexType>
+      </xsd:element>
       <xsd:element name="auth">
         <xsd:complexType>
           <xsd:sequence>
@@ -81,31 +195,16 @@ WSDL_TEMPLATE = f"""<?xml version="1.0" encoding="UTF-8"?>
       </xsd:element>
     </xsd:schema>
   </wsdl:types>
-  <wsdl:message name="QueryAlarmsRequest">
-    <wsdl:part name="parameters" element="tns:QueryAlarms"/>
-  </wsdl:message>
-  <wsdl:message name="QueryAlarmsResponse">
-    <wsdl:part name="parameters" element="tns:QueryAlarmsResponse"/>
-  </wsdl:message>
+{_MESSAGES}
   <wsdl:message name="AuthHeader">
     <wsdl:part name="auth" element="tns:auth"/>
   </wsdl:message>
   <wsdl:portType name="AlarmServicePortType">
-    <wsdl:operation name="QueryAlarms">
-      <wsdl:input message="tns:QueryAlarmsRequest"/>
-      <wsdl:output message="tns:QueryAlarmsResponse"/>
-    </wsdl:operation>
+{_PORT_OPERATIONS}
   </wsdl:portType>
   <wsdl:binding name="AlarmServiceBinding" type="tns:AlarmServicePortType">
     <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
-    <wsdl:operation name="QueryAlarms">
-      <soap:operation soapAction="{NAMESPACE}/QueryAlarms" style="document"/>
-      <wsdl:input>
-        <soap:header message="tns:AuthHeader" part="auth" use="literal"/>
-        <soap:body use="literal"/>
-      </wsdl:input>
-      <wsdl:output><soap:body use="literal"/></wsdl:output>
-    </wsdl:operation>
+{_BINDING_OPERATIONS}
   </wsdl:binding>
   <wsdl:service name="AlarmService">
     <wsdl:port name="AlarmServicePort" binding="tns:AlarmServiceBinding">

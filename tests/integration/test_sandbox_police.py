@@ -113,6 +113,25 @@ async def test_zeep_client_from_wsdl_calls_query_alarms(sb: Sandbox) -> None:
     assert all(len(a.GXSJ) == 14 for a in result.alarms.alarm)
 
 
+async def test_zeep_client_from_wsdl_writes_and_reads_back_a_feedback(sb: Sandbox) -> None:
+    alert_no = sorted(r.key for r in sb.world.records[SYSTEM])[0]
+    auth = {"auth": {"username": "jjpt_sync", "password": "Police@110"}}
+
+    def feedback() -> tuple[Any, Any]:
+        client = zeep.Client(
+            f"{sb.urls[SYSTEM]}/services/AlarmService?wsdl", transport=Transport(timeout=5)
+        )
+        written = client.service.FeedbackAlarm(
+            JJDBH=alert_no, CLJG="已调解", CLDW="城关街道调委会", BZ="REF-1", _soapheaders=auth)
+        return written, client.service.QueryFeedback(JJDBH=alert_no, _soapheaders=auth)
+
+    written, found = await asyncio.to_thread(feedback)
+
+    assert written.result == "0" and written.FKBH.startswith("FK")
+    assert [(f.FKBH, f.CLJG, f.CLDW, f.BZ) for f in found] == [
+        (written.FKBH, "已调解", "城关街道调委会", "REF-1")]
+
+
 async def test_zeep_with_ws_security_username_token(sb: Sandbox) -> None:
     def fetch() -> Any:
         client = zeep.Client(
