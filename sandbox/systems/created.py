@@ -62,8 +62,14 @@ COURT_ROLES = {
     "DEFENDANT": "被告",
     "THIRD_PARTY": "第三人",
 }
-MEDIATION_ROLES = {"RESPONDENT": "被申请人", "DEFENDANT": "被申请人"}
-"""Every other role is a 申请人 at the committee."""
+MEDIATION_ROLES = {
+    "APPLICANT": "申请人",
+    "PLAINTIFF": "申请人",
+    "RESPONDENT": "被申请人",
+    "DEFENDANT": "被申请人",
+}
+"""govhub's role names in the committee's words; a role already in its words (申请人, 被申请人)
+is kept, and any other role is a 申请人."""
 
 
 class RecordMaker:
@@ -222,12 +228,15 @@ def _parties(body: dict[str, Any]) -> list[dict[str, Any]]:
 def _party(
     party: dict[str, Any], roles: dict[str, str], default_role: str, names: tuple[str, str, str]
 ) -> dict[str, Any]:
-    """A party in the target's field names (name, ID number, phone), role in its words."""
+    """A party in the target's field names (name, ID number, phone), role in its words:
+    govhub's name for it translated by ``roles``, a role already in the target's own words
+    (one of ``roles``' values) kept, anything else ``default_role``."""
     name_key, id_key, phone_key = names
+    role = str(party.get("role") or "")
     return {
         name_key: str(party.get("name")),
         id_key: str(party.get("idCard") or ""),
         phone_key: str(party.get("phone") or ""),
-        "role": roles.get(str(party.get("role") or ""), default_role),
+        "role": role if role in roles.values() else roles.get(role, default_role),
         "partyType": "自然人",
     }

@@ -211,3 +211,25 @@ async def test_accepted_writes_become_records_served_by_each_read_api(sb: Sandbo
     assert [(p["name"], p["role"]) for p in dispute["parties"]] == [("张三", "申请人")]
     (event,) = [e for e in events if e["eventNo"] == assigned["data"]["taskEventNo"]]
     assert (event["status"], event["bizNo"], event["content"]) == ("02", "GH-G9", "请上门核实")
+
+
+async def test_referral_parties_keep_roles_given_in_english_or_in_the_committees_words(
+    sb: Sandbox,
+) -> None:
+    # given a 委派调解 naming roles both ways
+    parties = [{"role": "申请人", "name": "张三"}, {"role": "被申请人", "name": "李四"},
+               {"role": "RESPONDENT", "name": "王五"}, {"role": "APPLICANT", "name": "赵六"}]
+    async with httpx.AsyncClient() as client:
+        referred = (await client.post(
+            f"{sb.urls[MEDIATION]}/openapi/v1/referrals", params=signed(sb),
+            json={"externalRef": "GH-M10", "summary": "邻里纠纷委派调解",
+                  "parties": parties})).json()["data"]
+
+        # when the committee's case is read back
+        disputes = (await client.get(f"{sb.urls[MEDIATION]}/openapi/v1/cases",
+                                     params=signed(sb, {"limit": "100"}))).json()["data"]
+
+    # then each party has the role it was sent with, in the committee's words
+    (dispute,) = [d for d in disputes if d["caseNo"] == referred["caseNo"]]
+    assert [(p["name"], p["role"]) for p in dispute["parties"]] == [
+        ("张三", "申请人"), ("李四", "被申请人"), ("王五", "被申请人"), ("赵六", "申请人")]
