@@ -147,31 +147,52 @@ def demo(
 ) -> None:
     """Everything in one command on embedded SQLite: sandbox, migrate, sync, serve."""
     from hub.demo import run_demo
-    from sandbox.runner import SandboxConfig, bind_socket
+    from sandbox.runner import SandboxConfig, bind_socket, check_base_port, port_range
 
+    _check_profile(profile)
+    config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
+    sandbox_ports = port_range(config.host, sandbox_port)
+    try:
+        check_base_port(sandbox_port)
+    except ValueError as exc:
+        _say(f"[red]cannot start the demo[/red]: the sandbox on {sandbox_ports}: {exc}")
+        raise typer.Exit(2) from exc
     settings = _settings()
     _check_serving(settings)
-    config = SandboxConfig(seed=seed, scale=scale, base_port=sandbox_port, profile=profile)
     try:  # the hub's own port, held from now on: taken, the demo stops before it starts anything
         listening = bind_socket(host, port)
     except socket.gaierror as exc:
-        console.print(
-            f"[red]cannot start the demo[/red]: the hub's host {host} cannot be resolved: "
-            f"{exc.strerror or exc}"
-        )
+        _say(f"[red]cannot start the demo[/red]: the hub's host {host} cannot be resolved: "
+             f"{exc.strerror or exc}")
+        raise typer.Exit(2) from exc
+    except ValueError as exc:
+        _say(f"[red]cannot start the demo[/red]: the hub's {exc}")
         raise typer.Exit(2) from exc
     except OSError as exc:
-        console.print(
-            f"[red]cannot start the demo[/red]: the hub's port {host}:{port} is not free: "
-            f"{exc.strerror or exc}"
-        )
+        _say(f"[red]cannot start the demo[/red]: the hub's port {host}:{port} is not free: "
+             f"{exc.strerror or exc}")
         raise typer.Exit(2) from exc
     with listening, contextlib.suppress(KeyboardInterrupt):
         try:
             asyncio.run(run_demo(settings, listening=listening, sandbox=config))
         except OSError as exc:  # one of the sandbox's five ports taken
-            console.print(f"[red]cannot start the demo:[/red] {exc.strerror or exc}")
+            _say(f"[red]cannot start the demo[/red]: the sandbox on {sandbox_ports}: "
+                 f"{exc.strerror or exc}")
             raise typer.Exit(2) from exc
+
+
+def _check_profile(profile: str) -> None:
+    from sandbox.faults import PROFILES
+
+    if profile not in PROFILES:
+        raise typer.BadParameter(
+            f"profile must be one of {', '.join(PROFILES)}, not {profile!r}",
+            param_hint="--profile")
+
+
+def _say(message: str) -> None:
+    """One line on stderr, however long (a log file's reader greps it whole)."""
+    console.print(message, soft_wrap=True)
 
 
 @app.command()
@@ -194,10 +215,14 @@ def sandbox(
         "5xx before applying, answer lost and timeout after applying, a third each.")] = None,
 ) -> None:
     """Start the five simulated legacy systems over real HTTP."""
-    from sandbox.runner import SandboxConfig, run_sandbox
+    from sandbox.runner import SandboxConfig, check_base_port, port_range, run_sandbox
 
-    if profile not in {"clean", "flaky", "hostile"}:
-        raise typer.BadParameter("profile must be clean, flaky or hostile", param_hint="--profile")
+    _check_profile(profile)
+    try:
+        check_base_port(base_port)
+    except ValueError as exc:
+        _say(f"[red]cannot start the sandbox[/red] on {port_range(host, base_port)}: {exc}")
+        raise typer.Exit(2) from exc
     if truth is not None and not truth.parent.is_dir():
         raise typer.BadParameter(
             f"no directory {truth.parent} to write it in", param_hint="--truth"
@@ -216,10 +241,8 @@ def sandbox(
             )
         )
     except OSError as exc:  # a port taken, an interface not there
-        console.print(
-            f"[red]cannot start the sandbox[/red] on {host}:{base_port}–{base_port + 4}: "
-            f"{exc.strerror or exc}"
-        )
+        _say(f"[red]cannot start the sandbox[/red] on {port_range(host, base_port)}: "
+             f"{exc.strerror or exc}")
         raise typer.Exit(2) from exc
 
 

@@ -54,6 +54,25 @@ PORT_OFFSETS: dict[SourceSystem, int] = {
     SourceSystem.COURT: 4,
 }
 
+MAX_PORT = 65535
+LAST_BASE_PORT = MAX_PORT - max(PORT_OFFSETS.values())
+"""The highest ``base_port`` whose five ports all exist."""
+
+
+def check_base_port(base_port: int) -> None:
+    """``ValueError`` unless ``base_port`` is 0 (free ports) or starts five ports that exist."""
+    if base_port != 0 and not 1 <= base_port <= LAST_BASE_PORT:
+        raise ValueError(f"ports end at {MAX_PORT}: the base port must be 0 (free ports) "
+                         f"or 1–{LAST_BASE_PORT}")
+
+
+def port_range(host: str, base_port: int) -> str:
+    """Where the five systems listen, for a message: ``127.0.0.1:9101–9105``."""
+    if base_port == 0:
+        return f"{host} (free ports)"
+    return f"{host}:{base_port}–{base_port + max(PORT_OFFSETS.values())}"
+
+
 ROUTES: dict[SourceSystem, Callable[[SystemContext], list[Route]]] = {
     SourceSystem.POLICE_110: police.routes,
     SourceSystem.GRID: grid.routes,
@@ -121,6 +140,7 @@ class Sandbox:
         monotonic: Monotonic = time.monotonic,
     ) -> None:
         config.fault_settings()  # fail fast on an unknown profile or a bad rate
+        check_base_port(config.base_port)  # and on ports past 65535
         self.config = config
         self._world = world
         self._mutator = mutator or default_mutator
@@ -218,12 +238,15 @@ class Sandbox:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to ``host:port`` and listening, ready for
     ``uvicorn.Server.serve(sockets=…)``; :class:`socket.gaierror` when ``host`` does not
-    resolve, :class:`OSError` when the port is taken (the caller says so in one line).
+    resolve, :class:`OSError` when the port is taken (the caller says so in one line),
+    ``ValueError`` when ``port`` is outside 0–65535.
 
     It listens at once, so the port is held from here on: a socket bound but not listening
     holds nothing against another that sets SO_REUSEADDR too (Linux lets both bind). asyncio
     calls ``listen`` again when it serves the socket, which changes nothing but the backlog.
     """
+    if not 0 <= port <= MAX_PORT:  # else bind raises OverflowError
+        raise ValueError(f"port {port} is outside 0–{MAX_PORT}")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on such sockets, and without it
     # every request on a kept-alive connection waits for the peer's delayed ACK (~40 ms).

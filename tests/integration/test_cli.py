@@ -241,6 +241,59 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     assert says in result.output
 
 
+@pytest.mark.parametrize("command", ["demo", "sandbox"])
+def test_an_unknown_profile_is_refused_before_anything_starts(
+    workdir: Path, command: str
+) -> None:
+    result = runner.invoke(app, [command, "--profile", "nasty", "--port", "0"]
+                           if command == "demo" else [command, "--profile", "nasty"])
+
+    assert result.exit_code == 2, result.output
+    assert "--profile" in result.output and "hostile" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert not (workdir / "data").exists()
+
+
+@pytest.mark.parametrize(("command", "said"), [
+    (["sandbox", "--base-port", "65533"], "cannot start the sandbox on 127.0.0.1:65533–65537"),
+    (["demo", "--port", "0", "--sandbox-port", "65533"],
+     "cannot start the demo: the sandbox on 127.0.0.1:65533–65537"),
+])
+def test_sandbox_ports_past_65535_are_refused_in_one_line(
+    workdir: Path, command: list[str], said: str
+) -> None:
+    result = runner.invoke(app, command)
+
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        f"{said}: ports end at 65535: the base port must be 0 (free ports) or 1–65531"]
+    assert not (workdir / "data").exists()
+
+
+def test_a_hub_port_past_65535_is_refused_in_one_line(workdir: Path) -> None:
+    result = runner.invoke(app, ["demo", "--port", "70000", "--sandbox-port", "0"])
+
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "cannot start the demo" in line]
+    assert said == ["cannot start the demo: the hub's port 70000 is outside 0–65535"]
+
+
+def test_demo_with_a_sandbox_port_taken_names_the_sandbox_ports(workdir: Path) -> None:
+    # given the sandbox's first port held by another program
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # when the demo is asked to start its sandbox there
+        result = runner.invoke(app, ["demo", "--port", "0", "--sandbox-port", str(port),
+                                     "--scale", "20"])
+    # then it names the five ports it wanted, in one line
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "cannot start the demo" in line]
+    assert said == [f"cannot start the demo: the sandbox on 127.0.0.1:{port}–{port + 4}: "
+                    "Address already in use"]  # fmt: skip
+
+
 def test_demo_on_a_taken_port_stops_before_it_starts_anything(workdir: Path) -> None:
     # given the hub's port held by another program
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
