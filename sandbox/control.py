@@ -8,6 +8,7 @@
                                   changes. Court options: ``token_ttl_s``,
                                   ``rate_per_s``, ``rate_burst``.
 ``POST /_sandbox/mutate``         ``{"count": 5}``: one mutation now; returns the changed keys
+                                  (a body that is no such object → 400)
 ``GET  /_sandbox/stats``          ``valid_records``, ``malformed_records``, ``deleted_records``,
                                   ``faults_injected``, ``valid_keys``, ``malformed_keys``,
                                   ``deleted_keys``, ``malformed`` (key → kind, field),
@@ -99,8 +100,11 @@ def control_routes(ctx: SystemContext, driver: MutateDriver) -> list[Route]:
         return json_response(_control_view(ctx))
 
     async def post_mutate(request: Request) -> Response:
-        body = await request.json() if await request.body() else {}
-        changed = ctx.apply_mutation(int(body.get("count", 5)))
+        try:
+            count = _mutate_count(await request.body())
+        except ValueError as exc:
+            return json_response({"error": str(exc)}, 400)
+        changed = ctx.apply_mutation(count)
         return json_response({"changed": [
             {"key": r.key, "version": r.version, "deleted": r.deleted} for r in changed
         ]})
@@ -151,6 +155,22 @@ def _apply_control(ctx: SystemContext, changes: dict[str, Any]) -> None:
     ctx.options.update({k: float(v) for k, v in options.items()})
     if settings.malformed_rate != old_rate:
         ctx.malformed = choose_malformed(ctx, settings.malformed_rate)
+
+
+def _mutate_count(body: bytes) -> int:
+    """The ``count`` of a ``/_sandbox/mutate`` body (5 when the body or the key is absent)."""
+    if not body:
+        return 5
+    try:
+        request = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"mutate body must be JSON: {exc}") from exc
+    if not isinstance(request, dict):
+        raise ValueError('mutate body must be a JSON object like {"count": 5}')
+    count = request.get("count", 5)
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"count must be a non-negative integer, not {count!r}")
+    return count
 
 
 def _control_view(ctx: SystemContext) -> dict[str, Any]:

@@ -266,7 +266,10 @@ def parse_time(value: str) -> datetime:
     """
     text = value.strip()
     if text.isdigit() and not _COMPACT.match(text):
-        return datetime.fromtimestamp(int(text) / 1000, tz=BEIJING)
+        try:
+            return datetime.fromtimestamp(int(text) / 1000, tz=BEIJING)
+        except (OverflowError, OSError) as exc:  # milliseconds beyond any date
+            raise ValueError(f"time {text} is out of range") from exc
     if _COMPACT.match(text):
         parsed = datetime.strptime(text, "%Y%m%d%H%M%S")  # Beijing time
     else:

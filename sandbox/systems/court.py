@@ -140,7 +140,7 @@ def routes(ctx: SystemContext) -> list[Route]:
             return json_response({"error": "idempotency_key_required"}, 400)
         try:
             body = await request.json()
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):  # not JSON, or not UTF-8
             body = None
         if not isinstance(body, dict) or not body:
             return json_response({"error": "invalid_request",

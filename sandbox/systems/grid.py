@@ -94,7 +94,7 @@ def routes(ctx: SystemContext) -> list[Route]:
             return json_response({"code": "NOT_FOUND", "message": "事件不存在"}, 404)
         try:
             body = await request.json()
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):  # not JSON, or not UTF-8
             body = None
         if not isinstance(body, dict) or not str(body.get("content", "")).strip():
             ctx.writes.reject()

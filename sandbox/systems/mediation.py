@@ -181,9 +181,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = json.loads(raw)
-        return datetime.fromisoformat(data["t"]), str(data["k"])
+        moment = datetime.fromisoformat(data["t"])
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise ValueError("invalid cursor") from exc
+    if moment.tzinfo is None:  # compared with the records' aware times: a naive one cannot be
+        raise ValueError("invalid cursor: its time has no offset")
+    return moment, str(data["k"])
 
 
 def _reject(code: int, message: str) -> Response:

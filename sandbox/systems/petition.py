@@ -189,7 +189,10 @@ def routes(ctx: SystemContext) -> list[Route]:
         days = exports.refresh()
         name = request.path_params["name"]
         match = _FILE.match(name)
-        day = datetime.strptime(match.group(1), "%Y%m%d").date() if match else None  # a date only
+        try:
+            day = datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
+        except ValueError:  # eight digits that are no date (xf_20261399.csv): no such file
+            day = None
         reissue = bool(match and match.group(2))
         if day is None or day not in exports.frozen_at or (
                 reissue and exports.reissued(day, days.get(day, [])) is None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -138,6 +139,16 @@ async def test_filing_needs_an_idempotency_key(client: httpx.AsyncClient) -> Non
     response = await client.post("/api/v1/filings", json=FILING, headers=await bearer(client))
 
     assert response.status_code == 400
+
+
+async def test_filing_that_is_not_utf8_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/filings", content=json.dumps(FILING, ensure_ascii=False).encode("gbk"),
+        headers={**await bearer(client), "Idempotency-Key": "GH-GBK",
+                 "Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
 
 
 async def test_same_idempotency_key_returns_the_same_filing(client: httpx.AsyncClient) -> None:

@@ -120,6 +120,17 @@ async def test_mutation_keeps_running_after_a_bad_interval(sb: Sandbox) -> None:
     assert ctx.faults.injected["mutate"] >= 1
 
 
+@pytest.mark.parametrize("body", [b'{"count": "x"}', b"[3]", b"{", b'{"count": -1}', b"\xff"])
+async def test_a_malformed_mutate_request_is_400(grid: httpx.AsyncClient, body: bytes) -> None:
+    before = await stats(grid)
+
+    response = await grid.post("/_sandbox/mutate", content=body)
+
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert (await stats(grid))["versions"] == before["versions"]
+
+
 async def test_down_system_answers_503_but_control_still_works(grid: httpx.AsyncClient) -> None:
     await control(grid, down=True)
 

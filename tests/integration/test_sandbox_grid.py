@@ -81,6 +81,12 @@ async def test_bad_paging_parameter_is_400(client: httpx.AsyncClient) -> None:
     assert response.status_code == 400
 
 
+async def test_an_update_time_beyond_any_date_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v2/events", params={"updatedSince": "9" * 20})
+
+    assert response.status_code == 400
+
+
 async def test_region_tree_nests_township_village_grid(client: httpx.AsyncClient) -> None:
     tree = (await client.get("/api/v2/grids")).json()["data"]
     flat = (await client.get("/api/v2/grids", params={"flat": "true"})).json()["data"]
@@ -116,6 +122,17 @@ async def test_feedback_on_unknown_event_is_404(client: httpx.AsyncClient) -> No
     response = await client.post("/api/v2/events/NOPE/feedback", json={"content": "x"})
 
     assert response.status_code == 404
+
+
+async def test_feedback_that_is_not_utf8_is_400(sb: Sandbox, client: httpx.AsyncClient) -> None:
+    event_no = sorted(sb.systems[SYSTEM].store.latest)[0]
+
+    response = await client.post(f"/api/v2/events/{event_no}/feedback",
+                                 content="{\"content\": \"已上门\"}".encode("gbk"),
+                                 headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "BAD_REQUEST"
 
 
 async def test_pages_shift_when_records_change_while_paging(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -66,6 +68,16 @@ async def test_signed_request_pages_through_every_case_by_cursor(sb: Sandbox) ->
     ]
     assert [i["caseNo"] for i in items] == expected
     assert items[0]["applicant"]["name"] == "张伟"
+
+
+async def test_a_cursor_whose_time_has_no_offset_is_400(sb: Sandbox) -> None:
+    raw = json.dumps({"t": "2024-06-01T08:00:00", "k": "TJ1"}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    response = await get_cases(sb, signed(sb, cursor=cursor))
+
+    assert response.status_code == 400
+    assert response.json()["errcode"] == 40000 and "cursor" in response.json()["errmsg"]
 
 
 @pytest.mark.parametrize(

@@ -112,3 +112,13 @@ async def test_unknown_file_is_404(client: httpx.AsyncClient) -> None:
     response = await client.get("/exports/xf_19990101.csv")
 
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", ["xf_20261399.csv", "xf_20260230_v2.csv"])
+async def test_a_file_named_by_a_date_that_does_not_exist_is_404(
+    client: httpx.AsyncClient, name: str,
+) -> None:
+    response = await client.get(f"/exports/{name}")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "NOT_FOUND"
