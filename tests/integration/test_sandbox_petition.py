@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,6 +17,7 @@ from sandbox.runner import Sandbox, SandboxConfig
 from sandbox.systems.petition import COLUMNS
 from sandbox.systems.sample import sample_mutator, sample_world
 
+README = Path(__file__).resolve().parents[2] / "sandbox" / "README.md"
 SYSTEM = SourceSystem.PETITION
 
 
@@ -106,6 +109,23 @@ async def test_changed_rows_reissue_the_day_as_v2(sb: Sandbox, client: httpx.Asy
         assert v2_rows[record.key]["办理状态"] == record.payload["办理状态"]
     day_keys = {r.key for r in sb.world.records[SYSTEM] if r.export_day == day}
     assert set(v2_rows) == day_keys
+
+
+async def test_further_changes_refresh_the_same_v2_file_as_the_readme_says(
+    sb: Sandbox, client: httpx.AsyncClient,
+) -> None:
+    # given days already re-issued once
+    sb.mutate(SYSTEM, 3)
+    # when their rows change again, and again
+    sb.mutate(SYSTEM, 3)
+    sb.mutate(SYSTEM, 3)
+    names = [f["name"] for f in await listing(client)]
+    # then every day has its original and at most one re-issue, and it is the _v2.csv
+    assert all(re.fullmatch(r"xf_\d{8}(_v2)?\.csv", name) for name in names), names
+    assert any(name.endswith("_v2.csv") for name in names)
+    readme = " ".join(README.read_text(encoding="utf-8").split())
+    assert "refresh that same `_v2.csv`" in readme
+    assert "_vN" not in readme and "_v{version}" not in readme
 
 
 async def test_unknown_file_is_404(client: httpx.AsyncClient) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 
 from connectors.errors import (
     BreakerOpen,
@@ -13,7 +15,14 @@ from connectors.errors import (
 )
 from connectors.writeback.relay import WRITER_MODULES, error_code
 from domain.enums import SourceSystem
-from domain.writeback import OPERATION_TARGETS, DeliveryPolicy, WriteOperation
+from domain.writeback import (
+    OPERATION_TARGETS,
+    DeliveryPolicy,
+    WriteOperation,
+    writeback_reference,
+)
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_every_operation_has_a_target_and_every_target_a_writer() -> None:
@@ -48,3 +57,14 @@ def test_a_dispatch_reaches_the_system_of_its_track_with_a_stable_reference() ->
     reference = writeback_reference("MD20260001", 3, WriteOperation.COURT_FILING)
     assert reference == writeback_reference("MD20260001", 3, WriteOperation.COURT_FILING)
     assert reference == "MD20260001-3-COUR"
+
+
+def test_the_readme_names_the_reference_suffix_every_target_gets() -> None:
+    # given the suffix the code stamps for each target
+    suffixes = {writeback_reference("M1", 2, op).removeprefix("M1-2") for op in WriteOperation}
+    # when the README describes the reference
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    described = re.search(r"The reference is `<number>-<new version>-([^`]*)` \(([^)]*)\)", text)
+    # then it lists exactly those suffixes
+    assert described is not None, "README no longer describes the write-back reference"
+    assert set(re.findall(r"`(-[A-Z]+)`", described.group(2))) == suffixes
