@@ -195,6 +195,12 @@ async def replay_writes(session: AsyncSession, ids: Sequence[int]) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
 
+async def known_write_ids(session: AsyncSession, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` are outbox rows (whatever their state)."""
+    found = await session.scalars(select(OutboxMessage.id).where(OutboxMessage.id.in_(list(ids))))
+    return set(found.all())
+
+
 async def cancel_writes(session: AsyncSession, ids: Sequence[int]) -> int:
     """Stop writes that were not delivered (PENDING, UNKNOWN, DEAD, FAILED)."""
     cancellable = [WriteState.PENDING, WriteState.UNKNOWN, WriteState.DEAD, WriteState.FAILED]

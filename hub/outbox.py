@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Annotated
 
@@ -34,6 +34,7 @@ from db.outbox import (
     TargetBacklog,
     backlog,
     cancel_writes,
+    known_write_ids,
     list_writes,
     purge_writes,
     replay_writes,
@@ -147,14 +148,20 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             console.print(f"[red]unknown state[/red]: {exc}")
             raise typer.Exit(2) from exc
         table = Table(title="write-backs (回写)")
-        for column in ("id", "target", "operation", "reference", "matter", "state", "attempts",
-                       "target id", "last error", "next attempt"):
-            table.add_column(column)
 
         async def load(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with sessions() as session:
                 rows = await list_writes(session, target=next(iter(chosen)) if chosen else None,
                                          states=wanted, limit=limit)
+            for column in ("id", "target", "operation"):
+                table.add_column(column)
+            # an operator copies the reference to find the write at the target: never cut it,
+            # other columns wrap instead
+            table.add_column("reference", no_wrap=True, min_width=max(
+                [len("reference"), *(len(r.idempotency_key) for r in rows)]))
+            for column in ("matter", "state", "attempts", "target id", "last error",
+                           "next attempt"):
+                table.add_column(column)
             for r in rows:
                 error = f"{r.last_error_code}: {r.last_error}" if r.last_error_code else ""
                 table.add_row(
@@ -166,31 +173,38 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         asyncio.run(with_sessions(settings, load))
         result_console.print(table)
 
-    @outbox.command("retry")
-    def retry(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
-        """Give DEAD, FAILED or CANCELLED write-backs a fresh start (read back before resending)."""
+    def change_writes(ids: list[int], change: Callable[[AsyncSession, list[int]], Awaitable[int]],
+                      done: str) -> None:
+        """Apply ``change`` to the rows ``ids`` and say how many it changed; ids that are no
+        row are named on stderr, and when none is a row the command exits 1."""
         settings = settings_factory()
+        missing: list[int] = []
 
         async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
             async with sessions.begin() as session:
-                result_console.print(f"reset {await replay_writes(session, ids)} of {len(ids)}")
+                missing.extend(sorted(set(ids) - await known_write_ids(session, ids)))
+                changed = await change(session, ids)
+            result_console.print(f"{done} {changed} of {len(ids)}")
 
         asyncio.run(with_sessions(settings, run))
+        if missing:
+            plural = "s" if len(missing) > 1 else ""
+            console.print(f"[red]no write-back{plural} with id{plural}[/red] "
+                          f"{', '.join(map(str, missing))}", soft_wrap=True)
+        if len(missing) == len(set(ids)):
+            raise typer.Exit(1)
+
+    @outbox.command("retry")
+    def retry(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
+        """Give DEAD, FAILED or CANCELLED write-backs a fresh start (read back before resending)."""
+        change_writes(ids, replay_writes, "reset")
 
     outbox.command("replay", help="Same as retry.")(retry)
 
     @outbox.command("cancel")
     def cancel(ids: Annotated[list[int], typer.Argument(help="Outbox row ids.")]) -> None:
         """Stop write-backs that were not delivered."""
-        settings = settings_factory()
-
-        async def run(sessions: async_sessionmaker[AsyncSession]) -> None:
-            async with sessions.begin() as session:
-                result_console.print(
-                    f"cancelled {await cancel_writes(session, ids)} of {len(ids)}"
-                )
-
-        asyncio.run(with_sessions(settings, run))
+        change_writes(ids, cancel_writes, "cancelled")
 
     @outbox.command("purge")
     def purge(

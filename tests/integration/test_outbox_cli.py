@@ -53,6 +53,41 @@ def test_retry_restarts_a_dead_write_as_unknown_and_cancel_stops_it(workdir: Pat
     assert status(workdir) == "CANCELLED"
 
 
+@pytest.mark.parametrize("command", ["retry", "replay", "cancel"])
+def test_an_unknown_id_is_named_and_fails_when_none_exists(workdir: Path, command: str) -> None:
+    result = runner.invoke(app, ["outbox", command, "999"])
+
+    assert result.exit_code == 1, result.output
+    assert "no write-back with id 999" in result.stderr
+    assert status(workdir) == "DEAD"
+
+
+def test_unknown_ids_beside_a_known_one_are_named_but_the_known_one_is_retried(
+    workdir: Path,
+) -> None:
+    result = runner.invoke(app, ["outbox", "retry", "1", "998", "999"])
+
+    assert result.exit_code == 0, result.output
+    assert "reset 1 of 3" in result.stdout
+    assert "no write-backs with ids 998, 999" in result.stderr
+    assert status(workdir) == "UNKNOWN"
+
+
+def test_list_shows_a_long_reference_whole_off_a_terminal(workdir: Path) -> None:
+    # given a write whose reference is as long as a reference gets, with a long error beside it
+    reference = "GH-" + "2026112300000123" * 3 + "-12-COUR"
+    reference = reference[:64]
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute(
+            "UPDATE outbox SET idempotency_key = ?, aggregate_id = ?, last_error = ?",
+            (reference, "M" * 40, "gave up after 8 attempts " * 4))
+    # when it is listed into a log (no terminal: 160 columns)
+    result = runner.invoke(app, ["outbox", "list"])
+    # then the reference is on one line, uncut
+    assert result.exit_code == 0, result.output
+    assert reference in result.stdout
+
+
 def test_purge_deletes_only_delivered_and_cancelled_writes_older_than_asked(
     workdir: Path,
 ) -> None:
