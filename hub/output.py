@@ -42,5 +42,7 @@ def readable_table(title: str, headers: tuple[str, ...]) -> Table:
 def refuse_configuration(code: str, message: str) -> NoReturn:
     """Stop a command on a configuration error (配置错误): one line on stderr with the error's
     code (``ConfigErrorCode``) and what is wrong, exit status 2."""
-    output_console().print(f"[red]configuration error[/red] ({code}): {escape(message)}")
+    # soft_wrap: one line however long; Rich would break it at the console's width
+    output_console().print(f"[red]configuration error[/red] ({code}): {escape(message)}",
+                           soft_wrap=True)
     raise typer.Exit(2)

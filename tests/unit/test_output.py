@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import io
 
+import pytest
+import typer
+
 from connectors.sync import RunResult
 from domain.enums import SourceSystem
-from hub.output import LOG_WIDTH, output_console
+from hub.output import LOG_WIDTH, output_console, refuse_configuration
 from hub.sync_cli import summary_table
 
 HEADERS = ("source", "status", "fetched", "inserted", "updated", "unchanged", "deleted",
@@ -28,3 +31,18 @@ def test_summary_table_in_a_log_file_keeps_every_header_whole() -> None:
     for header in HEADERS:
         assert header in text, header
     assert "source answered 503 three times" in text
+
+
+def test_a_long_configuration_error_is_one_line_off_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # given a message longer than a log file's width, naming a deep path
+    path = "/srv/govhub/config/" + "nested/" * 30 + "deadline-rules.toml"
+    message = f"GOVHUB_DEADLINE_RULES_FILE: {path}: rule [[rule]] 3 has no key 'days'"
+    # when the command stops on it
+    with pytest.raises(typer.Exit) as stopped:
+        refuse_configuration("INVALID_DEADLINE_RULES", message)
+    # then stderr holds exactly one line, the message whole
+    assert stopped.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == [f"configuration error (INVALID_DEADLINE_RULES): {message}"]
