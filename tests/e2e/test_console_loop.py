@@ -174,11 +174,10 @@ async def test_the_departments_results_arrive_by_sync(world: World, browser: Bro
     watched = await _staff_page(browser, world.base, f"matter/{matter['id']}")
     page = watched.page
     step = page.locator("[data-fact=环节]")
-    await expect(step).to_have_text("已登记")
-    await expect(page.locator("[data-fact=来源]")).to_have_text("网格事件")
-    # 受理, 研判, 分流 to the township mediation committee, through the forms
-    await _act(page, "admit", "受理", {})
+    # the grid platform is already handling it (处理中): the matter arrives 已受理, by the system
     await expect(step).to_have_text("已受理")
+    await expect(page.locator("[data-fact=来源]")).to_have_text("网格事件")
+    # 研判, 分流 to the township mediation committee, through the forms
     await _act(page, "assess", "研判", {
         "纠纷类别": "NEIGHBOUR", "风险等级": "YELLOW", "复杂程度": "ORDINARY",
         "牵头单位（必填）": "司法所"})  # fmt: skip
@@ -216,7 +215,8 @@ async def test_the_departments_results_arrive_by_sync(world: World, browser: Bro
         "items => items.map((li) => li.dataset.action)"
     )
     assert shown == [
-        "OPEN", "ADMIT", "ASSESS", "DISPATCH",
+        "OPEN", "ADMIT",  # the grid platform's own 受理, by sync
+        "ASSESS", "DISPATCH",
         "RECORD_JOINED", "ACCEPT", "REPORT_RESULT",  # the committee's record, by sync
         "REDISPATCH",
         "RECORD_JOINED", "ACCEPT", "REPORT_RESULT",  # the court's record, by sync
