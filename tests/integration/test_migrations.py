@@ -388,3 +388,64 @@ async def test_stored_petitions_repeated_by_their_source_count_after_0016(
 async def test_stored_petitions_repeated_by_their_source_count_after_0016_on_postgresql() -> None:
     async with _postgres_engine("govhub_repeats") as engine:
         assert await _repeats_across_0016(engine) == _REPEATS_ACROSS_0016
+
+
+async def _triggers(connection: AsyncConnection) -> dict[str, str]:
+    """Every trigger (and, on PostgreSQL, trigger function) by name, as the database holds it."""
+    if connection.dialect.name == "sqlite":
+        rows = await connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        )
+        return {str(name): str(sql) for name, sql in rows}
+    triggers = await connection.execute(
+        text(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger AS t "
+            "JOIN pg_class AS c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+        )
+    )
+    functions = await connection.execute(
+        text(
+            "SELECT p.proname, p.prosrc FROM pg_proc AS p "
+            "JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema()"
+        )
+    )
+    # the definition names the table with its schema, the test's own
+    schema = f"{await connection.scalar(text('SELECT current_schema()'))}."
+    return {
+        **{f"trigger {name}": str(sql).replace(schema, "") for name, sql in triggers},
+        **{f"function {name}": str(sql) for name, sql in functions},
+    }
+
+
+async def _migrated_and_created(
+    migrated: AsyncEngine, created: AsyncEngine
+) -> tuple[dict[str, str], dict[str, str]]:
+    await upgrade(migrated)
+    async with created.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with migrated.connect() as left, created.connect() as right:
+        return await _triggers(left), await _triggers(right)
+
+
+async def test_the_migrated_triggers_are_the_models(tmp_path: Path) -> None:
+    async with (
+        _sqlite_engine(tmp_path / "migrated.db") as migrated,
+        _sqlite_engine(tmp_path / "created.db") as created,
+    ):
+        by_migrations, by_models = await _migrated_and_created(migrated, created)
+    assert by_migrations == by_models
+    assert "petition_repeat_update" in by_models
+
+
+@pytest.mark.postgres
+async def test_the_migrated_triggers_are_the_models_on_postgresql() -> None:
+    async with (
+        _postgres_engine("govhub_migrated") as migrated,
+        _postgres_engine("govhub_created") as created,
+    ):
+        by_migrations, by_models = await _migrated_and_created(migrated, created)
+    assert by_migrations == by_models
+    assert "trigger petition_repeat_update" in by_models
