@@ -325,9 +325,8 @@ async def _repeats(connection: AsyncConnection) -> tuple[set[int], int, int]:
     return set(flagged), int(counted[0]), int(counted[1])
 
 
-async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int, int]]:
-    """Petitions stored under 0015 (the links' rule), then at head, down to 0015, up again."""
-    await upgrade(engine, "0015")
+async def _store_petitions(engine: AsyncEngine) -> None:
+    """The petitions of ``_PETITIONS``, the third linked to the second as the same parties."""
     async with engine.begin() as connection:
         for pk, day, count in _PETITIONS:
             at = datetime(2026, 3, day, tzinfo=UTC)
@@ -351,20 +350,37 @@ async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int,
             ),
             {"at": AT},
         )
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as connection:
+
+        def down(sync: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.downgrade(config, revision)
+
+        await connection.run_sync(down)
+
+
+async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int, int]]:
+    """Petitions stored under 0015 (the links' rule), then at head, down to 0015 (where a
+    count crossing 1 moves nothing: the petitions triggers are gone), up again."""
+    await upgrade(engine, "0015")
+    await _store_petitions(engine)
     seen = []
     async with engine.connect() as connection:
         seen.append(await _repeats(connection))
     await upgrade(engine)
     async with engine.connect() as connection:
         seen.append(await _repeats(connection))
+    await _downgrade(engine, "0015")
     async with engine.begin() as connection:
-
-        def down(sync: Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = sync
-            command.downgrade(config, "0015")
-
-        await connection.run_sync(down)
+        seen.append(await _repeats(connection))
+        # the petition system now counts the second as repeated, the first no longer
+        await connection.execute(
+            text("UPDATE petitions SET repeat_count = CASE id WHEN 2 THEN 3 ELSE 0 END")
+        )
         seen.append(await _repeats(connection))
     await upgrade(engine)
     async with engine.connect() as connection:
@@ -373,8 +389,15 @@ async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int,
 
 
 # under 0015 only the link repeat; at head the source's repeat too (flags and both summaries);
-# down to 0015 the links' rule again; up again both
-_REPEATS_ACROSS_0016 = [({3}, 1, 1), ({1, 3}, 2, 2), ({3}, 1, 1), ({1, 3}, 2, 2)]
+# down to 0015 the links' rule again, and counts crossing 1 there change nothing; up again the
+# source's counts as they now stand
+_REPEATS_ACROSS_0016 = [
+    ({3}, 1, 1),
+    ({1, 3}, 2, 2),
+    ({3}, 1, 1),
+    ({3}, 1, 1),
+    ({2, 3}, 2, 2),
+]
 
 
 async def test_stored_petitions_repeated_by_their_source_count_after_0016(
