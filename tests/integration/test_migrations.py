@@ -413,6 +413,62 @@ async def test_stored_petitions_repeated_by_their_source_count_after_0016_on_pos
         assert await _repeats_across_0016(engine) == _REPEATS_ACROSS_0016
 
 
+async def _petition_update_trigger(connection: AsyncConnection) -> str:
+    return str(
+        await connection.scalar(
+            text(
+                "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger AS t "
+                "JOIN pg_class AS c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND t.tgname = 'petition_repeat_update'"
+            )
+        )
+    )
+
+
+async def _repeat_trigger_across_0017(engine: AsyncEngine) -> list[tuple[str, set[int]]]:
+    """The petitions update trigger's kind and the flagged petitions: at 0016, at head after a
+    bulk update moving the first petition's count below 1 (the others' unchanged), and down at
+    0016 after moving it back."""
+    bulk_update = (
+        "UPDATE petitions SET repeat_count = v.count FROM (VALUES (1, :first), (2, 0), (3, NULL)) "
+        "AS v (id, count) WHERE petitions.id = v.id"
+    )
+
+    async def seen(connection: AsyncConnection) -> tuple[str, set[int]]:
+        definition = await _petition_update_trigger(connection)
+        kind = "ROW" if "FOR EACH ROW" in definition else "STATEMENT"
+        if "UPDATE OF repeat_count" in definition:
+            kind += " OF repeat_count"
+        flagged = await connection.scalars(text("SELECT id FROM records WHERE repeat_petition"))
+        return kind, set(flagged)
+
+    await upgrade(engine, "0016")
+    await _store_petitions(engine)
+    steps = []
+    async with engine.connect() as connection:
+        steps.append(await seen(connection))
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text(bulk_update), {"first": 0})
+        steps.append(await seen(connection))
+    await _downgrade(engine, "0016")
+    async with engine.begin() as connection:
+        await connection.execute(text(bulk_update), {"first": 2})
+        steps.append(await seen(connection))
+    return steps
+
+
+@pytest.mark.postgres
+async def test_petition_updates_fire_the_repeat_trigger_only_on_their_count_after_0017() -> None:
+    async with _postgres_engine("govhub_rowtrigger") as engine:
+        assert await _repeat_trigger_across_0017(engine) == [
+            ("STATEMENT", {1, 3}),
+            ("ROW OF repeat_count", {3}),
+            ("STATEMENT", {1, 3}),
+        ]
+
+
 async def _triggers(connection: AsyncConnection) -> dict[str, str]:
     """Every trigger (and, on PostgreSQL, trigger function) by name, as the database holds it."""
     if connection.dialect.name == "sqlite":
