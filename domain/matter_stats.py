@@ -51,7 +51,7 @@ class MatterDateBasis(StrEnum):
 class KpiAnchor(StrEnum):
     """The instant a matter KPI counts a matter on (指标计入时间)."""
 
-    OPENED = "OPENED"  # 登记时间
+    OPENED = "OPENED"  # 登记时间: for a matter taken from a source, the source's receipt
     CLOSED = "CLOSED"  # 结案时间
     CLOSED_OR_DUE = "CLOSED_OR_DUE"  # 结案时间, else the first overdue handling clock's due
 
@@ -139,9 +139,10 @@ class DurationDefinition:
     """How the handling duration is measured (办理时长口径)."""
 
     name: str = "办理时长"
-    version: str = "2026.1"
+    version: str = "2026.2"
     text: str = (
-        "办理时长 = 结案时间 − 登记时间 (小时, 含挂起与节假日); 按结案时间计入期间; "
+        "办理时长 = 结案时间 − 登记时间 (小时, 含挂起与节假日); 登记时间为来源系统收件之日"
+        " (积案存量的办理时长含其在来源系统的全部时间); 按结案时间计入期间; "
         "P50/P90 为线性插值分位数"
     )
 

@@ -103,7 +103,9 @@ def _hours(seconds: float | None, hidden: bool) -> float | None:
 @strawberry.type(
     description=(
         "Handling duration of a group's matters closed in the period (办理时长): 结案时间 − "
-        "登记时间, in hours; percentiles by linear interpolation."
+        "登记时间, in hours (登记时间 of a matter taken from a source is the source's receipt, "
+        "so a loaded backlog's durations include its time at the source); percentiles by "
+        "linear interpolation."
     )
 )
 class DurationFigure:

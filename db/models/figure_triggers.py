@@ -23,10 +23,12 @@ its link partners recomputed, after that statement's own deltas: at the end of t
 update function; on SQLite by a trigger created before the figures ones, since SQLite fires
 the newest first), and on ``petitions`` (a kind row inserted with ``repeat_count`` ≥ 1, or
 updated across 1: its record recomputed; the kind row is written after its records row, so
-the record is counted first and then moved). A flag that changes is an update of ``records``,
-so the figures triggers move its count like any other key change.
-Used by migrations 0009 (links only: ``source_repeats=False``) and 0016, and by
-``metadata.create_all`` (``db.models.figures``).
+the record is counted first and then moved; on PostgreSQL the update one is a row trigger on
+``repeat_count`` alone, so updates leaving the count alone cost nothing). A flag that changes is
+an update of ``records``, so the figures triggers move its count like any other key change.
+Used by migration 0009 (links only: ``source_repeats=False``; migrations 0016 and 0017 carry
+their own frozen copy of what they install) and by ``metadata.create_all``
+(``db.models.figures``): a change here needs a migration installing it on existing databases.
 """
 
 from __future__ import annotations
@@ -259,26 +261,24 @@ def _postgresql_flag_statements(flags: dict[str, str]) -> list[str]:
 
 
 def _postgresql_petition_statements(flags: dict[str, str]) -> list[str]:
-    """As on SQLite, once per statement (a batch's COPY or ``UPDATE … FROM``): the records of
-    the petitions inserted repeated, and of those whose count crossed 1 (a set difference of
-    the transition tables, not a join: they have no statistics)."""
+    """As on SQLite: on insert once per statement (a batch's COPY), the records of the
+    petitions inserted repeated; on update a row trigger on ``repeat_count`` alone, firing
+    only for a row whose count crossed 1 (``UPDATE OF … WHEN``), so the many updates of
+    petitions that leave the count alone (a re-sync's other columns, a bulk group) neither
+    copy their rows into transition tables nor compare them."""
     repeated = _REPEATED.format(row="t")
     inserted = f"id = ANY(ARRAY(SELECT id FROM new_petitions AS t WHERE {repeated}))"
-    crossed = (
-        f"id = ANY(ARRAY(SELECT id FROM (SELECT id, {repeated} AS repeated "
-        f"FROM new_petitions AS t EXCEPT SELECT id, {repeated} AS repeated "
-        f"FROM old_petitions AS t) AS crossed))"
-    )
+    old, new = _REPEATED.format(row="OLD"), _REPEATED.format(row="NEW")
     return [
         "CREATE FUNCTION petition_repeat_insert() RETURNS trigger LANGUAGE plpgsql AS $$ "
         f"BEGIN {_refresh_flags(inserted, flags)} RETURN NULL; END $$",
         "CREATE FUNCTION petition_repeat_update() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {_refresh_flags(crossed, flags)} RETURN NULL; END $$",
+        f"BEGIN {_refresh_flags('id = NEW.id', flags)} RETURN NULL; END $$",
         "CREATE TRIGGER petition_repeat_insert AFTER INSERT ON petitions "
         "REFERENCING NEW TABLE AS new_petitions FOR EACH STATEMENT "
         "EXECUTE FUNCTION petition_repeat_insert()",
-        "CREATE TRIGGER petition_repeat_update AFTER UPDATE ON petitions "
-        "REFERENCING OLD TABLE AS old_petitions NEW TABLE AS new_petitions FOR EACH STATEMENT "
+        "CREATE TRIGGER petition_repeat_update AFTER UPDATE OF repeat_count ON petitions "
+        f"FOR EACH ROW WHEN (({old}) IS DISTINCT FROM ({new})) "
         "EXECUTE FUNCTION petition_repeat_update()",
     ]
 

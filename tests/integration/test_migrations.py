@@ -325,9 +325,8 @@ async def _repeats(connection: AsyncConnection) -> tuple[set[int], int, int]:
     return set(flagged), int(counted[0]), int(counted[1])
 
 
-async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int, int]]:
-    """Petitions stored under 0015 (the links' rule), then at head, down to 0015, up again."""
-    await upgrade(engine, "0015")
+async def _store_petitions(engine: AsyncEngine) -> None:
+    """The petitions of ``_PETITIONS``, the third linked to the second as the same parties."""
     async with engine.begin() as connection:
         for pk, day, count in _PETITIONS:
             at = datetime(2026, 3, day, tzinfo=UTC)
@@ -351,20 +350,37 @@ async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int,
             ),
             {"at": AT},
         )
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    async with engine.begin() as connection:
+
+        def down(sync: Connection) -> None:
+            config = alembic_config()
+            config.attributes["connection"] = sync
+            command.downgrade(config, revision)
+
+        await connection.run_sync(down)
+
+
+async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int, int]]:
+    """Petitions stored under 0015 (the links' rule), then at head, down to 0015 (where a
+    count crossing 1 moves nothing: the petitions triggers are gone), up again."""
+    await upgrade(engine, "0015")
+    await _store_petitions(engine)
     seen = []
     async with engine.connect() as connection:
         seen.append(await _repeats(connection))
     await upgrade(engine)
     async with engine.connect() as connection:
         seen.append(await _repeats(connection))
+    await _downgrade(engine, "0015")
     async with engine.begin() as connection:
-
-        def down(sync: Connection) -> None:
-            config = alembic_config()
-            config.attributes["connection"] = sync
-            command.downgrade(config, "0015")
-
-        await connection.run_sync(down)
+        seen.append(await _repeats(connection))
+        # the petition system now counts the second as repeated, the first no longer
+        await connection.execute(
+            text("UPDATE petitions SET repeat_count = CASE id WHEN 2 THEN 3 ELSE 0 END")
+        )
         seen.append(await _repeats(connection))
     await upgrade(engine)
     async with engine.connect() as connection:
@@ -373,8 +389,15 @@ async def _repeats_across_0016(engine: AsyncEngine) -> list[tuple[set[int], int,
 
 
 # under 0015 only the link repeat; at head the source's repeat too (flags and both summaries);
-# down to 0015 the links' rule again; up again both
-_REPEATS_ACROSS_0016 = [({3}, 1, 1), ({1, 3}, 2, 2), ({3}, 1, 1), ({1, 3}, 2, 2)]
+# down to 0015 the links' rule again, and counts crossing 1 there change nothing; up again the
+# source's counts as they now stand
+_REPEATS_ACROSS_0016 = [
+    ({3}, 1, 1),
+    ({1, 3}, 2, 2),
+    ({3}, 1, 1),
+    ({3}, 1, 1),
+    ({2, 3}, 2, 2),
+]
 
 
 async def test_stored_petitions_repeated_by_their_source_count_after_0016(
@@ -388,3 +411,120 @@ async def test_stored_petitions_repeated_by_their_source_count_after_0016(
 async def test_stored_petitions_repeated_by_their_source_count_after_0016_on_postgresql() -> None:
     async with _postgres_engine("govhub_repeats") as engine:
         assert await _repeats_across_0016(engine) == _REPEATS_ACROSS_0016
+
+
+async def _petition_update_trigger(connection: AsyncConnection) -> str:
+    return str(
+        await connection.scalar(
+            text(
+                "SELECT pg_get_triggerdef(t.oid) FROM pg_trigger AS t "
+                "JOIN pg_class AS c ON c.oid = t.tgrelid "
+                "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = current_schema() AND t.tgname = 'petition_repeat_update'"
+            )
+        )
+    )
+
+
+async def _repeat_trigger_across_0017(engine: AsyncEngine) -> list[tuple[str, set[int]]]:
+    """The petitions update trigger's kind and the flagged petitions: at 0016, at head after a
+    bulk update moving the first petition's count below 1 (the others' unchanged), and down at
+    0016 after moving it back."""
+    bulk_update = (
+        "UPDATE petitions SET repeat_count = v.count FROM (VALUES (1, :first), (2, 0), (3, NULL)) "
+        "AS v (id, count) WHERE petitions.id = v.id"
+    )
+
+    async def seen(connection: AsyncConnection) -> tuple[str, set[int]]:
+        definition = await _petition_update_trigger(connection)
+        kind = "ROW" if "FOR EACH ROW" in definition else "STATEMENT"
+        if "UPDATE OF repeat_count" in definition:
+            kind += " OF repeat_count"
+        flagged = await connection.scalars(text("SELECT id FROM records WHERE repeat_petition"))
+        return kind, set(flagged)
+
+    await upgrade(engine, "0016")
+    await _store_petitions(engine)
+    steps = []
+    async with engine.connect() as connection:
+        steps.append(await seen(connection))
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text(bulk_update), {"first": 0})
+        steps.append(await seen(connection))
+    await _downgrade(engine, "0016")
+    async with engine.begin() as connection:
+        await connection.execute(text(bulk_update), {"first": 2})
+        steps.append(await seen(connection))
+    return steps
+
+
+@pytest.mark.postgres
+async def test_petition_updates_fire_the_repeat_trigger_only_on_their_count_after_0017() -> None:
+    async with _postgres_engine("govhub_rowtrigger") as engine:
+        assert await _repeat_trigger_across_0017(engine) == [
+            ("STATEMENT", {1, 3}),
+            ("ROW OF repeat_count", {3}),
+            ("STATEMENT", {1, 3}),
+        ]
+
+
+async def _triggers(connection: AsyncConnection) -> dict[str, str]:
+    """Every trigger (and, on PostgreSQL, trigger function) by name, as the database holds it."""
+    if connection.dialect.name == "sqlite":
+        rows = await connection.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        )
+        return {str(name): str(sql) for name, sql in rows}
+    triggers = await connection.execute(
+        text(
+            "SELECT t.tgname, pg_get_triggerdef(t.oid) FROM pg_trigger AS t "
+            "JOIN pg_class AS c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = current_schema() AND NOT t.tgisinternal"
+        )
+    )
+    functions = await connection.execute(
+        text(
+            "SELECT p.proname, p.prosrc FROM pg_proc AS p "
+            "JOIN pg_namespace AS n ON n.oid = p.pronamespace "
+            "WHERE n.nspname = current_schema()"
+        )
+    )
+    # the definition names the table with its schema, the test's own
+    schema = f"{await connection.scalar(text('SELECT current_schema()'))}."
+    return {
+        **{f"trigger {name}": str(sql).replace(schema, "") for name, sql in triggers},
+        **{f"function {name}": str(sql) for name, sql in functions},
+    }
+
+
+async def _migrated_and_created(
+    migrated: AsyncEngine, created: AsyncEngine
+) -> tuple[dict[str, str], dict[str, str]]:
+    await upgrade(migrated)
+    async with created.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    async with migrated.connect() as left, created.connect() as right:
+        return await _triggers(left), await _triggers(right)
+
+
+async def test_the_migrated_triggers_are_the_models(tmp_path: Path) -> None:
+    async with (
+        _sqlite_engine(tmp_path / "migrated.db") as migrated,
+        _sqlite_engine(tmp_path / "created.db") as created,
+    ):
+        by_migrations, by_models = await _migrated_and_created(migrated, created)
+    assert by_migrations == by_models
+    assert "petition_repeat_update" in by_models
+
+
+@pytest.mark.postgres
+async def test_the_migrated_triggers_are_the_models_on_postgresql() -> None:
+    async with (
+        _postgres_engine("govhub_migrated") as migrated,
+        _postgres_engine("govhub_created") as created,
+    ):
+        by_migrations, by_models = await _migrated_and_created(migrated, created)
+    assert by_migrations == by_models
+    assert "trigger petition_repeat_update" in by_models

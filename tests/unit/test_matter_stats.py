@@ -14,6 +14,7 @@ from domain.deadlines.rules import load_rules
 from domain.enums import RegionLevel
 from domain.matter_stats import (
     ACCEPTANCE_RULES,
+    HANDLING_DURATION,
     HANDLING_RULES,
     KPI_ANCHOR,
     RESOLUTION_LEVEL_OF_TRACK,
@@ -24,6 +25,7 @@ from domain.stats import (
     KPI_DEFINITIONS,
     MATTER_KPIS,
     RECORD_KPIS,
+    KpiId,
     KpiSubject,
     TimeBucket,
     missing_periods,
@@ -36,6 +38,21 @@ def test_every_matter_kpi_has_a_date_and_a_matter_definition() -> None:
     assert all(KPI_DEFINITIONS[kpi].subject is KpiSubject.MATTERS for kpi in MATTER_KPIS)
     assert not set(MATTER_KPIS) & set(RECORD_KPIS)
     assert len(RECORD_KPIS) == 5
+
+
+def test_definitions_on_the_sources_dates_say_so_under_a_new_version() -> None:
+    # 登记 is the source's receipt and the source's acceptance and conclusion start and stop
+    # clocks: a published definition that changed meaning carries a new version
+    timely = KPI_DEFINITIONS[KpiId.TIMELY_ACCEPTANCE_RATE]
+    on_time = KPI_DEFINITIONS[KpiId.ON_TIME_CLOSURE_RATE]
+    assert (timely.version, on_time.version, HANDLING_DURATION.version) == (
+        "2026.2",
+        "2026.3",
+        "2026.2",
+    )
+    assert "来源系统收件" in timely.numerator and "来源系统受理" in timely.numerator
+    assert "来源系统办结之日停止" in on_time.numerator
+    assert "来源系统收件" in HANDLING_DURATION.text
 
 
 def test_the_clocks_the_kpis_read_are_shipped_rules() -> None:
