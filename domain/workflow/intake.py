@@ -131,6 +131,8 @@ class SourceDates:
     """The source's own deadline (办理期限), for the record only."""
     source: str = ""
     """The source system and the record's key, for the timeline rows (e.g. ``PETITION X1``)."""
+    record_id: int | None = None
+    """The synced record the dates are from (the 受理 row's evidence)."""
 
     def opened_at(self, now: datetime) -> datetime:
         """The 登记 instant: the source's receipt, never after ``now`` (a clock skew or a
@@ -152,12 +154,13 @@ def source_dates_of(
     *,
     deadline: date | None = None,
     source: str = "",
+    record_id: int | None = None,
 ) -> SourceDates:
     """A record's :class:`SourceDates`: a date is the start of that Beijing day."""
     return SourceDates(
         received_at=received_at, accepted=status in PROGRESS,
         accepted_at=_instant(accepted) if status in PROGRESS else None,
-        deadline=deadline, source=source,
+        deadline=deadline, source=source, record_id=record_id,
     )
 
 

@@ -110,15 +110,42 @@ class MatterMachine:
             return opened
         at = dates.admitted_at(now)
         (registered,) = opened.events
-        details = {"source_accepted": to_local(at).date().isoformat()}
-        if dates.deadline is not None:
-            details["source_deadline"] = dates.deadline.isoformat()
         admitted = _event(A.ADMIT, actor, at, registered.to_step, MatterStep.ACCEPTED,
-                          dates.source, details)
+                          dates.source, _admission_details(dates, at))
         before = replace(opened.state, clocks=frozen_map({}), version=0)
         return self._finish(
             before, replace(before, step=MatterStep.ACCEPTED), [registered, admitted],
             [(A.OPEN, opened_at), (A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
+        )
+
+    def accept_at_source(
+        self,
+        state: MatterState,
+        actor: Actor,
+        dates: SourceDates,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> Transition:
+        """The system takes over the 受理 the source of a matter's ORIGIN record gave after
+        govhub first saw it (来源系统已受理): ADMIT with the ``SOURCE_ACCEPTED`` fact on the
+        source's acceptance date, never before ``not_before`` (the last event of a clock it
+        stops) nor after ``now`` — so 登记转送 stops and the source's handling clock runs from
+        that day. Only for a matter still 已登记 (REGISTERED)."""
+        if actor.kind is not ActorKind.SYSTEM:
+            raise Forbidden(f"{_who(actor)} may not record what a source system reports")
+        if state.step is not MatterStep.REGISTERED or state.suspended:
+            raise IllegalTransition(
+                f"a source's 受理 is taken over only at step REGISTERED, not {state.step.value}"
+            )
+        at = dates.admitted_at(now)
+        if not_before is not None:
+            at = min(max(at, not_before), now)
+        event = _event(A.ADMIT, actor, at, state.step, MatterStep.ACCEPTED, dates.source,
+                       _admission_details(dates, at))
+        return self._finish(
+            state, replace(state, step=MatterStep.ACCEPTED), [event],
+            [(A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
         )
 
     def conclude_at_source(
@@ -386,6 +413,16 @@ _CHANGES: dict[MatterAction, _ChangeFn] = {
     A.SUSPEND: _suspend,
     A.RESUME: _resume,
 }
+
+
+def _admission_details(dates: SourceDates, at: datetime) -> dict[str, str]:
+    """What the system's 受理 row says of the source's acceptance (the record as evidence)."""
+    details = {"source_accepted": to_local(at).date().isoformat()}
+    if dates.record_id is not None:
+        details["evidence_record_id"] = str(dates.record_id)
+    if dates.deadline is not None:
+        details["source_deadline"] = dates.deadline.isoformat()
+    return details
 
 
 def _partner_may_extend(rule: DeadlineRule) -> bool:

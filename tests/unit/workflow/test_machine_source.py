@@ -99,3 +99,29 @@ def test_a_conclusion_is_dated_by_the_kind_s_own_field_for_its_status_else_the_u
                                   dated_status=CaseStatus.RESOLVED)  # fmt: skip
     assert failed.concluded_at == updated
     assert source_conclusion_of(1, CaseStatus.CLOSED, updated, None).concluded_at == updated
+
+
+def test_a_source_acceptance_after_intake_admits_on_its_date_and_starts_its_clock() -> None:
+    state = MACHINE.take_over(SYNC, PAYLOAD, SourceDates(received_at=_at(date(2026, 11, 20))),
+                              NOW).state  # fmt: skip
+    accepted = _at(date(2026, 11, 25))
+    dates = SourceDates(received_at=_at(date(2026, 11, 20)), accepted=True, accepted_at=accepted,
+                        source="PETITION XF1", record_id=7)  # fmt: skip
+    transition = MACHINE.accept_at_source(state, SYNC, dates, NOW)
+    assert transition.state.step is MatterStep.ACCEPTED
+    assert [(op.kind, op.rule_id, op.at) for op in transition.clock_ops] == [
+        (ClockOpKind.STOP, "petition.register", accepted),
+        (ClockOpKind.START, "petition.source_handle", accepted),
+    ]
+    (event,) = transition.events
+    assert (event.action, event.at, event.from_step) == (
+        MatterAction.ADMIT, accepted, MatterStep.REGISTERED,
+    )
+    assert dict(event.details) == {"source_accepted": "2026-11-25", "evidence_record_id": "7"}
+    # never before the clock it stops, never after now; staff and other steps are refused
+    early = MACHINE.accept_at_source(state, SYNC, dates, NOW, not_before=_at(date(2026, 11, 28)))
+    assert early.events[0].at == _at(date(2026, 11, 28))
+    with pytest.raises(Forbidden):
+        MACHINE.accept_at_source(state, STAFF, dates, NOW)
+    with pytest.raises(IllegalTransition):
+        MACHINE.accept_at_source(transition.state, SYNC, dates, NOW)
