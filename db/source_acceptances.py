@@ -149,6 +149,6 @@ async def source_dates(
         accepted_value, deadline_value = fields.get(r.id, (None, None))
         dates[r.id] = source_dates_of(
             r.status, r.reported_at, accepted_value, deadline=deadline_value,
-            source=f"{r.source.value} {r.source_key}",
+            source=f"{r.source.value} {r.source_key}", record_id=r.id,
         )
     return dates

@@ -123,7 +123,8 @@ async def test_a_backlog_petition_is_accepted_on_its_own_date_and_overdue(
     ]
     assert events[1].note == "PETITION XF510183202400000001"
     assert events[1].details == {"source_accepted": "2024-12-07",
-                                 "source_deadline": "2025-02-05"}
+                                 "source_deadline": "2025-02-05",
+                                 "evidence_record_id": str(BACKLOG)}
 
 
 async def test_a_fresh_petition_runs_from_its_date_and_is_not_overdue(
