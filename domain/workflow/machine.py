@@ -106,12 +106,17 @@ class MatterMachine:
         the clocks the rules start on these run from the source's days, not from the sync."""
         opened_at = dates.opened_at(now)
         opened = self.open(actor, payload, opened_at)
+        (registered,) = opened.events
+        if "received" in dates.ignored:  # the source's receipt was no date: say so
+            registered = replace(registered, details=frozen_map(
+                {**registered.details, "source_date_ignored": "received"}
+            ))  # fmt: skip
+            opened = replace(opened, events=(registered,))
         if not dates.accepted:
             return opened
         at = dates.admitted_at(now)
-        (registered,) = opened.events
         admitted = _event(A.ADMIT, actor, at, registered.to_step, MatterStep.ACCEPTED,
-                          dates.source, _admission_details(dates, at))
+                          dates.source, _admission_details(dates))
         before = replace(opened.state, clocks=frozen_map({}), version=0)
         return self._finish(
             before, replace(before, step=MatterStep.ACCEPTED), [registered, admitted],
@@ -142,7 +147,7 @@ class MatterMachine:
         if not_before is not None:
             at = min(max(at, not_before), now)
         event = _event(A.ADMIT, actor, at, state.step, MatterStep.ACCEPTED, dates.source,
-                       _admission_details(dates, at))
+                       _admission_details(dates))
         return self._finish(
             state, replace(state, step=MatterStep.ACCEPTED), [event],
             [(A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
@@ -415,9 +420,14 @@ _CHANGES: dict[MatterAction, _ChangeFn] = {
 }
 
 
-def _admission_details(dates: SourceDates, at: datetime) -> dict[str, str]:
-    """What the system's 受理 row says of the source's acceptance (the record as evidence)."""
-    details = {"source_accepted": to_local(at).date().isoformat()}
+def _admission_details(dates: SourceDates) -> dict[str, str]:
+    """What the system's 受理 row says of the source's acceptance (the record as evidence):
+    the source's own date only when it gave one (else the row's instant is the sync's)."""
+    details: dict[str, str] = {}
+    if dates.accepted_at is not None:
+        details["source_accepted"] = to_local(dates.accepted_at).date().isoformat()
+    if "accepted" in dates.ignored:
+        details["source_date_ignored"] = "accepted"
     if dates.record_id is not None:
         details["evidence_record_id"] = str(dates.record_id)
     if dates.deadline is not None:

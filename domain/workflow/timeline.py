@@ -24,7 +24,9 @@ RECORD_DETAILS = ("record_id", "evidence_record_id")
 """Detail keys whose value is a record's id."""
 SUBJECT = "record_id"
 """The detail naming the record a row is about (its note speaks of it)."""
-ABOUT_RECORD = ("kind", "source_accepted", "source_deadline", "record_status")
+ABOUT_RECORD = (
+    "kind", "source_accepted", "source_deadline", "source_date_ignored", "record_status",
+)
 """Detail keys that describe the row's record: redacted with it (its kind; the source's 受理
 date and 办理期限 on a system 受理 row; its status on a 来源系统已办结 row)."""
 
