@@ -41,6 +41,7 @@ from domain.workflow.payloads import (
     ClosePayload,
     DispatchPayload,
     ExtendPayload,
+    NotePayload,
     OpenPayload,
     Payload,
     ProgressPayload,
@@ -53,6 +54,7 @@ from domain.workflow.payloads import (
 from domain.workflow.state import MatterState, TimelineEvent, Transition, frozen_map
 from domain.workflow.transitions import TRANSITIONS, TransitionSpec
 from domain.workflow.vocabulary import (
+    FEEDBACK_RESULTS,
     ActorKind,
     MatterAction,
     MatterStep,
@@ -191,13 +193,20 @@ class MatterMachine:
         now: datetime,
         *,
         expected_version: int | None = None,
+        source_concluded: SourceConclusion | None = None,
     ) -> Transition:
-        """The transition ``action`` makes from ``state``, or a coded error."""
+        """The transition ``action`` makes from ``state``, or a coded error.
+
+        ``source_concluded`` is the conclusion (来源系统已办结) the matter holds, if any: with
+        it, staff verify (核查) a matter not dispatched, taking the source's result as its own
+        (:meth:`_verify_at_source`)."""
         if action is A.OPEN:
             raise IllegalTransition("the matter is already open")
         spec = TRANSITIONS[action]
         _authorise(spec, action, actor, state)
         check_version(state.version, expected_version)
+        if action is A.VERIFY and state.step in UNDISPATCHED and source_concluded is not None:
+            return self._verify_at_source(state, actor, payload, source_concluded, now)
         _check_step(spec, action, state)
         to_local(now)
         data = validated(spec.payload, payload)
@@ -240,6 +249,31 @@ class MatterMachine:
         events.append(_event(action, actor, now, step, target, note, details))
         triggers.append((action, now))
         return self._finish(state, replace(state, step=target, **changes), events, triggers, [])
+
+    def _verify_at_source(
+        self,
+        state: MatterState,
+        actor: Actor,
+        payload: Payload | Mapping[str, Any] | None,
+        conclusion: SourceConclusion,
+        now: datetime,
+    ) -> Transition:
+        """核查来源办结结果: staff verify a matter no department worked on by the conclusion its
+        ORIGIN record's source gave (来源系统已办结), which becomes the matter's result
+        (已答复/调解成功 RESOLVED, 调解失败 FAILED; a bare 已办结 carries none); the matter is then
+        closed (结案) as any verified one. Nothing goes back to that source: the result is its
+        own."""
+        if state.suspended:
+            raise IllegalTransition(f"{A.VERIFY.value} waits until the matter is resumed (恢复)")
+        data = validated(NotePayload, payload)
+        result = conclusion.status if conclusion.status in FEEDBACK_RESULTS else None
+        details = {"source_concluded": "true", "record_status": conclusion.status.value,
+                   "evidence_record_id": str(conclusion.record_id)}
+        if result is not None:
+            details["result"] = result.value
+        new = replace(state, step=MatterStep.VERIFIED, result=result)
+        event = _event(A.VERIFY, actor, now, state.step, MatterStep.VERIFIED, data.note, details)
+        return self._finish(state, new, [event], [(A.VERIFY, now)], [])
 
     def _extend(self, state: MatterState, actor: Actor, data: Payload, now: datetime) -> Transition:
         assert isinstance(data, ExtendPayload)

@@ -3,6 +3,7 @@ system, on the source's date, that stops the source's clocks and leaves the step
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -125,3 +126,31 @@ def test_a_source_acceptance_after_intake_admits_on_its_date_and_starts_its_cloc
         MACHINE.accept_at_source(state, STAFF, dates, NOW)
     with pytest.raises(IllegalTransition):
         MACHINE.accept_at_source(transition.state, SYNC, dates, NOW)
+
+
+def test_staff_verify_a_concluded_undispatched_matter_by_the_source_result() -> None:
+    state = _accepted(date(2026, 10, 1))
+    # without a conclusion held, 核查 waits for a department's feedback
+    with pytest.raises(IllegalTransition):
+        MACHINE.apply(state, MatterAction.VERIFY, STAFF, {}, NOW)
+    concluded = _conclusion(_at(date(2026, 11, 20)), CaseStatus.FAILED)
+    # the system may not verify, and a suspended matter waits
+    with pytest.raises(Forbidden):
+        MACHINE.apply(state, MatterAction.VERIFY, SYNC, {}, NOW, source_concluded=concluded)
+    suspended = replace(state, suspended=True)
+    with pytest.raises(IllegalTransition):
+        MACHINE.apply(suspended, MatterAction.VERIFY, STAFF, {}, NOW, source_concluded=concluded)
+    transition = MACHINE.apply(state, MatterAction.VERIFY, STAFF, {"note": "已核查"}, NOW,
+                               source_concluded=concluded)
+    assert (transition.state.step, transition.state.result) == (
+        MatterStep.VERIFIED, CaseStatus.FAILED,
+    )
+    (event,) = transition.events
+    assert (event.action, event.from_step, event.note) == (
+        MatterAction.VERIFY, MatterStep.ACCEPTED, "已核查",
+    )
+    assert dict(event.details) == {"source_concluded": "true", "record_status": "FAILED",
+                                   "evidence_record_id": "7", "result": "FAILED"}
+    closed = MACHINE.apply(transition.state, MatterAction.CLOSE, STAFF,
+                           {"outcome": "UNRESOLVED"}, NOW)
+    assert closed.state.step is MatterStep.CLOSED
