@@ -2,7 +2,8 @@
 
 For the records a committed batch inserted or changed: a record already in a matter may
 report for it (:func:`domain.workflow.intake.feedback_from`), or, the ORIGIN record of a matter
-not dispatched, give its source's conclusion as a fact (:mod:`db.source_conclusions`); one
+not dispatched, give its source's later 受理 (:mod:`db.source_acceptances`) or conclusion as a
+fact (:mod:`db.source_conclusions`); one
 linked to a record of an open matter joins it (a ``RECORD_JOINED`` timeline row); any other
 record the intake rules select opens a new matter, with the system as actor. Each of these
 actions is also an audit row (:mod:`db.matter_audit`, principal ``system:sync:<SOURCE>``). One
@@ -18,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import literal, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.matter_audit import SystemAudit
@@ -31,24 +32,15 @@ from db.matter_workflow import (
 )
 from db.matters import state_of, system_event
 from db.models import Link, Matter, MatterRecord, Record
-from db.models.records import kind_models
 from db.queries import in_list
+from db.source_acceptances import source_dates, take_acceptances
 from db.source_conclusions import take_conclusions
 from db.writeback_records import ATTACHED_BY_WRITEBACK, WRITEBACK_REFERENCE, writeback_matters
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.validators import InvalidIdentifier, validate_division_code
 from domain.workflow.actors import Actor
 from domain.workflow.errors import WorkflowError
-from domain.workflow.intake import (
-    ACCEPTANCE_FIELD,
-    JOINING_LINKS,
-    PROGRESS,
-    SOURCE_DEADLINE_FIELD,
-    IntakeRules,
-    SourceDates,
-    feedback_from,
-    source_dates_of,
-)
+from domain.workflow.intake import JOINING_LINKS, PROGRESS, IntakeRules, feedback_from
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import (
     FEEDBACK_RESULTS,
@@ -77,6 +69,8 @@ class IntakeCounts:
     opened: int = 0
     joined: int = 0
     fed_back: int = 0
+    accepted: int = 0
+    """已登记 matters that took their source's later 受理 (来源系统已受理)."""
     concluded: int = 0
     """Undispatched matters that took their source's conclusion (来源系统已办结)."""
     skipped: int = 0
@@ -189,7 +183,7 @@ async def _take_in_chunk(
             continue
         to_open.append((record, new))
     if to_open:
-        dates = await _source_dates(session, [record for record, _ in to_open])
+        dates = await source_dates(session, [record for record, _ in to_open])
         to_open = [
             (record, replace(new, source_dates=dates[record.id])) for record, new in to_open
         ]
@@ -207,6 +201,14 @@ async def _take_in_chunk(
         counts.opened += len(rows)
     await _join(session, records, joined, actor, now, counts, audit)
     await _feed_back(session, workflow, records, member, actor, now, counts, audit)
+    for taken in await take_acceptances(session, workflow, records, actor, now):
+        (event,) = taken.transition.events
+        audit.add(event.action.value, taken.matter, {**_about(records[taken.record_id]),
+                                                     **event.details}, records=[taken.record_id])
+        counts.accepted += 1
+        counts.announcements.append(announcement(
+            taken.matter, MatterEventKind.STEP_CHANGED, event.action.value, now
+        ))  # fmt: skip
     for done in await take_conclusions(session, workflow, records, actor, now):
         (event,) = done.transition.events
         audit.add(event.action.value, done.matter, {**_about(records[done.record_id]),
@@ -237,36 +239,6 @@ def _new_matter(record: Synced) -> NewMatter | None:
         risk=record.risk_level, title=(record.title or record.source_key)[:200],
     )
     return NewMatter(payload, record_id=record.id)
-
-
-async def _source_dates(
-    session: AsyncSession, records: Sequence[Synced]
-) -> dict[int, SourceDates]:
-    """Each record's own dates (来源日期): its receipt (``reported_at``) and, per kind, its
-    acceptance (:data:`ACCEPTANCE_FIELD`) and own deadline (:data:`SOURCE_DEADLINE_FIELD`);
-    one select per kind among them."""
-    models = kind_models()
-    fields: dict[int, tuple[Any, Any]] = {}
-    for kind in sorted({r.kind for r in records}):
-        accepted, deadline = ACCEPTANCE_FIELD.get(kind), SOURCE_DEADLINE_FIELD.get(kind)
-        if accepted is None and deadline is None:
-            continue
-        table = models[kind]
-        columns = [getattr(table, name) if name else literal(None)
-                   for name in (accepted, deadline)]
-        for record_id, accepted_value, deadline_value in await session.execute(
-            select(table.id, *columns).where(in_list(table.id.expression, "ids")),
-            {"ids": [r.id for r in records if r.kind is kind]},
-        ):
-            fields[record_id] = (accepted_value, deadline_value)
-    dates = {}
-    for r in records:
-        accepted_value, deadline_value = fields.get(r.id, (None, None))
-        dates[r.id] = source_dates_of(
-            r.status, r.reported_at, accepted_value, deadline=deadline_value,
-            source=f"{r.source.value} {r.source_key}",
-        )
-    return dates
 
 
 async def _attach_written(

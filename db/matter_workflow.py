@@ -30,6 +30,7 @@ from db.matters import (
     append_events,
     apply_clock_ops,
     bump_version,
+    held_source_conclusion,
     load_matter,
     new_matter_row,
     number_key,
@@ -55,7 +56,7 @@ from domain.supervision import (
 )
 from domain.workflow.actors import Actor
 from domain.workflow.errors import Conflict, NotFound
-from domain.workflow.intake import SourceDates
+from domain.workflow.intake import UNDISPATCHED, SourceDates
 from domain.workflow.machine import MatterMachine
 from domain.workflow.payloads import IssueSupervisionPayload, OpenPayload, Payload
 from domain.workflow.state import MatterState, Transition
@@ -260,8 +261,13 @@ class MatterWorkflow:
         async with self.sessions.begin() as session:
             row = await load_matter(session, matter_id, scope_of(actor))
             before = state_of(row)
+            concluded = (
+                await held_source_conclusion(session, matter_id)
+                if action is MatterAction.VERIFY and before.step in UNDISPATCHED else None
+            )  # fmt: skip
             transition = self.machine.apply(
-                before, action, actor, payload, now, expected_version=expected_version
+                before, action, actor, payload, now, expected_version=expected_version,
+                source_concluded=concluded,
             )
             await store_transition(session, self, matter_id, before, transition, now)
             row = await load_matter(session, matter_id, ALL_MATTERS)

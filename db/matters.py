@@ -31,11 +31,19 @@ from domain.deadlines import (
     Suspension,
     TimeUnit,
 )
+from domain.enums import CaseStatus
 from domain.masking import mask_text
 from domain.workflow.errors import Conflict, NotFound
+from domain.workflow.intake import SourceConclusion
 from domain.workflow.state import MatterState, TimelineEvent, frozen_map
 from domain.workflow.visibility import MatterScope
-from domain.workflow.vocabulary import OPEN_STEPS, ActorKind, MatterStep
+from domain.workflow.vocabulary import (
+    OPEN_STEPS,
+    ActorKind,
+    MatterAction,
+    MatterStep,
+    SourceFact,
+)
 
 UNPLACED = "000000"
 
@@ -380,3 +388,25 @@ async def apply_clock_ops(
     await session.flush()
     return touched
 
+
+
+async def held_source_conclusion(
+    session: AsyncSession, matter_id: int
+) -> SourceConclusion | None:
+    """The last conclusion of its ORIGIN record's source (来源系统已办结) the matter's
+    timeline holds, as the fact row recorded it; None: none."""
+    rows = await session.scalars(
+        select(MatterEvent.details)
+        .where(MatterEvent.matter_id == matter_id,
+               MatterEvent.action == MatterAction.RECORD_FACT.value)
+        .order_by(MatterEvent.id.desc())
+    )  # fmt: skip
+    for details in rows:
+        if not details or details.get("fact") != SourceFact.SOURCE_CONCLUDED.value:
+            continue
+        record_id, status = details.get("evidence_record_id", ""), details.get("record_status", "")
+        if not record_id.isdecimal() or status not in CaseStatus.__members__:
+            continue
+        return SourceConclusion(int(record_id), CaseStatus(status),
+                                datetime.fromisoformat(details["at"]))
+    return None

@@ -119,6 +119,8 @@ def planned_writes(
                 planned.append(PlannedWrite(operation, payload, writeback_reference(
                     matter.number, state.version, operation)))
         elif event.action is MatterAction.VERIFY and state.result is not None:
+            if event.details.get("source_concluded") == "true":
+                continue  # the ORIGIN record's own conclusion: its system wrote it
             origin = matter.origin
             if origin is None or not matter.origin_key or origin not in RESULT_OPERATIONS:
                 continue

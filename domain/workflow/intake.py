@@ -117,6 +117,13 @@ class IntakeRules:
         )
 
 
+EARLIEST_SOURCE_DATE = start_of_day(date(2000, 1, 1))
+"""The earliest date a source may give a record: before it is a placeholder or a typo (a
+receipt of 1900-01-01 is what an empty date column exports as), never a real receipt or 受理
+— no source system govhub takes in holds records that old — so such a date is ignored and the
+sync time stands in for it, flagged on the row (``source_date_ignored``)."""
+
+
 @dataclass(frozen=True, slots=True)
 class SourceDates:
     """The dates a synced record's own system gives, for the matter it opens (来源日期)."""
@@ -131,6 +138,11 @@ class SourceDates:
     """The source's own deadline (办理期限), for the record only."""
     source: str = ""
     """The source system and the record's key, for the timeline rows (e.g. ``PETITION X1``)."""
+    record_id: int | None = None
+    """The synced record the dates are from (the 受理 row's evidence)."""
+    ignored: frozenset[str] = frozenset()
+    """Dates the source gave but govhub ignored, before :data:`EARLIEST_SOURCE_DATE`
+    (``received``, ``accepted``): the sync time stands in for them."""
 
     def opened_at(self, now: datetime) -> datetime:
         """The 登记 instant: the source's receipt, never after ``now`` (a clock skew or a
@@ -152,12 +164,20 @@ def source_dates_of(
     *,
     deadline: date | None = None,
     source: str = "",
+    record_id: int | None = None,
 ) -> SourceDates:
-    """A record's :class:`SourceDates`: a date is the start of that Beijing day."""
+    """A record's :class:`SourceDates`: a date is the start of that Beijing day; one before
+    :data:`EARLIEST_SOURCE_DATE` is ignored (noted in ``ignored``)."""
+    accepted_at = _instant(accepted) if status in PROGRESS else None
+    ignored = frozenset(
+        name for name, value in (("received", received_at), ("accepted", accepted_at))
+        if value is not None and value < EARLIEST_SOURCE_DATE
+    )  # fmt: skip
     return SourceDates(
-        received_at=received_at, accepted=status in PROGRESS,
-        accepted_at=_instant(accepted) if status in PROGRESS else None,
-        deadline=deadline, source=source,
+        received_at=None if "received" in ignored else received_at,
+        accepted=status in PROGRESS,
+        accepted_at=None if "accepted" in ignored else accepted_at,
+        deadline=deadline, source=source, record_id=record_id, ignored=ignored,
     )
 
 

@@ -41,6 +41,7 @@ from domain.workflow.payloads import (
     ClosePayload,
     DispatchPayload,
     ExtendPayload,
+    NotePayload,
     OpenPayload,
     Payload,
     ProgressPayload,
@@ -53,6 +54,7 @@ from domain.workflow.payloads import (
 from domain.workflow.state import MatterState, TimelineEvent, Transition, frozen_map
 from domain.workflow.transitions import TRANSITIONS, TransitionSpec
 from domain.workflow.vocabulary import (
+    FEEDBACK_RESULTS,
     ActorKind,
     MatterAction,
     MatterStep,
@@ -106,19 +108,51 @@ class MatterMachine:
         the clocks the rules start on these run from the source's days, not from the sync."""
         opened_at = dates.opened_at(now)
         opened = self.open(actor, payload, opened_at)
+        (registered,) = opened.events
+        if "received" in dates.ignored:  # the source's receipt was no date: say so
+            registered = replace(registered, details=frozen_map(
+                {**registered.details, "source_date_ignored": "received"}
+            ))  # fmt: skip
+            opened = replace(opened, events=(registered,))
         if not dates.accepted:
             return opened
         at = dates.admitted_at(now)
-        (registered,) = opened.events
-        details = {"source_accepted": to_local(at).date().isoformat()}
-        if dates.deadline is not None:
-            details["source_deadline"] = dates.deadline.isoformat()
         admitted = _event(A.ADMIT, actor, at, registered.to_step, MatterStep.ACCEPTED,
-                          dates.source, details)
+                          dates.source, _admission_details(dates))
         before = replace(opened.state, clocks=frozen_map({}), version=0)
         return self._finish(
             before, replace(before, step=MatterStep.ACCEPTED), [registered, admitted],
             [(A.OPEN, opened_at), (A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
+        )
+
+    def accept_at_source(
+        self,
+        state: MatterState,
+        actor: Actor,
+        dates: SourceDates,
+        now: datetime,
+        *,
+        not_before: datetime | None = None,
+    ) -> Transition:
+        """The system takes over the 受理 the source of a matter's ORIGIN record gave after
+        govhub first saw it (来源系统已受理): ADMIT with the ``SOURCE_ACCEPTED`` fact on the
+        source's acceptance date, never before ``not_before`` (the last event of a clock it
+        stops) nor after ``now`` — so 登记转送 stops and the source's handling clock runs from
+        that day. Only for a matter still 已登记 (REGISTERED)."""
+        if actor.kind is not ActorKind.SYSTEM:
+            raise Forbidden(f"{_who(actor)} may not record what a source system reports")
+        if state.step is not MatterStep.REGISTERED or state.suspended:
+            raise IllegalTransition(
+                f"a source's 受理 is taken over only at step REGISTERED, not {state.step.value}"
+            )
+        at = dates.admitted_at(now)
+        if not_before is not None:
+            at = min(max(at, not_before), now)
+        event = _event(A.ADMIT, actor, at, state.step, MatterStep.ACCEPTED, dates.source,
+                       _admission_details(dates))
+        return self._finish(
+            state, replace(state, step=MatterStep.ACCEPTED), [event],
+            [(A.ADMIT, at), (SourceFact.SOURCE_ACCEPTED, at)], [],
         )
 
     def conclude_at_source(
@@ -159,13 +193,20 @@ class MatterMachine:
         now: datetime,
         *,
         expected_version: int | None = None,
+        source_concluded: SourceConclusion | None = None,
     ) -> Transition:
-        """The transition ``action`` makes from ``state``, or a coded error."""
+        """The transition ``action`` makes from ``state``, or a coded error.
+
+        ``source_concluded`` is the conclusion (来源系统已办结) the matter holds, if any: with
+        it, staff verify (核查) a matter not dispatched, taking the source's result as its own
+        (:meth:`_verify_at_source`)."""
         if action is A.OPEN:
             raise IllegalTransition("the matter is already open")
         spec = TRANSITIONS[action]
         _authorise(spec, action, actor, state)
         check_version(state.version, expected_version)
+        if action is A.VERIFY and state.step in UNDISPATCHED and source_concluded is not None:
+            return self._verify_at_source(state, actor, payload, source_concluded, now)
         _check_step(spec, action, state)
         to_local(now)
         data = validated(spec.payload, payload)
@@ -208,6 +249,31 @@ class MatterMachine:
         events.append(_event(action, actor, now, step, target, note, details))
         triggers.append((action, now))
         return self._finish(state, replace(state, step=target, **changes), events, triggers, [])
+
+    def _verify_at_source(
+        self,
+        state: MatterState,
+        actor: Actor,
+        payload: Payload | Mapping[str, Any] | None,
+        conclusion: SourceConclusion,
+        now: datetime,
+    ) -> Transition:
+        """核查来源办结结果: staff verify a matter no department worked on by the conclusion its
+        ORIGIN record's source gave (来源系统已办结), which becomes the matter's result
+        (已答复/调解成功 RESOLVED, 调解失败 FAILED; a bare 已办结 carries none); the matter is then
+        closed (结案) as any verified one. Nothing goes back to that source: the result is its
+        own."""
+        if state.suspended:
+            raise IllegalTransition(f"{A.VERIFY.value} waits until the matter is resumed (恢复)")
+        data = validated(NotePayload, payload)
+        result = conclusion.status if conclusion.status in FEEDBACK_RESULTS else None
+        details = {"source_concluded": "true", "record_status": conclusion.status.value,
+                   "evidence_record_id": str(conclusion.record_id)}
+        if result is not None:
+            details["result"] = result.value
+        new = replace(state, step=MatterStep.VERIFIED, result=result)
+        event = _event(A.VERIFY, actor, now, state.step, MatterStep.VERIFIED, data.note, details)
+        return self._finish(state, new, [event], [(A.VERIFY, now)], [])
 
     def _extend(self, state: MatterState, actor: Actor, data: Payload, now: datetime) -> Transition:
         assert isinstance(data, ExtendPayload)
@@ -386,6 +452,21 @@ _CHANGES: dict[MatterAction, _ChangeFn] = {
     A.SUSPEND: _suspend,
     A.RESUME: _resume,
 }
+
+
+def _admission_details(dates: SourceDates) -> dict[str, str]:
+    """What the system's 受理 row says of the source's acceptance (the record as evidence):
+    the source's own date only when it gave one (else the row's instant is the sync's)."""
+    details: dict[str, str] = {}
+    if dates.accepted_at is not None:
+        details["source_accepted"] = to_local(dates.accepted_at).date().isoformat()
+    if "accepted" in dates.ignored:
+        details["source_date_ignored"] = "accepted"
+    if dates.record_id is not None:
+        details["evidence_record_id"] = str(dates.record_id)
+    if dates.deadline is not None:
+        details["source_deadline"] = dates.deadline.isoformat()
+    return details
 
 
 def _partner_may_extend(rule: DeadlineRule) -> bool:

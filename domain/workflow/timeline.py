@@ -2,15 +2,16 @@
 
 Timeline rows name records by id in their details: ``record_id`` (a record that joined, was
 attached to or detached from the matter) and ``evidence_record_id`` (the synced record a
-result or an acceptance was taken from). Reading a matter is not reading its records: a
-partner department reads only its own kinds, staff of one county only their county. So a
-reference is shown only when the reader may read that record (the record scope, as reading
-the record applies it); otherwise it is :data:`OUTSIDE` (辖区外记录, the placeholder of risk
-evidence), and so is what else the row says of that record: its ``kind`` (a PETITION linked
-is news in itself), the note of a row about it — the hub's ``SOURCE key`` of a record joined
-by write-back, a detach reason — and the note of any row the hub wrote citing it (automatic
-feedback notes ``SOURCE key: STATUS`` beside ``evidence_record_id``). A person's note is
-theirs and stays, whatever record their row cites.
+result, an acceptance (受理) or a conclusion (办结) was taken from). Reading a matter is not
+reading its records: a partner department reads only its own kinds, staff of one county only
+their county. So a reference is shown only when the reader may read that record (the record
+scope, as reading the record applies it); otherwise it is :data:`OUTSIDE` (辖区外记录, the
+placeholder of risk evidence), and so is what else the row says of that record: its ``kind``
+(a PETITION linked is news in itself), the source's dates and status (:data:`ABOUT_RECORD`),
+the note of a row about it — the hub's ``SOURCE key`` of a record joined by write-back, a
+detach reason — and the note of any row the hub wrote citing it (automatic feedback notes
+``SOURCE key: STATUS`` beside ``evidence_record_id``). A person's note is theirs and stays,
+whatever record their row cites.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ RECORD_DETAILS = ("record_id", "evidence_record_id")
 """Detail keys whose value is a record's id."""
 SUBJECT = "record_id"
 """The detail naming the record a row is about (its note speaks of it)."""
-ABOUT_RECORD = ("kind",)
-"""Detail keys that describe the row's record: redacted with it."""
+ABOUT_RECORD = (
+    "kind", "source_accepted", "source_deadline", "source_date_ignored", "record_status",
+)
+"""Detail keys that describe the row's record: redacted with it (its kind; the source's 受理
+date and 办理期限 on a system 受理 row; its status on a 来源系统已办结 row)."""
 
 
 def _record_id(value: str) -> int | None:

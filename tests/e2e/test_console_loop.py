@@ -2,8 +2,9 @@
 server over a sandbox: the deadline scanner, run on an injected clock ten days on, breaches a
 dispatched matter's clock and 督办s the organisation on duty — the matter shows under 已超期
 and 仅看督办中 with the system's 督办; and the closed loop with the departments' own results
-arriving by sync: a grid event syncs and opens a matter (intake), staff 受理, 研判 and 分流 it
-to the township mediation committee in the console, the committee's record syncs and reports
+arriving by sync: a grid event syncs and opens a matter (intake), 受理 by the system as the
+grid handles it, staff 研判 and 分流 it to the township mediation committee in the console,
+the committee's record syncs and reports
 化解不成 on the open page, staff 重新分流 to the court, the court's 诉前调解 record syncs and
 reports 已化解, and staff 核查, 结案 and 回访 — every step on the timeline."""
 
@@ -174,9 +175,10 @@ async def test_the_departments_results_arrive_by_sync(world: World, browser: Bro
     watched = await _staff_page(browser, world.base, f"matter/{matter['id']}")
     page = watched.page
     step = page.locator("[data-fact=环节]")
-    # the grid platform is already handling it (处理中): the matter arrives 已受理, by the system
+    # the grid handles it (处理中): the system takes the grid's 受理 over (来源系统已受理)
     await expect(step).to_have_text("已受理")
     await expect(page.locator("[data-fact=来源]")).to_have_text("网格事件")
+    await expect(page.locator("[data-timeline] li[data-action=ADMIT]")).to_contain_text("系统")
     # 研判, 分流 to the township mediation committee, through the forms
     await _act(page, "assess", "研判", {
         "纠纷类别": "NEIGHBOUR", "风险等级": "YELLOW", "复杂程度": "ORDINARY",
@@ -215,8 +217,7 @@ async def test_the_departments_results_arrive_by_sync(world: World, browser: Bro
         "items => items.map((li) => li.dataset.action)"
     )
     assert shown == [
-        "OPEN", "ADMIT",  # the grid platform's own 受理, by sync
-        "ASSESS", "DISPATCH",
+        "OPEN", "ADMIT", "ASSESS", "DISPATCH",
         "RECORD_JOINED", "ACCEPT", "REPORT_RESULT",  # the committee's record, by sync
         "REDISPATCH",
         "RECORD_JOINED", "ACCEPT", "REPORT_RESULT",  # the court's record, by sync

@@ -5,20 +5,31 @@ a matter opened meanwhile appears in 工作台 live (``matterEvents``); a form s
 version is answered in Chinese (CONFLICT); a 督办 issued through its form puts the matter under
 仅看督办中; the organisation it was dispatched to sees that matter only, signs for it, replies
 to the 督办 and reports its result; the centre verifies, closes and revisits it; axe finds no
-critical or serious problem on any of these pages."""
+critical or serious problem on any of these pages. A matter its source concluded (来源系统已办结)
+is closed from its page by 核查来源办结结果 and 结案, never dispatched."""
 
 from __future__ import annotations
 
+import base64
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from playwright.async_api import Page, async_playwright, expect
+from sqlalchemy import select, update
 
+from db.matter_intake import take_in
+from db.models import MatterRecord, Record
+from db.models.records import Petition
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import Role
 from domain.validators import InvalidIdentifier, normalize_phone, validate_resident_id
+from domain.workflow.intake import IntakeRules
 from tests.e2e.serving import require_chromium, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot, _sign_in
 from tests.e2e.test_console_dashboard import _api
 from tests.integration.auth_support import token
+from tests.integration.graphql_world import _insert
 
 COUNTY = "411202"
 MEDIATION_COMMITTEE = "湖滨区人民调解委员会"
@@ -279,5 +290,66 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             assert watched.script_errors == [], watched.script_errors
             mine = ACCESSIBILITY_PROBLEMS[problems_before:]
             assert mine == [], "\n".join(mine)
+        finally:
+            await browser.close()
+
+
+async def _concluded_petition(app: Any) -> int:
+    """A petition the petition system accepted, taken in by a sync, then answered (已答复) there
+    and synced again: its matter (已受理) holds 来源系统已办结. Returns the matter's id."""
+    workflow = app.state.govhub.workflow
+    received = datetime(2026, 11, 2, tzinfo=ZoneInfo("Asia/Shanghai"))
+    async with workflow.sessions.begin() as session:
+        connection = await session.connection()
+        await _insert(connection, Record, [{
+            "id": 900001, "kind": RecordKind.PETITION, "source": SourceSystem.PETITION,
+            "source_key": "XF411202202600900001", "category": DisputeCategory.NEIGHBOUR,
+            "title": "邻里漏水（来访）", "summary": None, "occurred_at": received,
+            "reported_at": received, "region_code": f"{COUNTY}001", "address": None,
+            "status": CaseStatus.ACCEPTED, "risk_level": RiskLevel.NONE,
+            "source_status": "已受理", "source_updated_at": received, "updated_at": received,
+            "deleted": False,
+        }])  # fmt: skip
+        await _insert(connection, Petition, [{
+            "id": 900001, "form": "来访", "accepted_on": received.date(),
+            "petition_numbers": {"county": "XF411202202600900001"},
+        }])  # fmt: skip
+    assert (await take_in(workflow, IntakeRules(), [900001], source="PETITION")).opened == 1
+    async with workflow.sessions.begin() as session:
+        await session.execute(update(Record).where(Record.id == 900001).values(
+            status=CaseStatus.RESOLVED, source_status="已答复"))  # fmt: skip
+    assert (await take_in(workflow, IntakeRules(), [900001], source="PETITION")).concluded == 1
+    async with workflow.sessions() as session:
+        matter_id = await session.scalar(
+            select(MatterRecord.matter_id).where(MatterRecord.record_id == 900001))
+    assert matter_id is not None
+    return int(matter_id)
+
+
+async def test_staff_close_a_matter_its_source_concluded_without_dispatching_it(
+    pii_key: bytes,
+) -> None:
+    chromium = require_chromium()
+    async with serving(pii_key) as (base, app), async_playwright() as playwright:
+        matter_id = await _concluded_petition(app)
+        gid = base64.b64encode(f"Matter:{matter_id}".encode()).decode()
+        browser = await playwright.chromium.launch(executable_path=chromium)
+        try:
+            watched = await watched_page(browser, base)
+            page = watched.page
+            await page.goto(f"{base}/console/#/matter/{gid}", wait_until="load")
+            await _sign_in(page, "center_staff")
+            step = page.locator("[data-fact=环节]")
+            await expect(step).to_have_text("已受理")
+            fact = page.locator("[data-timeline] li[data-action=RECORD_FACT]")
+            await expect(fact).to_be_visible()
+            # staff verify the petition system's answer and close, no dispatch needed
+            await _act(page, "verify-source", "核查来源办结结果", {"办理意见": "已核查信访答复。"})
+            await expect(step).to_have_text("已核查")
+            await expect(page.locator("form[data-action=dispatch]")).to_have_count(0)
+            await _act(page, "close", "结案", {"结案方式": "RESOLVED"})
+            await expect(step).to_have_text("已结案")
+            assert watched.blocked == [], watched.blocked
+            assert watched.script_errors == [], watched.script_errors
         finally:
             await browser.close()

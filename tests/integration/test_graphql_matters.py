@@ -4,6 +4,7 @@ two staff at once, who sees what (jurisdiction, own organisation, none), filters
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -515,6 +516,62 @@ async def test_timeline_of_automatic_feedback_hides_the_record_it_was_taken_from
     assert (result["note"], result["evidence_record_id"]) == ("", "辖区外记录")
     (joined,) = await rows(MEDIATOR, "RECORD_JOINED")
     assert (joined["note"], joined["record_id"], joined["kind"]) == ("", "辖区外记录", "辖区外记录")
+
+
+async def test_timeline_of_a_taken_over_petition_hides_its_dates_and_status(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given a petition in 湖滨区 its system accepted (办理期限 2026-06-01), taken in by a sync:
+    # the matter is 受理 by the system on the petition's date
+    now = datetime(2025, 3, 3, 2, tzinfo=UTC)
+    async with committing_engine.begin() as connection:
+        await _insert(connection, Record, [{
+            "id": 1, "kind": RecordKind.PETITION, "source": SourceSystem.PETITION,
+            "source_key": "XF000001", "category": DisputeCategory.NEIGHBOUR, "title": "t",
+            "summary": None, "occurred_at": now, "reported_at": now,
+            "region_code": "411202001", "address": None, "status": CaseStatus.ACCEPTED,
+            "risk_level": RiskLevel.NONE, "source_status": "已受理", "source_updated_at": now,
+            "updated_at": now, "deleted": False,
+        }])  # fmt: skip
+        await _insert(connection, KIND_MODELS[RecordKind.PETITION],
+                      [{**_kind_row(RecordKind.PETITION, 1, 1, now), "accepted_on": now.date()}])
+    flow = MatterWorkflow(session_factory(committing_engine), load_rules(),
+                          ChineseWorkingCalendar())
+    assert (await take_in(flow, IntakeRules(), [1], source="PETITION")).opened == 1
+    # and the petition system concludes it before the centre dispatches it
+    async with committing_engine.begin() as connection:
+        await connection.execute(Record.__table__.update().where(Record.id == 1).values(
+            status=CaseStatus.RESOLVED, source_status="已答复"))  # fmt: skip
+    assert (await take_in(flow, IntakeRules(), [1], source="PETITION")).concluded == 1
+    async with flow.sessions() as session:
+        matter_id = await session.scalar(select(Matter.id))
+    gid = base64.b64encode(f"Matter:{matter_id}".encode()).decode()
+    # and the centre sends it to a mediation committee, which reads no petitions
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+
+    async def row(who: dict[str, str], action: str) -> dict[str, Any]:
+        body = await graphql(client, QUERY_TIMELINE, {"id": gid}, headers=who)
+        assert body.get("errors") is None, body
+        (found,) = [
+            {"note": e["note"], **{d["key"]: d["value"] for d in e["details"]}}
+            for e in body["data"]["matter"]["timeline"] if e["action"] == action
+        ]
+        return found
+
+    # then staff read the petition's key, dates and status
+    admitted = await row(STAFF, "ADMIT")
+    assert admitted == {"note": "PETITION XF000001", "source_accepted": "2025-03-03",
+                        "source_deadline": "2026-06-01", "evidence_record_id": "1"}
+    assert (await row(STAFF, "RECORD_FACT"))["record_status"] == "RESOLVED"
+    # and the committee reads none of them
+    mediator = headers(Role.MEDIATOR, [INSIDE], sub="mediator-2", org=MEDIATION_ORG)
+    admitted = await row(mediator, "ADMIT")
+    assert admitted == {"note": "", "source_accepted": "辖区外记录",
+                        "source_deadline": "辖区外记录", "evidence_record_id": "辖区外记录"}
+    concluded = await row(mediator, "RECORD_FACT")
+    assert concluded["note"] == ""
+    assert (concluded["record_status"], concluded["evidence_record_id"]) == ("辖区外记录",) * 2
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -123,7 +123,8 @@ async def test_a_backlog_petition_is_accepted_on_its_own_date_and_overdue(
     ]
     assert events[1].note == "PETITION XF510183202400000001"
     assert events[1].details == {"source_accepted": "2024-12-07",
-                                 "source_deadline": "2025-02-05"}
+                                 "source_deadline": "2025-02-05",
+                                 "evidence_record_id": str(BACKLOG)}
 
 
 async def test_a_fresh_petition_runs_from_its_date_and_is_not_overdue(
@@ -144,6 +145,39 @@ async def test_a_petition_without_dates_falls_back_to_the_sync_time(
     handle = (await _clocks(flow, undated.id))["petition.source_handle"]
     assert handle.started_at == NOW
     assert handle.due_at is not None and handle.due_at > NOW
+    # the 受理 row claims no source date the source did not give
+    assert await _events(flow, undated.id) == [
+        ("OPEN", NOW, {"origin": "PETITION"}),
+        ("ADMIT", NOW, {"evidence_record_id": str(UNDATED)}),
+    ]
+
+
+async def test_a_petition_dated_before_2000_is_taken_in_at_the_sync_time_and_flagged(
+    flow: MatterWorkflow,
+) -> None:
+    # given a petition whose export says 信访日期 1900-01-01 (an empty date column)
+    await _petition(flow, 4, CaseStatus.ACCEPTED, date(1900, 1, 1))
+    # when a sync takes it in
+    assert (await take_in(flow, IntakeRules(), [4], source="PETITION")).opened == 1
+    async with flow.sessions() as session:
+        matter = await session.scalar(select(Matter))
+    assert matter is not None
+    # then it is registered and 受理 at the sync, not in 1900, and the rows say why
+    assert matter.opened_at == NOW
+    assert (await _clocks(flow, matter.id))["petition.source_handle"].started_at == NOW
+    assert await _events(flow, matter.id) == [
+        ("OPEN", NOW, {"origin": "PETITION", "source_date_ignored": "received"}),
+        ("ADMIT", NOW, {"evidence_record_id": "4", "source_date_ignored": "accepted"}),
+    ]
+
+
+async def _events(flow: MatterWorkflow, matter_id: int) -> list[tuple[str, datetime, Any]]:
+    async with flow.sessions() as session:
+        rows = await session.execute(
+            select(MatterEvent.action, MatterEvent.at, MatterEvent.details)
+            .where(MatterEvent.matter_id == matter_id).order_by(MatterEvent.id)
+        )
+        return [(action, at, details) for action, at, details in rows]
 
 
 async def test_overdue_list_and_on_time_closure_rate_agree(flow: MatterWorkflow) -> None:

@@ -2,7 +2,8 @@
 fact on the source's date, on both databases: a petition the petition system concluded within
 its 60 days is no longer overdue and counts on time once the centre closes it, one concluded
 late counts late, a re-sync adds nothing, and a dispatched matter still takes the result as
-its feedback."""
+its feedback; the centre closes a concluded matter by verifying the source's result,
+without dispatching it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from db.matter_intake import IntakeCounts, take_in
 from db.matter_queries import MatterCriteria
 from db.matter_stats import MatterStatQuery, first_overdue_select, matter_kpis
 from db.matter_workflow import MatterWorkflow
-from db.models import ClockRow, Matter, MatterEvent, MatterRecord, Record
+from db.models import ClockRow, Matter, MatterEvent, MatterRecord, OutboxMessage, Record
 from db.models.audit import AuditEntry
 from db.models.records import Dispute, Petition
 from domain.calendar import ChineseWorkingCalendar
@@ -29,6 +30,7 @@ from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, Sou
 from domain.roles import Principal, Role
 from domain.stats import KpiId
 from domain.workflow.actors import Actor
+from domain.workflow.errors import Conflict, IllegalTransition, NotFound
 from domain.workflow.intake import IntakeRules
 from domain.workflow.visibility import ALL_MATTERS
 from domain.workflow.vocabulary import MatterAction, MatterStep
@@ -44,6 +46,7 @@ IN_TIME = datetime(2026, 11, 20, 9, 30, tzinfo=SH)  # 已答复 on the 50th day
 TOO_LATE = datetime(2026, 12, 2, 15, tzinfo=SH)  # 已答复 on the 62nd day
 BUREAU = "org:xfj-510183"
 STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("510183",)))
+ELSEWHERE = Actor.of(Principal("staff-2", Role.CENTER_STAFF, org="centre", regions=("510129",)))
 SYNC = Actor.system("sync:PETITION").sub
 
 
@@ -161,13 +164,10 @@ async def _dispatch(flow: MatterWorkflow, matter_id: int) -> None:
     await flow.apply(matter_id, A.DISPATCH, STAFF, {"org": BUREAU, "track": "PETITION"})
 
 
-async def _close(flow: MatterWorkflow, matter_id: int, record_id: int) -> None:
-    """The centre closes it: dispatched to the petition bureau, whose record (already
-    concluded) gives the result at the next sync, verified and closed."""
-    await _dispatch(flow, matter_id)
-    counts = await _resync(flow, record_id)
-    assert (counts.fed_back, counts.concluded) == (1, 0)
-    await flow.apply(matter_id, A.VERIFY, STAFF, {})
+async def _close(flow: MatterWorkflow, matter_id: int) -> None:
+    """The centre closes it on its source's conclusion, not dispatched: 核查来源办结结果 (the
+    source's result becomes the matter's), then 结案."""
+    await flow.apply(matter_id, A.VERIFY, STAFF, {"note": "已核查信访系统的答复"})
     await flow.apply(matter_id, A.CLOSE, STAFF, {"outcome": "RESOLVED"})
 
 
@@ -198,7 +198,7 @@ async def test_a_petition_concluded_by_its_source_in_time_is_not_overdue_and_on_
     assert await _step(flow, matter) is MatterStep.ACCEPTED  # not closed for the centre
     assert await _overdue(flow) == []
     assert await _on_time_closure(flow) == (0, 0)  # open, nothing overdue: not counted yet
-    await _close(flow, matter, 1)
+    await _close(flow, matter)
     assert await _on_time_closure(flow) == (1, 1)
 
 
@@ -209,8 +209,7 @@ async def test_a_petition_concluded_after_its_limit_counts_late(flow: MatterWork
     handle = await _clock(flow, matter, "petition.source_handle")
     assert handle.stopped_at == TOO_LATE and handle.due_at == DUE  # stopped late (已超期完成)
     assert await _overdue(flow) == []  # nothing left to chase: the source has finished
-    await _concluded_at_source(flow, 1, TOO_LATE)  # 已答复 → RESOLVED, for the feedback
-    await _close(flow, matter, 1)
+    await _close(flow, matter)
     assert await _on_time_closure(flow) == (0, 1)
 
 
@@ -269,3 +268,61 @@ async def test_a_mediation_case_concluded_is_dated_by_its_agreement(
     people = await _clock(flow, matter, "mediation.source_people")
     assert people.stopped_at == datetime(2026, 10, 20, tzinfo=SH)  # 调结 within the month
     assert people.due_at is not None and people.stopped_at <= people.due_at
+
+
+async def test_the_centre_closes_a_concluded_matter_on_the_source_result_undispatched(
+    flow: MatterWorkflow,
+) -> None:
+    matters = await _accepted_petitions(flow, 1, 2)
+    matter = matters[1]
+    # a matter its source has not concluded cannot be verified before a department reports
+    with pytest.raises(IllegalTransition):
+        await flow.apply(matters[2], A.VERIFY, STAFF, {})
+    await _concluded_at_source(flow, 1, IN_TIME)
+    assert (await _resync(flow, 1)).concluded == 1  # only the changed record is synced
+    async with flow.sessions() as session:
+        version = await session.scalar(select(Matter.version).where(Matter.id == matter))
+    assert version is not None
+    # staff outside the county do not reach it, nor does anyone act on a stale version
+    with pytest.raises(NotFound):
+        await flow.apply(matter, A.VERIFY, ELSEWHERE, {})
+    with pytest.raises(Conflict):
+        await flow.apply(matter, A.VERIFY, STAFF, {}, expected_version=version - 1)
+
+    # when staff verify the source's result (核查来源办结结果)
+    await flow.apply(matter, A.VERIFY, STAFF, {"note": "已核查"}, expected_version=version)
+
+    # then the matter is verified with the petition system's 已答复 as its result
+    async with flow.sessions() as session:
+        row = await session.get(Matter, matter)
+        assert row is not None
+        assert (row.step, row.result) == (MatterStep.VERIFIED, CaseStatus.RESOLVED)
+        verified = (await session.execute(
+            select(MatterEvent.actor_sub, MatterEvent.from_step, MatterEvent.details)
+            .where(MatterEvent.matter_id == matter, MatterEvent.action == A.VERIFY.value)
+        )).one()  # fmt: skip
+        # nothing is written back to the petition system: the result is its own
+        assert await session.scalar(select(OutboxMessage.id)) is None
+        # and no department's clock (the bureau's 5 working days) was started
+        started = set(await session.scalars(
+            select(ClockRow.rule_id).where(ClockRow.matter_id == matter)))
+    assert "petition.object" not in started
+    assert (verified.actor_sub, verified.from_step) == (STAFF.sub, MatterStep.ACCEPTED)
+    assert verified.details == {"source_concluded": "true", "record_status": "RESOLVED",
+                                "evidence_record_id": "1", "result": "RESOLVED"}
+    await flow.apply(matter, A.CLOSE, STAFF, {"outcome": "RESOLVED"})
+    assert await _step(flow, matter) is MatterStep.CLOSED
+    # closed on time; the other petition, still open past its 60 days, counts late
+    assert await _on_time_closure(flow) == (1, 2)
+
+
+async def test_a_matter_its_source_closed_without_a_result_is_verified_without_one(
+    flow: MatterWorkflow,
+) -> None:
+    matter = (await _accepted_petitions(flow, 1))[1]
+    await _concluded_at_source(flow, 1, IN_TIME, CaseStatus.CLOSED, "已办结")
+    assert (await _resync(flow, 1)).concluded == 1
+    await flow.apply(matter, A.VERIFY, STAFF, {})
+    async with flow.sessions() as session:
+        row = await session.get(Matter, matter)
+    assert row is not None and (row.step, row.result) == (MatterStep.VERIFIED, None)

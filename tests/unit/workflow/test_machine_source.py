@@ -3,6 +3,7 @@ system, on the source's date, that stops the source's clocks and leaves the step
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -99,3 +100,57 @@ def test_a_conclusion_is_dated_by_the_kind_s_own_field_for_its_status_else_the_u
                                   dated_status=CaseStatus.RESOLVED)  # fmt: skip
     assert failed.concluded_at == updated
     assert source_conclusion_of(1, CaseStatus.CLOSED, updated, None).concluded_at == updated
+
+
+def test_a_source_acceptance_after_intake_admits_on_its_date_and_starts_its_clock() -> None:
+    state = MACHINE.take_over(SYNC, PAYLOAD, SourceDates(received_at=_at(date(2026, 11, 20))),
+                              NOW).state  # fmt: skip
+    accepted = _at(date(2026, 11, 25))
+    dates = SourceDates(received_at=_at(date(2026, 11, 20)), accepted=True, accepted_at=accepted,
+                        source="PETITION XF1", record_id=7)  # fmt: skip
+    transition = MACHINE.accept_at_source(state, SYNC, dates, NOW)
+    assert transition.state.step is MatterStep.ACCEPTED
+    assert [(op.kind, op.rule_id, op.at) for op in transition.clock_ops] == [
+        (ClockOpKind.STOP, "petition.register", accepted),
+        (ClockOpKind.START, "petition.source_handle", accepted),
+    ]
+    (event,) = transition.events
+    assert (event.action, event.at, event.from_step) == (
+        MatterAction.ADMIT, accepted, MatterStep.REGISTERED,
+    )
+    assert dict(event.details) == {"source_accepted": "2026-11-25", "evidence_record_id": "7"}
+    # never before the clock it stops, never after now; staff and other steps are refused
+    early = MACHINE.accept_at_source(state, SYNC, dates, NOW, not_before=_at(date(2026, 11, 28)))
+    assert early.events[0].at == _at(date(2026, 11, 28))
+    with pytest.raises(Forbidden):
+        MACHINE.accept_at_source(state, STAFF, dates, NOW)
+    with pytest.raises(IllegalTransition):
+        MACHINE.accept_at_source(transition.state, SYNC, dates, NOW)
+
+
+def test_staff_verify_a_concluded_undispatched_matter_by_the_source_result() -> None:
+    state = _accepted(date(2026, 10, 1))
+    # without a conclusion held, 核查 waits for a department's feedback
+    with pytest.raises(IllegalTransition):
+        MACHINE.apply(state, MatterAction.VERIFY, STAFF, {}, NOW)
+    concluded = _conclusion(_at(date(2026, 11, 20)), CaseStatus.FAILED)
+    # the system may not verify, and a suspended matter waits
+    with pytest.raises(Forbidden):
+        MACHINE.apply(state, MatterAction.VERIFY, SYNC, {}, NOW, source_concluded=concluded)
+    suspended = replace(state, suspended=True)
+    with pytest.raises(IllegalTransition):
+        MACHINE.apply(suspended, MatterAction.VERIFY, STAFF, {}, NOW, source_concluded=concluded)
+    transition = MACHINE.apply(state, MatterAction.VERIFY, STAFF, {"note": "已核查"}, NOW,
+                               source_concluded=concluded)
+    assert (transition.state.step, transition.state.result) == (
+        MatterStep.VERIFIED, CaseStatus.FAILED,
+    )
+    (event,) = transition.events
+    assert (event.action, event.from_step, event.note) == (
+        MatterAction.VERIFY, MatterStep.ACCEPTED, "已核查",
+    )
+    assert dict(event.details) == {"source_concluded": "true", "record_status": "FAILED",
+                                   "evidence_record_id": "7", "result": "FAILED"}
+    closed = MACHINE.apply(transition.state, MatterAction.CLOSE, STAFF,
+                           {"outcome": "UNRESOLVED"}, NOW)
+    assert closed.state.step is MatterStep.CLOSED

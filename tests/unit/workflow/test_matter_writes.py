@@ -9,7 +9,7 @@ import pytest
 
 from connectors.mappings.mediation import CATEGORY_BY_DISPUTE_TYPE
 from domain.deadlines import load_rules
-from domain.enums import DisputeCategory, PartyRole, SourceSystem
+from domain.enums import CaseStatus, DisputeCategory, PartyRole, SourceSystem
 from domain.matter_writes import (
     DISPUTE_TYPE_CODES,
     AcceptedResult,
@@ -19,6 +19,7 @@ from domain.matter_writes import (
 )
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
+from domain.workflow.intake import SourceConclusion
 from domain.workflow.machine import MatterMachine
 from domain.workflow.state import MatterState, Transition
 from domain.workflow.vocabulary import DispatchTrack, MatterAction, MatterOrigin, MatterStep
@@ -128,3 +129,13 @@ def test_a_verified_result_carries_the_time_it_was_reported_not_the_verification
                            origin=SourceSystem.PETITION, origin_key="XF1")
     (result,) = planned_writes(petition, verified(), NOW, accepted=accepted)
     assert result.payload["办结日期"] == "2026-11-28"
+
+
+def test_a_source_conclusion_verified_is_not_written_back_to_that_source() -> None:
+    # given a matter from a 110 alert the 110 system concluded (来源系统已办结), never dispatched
+    concluded = SourceConclusion(9, CaseStatus.RESOLVED, NOW, "POLICE_110 J1")
+    verified = MACHINE.apply(ASSESSED, MatterAction.VERIFY, STAFF, {}, NOW,
+                             source_concluded=concluded)
+    # then 核查 takes its result and writes nothing: the 110 system gave it
+    assert verified.state.result is CaseStatus.RESOLVED
+    assert planned_writes(FACTS, verified, NOW) == []

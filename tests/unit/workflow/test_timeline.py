@@ -49,3 +49,23 @@ def test_a_result_taken_from_a_sync_of_a_record_out_of_reach_loses_its_note() ->
 def test_an_id_that_does_not_parse_is_shown_as_out_of_reach() -> None:
     _, details = redact_entry("", {"record_id": "x1"}, lambda _: True, automatic=True)
     assert details == {"record_id": OUTSIDE}
+
+
+def test_a_system_acceptance_or_conclusion_of_a_record_out_of_reach_says_nothing_of_it() -> None:
+    # given the system's 受理 row taken over from a petition, and its 来源系统已办结 row
+    admitted = {"source_accepted": "2024-12-07", "source_deadline": "2025-02-05",
+                "evidence_record_id": "3"}
+    concluded = {"fact": "SOURCE_CONCLUDED", "at": "2026-11-20T00:00:00+08:00",
+                 "record_status": "RESOLVED", "evidence_record_id": "3"}
+    # when a reader who may not read the petition reads them
+    note, details = redact_entry("PETITION XF1", admitted, lambda _: False, automatic=True)
+    # then neither the record, its key, its dates nor its status reaches the reader
+    assert (note, details) == ("", dict.fromkeys(admitted, OUTSIDE))
+    note, details = redact_entry("来源系统已办结：PETITION XF1（已答复）", concluded,
+                                 lambda _: False, automatic=True)
+    assert note == ""
+    assert details == {**concluded, "record_status": OUTSIDE, "evidence_record_id": OUTSIDE}
+    # and a reader who may read it sees the rows as they are
+    assert redact_entry("PETITION XF1", admitted, {3}.__contains__, automatic=True) == (
+        "PETITION XF1", admitted,
+    )

@@ -23,7 +23,7 @@ query Matter($id: ID!) {
     closedAt dueAt overdue
     records { id kind source title status occurredAt }
     parties { role name idNumber phone }
-    timeline { action at actorKind actor actorOrg fromStep toStep note }
+    timeline { action at actorKind actor actorOrg fromStep toStep note details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
              provisional met stoppedAt }
     supervisions { id level targetOrg reason issuedAt automatic status reply version }

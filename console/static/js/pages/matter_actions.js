@@ -77,6 +77,11 @@ const isStaff = () => STAFF_ROLES.has(session.claims()?.role);
 const HANDLING = new Set(['ACCEPTED', 'ASSESSED', 'RETURNED', 'DISPATCHED', 'IN_PROGRESS']);
 const OPEN = new Set(['REGISTERED', ...HANDLING, 'FED_BACK', 'VERIFIED']);
 const RESULT = { RESOLVED: STATUS.RESOLVED, FAILED: STATUS.FAILED };
+// 未分流 (已登记/已受理/已研判/已退回): no department reports; the source's own 办结 is verified.
+const UNDISPATCHED = new Set(['REGISTERED', 'ACCEPTED', 'ASSESSED', 'RETURNED']);
+// 来源系统已办结: the sync recorded the ORIGIN record's conclusion on the timeline.
+const sourceConcluded = (m) => (m.timeline ?? []).some((e) => e.action === 'RECORD_FACT'
+  && (e.details ?? []).some((d) => d.key === 'fact' && d.value === 'SOURCE_CONCLUDED'));
 
 function allowed(m) {
   const staff = isStaff();
@@ -115,6 +120,11 @@ function allowed(m) {
         vars: (x) => ({ id, note: x.note, v }) });
       list.push({ key: 'send-back', title: '核查退回重办', doc: MUTATION_SEND_BACK, field: 'sendBackMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
+    }
+    if (UNDISPATCHED.has(m.step) && !m.suspended && sourceConcluded(m)) {
+      // the source's result becomes the matter's (核查), then 结案 as any verified matter
+      list.push({ key: 'verify-source', title: '核查来源办结结果', doc: MUTATION_VERIFY, field: 'verifyMatter',
+        fields: [note], vars: (x) => ({ id, note: x.note, v }) });
     }
     if (m.step === 'VERIFIED') {
       list.push({ key: 'close', title: '结案', doc: MUTATION_CLOSE, field: 'closeMatter', fields: [
