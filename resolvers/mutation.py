@@ -108,7 +108,10 @@ class Mutation:
     )
     verify_matter: MatterResult = strawberry.field(
         resolver=m.resolve_verify,
-        description="核查 the feedback (核查通过).",
+        description=(
+            "核查 the feedback (核查通过); on a matter not dispatched whose source concluded it "
+            "(来源系统已办结), 核查来源办结结果: the source's result becomes the matter's."
+        ),
     )
     send_back_matter: MatterResult = strawberry.field(
         resolver=m.resolve_send_back,
