@@ -16,19 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.matter_workflow import MatterWorkflow, store_transition
-from db.matters import clock_of, running_clocks, state_of
-from db.models import Matter, MatterEvent, MatterRecord
+from db.matter_workflow import MatterWorkflow
+from db.models import Matter
 from db.models.records import kind_models
 from db.queries import in_list
+from db.source_steps import apply_at_source, citing, origin_matters
 from domain.workflow.actors import Actor
-from domain.workflow.errors import WorkflowError
 from domain.workflow.intake import (
     CONCLUSION_FIELD,
     SOURCE_CONCLUSIONS,
@@ -38,8 +37,6 @@ from domain.workflow.intake import (
 )
 from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction, SourceFact
-
-log = structlog.get_logger(__name__)
 
 _FACT = SourceFact.SOURCE_CONCLUDED
 
@@ -66,18 +63,12 @@ async def take_conclusions(
     concluded = {rid: r for rid, r in records.items() if r.status in SOURCE_CONCLUSIONS}
     if not concluded:
         return []
-    origins = (await session.execute(
-        select(MatterRecord.record_id, Matter)
-        .join(Matter, Matter.id == MatterRecord.matter_id)
-        .where(
-            in_list(MatterRecord.record_id.expression, "ids"),
-            MatterRecord.how == "ORIGIN",
-            Matter.step.in_(sorted(UNDISPATCHED)),
-        )
-        .order_by(Matter.id),
-        {"ids": list(concluded)},
-    )).all()  # fmt: skip
-    held = await _held(session, {matter.id for _, matter in origins}) if origins else set()
+    origins = await origin_matters(
+        session, concluded, Matter.step.in_(sorted(UNDISPATCHED))
+    )
+    held = await citing(
+        session, {m.id for _, m in origins}, MatterAction.RECORD_FACT.value, _FACT.value
+    )
     todo = [(rid, matter) for rid, matter in origins if (matter.id, rid) not in held]
     if not todo:
         return []
@@ -85,42 +76,14 @@ async def take_conclusions(
     stopped = {rule.id for rule in workflow.rules.stopped_by(_FACT)}
     done: list[Concluded] = []
     for record_id, matter in todo:
-        running = await running_clocks(session, matter.id)
-        floor = max(
-            (clock_of(row).last_event_at() for rule_id, row in running.items()
-             if rule_id in stopped),
-            default=None,
+        conclude = partial(workflow.machine.conclude_at_source,
+                           actor=actor, conclusion=conclusions[record_id], now=now)
+        transition = await apply_at_source(
+            session, workflow, matter, stopped, conclude, now, "source_conclusion_skipped"
         )  # fmt: skip
-        before = state_of(matter)
-        try:
-            transition = workflow.machine.conclude_at_source(
-                before, actor, conclusions[record_id], now, not_before=floor
-            )
-            async with session.begin_nested():
-                await store_transition(session, workflow, matter.id, before, transition, now)
-        except WorkflowError as exc:  # e.g. a staff action won the race: try next batch
-            log.info("source_conclusion_skipped", matter=matter.id, code=exc.code.value)
-            continue
-        await session.refresh(matter)
-        done.append(Concluded(matter, record_id, transition))
+        if transition is not None:
+            done.append(Concluded(matter, record_id, transition))
     return done
-
-
-async def _held(session: AsyncSession, matter_ids: set[int]) -> set[tuple[int, int]]:
-    """(matter, record) pairs whose source conclusion the matter's timeline already holds."""
-    rows = await session.execute(
-        select(MatterEvent.matter_id, MatterEvent.details).where(
-            in_list(MatterEvent.matter_id.expression, "ids"),
-            MatterEvent.action == MatterAction.RECORD_FACT.value,
-        ),
-        {"ids": sorted(matter_ids)},
-    )
-    return {
-        (matter_id, int(details["evidence_record_id"]))
-        for matter_id, details in rows
-        if details and details.get("fact") == _FACT.value
-        and str(details.get("evidence_record_id", "")).isdecimal()
-    }
 
 
 async def _conclusions(
