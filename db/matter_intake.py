@@ -201,22 +201,17 @@ async def _take_in_chunk(
         counts.opened += len(rows)
     await _join(session, records, joined, actor, now, counts, audit)
     await _feed_back(session, workflow, records, member, actor, now, counts, audit)
-    for taken in await take_acceptances(session, workflow, records, actor, now):
+    accepted = await take_acceptances(session, workflow, records, actor, now)
+    concluded = await take_conclusions(session, workflow, records, actor, now)
+    for taken in (*accepted, *concluded):
         (event,) = taken.transition.events
         audit.add(event.action.value, taken.matter, {**_about(records[taken.record_id]),
                                                      **event.details}, records=[taken.record_id])
-        counts.accepted += 1
         counts.announcements.append(announcement(
             taken.matter, MatterEventKind.STEP_CHANGED, event.action.value, now
         ))  # fmt: skip
-    for done in await take_conclusions(session, workflow, records, actor, now):
-        (event,) = done.transition.events
-        audit.add(event.action.value, done.matter, {**_about(records[done.record_id]),
-                                                    **event.details}, records=[done.record_id])
-        counts.concluded += 1
-        counts.announcements.append(announcement(
-            done.matter, MatterEventKind.STEP_CHANGED, event.action.value, now
-        ))  # fmt: skip
+    counts.accepted += len(accepted)
+    counts.concluded += len(concluded)
     counts.matters.update(member[r] for r in records if r in member)
     await audit.write(session)
 

@@ -389,7 +389,6 @@ async def apply_clock_ops(
     return touched
 
 
-
 async def held_source_conclusion(
     session: AsyncSession, matter_id: int
 ) -> SourceConclusion | None:

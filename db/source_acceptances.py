@@ -15,7 +15,7 @@ Also here: each record's own dates (:func:`source_dates`), which intake opens ma
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -27,7 +27,7 @@ from db.matter_workflow import MatterWorkflow
 from db.models import Matter
 from db.models.records import kind_models
 from db.queries import in_list
-from db.source_steps import apply_at_source, citing, origin_matters
+from db.source_steps import TakenAtSource, apply_at_source, citing, origin_matters
 from domain.workflow.actors import Actor
 from domain.workflow.intake import (
     ACCEPTANCE_FIELD,
@@ -36,17 +36,7 @@ from domain.workflow.intake import (
     SourceDates,
     source_dates_of,
 )
-from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction, MatterStep, SourceFact
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """A matter that took its source's 受理, as stored (refreshed)."""
-
-    matter: Matter
-    record_id: int
-    transition: Transition
 
 
 async def take_acceptances(
@@ -55,7 +45,7 @@ async def take_acceptances(
     records: Mapping[int, Any],
     actor: Actor,
     now: datetime,
-) -> list[Accepted]:
+) -> list[TakenAtSource]:
     """ADMIT with ``SOURCE_ACCEPTED`` on each matter still 已登记 whose ORIGIN record among
     ``records`` (intake's rows) its source now reports accepted or in progress; one savepoint
     per matter, a refusal is logged and skipped."""
@@ -72,7 +62,7 @@ async def take_acceptances(
     dates = await source_dates(session, [accepted[rid] for rid, _ in todo])
     stopped = {rule.id for trigger in (MatterAction.ADMIT, SourceFact.SOURCE_ACCEPTED)
                for rule in workflow.rules.stopped_by(trigger)}
-    done: list[Accepted] = []
+    done: list[TakenAtSource] = []
     for record_id, matter in todo:
         accept = partial(workflow.machine.accept_at_source, actor=actor,
                          dates=replace(dates[record_id], record_id=record_id), now=now)
@@ -80,7 +70,7 @@ async def take_acceptances(
             session, workflow, matter, stopped, accept, now, "source_acceptance_skipped"
         )  # fmt: skip
         if transition is not None:
-            done.append(Accepted(matter, record_id, transition))
+            done.append(TakenAtSource(matter, record_id, transition))
     return done
 
 

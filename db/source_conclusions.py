@@ -14,7 +14,6 @@ it. A record whose conclusion a matter already holds (a re-sync) adds nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -26,7 +25,7 @@ from db.matter_workflow import MatterWorkflow
 from db.models import Matter
 from db.models.records import kind_models
 from db.queries import in_list
-from db.source_steps import apply_at_source, citing, origin_matters
+from db.source_steps import TakenAtSource, apply_at_source, citing, origin_matters
 from domain.workflow.actors import Actor
 from domain.workflow.intake import (
     CONCLUSION_FIELD,
@@ -35,19 +34,10 @@ from domain.workflow.intake import (
     SourceConclusion,
     source_conclusion_of,
 )
-from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction, SourceFact
 
 _FACT = SourceFact.SOURCE_CONCLUDED
 
-
-@dataclass(frozen=True, slots=True)
-class Concluded:
-    """A matter that took its source's conclusion, as stored (refreshed)."""
-
-    matter: Matter
-    record_id: int
-    transition: Transition
 
 
 async def take_conclusions(
@@ -56,7 +46,7 @@ async def take_conclusions(
     records: Mapping[int, Any],
     actor: Actor,
     now: datetime,
-) -> list[Concluded]:
+) -> list[TakenAtSource]:
     """Record ``SOURCE_CONCLUDED`` on each undispatched matter whose ORIGIN record among
     ``records`` (intake's rows, with ``source_updated_at`` and ``source_status``) its source
     has concluded; one savepoint per matter, a refusal is logged and skipped."""
@@ -74,7 +64,7 @@ async def take_conclusions(
         return []
     conclusions = await _conclusions(session, [concluded[rid] for rid, _ in todo])
     stopped = {rule.id for rule in workflow.rules.stopped_by(_FACT)}
-    done: list[Concluded] = []
+    done: list[TakenAtSource] = []
     for record_id, matter in todo:
         conclude = partial(workflow.machine.conclude_at_source,
                            actor=actor, conclusion=conclusions[record_id], now=now)
@@ -82,7 +72,7 @@ async def take_conclusions(
             session, workflow, matter, stopped, conclude, now, "source_conclusion_skipped"
         )  # fmt: skip
         if transition is not None:
-            done.append(Concluded(matter, record_id, transition))
+            done.append(TakenAtSource(matter, record_id, transition))
     return done
 
 

@@ -9,6 +9,7 @@ a savepoint (:func:`apply_at_source`), never dated before the last event of a cl
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -23,6 +24,15 @@ from domain.workflow.errors import WorkflowError
 from domain.workflow.state import Transition
 
 log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TakenAtSource:
+    """A matter that took its ORIGIN record's news from its source, as stored (refreshed)."""
+
+    matter: Matter
+    record_id: int
+    transition: Transition
 
 
 async def origin_matters(
