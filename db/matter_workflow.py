@@ -39,7 +39,7 @@ from db.matters import (
     state_of,
     typed_text,
 )
-from db.models import Matter, MatterEvent, MatterParty, MatterRecord, Supervision
+from db.models import ClockRow, Matter, MatterEvent, MatterParty, MatterRecord, Supervision
 from db.risk import RiskConfig, grade_matters, grade_touched
 from domain.calendar import WorkingCalendar
 from domain.deadlines import RuleBook
@@ -348,16 +348,77 @@ async def store_transition(
     write-backs it asks for (outbox rows: they commit or roll back with the step)."""
     await save_state(session, matter_id, before.version, transition.state, now)
     append_events(session, matter_id, transition.events)
-    await apply_clock_ops(
+    touched = await apply_clock_ops(
         session, matter_id, transition.clock_ops, workflow.rules, workflow.calendar
     )
     await enqueue_matter_writes(session, matter_id, transition, now)
     if before.step in OPEN_STEPS and transition.state.step not in OPEN_STEPS:
         await end_orders(session, workflow, matter_id, transition.state.step, now)
+    else:
+        await void_breaches(session, workflow, matter_id, touched, now)
 
 
 MATTER_ENDED = "matter-ended"
 """The system actor that closes a finished matter's supervision orders."""
+BREACH_VOIDED = "breach-voided"
+"""The system actor that closes the 督办单 of a breach that did not happen."""
+
+
+async def void_breaches(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    matter_id: int,
+    clocks: Sequence[ClockRow],
+    now: datetime,
+) -> None:
+    """办结 the open and replied 督办单 that a breach of one of ``clocks`` caused (the order
+    the scanner issued, and those it was escalated into), when that clock has now stopped
+    within its limit: a stop dated before the breach was declared — the source's own 受理 or
+    办结, learned at a later sync — shows the limit was met. A clock stopped late keeps its
+    orders: the organisation was late, and answers for it."""
+    met = {
+        row.id: row for row in clocks
+        if row.stopped_at is not None and row.due_at is not None and row.stopped_at <= row.due_at
+    }  # fmt: skip
+    if not met:
+        return
+    breaches = (await session.execute(
+        select(Supervision.id, Supervision.breach_clock_id)
+        .where(Supervision.matter_id == matter_id, Supervision.breach_clock_id.in_(met))
+    )).all()  # fmt: skip
+    if not breaches:
+        return
+    first: dict[str | None, tuple[int, ClockRow]] = {
+        met[clock_id].rule_id: (order_id, met[clock_id])
+        for order_id, clock_id in breaches if clock_id is not None
+    }
+    orders = [
+        stored for stored in await _open_orders(session, matter_id)
+        if stored.breach_rule_id in first and stored.id >= first[stored.breach_rule_id][0]
+    ]
+    if not orders:
+        return
+    matter = await session.get(Matter, matter_id, populate_existing=True)  # the step just saved
+    assert matter is not None
+    actor = Actor.system(BREACH_VOIDED)
+    for stored in orders:
+        _, clock = first[stored.breach_rule_id]
+        assert clock.stopped_at is not None
+        moved = workflow.supervision.void_breach(
+            order_of(stored, matter), actor, now, workflow.rules[clock.rule_id], clock.stopped_at
+        )
+        await store_order(session, workflow, matter, stored, moved, now)
+
+
+async def _open_orders(session: AsyncSession, matter_id: int) -> list[Supervision]:
+    """A matter's 督办单 still open or replied (an ESCALATED one is superseded), oldest first."""
+    return list(await session.scalars(
+        select(Supervision)
+        .where(Supervision.matter_id == matter_id,
+               Supervision.status.in_([SupervisionStatus.OPEN.value,
+                                       SupervisionStatus.REPLIED.value]))
+        .order_by(Supervision.id)
+    ))  # fmt: skip
 
 
 async def end_orders(
@@ -370,13 +431,7 @@ async def end_orders(
     """办结 the open and replied 督办单 of a matter that has just ended (结案, 撤回, 并案):
     their reply clocks stop, so none breaches or escalates about a finished matter, and the
     matter leaves the worklist's 督办中. A reopened matter (回访不满意) is supervised afresh."""
-    orders = list(await session.scalars(
-        select(Supervision)
-        .where(Supervision.matter_id == matter_id,
-               Supervision.status.in_([SupervisionStatus.OPEN.value,
-                                       SupervisionStatus.REPLIED.value]))
-        .order_by(Supervision.id)
-    ))  # fmt: skip
+    orders = await _open_orders(session, matter_id)
     if not orders:
         return
     matter = await session.get(Matter, matter_id, populate_existing=True)  # the step just saved

@@ -182,11 +182,27 @@ class SupervisionMachine:
         """办结 an open or replied order because its matter ended (结案 or 撤回, ``step``) by
         ``actor``'s action: nobody is pressed about a finished matter, and its reply clock
         stops instead of running on to an escalation."""
+        ended = "撤回" if step is MatterStep.WITHDRAWN else "结案"
+        return self._closed_by_system(order, actor, now, f"事项已{ended}, 督办随之办结")
+
+    def void_breach(
+        self, order: SupervisionOrder, actor: Actor, now: datetime, rule: DeadlineRule,
+        met_at: datetime,
+    ) -> SupervisionTransition:
+        """办结 an open or replied order whose breach did not happen (逾期不成立): ``rule``'s
+        clock has stopped at ``met_at``, within its limit, on a date learned after the breach
+        was declared (a source's own 受理 or 办结, synced late). Nobody is pressed, nor
+        escalated, for a limit that was met."""
+        day = to_local(met_at).date().isoformat()
+        note = f"{rule.name}已于{day}按期完成, 逾期不成立, 督办随之办结"
+        return self._closed_by_system(order, actor, now, note)
+
+    def _closed_by_system(
+        self, order: SupervisionOrder, actor: Actor, now: datetime, note: str
+    ) -> SupervisionTransition:
         if order.status not in _SOURCES[SupervisionAction.CLOSE_SUPERVISION]:
             raise IllegalTransition(f"the order is already {order.status.value}")
-        ended = "撤回" if step is MatterStep.WITHDRAWN else "结案"
         new = replace(order, status=SupervisionStatus.CLOSED)
-        note = f"事项已{ended}, 督办随之办结"
         return self._moved(order, new, SupervisionAction.CLOSE_SUPERVISION, actor, now, note)
 
     def on_breach(

@@ -1,0 +1,222 @@
+"""A breach that did not happen leaves no 督办 behind, on both databases.
+
+The scanner declares a petition's 60 days (§34) run out and issues its automatic 督办单; the
+next sync then brings the petition system's own 办结, dated within the 60 days. The limit was
+met: the order (and the one it was escalated into) is closed by the system, its reply clock
+stops, and nothing escalates later. A conclusion dated after the limit keeps the order open:
+the organisation was late and answers for it. The same holds for 登记转送 (§22) met by the
+source's own 受理, learned late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.deadline_scanner import scan
+from db.engine import session_factory
+from db.matter_intake import take_in
+from db.matter_workflow import BREACH_VOIDED, MatterWorkflow
+from db.models import ClockRow, MatterEvent, MatterRecord, Record, Supervision
+from db.models.records import Petition
+from domain.calendar import ChineseWorkingCalendar
+from domain.deadlines import load_rules
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.supervision import SupervisionStatus
+from domain.workflow.actors import Actor
+from domain.workflow.intake import IntakeRules
+from tests.integration.graphql_world import _insert
+
+SH = ZoneInfo("Asia/Shanghai")
+REGION = "510183001"
+RECORD = 1
+ACCEPTED_ON = date(2026, 10, 1)  # §34: 60 days, the last 2026-11-30 (due 12-01 00:00)
+FIRST_SYNC = datetime(2026, 10, 5, 10, tzinfo=SH)
+BREACH_SCAN = datetime(2026, 12, 1, 9, tzinfo=SH)
+LATER_SYNC = datetime(2026, 12, 3, 10, tzinfo=SH)
+IN_TIME = datetime(2026, 11, 20, 9, 30, tzinfo=SH)  # 已答复 on the 50th day
+TOO_LATE = datetime(2026, 12, 2, 15, tzinfo=SH)  # 已答复 on the 62nd day
+VOIDER = Actor.system(BREACH_VOIDED).sub
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = FIRST_SYNC
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def clock() -> _Clock:
+    return _Clock()
+
+
+@pytest.fixture
+async def flow(committing_engine: AsyncEngine, clock: _Clock) -> AsyncIterator[MatterWorkflow]:
+    yield MatterWorkflow(
+        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(), now=clock,
+    )
+
+
+async def _petition(flow: MatterWorkflow, accepted: bool) -> int:
+    """A petition received on 2026-10-01, synced on 10-05 (accepted by the petition system
+    on 10-01, or still 待受理), taken in: its matter's id."""
+    received = datetime.combine(ACCEPTED_ON, datetime.min.time(), SH)
+    row: dict[str, Any] = {
+        "id": RECORD, "kind": RecordKind.PETITION, "source": SourceSystem.PETITION,
+        "source_key": "XF510183202600000001", "category": DisputeCategory.LABOUR,
+        "title": "讨薪（来访）", "summary": None, "occurred_at": received,
+        "reported_at": received, "region_code": REGION, "address": None,
+        "status": CaseStatus.ACCEPTED if accepted else CaseStatus.REPORTED,
+        "risk_level": RiskLevel.NONE, "source_status": "已受理" if accepted else "待受理",
+        "source_updated_at": received, "updated_at": FIRST_SYNC, "deleted": False,
+    }  # fmt: skip
+    async with flow.sessions.begin() as session:
+        connection = await session.connection()
+        await _insert(connection, Record, [row])
+        await _insert(connection, Petition, [{
+            "id": RECORD, "form": "来访", "accepted_on": ACCEPTED_ON if accepted else None,
+            "petition_numbers": {"county": row["source_key"]},
+        }])  # fmt: skip
+    assert (await take_in(flow, IntakeRules(), [RECORD], source="PETITION")).opened == 1
+    async with flow.sessions() as session:
+        matter_id = await session.scalar(
+            select(MatterRecord.matter_id).where(MatterRecord.record_id == RECORD)
+        )
+    assert matter_id is not None
+    return matter_id
+
+
+async def _source_news(
+    flow: MatterWorkflow, clock: _Clock, status: CaseStatus, word: str, at: datetime,
+    synced: datetime = LATER_SYNC, **petition: Any,
+) -> None:
+    """The source's news on the record, taken in at the sync at ``synced``."""
+    async with flow.sessions.begin() as session:
+        await session.execute(update(Record).where(Record.id == RECORD).values(
+            status=status, source_status=word, source_updated_at=at,
+        ))  # fmt: skip
+        if petition:
+            await session.execute(update(Petition).where(Petition.id == RECORD).values(**petition))
+    clock.now = synced
+    await take_in(flow, IntakeRules(), [RECORD], source="PETITION")
+
+
+async def _orders(flow: MatterWorkflow, matter_id: int) -> list[Supervision]:
+    async with flow.sessions() as session:
+        return list(await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter_id).order_by(Supervision.id)
+        ))  # fmt: skip
+
+
+async def _running_reply_clocks(flow: MatterWorkflow, matter_id: int) -> int:
+    async with flow.sessions() as session:
+        rows = await session.scalars(select(ClockRow.id).where(
+            ClockRow.matter_id == matter_id, ClockRow.supervision_id.is_not(None),
+            ClockRow.stopped_at.is_(None),
+        ))  # fmt: skip
+        return len(list(rows))
+
+
+async def _closings(flow: MatterWorkflow, matter_id: int) -> list[Any]:
+    async with flow.sessions() as session:
+        return list((await session.execute(
+            select(MatterEvent.actor_sub, MatterEvent.note, MatterEvent.at).where(
+                MatterEvent.matter_id == matter_id,
+                MatterEvent.action == "CLOSE_SUPERVISION",
+            ).order_by(MatterEvent.id)
+        )).all())  # fmt: skip
+
+
+async def test_a_conclusion_within_the_limit_closes_the_breachs_order(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=True)
+    breached = await scan(flow, BREACH_SCAN)
+    assert (breached.breaches, breached.supervised) == (1, 1)
+    (order,) = await _orders(flow, matter)
+    assert (order.automatic, order.breach_rule_id) == (True, "petition.source_handle")
+    assert await _running_reply_clocks(flow, matter) == 1
+
+    await _source_news(flow, clock, CaseStatus.RESOLVED, "已答复", IN_TIME)
+
+    (order,) = await _orders(flow, matter)
+    assert (order.status, order.version) == (SupervisionStatus.CLOSED.value, 2)
+    assert order.running_clocks == []
+    assert await _running_reply_clocks(flow, matter) == 0
+    (closing,) = await _closings(flow, matter)
+    assert closing.actor_sub == VOIDER
+    assert closing.note == (
+        "信访事项办理（信访系统已受理）已于2026-11-20按期完成, 逾期不成立, 督办随之办结"
+    )
+    # past the reply's five working days nothing escalates
+    later = await scan(flow, datetime(2026, 12, 20, 10, tzinfo=SH))
+    assert (later.breaches, later.supervised) == (0, 0)
+    assert [o.status for o in await _orders(flow, matter)] == [SupervisionStatus.CLOSED.value]
+
+
+async def test_an_escalated_order_of_a_breach_that_did_not_happen_is_closed_too(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=True)
+    await scan(flow, BREACH_SCAN)
+    escalated = await scan(flow, datetime(2026, 12, 9, 10, tzinfo=SH))  # no reply in 5 days
+    assert escalated.breaches == 1
+    first, second = await _orders(flow, matter)
+    assert (first.status, second.status) == ("ESCALATED", "OPEN")
+
+    synced = datetime(2026, 12, 10, 10, tzinfo=SH)
+    await _source_news(flow, clock, CaseStatus.RESOLVED, "已答复", IN_TIME, synced)
+
+    first, second = await _orders(flow, matter)
+    assert (first.status, second.status) == ("ESCALATED", SupervisionStatus.CLOSED.value)
+    assert await _running_reply_clocks(flow, matter) == 0
+    assert [c.actor_sub for c in await _closings(flow, matter)] == [VOIDER]
+
+
+async def test_a_conclusion_after_the_limit_keeps_the_order(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=True)
+    await scan(flow, BREACH_SCAN)
+
+    await _source_news(flow, clock, CaseStatus.CLOSED, "已办结", TOO_LATE)
+
+    async with flow.sessions() as session:
+        handle = await session.scalar(select(ClockRow).where(
+            ClockRow.matter_id == matter, ClockRow.rule_id == "petition.source_handle",
+        ))  # fmt: skip
+    assert handle is not None and handle.stopped_at == TOO_LATE  # the source did finish
+    (order,) = await _orders(flow, matter)
+    assert (order.status, order.version) == (SupervisionStatus.OPEN.value, 1)
+    assert await _running_reply_clocks(flow, matter) == 1
+    assert await _closings(flow, matter) == []
+
+
+async def test_an_acceptance_within_15_days_learned_late_closes_the_register_order(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=False)  # 登记转送: 15 days, due 10-17 00:00
+    clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)
+    breached = await scan(flow, clock.now)
+    assert breached.supervised == 1
+    (order,) = await _orders(flow, matter)
+    assert order.breach_rule_id == "petition.register"
+
+    # the petition system accepted it on 10-10; the sync of 12-03 brings it
+    await _source_news(
+        flow, clock, CaseStatus.ACCEPTED, "已受理", datetime(2026, 10, 10, 16, tzinfo=SH),
+        accepted_on=date(2026, 10, 10),
+    )
+
+    (order,) = await _orders(flow, matter)
+    assert order.status == SupervisionStatus.CLOSED.value
+    (closing,) = await _closings(flow, matter)
+    assert closing.note == "信访事项登记转送已于2026-10-10按期完成, 逾期不成立, 督办随之办结"
