@@ -151,16 +151,18 @@ def _acceptance_settled(now: datetime) -> ColumnElement[bool]:
     )
 
 
-def _first_overdue(now: datetime) -> Any:
-    """The due instant of the open matter's first overdue handling clock (None: none)."""
+def _first_late(now: datetime) -> Any:
+    """The due instant of the open matter's first late handling clock: one running past its
+    due instant, or stopped after it (a source that concluded late, the centre not yet
+    closing the matter); None: none."""
     clock = ClockRow
     return (
         select(func.min(clock.due_at))
         .where(
             clock.matter_id == Matter.id,
             clock.rule_id.in_(sorted(HANDLING_RULES)),
-            clock.stopped_at.is_(None),
             clock.due_at <= now,
+            or_(clock.stopped_at.is_(None), clock.stopped_at > clock.due_at),
         )
         .correlate(Matter)
         .scalar_subquery()
@@ -200,7 +202,7 @@ def matter_facts(criteria: MatterCriteria, scope: MatterScope, now: datetime) ->
             _flag(_clock_late(HANDLING_RULES, now)).label("handling_late"),
             _flag(_clock_late(ACCEPTANCE_RULES, now)).label("acceptance_late"),
             _flag(_acceptance_settled(now)).label("acceptance_settled"),
-            case((in_open_step, _first_overdue(now)), else_=None).label("overdue_due_at"),
+            case((in_open_step, _first_late(now)), else_=None).label("late_due_at"),
             _resolution_level().label("resolution_level"),
         )
         .where(*matter_scope_conditions(scope), *criteria_conditions(criteria))
@@ -215,9 +217,9 @@ def _anchor(facts: Subquery, anchor: KpiAnchor | MatterDateBasis) -> ColumnEleme
             return c.opened_at
         case KpiAnchor.CLOSED | MatterDateBasis.CLOSED:
             return c.closed_at
-    # an open overdue matter is due in the period of its last allowed day (届满日): its due
-    # instant is 24:00 of that day, the next day's midnight, so the second before it counts
-    return func.coalesce(c.closed_at, second_before(c.overdue_due_at))
+    # an open matter already late is due in the period of its last allowed day (届满日): its
+    # due instant is 24:00 of that day, the next day's midnight, so the second before it counts
+    return func.coalesce(c.closed_at, second_before(c.late_due_at))
 
 
 class second_before(FunctionElement[Any]):

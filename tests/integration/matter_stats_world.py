@@ -225,9 +225,10 @@ def _late(clock: Clock, now: datetime) -> bool:
 
 
 def first_overdue_handling(m: M, now: datetime) -> datetime | None:
-    """Beijing time the first running overdue handling clock fell due (open matters)."""
-    dues = [c.due for c in m.clocks if c.rule in HANDLING and c.stopped is None
-            and utc(c.due) <= now]  # fmt: skip
+    """Beijing time the first late handling clock fell due (open matters): one running past
+    its due instant, or stopped after it (fed back or concluded late, not yet closed)."""
+    dues = [c.due for c in m.clocks if c.rule in HANDLING and utc(c.due) <= now
+            and (c.stopped is None or utc(c.stopped) > utc(c.due))]  # fmt: skip
     return min(dues) if m.is_open and dues else None
 
 

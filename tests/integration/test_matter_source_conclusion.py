@@ -204,11 +204,14 @@ async def test_a_petition_concluded_by_its_source_in_time_is_not_overdue_and_on_
 
 async def test_a_petition_concluded_after_its_limit_counts_late(flow: MatterWorkflow) -> None:
     matter = (await _accepted_petitions(flow, 1))[1]
+    assert await _on_time_closure(flow) == (0, 1)  # overdue, open: late on 11-30
     await _concluded_at_source(flow, 1, TOO_LATE, CaseStatus.CLOSED, "已办结")
     assert (await _resync(flow, 1)).concluded == 1
     handle = await _clock(flow, matter, "petition.source_handle")
     assert handle.stopped_at == TOO_LATE and handle.due_at == DUE  # stopped late (已超期完成)
     assert await _overdue(flow) == []  # nothing left to chase: the source has finished
+    # still late, still counted: the news of a late conclusion does not lift the rate
+    assert await _on_time_closure(flow) == (0, 1)
     await _close(flow, matter)
     assert await _on_time_closure(flow) == (0, 1)
 
