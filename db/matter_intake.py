@@ -210,6 +210,16 @@ async def _take_in_chunk(
         counts.announcements.append(announcement(
             taken.matter, MatterEventKind.STEP_CHANGED, event.action.value, now
         ))  # fmt: skip
+        for voided in taken.voided:  # the 督办单 of a breach the source's date shows met
+            closing = voided.moved.events[0]
+            audit.add(closing.action.value, taken.matter, {
+                **_about(records[taken.record_id]), "rule": voided.rule_id,
+                "supervisionId": voided.order.id, "level": closing.level.value,
+                "targetOrg": closing.target_org, "voided": True,
+            }, records=[taken.record_id])  # fmt: skip
+            counts.announcements.append(announcement(
+                taken.matter, MatterEventKind.SUPERVISED, closing.action.value, now
+            ))  # fmt: skip
     counts.accepted += len(accepted)
     counts.concluded += len(concluded)
     counts.matters.update(member[r] for r in records if r in member)

@@ -39,10 +39,18 @@ from db.matters import (
     state_of,
     typed_text,
 )
-from db.models import ClockRow, Matter, MatterEvent, MatterParty, MatterRecord, Supervision
+from db.models import (
+    ClockRow,
+    ClockRung,
+    Matter,
+    MatterEvent,
+    MatterParty,
+    MatterRecord,
+    Supervision,
+)
 from db.risk import RiskConfig, grade_matters, grade_touched
 from domain.calendar import WorkingCalendar
-from domain.deadlines import RuleBook
+from domain.deadlines import DUE, RuleBook
 from domain.enums import PartyRole
 from domain.events import MatterAnnouncement, MatterEventKind
 from domain.masking import mask_text
@@ -348,14 +356,12 @@ async def store_transition(
     write-backs it asks for (outbox rows: they commit or roll back with the step)."""
     await save_state(session, matter_id, before.version, transition.state, now)
     append_events(session, matter_id, transition.events)
-    touched = await apply_clock_ops(
+    await apply_clock_ops(
         session, matter_id, transition.clock_ops, workflow.rules, workflow.calendar
     )
     await enqueue_matter_writes(session, matter_id, transition, now)
     if before.step in OPEN_STEPS and transition.state.step not in OPEN_STEPS:
         await end_orders(session, workflow, matter_id, transition.state.step, now)
-    else:
-        await void_breaches(session, workflow, matter_id, touched, now)
 
 
 MATTER_ENDED = "matter-ended"
@@ -364,59 +370,97 @@ BREACH_VOIDED = "breach-voided"
 """The system actor that closes the 督办单 of a breach that did not happen."""
 
 
+@dataclass(frozen=True, slots=True)
+class VoidedOrder:
+    """A 督办单 closed because the breach it pressed did not happen, as stored."""
+
+    order: Supervision
+    moved: SupervisionTransition
+    rule_id: str
+
+
 async def void_breaches(
     session: AsyncSession,
     workflow: MatterWorkflow,
     matter_id: int,
-    clocks: Sequence[ClockRow],
+    clock_ids: Collection[int],
     now: datetime,
-) -> None:
-    """办结 the open and replied 督办单 that a breach of one of ``clocks`` caused (the order
-    the scanner issued, and those it was escalated into), when that clock has now stopped
-    within its limit: a stop dated before the breach was declared — the source's own 受理 or
-    办结, learned at a later sync — shows the limit was met. A clock stopped late keeps its
-    orders: the organisation was late, and answers for it."""
+) -> list[VoidedOrder]:
+    """办结 the 督办单 of breaches that did not happen (逾期不成立), for the matter's clocks
+    ``clock_ids`` that a source's own 受理 or 办结 has just stopped on its own date.
+
+    A clock whose breach was declared (its ``due`` rung fired) and which now stops at or before
+    the limit the breach was declared on (that rung's instant, not a later extension's) was
+    met: the order the breach issued and every order escalated from it (``escalated_from_id``)
+    are marked ``voided``, and those still open or replied are closed by
+    ``system:breach-voided``, their reply clocks stopped. The matter's orders are locked first
+    and read afresh, so an escalation committed meanwhile is closed too, and one that comes
+    later finds its order closed. Only a source's date may void a breach: a staff or
+    department step is dated when it is taken, and an extension granted after a breach does
+    not undo it."""
+    if not clock_ids:
+        return []
+    declared: dict[int, datetime] = {
+        clock_id: due_at
+        for clock_id, due_at in await session.execute(
+            select(ClockRung.clock_id, ClockRung.due_at)
+            .where(ClockRung.clock_id.in_(sorted(clock_ids)), ClockRung.rung == DUE)
+        )
+    }
+    clocks = await session.scalars(select(ClockRow).where(ClockRow.id.in_(sorted(declared))))
     met = {
         row.id: row for row in clocks
-        if row.stopped_at is not None and row.due_at is not None and row.stopped_at <= row.due_at
+        if row.stopped_at is not None and row.stopped_at <= declared[row.id]
     }  # fmt: skip
     if not met:
-        return
-    breaches = (await session.execute(
-        select(Supervision.id, Supervision.breach_clock_id)
-        .where(Supervision.matter_id == matter_id, Supervision.breach_clock_id.in_(met))
-    )).all()  # fmt: skip
-    if not breaches:
-        return
-    first: dict[str | None, tuple[int, ClockRow]] = {
-        met[clock_id].rule_id: (order_id, met[clock_id])
-        for order_id, clock_id in breaches if clock_id is not None
-    }
-    orders = [
-        stored for stored in await _open_orders(session, matter_id)
-        if stored.breach_rule_id in first and stored.id >= first[stored.breach_rule_id][0]
-    ]
-    if not orders:
-        return
-    matter = await session.get(Matter, matter_id, populate_existing=True)  # the step just saved
+        return []
+    await session.execute(
+        select(Supervision.id).where(Supervision.matter_id == matter_id).with_for_update()
+    )
+    orders = list(await session.scalars(
+        select(Supervision).where(Supervision.matter_id == matter_id).order_by(Supervision.id)
+        .execution_options(populate_existing=True)
+    ))  # fmt: skip
+    chain: dict[int, ClockRow] = {}
+    for order in orders:  # by id: an order comes before those escalated from it
+        if order.breach_clock_id in met:
+            chain[order.id] = met[order.breach_clock_id]
+        elif order.escalated_from_id in chain:
+            chain[order.id] = chain[order.escalated_from_id]
+    if not chain:
+        return []
+    await session.execute(
+        update(Supervision).where(Supervision.id.in_(sorted(chain))).values(voided=True)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    matter = await session.get(Matter, matter_id, populate_existing=True)
     assert matter is not None
     actor = Actor.system(BREACH_VOIDED)
-    for stored in orders:
-        _, clock = first[stored.breach_rule_id]
+    voided: list[VoidedOrder] = []
+    for order in orders:
+        clock = chain.get(order.id)
+        if clock is None or order.status not in _PRESSING:
+            continue
         assert clock.stopped_at is not None
+        rule = workflow.rules.rules.get(clock.rule_id)
         moved = workflow.supervision.void_breach(
-            order_of(stored, matter), actor, now, workflow.rules[clock.rule_id], clock.stopped_at
-        )
-        await store_order(session, workflow, matter, stored, moved, now)
+            order_of(order, matter), actor, now, rule.name if rule else clock.rule_id,
+            clock.stopped_at,
+        )  # fmt: skip
+        await store_order(session, workflow, matter, order, moved, now)
+        voided.append(VoidedOrder(order, moved, clock.rule_id))
+    return voided
+
+
+_PRESSING = (SupervisionStatus.OPEN.value, SupervisionStatus.REPLIED.value)
+"""An order's statuses while it presses its target (an ESCALATED one is superseded)."""
 
 
 async def _open_orders(session: AsyncSession, matter_id: int) -> list[Supervision]:
     """A matter's 督办单 still open or replied (an ESCALATED one is superseded), oldest first."""
     return list(await session.scalars(
         select(Supervision)
-        .where(Supervision.matter_id == matter_id,
-               Supervision.status.in_([SupervisionStatus.OPEN.value,
-                                       SupervisionStatus.REPLIED.value]))
+        .where(Supervision.matter_id == matter_id, Supervision.status.in_(_PRESSING))
         .order_by(Supervision.id)
     ))  # fmt: skip
 
@@ -520,7 +564,9 @@ async def store_order(
     session.add_all(supervision_event_row(matter.id, e, matter) for e in moved.events)
     if moved.successor is None:
         return stored
-    successor = Supervision(matter_id=matter.id, **_order_columns(moved.successor))
+    successor = Supervision(
+        matter_id=matter.id, escalated_from_id=stored.id, **_order_columns(moved.successor)
+    )
     session.add(successor)
     await session.flush()
     session.add_all(started_clocks(matter.id, moved.successor_clock_ops, workflow.rules,
@@ -533,7 +579,11 @@ async def automatic_orders(session: AsyncSession, matter_ids: Collection[int]) -
     counts = dict.fromkeys(matter_ids, 0)
     rows = await session.execute(
         select(Supervision.matter_id, func.count())
-        .where(Supervision.matter_id.in_(counts), Supervision.automatic.is_(True))
+        .where(
+            Supervision.matter_id.in_(counts),
+            Supervision.automatic.is_(True),
+            Supervision.voided.is_(False),  # a breach that did not happen climbs nothing
+        )
         .group_by(Supervision.matter_id)
     )
     for matter_id, count in rows:

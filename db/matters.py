@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ClockRow, ClockRung, Matter, MatterEvent, MatterNumber
@@ -137,7 +137,9 @@ async def save_state(
     columns = _state_columns(state)
     columns["updated_at"] = at
     if state.step not in OPEN_STEPS:
-        columns["closed_at"] = at
+        # the moment it left the open steps (结案, 撤回, 并案): a step after that (回访, a fact
+        # recorded on a closed matter) keeps it, so the closure stays in its own period
+        columns["closed_at"] = func.coalesce(Matter.closed_at, literal(at, Matter.closed_at.type))
     else:  # reopened (回访不满意)
         columns["closed_at"] = None
     written = await session.execute(

@@ -253,8 +253,9 @@ def _places(rows: list[Any], same_place: list[tuple[int, int]]) -> dict[int, str
 async def load_matter_facts(
     session: AsyncSession, matter_ids: Collection[int]
 ) -> tuple[dict[int, set[int]], dict[int, MatterFacts]]:
-    """Each matter's records, and its own facts: the breaches (逾期) fired on its clocks and
-    the 督办单 it is under (open or replied)."""
+    """Each matter's records, and its own facts: the breaches (逾期) fired on its clocks (not
+    those that did not happen: a clock stopped within the limit its breach was declared on,
+    the reply clock of a voided 督办单) and the 督办单 it is under (open or replied)."""
     records: dict[int, set[int]] = {m: set() for m in matter_ids}
     breaches: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
     orders: dict[int, list[tuple[str, datetime]]] = defaultdict(list)
@@ -268,7 +269,15 @@ async def load_matter_facts(
         for matter_id, rule_id, due_at in await session.execute(
             select(ClockRow.matter_id, ClockRow.rule_id, ClockRung.due_at)
             .join(ClockRung, ClockRung.clock_id == ClockRow.id)
-            .where(ClockRow.matter_id.in_(chunk), ClockRung.rung == DUE)
+            .outerjoin(Supervision, Supervision.id == ClockRow.supervision_id)
+            .where(
+                ClockRow.matter_id.in_(chunk),
+                ClockRung.rung == DUE,
+                # a breach that did not happen: its clock stopped within the limit declared
+                # (a source's date learned late), or the reply clock of a voided 督办单
+                or_(ClockRow.stopped_at.is_(None), ClockRow.stopped_at > ClockRung.due_at),
+                or_(Supervision.id.is_(None), Supervision.voided.is_(False)),
+            )
         ):
             breaches[matter_id].append((rule_id, due_at))
         for matter_id, level, issued_at in await session.execute(

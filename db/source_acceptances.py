@@ -66,11 +66,11 @@ async def take_acceptances(
     for record_id, matter in todo:
         accept = partial(workflow.machine.accept_at_source, actor=actor,
                          dates=replace(dates[record_id], record_id=record_id), now=now)
-        transition = await apply_at_source(
-            session, workflow, matter, stopped, accept, now, "source_acceptance_skipped"
+        taken = await apply_at_source(
+            session, workflow, matter, record_id, stopped, accept, now, "source_acceptance_skipped"
         )  # fmt: skip
-        if transition is not None:
-            done.append(TakenAtSource(matter, record_id, transition))
+        if taken is not None:
+            done.append(taken)
     return done
 
 

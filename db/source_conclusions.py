@@ -68,11 +68,12 @@ async def take_conclusions(
     for record_id, matter in todo:
         conclude = partial(workflow.machine.conclude_at_source,
                            actor=actor, conclusion=conclusions[record_id], now=now)
-        transition = await apply_at_source(
-            session, workflow, matter, stopped, conclude, now, "source_conclusion_skipped"
+        taken = await apply_at_source(
+            session, workflow, matter, record_id, stopped, conclude, now,
+            "source_conclusion_skipped",
         )  # fmt: skip
-        if transition is not None:
-            done.append(TakenAtSource(matter, record_id, transition))
+        if taken is not None:
+            done.append(taken)
     return done
 
 

@@ -3,7 +3,9 @@
 :mod:`db.source_acceptances` and :mod:`db.source_conclusions` each find the matters whose
 ORIGIN record a sync brings (:func:`origin_matters`), leave those whose timeline already cites
 that record for the same news (:func:`citing`), and apply one system transition per matter in
-a savepoint (:func:`apply_at_source`), never dated before the last event of a clock it stops.
+a savepoint (:func:`apply_at_source`), never dated before the last event of a clock it stops;
+a clock it stops within the limit a breach was declared on voids that breach's 督办单
+(:func:`db.matter_workflow.void_breaches`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import structlog
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.matter_workflow import MatterWorkflow, store_transition
+from db.matter_workflow import MatterWorkflow, VoidedOrder, store_transition, void_breaches
 from db.matters import clock_of, running_clocks, state_of
 from db.models import Matter, MatterEvent, MatterRecord
 from db.queries import in_list
@@ -28,11 +30,13 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class TakenAtSource:
-    """A matter that took its ORIGIN record's news from its source, as stored (refreshed)."""
+    """A matter that took its ORIGIN record's news from its source, as stored (refreshed),
+    with the 督办单 the news showed to press a limit that was met."""
 
     matter: Matter
     record_id: int
     transition: Transition
+    voided: tuple[VoidedOrder, ...] = ()
 
 
 async def origin_matters(
@@ -81,15 +85,20 @@ async def apply_at_source(
     session: AsyncSession,
     workflow: MatterWorkflow,
     matter: Matter,
+    record_id: int,
     stopped: Collection[str],
     transition_of: Callable[..., Transition],
     now: datetime,
     skipped: str,
-) -> Transition | None:
+) -> TakenAtSource | None:
     """Store ``transition_of(state, not_before=…)`` on ``matter`` in a savepoint, where
-    ``not_before`` is the last event of a running clock among ``stopped`` (rule ids), and
-    refresh it; None when the machine or the store refused (logged as ``skipped``: e.g. a
-    staff action won the race, and the next batch tries again)."""
+    ``not_before`` is the last event of a running clock among ``stopped`` (rule ids), void
+    the breaches the clocks it stopped turn out not to have had, and refresh the matter; None
+    when the machine or the store refused (logged as ``skipped``: e.g. a staff action won the
+    race, and the next batch tries again).
+
+    The voiding has a savepoint of its own: whatever befalls it, the source's news stands
+    (the orders stay as they were, logged, and are closed by staff)."""
     running = await running_clocks(session, matter.id)
     floor = max(
         (clock_of(row).last_event_at() for rule_id, row in running.items() if rule_id in stopped),
@@ -103,7 +112,14 @@ async def apply_at_source(
     except WorkflowError as exc:
         log.info(skipped, matter=matter.id, code=exc.code.value)
         return None
+    clocks = [row.id for rule_id, row in running.items() if rule_id in stopped]
+    voided: list[VoidedOrder] = []
+    try:
+        async with session.begin_nested():
+            voided = await void_breaches(session, workflow, matter.id, clocks, now)
+    except WorkflowError as exc:
+        log.warning("breach_voiding_skipped", matter=matter.id, code=exc.code.value)
     await session.refresh(matter)
-    return transition
+    return TakenAtSource(matter, record_id, transition, tuple(voided))
 
 

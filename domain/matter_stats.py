@@ -53,7 +53,7 @@ class KpiAnchor(StrEnum):
 
     OPENED = "OPENED"  # 登记时间: for a matter taken from a source, the source's receipt
     CLOSED = "CLOSED"  # 结案时间
-    CLOSED_OR_DUE = "CLOSED_OR_DUE"  # 结案时间, else the first overdue handling clock's due
+    CLOSED_OR_DUE = "CLOSED_OR_DUE"  # 结案时间, else the due of the first late handling clock
 
 
 KPI_ANCHOR: dict[KpiId, KpiAnchor] = {

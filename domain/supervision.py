@@ -186,15 +186,15 @@ class SupervisionMachine:
         return self._closed_by_system(order, actor, now, f"事项已{ended}, 督办随之办结")
 
     def void_breach(
-        self, order: SupervisionOrder, actor: Actor, now: datetime, rule: DeadlineRule,
+        self, order: SupervisionOrder, actor: Actor, now: datetime, limit: str,
         met_at: datetime,
     ) -> SupervisionTransition:
-        """办结 an open or replied order whose breach did not happen (逾期不成立): ``rule``'s
-        clock has stopped at ``met_at``, within its limit, on a date learned after the breach
-        was declared (a source's own 受理 or 办结, synced late). Nobody is pressed, nor
-        escalated, for a limit that was met."""
+        """办结 an open or replied order whose breach did not happen (逾期不成立): the clock of
+        ``limit`` (its name) has stopped at ``met_at``, within the limit the breach was
+        declared on, on a date learned after it was declared (a source's own 受理 or 办结,
+        synced late). Nobody is pressed, nor escalated, for a limit that was met."""
         day = to_local(met_at).date().isoformat()
-        note = f"{rule.name}已于{day}按期完成, 逾期不成立, 督办随之办结"
+        note = f"{limit}已于{day}按期完成, 逾期不成立, 督办随之办结"
         return self._closed_by_system(order, actor, now, note)
 
     def _closed_by_system(

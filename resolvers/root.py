@@ -226,9 +226,10 @@ class Query:
         resolver=resolve_matter_kpis,
         description=(
             "KPIs over matters with numerator, denominator and definition, and the handling "
-            "duration P50/P90, grouped like `matterStats` (事项考核指标): 按期办结率 (open "
-            "overdue matters count against it), 及时受理率, 回访率, 回访满意率, 化解在村/镇/县"
-            "占比. Each KPI counts a matter on its own date (see its definition)."
+            "duration P50/P90, grouped like `matterStats` (事项考核指标): 按期办结率 (an open "
+            "matter whose handling limit ran out, running or stopped late, counts against "
+            "it), 及时受理率, 回访率, 回访满意率, 化解在村/镇/县占比. Each KPI counts a matter on "
+            "its own date (see its definition)."
         ),
     )
     overdue_matters: list[OverdueMatterItem] = strawberry.field(

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -181,6 +182,13 @@ class Supervision(Base):
     reply: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=1)
     running_clocks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    escalated_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("supervisions.id", ondelete="SET NULL"), index=True
+    )
+    """The order this one superseded on escalation (升级); None for an order issued afresh."""
+    voided: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Closed because the breach it (or the order it escalated from) pressed did not happen
+    (逾期不成立): left out of the next breach's rung and of the matter's risk facts."""
 
     __table_args__ = (Index("ix_supervisions_matter_id", "matter_id"),)
 

@@ -19,18 +19,25 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db import source_steps
 from db.deadline_scanner import scan
 from db.engine import session_factory
 from db.matter_intake import take_in
-from db.matter_workflow import BREACH_VOIDED, MatterWorkflow
+from db.matter_workflow import BREACH_VOIDED, MatterWorkflow, NewMatter
 from db.models import ClockRow, MatterEvent, MatterRecord, Record, Supervision
+from db.models.audit import AuditEntry
 from db.models.records import Petition
+from db.models.risk import RiskAssessment
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
+from domain.roles import Principal, Role
 from domain.supervision import SupervisionStatus
 from domain.workflow.actors import Actor
+from domain.workflow.errors import Conflict
 from domain.workflow.intake import IntakeRules
+from domain.workflow.payloads import OpenPayload
+from domain.workflow.vocabulary import MatterAction, MatterOrigin
 from tests.integration.graphql_world import _insert
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -220,3 +227,174 @@ async def test_an_acceptance_within_15_days_learned_late_closes_the_register_ord
     assert order.status == SupervisionStatus.CLOSED.value
     (closing,) = await _closings(flow, matter)
     assert closing.note == "信访事项登记转送已于2026-10-10按期完成, 逾期不成立, 督办随之办结"
+
+
+async def test_the_closing_is_audited_and_announced_as_the_syncs_act(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=True)
+    await scan(flow, BREACH_SCAN)
+    (order,) = await _orders(flow, matter)
+
+    await _source_news(flow, clock, CaseStatus.RESOLVED, "已答复", IN_TIME)
+
+    async with flow.sessions() as session:
+        rows = (await session.execute(
+            select(AuditEntry.principal, AuditEntry.variables)
+            .where(AuditEntry.operation == "matter.CLOSE_SUPERVISION")
+        )).all()  # fmt: skip
+    ((principal, variables),) = rows
+    assert principal == Actor.system("sync:PETITION").sub
+    assert (variables["supervisionId"], variables["rule"], variables["voided"]) == (
+        order.id, "petition.source_handle", True
+    )
+
+
+async def test_a_staff_order_and_an_order_of_another_breach_stay_open(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=False)
+    clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)  # 登记转送 ran out: O1
+    await scan(flow, clock.now)
+    clock.now = datetime(2026, 10, 26, 9, tzinfo=SH)  # no reply in 5 working days: O1 → O1'
+    assert (await scan(flow, clock.now)).supervised == 1
+    # and staff press the bureau by hand, about the same matter
+    manual = await flow.supervise(matter, STAFF, {
+        "level": "SUPERVISE", "target_org": BUREAU, "reason": "请加快办理",
+    })  # fmt: skip
+
+    await _source_news(
+        flow, clock, CaseStatus.ACCEPTED, "已受理", datetime(2026, 10, 10, 16, tzinfo=SH),
+        accepted_on=date(2026, 10, 10),
+    )
+
+    first, successor, by_hand = await _orders(flow, matter)
+    assert successor.escalated_from_id == first.id and by_hand.id == manual
+    assert (first.status, first.voided) == ("ESCALATED", True)
+    assert (successor.status, successor.voided) == (SupervisionStatus.CLOSED.value, True)
+    assert (by_hand.status, by_hand.voided) == (SupervisionStatus.OPEN.value, False)
+
+
+async def test_a_voided_breach_does_not_raise_the_next_breachs_rung(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter = await _petition(flow, accepted=False)
+    clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)
+    await scan(flow, clock.now)
+    await _source_news(
+        flow, clock, CaseStatus.ACCEPTED, "已受理", datetime(2026, 10, 10, 16, tzinfo=SH),
+        accepted_on=date(2026, 10, 10),
+    )
+    # §34's 60 days from 10-10 really run out (due 12-10 00:00): the matter's first real breach
+    await scan(flow, datetime(2026, 12, 11, 9, tzinfo=SH))
+    voided, real = await _orders(flow, matter)
+    assert voided.voided and real.breach_rule_id == "petition.source_handle"
+    assert (real.rung, real.level, real.status) == (0, "REMINDER", "OPEN")
+
+
+async def test_voided_breaches_leave_the_matters_risk(flow: MatterWorkflow, clock: _Clock) -> None:
+    matter = await _petition(flow, accepted=True)
+    await scan(flow, BREACH_SCAN)  # the 60 days
+    await scan(flow, datetime(2026, 12, 9, 10, tzinfo=SH))  # and the 督办's reply: two breaches
+    assert "matters.overdue_repeated" in await _matter_rules(flow, matter)
+
+    synced = datetime(2026, 12, 10, 10, tzinfo=SH)
+    await _source_news(flow, clock, CaseStatus.RESOLVED, "已答复", IN_TIME, synced)
+    await flow.grade([matter])
+
+    assert "matters.overdue_repeated" not in await _matter_rules(flow, matter)
+
+
+async def test_the_sources_news_stands_when_voiding_fails(
+    flow: MatterWorkflow, clock: _Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    matter = await _petition(flow, accepted=True)
+    await scan(flow, BREACH_SCAN)
+
+    async def conflicting(*args: Any, **kwargs: Any) -> Any:
+        raise Conflict("supervision order changed meanwhile")
+
+    monkeypatch.setattr(source_steps, "void_breaches", conflicting)
+    await _source_news(flow, clock, CaseStatus.RESOLVED, "已答复", IN_TIME)
+
+    async with flow.sessions() as session:
+        handle = await session.scalar(select(ClockRow).where(
+            ClockRow.matter_id == matter, ClockRow.rule_id == "petition.source_handle",
+        ))  # fmt: skip
+        facts = list(await session.scalars(select(MatterEvent.action).where(
+            MatterEvent.matter_id == matter, MatterEvent.action == "RECORD_FACT",
+        )))  # fmt: skip
+    assert handle is not None and handle.stopped_at == IN_TIME
+    assert facts == ["RECORD_FACT"]
+    (order,) = await _orders(flow, matter)
+    assert order.status == SupervisionStatus.OPEN.value  # left for staff to close
+
+
+async def _matter_rules(flow: MatterWorkflow, matter_id: int) -> set[str]:
+    async with flow.sessions() as session:
+        rules = await session.scalar(
+            select(RiskAssessment.rules)
+            .where(RiskAssessment.target_kind == "MATTER", RiskAssessment.target_id == matter_id)
+            .order_by(RiskAssessment.id.desc())
+        )  # fmt: skip
+    return {fired["id"] for fired in rules or []}
+
+
+# -- steps dated when they are taken never void a breach -----------------------------------
+
+ORG = "org:tjw-huibin-001"
+HUIBIN = "411202001"
+STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("",)))
+BUREAU = "org:xfj-510183"
+
+
+async def _dispatched(
+    flow: MatterWorkflow, clock: _Clock, track: str, role: Role, category: str
+) -> tuple[int, Actor]:
+    clock.now = datetime(2025, 3, 3, 10, tzinfo=SH)
+    matter = await flow.open(STAFF, NewMatter(OpenPayload(
+        origin=MatterOrigin.WALK_IN, region_code=HUIBIN, title="来访登记",
+    )))  # fmt: skip
+    await flow.apply(matter, MatterAction.ADMIT, STAFF, {})
+    await flow.apply(matter, MatterAction.ASSESS, STAFF, {
+        "category": category, "risk": "BLUE", "tier": "COMPLEX", "lead_org": "司法所",
+    })  # fmt: skip
+    await flow.apply(matter, MatterAction.DISPATCH, STAFF, {"org": ORG, "track": track})
+    partner = Actor.of(Principal("p-1", role, org=ORG))
+    await flow.apply(matter, MatterAction.ACCEPT, partner, {})
+    return matter, partner
+
+
+async def test_an_extension_after_the_breach_does_not_void_it(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter, mediator = await _dispatched(
+        flow, clock, "PEOPLES_MEDIATION", Role.MEDIATOR, "NEIGHBOUR"
+    )
+    clock.now = datetime(2025, 4, 3, 9, tzinfo=SH)  # 人民调解's 30 days ran out on 4-02
+    await scan(flow, clock.now)
+    # the supervised committee extends its own limit a day late, and reports within it
+    clock.now = datetime(2025, 4, 3, 10, tzinfo=SH)
+    await flow.apply(matter, MatterAction.EXTEND, mediator, {
+        "rule_id": "mediation.people", "amount": 30, "approval": "双方同意", "reason": "继续调解",
+    })  # fmt: skip
+    clock.now = datetime(2025, 4, 10, 10, tzinfo=SH)
+    await flow.apply(matter, MatterAction.REPORT_RESULT, mediator, {"result": "RESOLVED"})
+
+    orders = [o for o in await _orders(flow, matter) if o.breach_rule_id == "mediation.people"]
+    assert [(o.status, o.voided) for o in orders] == [("OPEN", False)]
+    assert await _closings(flow, matter) == []
+
+
+async def test_a_backdated_fact_does_not_void_a_breach(flow: MatterWorkflow, clock: _Clock) -> None:
+    matter, bureau = await _dispatched(flow, clock, "PETITION", Role.PARTNER_PETITION, "LABOUR")
+    clock.now = datetime(2025, 3, 20, 9, tzinfo=SH)  # 告知's 15 days ran out on 3-18
+    await scan(flow, clock.now)
+    # the supervised bureau declares, five days on, that it told the party on 3-10
+    clock.now = datetime(2025, 3, 25, 9, tzinfo=SH)
+    await flow.apply(matter, MatterAction.RECORD_FACT, bureau, {
+        "fact": "PARTY_NOTIFIED", "at": datetime(2025, 3, 10, 9, tzinfo=SH).isoformat(),
+    })  # fmt: skip
+
+    notify = [o for o in await _orders(flow, matter) if o.breach_rule_id == "petition.notify"]
+    assert [(o.status, o.voided) for o in notify] == [("OPEN", False)]
