@@ -33,7 +33,7 @@ from domain.deadlines import (
 )
 from domain.enums import CaseStatus
 from domain.masking import mask_text
-from domain.workflow.errors import Conflict, NotFound
+from domain.workflow.errors import Conflict, IllegalTransition, NotFound
 from domain.workflow.intake import SourceConclusion
 from domain.workflow.state import MatterState, TimelineEvent, frozen_map
 from domain.workflow.visibility import MatterScope
@@ -383,6 +383,13 @@ async def apply_clock_ops(
             if found is None:  # a rule dropped from the file while its clock ran: nothing to do
                 continue
             row = found
+            if op.kind is ClockOpKind.EXTEND and row.due_at is not None and op.at >= row.due_at:
+                # 延期 is asked for while the limit still runs: granted after it ran out, it
+                # would turn a breach already declared (and a late matter) into one on time
+                raise IllegalTransition(
+                    f"clock {op.rule_id} ran out at {to_local(row.due_at).isoformat()}: "
+                    "an extension is granted before its limit (期限届满前申请延期)"
+                )
             write_clock(row, clock_of(row).apply(op), calendar, fired.get(row.id, ()))
             if op.kind is ClockOpKind.STOP:
                 del running[op.rule_id]

@@ -34,7 +34,7 @@ from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, Sou
 from domain.roles import Principal, Role
 from domain.supervision import SupervisionStatus
 from domain.workflow.actors import Actor
-from domain.workflow.errors import Conflict
+from domain.workflow.errors import Conflict, IllegalTransition
 from domain.workflow.intake import IntakeRules
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin
@@ -365,7 +365,7 @@ async def _dispatched(
     return matter, partner
 
 
-async def test_an_extension_after_the_breach_does_not_void_it(
+async def test_an_extension_after_the_breach_is_refused_and_the_order_stays(
     flow: MatterWorkflow, clock: _Clock
 ) -> None:
     matter, mediator = await _dispatched(
@@ -373,17 +373,46 @@ async def test_an_extension_after_the_breach_does_not_void_it(
     )
     clock.now = datetime(2025, 4, 3, 9, tzinfo=SH)  # 人民调解's 30 days ran out on 4-02
     await scan(flow, clock.now)
-    # the supervised committee extends its own limit a day late, and reports within it
+    # the supervised committee asks a day late to extend its own limit: too late
     clock.now = datetime(2025, 4, 3, 10, tzinfo=SH)
-    await flow.apply(matter, MatterAction.EXTEND, mediator, {
-        "rule_id": "mediation.people", "amount": 30, "approval": "双方同意", "reason": "继续调解",
-    })  # fmt: skip
+    with pytest.raises(IllegalTransition, match="期限届满前申请延期"):
+        await flow.apply(matter, MatterAction.EXTEND, mediator, {
+            "rule_id": "mediation.people", "amount": 30, "approval": "双方同意",
+            "reason": "继续调解",
+        })  # fmt: skip
     clock.now = datetime(2025, 4, 10, 10, tzinfo=SH)
     await flow.apply(matter, MatterAction.REPORT_RESULT, mediator, {"result": "RESOLVED"})
 
     orders = [o for o in await _orders(flow, matter) if o.breach_rule_id == "mediation.people"]
     assert [(o.status, o.voided) for o in orders] == [("OPEN", False)]
     assert await _closings(flow, matter) == []
+    async with flow.sessions() as session:
+        people = await session.scalar(select(ClockRow).where(
+            ClockRow.matter_id == matter, ClockRow.rule_id == "mediation.people",
+        ))  # fmt: skip
+    assert people is not None and people.stopped_at is not None and people.due_at is not None
+    assert people.stopped_at > people.due_at  # late, and counted late
+
+
+async def test_an_extension_before_the_limit_runs_out_is_granted(
+    flow: MatterWorkflow, clock: _Clock
+) -> None:
+    matter, mediator = await _dispatched(
+        flow, clock, "PEOPLES_MEDIATION", Role.MEDIATOR, "NEIGHBOUR"
+    )
+    clock.now = datetime(2025, 4, 2, 23, 59, tzinfo=SH)  # the last minute of the last day
+    await flow.apply(matter, MatterAction.EXTEND, mediator, {
+        "rule_id": "mediation.people", "amount": 30, "approval": "双方同意", "reason": "继续调解",
+    })  # fmt: skip
+    clock.now = datetime(2025, 4, 3, 9, tzinfo=SH)
+    await scan(flow, clock.now)
+    async with flow.sessions() as session:
+        people = await session.scalar(select(ClockRow).where(
+            ClockRow.matter_id == matter, ClockRow.rule_id == "mediation.people",
+        ))  # fmt: skip
+    # 60 days from 3-03 end on 5-02, within the May Day holiday: rolled to 5-06 (due 5-07 00:00)
+    assert people is not None and people.due_at == datetime(2025, 5, 7, tzinfo=SH)
+    assert [o for o in await _orders(flow, matter) if o.breach_rule_id == "mediation.people"] == []
 
 
 async def test_a_backdated_fact_does_not_void_a_breach(flow: MatterWorkflow, clock: _Clock) -> None:
