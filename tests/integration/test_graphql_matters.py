@@ -324,6 +324,32 @@ async def test_who_sees_which_matters(client: httpx.AsyncClient) -> None:
     assert hidden["data"]["node"] is None and codes(hidden) == ["NOT_FOUND"]
 
 
+QUERY_TITLE = "query($id: ID!) { matter(id: $id) { title } }"
+
+
+async def test_a_matters_title_is_shown_as_a_records_would_be(client: httpx.AsyncClient) -> None:
+    # given a matter whose title names its parties, dispatched to a judicial office
+    gid = await _open(client, "张三与李四邻里纠纷")
+    await _do(client, MUTATION_ADMIT, STAFF, id=gid)
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org=MEDIATION_ORG)
+    mediator = headers(Role.MEDIATOR, sub="mediator-3", org=MEDIATION_ORG)
+    # then a role reading parties and free text gets it as written
+    for who in (STAFF, mediator):
+        body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=who)
+        assert body["data"]["matter"] == {"title": "张三与李四邻里纠纷"}, body
+    # and a role that may not read free text (its summary, a record's title) gets the
+    # category and place only, and may not search titles either
+    body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=judicial)
+    assert body["data"]["matter"]["title"].startswith("邻里纠纷"), body
+    assert "张三" not in body["data"]["matter"]["title"]
+    searched = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=judicial)
+    assert codes(searched) == ["FORBIDDEN"] and searched["data"] is None
+    listed = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=mediator)
+    assert listed["data"]["matters"]["totalCount"] == 1
+
+
 async def test_filters(client: httpx.AsyncClient) -> None:
     gid = await _open(client, "漏水")
     await _open(client, "噪音")
