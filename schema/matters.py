@@ -24,7 +24,6 @@ from domain.deadlines import ClockState, RuleBook, load_rules
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
 from domain.events import MatterEventKind
 from domain.supervision import SupervisionStatus
-from domain.titles import reads_source_title, redacted_title
 from domain.validators import mask_phone, mask_resident_id
 from domain.workflow.timeline import cited_record_ids, redact_entry
 from domain.workflow.vocabulary import (
@@ -40,8 +39,8 @@ from domain.workflow.vocabulary import (
 from schema.context import Info
 from schema.ids import global_id
 from schema.persons import ID_NUMBER_DESCRIPTION, PHONE_DESCRIPTION, _opened
-from schema.records import Record
-from schema.regions import Region, region_of
+from schema.records import Record, shown_title
+from schema.regions import Region
 from schema.risk import RiskAssessment
 from schema.sensitivity import (
     FREE_TEXT,
@@ -345,11 +344,7 @@ class MatterNode(relay.Node):
         ),
     )
     async def title(self, info: Info) -> str:
-        principal = info.context.security.principal
-        if reads_source_title(principal.policy if principal else None):
-            return self.source_title
-        region = await region_of(info, self.region_code)
-        return redacted_title(self.category, region.name if region else None)
+        return await shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(
         metadata=MATTERS, description="A running clock is past due now (已逾期)."

@@ -8,8 +8,8 @@ import strawberry
 from sqlalchemy import RowMapping
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
-from domain.titles import reads_source_title, redacted_title
 from schema.context import Info
+from schema.records import shown_title
 from schema.regions import Region, region_of
 
 
@@ -37,11 +37,7 @@ class RiskItem:
     async def title(self, info: Info) -> str:
         # A source's title names the parties or, for a 110 alert, the address: a dashboard
         # listing risks must not read there what the record itself would not show it.
-        principal = info.context.security.principal
-        if reads_source_title(principal.policy if principal else None):
-            return self.source_title
-        region = await region_of(info, self.region_code)
-        return redacted_title(self.category, region.name if region else None)
+        return await shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(description="The region (区划); null when unplaced or not in the tree.")
     async def region(self, info: Info) -> Region | None:
