@@ -202,6 +202,17 @@ async def test_an_identifier_typed_into_free_text_is_stored_masked(
     assert ID_NUMBER not in stored and "13800138000" not in stored
 
 
+async def test_a_phone_typed_with_country_code_and_dashes_is_stored_masked(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # as people type it, and as the phone validator accepts it
+    typed = "电话+86 138-0013-8000"
+    await _open(client, f"漏水 {typed}", summary=f"来访人称 {typed}")
+    async with session_factory(committing_engine)() as session:
+        stored = [(m.title, m.summary) for m in await session.scalars(select(Matter))]
+    assert stored == [("漏水 电话+86 138****8000", "来访人称 电话+86 138****8000")]
+
+
 async def test_reading_a_matters_parties_names_the_matter_on_the_audit_row(
     client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:
