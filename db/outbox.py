@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, defer
 
-from db.models import OutboxMessage
+from db.models import Matter, OutboxMessage
 from db.models.base import utcnow
 from domain.enums import SourceSystem
 from domain.writeback import OPEN_STATES, WriteOperation, WriteState
@@ -162,11 +162,18 @@ async def list_writes(
     target: SourceSystem | None = None,
     states: Sequence[WriteState] = (),
     aggregate: Aggregate | None = None,
+    matters: Sequence[ColumnElement[bool]] | None = None,
     limit: int = 200,
 ) -> list[OutboxMessage]:
-    """Rows for operators, oldest first; the sealed payload is not loaded."""
+    """Rows for operators, oldest first; the sealed payload is not loaded. ``matters``: only
+    the writes of matters meeting these conditions (a reader's matter scope)."""
     query = (select(OutboxMessage).options(defer(OutboxMessage.payload))
              .order_by(OutboxMessage.id).limit(limit))
+    if matters is not None:
+        query = query.where(
+            OutboxMessage.aggregate_type == "matter",
+            OutboxMessage.aggregate_id.in_(select(Matter.number).where(*matters)),
+        )
     if target is not None:
         query = query.where(OutboxMessage.target == target)
     if states:

@@ -47,7 +47,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.sql.elements import ColumnElement
 
-from db.people_queries import person_join
+from db.people_queries import home_region, person_join
 from db.queries import (
     PARTIES,
     PERSONS,
@@ -355,7 +355,7 @@ def _parties(
         if value == "__typename":
             return _text("Party")
         if value == "person":
-            return _person(person_shape or (), timeline)
+            return _person(person_shape or (), timeline, scope)
         return m[value]
 
     pairs = _pairs(shape, PARTY_VALUES, value_of)
@@ -425,7 +425,7 @@ def _timeline(shape: Shape, scope: RecordScope, type_names: tuple[tuple[str, str
     )
 
 
-def _person(shape: Shape, timeline: Any) -> ColumnElement[Any]:
+def _person(shape: Shape, timeline: Any, scope: RecordScope) -> ColumnElement[Any]:
     p = PERSONS.c
 
     def value_of(value: str, _: Shape | None) -> Any:
@@ -435,6 +435,8 @@ def _person(shape: Shape, timeline: Any) -> ColumnElement[Any]:
             return global_id_text(_text("Person"), p.id)
         if value == "records":
             return timeline.c.entries
+        if value == "region_code":
+            return home_region(scope)
         return p[value]
 
     pairs = _pairs(shape, PERSON_VALUES, value_of)

@@ -17,10 +17,13 @@ from sqlalchemy import (
     Select,
     Text,
     and_,
+    case,
     exists,
     false,
     func,
     literal_column,
+    null,
+    or_,
     select,
     type_coerce,
 )
@@ -33,6 +36,7 @@ from db.queries import (
     RecordScope,
     in_list,
     like_pattern,
+    prefix_range,
     scope_conditions,
 )
 
@@ -74,7 +78,7 @@ def parties_with_persons(scope: RecordScope) -> AnySelect:
         .add_columns(
             *(
                 column.label(PERSON_LABEL + name)
-                for column, name in zip(_person_columns(), _PERSON_NAMES, strict=True)
+                for column, name in zip(_person_columns(scope), _PERSON_NAMES, strict=True)
             )
         )
         .select_from(PARTIES.outerjoin(PERSONS, person_join(scope)))
@@ -87,12 +91,29 @@ def person_join(scope: RecordScope) -> ColumnElement[bool]:
     return and_(PERSONS.c.id == PARTIES.c.person_id, _person_visible_first(scope))
 
 
-def _person_columns() -> list[ColumnElement[Any]]:
+def home_region(scope: RecordScope) -> ColumnElement[Any]:
+    """A person's region code as ``scope`` may see it: null when it lies outside.
+
+    A person's region is the most precise place among all their records', wherever those
+    lie: shown to a reader of another jurisdiction it would say where else the person has a
+    record (a 成都 reader learning of 陕州区), which the timeline keeps from them.
+    """
+    code = PERSONS.c.region_code
+    if scope.reads_nothing:
+        return null()
+    if "" in scope.region_prefixes:
+        return code
+    within = or_(*(and_(code >= low, code < high)
+                   for low, high in map(prefix_range, scope.region_prefixes)))  # fmt: skip
+    return case((within, code), else_=null())
+
+
+def _person_columns(scope: RecordScope) -> list[ColumnElement[Any]]:
     p = PERSONS.c
     return [
         p.id,
         p.name,
-        p.region_code,
+        home_region(scope).label("region_code"),
         type_coerce(p.id_number, Text).label("sealed_id_number"),
         type_coerce(p.phone, Text).label("sealed_phone"),
     ]
@@ -133,7 +154,9 @@ def persons_by_id(ids: Sequence[int], scope: RecordScope) -> AnySelect:
     (``OFFSET 0`` keeps PostgreSQL from turning it into a semi-join that hashes every
     mention of each person: a widely named person cost milliseconds per lookup).
     """
-    return select(*_person_columns()).where(PERSONS.c.id.in_(ids), _person_visible_first(scope))
+    return select(*_person_columns(scope)).where(
+        PERSONS.c.id.in_(ids), _person_visible_first(scope)
+    )
 
 
 def _person_conditions(name_prefix: str | None, scope: RecordScope) -> list[ColumnElement[bool]]:
@@ -148,7 +171,7 @@ def person_page(
     name_prefix: str | None, scope: RecordScope, *, after_id: int | None, limit: int
 ) -> AnySelect:
     """Persons whose name starts with ``name_prefix``, by id ascending, after ``after_id``."""
-    statement = select(*_person_columns()).where(*_person_conditions(name_prefix, scope))
+    statement = select(*_person_columns(scope)).where(*_person_conditions(name_prefix, scope))
     if after_id is not None:
         statement = statement.where(PERSONS.c.id > after_id)
     return statement.order_by(PERSONS.c.id).limit(limit)

@@ -42,6 +42,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
+from domain.masking import mask_text
 from hub.context import Context
 from schema.errors import ErrorCode
 
@@ -124,7 +125,8 @@ def www_authenticate(authorization: str | None) -> str:
 def request_error(status: int, message: str, media_type: str = JSON) -> Response:
     """A request refused before any GraphQL ran, as a GraphQL error body (no ``data``)."""
     code = REQUEST_ERROR_CODES.get(status, "BAD_REQUEST")
-    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    # the reason may quote the request (an unknown operation name): never an identifier
+    body = {"errors": [{"message": mask_text(message), "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, media_type=media_type)
 
 

@@ -14,13 +14,14 @@ from db.matter_queries import MatterCriteria, matter_count, matter_page, next_du
 from db.matters import matter_scope_conditions
 from db.models import Matter
 from db.queries import region_prefix
+from domain.titles import reads_source_title
 from domain.workflow.visibility import MatterScope
 from resolvers.cursors import decode_matter_cursor, encode_matter_cursor, parse_global_id
 from resolvers.filters import MAX_SEARCH_LENGTH, checked_region, timezone_aware
 from resolvers.pagination import page_request
 from resolvers.reads import read_session
 from schema.context import Info
-from schema.errors import BadUserInput, NotFound
+from schema.errors import BadUserInput, Forbidden, NotFound
 from schema.matter_enums import MatterOrder
 from schema.matter_inputs import MatterFilter
 from schema.matters import MATTER_TYPE_NAME, MatterNode
@@ -43,6 +44,12 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
     principal = info.context.security.principal
     region = checked_region(f.region, "filter.region")
     text = (f.text or "").strip() or None
+    policy = principal.policy if principal is not None else None
+    if text is not None and not (policy is not None and policy.matters
+                                 and reads_source_title(policy)):  # fmt: skip
+        # A matter's title is its source's, which names the parties: a count or an overdue
+        # list filtered on it would tell a dashboard which matters name 农全彪.
+        raise Forbidden("filter.text tests matters' titles, which this role may not read.")
     if text is not None and len(text) > MAX_SEARCH_LENGTH:
         raise BadUserInput(f"filter.text is longer than {MAX_SEARCH_LENGTH} characters.")
     if f.my_org and (principal is None or not principal.org):

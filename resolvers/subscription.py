@@ -17,11 +17,15 @@ from resolvers.subscriptions import resolve_matter_events, resolve_record_change
 from schema.changes import RecordChange
 from schema.matters import MatterEventNotice
 from schema.risk import RiskAlert
+from schema.sensitivity import RECORDS
 
 
 @strawberry.type(description="Streams over WebSocket, graphql-transport-ws (订阅).")
 class Subscription:
+    # Each event names one record and its place, to the grid: a role that reads figures only
+    # (dashboard_viewer, whose small counts are suppressed) follows no record, as it reads none.
     record_changes: AsyncGenerator[RecordChange, None] = strawberry.subscription(
+        metadata=RECORDS,
         resolver=resolve_record_changes,
         description=(
             "Records as syncs change them (记录变更推送), within your kinds and jurisdiction, "
@@ -29,6 +33,7 @@ class Subscription:
         ),
     )
     risk_alerts: AsyncGenerator[RiskAlert, None] = strawberry.subscription(
+        metadata=RECORDS,
         resolver=resolve_risk_alerts,
         description=(
             "Risk grades as they rise to the alert level (风险预警推送), once per rise: records "

@@ -1,4 +1,7 @@
-"""``writebacks``: the outbox as operators see it (回写状态), newest first; no payloads."""
+"""``writebacks``: the outbox as operators see it (回写状态), newest first; no payloads.
+
+Only the writes of matters the reader sees (its jurisdiction, as ``matter(id)``): a write names
+its matter's number, the department's own id for it and the department's last error."""
 
 from __future__ import annotations
 
@@ -6,8 +9,10 @@ from typing import Annotated
 
 import strawberry
 
+from db.matters import matter_scope_conditions
 from db.outbox import Aggregate, list_writes
 from domain.enums import SourceSystem
+from domain.workflow.visibility import MatterScope
 from domain.writeback import WriteState
 from schema.context import Info
 from schema.writeback import WriteBack
@@ -37,6 +42,7 @@ async def resolve_writebacks(
             target=target,
             states=[WriteState(s) for s in states or []],
             aggregate=Aggregate("matter", matter) if matter else None,
+            matters=matter_scope_conditions(MatterScope.of(info.context.security.principal)),
             limit=max(1, min(first, MAX_ROWS)),
         )
     return [WriteBack.from_row(row) for row in rows]

@@ -29,6 +29,8 @@ import structlog
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
+from domain.masking import mask_text
+
 log = structlog.get_logger(__name__)
 
 
@@ -140,7 +142,10 @@ def public_error(error: GraphQLError) -> GraphQLError:
     if isinstance(original, GovhubError):
         return error
     if original is None or isinstance(original, GraphQLError):
-        # Syntax, validation and variable-coercion errors describe the document, not the data.
+        # Syntax, validation and variable-coercion errors describe the document, not the data,
+        # but graphql-core quotes the values it refused: an ID number or phone a party was
+        # given (openMatter's parties) would come back in plaintext.
+        error.message = mask_text(error.message)
         if error_code(error) is None:
             code = (
                 ErrorCode.GRAPHQL_PARSE_FAILED

@@ -22,7 +22,7 @@ from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.makers import maker_of
 from schema.records import Record
-from schema.sensitivity import PUBLIC
+from schema.sensitivity import FREE_TEXT, PUBLIC
 
 
 @strawberry.type(
@@ -77,8 +77,14 @@ class GridEvent(Record):
     event_type: str | None = strawberry.field(
         metadata=PUBLIC, description="Event type code (事件类型)."
     )
-    longitude: float | None = strawberry.field(metadata=PUBLIC, description="Longitude (经度).")
-    latitude: float | None = strawberry.field(metadata=PUBLIC, description="Latitude (纬度).")
+    # The grid's coordinates place the event at the door, as precisely as its address: roles
+    # that may not read addresses (free text) get neither.
+    longitude: float | None = strawberry.field(
+        metadata=FREE_TEXT, description="Longitude (经度), as precise as the address."
+    )
+    latitude: float | None = strawberry.field(
+        metadata=FREE_TEXT, description="Latitude (纬度), as precise as the address."
+    )
 
 
 @strawberry.type(description="Police alert (110 警情), POLICE_110.")

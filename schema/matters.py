@@ -39,7 +39,7 @@ from domain.workflow.vocabulary import (
 from schema.context import Info
 from schema.ids import global_id
 from schema.persons import ID_NUMBER_DESCRIPTION, PHONE_DESCRIPTION, _opened
-from schema.records import Record
+from schema.records import Record, shown_title
 from schema.regions import Region
 from schema.risk import RiskAssessment
 from schema.sensitivity import (
@@ -273,7 +273,7 @@ class MatterNode(relay.Node):
     number: str = strawberry.field(
         metadata=MATTERS, description="Matter number, region-year-sequence (一案一码)."
     )
-    title: str = strawberry.field(metadata=MATTERS, description="Title (事项标题).")
+    source_title: strawberry.Private[str]
     summary: str | None = strawberry.field(metadata=FREE_TEXT, description="Summary (简要情况).")
     origin: MatterOrigin = strawberry.field(metadata=MATTERS, description="Came in as (来源).")
     category: DisputeCategory = strawberry.field(metadata=MATTERS, description="Category (类别).")
@@ -327,13 +327,24 @@ class MatterNode(relay.Node):
     def from_row(cls, row: Matter, due_at: datetime | None = None) -> MatterNode:
         return cls(
             id=global_id(MATTER_TYPE_NAME, row.id), matter_id=row.id, number=row.number,
-            title=row.title, summary=row.summary, origin=row.origin, category=row.category,
+            source_title=row.title, summary=row.summary, origin=row.origin, category=row.category,
             region_code=row.region_code, risk=row.risk, tier=row.tier, lead_org=row.lead_org,
             assigned_org=row.assigned_org, track=row.track, step=row.step, status=row.status,
             result=row.result, outcome=row.outcome, satisfaction=row.satisfaction,
             suspended=row.suspended, version=row.version, opened_at=row.opened_at,
             updated_at=row.updated_at, closed_at=row.closed_at, due_at=due_at,
         )  # fmt: skip
+
+    @strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Title (事项标题): its source's, or as staff typed it, which names the parties or "
+            "the place; roles that may not read both parties and free text get category and "
+            "region instead, as on records (邻里纠纷 · 湖滨区)."
+        ),
+    )
+    async def title(self, info: Info) -> str:
+        return await shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(
         metadata=MATTERS, description="A running clock is past due now (已逾期)."

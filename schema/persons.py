@@ -55,7 +55,11 @@ class Person(relay.Node):
     person_id: relay.NodeID[int]
     name: str = strawberry.field(metadata=PERSONAL, description="Name (姓名).")
     region_code: str | None = strawberry.field(
-        metadata=PERSONAL, description="Home region code (所在区划代码)."
+        metadata=PERSONAL,
+        description=(
+            "Home region code (所在区划代码): the most precise place among the person's "
+            "records; null when it lies outside your jurisdiction."
+        ),
     )
     sealed_id_number: strawberry.Private[str | None]
     sealed_phone: strawberry.Private[str | None]

@@ -203,6 +203,19 @@ async def _titled(category: DisputeCategory, region: Awaitable[Region | None]) -
     return redacted_title(category, loaded.name if loaded else None)
 
 
+async def shown_title(
+    info: Info, source_title: str, category: DisputeCategory, region_code: str | None
+) -> str:
+    """The title a reader is shown of something titled as its source (a record on the open
+    risk list, a matter): as :meth:`Record.title`, the source's own only to roles reading
+    parties and free text, else category and region (``domain.titles``)."""
+    principal = info.context.security.principal
+    if reads_source_title(principal.policy if principal else None):
+        return source_title
+    region = None if region_code is None else await info.context.loaders.region.load(region_code)
+    return redacted_title(category, region.name if region else None)
+
+
 @strawberry.type(description="A link from this record to another (关联), with its evidence.")
 class LinkedRecord:
     direction: LinkDirection = strawberry.field(

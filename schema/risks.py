@@ -9,6 +9,7 @@ from sqlalchemy import RowMapping
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
 from schema.context import Info
+from schema.records import shown_title
 from schema.regions import Region, region_of
 
 
@@ -24,8 +25,19 @@ class RiskItem:
     status: CaseStatus = strawberry.field(description="Status (案件状态).")
     risk_level: RiskLevel = strawberry.field(description="Risk level (风险等级).")
     region_code: str | None = strawberry.field(description="Region code (区划代码).")
-    title: str = strawberry.field(description="Title as the source gave it (标题).")
+    source_title: strawberry.Private[str]
     occurred_at: datetime = strawberry.field(description="When it happened (发生时间).")
+
+    @strawberry.field(
+        description=(
+            "Title (标题): as on the record, the source's own only for roles reading parties "
+            "and free text, category and region for the others (邻里纠纷 · 湖滨区)."
+        )
+    )
+    async def title(self, info: Info) -> str:
+        # A source's title names the parties or, for a 110 alert, the address: a dashboard
+        # listing risks must not read there what the record itself would not show it.
+        return await shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(description="The region (区划); null when unplaced or not in the tree.")
     async def region(self, info: Info) -> Region | None:
@@ -39,6 +51,6 @@ class RiskItem:
             status=row["status"],
             risk_level=row["risk_level"],
             region_code=row["region_code"],
-            title=row["title"],
+            source_title=row["title"],
             occurred_at=row["occurred_at"],
         )

@@ -12,6 +12,7 @@ import resolvers.page_json
 from resolvers.dataloaders import Loaders
 from tests.integration.graphql_world import (
     ID_NUMBER,
+    PHONE,
     codes,
     graphql,
     graphql_client,
@@ -137,6 +138,34 @@ async def test_introspection_is_not_limited(client: httpx.AsyncClient) -> None:
 async def test_validation_errors_carry_a_code(client: httpx.AsyncClient) -> None:
     body = await graphql(client, "query { records { nope } }")
     assert codes(body) == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+QUERY_OPEN_MATTER = """
+mutation Open($input: OpenMatterInput!) { openMatter(input: $input) { __typename } }
+"""
+
+
+async def test_refused_values_are_quoted_with_identifiers_masked(client: httpx.AsyncClient) -> None:
+    # given a party whose input misses its role, in a variable and as a literal
+    party = {"name": "张三", "idNumber": ID_NUMBER, "phone": PHONE}
+    variables = {"input": {"origin": "WALK_IN", "title": "t", "regionCode": "411202",
+                           "parties": [party]}}  # fmt: skip
+    literal = (
+        'mutation { openMatter(input: {origin: WALK_IN, title: "t", regionCode: "411202", '
+        f'parties: [{{name: "张三", idNumber: "{ID_NUMBER}", phone: {PHONE}}}]}}) '
+        "{ __typename } }"
+    )
+    for body in [await graphql(client, QUERY_OPEN_MATTER, variables),
+                 await graphql(client, literal)]:  # fmt: skip
+        # then graphql-core's message says what is wrong, quoting the value masked
+        assert set(codes(body)) == {"GRAPHQL_VALIDATION_FAILED"}, body
+        assert ID_NUMBER not in str(body) and PHONE not in str(body)
+    assert "4112**********123X" in str(body) or "138****5678" in str(body)
+    # and a request refused before GraphQL quotes no identifier either
+    response = await client.post(
+        "/graphql", json={"query": "query A { version }", "operationName": PHONE}
+    )
+    assert response.status_code == 400 and PHONE not in response.text
 
 
 async def test_unexpected_errors_are_masked(

@@ -291,6 +291,24 @@ async def test_a_dashboard_reads_matter_figures_but_no_matter(client: httpx.Asyn
     assert total["count"] == sum(_in(m.region, "4112") for m in MATTERS)
 
 
+async def test_a_dashboard_may_not_filter_matter_figures_on_titles(
+    client: httpx.AsyncClient,
+) -> None:
+    # titles name the parties (谢生健与王婷房屋宅基地纠纷): a count or an overdue list over a
+    # word of them would tell a dashboard which matters, where, name that person
+    viewer = _auth(Role.DASHBOARD_VIEWER, ["411200"])
+    named = {"filter": {"text": "事项3"}}
+    for query in (QUERY_STATS, QUERY_KPIS, QUERY_OVERDUE):
+        body = await graphql(client, query, named, headers=viewer)
+        assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+    # staff, who read the matters and their titles, filter on them
+    staff = _auth(Role.CENTER_STAFF, ["411200"])
+    (total,) = (await _ask(client, QUERY_STATS, named, staff))["matterStats"]
+    named_here = [m for m in MATTERS if "事项3" in f"事项{m.id}" and _in(m.region, "4112")]
+    assert total["count"] == len(named_here)
+    assert total["count"] > 0
+
+
 async def test_a_partner_counts_only_its_own_organisations_matters(
     client: httpx.AsyncClient,
 ) -> None:

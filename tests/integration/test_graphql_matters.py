@@ -202,6 +202,17 @@ async def test_an_identifier_typed_into_free_text_is_stored_masked(
     assert ID_NUMBER not in stored and "13800138000" not in stored
 
 
+async def test_a_phone_typed_with_country_code_and_dashes_is_stored_masked(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # as people type it, and as the phone validator accepts it
+    typed = "电话+86 138-0013-8000"
+    await _open(client, f"漏水 {typed}", summary=f"来访人称 {typed}")
+    async with session_factory(committing_engine)() as session:
+        stored = [(m.title, m.summary) for m in await session.scalars(select(Matter))]
+    assert stored == [("漏水 电话+86 138****8000", "来访人称 电话+86 138****8000")]
+
+
 async def test_reading_a_matters_parties_names_the_matter_on_the_audit_row(
     client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:
@@ -322,6 +333,32 @@ async def test_who_sees_which_matters(client: httpx.AsyncClient) -> None:
     assert node["data"]["node"]["id"] == gid
     hidden = await graphql(client, QUERY_NODE, {"id": gid}, headers=ELSEWHERE)
     assert hidden["data"]["node"] is None and codes(hidden) == ["NOT_FOUND"]
+
+
+QUERY_TITLE = "query($id: ID!) { matter(id: $id) { title } }"
+
+
+async def test_a_matters_title_is_shown_as_a_records_would_be(client: httpx.AsyncClient) -> None:
+    # given a matter whose title names its parties, dispatched to a judicial office
+    gid = await _open(client, "张三与李四邻里纠纷")
+    await _do(client, MUTATION_ADMIT, STAFF, id=gid)
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org=MEDIATION_ORG)
+    mediator = headers(Role.MEDIATOR, sub="mediator-3", org=MEDIATION_ORG)
+    # then a role reading parties and free text gets it as written
+    for who in (STAFF, mediator):
+        body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=who)
+        assert body["data"]["matter"] == {"title": "张三与李四邻里纠纷"}, body
+    # and a role that may not read free text (its summary, a record's title) gets the
+    # category and place only, and may not search titles either
+    body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=judicial)
+    assert body["data"]["matter"]["title"].startswith("邻里纠纷"), body
+    assert "张三" not in body["data"]["matter"]["title"]
+    searched = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=judicial)
+    assert codes(searched) == ["FORBIDDEN"] and searched["data"] is None
+    listed = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=mediator)
+    assert listed["data"]["matters"]["totalCount"] == 1
 
 
 async def test_filters(client: httpx.AsyncClient) -> None:

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.models import Person
+from domain.enums import Role
+from resolvers.rows import global_id
+from tests.integration.auth_support import bearer
 from tests.integration.graphql_world import (
     graphql,
     graphql_client,
@@ -15,6 +21,7 @@ from tests.integration.graphql_world import (
     seed_world,
     unlink_regions,
 )
+from tests.integration.security_world import INSIDE, OUTSIDE, seed_security_world
 
 QUERY_PERSONS = """
 query($search: String, $first: Int, $after: String) {
@@ -30,6 +37,13 @@ QUERY_PERSON = (
 QUERY_REGIONS = """
 query { top: regions { code } city: regions(parent: "411200") { code name level }
         region(code: "411202001") { name level parent { code parent { code } } } }
+"""
+QUERY_HOME_REGION = """
+query($id: ID!) {
+  person(id: $id) { regionCode region { code } }
+  persons(search: "张") { nodes { regionCode } }
+  disputes(first: 5) { nodes { parties { person { regionCode } } } }
+}
 """
 QUERY_SYNC = """
 query { syncStatus { source watermark breakerState consecutiveFailures lastSuccessAt
@@ -105,3 +119,41 @@ async def test_sync_status_reports_every_source(client: httpx.AsyncClient) -> No
         "source": "COURT", "watermark": None, "breakerState": "CLOSED",
         "consecutiveFailures": 0, "lastSuccessAt": None, "openDeadLetters": 0, "lastRun": None,
     }  # fmt: skip
+
+
+async def test_a_persons_region_outside_the_jurisdiction_is_not_shown(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    # given 张三, named by a record inside, whose most precise place came from a record of
+    # theirs in another jurisdiction
+    world = await seed_security_world(committing_engine)
+    person_id = world.persons[INSIDE]
+    async with committing_engine.begin() as connection:
+        await connection.execute(
+            update(Person).where(Person.id == person_id).values(region_code=OUTSIDE + "001")
+        )
+    variables = {"id": global_id("Person", person_id)}
+    async with graphql_client(committing_engine, pii_key, role=None) as client:
+        inside = await graphql(client, QUERY_HOME_REGION, variables,
+                               headers=bearer(Role.CENTER_STAFF, [INSIDE]))  # fmt: skip
+        both = await graphql(client, QUERY_HOME_REGION, variables,
+                             headers=bearer(Role.CENTER_STAFF, [INSIDE, OUTSIDE]))  # fmt: skip
+    # then a reader of 湖滨区 alone is not told where else the person has a record, however
+    # it reaches the person (by id, by search, through a party on a page)
+    assert "errors" not in inside, inside
+    data = inside["data"]
+    assert data["person"] == {"regionCode": None, "region": None}
+    assert data["persons"]["nodes"] == [{"regionCode": None}]
+    assert _person_regions(data) == [None]
+    # and a reader of both places is
+    assert both["data"]["person"]["regionCode"] == OUTSIDE + "001"
+    assert both["data"]["persons"]["nodes"] == [{"regionCode": OUTSIDE + "001"}]
+    assert set(_person_regions(both["data"])) == {OUTSIDE + "001", OUTSIDE}
+
+
+def _person_regions(data: dict[str, Any]) -> list[str | None]:
+    return [
+        party["person"]["regionCode"]
+        for node in data["disputes"]["nodes"]
+        for party in node["parties"]
+    ]

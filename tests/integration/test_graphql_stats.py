@@ -18,6 +18,7 @@ from db.models.audit import AuditEntry
 from domain.enums import CaseStatus, RecordKind, RegionLevel, RiskLevel, Role
 from domain.roles import POLICIES
 from domain.stats import TimeBucket, bucket_start, buckets_between, region_key
+from domain.titles import redacted_title
 from tests.integration.auth_support import bearer
 from tests.integration.graphql_world import codes, graphql, graphql_client
 from tests.integration.security_world import wipe
@@ -63,6 +64,7 @@ query Risks($level: RiskLevel! = RED, $filter: RecordFilter, $first: Int) {
   }
 }
 """
+QUERY_RED_TITLES = "query { records(first: 50, filter: {riskLevel: [RED]}) { nodes { title } } }"
 QUERY_DEFINITIONS = "query { kpiDefinitions { id name numerator denominator scale text } }"
 
 LIVE = [row for row in ROWS if not row.deleted]
@@ -252,21 +254,48 @@ FINISHED = {CaseStatus.RESOLVED, CaseStatus.FAILED, CaseStatus.CLOSED, CaseStatu
             CaseStatus.WITHDRAWN}  # fmt: skip
 
 
-async def test_the_open_red_list_for_a_dashboard(client: httpx.AsyncClient) -> None:
-    role, regions = Role.DASHBOARD_VIEWER, ["411200"]
-    body = await _ask(client, QUERY_RISKS, {"first": 20}, role=role, regions=regions)
-    expected = sorted(
+def _open_red(role: Role, regions: list[str], first: int) -> list[Row]:
+    return sorted(
         (r for r in LIVE
          if r.risk is RiskLevel.RED and r.status not in FINISHED and _in_scope(r, role, regions)),
         key=lambda r: (r.occurred_at, r.id),
         reverse=True,
-    )[:20]  # fmt: skip
+    )[:first]  # fmt: skip
+
+
+async def test_the_open_red_list_for_a_dashboard(client: httpx.AsyncClient) -> None:
+    role, regions = Role.DASHBOARD_VIEWER, ["411200"]
+    body = await _ask(client, QUERY_RISKS, {"first": 20}, role=role, regions=regions)
+    expected = _open_red(role, regions, 20)
     listed = body["data"]["openRisks"]
-    assert [item["title"] for item in listed] == [f"记录{r.id}" for r in expected]
+    # the source's title names parties or the address: a dashboard gets category and place
+    names = {code: name for code, name, *_ in REGIONS}
+    assert [item["title"] for item in listed] == [
+        redacted_title(r.category, names[r.region]) for r in expected if r.region is not None
+    ]
     assert {item["riskLevel"] for item in listed} == {"RED"} and len(listed) >= 3
     # no more than the role's page size
     too_many = await _ask(client, QUERY_RISKS, {"first": 50}, role=role, regions=regions)
     assert codes(too_many) == ["BAD_USER_INPUT"]
+
+
+@pytest.mark.parametrize("role", [Role.DASHBOARD_VIEWER, Role.PARTNER_JUDICIAL])
+async def test_the_open_risk_list_shows_a_title_only_where_the_record_would(
+    client: httpx.AsyncClient, role: Role
+) -> None:
+    regions = ["411200"]
+    staff = await _ask(client, QUERY_RISKS, {"first": 20}, role=Role.CENTER_STAFF, regions=regions)
+    assert [item["title"] for item in staff["data"]["openRisks"]] == [
+        f"记录{r.id}" for r in _open_red(Role.CENTER_STAFF, regions, 20)
+    ]
+    body = await _ask(client, QUERY_RISKS, {"first": 20}, role=role, regions=regions)
+    listed = body["data"]["openRisks"]
+    assert listed and not any(item["title"].startswith("记录") for item in listed)
+    if POLICIES[role].records:  # the same title the record itself shows this role
+        shown = await _ask(client, QUERY_RED_TITLES, role=role, regions=regions)
+        assert {item["title"] for item in listed} <= {
+            node["title"] for node in shown["data"]["records"]["nodes"]
+        }
 
 
 async def test_the_auditor_reads_no_figures(client: httpx.AsyncClient) -> None:

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
+from db.models import Matter
 from db.outbox import Aggregate, claim_due, enqueue_write, settle
-from domain.enums import Role, SourceSystem
+from domain.enums import CaseStatus, DisputeCategory, RiskLevel, Role, SourceSystem
+from domain.workflow.vocabulary import MatterOrigin, MatterStep
 from domain.writeback import WriteOperation, WriteState
 from hub.demo import render_sources_file
 from sandbox.runner import Sandbox, SandboxConfig
@@ -26,14 +28,28 @@ query($states: [WriteBackState!], $matter: String) {
 """
 
 
+INSIDE, OUTSIDE = "411202", "510129"
+
+
+def _matter(number: str, region: str) -> Matter:
+    return Matter(
+        number=number, title="物业纠纷", origin=MatterOrigin.WALK_IN,
+        category=DisputeCategory.PROPERTY_MGMT, region_code=region, risk=RiskLevel.NONE,
+        step=MatterStep.DISPATCHED, status=CaseStatus.DISPATCHED, opened_by="staff-1",
+    )  # fmt: skip
+
+
 @pytest.fixture
 async def seeded(committing_engine: AsyncEngine) -> AsyncEngine:
     sessions = session_factory(committing_engine)
     async with sessions.begin() as session:
+        session.add_all([_matter("M1", INSIDE), _matter("M2", INSIDE), _matter("M3", OUTSIDE)])
         await enqueue_write(session, WriteOperation.COURT_FILING, {"caseType": "民初"},
                             "M1-D1", aggregate=Aggregate("matter", "M1"))
         await enqueue_write(session, WriteOperation.GRID_ASSIGN, {"content": "核实"}, "M2-D1",
                             aggregate=Aggregate("matter", "M2"))
+        await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL, {"summary": "调解"},
+                            "M3-D1", aggregate=Aggregate("matter", "M3"))
 
     claim = (await claim_due(sessions, SourceSystem.COURT, "w", limit=1,
                              lease=timedelta(seconds=30)))[0]
@@ -50,12 +66,31 @@ async def test_staff_see_each_write_back_with_its_state_and_target_id(
         waiting = await graphql(client, QUERY_WRITEBACKS, {"states": ["PENDING"]})
         one_matter = await graphql(client, QUERY_WRITEBACKS, {"matter": "M1"})
 
-    assert [w["state"] for w in everything["data"]["writebacks"]] == ["CONFIRMED", "PENDING"]
-    assert [w["reference"] for w in waiting["data"]["writebacks"]] == ["M2-D1"]
+    assert [w["state"] for w in everything["data"]["writebacks"]] == [
+        "CONFIRMED", "PENDING", "PENDING"
+    ]
+    assert [w["reference"] for w in waiting["data"]["writebacks"]] == ["M2-D1", "M3-D1"]
     assert one_matter["data"]["writebacks"] == [{
         "target": "COURT", "operation": "court.filing", "reference": "M1-D1", "matter": "M1",
         "state": "CONFIRMED", "attempts": 1, "targetRef": "WSLA00000001", "lastErrorCode": None,
     }]
+
+
+async def test_staff_see_the_write_backs_of_matters_in_their_jurisdiction_only(
+    seeded: AsyncEngine, pii_key: bytes,
+) -> None:
+    # a write names its matter, the department's own id and its last error: as the matter
+    # itself, it is for the staff of the matter's place
+    staff = Role.CENTER_STAFF
+    async with graphql_client(seeded, pii_key, role=staff, regions=[OUTSIDE]) as client:
+        outside = await graphql(client, QUERY_WRITEBACKS)
+        asked = await graphql(client, QUERY_WRITEBACKS, {"matter": "M1"})
+    async with graphql_client(seeded, pii_key, role=staff, regions=["411200"]) as client:
+        inside = await graphql(client, QUERY_WRITEBACKS)
+
+    assert [w["matter"] for w in outside["data"]["writebacks"]] == ["M3"]
+    assert asked["data"]["writebacks"] == []
+    assert [w["matter"] for w in inside["data"]["writebacks"]] == ["M1", "M2"]
 
 
 async def test_a_partner_department_may_not_read_write_back_states(
@@ -77,6 +112,7 @@ async def test_the_serving_app_delivers_the_outbox_and_reports_it_in_metrics(
         sources.write_text(render_sources_file(sb.urls, sb.credentials), encoding="utf-8")
         # given a write enqueued by a workflow step, and an app serving with a sources file
         async with sessions.begin() as session:
+            session.add(_matter("M9", INSIDE))
             await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL,
                                 {"summary": "委派调解"}, "M9-D1",
                                 aggregate=Aggregate("matter", "M9"))

@@ -83,6 +83,22 @@ async def test_an_operation_is_one_row_with_who_what_and_which_records(
     assert second.record_ids == [1, 3, 5, 7, 9]
 
 
+async def test_a_phone_typed_with_country_code_or_separators_is_stored_masked(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    # given a phone as people type it, in the variables and in the stated purpose
+    typed = "+86 138-1234-5678"
+    headers = _as(Role.CENTER_STAFF)
+    headers["X-Purpose"] = quote(f"回电{typed}核实")
+    # when staff search with it
+    await graphql(client, QUERY_RECORDS, {"filter": {"search": typed}}, headers=headers)
+    # then the audit row keeps neither the number nor its digits in a row
+    [row] = await _rows(committing_engine)
+    assert row.variables["preview"] == {"filter": {"search": "+86 138****5678"}}
+    assert row.purpose == "回电+86 138****5678核实"
+    assert "1234" not in json.dumps(row.variables) + str(row.purpose)
+
+
 async def test_records_read_without_personal_data_name_no_records(
     client: httpx.AsyncClient, committing_engine: AsyncEngine
 ) -> None:

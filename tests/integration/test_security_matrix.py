@@ -36,6 +36,9 @@ from tests.integration.security_world import (
 QUERY_NODE = "query($id: ID!) { node(id: $id) { id ... on Record { kind } } }"
 QUERY_PARTIES = "query($id: ID!) { node(id: $id) { ... on Record { parties { idNumber phone } } } }"
 QUERY_SUMMARY = "query($id: ID!) { node(id: $id) { ... on Record { summary address } } }"
+QUERY_COORDINATES = (
+    "query($id: ID!) { node(id: $id) { ... on GridEvent { longitude latitude } } }"
+)
 QUERY_KIND_LIST = "query { %s(first: 20) { totalCount nodes { id } } }"
 QUERY_TOTAL = "query { records(first: 20) { totalCount nodes { id kind } } }"
 QUERY_RECORDS_OF_KIND = (
@@ -233,6 +236,24 @@ async def test_titles_are_the_sources_only_for_roles_reading_parties_and_free_te
     # and so on every title of a page
     page = (await _ask(client, role, QUERY_PAGE_TITLES))["data"]["records"]["nodes"]
     assert page and all((node["title"] == "邻里纠纷") != full for node in page), role
+
+
+@pytest.mark.parametrize(
+    "role", [r for r in Role if RecordKind.GRID_EVENT in POLICIES[r].kinds and POLICIES[r].records]
+)
+async def test_a_grid_events_coordinates_are_refused_with_its_address(
+    client: httpx.AsyncClient, world: SecurityWorld, role: Role
+) -> None:
+    # the grid places an event at the door: its coordinates say what its address says
+    variables = {"id": _gid(RecordKind.GRID_EVENT, world.ids[(RecordKind.GRID_EVENT, INSIDE)])}
+    address = await _ask(client, role, QUERY_SUMMARY, variables)
+    coordinates = await _ask(client, role, QUERY_COORDINATES, variables)
+    if POLICIES[role].free_text:
+        assert "errors" not in address and "errors" not in coordinates, role
+        assert coordinates["data"]["node"] == {"longitude": 111.2, "latitude": 34.77}
+    else:
+        assert set(codes(address)) == set(codes(coordinates)) == {"FORBIDDEN"}, role
+        assert coordinates["data"] is None
 
 
 @pytest.mark.parametrize("role", [r for r in Role if POLICIES[r].kinds and POLICIES[r].records])

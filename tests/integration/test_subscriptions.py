@@ -163,6 +163,33 @@ async def test_a_subscriber_hears_only_changes_within_its_kinds_and_jurisdiction
     assert rows[1].variables["preview"] == {"kinds": ["POLICE_ALERT"], "region": INSIDE}
 
 
+RISK_ALERTS = "subscription Alerts { riskAlerts(atLeast: YELLOW) { targetId regionCode } }"
+
+
+@pytest.mark.parametrize("role", [Role.DASHBOARD_VIEWER, Role.AUDITOR])
+async def test_a_role_reading_no_records_follows_no_record(
+    committing_engine: AsyncEngine, pii_key: bytes, role: Role
+) -> None:
+    # each event names one record and its place down to the grid: a dashboard, which reads
+    # figures only (small counts suppressed), follows neither changes nor risk alerts
+    async with running_hub(committing_engine, pii_key) as (url, state):
+        ws = await _connect(url, {"Authorization": f"Bearer {token(role, [INSIDE])}"})
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            for op, document in [("1", CHANGES), ("2", RISK_ALERTS)]:
+                await ws.send(json.dumps(
+                    {"id": op, "type": "subscribe", "payload": {"query": document}}
+                ))  # fmt: skip
+                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+                assert message["id"] == op and message["type"] in {"error", "next"}, message
+                errors = message["payload"]
+                errors = errors if isinstance(errors, list) else errors["errors"]
+                assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], message
+                assert _local_subscribers(state) == 0
+        finally:
+            await ws.close()
+
+
 async def _rows_count(engine: AsyncEngine, n: int) -> bool:
     return len(await _audit_rows(engine)) >= n
 
