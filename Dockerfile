@@ -22,7 +22,9 @@ RUN pip install -r requirements.lock && pip install --no-deps . && useradd --sys
 
 USER govhub
 WORKDIR /var/lib/govhub
-ENV GOVHUB_DATA_DIR=/var/lib/govhub
+# the image is for deployment: prod (keys required, no devToken, loopback-only dev refused)
+ENV GOVHUB_DATA_DIR=/var/lib/govhub \
+    GOVHUB_ENV=prod
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"

@@ -69,6 +69,7 @@ class TokenVerifier:
         self._remember = remember
         self.audience = settings.jwt_audience
         self.issuer = settings.jwt_issuer
+        self.max_lifetime = settings.jwt_max_lifetime_hours * 3600
         if settings.jwt_public_key:
             self._key, self.algorithms = _load_public_key(settings.jwt_public_key)
         elif settings.jwt_secret is not None:
@@ -117,6 +118,12 @@ class TokenVerifier:
             raise AuthenticationError("token expired") from exc
         except jwt.PyJWTError as exc:
             raise AuthenticationError(f"invalid token: {type(exc).__name__}") from exc
+        issued = claims.get("iat", time.time())
+        if float(claims["exp"]) - float(issued) > self.max_lifetime:
+            # a token that never expires in practice is a stolen token that never expires
+            raise AuthenticationError(
+                "token lifetime exceeds the hub's maximum (GOVHUB_JWT_MAX_LIFETIME_HOURS)"
+            )
         try:
             role = Role(claims["role"])
         except ValueError as exc:
@@ -149,6 +156,11 @@ def mint_token(
     """An HS256 development token (``govhub token``)."""
     if settings.jwt_secret is None:
         raise ValueError("minting needs GOVHUB_JWT_SECRET (HS256)")
+    if not 0 < ttl_seconds <= settings.jwt_max_lifetime_hours * 3600:
+        raise ValueError(
+            f"the lifetime must be 1 to {settings.jwt_max_lifetime_hours * 3600} seconds "
+            "(GOVHUB_JWT_MAX_LIFETIME_HOURS)"
+        )
     now = int(time.time())
     claims: dict[str, Any] = {
         "sub": sub, "name": name, "org": org, "role": role.value, "regions": regions,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -88,6 +89,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     problem = settings.several_workers_problem()
     if problem is not None:
         refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
+    if settings.env == "dev" and not loopback(host):
+        refuse_configuration(ConfigErrorCode.INVALID_SETTING, (
+            f"GOVHUB_ENV=dev serves on a loopback interface only, not {host}: in dev anyone "
+            "who reaches the hub mints a token for any role (devToken); set GOVHUB_ENV=prod, "
+            f"with its keys, to serve on {host}"
+        ))  # fmt: skip
     if settings.sources_file is not None:
         sync_cli.sources_of(settings)  # a bad sources file stops here, named, not at start-up
     _check_serving(settings)
@@ -106,6 +113,23 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         log_config=None,
         lifespan="on",
     )
+
+
+def loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) reaches this machine only: every address it
+    resolves to is a loopback one. A name that does not resolve is not loopback."""
+    try:
+        found = {str(address[4][0]) for address in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False
+
+    def is_loopback(address: str) -> bool:
+        try:
+            return ipaddress.ip_address(address.partition("%")[0]).is_loopback
+        except ValueError:
+            return False
+
+    return bool(found) and all(is_loopback(address) for address in found)
 
 
 def worker_app() -> Starlette:
@@ -159,6 +183,9 @@ def demo(
         raise typer.Exit(2) from exc
     settings = _settings()
     _check_serving(settings)
+    if not loopback(host):
+        _say(f"[yellow]warning[/yellow]: the demo serves on {host}: anyone who reaches it mints "
+             "a token for any role (devToken) and reads the demo token from GraphiQL")
     try:  # the hub's own port, held from now on: taken, the demo stops before it starts anything
         listening = bind_socket(host, port)
     except socket.gaierror as exc:

@@ -114,6 +114,10 @@ class Settings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_audience: str | None = None
     jwt_issuer: str | None = None
+    jwt_max_lifetime_hours: int = Field(
+        default=720, ge=1,
+        description="the longest a token may live, from its iat (or now) to its exp: 30 days",
+    )  # fmt: skip
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = Field(

@@ -413,3 +413,30 @@ def test_demo_on_a_host_that_does_not_resolve_says_so(workdir: Path) -> None:
     assert len(said) == 1 and "no-such-host.invalid cannot be resolved" in said[0], said
     assert "not free" not in result.output
     assert not (workdir / "data" / "govhub.db").exists()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.20.30.40"])  # noqa: S104 -- refused
+def test_serve_in_dev_refuses_an_interface_others_reach(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    # given the development environment (devToken mints any role), asked to serve on the network
+    monkeypatch.setenv("GOVHUB_ENV", "dev")
+    result = runner.invoke(app, ["serve", "--host", host, "--port", "9"])
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "configuration error" in line]
+    assert said == [
+        f"configuration error (INVALID_SETTING): GOVHUB_ENV=dev serves on a loopback interface "
+        f"only, not {host}: in dev anyone who reaches the hub mints a token for any role "
+        f"(devToken); set GOVHUB_ENV=prod, with its keys, to serve on {host}"
+    ]
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
+def test_the_token_command_refuses_a_lifetime_past_the_maximum(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVHUB_JWT_MAX_LIFETIME_HOURS", "2")
+    result = runner.invoke(app, ["token", "--role", "center_staff", "--region", "411200",
+                                 "--ttl", str(3 * 3600)])  # fmt: skip
+    assert result.exit_code == 2
+    assert "the lifetime must be 1 to 7200 seconds (GOVHUB_JWT_MAX_LIFETIME_HOURS)" in result.output

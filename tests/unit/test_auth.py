@@ -185,3 +185,27 @@ def test_remembered_tokens_are_bounded_and_refusals_are_not_kept() -> None:
         with pytest.raises(AuthenticationError):
             verifier.verify(_bearer(forged))
     assert len(verifier._verified) == 2
+
+
+def test_a_token_living_longer_than_the_hubs_maximum_is_refused() -> None:
+    now = int(time.time())
+    verifier = TokenVerifier(_settings(jwt_max_lifetime_hours=24))
+    # a day exactly, from its iat: accepted
+    day = jwt.encode(_claims(iat=now, exp=now + 24 * 3600), SECRET, algorithm="HS256")
+    assert verifier.verify(_bearer(day)).sub == "u1"
+    # thirty thousand years, or a day and a second: refused
+    for exp in (now + 30_000 * 365 * 24 * 3600, now + 24 * 3600 + 1):
+        token = jwt.encode(_claims(iat=now, exp=exp), SECRET, algorithm="HS256")
+        with pytest.raises(AuthenticationError, match="GOVHUB_JWT_MAX_LIFETIME_HOURS"):
+            verifier.verify(_bearer(token))
+    # without an iat the lifetime runs from now
+    endless = jwt.encode(_claims(exp=now + 400 * 24 * 3600), SECRET, algorithm="HS256")
+    with pytest.raises(AuthenticationError, match="lifetime"):
+        TokenVerifier(_settings()).verify(_bearer(endless))  # the default: 30 days
+
+
+def test_minting_past_the_maximum_lifetime_is_refused() -> None:
+    settings = _settings(jwt_max_lifetime_hours=1)
+    assert mint_token(settings, role=Role.CENTER_STAFF, regions=["411200"], ttl_seconds=3600)
+    with pytest.raises(ValueError, match="1 to 3600 seconds"):
+        mint_token(settings, role=Role.CENTER_STAFF, regions=["411200"], ttl_seconds=3601)
