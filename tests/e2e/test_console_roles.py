@@ -17,7 +17,7 @@ from db.engine import session_factory
 from db.outbox import Aggregate, enqueue_write
 from domain.roles import Role
 from domain.writeback import WriteOperation
-from tests.e2e.serving import WatchedPage, dispatched_matter, serving, watched_page
+from tests.e2e.serving import WatchedPage, ask, dispatched_matter, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import seed_sync, seed_world
@@ -25,6 +25,10 @@ from tests.integration.graphql_world import seed_sync, seed_world
 COUNTY = "411202"
 COMMITTEE = "湖滨区人民调解委员会"
 POLICE_STATION = "湖滨区公安分局"
+# a matter of another county, for a partner outside the world's matters: staff over 湖滨区
+# never see it, and the world's counts stay as they are
+OTHER_COUNTY = "411203"
+JUDICIAL_OFFICE = "陕州区张汴司法所"
 ALL_PAGES = ["工作台", "记录", "人员", "登记", "综合态势", "风险预警", "同步与运维"]
 PARTNER_PAGES = ["工作台", "记录", "人员", "综合态势", "风险预警"]
 MENUS: dict[Role, list[str]] = {
@@ -40,6 +44,8 @@ MENUS: dict[Role, list[str]] = {
 }
 # The organisation each role's token names: partners see the matters dispatched to it.
 ORGS = {Role.MEDIATOR: COMMITTEE, Role.PARTNER_POLICE: POLICE_STATION}
+MUTATION_SUPERVISE = """mutation S($id: ID!, $input: SuperviseMatterInput!) {
+  superviseMatter(id: $id, input: $input) { __typename } }"""
 HEADINGS = {"工作台": "按环节", "审计日志": "审计日志", "同步与运维": "同步与运维",
             "综合态势": "综合态势", "记录": "记录", "人员": "人员", "登记": "登记",
             "风险预警": "风险预警"}  # fmt: skip
@@ -74,14 +80,15 @@ async def world(pii_key: bytes) -> AsyncIterator[tuple[str, dict[str, str]]]:
 
 
 async def _signed_in(
-    browser: Browser, base: str, role: Role, tolerated: str | None = None
+    browser: Browser, base: str, role: Role, tolerated: str | None = None, org: str | None = None
 ) -> WatchedPage:
-    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org);
-    console errors containing ``tolerated`` are not counted."""
+    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org, or
+    ``org``); console errors containing ``tolerated`` are not counted."""
     watched = await watched_page(browser, base, tolerated=tolerated)
     page = watched.page
     await page.goto(f"{base}/console/#/login", wait_until="load")
-    bearer = token(role, [COUNTY], org=ORGS.get(role, ""), name=f"测试{role.value}")
+    org = ORGS.get(role, "") if org is None else org
+    bearer = token(role, [COUNTY], org=org, name=f"测试{role.value}")
     await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(bearer)
     await page.get_by_role("button", name="登录", exact=True).click()
     await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
@@ -201,6 +208,37 @@ async def test_a_partner_with_no_matter_dispatched_to_it_sees_none(
     await _menu(page, "工作台").click()
     await expect(page.locator("[data-total]")).to_have_text("共 0 件")
     await _every_page(page, role)
+    await _finish(watched, problems)
+
+
+async def test_a_judicial_office_opens_signs_for_and_answers_its_matter(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """司法所 (partner_judicial) reads no free text: its matter's page comes without the
+    summary, notes and 督办 wording, not refused whole, and its forms work."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="宅基地界址纠纷", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="HOUSING_HOMESTEAD")  # fmt: skip
+    await ask(base, staff, MUTATION_SUPERVISE, {"id": matter["id"], "input": {
+        "level": "REMINDER", "targetOrg": JUDICIAL_OFFICE, "reason": "请尽快签收"}})  # fmt: skip
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.PARTNER_JUDICIAL, org=JUDICIAL_OFFICE)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await page.get_by_role("link", name=matter["number"]).click()
+    await expect(page.get_by_role("heading", name=f"事项 {matter['number']}")).to_be_visible()
+    await expect(page.locator("[data-fact=承办单位]")).to_have_text(JUDICIAL_OFFICE)
+    await expect(page.locator("[data-supervisions]")).to_contain_text("提醒 → " + JUDICIAL_OFFICE)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await page.locator("form[data-action=accept]").get_by_role("button", name="签收").click()
+    await expect(page.locator("[data-fact=环节]")).to_have_text("处置中")
+    reply = page.locator("form[data-action^=reply-]")
+    await reply.get_by_label("回复内容（必填）").fill("已签收，本周内上门调处。")
+    await reply.get_by_role("button", name="回复督办").click()
+    await expect(page.locator("[data-supervisions]")).to_contain_text("已回复")
+    await _shot(page, "roles-partner_judicial-matter")
     await _finish(watched, problems)
 
 
