@@ -24,6 +24,7 @@ from domain.deadlines import ClockState, RuleBook, load_rules
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
 from domain.events import MatterEventKind
 from domain.supervision import SupervisionStatus
+from domain.titles import reads_source_title, redacted_title
 from domain.validators import mask_phone, mask_resident_id
 from domain.workflow.timeline import cited_record_ids, redact_entry
 from domain.workflow.vocabulary import (
@@ -273,7 +274,7 @@ class MatterNode(relay.Node):
     number: str = strawberry.field(
         metadata=MATTERS, description="Matter number, region-year-sequence (一案一码)."
     )
-    title: str = strawberry.field(metadata=MATTERS, description="Title (事项标题).")
+    own_title: strawberry.Private[str]
     summary: str | None = strawberry.field(metadata=FREE_TEXT, description="Summary (简要情况).")
     origin: MatterOrigin = strawberry.field(metadata=MATTERS, description="Came in as (来源).")
     category: DisputeCategory = strawberry.field(metadata=MATTERS, description="Category (类别).")
@@ -327,13 +328,30 @@ class MatterNode(relay.Node):
     def from_row(cls, row: Matter, due_at: datetime | None = None) -> MatterNode:
         return cls(
             id=global_id(MATTER_TYPE_NAME, row.id), matter_id=row.id, number=row.number,
-            title=row.title, summary=row.summary, origin=row.origin, category=row.category,
+            own_title=row.title, summary=row.summary, origin=row.origin, category=row.category,
             region_code=row.region_code, risk=row.risk, tier=row.tier, lead_org=row.lead_org,
             assigned_org=row.assigned_org, track=row.track, step=row.step, status=row.status,
             result=row.result, outcome=row.outcome, satisfaction=row.satisfaction,
             suspended=row.suspended, version=row.version, opened_at=row.opened_at,
             updated_at=row.updated_at, closed_at=row.closed_at, due_at=due_at,
         )  # fmt: skip
+
+    @strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Title (事项标题). Its source record's title or what staff typed, which names "
+            "parties and places, so roles that may not read both parties and free text get "
+            "category and region instead, e.g. 邻里纠纷 · 湖滨区, as for a record."
+        ),
+    )
+    async def title(self, info: Info) -> str:
+        principal = info.context.security.principal
+        if reads_source_title(principal.policy if principal else None):
+            return self.own_title
+        region = None
+        if self.region_code is not None:
+            region = await info.context.loaders.region.load(self.region_code)
+        return redacted_title(self.category, region.name if region else None)
 
     @strawberry.field(
         metadata=MATTERS, description="A running clock is past due now (已逾期)."

@@ -24,6 +24,7 @@ from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import POLICIES, Role
+from domain.titles import redacted_title
 from domain.workflow.intake import IntakeRules
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import (
@@ -322,6 +323,30 @@ async def test_who_sees_which_matters(client: httpx.AsyncClient) -> None:
     assert node["data"]["node"]["id"] == gid
     hidden = await graphql(client, QUERY_NODE, {"id": gid}, headers=ELSEWHERE)
     assert hidden["data"]["node"] is None and codes(hidden) == ["NOT_FOUND"]
+
+
+QUERY_TITLE = "query($id: ID!) { matter(id: $id) { title region { name } } }"
+
+
+async def test_a_role_without_free_text_reads_not_the_matters_own_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """A matter's title is its source record's (a 110 alert's is its address) or what staff
+    typed, and names parties or places: a role that may not read parties and free text (the
+    司法所, partner_judicial) gets category and region instead, as from a record's title."""
+    # given a matter dispatched to a judicial office
+    gid = await _open(client, "张三与李四邻里漏水纠纷")
+    for step in (MUTATION_ADMIT, MUTATION_ASSESS):
+        await _do(client, step, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org="org:sfs-huibin-001")
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org="org:sfs-huibin-001")
+    # when staff and the judicial office read its title
+    staff = (await graphql(client, QUERY_TITLE, {"id": gid}, headers=STAFF))["data"]["matter"]
+    office = (await graphql(client, QUERY_TITLE, {"id": gid}, headers=judicial))["data"]["matter"]
+    # then staff read what was typed, the office category and region
+    assert staff["title"] == "张三与李四邻里漏水纠纷"
+    region = office["region"]["name"] if office["region"] else None
+    assert office["title"] == redacted_title(DisputeCategory.NEIGHBOUR, region)
 
 
 async def test_filters(client: httpx.AsyncClient) -> None:
