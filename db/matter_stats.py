@@ -152,15 +152,17 @@ def _acceptance_settled(now: datetime) -> ColumnElement[bool]:
 
 
 def _first_overdue(now: datetime) -> Any:
-    """The due instant of the open matter's first overdue handling clock (None: none)."""
+    """The due instant of the open matter's first handling clock that ran out (None: none):
+    running past due, or stopped after its due instant — a result reported late leaves the
+    matter late until it is closed, not out of the rate."""
     clock = ClockRow
     return (
         select(func.min(clock.due_at))
         .where(
             clock.matter_id == Matter.id,
             clock.rule_id.in_(sorted(HANDLING_RULES)),
-            clock.stopped_at.is_(None),
             clock.due_at <= now,
+            or_(clock.stopped_at.is_(None), clock.stopped_at > clock.due_at),
         )
         .correlate(Matter)
         .scalar_subquery()

@@ -47,11 +47,12 @@ def test_definitions_on_the_sources_dates_say_so_under_a_new_version() -> None:
     on_time = KPI_DEFINITIONS[KpiId.ON_TIME_CLOSURE_RATE]
     assert (timely.version, on_time.version, HANDLING_DURATION.version) == (
         "2026.2",
-        "2026.3",
+        "2026.4",
         "2026.2",
     )
     assert "来源系统收件" in timely.numerator and "来源系统受理" in timely.numerator
     assert "来源系统办结之日停止" in on_time.numerator
+    assert "逾期后才反馈、尚未结案" in on_time.denominator  # 2026.4: late, then stopped
     assert "来源系统收件" in HANDLING_DURATION.text
 
 
