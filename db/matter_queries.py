@@ -42,6 +42,9 @@ class MatterCriteria:
     opened_after: datetime | None = None
     opened_before: datetime | None = None
     text: str | None = None
+    text_in_title: bool = True
+    """Whether ``text`` is looked for in the title too, not only the number: only for a reader
+    of the title itself (``domain.titles.reads_source_title``)."""
     supervised: bool = False
     """Matters with a 督办 order not yet closed (督办中)."""
 
@@ -114,9 +117,9 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(Matter.opened_at < c.opened_before)
     if c.text:
         pattern = _like(c.text)
-        conditions.append(
-            or_(Matter.title.like(pattern, escape="\\"), Matter.number.like(pattern, escape="\\"))
-        )
+        in_number = Matter.number.like(pattern, escape="\\")
+        in_title = Matter.title.like(pattern, escape="\\")
+        conditions.append(or_(in_title, in_number) if c.text_in_title else in_number)
     return conditions
 
 

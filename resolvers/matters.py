@@ -14,6 +14,7 @@ from db.matter_queries import MatterCriteria, matter_count, matter_page, next_du
 from db.matters import matter_scope_conditions
 from db.models import Matter
 from db.queries import region_prefix
+from domain.titles import reads_source_title
 from domain.workflow.visibility import MatterScope
 from resolvers.cursors import decode_matter_cursor, encode_matter_cursor, parse_global_id
 from resolvers.filters import MAX_SEARCH_LENGTH, checked_region, timezone_aware
@@ -62,6 +63,7 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
         opened_after=timezone_aware(f.opened_after, "filter.openedAfter"),
         opened_before=timezone_aware(f.opened_before, "filter.openedBefore"),
         text=text,
+        text_in_title=reads_source_title(principal.policy if principal else None),
         supervised=bool(f.supervised),
     )
 

@@ -63,7 +63,11 @@ class MatterFilter:
         default=None, description="Registered before (登记时间止)."
     )
     text: str | None = strawberry.field(
-        default=None, description="Text in the title or number (关键词)."
+        default=None,
+        description=(
+            "Text in the title or number (关键词); in the number only for roles shown no "
+            "matter's own title (category and region instead)."
+        ),
     )
     supervised: bool | None = strawberry.field(
         default=None,

@@ -349,6 +349,27 @@ async def test_a_role_without_free_text_reads_not_the_matters_own_title(
     assert office["title"] == redacted_title(DisputeCategory.NEIGHBOUR, region)
 
 
+async def test_a_role_without_free_text_finds_matters_by_number_not_by_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """The keyword filter would tell by a count what the title it is not shown holds (a
+    party's name): for such a role (partner_judicial) it looks at the number only."""
+    gid = await _open(client, "张三与李四邻里漏水纠纷")
+    for step in (MUTATION_ADMIT, MUTATION_ASSESS):
+        await _do(client, step, STAFF, id=gid)
+    dispatched = await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org="org:sfs-huibin-001")
+    number = dispatched["matter"]["number"]
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org="org:sfs-huibin-001")
+
+    async def found(text: str, who: dict[str, str]) -> int:
+        body = await graphql(client, QUERY_LIST, {"filter": {"text": text}}, headers=who)
+        return int(body["data"]["matters"]["totalCount"])
+
+    assert await found("张三", STAFF) == 1
+    assert await found("张三", judicial) == 0
+    assert await found(number, judicial) == 1
+
+
 async def test_filters(client: httpx.AsyncClient) -> None:
     gid = await _open(client, "漏水")
     await _open(client, "噪音")
