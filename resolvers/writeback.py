@@ -8,6 +8,7 @@ import strawberry
 
 from db.outbox import Aggregate, list_writes
 from domain.enums import SourceSystem
+from domain.workflow.visibility import MatterScope
 from domain.writeback import WriteState
 from schema.context import Info
 from schema.writeback import WriteBack
@@ -31,12 +32,16 @@ async def resolve_writebacks(
         int, strawberry.argument(description=f"At most this many, up to {MAX_ROWS} (条数).")
     ] = 50,
 ) -> list[WriteBack]:
+    principal = info.context.security.principal
+    # an administrator runs the whole outbox; centre staff see their jurisdiction's matters'
+    administers = principal is not None and principal.policy.administration
     async with info.context.sessions() as session:
         rows = await list_writes(
             session,
             target=target,
             states=[WriteState(s) for s in states or []],
             aggregate=Aggregate("matter", matter) if matter else None,
+            matters=None if administers else MatterScope.of(principal),
             limit=max(1, min(first, MAX_ROWS)),
         )
     return [WriteBack.from_row(row) for row in rows]
