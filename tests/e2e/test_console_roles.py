@@ -187,6 +187,8 @@ async def test_a_partner_sees_only_its_organisations_matters(
     await expect(page.locator("[data-total]")).to_have_text("共 1 件")
     own = matters[ORGS[role]]
     await expect(page.locator(f"tr[data-matter='{own}']")).to_be_visible()
+    # no intake for a partner: the worklist offers none
+    await expect(page.get_by_role("link", name="登记新事项")).to_have_count(0)
     other = next(number for org, number in matters.items() if org != ORGS[role])
     await expect(page.locator(f"tr[data-matter='{other}']")).to_have_count(0)
     # no intake, no operations: asked for by address, the role's first page is shown instead

@@ -6,6 +6,7 @@ import { RISK, STEP, SUPERVISION_LEVEL, beijingTime, label } from '../labels.js'
 import { h, field, options, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 import { watchMatters } from '../live.js';
+import { currentViewer } from '../viewer.js';
 import { activeOrder, dueText, openSupervision } from './matter.js';
 
 const PAGE_SIZE = 50;
@@ -70,11 +71,13 @@ export async function worklist(main, route) {
   ));
   const scope = h('select', { name: 'scope' }, options(SCOPE, { blank: '全部可见事项', selected: params.get('scope') ?? '' }));
   const supervised = h('input', { name: 'supervised', type: 'checkbox', checked: params.get('supervised') === '1' });
+  // 登记 is offered where the role's menu has it (centre staff), not to a partner
+  const intake = (await currentViewer())?.menu.includes('INTAKE');
   const form = h('form', { class: 'panel filters', role: 'search', 'aria-label': '事项筛选' },
     field('关键词（编号、标题）', textBox), field('范围', scope), field('期限', dueSelect),
     h('div', { class: 'field' }, h('label', {}, supervised, ' 仅看督办中')),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '筛选'),
-      h('a', { href: '#/intake' }, '登记新事项')));
+      intake ? h('a', { href: '#/intake' }, '登记新事项') : null));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     go(routeWith(params, { text: textBox.value.trim(), scope: scope.value, due: dueSelect.value, supervised: supervised.checked ? '1' : '', after: '' }));
