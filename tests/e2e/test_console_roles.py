@@ -244,6 +244,27 @@ async def test_a_judicial_office_opens_signs_for_and_answers_its_matter(
     await _finish(watched, problems)
 
 
+async def test_staff_extend_a_running_clock_with_its_approval(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """延期: a form on the matter's page for each running clock, within the rule."""
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.CENTER_STAFF)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await page.get_by_role("link", name=matters[COMMITTEE]).click()
+    extend = page.locator("form[data-action=extend]")
+    await extend.get_by_label("时限", exact=True).select_option("matter.tier.ordinary")
+    await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("3")
+    await extend.get_by_label("延期理由（必填）").fill("当事人外出务工，需另约时间。")
+    await extend.get_by_label("审批（批准人、文号）").fill("中心主任王某批准")
+    await extend.get_by_role("button", name="延期").click()
+    await expect(page.locator("table[data-clocks]")).to_contain_text("7 日（延期 3）")
+    await expect(page.locator("[data-timeline] li[data-action=EXTEND]")).to_have_count(1)
+    await _finish(watched, problems)
+
+
 async def test_a_dashboard_viewer_sees_the_figures_only(
     world: tuple[str, dict[str, str]], browser: Browser
 ) -> None:

@@ -5,7 +5,7 @@
 import { gql } from '../api.js';
 import { session } from '../session.js';
 import {
-  CATEGORY, MATTER_ERROR, OUTCOME, RISK, SATISFACTION, STATUS, SUPERVISION_LEVEL, TIER, TRACK, label,
+  CATEGORY, CLOCK_UNIT, MATTER_ERROR, OUTCOME, RISK, SATISFACTION, STATUS, SUPERVISION_LEVEL, TIER, TRACK, label,
 } from '../labels.js';
 import { h, field, options, alertBox, toast } from '../dom.js';
 
@@ -58,6 +58,9 @@ mutation Resume($id: ID!, $note: String!, $v: Int) {
 const MUTATION_WITHDRAW = `
 mutation Withdraw($id: ID!, $reason: String!, $v: Int) {
   withdrawMatter(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
+const MUTATION_EXTEND = `
+mutation Extend($id: ID!, $input: ExtendClockInput!, $v: Int) {
+  extendMatterClock(id: $id, input: $input, expectedVersion: $v) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
 const MUTATION_SUPERVISE = `
 mutation Supervise($id: ID!, $input: SuperviseMatterInput!, $v: Int) {
   superviseMatter(id: $id, input: $input, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
@@ -157,7 +160,19 @@ function allowed(m) {
       list.push({ key: 'withdraw', title: '撤回（不予受理）', doc: MUTATION_WITHDRAW, field: 'withdrawMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
-  } else {
+  }
+  // 延期: staff, or the department its own limits (the server decides which), within the rule
+  const running = (m.clocks ?? []).filter((c) => c.state !== 'STOPPED');
+  if ((OPEN.has(m.step) || m.step === 'CLOSED') && running.length) {
+    const clocks = Object.fromEntries(running.map((c) => [c.ruleId, `${c.ruleName}（${c.budget} ${label(CLOCK_UNIT, c.unit)}）`]));
+    list.push({ key: 'extend', title: '延期', doc: MUTATION_EXTEND, field: 'extendMatterClock', fields: [
+      { name: 'ruleId', label: '时限', kind: 'select', table: clocks },
+      { name: 'amount', label: '延长量（按该时限的计算单位）', kind: 'text', required: true },
+      { name: 'reason', label: '延期理由', kind: 'textarea', required: true },
+      { name: 'approval', label: '审批（批准人、文号）', kind: 'text' }],
+    vars: (x) => ({ id, v, input: { ruleId: x.ruleId, amount: Number.parseInt(x.amount, 10), reason: x.reason, approval: x.approval } }) });
+  }
+  if (!staff) {
     if (m.step === 'DISPATCHED') {
       list.push({ key: 'accept', title: '签收', doc: MUTATION_ACCEPT, field: 'acceptMatter', fields: [note],
         vars: (x) => ({ id, note: x.note, v }) });
