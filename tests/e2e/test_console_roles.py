@@ -265,6 +265,23 @@ async def test_staff_extend_a_running_clock_with_its_approval(
     await _finish(watched, problems)
 
 
+async def test_the_step_counts_follow_the_keyword(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """按环节 counts what the list shows: a keyword narrows both."""
+    base, _matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.CENTER_STAFF)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await expect(page.locator("li[data-step=DISPATCHED] [data-count]")).to_have_text("2")
+    await page.get_by_label("关键词（编号、标题）").fill("漏水")
+    await page.get_by_role("button", name="筛选").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 1 件")
+    await expect(page.locator("li[data-step=DISPATCHED] [data-count]")).to_have_text("1")
+    await _finish(watched, problems)
+
+
 async def test_a_dashboard_viewer_sees_the_figures_only(
     world: tuple[str, dict[str, str]], browser: Browser
 ) -> None:
