@@ -282,6 +282,32 @@ async def test_the_step_counts_follow_the_keyword(
     await _finish(watched, problems)
 
 
+async def test_staff_are_offered_no_reply_to_a_supervision_order_on_another_organisation(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """回复督办 is the pressed organisation's: staff see the order with 办结督办 and 督办升级,
+    not a reply form the API would refuse them."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="噪音扰民", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="NEIGHBOUR")  # fmt: skip
+    await ask(base, staff, MUTATION_SUPERVISE, {"id": matter["id"], "input": {
+        "level": "SUPERVISE", "targetOrg": JUDICIAL_OFFICE, "reason": "逾期未签收"}})  # fmt: skip
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await watched_page(browser, base)
+    page = watched.page
+    await page.goto(f"{base}/console/#/login", wait_until="load")
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(staff)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
+    await page.goto(f"{base}/console/#/matter/{matter['id']}")
+    await expect(page.locator("[data-supervisions]")).to_contain_text("逾期未签收")
+    await expect(page.locator("form[data-action^=escalate-order-]")).to_have_count(1)
+    await expect(page.locator("form[data-action^=reply-]")).to_have_count(0)
+    await _finish(watched, problems)
+
+
 async def test_a_dashboard_viewer_sees_the_figures_only(
     world: tuple[str, dict[str, str]], browser: Browser
 ) -> None:

@@ -149,7 +149,8 @@ function supervisions(m, refresh) {
     `${label(SUPERVISION_LEVEL, s.level)} → ${s.targetOrg}（${label(SUPERVISION_STATUS, s.status)}，`,
     `${beijingTime(s.issuedAt)}${s.automatic ? '，系统自动' : ''}）${s.reason ? `：${s.reason}` : ''}`,
     s.reply ? `；回复：${s.reply}` : '',
-    s.status === 'OPEN' ? replyForm(s, refresh) : null,
+    // only the organisation pressed replies (the API refuses anyone else)
+    s.status === 'OPEN' && session.claims()?.org === s.targetOrg ? replyForm(s, refresh) : null,
     activeOrder(s) ? orderForms(s, refresh) : null))));
   return section;
 }
