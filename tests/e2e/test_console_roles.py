@@ -44,6 +44,8 @@ MENUS: dict[Role, list[str]] = {
 }
 # The organisation each role's token names: partners see the matters dispatched to it.
 ORGS = {Role.MEDIATOR: COMMITTEE, Role.PARTNER_POLICE: POLICE_STATION}
+MUTATION_SUSPEND = """mutation S($id: ID!, $reason: String!) {
+  suspendMatter(id: $id, reason: $reason) { __typename } }"""
 MUTATION_SUPERVISE = """mutation S($id: ID!, $input: SuperviseMatterInput!) {
   superviseMatter(id: $id, input: $input) { __typename } }"""
 HEADINGS = {"工作台": "按环节", "审计日志": "审计日志", "同步与运维": "同步与运维",
@@ -305,6 +307,33 @@ async def test_staff_are_offered_no_reply_to_a_supervision_order_on_another_orga
     await expect(page.locator("[data-supervisions]")).to_contain_text("逾期未签收")
     await expect(page.locator("form[data-action^=escalate-order-]")).to_have_count(1)
     await expect(page.locator("form[data-action^=reply-]")).to_have_count(0)
+    await _finish(watched, problems)
+
+
+async def test_a_suspended_matter_offers_what_may_be_done_while_it_waits(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """挂起: the steps wait for 恢复 (the API answers them ILLEGAL_TRANSITION), so the page
+    offers 恢复, 督办, 撤回 and 延期, not 重新分流."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="鉴定中", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="DAMAGES")  # fmt: skip
+    await ask(base, staff, MUTATION_SUSPEND, {"id": matter["id"], "reason": "伤情鉴定"})
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await watched_page(browser, base)
+    page = watched.page
+    await page.goto(f"{base}/console/#/login", wait_until="load")
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(staff)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
+    await page.goto(f"{base}/console/#/matter/{matter['id']}")
+    await expect(page.locator("[data-fact=环节]")).to_have_text("已分流（已挂起）")
+    offered = page.locator("section[aria-label=办理操作] form")
+    await expect(offered).to_have_count(4)
+    assert {await f.get_attribute("data-action") for f in await offered.all()} == {
+        "resume", "supervise", "withdraw", "extend"}  # fmt: skip
     await _finish(watched, problems)
 
 

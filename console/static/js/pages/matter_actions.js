@@ -80,6 +80,8 @@ const isStaff = () => STAFF_ROLES.has(session.claims()?.role);
 const HANDLING = new Set(['ACCEPTED', 'ASSESSED', 'RETURNED', 'DISPATCHED', 'IN_PROGRESS']);
 const OPEN = new Set(['REGISTERED', ...HANDLING, 'FED_BACK', 'VERIFIED']);
 const RESULT = { RESOLVED: STATUS.RESOLVED, FAILED: STATUS.FAILED };
+// What a suspended matter still takes: 恢复, 撤回, 延期 (domain/workflow/transitions.py) and 督办.
+const WHILE_SUSPENDED = new Set(['resume', 'withdraw', 'extend', 'supervise']);
 // 未分流 (已登记/已受理/已研判/已退回): no department reports; the source's own 办结 is verified.
 const UNDISPATCHED = new Set(['REGISTERED', 'ACCEPTED', 'ASSESSED', 'RETURNED']);
 // 来源系统已办结: the sync recorded the ORIGIN record's conclusion on the timeline.
@@ -187,7 +189,8 @@ function allowed(m) {
       vars: (x) => ({ id, v, input: { result: x.result, note: x.note } }) });
     }
   }
-  return list;
+  // 挂起: the steps wait for 恢复 (the API answers them ILLEGAL_TRANSITION meanwhile)
+  return m.suspended ? list.filter((spec) => WHILE_SUSPENDED.has(spec.key)) : list;
 }
 
 export function actions(m, refresh) {
