@@ -264,6 +264,14 @@ async def test_staff_extend_a_running_clock_with_its_approval(
     await extend.get_by_role("button", name="延期").click()
     await expect(page.locator("table[data-clocks]")).to_contain_text("7 日（延期 3）")
     await expect(page.locator("[data-timeline] li[data-action=EXTEND]")).to_have_count(1)
+    # 签收 (3 个工作日) cannot be extended: the form says so, not that the step forbids it
+    extend = page.locator("form[data-action=extend]")
+    await extend.get_by_label("时限", exact=True).select_option("dispatch.accept")
+    await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("1")
+    await extend.get_by_label("延期理由（必填）").fill("节假日")
+    await extend.get_by_role("button", name="延期").click()
+    refused = "该时限依规则不可延期（或已停止计时），请刷新后查看。"
+    await expect(extend.get_by_role("alert")).to_have_text(refused)
     await _finish(watched, problems)
 
 

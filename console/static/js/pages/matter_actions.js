@@ -172,7 +172,13 @@ function allowed(m) {
       { name: 'amount', label: '延长量（按该时限的计算单位）', kind: 'text', required: true },
       { name: 'reason', label: '延期理由', kind: 'textarea', required: true },
       { name: 'approval', label: '审批（批准人、文号）', kind: 'text' }],
-    vars: (x) => ({ id, v, input: { ruleId: x.ruleId, amount: Number.parseInt(x.amount, 10), reason: x.reason, approval: x.approval } }) });
+    vars: (x) => ({ id, v, input: { ruleId: x.ruleId, amount: Number.parseInt(x.amount, 10), reason: x.reason, approval: x.approval } }),
+    // what the rule refuses, in its own words rather than the step's
+    errors: {
+      ILLEGAL_TRANSITION: '该时限依规则不可延期（或已停止计时），请刷新后查看。',
+      BAD_USER_INPUT: '延期超出该时限规则允许的总量，或缺少审批信息（批准人、文号）。',
+      FORBIDDEN: '该时限只能由综治中心延期，或您的单位无权对该事项延期。',
+    } });
   }
   if (!staff) {
     if (m.step === 'DISPATCHED') {
@@ -238,7 +244,7 @@ export function actionForm(spec, refresh) {
       const answer = (await gql(spec.doc, spec.vars(values)))[spec.field];
       if (answer.__typename === 'MatterError') {
         outcome.replaceChildren(h('div', { class: 'alert', role: 'alert', 'data-code': answer.code },
-          label(MATTER_ERROR, answer.code)));
+          spec.errors?.[answer.code] ?? label(MATTER_ERROR, answer.code)));
         return;
       }
       toast(`${spec.title}成功。`);
