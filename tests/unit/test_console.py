@@ -136,6 +136,13 @@ def test_nothing_points_outside_govhub(path: Path) -> None:
         assert target == "/graphql", f"{path.name} fetches {target}"
 
 
+def test_the_page_declares_its_icon_so_no_favicon_is_asked_for() -> None:
+    """Without one the browser asks /favicon.ico, which the hub does not serve: a 404 and
+    a console error on every load."""
+    index = (CONSOLE / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<link rel="icon" href="data:[^"]*">', index)
+
+
 def test_the_vendored_echarts_is_the_one_its_readme_names() -> None:
     folder = VENDOR / "echarts"
     readme = (folder / "README.md").read_text(encoding="utf-8")
