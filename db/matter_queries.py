@@ -38,6 +38,8 @@ class MatterCriteria:
     region_prefix: str | None = None
     overdue_at: datetime | None = None
     """Matters with a running clock due by this instant (逾期)."""
+    not_overdue_at: datetime | None = None
+    """Matters with no running clock due by this instant (未逾期)."""
     due_before: datetime | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
@@ -99,6 +101,8 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(Matter.region_code.is_not(None))
     if c.overdue_at is not None:
         conditions.append(_running_due(c.overdue_at, inclusive=True))
+    if c.not_overdue_at is not None:
+        conditions.append(~_running_due(c.not_overdue_at, inclusive=True))
     if c.due_before is not None:
         conditions.append(_running_due(c.due_before, inclusive=False))
     if c.supervised:

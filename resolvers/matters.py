@@ -59,6 +59,7 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
         org=principal.org if f.my_org and principal else None,
         region_prefix=region_prefix(region) if region else None,
         overdue_at=now if f.overdue else None,
+        not_overdue_at=now if f.overdue is False else None,
         due_before=timezone_aware(f.due_before, "filter.dueBefore"),
         opened_after=timezone_aware(f.opened_after, "filter.openedAfter"),
         opened_before=timezone_aware(f.opened_before, "filter.openedBefore"),

@@ -51,7 +51,10 @@ class MatterFilter:
         default=None, description="A region and everything beneath it (区划代码)."
     )
     overdue: bool | None = strawberry.field(
-        default=None, description="With a running clock past due now (已逾期)."
+        default=None,
+        description=(
+            "With a running clock past due now (已逾期); false: with none past due (未逾期)."
+        ),
     )
     due_before: datetime | None = strawberry.field(
         default=None, description="With a running clock due before this instant (临期)."

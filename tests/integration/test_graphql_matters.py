@@ -7,19 +7,19 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.audit import verify_chain
 from db.engine import session_factory
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
-from db.models import AuditEntry, Link, Matter, Record
+from db.models import AuditEntry, ClockRow, Link, Matter, Record
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
@@ -368,6 +368,31 @@ async def test_a_role_without_free_text_finds_matters_by_number_not_by_title(
     assert await found("张三", STAFF) == 1
     assert await found("张三", judicial) == 0
     assert await found(number, judicial) == 1
+
+
+async def test_overdue_false_leaves_the_overdue_matters_out(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    """overdue: false is the console's 即将到期 (with dueBefore): matters not past due, not
+    every matter as if the condition were absent."""
+    late, soon = await _open(client, "逾期"), await _open(client, "临期")
+    for gid in (late, soon):
+        for step in (MUTATION_ADMIT, MUTATION_ASSESS):  # ASSESS starts the 7-day tier clock
+            await _do(client, step, STAFF, id=gid)
+    late_id = int(base64.b64decode(late).decode().split(":")[1])
+    async with session_factory(committing_engine).begin() as session:
+        await session.execute(update(ClockRow).where(ClockRow.matter_id == late_id)
+                              .values(due_at=datetime.now(UTC) - timedelta(days=1)))  # fmt: skip
+
+    async def found(**f: Any) -> list[str]:
+        body = await graphql(client, QUERY_LIST, {"filter": f}, headers=STAFF)
+        return [n["number"] for n in body["data"]["matters"]["nodes"]]
+
+    (late_number,) = await found(overdue=True)
+    assert late_number.endswith("1")  # the first opened
+    not_late = await found(overdue=False, dueBefore="2999-01-01T00:00:00+08:00")
+    assert len(not_late) == 1 and late_number not in not_late
+    assert late_number not in await found(overdue=False)
 
 
 async def test_filters(client: httpx.AsyncClient) -> None:
