@@ -38,10 +38,15 @@ class MatterCriteria:
     region_prefix: str | None = None
     overdue_at: datetime | None = None
     """Matters with a running clock due by this instant (逾期)."""
+    not_overdue_at: datetime | None = None
+    """Matters with no running clock due by this instant (未逾期)."""
     due_before: datetime | None = None
     opened_after: datetime | None = None
     opened_before: datetime | None = None
     text: str | None = None
+    text_in_title: bool = True
+    """Whether ``text`` is looked for in the title too, not only the number: only for a reader
+    of the title itself (``domain.titles.reads_source_title``)."""
     supervised: bool = False
     """Matters with a 督办 order not yet closed (督办中)."""
 
@@ -96,6 +101,8 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(Matter.region_code.is_not(None))
     if c.overdue_at is not None:
         conditions.append(_running_due(c.overdue_at, inclusive=True))
+    if c.not_overdue_at is not None:
+        conditions.append(~_running_due(c.not_overdue_at, inclusive=True))
     if c.due_before is not None:
         conditions.append(_running_due(c.due_before, inclusive=False))
     if c.supervised:
@@ -114,9 +121,9 @@ def criteria_conditions(c: MatterCriteria) -> list[ColumnElement[bool]]:
         conditions.append(Matter.opened_at < c.opened_before)
     if c.text:
         pattern = _like(c.text)
-        conditions.append(
-            or_(Matter.title.like(pattern, escape="\\"), Matter.number.like(pattern, escape="\\"))
-        )
+        in_number = Matter.number.like(pattern, escape="\\")
+        in_title = Matter.title.like(pattern, escape="\\")
+        conditions.append(or_(in_title, in_number) if c.text_in_title else in_number)
     return conditions
 
 

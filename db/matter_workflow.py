@@ -119,11 +119,12 @@ def scope_of(actor: Actor) -> MatterScope:
 
 
 def announcement(
-    row: Matter, kind: MatterEventKind, detail: str, at: datetime
+    row: Matter, kind: MatterEventKind, detail: str, at: datetime, previous_org: str | None = None
 ) -> MatterAnnouncement:
     return MatterAnnouncement(
         matter_id=row.id, kind=kind, step=row.step.value, region_code=row.region_code,
         assigned_org=row.assigned_org, detail=detail, at=at,
+        previous_org=previous_org if previous_org != row.assigned_org else None,
     )
 
 
@@ -279,7 +280,8 @@ class MatterWorkflow:
             )
             await store_transition(session, self, matter_id, before, transition, now)
             row = await load_matter(session, matter_id, ALL_MATTERS)
-            event = announcement(row, MatterEventKind.STEP_CHANGED, action.value, now)
+            event = announcement(row, MatterEventKind.STEP_CHANGED, action.value, now,
+                                 previous_org=before.assigned_org)  # fmt: skip
         await self.announce([event])
         await self.grade([matter_id])
         return transition.state.version

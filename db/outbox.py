@@ -23,9 +23,11 @@ from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased, defer
 
+from db.matters import matter_scope_conditions
 from db.models import Matter, OutboxMessage
 from db.models.base import utcnow
 from domain.enums import SourceSystem
+from domain.workflow.visibility import MatterScope
 from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 
 MAX_ERROR_TEXT = 500
@@ -162,18 +164,13 @@ async def list_writes(
     target: SourceSystem | None = None,
     states: Sequence[WriteState] = (),
     aggregate: Aggregate | None = None,
-    matters: Sequence[ColumnElement[bool]] | None = None,
+    matters: MatterScope | None = None,
     limit: int = 200,
 ) -> list[OutboxMessage]:
-    """Rows for operators, oldest first; the sealed payload is not loaded. ``matters``: only
-    the writes of matters meeting these conditions (a reader's matter scope)."""
+    """Rows for operators, oldest first; the sealed payload is not loaded. With ``matters``,
+    only the writes of the matters in that scope (a caller's jurisdiction)."""
     query = (select(OutboxMessage).options(defer(OutboxMessage.payload))
              .order_by(OutboxMessage.id).limit(limit))
-    if matters is not None:
-        query = query.where(
-            OutboxMessage.aggregate_type == "matter",
-            OutboxMessage.aggregate_id.in_(select(Matter.number).where(*matters)),
-        )
     if target is not None:
         query = query.where(OutboxMessage.target == target)
     if states:
@@ -181,6 +178,10 @@ async def list_writes(
     if aggregate is not None:
         query = query.where(OutboxMessage.aggregate_type == aggregate.type,
                             OutboxMessage.aggregate_id == aggregate.id)
+    if matters is not None:
+        numbers = select(Matter.number).where(*matter_scope_conditions(matters))
+        query = query.where(OutboxMessage.aggregate_type == "matter",
+                            OutboxMessage.aggregate_id.in_(numbers))
     return list((await session.scalars(query)).all())
 
 

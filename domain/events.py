@@ -104,6 +104,9 @@ class MatterAnnouncement:
     detail: str
     """An action, a rung key with its rule id, a supervision level: codes, never text."""
     at: datetime
+    previous_org: str | None = None
+    """The organisation the step took the matter from (改派, 重新办理): it hears this event
+    too, its last about the matter."""
 
 
 def matter_message(events: Sequence[MatterAnnouncement]) -> dict[str, Any]:
@@ -117,6 +120,7 @@ def matter_message(events: Sequence[MatterAnnouncement]) -> dict[str, Any]:
                 "assignedOrg": e.assigned_org,
                 "detail": e.detail,
                 "at": e.at.isoformat(),
+                "previousOrg": e.previous_org,
             }
             for e in events
         ]
@@ -135,6 +139,7 @@ def read_matter_message(message: dict[str, Any]) -> list[MatterAnnouncement]:
                 assigned_org=item["assignedOrg"],
                 detail=str(item["detail"]),
                 at=datetime.fromisoformat(item["at"]),
+                previous_org=item.get("previousOrg"),
             )
             for item in message["events"]
         ]

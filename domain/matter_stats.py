@@ -4,7 +4,8 @@ rules with no SQL and no GraphQL. Definitions live with the record KPIs in one r
 (:data:`domain.stats.KPI_DEFINITIONS`, subject ``MATTERS``).
 
 - **按期办结率** counts a matter once: on the day it was closed (结案), or — while it is still
-  open with a handling clock (办理时限) past due — on the day that clock fell due. A matter
+  open with a handling clock (办理时限) that ran out, still running or stopped late (a result
+  reported after the limit, not yet verified and closed) — on the day that clock fell due. A matter
   closed with every handling clock met is on time; an open overdue one counts against the
   rate (wave2-domain §3: "items still open and overdue count as failures").
 - **及时受理率** counts a matter on the day it was registered (登记), once one of its acceptance

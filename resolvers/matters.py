@@ -45,11 +45,12 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
     region = checked_region(f.region, "filter.region")
     text = (f.text or "").strip() or None
     policy = principal.policy if principal is not None else None
-    if text is not None and not (policy is not None and policy.matters
-                                 and reads_source_title(policy)):  # fmt: skip
+    if text is not None and not (policy is not None and policy.matters):
         # A matter's title is its source's, which names the parties: a count or an overdue
-        # list filtered on it would tell a dashboard which matters name 农全彪.
-        raise Forbidden("filter.text tests matters' titles, which this role may not read.")
+        # list filtered on it would tell a dashboard which matters name 农全彪. A role that
+        # reads matters but not their titles searches their numbers only (``text_in_title``).
+        raise Forbidden("filter.text tests matters' titles and numbers, which this role may "
+                        "not read.")
     if text is not None and len(text) > MAX_SEARCH_LENGTH:
         raise BadUserInput(f"filter.text is longer than {MAX_SEARCH_LENGTH} characters.")
     if f.my_org and (principal is None or not principal.org):
@@ -65,10 +66,12 @@ def matter_criteria(f: MatterFilter | None, info: Info) -> MatterCriteria:
         org=principal.org if f.my_org and principal else None,
         region_prefix=region_prefix(region) if region else None,
         overdue_at=now if f.overdue else None,
+        not_overdue_at=now if f.overdue is False else None,
         due_before=timezone_aware(f.due_before, "filter.dueBefore"),
         opened_after=timezone_aware(f.opened_after, "filter.openedAfter"),
         opened_before=timezone_aware(f.opened_before, "filter.openedBefore"),
         text=text,
+        text_in_title=reads_source_title(principal.policy if principal else None),
         supervised=bool(f.supervised),
     )
 

@@ -272,7 +272,8 @@ class Query:
         resolver=resolve_writebacks,
         description=(
             "Write-backs to the departments' systems, oldest first, without payloads; "
-            "admin and centre staff (回写状态)."
+            "admin (every one) and centre staff (those of the matters of their jurisdiction) "
+            "(回写状态)."
         ),
     )
     sync_status: list[SourceSyncStatus] = strawberry.field(

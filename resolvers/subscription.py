@@ -45,6 +45,6 @@ class Subscription:
         description=(
             "Matter events (事项事件推送): opened, step changed, record joined, warning, overdue, "
             "supervised — within your jurisdiction, or for partners the matters dispatched to "
-            "your organisation."
+            "your organisation, and the step that takes one away from it (改派, 重新办理)."
         ),
     )

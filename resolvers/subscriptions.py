@@ -89,7 +89,11 @@ async def resolve_matter_events(
         raise ServiceUnavailable("Subscriptions need the running server (govhub serve).")
     async for message in bus.subscribe(MATTERS_CHANNEL):
         for event in read_matter_message(message):
-            if event.kind not in wanted or not scope.admits(event.region_code, event.assigned_org):
+            if event.kind not in wanted or not (
+                scope.admits(event.region_code, event.assigned_org)
+                or (event.previous_org is not None
+                    and scope.admits(event.region_code, event.previous_org))
+            ):  # fmt: skip
                 continue
             if prefix is not None and not (event.region_code or "").startswith(prefix):
                 continue

@@ -51,7 +51,10 @@ class MatterFilter:
         default=None, description="A region and everything beneath it (区划代码)."
     )
     overdue: bool | None = strawberry.field(
-        default=None, description="With a running clock past due now (已逾期)."
+        default=None,
+        description=(
+            "With a running clock past due now (已逾期); false: with none past due (未逾期)."
+        ),
     )
     due_before: datetime | None = strawberry.field(
         default=None, description="With a running clock due before this instant (临期)."
@@ -63,7 +66,11 @@ class MatterFilter:
         default=None, description="Registered before (登记时间止)."
     )
     text: str | None = strawberry.field(
-        default=None, description="Text in the title or number (关键词)."
+        default=None,
+        description=(
+            "Text in the title or number (关键词); in the number only for roles shown no "
+            "matter's own title (category and region instead)."
+        ),
     )
     supervised: bool | None = strawberry.field(
         default=None,

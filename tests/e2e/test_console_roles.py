@@ -17,7 +17,7 @@ from db.engine import session_factory
 from db.outbox import Aggregate, enqueue_write
 from domain.roles import Role
 from domain.writeback import WriteOperation
-from tests.e2e.serving import WatchedPage, dispatched_matter, serving, watched_page
+from tests.e2e.serving import WatchedPage, ask, dispatched_matter, serving, watched_page
 from tests.e2e.test_console import ACCESSIBILITY_PROBLEMS, _menu, _shot
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import seed_sync, seed_world
@@ -25,6 +25,10 @@ from tests.integration.graphql_world import seed_sync, seed_world
 COUNTY = "411202"
 COMMITTEE = "湖滨区人民调解委员会"
 POLICE_STATION = "湖滨区公安分局"
+# a matter of another county, for a partner outside the world's matters: staff over 湖滨区
+# never see it, and the world's counts stay as they are
+OTHER_COUNTY = "411203"
+JUDICIAL_OFFICE = "陕州区张汴司法所"
 ALL_PAGES = ["工作台", "记录", "人员", "登记", "综合态势", "风险预警", "同步与运维"]
 PARTNER_PAGES = ["工作台", "记录", "人员", "综合态势", "风险预警"]
 MENUS: dict[Role, list[str]] = {
@@ -40,6 +44,10 @@ MENUS: dict[Role, list[str]] = {
 }
 # The organisation each role's token names: partners see the matters dispatched to it.
 ORGS = {Role.MEDIATOR: COMMITTEE, Role.PARTNER_POLICE: POLICE_STATION}
+MUTATION_SUSPEND = """mutation S($id: ID!, $reason: String!) {
+  suspendMatter(id: $id, reason: $reason) { __typename } }"""
+MUTATION_SUPERVISE = """mutation S($id: ID!, $input: SuperviseMatterInput!) {
+  superviseMatter(id: $id, input: $input) { __typename } }"""
 HEADINGS = {"工作台": "按环节", "审计日志": "审计日志", "同步与运维": "同步与运维",
             "综合态势": "综合态势", "记录": "记录", "人员": "人员", "登记": "登记",
             "风险预警": "风险预警"}  # fmt: skip
@@ -74,14 +82,15 @@ async def world(pii_key: bytes) -> AsyncIterator[tuple[str, dict[str, str]]]:
 
 
 async def _signed_in(
-    browser: Browser, base: str, role: Role, tolerated: str | None = None
+    browser: Browser, base: str, role: Role, tolerated: str | None = None, org: str | None = None
 ) -> WatchedPage:
-    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org);
-    console errors containing ``tolerated`` are not counted."""
+    """A fresh page signed in with a pasted token for ``role`` over 湖滨区 (and its org, or
+    ``org``); console errors containing ``tolerated`` are not counted."""
     watched = await watched_page(browser, base, tolerated=tolerated)
     page = watched.page
     await page.goto(f"{base}/console/#/login", wait_until="load")
-    bearer = token(role, [COUNTY], org=ORGS.get(role, ""), name=f"测试{role.value}")
+    org = ORGS.get(role, "") if org is None else org
+    bearer = token(role, [COUNTY], org=org, name=f"测试{role.value}")
     await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(bearer)
     await page.get_by_role("button", name="登录", exact=True).click()
     await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
@@ -180,6 +189,8 @@ async def test_a_partner_sees_only_its_organisations_matters(
     await expect(page.locator("[data-total]")).to_have_text("共 1 件")
     own = matters[ORGS[role]]
     await expect(page.locator(f"tr[data-matter='{own}']")).to_be_visible()
+    # no intake for a partner: the worklist offers none
+    await expect(page.get_by_role("link", name="登记新事项")).to_have_count(0)
     other = next(number for org, number in matters.items() if org != ORGS[role])
     await expect(page.locator(f"tr[data-matter='{other}']")).to_have_count(0)
     # no intake, no operations: asked for by address, the role's first page is shown instead
@@ -201,6 +212,136 @@ async def test_a_partner_with_no_matter_dispatched_to_it_sees_none(
     await _menu(page, "工作台").click()
     await expect(page.locator("[data-total]")).to_have_text("共 0 件")
     await _every_page(page, role)
+    await _finish(watched, problems)
+
+
+async def test_a_judicial_office_opens_signs_for_and_answers_its_matter(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """司法所 (partner_judicial) reads no free text: its matter's page comes without the
+    summary, notes and 督办 wording, not refused whole, and its forms work."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="宅基地界址纠纷", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="HOUSING_HOMESTEAD")  # fmt: skip
+    await ask(base, staff, MUTATION_SUPERVISE, {"id": matter["id"], "input": {
+        "level": "REMINDER", "targetOrg": JUDICIAL_OFFICE, "reason": "请尽快签收"}})  # fmt: skip
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.PARTNER_JUDICIAL, org=JUDICIAL_OFFICE)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await page.get_by_role("link", name=matter["number"]).click()
+    await expect(page.get_by_role("heading", name=f"事项 {matter['number']}")).to_be_visible()
+    await expect(page.locator("[data-fact=承办单位]")).to_have_text(JUDICIAL_OFFICE)
+    await expect(page.locator("[data-supervisions]")).to_contain_text("提醒 → " + JUDICIAL_OFFICE)
+    await expect(page.get_by_role("alert")).to_have_count(0)
+    await page.locator("form[data-action=accept]").get_by_role("button", name="签收").click()
+    await expect(page.locator("[data-fact=环节]")).to_have_text("处置中")
+    reply = page.locator("form[data-action^=reply-]")
+    await reply.get_by_label("回复内容（必填）").fill("已签收，本周内上门调处。")
+    await reply.get_by_role("button", name="回复督办").click()
+    await expect(page.locator("[data-supervisions]")).to_contain_text("已回复")
+    await _shot(page, "roles-partner_judicial-matter")
+    await _finish(watched, problems)
+
+
+async def test_staff_extend_a_running_clock_with_its_approval(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """延期: a form on the matter's page for each running clock, within the rule."""
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.CENTER_STAFF)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await page.get_by_role("link", name=matters[COMMITTEE]).click()
+    extend = page.locator("form[data-action=extend]")
+    await extend.get_by_label("时限", exact=True).select_option("matter.tier.ordinary")
+    await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("3")
+    await extend.get_by_label("延期理由（必填）").fill("当事人外出务工，需另约时间。")
+    await extend.get_by_label("审批（批准人、文号）").fill("中心主任王某批准")
+    await extend.get_by_role("button", name="延期").click()
+    await expect(page.locator("table[data-clocks]")).to_contain_text("7 日（延期 3）")
+    await expect(page.locator("[data-timeline] li[data-action=EXTEND]")).to_have_count(1)
+    # 签收 (3 个工作日) cannot be extended: the form says so, not that the step forbids it
+    extend = page.locator("form[data-action=extend]")
+    await extend.get_by_label("时限", exact=True).select_option("dispatch.accept")
+    await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("1")
+    await extend.get_by_label("延期理由（必填）").fill("节假日")
+    await extend.get_by_role("button", name="延期").click()
+    refused = "该时限依规则不可延期（或已停止计时），请刷新后查看。"
+    await expect(extend.get_by_role("alert")).to_have_text(refused)
+    await _finish(watched, problems)
+
+
+async def test_the_step_counts_follow_the_keyword(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """按环节 counts what the list shows: a keyword narrows both."""
+    base, _matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.CENTER_STAFF)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await expect(page.locator("li[data-step=DISPATCHED] [data-count]")).to_have_text("2")
+    await page.get_by_label("关键词（编号、标题）").fill("漏水")
+    await page.get_by_role("button", name="筛选").click()
+    await expect(page.locator("[data-total]")).to_have_text("共 1 件")
+    await expect(page.locator("li[data-step=DISPATCHED] [data-count]")).to_have_text("1")
+    await _finish(watched, problems)
+
+
+async def test_staff_are_offered_no_reply_to_a_supervision_order_on_another_organisation(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """回复督办 is the pressed organisation's: staff see the order with 办结督办 and 督办升级,
+    not a reply form the API would refuse them."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="噪音扰民", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="NEIGHBOUR")  # fmt: skip
+    await ask(base, staff, MUTATION_SUPERVISE, {"id": matter["id"], "input": {
+        "level": "SUPERVISE", "targetOrg": JUDICIAL_OFFICE, "reason": "逾期未签收"}})  # fmt: skip
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await watched_page(browser, base)
+    page = watched.page
+    await page.goto(f"{base}/console/#/login", wait_until="load")
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(staff)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
+    await page.goto(f"{base}/console/#/matter/{matter['id']}")
+    await expect(page.locator("[data-supervisions]")).to_contain_text("逾期未签收")
+    await expect(page.locator("form[data-action^=escalate-order-]")).to_have_count(1)
+    await expect(page.locator("form[data-action^=reply-]")).to_have_count(0)
+    await _finish(watched, problems)
+
+
+async def test_a_suspended_matter_offers_what_may_be_done_while_it_waits(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """挂起: the steps wait for 恢复 (the API answers them ILLEGAL_TRANSITION), so the page
+    offers 恢复, 督办, 撤回 and 延期, not 重新分流."""
+    base, _matters = world
+    staff = token(Role.CENTER_STAFF, [OTHER_COUNTY], org="陕州区综治中心")
+    matter = await dispatched_matter(base, staff, title="鉴定中", region=OTHER_COUNTY,
+                                     org=JUDICIAL_OFFICE, track="JUDICIAL_OFFICE",
+                                     category="DAMAGES")  # fmt: skip
+    await ask(base, staff, MUTATION_SUSPEND, {"id": matter["id"], "reason": "伤情鉴定"})
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await watched_page(browser, base)
+    page = watched.page
+    await page.goto(f"{base}/console/#/login", wait_until="load")
+    await page.get_by_label("访问令牌（Bearer JWT）", exact=True).fill(staff)
+    await page.get_by_role("button", name="登录", exact=True).click()
+    await expect(page.get_by_role("navigation").get_by_role("link").first).to_be_visible()
+    await page.goto(f"{base}/console/#/matter/{matter['id']}")
+    await expect(page.locator("[data-fact=环节]")).to_have_text("已分流（已挂起）")
+    offered = page.locator("section[aria-label=办理操作] form")
+    await expect(offered).to_have_count(4)
+    assert {await f.get_attribute("data-action") for f in await offered.all()} == {
+        "resume", "supervise", "withdraw", "extend"}  # fmt: skip
     await _finish(watched, problems)
 
 

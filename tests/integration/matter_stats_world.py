@@ -159,9 +159,19 @@ def _due_at_month_end() -> M:
              org=PARTNER_ORG, clocks=(Clock("mediation.people", datetime(2026, 5, 1, 0)),))
 
 
+def _answered_late_not_closed() -> M:
+    """Open (已反馈, not yet verified nor closed), its handling clock due at 24:00 on 9 March
+    and stopped late by the department's result on 20 March: late on 9 March, its 届满日."""
+    return M(102, "411202", DisputeCategory.LABOUR, RiskLevel.NONE, MatterOrigin.PETITION,
+             DispatchTrack.PETITION, MatterStep.FED_BACK, datetime(2026, 1, 8, 9),
+             org=PARTNER_ORG, clocks=(Clock("petition.handle", datetime(2026, 3, 10, 0),
+                                            datetime(2026, 3, 20, 10)),))
+
+
 def _matters() -> list[M]:
     rng = random.Random(1616)
-    return _edges() + [_random(n, rng) for n in range(6, 101)] + [_due_at_month_end()]
+    return (_edges() + [_random(n, rng) for n in range(6, 101)] + [_due_at_month_end()]
+            + [_answered_late_not_closed()])  # fmt: skip
 
 
 MATTERS: list[M] = _matters()
@@ -225,10 +235,9 @@ def _late(clock: Clock, now: datetime) -> bool:
 
 
 def first_overdue_handling(m: M, now: datetime) -> datetime | None:
-    """Beijing time the first late handling clock fell due (open matters): one running past
-    its due instant, or stopped after it (fed back or concluded late, not yet closed)."""
-    dues = [c.due for c in m.clocks if c.rule in HANDLING and utc(c.due) <= now
-            and (c.stopped is None or utc(c.stopped) > utc(c.due))]  # fmt: skip
+    """Beijing time the first handling clock that ran out fell due (open matters): running
+    past its due instant, or stopped after it."""
+    dues = [c.due for c in m.clocks if c.rule in HANDLING and _late(c, now)]
     return min(dues) if m.is_open and dues else None
 
 

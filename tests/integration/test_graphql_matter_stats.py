@@ -193,6 +193,23 @@ async def test_an_open_matter_due_at_2400_on_a_month_end_counts_in_that_month(
     )
 
 
+async def test_an_open_matter_answered_late_counts_against_its_due_day(
+    client: httpx.AsyncClient,
+) -> None:
+    """A handling clock stopped after its due instant (a result reported late) while the
+    matter is still open (not verified, not closed) ran out all the same: the matter counts
+    as not on time on its 届满日, as an open overdue one does, until it is closed."""
+    (late,) = [m for m in MATTERS if m.id == 102]
+    assert late.is_open and first_overdue_handling(late, _now()) == datetime(2026, 3, 10, 0)
+    variables = {"kpis": ["ON_TIME_CLOSURE_RATE"], "since": "2026-03-09",
+                 "until": "2026-03-10", "filter": {"region": "411202"}}  # fmt: skip
+    (row,) = (await _ask(client, QUERY_KPIS, variables))["matterKpis"]
+    inside = [m for m in MATTERS if _in(m.region, "411202") and m.id != 102]
+    want = expected(inside, "ON_TIME_CLOSURE_RATE", _now(), date(2026, 3, 9), date(2026, 3, 10))
+    assert _figures(row)["ON_TIME_CLOSURE_RATE"]["denominator"] == want["denominator"] + 1
+    assert _figures(row)["ON_TIME_CLOSURE_RATE"]["numerator"] == want["numerator"]
+
+
 async def test_sum_over_counties_is_sum_of_numerators_over_sum_of_denominators(
     client: httpx.AsyncClient,
 ) -> None:

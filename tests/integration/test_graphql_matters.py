@@ -7,23 +7,24 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.audit import verify_chain
 from db.engine import session_factory
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
-from db.models import AuditEntry, Link, Matter, Record
+from db.models import AuditEntry, ClockRow, Link, Matter, Record
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import POLICIES, Role
+from domain.titles import redacted_title
 from domain.workflow.intake import IntakeRules
 from tests.integration.auth_support import token
 from tests.integration.graphql_world import (
@@ -335,7 +336,7 @@ async def test_who_sees_which_matters(client: httpx.AsyncClient) -> None:
     assert hidden["data"]["node"] is None and codes(hidden) == ["NOT_FOUND"]
 
 
-QUERY_TITLE = "query($id: ID!) { matter(id: $id) { title } }"
+QUERY_TITLE_ONLY = "query($id: ID!) { matter(id: $id) { title } }"
 
 
 async def test_a_matters_title_is_shown_as_a_records_would_be(client: httpx.AsyncClient) -> None:
@@ -348,17 +349,85 @@ async def test_a_matters_title_is_shown_as_a_records_would_be(client: httpx.Asyn
     mediator = headers(Role.MEDIATOR, sub="mediator-3", org=MEDIATION_ORG)
     # then a role reading parties and free text gets it as written
     for who in (STAFF, mediator):
-        body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=who)
+        body = await graphql(client, QUERY_TITLE_ONLY, {"id": gid}, headers=who)
         assert body["data"]["matter"] == {"title": "张三与李四邻里纠纷"}, body
     # and a role that may not read free text (its summary, a record's title) gets the
-    # category and place only, and may not search titles either
-    body = await graphql(client, QUERY_TITLE, {"id": gid}, headers=judicial)
+    # category and place only, and its keyword search looks at numbers only
+    body = await graphql(client, QUERY_TITLE_ONLY, {"id": gid}, headers=judicial)
     assert body["data"]["matter"]["title"].startswith("邻里纠纷"), body
     assert "张三" not in body["data"]["matter"]["title"]
     searched = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=judicial)
-    assert codes(searched) == ["FORBIDDEN"] and searched["data"] is None
+    assert searched["data"]["matters"]["totalCount"] == 0, searched
     listed = await graphql(client, QUERY_LIST, {"filter": {"text": "张三"}}, headers=mediator)
     assert listed["data"]["matters"]["totalCount"] == 1
+QUERY_TITLE = "query($id: ID!) { matter(id: $id) { title region { name } } }"
+
+
+async def test_a_role_without_free_text_reads_not_the_matters_own_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """A matter's title is its source record's (a 110 alert's is its address) or what staff
+    typed, and names parties or places: a role that may not read parties and free text (the
+    司法所, partner_judicial) gets category and region instead, as from a record's title."""
+    # given a matter dispatched to a judicial office
+    gid = await _open(client, "张三与李四邻里漏水纠纷")
+    for step in (MUTATION_ADMIT, MUTATION_ASSESS):
+        await _do(client, step, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org="org:sfs-huibin-001")
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org="org:sfs-huibin-001")
+    # when staff and the judicial office read its title
+    staff = (await graphql(client, QUERY_TITLE, {"id": gid}, headers=STAFF))["data"]["matter"]
+    office = (await graphql(client, QUERY_TITLE, {"id": gid}, headers=judicial))["data"]["matter"]
+    # then staff read what was typed, the office category and region
+    assert staff["title"] == "张三与李四邻里漏水纠纷"
+    region = office["region"]["name"] if office["region"] else None
+    assert office["title"] == redacted_title(DisputeCategory.NEIGHBOUR, region)
+
+
+async def test_a_role_without_free_text_finds_matters_by_number_not_by_title(
+    client: httpx.AsyncClient,
+) -> None:
+    """The keyword filter would tell by a count what the title it is not shown holds (a
+    party's name): for such a role (partner_judicial) it looks at the number only."""
+    gid = await _open(client, "张三与李四邻里漏水纠纷")
+    for step in (MUTATION_ADMIT, MUTATION_ASSESS):
+        await _do(client, step, STAFF, id=gid)
+    dispatched = await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org="org:sfs-huibin-001")
+    number = dispatched["matter"]["number"]
+    judicial = headers(Role.PARTNER_JUDICIAL, sub="judicial-1", org="org:sfs-huibin-001")
+
+    async def found(text: str, who: dict[str, str]) -> int:
+        body = await graphql(client, QUERY_LIST, {"filter": {"text": text}}, headers=who)
+        return int(body["data"]["matters"]["totalCount"])
+
+    assert await found("张三", STAFF) == 1
+    assert await found("张三", judicial) == 0
+    assert await found(number, judicial) == 1
+
+
+async def test_overdue_false_leaves_the_overdue_matters_out(
+    client: httpx.AsyncClient, committing_engine: AsyncEngine
+) -> None:
+    """overdue: false is the console's 即将到期 (with dueBefore): matters not past due, not
+    every matter as if the condition were absent."""
+    late, soon = await _open(client, "逾期"), await _open(client, "临期")
+    for gid in (late, soon):
+        for step in (MUTATION_ADMIT, MUTATION_ASSESS):  # ASSESS starts the 7-day tier clock
+            await _do(client, step, STAFF, id=gid)
+    late_id = int(base64.b64decode(late).decode().split(":")[1])
+    async with session_factory(committing_engine).begin() as session:
+        await session.execute(update(ClockRow).where(ClockRow.matter_id == late_id)
+                              .values(due_at=datetime.now(UTC) - timedelta(days=1)))  # fmt: skip
+
+    async def found(**f: Any) -> list[str]:
+        body = await graphql(client, QUERY_LIST, {"filter": f}, headers=STAFF)
+        return [n["number"] for n in body["data"]["matters"]["nodes"]]
+
+    (late_number,) = await found(overdue=True)
+    assert late_number.endswith("1")  # the first opened
+    not_late = await found(overdue=False, dueBefore="2999-01-01T00:00:00+08:00")
+    assert len(not_late) == 1 and late_number not in not_late
+    assert late_number not in await found(overdue=False)
 
 
 async def test_filters(client: httpx.AsyncClient) -> None:

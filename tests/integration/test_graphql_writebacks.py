@@ -18,6 +18,16 @@ from domain.writeback import WriteOperation, WriteState
 from hub.demo import render_sources_file
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.graphql_world import graphql, graphql_client
+from tests.integration.test_graphql_matters import (
+    INSIDE,
+    MEDIATION_ORG,
+    MUTATION_ADMIT,
+    MUTATION_ASSESS,
+    MUTATION_DISPATCH,
+    MUTATION_OPEN,
+    OUTSIDE,
+    headers,
+)
 
 QUERY_WRITEBACKS = """
 query($states: [WriteBackState!], $matter: String) {
@@ -27,8 +37,6 @@ query($states: [WriteBackState!], $matter: String) {
 }
 """
 
-
-INSIDE, OUTSIDE = "411202", "510129"
 
 
 def _matter(number: str, region: str) -> Matter:
@@ -58,10 +66,10 @@ async def seeded(committing_engine: AsyncEngine) -> AsyncEngine:
     return committing_engine
 
 
-async def test_staff_see_each_write_back_with_its_state_and_target_id(
+async def test_an_administrator_sees_each_write_back_with_its_state_and_target_id(
     seeded: AsyncEngine, pii_key: bytes,
 ) -> None:
-    async with graphql_client(seeded, pii_key, role=Role.CENTER_STAFF) as client:
+    async with graphql_client(seeded, pii_key, role=Role.ADMIN) as client:
         everything = await graphql(client, QUERY_WRITEBACKS)
         waiting = await graphql(client, QUERY_WRITEBACKS, {"states": ["PENDING"]})
         one_matter = await graphql(client, QUERY_WRITEBACKS, {"matter": "M1"})
@@ -131,3 +139,32 @@ async def test_the_serving_app_delivers_the_outbox_and_reports_it_in_metrics(
     assert body["data"]["writebacks"][0]["targetRef"].startswith("WP")
     assert sb.systems[SourceSystem.MEDIATION].writes.by_reference == {"M9-D1": 1}
     assert 'govhub_outbox_attempts_total{outcome="confirmed",target="MEDIATION"} 1.0' in metrics
+
+
+async def test_centre_staff_see_the_write_backs_of_their_jurisdictions_matters_only(
+    committing_engine: AsyncEngine, pii_key: bytes,
+) -> None:
+    """A write-back names its matter and the department's own number (a 信访件编号): staff of
+    one city see those of the matters they read, an administrator every one."""
+    async with graphql_client(committing_engine, pii_key, role=None,
+                              scan_deadlines=False) as client:  # fmt: skip
+        numbers = {}
+        for region in (INSIDE, OUTSIDE):
+            who = headers(Role.CENTER_STAFF, [region], sub=f"staff-{region}")
+            intake = {"origin": "WALK_IN", "title": "漏水", "regionCode": region}
+            opened = await graphql(client, MUTATION_OPEN, {"input": intake}, headers=who)
+            gid = opened["data"]["openMatter"]["matter"]["id"]
+            numbers[region] = opened["data"]["openMatter"]["matter"]["number"]
+            for step in (MUTATION_ADMIT, MUTATION_ASSESS):
+                await graphql(client, step, {"id": gid}, headers=who)
+            await graphql(client, MUTATION_DISPATCH, {"id": gid, "org": MEDIATION_ORG},
+                          headers=who)  # fmt: skip
+        staff = await graphql(client, QUERY_WRITEBACKS,
+                              headers=headers(Role.CENTER_STAFF, [INSIDE]))  # fmt: skip
+        elsewhere = await graphql(client, QUERY_WRITEBACKS, {"matter": numbers[OUTSIDE]},
+                                  headers=headers(Role.CENTER_STAFF, [INSIDE]))  # fmt: skip
+        admin = await graphql(client, QUERY_WRITEBACKS, headers=headers(Role.ADMIN, [INSIDE]))
+
+    assert [w["matter"] for w in staff["data"]["writebacks"]] == [numbers[INSIDE]]
+    assert elsewhere["data"]["writebacks"] == []
+    assert {w["matter"] for w in admin["data"]["writebacks"]} == set(numbers.values())

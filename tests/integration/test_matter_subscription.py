@@ -8,11 +8,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.events import MATTERS_CHANNEL, MatterAnnouncement, MatterEventKind, matter_message
 from domain.roles import Role
 from tests.integration.auth_support import token
+from tests.integration.test_graphql_matters import (
+    MUTATION_ADMIT,
+    MUTATION_ASSESS,
+    MUTATION_DISPATCH,
+    MUTATION_OPEN,
+    RESULT,
+)
 from tests.integration.test_subscriptions import (
     INSIDE,
     OUTSIDE,
@@ -27,6 +35,10 @@ subscription Events($kinds: [MatterEventKind!]) {
 }
 """
 ORG = "org:tjw-huibin-001"
+MUTATION_REDISPATCH = f"""
+mutation($id: ID!, $org: String!) {{ redispatchMatter(id: $id, input: {{org: $org,
+  track: PEOPLES_MEDIATION, reason: "改派"}}) {{ {RESULT} }} }}
+"""
 AT = datetime(2025, 3, 3, 2, tzinfo=UTC)
 
 
@@ -99,3 +111,40 @@ async def test_a_dashboard_follows_no_matters(
             assert message["payload"]["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         finally:
             await ws.close()
+
+
+async def test_the_organisation_a_matter_is_taken_from_hears_it(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    """改派 (REDISPATCH) takes the matter from one organisation to another: the first hears
+    it too, so its worklist drops the matter and an open page says it changed."""
+    async with running_hub(committing_engine, pii_key, scan_deadlines=False) as (url, state):
+        http = url.replace("ws://", "http://")
+        staff = {"Authorization": f"Bearer {token(Role.CENTER_STAFF, [INSIDE], sub='staff-1')}"}
+
+        async def ask(document: str, **variables: object) -> dict[str, Any]:
+            async with httpx.AsyncClient() as client:
+                body = (await client.post(http, json={"query": document, "variables": variables},
+                                          headers=staff)).json()  # fmt: skip
+            assert "errors" not in body, body
+            (result,) = body["data"].values()
+            return dict(result)
+
+        opened = await ask(MUTATION_OPEN, input={
+            "origin": "WALK_IN", "title": "改派", "regionCode": INSIDE + "001"})  # fmt: skip
+        gid = opened["matter"]["id"]
+        await ask(MUTATION_ADMIT, id=gid)
+        await ask(MUTATION_ASSESS, id=gid)
+        await ask(MUTATION_DISPATCH, id=gid, org=ORG)
+        partner = await _connect(
+            url, {"Authorization": f"Bearer {token(Role.MEDIATOR, [OUTSIDE], org=ORG)}"}
+        )
+        try:
+            assert json.loads(await partner.recv())["type"] == "connection_ack"
+            await _subscribe(partner, {})
+            await _until(lambda: len(getattr(state.bus, "_queues", {}).get(MATTERS_CHANNEL, ())))
+            await ask(MUTATION_REDISPATCH, id=gid, org="org:tjw-huibin-002")
+            heard = await _next(partner)
+            assert (heard["matterId"], heard["detail"]) == (gid, "REDISPATCH")
+        finally:
+            await partner.close()

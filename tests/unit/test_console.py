@@ -59,10 +59,15 @@ def _documents() -> list[tuple[str, str]]:
 
 
 def _table(name: str) -> set[str]:
+    return set(_names(name))
+
+
+def _names(name: str) -> dict[str, str]:
+    """A labels.js table: code → Chinese name."""
     labels = (CONSOLE / "js" / "labels.js").read_text(encoding="utf-8")
     match = re.search(rf"export const {name} = \{{(.*?)\}};", labels, re.DOTALL)
     assert match, f"labels.js has no table {name}"
-    return set(re.findall(r"(\w+):\s*'", match.group(1)))
+    return dict(re.findall(r"(\w+):\s*'([^']*)'", match.group(1)))
 
 
 def test_the_console_holds_graphql_documents() -> None:
@@ -105,6 +110,18 @@ def test_every_write_back_operation_has_a_chinese_name() -> None:
     assert {op.value for op in WriteOperation} <= set(re.findall(r"'([\w.]+)':", table.group(1)))
 
 
+def test_a_refused_or_exhausted_write_back_is_named_as_the_api_describes_it() -> None:
+    """FAILED (对方拒收) is never sent again and DEAD (重试用尽) has no attempt left: the
+    console's name says so, and promises no retry the relay will not make."""
+    described = schema._schema.type_map["WriteBackState"].description or ""
+    names = _names("WRITEBACK_STATE")
+    for state in ("FAILED", "DEAD"):
+        gloss = re.search(rf"{state} ([^,(.]+)", described)
+        assert gloss, f"WriteBackState's description names no {state}"
+        assert gloss.group(1) in names[state]
+        assert "将重试" not in names[state]
+
+
 def test_every_error_code_has_a_chinese_message() -> None:
     from schema.errors import ErrorCode
 
@@ -117,6 +134,13 @@ def test_nothing_points_outside_govhub(path: Path) -> None:
     assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text, re.IGNORECASE), path
     for target in re.findall(r"fetch\(\s*'([^']*)'", text):
         assert target == "/graphql", f"{path.name} fetches {target}"
+
+
+def test_the_page_declares_its_icon_so_no_favicon_is_asked_for() -> None:
+    """Without one the browser asks /favicon.ico, which the hub does not serve: a 404 and
+    a console error on every load."""
+    index = (CONSOLE / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'<link rel="icon" href="data:[^"]*">', index)
 
 
 def test_the_vendored_echarts_is_the_one_its_readme_names() -> None:

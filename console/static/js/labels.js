@@ -115,9 +115,11 @@ export const MATTER_ACTION = {
   RECORD_ATTACHED: '并入记录', RECORD_DETACHED: '移出记录', MERGED_FROM: '并入其他事项',
   SPLIT_TO: '拆分出新事项',
 };
+// FAILED is a refusal by the target (4xx, SOAP Client fault): the relay never sends it again;
+// DEAD has used up its attempts. Both wait for a person (重试 in 同步与运维, or govhub outbox).
 export const WRITEBACK_STATE = {
   PENDING: '待发送', SENDING: '发送中', UNKNOWN: '结果待核实', SENT: '已发送', CONFIRMED: '对方已确认',
-  FAILED: '发送失败（将重试）', DEAD: '发送失败（已停止）', CANCELLED: '已取消',
+  FAILED: '对方拒收（不再自动重试）', DEAD: '重试用尽（待人工处理）', CANCELLED: '已取消',
 };
 export const WRITE_OPERATION = {
   'court.filing': '网上立案/诉前调解', 'mediation.referral': '委派调解', 'grid.assign': '网格交办',

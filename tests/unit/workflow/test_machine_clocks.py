@@ -229,3 +229,19 @@ def test_the_storyline_grid_event_to_revisit() -> None:
     delegated = ledger.clocks["mediation.court_delegated"]
     assert delegated.schedule(CALENDAR).last_day == datetime(2025, 11, 3).date()
     assert delegated.read(CALENDAR, later).remaining == timedelta(days=14, hours=15)
+
+
+def test_the_review_window_runs_from_the_answer_the_centre_accepted() -> None:
+    """§35's 30 days (申请复查期限) run from the written answer: an answer sent back at 核查
+    and given again later starts them afresh, not from the first one."""
+    ledger = assessed("PETITION", "COMPLEX", at(2025, 3, 3, 9))
+    ledger.do(A.DISPATCH, STAFF, {"org": "org:bureau", "track": "PETITION"}, at(2025, 3, 4, 9))
+    ledger.do(A.ACCEPT, PETITION_BODY, None, at(2025, 3, 5, 9))
+    ledger.do(A.REPORT_RESULT, PETITION_BODY, {"result": "RESOLVED"}, at(2025, 4, 1, 9))
+    ledger.do(A.SEND_BACK, STAFF, {"reason": "答复未回应诉求"}, at(2025, 4, 2, 9))
+    ops = ledger.do(A.REPORT_RESULT, PETITION_BODY, {"result": "RESOLVED"}, at(2025, 4, 21, 9))
+    assert (START, "petition.review_request") in ops
+    window = ledger.clocks["petition.review_request"]
+    assert window.started_at == at(2025, 4, 21, 9)
+    # 30 days from 4/21: 4/22 … 5/21
+    assert window.schedule(CALENDAR).last_day == datetime(2025, 5, 21).date()

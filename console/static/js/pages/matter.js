@@ -12,6 +12,7 @@ import { h, alertBox, loading } from '../dom.js';
 import { actions, orderForms, replyForm } from './matter_actions.js';
 import { revealForm } from './reveal.js';
 import { watchMatters } from '../live.js';
+import { currentViewer, hasRight } from '../viewer.js';
 
 const QUERY_PARTIES_IDENTIFIERS = `
 query MatterPartiesIdentifiers($id: ID!) { matter(id: $id) { parties { role name idNumber phone } } }`;
@@ -27,6 +28,23 @@ query Matter($id: ID!) {
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
              provisional met stoppedAt }
     supervisions { id level targetOrg reason issuedAt automatic status reply version }
+    writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
+  }
+}`;
+// The same without free text (summary, notes, 督办 reason and reply): a role without that
+// right (司法所, partner_judicial) would have the whole page refused for asking it.
+const QUERY_MATTER_WITHOUT_TEXT = `
+query MatterWithoutText($id: ID!) {
+  matter(id: $id) {
+    id number title origin category regionCode region { name } risk tier leadOrg
+    assignedOrg track step status result outcome satisfaction suspended version openedAt updatedAt
+    closedAt dueAt overdue
+    records { id kind source title status occurredAt }
+    parties { role name idNumber phone }
+    timeline { action at actorKind actor actorOrg fromStep toStep details { key value } }
+    clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
+             provisional met stoppedAt }
+    supervisions { id level targetOrg issuedAt automatic status version }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
@@ -58,7 +76,8 @@ export async function detail(main, route) {
   main.append(body);
   let matter;
   try {
-    matter = (await gql(QUERY_MATTER, { id })).matter;
+    const query = hasRight(await currentViewer(), 'free_text') ? QUERY_MATTER : QUERY_MATTER_WITHOUT_TEXT;
+    matter = (await gql(query, { id })).matter;
   } catch (error) {
     const known = MATTER_ERROR[error.code] && error.code !== 'BAD_USER_INPUT';
     body.replaceChildren(h('h2', {}, '事项详情'), alertBox(known ? new Error(MATTER_ERROR[error.code]) : error));
@@ -128,9 +147,10 @@ function supervisions(m, refresh) {
   if (!m.supervisions.length) return section.append(h('p', { class: 'muted' }, '无督办。')), section;
   section.append(h('ul', { 'data-supervisions': '' }, m.supervisions.map((s) => h('li', {},
     `${label(SUPERVISION_LEVEL, s.level)} → ${s.targetOrg}（${label(SUPERVISION_STATUS, s.status)}，`,
-    `${beijingTime(s.issuedAt)}${s.automatic ? '，系统自动' : ''}）：${s.reason}`,
+    `${beijingTime(s.issuedAt)}${s.automatic ? '，系统自动' : ''}）${s.reason ? `：${s.reason}` : ''}`,
     s.reply ? `；回复：${s.reply}` : '',
-    s.status === 'OPEN' ? replyForm(s, refresh) : null,
+    // only the organisation pressed replies (the API refuses anyone else)
+    s.status === 'OPEN' && session.claims()?.org === s.targetOrg ? replyForm(s, refresh) : null,
     activeOrder(s) ? orderForms(s, refresh) : null))));
   return section;
 }

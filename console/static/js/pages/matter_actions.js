@@ -5,7 +5,7 @@
 import { gql } from '../api.js';
 import { session } from '../session.js';
 import {
-  CATEGORY, MATTER_ERROR, OUTCOME, RISK, SATISFACTION, STATUS, SUPERVISION_LEVEL, TIER, TRACK, label,
+  CATEGORY, CLOCK_UNIT, MATTER_ERROR, OUTCOME, RISK, SATISFACTION, STATUS, SUPERVISION_LEVEL, TIER, TRACK, label,
 } from '../labels.js';
 import { h, field, options, alertBox, toast } from '../dom.js';
 
@@ -58,6 +58,9 @@ mutation Resume($id: ID!, $note: String!, $v: Int) {
 const MUTATION_WITHDRAW = `
 mutation Withdraw($id: ID!, $reason: String!, $v: Int) {
   withdrawMatter(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
+const MUTATION_EXTEND = `
+mutation Extend($id: ID!, $input: ExtendClockInput!, $v: Int) {
+  extendMatterClock(id: $id, input: $input, expectedVersion: $v) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
 const MUTATION_SUPERVISE = `
 mutation Supervise($id: ID!, $input: SuperviseMatterInput!, $v: Int) {
   superviseMatter(id: $id, input: $input, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
@@ -77,6 +80,8 @@ const isStaff = () => STAFF_ROLES.has(session.claims()?.role);
 const HANDLING = new Set(['ACCEPTED', 'ASSESSED', 'RETURNED', 'DISPATCHED', 'IN_PROGRESS']);
 const OPEN = new Set(['REGISTERED', ...HANDLING, 'FED_BACK', 'VERIFIED']);
 const RESULT = { RESOLVED: STATUS.RESOLVED, FAILED: STATUS.FAILED };
+// What a suspended matter still takes: 恢复, 撤回, 延期 (domain/workflow/transitions.py) and 督办.
+const WHILE_SUSPENDED = new Set(['resume', 'withdraw', 'extend', 'supervise']);
 // 未分流 (已登记/已受理/已研判/已退回): no department reports; the source's own 办结 is verified.
 const UNDISPATCHED = new Set(['REGISTERED', 'ACCEPTED', 'ASSESSED', 'RETURNED']);
 // 来源系统已办结: the sync recorded the ORIGIN record's conclusion on the timeline.
@@ -157,7 +162,25 @@ function allowed(m) {
       list.push({ key: 'withdraw', title: '撤回（不予受理）', doc: MUTATION_WITHDRAW, field: 'withdrawMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
-  } else {
+  }
+  // 延期: staff, or the department its own limits (the server decides which), within the rule
+  const running = (m.clocks ?? []).filter((c) => c.state !== 'STOPPED');
+  if ((OPEN.has(m.step) || m.step === 'CLOSED') && running.length) {
+    const clocks = Object.fromEntries(running.map((c) => [c.ruleId, `${c.ruleName}（${c.budget} ${label(CLOCK_UNIT, c.unit)}）`]));
+    list.push({ key: 'extend', title: '延期', doc: MUTATION_EXTEND, field: 'extendMatterClock', fields: [
+      { name: 'ruleId', label: '时限', kind: 'select', table: clocks },
+      { name: 'amount', label: '延长量（按该时限的计算单位）', kind: 'text', required: true },
+      { name: 'reason', label: '延期理由', kind: 'textarea', required: true },
+      { name: 'approval', label: '审批（批准人、文号）', kind: 'text' }],
+    vars: (x) => ({ id, v, input: { ruleId: x.ruleId, amount: Number.parseInt(x.amount, 10), reason: x.reason, approval: x.approval } }),
+    // what the rule refuses, in its own words rather than the step's
+    errors: {
+      ILLEGAL_TRANSITION: '该时限依规则不可延期（或已停止计时），请刷新后查看。',
+      BAD_USER_INPUT: '延期超出该时限规则允许的总量，或缺少审批信息（批准人、文号）。',
+      FORBIDDEN: '该时限只能由综治中心延期，或您的单位无权对该事项延期。',
+    } });
+  }
+  if (!staff) {
     if (m.step === 'DISPATCHED') {
       list.push({ key: 'accept', title: '签收', doc: MUTATION_ACCEPT, field: 'acceptMatter', fields: [note],
         vars: (x) => ({ id, note: x.note, v }) });
@@ -172,7 +195,8 @@ function allowed(m) {
       vars: (x) => ({ id, v, input: { result: x.result, note: x.note } }) });
     }
   }
-  return list;
+  // 挂起: the steps wait for 恢复 (the API answers them ILLEGAL_TRANSITION meanwhile)
+  return m.suspended ? list.filter((spec) => WHILE_SUSPENDED.has(spec.key)) : list;
 }
 
 export function actions(m, refresh) {
@@ -220,7 +244,7 @@ export function actionForm(spec, refresh) {
       const answer = (await gql(spec.doc, spec.vars(values)))[spec.field];
       if (answer.__typename === 'MatterError') {
         outcome.replaceChildren(h('div', { class: 'alert', role: 'alert', 'data-code': answer.code },
-          label(MATTER_ERROR, answer.code)));
+          spec.errors?.[answer.code] ?? label(MATTER_ERROR, answer.code)));
         return;
       }
       toast(`${spec.title}成功。`);

@@ -6,6 +6,7 @@ import { RISK, STEP, SUPERVISION_LEVEL, beijingTime, label } from '../labels.js'
 import { h, field, options, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 import { watchMatters } from '../live.js';
+import { currentViewer } from '../viewer.js';
 import { activeOrder, dueText, openSupervision } from './matter.js';
 
 const PAGE_SIZE = 50;
@@ -21,20 +22,20 @@ query Worklist($filter: MatterFilter, $first: Int, $after: String) {
             openedAt updatedAt dueAt overdue supervisions { id level status } }
   }
 }`;
-// One count per step, under the same due/overdue condition as the list.
+// One count per step, under the same conditions as the list (期限, 范围, 督办中, 关键词).
 const QUERY_STEP_COUNTS = `
-query StepCounts($overdue: Boolean, $dueBefore: DateTime, $mine: Boolean, $myOrg: Boolean, $supervised: Boolean) {
-  REGISTERED: matters(filter: {step: [REGISTERED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  ACCEPTED: matters(filter: {step: [ACCEPTED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  ASSESSED: matters(filter: {step: [ASSESSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  DISPATCHED: matters(filter: {step: [DISPATCHED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  RETURNED: matters(filter: {step: [RETURNED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  IN_PROGRESS: matters(filter: {step: [IN_PROGRESS], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  FED_BACK: matters(filter: {step: [FED_BACK], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  VERIFIED: matters(filter: {step: [VERIFIED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  CLOSED: matters(filter: {step: [CLOSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  REVISITED: matters(filter: {step: [REVISITED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
-  WITHDRAWN: matters(filter: {step: [WITHDRAWN], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised}, first: 1) { totalCount }
+query StepCounts($overdue: Boolean, $dueBefore: DateTime, $mine: Boolean, $myOrg: Boolean, $supervised: Boolean, $text: String) {
+  REGISTERED: matters(filter: {step: [REGISTERED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  ACCEPTED: matters(filter: {step: [ACCEPTED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  ASSESSED: matters(filter: {step: [ASSESSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  DISPATCHED: matters(filter: {step: [DISPATCHED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  RETURNED: matters(filter: {step: [RETURNED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  IN_PROGRESS: matters(filter: {step: [IN_PROGRESS], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  FED_BACK: matters(filter: {step: [FED_BACK], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  VERIFIED: matters(filter: {step: [VERIFIED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  CLOSED: matters(filter: {step: [CLOSED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  REVISITED: matters(filter: {step: [REVISITED], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
+  WITHDRAWN: matters(filter: {step: [WITHDRAWN], overdue: $overdue, dueBefore: $dueBefore, mine: $mine, myOrg: $myOrg, supervised: $supervised, text: $text}, first: 1) { totalCount }
 }`;
 function filterFrom(params) {
   const filter = {};
@@ -70,11 +71,13 @@ export async function worklist(main, route) {
   ));
   const scope = h('select', { name: 'scope' }, options(SCOPE, { blank: '全部可见事项', selected: params.get('scope') ?? '' }));
   const supervised = h('input', { name: 'supervised', type: 'checkbox', checked: params.get('supervised') === '1' });
+  // 登记 is offered where the role's menu has it (centre staff), not to a partner
+  const intake = (await currentViewer())?.menu.includes('INTAKE');
   const form = h('form', { class: 'panel filters', role: 'search', 'aria-label': '事项筛选' },
     field('关键词（编号、标题）', textBox), field('范围', scope), field('期限', dueSelect),
     h('div', { class: 'field' }, h('label', {}, supervised, ' 仅看督办中')),
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, '筛选'),
-      h('a', { href: '#/intake' }, '登记新事项')));
+      intake ? h('a', { href: '#/intake' }, '登记新事项') : null));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     go(routeWith(params, { text: textBox.value.trim(), scope: scope.value, due: dueSelect.value, supervised: supervised.checked ? '1' : '', after: '' }));
@@ -93,6 +96,7 @@ export async function worklist(main, route) {
         gql(QUERY_STEP_COUNTS, {
           overdue: filter.overdue ?? null, dueBefore: filter.dueBefore ?? null,
           mine: filter.mine ?? null, myOrg: filter.myOrg ?? null, supervised: filter.supervised ?? null,
+          text: filter.text ?? null,
         }),
       ]);
       if (!route.isCurrent()) return;
