@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import structlog
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -347,6 +347,20 @@ def load_settings() -> Settings:
     """Read the environment; raise :class:`SettingsError` naming what is wrong."""
     try:
         settings = Settings()
-    except ValueError as exc:  # pydantic's ValidationError names the field
+    except ValidationError as exc:
+        raise SettingsError(invalid_settings(exc)) from exc
+    except ValueError as exc:  # pydantic-settings could not decode a value (JSON lists)
         raise SettingsError(f"invalid GOVHUB_ setting: {exc}") from exc
     return settings.require_secrets()
+
+
+def invalid_settings(error: ValidationError) -> str:
+    """What is wrong, on one line: each variable named with pydantic's reason, never the value
+    given (a database or Redis URL carries its password)."""
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False, include_context=False):
+        field = "_".join(str(part) for part in problem["loc"]).upper()
+        variable = f"GOVHUB_{field}" if field else "GOVHUB_ settings"
+        reason = " ".join(problem["msg"].removeprefix("Value error, ").split())
+        problems.append(reason if reason.startswith(variable) else f"{variable}: {reason}")
+    return "; ".join(problems)

@@ -74,7 +74,7 @@ def test_a_malformed_pii_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_invalid_env_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVHUB_ENV", "staging")
-    with pytest.raises(SettingsError, match="env"):
+    with pytest.raises(SettingsError, match="GOVHUB_ENV: Input should be 'dev' or 'prod'"):
         load_settings()
 
 
@@ -86,7 +86,7 @@ def test_plan_cache_mode_defaults_to_generic_plans_and_refuses_other_values(
     monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "auto")
     assert Settings().db_plan_cache_mode == "auto"
     monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "sometimes")
-    with pytest.raises(SettingsError, match="db_plan_cache_mode"):
+    with pytest.raises(SettingsError, match="GOVHUB_DB_PLAN_CACHE_MODE"):
         load_settings()
 
 
@@ -111,6 +111,26 @@ def test_a_database_url_govhub_cannot_use_is_refused_naming_the_variable(
     monkeypatch.setenv("GOVHUB_DATABASE_URL", url)
     with pytest.raises(SettingsError, match=says):
         load_settings()
+
+
+def test_invalid_settings_are_one_line_naming_each_variable_never_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a database URL with its password and a driver govhub does not run on, and an
+    # interval out of range
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", "postgresql+psycopg://govhub:hunter2@db/govhub")
+    monkeypatch.setenv("GOVHUB_SCAN_INTERVAL_SECONDS", "0")
+    # when settings load
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    # then one line names both variables and shows neither value
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "hunter2" not in message and "input_value" not in message
+    assert message == (
+        "GOVHUB_DATABASE_URL: postgresql+psycopg is not supported; use sqlite+aiosqlite:// or "
+        "postgresql+asyncpg://; GOVHUB_SCAN_INTERVAL_SECONDS: Input should be greater than 0"
+    )
 
 
 def test_a_database_left_in_the_old_place_is_kept_there(
