@@ -12,6 +12,7 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import structlog
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -28,6 +29,9 @@ log = structlog.get_logger(__name__)
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 """Database URLs govhub runs on: the embedded default, and PostgreSQL in production."""
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+"""The schemes of the URLs redis-py opens (``GOVHUB_REDIS_URL``)."""
 
 
 class ConfigErrorCode(StrEnum):
@@ -215,6 +219,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"GOVHUB_DATABASE_URL: {url.drivername} is not supported; use "
                 + " or ".join(f"{name}://" for name in SUPPORTED_DRIVERS)
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        """A URL redis-py opens, checked here: each serving process opens it only as it
+        starts, and one that cannot would die at every restart (``serve --workers``)."""
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - reading it checks the port is a number
+        except ValueError:
+            raise ValueError("GOVHUB_REDIS_URL is not a URL") from None
+        if parts.scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                "GOVHUB_REDIS_URL must start with " + ", ".join(f"{s}://" for s in REDIS_SCHEMES)
             )
         return value
 

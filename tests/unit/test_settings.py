@@ -133,6 +133,30 @@ def test_invalid_settings_are_one_line_naming_each_variable_never_its_value(
     )
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("cache:6379", "GOVHUB_REDIS_URL must start with redis://, rediss://, unix://"),
+        ("http://cache:6379/0", "GOVHUB_REDIS_URL must start with redis://"),
+        ("redis://cache:port/0", "GOVHUB_REDIS_URL is not a URL"),
+    ],
+)
+def test_a_redis_url_redis_cannot_open_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    # a serving process opens it only as it starts: refused here, not by each process dying
+    monkeypatch.setenv("GOVHUB_REDIS_URL", url)
+    with pytest.raises(SettingsError, match=says):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://cache:6379/5", "rediss://:secret@cache/0", "unix:///run/redis.sock"]
+)
+def test_redis_urls_redis_opens_are_accepted(url: str) -> None:
+    assert Settings(redis_url=url).redis_url == url
+
+
 def test_a_database_left_in_the_old_place_is_kept_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
