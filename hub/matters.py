@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.sync import ChangeListener
+from connectors.tasks import cancel_and_wait
 from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
@@ -132,9 +133,7 @@ async def deadline_scanner(
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait([task])
         with contextlib.suppress(Exception):
             await release_lease(workflow.sessions, SCANNER, holder)
 
