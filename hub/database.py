@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.key_check import PiiKeyMismatch, check_pii_key
-from db.migrate import upgrade
+from db.migrate import UnknownRevision, upgrade
 from domain.masking import mask_text
 from hub.output import output_console, refuse_configuration
 from hub.settings import ConfigErrorCode
@@ -27,7 +27,11 @@ async def ready_database(engine: AsyncEngine) -> None:
             f"{type(reason).__name__}: {mask_text(str(reason)).splitlines()[0][:300]}"
         )
         raise typer.Exit(2) from exc
-    await upgrade(engine)
+    try:
+        await upgrade(engine)
+    except UnknownRevision as exc:  # an older replica restarted after an upgrade, say
+        output_console().print(f"[red]database error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from exc
     try:
         await check_pii_key(engine)
     except PiiKeyMismatch as exc:

@@ -48,6 +48,28 @@ def test_migrate_creates_the_embedded_database_and_seeds_regions(workdir: Path) 
     assert (workdir / "data" / "pii.key").exists()
 
 
+def test_migrate_on_a_database_a_newer_version_migrated_stops_in_one_line(
+    workdir: Path,
+) -> None:
+    # given the embedded database migrated by a newer govhub (a revision this one lacks)
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0999'")
+    # when this version migrates it
+    result = runner.invoke(app, ["migrate"])
+    # then it stops with one line saying so, and leaves the database as it found it
+    assert result.exit_code == 2, result.output
+    refusal = [line for line in result.output.splitlines() if "database error" in line]
+    assert len(refusal) == 1 and refusal[0].startswith(
+        "database error: the database's schema is at revision 0999, which this version of "
+        "govhub does not know"
+    )
+    assert "Traceback" not in result.output
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert revision == "0999"
+
+
 def test_prod_without_keys_stops_naming_the_variable(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
