@@ -85,6 +85,23 @@ class RedisBus:
         await self._redis.aclose()
 
 
+async def redis_reachable(url: str, wait_seconds: float = 2.0) -> bool:
+    """Whether Redis at ``url`` answers a PING within ``wait_seconds`` (readiness): a
+    process that cannot reach it neither hears nor tells the others of any change."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client: Redis = Redis.from_url(
+        url, socket_connect_timeout=wait_seconds, socket_timeout=wait_seconds
+    )
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
 def record_announcer(bus: EventBus) -> ChangeListener:
     """A sync listener that publishes each committed batch's changes on ``records``."""
 
