@@ -14,10 +14,10 @@ from hub.output import output_console, refuse_configuration
 from hub.settings import ConfigErrorCode
 
 
-async def ready_database(engine: AsyncEngine) -> None:
-    """Migrate ``engine``'s database, then check the PII key against it (exit 2 if it is not
-    the key that sealed it)."""
-    try:  # reached first, so a failing migration is not mistaken for an unreachable database
+async def reachable_database(engine: AsyncEngine) -> None:
+    """Open ``engine``'s database once, or stop the command in one line (exit 2) saying why,
+    the password hidden."""
+    try:
         async with engine.connect():
             pass
     except (OSError, DBAPIError) as exc:  # refused, no such database, no such host
@@ -27,6 +27,13 @@ async def ready_database(engine: AsyncEngine) -> None:
             f"{type(reason).__name__}: {mask_text(str(reason)).splitlines()[0][:300]}"
         )
         raise typer.Exit(2) from exc
+
+
+async def ready_database(engine: AsyncEngine) -> None:
+    """Migrate ``engine``'s database, then check the PII key against it (exit 2 if it is not
+    the key that sealed it)."""
+    # reached first, so a failing migration is not mistaken for an unreachable database
+    await reachable_database(engine)
     try:
         await upgrade(engine)
     except UnknownRevision as exc:  # an older replica restarted after an upgrade, say
