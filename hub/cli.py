@@ -105,7 +105,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         workers=settings.workers,
         log_config=None,
         lifespan="on",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn waits for a worker to answer its health check before it kills it as hung.
+A new worker answers only once it has imported govhub (4–5 s on a busy 2-core machine, two
+workers importing at once): with uvicorn's 5 s it was killed at start and started again, in
+a loop while the machine stayed busy. A dead worker is still seen at once (its exit)."""
 
 
 def worker_app() -> Starlette:
