@@ -312,7 +312,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         thresholds = collect_young_less_often()  # given back when the app stops
         state.audit.start()  # group commit: concurrent requests share one audit transaction
         try:
-            async with open_bus(settings.redis_url) as bus:
+            async with open_bus(settings.redis_url, settings.bus_namespace()) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
                 workflow = build_workflow(settings, state.sessions, bus)

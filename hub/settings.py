@@ -318,6 +318,13 @@ class Settings(BaseSettings):
             )
         return None
 
+    def bus_namespace(self) -> str:
+        """The prefix of this deployment's Redis channels: its database and schema, as its
+        sync locks are (``connectors.locks``), so two deployments sharing one Redis (a
+        staging hub beside production, two cities) never hear each other's changes."""
+        database = make_url(self.database_url).database or ""
+        return f"govhub:{database}:{self.database_schema or 'public'}"
+
     def pii_key_value(self) -> str:
         if self.pii_key is None:
             raise SettingsError("GOVHUB_PII_KEY is not set", ConfigErrorCode.MISSING_SETTING)

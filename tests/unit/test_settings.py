@@ -175,3 +175,15 @@ def test_a_database_left_in_the_old_place_is_kept_there(
     (tmp_path / "keys").mkdir()
     (tmp_path / "data" / "govhub.db").rename(tmp_path / "keys" / "govhub.db")
     assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path}/keys/govhub.db"
+
+
+def test_the_redis_channels_are_the_deployments_database_and_schema() -> None:
+    # replicas reaching one database by two hosts (a pooler and the server) share channels
+    pooled = Settings(database_url="postgresql+asyncpg://govhub:pw@pgbouncer:6432/govhub")
+    direct = Settings(database_url="postgresql+asyncpg://govhub@db/govhub")
+    assert pooled.bus_namespace() == direct.bus_namespace() == "govhub:govhub:public"
+    # another database or schema on the same Redis is another deployment
+    city = Settings(database_url="postgresql+asyncpg://govhub@db/chengdu")
+    staging = direct.model_copy(update={"database_schema": "staging"})
+    assert len({direct.bus_namespace(), city.bus_namespace(), staging.bus_namespace()}) == 3
+    assert "pw" not in pooled.bus_namespace()
