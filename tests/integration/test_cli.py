@@ -213,6 +213,28 @@ def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GOVHUB_MATTER_OPEN_KINDS", "GRID_EVENT,PETITON"),
+        ("GOVHUB_MATTER_OPEN_CATEGORIES", "neighbour"),
+        ("GOVHUB_MATTER_OPEN_STATUSES", "OPEN"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_matter_opening_settings_naming_nothing_known_are_one_coded_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+    command: list[str],
+) -> None:
+    _sources_never_asked(workdir, monkeypatch)
+    monkeypatch.setenv(variable, value)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"configuration error (INVALID_SETTING): {variable}: " in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
 def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:
     # given an embedded database with a chain of five rows and a checkpoint written at the end
     assert runner.invoke(app, ["migrate"]).exit_code == 0
