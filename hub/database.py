@@ -4,6 +4,7 @@ and opened by the configured PII key (``db.key_check``), or the command stops, s
 from __future__ import annotations
 
 import typer
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,9 +18,13 @@ from hub.settings import ConfigErrorCode
 async def reachable_database(engine: AsyncEngine) -> None:
     """Open ``engine``'s database once, or stop the command in one line (exit 2) saying why,
     the password hidden."""
+    postgresql = engine.dialect.name == "postgresql"
     try:
-        async with engine.connect():
-            pass
+        async with engine.connect() as connection:
+            # NULL when no schema of the search path exists (GOVHUB_DATABASE_SCHEMA misspelt
+            # or not created): every statement would fail, the migration's first with a trace
+            schema = await connection.scalar(text("SELECT current_schema()")) if postgresql else ""
+            path = await connection.scalar(text("SHOW search_path")) if postgresql else ""
     except (OSError, DBAPIError) as exc:  # refused, no such database, no such host
         reason = getattr(exc, "orig", None) or exc
         output_console().print(
@@ -27,6 +32,12 @@ async def reachable_database(engine: AsyncEngine) -> None:
             f"{type(reason).__name__}: {mask_text(str(reason)).splitlines()[0][:300]}"
         )
         raise typer.Exit(2) from exc
+    if schema is None:
+        output_console().print(
+            f"[red]database error:[/red] {engine.url.render_as_string()} has no schema "
+            f"{path}: create it, or correct GOVHUB_DATABASE_SCHEMA", soft_wrap=True,
+        )
+        raise typer.Exit(2)
 
 
 async def ready_database(engine: AsyncEngine) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import errno
 import json
+import os
 import re
 import secrets
 import socket
@@ -25,6 +26,7 @@ from domain.enums import SourceSystem
 from hub.cli import app
 from hub.demo import render_sources_file
 from sandbox.runner import DEFAULT_CREDENTIALS, bind_socket
+from tests.conftest import service_missing
 
 runner = CliRunner()
 
@@ -393,6 +395,28 @@ def test_a_database_that_cannot_be_opened_is_one_line(
         assert result.exit_code == 2, (command, result.output)
         assert "database error: cannot open" in result.output, command
         assert "pa55word" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_a_database_schema_that_does_not_exist_is_one_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, pii_key: bytes
+) -> None:
+    url = os.environ.get("GOVHUB_TEST_DATABASE_URL")
+    if not url:
+        service_missing("PostgreSQL not configured: set GOVHUB_TEST_DATABASE_URL")
+        return
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", url)
+    monkeypatch.setenv("GOVHUB_DATABASE_SCHEMA", "govhub_never_created")
+    for command in (["migrate"], ["audit", "verify"]):
+        try:
+            result = runner.invoke(app, command)
+        finally:
+            configure_pii(pii_key)
+            configure_audit_key(None)
+        assert result.exit_code == 2, (command, result.output)
+        assert "has no schema govhub_never_created: create it, or correct " \
+            "GOVHUB_DATABASE_SCHEMA" in result.output, command
+        assert "Traceback" not in result.output
 
 
 def test_audit_verify_on_a_database_behind_the_migrations_says_to_migrate(
