@@ -18,6 +18,7 @@ from db.regions import seed_regions
 from domain.enums import SourceSystem
 from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, risk_cli, security_cli, sync_cli
+from hub.auth import TokenVerifier
 from hub.database import ready_database
 from hub.logging import configure_logging
 from hub.matters import check_rule_files
@@ -54,6 +55,7 @@ def _check_serving(settings: Settings) -> None:
         check_rule_files(settings)
         load_persisted_documents(settings)
         persisted_roles(settings)
+        TokenVerifier(settings)  # the JWT key: each serving process loads it as it starts
     except SettingsError as exc:
         refuse_configuration(exc.code, str(exc))
 

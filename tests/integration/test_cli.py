@@ -237,6 +237,23 @@ def test_matter_opening_settings_naming_nothing_known_are_one_coded_line(
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
 
 
+@pytest.mark.parametrize("key", ["/etc/govhub/no-such-key.pem", "not a key", "{\"keys\": 1}"])
+@pytest.mark.parametrize("command", [["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_a_jwt_public_key_that_does_not_load_is_one_coded_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, key: str, command: list[str]
+) -> None:
+    # a key that does not load would refuse every token, each process ready all the same
+    _sources_never_asked(workdir, monkeypatch)
+    monkeypatch.setenv("GOVHUB_JWT_PUBLIC_KEY", key)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "configuration error (INVALID_SETTING): GOVHUB_JWT_PUBLIC_KEY is neither" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
 def test_audit_verify_reports_a_truncated_tail(workdir: Path, pii_key: bytes) -> None:
     # given an embedded database with a chain of five rows and a checkpoint written at the end
     assert runner.invoke(app, ["migrate"]).exit_code == 0
