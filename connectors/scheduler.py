@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -11,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from connectors.base import Connector
 from connectors.config import SourceConfig
 from connectors.sync import ChangeListener, RiskListener, RunResult, sync_source
+from connectors.tasks import cancel_and_wait
 from db.risk import RiskConfig
 from domain.enums import SourceSystem
 
@@ -42,10 +42,11 @@ class SyncScheduler:
         self.configs = configs
         self.last: dict[SourceSystem, RunResult] = {}
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     async def _loop(self, source: SourceSystem) -> None:
         interval = self.configs[source].schedule_seconds
-        while True:
+        while not self._stopping:  # a run that lost its cancellation starts no other
             try:
                 self.last[source] = await sync_source(
                     self.engine,
@@ -65,9 +66,8 @@ class SyncScheduler:
             self._tasks.append(asyncio.create_task(self._loop(source), name=f"sync:{source}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        """Cancel every source's loop and wait until each has ended (a run cut short leaves
+        its committed batches, and the next run resumes after them)."""
+        self._stopping = True
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()

@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -38,17 +39,43 @@ def _current(connection: Connection) -> str | None:
 _MIGRATION_LOCK = 0x60B4A0D2  # advisory-lock key reserved for migrations
 
 
+class UnknownRevision(RuntimeError):
+    """The database is at a revision this version's migrations do not hold: a newer govhub
+    migrated it (or another application's Alembic shares its ``alembic_version``)."""
+
+    def __init__(self, revision: str) -> None:
+        super().__init__(
+            f"the database's schema is at revision {revision}, which this version of govhub "
+            f"does not know (its newest is {head_revision()}): it was migrated by a newer "
+            "version; run that version, or restore a backup taken before its migration"
+        )
+        self.revision = revision
+
+
+def _known_current(connection: Connection) -> str | None:
+    """The database's revision, when this version's migrations hold it."""
+    current = _current(connection)
+    if current is not None:
+        try:
+            ScriptDirectory.from_config(alembic_config()).revision_map.get_revision(current)
+        except RevisionError:
+            raise UnknownRevision(current) from None
+    return current
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (default: the newest).
 
     On PostgreSQL the transaction first takes an advisory lock, so replicas that start
     together migrate one after another: the first does the work, the rest find it done.
+    A database at a revision these migrations do not hold is :class:`UnknownRevision`.
     """
     async with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             await connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
             )
+        await connection.run_sync(_known_current)
         await connection.run_sync(_upgrade, revision)
 
 

@@ -42,7 +42,7 @@ from domain.roles import Principal, Role
 from hub.audit import AuditWriter
 from hub.auth import AuthenticationError, DevTokens, TokenVerifier
 from hub.background import scheduled_sync
-from hub.bus import EventBus, open_bus, record_announcer
+from hub.bus import EventBus, open_bus, record_announcer, redis_reachable
 from hub.context import Context, header_text
 from hub.cors import CorsPolicy, cors_policy
 from hub.deadletters import SourceDeadLetters
@@ -276,7 +276,13 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         if not at_head:
             return JSONResponse({"status": "unavailable", "database": "migrations pending"}, 503)
-        return JSONResponse({"status": "ready", "database": "ok", "migrations": "head"})
+        ready = {"status": "ready", "database": "ok", "migrations": "head"}
+        if settings.redis_url is not None:
+            if not await redis_reachable(settings.redis_url):
+                log.warning("readiness_check_failed", error="RedisUnreachable")
+                return JSONResponse({**ready, "status": "unavailable", "redis": "unreachable"}, 503)
+            ready["redis"] = "ok"
+        return JSONResponse(ready)
 
     async def metrics(request: Request) -> Response:
         if settings.metrics_token is not None:
@@ -306,7 +312,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         thresholds = collect_young_less_often()  # given back when the app stops
         state.audit.start()  # group commit: concurrent requests share one audit transaction
         try:
-            async with open_bus(settings.redis_url) as bus:
+            async with open_bus(settings.redis_url, settings.bus_namespace()) as bus:
                 state.bus = bus
                 announce = record_announcer(bus)
                 workflow = build_workflow(settings, state.sessions, bus)

@@ -18,7 +18,8 @@ One request's row must never fail another's: every event is made storable before
 queued (``AuditEvent.storable``), and should a batch still fail, its rows are written again
 one transaction each, so only a row that cannot be stored fails (its own request).
 After a committed batch, a signed checkpoint of the chain's head is written outside the
-database (``db.audit_checkpoints``) at most every ``checkpoint_seconds``.
+database (``db.audit_checkpoints``) at most every ``checkpoint_seconds``; a batch within that
+time of the last one is anchored when it is up.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import cast
 import structlog
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from connectors.tasks import cancel_and_wait
 from db.audit import (
     AuditEvent,
     ChainTail,
@@ -73,6 +75,7 @@ class AuditWriter:
         self.checkpoints = checkpoints
         self.checkpoint_seconds = checkpoint_seconds
         self._last_checkpoint = float("-inf")
+        self._owed_checkpoint: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         dialect = self._engine.dialect
@@ -92,6 +95,9 @@ class AuditWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._owed_checkpoint is not None:  # the forced one below covers it
+            await cancel_and_wait([self._owed_checkpoint])
+            self._owed_checkpoint = None
         await self._release()
         await self.checkpoint(force=True)
 
@@ -109,11 +115,18 @@ class AuditWriter:
         return self.checkpoints.latest() if self.checkpoints is not None else None
 
     async def checkpoint(self, *, force: bool = False) -> None:
-        """Sign and write the chain's head, unless one was written within the interval."""
+        """Sign and write the chain's head; when one was written within the interval, write
+        it once the interval is over instead, so the rows of a burst that ends inside it are
+        anchored as well (else deleting them would go unseen until another batch came)."""
         now = time.monotonic()
-        if self.checkpoints is None or (
-            not force and now - self._last_checkpoint < self.checkpoint_seconds
-        ):
+        if self.checkpoints is None:
+            return
+        wait = self.checkpoint_seconds - (now - self._last_checkpoint)
+        if not force and wait > 0:
+            if self._owed_checkpoint is None:
+                self._owed_checkpoint = asyncio.create_task(
+                    self._checkpoint_after(wait), name="audit-checkpoint"
+                )
             return
         self._last_checkpoint = now
         try:
@@ -122,6 +135,11 @@ class AuditWriter:
         except Exception:  # a missed checkpoint is retried with the next batch
             self._last_checkpoint = float("-inf")
             log.exception("audit_checkpoint_failed")
+
+    async def _checkpoint_after(self, wait: float) -> None:
+        await asyncio.sleep(wait)
+        self._owed_checkpoint = None  # rows committed from now on owe another
+        await self.checkpoint()
 
     async def _write(self, batch: list[_Pending]) -> None:
         """One statement for the batch (PostgreSQL), else one transaction; on failure, one

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from domain.roles import PII_SCOPE, Principal, Role
 from domain.validators import InvalidIdentifier, division_prefix, validate_division_code
-from hub.settings import Settings
+from hub.settings import Settings, SettingsError
 
 __all__ = ["AuthenticationError", "DevTokens", "Principal", "TokenVerifier", "mint_token"]
 
@@ -41,14 +43,22 @@ def _region_prefixes(raw: Any) -> tuple[str, ...]:
 
 
 def _load_public_key(value: str) -> tuple[Any, list[str]]:
-    """A PEM string, a path to a PEM file, or a path to a JWKS file."""
+    """A PEM string, a path to a PEM file, or a path to a JWKS file; anything else (a path
+    that does not exist, a file holding no key) is a :class:`SettingsError`, which would
+    otherwise refuse every token as signed with the wrong algorithm."""
     text = value
     path = Path(value)
     if not value.lstrip().startswith("-----") and path.exists():
         text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("{"):
-        keys = jwt.PyJWKSet.from_dict(json.loads(text)).keys
-        return {k.key_id: k.key for k in keys}, ["RS256", "ES256"]
+    try:
+        if text.lstrip().startswith("{"):
+            keys = jwt.PyJWKSet.from_dict(json.loads(text)).keys
+            return {k.key_id: k.key for k in keys}, ["RS256", "ES256"]
+        load_pem_public_key(text.encode("utf-8"))
+    except (ValueError, TypeError, UnsupportedAlgorithm, jwt.PyJWKSetError) as exc:
+        raise SettingsError(
+            "GOVHUB_JWT_PUBLIC_KEY is neither a PEM public key nor a readable PEM or JWKS file"
+        ) from exc
     return text, ["RS256", "ES256"]
 
 

@@ -55,21 +55,26 @@ class LocalBus:
 
 
 class RedisBus:
-    """Fan-out across processes through Redis pub/sub."""
+    """Fan-out across processes through Redis pub/sub, on channels ``<namespace>:<channel>``:
+    the processes of one deployment share a namespace (``Settings.bus_namespace``), and
+    another deployment on the same Redis has its own."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, namespace: str = "govhub") -> None:
         # imported here: a process with no Redis configured (``govhub sync`` on its own, the
         # other commands) is spared its import, a fifth of a second
         from redis.asyncio import Redis
 
         self._redis: Redis = Redis.from_url(url)
+        self._namespace = namespace
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
-        await self._redis.publish(f"govhub:{channel}", json.dumps(message, ensure_ascii=False))
+        await self._redis.publish(
+            f"{self._namespace}:{channel}", json.dumps(message, ensure_ascii=False)
+        )
 
     async def subscribe(self, channel: str) -> AsyncIterator[dict[str, Any]]:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(f"govhub:{channel}")
+        await pubsub.subscribe(f"{self._namespace}:{channel}")
         try:
             async for item in pubsub.listen():
                 if item["type"] == "message":
@@ -85,6 +90,23 @@ class RedisBus:
         await self._redis.aclose()
 
 
+async def redis_reachable(url: str, wait_seconds: float = 2.0) -> bool:
+    """Whether Redis at ``url`` answers a PING within ``wait_seconds`` (readiness): a
+    process that cannot reach it neither hears nor tells the others of any change."""
+    from redis.asyncio import Redis
+    from redis.exceptions import RedisError
+
+    client: Redis = Redis.from_url(
+        url, socket_connect_timeout=wait_seconds, socket_timeout=wait_seconds
+    )
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
 def record_announcer(bus: EventBus) -> ChangeListener:
     """A sync listener that publishes each committed batch's changes on ``records``."""
 
@@ -95,9 +117,10 @@ def record_announcer(bus: EventBus) -> ChangeListener:
 
 
 @asynccontextmanager
-async def open_bus(redis_url: str | None) -> AsyncIterator[EventBus]:
-    """Redis when a URL is configured, in-process otherwise; closed on exit."""
-    bus: EventBus = RedisBus(redis_url) if redis_url else LocalBus()
+async def open_bus(redis_url: str | None, namespace: str = "govhub") -> AsyncIterator[EventBus]:
+    """Redis when a URL is configured (channels under ``namespace``), in-process otherwise;
+    closed on exit."""
+    bus: EventBus = RedisBus(redis_url, namespace) if redis_url else LocalBus()
     try:
         yield bus
     finally:

@@ -19,6 +19,7 @@ from db.regions import seed_regions
 from domain.enums import SourceSystem
 from domain.heap import settle_collector
 from hub import eval_cli, outbox, report_cli, risk_cli, security_cli, sync_cli
+from hub.auth import TokenVerifier
 from hub.database import ready_database
 from hub.logging import configure_logging
 from hub.matters import check_rule_files
@@ -55,6 +56,7 @@ def _check_serving(settings: Settings) -> None:
         check_rule_files(settings)
         load_persisted_documents(settings)
         persisted_roles(settings)
+        TokenVerifier(settings)  # the JWT key: each serving process loads it as it starts
     except SettingsError as exc:
         refuse_configuration(exc.code, str(exc))
 
@@ -112,6 +114,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         workers=settings.workers,
         log_config=None,
         lifespan="on",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
@@ -130,6 +133,13 @@ def loopback(host: str) -> bool:
             return False
 
     return bool(found) and all(is_loopback(address) for address in found)
+
+
+WORKER_HEALTHCHECK_SECONDS = 60
+"""How long uvicorn waits for a worker to answer its health check before it kills it as hung.
+A new worker answers only once it has imported govhub (4–5 s on a busy 2-core machine, two
+workers importing at once): with uvicorn's 5 s it was killed at start and started again, in
+a loop while the machine stayed busy. A dead worker is still seen at once (its exit)."""
 
 
 def worker_app() -> Starlette:

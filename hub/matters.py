@@ -16,12 +16,13 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.sync import ChangeListener
+from connectors.tasks import cancel_and_wait
 from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
 from domain.calendar import ChineseWorkingCalendar, load_calendar_overrides
 from domain.deadlines import DeadlineRuleError, RuleBook, load_rules
-from domain.enums import SourceSystem
+from domain.enums import CaseStatus, DisputeCategory, RecordKind, SourceSystem
 from domain.events import (
     MATTERS_CHANNEL,
     ChangedRecord,
@@ -83,13 +84,28 @@ def deadline_config(settings: Settings) -> tuple[RuleBook, ChineseWorkingCalenda
 
 
 def check_rule_files(settings: Settings) -> None:
-    """Load every rules file the settings name (risk, deadlines, calendar), so a command
-    that would use one stops before it does anything: :class:`SettingsError` with its code."""
+    """Load every rules file the settings name (risk, deadlines, calendar) and which synced
+    records open matters, so a command that would use them stops before it does anything:
+    :class:`SettingsError` with its code."""
     risk_config(settings)
     deadline_config(settings)
+    intake_rules(settings)
 
 
 def intake_rules(settings: Settings) -> IntakeRules:
+    """Which synced records open matters; a value that names no kind, category or status is
+    a :class:`SettingsError` naming its variable."""
+    for variable, values, known in (
+        ("GOVHUB_MATTER_OPEN_KINDS", settings.matter_open_kinds, RecordKind),
+        ("GOVHUB_MATTER_OPEN_CATEGORIES", settings.matter_open_categories, DisputeCategory),
+        ("GOVHUB_MATTER_OPEN_STATUSES", settings.matter_open_statuses, CaseStatus),
+    ):
+        names = [str(member.value) for member in known]
+        unknown = [value for value in values if value not in names]
+        if unknown:
+            raise SettingsError(
+                f"{variable}: {', '.join(unknown)} is not one of {', '.join(names)}"
+            )
     return IntakeRules.of(
         settings.matter_open_kinds, settings.matter_open_categories, settings.matter_open_statuses
     )
@@ -132,9 +148,7 @@ async def deadline_scanner(
     try:
         yield task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel_and_wait([task])
         with contextlib.suppress(Exception):
             await release_lease(workflow.sessions, SCANNER, holder)
 

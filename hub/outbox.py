@@ -27,6 +27,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.config import load_sources
+from connectors.tasks import cancel_and_wait
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import create_engine, session_factory
 from db.models.base import utcnow
@@ -110,9 +111,7 @@ async def running_relay(
         try:
             yield relay
         finally:
-            snapshots.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await snapshots
+            await cancel_and_wait([snapshots])
             await relay.stop()
             OUTBOX_METRICS.relay = None
 

@@ -66,7 +66,9 @@ async def regrade_all(
             )
         async with contextlib.AsyncExitStack() as stack:
             bus = (
-                await stack.enter_async_context(open_bus(settings.redis_url))
+                await stack.enter_async_context(
+                    open_bus(settings.redis_url, settings.bus_namespace())
+                )
                 if settings.redis_url
                 else None
             )

@@ -14,6 +14,7 @@ from db.engine import create_engine, session_factory
 from db.migrate import current_revision, head_revision, is_at_head
 from domain.roles import Role
 from hub.auth import mint_token
+from hub.database import reachable_database
 from hub.output import output_console
 from hub.settings import Settings
 
@@ -60,6 +61,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
         async def run() -> tuple[int, str | None]:
             engine = create_engine(settings.database_url, schema=settings.database_schema)
             try:
+                await reachable_database(engine)
                 if not await is_at_head(engine):  # verifying reads; it changes no schema
                     found = await current_revision(engine)
                     console.print(

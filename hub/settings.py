@@ -12,9 +12,10 @@ import secrets
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import structlog
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -28,6 +29,9 @@ log = structlog.get_logger(__name__)
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 """Database URLs govhub runs on: the embedded default, and PostgreSQL in production."""
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+"""The schemes of the URLs redis-py opens (``GOVHUB_REDIS_URL``)."""
 
 
 class ConfigErrorCode(StrEnum):
@@ -222,6 +226,24 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        """A URL redis-py opens, checked here: each serving process opens it only as it
+        starts, and one that cannot would die at every restart (``serve --workers``)."""
+        if not value:
+            return value
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - reading it checks the port is a number
+        except ValueError:
+            raise ValueError("GOVHUB_REDIS_URL is not a URL") from None
+        if parts.scheme not in REDIS_SCHEMES:
+            raise ValueError(
+                "GOVHUB_REDIS_URL must start with " + ", ".join(f"{s}://" for s in REDIS_SCHEMES)
+            )
+        return value
+
     @model_validator(mode="after")
     def _in_the_data_directory(self) -> Settings:
         """The embedded database and the audit checkpoints live in ``GOVHUB_DATA_DIR``
@@ -300,6 +322,13 @@ class Settings(BaseSettings):
             )
         return None
 
+    def bus_namespace(self) -> str:
+        """The prefix of this deployment's Redis channels: its database and schema, as its
+        sync locks are (``connectors.locks``), so two deployments sharing one Redis (a
+        staging hub beside production, two cities) never hear each other's changes."""
+        database = make_url(self.database_url).database or ""
+        return f"govhub:{database}:{self.database_schema or 'public'}"
+
     def pii_key_value(self) -> str:
         if self.pii_key is None:
             raise SettingsError("GOVHUB_PII_KEY is not set", ConfigErrorCode.MISSING_SETTING)
@@ -351,6 +380,20 @@ def load_settings() -> Settings:
     """Read the environment; raise :class:`SettingsError` naming what is wrong."""
     try:
         settings = Settings()
-    except ValueError as exc:  # pydantic's ValidationError names the field
+    except ValidationError as exc:
+        raise SettingsError(invalid_settings(exc)) from exc
+    except ValueError as exc:  # pydantic-settings could not decode a value (JSON lists)
         raise SettingsError(f"invalid GOVHUB_ setting: {exc}") from exc
     return settings.require_secrets()
+
+
+def invalid_settings(error: ValidationError) -> str:
+    """What is wrong, on one line: each variable named with pydantic's reason, never the value
+    given (a database or Redis URL carries its password)."""
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False, include_context=False):
+        field = "_".join(str(part) for part in problem["loc"]).upper()
+        variable = f"GOVHUB_{field}" if field else "GOVHUB_ settings"
+        reason = " ".join(problem["msg"].removeprefix("Value error, ").split())
+        problems.append(reason if reason.startswith(variable) else f"{variable}: {reason}")
+    return "; ".join(problems)

@@ -146,7 +146,9 @@ async def sync_sources(
             announce, bus = None, None
             alert = risk_alert_announcer(None)
             if settings.redis_url:
-                bus = await stack.enter_async_context(open_bus(settings.redis_url))
+                bus = await stack.enter_async_context(
+                    open_bus(settings.redis_url, settings.bus_namespace())
+                )
                 announce = record_announcer(bus)
                 alert = risk_alert_announcer(bus)
             follow = matter_intake(build_workflow(settings, sessions, bus), intake_rules(settings))

@@ -19,7 +19,6 @@ starts in the second half of its lease, so it cannot overlap a worker that recla
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import os
 import random
@@ -50,6 +49,7 @@ from connectors.errors import (
     SourceTimeout,
 )
 from connectors.registry import make_breaker, make_http_client
+from connectors.tasks import cancel_and_wait
 from connectors.writeback.base import Delivery, Writer
 from db.models.base import utcnow
 from db.outbox import ClaimedWrite, claim_due, settle
@@ -254,9 +254,5 @@ class OutboxRelay:
                                                    name=f"outbox:{target}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._tasks)
         self._tasks.clear()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from db.engine import create_engine
 from hub.app import create_app
 from hub.settings import Settings
+from tests.conftest import service_missing
 from tests.integration.auth_support import JWT_SECRET, bearer
 
 QUERY_VERSION = "{ version }"
@@ -63,6 +66,47 @@ async def test_readyz_reports_pending_migrations(tmp_path: Path, pii_key: bytes)
     # then the hub says it is not ready, and why
     assert response.status_code == 503
     assert response.json()["database"] == "migrations pending"
+
+
+async def test_readyz_reports_redis_unreachable(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    # given a hub whose Redis (the fan-out between processes) cannot be reached
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    port = closed.getsockname()[1]
+    settings = _settings(pii_key).model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+    app = create_app(settings, engine=committing_engine)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        ) as client:
+            response = await client.get("/readyz")
+    finally:
+        closed.close()
+    # then it is not ready: its subscribers would hear nothing, its changes reach no one
+    assert response.status_code == 503
+    assert response.json()["redis"] == "unreachable"
+
+
+@pytest.mark.redis
+async def test_readyz_reports_redis_reachable(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    url = os.environ.get("GOVHUB_TEST_REDIS_URL")
+    if not url:
+        service_missing("Redis not configured: set GOVHUB_TEST_REDIS_URL")
+        return
+    settings = _settings(pii_key).model_copy(update={"redis_url": url})
+    app = create_app(settings, engine=committing_engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://hub"
+    ) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "ready", "database": "ok", "migrations": "head", "redis": "ok",
+    }
 
 
 async def test_graphql_answers_version(client: httpx.AsyncClient) -> None:

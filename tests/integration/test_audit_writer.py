@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -24,6 +25,7 @@ from db.audit import (
     chain_tail,
     verify_chain,
 )
+from db.audit_checkpoints import CheckpointFile
 from db.engine import session_factory
 from db.migrate import migrated_engine
 from db.models import AuditEntry
@@ -99,6 +101,28 @@ async def test_a_writer_follows_rows_appended_behind_its_back(
         await writer.stop()
     # then its row follows theirs
     assert await _verified(committing_engine) == (4, ["Op1", "Op2", "Op3", "Op4"])
+
+
+async def test_a_burst_inside_the_checkpoint_interval_is_anchored_when_it_ends(
+    committing_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    # given a writer that checkpoints at most every half second, and has just done so
+    checkpoints = CheckpointFile(tmp_path / "audit-checkpoints.jsonl")
+    writer = AuditWriter(
+        session_factory(committing_engine), checkpoints=checkpoints, checkpoint_seconds=0.5
+    )
+    writer.start()
+    try:
+        await writer.record(_event(1))
+        # when two more rows come within the interval, then nothing for longer than it
+        await writer.record(_event(2))
+        await writer.record(_event(3))
+        await asyncio.sleep(1.0)
+        latest = checkpoints.latest()
+    finally:
+        await writer.stop()
+    # then a checkpoint anchors them without waiting for another batch (or the shutdown)
+    assert latest is not None and latest.sequence == 3
 
 
 @asynccontextmanager

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import errno
 import json
+import os
 import re
 import secrets
 import socket
@@ -25,6 +26,7 @@ from domain.enums import SourceSystem
 from hub.cli import app
 from hub.demo import render_sources_file
 from sandbox.runner import DEFAULT_CREDENTIALS, bind_socket
+from tests.conftest import service_missing
 
 runner = CliRunner()
 
@@ -46,6 +48,28 @@ def test_migrate_creates_the_embedded_database_and_seeds_regions(workdir: Path) 
     assert name == "大邑县"
     assert revision
     assert (workdir / "data" / "pii.key").exists()
+
+
+def test_migrate_on_a_database_a_newer_version_migrated_stops_in_one_line(
+    workdir: Path,
+) -> None:
+    # given the embedded database migrated by a newer govhub (a revision this one lacks)
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0999'")
+    # when this version migrates it
+    result = runner.invoke(app, ["migrate"])
+    # then it stops with one line saying so, and leaves the database as it found it
+    assert result.exit_code == 2, result.output
+    refusal = [line for line in result.output.splitlines() if "database error" in line]
+    assert len(refusal) == 1 and refusal[0].startswith(
+        "database error: the database's schema is at revision 0999, which this version of "
+        "govhub does not know"
+    )
+    assert "Traceback" not in result.output
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert revision == "0999"
 
 
 def test_prod_without_keys_stops_naming_the_variable(
@@ -187,6 +211,45 @@ def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
     result = runner.invoke(app, command)
     assert result.exit_code == 2, result.output
     assert f"configuration error ({code}): {variable}: " in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("GOVHUB_MATTER_OPEN_KINDS", "GRID_EVENT,PETITON"),
+        ("GOVHUB_MATTER_OPEN_CATEGORIES", "neighbour"),
+        ("GOVHUB_MATTER_OPEN_STATUSES", "OPEN"),
+    ],
+)
+@pytest.mark.parametrize("command", [["sync"], ["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_matter_opening_settings_naming_nothing_known_are_one_coded_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str,
+    command: list[str],
+) -> None:
+    _sources_never_asked(workdir, monkeypatch)
+    monkeypatch.setenv(variable, value)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"configuration error (INVALID_SETTING): {variable}: " in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
+@pytest.mark.parametrize("key", ["/etc/govhub/no-such-key.pem", "not a key", "{\"keys\": 1}"])
+@pytest.mark.parametrize("command", [["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_a_jwt_public_key_that_does_not_load_is_one_coded_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, key: str, command: list[str]
+) -> None:
+    # a key that does not load would refuse every token, each process ready all the same
+    _sources_never_asked(workdir, monkeypatch)
+    monkeypatch.setenv("GOVHUB_JWT_PUBLIC_KEY", key)
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert "configuration error (INVALID_SETTING): GOVHUB_JWT_PUBLIC_KEY is neither" in (
+        result.output
+    )
     assert "Traceback" not in result.output
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
 
@@ -340,13 +403,37 @@ def test_a_database_that_cannot_be_opened_is_one_line(
     workdir: Path, monkeypatch: pytest.MonkeyPatch, pii_key: bytes
 ) -> None:
     monkeypatch.setenv("GOVHUB_DATABASE_URL", "postgresql+asyncpg://govhub:pa55word@127.0.0.1:9/x")
-    try:
-        result = runner.invoke(app, ["migrate"])
-    finally:
-        configure_pii(pii_key)
-        configure_audit_key(None)
-    assert result.exit_code == 2, result.output
-    assert "database error" in result.output and "pa55word" not in result.output
+    for command in (["migrate"], ["audit", "verify"]):
+        try:
+            result = runner.invoke(app, command)
+        finally:
+            configure_pii(pii_key)
+            configure_audit_key(None)
+        assert result.exit_code == 2, (command, result.output)
+        assert "database error: cannot open" in result.output, command
+        assert "pa55word" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.postgres
+def test_a_database_schema_that_does_not_exist_is_one_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, pii_key: bytes
+) -> None:
+    url = os.environ.get("GOVHUB_TEST_DATABASE_URL")
+    if not url:
+        service_missing("PostgreSQL not configured: set GOVHUB_TEST_DATABASE_URL")
+        return
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", url)
+    monkeypatch.setenv("GOVHUB_DATABASE_SCHEMA", "govhub_never_created")
+    for command in (["migrate"], ["audit", "verify"]):
+        try:
+            result = runner.invoke(app, command)
+        finally:
+            configure_pii(pii_key)
+            configure_audit_key(None)
+        assert result.exit_code == 2, (command, result.output)
+        assert "has no schema govhub_never_created: create it, or correct " \
+            "GOVHUB_DATABASE_SCHEMA" in result.output, command
+        assert "Traceback" not in result.output
 
 
 def test_audit_verify_on_a_database_behind_the_migrations_says_to_migrate(

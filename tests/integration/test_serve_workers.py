@@ -78,6 +78,35 @@ async def test_two_workers_answer_on_one_port(tmp_path: Path) -> None:
         await _two_workers_answer(env, tmp_path)
 
 
+SLOW_WORKER_START = """\
+import sys
+import time
+
+if "--multiprocessing-fork" in sys.argv:  # a worker process, before it imports anything
+    time.sleep(7)
+"""
+
+
+@pytest.mark.postgres
+async def test_workers_slow_to_start_are_not_killed_as_hung(tmp_path: Path) -> None:
+    # given a machine so busy that a worker takes 7 s before it can answer uvicorn's health
+    # check (importing govhub alone takes 4-5 s on a loaded 2-core machine)
+    redis_url = os.environ.get("GOVHUB_TEST_REDIS_URL")
+    if not redis_url:
+        service_missing("Redis not configured: set GOVHUB_TEST_REDIS_URL")
+        return
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(SLOW_WORKER_START, encoding="utf-8")
+    async with scratch_schema("govhub_workers") as (url, schema):
+        env = {**_postgres_environment(url, schema, tmp_path), "GOVHUB_REDIS_URL": redis_url}
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(slow), env.get("PYTHONPATH")]))
+        # when `govhub serve --workers 2` starts, then both workers come up and answer
+        await _two_workers_answer(env, tmp_path)
+    # and none was killed and started again on the way
+    assert "died" not in (tmp_path / "serve.log").read_text()
+
+
 async def _two_workers_answer(env: dict[str, str], tmp_path: Path) -> None:
     # given `govhub serve --workers 2` on PostgreSQL and Redis
     port = _free_port()

@@ -272,11 +272,18 @@ async def test_changes_reach_subscribers_of_another_process_through_redis(
     if not redis_url:
         service_missing("Redis not configured: set GOVHUB_TEST_REDIS_URL")
         return
-    # given a serving hub on Redis, and a sync elsewhere publishing through its own connection
-    sync_bus = RedisBus(redis_url)
+    # given a serving hub on Redis, a sync of the same deployment publishing through its own
+    # connection, and one of another deployment (another database) on the same Redis
     probe: Redis = Redis.from_url(redis_url)
     try:
-        async with running_hub(committing_engine, pii_key, redis_url=redis_url) as (url, _state):
+        async with running_hub(committing_engine, pii_key, redis_url=redis_url) as (url, state):
+            namespace = state.settings.bus_namespace()
+            other = state.settings.model_copy(
+                update={"database_url": "postgresql+asyncpg://govhub@db/another_city"}
+            )
+            assert other.bus_namespace() != namespace
+            sync_bus = RedisBus(redis_url, namespace)
+            other_bus = RedisBus(redis_url, other.bus_namespace())
             bearer = f"Bearer {token(Role.CENTER_STAFF, [INSIDE])}"
             ws = await _connect(url, {"Authorization": bearer})
             try:
@@ -284,18 +291,24 @@ async def test_changes_reach_subscribers_of_another_process_through_redis(
                 await _subscribe(ws, "1", {})
 
                 async def listening() -> bool:
-                    counts = await probe.pubsub_numsub("govhub:records")
+                    counts = await probe.pubsub_numsub(f"{namespace}:records")
                     return bool(counts and counts[0][1] >= 1)
 
                 await _until(listening)
+                # when both syncs announce a change
+                await record_announcer(other_bus)(
+                    SourceSystem.MEDIATION, [_change(8, RecordKind.DISPUTE, INSIDE)]
+                )
                 await record_announcer(sync_bus)(
                     SourceSystem.MEDIATION, [_change(9, RecordKind.DISPUTE, INSIDE)]
                 )
-                assert (await _next(ws))["recordId"] == "RGlzcHV0ZTo5"  # Dispute:9
+                # then the subscriber hears its own deployment's (Dispute:9), not the other's
+                assert (await _next(ws))["recordId"] == "RGlzcHV0ZTo5"
             finally:
                 await ws.close()
+                await sync_bus.close()
+                await other_bus.close()
     finally:
-        await sync_bus.close()
         await probe.aclose()
 
 

@@ -74,7 +74,7 @@ def test_a_malformed_pii_key_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_an_invalid_env_value_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVHUB_ENV", "staging")
-    with pytest.raises(SettingsError, match="env"):
+    with pytest.raises(SettingsError, match="GOVHUB_ENV: Input should be 'dev' or 'prod'"):
         load_settings()
 
 
@@ -86,7 +86,7 @@ def test_plan_cache_mode_defaults_to_generic_plans_and_refuses_other_values(
     monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "auto")
     assert Settings().db_plan_cache_mode == "auto"
     monkeypatch.setenv("GOVHUB_DB_PLAN_CACHE_MODE", "sometimes")
-    with pytest.raises(SettingsError, match="db_plan_cache_mode"):
+    with pytest.raises(SettingsError, match="GOVHUB_DB_PLAN_CACHE_MODE"):
         load_settings()
 
 
@@ -113,6 +113,50 @@ def test_a_database_url_govhub_cannot_use_is_refused_naming_the_variable(
         load_settings()
 
 
+def test_invalid_settings_are_one_line_naming_each_variable_never_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a database URL with its password and a driver govhub does not run on, and an
+    # interval out of range
+    monkeypatch.setenv("GOVHUB_DATABASE_URL", "postgresql+psycopg://govhub:hunter2@db/govhub")
+    monkeypatch.setenv("GOVHUB_SCAN_INTERVAL_SECONDS", "0")
+    # when settings load
+    with pytest.raises(SettingsError) as refused:
+        load_settings()
+    # then one line names both variables and shows neither value
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "hunter2" not in message and "input_value" not in message
+    assert message == (
+        "GOVHUB_DATABASE_URL: postgresql+psycopg is not supported; use sqlite+aiosqlite:// or "
+        "postgresql+asyncpg://; GOVHUB_SCAN_INTERVAL_SECONDS: Input should be greater than 0"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("cache:6379", "GOVHUB_REDIS_URL must start with redis://, rediss://, unix://"),
+        ("http://cache:6379/0", "GOVHUB_REDIS_URL must start with redis://"),
+        ("redis://cache:port/0", "GOVHUB_REDIS_URL is not a URL"),
+    ],
+)
+def test_a_redis_url_redis_cannot_open_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, url: str, says: str
+) -> None:
+    # a serving process opens it only as it starts: refused here, not by each process dying
+    monkeypatch.setenv("GOVHUB_REDIS_URL", url)
+    with pytest.raises(SettingsError, match=says):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "url", ["redis://cache:6379/5", "rediss://:secret@cache/0", "unix:///run/redis.sock"]
+)
+def test_redis_urls_redis_opens_are_accepted(url: str) -> None:
+    assert Settings(redis_url=url).redis_url == url
+
+
 def test_a_database_left_in_the_old_place_is_kept_there(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -131,3 +175,15 @@ def test_a_database_left_in_the_old_place_is_kept_there(
     (tmp_path / "keys").mkdir()
     (tmp_path / "data" / "govhub.db").rename(tmp_path / "keys" / "govhub.db")
     assert Settings().database_url == f"sqlite+aiosqlite:///{tmp_path}/keys/govhub.db"
+
+
+def test_the_redis_channels_are_the_deployments_database_and_schema() -> None:
+    # replicas reaching one database by two hosts (a pooler and the server) share channels
+    pooled = Settings(database_url="postgresql+asyncpg://govhub:pw@pgbouncer:6432/govhub")
+    direct = Settings(database_url="postgresql+asyncpg://govhub@db/govhub")
+    assert pooled.bus_namespace() == direct.bus_namespace() == "govhub:govhub:public"
+    # another database or schema on the same Redis is another deployment
+    city = Settings(database_url="postgresql+asyncpg://govhub@db/chengdu")
+    staging = direct.model_copy(update={"database_schema": "staging"})
+    assert len({direct.bus_namespace(), city.bus_namespace(), staging.bus_namespace()}) == 3
+    assert "pw" not in pooled.bus_namespace()
