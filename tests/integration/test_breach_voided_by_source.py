@@ -10,7 +10,6 @@ source's own 受理, learned late.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,15 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db import source_steps
 from db.deadline_scanner import scan
-from db.engine import session_factory
 from db.matter_intake import take_in
 from db.matter_workflow import BREACH_VOIDED, MatterWorkflow, NewMatter
 from db.models import ClockRow, MatterEvent, MatterRecord, Record, Supervision
 from db.models.audit import AuditEntry
 from db.models.records import Petition
 from db.models.risk import RiskAssessment
-from domain.calendar import ChineseWorkingCalendar
-from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.roles import Principal, Role
 from domain.supervision import SupervisionStatus
@@ -38,6 +34,7 @@ from domain.workflow.errors import Conflict, IllegalTransition
 from domain.workflow.intake import IntakeRules
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin
+from tests.integration.clock_support import SettableClock, clocked_workflow
 from tests.integration.graphql_world import _insert
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -52,24 +49,14 @@ TOO_LATE = datetime(2026, 12, 2, 15, tzinfo=SH)  # 已答复 on the 62nd day
 VOIDER = Actor.system(BREACH_VOIDED).sub
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = FIRST_SYNC
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+async def clock() -> SettableClock:
+    return SettableClock(FIRST_SYNC)
 
 
 @pytest.fixture
-async def clock() -> _Clock:
-    return _Clock()
-
-
-@pytest.fixture
-async def flow(committing_engine: AsyncEngine, clock: _Clock) -> AsyncIterator[MatterWorkflow]:
-    yield MatterWorkflow(
-        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(), now=clock,
-    )
+async def flow(committing_engine: AsyncEngine, clock: SettableClock) -> MatterWorkflow:
+    return clocked_workflow(committing_engine, clock)
 
 
 async def _petition(flow: MatterWorkflow, accepted: bool) -> int:
@@ -102,7 +89,7 @@ async def _petition(flow: MatterWorkflow, accepted: bool) -> int:
 
 
 async def _source_news(
-    flow: MatterWorkflow, clock: _Clock, status: CaseStatus, word: str, at: datetime,
+    flow: MatterWorkflow, clock: SettableClock, status: CaseStatus, word: str, at: datetime,
     synced: datetime = LATER_SYNC, **petition: Any,
 ) -> None:
     """The source's news on the record, taken in at the sync at ``synced``."""
@@ -143,7 +130,7 @@ async def _closings(flow: MatterWorkflow, matter_id: int) -> list[Any]:
 
 
 async def test_a_conclusion_within_the_limit_closes_the_breachs_order(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=True)
     breached = await scan(flow, BREACH_SCAN)
@@ -170,7 +157,7 @@ async def test_a_conclusion_within_the_limit_closes_the_breachs_order(
 
 
 async def test_an_escalated_order_of_a_breach_that_did_not_happen_is_closed_too(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=True)
     await scan(flow, BREACH_SCAN)
@@ -189,7 +176,7 @@ async def test_an_escalated_order_of_a_breach_that_did_not_happen_is_closed_too(
 
 
 async def test_a_conclusion_after_the_limit_keeps_the_order(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=True)
     await scan(flow, BREACH_SCAN)
@@ -208,7 +195,7 @@ async def test_a_conclusion_after_the_limit_keeps_the_order(
 
 
 async def test_an_acceptance_within_15_days_learned_late_closes_the_register_order(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=False)  # 登记转送: 15 days, due 10-17 00:00
     clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)
@@ -230,7 +217,7 @@ async def test_an_acceptance_within_15_days_learned_late_closes_the_register_ord
 
 
 async def test_the_closing_is_audited_and_announced_as_the_syncs_act(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=True)
     await scan(flow, BREACH_SCAN)
@@ -251,7 +238,7 @@ async def test_the_closing_is_audited_and_announced_as_the_syncs_act(
 
 
 async def test_a_staff_order_and_an_order_of_another_breach_stay_open(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=False)
     clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)  # 登记转送 ran out: O1
@@ -276,7 +263,7 @@ async def test_a_staff_order_and_an_order_of_another_breach_stay_open(
 
 
 async def test_a_voided_breach_does_not_raise_the_next_breachs_rung(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _petition(flow, accepted=False)
     clock.now = datetime(2026, 10, 17, 9, tzinfo=SH)
@@ -292,7 +279,9 @@ async def test_a_voided_breach_does_not_raise_the_next_breachs_rung(
     assert (real.rung, real.level, real.status) == (0, "REMINDER", "OPEN")
 
 
-async def test_voided_breaches_leave_the_matters_risk(flow: MatterWorkflow, clock: _Clock) -> None:
+async def test_voided_breaches_leave_the_matters_risk(
+    flow: MatterWorkflow, clock: SettableClock
+) -> None:
     matter = await _petition(flow, accepted=True)
     await scan(flow, BREACH_SCAN)  # the 60 days
     await scan(flow, datetime(2026, 12, 9, 10, tzinfo=SH))  # and the 督办's reply: two breaches
@@ -306,7 +295,7 @@ async def test_voided_breaches_leave_the_matters_risk(flow: MatterWorkflow, cloc
 
 
 async def test_the_sources_news_stands_when_voiding_fails(
-    flow: MatterWorkflow, clock: _Clock, monkeypatch: pytest.MonkeyPatch
+    flow: MatterWorkflow, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     matter = await _petition(flow, accepted=True)
     await scan(flow, BREACH_SCAN)
@@ -349,7 +338,7 @@ BUREAU = "org:xfj-510183"
 
 
 async def _dispatched(
-    flow: MatterWorkflow, clock: _Clock, track: str, role: Role, category: str
+    flow: MatterWorkflow, clock: SettableClock, track: str, role: Role, category: str
 ) -> tuple[int, Actor]:
     clock.now = datetime(2025, 3, 3, 10, tzinfo=SH)
     matter = await flow.open(STAFF, NewMatter(OpenPayload(
@@ -366,7 +355,7 @@ async def _dispatched(
 
 
 async def test_an_extension_after_the_breach_is_refused_and_the_order_stays(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter, mediator = await _dispatched(
         flow, clock, "PEOPLES_MEDIATION", Role.MEDIATOR, "NEIGHBOUR"
@@ -395,7 +384,7 @@ async def test_an_extension_after_the_breach_is_refused_and_the_order_stays(
 
 
 async def test_an_extension_before_the_limit_runs_out_is_granted(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter, mediator = await _dispatched(
         flow, clock, "PEOPLES_MEDIATION", Role.MEDIATOR, "NEIGHBOUR"
@@ -415,7 +404,9 @@ async def test_an_extension_before_the_limit_runs_out_is_granted(
     assert [o for o in await _orders(flow, matter) if o.breach_rule_id == "mediation.people"] == []
 
 
-async def test_a_backdated_fact_does_not_void_a_breach(flow: MatterWorkflow, clock: _Clock) -> None:
+async def test_a_backdated_fact_does_not_void_a_breach(
+    flow: MatterWorkflow, clock: SettableClock
+) -> None:
     matter, bureau = await _dispatched(flow, clock, "PETITION", Role.PARTNER_PETITION, "LABOUR")
     clock.now = datetime(2025, 3, 20, 9, tzinfo=SH)  # 告知's 15 days ran out on 3-18
     await scan(flow, clock.now)

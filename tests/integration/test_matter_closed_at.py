@@ -4,22 +4,19 @@ or a fact recorded on the closed matter, keeps it, so the closure stays in its o
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import session_factory
 from db.matter_workflow import MatterWorkflow, NewMatter
 from db.models import Matter
-from domain.calendar import ChineseWorkingCalendar
-from domain.deadlines import load_rules
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin, MatterStep
+from tests.integration.clock_support import SettableClock, clocked_workflow
 
 SH = ZoneInfo("Asia/Shanghai")
 A = MatterAction
@@ -29,27 +26,17 @@ MEDIATOR = Actor.of(Principal("m-1", Role.MEDIATOR, org=ORG))
 CLOSED = datetime(2025, 3, 31, 23, 30, tzinfo=SH)
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2025, 3, 3, 10, tzinfo=SH)
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+async def clock() -> SettableClock:
+    return SettableClock(datetime(2025, 3, 3, 10, tzinfo=SH))
 
 
 @pytest.fixture
-async def clock() -> _Clock:
-    return _Clock()
+async def flow(committing_engine: AsyncEngine, clock: SettableClock) -> MatterWorkflow:
+    return clocked_workflow(committing_engine, clock)
 
 
-@pytest.fixture
-async def flow(committing_engine: AsyncEngine, clock: _Clock) -> AsyncIterator[MatterWorkflow]:
-    yield MatterWorkflow(
-        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(), now=clock
-    )
-
-
-async def _closed_on_march_31(flow: MatterWorkflow, clock: _Clock) -> int:
+async def _closed_on_march_31(flow: MatterWorkflow, clock: SettableClock) -> int:
     matter = await flow.open(STAFF, NewMatter(OpenPayload(
         origin=MatterOrigin.WALK_IN, region_code="411202001", title="邻里纠纷",
     )))  # fmt: skip
@@ -74,7 +61,7 @@ async def _closed_at(flow: MatterWorkflow, matter_id: int) -> tuple[MatterStep, 
 
 
 async def test_a_revisit_after_closing_keeps_the_closing_time(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _closed_on_march_31(flow, clock)
     clock.now = datetime(2025, 4, 2, 10, tzinfo=SH)
@@ -83,7 +70,7 @@ async def test_a_revisit_after_closing_keeps_the_closing_time(
 
 
 async def test_a_reopened_matter_closes_again_at_its_new_closing(
-    flow: MatterWorkflow, clock: _Clock
+    flow: MatterWorkflow, clock: SettableClock
 ) -> None:
     matter = await _closed_on_march_31(flow, clock)
     clock.now = datetime(2025, 4, 2, 10, tzinfo=SH)

@@ -5,7 +5,6 @@ breach of 登记转送 and issues no 督办 for it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,18 +14,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.deadline_scanner import scan
-from db.engine import session_factory
 from db.matter_intake import take_in
 from db.matter_workflow import MatterWorkflow
 from db.models import ClockRow, Matter, MatterEvent, MatterRecord, Record, Supervision
 from db.models.audit import AuditEntry
 from db.models.records import Petition
-from domain.calendar import ChineseWorkingCalendar
-from domain.deadlines import load_rules
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel, SourceSystem
 from domain.workflow.actors import Actor
 from domain.workflow.intake import IntakeRules
 from domain.workflow.vocabulary import MatterStep
+from tests.integration.clock_support import SettableClock, clocked_workflow
 from tests.integration.graphql_world import _insert
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -39,24 +36,14 @@ SECOND_SYNC = datetime(2026, 12, 3, 10, tzinfo=SH)  # the record is 已受理
 SYNC = Actor.system("sync:PETITION").sub
 
 
-class _Clock:
-    def __init__(self) -> None:
-        self.now = FIRST_SYNC
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+async def clock() -> SettableClock:
+    return SettableClock(FIRST_SYNC)
 
 
 @pytest.fixture
-async def clock() -> _Clock:
-    return _Clock()
-
-
-@pytest.fixture
-async def flow(committing_engine: AsyncEngine, clock: _Clock) -> AsyncIterator[MatterWorkflow]:
-    yield MatterWorkflow(
-        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(), now=clock,
-    )
+async def flow(committing_engine: AsyncEngine, clock: SettableClock) -> MatterWorkflow:
+    return clocked_workflow(committing_engine, clock)
 
 
 async def _pending_petition(flow: MatterWorkflow) -> int:
@@ -104,7 +91,7 @@ async def _clocks(flow: MatterWorkflow, matter_id: int) -> dict[str, ClockRow]:
 
 
 async def test_a_petition_the_source_accepts_between_syncs_is_accepted_on_its_date(
-    flow: MatterWorkflow, clock: _Clock,
+    flow: MatterWorkflow, clock: SettableClock,
 ) -> None:
     matter_id = await _pending_petition(flow)
     assert set(await _clocks(flow, matter_id)) == {"petition.register"}
