@@ -175,7 +175,7 @@ function allowed(m) {
     vars: (x) => ({ id, v, input: { ruleId: x.ruleId, amount: Number.parseInt(x.amount, 10), reason: x.reason, approval: x.approval } }),
     // what the rule refuses, in its own words rather than the step's
     errors: {
-      ILLEGAL_TRANSITION: '该时限依规则不可延期（或已停止计时），请刷新后查看。',
+      ILLEGAL_TRANSITION: '该时限依规则不可延期，或已届满（延期须在期限届满前申请），或已停止计时，请刷新后查看。',
       BAD_USER_INPUT: '延期超出该时限规则允许的总量，或缺少审批信息（批准人、文号）。',
       FORBIDDEN: '该时限只能由综治中心延期，或您的单位无权对该事项延期。',
     } });
