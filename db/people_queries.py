@@ -99,8 +99,8 @@ def home_region(scope: RecordScope) -> ColumnElement[Any]:
     record (a 成都 reader learning of 陕州区), which the timeline keeps from them.
     """
     code = PERSONS.c.region_code
-    if scope.reads_nothing:
-        return null()
+    if scope.reads_nothing or not scope.region_prefixes:
+        return null()  # no placed record within reach (unplaced ones alone): no region either
     if "" in scope.region_prefixes:
         return code
     within = or_(*(and_(code >= low, code < high)
