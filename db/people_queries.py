@@ -36,8 +36,8 @@ from db.queries import (
     RecordScope,
     in_list,
     like_pattern,
-    prefix_range,
     scope_conditions,
+    within_prefixes,
 )
 
 RECORD_IDS = "record_ids"
@@ -103,9 +103,7 @@ def home_region(scope: RecordScope) -> ColumnElement[Any]:
         return null()  # no placed record within reach (unplaced ones alone): no region either
     if "" in scope.region_prefixes:
         return code
-    within = or_(*(and_(code >= low, code < high)
-                   for low, high in map(prefix_range, scope.region_prefixes)))  # fmt: skip
-    return case((within, code), else_=null())
+    return case((or_(*within_prefixes(code, scope.region_prefixes)), code), else_=null())
 
 
 def _person_columns(scope: RecordScope) -> list[ColumnElement[Any]]:
