@@ -36,8 +36,8 @@ from db.queries import (
     RecordScope,
     in_list,
     like_pattern,
-    prefix_range,
     scope_conditions,
+    within_prefixes,
 )
 
 RECORD_IDS = "record_ids"
@@ -99,13 +99,11 @@ def home_region(scope: RecordScope) -> ColumnElement[Any]:
     record (a 成都 reader learning of 陕州区), which the timeline keeps from them.
     """
     code = PERSONS.c.region_code
-    if scope.reads_nothing:
-        return null()
+    if scope.reads_nothing or not scope.region_prefixes:
+        return null()  # no placed record within reach (unplaced ones alone): no region either
     if "" in scope.region_prefixes:
         return code
-    within = or_(*(and_(code >= low, code < high)
-                   for low, high in map(prefix_range, scope.region_prefixes)))  # fmt: skip
-    return case((within, code), else_=null())
+    return case((or_(*within_prefixes(code, scope.region_prefixes)), code), else_=null())
 
 
 def _person_columns(scope: RecordScope) -> list[ColumnElement[Any]]:

@@ -9,7 +9,7 @@ callers open only what a client asked for.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -224,6 +224,17 @@ def _fixed(value: Any, like: ColumnElement[Any]) -> ColumnElement[Any]:
     return fixed_literal(value, like.type)
 
 
+def within_prefixes(
+    code: ColumnElement[Any], prefixes: Iterable[str]
+) -> list[ColumnElement[bool]]:
+    """``code`` within each prefix's ``[low, high)`` range (a range scan, never LIKE), the
+    bounds written into the SQL (:func:`_fixed`): a jurisdiction's, fixed per principal."""
+    return [
+        and_(code >= _fixed(low, code), code < _fixed(high, code))
+        for low, high in map(prefix_range, prefixes)
+    ]
+
+
 def scope_conditions(
     scope: RecordScope, records: FromClause | None = None, *, no_region: str | None = None
 ) -> list[ColumnElement[bool]]:
@@ -246,10 +257,7 @@ def scope_conditions(
         if not scope.unplaced:
             conditions.append(~placeless)
         return conditions
-    places: list[ColumnElement[bool]] = [
-        and_(region_code >= _fixed(low, region_code), region_code < _fixed(high, region_code))
-        for low, high in map(prefix_range, scope.region_prefixes)
-    ]
+    places = within_prefixes(region_code, scope.region_prefixes)
     if scope.unplaced:
         places.append(placeless)
     conditions.append(or_(*places) if len(places) > 1 else places[0])

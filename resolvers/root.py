@@ -271,9 +271,9 @@ class Query:
         metadata=OPERATIONS,
         resolver=resolve_writebacks,
         description=(
-            "Write-backs to the departments' systems, oldest first, without payloads; "
-            "admin (every one) and centre staff (those of the matters of their jurisdiction) "
-            "(回写状态)."
+            "Write-backs to the departments' systems (回写状态), oldest first, without "
+            "payloads: an administrator sees every write-back, centre staff those of the "
+            "matters in their jurisdiction."
         ),
     )
     sync_status: list[SourceSyncStatus] = strawberry.field(

@@ -1,4 +1,4 @@
-"""``writebacks``: the outbox as operators see it (回写状态), newest first; no payloads.
+"""``writebacks``: the outbox as operators see it (回写状态), oldest first; no payloads.
 
 An administrator sees every write; centre staff only those of the matters they see (their
 jurisdiction, as ``matter(id)``): a write names its matter's number, the department's own id

@@ -68,8 +68,9 @@ class MatterFilter:
     text: str | None = strawberry.field(
         default=None,
         description=(
-            "Text in the title or number (关键词); in the number only for roles shown no "
-            "matter's own title (category and region instead)."
+            "Text in the title or number (关键词). A role shown no matter's own title "
+            "(category and region instead) searches the number only, as its titles would "
+            "name the parties; a role that reads no matters is refused (FORBIDDEN)."
         ),
     )
     supervised: bool | None = strawberry.field(

@@ -9,7 +9,7 @@ principal reaches (jurisdiction, own organisation) is decided in SQL by the reso
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -37,6 +37,7 @@ from domain.workflow.vocabulary import (
     SupervisionLevel,
 )
 from schema.context import Info
+from schema.fastpath.marks import rereadable
 from schema.ids import global_id
 from schema.persons import ID_NUMBER_DESCRIPTION, PHONE_DESCRIPTION, _opened
 from schema.records import Record, shown_title
@@ -342,9 +343,11 @@ class MatterNode(relay.Node):
             "the place; roles that may not read both parties and free text get category and "
             "region instead, as on records (邻里纠纷 · 湖滨区)."
         ),
+        graphql_type=str,
     )
-    async def title(self, info: Info) -> str:
-        return await shown_title(info, self.source_title, self.category, self.region_code)
+    @rereadable
+    def title(self, info: Info) -> str | Awaitable[str]:
+        return shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(
         metadata=MATTERS, description="A running clock is past due now (已逾期)."

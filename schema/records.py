@@ -157,15 +157,7 @@ class Record(relay.Node):
     )
     @rereadable
     def title(self, info: Info) -> str | Awaitable[str]:
-        principal = info.context.security.principal
-        if reads_source_title(principal.policy if principal else None):
-            return self.source_title
-        if self.region_code is None:
-            return redacted_title(self.category, None)
-        region = loaded_or_load(info.context.loaders.region, self.region_code)
-        if isinstance(region, Region) or region is None:
-            return redacted_title(self.category, region.name if region else None)
-        return asyncio.ensure_future(_titled(self.category, region))
+        return shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(
         metadata=PERSONAL,
@@ -203,17 +195,25 @@ async def _titled(category: DisputeCategory, region: Awaitable[Region | None]) -
     return redacted_title(category, loaded.name if loaded else None)
 
 
-async def shown_title(
+def shown_title(
     info: Info, source_title: str, category: DisputeCategory, region_code: str | None
-) -> str:
-    """The title a reader is shown of something titled as its source (a record on the open
-    risk list, a matter): as :meth:`Record.title`, the source's own only to roles reading
-    parties and free text, else category and region (``domain.titles``)."""
+) -> str | Awaitable[str]:
+    """The title a reader is shown of something titled as its source (a record, a record on
+    the open risk list, a matter): the source's own only to roles reading parties and free
+    text, else category and region (``domain.titles``).
+
+    The string itself unless the region must still be loaded, so a resolver returning it
+    stays synchronous (``rereadable``) and compiled readers read it in place; the awaitable
+    is a future, not a coroutine, as a rereadable resolver may be called twice."""
     principal = info.context.security.principal
     if reads_source_title(principal.policy if principal else None):
         return source_title
-    region = None if region_code is None else await info.context.loaders.region.load(region_code)
-    return redacted_title(category, region.name if region else None)
+    if region_code is None:
+        return redacted_title(category, None)
+    region = loaded_or_load(info.context.loaders.region, region_code)
+    if isinstance(region, Region) or region is None:
+        return redacted_title(category, region.name if region else None)
+    return asyncio.ensure_future(_titled(category, region))
 
 
 @strawberry.type(description="A link from this record to another (关联), with its evidence.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 
 import strawberry
@@ -9,6 +10,7 @@ from sqlalchemy import RowMapping
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
 from schema.context import Info
+from schema.fastpath.marks import rereadable
 from schema.records import shown_title
 from schema.regions import Region, region_of
 
@@ -32,12 +34,14 @@ class RiskItem:
         description=(
             "Title (标题): as on the record, the source's own only for roles reading parties "
             "and free text, category and region for the others (邻里纠纷 · 湖滨区)."
-        )
+        ),
+        graphql_type=str,
     )
-    async def title(self, info: Info) -> str:
+    @rereadable
+    def title(self, info: Info) -> str | Awaitable[str]:
         # A source's title names the parties or, for a 110 alert, the address: a dashboard
         # listing risks must not read there what the record itself would not show it.
-        return await shown_title(info, self.source_title, self.category, self.region_code)
+        return shown_title(info, self.source_title, self.category, self.region_code)
 
     @strawberry.field(description="The region (区划); null when unplaced or not in the tree.")
     async def region(self, info: Info) -> Region | None:

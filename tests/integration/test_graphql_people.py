@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.models import Person
-from domain.enums import Role
+from db.models import PartyMention, Person
+from domain.enums import PartyRole, Role
 from resolvers.rows import global_id
 from tests.integration.auth_support import bearer
 from tests.integration.graphql_world import (
@@ -21,7 +21,12 @@ from tests.integration.graphql_world import (
     seed_world,
     unlink_regions,
 )
-from tests.integration.security_world import INSIDE, OUTSIDE, seed_security_world
+from tests.integration.security_world import (
+    INSIDE,
+    OUTSIDE,
+    UNPLACED_ID,
+    seed_security_world,
+)
 
 QUERY_PERSONS = """
 query($search: String, $first: Int, $after: String) {
@@ -43,6 +48,13 @@ query($id: ID!) {
   person(id: $id) { regionCode region { code } }
   persons(search: "张") { nodes { regionCode } }
   disputes(first: 5) { nodes { parties { person { regionCode } } } }
+}
+"""
+QUERY_PERSONS_EVERYWHERE = """
+query($id: ID!) {
+  person(id: $id) { id regionCode }
+  persons { nodes { id regionCode } }
+  records(first: 20) { nodes { id parties { person { id regionCode } } } }
 }
 """
 QUERY_SYNC = """
@@ -157,3 +169,34 @@ def _person_regions(data: dict[str, Any]) -> list[str | None]:
         for node in data["disputes"]["nodes"]
         for party in node["parties"]
     ]
+
+
+async def test_an_administrator_without_regions_reads_persons_of_unplaced_records(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    # given 张三, named by the record without a region too, and an administrator whose token
+    # carries no regions (no placed record within reach, the unplaced ones readable)
+    world = await seed_security_world(committing_engine)
+    person_id = world.persons[INSIDE]
+    async with committing_engine.begin() as connection:
+        await connection.execute(
+            insert(PartyMention).values(
+                record_id=UNPLACED_ID, position=0, role=PartyRole.APPLICANT, name="张三",
+                is_organisation=False, person_id=person_id,
+            )
+        )  # fmt: skip
+    person = global_id("Person", person_id)
+    # when they read the person by id, the persons list and the record's parties
+    async with graphql_client(committing_engine, pii_key, role=None) as client:
+        body = await graphql(
+            client, QUERY_PERSONS_EVERYWHERE, {"id": person}, headers=bearer(Role.ADMIN, [])
+        )
+    # then each answers the person, its region (湖滨区, outside their reach) not shown
+    assert "errors" not in body, body
+    data = body["data"]
+    assert data["person"] == {"id": person, "regionCode": None}
+    assert data["persons"]["nodes"] == [{"id": person, "regionCode": None}]
+    assert data["records"]["nodes"] == [
+        {"id": global_id("Dispute", UNPLACED_ID),
+         "parties": [{"person": {"id": person, "regionCode": None}}]}
+    ]  # fmt: skip

@@ -52,3 +52,20 @@ def test_every_type_and_field_is_described_with_its_chinese_term() -> None:
                 undescribed.append(f"{name}.{field_name}")
     # then every one carries a description with the Chinese term
     assert undescribed == []
+
+
+def test_the_matter_keyword_filter_says_who_searches_what() -> None:
+    # given the description a client reads of MatterFilter.text
+    described = schema._schema.type_map["MatterFilter"].fields["text"].description or ""
+    # then it says roles not shown titles search numbers only, and roles reading no matters
+    # are refused (resolvers.matters.matter_criteria)
+    assert "number only" in described and "titles" in described, described
+    assert "reads no matters is refused (FORBIDDEN)" in described, described
+
+
+def test_the_writebacks_field_says_who_sees_which_write_backs() -> None:
+    # given the description a client reads of the root writebacks field
+    described = schema._schema.query_type.fields["writebacks"].description or ""
+    # then it names who sees what (resolvers.writeback.resolve_writebacks)
+    assert "an administrator sees every write-back" in described, described
+    assert "centre staff those of the matters in their jurisdiction" in described, described
