@@ -5,9 +5,10 @@ messages that quote a source.
 What is masked, with full-width digits, brackets, plus and dash (１３８, （０３９８）, ＋８６)
 and the ideographic space read as their ASCII forms, as the validators fold them:
 
-- an 18-character ID number (17 digits and a check digit or X) and a 15-digit one issued
-  before 1999, not inside a run of letters and digits (a record key ``J4112022026…`` is no
-  ID number);
+- an 18-character ID number (17 digits and a check digit or X), also right after letters
+  (``ID411282…``) when its check character is right — a record key ``J4112022026…``, whose
+  digits rarely carry one, is left as it is — and a 15-digit one issued before 1999, not
+  inside a run of letters and digits;
 - a mobile written whole or in 3-4-4 groups (``138 1234 5678``), with the country code
   (``+86``, ``0086``, ``86``) or without;
 - a landline: an area code the validators accept (010, 02x, 0[3-9]xx), bracketed or not, and a
@@ -25,6 +26,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from domain.validators import resident_id_check_char
+
 # The characters of a number people type full-width, and the ASCII the validators fold them
 # to (NFKC), one for one: a match in the folded text is at the same place in the original.
 _FOLD = str.maketrans("０１２３４５６７８９＋－（）　Ｘｘ", "0123456789+-() Xx")
@@ -32,7 +35,7 @@ _SEPARATOR = r"(?:[ \t]*-[ \t]*|[ \t]+)?"
 _COUNTRY = rf"(?:(?:\+|00)?86{_SEPARATOR})"
 # Not inside a key of letters and digits (J411202202605010012 is a record's key).
 _ALONE_BEFORE = r"(?<![0-9A-Za-z])"
-_RESIDENT_ID = re.compile(rf"{_ALONE_BEFORE}([0-9]{{4}})[0-9]{{10}}([0-9]{{3}}[0-9Xx])(?![0-9])")
+_RESIDENT_ID = re.compile(r"(?<![0-9])([0-9]{4})[0-9]{10}([0-9]{3}[0-9Xx])(?![0-9])")
 # 6-digit division, birth date as YYMMDD, 3-digit sequence: 15 digits, no check character
 _LEGACY_ID = re.compile(
     rf"{_ALONE_BEFORE}([1-8][0-9]{{3}})[0-9]{{4}}(?:0[1-9]|1[0-2])(?:[0-2][0-9]|3[01])"
@@ -55,10 +58,20 @@ _LANDLINE = re.compile(
 
 def mask_text(text: str) -> str:
     """Mask ID-number-, mobile- and landline-shaped substrings in free text."""
-    text = _masked(_RESIDENT_ID, lambda m: f"{m[1]}**********{m[2][-4:]}", text)
+    text = _masked(_RESIDENT_ID, _resident_id_masked, text)
     text = _masked(_LEGACY_ID, lambda m: f"{m[1]}********{m[2]}", text)
     text = _masked(_MOBILE, lambda m: f"{m[1]}****{m[2]}", text)
     return _masked(_LANDLINE, _landline_masked, text)
+
+
+def _resident_id_masked(match: re.Match[str]) -> str:
+    number, start = match[0], match.start()
+    after_letter = start > 0 and match.string[start - 1].isascii() and (
+        match.string[start - 1].isalpha()
+    )
+    if after_letter and resident_id_check_char(number[:17]) != number[17].upper():
+        return number  # a key of letters and digits (J4112022026…), not an ID number
+    return f"{match[1]}**********{match[2][-4:]}"
 
 
 def _landline_masked(match: re.Match[str]) -> str:

@@ -270,7 +270,8 @@ async def test_staff_extend_a_running_clock_with_its_approval(
     await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("1")
     await extend.get_by_label("延期理由（必填）").fill("节假日")
     await extend.get_by_role("button", name="延期").click()
-    refused = "该时限依规则不可延期，或已届满（延期须在期限届满前申请），或已停止计时，请刷新后查看。"
+    refused = ("该时限依规则不可延期，或已届满（延期须在期限届满前申请），"
+               "或已停止计时，请刷新后查看。")
     await expect(extend.get_by_role("alert")).to_have_text(refused)
     await _finish(watched, problems)
 

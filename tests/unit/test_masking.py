@@ -68,6 +68,12 @@ def test_a_15_digit_id_number_from_before_1999_is_masked() -> None:
     assert mask_text("身份证410105491231002") == "身份证4101********002"
 
 
+def test_an_id_number_right_after_letters_is_masked_when_its_check_character_is_right() -> None:
+    # a real ID number carries its MOD 11-2 check character; a record key's digits rarely do
+    assert mask_text("ID411282198812307403") == "ID4112**********7403"
+    assert mask_text("备注:ID41128219881230740X核实") == "备注:ID41128219881230740X核实"
+
+
 def test_an_id_number_right_after_chinese_text_is_masked() -> None:
     assert mask_text("身份证411282198812307404") == "身份证4112**********7404"
     assert mask_text("ID:411282198812307404;") == "ID:4112**********7404;"
