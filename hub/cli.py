@@ -59,6 +59,17 @@ def _check_serving(settings: Settings) -> None:
         TokenVerifier(settings)  # the JWT key: each serving process loads it as it starts
     except SettingsError as exc:
         refuse_configuration(exc.code, str(exc))
+    checkpoints = settings.audit_checkpoint_file
+    if checkpoints is not None:  # the audit chain's anchors: unwritable, a tail cut goes unseen
+        try:
+            checkpoints.parent.mkdir(parents=True, exist_ok=True)
+            with checkpoints.open("a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            refuse_configuration(ConfigErrorCode.INVALID_SETTING, (
+                f"GOVHUB_AUDIT_CHECKPOINT_FILE {checkpoints} cannot be written: "
+                f"{exc.strerror or exc}"
+            ))  # fmt: skip
 
 
 async def migrate_database(settings: Settings, *, seed: bool) -> None:

@@ -526,4 +526,23 @@ def test_the_token_command_refuses_a_lifetime_past_the_maximum(
     result = runner.invoke(app, ["token", "--role", "center_staff", "--region", "411200",
                                  "--ttl", str(3 * 3600)])  # fmt: skip
     assert result.exit_code == 2
-    assert "the lifetime must be 1 to 7200 seconds (GOVHUB_JWT_MAX_LIFETIME_HOURS)" in result.output
+    said = "the lifetime must be at most 7200 seconds (GOVHUB_JWT_MAX_LIFETIME_HOURS)"
+    assert said in result.output
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "9"], ["demo", "--port", "9"]])
+def test_an_audit_checkpoint_file_that_cannot_be_written_is_one_coded_line(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # given a checkpoint file under a path that is a file, not a directory
+    blocker = workdir / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    monkeypatch.setenv("GOVHUB_AUDIT_CHECKPOINT_FILE", str(blocker / "checkpoints.jsonl"))
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    said = [line for line in result.output.splitlines() if "configuration error" in line]
+    assert len(said) == 1 and said[0].startswith(
+        f"configuration error (INVALID_SETTING): GOVHUB_AUDIT_CHECKPOINT_FILE "
+        f"{blocker / 'checkpoints.jsonl'} cannot be written: "
+    ), result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started

@@ -207,5 +207,5 @@ def test_a_token_living_longer_than_the_hubs_maximum_is_refused() -> None:
 def test_minting_past_the_maximum_lifetime_is_refused() -> None:
     settings = _settings(jwt_max_lifetime_hours=1)
     assert mint_token(settings, role=Role.CENTER_STAFF, regions=["411200"], ttl_seconds=3600)
-    with pytest.raises(ValueError, match="1 to 3600 seconds"):
+    with pytest.raises(ValueError, match="at most 3600 seconds"):
         mint_token(settings, role=Role.CENTER_STAFF, regions=["411200"], ttl_seconds=3601)
