@@ -267,7 +267,7 @@ async def _supervise(
             if stored is None or stored.status not in (SupervisionStatus.OPEN.value,):
                 return
             pressed = order_of(stored, matter)
-            if escalated(pressed) is None:
+            if escalated(pressed.level, pressed.issuing_region) is None:
                 # 挂牌督办 from a province: nothing above to escalate to. The order stays open
                 # with its reply clock run out (the OVERDUE row above records the breach); a
                 # copy would restart the clock and wipe the breach.

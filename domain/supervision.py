@@ -111,16 +111,19 @@ def escalation(prior_breaches: int, region_code: str | None) -> tuple[Supervisio
     return level, region
 
 
-def escalated(order: SupervisionOrder) -> tuple[SupervisionLevel, str | None] | None:
-    """Level and issuing region an escalation (督办升级) of ``order`` raises it to: one level up
-    (capped at 挂牌督办) and one region level up (capped at the province). None when neither
-    rises — a 挂牌督办 issued by a province (or an unplaced or non-standard region): a copy of
-    the order would only restart its reply clock and wipe the target's breach."""
-    level = LEVELS[min(LEVELS.index(order.level) + 1, len(LEVELS) - 1)]
-    region = region_above(order.issuing_region)
-    if level is order.level and region == order.issuing_region:
+def escalated(
+    level: SupervisionLevel, issuing_region: str | None
+) -> tuple[SupervisionLevel, str | None] | None:
+    """Level and issuing region an escalation (督办升级) of an order at ``level`` issued by
+    ``issuing_region`` raises it to: one level up (capped at 挂牌督办) and one region level up
+    (capped at the province). None when neither rises — a 挂牌督办 issued by a province (or an
+    unplaced or non-standard region): a copy of the order would only restart its reply clock
+    and wipe the target's breach."""
+    higher = LEVELS[min(LEVELS.index(level) + 1, len(LEVELS) - 1)]
+    region = region_above(issuing_region)
+    if higher is level and region == issuing_region:
         return None
-    return level, region
+    return higher, region
 
 
 def region_above(region_code: str | None) -> str | None:
@@ -275,7 +278,7 @@ class SupervisionMachine:
         if action is SupervisionAction.CLOSE_SUPERVISION:
             new = replace(order, status=SupervisionStatus.CLOSED)
             return self._moved(order, new, action, actor, now, note)
-        raised = escalated(order)
+        raised = escalated(order.level, order.issuing_region)
         if raised is None:
             raise IllegalTransition(
                 f"the order is already {order.level.value} issued by the top region "

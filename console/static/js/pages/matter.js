@@ -27,7 +27,7 @@ query Matter($id: ID!) {
     timeline { action at actorKind actor actorOrg fromStep toStep note details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
              provisional met stoppedAt supervisionOrderId }
-    supervisions { id level targetOrg reason issuedAt automatic status reply version }
+    supervisions { id level targetOrg reason issuedAt automatic status reply version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
@@ -44,7 +44,7 @@ query MatterWithoutText($id: ID!) {
     timeline { action at actorKind actor actorOrg fromStep toStep details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
              provisional met stoppedAt supervisionOrderId }
-    supervisions { id level targetOrg issuedAt automatic status version }
+    supervisions { id level targetOrg issuedAt automatic status version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
