@@ -4,7 +4,8 @@ Each pass reads the running clocks whose ``next_rung_at`` has come (an index ran
 every rung due claims it by inserting ``(clock, rung)`` into ``clock_rungs``: the primary key
 lets one claim through, so a rung fires exactly once however many scanners run. A claimed
 rung writes a timeline row (WARNING / OVERDUE) and, on breach of a clock whose duty falls on
-an organisation, an automatic 督办 (a breached 督办 reply escalates its order instead); the
+an organisation, an automatic 督办 (a breached 督办 reply escalates its order instead, unless
+it is 挂牌督办 from a province already: it stays open, its breach on the timeline); the
 clock's ``next_rung_at`` moves on.
 
 A matter opened from a synced record runs its clocks from the source's own dates, so a
@@ -48,7 +49,7 @@ from db.models import Base, ClockRow, Lease, Matter, MatterRecord, Supervision
 from domain.deadlines import DUE, Duty
 from domain.enums import RecordKind
 from domain.events import MatterAnnouncement, MatterEventKind
-from domain.supervision import SupervisionStatus, breach_target
+from domain.supervision import SupervisionStatus, breach_target, escalated
 from domain.workflow.actors import Actor
 from domain.workflow.errors import WorkflowError
 from domain.workflow.vocabulary import OPEN_STEPS, ActorKind, MatterStep, SupervisionAction
@@ -265,8 +266,15 @@ async def _supervise(
             stored = await session.get(Supervision, row.supervision_id, with_for_update=True)
             if stored is None or stored.status not in (SupervisionStatus.OPEN.value,):
                 return
+            pressed = order_of(stored, matter)
+            if escalated(pressed.level, pressed.issuing_region) is None:
+                # 挂牌督办 from a province: nothing above to escalate to. The order stays open
+                # with its reply clock run out (the OVERDUE row above records the breach); a
+                # copy would restart the clock and wipe the breach.
+                log.info("supervision_at_top", rule=row.rule_id, supervision=stored.id)
+                return
             moved = workflow.supervision.apply(
-                order_of(stored, matter), SupervisionAction.ESCALATE_SUPERVISION,
+                pressed, SupervisionAction.ESCALATE_SUPERVISION,
                 Actor.system(SCANNER), {"reason": f"逾期未回复: {rule.name}"}, now,
             )
             order = await store_order(session, workflow, matter, stored, moved, now)

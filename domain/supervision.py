@@ -9,7 +9,9 @@ close it (办结) or escalate it.
 Repeated breach climbs (:func:`escalation`): the first breach on a matter is a 提醒 from the
 matter's own region; each further breach — of the matter's clocks or of a 督办 reply — raises
 the level by one (up to 挂牌督办) and moves the issuing centre one region level up (村 → 乡镇
-→ 县 → 市 → 省, by :func:`~domain.validators.parent_division`).
+→ 县 → 市 → 省, by :func:`~domain.validators.parent_division`). An order at the top of both
+(挂牌督办 from a province) escalates no further (:func:`escalated`): staff are refused, and the
+scanner leaves it open with its late reply recorded as a breach.
 """
 
 from __future__ import annotations
@@ -107,6 +109,21 @@ def escalation(prior_breaches: int, region_code: str | None) -> tuple[Supervisio
     for _ in range(prior_breaches):
         region = region_above(region)
     return level, region
+
+
+def escalated(
+    level: SupervisionLevel, issuing_region: str | None
+) -> tuple[SupervisionLevel, str | None] | None:
+    """Level and issuing region an escalation (督办升级) of an order at ``level`` issued by
+    ``issuing_region`` raises it to: one level up (capped at 挂牌督办) and one region level up
+    (capped at the province). None when neither rises — a 挂牌督办 issued by a province (or an
+    unplaced or non-standard region): a copy of the order would only restart its reply clock
+    and wipe the target's breach."""
+    higher = LEVELS[min(LEVELS.index(level) + 1, len(LEVELS) - 1)]
+    region = region_above(issuing_region)
+    if higher is level and region == issuing_region:
+        return None
+    return higher, region
 
 
 def region_above(region_code: str | None) -> str | None:
@@ -261,12 +278,20 @@ class SupervisionMachine:
         if action is SupervisionAction.CLOSE_SUPERVISION:
             new = replace(order, status=SupervisionStatus.CLOSED)
             return self._moved(order, new, action, actor, now, note)
+        raised = escalated(order.level, order.issuing_region)
+        if raised is None:
+            raise IllegalTransition(
+                f"the order is already {order.level.value} issued by the top region "
+                f"({order.issuing_region or 'unplaced'}): there is no level nor region above to "
+                "escalate to; close it or press its target otherwise"
+            )
+        level, issuing_region = raised
         new = replace(order, status=SupervisionStatus.ESCALATED)
         moved = self._moved(order, new, action, actor, now, note)
         successor = replace(
             order,
-            level=LEVELS[min(LEVELS.index(order.level) + 1, len(LEVELS) - 1)],
-            issuing_region=region_above(order.issuing_region),
+            level=level,
+            issuing_region=issuing_region,
             reason=f"升级: {note}",
             issued_at=to_local(now),
             automatic=actor.kind is ActorKind.SYSTEM,

@@ -23,7 +23,7 @@ from domain.calendar import ChineseWorkingCalendar, WorkingCalendar
 from domain.deadlines import ClockState, RuleBook, load_rules
 from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
 from domain.events import MatterEventKind
-from domain.supervision import SupervisionStatus
+from domain.supervision import SupervisionStatus, escalated
 from domain.validators import mask_phone, mask_resident_id
 from domain.workflow.timeline import cited_record_ids, redact_entry
 from domain.workflow.vocabulary import (
@@ -223,6 +223,13 @@ class SupervisionOrder:
     version: int = strawberry.field(
         metadata=MATTERS, description="Version for optimistic concurrency (版本号)."
     )
+    escalatable: bool = strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Whether 督办升级 still raises its level or issuing region (可升级); false for "
+            "挂牌督办 issued by a province or by no region, which escalates no further."
+        ),
+    )
 
     @classmethod
     def from_row(cls, row: Supervision) -> SupervisionOrder:
@@ -232,6 +239,7 @@ class SupervisionOrder:
             issued_at=row.issued_at, automatic=row.automatic,
             breach_rule_id=row.breach_rule_id, status=SupervisionStatus(row.status),
             reply=row.reply, version=row.version,
+            escalatable=escalated(row.level, row.issuing_region) is not None,
         )  # fmt: skip
 
 

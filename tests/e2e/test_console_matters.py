@@ -11,6 +11,7 @@ is closed from its page by 核查来源办结结果 and 结案, never dispatched
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -200,6 +201,13 @@ async def test_the_closed_loop_in_the_console(pii_key: bytes) -> None:
             await expect(page.locator("[data-supervisions]")).to_contain_text(
                 f"督办 → {MEDIATION_COMMITTEE}（办理中"
             )
+            # day limits end at 24:00 of their last day: shown so, never as 00:00 of the next
+            await expect(page.locator("[data-supervisions]")).to_contain_text(
+                re.compile(r"回复期限 \d{4}/\d{2}/\d{2} 24:00")
+            )
+            due_cells = page.locator("table[data-clocks] tbody td:nth-child(4)")
+            await expect(due_cells.filter(has_text=re.compile(r" 24:00$"))).not_to_have_count(0)
+            await expect(due_cells.filter(has_text=re.compile(r" 00:00$"))).to_have_count(0)
             await _shot(page, "25-matter-dispatched")
 
             # a stale version: someone else took the other matter meanwhile → CONFLICT in Chinese

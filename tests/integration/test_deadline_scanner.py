@@ -30,6 +30,8 @@ A = MatterAction
 REGION = "411202001"
 ORG = "org:tjw-huibin-001"
 STAFF = Actor.of(Principal("staff-1", Role.CENTER_STAFF, org="centre", regions=("411202",)))
+PROVINCE_STAFF = Actor.of(Principal("staff-p", Role.CENTER_STAFF, org="省综治中心",
+                                   regions=("41",)))
 START = datetime(2025, 3, 3, 10, tzinfo=SH)  # a Monday
 
 
@@ -121,6 +123,36 @@ async def test_a_late_supervision_reply_escalates_the_order(flow: MatterWorkflow
     assert orders[order].status == "ESCALATED"
     successors = [o for o in orders.values() if o.rung == 1 and not o.breach_clock_id]
     assert [(o.level.value, o.status) for o in successors] == [("SUPERVISE", "OPEN")]
+
+
+async def test_a_late_reply_to_a_listed_order_from_the_province_leaves_it_open(
+    flow: MatterWorkflow,
+) -> None:
+    """挂牌督办 from 河南省 has no level nor region above it: its late reply is a breach on the
+    timeline, and the order stays open, its clock run out — no copy restarts the clock."""
+    matter = await _dispatched(flow)
+    order = await flow.supervise(matter, PROVINCE_STAFF, {
+        "level": "LISTED", "target_org": ORG, "reason": "挂牌督办", "issuing_region": "410000",
+    })  # fmt: skip
+    # supervision.reply: 5 working days from Tue 4 March → due Mon 10 March 24:00
+    result = await scan(flow, datetime(2025, 3, 11, 9, tzinfo=SH))
+    async with flow.sessions() as session:
+        pressed = await session.get(Supervision, order)
+        by_staff = (await session.scalars(
+            select(Supervision).where(Supervision.matter_id == matter,
+                                      Supervision.breach_clock_id.is_(None))
+        )).all()  # fmt: skip
+        reply_clock = await session.scalar(
+            select(ClockRow).where(ClockRow.supervision_id == order)
+        )
+    assert pressed is not None and (pressed.status, pressed.version) == ("OPEN", 1)
+    assert [o.id for o in by_staff] == [order]  # no successor
+    assert reply_clock is not None and reply_clock.stopped_at is None
+    assert ("OVERDUE", "supervision.reply:due") in await _timeline(flow, matter)
+    # only the matter's own breached clocks were supervised, not the late reply
+    assert result.supervised == result.breaches - 1
+    again = await scan(flow, datetime(2025, 3, 20, 9, tzinfo=SH))
+    assert again.supervised == again.breaches  # the reply's breach fired once, not again
 
 
 async def test_an_order_left_running_on_a_finished_matter_is_not_escalated(

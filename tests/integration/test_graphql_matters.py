@@ -471,6 +471,43 @@ async def test_filters(client: httpx.AsyncClient) -> None:
     assert await numbers(supervised=True) == 0
 
 
+PROVINCE = headers(Role.CENTER_STAFF, ["410000"], sub="staff-p", org="centre-410000")
+MUTATION_SUPERVISE_LISTED = """
+mutation($id: ID!, $org: String!, $issuing: String) { superviseMatter(id: $id, input: {
+  level: LISTED, targetOrg: $org, reason: "挂牌督办", issuingRegion: $issuing}) {
+  ... on SupervisionChanged { order { id level issuingRegion status escalatable } }
+  ... on MatterError { code message } } }
+"""
+MUTATION_ESCALATE = """mutation($id: ID!) { escalateSupervision(id: $id, reason: "仍未办理") {
+  ... on SupervisionChanged { order { id level issuingRegion status escalatable } }
+  ... on MatterError { code message } } }"""
+QUERY_ORDERS = "query($id: ID!) { matter(id: $id) { supervisions { id status version } } }"
+
+
+async def test_a_listed_order_from_the_province_is_not_escalated(
+    client: httpx.AsyncClient,
+) -> None:
+    # given 挂牌督办 issued by the county, and one issued by 河南省 (no region above it)
+    gid = await _open(client)
+    county = (await _do(client, MUTATION_SUPERVISE_LISTED, STAFF, id=gid, org="org:tjw",
+                        issuing=None))["order"]  # fmt: skip
+    province = (await _do(client, MUTATION_SUPERVISE_LISTED, PROVINCE, id=gid, org="org:tjw",
+                          issuing="410000"))["order"]  # fmt: skip
+    assert (county["issuingRegion"], county["escalatable"]) == ("411202001", True)
+    assert (province["issuingRegion"], province["escalatable"]) == ("410000", False)
+    # when staff escalate each
+    raised = (await _do(client, MUTATION_ESCALATE, STAFF, id=county["id"]))["order"]
+    refused = await _do(client, MUTATION_ESCALATE, PROVINCE, id=province["id"])
+    # then the county's rises one region, the province's is refused and stays as it was
+    assert (raised["level"], raised["issuingRegion"], raised["status"]) == (
+        "LISTED", "411202", "OPEN")  # fmt: skip
+    assert refused["code"] == "ILLEGAL_TRANSITION"
+    assert "no level nor region above" in refused["message"]
+    orders = (await _do(client, QUERY_ORDERS, STAFF, id=gid))["supervisions"]
+    assert {"id": province["id"], "status": "OPEN", "version": 1} in orders
+    assert len(orders) == 3  # the county's, its successor and the province's: no copy
+
+
 MUTATION_ATTACH = f"""
 mutation($id: ID!, $records: [ID!]!) {{ attachMatterRecords(id: $id, recordIds: $records)
   {{ {RESULT} }} }}

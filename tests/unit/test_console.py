@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from graphql import GraphQLEnumType, parse, validate
+from graphql import GraphQLEnumType, GraphQLObjectType, get_named_type, parse, validate
 
 from console import CONSOLE
 from domain.enums import Role
@@ -126,6 +126,37 @@ def test_every_error_code_has_a_chinese_message() -> None:
     from schema.errors import ErrorCode
 
     assert {code.value for code in ErrorCode} <= _table("ERROR")
+
+
+def _due_instant_fields() -> set[str]:
+    """The API's fields holding a due instant (到期时间, 逾期起算): DateTime fields said to be
+    due in their description."""
+    fields = set()
+    for kind in schema._schema.type_map.values():
+        if isinstance(kind, GraphQLObjectType) and not kind.name.startswith("__"):
+            fields |= {
+                name for name, field in kind.fields.items()
+                if get_named_type(field.type).name == "DateTime"
+                and re.search(r"\bdue\b", field.description or "", re.IGNORECASE)
+            }  # fmt: skip
+    return fields
+
+
+def test_every_due_instant_is_shown_as_its_last_day_at_24_00() -> None:
+    """A due instant at midnight ends the day before (24:00): shown by ``dueTime``, never by
+    ``beijingTime``, which would show the next day at 00:00 (tests/e2e/test_console_due.py
+    runs ``dueTime`` itself)."""
+    fields = _due_instant_fields()
+    assert {"dueAt", "overdueSince"} <= fields
+    shown_by: dict[str, set[str]] = {name: set() for name in fields}
+    for path in SOURCES:
+        text = path.read_text(encoding="utf-8")
+        for helper, argument in re.findall(r"\b(beijingTime|dueTime)\(([^()]*)\)", text):
+            for name in fields:
+                if re.search(rf"\.{name}\b", argument):
+                    shown_by[name].add(helper)
+                    assert helper == "dueTime", f"{path.name} shows {argument} by {helper}"
+    assert all(helpers == {"dueTime"} for helpers in shown_by.values()), shown_by
 
 
 @pytest.mark.parametrize("path", [*SOURCES, CONSOLE / "index.html"], ids=lambda p: p.name)

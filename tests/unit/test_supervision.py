@@ -15,6 +15,7 @@ from domain.supervision import (
     SupervisionMachine,
     SupervisionStatus,
     breach_target,
+    escalated,
     escalation,
     region_above,
 )
@@ -147,6 +148,46 @@ def test_escalation_supersedes_the_order_with_a_higher_one() -> None:
     assert [e.action for e in escalated.events] == [
         SupervisionAction.ESCALATE_SUPERVISION, SupervisionAction.ISSUE_SUPERVISION,
     ]
+
+
+@pytest.mark.parametrize(
+    ("prior", "region", "raised"),
+    [
+        (2, "411202001", (L.LISTED, "410000")),  # 挂牌督办 from the city: the province above
+        (1, "411200", (L.LISTED, "410000")),  # 督办 from the province: the level rises
+    ],
+)
+def test_an_order_below_the_top_of_level_or_region_escalates(
+    prior: int, region: str, raised: tuple[SupervisionLevel, str]
+) -> None:
+    matter = MatterState(step=MatterStep.IN_PROGRESS, origin=MatterOrigin.GRID_EVENT,
+                         region_code=region, assigned_org="org:tjw")  # fmt: skip
+    order = MACHINE.on_breach(matter, RULES["dispatch.accept"], "org:tjw", prior, NOW).order
+    assert escalated(order.level, order.issuing_region) == raised
+    successor = MACHINE.apply(
+        order, SupervisionAction.ESCALATE_SUPERVISION, STAFF, {"reason": "仍未办理"}, NOW
+    ).successor
+    assert successor is not None and (successor.level, successor.issuing_region) == raised
+
+
+@pytest.mark.parametrize("actor", [STAFF, SCANNER], ids=["staff", "scanner"])
+def test_a_listed_order_from_the_province_escalates_no_further(actor: Actor) -> None:
+    # given a 挂牌督办 issued by 河南省, which has no region above it
+    order = MACHINE.on_breach(MATTER, RULES["dispatch.accept"], "org:tjw", 3, NOW).order
+    assert (order.level, order.issuing_region) == (L.LISTED, "410000")
+    assert escalated(order.level, order.issuing_region) is None
+    # when staff (or the scanner) escalate it
+    with pytest.raises(WorkflowError) as caught:
+        MACHINE.apply(order, SupervisionAction.ESCALATE_SUPERVISION, actor, {"reason": "x"}, NOW)
+    # then it is refused, saying why: no identical order restarts the reply clock
+    assert caught.value.code is WorkflowErrorCode.ILLEGAL_TRANSITION
+    assert "LISTED issued by the top region (410000)" in caught.value.message
+    # and an unplaced matter's 挂牌督办 is at the top too
+    unplaced = MatterState(step=MatterStep.IN_PROGRESS, origin=MatterOrigin.WALK_IN,
+                           region_code=None, assigned_org="org:tjw")  # fmt: skip
+    top = MACHINE.on_breach(unplaced, RULES["dispatch.accept"], "org:tjw", 2, NOW).order
+    assert (top.level, top.issuing_region) == (L.LISTED, None)
+    assert escalated(top.level, top.issuing_region) is None
 
 
 @pytest.mark.parametrize(

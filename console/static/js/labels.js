@@ -170,3 +170,17 @@ export function beijingTime(value) {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? value : BEIJING.format(date);
 }
+
+const BEIJING_DAY = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit',
+});
+
+// A due instant (到期时间, 逾期起算) is the instant a limit ends: a limit counted in days ends
+// at 24:00 of its last day (民法典 §203), stored as 00:00 of the next day. Shown as 00:00 of
+// the 11th, staff read the 11th as still allowed, so midnight is shown as the last allowed
+// day at 24:00 ("2026/12/10 24:00"); any other instant (working-hour clocks) as it is.
+export function dueTime(value) {
+  const shown = beijingTime(value);
+  if (!value || !shown.endsWith(' 00:00')) return shown;
+  return `${BEIJING_DAY.format(new Date(new Date(value).getTime() - 1))} 24:00`;
+}

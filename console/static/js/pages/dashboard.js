@@ -6,7 +6,7 @@
 
 import { gql } from '../api.js';
 import { draw } from '../charts.js';
-import { CATEGORY, KIND, KPI, RISK, STATUS, STEP, TRACK, beijingTime, label } from '../labels.js';
+import { CATEGORY, KIND, KPI, RISK, STATUS, STEP, TRACK, beijingTime, dueTime, label } from '../labels.js';
 import { h, field, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 
@@ -127,7 +127,7 @@ function overdueTable(items) {
     h('thead', {}, h('tr', {}, ['逾期起算', '事项编号', '纠纷类别', '环节', '风险等级', '处置途径', '承办单位', '区划']
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, items.map((item) => h('tr', {},
-      h('td', {}, beijingTime(item.overdueSince)), h('td', {}, item.number),
+      h('td', {}, dueTime(item.overdueSince)), h('td', {}, item.number),
       h('td', {}, label(CATEGORY, item.category)), h('td', {}, label(STEP, item.step)),
       h('td', {}, label(RISK, item.riskLevel)), h('td', {}, item.track ? label(TRACK, item.track) : '未分流'),
       h('td', {}, item.assignedOrg ?? '—'),

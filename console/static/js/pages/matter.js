@@ -6,7 +6,7 @@ import { session } from '../session.js';
 import {
   ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
-  TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, label,
+  TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, dueTime, label,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, orderForms, replyForm } from './matter_actions.js';
@@ -26,8 +26,8 @@ query Matter($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep note details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt }
-    supervisions { id level targetOrg reason issuedAt automatic status reply version }
+             provisional met stoppedAt supervisionOrderId }
+    supervisions { id level targetOrg reason issuedAt automatic status reply version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
@@ -43,8 +43,8 @@ query MatterWithoutText($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt }
-    supervisions { id level targetOrg issuedAt automatic status version }
+             provisional met stoppedAt supervisionOrderId }
+    supervisions { id level targetOrg issuedAt automatic status version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
 }`;
@@ -66,7 +66,7 @@ export function timeLeft(seconds) {
 export function dueText(m) {
   if (!m.dueAt) return '—';
   const seconds = Math.round((new Date(m.dueAt).getTime() - Date.now()) / 1000);
-  return `${beijingTime(m.dueAt)}（${timeLeft(seconds)}）`;
+  return `${dueTime(m.dueAt)}（${timeLeft(seconds)}）`;
 }
 
 export async function detail(main, route) {
@@ -119,7 +119,7 @@ function facts(m) {
     ['复杂程度', label(TIER, m.tier)], ['牵头单位', m.leadOrg || '—'], ['承办单位', m.assignedOrg || '—'],
     ['处置途径', label(TRACK, m.track)], ['处置结果', label(STATUS, m.result)], ['区划', m.region?.name ?? m.regionCode ?? '—'],
     ['登记时间', beijingTime(m.openedAt)], ['更新时间', beijingTime(m.updatedAt)],
-    ['办理期限', m.overdue ? `已超期（${beijingTime(m.dueAt)}）` : dueText(m)],
+    ['办理期限', m.overdue ? `已超期（${dueTime(m.dueAt)}）` : dueText(m)],
     ['结案方式', label(OUTCOME, m.outcome)], ['回访满意度', label(SATISFACTION, m.satisfaction)],
     ['版本', String(m.version)],
   ];
@@ -136,7 +136,7 @@ function clocks(m) {
     h('tbody', {}, m.clocks.map((c) => h('tr', {},
       h('td', {}, c.ruleName), h('td', {}, c.legalBasis || '—'),
       h('td', {}, `${c.budget} ${label(CLOCK_UNIT, c.unit)}${c.extended ? `（延期 ${c.extended}）` : ''}${c.provisional ? '（暂定）' : ''}`),
-      h('td', {}, beijingTime(c.dueAt)),
+      h('td', {}, dueTime(c.dueAt)),
       h('td', {}, c.state === 'STOPPED' ? (c.met === false ? '已超期完成' : '已按期完成') : timeLeft(c.remainingSeconds)),
       h('td', {}, label(CLOCK_STATE, c.state))))))));
   return section;
@@ -148,11 +148,18 @@ function supervisions(m, refresh) {
   section.append(h('ul', { 'data-supervisions': '' }, m.supervisions.map((s) => h('li', {},
     `${label(SUPERVISION_LEVEL, s.level)} → ${s.targetOrg}（${label(SUPERVISION_STATUS, s.status)}，`,
     `${beijingTime(s.issuedAt)}${s.automatic ? '，系统自动' : ''}）${s.reason ? `：${s.reason}` : ''}`,
+    replyDue(m, s),
     s.reply ? `；回复：${s.reply}` : '',
     // only the organisation pressed replies (the API refuses anyone else)
     s.status === 'OPEN' && session.claims()?.org === s.targetOrg ? replyForm(s, refresh) : null,
     activeOrder(s) ? orderForms(s, refresh) : null))));
   return section;
+}
+
+// The reply deadline of an order still awaiting its reply (its running 督办回复 clock).
+function replyDue(m, s) {
+  const clock = m.clocks.find((c) => c.supervisionOrderId === s.id && c.state !== 'STOPPED' && c.dueAt);
+  return s.status === 'OPEN' && clock ? `；回复期限 ${dueTime(clock.dueAt)}` : '';
 }
 
 function partiesTable(list) {

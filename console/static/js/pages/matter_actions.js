@@ -266,8 +266,11 @@ export function orderForms(order, refresh) {
   return h('div', { class: 'action-forms' },
     actionForm({ key: `close-order-${order.id}`, title: '办结督办', doc: MUTATION_CLOSE_ORDER,
       field: 'closeSupervision', fields: reason, vars }, refresh),
-    actionForm({ key: `escalate-order-${order.id}`, title: '督办升级', doc: MUTATION_ESCALATE_ORDER,
-      field: 'escalateSupervision', fields: reason, vars }, refresh));
+    // 挂牌督办 from a province has nothing above it: the API refuses 督办升级
+    order.escalatable
+      ? actionForm({ key: `escalate-order-${order.id}`, title: '督办升级', doc: MUTATION_ESCALATE_ORDER,
+        field: 'escalateSupervision', fields: reason, vars }, refresh)
+      : h('p', { class: 'muted' }, '已是挂牌督办，且督办主体没有上级区划，不能再升级。'));
 }
 
 // The reply to an open 督办 (回复督办), by the organisation it was issued to.
