@@ -372,6 +372,10 @@ BREACH_VOIDED = "breach-voided"
 """The system actor that closes the 督办单 of a breach that did not happen."""
 
 
+_PRESSING = (SupervisionStatus.OPEN.value, SupervisionStatus.REPLIED.value)
+"""An order's statuses while it presses its target (an ESCALATED one is superseded)."""
+
+
 @dataclass(frozen=True, slots=True)
 class VoidedOrder:
     """A 督办单 closed because the breach it pressed did not happen, as stored."""
@@ -398,8 +402,8 @@ async def void_breaches(
     ``system:breach-voided``, their reply clocks stopped. The matter's orders are locked first
     and read afresh, so an escalation committed meanwhile is closed too, and one that comes
     later finds its order closed. Only a source's date may void a breach: a staff or
-    department step is dated when it is taken, and an extension granted after a breach does
-    not undo it."""
+    department step is dated when it is taken (and no extension is granted once a limit has
+    run out, ``db.matters.apply_clock_ops``)."""
     if not clock_ids:
         return []
     declared: dict[int, datetime] = {
@@ -452,10 +456,6 @@ async def void_breaches(
         await store_order(session, workflow, matter, order, moved, now)
         voided.append(VoidedOrder(order, moved, clock.rule_id))
     return voided
-
-
-_PRESSING = (SupervisionStatus.OPEN.value, SupervisionStatus.REPLIED.value)
-"""An order's statuses while it presses its target (an ESCALATED one is superseded)."""
 
 
 async def _open_orders(session: AsyncSession, matter_id: int) -> list[Supervision]:

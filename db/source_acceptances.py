@@ -14,7 +14,7 @@ Also here: each record's own dates (:func:`source_dates`), which intake opens ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -27,7 +27,7 @@ from db.matter_workflow import MatterWorkflow
 from db.models import Matter
 from db.models.records import kind_models
 from db.queries import in_list
-from db.source_steps import TakenAtSource, apply_at_source, citing, origin_matters
+from db.source_steps import TakenAtSource, apply_each_at_source, citing, origin_matters
 from domain.workflow.actors import Actor
 from domain.workflow.intake import (
     ACCEPTANCE_FIELD,
@@ -36,6 +36,7 @@ from domain.workflow.intake import (
     SourceDates,
     source_dates_of,
 )
+from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction, MatterStep, SourceFact
 
 
@@ -62,16 +63,14 @@ async def take_acceptances(
     dates = await source_dates(session, [accepted[rid] for rid, _ in todo])
     stopped = {rule.id for trigger in (MatterAction.ADMIT, SourceFact.SOURCE_ACCEPTED)
                for rule in workflow.rules.stopped_by(trigger)}
-    done: list[TakenAtSource] = []
-    for record_id, matter in todo:
-        accept = partial(workflow.machine.accept_at_source, actor=actor,
-                         dates=replace(dates[record_id], record_id=record_id), now=now)
-        taken = await apply_at_source(
-            session, workflow, matter, record_id, stopped, accept, now, "source_acceptance_skipped"
-        )  # fmt: skip
-        if taken is not None:
-            done.append(taken)
-    return done
+
+    def accept(record_id: int) -> Callable[..., Transition]:
+        return partial(workflow.machine.accept_at_source, actor=actor,
+                       dates=replace(dates[record_id], record_id=record_id), now=now)  # fmt: skip
+
+    return await apply_each_at_source(
+        session, workflow, todo, stopped, accept, now, "source_acceptance_skipped"
+    )
 
 
 async def source_dates(

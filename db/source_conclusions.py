@@ -13,7 +13,7 @@ it. A record whose conclusion a matter already holds (a re-sync) adds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -25,7 +25,7 @@ from db.matter_workflow import MatterWorkflow
 from db.models import Matter
 from db.models.records import kind_models
 from db.queries import in_list
-from db.source_steps import TakenAtSource, apply_at_source, citing, origin_matters
+from db.source_steps import TakenAtSource, apply_each_at_source, citing, origin_matters
 from domain.workflow.actors import Actor
 from domain.workflow.intake import (
     CONCLUSION_FIELD,
@@ -34,6 +34,7 @@ from domain.workflow.intake import (
     SourceConclusion,
     source_conclusion_of,
 )
+from domain.workflow.state import Transition
 from domain.workflow.vocabulary import MatterAction, SourceFact
 
 _FACT = SourceFact.SOURCE_CONCLUDED
@@ -64,17 +65,14 @@ async def take_conclusions(
         return []
     conclusions = await _conclusions(session, [concluded[rid] for rid, _ in todo])
     stopped = {rule.id for rule in workflow.rules.stopped_by(_FACT)}
-    done: list[TakenAtSource] = []
-    for record_id, matter in todo:
-        conclude = partial(workflow.machine.conclude_at_source,
-                           actor=actor, conclusion=conclusions[record_id], now=now)
-        taken = await apply_at_source(
-            session, workflow, matter, record_id, stopped, conclude, now,
-            "source_conclusion_skipped",
-        )  # fmt: skip
-        if taken is not None:
-            done.append(taken)
-    return done
+
+    def conclude(record_id: int) -> Callable[..., Transition]:
+        return partial(workflow.machine.conclude_at_source,
+                       actor=actor, conclusion=conclusions[record_id], now=now)  # fmt: skip
+
+    return await apply_each_at_source(
+        session, workflow, todo, stopped, conclude, now, "source_conclusion_skipped"
+    )
 
 
 async def _conclusions(

@@ -3,8 +3,8 @@
 :mod:`db.source_acceptances` and :mod:`db.source_conclusions` each find the matters whose
 ORIGIN record a sync brings (:func:`origin_matters`), leave those whose timeline already cites
 that record for the same news (:func:`citing`), and apply one system transition per matter in
-a savepoint (:func:`apply_at_source`), never dated before the last event of a clock it stops;
-a clock it stops within the limit a breach was declared on voids that breach's 督办单
+a savepoint (:func:`apply_each_at_source`), never dated before the last event of a clock it
+stops; a clock it stops within the limit a breach was declared on voids that breach's 督办单
 (:func:`db.matter_workflow.void_breaches`).
 """
 
@@ -123,3 +123,24 @@ async def apply_at_source(
     return TakenAtSource(matter, record_id, transition, tuple(voided))
 
 
+
+
+async def apply_each_at_source(
+    session: AsyncSession,
+    workflow: MatterWorkflow,
+    todo: Iterable[tuple[int, Matter]],
+    stopped: Collection[str],
+    transition_for: Callable[[int], Callable[..., Transition]],
+    now: datetime,
+    skipped: str,
+) -> list[TakenAtSource]:
+    """:func:`apply_at_source` for each (record, matter) of ``todo``, the transition the
+    record's news makes (``transition_for(record_id)``); the matters that took it."""
+    done: list[TakenAtSource] = []
+    for record_id, matter in todo:
+        taken = await apply_at_source(
+            session, workflow, matter, record_id, stopped, transition_for(record_id), now, skipped
+        )
+        if taken is not None:
+            done.append(taken)
+    return done
