@@ -22,7 +22,9 @@ resolution goes on. Every resolution pass is followed by its own source's gradin
 last grade of whatever a pass changed is computed after it, whatever another pass read
 half-way. Grades that rose to the alert level are announced to ``on_risk_alerts``. A failed
 grading step is tried again for its records with the next pass, and at the end of the run; it
-never fails the sync.
+never fails the sync. So is matter intake (``after_linking``) for the records it reports it
+could not take in (:class:`domain.events.FollowUpIncomplete`), at the end a few times more
+(:data:`FOLLOW_UP_RETRY_DELAYS`).
 
 While a run inserts, the planner's statistics are refreshed each time govhub's tables have
 doubled (``db.statistics``): a first load otherwise keeps the plans made for empty tables.
@@ -30,6 +32,7 @@ doubled (``db.statistics``): a first load otherwise keeps the plans made for emp
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -55,7 +58,7 @@ from db.risk import RiskConfig, grade_touched
 from db.statistics import note_growth
 from db.storable import distinct_text, storable_text
 from domain.enums import RecordChangeKind, SourceSystem
-from domain.events import ChangedRecord
+from domain.events import ChangedRecord, FollowUpIncomplete
 from domain.records import ParsedRecord
 from domain.risk.alerts import RiskAlert
 
@@ -63,6 +66,10 @@ log = structlog.get_logger(__name__)
 
 RESOLVE_EVERY = 1000
 """Changed records committed between two resolution passes of one run."""
+
+FOLLOW_UP_RETRY_DELAYS = (0.5, 5.0)
+"""Seconds before each further try, at the end of a run, to hand ``after_linking`` (matter
+intake) the changes it could not finish (its transaction failed)."""
 
 Progress = Callable[["RunResult"], None]
 ChangeListener = Callable[[SourceSystem, Sequence[ChangedRecord]], Awaitable[None]]
@@ -436,7 +443,7 @@ async def sync_source(
                         sessions, source, ungraded, result, risk, on_risk_alerts
                     ):
                         ungraded.clear()
-                    await _announce(after_linking, source, _drain(unheard))
+                    await _follow_up(after_linking, source, unheard)
                 await note_growth(engine, counts.inserted)
                 if progress is not None:
                     progress(result)
@@ -451,7 +458,14 @@ async def sync_source(
         if resolve:  # the last chunk, and mentions an earlier pass (or a crash) left unresolved
             await resolve_after_batch(sessions, source, pending, result, fresh)
         await grade_after_batch(sessions, source, ungraded, result, risk, on_risk_alerts)
-        await _announce(after_linking, source, _drain(unheard))
+        await _follow_up(after_linking, source, unheard)
+        for delay in FOLLOW_UP_RETRY_DELAYS:  # what it could not finish, a few times more
+            if not unheard:
+                break
+            await asyncio.sleep(delay)
+            await _follow_up(after_linking, source, unheard)
+        if unheard:
+            log.error("follow_up_dropped", source=source.value, records=len(unheard))
         await _finish(sessions, connector, result)
     return result
 
@@ -506,15 +520,36 @@ def _drain(changes: list[ChangedRecord]) -> list[ChangedRecord]:
 
 
 async def _announce(
-    listener: ChangeListener | None, source: SourceSystem, changes: Sequence[ChangedRecord]
+    listener: ChangeListener | None,
+    source: SourceSystem,
+    changes: Sequence[ChangedRecord],
+    passing: tuple[type[Exception], ...] = (),
 ) -> None:
-    """Tell ``listener`` what a committed batch changed; a failure is logged, never raised."""
+    """Tell ``listener`` what a committed batch changed; a failure is logged, never raised
+    (but those of the ``passing`` types)."""
     if listener is None or not changes:
         return
     try:
         await listener(source, changes)
+    except passing:
+        raise
     except Exception as exc:  # subscribers miss this batch; the data itself is committed
         log.warning("change_announcement_failed", source=source.value, error=type(exc).__name__)
+
+
+async def _follow_up(
+    listener: ChangeListener | None, source: SourceSystem, unheard: list[ChangedRecord]
+) -> None:
+    """Hand ``unheard`` to ``after_linking`` (matter intake), leaving in it what the listener
+    reports it could not finish (:class:`FollowUpIncomplete`: its transaction failed), for
+    the next pass and the end of the run; any other failure is logged as for subscribers."""
+    changes = _drain(unheard)
+    try:
+        await _announce(listener, source, changes, passing=(FollowUpIncomplete,))
+    except FollowUpIncomplete as exc:
+        unheard.extend(exc.remaining)
+        log.warning("follow_up_incomplete", source=source.value, records=len(exc.remaining),
+                    error=exc.cause)  # fmt: skip
 
 
 async def _finish(

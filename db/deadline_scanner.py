@@ -33,7 +33,6 @@ from typing import Any
 
 import structlog
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.matter_audit import SystemAudit
@@ -46,6 +45,7 @@ from db.matter_workflow import (
 )
 from db.matters import clock_of, fired_rungs, state_of
 from db.models import Base, ClockRow, Lease, Matter, MatterRecord, Supervision
+from db.queries import insert_for
 from domain.deadlines import DUE, Duty
 from domain.enums import RecordKind
 from domain.events import MatterAnnouncement, MatterEventKind
@@ -73,11 +73,6 @@ class ScanResult:
     """Matters a breach fired on in the current batch: re-graded after its commit."""
 
 
-def _insert_for(session: AsyncSession) -> Any:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 async def claim_rungs(
     session: AsyncSession,
     wanted: Sequence[tuple[int, str, datetime]],
@@ -90,7 +85,7 @@ async def claim_rungs(
         return set()
     rungs = Base.metadata.tables["clock_rungs"]
     statement = (
-        _insert_for(session)(rungs)
+        insert_for(session)(rungs)
         .on_conflict_do_nothing()
         .returning(rungs.c.clock_id, rungs.c.rung)
     )
@@ -336,7 +331,7 @@ async def hold_lease(
         if existing is not None:
             return False
         inserted = await session.execute(
-            _insert_for(session)(Lease).values(name=name, holder=holder, expires_at=now + ttl)
+            insert_for(session)(Lease).values(name=name, holder=holder, expires_at=now + ttl)
             .on_conflict_do_nothing()
         )
         return bool(inserted.rowcount)  # type: ignore[attr-defined]

@@ -64,6 +64,15 @@ _RECORD_COLUMNS = (
 _CHUNK = 2000
 
 
+class IntakeIncomplete(Exception):
+    """Intake stopped part-way: ``remaining`` records were not taken in (rolled back)."""
+
+    def __init__(self, remaining: Sequence[int], cause: str) -> None:
+        super().__init__(f"{len(remaining)} records not taken in ({cause})")
+        self.remaining = list(remaining)
+        self.cause = cause
+
+
 @dataclass
 class IntakeCounts:
     opened: int = 0
@@ -87,14 +96,22 @@ async def take_in(
     source: str,
 ) -> IntakeCounts:
     """Open, join and feed back matters for ``record_ids`` (one batch); never raises for a
-    single record's refusal (counted as ``skipped``)."""
+    single record's refusal (counted as ``skipped``). A chunk whose transaction fails (the
+    database gone, say) is rolled back and raises :class:`IntakeIncomplete` naming it and the
+    chunks after it; those before it are committed."""
     counts = IntakeCounts()
     ids = sorted(set(record_ids))
     now = workflow.now()
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        async with workflow.sessions.begin() as session:
-            await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
+        try:
+            async with workflow.sessions.begin() as session:
+                await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
+        except Exception as exc:
+            # the error's text may quote a row's values: its type only
+            log.error("intake_failed", source=source, error=type(exc).__name__,
+                      records=len(ids) - start)  # fmt: skip
+            raise IntakeIncomplete(ids[start:], type(exc).__name__) from exc
         await workflow.announce(counts.announcements)
         counts.announcements = []
         await workflow.grade(counts.matters)  # never raises

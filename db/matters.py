@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, false, func, literal, or_, select, u
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ClockRow, ClockRung, Matter, MatterEvent, MatterNumber
-from db.queries import prefix_range
+from db.queries import insert_for, prefix_range
 from domain.calendar import WorkingCalendar, to_local
 from domain.deadlines import (
     Clock,
@@ -60,22 +60,19 @@ def number_key(region_code: str | None, at: datetime) -> tuple[str, int]:
 async def allocate_numbers(session: AsyncSession, keys: Sequence[tuple[str, int]]) -> list[str]:
     """One new number per key, in order: ``<region>-<year>-<sequence>`` (e.g.
     ``411202-2026-000017``). Counters only grow, so no number is given twice; the counter row
-    is locked by the update until the transaction ends, so concurrent openers queue."""
+    is locked by the upsert until the transaction ends, so concurrent openers queue, those of
+    a county's first matter of a year too (one creates the row, the other waits for it)."""
     wanted = Counter(keys)
     last: dict[tuple[str, int], int] = {}
     for (region, year), count in wanted.items():
+        bump = insert_for(session)(MatterNumber).values(region=region, year=year, last=count)
         bumped = await session.execute(
-            update(MatterNumber)
-            .where(MatterNumber.region == region, MatterNumber.year == year)
-            .values(last=MatterNumber.last + count)
-            .returning(MatterNumber.last)
+            bump.on_conflict_do_update(
+                index_elements=[MatterNumber.region, MatterNumber.year],
+                set_={"last": MatterNumber.last + count},
+            ).returning(MatterNumber.last)
         )
-        top = bumped.scalar_one_or_none()
-        if top is None:
-            async with session.begin_nested():
-                session.add(MatterNumber(region=region, year=year, last=count))
-            top = count
-        last[(region, year)] = top - count
+        last[(region, year)] = bumped.scalar_one() - count
     numbers = []
     for key in keys:
         last[key] += 1

@@ -33,6 +33,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
@@ -101,6 +102,12 @@ class RecordCriteria:
     search: str | None = None
     party_name: str | None = None
     include_deleted: bool = False
+
+
+def insert_for(session: AsyncSession) -> Any:
+    """The session's dialect's ``insert`` (PostgreSQL's or SQLite's), for ``ON CONFLICT``."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def prefix_range(prefix: str) -> tuple[str, str]:

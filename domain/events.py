@@ -29,6 +29,16 @@ class ChangedRecord:
     change: RecordChangeKind
 
 
+class FollowUpIncomplete(Exception):
+    """A listener of committed changes that finished only part of them: ``remaining`` are
+    the changes it did not take in (what it did is committed), to hand it again later."""
+
+    def __init__(self, remaining: Sequence[ChangedRecord], cause: str) -> None:
+        super().__init__(f"{len(remaining)} changed records not followed up ({cause})")
+        self.remaining = list(remaining)
+        self.cause = cause
+
+
 @dataclass(frozen=True, slots=True)
 class RecordChangeEvent:
     """A :class:`ChangedRecord` as a subscriber receives it, with when it was announced."""

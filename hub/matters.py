@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.sync import ChangeListener
 from connectors.tasks import cancel_and_wait
 from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
-from db.matter_intake import take_in
+from db.matter_intake import IntakeIncomplete, take_in
 from db.matter_workflow import MatterWorkflow
 from domain.calendar import ChineseWorkingCalendar, load_calendar_overrides
 from domain.deadlines import DeadlineRuleError, RuleBook, load_rules
@@ -26,6 +26,7 @@ from domain.enums import CaseStatus, DisputeCategory, RecordKind, SourceSystem
 from domain.events import (
     MATTERS_CHANNEL,
     ChangedRecord,
+    FollowUpIncomplete,
     MatterAnnouncement,
     matter_message,
 )
@@ -115,7 +116,12 @@ def matter_intake(workflow: MatterWorkflow, rules: IntakeRules) -> ChangeListene
     """The sync hook: after each batch is linked, open, join and feed back matters."""
 
     async def follow(source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
-        await take_in(workflow, rules, [c.record_id for c in changes], source=source.value)
+        try:
+            await take_in(workflow, rules, [c.record_id for c in changes], source=source.value)
+        except IntakeIncomplete as exc:  # the sync hands these to us again
+            remaining = set(exc.remaining)
+            left = [change for change in changes if change.record_id in remaining]
+            raise FollowUpIncomplete(left, exc.cause) from exc
 
     return follow
 

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import db.matter_intake
 from db.engine import session_factory
-from db.matter_intake import take_in
+from db.matter_intake import IntakeIncomplete, take_in
 from db.matter_workflow import MatterWorkflow
 from db.models import Link, Matter, MatterEvent, MatterRecord, Record
 from domain.calendar import ChineseWorkingCalendar
@@ -166,3 +167,28 @@ async def test_a_partner_acting_first_leaves_automatic_feedback_nothing_to_do(
     await _link(flow, 22, 21, "SAME_MATTER")
     counts = await take_in(flow, rules, [22], source="MEDIATION")
     assert (counts.opened, counts.joined, counts.fed_back) == (0, 1, 0)
+
+
+async def test_a_chunk_that_fails_is_named_with_the_chunks_after_it(
+    flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three grid events taken in one at a time, the second chunk's transaction failing
+    for record_id in (1, 2, 3):
+        await _record(flow, record_id, RecordKind.GRID_EVENT, CaseStatus.REPORTED)
+    monkeypatch.setattr(db.matter_intake, "_CHUNK", 1)
+    real = db.matter_intake._take_in_chunk
+
+    async def failing(session: Any, flow_: Any, rules: Any, chunk: Any, *rest: Any) -> None:
+        await real(session, flow_, rules, chunk, *rest)
+        if list(chunk) == [2]:
+            raise ConnectionResetError("the database went away")
+
+    monkeypatch.setattr(db.matter_intake, "_take_in_chunk", failing)
+    # when they are taken in
+    with pytest.raises(IntakeIncomplete) as failed:
+        await take_in(flow, IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT})), [1, 2, 3],
+                      source="GRID")
+    # then the first is in a matter, the second rolled back, and the rest are named
+    assert failed.value.remaining == [2, 3] and failed.value.cause == "ConnectionResetError"
+    assert await _matter(flow, 1) is not None
+    assert await _matter(flow, 2) is None and await _matter(flow, 3) is None

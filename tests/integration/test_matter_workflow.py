@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import db.matter_workflow
 from db.engine import session_factory
 from db.matter_workflow import IntakeParty, MatterWorkflow, NewMatter, scope_of, store_transition
-from db.matters import load_matter, state_of
-from db.models import ClockRow, Matter, MatterEvent, MatterParty, Supervision
+from db.matters import allocate_numbers, load_matter, state_of
+from db.models import ClockRow, Matter, MatterEvent, MatterNumber, MatterParty, Supervision
 from domain.calendar import ChineseWorkingCalendar
 from domain.deadlines import load_rules
 from domain.enums import PartyRole
@@ -303,3 +303,24 @@ async def test_a_supervision_by_whoever_may_not_issue_one_is_forbidden_whatever_
     # and staff with the same stale version are told they were late
     with pytest.raises(Conflict):
         await flow.supervise(matter, STAFF, issue, expected_version=1)
+
+
+async def test_two_openers_of_a_new_counter_both_get_numbers(fresh_postgres: AsyncEngine) -> None:
+    """The first matters of a county and year, opened at once by two transactions (two sources'
+    intake in one sync): neither fails on the counter row the other is creating; the second
+    waits for the first and numbers after it."""
+    sessions = session_factory(fresh_postgres)
+    key = [("411202", 2026)]
+    async with sessions() as first, sessions() as second:
+        await first.begin()
+        await second.begin()
+        numbers = await allocate_numbers(first, key * 2)
+        assert numbers == ["411202-2026-000001", "411202-2026-000002"]
+        waiting = asyncio.create_task(allocate_numbers(second, key))
+        await asyncio.sleep(0.3)  # the second is blocked on the first's new row
+        assert not waiting.done()
+        await first.commit()
+        assert await asyncio.wait_for(waiting, 10) == ["411202-2026-000003"]
+        await second.commit()
+    async with sessions() as session:
+        assert (await session.get(MatterNumber, ("411202", 2026))).last == 3  # type: ignore[union-attr]

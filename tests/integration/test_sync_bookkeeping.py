@@ -17,7 +17,7 @@ from connectors.sync import sync_source
 from db.engine import session_factory
 from db.models import DeadLetter, Dispute, RiskAssessment, SyncRun
 from domain.enums import CaseStatus, SourceSystem
-from domain.events import ChangedRecord
+from domain.events import ChangedRecord, FollowUpIncomplete
 from tests.integration.test_sync_engine import T0, ListConnector, _case
 
 
@@ -152,3 +152,30 @@ async def test_a_deleted_record_has_one_shape_however_it_was_first_seen(
         assert (row.deleted, row.status) == (True, CaseStatus.WITHDRAWN), key
         assert row.source_updated_at == T0 + timedelta(minutes=minutes), key
     assert rows["B"].title == "B v1" and rows["C"].region_code is None
+
+
+async def test_what_matter_intake_could_not_take_in_is_handed_to_it_again(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # given an intake whose first hearing fails after taking in one record (its database
+    # went away, say): it names the changes it did not finish
+    calls: list[list[str]] = []
+    taken: list[int] = []
+
+    async def intake(_source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        calls.append([c.change.value for c in changes])
+        if len(calls) == 1:
+            taken.append(changes[0].record_id)
+            raise FollowUpIncomplete(changes[1:], "OperationalError")
+        taken.extend(change.record_id for change in changes)
+
+    # when a run's records are followed up
+    pages = [[_case("A", 1), _case("B", 1)], [_case("C", 1)]]
+    result = await sync_source(committing_engine, sessions, ListConnector(pages),
+                               after_linking=intake)
+    # then the ones it did not finish are handed to it again within the run, once each
+    assert result.ok
+    async with sessions() as session:
+        stored = set(await session.scalars(select(Dispute.id)))
+    assert sorted(taken) == sorted(stored) and len(taken) == 3
+    assert len(calls) == 2
