@@ -313,3 +313,7 @@ risk_cli.register(app, _settings)
 def main() -> None:
     settle_collector()  # once the imports are done: they live as long as the process
     app()
+
+
+if __name__ == "__main__":  # python -m hub.cli, as the govhub script
+    main()

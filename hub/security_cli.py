@@ -76,8 +76,9 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
             return checked, problem.describe() if problem else None
 
         checked, problem = asyncio.run(run())
+        verdict = output_console(stderr=False)  # the command's result: stdout
         if problem:
-            console.print(f"[red]audit chain broken[/red] after {checked} good rows: {problem}")
+            verdict.print(f"[red]audit chain broken[/red] after {checked} good rows: {problem}")
             raise typer.Exit(1)
         anchored = f", up to checkpoint {checkpoint.sequence}" if checkpoint else ""
-        console.print(f"[green]audit chain intact[/green]: {checked} rows{anchored}")
+        verdict.print(f"[green]audit chain intact[/green]: {checked} rows{anchored}")

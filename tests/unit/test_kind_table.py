@@ -66,3 +66,13 @@ def _unwrap(type_: object) -> object:
     while isinstance(type_, GraphQLNonNull | GraphQLList):
         type_ = type_.of_type
     return type_
+
+
+def test_every_kind_can_open_a_matter_and_every_role_has_limits() -> None:
+    # intake opens a matter with the record's kind as its origin (来源): a kind without one
+    # would fail every intake chunk holding such a record
+    from domain.roles import LIMITS
+    from domain.workflow.vocabulary import MatterOrigin
+
+    assert {kind.value for kind in RecordKind} <= {origin.value for origin in MatterOrigin}
+    assert set(LIMITS) == set(Role), "a role without limits fails every operation it sends"
