@@ -180,25 +180,24 @@ async def _take_in_chunk(
         neighbours.setdefault(b, set()).add(a)
     others = {n for r in records for n in neighbours.get(r, ()) if n not in records}
     member.update(await _open_matters_of(session, others) if others else {})
+    joined = _join_linked_matters(records, neighbours, member)
     to_open: list[tuple[Synced, NewMatter]] = []
-    joined: dict[int, int] = {}
-    for record_id in sorted(records):
-        if record_id in member:
-            continue
-        matter_id = min(
-            (member[n] for n in neighbours.get(record_id, ()) if n in member), default=None
-        )
-        record = records[record_id]
-        if matter_id is not None:
-            member[record_id] = joined[record_id] = matter_id
-            continue
-        if not rules.opens(record.kind, record.category, record.status):
-            continue
-        new = _new_matter(record)
-        if new is None:
-            counts.skipped += 1
-            continue
-        to_open.append((record, new))
+    followers: dict[int, list[int]] = {}  # an opening record → the chunk's records linked to it
+    for group in _linked_groups([r for r in sorted(records) if r not in member], neighbours):
+        opener = None
+        for record_id in group:
+            record = records[record_id]
+            if not rules.opens(record.kind, record.category, record.status):
+                continue
+            new = _new_matter(record)
+            if new is None:
+                counts.skipped += 1
+                continue
+            opener = record_id
+            to_open.append((record, new))
+            break
+        if opener is not None:
+            followers[opener] = [r for r in group if r != opener]
     if to_open:
         dates = await source_dates(session, [record for record, _ in to_open])
         to_open = [
@@ -209,6 +208,8 @@ async def _take_in_chunk(
         )
         for (record, _), row in zip(to_open, rows, strict=True):
             member[record.id] = row.id
+            for follower in followers[record.id]:  # linked to it: one matter, not several
+                member[follower] = joined[follower] = row.id
             audit.add(MatterAction.OPEN.value, row, _about(record), records=[record.id])
             if row.step is MatterStep.ACCEPTED:  # the source's own 受理, taken over
                 audit.add(MatterAction.ADMIT.value, row, _about(record), records=[record.id])
@@ -241,6 +242,52 @@ async def _take_in_chunk(
     counts.concluded += len(concluded)
     counts.matters.update(member[r] for r in records if r in member)
     await audit.write(session)
+
+
+def _join_linked_matters(
+    records: Mapping[int, Synced], neighbours: Mapping[int, set[int]], member: dict[int, int]
+) -> dict[int, int]:
+    """The chunk's records that join an open matter they are linked to, directly or through
+    other records of the chunk that join it (the oldest matter when several): record → matter.
+    ``member`` gains them."""
+    joined: dict[int, int] = {}
+    moved = True
+    while moved:
+        moved = False
+        for record_id in sorted(records):
+            if record_id in member:
+                continue
+            matter_id = min(
+                (member[n] for n in neighbours.get(record_id, ()) if n in member), default=None
+            )
+            if matter_id is not None:
+                member[record_id] = joined[record_id] = matter_id
+                moved = True
+    return joined
+
+
+def _linked_groups(
+    record_ids: Sequence[int], neighbours: Mapping[int, set[int]]
+) -> list[list[int]]:
+    """``record_ids`` (ascending) in groups linked among themselves, each ascending: records
+    of one matter synced together, which open one matter, not one each."""
+    wanted = set(record_ids)
+    seen: set[int] = set()
+    groups: list[list[int]] = []
+    for start in record_ids:
+        if start in seen:
+            continue
+        group, frontier = [], [start]
+        seen.add(start)
+        while frontier:
+            record_id = frontier.pop()
+            group.append(record_id)
+            for other in neighbours.get(record_id, ()):
+                if other in wanted and other not in seen:
+                    seen.add(other)
+                    frontier.append(other)
+        groups.append(sorted(group))
+    return groups
 
 
 def _about(record: Synced) -> dict[str, str]:

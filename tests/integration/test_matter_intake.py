@@ -39,6 +39,7 @@ SOURCE = {
     RecordKind.GRID_EVENT: SourceSystem.GRID,
     RecordKind.DISPUTE: SourceSystem.MEDIATION,
     RecordKind.COURT_FILING: SourceSystem.COURT,
+    RecordKind.POLICE_ALERT: SourceSystem.POLICE_110,
 }
 
 
@@ -192,3 +193,25 @@ async def test_a_chunk_that_fails_is_named_with_the_chunks_after_it(
     assert failed.value.remaining == [2, 3] and failed.value.cause == "ConnectionResetError"
     assert await _matter(flow, 1) is not None
     assert await _matter(flow, 2) is None and await _matter(flow, 3) is None
+
+
+async def test_linked_records_taken_in_together_open_one_matter(flow: MatterWorkflow) -> None:
+    # given two grid events of one matter, and a third linked to the second only through a
+    # 110 alert (a kind that opens nothing), all synced in one batch
+    rules = IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT}))
+    for record_id in (21, 22, 24):
+        await _record(flow, record_id, RecordKind.GRID_EVENT, CaseStatus.REPORTED)
+    await _record(flow, 23, RecordKind.POLICE_ALERT, CaseStatus.REPORTED)
+    await _link(flow, 22, 21, "SAME_MATTER")
+    await _link(flow, 23, 22, "SAME_MATTER")
+    await _link(flow, 23, 24, "REFERRED_FROM")
+    # when they are taken in at once
+    counts = await take_in(flow, rules, [21, 22, 23, 24], source="GRID")
+    # then one matter holds them all, opened by the oldest record, the others joined
+    assert (counts.opened, counts.joined) == (1, 3)
+    matters = {record_id: await _matter(flow, record_id) for record_id in (21, 22, 23, 24)}
+    assert len({m.id for m in matters.values() if m is not None}) == 1
+    assert None not in matters.values()
+    async with flow.sessions() as session:
+        how = dict((await session.execute(select(MatterRecord.record_id, MatterRecord.how))).all())
+    assert how == {21: "ORIGIN", 22: "LINKED", 23: "LINKED", 24: "LINKED"}
