@@ -29,8 +29,9 @@ MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 its mode from it when it is first imported."""
 
 MULTIPROCESS_DIR = os.environ.get(MULTIPROCESS_DIR_VARIABLE) or None
-"""This process's metrics directory; ``None``: one process, metrics in memory. Read as
-prometheus_client was imported (just above), which is when it chose where values live."""
+"""This process's metrics directory; ``None``: one process, metrics in memory. The variable
+prometheus_client read when it was first imported to choose where values live: ``serve`` sets
+it only for workers it has yet to start, so both read the same."""
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 _SHARED: list[Collector] = []

@@ -3,7 +3,7 @@
 Each worker process records its metrics in files of a directory private to this ``serve``
 (``GOVHUB_METRICS_DIR``), and ``/metrics``, whichever worker takes the scrape, answers with
 their sums (:func:`hub.metrics.exposed_registry`). The directory is emptied when ``serve``
-starts, so a earlier run's counts are never added in, and a worker that exits is marked dead
+starts, so an earlier run's counts are never added in, and a worker that exits is marked dead
 in it, so the live gauges (``govhub_serving_processes``) drop it while the counters keep what
 it counted. One ``serve`` per directory: two would add up, and empty, each other's files.
 
