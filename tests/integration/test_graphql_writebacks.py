@@ -7,7 +7,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
@@ -30,6 +29,7 @@ from tests.integration.test_graphql_matters import (
     OUTSIDE,
     headers,
 )
+from tests.integration.test_worker_metrics import Sample, _sample
 
 QUERY_WRITEBACKS = """
 query($states: [WriteBackState!], $matter: String) {
@@ -127,7 +127,7 @@ async def test_the_serving_app_delivers_the_outbox_and_reports_it_in_metrics(
                                 {"summary": "委派调解"}, "M9-D1",
                                 aggregate=Aggregate("matter", "M9"))
         # (the counter is the process's: other tests' apps may have confirmed writes)
-        before = REGISTRY.get_sample_value("govhub_outbox_attempts_total", CONFIRMED) or 0
+        before = REGISTRY.get_sample_value(*CONFIRMED) or 0
         async with graphql_client(committing_engine, pii_key, sources_file=sources,
                                   schedule_sync=False) as client:
             # when the app's relay runs
@@ -142,19 +142,12 @@ async def test_the_serving_app_delivers_the_outbox_and_reports_it_in_metrics(
     # then the referral reached the mediation platform once, and the metrics say so
     assert body["data"]["writebacks"][0]["targetRef"].startswith("WP")
     assert sb.systems[SourceSystem.MEDIATION].writes.by_reference == {"M9-D1": 1}
-    assert _sample(metrics, "govhub_outbox_attempts_total", CONFIRMED) == before + 1
+    assert _sample(metrics, CONFIRMED) == before + 1
 
 
-CONFIRMED = {"outcome": "confirmed", "target": "MEDIATION"}
-
-
-def _sample(exposition: str, name: str, labels: dict[str, str]) -> float | None:
-    """The value of one sample of a ``/metrics`` answer (``None``: not there)."""
-    for family in text_string_to_metric_families(exposition):
-        for sample in family.samples:
-            if sample.name == name and sample.labels == labels:
-                return sample.value
-    return None
+CONFIRMED: Sample = (
+    "govhub_outbox_attempts_total", {"outcome": "confirmed", "target": "MEDIATION"}
+)
 
 
 async def test_centre_staff_see_the_write_backs_of_their_jurisdictions_matters_only(

@@ -18,7 +18,11 @@ from domain.roles import Role
 from hub.auth import mint_token
 from hub.settings import Settings
 from tests.conftest import scratch_schema, service_missing
-from tests.integration.test_serve_workers import GOVHUB, _postgres_environment, _refused
+from tests.integration.test_serve_workers import (
+    _postgres_environment,
+    _refused,
+    serving_workers,
+)
 from tests.integration.test_writeback_serve import _free_port
 
 QUERY = "{ records(first: 1) { totalCount } }"
@@ -35,6 +39,7 @@ Counter("govhub_http_requests_total", "", ["path", "status"]).labels("/graphql",
 
 
 def _sample(exposition: str, wanted: Sample) -> float | None:
+    """The value of one sample of a ``/metrics`` answer (``None``: not there)."""
     name, labels = wanted
     for family in text_string_to_metric_families(exposition):
         for sample in family.samples:
@@ -82,12 +87,7 @@ async def test_metrics_add_up_every_workers_requests_whichever_answers(tmp_path:
         port = _free_port()
         log = tmp_path / "serve.log"
         # and `govhub serve --workers 2` on PostgreSQL and Redis, both workers up
-        with log.open("wb") as output:
-            server = await asyncio.create_subprocess_exec(
-                str(GOVHUB), "serve", "--workers", "2", "--port", str(port),
-                env=env, stdout=output, stderr=output,
-            )  # fmt: skip
-        try:
+        async with serving_workers(env, port, log) as server:
             await _both_workers_serving(server, port, log)
             # when many requests arrive on many connections
             token = mint_token(Settings(jwt_secret=env["GOVHUB_JWT_SECRET"]),
@@ -122,9 +122,6 @@ async def test_metrics_add_up_every_workers_requests_whichever_answers(tmp_path:
             for exposition in await _scrapes(port, 4):
                 assert _sample(exposition, GRAPHQL_ANSWERED) == REQUESTS, exposition
                 assert _sample(exposition, SERVING) == 2
-        finally:
-            server.terminate()
-            await asyncio.wait_for(server.wait(), 30)
 
 
 async def _both_workers_serving(
