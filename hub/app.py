@@ -50,7 +50,7 @@ from hub.graphiql import ASSET_PATH, ASSETS, graphiql_page, initial_token
 from hub.graphql_http import GraphQLOverHTTP
 from hub.guard import BodyLimit, UnauthenticatedLimit, attempt_counter
 from hub.matters import build_workflow, deadline_scanner, intake_rules, matter_intake
-from hub.metrics import REGISTRY, MetricsMiddleware
+from hub.metrics import SERVING_PROCESSES, MetricsMiddleware, exposed_registry
 from hub.outbox import running_relay
 from hub.persisted import load_persisted_documents, persisted_roles, with_document_id
 from hub.risk import risk_alert_announcer, risk_config
@@ -290,7 +290,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
             given = request.headers.get("authorization", "").encode("latin-1", "replace")
             if not hmac.compare_digest(given, expected):
                 return JSONResponse({"error": "UNAUTHENTICATED"}, 401)
-        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(exposed_registry()), media_type=CONTENT_TYPE_LATEST)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -311,6 +311,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
         freeze_imported()
         thresholds = collect_young_less_often()  # given back when the app stops
         state.audit.start()  # group commit: concurrent requests share one audit transaction
+        SERVING_PROCESSES.inc()
         try:
             async with open_bus(settings.redis_url, settings.bus_namespace()) as bus:
                 state.bus = bus
@@ -333,6 +334,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None) -> Star
                 ):
                     yield
         finally:
+            SERVING_PROCESSES.dec()
             gc.set_threshold(*thresholds)
             state.bus = None
             state.workflow = None

@@ -26,6 +26,7 @@ from hub.matters import check_rule_files
 from hub.output import output_console, refuse_configuration
 from hub.persisted import load_persisted_documents, persisted_roles
 from hub.settings import ConfigErrorCode, Settings, SettingsError, decode_key, load_settings
+from hub.worker_metrics import fresh_metrics_dir, serve_workers
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -102,6 +103,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     problem = settings.several_workers_problem()
     if problem is not None:
         refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
+    metrics_dir = None
+    if settings.workers > 1:  # the workers' metrics, added up by whichever answers /metrics
+        try:
+            metrics_dir = fresh_metrics_dir(settings.metrics_dir)
+        except SettingsError as exc:
+            refuse_configuration(exc.code, str(exc))
     if settings.env == "dev" and not loopback(host):
         refuse_configuration(ConfigErrorCode.INVALID_SETTING, (
             f"GOVHUB_ENV=dev serves on a loopback interface only, not {host}: in dev anyone "
@@ -112,12 +119,12 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         sync_cli.sources_of(settings)  # a bad sources file stops here, named, not at start-up
     _check_serving(settings)
     asyncio.run(migrate_database(settings, seed=False))
-    if settings.workers == 1:
+    if metrics_dir is None:
         uvicorn.run(create_app(settings), host=host, port=port, log_config=None, lifespan="on")
         return
     # Each process builds its app from the same environment (``worker_app``); uvicorn binds
     # the socket once and restarts a process that dies.
-    uvicorn.run(
+    serve_workers(uvicorn.Config(
         "hub.cli:worker_app",
         factory=True,
         host=host,
@@ -126,7 +133,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         log_config=None,
         lifespan="on",
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-    )
+    ), metrics_dir)  # fmt: skip
 
 
 def loopback(host: str) -> bool:

@@ -1,20 +1,40 @@
-"""Prometheus metrics (监控指标) and the ASGI middleware that records HTTP traffic."""
+"""Prometheus metrics (监控指标) and the ASGI middleware that records HTTP traffic.
+
+One process (``serve``, ``demo``, tests) answers ``/metrics`` from :data:`REGISTRY`.
+``serve --workers N`` runs N processes and any of them may take a scrape, so there each
+process records its counters, histograms and gauges in files of one directory
+(``PROMETHEUS_MULTIPROC_DIR``, set by ``serve`` before the workers start: see
+:mod:`hub.worker_metrics`) and ``/metrics`` answers with the sums over every process's files
+(prometheus_client's multiprocess mode). Every figure a process counts is therefore a real
+prometheus_client metric, never a collector reading in-process counts; a collector only reads
+what every process sees alike (the database: :func:`register_shared`).
+"""
 
 from __future__ import annotations
 
 import functools
+import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from schema.fastpath.handbacks import hand_back_counts
+from schema.fastpath.handbacks import HandBack, on_hand_back
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""Where the processes of ``serve --workers N`` keep their metrics; prometheus_client picks
+its mode from it when it is first imported."""
+
+MULTIPROCESS_DIR = os.environ.get(MULTIPROCESS_DIR_VARIABLE) or None
+"""This process's metrics directory; ``None``: one process, metrics in memory. The variable
+prometheus_client read when it was first imported to choose where values live: ``serve`` sets
+it only for workers it has yet to start, so both read the same."""
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+_SHARED: list[Collector] = []
 
 HTTP_REQUESTS = Counter(
     "govhub_http_requests_total",
@@ -28,6 +48,49 @@ HTTP_LATENCY = Histogram(
     ["path"],
     registry=REGISTRY,
 )
+SERVING_PROCESSES = Gauge(
+    "govhub_serving_processes",
+    "Processes answering requests (服务进程数); a worker that exits leaves the sum",
+    registry=REGISTRY,
+    multiprocess_mode="livesum",
+)
+FAST_PATH_HAND_BACKS = Counter(
+    "govhub_fast_path_hand_backs_total",
+    "Fields the lighter execution path handed back to graphql-core, by reason",
+    ["reason"],
+    registry=REGISTRY,
+)
+for _reason in HandBack:  # every reason present from the start, at zero
+    FAST_PATH_HAND_BACKS.labels(reason=_reason.value)
+# schema.fastpath.handbacks counts in the process and knows no Prometheus; it tells us too
+on_hand_back(lambda reason: FAST_PATH_HAND_BACKS.labels(reason=reason.value).inc())
+RISK_ALERTS = Counter(
+    "govhub_risk_alerts_total",
+    "Risk grades that rose to the alert level (风险预警), by target and level",
+    ["target", "level"],
+    registry=REGISTRY,
+)
+_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
+
+
+def register_shared(collector: Collector) -> None:
+    """Register a collector whose figures are the deployment's, read from what every process
+    sees alike (a snapshot of the database), so that whichever process takes a scrape
+    answers with them. A figure one process counts must be a metric of :data:`REGISTRY`."""
+    REGISTRY.register(collector)
+    _SHARED.append(collector)
+
+
+def exposed_registry() -> CollectorRegistry:
+    """What ``/metrics`` answers: :data:`REGISTRY` in one process; with several, the sums of
+    every process's metric files and the shared collectors."""
+    if MULTIPROCESS_DIR is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry, MULTIPROCESS_DIR)  # type: ignore[no-untyped-call]  # untyped upstream
+    for collector in _SHARED:
+        registry.register(collector)
+    return registry
 
 
 @functools.cache
@@ -41,31 +104,6 @@ def _requests_counted(path: str, status: int) -> Any:
 @functools.cache
 def _latency_observed(path: str) -> Any:
     return HTTP_LATENCY.labels(path=path)
-
-
-class FastPathHandBacks(Collector):
-    """``govhub_fast_path_hand_backs_total{reason}``: fields the lighter execution path handed
-    back to graphql-core (schema.fastpath.handbacks keeps the counts; no Prometheus there)."""
-
-    def collect(self) -> Iterator[CounterMetricFamily]:
-        family = CounterMetricFamily(
-            "govhub_fast_path_hand_backs",
-            "Fields the lighter execution path handed back to graphql-core, by reason",
-            labels=["reason"],
-        )
-        for reason, count in hand_back_counts().items():
-            family.add_metric([reason.value], count)
-        yield family
-
-
-REGISTRY.register(FastPathHandBacks())
-RISK_ALERTS = Counter(
-    "govhub_risk_alerts_total",
-    "Risk grades that rose to the alert level (风险预警), by target and level",
-    ["target", "level"],
-    registry=REGISTRY,
-)
-_KNOWN_PATHS = {"/graphql", "/healthz", "/readyz", "/metrics"}
 
 
 class MetricsMiddleware:

@@ -5,10 +5,12 @@ Metrics (``/metrics``):
 
 * ``govhub_outbox_writes{target,state}`` — rows per state (gauge);
 * ``govhub_outbox_oldest_open_seconds{target}`` — age of the oldest write not yet settled;
-* ``govhub_outbox_attempts_total{target,outcome}`` — this process's delivery outcomes.
+* ``govhub_outbox_attempts_total{target,outcome}`` — delivery outcomes (a counter: with
+  ``serve --workers N``, every process's relay added up).
 
 The gauges come from a backlog snapshot the relay task refreshes every few seconds (a scrape
-never waits on the database).
+never waits on the database); every process's snapshot is of the same database, so whichever
+process takes the scrape answers for the deployment.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from typing import Annotated
 
 import structlog
 import typer
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client import Counter
+from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,7 +45,7 @@ from db.outbox import (
 )
 from domain.writeback import WriteState
 from hub.database import ready_database
-from hub.metrics import REGISTRY
+from hub.metrics import REGISTRY, register_shared
 from hub.settings import Settings
 from hub.sync_cli import console, parse_source_names, result_console, sources_of
 
@@ -50,14 +53,25 @@ log = structlog.get_logger(__name__)
 SNAPSHOT_SECONDS = 5.0
 
 
-class OutboxMetrics(Collector):
-    """Reads the running relay's counters and the latest backlog snapshot."""
+OUTBOX_ATTEMPTS = Counter(
+    "govhub_outbox_attempts_total",
+    "Write-back delivery outcomes, by target and outcome",
+    ["target", "outcome"],
+    registry=REGISTRY,
+)
+
+
+def count_attempt(target: str, outcome: str) -> None:
+    OUTBOX_ATTEMPTS.labels(target=target, outcome=outcome).inc()
+
+
+class OutboxBacklog(Collector):
+    """The gauges of the latest backlog snapshot (read from the database)."""
 
     def __init__(self) -> None:
-        self.relay: OutboxRelay | None = None
         self.backlog: list[TargetBacklog] = []
 
-    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         states = GaugeMetricFamily("govhub_outbox_writes", "Write-backs per target and state",
                                    labels=["target", "state"])
         oldest = GaugeMetricFamily("govhub_outbox_oldest_open_seconds",
@@ -67,24 +81,18 @@ class OutboxMetrics(Collector):
             for state, count in sorted(entry.by_state.items()):
                 states.add_metric([entry.target.value, state], count)
             oldest.add_metric([entry.target.value], entry.oldest_open_seconds)
-        attempts = CounterMetricFamily("govhub_outbox_attempts",
-                                       "Write-back delivery outcomes of this process",
-                                       labels=["target", "outcome"])
-        if self.relay is not None:
-            for (target, outcome), count in sorted(self.relay.stats.outcomes.items()):
-                attempts.add_metric([target, outcome], count)
-        yield from (states, oldest, attempts)
+        yield from (states, oldest)
 
 
-OUTBOX_METRICS = OutboxMetrics()
-REGISTRY.register(OUTBOX_METRICS)
+OUTBOX_BACKLOG = OutboxBacklog()
+register_shared(OUTBOX_BACKLOG)
 
 
 async def _snapshots(sessions: async_sessionmaker[AsyncSession]) -> None:
     while True:
         try:
             async with sessions() as session:
-                OUTBOX_METRICS.backlog = await backlog(session)
+                OUTBOX_BACKLOG.backlog = await backlog(session)
         except Exception:  # metrics must never take the relay down
             log.exception("outbox_backlog_snapshot_failed")
         await asyncio.sleep(SNAPSHOT_SECONDS)
@@ -102,9 +110,9 @@ async def running_relay(
         yield None
         return
     async with open_writers(load_sources(settings.sources_file)) as writers:
-        relay = OutboxRelay(sessions, writers, settings.delivery_policy())
+        relay = OutboxRelay(sessions, writers, settings.delivery_policy(),
+                            on_outcome=count_attempt)
         relay.start(settings.outbox_poll_seconds)
-        OUTBOX_METRICS.relay = relay
         snapshots = asyncio.create_task(_snapshots(sessions), name="outbox:snapshots")
         log.info("outbox_relay_started", targets=sorted(t.value for t in writers),
                  worker=relay.worker)
@@ -113,7 +121,6 @@ async def running_relay(
         finally:
             await cancel_and_wait([snapshots])
             await relay.stop()
-            OUTBOX_METRICS.relay = None
 
 
 def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None:

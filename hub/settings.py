@@ -130,6 +130,11 @@ class Settings(BaseSettings):
         description="processes `serve` answers from (服务进程数), one per core; more than one "
         "needs PostgreSQL and GOVHUB_REDIS_URL",
     )
+    metrics_dir: Path = Field(
+        default=Path("./data/metrics"),
+        description="where `serve --workers N`'s processes keep their metrics (指标目录), "
+        "emptied at each start; default: `metrics` in the data directory",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     metrics_enabled: bool = Field(default=True, description="serve GET /metrics")
     metrics_token: SecretStr | None = Field(
@@ -246,9 +251,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _in_the_data_directory(self) -> Settings:
-        """The embedded database and the audit checkpoints live in ``GOVHUB_DATA_DIR``
-        beside the dev keys, unless their own variables say otherwise: a data directory
-        holds one deployment's state whole, whatever the working directory."""
+        """The embedded database, the audit checkpoints and the workers' metrics live in
+        ``GOVHUB_DATA_DIR`` beside the dev keys, unless their own variables say otherwise: a
+        data directory holds one deployment's state whole, whatever the working directory."""
         if "database_url" not in self.model_fields_set:
             database = _kept_where_it_was(self.data_dir / "govhub.db")
             self.database_url = f"sqlite+aiosqlite:///{database}"
@@ -256,6 +261,8 @@ class Settings(BaseSettings):
             self.audit_checkpoint_file = _kept_where_it_was(
                 self.data_dir / "audit-checkpoints.jsonl"
             )
+        if "metrics_dir" not in self.model_fields_set:
+            self.metrics_dir = self.data_dir / "metrics"
         return self
 
     def delivery_policy(self) -> DeliveryPolicy:

@@ -124,7 +124,10 @@ class OutboxRelay:
         worker: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
     ) -> None:
+        """``on_outcome(target, outcome)`` is told each outcome :attr:`stats` counts (the hub
+        counts them in Prometheus, across its serving processes)."""
         self.sessions = sessions
         self.writers = writers
         self.policy = policy or DeliveryPolicy()
@@ -132,6 +135,7 @@ class OutboxRelay:
         self.clock = clock
         self.rng = rng or random.Random()  # backoff jitter
         self.stats = RelayStats()
+        self.on_outcome = on_outcome
         self._tasks: list[asyncio.Task[None]] = []
 
     async def run_once(self) -> int:
@@ -164,6 +168,8 @@ class OutboxRelay:
 
     def _count(self, target: SourceSystem, outcome: str) -> None:
         self.stats.outcomes[(target.value, outcome)] += 1
+        if self.on_outcome is not None:
+            self.on_outcome(target.value, outcome)
 
     async def attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
         """Read back if needed, else send; the row's new columns and the outcome's name."""

@@ -2,9 +2,9 @@
 
 A hand-back is never wrong — graphql-core then runs the field from the start — but it costs
 the time the path exists to save, and one of kind ``unexpected`` is a defect of the path
-itself. The counts are exported by the hub as ``govhub_fast_path_hand_backs_total{reason}``;
-the first hand-back of each query document is logged once (no variables, no values), so a
-slow page can be traced to the field that leaves the path.
+itself. The hub counts them as ``govhub_fast_path_hand_backs_total{reason}`` (told through
+:func:`on_hand_back`); the first hand-back of each query document is logged once (no
+variables, no values), so a slow page can be traced to the field that leaves the path.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from enum import StrEnum
 
 import structlog
@@ -34,6 +35,13 @@ class HandBack(StrEnum):
 _counts: Counter[HandBack] = Counter()
 _logged: OrderedDict[str, None] = OrderedDict()
 _lock = threading.Lock()
+_listeners: list[Callable[[HandBack], None]] = []
+
+
+def on_hand_back(listener: Callable[[HandBack], None]) -> None:
+    """Call ``listener`` with the reason of every hand-back from now on: the hub counts
+    them in Prometheus, which adds up every serving process's counts (these are one's)."""
+    _listeners.append(listener)
 
 
 def hand_back_counts() -> dict[HandBack, int]:
@@ -68,6 +76,8 @@ def record_hand_back(
                 _logged.popitem(last=False)
         else:
             _logged.move_to_end(document)
+    for listener in _listeners:
+        listener(reason)
     if reason is HandBack.UNEXPECTED:
         log.error(
             "fast_path_failed",

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import secrets
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -111,12 +113,7 @@ async def _two_workers_answer(env: dict[str, str], tmp_path: Path) -> None:
     # given `govhub serve --workers 2` on PostgreSQL and Redis
     port = _free_port()
     log = tmp_path / "serve.log"
-    with log.open("wb") as output:
-        server = await asyncio.create_subprocess_exec(
-            str(GOVHUB), "serve", "--workers", "2", "--port", str(port),
-            env=env, stdout=output, stderr=output,
-        )  # fmt: skip
-    try:
+    async with serving_workers(env, port, log) as server:
         token = mint_token(
             Settings(jwt_secret=env["GOVHUB_JWT_SECRET"]),
             role=Role.CENTER_STAFF,
@@ -144,8 +141,22 @@ async def _two_workers_answer(env: dict[str, str], tmp_path: Path) -> None:
                     for _ in range(40)
                 )
             )
-        assert [answer.status_code for answer in answers] == [200] * 40
-        assert all(answer.json()["data"]["records"]["totalCount"] == 0 for answer in answers)
+    assert [answer.status_code for answer in answers] == [200] * 40
+    assert all(answer.json()["data"]["records"]["totalCount"] == 0 for answer in answers)
+
+
+@contextlib.asynccontextmanager
+async def serving_workers(
+    env: dict[str, str], port: int, log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """``govhub serve --workers 2`` on ``port``, its output in ``log``; stopped on leaving."""
+    with log.open("wb") as output:
+        server = await asyncio.create_subprocess_exec(
+            str(GOVHUB), "serve", "--workers", "2", "--port", str(port),
+            env=env, stdout=output, stderr=output,
+        )  # fmt: skip
+    try:
+        yield server
     finally:
         server.terminate()
         await asyncio.wait_for(server.wait(), 30)

@@ -15,6 +15,8 @@ from schema.fastpath.handbacks import HandBack, hand_back_counts
 from schema.fastpath.readers import FieldCompiler
 from tests.unit.test_execution import fast, stock
 
+FALLBACKS_EXPORTED = ("govhub_fast_path_hand_backs_total", {"reason": "fallback"})
+
 
 def _delta(before: dict[HandBack, int]) -> dict[HandBack, int]:
     return {reason: count - before[reason] for reason, count in hand_back_counts().items()}
@@ -23,12 +25,14 @@ def _delta(before: dict[HandBack, int]) -> dict[HandBack, int]:
 async def test_a_fallback_is_counted_and_logged_once_per_document() -> None:
     document = "{ broken { bestFriend { name } } unique: items { name } }"  # not seen before
     before = hand_back_counts()
+    exported = REGISTRY.get_sample_value(*FALLBACKS_EXPORTED)
     with capture_logs() as logs:
         first = await fast.execute(document)
         second = await fast.execute(document)
     assert first.errors is not None  # the raising resolver's error, reported as always
     assert [e.formatted for e in first.errors] == [e.formatted for e in second.errors or []]
     assert _delta(before) == {HandBack.FALLBACK: 2, HandBack.UNEXPECTED: 0}
+    assert REGISTRY.get_sample_value(*FALLBACKS_EXPORTED) == (exported or 0) + 2  # Prometheus too
     lines = [line for line in logs if line["event"] == "fast_path_hand_back"]
     assert len(lines) == 1
     # the outermost compiled field that was handed back, and the document by a digest only

@@ -19,22 +19,26 @@ def test_defaults_point_at_embedded_sqlite(monkeypatch: pytest.MonkeyPatch) -> N
     assert Settings().env == "dev"
 
 
-def test_the_data_directory_holds_the_embedded_database_and_checkpoints(
+def test_the_data_directory_holds_the_embedded_database_checkpoints_and_worker_metrics(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)  # no ./data of an earlier run beside it
     monkeypatch.delenv("GOVHUB_DATABASE_URL", raising=False)
     monkeypatch.delenv("GOVHUB_AUDIT_CHECKPOINT_FILE", raising=False)
+    monkeypatch.delenv("GOVHUB_METRICS_DIR", raising=False)
     monkeypatch.setenv("GOVHUB_DATA_DIR", str(tmp_path))
     settings = Settings()
     assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path}/govhub.db"
     assert settings.audit_checkpoint_file == tmp_path / "audit-checkpoints.jsonl"
+    assert settings.metrics_dir == tmp_path / "metrics"
     # their own variables still win
     monkeypatch.setenv("GOVHUB_DATABASE_URL", "postgresql+asyncpg://govhub@db/govhub")
     monkeypatch.setenv("GOVHUB_AUDIT_CHECKPOINT_FILE", "")
+    monkeypatch.setenv("GOVHUB_METRICS_DIR", "/run/govhub/metrics")
     settings = Settings()
     assert settings.database_url == "postgresql+asyncpg://govhub@db/govhub"
     assert settings.audit_checkpoint_file is None
+    assert settings.metrics_dir == Path("/run/govhub/metrics")
 
 
 def test_dev_generates_missing_keys_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
