@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.figure_summary import counted_groups
-from db.queries import REGIONS, RecordScope, region_range
+from db.queries import REGIONS, RecordScope, region_prefix, region_range
 from db.stats import Group, GroupKey, StatQuery
 from domain.stats import (
     KpiId,
@@ -76,32 +76,56 @@ def _order(group: Group) -> tuple[str, ...]:
     )
 
 
+def _reached(code: str, scope: RecordScope) -> list[str]:
+    """The regions whose people count for ``code`` within the jurisdiction (辖区内人口): the
+    region itself when the jurisdiction holds it whole, else the jurisdiction's regions inside
+    it (a county's dashboard asking for its city counts the county's filings, so the county's
+    people), none outside it."""
+    prefixes = scope.region_prefixes
+    own = region_prefix(code)
+    if "" in prefixes or any(own.startswith(prefix) for prefix in prefixes):
+        return [code]
+    inside = [prefix for prefix in prefixes if prefix.startswith(own)]
+    outermost = {p for p in inside if not any(p != q and p.startswith(q) for q in inside)}
+    return [prefix.ljust(6, "0") for prefix in sorted(outermost)]
+
+
 def _population_codes(query: StatQuery, scope: RecordScope) -> list[str]:
     """The regions whose population is the denominator when figures are not by region: the
-    filter's region, else the jurisdiction's (none for an unlimited one)."""
+    filter's region within the jurisdiction, else the jurisdiction's (none for an unlimited
+    one)."""
     if query.criteria.region_code is not None:
-        return [query.criteria.region_code]
+        return _reached(query.criteria.region_code, scope)
     if "" in scope.region_prefixes:
         return []
     return [prefix.ljust(6, "0") for prefix in scope.region_prefixes]
 
 
+def _population(known: dict[str, int | None], codes: Sequence[str]) -> int | None:
+    """The people of ``codes`` together; ``None`` when there are none or one is unknown."""
+    counted = [known.get(code) for code in codes]
+    return sum(n or 0 for n in counted) if counted and None not in counted else None
+
+
 async def _with_populations(
     connection: AsyncConnection, query: StatQuery, scope: RecordScope, groups: list[Group]
 ) -> None:
-    """Put each group's population in as 万人起诉率's denominator (``None`` when unknown)."""
+    """Put each group's population in as 万人起诉率's denominator (``None`` when unknown): the
+    people of its region (or of the filter's) within the jurisdiction."""
     kpi = KpiId.LITIGATION_PER_10K
-    by_region = StatDimension.REGION in query.dimensions
-    codes = (
-        [group.key.region_code for group in groups if group.key.region_code]
-        if by_region
-        else _population_codes(query, scope)
+    if StatDimension.REGION in query.dimensions:
+        reached = {
+            code: _reached(code, scope)
+            for code in {group.key.region_code for group in groups if group.key.region_code}
+        }
+    else:
+        reached = {"": _population_codes(query, scope)}
+    known = await region_population(
+        connection, [code for codes in reached.values() for code in codes]
     )
-    known = await region_population(connection, codes)
-    counted = [known.get(code) for code in codes]
-    whole = sum(n or 0 for n in counted) if counted and None not in counted else None
     for group in groups:
-        population = known.get(group.key.region_code or "") if by_region else whole
+        region = group.key.region_code if StatDimension.REGION in query.dimensions else ""
+        population = _population(known, reached.get(region or "", []))
         group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
 
 

@@ -488,3 +488,29 @@ async def test_litigation_per_10k_by_region_has_a_row_for_every_region_with_peop
     whole = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {"region": "411200"}})
     counted = {r["key"]["regionCode"] for r in whole["data"]["recordKpis"]}
     assert {"411202", "411221"} <= counted
+
+
+async def test_litigation_per_10k_counts_the_people_of_the_jurisdiction_only(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a county's staff, whose figures count that county's filings alone
+    county = [r for r in LIVE if r.region and r.region.startswith("411202")]
+    expected = expected_kpis(county, 337_058)["LITIGATION_PER_10K"]
+    assert expected["numerator"]
+    # when they ask for their city, or group by city or province
+    for variables in (
+        {"filter": {"region": "411200"}},
+        {"groupBy": ["REGION"], "level": "CITY"},
+        {"groupBy": ["REGION"], "level": "PROVINCE"},
+    ):
+        body = await _ask(client, QUERY_KPIS, {**variables, "kpis": ["LITIGATION_PER_10K"]},
+                          role=Role.CENTER_STAFF, regions=["411202"])  # fmt: skip
+        # then the filings are divided by the county's people, not the city's or province's
+        assert _figures(body)["LITIGATION_PER_10K"] == expected, variables
+    # and another county, wholly outside, has no people within reach: no rate, not 0
+    body = await _ask(client, QUERY_KPIS,
+                      {"filter": {"region": "411221"}, "kpis": ["LITIGATION_PER_10K"]},
+                      role=Role.CENTER_STAFF, regions=["411202"])  # fmt: skip
+    assert _figures(body)["LITIGATION_PER_10K"] == {
+        "numerator": 0, "denominator": None, "value": None
+    }  # fmt: skip
