@@ -90,6 +90,14 @@ def _reached(code: str, scope: RecordScope) -> list[str]:
     return [prefix.ljust(6, "0") for prefix in sorted(outermost)]
 
 
+def _narrowed(code: str, region: str | None) -> str:
+    """The region a group of ``code`` counts: the filter's ``region`` when it lies inside
+    (a township's figures rolled up to its county are the township's, and so are its people)."""
+    if region is not None and region_prefix(region).startswith(region_prefix(code)):
+        return region
+    return code
+
+
 def _population_codes(query: StatQuery, scope: RecordScope) -> list[str]:
     """The regions whose population is the denominator when figures are not by region: the
     filter's region within the jurisdiction, else the jurisdiction's (none for an unlimited
@@ -115,7 +123,7 @@ async def _with_populations(
     kpi = KpiId.LITIGATION_PER_10K
     if StatDimension.REGION in query.dimensions:
         reached = {
-            code: _reached(code, scope)
+            code: _reached(_narrowed(code, query.criteria.region_code), scope)
             for code in {group.key.region_code for group in groups if group.key.region_code}
         }
     else:

@@ -514,3 +514,22 @@ async def test_litigation_per_10k_counts_the_people_of_the_jurisdiction_only(
     assert _figures(body)["LITIGATION_PER_10K"] == {
         "numerator": 0, "denominator": None, "value": None
     }  # fmt: skip
+
+
+async def test_litigation_per_10k_of_a_township_rolled_up_to_its_county_keeps_its_people(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a township's figures, asked for by region at the county level
+    township = [r for r in LIVE if r.region and r.region.startswith("411202001")]
+    expected = expected_kpis(township, 52_000)["LITIGATION_PER_10K"]
+    body = await _ask(client, QUERY_KPIS, {"filter": {"region": "411202001"},
+                                           "groupBy": ["REGION"], "kpis": ["LITIGATION_PER_10K"]})
+    (row,) = body["data"]["recordKpis"]
+    # then the county's row counts the township's filings over the township's people, as the
+    # same figures do ungrouped, not over the whole county's
+    assert row["key"]["regionCode"] == "411202"
+    assert {k: row["figures"][0][k] for k in expected} == expected
+    assert _figures(await _ask(client, QUERY_KPIS, {"filter": {"region": "411202001"},
+                                                    "kpis": ["LITIGATION_PER_10K"]}))[
+        "LITIGATION_PER_10K"
+    ] == expected
