@@ -85,8 +85,13 @@ def _reached(code: str, scope: RecordScope) -> list[str]:
     own = region_prefix(code)
     if "" in prefixes or any(own.startswith(prefix) for prefix in prefixes):
         return [code]
-    inside = [prefix for prefix in prefixes if prefix.startswith(own)]
-    outermost = {p for p in inside if not any(p != q and p.startswith(q) for q in inside)}
+    return _codes_of([prefix for prefix in prefixes if prefix.startswith(own)])
+
+
+def _codes_of(prefixes: Sequence[str]) -> list[str]:
+    """The region codes of jurisdiction prefixes, each region once: a prefix inside another
+    (a token naming a city and one of its counties) adds no people of its own."""
+    outermost = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
     return [prefix.ljust(6, "0") for prefix in sorted(outermost)]
 
 
@@ -106,7 +111,7 @@ def _population_codes(query: StatQuery, scope: RecordScope) -> list[str]:
         return _reached(query.criteria.region_code, scope)
     if "" in scope.region_prefixes:
         return []
-    return [prefix.ljust(6, "0") for prefix in scope.region_prefixes]
+    return _codes_of(scope.region_prefixes)
 
 
 def _population(known: dict[str, int | None], codes: Sequence[str]) -> int | None:

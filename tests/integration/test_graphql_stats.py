@@ -533,3 +533,15 @@ async def test_litigation_per_10k_of_a_township_rolled_up_to_its_county_keeps_it
                                                     "kpis": ["LITIGATION_PER_10K"]}))[
         "LITIGATION_PER_10K"
     ] == expected
+
+
+async def test_litigation_per_10k_counts_a_region_named_twice_in_a_jurisdiction_once(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a token naming a city and one of its counties, whose people are the city's
+    city = [r for r in LIVE if r.region and r.region.startswith("4112")]
+    expected = expected_kpis(city, 2_034_872)["LITIGATION_PER_10K"]
+    body = await _ask(client, QUERY_KPIS, {"kpis": ["LITIGATION_PER_10K"]},
+                      role=Role.CENTER_STAFF, regions=["411200", "411202"])  # fmt: skip
+    # then the county's people are not added to the city's a second time
+    assert _figures(body)["LITIGATION_PER_10K"] == expected
