@@ -147,7 +147,9 @@ async def _with_every_region(
 ) -> list[Group]:
     """By region only, 万人起诉率 asks for every region of the level within the filter and the
     jurisdiction: one that counted no record still has people, so it is a group of zeros
-    (with its population, :func:`_with_populations`) and the regions' rows add up to the whole.
+    (with its population, :func:`_with_populations`) and the regions' rows add up to the whole
+    — unless a coarser region holding it counted records (placed no finer than it, as court
+    filings are at their county): its filings may be among those, so it gets no row of zeros.
     With a bucket, such a region gets the periods the others have (and the empty ones)."""
     if query.dimensions != (StatDimension.REGION,) or not scope.region_prefixes:
         return groups  # no placed record read: no region to add
@@ -163,7 +165,14 @@ async def _with_every_region(
     periods = sorted({group.key.period for group in groups if group.key.period is not None})
     if query.bucket is not None and not periods:
         return groups  # nothing counted at all: one series of zeros (with_empty_buckets)
-    missing = [code for code in codes if code not in present]
+    # a region beneath a counted coarser one (filings placed only at their court's county)
+    # may have had filings counted there: its own figure is unknown, not zero
+    coarser = [region_prefix(code) for code in present if code]
+    missing = [
+        code
+        for code in codes
+        if code not in present and not any(code.startswith(p) and code != p for p in coarser)
+    ]
     added = [
         Group(GroupKey(region_code=code, period=period))
         for code in missing
