@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from db.figure_summary import counted_groups
-from db.queries import REGIONS, RecordScope, region_range
+from db.queries import REGIONS, RecordScope, region_prefix, region_range
 from db.stats import Group, GroupKey, StatQuery
 from domain.stats import (
     KpiId,
@@ -76,32 +76,69 @@ def _order(group: Group) -> tuple[str, ...]:
     )
 
 
+def _reached(code: str, scope: RecordScope) -> list[str]:
+    """The regions whose people count for ``code`` within the jurisdiction (辖区内人口): the
+    region itself when the jurisdiction holds it whole, else the jurisdiction's regions inside
+    it (a county's dashboard asking for its city counts the county's filings, so the county's
+    people), none outside it."""
+    prefixes = scope.region_prefixes
+    own = region_prefix(code)
+    if "" in prefixes or any(own.startswith(prefix) for prefix in prefixes):
+        return [code]
+    return _codes_of([prefix for prefix in prefixes if prefix.startswith(own)])
+
+
+def _codes_of(prefixes: Sequence[str]) -> list[str]:
+    """The region codes of jurisdiction prefixes, each region once: a prefix inside another
+    (a token naming a city and one of its counties) adds no people of its own."""
+    outermost = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
+    return [prefix.ljust(6, "0") for prefix in sorted(outermost)]
+
+
+def _narrowed(code: str, region: str | None) -> str:
+    """The region a group of ``code`` counts: the filter's ``region`` when it lies inside
+    (a township's figures rolled up to its county are the township's, and so are its people)."""
+    if region is not None and region_prefix(region).startswith(region_prefix(code)):
+        return region
+    return code
+
+
 def _population_codes(query: StatQuery, scope: RecordScope) -> list[str]:
     """The regions whose population is the denominator when figures are not by region: the
-    filter's region, else the jurisdiction's (none for an unlimited one)."""
+    filter's region within the jurisdiction, else the jurisdiction's (none for an unlimited
+    one)."""
     if query.criteria.region_code is not None:
-        return [query.criteria.region_code]
+        return _reached(query.criteria.region_code, scope)
     if "" in scope.region_prefixes:
         return []
-    return [prefix.ljust(6, "0") for prefix in scope.region_prefixes]
+    return _codes_of(scope.region_prefixes)
+
+
+def _population(known: dict[str, int | None], codes: Sequence[str]) -> int | None:
+    """The people of ``codes`` together; ``None`` when there are none or one is unknown."""
+    counted = [known.get(code) for code in codes]
+    return sum(n or 0 for n in counted) if counted and None not in counted else None
 
 
 async def _with_populations(
     connection: AsyncConnection, query: StatQuery, scope: RecordScope, groups: list[Group]
 ) -> None:
-    """Put each group's population in as 万人起诉率's denominator (``None`` when unknown)."""
+    """Put each group's population in as 万人起诉率's denominator (``None`` when unknown): the
+    people of its region (or of the filter's) within the jurisdiction."""
     kpi = KpiId.LITIGATION_PER_10K
-    by_region = StatDimension.REGION in query.dimensions
-    codes = (
-        [group.key.region_code for group in groups if group.key.region_code]
-        if by_region
-        else _population_codes(query, scope)
+    if StatDimension.REGION in query.dimensions:
+        reached = {
+            code: _reached(_narrowed(code, query.criteria.region_code), scope)
+            for code in {group.key.region_code for group in groups if group.key.region_code}
+        }
+    else:
+        reached = {"": _population_codes(query, scope)}
+    known = await region_population(
+        connection, [code for codes in reached.values() for code in codes]
     )
-    known = await region_population(connection, codes)
-    counted = [known.get(code) for code in codes]
-    whole = sum(n or 0 for n in counted) if counted and None not in counted else None
     for group in groups:
-        population = known.get(group.key.region_code or "") if by_region else whole
+        region = group.key.region_code if StatDimension.REGION in query.dimensions else ""
+        population = _population(known, reached.get(region or "", []))
         group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
 
 
@@ -110,7 +147,9 @@ async def _with_every_region(
 ) -> list[Group]:
     """By region only, 万人起诉率 asks for every region of the level within the filter and the
     jurisdiction: one that counted no record still has people, so it is a group of zeros
-    (with its population, :func:`_with_populations`) and the regions' rows add up to the whole.
+    (with its population, :func:`_with_populations`) and the regions' rows add up to the whole
+    — unless a coarser region holding it counted records (placed no finer than it, as court
+    filings are at their county): its filings may be among those, so it gets no row of zeros.
     With a bucket, such a region gets the periods the others have (and the empty ones)."""
     if query.dimensions != (StatDimension.REGION,) or not scope.region_prefixes:
         return groups  # no placed record read: no region to add
@@ -126,7 +165,14 @@ async def _with_every_region(
     periods = sorted({group.key.period for group in groups if group.key.period is not None})
     if query.bucket is not None and not periods:
         return groups  # nothing counted at all: one series of zeros (with_empty_buckets)
-    missing = [code for code in codes if code not in present]
+    # a region beneath a counted coarser one (filings placed only at their court's county)
+    # may have had filings counted there: its own figure is unknown, not zero
+    coarser = [region_prefix(code) for code in present if code]
+    missing = [
+        code
+        for code in codes
+        if code not in present and not any(code.startswith(p) and code != p for p in coarser)
+    ]
     added = [
         Group(GroupKey(region_code=code, period=period))
         for code in missing

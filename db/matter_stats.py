@@ -45,6 +45,7 @@ from domain.matter_stats import (
     KPI_ANCHOR,
     RESOLUTION_LEVEL_OF_TRACK,
     RESOLUTION_SHARE,
+    SOURCE_TRACK,
     KpiAnchor,
     MatterDateBasis,
     MatterDimension,
@@ -170,15 +171,21 @@ def _first_late(now: datetime) -> Any:
 
 
 def _resolution_level() -> ColumnElement[str]:
-    """The level a matter was resolved at (``domain.matter_stats.resolution_level``)."""
+    """The level a matter was resolved at (``domain.matter_stats.resolution_level``): by its
+    track, or undispatched by the track of the system its origin was concluded in."""
     length = func.length(Matter.region_code)
+    track = case(
+        (Matter.track.is_not(None), Matter.track),
+        *((Matter.origin == origin, literal(t.value)) for origin, t in SOURCE_TRACK.items()),
+        else_=None,
+    )
     whens: list[tuple[ColumnElement[bool], str]] = []
-    for track, level in RESOLUTION_LEVEL_OF_TRACK.items():
+    for each, level in RESOLUTION_LEVEL_OF_TRACK.items():
         if level is not None:
-            whens.append((Matter.track == track, level.value))
+            whens.append((track == each, level.value))
             continue
-        whens.append((and_(Matter.track == track, length >= 12), RegionLevel.VILLAGE.value))
-        whens.append((and_(Matter.track == track, length >= 9), RegionLevel.TOWNSHIP.value))
+        whens.append((and_(track == each, length >= 12), RegionLevel.VILLAGE.value))
+        whens.append((and_(track == each, length >= 9), RegionLevel.TOWNSHIP.value))
     return case(*whens, else_=RegionLevel.COUNTY.value)
 
 

@@ -159,4 +159,5 @@ LABELS: dict[str, str] = {
             strict=True,
         )
     },
+    **{m.value: label for m, label in zip(RiskLevel, ["红色", "黄色", "蓝色", "无"], strict=True)},
 }

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from domain.enums import RegionLevel
 from domain.stats import KpiId
-from domain.workflow.vocabulary import DispatchTrack
+from domain.workflow.vocabulary import DispatchTrack, MatterOrigin
 
 
 class MatterDimension(StrEnum):
@@ -103,6 +103,18 @@ RESOLUTION_LEVEL_OF_TRACK: dict[DispatchTrack, RegionLevel | None] = {
 """The level of the organisation a track resolves a matter at (化解层级); ``None``: the level
 of the matter's own region, no finer than a village and no coarser than a county."""
 
+SOURCE_TRACK: dict[MatterOrigin, DispatchTrack] = {
+    MatterOrigin.DISPUTE: DispatchTrack.PEOPLES_MEDIATION,  # 调委会
+    MatterOrigin.GRID_EVENT: DispatchTrack.GRID,  # 网格
+    MatterOrigin.POLICE_ALERT: DispatchTrack.POLICE,  # 派出所
+    MatterOrigin.PETITION: DispatchTrack.PETITION,  # 信访部门
+    MatterOrigin.COURT_FILING: DispatchTrack.COURT_FILING,  # 法院
+}
+"""Whose work a matter closed without dispatch is: the centre verifies and closes such a
+matter only on its ORIGIN record's conclusion in that record's own system (来源系统已办结,
+核查来源办结结果), so it was resolved where that system resolves — a village 调委会's
+mediation in the village, not at the county. A walk-in or phone matter has no such system."""
+
 _LEVEL_BY_CODE_LENGTH = ((12, RegionLevel.VILLAGE), (9, RegionLevel.TOWNSHIP))
 
 
@@ -114,9 +126,14 @@ def region_level_of(code: str | None) -> RegionLevel:
     return RegionLevel.COUNTY
 
 
-def resolution_level(track: DispatchTrack | None, region_code: str | None) -> RegionLevel:
-    """The level a resolved matter was resolved at (化解层级); an undispatched one (settled at
-    the centre) at the county."""
+def resolution_level(
+    track: DispatchTrack | None, region_code: str | None, origin: MatterOrigin | None = None
+) -> RegionLevel:
+    """The level a resolved matter was resolved at (化解层级); an undispatched one at that of
+    the system its origin record was concluded in (:data:`SOURCE_TRACK`), else (settled at the
+    centre) at the county."""
+    if track is None and origin is not None:
+        track = SOURCE_TRACK.get(origin)
     if track is None:
         return RegionLevel.COUNTY
     level = RESOLUTION_LEVEL_OF_TRACK[track]

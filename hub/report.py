@@ -26,7 +26,7 @@ from db.matter_stats import MatterGroup, MatterKey, MatterStatQuery, matter_kpis
 from db.queries import RecordCriteria, region_prefix
 from db.stats import Group, StatQuery
 from domain.calendar import SHANGHAI
-from domain.enums import LABELS, RegionLevel
+from domain.enums import LABELS, RegionLevel, RiskLevel
 from domain.kinds import KIND_SPECS
 from domain.matter_stats import HANDLING_DURATION
 from domain.scope import EVERYTHING
@@ -178,7 +178,6 @@ async def build_report(
     for title, dimension, attribute in (
         ("按类别", StatDimension.CATEGORY, "category"),
         ("按类型", StatDimension.KIND, "kind"),
-        ("风险等级", StatDimension.RISK_LEVEL, "risk_level"),
     ):
         sheets.append(
             Sheet(
@@ -190,6 +189,17 @@ async def build_report(
                 ],
             )
         )
+    # every level, the most severe first, a level without records as 0 (红色 0 is news too)
+    by_level = {
+        group.key.risk_level: group.count for group in await grouped(StatDimension.RISK_LEVEL)
+    }
+    sheets.append(
+        Sheet(
+            "风险等级",
+            ("项目", "记录数"),
+            [(_label(level), by_level.get(level, 0)) for level in RiskLevel],
+        )
+    )
     trend = period.trend_bucket
     sheets.append(
         Sheet(

@@ -72,9 +72,7 @@ strawberry.enum(
 )
 strawberry.enum(
     RiskLevel,
-    description=_described(
-        "Risk level (风险等级)", {"RED": "红色", "YELLOW": "黄色", "BLUE": "蓝色", "NONE": "无"}
-    ),
+    description=_described("Risk level (风险等级)", _labelled(RiskLevel)),
 )
 strawberry.enum(
     PartyRole,

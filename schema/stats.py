@@ -167,7 +167,8 @@ class KpiDefinitionType:
 @strawberry.type(
     description=(
         "A KPI's figure for one group (指标值): numerator and denominator, value = numerator ÷ "
-        "denominator × scale. Summing groups: add numerators and denominators, then divide."
+        "denominator × scale. Summing groups: add numerators and denominators, then divide "
+        "(万人起诉率: regions only; a population does not add up over periods)."
     )
 )
 class KpiFigure:

@@ -168,10 +168,20 @@ def _answered_late_not_closed() -> M:
                                             datetime(2026, 3, 20, 10)),))
 
 
+def _resolved_at_its_source() -> M:
+    """Closed without dispatch on its mediation case's 调解成功 at a village 调委会 (核查来源办结
+    结果): resolved in the village, not at the county."""
+    return M(103, "411202001001", DisputeCategory.NEIGHBOUR, RiskLevel.NONE,
+             MatterOrigin.DISPUTE, None, MatterStep.CLOSED, datetime(2026, 6, 2, 9),
+             datetime(2026, 6, 20, 10), MatterOutcome.RESOLVED,
+             clocks=(Clock("mediation.source_people", datetime(2026, 7, 3, 0),
+                           datetime(2026, 6, 18, 10)),))  # fmt: skip
+
+
 def _matters() -> list[M]:
     rng = random.Random(1616)
     return (_edges() + [_random(n, rng) for n in range(6, 101)] + [_due_at_month_end()]
-            + [_answered_late_not_closed()])  # fmt: skip
+            + [_answered_late_not_closed()] + [_resolved_at_its_source()])  # fmt: skip
 
 
 MATTERS: list[M] = _matters()
@@ -253,12 +263,23 @@ def kpi_day(m: M, kpi: str, now: datetime) -> date | None:
     return m.closed.date() if m.closed else None
 
 
+_SOURCE_TRACK = {
+    MatterOrigin.DISPUTE: DispatchTrack.PEOPLES_MEDIATION,
+    MatterOrigin.GRID_EVENT: DispatchTrack.GRID,
+    MatterOrigin.POLICE_ALERT: DispatchTrack.POLICE,
+    MatterOrigin.PETITION: DispatchTrack.PETITION,
+    MatterOrigin.COURT_FILING: DispatchTrack.COURT_FILING,
+}  # fmt: skip
+"""Closed undispatched, a matter was concluded in its origin's own system (来源系统已办结)."""
+
+
 def _level(m: M) -> str:
-    if m.track is DispatchTrack.GRID:
+    track = m.track if m.track is not None else _SOURCE_TRACK.get(m.origin)
+    if track is DispatchTrack.GRID:
         return "VILLAGE"
-    if m.track in (DispatchTrack.JUDICIAL_OFFICE, DispatchTrack.POLICE):
+    if track in (DispatchTrack.JUDICIAL_OFFICE, DispatchTrack.POLICE):
         return "TOWNSHIP"
-    if m.track is DispatchTrack.PEOPLES_MEDIATION:  # where the matter lies
+    if track is DispatchTrack.PEOPLES_MEDIATION:  # where the matter lies
         digits = len(m.region or "")
         return "VILLAGE" if digits >= 12 else "TOWNSHIP" if digits >= 9 else "COUNTY"
     return "COUNTY"

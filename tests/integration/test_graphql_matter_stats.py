@@ -423,3 +423,24 @@ async def test_too_many_groups_and_a_reversed_period_are_refused(
     reversed_ = {"since": "2026-02-01", "until": "2026-01-01"}
     body = await graphql(client, QUERY_KPIS, reversed_, headers=_auth())
     assert codes(body) == ["BAD_USER_INPUT"]
+
+
+async def test_a_matter_its_village_mediation_concluded_counts_as_resolved_in_the_village(
+    client: httpx.AsyncClient,
+) -> None:
+    # given June, in which one matter closed without dispatch: on its mediation case's success
+    # at a village 调委会 (来源系统已办结, 核查来源办结结果)
+    closed = [m for m in MATTERS if m.closed and m.closed.date().month == 6]
+    assert [m.id for m in closed if m.track is None and m.outcome] == [103]
+    june = {"since": "2026-06-01", "until": "2026-07-01", "filter": {"region": "411202"}}
+    (row,) = (await _ask(client, QUERY_KPIS, june))["matterKpis"]
+    figures = _figures(row)
+    # then it is resolved in the village (小事不出村), not at the county
+    inside = [m for m in MATTERS if _in(m.region, "411202")]
+    for kpi in ("RESOLVED_IN_VILLAGE_SHARE", "RESOLVED_IN_TOWNSHIP_SHARE",
+                "RESOLVED_IN_COUNTY_SHARE"):  # fmt: skip
+        assert figures[kpi] == expected(inside, kpi, _now(), date(2026, 6, 1), date(2026, 7, 1))
+    without = [m for m in inside if m.id != 103]
+    assert figures["RESOLVED_IN_VILLAGE_SHARE"]["numerator"] == 1 + expected(
+        without, "RESOLVED_IN_VILLAGE_SHARE", _now(), date(2026, 6, 1), date(2026, 7, 1)
+    )["numerator"]

@@ -488,3 +488,85 @@ async def test_litigation_per_10k_by_region_has_a_row_for_every_region_with_peop
     whole = await _ask(client, QUERY_LITIGATION_BY_REGION, {"filter": {"region": "411200"}})
     counted = {r["key"]["regionCode"] for r in whole["data"]["recordKpis"]}
     assert {"411202", "411221"} <= counted
+
+
+async def test_litigation_per_10k_counts_the_people_of_the_jurisdiction_only(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a county's staff, whose figures count that county's filings alone
+    county = [r for r in LIVE if r.region and r.region.startswith("411202")]
+    expected = expected_kpis(county, 337_058)["LITIGATION_PER_10K"]
+    assert expected["numerator"]
+    # when they ask for their city, or group by city or province
+    for variables in (
+        {"filter": {"region": "411200"}},
+        {"groupBy": ["REGION"], "level": "CITY"},
+        {"groupBy": ["REGION"], "level": "PROVINCE"},
+    ):
+        body = await _ask(client, QUERY_KPIS, {**variables, "kpis": ["LITIGATION_PER_10K"]},
+                          role=Role.CENTER_STAFF, regions=["411202"])  # fmt: skip
+        # then the filings are divided by the county's people, not the city's or province's
+        assert _figures(body)["LITIGATION_PER_10K"] == expected, variables
+    # and another county, wholly outside, has no people within reach: no rate, not 0
+    body = await _ask(client, QUERY_KPIS,
+                      {"filter": {"region": "411221"}, "kpis": ["LITIGATION_PER_10K"]},
+                      role=Role.CENTER_STAFF, regions=["411202"])  # fmt: skip
+    assert _figures(body)["LITIGATION_PER_10K"] == {
+        "numerator": 0, "denominator": None, "value": None
+    }  # fmt: skip
+
+
+async def test_litigation_per_10k_of_a_township_rolled_up_to_its_county_keeps_its_people(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a township's figures, asked for by region at the county level
+    township = [r for r in LIVE if r.region and r.region.startswith("411202001")]
+    expected = expected_kpis(township, 52_000)["LITIGATION_PER_10K"]
+    body = await _ask(client, QUERY_KPIS, {"filter": {"region": "411202001"},
+                                           "groupBy": ["REGION"], "kpis": ["LITIGATION_PER_10K"]})
+    (row,) = body["data"]["recordKpis"]
+    # then the county's row counts the township's filings over the township's people, as the
+    # same figures do ungrouped, not over the whole county's
+    assert row["key"]["regionCode"] == "411202"
+    assert {k: row["figures"][0][k] for k in expected} == expected
+    assert _figures(await _ask(client, QUERY_KPIS, {"filter": {"region": "411202001"},
+                                                    "kpis": ["LITIGATION_PER_10K"]}))[
+        "LITIGATION_PER_10K"
+    ] == expected
+
+
+async def test_litigation_per_10k_counts_a_region_named_twice_in_a_jurisdiction_once(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a token naming a city and one of its counties, whose people are the city's
+    city = [r for r in LIVE if r.region and r.region.startswith("4112")]
+    expected = expected_kpis(city, 2_034_872)["LITIGATION_PER_10K"]
+    body = await _ask(client, QUERY_KPIS, {"kpis": ["LITIGATION_PER_10K"]},
+                      role=Role.CENTER_STAFF, regions=["411200", "411202"])  # fmt: skip
+    # then the county's people are not added to the city's a second time
+    assert _figures(body)["LITIGATION_PER_10K"] == expected
+
+
+async def test_litigation_per_10k_shows_no_zero_township_beneath_a_counted_county(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a day with records placed at the county itself (as courts place their filings)
+    # and none placed in the township 411202002
+    def day_rows(day: date) -> list[Row]:
+        return [r for r in LIVE if r.region and r.region.startswith("411202") and r.day == day]
+
+    day = next(
+        day for day in sorted({r.day for r in LIVE})
+        if any(r.region == "411202" for r in day_rows(day))
+        and any((r.region or "").startswith("411202001") for r in day_rows(day))
+        and not any((r.region or "").startswith("411202002") for r in day_rows(day))
+    )  # fmt: skip
+    filter_ = {"region": "411202", "occurredFrom": day.isoformat(),
+               "occurredTo": date.fromordinal(day.toordinal() + 1).isoformat()}  # fmt: skip
+    body = await _ask(client, QUERY_KPIS, {"filter": filter_, "groupBy": ["REGION"],
+                                           "level": "TOWNSHIP", "kpis": ["LITIGATION_PER_10K"]})
+    rows = {r["key"]["regionCode"]: r["figures"][0] for r in body["data"]["recordKpis"]}
+    # then that township is not shown with 0 filings per 10,000: its filings may be among the
+    # county's; the rows are those that counted records
+    counted = {region_key(r.region, RegionLevel.TOWNSHIP) for r in day_rows(day)}
+    assert set(rows) == counted and "411202002" not in rows

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
-from domain.enums import RegionLevel
+from domain.enums import RegionLevel, RiskLevel
 from domain.stats import KPI_DEFINITIONS, RECORD_KPIS, KpiId, region_key
 from hub.cli import app
 from hub.report import Period, Sheet, build_report, write_csv, write_xlsx
@@ -73,6 +73,18 @@ async def test_the_trend_has_every_day_of_march(sheets: dict[str, Sheet]) -> Non
 async def test_the_region_sheet_rolls_up_to_townships(sheets: dict[str, Sheet]) -> None:
     counted = Counter(region_key(r.region, RegionLevel.TOWNSHIP) for r in IN_MARCH)
     assert {row[0]: row[1] for row in sheets["按区划"].rows} == dict(counted)
+
+
+async def test_the_risk_sheet_names_every_level_in_chinese_most_severe_first(
+    sheets: dict[str, Sheet],
+) -> None:
+    counted = Counter(r.risk for r in IN_MARCH)
+    assert sheets["风险等级"].rows == [
+        ("红色", counted[RiskLevel.RED]),
+        ("黄色", counted[RiskLevel.YELLOW]),
+        ("蓝色", counted[RiskLevel.BLUE]),
+        ("无", counted[RiskLevel.NONE]),
+    ]
 
 
 async def test_xlsx_and_csv_carry_the_same_cells(sheets: dict[str, Sheet], tmp_path: Path) -> None:

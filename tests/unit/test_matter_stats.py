@@ -11,13 +11,14 @@ from datetime import date
 import pytest
 
 from domain.deadlines.rules import load_rules
-from domain.enums import RegionLevel
+from domain.enums import RecordKind, RegionLevel
 from domain.matter_stats import (
     ACCEPTANCE_RULES,
     HANDLING_DURATION,
     HANDLING_RULES,
     KPI_ANCHOR,
     RESOLUTION_LEVEL_OF_TRACK,
+    SOURCE_TRACK,
     percentile,
     resolution_level,
 )
@@ -30,7 +31,7 @@ from domain.stats import (
     TimeBucket,
     missing_periods,
 )
-from domain.workflow.vocabulary import DispatchTrack
+from domain.workflow.vocabulary import DispatchTrack, MatterOrigin
 
 
 def test_every_matter_kpi_has_a_date_and_a_matter_definition() -> None:
@@ -84,6 +85,32 @@ def test_resolution_level(
     track: DispatchTrack | None, region: str | None, level: RegionLevel
 ) -> None:
     assert resolution_level(track, region) is level
+
+
+@pytest.mark.parametrize(
+    ("origin", "region", "level"),
+    [
+        # closed without dispatch on its origin's conclusion there: that system's level
+        (MatterOrigin.DISPUTE, "411202001001", RegionLevel.VILLAGE),  # a village 调委会
+        (MatterOrigin.DISPUTE, "411202001", RegionLevel.TOWNSHIP),
+        (MatterOrigin.GRID_EVENT, "411202001001001", RegionLevel.VILLAGE),
+        (MatterOrigin.POLICE_ALERT, "411202", RegionLevel.TOWNSHIP),
+        (MatterOrigin.PETITION, "411202001001", RegionLevel.COUNTY),
+        (MatterOrigin.COURT_FILING, "411202", RegionLevel.COUNTY),
+        (MatterOrigin.WALK_IN, "411202001001", RegionLevel.COUNTY),  # settled at the centre
+    ],
+)
+def test_an_undispatched_matter_is_resolved_at_its_source_systems_level(
+    origin: MatterOrigin, region: str, level: RegionLevel
+) -> None:
+    assert resolution_level(None, region, origin) is level
+    # a dispatched one keeps its track's level, wherever it came from
+    assert resolution_level(DispatchTrack.PETITION, region, origin) is RegionLevel.COUNTY
+
+
+def test_every_synced_origin_has_a_source_track() -> None:
+    synced = {origin for origin in MatterOrigin if origin.value in RecordKind.__members__}
+    assert set(SOURCE_TRACK) == synced
 
 
 @pytest.mark.parametrize("values", [[3.0], [1.0, 2.0], [5.0, 1.0, 9.0, 2.0, 7.5, 4.0, 11.0]])
