@@ -61,10 +61,12 @@ async def allocate_numbers(session: AsyncSession, keys: Sequence[tuple[str, int]
     """One new number per key, in order: ``<region>-<year>-<sequence>`` (e.g.
     ``411202-2026-000017``). Counters only grow, so no number is given twice; the counter row
     is locked by the upsert until the transaction ends, so concurrent openers queue, those of
-    a county's first matter of a year too (one creates the row, the other waits for it)."""
+    a county's first matter of a year too (one creates the row, the other waits for it).
+    The counters are taken in key order whatever the order of ``keys``: two openers of the
+    same counties queue on them in one order and never deadlock."""
     wanted = Counter(keys)
     last: dict[tuple[str, int], int] = {}
-    for (region, year), count in wanted.items():
+    for (region, year), count in sorted(wanted.items()):
         bump = insert_for(session)(MatterNumber).values(region=region, year=year, last=count)
         bumped = await session.execute(
             bump.on_conflict_do_update(

@@ -324,3 +324,28 @@ async def test_two_openers_of_a_new_counter_both_get_numbers(fresh_postgres: Asy
         await second.commit()
     async with sessions() as session:
         assert (await session.get(MatterNumber, ("411202", 2026))).last == 3  # type: ignore[union-attr]
+
+
+async def test_openers_of_two_counties_in_opposite_orders_both_get_numbers(
+    fresh_postgres: AsyncEngine,
+) -> None:
+    """Two transactions opening matters of the same two counties, the first in one order and
+    the second in the other (two sources' intake, records sorted by their own ids): they queue
+    on the counters in one order, so neither is a deadlock's victim."""
+    sessions = session_factory(fresh_postgres)
+    first_county, second_county = ("411202", 2026), ("411221", 2026)
+    async with sessions() as first, sessions() as second:
+        await first.begin()
+        await second.begin()
+        assert await allocate_numbers(first, [first_county]) == ["411202-2026-000001"]
+        waiting = asyncio.create_task(allocate_numbers(second, [second_county, first_county]))
+        await asyncio.sleep(0.3)  # the second waits for the first county's counter
+        assert not waiting.done()
+        # when the first goes on to the second county
+        assert await asyncio.wait_for(allocate_numbers(first, [second_county]), 10) == [
+            "411221-2026-000001"
+        ]
+        await first.commit()
+        # then the second numbers after it in both
+        assert await asyncio.wait_for(waiting, 10) == ["411221-2026-000002", "411202-2026-000002"]
+        await second.commit()
