@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hub.settings import ConfigErrorCode, SettingsError
-from hub.worker_metrics import fresh_metrics_dir
+from hub.worker_metrics import fresh_metrics_dir, release_metrics_dir
 
 
 def test_an_earlier_runs_metric_files_are_removed_and_nothing_else(tmp_path: Path) -> None:
@@ -38,3 +38,25 @@ def test_a_directory_that_cannot_be_written_is_named(tmp_path: Path) -> None:
     assert str(refused.value) == (
         f"GOVHUB_METRICS_DIR {tmp_path / 'plain' / 'metrics'} cannot be written: Not a directory"
     )
+
+
+def test_a_directory_another_serve_holds_is_refused_and_left_alone(tmp_path: Path) -> None:
+    # given a serve running on the directory, its workers' files in it
+    fresh_metrics_dir(tmp_path)
+    try:
+        (tmp_path / "counter_4711.db").write_bytes(b"x")
+        # when a second serve prepares the same directory
+        with pytest.raises(SettingsError) as refused:
+            fresh_metrics_dir(tmp_path)
+        # then it is refused by name, and the running serve's files are still there
+        assert refused.value.code is ConfigErrorCode.INVALID_SETTING
+        assert str(refused.value) == (
+            f"GOVHUB_METRICS_DIR {tmp_path.resolve()} is in use by another running serve: "
+            "one serve per directory"
+        )
+        assert (tmp_path / "counter_4711.db").exists()
+    finally:
+        release_metrics_dir(tmp_path)
+    # and once the first has stopped, the next one has it
+    assert fresh_metrics_dir(tmp_path) == tmp_path.resolve()
+    release_metrics_dir(tmp_path)
