@@ -5,7 +5,7 @@ share, so a screen and the monthly review never disagree.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -120,13 +120,27 @@ def _population(known: dict[str, int | None], codes: Sequence[str]) -> int | Non
     return sum(n or 0 for n in counted) if counted and None not in counted else None
 
 
+def _within(inner: str, outer: str) -> bool:
+    return inner != outer and region_prefix(inner).startswith(region_prefix(outer))
+
+
+def _shown_beneath(code: str, shown: Collection[str]) -> list[str]:
+    """The regions of ``shown`` inside ``code`` and inside no other of them."""
+    inside = [other for other in shown if _within(other, code)]
+    return [other for other in inside if not any(_within(other, o) for o in inside)]
+
+
 async def _with_populations(
     connection: AsyncConnection, query: StatQuery, scope: RecordScope, groups: list[Group]
 ) -> None:
     """Put each group's population in as 万人起诉率's denominator (``None`` when unknown): the
-    people of its region (or of the filter's) within the jurisdiction."""
+    people of its region (or of the filter's) within the jurisdiction — but for a region
+    shown beside finer ones inside it (a county that counted records placed at the county,
+    beside its townships), only its people outside them, so that the rows add up to the
+    whole (numerators and denominators summed) and count nobody twice."""
     kpi = KpiId.LITIGATION_PER_10K
-    if StatDimension.REGION in query.dimensions:
+    by_region = StatDimension.REGION in query.dimensions
+    if by_region:
         reached = {
             code: _reached(_narrowed(code, query.criteria.region_code), scope)
             for code in {group.key.region_code for group in groups if group.key.region_code}
@@ -136,9 +150,21 @@ async def _with_populations(
     known = await region_population(
         connection, [code for codes in reached.values() for code in codes]
     )
+    shown: dict[GroupKey, set[str]] = {}  # the regions of a series (all else the same)
     for group in groups:
-        region = group.key.region_code if StatDimension.REGION in query.dimensions else ""
-        population = _population(known, reached.get(region or "", []))
+        if by_region and group.key.region_code:
+            series = replace(group.key, region_code=None)
+            shown.setdefault(series, set()).add(group.key.region_code)
+    for group in groups:
+        region = (group.key.region_code or "") if by_region else ""
+        population = _population(known, reached.get(region, []))
+        if region and population is not None:
+            inner = [
+                _population(known, reached[other])
+                for other in _shown_beneath(region, shown[replace(group.key, region_code=None)])
+            ]
+            rest = None if None in inner else population - sum(n or 0 for n in inner)
+            population = rest if rest is not None and rest >= 0 else None
         group.kpis[kpi] = (group.kpis.get(kpi, (0, None))[0], population)
 
 

@@ -570,3 +570,34 @@ async def test_litigation_per_10k_shows_no_zero_township_beneath_a_counted_count
     # county's; the rows are those that counted records
     counted = {region_key(r.region, RegionLevel.TOWNSHIP) for r in day_rows(day)}
     assert set(rows) == counted and "411202002" not in rows
+
+
+async def test_litigation_per_10k_by_township_beneath_a_counted_county_adds_up_to_the_county(
+    client: httpx.AsyncClient,
+) -> None:
+    # given a day with records placed at the county itself (as courts place their filings)
+    # and others placed in its township 411202001
+    def day_rows(day: date) -> list[Row]:
+        return [r for r in LIVE if r.region and r.region.startswith("411202") and r.day == day]
+
+    day = next(
+        day for day in sorted({r.day for r in LIVE})
+        if any(r.region == "411202" for r in day_rows(day))
+        and any((r.region or "").startswith("411202001") for r in day_rows(day))
+    )  # fmt: skip
+    filter_ = {"region": "411202", "occurredFrom": day.isoformat(),
+               "occurredTo": date.fromordinal(day.toordinal() + 1).isoformat()}  # fmt: skip
+    # when its figures are asked for by township
+    body = await _ask(client, QUERY_KPIS, {"filter": filter_, "groupBy": ["REGION"],
+                                           "level": "TOWNSHIP", "kpis": ["LITIGATION_PER_10K"]})
+    rows = {r["key"]["regionCode"]: r["figures"][0] for r in body["data"]["recordKpis"]}
+    # then the rows add up to the county's figure (numerators and denominators summed): the
+    # township keeps its own people and the county's row has the rest, not the county's people
+    # a second time
+    whole = _figures(await _ask(client, QUERY_KPIS, {"filter": filter_,
+                                                     "kpis": ["LITIGATION_PER_10K"]}))
+    county = whole["LITIGATION_PER_10K"]
+    assert county["denominator"] == 337_058
+    assert rows["411202001"]["denominator"] == 52_000
+    assert sum(row["numerator"] for row in rows.values()) == county["numerator"]
+    assert sum(row["denominator"] for row in rows.values()) == 337_058
