@@ -24,7 +24,8 @@ half-way. Grades that rose to the alert level are announced to ``on_risk_alerts`
 grading step is tried again for its records with the next pass, and at the end of the run; it
 never fails the sync. So is matter intake (``after_linking``) for the records it reports it
 could not take in (:class:`domain.events.FollowUpIncomplete`), at the end a few times more
-(:data:`FOLLOW_UP_RETRY_DELAYS`).
+(:data:`FOLLOW_UP_RETRY_DELAYS`); a run that still could not hand them all on ends
+``INCOMPLETE``, and the next run hands on again what it wrote.
 
 While a run inserts, the planner's statistics are refreshed each time govhub's tables have
 doubled (``db.statistics``): a first load otherwise keeps the plans made for empty tables.
@@ -464,23 +465,28 @@ async def sync_source(
                 break
             await asyncio.sleep(delay)
             await _follow_up(after_linking, source, unheard)
-        if unheard:
-            log.error("follow_up_dropped", source=source.value, records=len(unheard))
+        if unheard:  # the next run hands on whatever this one wrote (_follow_up_owed_since)
+            log.error("follow_up_owed", source=source.value, records=len(unheard))
+            owed = (f"matter intake could not take in {len({c.record_id for c in unheard})} "
+                    "records: the next run hands them on")  # fmt: skip
+            result.status = "INCOMPLETE"
+            result.error = f"{result.error}; {owed}" if result.error else owed
         await _finish(sessions, connector, result)
     return result
 
 
 async def _follow_up_owed_since(session: AsyncSession, source: SourceSystem) -> datetime | None:
     """When the oldest run whose follow-up may be missing began: a run still marked RUNNING
-    (its process is gone: we hold the source's lock), or one marked ABANDONED since the last
-    run that finished (a run that finishes, even FAILED, has graded and handed on all it
-    holds, the records it recovered included; one killed while recovering has not)."""
+    (its process is gone: we hold the source's lock), or one marked ABANDONED or INCOMPLETE
+    (matter intake could not take all it wrote in) since the last run that finished (a run
+    that finishes, even FAILED, has graded and handed on all it holds, the records it
+    recovered included; one killed while recovering has not)."""
     finished = await session.scalar(
         select(func.max(SyncRun.started_at))
         .where(SyncRun.source == source, SyncRun.status.in_(["SUCCEEDED", "FAILED"]))
     )
     owed = select(func.min(SyncRun.started_at)).where(
-        SyncRun.source == source, SyncRun.status.in_(["RUNNING", "ABANDONED"])
+        SyncRun.source == source, SyncRun.status.in_(["RUNNING", "ABANDONED", "INCOMPLETE"])
     )
     if finished is not None:
         owed = owed.where(SyncRun.started_at > finished)

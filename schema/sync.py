@@ -12,7 +12,8 @@ from domain.enums import SourceSystem
 @strawberry.type(description="One sync run of a source, with its counts (同步批次).")
 class SyncRunSummary:
     status: str = strawberry.field(
-        description="RUNNING, SUCCEEDED, FAILED or ABANDONED (its process died) (运行状态)."
+        description="RUNNING, SUCCEEDED, FAILED, ABANDONED (its process died) or INCOMPLETE "
+        "(matter intake could not take in all it wrote: the next run does) (运行状态)."
     )
     full: bool = strawberry.field(description="A full rather than incremental sync (全量同步).")
     started_at: datetime = strawberry.field(description="Started at (开始时间).")

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+import connectors.sync
 from connectors.base import Batch
 from connectors.sync import sync_source
 from db.engine import session_factory
@@ -179,3 +180,38 @@ async def test_what_matter_intake_could_not_take_in_is_handed_to_it_again(
         stored = set(await session.scalars(select(Dispute.id)))
     assert sorted(taken) == sorted(stored) and len(taken) == 3
     assert len(calls) == 2
+
+
+async def test_what_matter_intake_never_took_in_is_handed_to_the_next_run(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a run whose matter intake fails every time it is tried (its database away for
+    # longer than the run's tries)
+    monkeypatch.setattr(connectors.sync, "FOLLOW_UP_RETRY_DELAYS", (0.0, 0.0))
+
+    async def failing(_source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        raise FollowUpIncomplete(changes, "OperationalError")
+
+    pages = [[_case("A", 1), _case("B", 1)]]
+    first = await sync_source(committing_engine, sessions, ListConnector(pages),
+                              after_linking=failing)
+    # then the run says it did not finish
+    assert not first.ok and first.status == "INCOMPLETE", first
+    assert first.error == "matter intake could not take in 2 records: the next run hands them on"
+    # when the next run finds nothing new, its intake working again
+    heard: list[int] = []
+
+    async def intake(_source: SourceSystem, changes: Sequence[ChangedRecord]) -> None:
+        heard.extend(change.record_id for change in changes)
+
+    second = await sync_source(committing_engine, sessions, ListConnector(pages),
+                               after_linking=intake)
+    # then it hands the first run's records to intake, and is done with them
+    assert second.ok and second.counts.inserted == 0
+    async with sessions() as session:
+        stored = set(await session.scalars(select(Dispute.id)))
+    assert sorted(heard) == sorted(stored) and len(stored) == 2
+    heard.clear()
+    await sync_source(committing_engine, sessions, ListConnector(pages), after_linking=intake)
+    assert heard == []

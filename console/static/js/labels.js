@@ -47,7 +47,9 @@ export const ROLE = {
 };
 export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
 export const AUDIT_OUTCOME = { OK: '成功', ERROR: '出错', DENIED: '被拒绝', UNAUTHENTICATED: '未登录' };
-export const RUN_STATUS = { RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败' };
+export const RUN_STATUS = {
+  RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败', ABANDONED: '已中断', INCOMPLETE: '立项未完成',
+};
 export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
 export const KPI = {
   MEDIATION_SUCCESS_RATE: '调解成功率', PRE_SUIT_MEDIATION_SUCCESS_RATE: '诉前调解成功率',
