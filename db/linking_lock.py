@@ -10,7 +10,8 @@ PostgreSQL transaction-level advisory lock across processes, and an asyncio lock
 Grading after a sync pass (``db.risk``) reads persons and links but writes neither: it holds
 the grading lock instead, built the same way, so one source's grading runs beside another's
 resolution; two grading passes still wait for each other (both would add the first grade of a
-person they share).
+person they share). Matter intake (``db.matter_intake``) holds a third, for each chunk's
+transaction: one source's intake sees the matters another's has just opened.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def linking_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
 def grading_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
     """Hold the grading lock, as :func:`linking_lock` the linking one."""
     return _held(session, "grading")
+
+
+def intake_lock(session: AsyncSession) -> AbstractAsyncContextManager[None]:
+    """Hold the matter intake lock, as :func:`linking_lock` the linking one: two sources'
+    intake of records linked to each other would otherwise each open a matter, neither seeing
+    the other's before it commits."""
+    return _held(session, "intake")
 
 
 @asynccontextmanager

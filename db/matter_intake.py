@@ -22,6 +22,7 @@ import structlog
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.linking_lock import intake_lock
 from db.matter_audit import SystemAudit
 from db.matter_workflow import (
     MatterWorkflow,
@@ -105,7 +106,7 @@ async def take_in(
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
         try:
-            async with workflow.sessions.begin() as session:
+            async with workflow.sessions.begin() as session, intake_lock(session):
                 await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
         except Exception as exc:
             # the error's text may quote a row's values: its type only

@@ -4,6 +4,7 @@ event mediated, failed, sent to the court and resolved there)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -215,3 +216,20 @@ async def test_linked_records_taken_in_together_open_one_matter(flow: MatterWork
     async with flow.sessions() as session:
         how = dict((await session.execute(select(MatterRecord.record_id, MatterRecord.how))).all())
     assert how == {21: "ORIGIN", 22: "LINKED", 23: "LINKED", 24: "LINKED"}
+
+
+async def test_linked_records_of_two_sources_taken_in_at_once_open_one_matter(
+    flow: MatterWorkflow,
+) -> None:
+    # given a grid event and the mediation case it was referred to, linked before either is
+    # taken in, and each source's intake running at the same moment
+    rules = IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT, RecordKind.DISPUTE}))
+    await _record(flow, 31, RecordKind.GRID_EVENT, CaseStatus.REPORTED)
+    await _record(flow, 32, RecordKind.DISPUTE, CaseStatus.ACCEPTED)
+    await _link(flow, 32, 31, "REFERRED_FROM")
+    # when both take their record in at once
+    await asyncio.gather(take_in(flow, rules, [31], source="GRID"),
+                         take_in(flow, rules, [32], source="MEDIATION"))
+    # then the second waits for the first and joins its matter
+    first, second = await _matter(flow, 31), await _matter(flow, 32)
+    assert first is not None and second is not None and first.id == second.id
