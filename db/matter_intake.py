@@ -186,7 +186,7 @@ async def _take_in_chunk(
     followers: dict[int, list[int]] = {}  # an opening record → the chunk's records linked to it
     for group in _linked_groups([r for r in sorted(records) if r not in member], neighbours):
         opener = None
-        for record_id in group:
+        for record_id in sorted(group, key=lambda r: (_received(records[r]), r)):
             record = records[record_id]
             if not rules.opens(record.kind, record.category, record.status):
                 continue
@@ -243,6 +243,13 @@ async def _take_in_chunk(
     counts.concluded += len(concluded)
     counts.matters.update(member[r] for r in records if r in member)
     await audit.write(session)
+
+
+def _received(record: Synced) -> datetime:
+    """When its source received it, as far as the record says: a group of linked records opens
+    its matter from the first received (its registration is that record's receipt)."""
+    received: datetime = record.reported_at or record.source_updated_at
+    return received
 
 
 def _join_linked_matters(

@@ -54,12 +54,12 @@ async def flow(committing_engine: AsyncEngine) -> AsyncIterator[MatterWorkflow]:
 
 async def _record(
     flow: MatterWorkflow, record_id: int, kind: RecordKind, status: CaseStatus,
-    category: DisputeCategory = DisputeCategory.NEIGHBOUR,
+    category: DisputeCategory = DisputeCategory.NEIGHBOUR, reported_at: datetime | None = None,
 ) -> None:
     row: dict[str, Any] = {
         "id": record_id, "kind": kind, "source": SOURCE[kind], "source_key": f"K{record_id}",
         "category": category, "title": f"纠纷{record_id}", "summary": None, "occurred_at": NOW,
-        "reported_at": None, "region_code": REGION, "address": None, "status": status,
+        "reported_at": reported_at, "region_code": REGION, "address": None, "status": status,
         "risk_level": RiskLevel.YELLOW, "source_status": "x", "source_updated_at": NOW,
         "updated_at": NOW, "deleted": False,
     }  # fmt: skip
@@ -233,3 +233,21 @@ async def test_linked_records_of_two_sources_taken_in_at_once_open_one_matter(
     # then the second waits for the first and joins its matter
     first, second = await _matter(flow, 31), await _matter(flow, 32)
     assert first is not None and second is not None and first.id == second.id
+
+
+async def test_linked_records_open_their_matter_from_the_first_received(
+    flow: MatterWorkflow,
+) -> None:
+    # given two linked grid events, the later id received a day earlier
+    rules = IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT}))
+    await _record(flow, 41, RecordKind.GRID_EVENT, CaseStatus.REPORTED,
+                  reported_at=datetime(2025, 3, 2, 9, tzinfo=SH))
+    await _record(flow, 42, RecordKind.GRID_EVENT, CaseStatus.REPORTED,
+                  reported_at=datetime(2025, 3, 1, 9, tzinfo=SH))
+    await _link(flow, 41, 42, "SAME_MATTER")
+    # when they are taken in together
+    await take_in(flow, rules, [41, 42], source="GRID")
+    # then the first received opens the matter, the other joins it
+    async with flow.sessions() as session:
+        how = dict((await session.execute(select(MatterRecord.record_id, MatterRecord.how))).all())
+    assert how == {42: "ORIGIN", 41: "LINKED"}
