@@ -88,6 +88,15 @@ class IntakeCounts:
     matters: set[int] = field(default_factory=set)
     """Matters of the current chunk's records: re-graded after its commit."""
 
+    def add(self, other: IntakeCounts) -> None:
+        """Count ``other``'s committed chunk in (its announcements and matters are its own)."""
+        self.opened += other.opened
+        self.joined += other.joined
+        self.fed_back += other.fed_back
+        self.accepted += other.accepted
+        self.concluded += other.concluded
+        self.skipped += other.skipped
+
 
 async def take_in(
     workflow: MatterWorkflow,
@@ -97,27 +106,65 @@ async def take_in(
     source: str,
 ) -> IntakeCounts:
     """Open, join and feed back matters for ``record_ids`` (one batch); never raises for a
-    single record's refusal (counted as ``skipped``). A chunk whose transaction fails (the
-    database gone, say) is rolled back and raises :class:`IntakeIncomplete` naming it and the
-    chunks after it; those before it are committed."""
+    single record's refusal (counted as ``skipped``).
+
+    Each chunk is a transaction. One that fails is rolled back and taken in again in halves,
+    down to single records, so one record that cannot be taken in (a defect) holds back no
+    other; when the database itself is gone the rest is not tried. The records not taken in
+    are raised in :class:`IntakeIncomplete` once the others are committed."""
     counts = IntakeCounts()
     ids = sorted(set(record_ids))
     now = workflow.now()
+    failed: list[int] = []
+    cause: list[str] = []
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        try:
-            async with workflow.sessions.begin() as session, intake_lock(session):
-                await _take_in_chunk(session, workflow, rules, chunk, source, now, counts)
-        except Exception as exc:
-            # the error's text may quote a row's values: its type only
-            log.error("intake_failed", source=source, error=type(exc).__name__,
-                      records=len(ids) - start)  # fmt: skip
-            raise IntakeIncomplete(ids[start:], type(exc).__name__) from exc
-        await workflow.announce(counts.announcements)
-        counts.announcements = []
-        await workflow.grade(counts.matters)  # never raises
-        counts.matters = set()
+        if cause and cause[-1] == _GONE:
+            failed.extend(ids[start:])
+            break
+        await _take_in_part(workflow, rules, ids[start : start + _CHUNK], source, now, counts,
+                            failed, cause)  # fmt: skip
+    if failed:
+        # the error's text may quote a row's values: its type only
+        log.error("intake_failed", source=source, error=cause[0], records=len(failed))
+        raise IntakeIncomplete(sorted(failed), cause[0])
     return counts
+
+
+_GONE = "connection lost"
+
+
+async def _take_in_part(
+    workflow: MatterWorkflow,
+    rules: IntakeRules,
+    part: Sequence[int],
+    source: str,
+    now: datetime,
+    counts: IntakeCounts,
+    failed: list[int],
+    cause: list[str],
+) -> None:
+    """Take ``part`` in as one transaction, or, when that fails, its halves (see
+    :func:`take_in`); ``failed`` and ``cause`` gain what could not be taken in and why."""
+    done = IntakeCounts()
+    try:
+        async with workflow.sessions.begin() as session, intake_lock(session):
+            await _take_in_chunk(session, workflow, rules, part, source, now, done)
+    except Exception as exc:
+        gone = isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False)
+        cause.append(_GONE if gone else type(exc).__name__)
+        if gone or len(part) == 1:
+            failed.extend(part)
+            return
+        middle = len(part) // 2
+        for half in (part[:middle], part[middle:]):
+            if cause[-1] == _GONE:
+                failed.extend(half)
+            else:
+                await _take_in_part(workflow, rules, half, source, now, counts, failed, cause)
+        return
+    counts.add(done)
+    await workflow.announce(done.announcements)
+    await workflow.grade(done.matters)  # never raises
 
 
 async def _open_matters_of(

@@ -171,7 +171,31 @@ async def test_a_partner_acting_first_leaves_automatic_feedback_nothing_to_do(
     assert (counts.opened, counts.joined, counts.fed_back) == (0, 1, 0)
 
 
-async def test_a_chunk_that_fails_is_named_with_the_chunks_after_it(
+async def test_a_record_that_cannot_be_taken_in_holds_back_no_other(
+    flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three grid events in one chunk, the second of which fails its transaction
+    for record_id in (1, 2, 3):
+        await _record(flow, record_id, RecordKind.GRID_EVENT, CaseStatus.REPORTED)
+    real = db.matter_intake._take_in_chunk
+
+    async def failing(session: Any, flow_: Any, rules: Any, chunk: Any, *rest: Any) -> None:
+        await real(session, flow_, rules, chunk, *rest)
+        if 2 in chunk:
+            raise ValueError("a defect")
+
+    monkeypatch.setattr(db.matter_intake, "_take_in_chunk", failing)
+    # when they are taken in
+    with pytest.raises(IntakeIncomplete) as failed:
+        await take_in(flow, IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT})), [1, 2, 3],
+                      source="GRID")
+    # then the others are taken in and only the failing one is named
+    assert failed.value.remaining == [2] and failed.value.cause == "ValueError"
+    assert await _matter(flow, 1) is not None and await _matter(flow, 3) is not None
+    assert await _matter(flow, 2) is None
+
+
+async def test_a_lost_database_names_its_chunk_and_those_after_it(
     flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given three grid events taken in one at a time, the second chunk's transaction failing
@@ -191,7 +215,7 @@ async def test_a_chunk_that_fails_is_named_with_the_chunks_after_it(
         await take_in(flow, IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT})), [1, 2, 3],
                       source="GRID")
     # then the first is in a matter, the second rolled back, and the rest are named
-    assert failed.value.remaining == [2, 3] and failed.value.cause == "ConnectionResetError"
+    assert failed.value.remaining == [2, 3] and failed.value.cause == "connection lost"
     assert await _matter(flow, 1) is not None
     assert await _matter(flow, 2) is None and await _matter(flow, 3) is None
 
