@@ -20,6 +20,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.linking_lock import intake_lock
@@ -130,7 +131,10 @@ async def take_in(
     return counts
 
 
-_GONE = "connection lost"
+_GONE = "database unavailable"
+_TRANSIENT = (OSError, TimeoutError, OperationalError, InterfaceError)
+"""Failures of the database, not of a record (a lost or refused connection, a deadlock): the
+rest of the batch waits for the next try instead of being split down to single records."""
 
 
 async def _take_in_part(
@@ -150,7 +154,7 @@ async def _take_in_part(
         async with workflow.sessions.begin() as session, intake_lock(session):
             await _take_in_chunk(session, workflow, rules, part, source, now, done)
     except Exception as exc:
-        gone = isinstance(exc, OSError) or getattr(exc, "connection_invalidated", False)
+        gone = isinstance(exc, _TRANSIENT) or getattr(exc, "connection_invalidated", False)
         cause.append(_GONE if gone else type(exc).__name__)
         if gone or len(part) == 1:
             failed.extend(part)

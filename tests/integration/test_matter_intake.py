@@ -215,7 +215,7 @@ async def test_a_lost_database_names_its_chunk_and_those_after_it(
         await take_in(flow, IntakeRules(kinds=frozenset({RecordKind.GRID_EVENT})), [1, 2, 3],
                       source="GRID")
     # then the first is in a matter, the second rolled back, and the rest are named
-    assert failed.value.remaining == [2, 3] and failed.value.cause == "connection lost"
+    assert failed.value.remaining == [2, 3] and failed.value.cause == "database unavailable"
     assert await _matter(flow, 1) is not None
     assert await _matter(flow, 2) is None and await _matter(flow, 3) is None
 
