@@ -226,3 +226,33 @@ async def test_bad_input_fails_fast_on_every_target_and_blocks_no_other_write(
     found = await states(sessions)
     assert all(found[r] == WriteState.CONFIRMED for refs in references.values() for r in refs)
     await assert_exactly_once(sb, references)
+
+
+async def test_a_feedback_on_a_missing_event_fails_at_once_after_an_unknown_first_send(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 处置反馈 on an event the grid does not hold, whose first send's outcome is
+    # unknown (the worker that sent it died), so the relay reads back before resending
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.GRID_FEEDBACK,
+                            {"eventNo": "WG4112029999", "content": "已调解"}, "GH-FB-GONE",
+                            aggregate=Aggregate("matter", "FGONE"))
+    await claim_due(sessions, SourceSystem.GRID, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        await drain(sessions, relay)
+
+    # then the read-back of the missing event is a miss, and the grid's refusal fails the
+    # write with its reason at one send, instead of read-backs spending attempts until DEAD
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-FB-GONE"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "事件不存在" in (row.last_error or "")
+    assert (await ledger(sb, SourceSystem.GRID))["applied"] == 0
+
