@@ -166,13 +166,18 @@ class OutboxRelay:
         self.stats.outcomes[(target.value, outcome)] += 1
 
     async def attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
-        """Read back if needed, else send; the row's new columns and the outcome's name."""
+        """Read back if needed, else send; the row's new columns and the outcome's name
+        (``dead`` whenever the row is given up, whatever the last failure was)."""
+        changes, outcome = await self._attempt(writer, claim)
+        return changes, "dead" if changes.get("status") is WriteState.DEAD else outcome
+
+    async def _attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
         now = self.clock()
         if claim.uncertain and not writer.idempotent:
             try:
                 found = await writer.find(claim)
             except BreakerOpen as exc:
-                return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+                return self._defer(claim, exc, now), "deferred"
             except SourceError as exc:
                 return self._unknown(claim, exc, now), "unknown"
             if found is not None:  # an earlier send arrived: no new one, no attempt spent
@@ -189,7 +194,7 @@ class OutboxRelay:
         try:
             delivery = await writer.send(claim)
         except BreakerOpen as exc:
-            return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+            return self._defer(claim, exc, now), "deferred"
         except SourceRequestRejected as exc:
             return {"status": WriteState.FAILED, "attempts": claim.attempts + 1,
                     "last_error_code": "REJECTED", "last_error": str(exc)}, "failed"
@@ -228,13 +233,12 @@ class OutboxRelay:
         return self._retry(claim, error, now, WriteState.UNKNOWN)
 
     @staticmethod
-    def _after(now: datetime, seconds: float) -> datetime:
-        return now + timedelta(seconds=max(seconds, 0.1))
-
-    def _defer(self, claim: ClaimedWrite, until: datetime) -> dict[str, Any]:
-        """Back to waiting without spending an attempt (the target, not the row, is at fault)."""
+    def _defer(claim: ClaimedWrite, error: BreakerOpen, now: datetime) -> dict[str, Any]:
+        """Back to waiting without spending an attempt (the target, not the row, is at fault);
+        the error says so, not the row's earlier failure under the breaker's code."""
         status = WriteState.UNKNOWN if claim.uncertain else WriteState.PENDING
-        return {"status": status, "last_error_code": "BREAKER_OPEN", "next_attempt_at": until}
+        return {"status": status, "last_error_code": "BREAKER_OPEN", "last_error": str(error),
+                "next_attempt_at": now + timedelta(seconds=max(error.retry_in, 0.1))}
 
     # ── running inside serve ──────────────────────────────────────────────────────────────
 

@@ -6,10 +6,11 @@ Counts come from the sandbox's own write ledger (``/_sandbox/writes``), not from
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.writeback.relay import OutboxRelay, open_writers
@@ -27,6 +28,7 @@ from tests.integration.writeback_support import (
     enqueue_many,
     ledger,
     live_keys,
+    payload_for,
     states,
 )
 
@@ -256,3 +258,45 @@ async def test_a_feedback_on_a_missing_event_fails_at_once_after_an_unknown_firs
     assert "事件不存在" in (row.last_error or "")
     assert (await ledger(sb, SourceSystem.GRID))["applied"] == 0
 
+
+async def test_a_write_given_up_counts_as_dead_and_a_deferred_one_says_why(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given the court down, and a relay that gives up after two sends
+    await control(sb, SourceSystem.COURT, down=True)
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.COURT_FILING,
+                            payload_for(sb, WriteOperation.COURT_FILING, 1), "GH-DOWN-1")
+    policy = replace(FAST, max_attempts=2)
+
+    # when it tries until it gives up
+    async with open_writers(sources_for(sb, attempts=1)) as writers:
+        relay = OutboxRelay(sessions, writers, policy)
+        await drain(sessions, relay)
+
+    # then the row is DEAD, and the outcome an operator reads in the metrics says so
+    assert (await states(sessions))["GH-DOWN-1"] == WriteState.DEAD
+    assert relay.stats.outcomes[("COURT", "dead")] == 1
+    assert relay.stats.outcomes[("COURT", "retry")] == 1
+
+    # given a second write while the breaker is open after the first failure
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.COURT_FILING,
+                            payload_for(sb, WriteOperation.COURT_FILING, 2), "GH-DOWN-2")
+    async with open_writers(sources_for(sb, attempts=1, breaker_threshold=1,
+                                        cooldown=30)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        await relay.run_once()  # 503: the breaker opens
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).values(next_attempt_at=None))
+        await relay.run_once()  # deferred by the open breaker
+
+    # then its error code and its text tell the same story: the breaker, not the old 503
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-DOWN-2"))
+    assert row is not None
+    assert relay.stats.outcomes[("COURT", "deferred")] == 1
+    assert (row.status, row.attempts, row.last_error_code) == (
+        WriteState.PENDING, 1, "BREAKER_OPEN")
+    assert "circuit open" in (row.last_error or "")
