@@ -12,10 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from connectors import petition
+from connectors.breaker import CircuitBreaker
+from connectors.config import SourceConfig
+from connectors.sync import sync_source
 from db.models import Petition
 from domain.enums import SourceSystem
 from sandbox.runner import Sandbox, SandboxConfig
-from tests.integration.sandbox_sync import FAULTS, Harness
+from tests.integration.sandbox_sync import FAST_RETRY, FAULTS, Harness
 
 SYSTEM = SourceSystem.PETITION
 EXPECTED_CODE = {
@@ -158,3 +161,46 @@ async def test_api_key_alone_is_enough_and_a_wrong_one_fails_the_run(harness: Ha
 
     assert good.ok and good.counts.inserted > 0
     assert not bad.ok and bad.error is not None and "401" in bad.error
+
+
+async def test_files_read_before_an_outage_are_kept_and_not_read_again(
+    harness: Harness,
+) -> None:
+    # Given the bureau's server going down after the sync has read five daily files (all of
+    # them fewer rows than one batch holds)
+    files_read: list[str] = []
+    faults = harness.sandbox.systems[SYSTEM].faults
+    outage_after = [5]
+
+    async def count_files(response: httpx.Response) -> None:
+        name = response.url.path.removeprefix(petition.LISTING)
+        if petition.file_version(name) is not None and response.status_code == 200:
+            files_read.append(name)
+            if len(files_read) in outage_after:
+                faults.settings.down = True
+                outage_after.clear()
+
+    async with httpx.AsyncClient(base_url=harness.sandbox.urls[SYSTEM],
+                                 event_hooks={"response": [count_files]}) as http:
+        connector = petition.build(
+            SourceConfig(base_url=harness.sandbox.urls[SYSTEM], page_size=500,
+                         credentials=harness.sandbox.credentials[SYSTEM], retry=FAST_RETRY),
+            http, CircuitBreaker(SYSTEM, threshold=1000, cooldown=1))
+
+        # When the sync fails on the sixth file
+        failed = await sync_source(harness.engine, harness.sessions, connector, full=False)
+
+        # Then the run is FAILED, yet the five files' rows are stored and checkpointed …
+        assert not failed.ok and failed.error is not None and "503" in failed.error
+        kept = json.loads(await harness.cursor() or "{}")["files"]
+        assert sorted(kept) == sorted(files_read)
+        assert failed.fetched > 0 and len(await harness.stored()) > 0
+
+        # … and once the server is back, the next sync reads only the other files
+        faults.settings.down = False
+        files_read.clear()
+        again = await sync_source(harness.engine, harness.sessions, connector, full=False)
+
+    assert again.ok, again.error
+    assert not set(files_read) & set(kept)
+    await harness.assert_matches_sandbox()
