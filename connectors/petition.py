@@ -37,7 +37,7 @@ from connectors.base import Batch, FetchedItem
 from connectors.breaker import CircuitBreaker
 from connectors.config import SourceConfig
 from connectors.csvexport import CsvHeaderError, CsvRow, read_rows
-from connectors.errors import SourceError, SourceResponseError, SourcesFileError
+from connectors.errors import BreakerOpen, SourceError, SourceResponseError, SourcesFileError
 from connectors.http import SourceClient
 from connectors.petition_parse import KEY_COLUMN, parse_row
 from domain.enums import SourceSystem
@@ -110,7 +110,7 @@ class PetitionConnector:
             try:
                 response = await self.client.request("GET", f"{LISTING}{export.name}")
                 rows = _rows(response.content, export.name, self.source)
-            except SourceError:
+            except (SourceError, BreakerOpen):  # the retries ran out, or the breaker opened
                 # The files read so far are whole: keep them, so the next run (this one is
                 # failing) goes on from here instead of reading every file again.
                 if unsaved:

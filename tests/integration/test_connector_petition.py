@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -163,8 +164,12 @@ async def test_api_key_alone_is_enough_and_a_wrong_one_fails_the_run(harness: Ha
     assert not bad.ok and bad.error is not None and "401" in bad.error
 
 
+@pytest.mark.parametrize(("breaker_threshold", "failure"), [
+    (1000, "server error 503"),  # the retries run out
+    (2, "circuit open"),  # the breaker opens first
+])
 async def test_files_read_before_an_outage_are_kept_and_not_read_again(
-    harness: Harness,
+    harness: Harness, breaker_threshold: int, failure: str,
 ) -> None:
     # Given the bureau's server going down after the sync has read five daily files (all of
     # them fewer rows than one batch holds)
@@ -182,16 +187,19 @@ async def test_files_read_before_an_outage_are_kept_and_not_read_again(
 
     async with httpx.AsyncClient(base_url=harness.sandbox.urls[SYSTEM],
                                  event_hooks={"response": [count_files]}) as http:
-        connector = petition.build(
-            SourceConfig(base_url=harness.sandbox.urls[SYSTEM], page_size=500,
-                         credentials=harness.sandbox.credentials[SYSTEM], retry=FAST_RETRY),
-            http, CircuitBreaker(SYSTEM, threshold=1000, cooldown=1))
+        def connector(threshold: int) -> petition.PetitionConnector:
+            config = SourceConfig(base_url=harness.sandbox.urls[SYSTEM], page_size=500,
+                                  credentials=harness.sandbox.credentials[SYSTEM],
+                                  retry=FAST_RETRY)
+            return petition.build(config, http,
+                                  CircuitBreaker(SYSTEM, threshold=threshold, cooldown=0.5))
 
         # When the sync fails on the sixth file
-        failed = await sync_source(harness.engine, harness.sessions, connector, full=False)
+        failed = await sync_source(harness.engine, harness.sessions,
+                                   connector(breaker_threshold), full=False)
 
         # Then the run is FAILED, yet the five files' rows are stored and checkpointed …
-        assert not failed.ok and failed.error is not None and "503" in failed.error
+        assert not failed.ok and failed.error is not None and failure in failed.error
         kept = json.loads(await harness.cursor() or "{}")["files"]
         assert sorted(kept) == sorted(files_read)
         assert failed.fetched > 0 and len(await harness.stored()) > 0
@@ -199,7 +207,8 @@ async def test_files_read_before_an_outage_are_kept_and_not_read_again(
         # … and once the server is back, the next sync reads only the other files
         faults.settings.down = False
         files_read.clear()
-        again = await sync_source(harness.engine, harness.sessions, connector, full=False)
+        await asyncio.sleep(0.6)  # the breaker's cool-down (kept in sync_state) is over
+        again = await sync_source(harness.engine, harness.sessions, connector(1000), full=False)
 
     assert again.ok, again.error
     assert not set(files_read) & set(kept)
