@@ -300,3 +300,28 @@ async def test_a_write_given_up_counts_as_dead_and_a_deferred_one_says_why(
     assert (row.status, row.attempts, row.last_error_code) == (
         WriteState.PENDING, 1, "BREAKER_OPEN")
     assert "circuit open" in (row.last_error or "")
+
+
+async def test_a_feedback_without_an_alert_number_fails_at_once_after_its_worker_died(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 警情反馈 with no 接警单编号, claimed by a worker that died before sending it
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.POLICE_FEEDBACK, {"CLJG": "已调解"},
+                            "GH-POLI-NOJJDBH", aggregate=Aggregate("matter", "PNONE"))
+    await claim_due(sessions, SourceSystem.POLICE_110, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    # then no read-back is asked for an alert that is not named (the platform would refuse
+    # every one until DEAD): the write fails with the reason, once
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-POLI-NOJJDBH"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "JJDBH" in (row.last_error or "")
