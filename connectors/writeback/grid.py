@@ -66,7 +66,10 @@ class GridWriter:
 
     async def find(self, write: ClaimedWrite) -> Delivery | None:
         if write.operation is WriteOperation.GRID_FEEDBACK:
-            path = EVENT_PATH.format(quote(str(write.payload.get("eventNo") or ""), safe=""))
+            event_no = str(write.payload.get("eventNo") or "")
+            if not event_no:
+                return None  # never sent (``send`` refuses it); the path would be the listing
+            path = EVENT_PATH.format(quote(event_no, safe=""))
             response = await self.read_client.request("GET", path, check=_event_lookup_status)
             if response.status_code == 404:
                 return None  # the resend meets the grid's refusal and fails with its reason

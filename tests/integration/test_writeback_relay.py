@@ -325,3 +325,27 @@ async def test_a_feedback_without_an_alert_number_fails_at_once_after_its_worker
     assert (row.status, row.last_error_code, row.attempts) == (
         WriteState.FAILED, "REJECTED", 1)
     assert "JJDBH" in (row.last_error or "")
+
+
+async def test_a_feedback_without_an_event_number_fails_at_once_after_its_worker_died(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 处置反馈 with no 事件编号, claimed by a worker that died before sending it
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.GRID_FEEDBACK, {"content": "已调解"},
+                            "GH-FB-NOEVENT", aggregate=Aggregate("matter", "FNONE"))
+    await claim_due(sessions, SourceSystem.GRID, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    # then it fails with the reason at once, not after read-backs of no event until DEAD
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-FB-NOEVENT"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "eventNo" in (row.last_error or "")
