@@ -40,13 +40,10 @@ from connectors.config import SourceConfig
 from connectors.errors import (
     BreakerOpen,
     SourceAuthError,
-    SourceConnectionError,
     SourceError,
     SourceRateLimited,
     SourceRequestRejected,
-    SourceResponseError,
-    SourceServerError,
-    SourceTimeout,
+    error_code,
 )
 from connectors.registry import make_breaker, make_http_client
 from connectors.tasks import cancel_and_wait
@@ -86,17 +83,6 @@ async def open_writers(
                 http = await stack.enter_async_context(make_http_client(config))
                 writers[source] = build_writer(source, config, http)
         yield writers
-
-
-def error_code(error: BaseException) -> str:
-    """A short, stable code for ``last_error_code`` and the attempts-by-outcome counter."""
-    for kind, code in ((SourceTimeout, "TIMEOUT"), (SourceConnectionError, "CONNECTION"),
-                       (SourceRateLimited, "RATE_LIMITED"), (SourceServerError, "SERVER_ERROR"),
-                       (SourceAuthError, "AUTH"), (SourceRequestRejected, "REJECTED"),
-                       (SourceResponseError, "BAD_RESPONSE"), (BreakerOpen, "BREAKER_OPEN")):
-        if isinstance(error, kind):
-            return code
-    return "ERROR"
 
 
 @dataclass

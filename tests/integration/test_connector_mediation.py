@@ -97,8 +97,8 @@ async def test_a_refused_signature_says_which_of_the_platforms_checks_failed(
         signer.clock, signer.app_secret = time.time, "not-the-secret"
         wrong = await sync_source(db, session_factory(db), connector)
 
-    # then each failed run names the platform's own reason beside the status, in one line
-    assert skewed.error == "MEDIATION: credentials refused (401): 时间戳过期"
+    # then each failed run names the platform's own reason beside the status, in one coded line
+    assert skewed.error == "AUTH: MEDIATION: credentials refused (401): 时间戳过期"
     assert wrong.error is not None
-    assert wrong.error.startswith("MEDIATION: credentials refused (401): 签名错误")
+    assert wrong.error.startswith("AUTH: MEDIATION: credentials refused (401): 签名错误")
     assert "\n" not in wrong.error

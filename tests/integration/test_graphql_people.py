@@ -126,7 +126,7 @@ async def test_sync_status_reports_every_source(client: httpx.AsyncClient) -> No
     assert police["openDeadLetters"] == 2
     assert police["lastRun"] == {
         "status": "FAILED", "fetched": 10, "inserted": 4, "updated": 3, "deadLettered": 2,
-        "error": "POLICE_110: server error 503",  # why, for the operator who sees FAILED
+        "error": "SERVER_ERROR: POLICE_110: server error 503",  # why the run FAILED
     }  # fmt: skip
     assert statuses["COURT"] == {
         "source": "COURT", "watermark": None, "breakerState": "CLOSED",
