@@ -7,6 +7,7 @@ matter's later write while an earlier one to the same target is still open. Per 
 1. If an earlier send's outcome is unknown and the target has no idempotency, read back by
    the write's reference first; found → CONFIRMED, no resend. A miss is only trusted after
    ``reconcile_reads`` reads ``reconcile_delay`` apart (a commit may land late).
+   A refused read-back (4xx) → DEAD at once: the outcome stays unknown, for a human.
 2. Send. An answer → CONFIRMED (target's id kept) or SENT; a refusal (4xx, SOAP Client fault)
    → FAILED with the target's reason, never retried; no answer → UNKNOWN (or PENDING for an
    idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
@@ -164,6 +165,11 @@ class OutboxRelay:
                 found = await writer.find(claim)
             except BreakerOpen as exc:
                 return self._defer(claim, exc, now), "deferred"
+            except SourceRequestRejected as exc:
+                # the target refuses the read itself: asking again cannot help, and whether
+                # the write arrived stays unknown, so it waits for a human (``outbox retry``)
+                return {"status": WriteState.DEAD, "last_error_code": "REJECTED",
+                        "last_error": f"read-back refused: {exc}"}, "dead"
             except SourceError as exc:
                 return self._unknown(claim, exc, now), "unknown"
             if found is not None:  # an earlier send arrived: no new one, no attempt spent

@@ -13,10 +13,12 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors.errors import SourceRequestRejected, SourceTimeout
+from connectors.writeback.base import Delivery
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
 from db.models import OutboxMessage
-from db.outbox import Aggregate, backlog, claim_due, enqueue_write
+from db.outbox import Aggregate, ClaimedWrite, backlog, claim_due, enqueue_write
 from domain.enums import SourceSystem
 from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
@@ -349,3 +351,44 @@ async def test_a_feedback_without_an_event_number_fails_at_once_after_its_worker
     assert (row.status, row.last_error_code, row.attempts) == (
         WriteState.FAILED, "REJECTED", 1)
     assert "eventNo" in (row.last_error or "")
+
+
+class RefusedReadBack:
+    """A target whose sends time out and which refuses the read-back itself (a 4xx)."""
+
+    target = SourceSystem.MEDIATION
+    idempotent = False
+
+    def __init__(self) -> None:
+        self.sends = self.reads = 0
+
+    async def send(self, write: ClaimedWrite) -> Delivery:
+        self.sends += 1
+        raise SourceTimeout(self.target, "timed out (ReadTimeout)")
+
+    async def find(self, write: ClaimedWrite) -> Delivery | None:
+        self.reads += 1
+        raise SourceRequestRejected(self.target, "request rejected (400): 参数错误")
+
+
+async def test_a_refused_read_back_is_not_asked_again_and_waits_for_a_human(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a referral whose send timed out, at a target that refuses the read-back
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL, {"summary": "委派"},
+                            "GH-READ-REFUSED")
+    writer = RefusedReadBack()
+
+    # when the relay settles it
+    await drain(sessions, OutboxRelay(sessions, {SourceSystem.MEDIATION: writer}, FAST))
+
+    # then the refusal (a 4xx: asking again cannot help) ends the row at once as DEAD, the
+    # outcome still unknown, neither resent nor read again until an operator retries it
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-READ-REFUSED"))
+    assert row is not None
+    assert (writer.sends, writer.reads) == (1, 1)
+    assert (row.status, row.last_error_code, row.attempts) == (WriteState.DEAD, "REJECTED", 1)
+    assert (row.last_error or "").startswith("read-back refused: MEDIATION: request rejected")
