@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import defer
 
 from connectors.base import Connector
 from connectors.errors import RecordError
@@ -24,9 +25,14 @@ class ReplayResult:
 
 
 async def open_dead_letters(
-    session: AsyncSession, source: SourceSystem | None = None, *, include_resolved: bool = False
+    session: AsyncSession, source: SourceSystem | None = None, *, include_resolved: bool = False,
+    payloads: bool = True,
 ) -> list[DeadLetter]:
+    """Dead letters oldest first; ``payloads=False`` leaves the sealed raw payload unread
+    (a listing shows none, so it opens none)."""
     query = select(DeadLetter).order_by(DeadLetter.id)
+    if not payloads:
+        query = query.options(defer(DeadLetter.raw, raiseload=True))
     if source is not None:
         query = query.where(DeadLetter.source == source)
     if not include_resolved:

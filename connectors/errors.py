@@ -102,3 +102,21 @@ class RecordError(ConnectorError):
         self.code = code
         self.reason = message
         self.key = key
+
+
+_CODES: tuple[tuple[type[ConnectorError], str], ...] = (
+    (SourceTimeout, "TIMEOUT"), (SourceConnectionError, "CONNECTION"),
+    (SourceRateLimited, "RATE_LIMITED"), (SourceServerError, "SERVER_ERROR"),
+    (SourceAuthError, "AUTH"), (SourceRequestRejected, "REJECTED"),
+    (SourceResponseError, "BAD_RESPONSE"), (BreakerOpen, "BREAKER_OPEN"),
+    (SourcesFileError, "INVALID_SOURCES_FILE"),
+)
+
+
+def error_code(error: BaseException) -> str:
+    """A short, stable code for a failed call: a sync run's error and a write-back's
+    ``last_error_code`` begin with it (``ERROR`` for anything this tree does not name)."""
+    for kind, code in _CODES:
+        if isinstance(error, kind):
+            return code
+    return "ERROR"

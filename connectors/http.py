@@ -53,9 +53,10 @@ def raise_for_source_status(response: httpx.Response, who: SourceSystem) -> None
         raise SourceRateLimited(who, "rate limited (429)", retry_after)
     if status >= 500:
         raise SourceServerError(who, f"server error {status}")
-    if status in (401, 403):
-        raise SourceAuthError(who, f"credentials refused ({status})")
     reason = rejection_reason(response)
+    if status in (401, 403):  # the reason tells a wrong secret from a clock or an expiry
+        raise SourceAuthError(
+            who, f"credentials refused ({status})" + (f": {reason}" if reason else ""))
     raise SourceRequestRejected(
         who, f"request rejected ({status})" + (f": {reason}" if reason else ""))
 
@@ -67,7 +68,8 @@ MAX_REASON = 200
 
 def rejection_reason(response: httpx.Response) -> str:
     """The target's own words for a 4xx (its JSON reason field, else its text), shortened;
-    empty when it gives none. Kept so a FAILED write-back says why the target refused it."""
+    empty when it gives none. Kept so a FAILED write-back says why the target refused it,
+    and a refused credential which of the source's checks failed."""
     try:
         body = response.json()
     except ValueError:

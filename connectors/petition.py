@@ -11,8 +11,9 @@ Checkpoint. JSON ``{"files": {name: "size|modified"}}`` — the files already in
 listed. A file not in it, or listed with another size or time (a refreshed re-issue), is
 processed again; the idempotent upsert makes a repeat harmless. Rows go in batches of
 ``page_size`` across files (many small daily files share one batch); a file is marked done
-by the batch that holds its last row. Files no longer listed are dropped from the checkpoint
-so it does not grow without bound.
+by the batch that holds its last row. When a file cannot be read, the files read before it
+go in one more batch before the run fails, so the next run does not read them again. Files
+no longer listed are dropped from the checkpoint so it does not grow without bound.
 
 Versions. ``source_updated_at`` is the row's ``更新时间``; ``source_version`` is the file's
 version (``001`` for the original, ``002`` for ``_v2``…), so a re-issued row beats the
@@ -36,7 +37,7 @@ from connectors.base import Batch, FetchedItem
 from connectors.breaker import CircuitBreaker
 from connectors.config import SourceConfig
 from connectors.csvexport import CsvHeaderError, CsvRow, read_rows
-from connectors.errors import SourceResponseError, SourcesFileError
+from connectors.errors import BreakerOpen, SourceError, SourceResponseError, SourcesFileError
 from connectors.http import SourceClient
 from connectors.petition_parse import KEY_COLUMN, parse_row
 from domain.enums import SourceSystem
@@ -102,17 +103,26 @@ class PetitionConnector:
         # of the batch that holds its last row (or of any later one).
         chunk: list[FetchedItem] = []
         last = ""
+        unsaved = False  # files marked done since the last batch
         for export in sorted(files, key=lambda f: (f.day, f.version, f.name)):
             if done.get(export.name) == export.signature:
                 continue
-            response = await self.client.request("GET", f"{LISTING}{export.name}")
-            for row in _rows(response.content, export.name, self.source):
+            try:
+                response = await self.client.request("GET", f"{LISTING}{export.name}")
+                rows = _rows(response.content, export.name, self.source)
+            except (SourceError, BreakerOpen):  # the retries ran out, or the breaker opened
+                # The files read so far are whole: keep them, so the next run (this one is
+                # failing) goes on from here instead of reading every file again.
+                if unsaved:
+                    yield Batch(items=chunk, checkpoint=_dump(done), watermark=last or None)
+                raise
+            for row in rows:
                 chunk.append(_item(row, export.name))
                 if len(chunk) >= self.page_size:
                     yield Batch(items=chunk, checkpoint=_dump(done), watermark=last or None)
                     chunk = []
             done[export.name] = export.signature
-            last = export.name
+            last, unsaved = export.name, True
         if chunk or last:
             yield Batch(items=chunk, checkpoint=_dump(done), watermark=last or None)
 

@@ -46,7 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from connectors.base import Batch, Connector
 from connectors.breaker import BreakerState, CircuitBreaker
-from connectors.errors import ConnectorError, RecordError
+from connectors.errors import ConnectorError, RecordError, error_code
 from connectors.locks import source_lock
 from db.fit import TooLong, fit_columns, text_length
 from db.ingest import IngestCounts, ingest_records
@@ -223,7 +223,7 @@ async def abandon_stale_runs(session: AsyncSession, source: SourceSystem) -> int
         .values(
             status="ABANDONED",
             finished_at=_now(),
-            error="abandoned: its process ended without finishing the run",
+            error="ABANDONED: its process ended without finishing the run",
         )
     )
     abandoned = int(getattr(result, "rowcount", 0) or 0)
@@ -400,7 +400,7 @@ async def sync_source(
     async with source_lock(engine, source) as held:
         if not held:
             result.status = "SKIPPED"
-            result.error = "another process is syncing this source"
+            result.error = "SOURCE_BUSY: another process is syncing this source"
             return result
         async with sessions.begin() as session:
             abandoned_since = await _follow_up_owed_since(session, source)
@@ -449,10 +449,11 @@ async def sync_source(
                 if progress is not None:
                     progress(result)
         except ConnectorError as exc:
-            result.status, result.error = "FAILED", str(exc)
-            log.warning("sync_failed", source=source.value, error=str(exc))
+            result.status, result.error = "FAILED", f"{error_code(exc)}: {exc}"
+            log.warning("sync_failed", source=source.value, error=result.error)
         except Exception as exc:  # recorded as a failed run rather than left RUNNING
-            result.status, result.error = "FAILED", f"internal error ({type(exc).__name__})"
+            result.status = "FAILED"
+            result.error = f"INTERNAL: internal error ({type(exc).__name__})"
             log.exception("sync_crashed", source=source.value)
         else:
             result.status = "SUCCEEDED"

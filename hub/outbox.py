@@ -46,6 +46,7 @@ from db.outbox import (
 from domain.writeback import WriteState
 from hub.database import ready_database
 from hub.metrics import REGISTRY, register_shared
+from hub.output import beijing_time
 from hub.settings import Settings
 from hub.sync_cli import console, parse_source_names, result_console, sources_of
 
@@ -174,7 +175,7 @@ def register(app: typer.Typer, settings_factory: Callable[[], Settings]) -> None
                     str(r.id), r.target.value, r.operation, r.idempotency_key,
                     r.aggregate_id or "", r.status, str(r.attempts), r.target_ref or "",
                     error[:80],
-                    f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.next_attempt_at else "")
+                    beijing_time(r.next_attempt_at) if r.next_attempt_at else "")
 
         asyncio.run(with_sessions(settings, load))
         result_console.print(table)

@@ -8,12 +8,15 @@ their headers.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import IO, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from domain.calendar import SHANGHAI
 
 LOG_WIDTH = 160
 """Columns a console writes when it is not a terminal (no line is padded to it)."""
@@ -46,3 +49,12 @@ def refuse_configuration(code: str, message: str) -> NoReturn:
     output_console().print(f"[red]configuration error[/red] ({code}): {escape(message)}",
                            soft_wrap=True)
     raise typer.Exit(2)
+
+
+def beijing_time(moment: datetime, clock: str = "%H:%M:%S") -> str:
+    """An instant as the centre reads it, with its offset: ``2026-11-30 18:00:00+08:00``
+    (the API's times carry +08:00 too). The database hands back UTC, naive from SQLite."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(SHANGHAI)
+    return f"{local:%Y-%m-%d} {local.strftime(clock)}+08:00"

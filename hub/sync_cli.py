@@ -23,7 +23,7 @@ from domain.enums import SourceSystem
 from hub.bus import open_bus, record_announcer
 from hub.database import ready_database
 from hub.matters import build_workflow, check_rule_files, intake_rules, matter_intake
-from hub.output import output_console, readable_table, refuse_configuration
+from hub.output import beijing_time, output_console, readable_table, refuse_configuration
 from hub.risk import risk_alert_announcer, risk_config
 from hub.settings import ConfigErrorCode, Settings, SettingsError
 
@@ -231,10 +231,11 @@ def register(
                 await ready_database(engine)
                 async with session_factory(engine)() as session:
                     only = next(iter(chosen)) if chosen else None
-                    for d in await open_dead_letters(session, only, include_resolved=all_):
+                    for d in await open_dead_letters(session, only, include_resolved=all_,
+                                                     payloads=False):
                         table.add_row(
                             str(d.id), d.source.value, d.source_key or "-", d.error_code,
-                            d.reason, str(d.attempts), f"{d.last_seen_at:%Y-%m-%d %H:%M}",
+                            d.reason, str(d.attempts), beijing_time(d.last_seen_at, "%H:%M"),
                             "yes" if d.resolved_at else "",
                         )  # fmt: skip
             finally:

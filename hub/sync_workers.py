@@ -272,6 +272,7 @@ def _fail_unfinished(share: _Share, results: dict[SourceSystem, RunResult], repo
     for source in unfinished:
         result = results.get(source) or RunResult(source=source)
         result.status = "FAILED"
-        result.error = f"the worker process ended (exit code {code}) before the run did"
+        result.error = (
+            f"WORKER_DIED: the worker process ended (exit code {code}) before the run did")
         results[source] = result
         report(result)

@@ -10,7 +10,7 @@ from schema.sync import SourceSyncStatus, SyncRunSummary
 
 _RUN_COUNTS = (
     "status", "full", "started_at", "finished_at", "fetched", "inserted", "updated",
-    "unchanged", "deleted", "dead_lettered", "retries",
+    "unchanged", "deleted", "dead_lettered", "retries", "error",
 )  # fmt: skip
 
 

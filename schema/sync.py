@@ -25,6 +25,10 @@ class SyncRunSummary:
     deleted: int = strawberry.field(description="Records withdrawn by the source (删除数).")
     dead_lettered: int = strawberry.field(description="Records set aside as dead letters (死信数).")
     retries: int = strawberry.field(description="Requests retried (重试次数).")
+    error: str | None = strawberry.field(
+        description="Why the run failed, in one line naming the source; no personal data "
+        "(失败原因)."
+    )
 
 
 @strawberry.type(description="Where syncing one source system stands (数据源同步状态).")

@@ -14,7 +14,7 @@ from connectors.auth import BearerToken
 from connectors.breaker import CircuitBreaker
 from connectors.config import SourceConfig
 from connectors.errors import SourceRequestRejected, SourceResponseError
-from connectors.http import SourceClient
+from connectors.http import SourceClient, raise_for_source_status
 from connectors.writeback.base import Delivery, clients, json_object
 from db.outbox import ClaimedWrite
 from domain.enums import SourceSystem
@@ -31,6 +31,12 @@ def _delivery(assignment: Any) -> Delivery:
     return Delivery(str(assignment["assignNo"]),
                     {k: assignment[k] for k in ("assignNo", "status", "assignedAt")
                      if k in assignment})
+
+
+def _event_lookup_status(response: httpx.Response, who: SourceSystem) -> None:
+    """A 404 on the event is an answer: no feedback can be on an event the grid does not hold."""
+    if response.status_code != 404:
+        raise_for_source_status(response, who)
 
 
 class GridWriter:
@@ -60,8 +66,14 @@ class GridWriter:
 
     async def find(self, write: ClaimedWrite) -> Delivery | None:
         if write.operation is WriteOperation.GRID_FEEDBACK:
-            path = EVENT_PATH.format(quote(str(write.payload.get("eventNo") or ""), safe=""))
-            event = json_object(await self.read_client.request("GET", path), GRID, path)
+            event_no = str(write.payload.get("eventNo") or "")
+            if not event_no:
+                return None  # never sent (``send`` refuses it); the path would be the listing
+            path = EVENT_PATH.format(quote(event_no, safe=""))
+            response = await self.read_client.request("GET", path, check=_event_lookup_status)
+            if response.status_code == 404:
+                return None  # the resend meets the grid's refusal and fails with its reason
+            event = json_object(response, GRID, path)
             feedbacks = (event.get("data") or {}).get("feedbacks") or []
             if any(isinstance(f, dict) and f.get("refNo") == write.reference
                    for f in feedbacks):

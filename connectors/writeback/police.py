@@ -55,8 +55,10 @@ class PoliceFeedbackWriter:
         return Delivery(number, {"FKBH": number})
 
     async def find(self, write: ClaimedWrite) -> Delivery | None:
-        answer = await self._call(self.read_client, "QueryFeedback",
-                                  {"JJDBH": str(write.payload.get("JJDBH") or "")})
+        alert_no = str(write.payload.get("JJDBH") or "")
+        if not alert_no:
+            return None  # never sent (``send`` refuses it): the platform refuses the query too
+        answer = await self._call(self.read_client, "QueryFeedback", {"JJDBH": alert_no})
         for feedback in answer.iterfind(f"{{{NAMESPACE}}}feedbacks/{{{NAMESPACE}}}feedback"):
             if (feedback.findtext(f"{{{NAMESPACE}}}BZ") or "").strip() == write.reference:
                 number = (feedback.findtext(f"{{{NAMESPACE}}}FKBH") or "").strip()

@@ -7,6 +7,7 @@ matter's later write while an earlier one to the same target is still open. Per 
 1. If an earlier send's outcome is unknown and the target has no idempotency, read back by
    the write's reference first; found → CONFIRMED, no resend. A miss is only trusted after
    ``reconcile_reads`` reads ``reconcile_delay`` apart (a commit may land late).
+   A refused read-back (4xx) → DEAD at once: the outcome stays unknown, for a human.
 2. Send. An answer → CONFIRMED (target's id kept) or SENT; a refusal (4xx, SOAP Client fault)
    → FAILED with the target's reason, never retried; no answer → UNKNOWN (or PENDING for an
    idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
@@ -40,13 +41,10 @@ from connectors.config import SourceConfig
 from connectors.errors import (
     BreakerOpen,
     SourceAuthError,
-    SourceConnectionError,
     SourceError,
     SourceRateLimited,
     SourceRequestRejected,
-    SourceResponseError,
-    SourceServerError,
-    SourceTimeout,
+    error_code,
 )
 from connectors.registry import make_breaker, make_http_client
 from connectors.tasks import cancel_and_wait
@@ -86,17 +84,6 @@ async def open_writers(
                 http = await stack.enter_async_context(make_http_client(config))
                 writers[source] = build_writer(source, config, http)
         yield writers
-
-
-def error_code(error: BaseException) -> str:
-    """A short, stable code for ``last_error_code`` and the attempts-by-outcome counter."""
-    for kind, code in ((SourceTimeout, "TIMEOUT"), (SourceConnectionError, "CONNECTION"),
-                       (SourceRateLimited, "RATE_LIMITED"), (SourceServerError, "SERVER_ERROR"),
-                       (SourceAuthError, "AUTH"), (SourceRequestRejected, "REJECTED"),
-                       (SourceResponseError, "BAD_RESPONSE"), (BreakerOpen, "BREAKER_OPEN")):
-        if isinstance(error, kind):
-            return code
-    return "ERROR"
 
 
 @dataclass
@@ -172,13 +159,23 @@ class OutboxRelay:
             self.on_outcome(target.value, outcome)
 
     async def attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
-        """Read back if needed, else send; the row's new columns and the outcome's name."""
+        """Read back if needed, else send; the row's new columns and the outcome's name
+        (``dead`` whenever the row is given up, whatever the last failure was)."""
+        changes, outcome = await self._attempt(writer, claim)
+        return changes, "dead" if changes.get("status") is WriteState.DEAD else outcome
+
+    async def _attempt(self, writer: Writer, claim: ClaimedWrite) -> tuple[dict[str, Any], str]:
         now = self.clock()
         if claim.uncertain and not writer.idempotent:
             try:
                 found = await writer.find(claim)
             except BreakerOpen as exc:
-                return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+                return self._defer(claim, exc, now), "deferred"
+            except SourceRequestRejected as exc:
+                # the target refuses the read itself: asking again cannot help, and whether
+                # the write arrived stays unknown, so it waits for a human (``outbox retry``)
+                return {"status": WriteState.DEAD, "last_error_code": "REJECTED",
+                        "last_error": f"read-back refused: {exc}"}, "dead"
             except SourceError as exc:
                 return self._unknown(claim, exc, now), "unknown"
             if found is not None:  # an earlier send arrived: no new one, no attempt spent
@@ -195,7 +192,7 @@ class OutboxRelay:
         try:
             delivery = await writer.send(claim)
         except BreakerOpen as exc:
-            return self._defer(claim, self._after(now, exc.retry_in)), "deferred"
+            return self._defer(claim, exc, now), "deferred"
         except SourceRequestRejected as exc:
             return {"status": WriteState.FAILED, "attempts": claim.attempts + 1,
                     "last_error_code": "REJECTED", "last_error": str(exc)}, "failed"
@@ -234,13 +231,12 @@ class OutboxRelay:
         return self._retry(claim, error, now, WriteState.UNKNOWN)
 
     @staticmethod
-    def _after(now: datetime, seconds: float) -> datetime:
-        return now + timedelta(seconds=max(seconds, 0.1))
-
-    def _defer(self, claim: ClaimedWrite, until: datetime) -> dict[str, Any]:
-        """Back to waiting without spending an attempt (the target, not the row, is at fault)."""
+    def _defer(claim: ClaimedWrite, error: BreakerOpen, now: datetime) -> dict[str, Any]:
+        """Back to waiting without spending an attempt (the target, not the row, is at fault);
+        the error says so, not the row's earlier failure under the breaker's code."""
         status = WriteState.UNKNOWN if claim.uncertain else WriteState.PENDING
-        return {"status": status, "last_error_code": "BREAKER_OPEN", "next_attempt_at": until}
+        return {"status": status, "last_error_code": "BREAKER_OPEN", "last_error": str(error),
+                "next_attempt_at": now + timedelta(seconds=max(error.retry_in, 0.1))}
 
     # ── running inside serve ──────────────────────────────────────────────────────────────
 

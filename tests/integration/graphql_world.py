@@ -212,9 +212,10 @@ async def seed_sync(engine: AsyncEngine) -> None:
             SyncRun,
             [{"id": 1, "source": SourceSystem.POLICE_110, "started_at": now - timedelta(hours=1),
               "finished_at": None, "status": "SUCCEEDED", "fetched": 5, "inserted": 1,
-              "updated": 0, "dead_lettered": 0},
+              "updated": 0, "dead_lettered": 0, "error": None},
              {"id": 2, "source": SourceSystem.POLICE_110, "started_at": now, "finished_at": now,
-              "status": "FAILED", "fetched": 10, "inserted": 4, "updated": 3, "dead_lettered": 2}],
+              "status": "FAILED", "fetched": 10, "inserted": 4, "updated": 3, "dead_lettered": 2,
+              "error": "SERVER_ERROR: POLICE_110: server error 503"}],
         )  # fmt: skip
         await _insert(
             connection,

@@ -547,3 +547,21 @@ def test_an_audit_checkpoint_file_that_cannot_be_written_is_one_coded_line(
         f"{blocker / 'checkpoints.jsonl'} cannot be written: "
     ), result.output
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
+def test_deadletter_list_gives_times_in_beijing_time_with_their_offset(workdir: Path) -> None:
+    # given a dead letter last seen at 16:30 UTC (stored as UTC): 00:30 the next day in Beijing
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute(
+            "INSERT INTO dead_letters (source, source_key, error_code, reason, raw, attempts,"
+            " first_seen_at, last_seen_at) VALUES ('COURT', '(2026)豫1202民初1号',"
+            " 'MISSING_FIELD', 'cause is missing', 'sealed', 1, '2026-11-30 16:30:00.000000',"
+            " '2026-11-30 16:30:00.000000')")
+
+    result = runner.invoke(app, ["deadletter", "list"], env={"COLUMNS": "250"})
+
+    # then it is listed on the Beijing day and hour, the offset saying so
+    assert result.exit_code == 0, result.output
+    assert "2026-12-01 00:30+08:00" in result.stdout
+    assert "16:30" not in result.stdout

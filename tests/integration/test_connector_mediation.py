@@ -3,11 +3,16 @@ cursor paging, reconciliation, tombstones, idempotence, incremental sync and fau
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from connectors.auth import HmacSigner
+from connectors.mediation import MediationConnector
+from connectors.sync import sync_source
+from db.engine import session_factory
 from domain.enums import SourceSystem
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.connector_checks import (
@@ -75,3 +80,25 @@ async def test_faults_do_not_change_what_converges(
         await assert_matches_sandbox(db, sb, MEDIATION, connector)
     injected = (await stats(sb, MEDIATION))["faults_injected"]
     assert {"duplicate", "out_of_order", "schema_drift"} <= set(injected)
+
+
+async def test_a_refused_signature_says_which_of_the_platforms_checks_failed(
+    committing_engine: AsyncEngine, sb: Sandbox
+) -> None:
+    db = committing_engine
+    async with connector_for(sb, MEDIATION) as connector:
+        assert isinstance(connector, MediationConnector)
+        signer = connector.client.auth
+        assert isinstance(signer, HmacSigner)
+
+        # given our clock ten minutes fast, then a secret the platform does not know
+        signer.clock = lambda: time.time() + 600
+        skewed = await sync_source(db, session_factory(db), connector)
+        signer.clock, signer.app_secret = time.time, "not-the-secret"
+        wrong = await sync_source(db, session_factory(db), connector)
+
+    # then each failed run names the platform's own reason beside the status, in one coded line
+    assert skewed.error == "AUTH: MEDIATION: credentials refused (401): 时间戳过期"
+    assert wrong.error is not None
+    assert wrong.error.startswith("AUTH: MEDIATION: credentials refused (401): 签名错误")
+    assert "\n" not in wrong.error

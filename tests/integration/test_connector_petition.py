@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator
@@ -12,10 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from structlog.testing import capture_logs
 
 from connectors import petition
+from connectors.breaker import CircuitBreaker
+from connectors.config import SourceConfig
+from connectors.sync import sync_source
 from db.models import Petition
 from domain.enums import SourceSystem
 from sandbox.runner import Sandbox, SandboxConfig
-from tests.integration.sandbox_sync import FAULTS, Harness
+from tests.integration.sandbox_sync import FAST_RETRY, FAULTS, Harness
 
 SYSTEM = SourceSystem.PETITION
 EXPECTED_CODE = {
@@ -158,3 +162,54 @@ async def test_api_key_alone_is_enough_and_a_wrong_one_fails_the_run(harness: Ha
 
     assert good.ok and good.counts.inserted > 0
     assert not bad.ok and bad.error is not None and "401" in bad.error
+
+
+@pytest.mark.parametrize(("breaker_threshold", "failure"), [
+    (1000, "SERVER_ERROR: PETITION: server error 503"),  # the retries run out
+    (2, "BREAKER_OPEN: PETITION: circuit open"),  # the breaker opens first
+])
+async def test_files_read_before_an_outage_are_kept_and_not_read_again(
+    harness: Harness, breaker_threshold: int, failure: str,
+) -> None:
+    # Given the bureau's server going down after the sync has read five daily files (all of
+    # them fewer rows than one batch holds)
+    files_read: list[str] = []
+    faults = harness.sandbox.systems[SYSTEM].faults
+    outage_after = [5]
+
+    async def count_files(response: httpx.Response) -> None:
+        name = response.url.path.removeprefix(petition.LISTING)
+        if petition.file_version(name) is not None and response.status_code == 200:
+            files_read.append(name)
+            if len(files_read) in outage_after:
+                faults.settings.down = True
+                outage_after.clear()
+
+    async with httpx.AsyncClient(base_url=harness.sandbox.urls[SYSTEM],
+                                 event_hooks={"response": [count_files]}) as http:
+        def connector(threshold: int) -> petition.PetitionConnector:
+            config = SourceConfig(base_url=harness.sandbox.urls[SYSTEM], page_size=500,
+                                  credentials=harness.sandbox.credentials[SYSTEM],
+                                  retry=FAST_RETRY)
+            return petition.build(config, http,
+                                  CircuitBreaker(SYSTEM, threshold=threshold, cooldown=0.5))
+
+        # When the sync fails on the sixth file
+        failed = await sync_source(harness.engine, harness.sessions,
+                                   connector(breaker_threshold), full=False)
+
+        # Then the run is FAILED, yet the five files' rows are stored and checkpointed …
+        assert not failed.ok and failed.error is not None and failed.error.startswith(failure)
+        kept = json.loads(await harness.cursor() or "{}")["files"]
+        assert sorted(kept) == sorted(files_read)
+        assert failed.fetched > 0 and len(await harness.stored()) > 0
+
+        # … and once the server is back, the next sync reads only the other files
+        faults.settings.down = False
+        files_read.clear()
+        await asyncio.sleep(0.6)  # the breaker's cool-down (kept in sync_state) is over
+        again = await sync_source(harness.engine, harness.sessions, connector(1000), full=False)
+
+    assert again.ok, again.error
+    assert not set(files_read) & set(kept)
+    await harness.assert_matches_sandbox()

@@ -59,7 +59,7 @@ query($id: ID!) {
 """
 QUERY_SYNC = """
 query { syncStatus { source watermark breakerState consecutiveFailures lastSuccessAt
-  openDeadLetters lastRun { status fetched inserted updated deadLettered } } }
+  openDeadLetters lastRun { status fetched inserted updated deadLettered error } } }
 """
 
 
@@ -126,6 +126,7 @@ async def test_sync_status_reports_every_source(client: httpx.AsyncClient) -> No
     assert police["openDeadLetters"] == 2
     assert police["lastRun"] == {
         "status": "FAILED", "fetched": 10, "inserted": 4, "updated": 3, "deadLettered": 2,
+        "error": "SERVER_ERROR: POLICE_110: server error 503",  # why the run FAILED
     }  # fmt: skip
     assert statuses["COURT"] == {
         "source": "COURT", "watermark": None, "breakerState": "CLOSED",

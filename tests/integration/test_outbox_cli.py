@@ -113,3 +113,17 @@ def test_purge_deletes_only_delivered_and_cancelled_writes_older_than_asked(
     with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
         left = {key for (key,) in connection.execute("SELECT idempotency_key FROM outbox")}
     assert left == {"GH-M1-D1", "GH-NEW-1"}
+
+
+def test_list_gives_times_in_beijing_time_with_their_offset(workdir: Path) -> None:
+    # given a write due again at 10:00 UTC (stored as UTC), that is 18:00 in Beijing
+    with sqlite3.connect(workdir / "data" / "govhub.db") as connection:
+        connection.execute("UPDATE outbox SET status = 'UNKNOWN',"
+                           " next_attempt_at = '2026-11-30 10:00:00.000000'")
+
+    result = runner.invoke(app, ["outbox", "list"], env={"COLUMNS": "250"})
+
+    # then the operator in the centre reads the time as it is there, and says which it is
+    assert result.exit_code == 0, result.output
+    assert "2026-11-30 18:00:00+08:00" in result.stdout
+    assert "10:00:00" not in result.stdout

@@ -108,7 +108,8 @@ async def test_a_worker_that_dies_fails_its_own_sources_only(
     # then every source is in the summary, in the sources file's order, failed and saying why
     assert [r.source for r in results] == list(SourceSystem)
     assert all(r.status == "FAILED" for r in results)
-    assert all("exit code 3" in (r.error or "") for r in results)
+    assert all((r.error or "").startswith("WORKER_DIED: ") and "exit code 3" in (r.error or "")
+               for r in results)
     # and what a worker reported before it died is kept
     assert sorted(r.fetched for r in results) == [0, 0, 0, 7, 7]
 

@@ -6,16 +6,19 @@ Counts come from the sandbox's own write ledger (``/_sandbox/writes``), not from
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from connectors.errors import SourceRequestRejected, SourceTimeout
+from connectors.writeback.base import Delivery
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
 from db.models import OutboxMessage
-from db.outbox import Aggregate, backlog, claim_due, enqueue_write
+from db.outbox import Aggregate, ClaimedWrite, backlog, claim_due, enqueue_write
 from domain.enums import SourceSystem
 from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
@@ -27,6 +30,7 @@ from tests.integration.writeback_support import (
     enqueue_many,
     ledger,
     live_keys,
+    payload_for,
     states,
 )
 
@@ -226,3 +230,165 @@ async def test_bad_input_fails_fast_on_every_target_and_blocks_no_other_write(
     found = await states(sessions)
     assert all(found[r] == WriteState.CONFIRMED for refs in references.values() for r in refs)
     await assert_exactly_once(sb, references)
+
+
+async def test_a_feedback_on_a_missing_event_fails_at_once_after_an_unknown_first_send(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 处置反馈 on an event the grid does not hold, whose first send's outcome is
+    # unknown (the worker that sent it died), so the relay reads back before resending
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.GRID_FEEDBACK,
+                            {"eventNo": "WG4112029999", "content": "已调解"}, "GH-FB-GONE",
+                            aggregate=Aggregate("matter", "FGONE"))
+    await claim_due(sessions, SourceSystem.GRID, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        await drain(sessions, relay)
+
+    # then the read-back of the missing event is a miss, and the grid's refusal fails the
+    # write with its reason at one send, instead of read-backs spending attempts until DEAD
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-FB-GONE"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "事件不存在" in (row.last_error or "")
+    assert (await ledger(sb, SourceSystem.GRID))["applied"] == 0
+
+
+async def test_a_write_given_up_counts_as_dead_and_a_deferred_one_says_why(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given the court down, and a relay that gives up after two sends
+    await control(sb, SourceSystem.COURT, down=True)
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.COURT_FILING,
+                            payload_for(sb, WriteOperation.COURT_FILING, 1), "GH-DOWN-1")
+    policy = replace(FAST, max_attempts=2)
+
+    # when it tries until it gives up
+    async with open_writers(sources_for(sb, attempts=1)) as writers:
+        relay = OutboxRelay(sessions, writers, policy)
+        await drain(sessions, relay)
+
+    # then the row is DEAD, and the outcome an operator reads in the metrics says so
+    assert (await states(sessions))["GH-DOWN-1"] == WriteState.DEAD
+    assert relay.stats.outcomes[("COURT", "dead")] == 1
+    assert relay.stats.outcomes[("COURT", "retry")] == 1
+
+    # given a second write while the breaker is open after the first failure
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.COURT_FILING,
+                            payload_for(sb, WriteOperation.COURT_FILING, 2), "GH-DOWN-2")
+    async with open_writers(sources_for(sb, attempts=1, breaker_threshold=1,
+                                        cooldown=30)) as writers:
+        relay = OutboxRelay(sessions, writers, FAST)
+        await relay.run_once()  # 503: the breaker opens
+        async with sessions.begin() as session:
+            await session.execute(update(OutboxMessage).values(next_attempt_at=None))
+        await relay.run_once()  # deferred by the open breaker
+
+    # then its error code and its text tell the same story: the breaker, not the old 503
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-DOWN-2"))
+    assert row is not None
+    assert relay.stats.outcomes[("COURT", "deferred")] == 1
+    assert (row.status, row.attempts, row.last_error_code) == (
+        WriteState.PENDING, 1, "BREAKER_OPEN")
+    assert "circuit open" in (row.last_error or "")
+
+
+async def test_a_feedback_without_an_alert_number_fails_at_once_after_its_worker_died(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 警情反馈 with no 接警单编号, claimed by a worker that died before sending it
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.POLICE_FEEDBACK, {"CLJG": "已调解"},
+                            "GH-POLI-NOJJDBH", aggregate=Aggregate("matter", "PNONE"))
+    await claim_due(sessions, SourceSystem.POLICE_110, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    # then no read-back is asked for an alert that is not named (the platform would refuse
+    # every one until DEAD): the write fails with the reason, once
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-POLI-NOJJDBH"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "JJDBH" in (row.last_error or "")
+
+
+async def test_a_feedback_without_an_event_number_fails_at_once_after_its_worker_died(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a 处置反馈 with no 事件编号, claimed by a worker that died before sending it
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.GRID_FEEDBACK, {"content": "已调解"},
+                            "GH-FB-NOEVENT", aggregate=Aggregate("matter", "FNONE"))
+    await claim_due(sessions, SourceSystem.GRID, "doomed", limit=1,
+                    lease=timedelta(seconds=-1))
+
+    # when the relay settles it
+    async with open_writers(sources_for(sb)) as writers:
+        await drain(sessions, OutboxRelay(sessions, writers, FAST))
+
+    # then it fails with the reason at once, not after read-backs of no event until DEAD
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-FB-NOEVENT"))
+    assert row is not None
+    assert (row.status, row.last_error_code, row.attempts) == (
+        WriteState.FAILED, "REJECTED", 1)
+    assert "eventNo" in (row.last_error or "")
+
+
+class RefusedReadBack:
+    """A target whose sends time out and which refuses the read-back itself (a 4xx)."""
+
+    target = SourceSystem.MEDIATION
+    idempotent = False
+
+    def __init__(self) -> None:
+        self.sends = self.reads = 0
+
+    async def send(self, write: ClaimedWrite) -> Delivery:
+        self.sends += 1
+        raise SourceTimeout(self.target, "timed out (ReadTimeout)")
+
+    async def find(self, write: ClaimedWrite) -> Delivery | None:
+        self.reads += 1
+        raise SourceRequestRejected(self.target, "request rejected (400): 参数错误")
+
+
+async def test_a_refused_read_back_is_not_asked_again_and_waits_for_a_human(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a referral whose send timed out, at a target that refuses the read-back
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL, {"summary": "委派"},
+                            "GH-READ-REFUSED")
+    writer = RefusedReadBack()
+
+    # when the relay settles it
+    await drain(sessions, OutboxRelay(sessions, {SourceSystem.MEDIATION: writer}, FAST))
+
+    # then the refusal (a 4xx: asking again cannot help) ends the row at once as DEAD, the
+    # outcome still unknown, neither resent nor read again until an operator retries it
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == "GH-READ-REFUSED"))
+    assert row is not None
+    assert (writer.sends, writer.reads) == (1, 1)
+    assert (row.status, row.last_error_code, row.attempts) == (WriteState.DEAD, "REJECTED", 1)
+    assert (row.last_error or "").startswith("read-back refused: MEDIATION: request rejected")
