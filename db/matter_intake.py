@@ -116,18 +116,18 @@ async def take_in(
     counts = IntakeCounts()
     ids = sorted(set(record_ids))
     now = workflow.now()
-    failed: list[int] = []
-    cause: list[str] = []
+    missed = _Shortfall()
     for start in range(0, len(ids), _CHUNK):
-        if cause and cause[-1] == _GONE:
-            failed.extend(ids[start:])
-            break
-        await _take_in_part(workflow, rules, ids[start : start + _CHUNK], source, now, counts,
-                            failed, cause)  # fmt: skip
-    if failed:
+        chunk = ids[start : start + _CHUNK]
+        if missed.database_gone:
+            missed.records.extend(chunk)
+        else:
+            await _take_in_part(workflow, rules, chunk, source, now, counts, missed)
+    if missed.records:
         # the error's text may quote a row's values: its type only
-        log.error("intake_failed", source=source, error=cause[0], records=len(failed))
-        raise IntakeIncomplete(sorted(failed), cause[0])
+        log.error("intake_failed", source=source, error=missed.causes[0],
+                  records=len(missed.records))  # fmt: skip
+        raise IntakeIncomplete(sorted(missed.records), missed.causes[0])
     return counts
 
 
@@ -137,6 +137,18 @@ _TRANSIENT = (OSError, TimeoutError, OperationalError, InterfaceError)
 rest of the batch waits for the next try instead of being split down to single records."""
 
 
+@dataclass
+class _Shortfall:
+    """The records a :func:`take_in` could not take in, and why (each failure's cause)."""
+
+    records: list[int] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+
+    @property
+    def database_gone(self) -> bool:
+        return bool(self.causes) and self.causes[-1] == _GONE
+
+
 async def _take_in_part(
     workflow: MatterWorkflow,
     rules: IntakeRules,
@@ -144,27 +156,26 @@ async def _take_in_part(
     source: str,
     now: datetime,
     counts: IntakeCounts,
-    failed: list[int],
-    cause: list[str],
+    missed: _Shortfall,
 ) -> None:
-    """Take ``part`` in as one transaction, or, when that fails, its halves (see
-    :func:`take_in`); ``failed`` and ``cause`` gain what could not be taken in and why."""
+    """Take ``part`` in as one transaction, or, when that fails for one of its records, its
+    halves (see :func:`take_in`); ``missed`` gains what could not be taken in and why."""
     done = IntakeCounts()
     try:
         async with workflow.sessions.begin() as session, intake_lock(session):
             await _take_in_chunk(session, workflow, rules, part, source, now, done)
     except Exception as exc:
         gone = isinstance(exc, _TRANSIENT) or getattr(exc, "connection_invalidated", False)
-        cause.append(_GONE if gone else type(exc).__name__)
+        missed.causes.append(_GONE if gone else type(exc).__name__)
         if gone or len(part) == 1:
-            failed.extend(part)
+            missed.records.extend(part)
             return
         middle = len(part) // 2
         for half in (part[:middle], part[middle:]):
-            if cause[-1] == _GONE:
-                failed.extend(half)
+            if missed.database_gone:
+                missed.records.extend(half)
             else:
-                await _take_in_part(workflow, rules, half, source, now, counts, failed, cause)
+                await _take_in_part(workflow, rules, half, source, now, counts, missed)
         return
     counts.add(done)
     await workflow.announce(done.announcements)
