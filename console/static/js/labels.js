@@ -48,7 +48,7 @@ export const ROLE = {
 export const BREAKER = { CLOSED: '正常', OPEN: '已熔断', HALF_OPEN: '试探恢复中' };
 export const AUDIT_OUTCOME = { OK: '成功', ERROR: '出错', DENIED: '被拒绝', UNAUTHENTICATED: '未登录' };
 export const RUN_STATUS = {
-  RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败', ABANDONED: '已中断', INCOMPLETE: '立项未完成',
+  RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败', ABANDONED: '已中断', INCOMPLETE: '事项登记未完成',
 };
 export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
 export const KPI = {
