@@ -547,28 +547,35 @@ async def test_litigation_per_10k_counts_a_region_named_twice_in_a_jurisdiction_
     assert _figures(body)["LITIGATION_PER_10K"] == expected
 
 
+def _county_rows(day: date) -> list[Row]:
+    """The records of county 411202 on ``day`` (Beijing), the county's own included."""
+    return [r for r in LIVE if r.region and r.region.startswith("411202") and r.day == day]
+
+
+def _county_day(day: date) -> dict[str, str]:
+    """A filter for county 411202 on ``day``."""
+    return {"region": "411202", "occurredFrom": day.isoformat(),
+            "occurredTo": date.fromordinal(day.toordinal() + 1).isoformat()}
+
+
 async def test_litigation_per_10k_shows_no_zero_township_beneath_a_counted_county(
     client: httpx.AsyncClient,
 ) -> None:
     # given a day with records placed at the county itself (as courts place their filings)
     # and none placed in the township 411202002
-    def day_rows(day: date) -> list[Row]:
-        return [r for r in LIVE if r.region and r.region.startswith("411202") and r.day == day]
-
     day = next(
         day for day in sorted({r.day for r in LIVE})
-        if any(r.region == "411202" for r in day_rows(day))
-        and any((r.region or "").startswith("411202001") for r in day_rows(day))
-        and not any((r.region or "").startswith("411202002") for r in day_rows(day))
+        if any(r.region == "411202" for r in _county_rows(day))
+        and any((r.region or "").startswith("411202001") for r in _county_rows(day))
+        and not any((r.region or "").startswith("411202002") for r in _county_rows(day))
     )  # fmt: skip
-    filter_ = {"region": "411202", "occurredFrom": day.isoformat(),
-               "occurredTo": date.fromordinal(day.toordinal() + 1).isoformat()}  # fmt: skip
+    filter_ = _county_day(day)
     body = await _ask(client, QUERY_KPIS, {"filter": filter_, "groupBy": ["REGION"],
                                            "level": "TOWNSHIP", "kpis": ["LITIGATION_PER_10K"]})
     rows = {r["key"]["regionCode"]: r["figures"][0] for r in body["data"]["recordKpis"]}
     # then that township is not shown with 0 filings per 10,000: its filings may be among the
     # county's; the rows are those that counted records
-    counted = {region_key(r.region, RegionLevel.TOWNSHIP) for r in day_rows(day)}
+    counted = {region_key(r.region, RegionLevel.TOWNSHIP) for r in _county_rows(day)}
     assert set(rows) == counted and "411202002" not in rows
 
 
@@ -577,16 +584,12 @@ async def test_litigation_per_10k_by_township_beneath_a_counted_county_adds_up_t
 ) -> None:
     # given a day with records placed at the county itself (as courts place their filings)
     # and others placed in its township 411202001
-    def day_rows(day: date) -> list[Row]:
-        return [r for r in LIVE if r.region and r.region.startswith("411202") and r.day == day]
-
     day = next(
         day for day in sorted({r.day for r in LIVE})
-        if any(r.region == "411202" for r in day_rows(day))
-        and any((r.region or "").startswith("411202001") for r in day_rows(day))
+        if any(r.region == "411202" for r in _county_rows(day))
+        and any((r.region or "").startswith("411202001") for r in _county_rows(day))
     )  # fmt: skip
-    filter_ = {"region": "411202", "occurredFrom": day.isoformat(),
-               "occurredTo": date.fromordinal(day.toordinal() + 1).isoformat()}  # fmt: skip
+    filter_ = _county_day(day)
     # when its figures are asked for by township
     body = await _ask(client, QUERY_KPIS, {"filter": filter_, "groupBy": ["REGION"],
                                            "level": "TOWNSHIP", "kpis": ["LITIGATION_PER_10K"]})

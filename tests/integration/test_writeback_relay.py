@@ -304,53 +304,41 @@ async def test_a_write_given_up_counts_as_dead_and_a_deferred_one_says_why(
     assert "circuit open" in (row.last_error or "")
 
 
-async def test_a_feedback_without_an_alert_number_fails_at_once_after_its_worker_died(
-    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+@pytest.mark.parametrize(
+    ("operation", "payload", "key", "target", "named"),
+    [
+        # a 警情反馈 with no 接警单编号: the platform would refuse every read-back until DEAD
+        (WriteOperation.POLICE_FEEDBACK, {"CLJG": "已调解"}, "GH-POLI-NOJJDBH",
+         SourceSystem.POLICE_110, "JJDBH"),
+        # a 处置反馈 with no 事件编号: read-backs of no event until DEAD
+        (WriteOperation.GRID_FEEDBACK, {"content": "已调解"}, "GH-FB-NOEVENT",
+         SourceSystem.GRID, "eventNo"),
+    ],
+    ids=["alert", "event"],
+)
+async def test_a_feedback_naming_nothing_fails_at_once_after_its_worker_died(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession], operation: WriteOperation,
+    payload: dict[str, str], key: str, target: SourceSystem, named: str,
 ) -> None:
-    # given a 警情反馈 with no 接警单编号, claimed by a worker that died before sending it
+    # given a feedback that names no alert or event, claimed by a worker that died before
+    # sending it
     async with sessions.begin() as session:
-        await enqueue_write(session, WriteOperation.POLICE_FEEDBACK, {"CLJG": "已调解"},
-                            "GH-POLI-NOJJDBH", aggregate=Aggregate("matter", "PNONE"))
-    await claim_due(sessions, SourceSystem.POLICE_110, "doomed", limit=1,
-                    lease=timedelta(seconds=-1))
+        await enqueue_write(session, operation, payload, key,
+                            aggregate=Aggregate("matter", f"NONE-{key}"))
+    await claim_due(sessions, target, "doomed", limit=1, lease=timedelta(seconds=-1))
 
     # when the relay settles it
     async with open_writers(sources_for(sb)) as writers:
         await drain(sessions, OutboxRelay(sessions, writers, FAST))
 
-    # then no read-back is asked for an alert that is not named (the platform would refuse
-    # every one until DEAD): the write fails with the reason, once
+    # then no read-back is asked for what is not named: the write fails with the reason, once
     async with sessions() as session:
         row = await session.scalar(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key == "GH-POLI-NOJJDBH"))
+            OutboxMessage.idempotency_key == key))
     assert row is not None
     assert (row.status, row.last_error_code, row.attempts) == (
         WriteState.FAILED, "REJECTED", 1)
-    assert "JJDBH" in (row.last_error or "")
-
-
-async def test_a_feedback_without_an_event_number_fails_at_once_after_its_worker_died(
-    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
-) -> None:
-    # given a 处置反馈 with no 事件编号, claimed by a worker that died before sending it
-    async with sessions.begin() as session:
-        await enqueue_write(session, WriteOperation.GRID_FEEDBACK, {"content": "已调解"},
-                            "GH-FB-NOEVENT", aggregate=Aggregate("matter", "FNONE"))
-    await claim_due(sessions, SourceSystem.GRID, "doomed", limit=1,
-                    lease=timedelta(seconds=-1))
-
-    # when the relay settles it
-    async with open_writers(sources_for(sb)) as writers:
-        await drain(sessions, OutboxRelay(sessions, writers, FAST))
-
-    # then it fails with the reason at once, not after read-backs of no event until DEAD
-    async with sessions() as session:
-        row = await session.scalar(select(OutboxMessage).where(
-            OutboxMessage.idempotency_key == "GH-FB-NOEVENT"))
-    assert row is not None
-    assert (row.status, row.last_error_code, row.attempts) == (
-        WriteState.FAILED, "REJECTED", 1)
-    assert "eventNo" in (row.last_error or "")
+    assert named in (row.last_error or "")
 
 
 class RefusedReadBack:
