@@ -122,6 +122,31 @@ def test_a_refused_or_exhausted_write_back_is_named_as_the_api_describes_it() ->
         assert "将重试" not in names[state]
 
 
+def _sync_run_error_codes() -> set[str]:
+    """The codes a sync run's error can begin with: a failed call's (``error_code``, or ERROR
+    for what the tree does not name) and those the sync and its workers write themselves
+    (``result.error = "ABANDONED: ..."``)."""
+    from connectors import errors
+
+    written = re.compile(r'\berror\s*=\s*\(?\s*f?"([A-Z][A-Z0-9_]*): ')
+    hub_sources = Path(errors.__file__).parents[1]
+    own = {
+        code
+        for package in ("connectors", "hub")
+        for path in (hub_sources / package).rglob("*.py")
+        for code in written.findall(path.read_text(encoding="utf-8"))
+    }
+    return {code for _, code in errors._CODES} | {"ERROR"} | own
+
+
+def test_every_sync_run_error_code_has_a_chinese_explanation() -> None:
+    codes = _sync_run_error_codes()
+    assert {"SERVER_ERROR", "AUTH", "BREAKER_OPEN", "INTERNAL", "WORKER_DIED"} <= codes
+    assert codes <= _table("SYNC_ERROR")
+    # INCOMPLETE is a run's status, its error naming no code: syncRunProblem explains it by status
+    assert "INCOMPLETE" in _table("SYNC_ERROR")
+
+
 def test_every_error_code_has_a_chinese_message() -> None:
     from schema.errors import ErrorCode
 

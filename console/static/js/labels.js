@@ -50,6 +50,26 @@ export const AUDIT_OUTCOME = { OK: '成功', ERROR: '出错', DENIED: '被拒绝
 export const RUN_STATUS = {
   RUNNING: '运行中', SUCCEEDED: '成功', FAILED: '失败', ABANDONED: '已中断', INCOMPLETE: '事项登记未完成',
 };
+// Why a sync run did not succeed (同步失败原因), by the code its error begins with
+// (connectors.errors.error_code, or the sync's own), and what staff can do about it. INCOMPLETE
+// is the run's status, not a code: its error may name no code at all.
+export const SYNC_ERROR = {
+  TIMEOUT: '来源系统未在时限内应答。系统会自动重试；持续出现请联系来源系统运维。',
+  CONNECTION: '连不上来源系统（连接被拒绝、中断或域名无法解析）。请检查网络和来源系统是否在线。',
+  RATE_LIMITED: '来源系统限流（请求过于频繁）。系统会按对方要求的间隔自动重试，无需处理。',
+  SERVER_ERROR: '来源系统自身出错（服务端错误）。系统会自动重试；持续出现请联系来源系统运维。',
+  AUTH: '来源系统拒绝了本平台的账号或密钥。请核对该来源的接入凭据是否过期或被更换。',
+  REJECTED: '来源系统拒绝了请求，重试也不会成功。请核对该来源的接入配置或接口版本。',
+  BAD_RESPONSE: '来源系统的应答无法读取（格式或编码不符）。请联系来源系统核对接口。',
+  BREAKER_OPEN: '连续失败后已熔断，暂停调用该来源，冷却结束后自动试探恢复；长时间不恢复请联系来源系统运维。',
+  INVALID_SOURCES_FILE: '数据源配置文件有误。请系统管理员按原文所指的配置项修正。',
+  ERROR: '调用来源系统失败。请把原文告知系统管理员。',
+  INTERNAL: '本平台内部出错。请把发生时间告知系统管理员查看日志。',
+  ABANDONED: '同步进程未完成本批次就退出了（如重启）。下次同步会接着做完，无需处理。',
+  WORKER_DIED: '同步工作进程意外退出。下次同步会接着做完；反复出现请通知系统管理员。',
+  SOURCE_BUSY: '另一进程正在同步该来源，本次跳过，无需处理。',
+  INCOMPLETE: '部分记录未能登记为事项，下次同步会再次登记，无需处理；反复出现请通知系统管理员。',
+};
 export const CHANGE = { CREATED: '新增', UPDATED: '更新', WITHDRAWN: '撤回' };
 export const KPI = {
   MEDIATION_SUCCESS_RATE: '调解成功率', PRE_SUIT_MEDIATION_SUCCESS_RATE: '诉前调解成功率',
@@ -160,6 +180,19 @@ export function label(table, code) {
 
 export function errorMessage(code) {
   return ERROR[code] ?? `操作失败（错误代码 ${code}），请稍后重试。`;
+}
+
+// What staff read for a sync run that did not succeed: the explanation of its error's code
+// (SERVER_ERROR: COURT: server error 503 → SYNC_ERROR.SERVER_ERROR) and, for an INCOMPLETE
+// run, of what its matter intake left; null for a run that succeeded or is still running.
+export function syncRunProblem(run) {
+  if (!run || run.status === 'SUCCEEDED' || run.status === 'RUNNING') return null;
+  const code = /^([A-Z][A-Z0-9_]*): /.exec(run.error ?? '')?.[1];
+  const reasons = [];
+  if (code) reasons.push(SYNC_ERROR[code] ?? `同步出错（错误代码 ${code}）。请把原文告知系统管理员。`);
+  if (run.status === 'INCOMPLETE') reasons.push(SYNC_ERROR.INCOMPLETE);
+  if (reasons.length) return reasons.join('');
+  return run.error ? '同步未成功。请把原文告知系统管理员。' : '同步未成功，未记录原因。';
 }
 
 const BEIJING = new Intl.DateTimeFormat('zh-CN', {

@@ -5,18 +5,21 @@
 import { gql } from '../api.js';
 import {
   BREAKER, RUN_STATUS, SOURCE, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, errorMessage, label,
+  syncRunProblem,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { currentViewer, hasRight } from '../viewer.js';
 
 const DEAD_LETTER_PAGE = 20;
+const SYNC_COLUMNS = ['来源系统', '熔断器', '连续失败', '最近同步', '最近成功', '最近批次',
+  '拉取', '新增', '更新', '死信（未处理）', '同步水位'];
 const QUERY_SYNC = `
 query SyncStatus {
   syncStatus {
     source watermark breakerState consecutiveFailures breakerOpenedAt lastRunAt lastSuccessAt
     openDeadLetters
     lastRun { status full startedAt finishedAt fetched inserted updated unchanged deleted
-              deadLettered retries }
+              deadLettered retries error }
   }
 }`;
 const QUERY_DEAD_LETTERS = `
@@ -60,9 +63,8 @@ async function syncSection(box) {
   const { syncStatus } = await gql(QUERY_SYNC);
   box.replaceChildren(h('div', { class: 'table-wrap' }, h('table', {},
     h('caption', { class: 'muted' }, '各来源系统的同步状态'),
-    headings(['来源系统', '熔断器', '连续失败', '最近同步', '最近成功', '最近批次',
-      '拉取', '新增', '更新', '死信（未处理）', '同步水位']),
-    h('tbody', {}, syncStatus.map((s) => h('tr', {},
+    headings(SYNC_COLUMNS),
+    h('tbody', {}, syncStatus.map((s) => [h('tr', { 'data-source': s.source },
       h('th', { scope: 'row' }, label(SOURCE, s.source)),
       h('td', {}, h('span', { class: `badge${s.breakerState === 'CLOSED' ? '' : ' risk-RED'}` },
         label(BREAKER, s.breakerState)), s.breakerOpenedAt ? ` ${beijingTime(s.breakerOpenedAt)}` : ''),
@@ -72,7 +74,18 @@ async function syncSection(box) {
       h('td', {}, s.lastRun ? `${label(RUN_STATUS, s.lastRun.status)}${s.lastRun.full ? '（全量）' : '（增量）'}` : '—'),
       num(s.lastRun?.fetched), num(s.lastRun?.inserted), num(s.lastRun?.updated),
       num(s.openDeadLetters),
-      h('td', {}, s.watermark ?? '—')))))));
+      h('td', {}, s.watermark ?? '—')), runProblem(s)])))));
+}
+
+// Under a source whose last run did not succeed, a row across the table: why, in Chinese, and
+// the error as the hub recorded it (it names the source and, for HTTP, the status).
+function runProblem(s) {
+  const problem = syncRunProblem(s.lastRun);
+  if (!problem) return null;
+  return h('tr', { class: 'run-problem', 'data-run-problem': s.source },
+    h('td', { colspan: SYNC_COLUMNS.length },
+      h('strong', {}, `${label(SOURCE, s.source)}最近批次未成功：`), problem,
+      s.lastRun.error ? h('div', { class: 'muted' }, `原文：${s.lastRun.error}`) : null));
 }
 
 async function deadLetterSection(box, status, params) {
