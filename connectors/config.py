@@ -9,7 +9,7 @@ One table per source, keyed by its ``SourceSystem`` name::
     timeout_seconds = 10
     credentials = { client_id = "govhub", client_secret = "..." }
     retry = { attempts = 5, total_seconds = 60 }
-    breaker = { threshold = 5, cooldown_seconds = 30 }
+    breaker = { threshold = 3, cooldown_seconds = 30 }
 
 Unknown keys are errors (a typo must not silently fall back to a default); every error names
 the offending key, e.g. ``sources.COURT.page_size: Input should be greater than 0``.
@@ -49,7 +49,10 @@ class RetryConfig(_Strict):
 
 
 class BreakerConfig(_Strict):
-    threshold: int = Field(5, ge=1)
+    """The source's circuit breaker (``connectors.breaker``): it opens after ``threshold``
+    requests in a row failed with all their retries spent, for ``cooldown_seconds``."""
+
+    threshold: int = Field(3, ge=1)
     cooldown_seconds: float = Field(30.0, gt=0)
 
 

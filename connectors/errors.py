@@ -39,7 +39,8 @@ class SourceError(ConnectorError):
 
 
 class TemporarySourceError(SourceError):
-    """A failure that may pass: retried with backoff, counted by the breaker."""
+    """A failure that may pass: retried with backoff; a request that still fails once its
+    retries are spent counts once toward its source's breaker."""
 
 
 class SourceTimeout(TemporarySourceError):
@@ -77,8 +78,13 @@ class SourceResponseError(SourceError):
 class BreakerOpen(ConnectorError):
     """The circuit breaker (熔断器) is open: calls are refused until the cool-down ends."""
 
-    def __init__(self, source: SourceSystem, retry_in: float) -> None:
-        super().__init__(f"{source.value}: circuit open, next try in {retry_in:.0f}s")
+    def __init__(
+        self, source: SourceSystem, retry_in: float, *, trial_under_way: bool = False
+    ) -> None:
+        if trial_under_way:
+            super().__init__(f"{source.value}: circuit half-open, its one trial call under way")
+        else:
+            super().__init__(f"{source.value}: circuit open, next try in {retry_in:.0f}s")
         self.source = source
         self.retry_in = retry_in
 

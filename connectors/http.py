@@ -1,8 +1,10 @@
 """The shared HTTP client for one source: auth, error mapping, retry and circuit breaker.
 
 One ``httpx.AsyncClient`` per source, owned by whoever runs the sync (the app's lifespan or
-the CLI) and closed by it. Every call goes through the source's breaker; temporary failures
-are retried by the policy of ``connectors.retry`` — never a retry inside a retry.
+the CLI) and closed by it. Temporary failures are retried by the policy of
+``connectors.retry`` — never a retry inside a retry. Every attempt asks the source's breaker
+first (an open breaker ends the request, even between its retries), and a request that still
+fails once its retries are spent counts as one failure of the source (``connectors.breaker``).
 """
 
 from __future__ import annotations
@@ -117,30 +119,41 @@ class SourceClient:
         """Send with retries; return a 2xx/3xx response or raise from ``connectors.errors``.
 
         ``check`` maps each response's status onto the error tree inside the retry loop, so a
-        ``TemporarySourceError`` it raises is retried and counted by the breaker. A protocol
-        whose errors need the body (SOAP faults arrive as HTTP 500) passes its own.
+        ``TemporarySourceError`` it raises is retried, and counted by the breaker once the
+        retries are spent. A protocol whose errors need the body (SOAP faults arrive as HTTP
+        500) passes its own.
         """
         retrying = build_retrying(
             self.retry, sleep=self.sleep, wait=self.wait, on_retry=self._count_retry
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._guarded(method, url, check, **kwargs)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._guarded(method, url, check, **kwargs)
+        except TemporarySourceError:
+            # One failure per request, not per attempt: one request's retries alone must not
+            # open the breaker for the whole source.
+            if self.breaker is not None:
+                self.breaker.record_failure()
+            raise
         raise AssertionError("unreachable: tenacity reraises the last error")  # pragma: no cover
 
     async def _guarded(
         self, method: str, url: str, check: StatusCheck, **kwargs: Any
     ) -> httpx.Response:
-        if self.breaker is not None:
-            self.breaker.before_call()
+        if self.breaker is None:
+            return await self._send_authenticated(method, url, check, **kwargs)
+        trial = self.breaker.before_call()  # BreakerOpen is no TemporarySourceError: no retry
         try:
             response = await self._send_authenticated(method, url, check, **kwargs)
         except TemporarySourceError:
-            if self.breaker is not None:
-                self.breaker.record_failure()
+            self.breaker.record_failed_attempt(trial)
             raise
-        if self.breaker is not None:
-            self.breaker.record_success()
+        except BaseException:
+            if trial:  # refused as a bad request, or cancelled: the source is still untried
+                self.breaker.end_trial()
+            raise
+        self.breaker.record_success()
         return response
 
     async def _send_authenticated(

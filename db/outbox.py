@@ -57,7 +57,7 @@ async def enqueue_write(
     """
     message = OutboxMessage(
         target=operation.target, operation=operation.value, idempotency_key=reference,
-        payload=payload, status=WriteState.PENDING, attempts=0, lookups=0,
+        payload=payload, status=WriteState.PENDING, attempts=0, lookups=0, failed_reads=0,
         aggregate_type=aggregate.type if aggregate else None,
         aggregate_id=aggregate.id if aggregate else None, next_attempt_at=utcnow(),
     )
@@ -76,7 +76,10 @@ class ClaimedWrite:
     reference: str
     payload: dict[str, Any]
     attempts: int
+    """Sends tried so far."""
     lookups: int
+    failed_reads: int
+    """Read-backs in a row the target did not answer."""
     token: str
     uncertain: bool
     """The target may already have applied it (an earlier send's outcome is unknown)."""
@@ -135,7 +138,7 @@ async def claim_due(
             claimed.append(ClaimedWrite(
                 id=row.id, target=row.target, operation=WriteOperation(row.operation),
                 reference=row.idempotency_key, payload=dict(row.payload), attempts=row.attempts,
-                lookups=row.lookups, token=token,
+                lookups=row.lookups, failed_reads=row.failed_reads, token=token,
                 uncertain=status in (WriteState.UNKNOWN, WriteState.SENDING),
                 lease_until=now + lease))
     return claimed
@@ -197,7 +200,8 @@ async def replay_writes(session: AsyncSession, ids: Sequence[int]) -> int:
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(list(ids)), OutboxMessage.status.in_(list(REPLAYABLE)))
-        .values(status=WriteState.UNKNOWN, attempts=0, lookups=0, next_attempt_at=utcnow(),
+        .values(status=WriteState.UNKNOWN, attempts=0, lookups=0, failed_reads=0,
+                next_attempt_at=utcnow(),
                 last_error=None, last_error_code=None, updated_at=utcnow())
         .execution_options(synchronize_session=False))
     return int(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an UPDATE

@@ -7,6 +7,9 @@ A write-back is one row of the transactional outbox. Its life::
                           └─ no answer ──> UNKNOWN (reconciling: read back before resending)
     PENDING / UNKNOWN ── attempts exhausted ──> DEAD (a human decides: replay or cancel)
 
+Attempts are sends (``max_attempts`` of them); a read-back spends none, but ``max_attempts``
+read-backs in a row that the target leaves unanswered end the row DEAD too.
+
 A claim is a lease: a worker that dies while SENDING leaves the row to be reclaimed when the
 lease ends, and the next worker treats it as UNKNOWN (the target may have applied it).
 """
@@ -65,6 +68,8 @@ class DeliveryPolicy:
     """How hard the relay tries: attempts, backoff, lease and read-back before a resend."""
 
     max_attempts: int = 8
+    """Sends of one write before it is DEAD; also how many read-backs in a row may go
+    unanswered (a read-back spends no send's attempt)."""
     initial_backoff: float = 2.0
     max_backoff: float = 300.0
     lease_seconds: float = 60.0

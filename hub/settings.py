@@ -99,7 +99,9 @@ class Settings(BaseSettings):
     deliver_writebacks: bool = Field(
         default=True, description="run the outbox relay (write-backs) in serve/demo")
     outbox_max_attempts: int = Field(
-        default=8, ge=1, description="sends of one write-back before it is DEAD (死信)")
+        default=8, ge=1,
+        description="sends of one write-back before it is DEAD (死信); also the read-backs in a "
+                    "row it may go unanswered")
     outbox_initial_backoff: float = Field(
         default=2.0, gt=0, description="seconds before a failed write-back's first retry")
     outbox_max_backoff: float = Field(

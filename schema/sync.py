@@ -40,7 +40,9 @@ class SourceSyncStatus:
     breaker_state: str = strawberry.field(
         description="Circuit breaker: CLOSED, OPEN or HALF_OPEN (熔断器状态)."
     )
-    consecutive_failures: int = strawberry.field(description="Failures in a row (连续失败次数).")
+    consecutive_failures: int = strawberry.field(
+        description="Requests in a row that failed with their retries spent (连续失败次数)."
+    )
     breaker_opened_at: datetime | None = strawberry.field(
         description="When the breaker last opened (熔断时间)."
     )

@@ -8,10 +8,16 @@ matter's later write while an earlier one to the same target is still open. Per 
    the write's reference first; found → CONFIRMED, no resend. A miss is only trusted after
    ``reconcile_reads`` reads ``reconcile_delay`` apart (a commit may land late).
    A refused read-back (4xx) → DEAD at once: the outcome stays unknown, for a human.
+   An unanswered read-back (with its own retries spent) → UNKNOWN, read again after a
+   backoff; it spends no attempt, as nothing was sent, but counts in ``failed_reads``, and
+   ``max_attempts`` of them in a row → DEAD, the outcome unknown, for a human.
 2. Send. An answer → CONFIRMED (target's id kept) or SENT; a refusal (4xx, SOAP Client fault)
    → FAILED with the target's reason, never retried; no answer → UNKNOWN (or PENDING for an
-   idempotent target) with exponential backoff; after ``max_attempts`` → DEAD.
+   idempotent target) with exponential backoff; after ``max_attempts`` sends → DEAD.
 3. An open circuit breaker defers the target's rows without spending their attempts.
+
+So ``attempts`` is the number of sends tried: a write is not given up as undeliverable
+because its target could not say whether an earlier send had arrived.
 
 Up to ``concurrency`` rows of one target are in flight at once. A non-idempotent send never
 starts in the second half of its lease, so it cannot overlap a worker that reclaimed the row.
@@ -92,7 +98,7 @@ class RelayStats:
 
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
     """(target, outcome) → count; outcomes: confirmed, sent, found, failed, unknown, retry,
-    dead, deferred, lookup_miss, lease_short, lease_lost."""
+    dead, deferred, lookup_miss, read_failed, lease_short, lease_lost."""
 
 
 def default_worker_id() -> str:
@@ -177,11 +183,12 @@ class OutboxRelay:
                 return {"status": WriteState.DEAD, "last_error_code": "REJECTED",
                         "last_error": f"read-back refused: {exc}"}, "dead"
             except SourceError as exc:
-                return self._unknown(claim, exc, now), "unknown"
+                return self._unanswered_read(claim, exc, now), "read_failed"
             if found is not None:  # an earlier send arrived: no new one, no attempt spent
                 return self._delivered(found, now, claim.attempts), "found"
             if claim.lookups + 1 < self.policy.reconcile_reads:
                 return {"status": WriteState.UNKNOWN, "lookups": claim.lookups + 1,
+                        "failed_reads": 0,
                         "next_attempt_at": now + timedelta(seconds=self.policy.reconcile_delay),
                         }, "lookup_miss"
         if not writer.idempotent and self.clock() > claim.lease_until - timedelta(
@@ -212,20 +219,41 @@ class OutboxRelay:
         return {"status": state, "attempts": attempts, "target_ref": delivery.target_ref,
                 "response": delivery.response,
                 "sent_at": now, "confirmed_at": now if delivery.target_ref else None,
-                "last_error": None, "last_error_code": None, "lookups": 0}
+                "last_error": None, "last_error_code": None, "lookups": 0, "failed_reads": 0}
 
     def _retry(self, claim: ClaimedWrite, error: BaseException, now: datetime,
                state: WriteState) -> dict[str, Any]:
+        """A send that failed: one attempt spent."""
         attempts = claim.attempts + 1
         if attempts >= self.policy.max_attempts:
             return {"status": WriteState.DEAD, "attempts": attempts,
                     "last_error_code": error_code(error),
                     "last_error": f"gave up after {attempts} attempts: {error}"}
-        retry_after = error.retry_after if isinstance(error, SourceRateLimited) else None
-        wait = max(retry_after or 0.0, self.policy.backoff(attempts, self.rng))
-        return {"status": state, "attempts": attempts, "lookups": 0,
-                "next_attempt_at": now + timedelta(seconds=wait),
+        return {"status": state, "attempts": attempts, "lookups": 0, "failed_reads": 0,
+                "next_attempt_at": now + timedelta(seconds=self._backoff(error, attempts)),
                 "last_error_code": error_code(error), "last_error": str(error)}
+
+    def _unanswered_read(self, claim: ClaimedWrite, error: BaseException,
+                         now: datetime) -> dict[str, Any]:
+        """A read-back that got no usable answer (a timeout, a 5xx, a refused credential; its
+        own retries spent). Nothing was sent, so no attempt is spent: a target slow to answer
+        reads must not make a write sent once look undeliverable. The misses already read
+        still count (a failed read says nothing of the write). ``max_attempts`` unanswered in
+        a row → DEAD for a human; a retried dead write restarts UNKNOWN, so it is read back
+        again before any resend."""
+        failed_reads = claim.failed_reads + 1
+        if failed_reads >= self.policy.max_attempts:
+            return {"status": WriteState.DEAD, "failed_reads": failed_reads,
+                    "last_error_code": error_code(error),
+                    "last_error": f"read-back unanswered {failed_reads} times in a row, "
+                                  f"whether the write arrived is unknown: {error}"}
+        return {"status": WriteState.UNKNOWN, "failed_reads": failed_reads,
+                "next_attempt_at": now + timedelta(seconds=self._backoff(error, failed_reads)),
+                "last_error_code": error_code(error), "last_error": f"read-back failed: {error}"}
+
+    def _backoff(self, error: BaseException, failures: int) -> float:
+        retry_after = error.retry_after if isinstance(error, SourceRateLimited) else None
+        return max(retry_after or 0.0, self.policy.backoff(failures, self.rng))
 
     def _unknown(self, claim: ClaimedWrite, error: BaseException, now: datetime) -> dict[str, Any]:
         return self._retry(claim, error, now, WriteState.UNKNOWN)

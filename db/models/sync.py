@@ -79,7 +79,9 @@ class OutboxMessage(Base):
     external reference stamped into the other systems (see ``domain.writeback`` for states).
     ``aggregate_type``/``aggregate_id`` (e.g. ``matter``/its number) order the writes of one
     matter to one target. ``claimed_by``/``claimed_until``/``claim_token`` are the relay's
-    lease; ``lookups`` counts read-backs made since the outcome became unknown.
+    lease. ``attempts`` counts the sends tried; ``lookups`` the read-backs that answered the
+    write is absent since the outcome became unknown, ``failed_reads`` those the target did
+    not answer in a row (neither spends a send's attempt).
     """
 
     __tablename__ = "outbox"
@@ -101,6 +103,7 @@ class OutboxMessage(Base):
     last_error_code: Mapped[str | None] = mapped_column(String(64))
     target_ref: Mapped[str | None] = mapped_column(String(128))
     lookups: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failed_reads: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(32))

@@ -150,6 +150,33 @@ async def test_a_sync_with_no_change_writes_nothing(
         assert after == before
 
 
+async def test_one_failed_run_does_not_open_the_breaker_and_the_next_run_goes_ahead(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with Sandbox(SandboxConfig(base_port=0, scale=200, seed=3)) as sb:
+        # given a breaker that opens at as many failures as one request makes attempts
+        configs = {SourceSystem.COURT: sources_for(
+            sb, attempts=3, breaker_threshold=3, cooldown=30)[SourceSystem.COURT]}
+        # when the court is down for one run, which spends all its retries, then back
+        await control(sb, SourceSystem.COURT, down=True)
+        failed = (await sync_all(committing_engine, sessions, configs))[SourceSystem.COURT]
+        await control(sb, SourceSystem.COURT, down=False)
+        # then that run is one failure and the breaker stays closed (kept in sync_state) …
+        assert failed.error is not None and failed.error.startswith("SERVER_ERROR"), failed.error
+        async with sessions() as session:
+            state = await session.get(SyncState, SourceSystem.COURT)
+            assert state is not None
+            assert (state.breaker_state, state.consecutive_failures) == ("CLOSED", 1)
+        # … so the next run, well inside the cool-down, syncs everything
+        again = (await sync_all(committing_engine, sessions, configs))[SourceSystem.COURT]
+        assert again.ok, again.error
+        await assert_matches_sandbox(sb, sessions, SourceSystem.COURT)
+        async with sessions() as session:
+            state = await session.get(SyncState, SourceSystem.COURT)
+            assert state is not None
+            assert (state.breaker_state, state.consecutive_failures) == ("CLOSED", 0)
+
+
 async def test_one_source_down_opens_its_breaker_and_spares_the_others(
     committing_engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:

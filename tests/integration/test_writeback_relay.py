@@ -13,12 +13,19 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from connectors.errors import SourceRequestRejected, SourceTimeout
+from connectors.errors import SourceRequestRejected, SourceServerError, SourceTimeout
 from connectors.writeback.base import Delivery
 from connectors.writeback.relay import OutboxRelay, open_writers
 from db.engine import session_factory
 from db.models import OutboxMessage
-from db.outbox import Aggregate, ClaimedWrite, backlog, claim_due, enqueue_write
+from db.outbox import (
+    Aggregate,
+    ClaimedWrite,
+    backlog,
+    claim_due,
+    enqueue_write,
+    replay_writes,
+)
 from domain.enums import SourceSystem
 from domain.writeback import OPEN_STATES, WriteOperation, WriteState
 from sandbox.runner import Sandbox, SandboxConfig
@@ -380,3 +387,121 @@ async def test_a_refused_read_back_is_not_asked_again_and_waits_for_a_human(
     assert (writer.sends, writer.reads) == (1, 1)
     assert (row.status, row.last_error_code, row.attempts) == (WriteState.DEAD, "REJECTED", 1)
     assert (row.last_error or "").startswith("read-back refused: MEDIATION: request rejected")
+
+
+class SlowToReadBack:
+    """A target that applies a referral but loses the answer to its send, then leaves the
+    first ``unanswered`` read-backs unanswered (a 503) before it finds the referral."""
+
+    target = SourceSystem.MEDIATION
+    idempotent = False
+
+    def __init__(self, unanswered: int) -> None:
+        self.unanswered = unanswered
+        self.sends = self.reads = 0
+
+    async def send(self, write: ClaimedWrite) -> Delivery:
+        self.sends += 1
+        raise SourceTimeout(self.target, "timed out (ReadTimeout)")
+
+    async def find(self, write: ClaimedWrite) -> Delivery | None:
+        self.reads += 1
+        if self.reads <= self.unanswered:
+            raise SourceServerError(self.target, "server error 503")
+        return Delivery("TJ-0001", {"externalRef": write.reference})
+
+
+async def _row(sessions: async_sessionmaker[AsyncSession], key: str) -> OutboxMessage:
+    async with sessions() as session:
+        row = await session.scalar(select(OutboxMessage).where(
+            OutboxMessage.idempotency_key == key))
+    assert row is not None
+    return row
+
+
+async def _referral_at_slow_reader(
+    sessions: async_sessionmaker[AsyncSession], key: str, unanswered: int,
+) -> tuple[SlowToReadBack, OutboxRelay]:
+    """A referral waiting to go to a :class:`SlowToReadBack`, and a relay of three attempts."""
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL, {"summary": "委派"}, key)
+    writer = SlowToReadBack(unanswered)
+    return writer, OutboxRelay(sessions, {SourceSystem.MEDIATION: writer},
+                               replace(FAST, max_attempts=3))
+
+
+async def test_an_unanswered_read_back_spends_no_attempt_of_the_write(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a referral sent once, its answer lost, at a target that leaves two read-backs
+    # unanswered, under a policy of three attempts
+    writer, relay = await _referral_at_slow_reader(sessions, "GH-READ-SLOW", unanswered=2)
+
+    # when the relay settles it
+    await drain(sessions, relay)
+
+    # then the third read-back finds it: confirmed, sent once, one attempt spent
+    row = await _row(sessions, "GH-READ-SLOW")
+    assert (writer.sends, writer.reads) == (1, 3)
+    assert (row.status, row.attempts, row.target_ref) == (WriteState.CONFIRMED, 1, "TJ-0001")
+    assert (row.failed_reads, row.last_error) == (0, None)
+
+
+async def test_read_backs_unanswered_too_often_wait_for_a_human_then_read_back_again(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a referral sent once, its answer lost, at a target that answers no read-back
+    writer, relay = await _referral_at_slow_reader(sessions, "GH-READ-DOWN", unanswered=1000)
+
+    # when the relay settles it
+    await drain(sessions, relay)
+
+    # then after three unanswered read-backs in a row it is DEAD, saying so, never resent
+    row = await _row(sessions, "GH-READ-DOWN")
+    assert (writer.sends, writer.reads) == (1, 3)
+    assert (row.status, row.attempts, row.failed_reads, row.last_error_code) == (
+        WriteState.DEAD, 1, 3, "SERVER_ERROR")
+    assert (row.last_error or "").startswith("read-back unanswered 3 times in a row")
+    assert relay.stats.outcomes[("MEDIATION", "read_failed")] == 2
+    assert relay.stats.outcomes[("MEDIATION", "dead")] == 1
+
+    # when an operator retries it once the target answers again
+    writer.unanswered = 0
+    async with sessions.begin() as session:
+        assert await replay_writes(session, [row.id]) == 1
+    await drain(sessions, relay)
+
+    # then it is read back first and found: confirmed without a second send
+    row = await _row(sessions, "GH-READ-DOWN")
+    assert (writer.sends, writer.reads) == (1, 4)
+    assert (row.status, row.target_ref, row.failed_reads) == (WriteState.CONFIRMED, "TJ-0001", 0)
+
+
+async def test_a_write_whose_target_reads_nothing_for_a_while_is_applied_once(
+    sb: Sandbox, sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # given a referral the platform applied but whose answer was lost
+    await control(sb, SourceSystem.MEDIATION, write_lost_rate=1.0)
+    async with sessions.begin() as session:
+        await enqueue_write(session, WriteOperation.MEDIATION_REFERRAL,
+                            payload_for(sb, WriteOperation.MEDIATION_REFERRAL, 1), "GH-READ-LATE")
+    policy = replace(FAST, max_attempts=4)
+    async with open_writers(sources_for(sb, attempts=2)) as writers:
+        relay = OutboxRelay(sessions, writers, policy)
+        await relay.run_once()
+        assert (await _row(sessions, "GH-READ-LATE")).status == WriteState.UNKNOWN
+
+        # when the platform is down for as many read-backs as the policy has attempts, less one
+        await control(sb, SourceSystem.MEDIATION, write_lost_rate=0.0, down=True)
+        for _ in range(policy.max_attempts - 1):
+            async with sessions.begin() as session:
+                await session.execute(update(OutboxMessage).values(next_attempt_at=None))
+            await relay.run_once()
+        await control(sb, SourceSystem.MEDIATION, down=False)
+        await drain(sessions, relay)
+
+    # then the referral is confirmed from its read-back, sent and applied once
+    row = await _row(sessions, "GH-READ-LATE")
+    assert (row.status, row.attempts) == (WriteState.CONFIRMED, 1)
+    assert relay.stats.outcomes[("MEDIATION", "read_failed")] == policy.max_attempts - 1
+    await assert_exactly_once(sb, {SourceSystem.MEDIATION: ["GH-READ-LATE"]})

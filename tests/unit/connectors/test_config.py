@@ -29,7 +29,7 @@ def test_a_good_file_parses_with_defaults() -> None:
     assert court.url == "http://127.0.0.1:9105"
     assert court.page_size == 50
     assert court.retry.attempts == 3 and court.retry.total_seconds == 60
-    assert court.breaker.threshold == 5
+    assert court.breaker.threshold == 3
     assert not sources[SourceSystem.GRID].enabled
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 
 import httpx
 import pytest
@@ -22,7 +23,7 @@ from connectors.http import SourceClient
 from connectors.retry import RetrySettings
 from domain.enums import SourceSystem
 
-Handler = Callable[[httpx.Request], httpx.Response]
+Handler = Callable[[httpx.Request], httpx.Response | Awaitable[httpx.Response]]
 
 
 class FakeSleep:
@@ -111,20 +112,123 @@ async def test_transport_error_chain_keeps_the_cause() -> None:
     assert isinstance(raised.value.__cause__, httpx.ReadError)
 
 
-async def test_breaker_opens_after_threshold_and_half_opens_after_cooldown() -> None:
+def _breaker(threshold: int, now: list[float]) -> CircuitBreaker:
+    return CircuitBreaker(SourceSystem.COURT, threshold=threshold, cooldown=30,
+                          clock=lambda: now[0])
+
+
+async def test_one_requests_retries_alone_do_not_open_the_breaker() -> None:
+    # given a breaker that opens at as many failures as a request makes attempts (the
+    # defaults' shape: 5 attempts, a threshold of 3)
+    breaker = _breaker(threshold=4, now=[1000.0])
+    handler, seen = _sequence(httpx.Response(500), httpx.Response(500), httpx.Response(500),
+                              httpx.Response(500), httpx.Response(200))
+    client = _client(handler, wait=wait_none(), breaker=breaker)
+    # when one request fails every one of its four attempts
+    with pytest.raises(SourceServerError):
+        await client.request("GET", "/x")
+    # then that is one failure of the source, not four: the next request goes out
+    assert (breaker.state, breaker.consecutive_failures) == (BreakerState.CLOSED, 1)
+    assert (await client.request("GET", "/x")).status_code == 200
+    assert len(seen) == 5
+    assert (breaker.state, breaker.consecutive_failures) == (BreakerState.CLOSED, 0)
+
+
+async def test_requests_that_keep_failing_open_the_breaker_until_a_trial_succeeds() -> None:
     now = [1000.0]
-    breaker = CircuitBreaker(SourceSystem.COURT, threshold=3, cooldown=30, clock=lambda: now[0])
+    breaker = _breaker(threshold=3, now=now)
     handler, seen = _sequence(httpx.Response(500))
     client = _client(handler, wait=wait_none(), breaker=breaker)
-    with pytest.raises(BreakerOpen):
-        await client.request("GET", "/x")  # three failures open it, the fourth is refused
+    # when three requests in a row fail with their retries spent
+    for _ in range(3):
+        with pytest.raises(SourceServerError):
+            await client.request("GET", "/x")
+    # then the breaker is open and the next request is refused without a call
     assert breaker.state is BreakerState.OPEN
-    assert len(seen) == 3
+    assert len(seen) == 3 * 4
+    with pytest.raises(BreakerOpen):
+        await client.request("GET", "/x")
+    assert len(seen) == 3 * 4
+    # and after the cool-down one trial call that succeeds closes it
     now[0] += 31
     ok_handler, _ = _sequence(httpx.Response(200))
     client.http = httpx.AsyncClient(transport=httpx.MockTransport(ok_handler), base_url="http://s")
     await client.request("GET", "/x")
+    assert (breaker.state, breaker.consecutive_failures) == (BreakerState.CLOSED, 0)
+
+
+async def test_a_failed_trial_opens_the_breaker_again_without_retrying() -> None:
+    now = [1000.0]
+    breaker = _breaker(threshold=3, now=now)
+    breaker.state, breaker.consecutive_failures, breaker.opened_at = (
+        BreakerState.OPEN, 3, now[0])
+    now[0] += 31
+    handler, seen = _sequence(httpx.Response(503))
+    client = _client(handler, wait=wait_none(), breaker=breaker)
+    # when the trial call after the cool-down fails
+    with pytest.raises(BreakerOpen):
+        await client.request("GET", "/x")
+    # then its request makes no second attempt, and the breaker is open for another cool-down
+    assert len(seen) == 1
+    assert (breaker.state, breaker.opened_at) == (BreakerState.OPEN, now[0])
+
+
+async def test_a_request_stops_retrying_once_the_breaker_opens() -> None:
+    breaker = _breaker(threshold=2, now=[1000.0])
+    handler, seen = _sequence(httpx.Response(503))
+
+    async def others_fail_meanwhile(_seconds: float) -> None:
+        for _ in range(2):  # two other requests to the source fail while this one waits
+            breaker.record_failure()
+
+    client = _client(handler, wait=wait_none(), breaker=breaker)
+    client.sleep = others_fail_meanwhile
+    with pytest.raises(BreakerOpen):
+        await client.request("GET", "/x")
+    assert len(seen) == 1
+
+
+async def test_half_open_lets_exactly_one_trial_call_through() -> None:
+    now = [1000.0]
+    breaker = _breaker(threshold=3, now=now)
+    breaker.state, breaker.opened_at = BreakerState.OPEN, now[0]
+    now[0] += 31
+    answer, asked = asyncio.Event(), asyncio.Event()
+    seen: list[httpx.Request] = []
+
+    async def slow_source(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/trial":
+            asked.set()
+            await answer.wait()
+        return httpx.Response(200)
+
+    client = _client(slow_source, wait=wait_none(), breaker=breaker)
+    # given the trial call under way
+    trial = asyncio.create_task(client.request("GET", "/trial"))
+    await asked.wait()
+    # when another request comes meanwhile, it is refused without a call
+    with pytest.raises(BreakerOpen, match="trial call under way"):
+        await client.request("GET", "/other")
+    answer.set()
+    # and once the trial has succeeded the breaker is closed
+    assert (await trial).status_code == 200
+    assert [r.url.path for r in seen] == ["/trial"]
     assert breaker.state is BreakerState.CLOSED
+
+
+async def test_a_trial_refused_as_a_bad_request_leaves_the_next_call_the_trial() -> None:
+    now = [1000.0]
+    breaker = _breaker(threshold=3, now=now)
+    breaker.state, breaker.opened_at = BreakerState.OPEN, now[0]
+    now[0] += 31
+    handler, seen = _sequence(httpx.Response(404), httpx.Response(200))
+    client = _client(handler, wait=wait_none(), breaker=breaker)
+    with pytest.raises(SourceRequestRejected):
+        await client.request("GET", "/x")
+    assert breaker.state is BreakerState.HALF_OPEN
+    assert (await client.request("GET", "/x")).status_code == 200
+    assert len(seen) == 2 and breaker.state is BreakerState.CLOSED
 
 
 async def test_bearer_token_is_sent() -> None:
