@@ -7,7 +7,6 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-import httpx
 import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -15,7 +14,7 @@ from rich.table import Table
 from connectors.config import SourceConfig, load_sources
 from connectors.deadletters import open_dead_letters, replay_dead_letters
 from connectors.errors import SourcesFileError
-from connectors.registry import build_connector, open_connectors
+from connectors.registry import build_connector, make_http_client, open_connectors
 from connectors.sync import RunResult, sync_source
 from connectors.writeback.relay import build_writer
 from db.engine import create_engine, session_factory
@@ -55,7 +54,7 @@ def check_buildable(sources: dict[SourceSystem, SourceConfig]) -> None:
     """Build every enabled source's connector and writer once, sending nothing: a setting
     only a connector reads (a missing credential) is a :class:`SourcesFileError` now, before
     any source runs, rather than a failure of every source later."""
-    http = httpx.AsyncClient()  # handed to the builders, never used
+    http = make_http_client()  # handed to the builders, never used
     for source, config in sources.items():
         if config.enabled:
             build_connector(source, config, http)

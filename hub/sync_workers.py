@@ -45,7 +45,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from connectors.registry import CONNECTOR_MODULES
+from connectors.registry import CONNECTOR_MODULES, tls_context
 from connectors.sync import RunResult
 from db.engine import create_engine
 from db.ingest import IngestCounts
@@ -212,10 +212,12 @@ def run_in_processes(
 def prepare_forks(settings: Settings, sources: Sequence[SourceSystem]) -> None:
     """Build once, before the workers are forked, what each would otherwise build for itself:
     the risk lexicon's matcher (a jieba dictionary, 0.15–0.2 s of CPU, built at a worker's
-    first grading, so inside the grading lock, one worker after another) and the sources'
-    connector modules. A worker loading the same rules file again finds the matcher by its
-    words (:func:`~domain.risk.lexicon.matcher_for`)."""
+    first grading, so inside the grading lock, one worker after another), the sources'
+    connector modules and their clients' TLS settings (:func:`~connectors.registry.tls_context`).
+    A worker loading the same rules file again finds the matcher by its words
+    (:func:`~domain.risk.lexicon.matcher_for`)."""
     matcher_for(risk_config(settings).rules.lexicon)
+    tls_context()
     for source in sources:
         importlib.import_module(CONNECTOR_MODULES[source])
 

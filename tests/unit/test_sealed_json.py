@@ -1,0 +1,43 @@
+"""A sealed JSON document (raw payloads, outbox payloads) reads back as the standard library
+would have written it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from db.pii import SealedJSON, json_document
+
+_PAYLOADS: list[Any] = [
+    {"caseNo": "TJ-2026-0001", "当事人": [{"姓名": "王小明", "idNo": "11010519491231002X"}],
+     "amount": 12.5, "count": 3, "closed": False, "note": None, "tags": []},
+    {"GXSJ": "2026-03-01 08:00:00", "nested": {"b": 1, "a": [1, 2, {"z": "ü\u2028"}]}},
+    {"when": datetime(2026, 3, 1, 8, 0, tzinfo=UTC), "day": date(2026, 3, 1),
+     "amount": Decimal("1200.50")},
+    {"big": 10**30, "small": -(2**70)},
+    {"float": 1e16, "tiny": 5e-324, "neg": -0.0},
+    [1, "two", {"3": 3}],
+    "just text",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("payload", _PAYLOADS)
+def test_a_document_reads_back_as_the_standard_library_wrote_it(payload: Any) -> None:
+    standard = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
+    assert json.loads(json_document(payload)) == json.loads(standard)
+
+
+def test_keys_are_sorted_and_text_is_utf8() -> None:
+    assert json_document({"b": "中", "a": 1}) == '{"a":1,"b":"中"}'.encode()
+
+
+def test_a_sealed_document_round_trips() -> None:  # with the suite's key (conftest)
+    column = SealedJSON()
+    payload = _PAYLOADS[0] | {"big": 10**30}
+    sealed = column.process_bind_param(payload, dialect=None)  # type: ignore[arg-type]
+    assert sealed is not None and "王小明" not in sealed
+    assert column.process_result_value(sealed, dialect=None) == payload  # type: ignore[arg-type]
