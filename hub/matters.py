@@ -78,7 +78,7 @@ def deadline_config(settings: Settings) -> tuple[RuleBook, ChineseWorkingCalenda
             else ()
         )
         calendar = ChineseWorkingCalendar(overrides)
-    except (ValueError, OSError) as exc:  # TOML errors are ValueErrors too
+    except (ValueError, OSError) as exc:  # CalendarOverrideError is a ValueError
         raise SettingsError(
             f"GOVHUB_CALENDAR_OVERRIDES_FILE: {exc}", ConfigErrorCode.INVALID_CALENDAR_OVERRIDES
         ) from exc
