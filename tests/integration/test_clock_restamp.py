@@ -16,19 +16,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.clock_restamp import restamp_clocks
 from db.deadline_scanner import scan
-from db.engine import session_factory
 from db.matter_queries import MatterCriteria, criteria_conditions
 from db.matter_workflow import MatterWorkflow, NewMatter
 from db.matters import clock_of
 from db.models import ClockRow, Matter
 from domain.calendar import CalendarOverride, ChineseWorkingCalendar
-from domain.deadlines import ClockState, load_rules
+from domain.deadlines import ClockState
 from domain.roles import Principal, Role
 from domain.workflow.actors import Actor
 from domain.workflow.payloads import OpenPayload
 from domain.workflow.vocabulary import MatterAction, MatterOrigin
 from hub.matters import deadline_scanner
 from hub.settings import Settings
+from tests.integration.clock_support import SettableClock, clocked_workflow
 
 SH = ZoneInfo("Asia/Shanghai")
 A = MatterAction
@@ -37,20 +37,14 @@ START = datetime(2025, 3, 3, 10, tzinfo=SH)  # a Monday
 TYPHOON = CalendarOverride(date(2025, 3, 5), False, "台风停工")  # Wednesday
 
 
-class FakeClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-
 @pytest.fixture
 async def flow(committing_engine: AsyncEngine) -> AsyncIterator[MatterWorkflow]:
-    yield MatterWorkflow(
-        session_factory(committing_engine), load_rules(), ChineseWorkingCalendar(),
-        now=FakeClock(START),
-    )
+    yield clocked_workflow(committing_engine, SettableClock(START))
+
+
+def _under(flow: MatterWorkflow, calendar: ChineseWorkingCalendar) -> MatterWorkflow:
+    """The same database, rules and time under another calendar."""
+    return MatterWorkflow(flow.sessions, flow.rules, calendar, now=flow.now)
 
 
 async def _dispatched(flow: MatterWorkflow) -> int:
@@ -91,7 +85,7 @@ async def test_a_closure_day_added_later_moves_the_stored_due_and_the_overdue_fi
 
     # the centre then records Wednesday as a typhoon closure: Tue 4, Thu 6, Fri 7 March
     closed = ChineseWorkingCalendar([TYPHOON])
-    moved = MatterWorkflow(flow.sessions, flow.rules, closed, now=FakeClock(START))
+    moved = _under(flow, closed)
     assert await restamp_clocks(moved) == 2  # dispatch.accept and matter.tier.complex
 
     row = await _accept_clock(moved, matter)
@@ -114,14 +108,16 @@ async def test_a_stopped_clock_is_judged_late_or_on_time_by_the_calendar_in_forc
 ) -> None:
     matter = await _dispatched(flow)
     # 签收 on Friday 7 March 09:00: late under the published calendar
-    flow.now = FakeClock(datetime(2025, 3, 7, 9, tzinfo=SH))
+    clock = flow.now
+    assert isinstance(clock, SettableClock)
+    clock.now = datetime(2025, 3, 7, 9, tzinfo=SH)
     partner = Actor.of(Principal("m-1", Role.MEDIATOR, org="org:tjw", regions=("411202",)))
     await flow.apply(matter, A.ACCEPT, partner, {})
     row = await _accept_clock(flow, matter)
     assert row.stopped_at is not None and row.stopped_at > row.due_at
 
     closed = ChineseWorkingCalendar([TYPHOON])
-    moved = MatterWorkflow(flow.sessions, flow.rules, closed, now=flow.now)
+    moved = _under(flow, closed)
     await restamp_clocks(moved)
     row = await _accept_clock(moved, matter)
     # with Wednesday closed the limit ends Friday 24:00: 按期 reads the same as the clock's met
@@ -135,7 +131,7 @@ async def test_the_scanner_in_serve_restamps_the_stored_deadlines_when_it_starts
 ) -> None:
     matter = await _dispatched(flow)
     closed = ChineseWorkingCalendar([TYPHOON])
-    moved = MatterWorkflow(flow.sessions, flow.rules, closed, now=FakeClock(START))
+    moved = _under(flow, closed)
     settings = Settings(_env_file=None, scan_deadlines=True, scan_interval_seconds=60)
     async with deadline_scanner(settings, moved):
         for _ in range(100):
