@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+from domain.rulefiles import read_rule_file
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """Every date a deadline speaks of is a Beijing date (北京时间)."""
 
@@ -313,30 +315,47 @@ def _index_overrides(overrides: Iterable[CalendarOverride]) -> dict[date, Calend
     return index
 
 
+class CalendarOverrideError(ValueError):
+    """An override table that cannot be used; the message names the file and the entry."""
+
+
 def load_calendar_overrides(path: Path) -> tuple[CalendarOverride, ...]:
-    """Read a local override table (TOML)::
+    """Read a local override table (TOML, UTF-8)::
 
         [[override]]
         date = 2025-07-28
         working = false
         reason = "台风停工"
+
+    Anything else raises :class:`CalendarOverrideError` naming the file and the entry.
     """
-    with path.open("rb") as handle:
-        document = tomllib.load(handle)
+    try:
+        document = tomllib.loads(read_rule_file(path, CalendarOverrideError))
+    except tomllib.TOMLDecodeError as exc:
+        raise CalendarOverrideError(f"{path}: not valid TOML: {exc}") from exc
     unknown = set(document) - {"override"}
     if unknown:
-        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; expected [[override]]")
-    overrides = []
-    for index, entry in enumerate(document.get("override", []), start=1):
+        raise CalendarOverrideError(
+            f"{path}: unknown key(s) {sorted(unknown)}; expected [[override]]"
+        )
+    entries = document.get("override", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise CalendarOverrideError(f"{path}: overrides must be [[override]] tables")
+    overrides: dict[date, CalendarOverride] = {}
+    for index, entry in enumerate(entries, start=1):
         where = f"{path}: override #{index}"
         if set(entry) != {"date", "working", "reason"}:
-            raise ValueError(f"{where}: needs exactly date, working and reason: {sorted(entry)}")
+            raise CalendarOverrideError(
+                f"{where}: needs exactly date, working and reason: {sorted(entry)}"
+            )
         day, working, reason = entry["date"], entry["working"], entry["reason"]
         if type(day) is not date:
-            raise ValueError(f"{where}: date must be a TOML date such as 2025-07-28")
+            raise CalendarOverrideError(f"{where}: date must be a TOML date such as 2025-07-28")
         if not isinstance(working, bool):
-            raise ValueError(f"{where}: working must be true or false")
+            raise CalendarOverrideError(f"{where}: working must be true or false")
         if not isinstance(reason, str) or not reason.strip():
-            raise ValueError(f"{where}: reason must be a non-empty string")
-        overrides.append(CalendarOverride(day, working, reason.strip()))
-    return tuple(overrides)
+            raise CalendarOverrideError(f"{where}: reason must be a non-empty string")
+        if day in overrides:
+            raise CalendarOverrideError(f"{where}: {day} is given twice")
+        overrides[day] = CalendarOverride(day, working, reason.strip())
+    return tuple(overrides.values())

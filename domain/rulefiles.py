@@ -6,6 +6,7 @@ error names the file, the rule and the key."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
 
 from pydantic import ValidationError
@@ -20,6 +21,18 @@ class RuleModel(Protocol):
 
 
 R = TypeVar("R", bound=RuleModel)
+
+
+def read_rule_file(path: Path, error: type[Exception]) -> str:
+    """The text of a local rules file, which must be UTF-8: a file saved in another encoding
+    (GBK, as some editors do) raises ``error`` naming the file, not a ``UnicodeDecodeError``.
+    An unreadable file raises its ``OSError``, which names the path."""
+    try:
+        return path.read_text("utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save the file as UTF-8"
+        ) from None
 
 
 def validated_rules(

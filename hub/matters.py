@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.sync import ChangeListener
 from connectors.tasks import cancel_and_wait
+from db.clock_restamp import restamp_clocks
 from db.deadline_scanner import SCANNER, hold_lease, release_lease, scan
 from db.matter_intake import IntakeIncomplete, take_in
 from db.matter_workflow import MatterWorkflow
@@ -77,7 +78,7 @@ def deadline_config(settings: Settings) -> tuple[RuleBook, ChineseWorkingCalenda
             else ()
         )
         calendar = ChineseWorkingCalendar(overrides)
-    except (ValueError, OSError) as exc:  # TOML errors are ValueErrors too
+    except (ValueError, OSError) as exc:  # CalendarOverrideError is a ValueError
         raise SettingsError(
             f"GOVHUB_CALENDAR_OVERRIDES_FILE: {exc}", ConfigErrorCode.INVALID_CALENDAR_OVERRIDES
         ) from exc
@@ -130,7 +131,8 @@ def matter_intake(workflow: MatterWorkflow, rules: IntakeRules) -> ChangeListene
 async def deadline_scanner(
     settings: Settings, workflow: MatterWorkflow
 ) -> AsyncIterator[asyncio.Task[None] | None]:
-    """Scan every ``scan_interval_seconds`` while this replica holds the scanner lease."""
+    """Scan every ``scan_interval_seconds`` while this replica holds the scanner lease; first
+    bring the stored deadlines to this process's calendar (:func:`restamp_clocks`)."""
     if not settings.scan_deadlines:
         yield None
         return
@@ -139,9 +141,16 @@ async def deadline_scanner(
     ttl = timedelta(seconds=max(3 * interval, 30))
 
     async def loop() -> None:
+        restamped = False
         while True:
             try:
                 if await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl):
+                    if not restamped:
+                        count = await restamp_clocks(workflow)
+                        restamped = True
+                        if count:
+                            log.info("clocks_restamped", clocks=count,
+                                     calendar=workflow.calendar.version)
                     result = await scan(workflow, workflow.now(), by=f"{SCANNER}:{holder}")
                     if result.warnings or result.breaches:
                         log.info("deadline_scan", clocks=result.clocks, warnings=result.warnings,

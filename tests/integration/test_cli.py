@@ -197,16 +197,22 @@ def test_risk_regrade_regrades_and_refuses_a_rules_file_that_does_not_load(
         ("GOVHUB_DEADLINE_RULES_FILE", "not toml = = \n", "INVALID_DEADLINE_RULES"),
         ("GOVHUB_CALENDAR_OVERRIDES_FILE", "[[rule]]\nid = 1\n", "INVALID_CALENDAR_OVERRIDES"),
         ("GOVHUB_RISK_RULES_FILE", "[[rule]]\nid = 1\n", "INVALID_RISK_RULES"),
+        ("GOVHUB_CALENDAR_OVERRIDES_FILE", "override = [1]\n", "INVALID_CALENDAR_OVERRIDES"),
+        ("GOVHUB_DEADLINE_RULES_FILE", "# 时限\n".encode("gbk"), "INVALID_DEADLINE_RULES"),
+        ("GOVHUB_RISK_RULES_FILE", "# 风险\n".encode("gbk"), "INVALID_RISK_RULES"),
     ],
 )
 @pytest.mark.parametrize("command", [["sync"], ["serve", "--port", "9"], ["demo", "--port", "9"]])
 def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, text: str, code: str,
-    command: list[str],
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, text: str | bytes,
+    code: str, command: list[str],
 ) -> None:
     _sources_never_asked(workdir, monkeypatch)
     rules = workdir / "rules.toml"
-    rules.write_text(text, encoding="utf-8")
+    if isinstance(text, bytes):  # a file saved in another encoding (GBK)
+        rules.write_bytes(text)
+    else:
+        rules.write_text(text, encoding="utf-8")
     monkeypatch.setenv(variable, str(rules))
     result = runner.invoke(app, command)
     assert result.exit_code == 2, result.output

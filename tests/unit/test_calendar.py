@@ -12,6 +12,7 @@ import pytest
 from domain.calendar import (
     DEFAULT_OFFICE_HOURS,
     CalendarOverride,
+    CalendarOverrideError,
     ChineseWorkingCalendar,
     OfficeHours,
     load_calendar_overrides,
@@ -160,6 +161,11 @@ def test_override_table_file(tmp_path: Path) -> None:
         ('[[override]]\ndate = "2025-07-28"\nworking = false\nreason = "x"\n', "TOML date"),
         ('[[override]]\ndate = 2025-07-28\nworking = "no"\nreason = "x"\n', "true or false"),
         ('[[override]]\ndate = 2025-07-28\nworking = false\nreason = " "\n', "non-empty"),
+        ("override = [1]\n", "[[override]] tables"),
+        ('override = "2025-07-28"\n', "[[override]] tables"),
+        ("override = {date = 2025-07-28, working = false, reason = \"x\"}\n", "tables"),
+        ("[[override]\n", "not valid TOML"),
+        ('[[override]]\ndate = 2025-07-28\nworking = false\nreason = "台风"\n' * 2, "twice"),
     ],
 )
 def test_a_malformed_override_table_names_the_entry(
@@ -167,5 +173,17 @@ def test_a_malformed_override_table_names_the_entry(
 ) -> None:
     path = tmp_path / "overrides.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(CalendarOverrideError) as caught:
         load_calendar_overrides(path)
+    assert message in str(caught.value)
+    assert str(path) in str(caught.value)
+
+
+def test_an_override_table_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "overrides.toml"
+    path.write_bytes('[[override]]\ndate = 2025-07-28\nworking = false\nreason = "台风停工"\n'
+                     .encode("gbk"))
+    with pytest.raises(CalendarOverrideError) as caught:
+        load_calendar_overrides(path)
+    assert str(path) in str(caught.value)
+    assert "UTF-8" in str(caught.value)

@@ -225,3 +225,12 @@ def test_a_malformed_file_names_the_rule_and_the_key(
         load_rules(path)
     assert message in str(caught.value)
     assert str(path) in str(caught.value)
+
+
+def test_a_file_that_is_not_utf8_is_a_rule_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_bytes("# 时限规则\n".encode("gbk") + GOOD.encode())  # saved as GBK by an editor
+    with pytest.raises(DeadlineRuleError) as caught:
+        load_rules(path)
+    assert str(path) in str(caught.value)
+    assert "UTF-8" in str(caught.value)

@@ -99,3 +99,12 @@ def test_the_lexicon_rules_name_classes_the_lexicon_defines() -> None:
     for rule in book:
         if isinstance(rule.condition, LexiconWords):
             assert rule.condition.classes <= set(book.lexicon.classes)
+
+
+def test_a_file_that_is_not_utf8_is_a_rule_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "risk.toml"
+    path.write_bytes("# 风险规则\n".encode("gbk") + RULE.encode())  # saved as GBK by an editor
+    with pytest.raises(RiskRuleError) as raised:
+        load_risk_rules(path)
+    assert str(path) in str(raised.value)
+    assert "UTF-8" in str(raised.value)
