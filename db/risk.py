@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from db.bulk import insert_rows, update_rows
 from db.decisions import audit_decision
+from db.linking_lock import grading_lock
 from db.models import (
     Matter,
     MatterRecord,
@@ -211,7 +212,8 @@ async def grade_touched(
         result = assess(facts, config.rules)
         region = base.region_of.get(record_id)
         level, before = grades.store(existing.get(record_id), facts, result, region)
-        shown.setdefault(level, []).append(record_id)
+        if base.shown_level.get(record_id) != level:  # most re-grades change nothing shown
+            shown.setdefault(level, []).append(record_id)
         if is_rise_to(config.alert_level, before, level):
             kind = base.records[record_id].kind
             alerts.append(RiskAlert(TargetKind.RECORD, record_id, level, before,
@@ -387,7 +389,18 @@ async def override_grade(
     by: str,
     now: datetime | None = None,
 ) -> RiskAssessment:
-    """Set the shown grade by hand until the target's facts change (人工调整); logged."""
+    """Set the shown grade by hand until the target's facts change (人工调整); logged.
+
+    Under the grading lock, as a grading pass: a pass that read the grade before the override
+    would otherwise write its computed level over the one staff just set."""
+    async with grading_lock(session):
+        return await _override(session, target, target_id, level, reason, by, now)
+
+
+async def _override(
+    session: AsyncSession, target: TargetKind, target_id: int, level: RiskLevel, reason: str,
+    by: str, now: datetime | None,
+) -> RiskAssessment:  # fmt: skip
     now = now or datetime.now(UTC)
     row = await session.scalar(
         select(RiskAssessment).where(

@@ -32,7 +32,7 @@ from db.models import (
 )
 from db.queries import column_rows, column_scalars, in_list
 from domain.deadlines import DUE
-from domain.enums import PartyRole, RecordKind
+from domain.enums import PartyRole, RecordKind, RiskLevel
 from domain.risk import MatterFacts, RecordFacts
 from domain.supervision import SupervisionStatus
 
@@ -79,6 +79,8 @@ class FactBase:
     linked: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     records_of_person: dict[int, set[int]] = field(default_factory=lambda: defaultdict(set))
     region_of: dict[int, str | None] = field(default_factory=dict)
+    shown_level: dict[int, RiskLevel | None] = field(default_factory=dict)
+    """Each record's ``risk_level`` as loaded: what a grading step need not write again."""
     records_at_place: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
 
 
@@ -154,7 +156,7 @@ _FACT_ROWS = (
     select(
         _RECORDS.id, _RECORDS.source, _RECORDS.source_key, _RECORDS.kind, _RECORDS.category,
         _RECORDS.status, _RECORDS.occurred_at, _RECORDS.title, _RECORDS.summary,
-        _RECORDS.address, _RECORDS.region_code, _RECORDS.source_risk_level,
+        _RECORDS.address, _RECORDS.region_code, _RECORDS.source_risk_level, _RECORDS.risk_level,
         _DISPUTES.amount_involved, _DISPUTES.party_count, _PETITIONS.petitioner_count,
         _PETITIONS.repeat_count, _PETITIONS.petition_numbers,
     )
@@ -201,6 +203,7 @@ async def load_fact_base(
         for person in record_persons:
             base.records_of_person[person].add(row.id)
         base.region_of[row.id] = row.region_code
+        base.shown_level[row.id] = row.risk_level
         if row.id in places:
             base.records_at_place[places[row.id]].add(row.id)
         base.records[row.id] = RecordFacts(

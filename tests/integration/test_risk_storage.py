@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db.engine import session_factory
 from db.ingest import ingest_records
 from db.models import PartyMention, Record, RiskAssessment, RiskGradeChange
 from db.resolution import resolve_new_mentions
@@ -157,3 +159,37 @@ async def test_calls_from_one_home_by_different_callers_count_together(
     await ingest_and_grade(session, alert("J3", 50))
     # then the neighbour's call is RED too, and so is the first, graded again
     assert [await level_of(session, k) for k in ("J1", "J2", "J3")] == [RiskLevel.RED] * 3
+
+
+async def test_an_override_waits_for_a_grading_pass_under_way(fresh_postgres: AsyncEngine) -> None:
+    # given a graded record, and a grading pass under way in another process (holding the
+    # grading lock on its own connection)
+    sessions = session_factory(fresh_postgres)
+    async with sessions.begin() as session:
+        await ingest_and_grade(session, alert("J1", 0, story="报警人称丈夫扬言要打她"))
+        record_id = await session.scalar(select(Record.id).where(Record.source_key == "J1"))
+    assert record_id is not None
+    connection = await fresh_postgres.connect()
+    try:
+        await connection.begin()
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:name || current_schema()))"),
+            {"name": "govhub:grading:"},
+        )
+
+        async def override() -> None:
+            async with sessions.begin() as session:
+                await override_grade(session, TargetKind.RECORD, record_id, RiskLevel.BLUE,
+                                     reason="双方已和好", by="staff-1")  # fmt: skip
+
+        # when staff override the record's grade meanwhile
+        waiting = asyncio.ensure_future(override())
+        await asyncio.sleep(0.5)
+        # then the override waits for the pass (which would write its level over it) to end
+        assert not waiting.done()
+        await connection.commit()
+        await asyncio.wait_for(waiting, timeout=10)
+    finally:
+        await connection.close()
+    async with sessions() as session:
+        assert await level_of(session, "J1") is RiskLevel.BLUE
