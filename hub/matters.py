@@ -140,13 +140,22 @@ async def deadline_scanner(
     interval = settings.scan_interval_seconds
     ttl = timedelta(seconds=max(3 * interval, 30))
 
+    async def held() -> bool:
+        return await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl)
+
     async def loop() -> None:
         restamped = False
         while True:
             try:
-                if await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl):
+                if await held():
                     if not restamped:
-                        count = await restamp_clocks(workflow)
+                        # renewed before each batch: a restamp of many clocks outlasts the
+                        # lease, and another replica would restamp and scan beside this one
+                        count = await restamp_clocks(workflow, still_held=held)
+                        if count is None:  # another replica holds the lease now
+                            log.info("clocks_restamp_handed_over")
+                            await asyncio.sleep(interval)
+                            continue
                         restamped = True
                         if count:
                             log.info("clocks_restamped", clocks=count,
