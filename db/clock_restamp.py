@@ -6,7 +6,7 @@ filters, the overdue list and 按期办结率 read those stored columns (they ar
 the scanner picks clocks by ``next_rung_at``. When the calendar changes (a newer
 ``chinesecalendar`` with next year's schedule, an edited override table, other office hours)
 its version changes, and every clock stored under another version is derived again here, so
-the stored columns say what the clock itself says. The scanner runs this when it starts.
+the stored columns say what the clock itself says. The scanner runs this before every pass.
 Rungs that fired stay fired (a breach already declared stands).
 
 The clocks stored under another version are found through ``ix_clocks_calendar_version``

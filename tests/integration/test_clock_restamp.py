@@ -211,3 +211,28 @@ async def test_a_long_restamp_keeps_the_scanner_lease_from_another_replica(
     assert not any(taken_over)  # the restamping replica held the lease throughout
     async with flow.sessions() as session:
         assert await session.get(Lease, SCANNER) is None  # released on stop
+
+
+async def test_a_clock_stored_later_under_another_calendar_is_restamped_by_the_next_scan(
+    flow: MatterWorkflow,
+) -> None:
+    """A replica of the release before (during a rolling deploy), or a sync process under
+    another override table, stores clocks under its calendar after the scanner started: the
+    scanner's next pass derives them again, not its next start."""
+    first = await _dispatched(flow)
+    closed = ChineseWorkingCalendar([TYPHOON])
+    moved = _under(flow, closed)
+    settings = Settings(_env_file=None, scan_deadlines=True, scan_interval_seconds=0.2)
+    async with deadline_scanner(settings, moved):
+        for _ in range(100):
+            if (await _accept_clock(moved, first)).calendar_version == closed.version:
+                break
+            await asyncio.sleep(0.05)
+        later = await _dispatched(flow)  # stored under the published calendar
+        for _ in range(100):
+            if (await _accept_clock(moved, later)).calendar_version == closed.version:
+                break
+            await asyncio.sleep(0.05)
+    row = await _accept_clock(moved, later)
+    assert row.calendar_version == closed.version
+    assert row.due_at == datetime(2025, 3, 8, tzinfo=SH)
