@@ -131,8 +131,8 @@ def matter_intake(workflow: MatterWorkflow, rules: IntakeRules) -> ChangeListene
 async def deadline_scanner(
     settings: Settings, workflow: MatterWorkflow
 ) -> AsyncIterator[asyncio.Task[None] | None]:
-    """Scan every ``scan_interval_seconds`` while this replica holds the scanner lease; first
-    bring the stored deadlines to this process's calendar (:func:`restamp_clocks`)."""
+    """Scan every ``scan_interval_seconds`` while this replica holds the scanner lease; before
+    each scan bring the stored deadlines to this process's calendar (:func:`restamp_clocks`)."""
     if not settings.scan_deadlines:
         yield None
         return
@@ -140,17 +140,26 @@ async def deadline_scanner(
     interval = settings.scan_interval_seconds
     ttl = timedelta(seconds=max(3 * interval, 30))
 
+    async def held() -> bool:
+        return await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl)
+
     async def loop() -> None:
-        restamped = False
         while True:
             try:
-                if await hold_lease(workflow.sessions, SCANNER, holder, workflow.now(), ttl):
-                    if not restamped:
-                        count = await restamp_clocks(workflow)
-                        restamped = True
-                        if count:
-                            log.info("clocks_restamped", clocks=count,
-                                     calendar=workflow.calendar.version)
+                if await held():
+                    # before every pass, not only the first: a replica of the release before
+                    # (a rolling deploy) or a sync process stores clocks under its calendar
+                    # meanwhile; finding none is two index look-ups. The lease is renewed
+                    # before each batch: a restamp of many clocks outlasts it, and another
+                    # replica would restamp and scan beside this one.
+                    count = await restamp_clocks(workflow, still_held=held)
+                    if count is None:  # another replica holds the lease now
+                        log.info("clocks_restamp_handed_over")
+                        await asyncio.sleep(interval)
+                        continue
+                    if count:
+                        log.info("clocks_restamped", clocks=count,
+                                 calendar=workflow.calendar.version)
                     result = await scan(workflow, workflow.now(), by=f"{SCANNER}:{holder}")
                     if result.warnings or result.breaches:
                         log.info("deadline_scan", clocks=result.clocks, warnings=result.warnings,

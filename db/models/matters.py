@@ -226,6 +226,7 @@ class ClockRow(Base):
         Index("ix_clocks_matter_id", "matter_id"),
         Index("ix_clocks_next_rung_at", "next_rung_at"),
         Index("ix_clocks_due_at", "due_at"),
+        Index("ix_clocks_calendar_version", "calendar_version", "id"),
     )
 
 

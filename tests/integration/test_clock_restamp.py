@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+import db.clock_restamp
 from db.clock_restamp import restamp_clocks
-from db.deadline_scanner import scan
+from db.deadline_scanner import SCANNER, hold_lease, scan
 from db.matter_queries import MatterCriteria, criteria_conditions
 from db.matter_workflow import MatterWorkflow, NewMatter
 from db.matters import clock_of
-from db.models import ClockRow, Matter
+from db.models import ClockRow, Lease, Matter
 from domain.calendar import CalendarOverride, ChineseWorkingCalendar
 from domain.deadlines import ClockState
 from domain.roles import Principal, Role
@@ -139,3 +141,98 @@ async def test_the_scanner_in_serve_restamps_the_stored_deadlines_when_it_starts
                 break
             await asyncio.sleep(0.05)
     assert (await _accept_clock(moved, matter)).due_at == datetime(2025, 3, 8, tzinfo=SH)
+
+
+async def test_a_start_with_every_clock_under_the_calendar_in_force_reads_no_clock(
+    flow: MatterWorkflow, committing_engine: AsyncEngine
+) -> None:
+    """Every start of the scanner asks which clocks another calendar computed; at a million
+    clocks that must be a look-up in an index, not a walk through every clock."""
+    await _dispatched(flow)
+    statements: list[tuple[str, object]] = []
+
+    def seen(conn: Connection, cursor: object, statement: str, parameters: object,
+             context: object, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and "clocks" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(committing_engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        assert await restamp_clocks(flow) == 0
+    finally:
+        event.remove(committing_engine.sync_engine, "before_cursor_execute", seen)
+
+    assert statements
+    postgres = committing_engine.dialect.name == "postgresql"
+    async with committing_engine.begin() as connection:
+        if postgres:  # a table this small is read whole when allowed: ask for the plan at scale
+            await connection.execute(text("SET LOCAL enable_seqscan = off"))
+        for statement, parameters in statements:
+            explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+            plan = "\n".join(
+                str(row[-1]) for row in await connection.exec_driver_sql(
+                    explain + statement, parameters  # type: ignore[arg-type]
+                )
+            )  # fmt: skip
+            assert "ix_clocks_calendar_version" in plan, plan
+
+
+async def test_a_long_restamp_keeps_the_scanner_lease_from_another_replica(
+    flow: MatterWorkflow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A restamp of many clocks outlasts the lease's 30 s: it renews the lease as it goes, so
+    no other replica starts restamping and scanning beside it."""
+    for _ in range(3):
+        await _dispatched(flow)  # two clocks each
+    clock = flow.now
+    assert isinstance(clock, SettableClock)
+    monkeypatch.setattr(db.clock_restamp, "BATCH", 1)
+    fired_rungs = db.clock_restamp.fired_rungs
+    taken_over: list[bool] = []
+
+    async def slow_batch(session: object, clock_ids: list[int]) -> dict[int, set[str]]:
+        clock.now += timedelta(seconds=20)  # each batch takes 20 s of a 30 s lease
+        taken_over.append(
+            await hold_lease(flow.sessions, SCANNER, "other-replica:1", clock.now,
+                             timedelta(seconds=30))
+        )  # fmt: skip
+        return await fired_rungs(session, clock_ids)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(db.clock_restamp, "fired_rungs", slow_batch)
+    closed = ChineseWorkingCalendar([TYPHOON])
+    moved = _under(flow, closed)
+    settings = Settings(_env_file=None, scan_deadlines=True, scan_interval_seconds=1)
+    async with deadline_scanner(settings, moved):
+        for _ in range(200):
+            if len(taken_over) >= 6:
+                break
+            await asyncio.sleep(0.05)
+    assert len(taken_over) >= 6
+    assert not any(taken_over)  # the restamping replica held the lease throughout
+    async with flow.sessions() as session:
+        assert await session.get(Lease, SCANNER) is None  # released on stop
+
+
+async def test_a_clock_stored_later_under_another_calendar_is_restamped_by_the_next_scan(
+    flow: MatterWorkflow,
+) -> None:
+    """A replica of the release before (during a rolling deploy), or a sync process under
+    another override table, stores clocks under its calendar after the scanner started: the
+    scanner's next pass derives them again, not its next start."""
+    first = await _dispatched(flow)
+    closed = ChineseWorkingCalendar([TYPHOON])
+    moved = _under(flow, closed)
+    settings = Settings(_env_file=None, scan_deadlines=True, scan_interval_seconds=0.2)
+    async with deadline_scanner(settings, moved):
+        for _ in range(100):
+            if (await _accept_clock(moved, first)).calendar_version == closed.version:
+                break
+            await asyncio.sleep(0.05)
+        later = await _dispatched(flow)  # stored under the published calendar
+        for _ in range(100):
+            if (await _accept_clock(moved, later)).calendar_version == closed.version:
+                break
+            await asyncio.sleep(0.05)
+    row = await _accept_clock(moved, later)
+    assert row.calendar_version == closed.version
+    assert row.due_at == datetime(2025, 3, 8, tzinfo=SH)
