@@ -528,3 +528,39 @@ async def test_the_migrated_triggers_are_the_models_on_postgresql() -> None:
         by_migrations, by_models = await _migrated_and_created(migrated, created)
     assert by_migrations == by_models
     assert "trigger petition_repeat_update" in by_models
+
+
+async def _breakers_after_0021(engine: AsyncEngine) -> dict[str, tuple[str, int]]:
+    await upgrade(engine, "0020")
+    async with engine.begin() as connection:
+        for source, state, failures in (("COURT", "CLOSED", 4), ("GRID", "OPEN", 5)):
+            await connection.execute(
+                text(
+                    "INSERT INTO sync_state (source, breaker_state, consecutive_failures, "
+                    "updated_at) VALUES (:source, :state, :failures, :at)"
+                ),
+                {"source": source, "state": state, "failures": failures, "at": AT},
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT source, breaker_state, consecutive_failures FROM sync_state")
+        )
+        return {source: (state, failures) for source, state, failures in rows}
+
+
+async def test_a_closed_breakers_count_of_attempts_starts_again_after_0021(
+    tmp_path: Path,
+) -> None:
+    # given a closed breaker stored with 4 failed attempts, and an open one, when migrated
+    async with _sqlite_engine(tmp_path / "breakers.db") as engine:
+        breakers = await _breakers_after_0021(engine)
+    # then the closed one counts failed requests from 0, the open one is left to its trial
+    assert breakers == {"COURT": ("CLOSED", 0), "GRID": ("OPEN", 5)}
+
+
+@pytest.mark.postgres
+async def test_a_closed_breakers_count_starts_again_after_0021_on_postgresql() -> None:
+    async with _postgres_engine("govhub_breakers") as engine:
+        breakers = await _breakers_after_0021(engine)
+    assert breakers == {"COURT": ("CLOSED", 0), "GRID": ("OPEN", 5)}
