@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,11 +111,31 @@ def json_document(value: Any) -> bytes:
     """``value`` as UTF-8 JSON, keys sorted, what JSON cannot hold as its text (``str``):
     encoded by orjson (a sync seals every record's raw payload: a fifth of the time of the
     standard library's encoder), and by the standard library where orjson refuses the value
-    (an integer beyond 64 bits). Read back with ``json.loads`` either way."""
+    (an integer beyond 64 bits) or would change it (NaN and infinities, which orjson writes as
+    ``null``). Read back with ``json.loads`` either way."""
     try:
-        return orjson.dumps(value, default=str, option=_ORJSON)
+        document = orjson.dumps(value, default=str, option=_ORJSON)
     except orjson.JSONEncodeError:
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+        return _standard(value)
+    if b"null" in document and _holds_non_finite(value):  # orjson writes NaN as null
+        return _standard(value)
+    return document
+
+
+def _standard(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+
+
+def _holds_non_finite(value: Any) -> bool:
+    """Whether a float in ``value`` is NaN or infinite (a source's JSON may say ``NaN``, which
+    the standard library reads and writes back, and orjson would write as ``null``)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(map(_holds_non_finite, value.values()))
+    if isinstance(value, list | tuple):
+        return any(map(_holds_non_finite, value))
+    return False
 
 
 class SealedJSON(TypeDecorator[Any]):

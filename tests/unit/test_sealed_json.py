@@ -4,6 +4,7 @@ would have written it."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +30,13 @@ _PAYLOADS: list[Any] = [
 def test_a_document_reads_back_as_the_standard_library_wrote_it(payload: Any) -> None:
     standard = json.dumps(payload, ensure_ascii=False, sort_keys=True, default=str)
     assert json.loads(json_document(payload)) == json.loads(standard)
+
+
+def test_nan_and_infinities_are_kept_not_written_as_null() -> None:
+    # a source's JSON may say NaN (the standard library reads it); orjson alone wrote null
+    document = json.loads(json_document({"amount": float("nan"), "n": [float("-inf")], "x": None}))
+    assert math.isnan(document["amount"])
+    assert document["n"] == [float("-inf")] and document["x"] is None
 
 
 def test_keys_are_sorted_and_text_is_utf8() -> None:
