@@ -222,6 +222,33 @@ def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
 
 
 @pytest.mark.parametrize(
+    ("variable", "code"),
+    [
+        ("GOVHUB_SOURCES_FILE", "INVALID_SOURCES_FILE"),
+        ("GOVHUB_RISK_RULES_FILE", "INVALID_RISK_RULES"),
+        ("GOVHUB_DEADLINE_RULES_FILE", "INVALID_DEADLINE_RULES"),
+        ("GOVHUB_CALENDAR_OVERRIDES_FILE", "INVALID_CALENDAR_OVERRIDES"),
+    ],
+)
+def test_a_file_saved_in_gbk_is_one_coded_line_asking_for_utf8(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, code: str
+) -> None:
+    # given a file saved by an editor in GBK, as Chinese Windows does, a comment in Chinese
+    _sources_never_asked(workdir, monkeypatch)
+    saved = workdir / "saved-in-gbk.toml"
+    saved.write_bytes("# 三门峡市 时限\n".encode("gbk"))
+    monkeypatch.setenv(variable, str(saved))
+    # when sync starts
+    result = runner.invoke(app, ["sync"])
+    # then it stops in one coded line that names the file and asks for UTF-8
+    assert result.exit_code == 2, result.output
+    assert f"configuration error ({code})" in result.output
+    assert str(saved) in result.output and "UTF-8" in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
+
+
+@pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("GOVHUB_MATTER_OPEN_KINDS", "GRID_EVENT,PETITON"),
