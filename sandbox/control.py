@@ -2,9 +2,10 @@
 
 ``GET  /_sandbox/control``        current fault settings plus system options (JSON)
 ``POST /_sandbox/control``        partial update, e.g. ``{"error_rate": 0.25, "mutate":
-                                  {"interval_ms": 200, "count": 5}}``; ``"mutate": null`` stops
-                                  it. All or nothing: an unknown key, a wrong type, a rate
-                                  outside [0, 1] or a negative duration → 400 and nothing
+                                  {"interval_ms": 200, "count": 5}}`` (``{}``: 1000 ms, 5);
+                                  ``"mutate": null`` stops it. All or nothing: an unknown key,
+                                  a wrong type, a fraction where a whole number is wanted, a
+                                  rate outside [0, 1] or a negative duration → 400 and nothing
                                   changes. Court options: ``token_ttl_s``,
                                   ``rate_per_s``, ``rate_burst``.
 ``POST /_sandbox/mutate``         ``{"count": 5}``: one mutation now; returns the changed keys
