@@ -9,7 +9,7 @@
                                   changes. Court options: ``token_ttl_s``,
                                   ``rate_per_s``, ``rate_burst``.
 ``POST /_sandbox/mutate``         ``{"count": 5}``: one mutation now; returns the changed keys
-                                  (a body that is no such object → 400)
+                                  (a body that is no such object, or a count over 10 000 → 400)
 ``GET  /_sandbox/stats``          ``valid_records``, ``malformed_records``, ``deleted_records``,
                                   ``faults_injected``, ``valid_keys``, ``malformed_keys``,
                                   ``deleted_keys``, ``malformed`` (key → kind, field),
@@ -35,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.faults import FaultMiddleware
+from sandbox.faults import FaultMiddleware, check_mutate_count
 from sandbox.systems.common import SystemContext, json_response
 from sandbox.systems.delivery import choose_malformed
 
@@ -171,6 +171,7 @@ def _mutate_count(body: bytes) -> int:
     count = request.get("count", 5)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count must be a non-negative integer, not {count!r}")
+    check_mutate_count(count)
     return count
 
 
