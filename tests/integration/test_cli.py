@@ -9,12 +9,16 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -336,6 +340,37 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     result = runner.invoke(app, ["sandbox", *arguments])
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_the_sandbox_written_to_a_log_gives_each_address_and_credential_whole(
+    workdir: Path,
+) -> None:
+    # given the sandbox started with its output going to a file, not a terminal
+    log = workdir / "sandbox.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "sandbox", "--base-port", "0", "--scale", "60"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": ""})
+        try:
+            deadline = time.monotonic() + 60
+            while b"Press Ctrl-C" not in log.read_bytes() and process.poll() is None:
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.1)
+            printed = log.read_text(encoding="utf-8")
+            # then each system's base URL stands whole on its line and answers as that system
+            urls = dict(re.findall(r"(POLICE_110|GRID|MEDIATION|PETITION|COURT)\W+"
+                                   r"(http://127\.0\.0\.1:\d+)\s", printed))
+            assert sorted(urls) == sorted(s.value for s in SourceSystem), printed
+            for system, url in urls.items():
+                with httpx.Client() as client:
+                    assert client.get(f"{url}/_sandbox/control").json()["system"] == system
+            # and so does each credential, to be copied into the sources file
+            for credentials in DEFAULT_CREDENTIALS.values():
+                for key, value in credentials.items():
+                    assert f"{key}={value}" in printed, printed
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("command", ["demo", "sandbox"])
