@@ -21,7 +21,8 @@ Transport-level faults are applied by :class:`FaultMiddleware`, in this order:
     a random ``500`` / ``502`` / ``503``.
 ``reset_rate``
     the response starts (200, a declared ``Content-Length``) and the connection is closed
-    mid-body: an HTTP client sees a broken connection (httpx: ``RemoteProtocolError``).
+    mid-body: an HTTP client sees a broken connection (httpx: ``RemoteProtocolError`` or
+    ``ReadError``, as the close reaches it).
 
 Write faults (``write_error_rate``, ``write_lost_rate``, ``write_timeout_rate``) are decided by
 the write handlers (``sandbox.writes``): a 5xx before applying is answered by the handler; a
