@@ -332,7 +332,8 @@ def test_a_database_refuses_a_pii_key_that_did_not_seal_it(
 
 @pytest.mark.parametrize(
     ("arguments", "says"),
-    [(["--scale", "0"], "--scale"), (["--truth", "/nonexistent/dir/t.json"], "no directory")],
+    [(["--scale", "0"], "--scale"), (["--truth", "/nonexistent/dir/t.json"], "no directory"),
+     (["--truth", "."], "is a directory")],
 )
 def test_the_sandbox_refuses_a_bad_option_before_starting(
     workdir: Path, arguments: list[str], says: str
@@ -340,6 +341,20 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     result = runner.invoke(app, ["sandbox", *arguments])
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_a_truth_file_that_cannot_be_written_is_named_not_the_ports(workdir: Path) -> None:
+    # given a truth path that leads nowhere (a link to a directory that is not there)
+    truth = workdir / "truth.json"
+    truth.symlink_to("/nonexistent/dir/truth.json")
+    # when the sandbox is started with it
+    result = runner.invoke(app, ["sandbox", "--base-port", "0", "--scale", "50",
+                                 "--truth", str(truth)])
+    # then the one line says the truth could not be written there, and why
+    assert result.exit_code == 2, result.output
+    assert f"cannot write the ground truth to {truth}: No such file or directory" in (
+        " ".join(result.output.split()))
+    assert "cannot start the sandbox" not in result.output
 
 
 def test_the_sandbox_written_to_a_log_gives_each_address_and_credential_whole(
