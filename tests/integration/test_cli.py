@@ -156,6 +156,35 @@ def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["sync", "GRID"], "sources.GRID: not in the sources file"),
+        (["sync", "COURT", "MEDIATION"], "sources.COURT.enabled is false"),
+        (["deadletter", "replay", "--source", "GRID"], "sources.GRID: not in the sources file"),
+    ],
+)
+def test_a_source_named_but_not_configured_is_refused_not_skipped_in_silence(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], says: str
+) -> None:
+    # given a sources file without the grid and with the court switched off
+    _sources_never_asked(workdir, monkeypatch)
+    sources = workdir / "sources.toml"
+    text = sources.read_text(encoding="utf-8")
+    grid = re.search(r"\[sources\.GRID\].*?(?=\[sources\.|\Z)", text, re.S)
+    assert grid is not None
+    text = text.replace(grid.group(0), "").replace(
+        "[sources.COURT]\n", "[sources.COURT]\nenabled = false\n")
+    sources.write_text(text, encoding="utf-8")
+    # when a command names one of them
+    result = runner.invoke(app, command)
+    # then it stops in one coded line naming the source, instead of doing nothing with status 0
+    assert result.exit_code == 2, result.output
+    assert f"configuration error (INVALID_SOURCES_FILE): sources file: {says}" in (
+        " ".join(result.output.split()))
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
+
+
 def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
