@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError
 from connectors.errors import SourcesFileError
 from connectors.retry import RetrySettings
 from domain.enums import SourceSystem
+from domain.rulefiles import read_utf8
 
 
 class _Strict(BaseModel):
@@ -102,7 +103,7 @@ def parse_sources(
 
 def load_sources(path: Path) -> dict[SourceSystem, SourceConfig]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, SourcesFileError)
     except OSError as exc:
         raise SourcesFileError(f"cannot read sources file {path}: {exc.strerror}") from exc
     return parse_sources(text, origin=str(path))

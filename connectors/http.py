@@ -173,6 +173,10 @@ class SourceClient:
             await response.aread()
         except httpx.TimeoutException as exc:
             raise SourceTimeout(self.source, f"timed out ({type(exc).__name__})") from exc
+        except httpx.ConnectError as exc:  # a wrong host or port: say which, never userinfo
+            where = request.url.netloc.decode("ascii")
+            problem = f"cannot connect to {where} ({type(exc).__name__})"
+            raise SourceConnectionError(self.source, problem) from exc
         except httpx.TransportError as exc:
             problem = f"transport error ({type(exc).__name__})"
             raise SourceConnectionError(self.source, problem) from exc

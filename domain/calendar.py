@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-from domain.rulefiles import read_rule_file
+from domain.rulefiles import read_utf8
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 """Every date a deadline speaks of is a Beijing date (北京时间)."""
@@ -330,7 +330,7 @@ def load_calendar_overrides(path: Path) -> tuple[CalendarOverride, ...]:
     Anything else raises :class:`CalendarOverrideError` naming the file and the entry.
     """
     try:
-        document = tomllib.loads(read_rule_file(path, CalendarOverrideError))
+        document = tomllib.loads(read_utf8(path, CalendarOverrideError))
     except tomllib.TOMLDecodeError as exc:
         raise CalendarOverrideError(f"{path}: not valid TOML: {exc}") from exc
     unknown = set(document) - {"override"}

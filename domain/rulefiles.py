@@ -1,7 +1,8 @@
 """What the rule files share (规则文件加载): deadline rules (``domain.deadlines``) and risk rules
 (``domain.risk``) are both TOML lists of rules with ids, validated by a pydantic model, and may
 extend the shipped defaults (``include_defaults``) and drop some of them (``disable``). Each
-error names the file, the rule and the key."""
+error names the file, the rule and the key. Every configuration file (these, the sources file,
+the calendar overrides) is read as UTF-8 by :func:`read_utf8`."""
 
 from __future__ import annotations
 
@@ -23,16 +24,18 @@ class RuleModel(Protocol):
 R = TypeVar("R", bound=RuleModel)
 
 
-def read_rule_file(path: Path, error: type[Exception]) -> str:
-    """The text of a local rules file, which must be UTF-8: a file saved in another encoding
-    (GBK, as some editors do) raises ``error`` naming the file, not a ``UnicodeDecodeError``.
-    An unreadable file raises its ``OSError``, which names the path."""
+def read_utf8(path: Path, error: type[Exception]) -> str:
+    """The text of a configuration file, without the byte-order mark Notepad may write first;
+    one that is not UTF-8 (an editor on Chinese Windows saves GBK) raises ``error`` naming
+    the file and where its first bad byte is, not a traceback. ``OSError`` (missing,
+    unreadable) is left to the caller."""
+    data = path.read_bytes()
     try:
-        return path.read_text("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(
-            f"{path}: not UTF-8 text (byte {exc.start} cannot be read); save the file as UTF-8"
-        ) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise error(f"{path}: not UTF-8 text (line {line} holds byte "
+                    f"0x{data[exc.start]:02x}, GBK perhaps): save it as UTF-8") from None
 
 
 def validated_rules(

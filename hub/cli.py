@@ -282,6 +282,8 @@ def sandbox(
         raise typer.BadParameter(
             f"no directory {truth.parent} to write it in", param_hint="--truth"
         )
+    if truth is not None and truth.is_dir():
+        raise typer.BadParameter(f"{truth} is a directory, not a file", param_hint="--truth")
     configure_logging(json=False)
     try:
         run_sandbox(
@@ -295,9 +297,12 @@ def sandbox(
                 write_faults=write_faults,
             )
         )
-    except OSError as exc:  # a port taken, an interface not there
-        _say(f"[red]cannot start the sandbox[/red] on {port_range(host, base_port)}: "
-             f"{exc.strerror or exc}")
+    except OSError as exc:  # the truth not writable there, a port taken, an interface not there
+        if truth is not None and exc.filename is not None and Path(exc.filename) == truth:
+            _say(f"[red]cannot write the ground truth[/red] to {truth}: {exc.strerror or exc}")
+        else:
+            _say(f"[red]cannot start the sandbox[/red] on {port_range(host, base_port)}: "
+                 f"{exc.strerror or exc}")
         raise typer.Exit(2) from exc
 
 

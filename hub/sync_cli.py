@@ -36,7 +36,8 @@ def sources_of(
     settings: Settings, only: set[SourceSystem] | None = None
 ) -> dict[SourceSystem, SourceConfig]:
     """The sources file, its enabled sources of ``only`` (all when None) checked buildable;
-    exit 2 naming what is wrong."""
+    exit 2 naming what is wrong, a source ``only`` names that the file leaves out or switches
+    off among it (a command asked for it: doing nothing with status 0 would hide that)."""
     if settings.sources_file is None:
         refuse_configuration(
             ConfigErrorCode.MISSING_SETTING,
@@ -44,6 +45,14 @@ def sources_of(
         )
     try:
         sources = load_sources(settings.sources_file)
+        for source in sorted(only or (), key=list(SourceSystem).index):
+            if source not in sources:
+                raise SourcesFileError(f"sources.{source.value}: not in the sources file "
+                                       f"{settings.sources_file}")
+            if not sources[source].enabled:
+                raise SourcesFileError(f"sources.{source.value}.enabled is false in "
+                                       f"{settings.sources_file}: it is neither synced nor "
+                                       "written back to")
         check_buildable({s: c for s, c in sources.items() if only is None or s in only})
     except SourcesFileError as exc:
         refuse_configuration(ConfigErrorCode.INVALID_SOURCES_FILE, f"sources file: {exc}")

@@ -2,13 +2,14 @@
 
 ``GET  /_sandbox/control``        current fault settings plus system options (JSON)
 ``POST /_sandbox/control``        partial update, e.g. ``{"error_rate": 0.25, "mutate":
-                                  {"interval_ms": 200, "count": 5}}``; ``"mutate": null`` stops
-                                  it. All or nothing: an unknown key, a wrong type, a rate
-                                  outside [0, 1] or a negative duration → 400 and nothing
+                                  {"interval_ms": 200, "count": 5}}`` (``{}``: 1000 ms, 5);
+                                  ``"mutate": null`` stops it. All or nothing: an unknown key,
+                                  a wrong type, a fraction where a whole number is wanted, a
+                                  rate outside [0, 1] or a negative duration → 400 and nothing
                                   changes. Court options: ``token_ttl_s``,
                                   ``rate_per_s``, ``rate_burst``.
 ``POST /_sandbox/mutate``         ``{"count": 5}``: one mutation now; returns the changed keys
-                                  (a body that is no such object → 400)
+                                  (a body that is no such object, or a count over 10 000 → 400)
 ``GET  /_sandbox/stats``          ``valid_records``, ``malformed_records``, ``deleted_records``,
                                   ``faults_injected``, ``valid_keys``, ``malformed_keys``,
                                   ``deleted_keys``, ``malformed`` (key → kind, field),
@@ -34,7 +35,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from sandbox.faults import FaultMiddleware
+from sandbox.faults import FaultMiddleware, check_mutate_count
 from sandbox.systems.common import SystemContext, json_response
 from sandbox.systems.delivery import choose_malformed
 
@@ -170,6 +171,7 @@ def _mutate_count(body: bytes) -> int:
     count = request.get("count", 5)
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         raise ValueError(f"count must be a non-negative integer, not {count!r}")
+    check_mutate_count(count)
     return count
 
 

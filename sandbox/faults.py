@@ -21,7 +21,8 @@ Transport-level faults are applied by :class:`FaultMiddleware`, in this order:
     a random ``500`` / ``502`` / ``503``.
 ``reset_rate``
     the response starts (200, a declared ``Content-Length``) and the connection is closed
-    mid-body: an HTTP client sees a broken connection (httpx: ``RemoteProtocolError``).
+    mid-body: an HTTP client sees a broken connection (httpx: ``RemoteProtocolError`` or
+    ``ReadError``, as the close reaches it).
 
 Write faults (``write_error_rate``, ``write_lost_rate``, ``write_timeout_rate``) are decided by
 the write handlers (``sandbox.writes``): a 5xx before applying is answered by the handler; a
@@ -53,6 +54,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 PROFILES = ("clean", "flaky", "hostile")
 WRITE_FAULT_SCOPE_KEY = "sandbox.write_fault"
 """Scope key a write handler sets to ``"lost"`` or ``"hang"`` after applying (sandbox.writes)."""
+
+
+MAX_MUTATE_COUNT = 10_000
+"""The most changes one mutation round makes: a round runs on the event loop all five systems
+share, and 10 000 holds them about two seconds (100 000 held them for twenty)."""
 
 
 @dataclass(slots=True)
@@ -105,22 +111,23 @@ class FaultSettings:
     def validated(self, changes: dict[str, Any]) -> dict[str, Any]:
         """``changes`` checked and converted to the field types, without applying them.
 
-        Unknown keys, wrong types, rates outside [0, 1] and negative durations raise
-        ``ValueError`` naming the key."""
+        Unknown keys, wrong types, fractions for whole numbers, rates outside [0, 1] and
+        negative durations raise ``ValueError`` naming the key."""
         known = {f.name for f in fields(self)}
         checked: dict[str, Any] = {}
         for name, value in changes.items():
             if name not in known:
                 raise ValueError(f"unknown control key: {name}")
-            if name == "mutate":
-                checked[name] = None if not value else _mutate_settings(value)
+            if name == "mutate":  # null stops it; {} starts it with the defaults
+                checked[name] = None if value is None else _mutate_settings(value)
                 continue
             current = getattr(self, name)
             if isinstance(current, bool):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be a boolean")
             else:
-                value = type(current)(_non_negative(name, value))
+                value = (_whole(name, value) if isinstance(current, int)
+                         else float(_non_negative(name, value)))
                 if name.endswith("_rate") and value > 1:
                     raise ValueError(f"{name} must be between 0 and 1, not {value}")
             checked[name] = value
@@ -136,6 +143,15 @@ def _non_negative(name: str, value: Any) -> float:
     return value
 
 
+def _whole(name: str, value: Any) -> int:
+    """``value`` as an int if it is a whole number of at least 0 (``2.0`` is, ``0.5`` is not:
+    cutting it to 0 would set something else than asked), else a ``ValueError``."""
+    number = _non_negative(name, value)
+    if number != int(number):
+        raise ValueError(f"{name} must be a whole number, not {number}")
+    return int(number)
+
+
 def _mutate_settings(value: Any) -> MutateSettings:
     if not isinstance(value, dict):
         raise ValueError("mutate must be an object like {\"interval_ms\": 200, \"count\": 5}")
@@ -143,8 +159,16 @@ def _mutate_settings(value: Any) -> MutateSettings:
     for name in value:
         if name not in known:
             raise ValueError(f"unknown mutate key: {name}")
-    return MutateSettings(**{name: int(_non_negative(f"mutate.{name}", v))
-                             for name, v in value.items()})
+    settings = MutateSettings(**{name: _whole(f"mutate.{name}", v) for name, v in value.items()})
+    check_mutate_count(settings.count, "mutate.count")
+    return settings
+
+
+def check_mutate_count(count: int, name: str = "count") -> None:
+    """A ``ValueError`` naming ``name`` when one round would make more than
+    :data:`MAX_MUTATE_COUNT` changes."""
+    if count > MAX_MUTATE_COUNT:
+        raise ValueError(f"{name} must be at most {MAX_MUTATE_COUNT}, not {count}")
 
 
 def with_write_faults(settings: FaultSettings, rate: float) -> FaultSettings:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -110,6 +111,19 @@ class Organisation:
 Party = Person | Organisation
 
 
+def _trade_names(prefixes: tuple[str, ...], drawn: int) -> Iterator[str]:
+    """字号 to try for a company, from the drawn prefix on, without drawing again (later draws
+    stay put): each prefix, then two joined (Faker has only about 80), for a city with more
+    companies of one trade than that."""
+    count = len(prefixes)
+    yield from (prefixes[(drawn + step) % count] for step in range(count))
+    for gap in range(1, count):
+        for step in range(count):
+            first, second = prefixes[(drawn + step) % count], prefixes[(drawn + step + gap) % count]
+            if first != second:
+                yield first + second
+
+
 @dataclass(slots=True)
 class PeopleFactory:
     """Makes new people and companies; ids continue from ``next_person``/``next_org``."""
@@ -170,11 +184,8 @@ class PeopleFactory:
         industry = "物业服务" if kind == "property" else rng.choice(_INDUSTRIES)
         prefixes = self.pools.company_prefixes
         drawn = prefixes.index(rng.choice(prefixes))
-        name = f"{city}{prefixes[drawn]}{industry}有限公司"
-        for step in range(1, len(prefixes)):  # without drawing again: later draws stay put
-            if name not in self.company_names:
-                break
-            name = f"{city}{prefixes[(drawn + step) % len(prefixes)]}{industry}有限公司"
+        name = next(n for n in (f"{city}{trade}{industry}有限公司" for trade in
+                                _trade_names(prefixes, drawn)) if n not in self.company_names)
         self.company_names.add(name)
         representative = rng.choice(self.pools.surnames) + rng.choice(self.pools.male_given)
         org_id = f"O{self.next_org:06d}"

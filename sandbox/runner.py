@@ -54,6 +54,10 @@ PORT_OFFSETS: dict[SourceSystem, int] = {
     SourceSystem.COURT: 4,
 }
 
+LOG_WIDTH = 200
+"""Columns the start-up table takes when it goes to a file or a pipe (else 80, folding every
+address and credential across lines): the widest row, IPv6 host and all, fits."""
+
 MAX_PORT = 65535
 LAST_BASE_PORT = MAX_PORT - max(PORT_OFFSETS.values())
 """The highest ``base_port`` whose five ports all exist."""
@@ -273,6 +277,8 @@ async def _serve_forever(config: SandboxConfig) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # a log: no screen to fit, and what is copied must stay whole
+        console = Console(width=LOG_WIDTH)
     with console.status(f"generating world (seed {config.seed}, scale {config.scale})…"):
         sandbox = Sandbox(config)
         await sandbox.start()

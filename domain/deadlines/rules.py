@@ -32,7 +32,7 @@ from pydantic import (
 )
 
 from domain.enums import CaseStatus
-from domain.rulefiles import disable_rules, read_rule_file, validated_rules
+from domain.rulefiles import disable_rules, read_utf8, validated_rules
 from domain.workflow.vocabulary import (
     FEEDBACK_RESULTS,
     ComplexityTier,
@@ -284,7 +284,7 @@ def load_rules(path: Path | None = None) -> RuleBook:
     if path is None:
         text = resources.files("domain.deadlines").joinpath(DEFAULT_RULES_FILE).read_text("utf-8")
         return _parse(text, "default_rules.toml", allow_include=False)
-    return _parse(read_rule_file(path, DeadlineRuleError), str(path), allow_include=True)
+    return _parse(read_utf8(path, DeadlineRuleError), str(path), allow_include=True)
 
 
 def _parse(text: str, where: str, *, allow_include: bool) -> RuleBook:

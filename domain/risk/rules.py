@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
-from domain.rulefiles import disable_rules, read_rule_file, validated_rules
+from domain.rulefiles import disable_rules, read_utf8, validated_rules
 from domain.workflow.vocabulary import SupervisionLevel
 
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
@@ -229,7 +229,7 @@ def load_risk_rules(path: Path | None = None) -> RiskRuleBook:
     if path is None:
         text = resources.files("domain.risk").joinpath(DEFAULT_RULES_FILE).read_text("utf-8")
         return _parse(text, DEFAULT_RULES_FILE, allow_include=False)
-    return _parse(read_rule_file(path, RiskRuleError), str(path), allow_include=True)
+    return _parse(read_utf8(path, RiskRuleError), str(path), allow_include=True)
 
 
 def _parse(text: str, where: str, *, allow_include: bool) -> RiskRuleBook:

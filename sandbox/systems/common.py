@@ -26,6 +26,7 @@ from starlette.responses import Response
 
 from domain.enums import SourceSystem
 from sandbox.faults import FaultState
+from sandbox.formats import truncate
 from sandbox.model import SourceRecord, World
 from sandbox.writes import WriteLedger
 
@@ -220,9 +221,16 @@ class SystemContext:
         millis = self.system in (SourceSystem.GRID, SourceSystem.COURT)
         return timedelta(milliseconds=1) if millis else timedelta(seconds=1)
 
+    def stamp_after(self, earlier: datetime | None) -> datetime:
+        """Now as this system stamps it, later than ``earlier``: cut to :attr:`resolution`, so
+        a record's update time is the instant its payload states (a finer one would differ
+        from what any reader of the payload, a reconciliation among them, sees)."""
+        at = self.clock.after(earlier, self.resolution)
+        return truncate(at, millis=self.resolution < timedelta(seconds=1))
+
     def apply_mutation(self, count: int) -> list[SourceRecord]:
         """Run the world's mutator once and store what it changed."""
-        at = self.clock.after(self.store.newest_update(), self.resolution)
+        at = self.stamp_after(self.store.newest_update())
         changed = self.mutator(self.world, self.system, self.mutate_rng, at, count)
         for record in changed:
             self.store.put(record)
@@ -230,7 +238,7 @@ class SystemContext:
 
     def write(self, record: SourceRecord, payload: dict[str, Any], time_field: str) -> SourceRecord:
         """Store a write-back: a new version with ``payload``, its update time restamped."""
-        at = self.clock.after(record.updated_at, self.resolution)
+        at = self.stamp_after(record.updated_at)
         new_payload = dict(payload)
         if time_field in new_payload:
             new_payload[time_field] = restamp(new_payload[time_field], at)

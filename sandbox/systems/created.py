@@ -93,7 +93,7 @@ class RecordMaker:
 
     def _store(self, key: str, build: Callable[[datetime], dict[str, Any]]) -> SourceRecord:
         # later than anything held, so every system's incremental read picks it up next
-        at = self.ctx.clock.after(self.ctx.store.newest_update(), self.ctx.resolution)
+        at = self.ctx.stamp_after(self.ctx.store.newest_update())
         record = SourceRecord(system=self.ctx.system, key=key, updated_at=at, payload=build(at))
         self.ctx.store.put(record)
         return record

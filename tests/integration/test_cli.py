@@ -9,12 +9,16 @@ import json
 import os
 import re
 import secrets
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -152,6 +156,35 @@ def _sources_never_asked(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("GOVHUB_SOURCES_FILE", str(sources))
 
 
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        (["sync", "GRID"], "sources.GRID: not in the sources file"),
+        (["sync", "COURT", "MEDIATION"], "sources.COURT.enabled is false"),
+        (["deadletter", "replay", "--source", "GRID"], "sources.GRID: not in the sources file"),
+    ],
+)
+def test_a_source_named_but_not_configured_is_refused_not_skipped_in_silence(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], says: str
+) -> None:
+    # given a sources file without the grid and with the court switched off
+    _sources_never_asked(workdir, monkeypatch)
+    sources = workdir / "sources.toml"
+    text = sources.read_text(encoding="utf-8")
+    grid = re.search(r"\[sources\.GRID\].*?(?=\[sources\.|\Z)", text, re.S)
+    assert grid is not None
+    text = text.replace(grid.group(0), "").replace(
+        "[sources.COURT]\n", "[sources.COURT]\nenabled = false\n")
+    sources.write_text(text, encoding="utf-8")
+    # when a command names one of them
+    result = runner.invoke(app, command)
+    # then it stops in one coded line naming the source, instead of doing nothing with status 0
+    assert result.exit_code == 2, result.output
+    assert f"configuration error (INVALID_SOURCES_FILE): sources file: {says}" in (
+        " ".join(result.output.split()))
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
+
+
 def test_sync_with_more_than_one_worker_on_sqlite_is_refused(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -219,6 +252,33 @@ def test_a_rules_file_that_does_not_load_is_one_coded_line_before_anything_runs(
     assert f"configuration error ({code}): {variable}: " in result.output
     assert "Traceback" not in result.output
     assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing started
+
+
+@pytest.mark.parametrize(
+    ("variable", "code"),
+    [
+        ("GOVHUB_SOURCES_FILE", "INVALID_SOURCES_FILE"),
+        ("GOVHUB_RISK_RULES_FILE", "INVALID_RISK_RULES"),
+        ("GOVHUB_DEADLINE_RULES_FILE", "INVALID_DEADLINE_RULES"),
+        ("GOVHUB_CALENDAR_OVERRIDES_FILE", "INVALID_CALENDAR_OVERRIDES"),
+    ],
+)
+def test_a_file_saved_in_gbk_is_one_coded_line_asking_for_utf8(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, variable: str, code: str
+) -> None:
+    # given a file saved by an editor in GBK, as Chinese Windows does, a comment in Chinese
+    _sources_never_asked(workdir, monkeypatch)
+    saved = workdir / "saved-in-gbk.toml"
+    saved.write_bytes("# 三门峡市 时限\n".encode("gbk"))
+    monkeypatch.setenv(variable, str(saved))
+    # when sync starts
+    result = runner.invoke(app, ["sync"])
+    # then it stops in one coded line that names the file and asks for UTF-8
+    assert result.exit_code == 2, result.output
+    assert f"configuration error ({code})" in result.output
+    assert str(saved) in result.output and "UTF-8" in result.output
+    assert "Traceback" not in result.output
+    assert not (workdir / "data" / "govhub.db").exists()  # nothing migrated, nothing synced
 
 
 @pytest.mark.parametrize(
@@ -301,7 +361,8 @@ def test_a_database_refuses_a_pii_key_that_did_not_seal_it(
 
 @pytest.mark.parametrize(
     ("arguments", "says"),
-    [(["--scale", "0"], "--scale"), (["--truth", "/nonexistent/dir/t.json"], "no directory")],
+    [(["--scale", "0"], "--scale"), (["--truth", "/nonexistent/dir/t.json"], "no directory"),
+     (["--truth", "."], "is a directory")],
 )
 def test_the_sandbox_refuses_a_bad_option_before_starting(
     workdir: Path, arguments: list[str], says: str
@@ -309,6 +370,51 @@ def test_the_sandbox_refuses_a_bad_option_before_starting(
     result = runner.invoke(app, ["sandbox", *arguments])
     assert result.exit_code == 2, result.output
     assert says in result.output
+
+
+def test_a_truth_file_that_cannot_be_written_is_named_not_the_ports(workdir: Path) -> None:
+    # given a truth path that leads nowhere (a link to a directory that is not there)
+    truth = workdir / "truth.json"
+    truth.symlink_to("/nonexistent/dir/truth.json")
+    # when the sandbox is started with it
+    result = runner.invoke(app, ["sandbox", "--base-port", "0", "--scale", "50",
+                                 "--truth", str(truth)])
+    # then the one line says the truth could not be written there, and why
+    assert result.exit_code == 2, result.output
+    assert f"cannot write the ground truth to {truth}: No such file or directory" in (
+        " ".join(result.output.split()))
+    assert "cannot start the sandbox" not in result.output
+
+
+def test_the_sandbox_written_to_a_log_gives_each_address_and_credential_whole(
+    workdir: Path,
+) -> None:
+    # given the sandbox started with its output going to a file, not a terminal
+    log = workdir / "sandbox.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "sandbox", "--base-port", "0", "--scale", "60"],
+            stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "COLUMNS": ""})
+        try:
+            deadline = time.monotonic() + 60
+            while b"Press Ctrl-C" not in log.read_bytes() and process.poll() is None:
+                assert time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.1)
+            printed = log.read_text(encoding="utf-8")
+            # then each system's base URL stands whole on its line and answers as that system
+            urls = dict(re.findall(r"(POLICE_110|GRID|MEDIATION|PETITION|COURT)\W+"
+                                   r"(http://127\.0\.0\.1:\d+)\s", printed))
+            assert sorted(urls) == sorted(s.value for s in SourceSystem), printed
+            for system, url in urls.items():
+                with httpx.Client() as client:
+                    assert client.get(f"{url}/_sandbox/control").json()["system"] == system
+            # and so does each credential, to be copied into the sources file
+            for credentials in DEFAULT_CREDENTIALS.values():
+                for key, value in credentials.items():
+                    assert f"{key}={value}" in printed, printed
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=30)
 
 
 @pytest.mark.parametrize("command", ["demo", "sandbox"])

@@ -75,6 +75,14 @@ async def test_control_starts_and_stops_mutation(grid: httpx.AsyncClient) -> Non
     assert stopped["mutate"] is None
 
 
+async def test_an_empty_mutate_object_starts_mutation_with_the_defaults(
+    grid: httpx.AsyncClient,
+) -> None:
+    started = await control(grid, mutate={})
+
+    assert started["mutate"] == {"interval_ms": 1000, "count": 5}
+
+
 async def test_rejected_control_request_changes_nothing(grid: httpx.AsyncClient) -> None:
     before = (await grid.get("/_sandbox/control")).json()
 
@@ -93,6 +101,11 @@ async def test_rejected_control_request_changes_nothing(grid: httpx.AsyncClient)
     ({"mutate": {"interval_ms": "fast"}}, "mutate.interval_ms must be a number"),
     ({"mutate": {"interval_ms": 200, "often": True}}, "unknown mutate key: often"),
     ({"mutate": 5}, "mutate must be an object"),
+    ({"mutate": False}, "mutate must be an object"),
+    ({"retry_after_s": 0.5}, "retry_after_s must be a whole number"),
+    ({"latency_ms": 1.7}, "latency_ms must be a whole number"),
+    ({"mutate": {"interval_ms": 200, "count": 2.5}}, "mutate.count must be a whole number"),
+    ({"mutate": {"interval_ms": 200, "count": 100_000}}, "mutate.count must be at most 10000"),
 ])
 async def test_control_refuses_out_of_range_and_mistyped_settings(
     grid: httpx.AsyncClient, settings: dict[str, Any], message: str,
@@ -120,7 +133,8 @@ async def test_mutation_keeps_running_after_a_bad_interval(sb: Sandbox) -> None:
     assert ctx.faults.injected["mutate"] >= 1
 
 
-@pytest.mark.parametrize("body", [b'{"count": "x"}', b"[3]", b"{", b'{"count": -1}', b"\xff"])
+@pytest.mark.parametrize("body", [b'{"count": "x"}', b"[3]", b"{", b'{"count": -1}', b"\xff",
+                                  b'{"count": 100000}'])
 async def test_a_malformed_mutate_request_is_400(grid: httpx.AsyncClient, body: bytes) -> None:
     before = await stats(grid)
 

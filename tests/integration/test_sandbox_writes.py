@@ -7,6 +7,7 @@ import asyncio
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -211,6 +212,40 @@ async def test_accepted_writes_become_records_served_by_each_read_api(sb: Sandbo
     assert [(p["name"], p["role"]) for p in dispute["parties"]] == [("张三", "申请人")]
     (event,) = [e for e in events if e["eventNo"] == assigned["data"]["taskEventNo"]]
     assert (event["status"], event["bizNo"], event["content"]) == ("02", "GH-G9", "请上门核实")
+
+
+async def test_what_a_write_stamps_is_the_update_time_its_payload_states(sb: Sandbox) -> None:
+    # given a 网上立案, a 委派调解, a 交办 and a grid 处置反馈, each accepted
+    grid = {"Authorization": f"Bearer {sb.credentials[GRID]['token']}"}
+    event_no = live_key(sb, GRID)
+    async with httpx.AsyncClient() as client:
+        court = await court_token(client, sb)
+        filed = (await client.post(f"{sb.urls[COURT]}/api/v1/filings", json=FILING,
+                                   headers={**court, "Idempotency-Key": "GH-C8"})).json()
+        referred = (await client.post(
+            f"{sb.urls[MEDIATION]}/openapi/v1/referrals", params=signed(sb),
+            json={"externalRef": "GH-M8", "summary": "邻里纠纷委派调解"})).json()["data"]
+        assigned = (await client.post(f"{sb.urls[GRID]}/api/v2/assignments", headers=grid,
+                                      json={"bizNo": "GH-G8", "content": "请上门核实"})).json()
+        fed_back = await client.post(f"{sb.urls[GRID]}/api/v2/events/{event_no}/feedback",
+                                     headers=grid, json={"content": "已调解", "refNo": "GH-F8"})
+        assert fed_back.status_code == 200, fed_back.text
+
+        # when the sandbox's own record of each is read, as a reconciliation reads it
+        async def stamped(system: SourceSystem, key: str) -> tuple[datetime, dict[str, Any]]:
+            body = (await client.get(f"{sb.urls[system]}/_sandbox/records/{key}")).json()
+            return datetime.fromisoformat(body["updatedAt"]), body["payload"]
+
+        court_at, case = await stamped(COURT, filed["caseNo"])
+        mediation_at, dispute = await stamped(MEDIATION, referred["caseNo"])
+        task_at, task = await stamped(GRID, assigned["data"]["taskEventNo"])
+        event_at, event = await stamped(GRID, event_no)
+
+    # then its update time is the instant the payload states, not a finer one no reader sees
+    assert court_at == datetime.fromisoformat(case["modifiedAt"])
+    assert mediation_at == datetime.fromisoformat(dispute["updatedAt"])
+    for at, payload in ((task_at, task), (event_at, event)):
+        assert at == datetime.fromtimestamp(payload["updateTime"] / 1000, UTC)
 
 
 async def test_referral_parties_keep_roles_given_in_english_or_in_the_committees_words(

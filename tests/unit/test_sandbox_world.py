@@ -14,6 +14,8 @@ from typing import Any
 from domain.enums import SourceSystem
 from domain.validators import parse_case_number, validate_resident_id, validate_uscc
 from sandbox.model import World
+from sandbox.people import PeopleFactory, name_pools
+from sandbox.regions import build_region_tree
 from sandbox.world import generate_world, mutate_world, world_fingerprint, write_truth
 
 TODAY = date(2026, 11, 1)
@@ -89,6 +91,19 @@ def test_no_two_companies_share_a_registered_name() -> None:
     companies = [p for p in world.people.values() if p.person_id.startswith("O")]
     assert len(companies) > 50
     assert len({c.name for c in companies}) == len(companies)
+
+
+def test_company_names_stay_unique_once_every_trade_name_of_a_trade_is_taken() -> None:
+    # given one city with more property companies than Faker has trade names (字号, about 80)
+    village = build_region_tree(8080).villages[0]
+    factory = PeopleFactory(random.Random(8080), name_pools(8080), TODAY)
+    # when the factory registers them all
+    names = [factory.company(village, "property").name for _ in range(200)]
+    # then no name is registered twice, in a world as large as that too
+    assert len(set(names)) == len(names)
+    world = generate_world(8080, 2500)
+    companies = [p.name for p in world.people.values() if p.person_id.startswith("O")]
+    assert len(set(companies)) == len(companies)
 
 
 def test_region_codes_nest_under_the_seeded_counties() -> None:

@@ -52,3 +52,11 @@ def test_a_bad_file_is_rejected_naming_the_key(document: str, named: str) -> Non
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(SourcesFileError, match="cannot read sources file"):
         load_sources(tmp_path / "absent.toml")
+
+
+def test_a_file_notepad_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    # given the file saved as "UTF-8 with BOM", with a comment in Chinese
+    path = tmp_path / "sources.toml"
+    path.write_bytes(("# 法院\n" + GOOD).encode("utf-8-sig"))
+    # then it loads as the same file without the mark does
+    assert load_sources(path)[SourceSystem.COURT].page_size == 50

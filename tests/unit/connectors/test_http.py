@@ -112,6 +112,23 @@ async def test_transport_error_chain_keeps_the_cause() -> None:
     assert isinstance(raised.value.__cause__, httpx.ReadError)
 
 
+async def test_a_refused_connection_names_where_nothing_answered() -> None:
+    # given a base URL whose port nothing listens on (a wrong port in the sources file)
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(refuse),
+                             base_url="http://svc:s3cret@127.0.0.1:19299/court")
+    client = SourceClient(source=SourceSystem.COURT, http=http,
+                          retry=RetrySettings(attempts=2, total_seconds=60), sleep=FakeSleep(),
+                          wait=wait_none())
+    # when a request is made
+    with pytest.raises(SourceConnectionError) as raised:
+        await client.request("GET", "/api/v1/cases")
+    # then the error says it could not connect, and to which host and port, never the password
+    assert str(raised.value) == "COURT: cannot connect to 127.0.0.1:19299 (ConnectError)"
+
+
 def _breaker(threshold: int, now: list[float]) -> CircuitBreaker:
     return CircuitBreaker(SourceSystem.COURT, threshold=threshold, cooldown=30,
                           clock=lambda: now[0])
