@@ -108,11 +108,12 @@ _ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUG
 
 
 def json_document(value: Any) -> bytes:
-    """``value`` as UTF-8 JSON, keys sorted, what JSON cannot hold as its text (``str``):
-    encoded by orjson (a sync seals every record's raw payload: a fifth of the time of the
-    standard library's encoder), and by the standard library where orjson refuses the value
-    (an integer beyond 64 bits) or would change it (NaN and infinities, which orjson writes as
-    ``null``). Read back with ``json.loads`` either way."""
+    """``value`` as UTF-8 JSON, keys sorted, a value JSON cannot hold written as its text
+    (``str``; an enum as its value): encoded by orjson (a sync seals every record's raw
+    payload: a fifth of the time of the standard library's encoder), and by the standard
+    library where orjson refuses the value (an integer beyond 64 bits) or would change it (NaN
+    and infinities, which orjson writes as ``null``). Read back with ``json.loads`` either
+    way."""
     try:
         document = orjson.dumps(value, default=str, option=_ORJSON)
     except orjson.JSONEncodeError:
