@@ -40,6 +40,7 @@ from db.models import (
 from db.queries import in_list, scope_conditions
 from db.risk_facts import FactBase, chunks, load_fact_base, load_matter_facts
 from domain.enums import RiskLevel
+from domain.masking import mask_text
 from domain.risk import (
     Assessment,
     MatterFacts,
@@ -410,7 +411,8 @@ async def _override(
     if row is None:
         raise GradeNotFound(f"{target.value} {target_id} has no grade yet")
     before = row.effective_level
-    row.override_level, row.override_reason, row.overridden_by = level, reason, by
+    # free text staff typed: an ID number or phone in it is kept masked, as in a matter's note
+    row.override_level, row.override_reason, row.overridden_by = level, mask_text(reason), by
     row.overridden_at, row.override_fingerprint = now, row.facts_fingerprint
     row.effective_level = level
     if level != before:

@@ -2,8 +2,9 @@
 
 HS256 with ``GOVHUB_JWT_SECRET``, or RS256/ES256 with ``GOVHUB_JWT_PUBLIC_KEY`` (a PEM, or a
 path to a PEM or JWKS file). Only those algorithms are accepted — never ``none``. Required
-claims: ``sub``, ``role``, ``exp``; optional ``name``, ``org``, ``regions`` (division-code
-prefixes), ``scopes``. Audience and issuer are checked when configured.
+claims: ``sub`` (not blank), ``role``, ``exp``; optional ``name``, ``org`` (strings),
+``regions`` (division-code prefixes), ``scopes``. Audience and issuer are checked when
+configured.
 """
 
 from __future__ import annotations
@@ -40,6 +41,15 @@ def _region_prefixes(raw: Any) -> tuple[str, ...]:
         return tuple(sorted({division_prefix(validate_division_code(code)) for code in raw}))
     except InvalidIdentifier as exc:
         raise AuthenticationError(f"claim 'regions' holds an invalid code: {exc}") from exc
+
+
+def _text_claim(claims: dict[str, Any], name: str) -> str:
+    """An optional text claim (``name``, ``org``), empty when absent. Anything but a string is
+    refused rather than turned into its repr: ``org`` decides which matters a partner sees."""
+    value = claims.get(name, "")
+    if not isinstance(value, str):
+        raise AuthenticationError(f"claim '{name}' must be a string")
+    return value
 
 
 def _load_public_key(value: str) -> tuple[Any, list[str]]:
@@ -141,11 +151,15 @@ class TokenVerifier:
         scopes = claims.get("scopes", [])
         if isinstance(scopes, str):
             scopes = scopes.split()
+        sub = claims["sub"]
+        if not isinstance(sub, str) or not sub.strip():
+            # every audit row names who asked; a blank subject names no one
+            raise AuthenticationError("claim 'sub' must name the caller")
         return Principal(
-            sub=str(claims["sub"]),
+            sub=sub,
             role=role,
-            name=str(claims.get("name", "")),
-            org=str(claims.get("org", "")),
+            name=_text_claim(claims, "name"),
+            org=_text_claim(claims, "org"),
             regions=_region_prefixes(claims.get("regions", [])),
             scopes=frozenset(str(s) for s in scopes),
             expires_at=float(claims["exp"]),

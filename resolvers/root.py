@@ -47,7 +47,7 @@ from resolvers.writeback import resolve_writebacks
 from schema.access import Authenticate, FieldRules
 from schema.audit import AuditChainStatus, AuditLogEntry
 from schema.audit_trail import AuditTrail
-from schema.errors import ErrorCode, PublicErrors, error_code
+from schema.errors import ErrorCode, PublicErrors, client_code
 from schema.extension_hooks import KnownHooksRunner
 from schema.fastpath.executor import PlainFieldExecutor, streamline_resolvers
 from schema.fastpath.prebuilt import mark_accepts_prebuilt
@@ -334,7 +334,7 @@ class GovhubSchema(strawberry.Schema):
     ) -> None:
         for error in errors:
             original = error.original_error
-            code = error_code(error)
+            code = client_code(error)  # what the client is told, parse and validation too
             (log.warning if code is None or code in SERVER_ERRORS else log.info)(
                 "graphql_error",
                 code=code,

@@ -136,6 +136,19 @@ def error_code(error: GraphQLError) -> str | None:
     return str(code) if code is not None else None
 
 
+def client_code(error: GraphQLError) -> str | None:
+    """The code the client is given (:func:`public_error`): the error's own, else for
+    graphql-core's errors about the document (syntax, validation, variables) its parse or
+    validation code; ``None`` for an unexpected failure, which the client sees masked."""
+    code = error_code(error)
+    original = error.original_error
+    if code is not None or not (original is None or isinstance(original, GraphQLError)):
+        return code
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED.value
+    return ErrorCode.GRAPHQL_VALIDATION_FAILED.value
+
+
 def public_error(error: GraphQLError) -> GraphQLError:
     """The error as a client may see it: ours kept, GraphQL's own coded, the rest masked."""
     original = error.original_error
@@ -147,12 +160,7 @@ def public_error(error: GraphQLError) -> GraphQLError:
         # given (openMatter's parties) would come back in plaintext.
         error.message = mask_text(error.message)
         if error_code(error) is None:
-            code = (
-                ErrorCode.GRAPHQL_PARSE_FAILED
-                if isinstance(error, GraphQLSyntaxError)
-                else ErrorCode.GRAPHQL_VALIDATION_FAILED
-            )
-            error.extensions = {**(error.extensions or {}), "code": code.value}
+            error.extensions = {**(error.extensions or {}), "code": client_code(error)}
         return error
     log.error("graphql_unexpected_error", error=type(original).__name__, path=error.path)
     return GraphQLError(

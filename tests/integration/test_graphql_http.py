@@ -142,8 +142,14 @@ async def test_client_errors_are_logged_at_info_not_warning(client: httpx.AsyncC
     with capture_logs() as logs:
         await client.post("/graphql", json={"query": QUERY_NOT_FOUND}, headers=VALID)
         await client.post("/graphql", json={"query": QUERY_VERSION})  # no token
+        # a document that does not parse or validate is the client's too, with its code
+        await client.post("/graphql", json={"query": "{ version"}, headers=VALID)
+        await client.post("/graphql", json={"query": "{ nope }"}, headers=VALID)
     levels = {e["code"]: e["log_level"] for e in logs if e["event"] == "graphql_error"}
-    assert levels == {"NOT_FOUND": "info", "UNAUTHENTICATED": "info"}
+    assert levels == {
+        "NOT_FOUND": "info", "UNAUTHENTICATED": "info",
+        "GRAPHQL_PARSE_FAILED": "info", "GRAPHQL_VALIDATION_FAILED": "info",
+    }  # fmt: skip
 
 
 async def test_other_refused_requests_get_json_bodies_coded_by_status(

@@ -142,6 +142,28 @@ async def test_an_override_holds_until_the_facts_change_and_is_logged(
         await override_grade(session, TargetKind.PERSON, 10**9, RiskLevel.RED, reason="x", by="y")
 
 
+async def test_an_override_reason_keeps_no_identifier_in_plaintext(
+    session: AsyncSession,
+) -> None:
+    # given a graded record, and staff who type the caller's ID number and phone into the
+    # reason for overriding its grade
+    await ingest_and_grade(session, alert("J1", 0, story="报警人称丈夫扬言要打她"))
+    record_id = await session.scalar(select(Record.id).where(Record.source_key == "J1"))
+    assert record_id is not None
+    reason = "来电人身份证11010519491231002X，电话13800000001，已回访无异常"
+    # when the override is stored
+    row = await override_grade(session, TargetKind.RECORD, record_id, RiskLevel.BLUE,
+                               reason=reason, by="staff-1")  # fmt: skip
+    # then the reason is kept masked, like every other text staff type (a matter's note, a
+    # 督办's reason): an identifier belongs in a party's sealed fields, not in free text
+    masked = "来电人身份证1101**********002X，电话138****0001，已回访无异常"
+    assert row.override_reason == masked
+    stored = (await session.execute(
+        text("SELECT override_reason FROM risk_assessments WHERE override_reason IS NOT NULL")
+    )).scalars().all()  # fmt: skip
+    assert stored == [masked]
+
+
 async def test_the_alert_level_is_configurable(session: AsyncSession) -> None:
     config = RiskConfig(load_risk_rules(), alert_level=RiskLevel.YELLOW)
     alerts = await ingest_and_grade(session, alert("J1", 0, story="扬言要打她"), config=config)

@@ -47,6 +47,12 @@ REFUSED = {
     "no audience": "Bearer " + _signed(_claims(aud=None)),
     "missing role": "Bearer " + _signed(_claims(role=None)),
     "missing sub": "Bearer " + _signed(_claims(sub=None)),
+    # an audit row must name who asked: an empty subject names no one
+    "empty sub": "Bearer " + _signed(_claims(sub="")),
+    "blank sub": "Bearer " + _signed(_claims(sub="   ")),
+    # a partner's org decides which matters it sees: only a name is one
+    "org not a string": "Bearer " + _signed(_claims(org={"name": "湖滨区人民法院"})),
+    "name not a string": "Bearer " + _signed(_claims(name=["王"])),
     "missing exp": "Bearer " + _signed(_claims(exp=None)),
     "unknown role": "Bearer " + _signed(_claims(role="superuser")),
 }
