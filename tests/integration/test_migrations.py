@@ -564,3 +564,47 @@ async def test_a_closed_breakers_count_starts_again_after_0021_on_postgresql() -
     async with _postgres_engine("govhub_breakers") as engine:
         breakers = await _breakers_after_0021(engine)
     assert breakers == {"COURT": ("CLOSED", 0), "GRID": ("OPEN", 5)}
+
+
+_REASON = "来电人身份证11010519491231002X，电话13800000001，双方已和好"
+
+
+async def _reasons_after_0022(engine: AsyncEngine) -> list[str | None]:
+    await upgrade(engine, "0021")
+    async with engine.begin() as connection:
+        for pk, reason in ((1, _REASON), (2, "回访无异常"), (3, None)):
+            await connection.execute(
+                text(
+                    "INSERT INTO risk_assessments (id, target_kind, target_id, level, "
+                    "effective_level, rules, facts_fingerprint, assessed_at, override_reason) "
+                    "VALUES (:id, 'RECORD', :id, 'YELLOW', 'BLUE', '[]', 'f', :at, :reason)"
+                ),
+                {"id": pk, "at": AT, "reason": reason},
+            )
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT override_reason FROM risk_assessments ORDER BY id")
+        )
+        return [reason for (reason,) in rows]
+
+
+def _masked_reasons(reasons: list[str | None]) -> None:
+    assert reasons[1:] == ["回访无异常", None]
+    masked = reasons[0]
+    assert masked is not None and "双方已和好" in masked
+    assert "11010519491231002X" not in masked and "13800000001" not in masked
+
+
+async def test_stored_override_reasons_are_masked_by_0022(tmp_path: Path) -> None:
+    # given override reasons stored in plaintext before 0022, one naming an ID and a phone
+    async with _sqlite_engine(tmp_path / "reasons.db") as engine:
+        reasons = await _reasons_after_0022(engine)
+    # then that one is masked, the others are as they were
+    _masked_reasons(reasons)
+
+
+@pytest.mark.postgres
+async def test_stored_override_reasons_are_masked_by_0022_on_postgresql() -> None:
+    async with _postgres_engine("govhub_reasons") as engine:
+        _masked_reasons(await _reasons_after_0022(engine))
