@@ -346,8 +346,9 @@ async def _grade_persons(
         level, before = grades.store(existing.get(person_id), facts, result, region)
         if is_rise_to(config.alert_level, before, level):
             kinds = frozenset(r.kind for r in facts.subject)
+            reach = frozenset((r.kind, base.region_of.get(r.record_id)) for r in facts.subject)
             alerts.append(RiskAlert(TargetKind.PERSON, person_id, level, before,
-                                    region, kinds, now))  # fmt: skip
+                                    region, kinds, now, reach))  # fmt: skip
     await grades.write(session)
     return alerts
 

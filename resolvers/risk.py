@@ -122,10 +122,12 @@ def _may_hear(security: RequestSecurity, alert: RiskAlert) -> bool:
     if alert.target is TargetKind.RECORD:
         return any(scope.admits(kind, alert.region_code) for kind in alert.kinds)
     principal = security.principal
+    # a person is read through a record of theirs the reader can read, wherever the person
+    # lives: the alert is heard by the readers of one of the records behind the grade
     return (
         principal is not None
         and principal.policy.parties
-        and any(scope.admits(kind, alert.region_code) for kind in alert.kinds)
+        and any(scope.admits(kind, region) for kind, region in alert.reach)
     )
 
 

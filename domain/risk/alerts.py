@@ -2,7 +2,9 @@
 
 An alert names the target (record, person or matter), its new and previous grade, its region and the
 kinds of the records behind it — never personal data: a subscriber reads the assessment
-through the API, within its own kinds and jurisdiction. One alert per rise: a recomputation
+through the API, within its own kinds and jurisdiction. A person's alert also carries the kind
+and region of each record behind the grade (``reach``): it is heard only by a subscriber who
+can read one of them, as only such a reader can read the person. One alert per rise: a recomputation
 that keeps the grade, or a fall, raises none.
 """
 
@@ -33,6 +35,8 @@ class RiskAlert:
     region_code: str | None
     kinds: frozenset[RecordKind]
     raised_at: datetime
+    reach: frozenset[tuple[RecordKind, str | None]] = frozenset()
+    """A person's: the kind and region of each of their records behind the grade."""
 
 
 def alert_message(alerts: list[RiskAlert]) -> dict[str, Any]:
@@ -44,6 +48,7 @@ def alert_message(alerts: list[RiskAlert]) -> dict[str, Any]:
                 "previous": alert.previous.value, "regionCode": alert.region_code,
                 "kinds": sorted(kind.value for kind in alert.kinds),
                 "at": alert.raised_at.isoformat(),
+                "reach": sorted([kind.value, region] for kind, region in alert.reach),
             }
             for alert in alerts
         ]
@@ -60,6 +65,11 @@ def read_alert_message(message: dict[str, Any]) -> list[RiskAlert]:
                 region_code=item["regionCode"],
                 kinds=frozenset(RecordKind(kind) for kind in item["kinds"]),
                 raised_at=datetime.fromisoformat(item["at"]),
+                # from a process before reach was sent: none, so a person's alert is heard by
+                # no one rather than by a reader who may not see the person
+                reach=frozenset(
+                    (RecordKind(kind), region) for kind, region in item.get("reach", ())
+                ),
             )
             for item in message["alerts"]
         ]  # fmt: skip

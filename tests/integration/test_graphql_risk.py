@@ -192,9 +192,12 @@ async def test_staff_override_a_grade_with_a_reason_and_it_is_audited(
     ]
 
 
-def _alert(target: TargetKind, target_id: int, kind: RecordKind, region: str) -> RiskAlert:
+def _alert(target: TargetKind, target_id: int, kind: RecordKind, region: str,
+           record_region: str | None = None) -> RiskAlert:  # fmt: skip
+    """A person's alert has a record of ``kind`` in ``record_region`` (else ``region``)."""
+    reach = frozenset({(kind, record_region or region)}) if target is TargetKind.PERSON else None
     return RiskAlert(target, target_id, RiskLevel.RED, RiskLevel.YELLOW, region,
-                     frozenset({kind}), datetime.now(UTC))  # fmt: skip
+                     frozenset({kind}), datetime.now(UTC), reach or frozenset())  # fmt: skip
 
 
 async def test_risk_alerts_reach_subscribers_within_their_kinds_and_jurisdiction(
@@ -214,6 +217,9 @@ async def test_risk_alerts_reach_subscribers_within_their_kinds_and_jurisdiction
                 _alert(TargetKind.RECORD, 1, RecordKind.PETITION, INSIDE),  # a kind police skip
                 _alert(TargetKind.RECORD, 2, RecordKind.POLICE_ALERT, OUTSIDE),  # outside
                 _alert(TargetKind.RECORD, 3, RecordKind.POLICE_ALERT, INSIDE),
+                # a person living inside whose police alert lies outside: police inside
+                # cannot read them, so do not hear of them
+                _alert(TargetKind.PERSON, 5, RecordKind.POLICE_ALERT, INSIDE, OUTSIDE),
                 _alert(TargetKind.PERSON, 4, RecordKind.POLICE_ALERT, INSIDE),
             ])  # fmt: skip
             received = [json.loads(await ws.recv())["payload"]["data"]["riskAlerts"]
