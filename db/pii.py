@@ -104,7 +104,11 @@ class Sealed(TypeDecorator[str]):
         return None if value is None else cipher().open(value).decode("utf-8")
 
 
-_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+_ORJSON = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+)  # fmt: skip
+"""Keys sorted; a datetime or dataclass written as its text, as the standard library does."""
 
 
 def json_document(value: Any) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,13 @@ from typing import Any
 import pytest
 
 from db.pii import SealedJSON, json_document
+
+
+@dataclass(frozen=True)
+class _Point:
+    x: int
+    y: int
+
 
 _PAYLOADS: list[Any] = [
     {"caseNo": "TJ-2026-0001", "当事人": [{"姓名": "王小明", "idNo": "11010519491231002X"}],
@@ -21,6 +29,7 @@ _PAYLOADS: list[Any] = [
      "amount": Decimal("1200.50")},
     {"big": 10**30, "small": -(2**70)},
     {"float": 1e16, "tiny": 5e-324, "neg": -0.0},
+    {"dataclass": _Point(1, 2), "set": {1}},
     [1, "two", {"3": 3}],
     "just text",
 ]  # fmt: skip
