@@ -178,6 +178,30 @@ export function label(table, code) {
   return table[code] ?? code;
 }
 
+// The hub's own actors on 办理记录: a sync (system:sync:<SOURCE>), the deadline scanner (its
+// replica after a colon), the closing of a finished matter's 督办 and of a breach a source's
+// date voided. A person's id is shown as it is; another system actor as 系统.
+const SYSTEM_ACTOR = {
+  'deadline-scanner': '时限扫描', 'matter-ended': '事项办结', 'breach-voided': '逾期核销',
+};
+export function actorName(actor) {
+  const sync = /^system:sync:([A-Z0-9_]+)$/.exec(actor ?? '');
+  if (sync) return `${label(SOURCE, sync[1])}同步`;
+  const own = /^(?:system:)?(deadline-scanner|matter-ended|breach-voided)(?::.*)?$/.exec(actor ?? '');
+  if (own) return SYSTEM_ACTOR[own[1]];
+  return actor?.startsWith('system:') ? '系统' : actor;
+}
+
+// A sync's note cites the record as '<SOURCE> <key>', with ': <STATUS>' (its feedback) or
+// '（<status>）' (a source's 办结): the source and a status code in Chinese, the key as it is.
+export function timelineNote(note) {
+  const cited = /^([A-Z0-9_]+) (\S+?)(?:: ([A-Z_]+)|（([^）]*)）)?$/.exec(note ?? '');
+  if (!cited || !(cited[1] in SOURCE)) return note;
+  const [, source, key, fed, concluded] = cited;
+  if (fed) return `${SOURCE[source]} ${key}：${label(STATUS, fed)}`;
+  return `${SOURCE[source]} ${key}${concluded === undefined ? '' : `（${label(STATUS, concluded)}）`}`;
+}
+
 export function errorMessage(code) {
   return ERROR[code] ?? `操作失败（错误代码 ${code}），请稍后重试。`;
 }

@@ -6,7 +6,7 @@ import { session } from '../session.js';
 import {
   ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
-  TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, dueTime, label,
+  TRACK, WRITEBACK_STATE, WRITE_OPERATION, actorName, beijingTime, dueTime, label, timelineNote,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, orderForms, replyForm } from './matter_actions.js';
@@ -216,8 +216,8 @@ function timeline(m) {
     m.timeline.map((e) => h('li', { 'data-action': e.action },
       h('strong', {}, label(MATTER_ACTION, e.action)),
       e.toStep && e.toStep !== e.fromStep ? ` ${label(STEP, e.fromStep)} → ${label(STEP, e.toStep)}` : '',
-      h('div', { class: 'muted' }, `${beijingTime(e.at)} · ${e.actor}（${label(ACTOR_KIND, e.actorKind)}${e.actorOrg ? `，${e.actorOrg}` : ''}）`),
-      e.note ? h('div', {}, e.note) : null))));
+      h('div', { class: 'muted' }, `${beijingTime(e.at)} · ${actorName(e.actor)}（${label(ACTOR_KIND, e.actorKind)}${e.actorOrg ? `，${e.actorOrg}` : ''}）`),
+      e.note ? h('div', {}, timelineNote(e.note)) : null))));
 }
 
 // The actions this step allows to this caller (the server decides; this offers the forms).
