@@ -26,7 +26,7 @@ query Matter($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep note details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt supervisionOrderId }
+             provisional met stoppedAt supervisionOrderId extendable }
     supervisions { id level targetOrg reason issuedAt automatic status reply version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
@@ -43,7 +43,7 @@ query MatterWithoutText($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt supervisionOrderId }
+             provisional met stoppedAt supervisionOrderId extendable }
     supervisions { id level targetOrg issuedAt automatic status version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }

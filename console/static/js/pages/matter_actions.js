@@ -189,8 +189,9 @@ function allowed(m) {
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
   }
-  // 延期: staff, or the department its own limits (the server decides which), within the rule
-  const running = (m.clocks ?? []).filter((c) => c.state !== 'STOPPED');
+  // 延期: the clocks the API says this reader may extend now (staff, or the department its own
+  // limits; running, not yet due, some extension left under the rule)
+  const running = (m.clocks ?? []).filter((c) => c.extendable);
   if ((OPEN.has(m.step) || m.step === 'CLOSED') && running.length) {
     const clocks = Object.fromEntries(running.map((c) => [c.ruleId, `${c.ruleName}（${c.budget} ${label(CLOCK_UNIT, c.unit)}）`]));
     list.push({ key: 'extend', title: '延期', doc: MUTATION_EXTEND, field: 'extendMatterClock', fields: [
