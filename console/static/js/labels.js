@@ -143,6 +143,13 @@ export const WRITEBACK_STATE = {
   PENDING: '待发送', SENDING: '发送中', UNKNOWN: '结果待核实', SENT: '已发送', CONFIRMED: '对方已确认',
   FAILED: '对方拒收（不再自动重试）', DEAD: '重试用尽（待人工处理）', CANCELLED: '已取消',
 };
+// Why a write to a department's system failed (a write-back's lastErrorCode), in a few words.
+export const WRITE_ERROR = {
+  TIMEOUT: '对方系统超时', CONNECTION: '连不上对方系统', RATE_LIMITED: '对方系统限流',
+  SERVER_ERROR: '对方系统出错', AUTH: '对方拒绝本平台的账号或密钥', REJECTED: '对方拒收',
+  BAD_RESPONSE: '对方应答无法识别', BREAKER_OPEN: '对方系统连续出错，暂停发送',
+  INVALID_SOURCES_FILE: '本平台数据源配置有误', ERROR: '发送出错',
+};
 export const WRITE_OPERATION = {
   'court.filing': '网上立案/诉前调解', 'mediation.referral': '委派调解', 'grid.assign': '网格交办',
   'grid.feedback': '网格事件处置反馈', 'police.feedback': '警情处理结果反馈', 'petition.result': '信访件办理结果',

@@ -6,7 +6,7 @@ import { session } from '../session.js';
 import {
   ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
-  TRACK, WRITEBACK_STATE, WRITE_OPERATION, actorName, beijingTime, dueTime, label, timelineNote,
+  TRACK, WRITEBACK_STATE, WRITE_ERROR, WRITE_OPERATION, actorName, beijingTime, dueTime, label, timelineNote,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, orderForms, replyForm } from './matter_actions.js';
@@ -205,7 +205,8 @@ function writebacks(m) {
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, m.writebacks.map((w) => h('tr', {},
       h('td', {}, label(SOURCE, w.system)), h('td', {}, label(WRITE_OPERATION, w.operation)),
-      h('td', {}, label(WRITEBACK_STATE, w.state), w.lastErrorCode ? `（${w.lastErrorCode}）` : ''),
+      h('td', {}, label(WRITEBACK_STATE, w.state),
+        w.lastErrorCode ? `（${WRITE_ERROR[w.lastErrorCode] ?? `错误代码 ${w.lastErrorCode}`}）` : ''),
       h('td', { class: 'num' }, String(w.attempts)), h('td', {}, w.targetRef || '—'),
       h('td', {}, beijingTime(w.updatedAt ?? w.createdAt)))))));
   return section;
