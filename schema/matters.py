@@ -25,6 +25,8 @@ from domain.enums import CaseStatus, DisputeCategory, PartyRole, RiskLevel
 from domain.events import MatterEventKind
 from domain.supervision import SupervisionStatus, escalated
 from domain.validators import mask_phone, mask_resident_id
+from domain.workflow.actors import Actor
+from domain.workflow.machine import may_extend
 from domain.workflow.timeline import cited_record_ids, redact_entry
 from domain.workflow.vocabulary import (
     ActorKind,
@@ -177,14 +179,27 @@ class MatterClock:
     supervision_order_id: strawberry.ID | None = strawberry.field(
         metadata=MATTERS, description="The 督办单 this clock belongs to (所属督办单)."
     )
+    extendable: bool = strawberry.field(
+        metadata=MATTERS,
+        description=(
+            "Whether the reader may extend it now (可延期): running and not yet due, its rule"
+            " allows an extension with some left, and for a partner, a limit of its own."
+        ),
+    )
 
     @classmethod
     def from_row(
-        cls, row: ClockRow, rules: RuleBook, calendar: WorkingCalendar, now: datetime
+        cls, row: ClockRow, rules: RuleBook, calendar: WorkingCalendar, now: datetime,
+        reader: ActorKind | None = None,
     ) -> MatterClock:
         clock = clock_of(row)
         reading = clock.read(calendar, now)
         rule = rules.rules.get(row.rule_id)
+        running = row.stopped_at is None and (reading.due_at is None or now < reading.due_at)
+        extendable = (
+            running and rule is not None and reader is not None
+            and may_extend(rule, reader, clock.extended)
+        )
         return cls(
             rule_id=row.rule_id, rule_name=rule.name if rule else row.rule_id,
             legal_basis=rule.basis if rule else "", budget=row.budget, unit=row.unit,
@@ -196,6 +211,7 @@ class MatterClock:
                 global_id(SUPERVISION_TYPE_NAME, row.supervision_id)
                 if row.supervision_id is not None else None
             ),
+            extendable=extendable,
         )  # fmt: skip
 
 
@@ -428,7 +444,9 @@ class MatterNode(relay.Node):
         if running_only:
             rows = [r for r in rows if r.stopped_at is None]
         rows = sorted(rows, key=lambda r: (r.stopped_at is not None, r.id))
-        return [MatterClock.from_row(r, rules, calendar, now) for r in rows]
+        principal = info.context.security.principal
+        reader = Actor.of(principal).kind if principal is not None else None
+        return [MatterClock.from_row(r, rules, calendar, now, reader) for r in rows]
 
     @strawberry.field(metadata=MATTERS, description="Supervision orders (督办单).")
     async def supervisions(self, info: Info) -> list[SupervisionOrder]:

@@ -469,6 +469,16 @@ def _admission_details(dates: SourceDates) -> dict[str, str]:
     return details
 
 
+def may_extend(rule: DeadlineRule, kind: ActorKind, granted: int) -> bool:
+    """Whether an actor of ``kind`` may ask to extend a running clock of ``rule`` that has had
+    ``granted`` already (可延期): the rule allows an extension, some of it is left, and a
+    partner extends only its own limits. Whether the limit still runs is the clock's to say."""
+    limit = rule.extension_limit
+    if limit == 0 or (limit is not None and granted >= limit):
+        return False
+    return kind is not ActorKind.PARTNER or _partner_may_extend(rule)
+
+
 def _partner_may_extend(rule: DeadlineRule) -> bool:
     """A partner extends its own limits (e.g. 信访 §34 by its head, mediation by the parties'
     consent), never the centre's nor one the centre's leader must approve."""

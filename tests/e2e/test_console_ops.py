@@ -10,7 +10,7 @@ from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
-from db.models import SyncRun
+from db.models import SyncRun, SyncState
 from domain.enums import SourceSystem
 from domain.roles import Role
 from tests.e2e.serving import serving
@@ -28,6 +28,13 @@ LAST_RUNS = {
     SourceSystem.GRID: ("SUCCEEDED", None),
 }
 
+WATERMARKS = {
+    SourceSystem.COURT: "2026-10-31T03:42:57.936000+00:00",
+    SourceSystem.MEDIATION: "2026-10-31T04:44:58Z",
+    SourceSystem.POLICE_110: "2026-10-28T10:03:56+08:00",
+    SourceSystem.PETITION: "xf_20261015.csv",
+}
+
 
 async def _seed(engine: AsyncEngine) -> None:
     """A few records, and each source's runs: the grid's failed before its last succeeded."""
@@ -39,7 +46,13 @@ async def _seed(engine: AsyncEngine) -> None:
                 error=error, fetched=10)
         for source, (status, error) in LAST_RUNS.items()
     ]  # fmt: skip
+    # where each source resumes, as each connector writes it: an instant in UTC or with its
+    # offset, or a file name (信访's CSV drops)
+    states = [
+        SyncState(source=source, watermark=watermark) for source, watermark in WATERMARKS.items()
+    ]
     async with session_factory(engine).begin() as session:
+        session.add_all(states)
         session.add(earlier)
         await session.flush()  # the grid's failed run is the older one: a lower id
         session.add_all(last)
@@ -78,5 +91,20 @@ async def test_a_failed_run_says_why_in_chinese_and_a_succeeded_one_says_nothing
         await expect(page.locator("tr[data-source=GRID] + tr.run-problem")).to_have_count(0)
         await expect(page.locator("table")).not_to_contain_text("TIMEOUT")
         await expect(page.locator("tr[data-source=GRID]")).to_contain_text("成功（增量）")
+        # each source's 同步水位: an instant in Beijing time, as every other time on the page,
+        # a file name as it is, none as —
+        await expect(page.locator("tr[data-source=COURT] td[data-watermark]")).to_have_text(
+            "2026/10/31 11:42"
+        )
+        await expect(page.locator("tr[data-source=MEDIATION] td[data-watermark]")).to_have_text(
+            "2026/10/31 12:44"
+        )
+        await expect(page.locator("tr[data-source=POLICE_110] td[data-watermark]")).to_have_text(
+            "2026/10/28 10:03"
+        )
+        await expect(page.locator("tr[data-source=PETITION] td[data-watermark]")).to_have_text(
+            "xf_20261015.csv"
+        )
+        await expect(page.locator("tr[data-source=GRID] td[data-watermark]")).to_have_text("—")
         await _shot(page, "ops-run-problems")
         await _finish(watched, problems)

@@ -264,15 +264,28 @@ async def test_staff_extend_a_running_clock_with_its_approval(
     await extend.get_by_role("button", name="延期").click()
     await expect(page.locator("table[data-clocks]")).to_contain_text("7 日（延期 3）")
     await expect(page.locator("[data-timeline] li[data-action=EXTEND]")).to_have_count(1)
-    # 签收 (3 个工作日) cannot be extended: the form says so, not that the step forbids it
-    extend = page.locator("form[data-action=extend]")
-    await extend.get_by_label("时限", exact=True).select_option("dispatch.accept")
-    await extend.get_by_label("延长量（按该时限的计算单位）（必填）").fill("1")
-    await extend.get_by_label("延期理由（必填）").fill("节假日")
-    await extend.get_by_role("button", name="延期").click()
-    refused = ("该时限依规则不可延期，或已届满（延期须在期限届满前申请），"
-               "或已停止计时，请刷新后查看。")
-    await expect(extend.get_by_role("alert")).to_have_text(refused)
+    # 签收 (3 个工作日) cannot be extended: the form does not offer it, to be refused on sending
+    offered = page.locator("form[data-action=extend] select[name='extend.ruleId'] option")
+    await expect(offered).not_to_have_count(0)
+    assert "dispatch.accept" not in await offered.evaluate_all("os => os.map((o) => o.value)")
+    await _finish(watched, problems)
+
+
+async def test_a_partner_is_offered_no_extension_of_the_centres_limits(
+    world: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    """延期 for a department: its own limits only; the centre's (分级闭环, 签收) are not offered,
+    to be refused (FORBIDDEN) once sent."""
+    base, matters = world
+    problems = len(ACCESSIBILITY_PROBLEMS)
+    watched = await _signed_in(browser, base, Role.MEDIATOR)
+    page = watched.page
+    await _menu(page, "工作台").click()
+    await page.get_by_role("link", name=matters[COMMITTEE]).click()
+    await expect(page.locator("table[data-clocks]")).to_contain_text("一般纠纷闭环")
+    # the committee's running clocks are the centre's: nothing to extend, so no form
+    await expect(page.locator("form[data-action=accept]")).to_be_visible()
+    await expect(page.locator("form[data-action=extend]")).to_have_count(0)
     await _finish(watched, problems)
 
 

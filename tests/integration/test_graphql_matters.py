@@ -795,3 +795,36 @@ async def test_a_page_of_matters_reads_its_parties_in_one_statement(
     # and both pages took the same few statements: no statement per matter
     assert len(small) == len(large) <= 8, (small, large)
     assert sum("matter_parties" in s for s in large) == 1
+
+
+QUERY_EXTENDABLE = """
+query($id: ID!) { matter(id: $id) { clocks(runningOnly: true) { ruleId extendable } } }
+"""
+MUTATION_EXTEND = """
+mutation($id: ID!, $rule: String!) { extendMatterClock(id: $id, input: {ruleId: $rule,
+  amount: 1, reason: "当事人外出", approval: "负责人批准"}) {
+  __typename ... on MatterError { code } } }
+"""
+
+
+async def test_a_clock_says_whether_its_reader_may_extend_it(client: httpx.AsyncClient) -> None:
+    # given a matter dispatched to a mediation committee and signed for, under a 督办: clocks
+    # of the centre (分级闭环, 督办回复) and of the committee (人民调解) run
+    gid = await _open(client)
+    await _do(client, MUTATION_ADMIT, STAFF, id=gid)
+    await _do(client, MUTATION_ASSESS, STAFF, id=gid)
+    await _do(client, MUTATION_DISPATCH, STAFF, id=gid, org=MEDIATION_ORG)
+    await _do(client, MUTATION_ACCEPT, MEDIATOR, id=gid)
+    await _do(client, MUTATION_SUPERVISE, STAFF, id=gid, org=MEDIATION_ORG)
+    for who in (MEDIATOR, STAFF):
+        # when each reads which clocks it may extend, then asks to extend every one
+        read = await graphql(client, QUERY_EXTENDABLE, {"id": gid}, headers=who)
+        assert read.get("errors") is None, read
+        said = {c["ruleId"]: c["extendable"] for c in read["data"]["matter"]["clocks"]}
+        done = {}
+        for rule in said:
+            answer = await _do(client, MUTATION_EXTEND, who, id=gid, rule=rule)
+            done[rule] = answer["__typename"] == "MatterChanged"
+        # then the extensions granted are exactly those the clocks said: some, not all
+        assert done == said
+        assert True in said.values() and (who is STAFF or False in said.values()), said

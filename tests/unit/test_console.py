@@ -147,6 +147,15 @@ def test_every_sync_run_error_code_has_a_chinese_explanation() -> None:
     assert "INCOMPLETE" in _table("SYNC_ERROR")
 
 
+def test_every_write_back_error_code_has_a_chinese_name() -> None:
+    # 回写状态 on a matter's page names why a write to a department's system failed: every
+    # code the relay stores (connectors.errors.error_code, REJECTED, ERROR for the rest)
+    from connectors.errors import _CODES
+
+    codes = {code for _kind, code in _CODES} | {"REJECTED", "ERROR"}
+    assert codes <= _table("WRITE_ERROR")
+
+
 def test_every_error_code_has_a_chinese_message() -> None:
     from schema.errors import ErrorCode
 

@@ -143,6 +143,13 @@ export const WRITEBACK_STATE = {
   PENDING: '待发送', SENDING: '发送中', UNKNOWN: '结果待核实', SENT: '已发送', CONFIRMED: '对方已确认',
   FAILED: '对方拒收（不再自动重试）', DEAD: '重试用尽（待人工处理）', CANCELLED: '已取消',
 };
+// Why a write to a department's system failed (a write-back's lastErrorCode), in a few words.
+export const WRITE_ERROR = {
+  TIMEOUT: '对方系统超时', CONNECTION: '连不上对方系统', RATE_LIMITED: '对方系统限流',
+  SERVER_ERROR: '对方系统出错', AUTH: '对方拒绝本平台的账号或密钥', REJECTED: '对方拒收',
+  BAD_RESPONSE: '对方应答无法识别', BREAKER_OPEN: '对方系统连续出错，暂停发送',
+  INVALID_SOURCES_FILE: '本平台数据源配置有误', ERROR: '发送出错',
+};
 export const WRITE_OPERATION = {
   'court.filing': '网上立案/诉前调解', 'mediation.referral': '委派调解', 'grid.assign': '网格交办',
   'grid.feedback': '网格事件处置反馈', 'police.feedback': '警情处理结果反馈', 'petition.result': '信访件办理结果',
@@ -176,6 +183,30 @@ export const ERROR = {
 export function label(table, code) {
   if (code === null || code === undefined || code === '') return '—';
   return table[code] ?? code;
+}
+
+// The hub's own actors on 办理记录: a sync (system:sync:<SOURCE>), the deadline scanner (its
+// replica after a colon), the closing of a finished matter's 督办 and of a breach a source's
+// date voided. A person's id is shown as it is; another system actor as 系统.
+const SYSTEM_ACTOR = {
+  'deadline-scanner': '时限扫描', 'matter-ended': '事项办结', 'breach-voided': '逾期核销',
+};
+export function actorName(actor) {
+  const sync = /^system:sync:([A-Z0-9_]+)$/.exec(actor ?? '');
+  if (sync) return `${label(SOURCE, sync[1])}同步`;
+  const own = /^(?:system:)?(deadline-scanner|matter-ended|breach-voided)(?::.*)?$/.exec(actor ?? '');
+  if (own) return SYSTEM_ACTOR[own[1]];
+  return actor?.startsWith('system:') ? '系统' : actor;
+}
+
+// A sync's note cites the record as '<SOURCE> <key>', with ': <STATUS>' (its feedback) or
+// '（<status>）' (a source's 办结): the source and a status code in Chinese, the key as it is.
+export function timelineNote(note) {
+  const cited = /^([A-Z0-9_]+) (\S+?)(?:: ([A-Z_]+)|（([^）]*)）)?$/.exec(note ?? '');
+  if (!cited || !(cited[1] in SOURCE)) return note;
+  const [, source, key, fed, concluded] = cited;
+  if (fed) return `${SOURCE[source]} ${key}：${label(STATUS, fed)}`;
+  return `${SOURCE[source]} ${key}${concluded === undefined ? '' : `（${label(STATUS, concluded)}）`}`;
 }
 
 export function errorMessage(code) {

@@ -6,7 +6,7 @@ import { session } from '../session.js';
 import {
   ACTOR_KIND, CATEGORY, CLOCK_STATE, CLOCK_UNIT, KIND, MATTER_ACTION, MATTER_ERROR, MATTER_EVENT, ORIGIN, OUTCOME,
   PARTY_ROLE, RISK, SATISFACTION, SOURCE, STATUS, STEP, SUPERVISION_LEVEL, SUPERVISION_STATUS, TIER,
-  TRACK, WRITEBACK_STATE, WRITE_OPERATION, beijingTime, dueTime, label,
+  TRACK, WRITEBACK_STATE, WRITE_ERROR, WRITE_OPERATION, actorName, beijingTime, dueTime, label, timelineNote,
 } from '../labels.js';
 import { h, alertBox, loading } from '../dom.js';
 import { actions, orderForms, replyForm } from './matter_actions.js';
@@ -26,7 +26,7 @@ query Matter($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep note details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt supervisionOrderId }
+             provisional met stoppedAt supervisionOrderId extendable }
     supervisions { id level targetOrg reason issuedAt automatic status reply version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
@@ -43,7 +43,7 @@ query MatterWithoutText($id: ID!) {
     parties { role name idNumber phone }
     timeline { action at actorKind actor actorOrg fromStep toStep details { key value } }
     clocks { ruleId ruleName legalBasis budget unit extended dueAt state remainingSeconds
-             provisional met stoppedAt supervisionOrderId }
+             provisional met stoppedAt supervisionOrderId extendable }
     supervisions { id level targetOrg issuedAt automatic status version escalatable }
     writebacks { system operation state attempts targetRef lastErrorCode createdAt updatedAt }
   }
@@ -205,7 +205,8 @@ function writebacks(m) {
       .map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, m.writebacks.map((w) => h('tr', {},
       h('td', {}, label(SOURCE, w.system)), h('td', {}, label(WRITE_OPERATION, w.operation)),
-      h('td', {}, label(WRITEBACK_STATE, w.state), w.lastErrorCode ? `（${w.lastErrorCode}）` : ''),
+      h('td', {}, label(WRITEBACK_STATE, w.state),
+        w.lastErrorCode ? `（${WRITE_ERROR[w.lastErrorCode] ?? `错误代码 ${w.lastErrorCode}`}）` : ''),
       h('td', { class: 'num' }, String(w.attempts)), h('td', {}, w.targetRef || '—'),
       h('td', {}, beijingTime(w.updatedAt ?? w.createdAt)))))));
   return section;
@@ -216,8 +217,8 @@ function timeline(m) {
     m.timeline.map((e) => h('li', { 'data-action': e.action },
       h('strong', {}, label(MATTER_ACTION, e.action)),
       e.toStep && e.toStep !== e.fromStep ? ` ${label(STEP, e.fromStep)} → ${label(STEP, e.toStep)}` : '',
-      h('div', { class: 'muted' }, `${beijingTime(e.at)} · ${e.actor}（${label(ACTOR_KIND, e.actorKind)}${e.actorOrg ? `，${e.actorOrg}` : ''}）`),
-      e.note ? h('div', {}, e.note) : null))));
+      h('div', { class: 'muted' }, `${beijingTime(e.at)} · ${actorName(e.actor)}（${label(ACTOR_KIND, e.actorKind)}${e.actorOrg ? `，${e.actorOrg}` : ''}）`),
+      e.note ? h('div', {}, timelineNote(e.note)) : null))));
 }
 
 // The actions this step allows to this caller (the server decides; this offers the forms).

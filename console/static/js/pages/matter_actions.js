@@ -74,6 +74,24 @@ mutation CloseOrder($id: ID!, $reason: String!, $v: Int) {
 const MUTATION_ESCALATE_ORDER = `
 mutation EscalateOrder($id: ID!, $reason: String!, $v: Int) {
   escalateSupervision(id: $id, reason: $reason, expectedVersion: $v) { __typename ... on SupervisionChanged { matter { id step version } } ... on MatterError { code message } } }`;
+// 并案: the matters merged are named by their numbers (编号), as staff read them in 工作台.
+const MUTATION_MERGE = `
+mutation Merge($keepId: ID!, $mergeIds: [ID!]!, $reason: String!) {
+  mergeMatters(keepId: $keepId, mergeIds: $mergeIds, reason: $reason) { __typename ... on MatterChanged { matter { id step version } } ... on MatterError { code message } } }`;
+const QUERY_MATTER_NUMBER = `
+query MatterByNumber($text: String!) { matters(filter: {text: $text}, first: 5) { nodes { id number } } }`;
+
+// Each number's matter among those the caller may see, or an error naming the first not found.
+async function matterIds(numbers) {
+  const ids = [];
+  for (const number of numbers) {
+    const { matters } = await gql(QUERY_MATTER_NUMBER, { text: number });
+    const found = matters.nodes.find((m) => m.number === number);
+    if (!found) throw new Error(`未找到事项 ${number}（或不在您的辖区内），未并案。`);
+    ids.push(found.id);
+  }
+  return ids;
+}
 
 const STAFF_ROLES = new Set(['admin', 'center_staff']);
 const isStaff = () => STAFF_ROLES.has(session.claims()?.role);
@@ -159,12 +177,21 @@ function allowed(m) {
         { name: 'targetOrg', label: '被督办单位', kind: 'text', required: true, value: m.assignedOrg || m.leadOrg || '' },
         reason],
       vars: (x) => ({ id, v, input: { level: x.level, targetOrg: x.targetOrg, reason: x.reason } }) });
+      list.push({ key: 'merge', title: '并案', doc: MUTATION_MERGE, field: 'mergeMatters', fields: [
+        { name: 'numbers', label: '并入事项编号（多个以逗号或空格分隔）', kind: 'text', required: true }, reason],
+      vars: async (x) => ({ keepId: id, reason: x.reason,
+        mergeIds: await matterIds([...new Set(x.numbers.split(/[\s,，、;；]+/).filter(Boolean))]) }),
+      errors: {
+        ILLEGAL_TRANSITION: '被并入的事项已结案、已回访或已撤回，不能并案；请核对事项编号。',
+        BAD_USER_INPUT: '请填写本事项以外的事项编号（最多 100 件）和理由。',
+      } });
       list.push({ key: 'withdraw', title: '撤回（不予受理）', doc: MUTATION_WITHDRAW, field: 'withdrawMatter', fields: [reason],
         vars: (x) => ({ id, reason: x.reason, v }) });
     }
   }
-  // 延期: staff, or the department its own limits (the server decides which), within the rule
-  const running = (m.clocks ?? []).filter((c) => c.state !== 'STOPPED');
+  // 延期: the clocks the API says this reader may extend now (staff, or the department its own
+  // limits; running, not yet due, some extension left under the rule)
+  const running = (m.clocks ?? []).filter((c) => c.extendable);
   if ((OPEN.has(m.step) || m.step === 'CLOSED') && running.length) {
     const clocks = Object.fromEntries(running.map((c) => [c.ruleId, `${c.ruleName}（${c.budget} ${label(CLOCK_UNIT, c.unit)}）`]));
     list.push({ key: 'extend', title: '延期', doc: MUTATION_EXTEND, field: 'extendMatterClock', fields: [
@@ -241,7 +268,7 @@ export function actionForm(spec, refresh) {
     }
     button.disabled = true;
     try {
-      const answer = (await gql(spec.doc, spec.vars(values)))[spec.field];
+      const answer = (await gql(spec.doc, await spec.vars(values)))[spec.field];
       if (answer.__typename === 'MatterError') {
         outcome.replaceChildren(h('div', { class: 'alert', role: 'alert', 'data-code': answer.code },
           spec.errors?.[answer.code] ?? label(MATTER_ERROR, answer.code)));

@@ -74,7 +74,14 @@ async function syncSection(box) {
       h('td', {}, s.lastRun ? `${label(RUN_STATUS, s.lastRun.status)}${s.lastRun.full ? '（全量）' : '（增量）'}` : '—'),
       num(s.lastRun?.fetched), num(s.lastRun?.inserted), num(s.lastRun?.updated),
       num(s.openDeadLetters),
-      h('td', {}, s.watermark ?? '—')), runProblem(s)])))));
+      h('td', { 'data-watermark': '' }, watermarkText(s.watermark))), runProblem(s)])))));
+}
+
+// 同步水位: where the next incremental sync resumes, as the connector wrote it. An instant
+// (UTC or with its offset) in Beijing time like every other time here; a file name as it is.
+function watermarkText(watermark) {
+  if (!watermark) return '—';
+  return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(watermark) ? beijingTime(watermark) : watermark;
 }
 
 // Under a source whose last run did not succeed, a row across the table: why, in Chinese, and
