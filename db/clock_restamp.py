@@ -22,11 +22,8 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import ColumnElement, select, tuple_
 
 from db.matter_workflow import MatterWorkflow
-from db.matters import clock_of, fired_rungs, write_clock
+from db.matters import CALENDAR_VERSION_LENGTH, clock_of, fired_rungs, write_clock
 from db.models import ClockRow
-
-VERSION_LENGTH = 200
-"""``clocks.calendar_version`` keeps this many characters of the version."""
 
 BATCH = 500
 """Clocks derived again per transaction."""
@@ -43,7 +40,7 @@ async def restamp_clocks(
     (the scanner renews its lease there, as a restamp of many clocks outlasts it); when it
     answers False the restamp stops and returns None, what it committed kept."""
     batch = batch or BATCH
-    version = workflow.calendar.version[:VERSION_LENGTH]
+    version = workflow.calendar.version[:CALENDAR_VERSION_LENGTH]
     restamped = 0
     for stale in (ClockRow.calendar_version < version, ClockRow.calendar_version > version):
         done = await _restamp_range(workflow, stale, batch, still_held)

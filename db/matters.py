@@ -278,6 +278,10 @@ def clock_of(row: ClockRow) -> Clock:
     )
 
 
+CALENDAR_VERSION_LENGTH = 200
+"""``clocks.calendar_version`` keeps this many characters of the calendar's version."""
+
+
 def write_clock(
     row: ClockRow, clock: Clock, calendar: WorkingCalendar, fired: Iterable[str] = ()
 ) -> None:
@@ -294,7 +298,7 @@ def write_clock(
     schedule = clock.schedule(calendar)
     row.due_at = schedule.due_at
     row.provisional = schedule.provisional
-    row.calendar_version = schedule.calendar_version[:200]
+    row.calendar_version = schedule.calendar_version[:CALENDAR_VERSION_LENGTH]
     row.next_rung_at = clock.next_rung_at(calendar, frozenset(fired))
 
 
