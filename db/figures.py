@@ -22,6 +22,7 @@ from domain.stats import (
     beijing_date,
     buckets_between,
 )
+from domain.validators import division_of_prefix
 
 MAX_GROUPS = 5_000
 """Groups one request may return (a daily trend of three years by county stays well within)."""
@@ -92,7 +93,7 @@ def _codes_of(prefixes: Sequence[str]) -> list[str]:
     """The region codes of jurisdiction prefixes, each region once: a prefix inside another
     (a token naming a city and one of its counties) adds no people of its own."""
     outermost = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
-    return [prefix.ljust(6, "0") for prefix in sorted(outermost)]
+    return [division_of_prefix(prefix) for prefix in sorted(outermost)]
 
 
 def _narrowed(code: str, region: str | None) -> str:

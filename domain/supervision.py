@@ -200,7 +200,7 @@ class SupervisionMachine:
         ``actor``'s action: nobody is pressed about a finished matter, and its reply clock
         stops instead of running on to an escalation."""
         ended = "撤回" if step is MatterStep.WITHDRAWN else "结案"
-        return self._closed_by_system(order, actor, now, f"事项已{ended}, 督办随之办结")
+        return self._closed_by_system(order, actor, now, f"事项已{ended}，督办随之办结")
 
     def void_breach(
         self, order: SupervisionOrder, actor: Actor, now: datetime, limit: str,
@@ -211,7 +211,7 @@ class SupervisionMachine:
         declared on, on a date learned after it was declared (a source's own 受理 or 办结,
         synced late). Nobody is pressed, nor escalated, for a limit that was met."""
         day = to_local(met_at).date().isoformat()
-        note = f"{limit}已于{day}按期完成, 逾期不成立, 督办随之办结"
+        note = f"{limit}已于{day}按期完成，逾期不成立，督办随之办结"
         return self._closed_by_system(order, actor, now, note)
 
     def _closed_by_system(

@@ -29,7 +29,9 @@ async def resolve_record_changes(
     info: Info,
     kinds: Annotated[
         list[RecordKind] | None,
-        strawberry.argument(description="Only these kinds (记录类型); default all you read."),
+        strawberry.argument(
+            description="Only these kinds (记录类型), each one you read; default all you read."
+        ),
     ] = None,
     region: Annotated[
         str | None,
@@ -41,7 +43,10 @@ async def resolve_record_changes(
     scope = info.context.security.scope
     if not scope.kinds:
         raise Forbidden("This role reads no records, so it has no changes to follow.")
-    wanted = scope.kinds & frozenset(kinds) if kinds else scope.kinds
+    refused = [kind.value for kind in dict.fromkeys(kinds or ()) if kind not in scope.kinds]
+    if refused:  # as ``records(filter: {kind})`` answers: an error, not a silent stream
+        raise Forbidden(f"This role may not read {', '.join(refused)} records (kinds).")
+    wanted = frozenset(kinds) if kinds else scope.kinds
     region = checked_region(region, "region")
     prefix = region_prefix(region) if region is not None else None
     bus = info.context.bus

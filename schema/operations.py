@@ -10,6 +10,7 @@ import strawberry
 from db.models import DeadLetter
 from domain.enums import SourceSystem
 from domain.roles import ConsolePage, Principal, RolePolicy, console_pages
+from domain.validators import division_of_prefix
 from domain.writeback import WriteState
 from schema.context import Info
 from schema.regions import Region, region_of
@@ -54,7 +55,8 @@ class Viewer:
 
     @strawberry.field(description="The jurisdiction's regions, by code (辖区).")
     async def jurisdiction(self, info: Info) -> list[Region]:
-        found = [await region_of(info, code) for code in self.regions]
+        # the token's regions are prefixes ("41" for 河南省): each names its division's code
+        found = [await region_of(info, division_of_prefix(code)) for code in self.regions]
         return [region for region in found if region is not None]
 
     @classmethod

@@ -30,6 +30,7 @@ from domain.validators.case_numbers import (
 from domain.validators.divisions import (
     PROVINCE_CODES,
     division_level,
+    division_of_prefix,
     division_prefix,
     parent_division,
     validate_division_code,
@@ -56,6 +57,7 @@ __all__ = [
     "Rule",
     "birth_date_from_resident_id",
     "division_level",
+    "division_of_prefix",
     "division_prefix",
     "mask_phone",
     "mask_resident_id",

@@ -97,3 +97,9 @@ def division_prefix(code: str) -> str:
     if level is RegionLevel.PROVINCE:
         return code[:2]
     return code[:4] if level is RegionLevel.CITY else code
+
+
+def division_of_prefix(prefix: str) -> str:
+    """The division a :func:`division_prefix` stands for: "41" → 410000, "4112" → 411200;
+    county, township and village codes are their own."""
+    return prefix.ljust(6, "0")

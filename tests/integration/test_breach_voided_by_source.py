@@ -148,7 +148,7 @@ async def test_a_conclusion_within_the_limit_closes_the_breachs_order(
     (closing,) = await _closings(flow, matter)
     assert closing.actor_sub == VOIDER
     assert closing.note == (
-        "信访事项办理（信访系统已受理）已于2026-11-20按期完成, 逾期不成立, 督办随之办结"
+        "信访事项办理（信访系统已受理）已于2026-11-20按期完成，逾期不成立，督办随之办结"
     )
     # past the reply's five working days nothing escalates
     later = await scan(flow, datetime(2026, 12, 20, 10, tzinfo=SH))
@@ -213,7 +213,7 @@ async def test_an_acceptance_within_15_days_learned_late_closes_the_register_ord
     (order,) = await _orders(flow, matter)
     assert order.status == SupervisionStatus.CLOSED.value
     (closing,) = await _closings(flow, matter)
-    assert closing.note == "信访事项登记转送已于2026-10-10按期完成, 逾期不成立, 督办随之办结"
+    assert closing.note == "信访事项登记转送已于2026-10-10按期完成，逾期不成立，督办随之办结"
 
 
 async def test_the_closing_is_audited_and_announced_as_the_syncs_act(

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import session_factory
 from db.models import AuditEntry
 from db.outbox import Aggregate, enqueue_write
+from db.regions import seed_regions
 from domain.roles import POLICIES, ConsolePage, Role, console_pages
 from domain.writeback import WriteOperation
 from hub.demo import render_sources_file
@@ -51,6 +53,30 @@ async def test_the_viewer_is_who_the_token_names(
     assert viewer["role"] == "auditor" and len(viewer["regions"]) == 1
     assert viewer["menu"] == ["AUDIT"] and viewer["rights"] == ["audit_log"]
     assert viewer["mutations"] == []
+
+
+@pytest.mark.parametrize(
+    ("regions", "named"),
+    [
+        (["410000"], ["河南省"]),
+        (["411200"], ["三门峡市"]),
+        (["411202", "510100"], ["湖滨区", "成都市"]),
+    ],
+    ids=["province", "city", "county-and-city"],
+)
+async def test_the_viewers_jurisdiction_names_each_region_of_the_token(
+    committing_engine: AsyncEngine, pii_key: bytes, regions: list[str], named: list[str]
+) -> None:
+    # a province's or city's token holds the code's prefix ("41"), not the code itself
+    async with session_factory(committing_engine).begin() as session:
+        await seed_regions(session)
+    async with graphql_client(
+        committing_engine, pii_key, role=Role.CENTER_STAFF, regions=regions
+    ) as client:
+        body = await graphql(client, "query { viewer { jurisdiction { code name } } }")
+    jurisdiction = body["data"]["viewer"]["jurisdiction"]
+    assert sorted(region["name"] for region in jurisdiction) == sorted(named)
+    assert sorted(region["code"] for region in jurisdiction) == sorted(regions)
 
 
 async def test_an_admin_pages_through_dead_letters_and_replays_one(

@@ -219,7 +219,7 @@ async def test_a_matter_that_ends_closes_its_orders_and_takes_no_more(workflow: 
     assert all(o.running_clocks == [] for o in orders)
     assert len(reply_clocks) == 2 and all(c.stopped_at is not None for c in reply_clocks)
     assert [(e.actor_sub, e.note, e.to_step) for e in closings] == [
-        ("system:matter-ended", "事项已撤回, 督办随之办结", MatterStep.WITHDRAWN)
+        ("system:matter-ended", "事项已撤回，督办随之办结", MatterStep.WITHDRAWN)
     ] * 2
     with pytest.raises(IllegalTransition):
         await flow.supervise(matter, STAFF, issue)

@@ -95,6 +95,16 @@ async def _next(ws: Any) -> dict[str, Any]:
     return data
 
 
+async def _refusal(ws: Any, op: str) -> list[dict[str, Any]]:
+    """The errors of operation ``op``'s answer (an ``error`` message, or a ``next`` carrying
+    errors)."""
+    message = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    assert message["id"] == op and message["type"] in {"error", "next"}, message
+    payload = message["payload"]
+    errors: list[dict[str, Any]] = payload if isinstance(payload, list) else payload["errors"]
+    return errors
+
+
 def _local_subscribers(state: AppState) -> int:
     return len(getattr(state.bus, "_queues", {}).get("records", ()))
 
@@ -180,12 +190,29 @@ async def test_a_role_reading_no_records_follows_no_record(
                 await ws.send(json.dumps(
                     {"id": op, "type": "subscribe", "payload": {"query": document}}
                 ))  # fmt: skip
-                message = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                assert message["id"] == op and message["type"] in {"error", "next"}, message
-                errors = message["payload"]
-                errors = errors if isinstance(errors, list) else errors["errors"]
-                assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], message
+                errors = await _refusal(ws, op)
+                assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], errors
                 assert _local_subscribers(state) == 0
+        finally:
+            await ws.close()
+
+
+async def test_a_kind_the_role_does_not_read_is_refused_not_streamed_empty(
+    committing_engine: AsyncEngine, pii_key: bytes
+) -> None:
+    # police read disputes and alerts, not petitions: asking for petitions is an error, as
+    # ``records(filter: {kind: [PETITION]})`` is, not a subscription that never hears anything
+    async with running_hub(committing_engine, pii_key) as (url, state):
+        bearer = f"Bearer {token(Role.PARTNER_POLICE, [INSIDE])}"
+        ws = await _connect(url, {"Authorization": bearer})
+        try:
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await _subscribe(ws, "1", {"kinds": ["POLICE_ALERT", "PETITION"]})
+            errors = await _refusal(ws, "1")
+            assert [e["extensions"]["code"] for e in errors] == ["FORBIDDEN"], errors
+            assert "PETITION" in errors[0]["message"]
+            assert "POLICE_ALERT" not in errors[0]["message"]
+            assert _local_subscribers(state) == 0
         finally:
             await ws.close()
 

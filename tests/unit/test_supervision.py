@@ -300,7 +300,7 @@ def test_orders_end_with_their_matter_and_stop_their_clocks(step: MatterStep, no
         (ClockOpKind.STOP, "supervision.reply")
     ]
     assert open_end.events[0].action is SupervisionAction.CLOSE_SUPERVISION
-    assert open_end.events[0].note.startswith(note)
+    assert open_end.events[0].note == f"{note}，督办随之办结"
     replied_end = MACHINE.end_with_matter(replied, ended_by, NOW, step)
     assert replied_end.order.status is SupervisionStatus.CLOSED and replied_end.clock_ops == ()
     with pytest.raises(WorkflowError) as caught:
