@@ -270,7 +270,7 @@ async def _supervise(
                 return
             moved = workflow.supervision.apply(
                 pressed, SupervisionAction.ESCALATE_SUPERVISION,
-                Actor.system(SCANNER), {"reason": f"逾期未回复: {rule.name}"}, now,
+                Actor.system(SCANNER), {"reason": f"逾期未回复：{rule.name}"}, now,
             )
             order = await store_order(session, workflow, matter, stored, moved, now)
         else:

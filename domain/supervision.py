@@ -241,7 +241,7 @@ class SupervisionMachine:
             level=level,
             target_org=target_org,
             issuing_region=issuing,
-            reason=f"逾期: {rule.name} ({rule.id})",
+            reason=f"逾期：{rule.name}",  # the rule itself is breach_rule_id
             issued_at=to_local(now),
             automatic=True,
             breach_rule_id=rule.id,
@@ -292,7 +292,7 @@ class SupervisionMachine:
             order,
             level=level,
             issuing_region=issuing_region,
-            reason=f"升级: {note}",
+            reason=f"升级：{note}",
             issued_at=to_local(now),
             automatic=actor.kind is ActorKind.SYSTEM,
             rung=order.rung + 1,

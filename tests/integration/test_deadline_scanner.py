@@ -123,6 +123,7 @@ async def test_a_late_supervision_reply_escalates_the_order(flow: MatterWorkflow
     assert orders[order].status == "ESCALATED"
     successors = [o for o in orders.values() if o.rung == 1 and not o.breach_clock_id]
     assert [(o.level.value, o.status) for o in successors] == [("SUPERVISE", "OPEN")]
+    assert successors[0].reason == "升级：逾期未回复：督办回复"  # as staff read it, in Chinese
 
 
 async def test_a_late_reply_to_a_listed_order_from_the_province_leaves_it_open(

@@ -98,6 +98,8 @@ def test_a_breached_clock_becomes_an_automatic_order_with_a_reply_clock() -> Non
         L.REMINDER, "411202001", True,
     )
     assert order.breach_rule_id == "dispatch.accept" and order.status is SupervisionStatus.OPEN
+    # what staff read: the limit's Chinese name, in Chinese punctuation, not the rule's id
+    assert order.reason == f"逾期：{RULES['dispatch.accept'].name}"
     assert [(op.kind, op.rule_id) for op in issued.clock_ops] == [
         (ClockOpKind.START, "supervision.reply")
     ]
@@ -138,6 +140,7 @@ def test_escalation_supersedes_the_order_with_a_higher_one() -> None:
     assert (successor.level, successor.issuing_region, successor.rung) == (
         L.SUPERVISE, "411202", 1,
     )
+    assert successor.reason == "升级：督办逾期未回复"
     assert successor.target_org == "org:tjw" and successor.status is SupervisionStatus.OPEN
     assert [(op.kind, op.rule_id) for op in escalated.clock_ops] == [
         (ClockOpKind.STOP, "supervision.reply")
