@@ -103,6 +103,8 @@ async def test_the_console_in_a_browser(pii_key: bytes) -> None:
             # Sign in as center staff over 三门峡市, with pii:read
             await _sign_in(page, "center_staff", pii=True)
             await expect(page.get_by_role("heading", name="记录", exact=True)).to_be_visible()
+            # the header names the city the token covers, not its code prefix (4112)
+            await expect(page.locator("#who")).to_contain_text("辖区 三门峡市")
             total = (await _api(base, page, QUERY_COUNT))["records"]["totalCount"]
             await expect(page.get_by_text(f"共 {total} 条")).to_be_visible()
             await _shot(page, "02-records")
