@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -73,6 +73,15 @@ def pii_key() -> bytes:
     key = secrets.token_bytes(32)
     configure_pii(key)
     return key
+
+
+@pytest.fixture(autouse=True)
+def _session_cipher(pii_key: bytes) -> Iterator[None]:
+    """The session's key back in place after each test: a CLI command run in-process
+    configures the process-wide cipher from its own settings, and a later test would then
+    seal with one key and read with another (InvalidTag)."""
+    yield
+    configure_pii(pii_key)
 
 
 @contextlib.asynccontextmanager
