@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from db.figure_summary import counted_groups
 from db.queries import REGIONS, RecordScope, region_prefix, region_range
 from db.stats import Group, GroupKey, StatQuery
+from domain.scope import outermost_prefixes
 from domain.stats import (
     KpiId,
     StatDimension,
@@ -92,8 +93,7 @@ def _reached(code: str, scope: RecordScope) -> list[str]:
 def _codes_of(prefixes: Sequence[str]) -> list[str]:
     """The region codes of jurisdiction prefixes, each region once: a prefix inside another
     (a token naming a city and one of its counties) adds no people of its own."""
-    outermost = {p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)}
-    return [division_of_prefix(prefix) for prefix in sorted(outermost)]
+    return [division_of_prefix(prefix) for prefix in outermost_prefixes(prefixes)]
 
 
 def _narrowed(code: str, region: str | None) -> str:

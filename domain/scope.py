@@ -63,5 +63,11 @@ class RecordScope:
         return kind in self.kinds and self.covers(region_code)
 
 
+def outermost_prefixes(prefixes: Collection[str]) -> list[str]:
+    """The prefixes no other of ``prefixes`` contains, sorted: the regions a jurisdiction
+    names, each once (a token naming a city and one of its counties names the city)."""
+    return sorted({p for p in prefixes if not any(p != q and p.startswith(q) for q in prefixes)})
+
+
 NOTHING = RecordScope(kinds=frozenset(), region_prefixes=())
 EVERYTHING = RecordScope.of(None, None)

@@ -358,3 +358,11 @@ MATTER_KPIS: tuple[KpiId, ...] = tuple(
     kpi for kpi, d in KPI_DEFINITIONS.items() if d.subject is KpiSubject.MATTERS
 )
 """KPIs over matters (``matterKpis``)."""
+
+
+def kpi_suppressed(kpi: KpiId, numerator: int, denominator: int | None, min_cell: int) -> bool:
+    """Whether a KPI's figure is hidden whole from a role (小数抑制): a side that counts records
+    or matters from 1 to ``min_cell - 1`` (万人起诉率's denominator is a population, not
+    counted people, and hides nothing)."""
+    counted = [numerator] if kpi is KpiId.LITIGATION_PER_10K else [numerator, denominator]
+    return any(n is not None and suppressed(n, min_cell) for n in counted)

@@ -35,6 +35,7 @@ from resolvers.matters import resolve_matter, resolve_matters
 from resolvers.mutation import Mutation
 from resolvers.operations import resolve_dead_letters, resolve_viewer, resolve_writeback_backlog
 from resolvers.reads import ReadTransaction
+from resolvers.report import resolve_monthly_report
 from resolvers.stats import (
     resolve_kpi_definitions,
     resolve_open_risks,
@@ -62,6 +63,7 @@ from schema.pagination import Connection
 from schema.persons import Person
 from schema.records import Record
 from schema.regions import Region
+from schema.report import ReportFile
 from schema.risks import RiskItem
 from schema.scalars import BEIJING_DATETIME
 from schema.sensitivity import (
@@ -245,6 +247,17 @@ class Query:
         metadata=FIGURES,
         resolver=resolve_kpi_definitions,
         description="How each KPI is counted (指标口径).",
+    )
+    monthly_report: ReportFile = strawberry.field(
+        metadata=FIGURES,
+        resolver=resolve_monthly_report,
+        description=(
+            "The monthly review of a region and period as an XLSX workbook (月研判报表), the "
+            "one `govhub report` writes: record and matter KPIs, counts by region, category, "
+            "kind and risk level, the trend and the KPI definitions — counted within the "
+            "role's reach as `recordKpis` and `matterKpis` count, small cells left empty and "
+            "marked 小数抑制. A region outside the jurisdiction is FORBIDDEN."
+        ),
     )
     matters: Connection[MatterNode] = strawberry.field(
         metadata=MATTERS,

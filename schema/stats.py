@@ -22,6 +22,7 @@ from domain.stats import (
     StatDimension,
     TimeBucket,
     bucket_label,
+    kpi_suppressed,
     next_bucket,
     suppressed,
 )
@@ -195,10 +196,7 @@ class KpiFigure:
     def from_counts(
         cls, kpi: KpiId, numerator: int, denominator: int | None, min_cell: int
     ) -> KpiFigure:
-        # A person-counting side (not a population) under the minimum hides the whole figure.
-        counted = [numerator] if kpi is KpiId.LITIGATION_PER_10K else [numerator, denominator]
-        hidden = any(n is not None and suppressed(n, min_cell) for n in counted)
-        if hidden:
+        if kpi_suppressed(kpi, numerator, denominator, min_cell):
             return cls(kpi=kpi, numerator=None, denominator=None, value=None, suppressed=True)
         scale = KPI_DEFINITIONS[kpi].scale
         value = numerator / denominator * scale if denominator else None

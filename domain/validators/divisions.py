@@ -100,6 +100,10 @@ def division_prefix(code: str) -> str:
 
 
 def division_of_prefix(prefix: str) -> str:
-    """The division a :func:`division_prefix` stands for: "41" → 410000, "4112" → 411200;
-    county, township and village codes are their own."""
-    return prefix.ljust(6, "0")
+    """The division code whose :func:`division_prefix` is ``prefix`` (a jurisdiction's prefix
+    back to its region): "41" → 410000, "4112" → 411200, a county's or finer code itself.
+    ``InvalidIdentifier`` for a prefix no division code has."""
+    code = prefix.ljust(6, "0")
+    if division_prefix(code) != prefix:
+        raise InvalidIdentifier(_DIV, "structure", "not the prefix of a division code")
+    return code

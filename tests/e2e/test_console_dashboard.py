@@ -3,13 +3,15 @@ dashboard's figures are the API's for the same question, its ECharts canvases ar
 library served by govhub), a dashboard viewer sees small cells as "<5"; a RED grade raised
 while the 风险预警 page is open appears live and leads to the record, whose 风险研判 shows the
 rules in Chinese, and staff override the grade with a required reason; the person's page
-shows their grade too."""
+shows their grade too. 月研判报表 downloads a month's workbook from the dashboard."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
 from playwright.async_api import Page, async_playwright, expect
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -177,6 +179,69 @@ async def test_dashboard_and_live_risk_alerts(pii_key: bytes) -> None:
             await _dashboard_matches_the_api(base, page)
             await expect(_menu(page, "记录")).to_have_count(0)
             await _shot(page, "16-dashboard-viewer")
+
+            assert blocked == []
+            assert script_errors == []
+            assert ACCESSIBILITY_PROBLEMS == [], "\n".join(ACCESSIBILITY_PROBLEMS)
+        finally:
+            await browser.close()
+
+
+async def _seed_forty(engine: AsyncEngine) -> None:
+    await seed_world(engine, records=40)  # records from 27 February to 1 March 2026
+
+
+async def test_staff_download_the_monthly_report_from_the_dashboard(
+    pii_key: bytes, tmp_path: Path
+) -> None:
+    chromium = require_chromium()
+    async with serving(pii_key, _seed_forty) as (base, _app), async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium)
+        try:
+            watched = await watched_page(browser, base)
+            page, blocked, script_errors = watched.page, watched.blocked, watched.script_errors
+            await page.goto(f"{base}/console/#/dashboard", wait_until="load")
+            await _sign_in(page, "center_staff")  # 三门峡市 (411200)
+            panel = page.locator("section[aria-labelledby=report-title]")
+            await expect(panel.get_by_role("heading", name="月研判报表")).to_be_visible()
+            # the month offered is the previous Beijing month
+            previous = await page.evaluate(
+                "import('/console/js/pages/dashboard.js').then((m) => m.previousMonth())"
+            )
+            month = panel.get_by_label("报告月份", exact=True)
+            await expect(month).to_have_value(previous)
+
+            # 下载 for February: the browser saves the API's workbook under its name
+            await month.fill("2026-02")
+            async with page.expect_download() as download_info:
+                await panel.get_by_role("button", name="下载").click()
+            download = await download_info.value
+            assert download.suggested_filename == "月研判-411200-2026-02.xlsx"
+            saved = tmp_path / download.suggested_filename
+            await download.save_as(saved)
+            workbook = load_workbook(saved)
+            assert workbook.sheetnames[0] == "指标"
+            header = [cell.value for cell in next(workbook["指标"].iter_rows())]
+            assert header[:4] == ["指标", "分子", "分母", "指标值"]
+            # its kinds add up to what the API counts for the city in February
+            february = {"region": "411200", "occurredFrom": "2026-02-01T00:00:00+08:00",
+                        "occurredTo": "2026-03-01T00:00:00+08:00"}  # fmt: skip
+            total = (await _api(base, page, QUERY_TOTAL, {"filter": february}))["recordStats"]
+            kinds = [row[1].value for row in workbook["按类型"].iter_rows(min_row=2)]
+            assert sum(kinds) == total[0]["count"] > 0
+            await expect(panel.get_by_role("status")).to_have_text(
+                "已下载 月研判-411200-2026-02.xlsx"
+            )
+            await _shot(page, "17-dashboard-report")
+
+            # a region outside the jurisdiction: refused, said in Chinese on the page
+            await page.get_by_label("区划代码", exact=True).fill("510104")
+            await page.get_by_role("button", name="查询", exact=True).click()
+            await expect(month).to_have_value(previous)
+            await panel.get_by_role("button", name="下载").click()
+            await expect(panel.get_by_role("alert")).to_have_text(
+                "该区划不在您的辖区内，或您的角色无权下载报表。"
+            )
 
             assert blocked == []
             assert script_errors == []

@@ -15,10 +15,12 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
+from db.report import Period, Sheet, build_report, write_csv, write_xlsx
 from domain.enums import RegionLevel, RiskLevel
+from domain.scope import EVERYTHING
 from domain.stats import KPI_DEFINITIONS, RECORD_KPIS, KpiId, region_key
+from domain.workflow.visibility import ALL_MATTERS
 from hub.cli import app
-from hub.report import Period, Sheet, build_report, write_csv, write_xlsx
 from tests.integration.security_world import wipe
 from tests.integration.stats_world import ROWS, expected_kpis, seed_stats_world
 
@@ -34,7 +36,11 @@ IN_MARCH = [
 async def sheets(engine: AsyncEngine) -> AsyncIterator[dict[str, Sheet]]:
     await wipe(engine)
     await seed_stats_world(engine)
-    built = await build_report(engine, "411202", MARCH, RegionLevel.TOWNSHIP)
+    async with engine.connect() as connection:  # as the command builds it: every figure
+        built = await build_report(
+            connection, "411202", MARCH, RegionLevel.TOWNSHIP, scope=EVERYTHING,
+            matters=ALL_MATTERS, min_cell=0,
+        )  # fmt: skip
     yield {sheet.title: sheet for sheet in built}
     await wipe(engine)
 
@@ -85,6 +91,32 @@ async def test_the_risk_sheet_names_every_level_in_chinese_most_severe_first(
         ("蓝色", counted[RiskLevel.BLUE]),
         ("无", counted[RiskLevel.NONE]),
     ]
+
+
+OPERATOR_HEADERS = {
+    "指标": ("指标", "分子", "分母", "指标值", "口径版本"),
+    "按区划": ("区划代码", "记录数", *(
+        f"{KPI_DEFINITIONS[kpi].name}{part}" for kpi in RECORD_KPIS for part in ("分子", "分母", "")
+    )),
+    "按类别": ("项目", "记录数"),
+    "按类型": ("项目", "记录数"),
+    "风险等级": ("项目", "记录数"),
+    "趋势": ("周期", "记录数"),
+    "指标口径": ("指标", "名称", "版本", "分子", "分母", "倍数", "口径说明"),
+}  # fmt: skip
+"""The columns ``govhub report`` has always written, sheet by sheet."""
+
+
+async def test_the_operators_report_hides_no_small_cell_and_keeps_its_columns(
+    sheets: dict[str, Sheet],
+) -> None:
+    # the command's report (everything, min_cell 0) is as it was: no 备注 column, no 小数抑制
+    assert {title: sheet.header for title, sheet in sheets.items()} == OPERATOR_HEADERS
+    cells = [cell for sheet in sheets.values() for row in sheet.rows for cell in row]
+    assert "小数抑制" not in cells
+    assert len(sheets["指标口径"].rows) == len(KPI_DEFINITIONS) + 1  # KPIs and 办理时长
+    # and a day of March with one to four records is written as it is
+    assert any(isinstance(count, int) and 0 < count < 5 for _, count in sheets["趋势"].rows)
 
 
 async def test_xlsx_and_csv_carry_the_same_cells(sheets: dict[str, Sheet], tmp_path: Path) -> None:

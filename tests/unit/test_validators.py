@@ -26,6 +26,7 @@ from domain.validators import (
     InvalidIdentifier,
     birth_date_from_resident_id,
     division_level,
+    division_of_prefix,
     division_prefix,
     mask_phone,
     mask_resident_id,
@@ -347,6 +348,7 @@ def test_division_level_parent_and_prefix(
     assert division_level(code) is level
     assert parent_division(code) == parent
     assert division_prefix(code) == prefix
+    assert division_of_prefix(prefix) == code  # a jurisdiction's prefix back to its region
 
 
 @pytest.mark.parametrize(
@@ -380,6 +382,9 @@ def test_division_helpers_reject_invalid_codes() -> None:
     for helper in (division_level, parent_division, division_prefix):
         with pytest.raises(InvalidIdentifier):
             helper("410001")
+    for prefix in ("", "4", "411", "41120", "99"):  # no division code has these as its prefix
+        with pytest.raises(InvalidIdentifier):
+            division_of_prefix(prefix)
 
 
 @st.composite

@@ -162,6 +162,12 @@ export const MATTER_ERROR = {
   NOT_FOUND: '未找到该事项，它可能不在您的辖区内或未分流到本单位。',
 };
 
+// What the 月研判报表 download says when the API refuses it (monthlyReport).
+export const REPORT_ERROR = {
+  BAD_USER_INPUT: '报告月份或区划代码有误：请选择月份；辖区含多个区划时，请先在上方填写要统计的区划代码（如 411202）。',
+  FORBIDDEN: '该区划不在您的辖区内，或您的角色无权下载报表。',
+};
+
 export const ERROR = {
   UNAUTHENTICATED: '登录已失效或令牌无效，请重新登录。',
   FORBIDDEN: '您的角色无权执行此操作或查看此内容。',

@@ -2,11 +2,12 @@
 // the open RED list, the closed loop's KPI tiles with the handling duration and the overdue
 // list — figures only (recordKpis, recordStats, openRisks, matterKpis, overdueMatters), so a
 // dashboard_viewer sees the same page as centre staff. A small cell the API hides
-// (suppressed: true) is shown as "<5", never as zero.
+// (suppressed: true) is shown as "<5", never as zero. 月研判报表 downloads a month's workbook
+// (monthlyReport: XLSX in base64, counted as the page counts) for the page's region.
 
-import { gql } from '../api.js';
+import { ApiError, gql } from '../api.js';
 import { draw } from '../charts.js';
-import { CATEGORY, KIND, KPI, RISK, STATUS, STEP, TRACK, beijingTime, dueTime, label } from '../labels.js';
+import { CATEGORY, KIND, KPI, REPORT_ERROR, RISK, STATUS, STEP, TRACK, beijingTime, dueTime, label } from '../labels.js';
 import { h, field, alertBox, loading } from '../dom.js';
 import { go } from '../nav.js';
 
@@ -57,20 +58,36 @@ query DashboardOverdue($filter: MatterFilter) {
     number category step riskLevel track assignedOrg regionCode region { name } overdueSince
   }
 }`;
+const QUERY_REPORT = `
+query DashboardReport($period: String!, $region: String) {
+  monthlyReport(period: $period, region: $region) { filename contentType contentBase64 }
+}`;
 
 const SMALL = '<5'; // GOVHUB_STATS_MIN_CELL's default: counts 1–4 are hidden from this role
 const RISK_COLOUR = { RED: '#c81e1e', YELLOW: '#c27803', BLUE: '#1c64f2', NONE: '#6b7280' };
 const BRAND = '#1d4f91';
 
+// This Beijing calendar month as [year, month], and a month counted from it as 2026-03.
+function beijingMonth(now) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
+    .format(now).split('-').map(Number);
+}
+
+function monthText(y, m) {
+  const d = new Date(Date.UTC(y, m - 1, 1));
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
 // The last twelve Beijing calendar months, this one included: [from, to) as plain dates.
 export function lastTwelveMonths(now = new Date()) {
-  const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit' })
-    .format(now).split('-').map(Number);
-  const first = (y, m) => {
-    const d = new Date(Date.UTC(y, m - 1, 1));
-    return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}-01`;
-  };
-  return { occurredFrom: first(year, month - 11), occurredTo: first(year, month + 1) };
+  const [year, month] = beijingMonth(now);
+  return { occurredFrom: `${monthText(year, month - 11)}-01`, occurredTo: `${monthText(year, month + 1)}-01` };
+}
+
+// The month before this one in Beijing time, as <input type="month"> holds it: 2026-11.
+export function previousMonth(now = new Date()) {
+  const [year, month] = beijingMonth(now);
+  return monthText(year, month - 1);
 }
 
 export function countText(row) {
@@ -175,6 +192,53 @@ const bars = (horizontal, colour = BRAND) => (names, values) => {
   };
 };
 
+// A file the API sent as base64, saved under its name (the browser's download).
+function saveFile({ filename, contentType, contentBase64 }) {
+  const bytes = Uint8Array.from(atob(contentBase64), (c) => c.charCodeAt(0));
+  const url = URL.createObjectURL(new Blob([bytes], { type: contentType }));
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000); // long after the download has started
+}
+
+// 月研判报表: a month (the previous one by default) of the page's region, else the
+// jurisdiction's, as an XLSX workbook the API builds (monthlyReport).
+function reportPanel(region) {
+  const month = h('input', { type: 'month', name: 'period', value: previousMonth(), required: true,
+    pattern: '[0-9]{4}-[0-9]{2}', placeholder: '2026-11' });
+  const button = h('button', { type: 'submit' }, '下载');
+  const status = h('div', { 'aria-live': 'polite' });
+  const form = h('form', { class: 'filters' },
+    field('报告月份', month, region ? `区划 ${region}；北京时间自然月` : '区划：本人辖区；北京时间自然月'),
+    h('p', { class: 'actions' }, button));
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!/^\d{4}-\d{2}$/.test(month.value)) {
+      status.replaceChildren(alertBox(new Error('请选择报告月份，如 2026-11。')));
+      return;
+    }
+    button.disabled = true;
+    status.replaceChildren(loading('正在生成报表…'));
+    try {
+      const { monthlyReport } = await gql(QUERY_REPORT, { period: month.value, region });
+      saveFile(monthlyReport);
+      status.replaceChildren(h('p', { class: 'muted', role: 'status' }, `已下载 ${monthlyReport.filename}`));
+    } catch (error) {
+      const known = REPORT_ERROR[error.code] ?? (error instanceof ApiError ? error.message : null);
+      status.replaceChildren(alertBox(new Error(known ?? '报表文件未能保存，请稍后重试。')));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h('section', { class: 'panel', 'aria-labelledby': 'report-title' },
+    h('h3', { id: 'report-title' }, '月研判报表'),
+    h('p', { class: 'muted' }, '下载一个月的研判报表（XLSX）：指标、按区划、按类别、按类型、风险等级、趋势和指标口径，',
+      '只统计您的角色可见、辖区内的记录和事项；被小数抑制的单元格留空，并在备注栏注明“小数抑制”。'),
+    form, status);
+}
+
 async function loadWith(target, query, variables, render) {
   try {
     const data = await gql(query, variables);
@@ -214,7 +278,7 @@ export async function page(main, { params }) {
   const matterWindow = { since: filter.occurredFrom, until: filter.occurredTo };
   main.append(h('h2', {}, '综合态势'), form,
     h('p', { class: 'muted' }, `统计区间：近 12 个月，${period}，北京时间；只统计您的角色可见、辖区内的记录。`,
-      `单元格不足 5 条时显示为“${SMALL}”（小数抑制）。`), total,
+      `单元格不足 5 条时显示为“${SMALL}”（小数抑制）。`), reportPanel(region), total,
     h('section', { 'aria-labelledby': 'kpi-title' }, h('h3', { id: 'kpi-title' }, '关键指标'), tiles),
     trend.node, h('div', { class: 'grid2' }, county.node, category.node), risk.node,
     h('section', { class: 'panel', 'aria-labelledby': 'red-title' },
