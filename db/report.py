@@ -237,8 +237,8 @@ def _definition_rows(min_cell: int) -> list[tuple[Cell, ...]]:
                 None,
                 None,
                 None,
-                f"计数、分子或分母为 1 至 {min_cell - 1} 时不向本角色显示: 单元格留空, "
-                f"该行备注为{SUPPRESSED}; 指标的分子或分母被抑制时, 该指标三格均留空",
+                f"计数、分子或分母为 1 至 {min_cell - 1} 时不向本角色显示：单元格留空，"
+                f"该行备注为{SUPPRESSED}；指标的分子或分母被抑制时，该指标三格均留空",
             )
         )
     return rows
