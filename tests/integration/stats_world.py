@@ -8,7 +8,9 @@ string prefixes), never through the SQL under test.
 
 from __future__ import annotations
 
+import contextlib
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -22,6 +24,7 @@ from db.models.records import kind_models
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RegionLevel, RiskLevel
 from domain.kinds import KIND_SPECS
 from domain.stats import kpi_class
+from tests.integration.security_world import wipe
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -192,6 +195,17 @@ async def insert_regions(connection: AsyncConnection) -> None:
             for c, n, lv, p, pop in REGIONS
         ],
     )
+
+
+@contextlib.asynccontextmanager
+async def stats_world(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """``engine`` holding only the stats world while the block runs (wiped before and after)."""
+    await wipe(engine)
+    await seed_stats_world(engine)
+    try:
+        yield engine
+    finally:
+        await wipe(engine)
 
 
 async def seed_stats_world(engine: AsyncEngine) -> None:

@@ -62,8 +62,7 @@ from domain.scope import EVERYTHING
 from domain.stats import RECORD_KPIS, KpiClass, KpiId, StatDimension, TimeBucket
 from sandbox.runner import Sandbox, SandboxConfig
 from tests.integration.sandbox_support import control, sources_for
-from tests.integration.security_world import wipe
-from tests.integration.stats_world import seed_stats_world
+from tests.integration.stats_world import stats_world
 from tests.integration.test_linking_storage import ID_A, T0, VILLAGE, alert, mediation
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -469,10 +468,8 @@ async def test_a_sandbox_sync_leaves_the_summary_exact(committing_engine: AsyncE
 
 @pytest.fixture(scope="module")
 async def world(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
-    await wipe(engine)
-    await seed_stats_world(engine)
-    yield engine
-    await wipe(engine)
+    async with stats_world(engine):
+        yield engine
 
 
 WHOLE_DAYS = {

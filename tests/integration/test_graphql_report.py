@@ -25,8 +25,7 @@ from domain.roles import POLICIES
 from domain.stats import KPI_DEFINITIONS, RECORD_KPIS
 from tests.integration.auth_support import bearer
 from tests.integration.graphql_world import codes, graphql, graphql_client
-from tests.integration.security_world import wipe
-from tests.integration.stats_world import ROWS, expected_kpis, seed_stats_world
+from tests.integration.stats_world import ROWS, expected_kpis, stats_world
 
 QUERY_REPORT = """
 query Report($period: String!, $region: String, $level: RegionLevel! = COUNTY) {
@@ -62,11 +61,8 @@ IN_MARCH = [
 
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine, pii_key: bytes) -> AsyncIterator[httpx.AsyncClient]:
-    await wipe(engine)
-    await seed_stats_world(engine)
-    async with graphql_client(engine, pii_key, role=None) as client:
+    async with stats_world(engine), graphql_client(engine, pii_key, role=None) as client:
         yield client
-    await wipe(engine)
 
 
 async def _report(

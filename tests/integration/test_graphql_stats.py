@@ -21,7 +21,6 @@ from domain.stats import TimeBucket, bucket_start, buckets_between, region_key
 from domain.titles import redacted_title
 from tests.integration.auth_support import bearer
 from tests.integration.graphql_world import codes, graphql, graphql_client
-from tests.integration.security_world import wipe
 from tests.integration.stats_world import (
     BY_ID,
     REGIONS,
@@ -29,7 +28,7 @@ from tests.integration.stats_world import (
     Row,
     expected_kpis,
     ratio,
-    seed_stats_world,
+    stats_world,
 )
 
 QUERY_STATS = """
@@ -72,11 +71,8 @@ LIVE = [row for row in ROWS if not row.deleted]
 
 @pytest.fixture(scope="module")
 async def client(engine: AsyncEngine, pii_key: bytes) -> AsyncIterator[httpx.AsyncClient]:
-    await wipe(engine)
-    await seed_stats_world(engine)
-    async with graphql_client(engine, pii_key, role=None) as client:
+    async with stats_world(engine), graphql_client(engine, pii_key, role=None) as client:
         yield client
-    await wipe(engine)
 
 
 async def _ask(
