@@ -6,45 +6,23 @@ of the next day. Staff must read the last allowed day, not the day after it."""
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, Route
+from playwright.async_api import Browser, Page
 
-from console import CONSOLE
+from tests.e2e.sources_page import sources_page
 
-ORIGIN = "http://console.test"
 SHOW_DUE = """async (values) => {
   const { dueTime } = await import('/js/labels.js');
   return values.map((value) => dueTime(value));
 }"""
 
 
-async def _serve_sources(route: Route) -> None:
-    url = route.request.url
-    path = url.removeprefix(ORIGIN).split("?")[0]
-    if url.startswith(ORIGIN) and path == "/":
-        await route.fulfill(body="<!doctype html><title>due</title>", content_type="text/html")
-        return
-    file = (CONSOLE / path.lstrip("/")).resolve()
-    if not url.startswith(ORIGIN) or CONSOLE not in file.parents or not file.is_file():
-        await route.abort()  # nothing but the console's own sources
-        return
-    kind = "text/javascript" if file.suffix == ".js" else mimetypes.guess_type(file.name)[0]
-    await route.fulfill(body=file.read_bytes(), content_type=kind or "application/octet-stream")
-
-
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context(timezone_id="Europe/London")  # not Beijing's own
-    opened = await context.new_page()
-    await opened.route("**/*", _serve_sources)
-    await opened.goto(f"{ORIGIN}/")
-    try:
+    async with sources_page(browser, timezone_id="Europe/London") as opened:  # not Beijing's
         yield opened
-    finally:
-        await context.close()
 
 
 async def test_a_limit_ending_at_midnight_shows_its_last_day_at_24_00(page: Page) -> None:

@@ -1,6 +1,6 @@
 """How 办理记录 names the hub's own actors and the notes a sync writes, run in Chromium on the
-console's own ``labels.js`` (no hub: the page is served from the sources, every other host
-blocked, as in ``test_console_due``).
+console's own ``labels.js`` (no hub: ``tests.e2e.sources_page`` serves the sources, every
+other host blocked).
 
 A sync, the deadline scanner and a matter's end act as ``system:sync:MEDIATION``,
 ``deadline-scanner:<replica>`` or ``system:matter-ended``, and a sync's notes cite the record
@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.e2e.test_console_due import ORIGIN, _serve_sources
+from tests.e2e.sources_page import sources_page
 
 SHOW_ACTORS = """async (values) => {
   const { actorName } = await import('/js/labels.js');
@@ -27,14 +27,8 @@ SHOW_NOTES = """async (values) => {
 
 @pytest.fixture
 async def page(browser: Browser) -> AsyncIterator[Page]:
-    context = await browser.new_context()
-    opened = await context.new_page()
-    await opened.route("**/*", _serve_sources)
-    await opened.goto(f"{ORIGIN}/")
-    try:
+    async with sources_page(browser) as opened:
         yield opened
-    finally:
-        await context.close()
 
 
 async def test_the_hubs_own_actors_are_named_in_chinese(page: Page) -> None:
