@@ -86,6 +86,9 @@ TIMELINES = """query($first: Int) { records(first: $first, orderBy: OCCURRED_AT_
 
 STAFF_REGIONS = ["411200"]
 
+ESCAPED = '引号"与反斜杠\\、换行\n制表\t\u0001控制符 </script> 😀'
+"""A title JSON must escape: quotes, backslash, control characters, a non-BMP character."""
+
 # Documents the path leaves to the general one: a total, identifiers opened in Python, a
 # person's records, a directive, a kind's own field.
 GENERAL_ONLY = [
@@ -104,8 +107,9 @@ GENERAL_ONLY = [
 async def _seed(engine: AsyncEngine, *, merged: bool = False) -> None:
     """The world, with the instants the serialisation must get right: microseconds, the
     summer offset of 1988 (+09:00), local mean time before 1901, no report time; a record
-    whose region code names no region, and an unresolved party; with ``merged``, the second
-    person merged into the first (a timeline then spans both)."""
+    whose region code names no region, and an unresolved party; a title, a party's name and a
+    person's name that JSON must escape; with ``merged``, the second person merged into the
+    first (a timeline then spans both)."""
     world = await seed_world(engine, records=40)
     if merged:
         async with engine.begin() as connection:
@@ -137,6 +141,20 @@ async def _seed(engine: AsyncEngine, *, merged: bool = False) -> None:
             update(PartyMention)
             .where(PartyMention.record_id == world.record_ids[7])
             .values(person_id=None)
+        )
+        await connection.execute(
+            update(Record).where(Record.id == world.record_ids[8]).values(title=ESCAPED)
+        )
+        named = PartyMention.record_id == world.record_ids[8]
+        await connection.execute(
+            update(PartyMention)
+            .where(PartyMention.record_id == world.record_ids[8], PartyMention.position == 0)
+            .values(name='张"三\\')
+        )
+        await connection.execute(
+            update(Person)
+            .where(Person.id.in_(select(PartyMention.person_id).where(named)))
+            .values(name="李\n四\t")
         )
 
 
@@ -251,6 +269,22 @@ async def test_built_pages_answer_as_the_general_path(
     if built:
         assert "errors" not in posted
         assert len(json.dumps(posted["data"])) > 300  # a real page, not an empty one
+
+
+async def test_text_that_json_escapes_is_written_as_the_general_path_writes_it(
+    committing_engine: AsyncEngine, pii_key: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted = _Counted(monkeypatch)
+    async with _world(committing_engine, pii_key) as client:
+        posted, got, _, _ = await _both(client, committing_engine, PAGE, {})
+    nodes = [edge["node"] for edge in posted["data"]["records"]["edges"]]
+    assert ESCAPED in [node["title"] for node in nodes]
+    names = [party["name"] for node in nodes for party in node["parties"]]
+    persons = [party["person"]["name"] for node in nodes for party in node["parties"]
+               if party["person"]]  # fmt: skip
+    assert '张"三\\' in names and "李\n四\t" in persons
+    assert posted == got
+    assert counted.calls == (1 if committing_engine.dialect.name == "postgresql" else 0)
 
 
 @pytest.mark.parametrize("document", GENERAL_ONLY)
