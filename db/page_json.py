@@ -238,7 +238,8 @@ def page_json(
     type_names: tuple[tuple[str, str], ...],
     size: int | None = None,
 ) -> AnySelect:
-    """``page`` (a ``record_page`` statement, with regions when ``node`` has ``region``) as
+    """``page`` (a ``record_page`` statement within ``scope``, with regions when ``node`` has
+    ``region``; only records ``scope`` reads, so its parties' persons are visible) as
     rows of the record's id, its sort key, its JSON object (:data:`NODE`, text), the ids of
     the persons (:data:`PERSON_IDS`) and timeline records (:data:`TIMELINE_IDS`) it shows,
     and :data:`MERGED`, in the page's order. ``type_names`` gives each kind's GraphQL type
@@ -281,7 +282,7 @@ def _page_json(
     parties_shape = _sub(node, "parties")
     parties = None
     if parties_shape is not None:
-        parties = _parties(c.id, parties_shape, scope, type_names, built)
+        parties = _parties(c.id, c.deleted == false(), parties_shape, scope, type_names, built)
     pairs = _record_pairs(
         c,
         node,
@@ -371,13 +372,16 @@ def _region(c: Any, shape: Shape) -> ColumnElement[Any]:
 
 def _parties(
     record_id: ColumnElement[int],
+    record_shown: ColumnElement[bool],
     shape: Shape,
     scope: RecordScope,
     type_names: tuple[tuple[str, str], ...],
     gate: ColumnElement[bool],
 ) -> Any:
     """A lateral subquery: the record's parties as a JSON array in the source's order, the
-    ids of the persons shown, of their timelines' records, and whether any was merged."""
+    ids of the persons shown, of their timelines' records, and whether any was merged.
+    ``record_shown`` is true when the record (which lies within ``scope``) is not withdrawn:
+    its parties' persons are then visible without a search for a record naming them."""
     p, m = PERSONS.c, PARTIES.c
     person_shape = _sub(shape, "person")
     entries_shape = None if person_shape is None else _sub(person_shape, "records")
@@ -395,7 +399,7 @@ def _parties(
     pairs = _pairs(shape, PARTY_VALUES, value_of)
     joined: Any = PARTIES
     if person_shape is not None:
-        joined = joined.outerjoin(PERSONS, person_join(scope))
+        joined = joined.outerjoin(PERSONS, person_join(scope, named_in_scope=record_shown))
     if timeline is not None:
         joined = joined.outerjoin(timeline, true())
     shown = p.id.is_not(None)

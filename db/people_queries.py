@@ -85,10 +85,17 @@ def parties_with_persons(scope: RecordScope) -> AnySelect:
     )
 
 
-def person_join(scope: RecordScope) -> ColumnElement[bool]:
+def person_join(
+    scope: RecordScope, *, named_in_scope: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
     """How a party joins its person: the mention's person, when :func:`persons_by_id` would
-    answer it within ``scope``."""
-    return and_(PERSONS.c.id == PARTIES.c.person_id, _person_visible_first(scope))
+    answer it within ``scope``. ``named_in_scope`` is true when the party's own record is
+    known to lie within ``scope`` and not be withdrawn: that record names the person, so the
+    search for one is skipped."""
+    visible = _person_visible_first(scope)
+    if named_in_scope is not None:
+        visible = or_(named_in_scope, visible)
+    return and_(PERSONS.c.id == PARTIES.c.person_id, visible)
 
 
 def home_region(scope: RecordScope) -> ColumnElement[Any]:

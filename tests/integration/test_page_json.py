@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import resolvers.queries
@@ -108,8 +108,8 @@ async def _seed(engine: AsyncEngine, *, merged: bool = False) -> None:
     """The world, with the instants the serialisation must get right: microseconds, the
     summer offset of 1988 (+09:00), local mean time before 1901, no report time; a record
     whose region code names no region, and an unresolved party; a title, a party's name and a
-    person's name that JSON must escape; with ``merged``, the second person merged into the
-    first (a timeline then spans both)."""
+    person's name that JSON must escape; a person named by a withdrawn record only; with
+    ``merged``, the second person merged into the first (a timeline then spans both)."""
     world = await seed_world(engine, records=40)
     if merged:
         async with engine.begin() as connection:
@@ -146,6 +146,16 @@ async def _seed(engine: AsyncEngine, *, merged: bool = False) -> None:
             update(Record).where(Record.id == world.record_ids[8]).values(title=ESCAPED)
         )
         named = PartyMention.record_id == world.record_ids[8]
+        # a person named by a withdrawn record only: hidden even where the page lists it
+        hidden = max(world.person_ids) + 1
+        await connection.execute(
+            insert(Person).values(id=hidden, name="撤回方", region_code="411202")
+        )
+        await connection.execute(
+            update(PartyMention)
+            .where(PartyMention.record_id == world.deleted_ids[0], PartyMention.position == 0)
+            .values(person_id=hidden)
+        )
         await connection.execute(
             update(PartyMention)
             .where(PartyMention.record_id == world.record_ids[8], PartyMention.position == 0)
@@ -221,6 +231,8 @@ class _Counted:
         (Role.CENTER_STAFF, ["411200"], EVERY_FIELD, {"last": 7, "order": "REPORTED_AT_ASC"}, True),
         (Role.CENTER_STAFF, ["411200"], EVERY_FIELD,
          {"first": 5, "filter": {"kind": ["DISPUTE"], "region": "411202"}}, True),
+        (Role.CENTER_STAFF, ["411200"], EVERY_FIELD,
+         {"first": 40, "filter": {"includeDeleted": True}}, True),
         (Role.ADMIN, None, NODES, {}, True),
         (Role.CENTER_STAFF, ["411200"], NESTED, {}, True),
         (Role.CENTER_STAFF, ["411200"], TIMELINES, {"first": 40}, True),
@@ -230,8 +242,8 @@ class _Counted:
         (Role.PARTNER_JUDICIAL, ["411200"], PAGE, {}, False),  # its titles are redacted in Python
         (Role.DASHBOARD_VIEWER, ["411200"], NO_PARTIES, {}, False),  # refused before execution
     ],
-    ids=["bench-page", "every-field", "backwards", "filtered", "nodes", "nested", "timelines",
-         "police-timelines", "police", "judicial", "judicial-titles", "dashboard"],
+    ids=["bench-page", "every-field", "backwards", "filtered", "withdrawn", "nodes", "nested",
+         "timelines", "police-timelines", "police", "judicial", "judicial-titles", "dashboard"],
 )  # fmt: skip
 async def test_built_pages_answer_as_the_general_path(
     committing_engine: AsyncEngine,
