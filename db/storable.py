@@ -22,7 +22,10 @@ _MAX_INT = 2**63
 
 def storable_text(value: str, max_length: int | None = None) -> str:
     """``value`` with NUL and lone surrogates written as ``\\uXXXX``, cut to ``max_length``."""
-    text = _UNSTORABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", value)
+    if value.isascii() and "\x00" not in value:  # no surrogate in ASCII: nothing to write
+        text = value
+    else:
+        text = _UNSTORABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", value)
     if max_length is not None and len(text) > max_length:
         text = text[: max_length - 1] + ELLIPSIS
     return text

@@ -56,8 +56,19 @@ _LANDLINE = re.compile(
 )
 
 
+_FOUR_DIGITS = re.compile("[0-9０-９]{4}")
+"""Every shape masked here holds four digits in a row (full-width ones fold to them): a
+text without such a run has nothing to mask."""
+
+
 def mask_text(text: str) -> str:
     """Mask ID-number-, mobile- and landline-shaped substrings in free text."""
+    if _FOUR_DIGITS.search(text) is None:
+        return text
+    return _mask_shapes(text)
+
+
+def _mask_shapes(text: str) -> str:
     text = _masked(_RESIDENT_ID, _resident_id_masked, text)
     text = _masked(_LEGACY_ID, lambda m: f"{m[1]}********{m[2]}", text)
     text = _masked(_MOBILE, lambda m: f"{m[1]}****{m[2]}", text)

@@ -4,8 +4,10 @@ numbers that only look alike (times, keys, card-like groups, UUIDs) are left alo
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from domain.masking import mask_text
+from domain.masking import _mask_shapes, mask_text
 from domain.validators import normalize_phone
 
 
@@ -112,3 +114,12 @@ def test_record_keys_of_letters_and_digits_stay_as_they_are(key: str) -> None:
 )
 def test_dates_amounts_places_keys_and_numbers_stay_as_they_are(text: str) -> None:
     assert mask_text(text) == text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789０１２３４５６７８９ -()（）+＋Xx86居民ID", max_size=40))
+def test_the_check_for_four_digits_in_a_row_changes_no_answer(
+    text: str,
+) -> None:
+    # mask_text skips the shapes when no four digits stand together: they must agree
+    assert mask_text(text) == _mask_shapes(text)
