@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 import typer
+import uvloop
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -215,7 +216,7 @@ def register(
         if problem is not None:
             refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
         if workers == 1:
-            results = asyncio.run(run_sync(settings, only, full=full))
+            results = uvloop.run(run_sync(settings, only, full=full))
         else:
             results = run_in_processes(settings, only, full=full, workers=workers, worker=worker)
         result_console.print(summary_table(results))
@@ -249,7 +250,7 @@ def register(
             finally:
                 await engine.dispose()
 
-        asyncio.run(load())
+        uvloop.run(load())
         result_console.print(table)
 
     @deadletter.command("replay")
@@ -276,4 +277,4 @@ def register(
             finally:
                 await engine.dispose()
 
-        asyncio.run(run())
+        uvloop.run(run())
