@@ -61,6 +61,8 @@ def checked_period(text: str) -> Period:
 
 def _jurisdiction_region(principal: Principal) -> str:
     regions = outermost_prefixes(principal.regions)
+    if not regions:
+        raise Forbidden("This role's jurisdiction holds no region: there is none to report on.")
     if len(regions) != 1:
         raise BadUserInput(
             f"Your jurisdiction holds {len(regions)} regions: name the one to report on (region)."

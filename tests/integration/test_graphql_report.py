@@ -181,6 +181,14 @@ async def test_a_jurisdiction_of_several_regions_must_name_one(
     assert named["data"]["monthlyReport"]["filename"] == "月研判-411221-2026-03.xlsx"
 
 
+async def test_a_jurisdiction_of_no_region_has_none_to_report_on(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await _report(client, Role.CENTER_STAFF, [], period="2026-03")
+    assert codes(body) == ["FORBIDDEN"] and body["data"] is None
+    assert "holds no region" in body["errors"][0]["message"]
+
+
 def _label(kind: str | None, category: str | None) -> str:
     if kind is not None:
         return KIND_SPECS[RecordKind(kind)].label
