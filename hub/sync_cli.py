@@ -20,6 +20,7 @@ from connectors.sync import RunResult, sync_source
 from connectors.writeback.relay import build_writer
 from db.engine import create_engine, session_factory
 from domain.enums import SourceSystem
+from domain.heap import collect_young_for_bulk_work
 from hub.bus import open_bus, record_announcer
 from hub.database import ready_database
 from hub.matters import build_workflow, check_rule_files, intake_rules, matter_intake
@@ -141,15 +142,23 @@ async def run_sync(
 
 
 async def sync_sources(
-    settings: Settings, only: set[SourceSystem] | None, *, full: bool, report: Report
+    settings: Settings,
+    only: set[SourceSystem] | None,
+    *,
+    full: bool,
+    report: Report,
+    readied: bool = False,
 ) -> list[RunResult]:
-    """Sync the chosen sources concurrently in this process; ``report`` hears of each."""
+    """Sync the chosen sources concurrently in this process; ``report`` hears of each.
+    ``readied``: the command's process has migrated the database and checked the PII key
+    against it (``sync --workers N``), so this process does not again."""
     configs = sources_of(settings, only)
     risk = risk_config(settings)
     engine = create_engine(settings.database_url, schema=settings.database_schema)
     sessions = session_factory(engine)
     try:
-        await ready_database(engine)
+        if not readied:
+            await ready_database(engine)
         async with contextlib.AsyncExitStack() as stack:
             # Serving processes hear of the changes through Redis; alone, nobody would.
             announce, bus = None, None
@@ -215,6 +224,7 @@ def register(
         problem = workers_problem(settings, workers)
         if problem is not None:
             refuse_configuration(ConfigErrorCode.INVALID_SETTING, problem)
+        collect_young_for_bulk_work()  # here and in each worker (forked from here, or not)
         if workers == 1:
             results = uvloop.run(run_sync(settings, only, full=full))
         else:

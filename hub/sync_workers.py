@@ -54,6 +54,7 @@ from db.engine import create_engine
 from db.ingest import IngestCounts
 from db.models import Record
 from domain.enums import SourceSystem
+from domain.heap import collect_young_for_bulk_work
 from domain.risk.lexicon import matcher_for
 from hub.database import ready_database
 from hub.logging import configure_logging
@@ -122,7 +123,9 @@ def work_share(
     def report(result: RunResult) -> None:
         sender.send(_plain(result))
 
-    uvloop.run(sync_sources(settings, set(sources), full=full, report=report))
+    collect_young_for_bulk_work()  # a spawned worker's: a forked one has the command's
+    # the command's process readied the database (stored_weights) before it started this one
+    uvloop.run(sync_sources(settings, set(sources), full=full, report=report, readied=True))
 
 
 class _Sender:

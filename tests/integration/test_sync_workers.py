@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import os
 import sys
+import tempfile
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,12 @@ from db.linking_lock import grading_lock, linking_lock
 from db.models import Record, SyncRun
 from db.risk import RiskConfig
 from domain.enums import SourceSystem
+from domain.heap import BULK_YOUNG_COLLECTION_THRESHOLD
+from hub import sync_workers
 from hub.demo import render_sources_file
 from hub.settings import Settings
-from hub.sync_workers import run_in_processes
+from hub.sync_cli import Report
+from hub.sync_workers import run_in_processes, work_share
 from sandbox.runner import DEFAULT_CREDENTIALS, Sandbox, SandboxConfig
 from tests.integration.test_sync_convergence import assert_matches_sandbox
 
@@ -95,6 +100,41 @@ def finishing_worker(sources: list[SourceSystem], full: bool, pipe: Connection) 
     """Reports each source done, the last at the very end, and ends normally."""
     for source in sources:
         pipe.send(RunResult(source=source, status="SUCCEEDED", fetched=1))
+
+
+async def _noting_sync(
+    settings: Settings,
+    only: set[SourceSystem] | None,
+    *,
+    full: bool,
+    report: Report,
+    readied: bool = False,
+) -> list[RunResult]:
+    """In place of a worker's sync: each source reports how the worker would have synced."""
+    noted = f"readied={readied} young={gc.get_threshold()[0]}"
+    for source in sorted(only or ()):
+        report(RunResult(source=source, status="SUCCEEDED", error=noted))
+    return []
+
+
+def noting_worker(sources: list[SourceSystem], full: bool, pipe: Connection) -> None:
+    """``work_share`` as ``sync --workers`` runs it, its sync replaced by :func:`_noting_sync`."""
+    sync_workers.sync_sources = _noting_sync  # type: ignore[attr-defined]  # in this process only
+    work_share(Settings(data_dir=Path(tempfile.gettempdir())), sources, full, pipe)
+
+
+async def test_a_worker_syncs_on_the_database_the_command_readied_collecting_young_rarely(
+    fresh_postgres: AsyncEngine, tmp_path: Path
+) -> None:
+    settings = _settings(fresh_postgres, await _schema(fresh_postgres), tmp_path)
+    # when the command's process has migrated the database and started the workers
+    results = await asyncio.to_thread(
+        run_in_processes, settings, None, full=False, workers=2, worker=noting_worker, show=False
+    )
+    # then no worker migrates it or checks its key again (seconds of CPU for nothing), and each
+    # collects its youngest objects as a bulk load should
+    expected = f"readied=True young={BULK_YOUNG_COLLECTION_THRESHOLD}"
+    assert [(r.source, r.error) for r in results] == [(s, expected) for s in SourceSystem]
 
 
 async def test_a_worker_that_dies_fails_its_own_sources_only(
