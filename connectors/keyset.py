@@ -22,10 +22,11 @@ before it has been yielded, and a resume re-reads the records at exactly that ti
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from domain.jsontext import digest_json
 
 
 @dataclass(slots=True)
@@ -98,8 +99,7 @@ async def keyset_pages(
 
 
 def _digest(item: Any) -> str:
-    document = json.dumps(item, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(document.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(digest_json(item, errors="surrogatepass")).hexdigest()
 
 
 async def _newest_at_start(

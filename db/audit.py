@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from db.models import AuditEntry
 from db.pii import cipher
 from db.storable import optional_text, storable_json, storable_text
+from domain.jsontext import column_json
 
 GENESIS = "0" * 64
 KEYED = "hmac-sha256"
@@ -336,7 +337,7 @@ async def append_after(
 
 
 def _json_text(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
+    return None if value is None else column_json(value)
 
 
 @dataclass(frozen=True, slots=True)

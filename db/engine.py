@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from domain.jsontext import column_json
+
 
 def _prepare_sqlite_path(url: URL) -> None:
     if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
@@ -72,7 +74,8 @@ def create_engine(
     No ping on checkout: it cost a round trip per checkout, and a connection the server
     dropped fails its statement, is invalidated and replaced (the pool does not hand it out
     again). On PostgreSQL every session starts with ``plan_cache_mode`` (see
-    :data:`PLAN_CACHE_MODE`)."""
+    :data:`PLAN_CACHE_MODE`). JSON columns are written by orjson
+    (:func:`~domain.jsontext.column_json`)."""
     url = make_url(database_url)
     connect_args: dict[str, Any] = {}
     if url.get_backend_name() == "sqlite":
@@ -89,6 +92,7 @@ def create_engine(
         connect_args=connect_args,
         pool_size=pool_size,
         max_overflow=max_overflow,
+        json_serializer=column_json,
     )
     if url.get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -279,7 +279,11 @@ async def ingest_records(session: AsyncSession, batch: Sequence[ParsedRecord]) -
             continue
         digest = parsed.content_hash()
         same_version = parsed.version_key() == _version_of(current)
-        if same_version and digest == current.content_hash and not current.deleted:
+        if (
+            same_version
+            and not current.deleted
+            and parsed.holds_content(current.content_hash, digest)
+        ):
             counts.unchanged += 1  # a re-delivery (overlap, duplicate, drifted extra field)
             continue
         _assign(current, parsed, digest)

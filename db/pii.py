@@ -12,15 +12,15 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
+
+from domain.jsontext import sorted_json
 
 _NONCE_BYTES = 12
 _VERSION = "v1"
@@ -104,45 +104,6 @@ class Sealed(TypeDecorator[str]):
         return None if value is None else cipher().open(value).decode("utf-8")
 
 
-_ORJSON = (
-    orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-)  # fmt: skip
-"""Keys sorted; a datetime or dataclass written as its text, as the standard library does."""
-
-
-def json_document(value: Any) -> bytes:
-    """``value`` as UTF-8 JSON, keys sorted, a value JSON cannot hold written as its text
-    (``str``; an enum as its value): encoded by orjson (a sync seals every record's raw
-    payload: a fifth of the time of the standard library's encoder), and by the standard
-    library where orjson refuses the value (an integer beyond 64 bits) or would change it (NaN
-    and infinities, which orjson writes as ``null``). Read back with ``json.loads`` either
-    way."""
-    try:
-        document = orjson.dumps(value, default=str, option=_ORJSON)
-    except orjson.JSONEncodeError:
-        return _standard(value)
-    if b"null" in document and _holds_non_finite(value):  # orjson writes NaN as null
-        return _standard(value)
-    return document
-
-
-def _standard(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
-
-
-def _holds_non_finite(value: Any) -> bool:
-    """Whether a float in ``value`` is NaN or infinite (a source's JSON may say ``NaN``, which
-    the standard library reads and writes back, and orjson would write as ``null``)."""
-    if isinstance(value, float):
-        return not math.isfinite(value)
-    if isinstance(value, dict):
-        return any(map(_holds_non_finite, value.values()))
-    if isinstance(value, list | tuple):
-        return any(map(_holds_non_finite, value))
-    return False
-
-
 class SealedJSON(TypeDecorator[Any]):
     """A JSON document (e.g. a raw source payload) stored AES-GCM encrypted."""
 
@@ -150,7 +111,7 @@ class SealedJSON(TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else cipher().seal(json_document(value))
+        return None if value is None else cipher().seal(sorted_json(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(cipher().open(value))

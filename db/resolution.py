@@ -19,7 +19,6 @@ target. Neither kind of run merges two stored persons; that stays a staff decisi
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
 from db.queries import column_scalars, in_list
 from domain.enums import SourceSystem
+from domain.jsontext import column_json
 from domain.linking import (
     MentionFacts,
     NewPerson,
@@ -330,7 +330,7 @@ async def _bulk_update(session: AsyncSession, rows: list[dict[str, Any]], **targ
             await session.execute(unnest, {
                 "mid": [row["mid"] for row in chunk], "target": [row[param] for row in chunk],
                 "conf": [row["conf"] for row in chunk],
-                "ev": [json.dumps(row["ev"]) for row in chunk],
+                "ev": [column_json(row["ev"]) for row in chunk],
             })  # fmt: skip
         return
     statement = (

@@ -6,8 +6,10 @@ Keeping this free of SQLAlchemy lets mapping be tested (and replayed from dead l
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import operator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -20,6 +22,7 @@ from domain.enums import (
     RiskLevel,
     SourceSystem,
 )
+from domain.jsontext import digest_json
 from domain.kinds import KIND_OF_SOURCE
 
 
@@ -72,13 +75,24 @@ class ParsedRecord:
         return (self.source_updated_at, self.source_version or "")
 
     def content_hash(self) -> str:
-        """A digest of the mapped content, so an unchanged re-delivery writes nothing.
+        """A digest of the mapped content, so an unchanged re-delivery writes nothing: the
+        SHA-256 of its JSON (:func:`~domain.jsontext.digest_json`) in URL-safe base64, 43
+        characters.
 
         The raw payload is left out: a source adding an unknown field (schema drift) to the
-        same version of a record is not a change of the record.
+        same version of a record is not a change of the record. A record stored before the
+        digest took this form holds its :meth:`legacy_content_hash` until it changes: compare
+        with :meth:`holds_content`, which knows both.
         """
-        # What ``asdict`` would give without the raw payload, without deep-copying it first (a
-        # party's values are all scalars: its dict is what ``asdict`` gives).
+        # The values in field order, a party's as a tuple: nothing is copied into dicts.
+        # A float can only be one of its own fields' values: the rest are typed.
+        values = (_hashed_values(self), [_party_values(p) for p in self.parties])
+        document = digest_json(values, floats_in=self.fields)
+        return base64.urlsafe_b64encode(hashlib.sha256(document).digest()).decode()[:43]
+
+    def legacy_content_hash(self) -> str:
+        """The digest records were stored with before :meth:`content_hash` (64 hexadecimal
+        characters, of the standard library's JSON of the content as dicts)."""
         document = {name: getattr(self, name) for name in _HASHED}
         document["parties"] = [
             {name: getattr(party, name) for name in _PARTY_FIELDS} for party in self.parties
@@ -87,6 +101,22 @@ class ParsedRecord:
             json.dumps(document, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
         ).hexdigest()
 
+    def holds_content(self, stored: str | None, digest: str) -> bool:
+        """Whether ``stored``, a stored record's digest, is this content's: ``digest`` (this
+        record's :meth:`content_hash`) or, written in the earlier form, its legacy one."""
+        if stored == digest:
+            return True
+        return (
+            stored is not None
+            and len(stored) == LEGACY_DIGEST_LENGTH
+            and (stored == self.legacy_content_hash())
+        )
+
+
+LEGACY_DIGEST_LENGTH = 64
+"""A content digest in hexadecimal, as records were stored before it was base64 (43)."""
 
 _HASHED = tuple(f.name for f in fields(ParsedRecord) if f.name != "raw")
 _PARTY_FIELDS = tuple(f.name for f in fields(ParsedParty))
+_hashed_values = operator.attrgetter(*(name for name in _HASHED if name != "parties"))
+_party_values = operator.attrgetter(*_PARTY_FIELDS)

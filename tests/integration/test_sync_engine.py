@@ -110,6 +110,30 @@ async def test_a_rerun_with_no_change_writes_nothing(
     assert after == before
 
 
+async def test_records_stored_with_the_earlier_hexadecimal_digest_are_not_rewritten(
+    committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
+) -> None:
+    # Records a version before base64 digests stored: their re-delivery changes nothing, a
+    # change of content with the same version still updates them.
+    pages = [[_case("A", 1), _case("B", 1)]]
+    connector = ListConnector(pages)
+    await sync_source(committing_engine, sessions, connector)
+    async with sessions() as session:
+        for record in await session.scalars(select(Record)):
+            parsed = connector.parse(_case(record.source_key, 1))
+            record.content_hash = parsed.legacy_content_hash()
+        await session.commit()
+    result = await sync_source(committing_engine, sessions, ListConnector(pages), full=True)
+    assert (result.counts.updated, result.counts.unchanged) == (0, 2)
+    changed = [[_case("A", 1, title="A v1, corrected"), _case("B", 1)]]
+    result = await sync_source(committing_engine, sessions, ListConnector(changed), full=True)
+    assert (result.counts.updated, result.counts.unchanged) == (1, 1)
+    async with sessions() as session:
+        digests = {r.source_key: r.content_hash for r in await session.scalars(select(Record))}
+    assert digests["A"] == connector.parse(changed[0][0]).content_hash()  # the new form
+    assert len(digests["B"] or "") == 64  # unchanged: as it was stored
+
+
 async def test_older_versions_never_overwrite_newer_and_tombstones_delete(
     committing_engine: AsyncEngine, sessions: async_sessionmaker[Any]
 ) -> None:

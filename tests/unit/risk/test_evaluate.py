@@ -4,12 +4,17 @@ is the maximum over the rules fired; a staff override holds until the facts chan
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import pickle
 import uuid
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.enums import CaseStatus, DisputeCategory, RecordKind, RiskLevel
 from domain.risk import (
@@ -22,7 +27,8 @@ from domain.risk import (
     effective_level,
     load_risk_rules,
 )
-from domain.risk.facts import fingerprint
+from domain.risk.facts import MatterFacts, fingerprint
+from domain.workflow.vocabulary import SupervisionLevel
 
 BOOK = load_risk_rules()
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -78,6 +84,7 @@ def test_three_alerts_a_day_past_the_window_do_not_fire_the_place_rule() -> None
 def test_windows_count_beijing_calendar_days_not_hours() -> None:
     """60日内: the first day is not counted, the hour is not either (民法典 §201). Alerts on 1
     January 08:00 and 2 March 23:00 (Beijing) are 60 days apart; 3 March is 61."""
+
     def at(month: int, day: int, hour: int) -> datetime:
         return datetime(2026, month, day, hour, tzinfo=UTC) - timedelta(hours=8)
 
@@ -96,10 +103,13 @@ def test_windows_count_beijing_calendar_days_not_hours() -> None:
 
 
 def test_escalation_counts_calendar_days_too() -> None:
-    mediation = replace(record(1, RecordKind.DISPUTE, status=CaseStatus.FAILED),
-                        occurred_at=datetime(2026, 1, 1, 0, tzinfo=UTC))  # 08:00 Beijing
-    lawsuit = replace(record(2, RecordKind.COURT_FILING),
-                      occurred_at=datetime(2026, 6, 30, 15, tzinfo=UTC))  # 23:00, day 180
+    mediation = replace(
+        record(1, RecordKind.DISPUTE, status=CaseStatus.FAILED),
+        occurred_at=datetime(2026, 1, 1, 0, tzinfo=UTC),
+    )  # 08:00 Beijing
+    lawsuit = replace(
+        record(2, RecordKind.COURT_FILING), occurred_at=datetime(2026, 6, 30, 15, tzinfo=UTC)
+    )  # 23:00, day 180
     assert "escalation.mediation_to_lawsuit" in fired(facts(mediation, history=(lawsuit,)))
     late = replace(lawsuit, occurred_at=datetime(2026, 6, 30, 16, tzinfo=UTC))  # 1 July 00:00
     assert "escalation.mediation_to_lawsuit" not in fired(facts(mediation, history=(late,)))
@@ -271,6 +281,48 @@ def test_a_record_read_under_two_lexicons_gives_each_its_own_words(tmp_path: Pat
     assert words(BOOK) == ["扬言"]
     assert words(other) == ["要打"]
     assert words(BOOK) == ["扬言"]
+
+
+def _standard_fingerprint(result_facts: RiskFacts) -> str:
+    """A fingerprint as the standard library's JSON wrote it: what stored overrides hold."""
+
+    def text(value: object) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+    def part(records: tuple[RecordFacts, ...]) -> str:
+        return ",".join(text(r.canonical()) for r in sorted(records, key=lambda r: r.record_id))
+
+    document = (
+        f'{{"subject":[{part(result_facts.subject)}],"history":[{part(result_facts.history)}]'
+    )
+    if result_facts.matter is not None:
+        document += f',"matter":{text(result_facts.matter.canonical())}'
+    return hashlib.sha256(f"{document}}}".encode()).hexdigest()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.text(max_size=8), st.integers(min_value=0, max_value=2**62))
+def test_a_fingerprint_is_the_one_the_standard_librarys_json_gave(
+    text: str, place: str, amount: int
+) -> None:
+    # orjson writes the facts now: a staff override stored with an earlier fingerprint holds
+    subject = record(
+        7, text=text, place=place, amount=Decimal(amount) / 100, persons=frozenset({9, 3}),
+        petition_levels=frozenset({"CITY", "COUNTY"}),
+    )  # fmt: skip
+    matter = MatterFacts(
+        4, ((f"rule{place}", T0),), ((SupervisionLevel.REMINDER, T0 + timedelta(days=1)),)
+    )
+    graded = RiskFacts(TargetKind.MATTER, 4, (subject,), (record(2, text=place),), matter)
+    assert fingerprint(graded) == _standard_fingerprint(graded)
+
+
+def test_a_fingerprint_of_any_character_is_the_one_the_standard_librarys_json_gave() -> None:
+    characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000]
+    for start in range(0, len(characters), 4096):
+        text = "".join(characters[start : start + 4096])
+        graded = facts(record(1, text=text, place='"\\'))
+        assert fingerprint(graded) == _standard_fingerprint(graded), hex(start)
 
 
 def test_what_a_grade_keeps_on_the_facts_leaves_them_equal() -> None:
