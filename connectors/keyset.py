@@ -16,7 +16,9 @@ then) and stops after it: a source changing faster than we read would otherwise 
 forever; what changed later is the next run's work.
 
 The checkpoint after each page is the ``since`` of the next request: every record updated
-before it has been yielded, and a resume re-reads the records at exactly that time.
+before it has been yielded, and a resume re-reads the records at exactly that time. What was
+seen before ``since`` is forgotten as ``since`` moves on: no later request can return it, so a
+run holds the identities of about one page, however many records it reads.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ async def keyset_pages(
     millis_of: Callable[[Any], int | None],
 ) -> AsyncIterator[KeysetStep]:
     """Page from ``since`` to the end; see the module docstring for the strategy."""
-    seen: set[tuple[str, int, str]] = set()
+    seen = SeenSince()
     page = 1
     stepped = verifying = found_again = False
     horizon: int | None = None
@@ -73,10 +75,8 @@ async def keyset_pages(
             if millis is not None:
                 times.append(millis)
             if key is not None and millis is not None:
-                identity = (key, millis, _digest(item))
-                if identity in seen:
+                if not seen.add(key, millis, item):
                     continue
-                seen.add(identity)
                 found_again = found_again or (verifying and millis == since)
             fresh.append(item)
         newest = max(times, default=None)
@@ -92,14 +92,41 @@ async def keyset_pages(
             continue
         if newest is not None and (since is None or newest > since):
             since = newest
+            seen.forget_before(since)
         page, stepped, verifying, found_again = 1, False, False, False
         yield KeysetStep(fresh, since)
         if last_page or (horizon is not None and since is not None and since > horizon):
             return
 
 
-def _digest(item: Any) -> str:
-    return hashlib.sha256(digest_json(item, errors="surrogatepass")).hexdigest()
+class SeenSince:
+    """The ``(key, update time, content)`` of the items read in this run, by update time.
+
+    Only times at or after the current ``since`` are kept (``forget_before``): the requests
+    ask for nothing older, so the rest could never be met again. The content is held as its
+    32-byte SHA-256.
+    """
+
+    __slots__ = ("_by_millis",)
+
+    def __init__(self) -> None:
+        self._by_millis: dict[int, set[tuple[str, bytes]]] = {}
+
+    def add(self, key: str, millis: int, item: Any) -> bool:
+        """Whether ``item`` is new in this run (and now remembered)."""
+        identity = (key, hashlib.sha256(digest_json(item, errors="surrogatepass")).digest())
+        at = self._by_millis.setdefault(millis, set())
+        if identity in at:
+            return False
+        at.add(identity)
+        return True
+
+    def forget_before(self, since: int) -> None:
+        """Drops every identity updated before ``since``."""
+        self._by_millis = {m: at for m, at in self._by_millis.items() if m >= since}
+
+    def __len__(self) -> int:
+        return sum(map(len, self._by_millis.values()))
 
 
 async def _newest_at_start(

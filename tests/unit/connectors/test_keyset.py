@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
+from connectors import keyset
 from connectors.keyset import Page, keyset_pages
 
 Item = dict[str, Any]
@@ -87,3 +90,33 @@ async def test_a_resume_re_reads_only_the_checkpoint_millisecond() -> None:
     keys, again = await read_all(source, since=checkpoint)
 
     assert keys == {"K09"} and again == checkpoint
+
+
+async def test_a_run_holds_the_identities_of_about_one_page_however_many_it_reads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    held: list[int] = []
+
+    class Counted(keyset.SeenSince):
+        def add(self, key: str, millis: int, item: Any) -> bool:
+            fresh = super().add(key, millis, item)
+            held.append(len(self))
+            return fresh
+
+    monkeypatch.setattr(keyset, "SeenSince", Counted)
+    source = LiveList([{"k": f"K{n:04d}", "t": n // 3} for n in range(1200)], size=10)
+
+    keys, _ = await read_all(source)
+
+    assert len(keys) == 1200 and max(held) <= 10 + 3
+
+
+def test_an_item_seen_again_at_or_after_since_is_not_new_and_one_before_it_is_forgotten() -> None:
+    seen = keyset.SeenSince()
+    assert seen.add("K1", 5, {"v": 1}) and seen.add("K2", 6, {"v": 1})
+    assert not seen.add("K1", 5, {"v": 1})
+    assert seen.add("K1", 5, {"v": 2})  # another version within the same millisecond
+
+    seen.forget_before(6)
+
+    assert len(seen) == 1 and not seen.add("K2", 6, {"v": 1}) and seen.add("K1", 5, {"v": 1})
