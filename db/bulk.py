@@ -88,7 +88,7 @@ def _mention_rows(record_id: int, parsed: ParsedRecord) -> list[dict[str, Any]]:
     return rows
 
 
-async def _insert_returning(
+async def insert_returning(
     session: AsyncSession, table: Table, rows: list[dict[str, Any]]
 ) -> list[int]:
     """Ids of ``rows`` inserted in one statement (batched by the driver), in their order; on
@@ -202,7 +202,7 @@ async def insert_new(
     if not batch:
         return InsertedBatch([], [])
     now = datetime.now(UTC)
-    ids = await _insert_returning(
+    ids = await insert_returning(
         session, _RECORDS, [_record_row(parsed, digest, now) for parsed, digest in batch]
     )
     inserted = [Inserted(rid, parsed) for rid, (parsed, _) in zip(ids, batch, strict=True)]
@@ -216,7 +216,7 @@ async def insert_new(
     mentions = [(row, i.parsed) for i in inserted for row in _mention_rows(i.id, i.parsed)]
     if not mentions:
         return InsertedBatch(inserted, [])
-    mention_ids = await _insert_returning(session, _MENTIONS, [row for row, _ in mentions])
+    mention_ids = await insert_returning(session, _MENTIONS, [row for row, _ in mentions])
     await store_blocking_keys(
         session,
         [(mid, row["name"], row["is_organisation"] or row["uscc"], parsed.region_code)

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from db.blocking import candidates
-from db.bulk import update_rows
+from db.bulk import insert_returning, update_rows
 from db.linking_facts import MentionRow, canonical_persons, load_mention_rows
 from db.matter_links import link_records
 from db.models import Organisation, PartyMention, Person, Record
@@ -201,13 +201,13 @@ async def _materialise(
         chosen[key] = previous
         taken.add(previous)
     stored = dict(chosen)
-    if created:  # one multi-row INSERT (Core: an ORM object per person cost more than the row)
+    if created:  # in bulk (an ORM object per person cost more than the row): on PostgreSQL
+        # ids from the sequence and a COPY, not a multi-row INSERT whose text (and prepared
+        # statement, thousands of parameters) changes with every count of new persons
         now = datetime.now(UTC)
         rows = [{**values, "merged_into_id": None, "created_at": now} for _, values in created]
-        ids = await session.execute(
-            insert(_PERSONS).returning(_PERSONS.c.id, sort_by_parameter_order=True), rows
-        )
-        chosen.update((key, pid) for (key, _), (pid,) in zip(created, ids, strict=True))
+        ids = await insert_returning(session, _PERSONS, rows)
+        chosen.update((key, pid) for (key, _), pid in zip(created, ids, strict=True))
     await _refresh_persons(session, members, stored)
     return chosen, len(created)
 
