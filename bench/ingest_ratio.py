@@ -31,6 +31,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import platform
 import secrets
 import statistics
 import subprocess
@@ -242,6 +243,14 @@ async def one_round(
     return wall, cpu, seconds, ratio
 
 
+def _interpreter() -> str:
+    """Which Python runs the sync: its build matters (a build without profile-guided and
+    link-time optimisation, pyenv's default, ran it about 15 % slower: Makefile,
+    PYTHON_CANDIDATES)."""
+    return (f"{platform.python_implementation()} {platform.python_version()} "
+            f"({os.path.realpath(sys.executable)}, {platform.python_compiler()})")  # fmt: skip
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=20000)
@@ -256,6 +265,7 @@ async def main() -> None:
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     url = args.database_url or DEFAULT_PG
+    print(f"python    : {_interpreter()}", flush=True)
     settle_collector()  # as ``govhub`` does on start (hub.cli.main)
     pii_key = secrets.token_bytes(32)
     configure_pii(pii_key)
