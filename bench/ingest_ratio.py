@@ -244,8 +244,8 @@ async def one_round(
 
 
 def _interpreter() -> str:
-    """Which Python runs the sync: its build matters (a build without profile-guided and
-    link-time optimisation, pyenv's default, ran it about 15 % slower: Makefile,
+    """Which Python runs the sync: its build matters (on a build without profile-guided and
+    link-time optimisation, pyenv's default, the sync took about a quarter longer: Makefile,
     PYTHON_CANDIDATES)."""
     return (f"{platform.python_implementation()} {platform.python_version()} "
             f"({os.path.realpath(sys.executable)}, {platform.python_compiler()})")  # fmt: skip
